@@ -1,0 +1,520 @@
+"""Convert one service's botocore-style models (from the SDK wheel) into an OpenAPI 3.0 document.
+
+The conversion is mechanical: every operation in the model becomes one path item operation.
+Per operation it decides, once, the extensions the rest of the product reads:
+`x-oneapi-scope`, `x-oneapi-pagination`, `x-oneapi-rate-class` and `x-oneapi-resource`
+(plus OpenAPI `links` from create operations to load/update/delete).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from ._sources import ServiceModels
+
+__all__ = [
+    "RATE_CLASSES",
+    "SERVICE_TITLES",
+    "convert_service",
+    "rate_class_for",
+    "scope_for",
+    "split_words",
+]
+
+SERVICE_TITLES: dict[str, tuple[str, str]] = {
+    # service: (short name, full name)
+    "zia": ("ZIA", "Zscaler Internet Access"),
+    "zpa": ("ZPA", "Zscaler Private Access"),
+    "zdx": ("ZDX", "Zscaler Digital Experience"),
+    "zcc": ("ZCC", "Zscaler Client Connector"),
+    "zid": ("ZIdentity", "Zscaler ZIdentity"),
+    "ztw": ("ZTW", "Zscaler Cloud & Branch Connector"),
+}
+
+# Documented limits (reference section 3). Strings use the `limits` library notation.
+RATE_CLASSES: dict[str, dict[str, object]] = {
+    "zia.heavy": {"limits": ["1/minute", "4/hour"], "applies_to": "ZIA DELETE"},
+    "zia.medium": {"limits": ["1/second", "400/hour"], "applies_to": "ZIA POST, PUT and PATCH"},
+    "zia.light": {"limits": ["2/second", "1000/hour"], "applies_to": "ZIA GET"},
+    "ztw.heavy": {"limits": ["1/minute", "4/hour"], "applies_to": "ZTW DELETE"},
+    "ztw.medium": {"limits": ["1/second", "400/hour"], "applies_to": "ZTW POST, PUT and PATCH"},
+    "ztw.light": {"limits": ["2/second", "1000/hour"], "applies_to": "ZTW GET"},
+    "zpa.read": {"limits": ["20/10 seconds"], "applies_to": "ZPA GET, per source IP"},
+    "zpa.write": {"limits": ["10/10 seconds"], "applies_to": "ZPA POST, PUT, PATCH and DELETE, per source IP"},
+    "zdx.default": {
+        "limits": ["5/second", "30/minute", "1000/hour", "10000/day"],
+        "applies_to": "ZDX, smallest licence tier (up to 5k licences); larger tiers are configurable",
+    },
+    "zcc.default": {"limits": ["100/hour"], "applies_to": "ZCC, every endpoint, per tenant"},
+    "zcc.download": {
+        "limits": ["3/day", "100/hour"],
+        "applies_to": "ZCC downloadDevices, downloadServiceStatus and downloadDisableReasons",
+    },
+    "zid.default": {"limits": [], "applies_to": "ZIdentity (no documented limit)"},
+}
+
+_RATE_HEADERS = {
+    "zia": "x-ratelimit-reset (seconds left in the window), Retry-After",
+    "ztw": "Retry-After (in the JSON body too), x-ratelimit-reset",
+    "zpa": "retry-after with an 's' suffix, e.g. '13s'",
+    "zdx": "RateLimit-Reset (UTC epoch seconds)",
+    "zcc": "X-Rate-Limit-Retry-After-Seconds",
+    "zid": "Retry-After",
+}
+
+# POSTs and PUTs that only read; matched against the operation name.
+_READ_ONLY_WRITE = re.compile(r"^(Validate|Lookup|Export|List|Get|Search|Check|Test|Count)(?=[A-Z]|$)")
+# Calls that remove, revoke or deactivate without using DELETE.
+_DESTRUCTIVE_WRITE = re.compile(
+    r"^(BulkDelete|Bulkdelete|BulkRemove|Bulkremove|Delete|Remove|ForceRemove|Deactivate|Revoke|Wipe|Purge|ForceReset)(?=[A-Z]|$)"
+)
+_ZCC_DOWNLOADS = re.compile(r"/(downloadDevices|downloadServiceStatus|downloadDisableReasons)$")
+
+_PRIMITIVES: dict[str, dict] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer", "format": "int32"},
+    "long": {"type": "integer", "format": "int64"},
+    "boolean": {"type": "boolean"},
+    "double": {"type": "number", "format": "double"},
+    "float": {"type": "number", "format": "float"},
+    "timestamp": {"type": "string", "format": "date-time"},
+}
+
+_ERROR_SCHEMAS: dict[str, dict] = {
+    "zia": {
+        "type": "object",
+        "description": "ZIA error body: a code such as EDIT_LOCK_NOT_AVAILABLE or LIMIT_EXCEEDED, and a message.",
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+    },
+    "ztw": {
+        "type": "object",
+        "description": "ZTW error body: a code and a message (a 429 also carries Retry-After in the body).",
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+    },
+    "zpa": {
+        "type": "object",
+        "description": "ZPA error body: an error id such as resource.not.found, and a reason.",
+        "properties": {"id": {"type": "string"}, "reason": {"type": "string"}},
+    },
+}
+_GENERIC_ERROR = {
+    "type": "object",
+    "description": "OneAPI error body.",
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "error": {"type": "string"},
+        "error_description": {"type": "string"},
+    },
+}
+
+_VERBS = {
+    "List": "Lists", "Get": "Returns", "Create": "Creates", "Update": "Updates", "Delete": "Deletes",
+    "Remove": "Removes", "Add": "Adds", "Validate": "Validates", "Export": "Exports", "Lookup": "Looks up",
+    "Bulk": "Bulk", "Search": "Searches", "Activate": "Activates", "Deactivate": "Deactivates",
+    "Download": "Downloads", "Upload": "Uploads", "Set": "Sets", "Reset": "Resets", "Enable": "Enables",
+    "Disable": "Disables", "Move": "Moves", "Generate": "Generates", "Regenerate": "Regenerates",
+    "Replace": "Replaces", "Put": "Updates", "Patch": "Updates", "Force": "Forces", "Sync": "Synchronises",
+    "Save": "Saves", "Share": "Shares", "Restart": "Restarts", "Provision": "Provisions", "Sign": "Signs",
+    "Toggle": "Toggles", "Change": "Changes", "Verify": "Verifies", "Finalize": "Finalizes", "Make": "Makes",
+    "Duplicate": "Duplicates", "Enroll": "Enrolls", "Associate": "Associates", "Compute": "Computes",
+    "Handle": "Handles", "Login": "Logs in", "Logout": "Logs out", "Acquire": "Acquires", "Manage": "Manages",
+    "Cancel": "Cancels", "Start": "Starts", "Stop": "Stops", "Check": "Checks", "Test": "Tests",
+    "Assign": "Assigns", "Unassign": "Unassigns", "Approve": "Approves", "Reorder": "Reorders",
+    "Re": "Re-", "Dis": "Dis-", "De": "De-", "Import": "Imports", "Clone": "Clones", "Copy": "Copies",
+}
+
+
+def split_words(name: str) -> list[str]:
+    """Split an operation name into words: `GetIOTDeviceList` -> ['Get', 'IOT', 'Device', 'List']."""
+    return re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+", name)
+
+
+def scope_for(operation_name: str, method: str) -> str:
+    """`read`, `write` or `destructive` for one operation (method first, then name-based overrides)."""
+    if method == "GET":
+        return "read"
+    if method == "DELETE":
+        return "destructive"
+    if _DESTRUCTIVE_WRITE.match(operation_name):
+        return "destructive"
+    if _READ_ONLY_WRITE.match(operation_name):
+        return "read"
+    return "write"
+
+
+def rate_class_for(service: str, method: str, path: str) -> str:
+    """Which documented limit applies to a call (see RATE_CLASSES)."""
+    if service in ("zia", "ztw"):
+        weight = {"DELETE": "heavy", "GET": "light"}.get(method, "medium")
+        return f"{service}.{weight}"
+    if service == "zpa":
+        return "zpa.read" if method == "GET" else "zpa.write"
+    if service == "zcc" and _ZCC_DOWNLOADS.search(path):
+        return "zcc.download"
+    return f"{service}.default"
+
+
+def _pagination(service: str, paginator: dict | None) -> dict | None:
+    if paginator is None:
+        return None
+    result_key = paginator.get("result_key", "@")
+    if service in ("zia", "ztw", "zcc"):
+        return {
+            "style": "page",
+            "page_param": paginator["input_token"],
+            "size_param": paginator["limit_key"],
+            "result_key": result_key,
+            "stop": "short_page",
+        }
+    if service == "zpa":
+        return {
+            "style": "page",
+            "page_param": paginator["input_token"],
+            "size_param": paginator["limit_key"],
+            "result_key": result_key,
+            "total_pages_key": "totalPages",
+            "stop": "total_pages",
+        }
+    if service == "zid":
+        return {
+            "style": "next_link",
+            "offset_param": paginator["input_token"],
+            "limit_param": paginator["limit_key"],
+            "result_key": result_key,
+            "next_key": "next_link",
+            "stop": "no_next",
+        }
+    return {
+        "style": "offset",
+        "offset_param": paginator["input_token"],
+        "limit_param": paginator["limit_key"],
+        "result_key": result_key,
+        "next_key": paginator.get("output_token", "next_offset"),
+        "stop": "no_next",
+    }
+
+
+def _pagination_hint(p: dict) -> str:
+    if p["style"] == "page" and p["stop"] == "short_page":
+        return (f"Paginated with {p['page_param']} (from 1) and {p['size_param']}; "
+                f"the last page is the first one shorter than {p['size_param']}.")
+    if p["style"] == "page":
+        return (f"Paginated with {p['page_param']} and {p['size_param']}; the response gives "
+                f"{p['total_pages_key']} and the items in `{p['result_key']}`.")
+    if p["style"] == "next_link":
+        return (f"Paginated with {p['offset_param']} and {p['limit_param']}; follow `next_link` "
+                f"until it is empty; items are in `{p['result_key']}`.")
+    return (f"Paginated with {p['offset_param']} and {p['limit_param']}; pass `{p['next_key']}` from "
+            f"the response as the next {p['offset_param']} until it is null.")
+
+
+def _resource_phrase(words: list[str]) -> str:
+    out = []
+    for w in words:
+        out.append(w if (w.isupper() and len(w) > 1) or w.isdigit() else w.lower())
+    return " ".join(out) or "resource"
+
+
+def _describe(service: str, name: str, method: str, path: str, scope: str, pagination: dict | None) -> tuple[str, str]:
+    short, full = SERVICE_TITLES[service]
+    words = split_words(name)
+    verb = words[0] if words else ""
+    rest = words[1:]
+    if verb in _VERBS and rest:
+        action = _VERBS[verb]
+    else:
+        action = {"GET": "Returns", "POST": "Submits", "PUT": "Updates", "PATCH": "Updates",
+                  "DELETE": "Deletes"}[method]
+        rest = words
+    if action.endswith("-"):
+        action = action + rest[0].lower() + "s"
+        rest = rest[1:]
+    resource = _resource_phrase(rest)
+    summary = f"{action} {resource}".strip()
+    summary = summary[0].upper() + summary[1:]
+    parts = [f"{summary} in {short} ({full}), calling {method} {path}."]
+    if pagination:
+        parts.append(_pagination_hint(pagination))
+    if service in ("zia", "ztw") and scope != "read":
+        parts.append("The change is staged until the tenant's pending changes are activated.")
+    if scope == "destructive":
+        parts.append("This removes or revokes something and cannot be undone by this call.")
+    return summary, " ".join(parts)
+
+
+class _Shapes:
+    """Turns model shapes into OpenAPI schemas; collects which shapes are referenced."""
+
+    def __init__(self, shapes: dict[str, dict]):
+        self.shapes = shapes
+        self.used: set[str] = set()
+
+    def ref(self, shape_name: str) -> dict:
+        if shape_name in _PRIMITIVES:
+            return dict(_PRIMITIVES[shape_name])
+        shape = self.shapes[shape_name]
+        if shape["type"] == "blob":
+            return {"type": "string", "format": "binary"}
+        self.used.add(shape_name)
+        return {"$ref": f"#/components/schemas/{shape_name}"}
+
+    def schema(self, shape_name: str) -> dict:
+        shape = self.shapes[shape_name]
+        kind = shape["type"]
+        if kind == "list":
+            return {"type": "array", "items": self.ref(shape["member"]["shape"])}
+        if kind == "map":
+            return {"type": "object", "additionalProperties": self.ref(shape["value"]["shape"])}
+        if kind == "blob":
+            return {"type": "string", "format": "binary"}
+        excluded_sets = [set(v) for v in shape.get("exclude", {}).values()]
+        read_only = set.intersection(*excluded_sets) if excluded_sets else set()
+        props: dict[str, dict] = {}
+        for member_name in sorted(shape.get("members", {})):
+            member = shape["members"][member_name]
+            prop = self.ref(member["shape"])
+            if member_name in read_only:
+                prop = {"allOf": [prop], "readOnly": True} if "$ref" in prop else {**prop, "readOnly": True}
+            props[member_name] = prop
+        out: dict = {"type": "object", "properties": props}
+        required = [r for r in shape.get("required", []) if r in props and r not in read_only]
+        if required:
+            out["required"] = sorted(required)
+        return out
+
+    def closure(self) -> dict[str, dict]:
+        done: dict[str, dict] = {}
+        while pending := sorted(self.used - set(done)):
+            for name in pending:
+                done[name] = self.schema(name)
+        return dict(sorted(done.items()))
+
+
+def _unify_equivalent_paths(ops: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Paths that differ only in parameter names are one path in OpenAPI: pick one set of names.
+
+    Returns, per operation, a renaming {old param name: new param name}.
+    """
+    by_shape: dict[str, Counter] = defaultdict(Counter)
+    for op in ops.values():
+        uri = op["http"]["requestUri"]
+        by_shape[re.sub(r"\{[^}]+\}", "{}", uri)][uri] += 1
+    renames: dict[str, dict[str, str]] = {}
+    for variants in by_shape.values():
+        if len(variants) < 2:
+            continue
+        canonical = sorted(variants, key=lambda u: (-variants[u], u))[0]
+        canon_names = re.findall(r"\{([^}]+)\}", canonical)
+        for op_name, op in ops.items():
+            uri = op["http"]["requestUri"]
+            if uri in variants and uri != canonical:
+                names = re.findall(r"\{([^}]+)\}", uri)
+                renames[op_name] = {a: b for a, b in zip(names, canon_names, strict=True) if a != b}
+    return renames
+
+
+def _resource_index(resources: dict) -> dict[str, dict]:
+    """operation name -> {type, action, identifier...} from the resource metadata."""
+    index: dict[str, dict] = {}
+    for rtype in sorted(resources.get("resources", {})):
+        res = resources["resources"][rtype]
+        for action in sorted(res.get("actions", {})):
+            spec = res["actions"][action]
+            op = spec["request"]["operation"]
+            entry: dict = {"type": rtype, "action": action}
+            ident = [p["target"] for p in spec["request"].get("params", []) if p["source"] == "identifier"]
+            if ident:
+                entry["id_param"] = ident[0]
+            produced = (spec.get("resource") or {}).get("identifiers") or []
+            from_response = [i.get("path", i["target"]) for i in produced if i.get("source") == "response"]
+            if action == "create" and from_response:
+                entry["id_field"] = from_response[0]
+            index.setdefault(op, entry)
+    return index
+
+
+def convert_service(models: ServiceModels) -> dict:
+    """Build the OpenAPI document (a plain dict, deterministic order) for one service."""
+    svc = models.service
+    short, full = SERVICE_TITLES[svc]
+    model = models.model
+    shapes = _Shapes(model["shapes"])
+    ops: dict[str, dict] = model["operations"]
+    paginators = models.paginators.get("pagination", {})
+    resources = _resource_index(models.resources)
+    renames = _unify_equivalent_paths(ops)
+    error_schema_name = f"{short.replace('ZIdentity', 'Zid')}Error"
+
+    paths: dict[str, dict] = defaultdict(dict)
+    op_paths: dict[str, tuple[str, str]] = {}
+    for name in sorted(ops):
+        op = ops[name]
+        method = op["http"]["method"].upper()
+        rename = renames.get(name, {})
+        path = op["http"]["requestUri"]
+        for old, new in rename.items():
+            path = path.replace("{" + old + "}", "{" + new + "}")
+        op_paths[name] = (path, method)
+        input_shape = model["shapes"][op["input"]["shape"]]
+        members = input_shape.get("members", {})
+        required = set(input_shape.get("required", []))
+        params: list[dict] = []
+        for member_name in sorted(members):
+            member = members[member_name]
+            loc = member.get("location")
+            if loc not in ("uri", "querystring"):
+                continue
+            schema = shapes.ref(member["shape"])
+            if member.get("is_repeated_key_array") and schema.get("type") != "array" and "$ref" not in schema:
+                schema = {"type": "array", "items": schema}
+            param: dict = {
+                "name": rename.get(member_name, member_name),
+                "in": "path" if loc == "uri" else "query",
+                "required": loc == "uri" or member_name in required,
+                "schema": schema,
+            }
+            if member.get("is_repeated_key_array"):
+                param["style"] = "form"
+                param["explode"] = True
+            params.append(param)
+        declared = {p["name"] for p in params if p["in"] == "path"}
+        for var in re.findall(r"\{([^}+]+)\+?\}", path):
+            if var not in declared:
+                params.append({"name": var, "in": "path", "required": True, "schema": {"type": "string"}})
+        params.sort(key=lambda p: (p["in"] != "path", p["name"]))
+
+        scope = scope_for(name, method)
+        pagination = _pagination(svc, paginators.get(name))
+        summary, description = _describe(svc, name, method, path, scope, pagination)
+        operation: dict = {
+            "operationId": name,
+            "summary": summary,
+            "description": description,
+        }
+        if params:
+            operation["parameters"] = params
+        payload = input_shape.get("payload")
+        if payload:
+            body_shape = members[payload]["shape"]
+            body_schema = shapes.ref(body_shape)
+            if op.get("protocol") == "rest-multipart":
+                content_type = "multipart/form-data"
+                body_schema = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            elif body_shape in _PRIMITIVES:
+                content_type = "text/plain"
+            else:
+                content_type = "application/json"
+            operation["requestBody"] = {
+                "required": payload in required,
+                "content": {content_type: {"schema": body_schema}},
+            }
+        code = str(op["http"].get("responseCode", 200))
+        response: dict = {"description": "Success."}
+        output = op.get("output", {}).get("shape")
+        if output and code != "204":
+            out_schema = shapes.ref(output)
+            media = "application/octet-stream" if out_schema.get("format") == "binary" else "application/json"
+            response["content"] = {media: {"schema": out_schema}}
+        operation["responses"] = {
+            code: response,
+            "default": {
+                "description": "Error.",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema_name}"}}},
+            },
+        }
+        operation["x-oneapi-scope"] = scope
+        operation["x-oneapi-rate-class"] = rate_class_for(svc, method, path)
+        if pagination:
+            operation["x-oneapi-pagination"] = pagination
+        if name in resources:
+            operation["x-oneapi-resource"] = resources[name]
+        operation["x-oneapi-source"] = f"zssdk/zscore/data/{svc}/v1/service-1.json#/operations/{name}"
+        paths[path][method.lower()] = operation
+
+    _add_links(ops, op_paths, paths, resources)
+
+    schemas = shapes.closure()
+    schemas[error_schema_name] = _ERROR_SCHEMAS.get(svc, _GENERIC_ERROR)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": f"{full} ({short}) through Zscaler OneAPI",
+            "version": model["metadata"].get("apiVersion", "unknown"),
+            "description": (
+                f"Converted mechanically by oneapi-mcp (`make specs`) from the {svc} service model in "
+                "the MIT-licensed zscaler-sdk-python wheel; see SOURCES.md. Hand-written descriptions "
+                f"come from overlays/{svc}.yaml."
+            ),
+            "license": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
+        },
+        "servers": [
+            {"url": "https://api.zsapi.net", "description": "Production OneAPI"},
+            {
+                "url": "https://api.{cloud}.zsapi.net",
+                "description": "A named OneAPI cloud such as beta",
+                "variables": {"cloud": {"default": "beta"}},
+            },
+        ],
+        "security": [{"oneapi": []}],
+        "x-oneapi-service": svc,
+        "x-oneapi-rate-classes": {k: v for k, v in RATE_CLASSES.items() if k.startswith(svc + ".")},
+        "x-oneapi-rate-limit-headers": _RATE_HEADERS[svc],
+        "paths": {p: dict(sorted(paths[p].items())) for p in sorted(paths)},
+        "components": {
+            "securitySchemes": {
+                "oneapi": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "Bearer token from ZIdentity: POST https://<vanity>.zslogin.net/oauth2/v1/token with "
+                        "grant_type=client_credentials, client_id, client_secret (or a private-key JWT "
+                        "client_assertion) and audience=https://api.zscaler.com."
+                    ),
+                }
+            },
+            "schemas": schemas,
+        },
+    }
+
+
+def _add_links(ops: dict, op_paths: dict, paths: dict, resources: dict[str, dict]) -> None:
+    """OpenAPI links from each create operation to the load/update/delete of the same resource."""
+    by_type: dict[str, dict[str, str]] = defaultdict(dict)
+    for op_name, entry in resources.items():
+        if op_name in op_paths:
+            by_type[entry["type"]][entry["action"]] = op_name
+    for rtype in sorted(by_type):
+        actions = by_type[rtype]
+        create = actions.get("create")
+        if not create or "id_field" not in resources[create]:
+            continue
+        id_field = resources[create]["id_field"]
+        c_path, c_method = op_paths[create]
+        c_path_params = set(re.findall(r"\{([^}]+)\}", c_path))
+        links: dict[str, dict] = {}
+        for action in ("load", "update", "delete"):
+            target = actions.get(action)
+            if not target or "id_param" not in resources[target]:
+                continue
+            t_path, _ = op_paths[target]
+            id_param = resources[target]["id_param"]
+            t_params = re.findall(r"\{([^}]+)\}", t_path)
+            if id_param not in t_params:
+                # the identifier was renamed with its path; fall back to the last path parameter
+                id_param = t_params[-1] if t_params else id_param
+            parameters = {id_param: f"$response.body#/{id_field}"}
+            for p in t_params:
+                if p != id_param and p in c_path_params:
+                    parameters[p] = f"$request.path.{p}"
+            if len(parameters) != len(t_params):
+                continue  # cannot fill every path parameter from the create call
+            links[f"{action}{rtype}"[0].upper() + f"{action}{rtype}"[1:]] = {
+                "operationId": target,
+                "parameters": parameters,
+            }
+        if links:
+            responses = paths[c_path][c_method.lower()]["responses"]
+            ok = next(code for code in responses if code != "default")
+            responses[ok]["links"] = links
