@@ -28,7 +28,7 @@ SERVICE_TITLES: dict[str, tuple[str, str]] = {
     "zpa": ("ZPA", "Zscaler Private Access"),
     "zdx": ("ZDX", "Zscaler Digital Experience"),
     "zcc": ("ZCC", "Zscaler Client Connector"),
-    "zid": ("ZIdentity", "Zscaler ZIdentity"),
+    "zid": ("ZIdentity", "Zscaler Identity"),
     "ztw": ("ZTW", "Zscaler Cloud & Branch Connector"),
 }
 
@@ -210,14 +210,36 @@ def _pagination_hint(p: dict) -> str:
             f"the response as the next {p['offset_param']} until it is null.")
 
 
+_ACRONYMS = {"api", "ip", "ips", "url", "urls", "dlp", "ssl", "zpa", "zia", "zdx", "zcc", "ztw", "nss", "lss", "idp",
+             "saml", "scim", "vpn", "gre", "pac", "dns", "csr", "otp", "mfa", "iot", "cbi", "pra", "vm", "vms",
+             "icap", "cas", "casb", "ipv6", "jwt", "aws", "csv", "ssh", "rdp", "sso", "atp", "fqdn", "ec", "cc"}
+
+
 def _resource_phrase(words: list[str]) -> str:
     out = []
     for w in words:
-        out.append(w if (w.isupper() and len(w) > 1) or w.isdigit() else w.lower())
+        if (w.isupper() and len(w) > 1) or w.isdigit():
+            out.append(w)
+        elif w.lower() in _ACRONYMS:
+            out.append(w.upper() if not w.lower().endswith("s") or w.lower() in ("cas", "casb") else
+                       w[:-1].upper() + "s")
+        else:
+            out.append(w.lower())
     return " ".join(out) or "resource"
 
 
-def _describe(service: str, name: str, method: str, path: str, scope: str, pagination: dict | None) -> tuple[str, str]:
+def _model_doc(doc: str) -> str:
+    """The model's own documentation string, tidied into a sentence ('' when it has none)."""
+    text = " ".join(doc.split())
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _describe(
+    service: str, name: str, method: str, path: str, scope: str, pagination: dict | None, doc: str = ""
+) -> tuple[str, str]:
     short, full = SERVICE_TITLES[service]
     words = split_words(name)
     verb = words[0] if words else ""
@@ -234,7 +256,10 @@ def _describe(service: str, name: str, method: str, path: str, scope: str, pagin
     resource = _resource_phrase(rest)
     summary = f"{action} {resource}".strip()
     summary = summary[0].upper() + summary[1:]
-    parts = [f"{summary} in {short} ({full}), calling {method} {path}."]
+    if doc:
+        parts = [f"{_model_doc(doc)} {short} ({full}): {method} {path}."]
+    else:
+        parts = [f"{summary} in {short} ({full}), calling {method} {path}."]
     if pagination:
         parts.append(_pagination_hint(pagination))
     if service in ("zia", "ztw") and scope != "read":
@@ -387,7 +412,7 @@ def convert_service(models: ServiceModels) -> dict:
 
         scope = scope_for(name, method)
         pagination = _pagination(svc, paginators.get(name))
-        summary, description = _describe(svc, name, method, path, scope, pagination)
+        summary, description = _describe(svc, name, method, path, scope, pagination, op.get("documentation", ""))
         operation: dict = {
             "operationId": name,
             "summary": summary,
