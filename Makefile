@@ -1,0 +1,43 @@
+# Every target bootstraps its own virtualenv; only python3 and make are needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv specs generate check-generated toolsnaps test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make specs: download zscaler-sdk-python 2.0.0b2 and rewrite specs/ (the only target that needs the network)
+specs: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen specs
+
+## make generate: specs/ + overlays -> generated/ (skips unchanged services), then the tool-surface diff
+generate: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen generate
+
+## make check-generated: fail when generated/ or specs/names.lock.json is stale against specs/
+check-generated: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen check
+
+## make toolsnaps: accept the current tool surface into tests/__toolsnaps__
+toolsnaps: $(STAMP)
+	UPDATE_TOOLSNAPS=1 $(BIN)/python -m pytest -q tests/test_toolsnaps.py
+
+test: check-generated
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check codegen oneapi_mcp tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,217 @@
+"""Stage 1, load: read a spec, apply its overlay, check it, and say exactly what is wrong."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ._ir import Problem
+
+__all__ = ["LoadedSpec", "apply_overlay", "load_spec", "resolve_pointer"]
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+@dataclass
+class LoadedSpec:
+    path: Path
+    doc: dict
+    sha256: str
+    overlay_path: Path | None
+    overlay_sha256: str
+    described: set[str] = field(default_factory=set)  # operation pointers given a hand-written description
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def resolve_pointer(doc: object, pointer: str) -> object:
+    """Resolve a JSON pointer (`/components/schemas/User`); raises KeyError when it leads nowhere."""
+    node = doc
+    if pointer in ("", "/"):
+        return node
+    for raw in pointer.lstrip("/").split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            if not token.isdigit() or int(token) >= len(node):
+                raise KeyError(pointer)
+            node = node[int(token)]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[object, bytes]:
+    raw = path.read_bytes()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(raw, Loader=loader), raw
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(Problem("error", str(path), "", f"invalid YAML{where}: {exc.problem}"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem("error", str(path), "", f"invalid YAML: {exc}"))
+    return None, raw
+
+
+def _merge(target: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        elif isinstance(value, list) and isinstance(target.get(key), list):
+            target[key].extend(copy.deepcopy(value))
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def apply_overlay(doc: dict, overlay: dict, overlay_file: str, problems: list[Problem]) -> set[str]:
+    """Apply an OpenAPI Overlay 1.0 document in place. Returns the pointers of updated objects."""
+    from jsonpath_ng import parse as jsonpath_parse  # the parser is slow to import; only overlays need it
+
+    touched: set[str] = set()
+    if not isinstance(overlay, dict) or not str(overlay.get("overlay", "")).startswith("1."):
+        problems.append(Problem("error", overlay_file, "/overlay", "not an OpenAPI Overlay 1.x document"))
+        return touched
+    for i, action in enumerate(overlay.get("actions") or []):
+        pointer = f"/actions/{i}"
+        target = action.get("target") if isinstance(action, dict) else None
+        if not isinstance(target, str):
+            problems.append(Problem("error", overlay_file, pointer, "action has no target"))
+            continue
+        try:
+            matches = jsonpath_parse(target).find(doc)
+        except Exception as exc:  # jsonpath-ng raises plain Exceptions for syntax errors
+            problems.append(Problem("error", overlay_file, pointer + "/target", f"bad JSONPath {target!r}: {exc}"))
+            continue
+        if not matches:
+            problems.append(Problem("warning", overlay_file, pointer + "/target", f"{target!r} matches nothing"))
+            continue
+        for match in matches:
+            where = "/" + "/".join(_escape(str(p)) for p in _match_path(match))
+            if action.get("remove"):
+                parent = match.context.value if match.context else None
+                if isinstance(parent, dict):
+                    parent.pop(str(match.path.fields[0]), None)
+                continue
+            update = action.get("update")
+            if isinstance(update, dict) and isinstance(match.value, dict):
+                _merge(match.value, update)
+                touched.add(where)
+            else:
+                problems.append(Problem("error", overlay_file, pointer + "/update", "update must be an object"))
+    return touched
+
+
+def _match_path(match) -> list[str]:
+    parts: list[str] = []
+    node = match
+    while node is not None and node.context is not None:
+        fields = getattr(node.path, "fields", None)
+        index = getattr(node.path, "index", None)
+        parts.append(str(fields[0]) if fields else str(index))
+        node = node.context
+    return list(reversed(parts))
+
+
+def _check_refs(doc: object, file: str, problems: list[Problem]) -> None:
+    stack: list[tuple[object, str]] = [(doc, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if not ref.startswith("#"):
+                    problems.append(Problem("error", file, where + "/$ref", f"external $ref {ref!r} is not supported"))
+                else:
+                    try:
+                        resolve_pointer(doc, ref[1:])
+                    except KeyError:
+                        problems.append(Problem("error", file, where + "/$ref", f"dangling $ref {ref!r}"))
+            for key, value in node.items():
+                stack.append((value, f"{where}/{_escape(str(key))}"))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                stack.append((value, f"{where}/{i}"))
+
+
+def _check_operation_ids(doc: dict, file: str, problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        for method in _HTTP_METHODS:
+            op = item.get(method) if isinstance(item, dict) else None
+            if not isinstance(op, dict):
+                continue
+            op_id = op.get("operationId")
+            pointer = f"/paths/{_escape(path)}/{method}/operationId"
+            if op_id is None:
+                continue
+            if op_id in seen:
+                problems.append(Problem(
+                    "error", file, pointer, f"duplicate operationId {op_id!r} (first at {seen[op_id]})"))
+            else:
+                seen[op_id] = pointer
+
+
+def _validate(doc: dict, file: str, problems: list[Problem]) -> None:
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    cls = OpenAPIV31SpecValidator if str(doc.get("openapi", "")).startswith("3.1") else OpenAPIV30SpecValidator
+    try:
+        for err in cls(doc).iter_errors():
+            where = "/" + "/".join(_escape(str(p)) for p in getattr(err, "path", []))
+            problems.append(Problem("error", file, where if where != "/" else "", f"invalid OpenAPI: {err.message}"))
+    except Exception as exc:  # the validator raises instead of reporting on some broken documents
+        problems.append(Problem("error", file, "", f"invalid OpenAPI: {exc}"))
+
+
+def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = True) -> LoadedSpec:
+    """Read, overlay and check one spec. Problems are gathered, never raised."""
+    problems: list[Problem] = []
+    doc, raw = _read_yaml(path, problems)
+    spec_sha = hashlib.sha256(raw).hexdigest()
+    overlay_sha = ""
+    described: set[str] = set()
+    if doc is not None and not isinstance(doc, dict):
+        problems.append(Problem("error", str(path), "", "a spec must be a mapping at the top level"))
+        doc = None
+    if doc is not None and overlay_path is not None and overlay_path.exists():
+        overlay, overlay_raw = _read_yaml(overlay_path, problems)
+        overlay_sha = hashlib.sha256(overlay_raw).hexdigest()
+        if overlay is not None:
+            before = _descriptions(doc)
+            apply_overlay(doc, overlay, str(overlay_path), problems)
+            after = _descriptions(doc)
+            described = {p for p, d in after.items() if d != before.get(p)}
+    loaded = LoadedSpec(path, doc or {}, spec_sha, overlay_path, overlay_sha, described, problems)
+    if doc is None:
+        return loaded
+    _check_refs(doc, str(path), problems)
+    _check_operation_ids(doc, str(path), problems)
+    if validate and not loaded.errors:
+        _validate(doc, str(path), problems)
+    return loaded
+
+
+def _descriptions(doc: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in _HTTP_METHODS:
+            op = item.get(method)
+            if isinstance(op, dict):
+                out[f"/paths/{_escape(path)}/{method}"] = op.get("description", "")
+    return out

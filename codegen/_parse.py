@@ -1,0 +1,246 @@
+"""Stage 2, parse: a loaded spec becomes a frozen `Service`. Every naming, scope, toolset and
+pagination decision is made here, and only here."""
+
+from __future__ import annotations
+
+import re
+
+from ._convert import SERVICE_TITLES, rate_class_for, scope_for
+from ._ir import Annotations, Operation, Param, Problem, Service, Toolset
+from ._load import LoadedSpec, resolve_pointer
+from ._schema import request_schemas
+from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, tool_name
+from ._toolsets import TOOLSET_DESCRIPTIONS, toolset_for
+
+__all__ = ["annotations_for", "parse_service"]
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+_BODY_FIELD = "body"
+
+
+def annotations_for(scope: str, method: str) -> Annotations:
+    """All four MCP annotations from the one scope (idempotence also follows the HTTP method)."""
+    return Annotations(
+        read_only_hint=scope == "read",
+        destructive_hint=scope == "destructive",
+        idempotent_hint=scope == "read" or method in ("PUT", "DELETE"),
+        open_world_hint=True,
+    )
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _deref(doc: dict, node: dict) -> dict:
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        node = resolve_pointer(doc, node["$ref"][1:])  # type: ignore[assignment]
+        seen += 1
+    return node
+
+
+def _fallback_toolset(service: str, path: str) -> str:
+    segments = [s for s in path.split("/") if s and not s.startswith("{")]
+    for seg in segments:
+        if seg.lower() not in {service, "api", "v1", "v2", "v3", "admin", "customers", "public", "papi"}:
+            family = re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", seg).lower()).strip("_")
+            return f"{service}.{family or 'general'}"
+    return f"{service}.general"
+
+
+def _synth_operation_id(method: str, path: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", path) if w]
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, list[Problem], dict[str, str]]:
+    """Build the IR for one service. Returns (service or None on errors, problems, name lock entries)."""
+    doc = loaded.doc
+    file = str(loaded.path)
+    problems: list[Problem] = []
+    service = str(doc.get("x-oneapi-service") or loaded.path.stem)
+    if not re.fullmatch(r"[a-z][a-z0-9]*", service):
+        problems.append(Problem("error", file, "/x-oneapi-service", f"service name {service!r} must be [a-z][a-z0-9]*"))
+        return None, problems, {}
+    schemas = dict((doc.get("components") or {}).get("schemas") or {})
+    operations: list[Operation] = []
+    names: dict[str, str] = {}  # tool name -> pointer
+    classes: dict[str, str] = {}  # input class name -> pointer
+    assigned: dict[str, str] = {}  # lock key -> tool name
+
+    for path in sorted(doc.get("paths") or {}):
+        item = doc["paths"][path] or {}
+        shared_params = item.get("parameters") or []
+        for method in _METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            pointer = f"/paths/{_escape(path)}/{method}"
+            http = method.upper()
+            op_id = op.get("operationId")
+            if not op_id:
+                op_id = _synth_operation_id(method, path)
+                problems.append(Problem("warning", file, pointer, f"no operationId; using {op_id!r}"))
+
+            key = operation_key(http, path)
+            name = op.get("x-oneapi-name") or lock.get(service, key) or tool_name(service, op_id)
+            if not is_valid_tool_name(name):
+                problems.append(Problem("error", file, pointer, f"tool name {name!r} is not 1-64 chars of [a-z0-9_]"))
+                continue
+            if name in names:
+                problems.append(Problem(
+                    "error", file, pointer,
+                    f"tool name {name!r} collides with the operation at {names[name]}; "
+                    "set x-oneapi-name on one of them in the overlay"))
+                continue
+            names[name] = pointer
+            assigned[key] = name
+
+            model = class_name(op_id)
+            if model in classes or model in schemas:
+                where = classes.get(model, f"/components/schemas/{model}")
+                problems.append(Problem("error", file, pointer,
+                                        f"input model name {model!r} collides with {where}"))
+                continue
+            classes[model] = pointer
+
+            params, param_problems = _params(doc, file, pointer, path, shared_params, op,
+                                             op.get("x-oneapi-pagination"))
+            problems.extend(param_problems)
+            if any(p.level == "error" for p in param_problems):
+                continue
+
+            scope = op.get("x-oneapi-scope") or scope_for(op_id, http)
+            if scope not in ("read", "write", "destructive"):
+                problems.append(Problem("error", file, pointer + "/x-oneapi-scope", f"unknown scope {scope!r}"))
+                continue
+            toolset = op.get("x-oneapi-toolset") or toolset_for(service, path)
+            if toolset is None:
+                toolset = _fallback_toolset(service, path)
+                if service in SERVICE_TITLES:
+                    problems.append(Problem("warning", file, pointer, f"no toolset rule matches; using {toolset!r}"))
+            description = (op.get("description") or op.get("summary") or "").strip()
+            if not description:
+                description = f"Calls {http} {path}."
+                problems.append(Problem("warning", file, pointer, "operation has no description"))
+            operations.append(Operation(
+                service=service,
+                operation_id=op_id,
+                tool_name=name,
+                input_model=model,
+                method=http,
+                path=path,
+                title=(op.get("summary") or name).strip(),
+                description=description,
+                scope=scope,
+                annotations=annotations_for(scope, http),
+                toolset=toolset,
+                rate_class=op.get("x-oneapi-rate-class") or rate_class_for(service, http, path),
+                params=tuple(params),
+                pagination=op.get("x-oneapi-pagination"),
+                resource=op.get("x-oneapi-resource"),
+                hand_written_description=pointer in loaded.described,
+                pointer=pointer,
+            ))
+
+    if any(p.level == "error" for p in problems):
+        return None, problems, assigned
+    operations.sort(key=lambda o: o.tool_name)
+    by_toolset: dict[str, list[str]] = {}
+    for o in operations:
+        by_toolset.setdefault(o.toolset, []).append(o.tool_name)
+    toolsets = tuple(
+        Toolset(name=t, description=TOOLSET_DESCRIPTIONS.get(t, f"{t.split('.', 1)[1].replace('_', ' ')} tools"),
+                tools=tuple(sorted(tools)))
+        for t, tools in sorted(by_toolset.items())
+    )
+    title = (doc.get("info") or {}).get("title", service)
+    return Service(
+        name=service,
+        title=title,
+        spec_file=loaded.path.name,
+        spec_sha256=loaded.sha256,
+        overlay_sha256=loaded.overlay_sha256,
+        operations=tuple(operations),
+        toolsets=toolsets,
+        schemas=schemas,
+        request_schemas=request_schemas(
+            schemas, {o.resource["type"] for o in operations if o.resource and o.resource.get("action") == "load"}),
+        rate_classes=dict(doc.get("x-oneapi-rate-classes") or {}),
+    ), problems, assigned
+
+
+def _pagination_docs(pagination: dict | None) -> dict[str, str]:
+    """Descriptions for the paging arguments, per pagination style."""
+    if not pagination:
+        return {}
+    style = pagination.get("style")
+    if style == "page":
+        return {pagination.get("page_param", "page"): "Page number, starting at 1.",
+                pagination.get("size_param", "pageSize"): "Items per page."}
+    if style == "next_link":
+        return {pagination.get("offset_param", "offset"): "Offset of the first record to return.",
+                pagination.get("limit_param", "limit"): "Maximum records per page."}
+    return {pagination.get("offset_param", "offset"): f"Opaque offset: the previous response's "
+            f"{pagination.get('next_key', 'next_offset')}; omit for the first page.",
+            pagination.get("limit_param", "limit"): "Maximum items per page."}
+
+
+def _param_description(p: dict, loc: str, wire: str, fname: str, paging: dict[str, str]) -> str:
+    parts = [p.get("description", "").strip() or paging.get(wire, "")]
+    if fname != wire:
+        parts.append(f"Sent as the {loc} parameter `{wire}`.")
+    return " ".join(x for x in parts if x)
+
+
+def _params(
+    doc: dict, file: str, pointer: str, path: str, shared: list, op: dict, pagination: dict | None = None
+) -> tuple[list[Param], list[Problem]]:
+    problems: list[Problem] = []
+    merged: dict[tuple[str, str], dict] = {}
+    for raw in list(shared) + list(op.get("parameters") or []):
+        p = _deref(doc, raw)
+        if p.get("in") in ("path", "query"):
+            merged[(p["in"], p["name"])] = p
+        elif p.get("in") in ("header", "cookie"):
+            problems.append(Problem("warning", file, pointer, f"{p['in']} parameter {p.get('name')!r} is not exposed"))
+    params: list[Param] = []
+    fields: dict[str, str] = {}
+    paging = _pagination_docs(pagination)
+    for (loc, wire), p in sorted(merged.items(), key=lambda kv: (kv[0][0] != "path", kv[0][1])):
+        fname = field_name(wire)
+        if fname == _BODY_FIELD or fname in fields:
+            problems.append(Problem("error", file, pointer,
+                                    f"argument {fname!r} (from {loc} parameter {wire!r}) collides with "
+                                    f"{fields.get(fname, 'the request body')}"))
+            continue
+        fields[fname] = f"{loc} parameter {wire!r}"
+        params.append(Param(
+            field_name=fname,
+            wire_name=wire,
+            location=loc,
+            required=bool(p.get("required")) or loc == "path",
+            schema=p.get("schema") or {"type": "string"},
+            description=_param_description(p, loc, wire, fname, paging),
+            explode=bool(p.get("explode", p.get("style", "form") == "form")) and loc == "query",
+        ))
+    template_vars = set(re.findall(r"\{([^}]+)\}", path))
+    declared = {p.wire_name for p in params if p.location == "path"}
+    for missing in sorted(template_vars - declared):
+        problems.append(Problem("error", file, pointer, f"path parameter {missing!r} is not declared"))
+    body = op.get("requestBody")
+    if body:
+        body = _deref(doc, body)
+        content = body.get("content") or {}
+        content_type = next(iter(sorted(content, key=lambda c: c != "application/json")), "application/json")
+        params.append(Param(
+            field_name=_BODY_FIELD,
+            wire_name=_BODY_FIELD,
+            location="body",
+            required=bool(body.get("required")),
+            schema=(content.get(content_type) or {}).get("schema") or {},
+            description=body.get("description", ""),
+            content_type=content_type,
+        ))
+    return params, problems
