@@ -1,0 +1,129 @@
+"""The vendored specs: every operation of the SDK's models, valid OpenAPI, and one decision per
+operation recorded as an extension."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from conftest import SERVICES, SPECS, load_spec_doc, operations
+
+EXPECTED_OPERATIONS = {"zia": 604, "zpa": 263, "ztw": 144, "zcc": 58, "zdx": 45, "zid": 33}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_in_the_sdk_models_appears_in_the_spec(service):
+    assert sum(1 for _ in operations(load_spec_doc(service))) == EXPECTED_OPERATIONS[service]
+
+
+def test_the_six_specs_hold_1147_operations_together():
+    assert sum(EXPECTED_OPERATIONS.values()) == 1147
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SERVICES)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_spec_is_valid_openapi(service):
+    validate(load_spec_doc(service))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_records_scope_rate_class_and_source(service):
+    doc = load_spec_doc(service)
+    classes = doc["x-oneapi-rate-classes"]
+    for path, method, op in operations(doc):
+        assert op["x-oneapi-scope"] in ("read", "write", "destructive"), (path, method)
+        assert op["x-oneapi-rate-class"] in classes, (path, method)
+        assert op["x-oneapi-source"].endswith(f"/operations/{op['operationId']}")
+        assert op["description"].strip() and op["description"].strip() != path
+
+
+@pytest.mark.parametrize(
+    ("service", "operation_id", "scope"),
+    [
+        ("zia", "ListUsers", "read"),
+        ("zia", "CreateUser", "write"),
+        ("zia", "RemoveUser", "destructive"),
+        ("zia", "BulkDeleteUser", "destructive"),  # POST that deletes
+        ("zia", "LookupUrlClassification", "read"),  # POST that only reads
+        ("zia", "ValidateFeedFormat", "read"),
+        ("zia", "ExportPolicies", "read"),
+        ("zia", "Activate", "write"),
+        ("zcc", "ForceRemoveDevices", "destructive"),
+        ("zpa", "DeactivateEmergencyAccessUser", "destructive"),
+        ("zpa", "GetAllScopes", "read"),  # POST .../microtenants/search
+        ("zid", "Bulkdelete", "destructive"),
+        ("ztw", "ForceResetTemplate", "destructive"),
+    ],
+)
+def test_scope_follows_the_method_with_overrides_for_reads_and_removals(service, operation_id, scope):
+    found = [op for _, _, op in operations(load_spec_doc(service)) if op["operationId"] == operation_id]
+    assert len(found) == 1
+    assert found[0]["x-oneapi-scope"] == scope
+
+
+def test_zia_delete_is_the_heavy_rate_class_and_zcc_downloads_are_limited_to_three_a_day():
+    zia = load_spec_doc("zia")
+    assert zia["x-oneapi-rate-classes"]["zia.heavy"]["limits"] == ["1/minute", "4/hour"]
+    assert all(op["x-oneapi-rate-class"] == "zia.heavy" for _, m, op in operations(zia) if m == "delete")
+    zcc = load_spec_doc("zcc")
+    downloads = {op["operationId"]: op["x-oneapi-rate-class"] for p, _, op in operations(zcc) if "/download" in p}
+    assert downloads and all(c == "zcc.download" for c in downloads.values())
+
+
+@pytest.mark.parametrize(
+    ("service", "style", "keys"),
+    [
+        ("zia", "page", {"page_param": "page", "size_param": "pageSize", "stop": "short_page"}),
+        ("zpa", "page", {"page_param": "page", "total_pages_key": "totalPages", "stop": "total_pages"}),
+        ("zdx", "offset", {"offset_param": "offset", "limit_param": "limit", "next_key": "next_offset"}),
+        ("zid", "next_link", {"offset_param": "offset", "limit_param": "limit", "next_key": "next_link",
+                              "result_key": "records"}),
+        ("zcc", "page", {"page_param": "page", "size_param": "pageSize"}),
+    ],
+)
+def test_pagination_styles_follow_each_services_paginators(service, style, keys):
+    paged = [op["x-oneapi-pagination"] for _, _, op in operations(load_spec_doc(service))
+             if "x-oneapi-pagination" in op]
+    assert paged
+    for p in paged:
+        assert p["style"] == style
+        assert keys.items() <= p.items()
+
+
+def test_create_operations_link_to_get_update_and_delete_of_the_same_resource():
+    doc = load_spec_doc("zia")
+    create = next(op for _, _, op in operations(doc) if op["operationId"] == "CreateUser")
+    assert create["x-oneapi-resource"] == {"type": "User", "action": "create", "id_field": "id"}
+    links = next(r["links"] for code, r in create["responses"].items() if code != "default")
+    assert {link["operationId"] for link in links.values()} == {"GetUser", "UpdateUser", "RemoveUser"}
+    for link in links.values():
+        assert link["parameters"] == {"id": "$response.body#/id"}
+    ops = {op["operationId"]: path for path, _, op in operations(doc)}
+    assert ops["GetUser"] == "/zia/api/v1/users/{id}"
+
+
+def test_zpa_links_carry_the_customer_id_from_the_create_request():
+    doc = load_spec_doc("zpa")
+    linked = [r["links"] for _, _, op in operations(doc) for r in op["responses"].values() if "links" in r]
+    assert linked
+    for links in linked:
+        for link in links.values():
+            assert link["parameters"].get("customerId", "$request.path.customerId") == "$request.path.customerId"
+
+
+def test_paths_that_differ_only_in_parameter_names_are_unified():
+    for service in SERVICES:
+        shapes = [re.sub(r"{[^}]+}", "{}", p) for p in load_spec_doc(service)["paths"]]
+        assert len(shapes) == len(set(shapes)), service
+
+
+def test_provenance_names_the_wheel_version_and_every_source_file_hash():
+    sources = (SPECS / "SOURCES.md").read_text()
+    assert "zscaler-sdk-python==2.0.0b2" in sources
+    for service in SERVICES:
+        assert f"zssdk/zscore/data/{service}/v1/service-1.json" in sources
+        assert f"zssdk/zsresource/data/{service}/v1/resources-1.json" in sources
+    assert re.search(r"sha256: `[0-9a-f]{64}`", sources)
+    assert "MIT" in (SPECS / "LICENSE-zscaler-sdk-python.md").read_text()
