@@ -108,3 +108,4 @@ class Service:
     schemas: dict = field(hash=False, compare=False)  # components/schemas after overlays
     request_schemas: dict = field(hash=False, compare=False)  # as used inside request bodies
     rate_classes: dict = field(hash=False, compare=False)
+    openapi: dict = field(default_factory=dict, hash=False, compare=False)  # the spec after overlays

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +166,31 @@ def _check_operation_ids(doc: dict, file: str, problems: list[Problem]) -> None:
                 seen[op_id] = pointer
 
 
+def _check_path_params(doc: dict, file: str, problems: list[Problem]) -> None:
+    # openapi-spec-validator reports these too, but without a location; this says which operation
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        template = set(re.findall(r"\{([^}]+)\}", path))
+        for method in _HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            declared: set[str] = set()
+            for raw in list(item.get("parameters") or []) + list(op.get("parameters") or []):
+                try:
+                    param = resolve_pointer(doc, raw["$ref"][1:]) if "$ref" in raw else raw
+                except (KeyError, TypeError):
+                    continue  # a dangling or malformed $ref is reported on its own
+                if isinstance(param, dict) and param.get("in") == "path":
+                    declared.add(str(param.get("name")))
+            pointer = f"/paths/{_escape(path)}/{method}"
+            for name in sorted(template - declared):
+                problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not declared"))
+            for name in sorted(declared - template):
+                problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not in the path {path!r}"))
+
+
 def _validate(doc: dict, file: str, problems: list[Problem]) -> None:
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
@@ -200,6 +226,7 @@ def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = 
         return loaded
     _check_refs(doc, str(path), problems)
     _check_operation_ids(doc, str(path), problems)
+    _check_path_params(doc, str(path), problems)
     if validate and not loaded.errors:
         _validate(doc, str(path), problems)
     return loaded

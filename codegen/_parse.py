@@ -63,6 +63,11 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
     if not re.fullmatch(r"[a-z][a-z0-9]*", service):
         problems.append(Problem("error", file, "/x-oneapi-service", f"service name {service!r} must be [a-z][a-z0-9]*"))
         return None, problems, {}
+    if service != loaded.path.stem:
+        # the output directory, overlay, skip fingerprint and SERVICES are all keyed by the file name
+        problems.append(Problem("error", file, "/x-oneapi-service",
+                                f"service name {service!r} must match the file name {loaded.path.name!r}"))
+        return None, problems, {}
     schemas = dict((doc.get("components") or {}).get("schemas") or {})
     operations: list[Operation] = []
     names: dict[str, str] = {}  # tool name -> pointer
@@ -97,7 +102,10 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
             names[name] = pointer
             assigned[key] = name
 
-            model = class_name(op_id)
+            # an overlay's x-oneapi-name also names the input model, so it resolves a case-only
+            # collision (`getPet` / `GetPet`) of the class names as well as of the tool names
+            override = op.get("x-oneapi-name")
+            model = class_name(override.removeprefix(f"{service}_") if override else op_id)
             if model in classes or model in schemas:
                 where = classes.get(model, f"/components/schemas/{model}")
                 problems.append(Problem("error", file, pointer,
@@ -168,6 +176,7 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         request_schemas=request_schemas(
             schemas, {o.resource["type"] for o in operations if o.resource and o.resource.get("action") == "load"}),
         rate_classes=dict(doc.get("x-oneapi-rate-classes") or {}),
+        openapi=doc,
     ), problems, assigned
 
 
