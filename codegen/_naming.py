@@ -25,7 +25,8 @@ _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 def snake_case(name: str) -> str:
     """`GetIOTDeviceList` -> `get_iot_device_list`; `users:bulkdelete` -> `users_bulkdelete`."""
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([A-Z]{2,})s(?=[A-Z_\W]|$)", lambda m: m.group(1) + "S", name)  # URLs, IPs: plural acronyms
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
     s = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", s)
     s = re.sub(r"[^A-Za-z0-9]+", "_", s)
     return re.sub(r"_+", "_", s).strip("_").lower()

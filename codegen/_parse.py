@@ -8,8 +8,8 @@ import re
 from ._convert import SERVICE_TITLES, rate_class_for, scope_for
 from ._ir import Annotations, Operation, Param, Problem, Service, Toolset
 from ._load import LoadedSpec, resolve_pointer
-from ._schema import request_schemas
 from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, tool_name
+from ._schema import request_schemas
 from ._toolsets import TOOLSET_DESCRIPTIONS, toolset_for
 
 __all__ = ["annotations_for", "parse_service"]

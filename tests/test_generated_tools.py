@@ -89,7 +89,7 @@ def test_input_schema_arguments_match_the_definition_table(catalog):
         assert set(props) == {p[0] for p in tool.params}, tool.name
         required = set(catalog.input_schema(tool.name).get("required", []))
         assert required == {p[0] for p in tool.params if p[3]}, tool.name
-        for field, wire, location, _req, _explode in tool.params:
+        for _field, wire, location, _req, _explode in tool.params:
             if location == "path":
                 assert "{" + wire + "}" in tool.path
 
@@ -123,7 +123,7 @@ def test_server_set_fields_are_not_accepted_in_request_bodies(catalog):
     doc = load_spec_doc("zia")
     schemas = doc["components"]["schemas"]
     checked = 0
-    for path, method, op in operations(doc):
+    for _path, _method, op in operations(doc):
         ref = (op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema") or {}).get("$ref")
         target = schemas.get((ref or "").rsplit("/", 1)[-1], {})
         read_only = {k for k, v in (target.get("properties") or {}).items() if v.get("readOnly")}

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from oneapi_mcp.codegen._naming import NameLock, class_name, field_name, operation_key, snake_case, tool_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ("ValidateStaticIPAddress", "validate_static_ip_address"),
         ("users:bulkdelete", "users_bulkdelete"),
         ("getV2Rules", "get_v2_rules"),
+        ("CreateBlacklistURLs", "create_blacklist_urls"),
+        ("ListStaticIPs", "list_static_ips"),
     ],
 )
 def test_snake_case_splits_acronyms_and_punctuation(operation_id, expected):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SERVICES
 from oneapi_mcp.codegen._load import load_spec
 from oneapi_mcp.codegen._naming import NameLock

@@ -23,8 +23,9 @@ def test_pyproject_lists_every_package_directory_of_the_tree():
 
 
 def test_the_package_root_exports_exactly_its_public_names():
-    import oneapi_mcp
     import oneapi_mcp.codegen as codegen
+
+    import oneapi_mcp
 
     assert sorted(oneapi_mcp.__all__) == ["Catalog", "ToolDef", "ToolsetDef", "__version__", "load_catalog"]
     for module in (oneapi_mcp, codegen):

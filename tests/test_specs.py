@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from openapi_spec_validator import validate
-
 from conftest import SERVICES, SPECS, load_spec_doc, operations
+from openapi_spec_validator import validate
 
 EXPECTED_OPERATIONS = {"zia": 604, "zpa": 263, "ztw": 144, "zcc": 58, "zdx": 45, "zid": 33}
 

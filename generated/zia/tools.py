@@ -615,7 +615,7 @@ TOOLSETS: dict[str, dict] = {
         "description": "Security allow/deny lists, advanced threat protection, malware protection, sandbox rules and reports, behavioral analysis and mobile threat settings.",
         "module": "threat_protection",
         "tools": (
-            "zia_create_blacklist_ur_ls",
+            "zia_create_blacklist_urls",
             "zia_create_sandbox_rule",
             "zia_get_advanced_policy",
             "zia_get_advanced_threat_settings",
@@ -676,7 +676,7 @@ TOOLSETS: dict[str, dict] = {
             "zia_list_pac_versions",
             "zia_list_recommended_gre_vips",
             "zia_list_recommended_vips_grouped_by_datacenter",
-            "zia_list_static_i_ps",
+            "zia_list_static_ips",
             "zia_list_vpn_credentials",
             "zia_list_zscaler_node_details",
             "zia_remove_gre_tunnel",
@@ -1120,7 +1120,7 @@ TOOLS: tuple[dict, ...] = (
         "resource": {"type": "BandwidthControlRule", "action": "create", "id_field": "id"},
     },
     {
-        "name": "zia_create_blacklist_ur_ls",
+        "name": "zia_create_blacklist_urls",
         "title": "Creates blacklist UR ls",
         "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) the given blacklistUrls on the security denylist, leaving other entries alone. The usual way to block a domain; REMOVE unblocks. Staged until POST /status/activate (tenant-wide).",
         "service": "zia",
@@ -9144,7 +9144,7 @@ TOOLS: tuple[dict, ...] = (
         "resource": None,
     },
     {
-        "name": "zia_list_static_i_ps",
+        "name": "zia_list_static_ips",
         "title": "Lists static i ps",
         "description": "Lists static i ps in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/staticIP. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
