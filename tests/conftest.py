@@ -30,3 +30,8 @@ def catalog():
     from oneapi_mcp import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"

@@ -1,0 +1,413 @@
+"""The executor: a validated tool call becomes HTTP requests, and the responses a shaped result.
+
+One pooled `httpx.AsyncClient` per process. Arguments are validated by the tool's pydantic model
+before anything is sent; upstream errors become results that say what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from ._catalog import Catalog, ToolDef
+
+__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error"]
+
+# Arguments the server adds to generated tools; they shape the call and never reach upstream.
+CONTROL_ARGUMENTS: dict[str, dict] = {
+    "max_items": {"type": "integer", "minimum": 1,
+                  "description": "List calls: stop after this many items (fetching further pages as needed)."},
+    "all_pages": {"type": "boolean", "description": "List calls: fetch every page (bounded by max_items)."},
+    "fields": {"type": "array", "items": {"type": "string"},
+               "description": "Keep only these top-level fields of each returned object."},
+    "query": {"type": "string", "description": "A JMESPath expression applied to the result, e.g. "
+                                                "\"[?disabled].{id: id, name: name}\"."},
+}
+_PAGINATION_ONLY = ("max_items", "all_pages")
+_MAX_PAGES = 200
+
+
+@dataclass
+class CallResult:
+    data: Any
+    is_error: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def structured(self) -> dict[str, Any]:
+        out = dict(self.data) if isinstance(self.data, dict) and self.is_error else {"result": self.data}
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        if err["type"] == "extra_forbidden":
+            problems.append({"field": where, "problem": "unknown argument"})
+        elif err["type"] == "missing":
+            problems.append({"field": where, "problem": "required argument is missing"})
+        else:
+            problems.append({"field": where, "problem": err["msg"], "got": _short(err.get("input"))})
+    return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
+                      "message": f"{tool}: invalid arguments, nothing was sent upstream: "
+                                 + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
+
+
+def _short(value: Any) -> Any:
+    text = json.dumps(value, default=str)
+    return value if len(text) <= 120 else text[:117] + "..."
+
+
+class Executor:
+    def __init__(
+        self,
+        catalog: Catalog,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        customer_id: str | None = None,
+        microtenant_id: str | None = None,
+        max_result_bytes: int = 60_000,
+    ):
+        self.catalog = catalog
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.customer_id = customer_id
+        self.microtenant_id = microtenant_id
+        self.max_result_bytes = max_result_bytes
+
+    # -- arguments -----------------------------------------------------------------------------
+    def prepare(self, tool: ToolDef, arguments: dict[str, Any]) -> tuple[Any, dict[str, Any]] | CallResult:
+        """Split control arguments off, fill settings-provided parameters, validate the rest."""
+        args = dict(arguments or {})
+        control = {k: args.pop(k) for k in list(args) if k in CONTROL_ARGUMENTS}
+        if not tool.pagination:
+            stray = [k for k in control if k in _PAGINATION_ONLY]
+            if stray:
+                return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name,
+                                             "message": f"{tool.name} is not a paginated list; "
+                                                        f"{', '.join(stray)} do not apply"}}, is_error=True)
+        for fname, wire, location, _req, _ in tool.params:
+            if location == "path" and wire == "customerId" and fname not in args and self.customer_id:
+                args[fname] = self.customer_id
+        try:
+            model = self.catalog.input_model(tool.name).model_validate(args)
+        except ValidationError as exc:
+            if any(e["loc"][:1] == ("customerId",) and e["type"] == "missing" for e in exc.errors()):
+                return CallResult({"error": {"kind": "missing_setting", "tool": tool.name,
+                                             "message": "ZPA tools need the tenant's customer id: set ZPA_CUSTOMER_ID "
+                                                        "(or ZSCALER_CUSTOMER_ID), or pass customerId."}},
+                                  is_error=True)
+            return CallResult(describe_validation_error(tool.name, exc), is_error=True)
+        bad = _check_control(control)
+        if bad:
+            return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name, "message": bad}},
+                              is_error=True)
+        return model, control
+
+    def build_request(self, tool: ToolDef, model: Any, extra_query: dict[str, Any] | None = None) -> httpx.Request:
+        values = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        path = tool.path
+        query: list[tuple[str, str]] = []
+        body: Any = None
+        for fname, wire, location, _req, explode in tool.params:
+            if fname not in values:
+                continue
+            value = values[fname]
+            if location == "path":
+                path = path.replace("{" + wire + "}", quote(str(value), safe=""))
+            elif location == "query":
+                if isinstance(value, list):
+                    if explode:
+                        query.extend((wire, _text(v)) for v in value)
+                    else:
+                        query.append((wire, ",".join(_text(v) for v in value)))
+                elif value is not None:
+                    query.append((wire, _text(value)))
+            else:
+                body = value
+        if tool.service == "zpa" and self.microtenant_id and not any(k == "microtenantId" for k, _ in query):
+            if any(wire == "microtenantId" for _, wire, loc, _, _ in tool.params if loc == "query"):
+                query.append(("microtenantId", self.microtenant_id))
+        for key, value in (extra_query or {}).items():
+            query = [(k, v) for k, v in query if k != key] + [(key, _text(value))]
+        kwargs: dict[str, Any] = {"params": query}
+        if body is not None:
+            if tool.body_content_type == "text/plain":
+                kwargs["content"] = str(body).encode()
+                kwargs["headers"] = {"Content-Type": "text/plain"}
+            else:
+                kwargs["json"] = body
+        return self.client.build_request(tool.method, self.base_url + path, **kwargs)
+
+    # -- the call ------------------------------------------------------------------------------
+    async def call(self, tool: ToolDef, arguments: dict[str, Any]) -> CallResult:
+        prepared = self.prepare(tool, arguments)
+        if isinstance(prepared, CallResult):
+            return prepared
+        model, control = prepared
+        if tool.pagination and (control.get("all_pages") or control.get("max_items")):
+            result = await self._paginate(tool, model, control)
+        else:
+            result = await self._send(tool, self.build_request(tool, model))
+        if result.is_error:
+            return result
+        return self._shape(tool, result, control)
+
+    async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
+        try:
+            response = await self.client.send(request)
+        except httpx.TimeoutException:
+            return _error(tool, None, "timeout", f"{tool.service.upper()} did not answer within the server's "
+                                                 "timeout; retry, or raise the named server's timeout")
+        except httpx.HTTPError as exc:
+            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: "
+                                                     f"{type(exc).__name__}")
+        except Exception as exc:  # e.g. AuthError from the token request
+            return _error(tool, None, "auth", str(exc))
+        if response.status_code >= 400:
+            return _upstream_error(tool, response)
+        data = _body(response)
+        notes = []
+        if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
+                ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):
+            activate = "zia_activate" if tool.service == "zia" else "ztw_activate"
+            notes.append(f"{tool.service.upper()} change is staged (activation status PENDING) until activated; "
+                         f"call {activate} to apply it. Activation is tenant-wide: it commits every pending change.")
+        return CallResult(data, notes=notes)
+
+    async def _paginate(self, tool: ToolDef, model: Any, control: dict[str, Any]) -> CallResult:
+        p = tool.pagination or {}
+        limit = control.get("max_items")
+        items: list[Any] = []
+        more = False
+        style = p.get("style")
+        size_param = p.get("size_param") or p.get("limit_param")
+        dumped = model.model_dump(by_alias=True, exclude_unset=True)
+        page_size = dumped.get(size_param) or (min(limit, 500) if limit and style == "page" else None)
+        page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
+        offset: Any = dumped.get(p.get("offset_param", "offset"))
+        for _ in range(_MAX_PAGES):
+            extra: dict[str, Any] = {}
+            if style == "page":
+                extra[p["page_param"]] = page
+                if page_size:
+                    extra[size_param] = page_size
+            elif offset is not None:
+                extra[p["offset_param"]] = offset
+            result = await self._send(tool, self.build_request(tool, model, extra))
+            if result.is_error:
+                return result
+            data = result.data
+            batch = _extract(data, p.get("result_key", "@"))
+            items.extend(batch)
+            if limit and len(items) >= limit:
+                more = len(items) > limit or _has_next(p, data, batch, page, page_size)
+                items = items[:limit]
+                break
+            if not _has_next(p, data, batch, page, page_size):
+                break
+            if style == "page":
+                page = (page or 1) + 1
+            else:
+                offset = _next_offset(p, data)
+        else:
+            more = True
+        note = (f"{len(items)} items; more remain (raise max_items or page on)" if more
+                else f"{len(items)} items; no more pages")
+        return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
+
+    # -- shaping -------------------------------------------------------------------------------
+    def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any]) -> CallResult:
+        data = result.data
+        if control.get("fields"):
+            data = _project(data, list(control["fields"]))
+        if control.get("query"):
+            import jmespath
+
+            try:
+                data = jmespath.search(control["query"], data)
+            except jmespath.exceptions.JMESPathError as exc:
+                return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name,
+                                             "message": f"query is not valid JMESPath: {exc}"}}, is_error=True)
+        result.data = data
+        return self._cap(tool, result)
+
+    def _cap(self, tool: ToolDef, result: CallResult) -> CallResult:
+        text = json.dumps(result.data, separators=(",", ":"), default=str)
+        if len(text) <= self.max_result_bytes:
+            return result
+        data = result.data
+        items_key = None
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            items_key, items = "items", data["items"]
+        elif isinstance(data, list):
+            items = data
+        else:
+            result.data = {"truncated": True, "bytes": len(text),
+                           "preview": text[: self.max_result_bytes // 2]}
+            result.notes.append(f"result is {len(text):,} bytes, over the {self.max_result_bytes:,}-byte cap; "
+                                "narrow it with fields or query")
+            return result
+        kept, size = [], 2
+        for item in items:
+            item_size = len(json.dumps(item, separators=(",", ":"), default=str)) + 1
+            if size + item_size > self.max_result_bytes - 500:
+                break
+            kept.append(item)
+            size += item_size
+        hint = (f"returned {len(kept)} of {len(items)} items ({self.max_result_bytes:,}-byte cap); "
+                "narrow with fields or query, or page with max_items and the paging arguments")
+        if items_key:
+            result.data = {**data, "items": kept, "count": len(kept), "more": True, "truncated": True}
+        else:
+            result.data = {"items": kept, "count": len(kept), "total": len(items), "truncated": True}
+        result.notes.append(hint)
+        return result
+
+
+def _check_control(control: dict[str, Any]) -> str | None:
+    if "max_items" in control and (not isinstance(control["max_items"], int) or isinstance(
+            control["max_items"], bool) or control["max_items"] < 1):
+        return "max_items must be a positive integer"
+    if "all_pages" in control and not isinstance(control["all_pages"], bool):
+        return "all_pages must be true or false"
+    if "fields" in control and not (isinstance(control["fields"], list) and all(
+            isinstance(f, str) for f in control["fields"])):
+        return "fields must be a list of field names"
+    if "query" in control and not isinstance(control["query"], str):
+        return "query must be a JMESPath string"
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return {"status": response.status_code}
+    ctype = response.headers.get("content-type", "")
+    if "json" in ctype or response.content[:1] in (b"{", b"["):
+        try:
+            return response.json()
+        except ValueError:
+            return {"status": response.status_code, "text": response.text[:2000]}
+    return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}
+
+
+def _extract(data: Any, key: str) -> list[Any]:
+    if key in ("@", "", None):
+        return data if isinstance(data, list) else []
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int | None) -> bool:
+    stop = p.get("stop")
+    if not batch:
+        return False
+    if stop == "short_page":
+        return page_size is not None and len(batch) >= page_size
+    if stop == "total_pages":
+        try:
+            return int(data.get(p.get("total_pages_key", "totalPages"), 0)) > (page or 1)
+        except (TypeError, ValueError, AttributeError):
+            return False
+    return bool(_next_offset(p, data))
+
+
+def _next_offset(p: dict, data: Any) -> Any:
+    if not isinstance(data, dict):
+        return None
+    nxt = data.get(p.get("next_key", "next_offset"))
+    if p.get("style") == "next_link" and isinstance(nxt, str) and nxt:
+        m = re.search(r"[?&]" + re.escape(p.get("offset_param", "offset")) + r"=([^&]+)", nxt)
+        return m.group(1) if m else None
+    return nxt or None
+
+
+def _project(data: Any, fields: list[str]) -> Any:
+    def pick(obj: Any) -> Any:
+        return {k: obj[k] for k in fields if k in obj} if isinstance(obj, dict) else obj
+
+    if isinstance(data, list):
+        return [pick(x) for x in data]
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        return {**data, "items": [pick(x) for x in data["items"]]}
+    for key in ("list", "records", "items"):
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            return {**data, key: [pick(x) for x in data[key]]}
+    return pick(data)
+
+
+def _error(tool: ToolDef, status: int | None, kind: str, message: str, **extra: Any) -> CallResult:
+    body = {"kind": kind, "tool": tool.name, "service": tool.service, "message": message, **extra}
+    if status is not None:
+        body["status"] = status
+    return CallResult({"error": body}, is_error=True)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    import time
+
+    for header in ("Retry-After", "x-ratelimit-reset", "RateLimit-Reset", "X-Rate-Limit-Retry-After-Seconds"):
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        m = re.match(r"\s*(\d+(?:\.\d+)?)", raw)
+        if not m:
+            continue
+        value = float(m.group(1))
+        if header == "RateLimit-Reset" and value > 1e9:  # ZDX: a UTC epoch
+            value = max(0.0, value - time.time())
+        return value
+    return None
+
+
+def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
+    status = response.status_code
+    code = message = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get("code") or body.get("id") or body.get("error")
+        message = body.get("message") or body.get("reason") or body.get("error_description")
+    if not message:
+        message = response.text[:300] or response.reason_phrase
+    svc = tool.service.upper()
+    if status == 401:
+        hint = "authentication failed even after a fresh token: check the API client's credentials"
+    elif status == 403 and code == "LIMIT_EXCEEDED":
+        hint = "the tenant's capacity for this object is reached; do not retry"
+    elif status == 403:
+        hint = (f"the API client lacks the role or scope for this {svc} resource, or the tenant is not "
+                f"entitled to {svc}")
+    elif status == 404:
+        hint = "no such object: check the identifier (list the collection to find it)"
+    elif status == 429:
+        wait = _retry_after(response)
+        hint = f"{svc} rate limit reached; retry after {wait:.0f} s" if wait is not None else (
+            f"{svc} rate limit reached; retry later")
+    elif status in (409, 412):
+        hint = "another admin holds the edit lock; retry in a few seconds"
+    elif status >= 500:
+        hint = f"{svc} failed on its side; retry shortly"
+    else:
+        hint = "the request was rejected; fix the arguments named in the message"
+    extra: dict[str, Any] = {"next_step": hint}
+    if code:
+        extra["code"] = code
+    return _error(tool, status, "upstream", f"{svc} answered HTTP {status}: {message}", **extra)

@@ -1,0 +1,158 @@
+"""Settings: OneAPI credentials (the SDK's env names), server settings (ONEAPI_MCP_*), named servers.
+
+Secrets come from the environment (and, later, the credential plugins); a config file never
+holds one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ConfigError",
+    "Credentials",
+    "ServerSettings",
+    "load_servers",
+    "oneapi_urls",
+]
+
+Scope = Literal["read", "write", "destructive"]
+PROFILES: dict[str, tuple[Scope, ...]] = {
+    "read-only": ("read",),
+    "read-write": ("read", "write"),
+    "admin": ("read", "write", "destructive"),
+}
+_SECRET_KEYS = {"client_secret", "secret", "private_key", "password", "token", "access_token",
+                "zscaler_client_secret", "zscaler_private_key", "api_key"}
+
+
+class ConfigError(ValueError):
+    """A settings or config-file problem, worded for the person who has to fix it."""
+
+
+class Credentials(BaseSettings):
+    """OneAPI credentials, read from the same environment variables as Zscaler's SDK."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    client_id: str | None = Field(None, validation_alias=AliasChoices("ZSCALER_CLIENT_ID", "client_id"))
+    client_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ZSCALER_CLIENT_SECRET", "client_secret"))
+    private_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ZSCALER_PRIVATE_KEY", "private_key"))
+    vanity_domain: str | None = Field(
+        None, validation_alias=AliasChoices("ZSCALER_VANITY_DOMAIN", "vanity_domain"))
+    cloud: str | None = Field(None, validation_alias=AliasChoices("ZSCALER_CLOUD", "cloud"))
+    customer_id: str | None = Field(
+        None, validation_alias=AliasChoices("ZPA_CUSTOMER_ID", "ZSCALER_CUSTOMER_ID", "customer_id"))
+    microtenant_id: str | None = Field(
+        None, validation_alias=AliasChoices("ZPA_MICROTENANT_ID", "microtenant_id"))
+
+    def missing(self, *, have_token_url: bool = False) -> list[str]:
+        """What must still be set before a call can authenticate (ZPA's customer id is separate)."""
+        out = []
+        if not self.client_id:
+            out.append("ZSCALER_CLIENT_ID")
+        if not (self.client_secret or self.private_key):
+            out.append("ZSCALER_CLIENT_SECRET or ZSCALER_PRIVATE_KEY")
+        if not (self.vanity_domain or have_token_url):
+            out.append("ZSCALER_VANITY_DOMAIN (or --token-url)")
+        return out
+
+    def missing_message(self, *, have_token_url: bool = False) -> str | None:
+        missing = self.missing(have_token_url=have_token_url)
+        if not missing:
+            return None
+        lines = ["OneAPI credentials are incomplete. Missing: " + ", ".join(missing) + "."]
+        if not self.customer_id:
+            lines.append("ZPA_CUSTOMER_ID (or ZSCALER_CUSTOMER_ID) is not set either; it only matters for ZPA tools.")
+        lines.append("To try the server without a tenant, run it with --mock.")
+        return "\n".join(lines)
+
+
+class ServerSettings(BaseSettings):
+    """One MCP server's behaviour. Env vars use the ONEAPI_MCP_ prefix; a TOML file may name several."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEAPI_MCP_", extra="forbid")
+
+    name: str = "default"
+    description: str = "Zscaler OneAPI through MCP"
+    timeout: float = Field(30.0, gt=0, le=600, description="seconds per upstream call; 60 suits large payloads")
+    production: bool = False
+    profile: Literal["read-only", "read-write", "admin"] = "read-only"
+    scopes: tuple[Scope, ...] | None = None  # overrides the profile when set
+    toolsets: tuple[str, ...] = ()
+    tools_mode: Literal["discovery", "toolsets", "full"] = "discovery"
+    list_page_size: int = Field(100, ge=1, le=1000)
+    max_result_bytes: int = Field(60_000, ge=1_000)
+    base_url: str | None = None
+    token_url: str | None = None
+    log_level: str = "WARNING"
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @property
+    def allowed_scopes(self) -> frozenset[str]:
+        return frozenset(self.scopes if self.scopes is not None else PROFILES[self.profile])
+
+
+def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str | None]:
+    """(API base URL, token URL) for the tenant's cloud; explicit settings win.
+
+    Production: https://api.zsapi.net and https://<vanity>.zslogin.net/oauth2/v1/token; cloud X:
+    api.X.zsapi.net and <vanity>.zsloginX.net; gov and govus have their own hosts.
+    """
+    cloud = (creds.cloud or "").strip().lower()
+    if cloud in ("", "production", "prod"):
+        api, login = "https://api.zsapi.net", "zslogin.net"
+    elif cloud == "gov":
+        api, login = "https://api.zscalergov.net", "zidentitygov.net"
+    elif cloud == "govus":
+        api, login = "https://api.zscalergov.us", "zidentitygov.us"
+    else:
+        api, login = f"https://api.{cloud}.zsapi.net", f"zslogin{cloud}.net"
+    token = f"https://{creds.vanity_domain}.{login}/oauth2/v1/token" if creds.vanity_domain else None
+    return (settings.base_url or api).rstrip("/"), settings.token_url or token
+
+
+def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSettings]:
+    """Named servers from a TOML file (`[servers.<name>]` tables), or one default server.
+
+    `overrides` (from the command line) apply to every server. A key that looks like a secret is
+    refused: secrets come from the environment or a credential plugin, never from this file.
+    """
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if path is None:
+        return {"default": ServerSettings(**overrides)}
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    servers = data.get("servers")
+    if not isinstance(servers, dict) or not servers:
+        raise ConfigError(f"{path}: no [servers.<name>] tables")
+    out: dict[str, ServerSettings] = {}
+    for name, table in servers.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: servers.{name} must be a table")
+        secrets = sorted(k for k in table if k.lower() in _SECRET_KEYS)
+        if secrets:
+            raise ConfigError(
+                f"{path}: servers.{name} holds {', '.join(secrets)}; secrets never live in this file "
+                "(use ZSCALER_CLIENT_SECRET / ZSCALER_PRIVATE_KEY in the environment)")
+        try:
+            out[name] = ServerSettings(**{**table, "name": name, **overrides})
+        except Exception as exc:  # pydantic ValidationError: say which server
+            raise ConfigError(f"{path}: servers.{name}: {exc}") from exc
+    return out
