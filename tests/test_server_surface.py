@@ -65,7 +65,8 @@ async def test_search_then_describe_then_invoke_reaches_any_operation():
         described = await client.call_tool("describe_operation", {"name": "zia_list_users"})
         info = described.structured_content
         assert info["scope"] == "read" and info["pagination"]["style"] == "page"
-        assert {"page", "pageSize", "max_items", "all_pages", "fields", "query"} <= set(info["input_schema"]["properties"])
+        props = set(info["input_schema"]["properties"])
+        assert {"page", "pageSize", "max_items", "all_pages", "fields", "query"} <= props
         result = await client.call_tool("invoke_operation", {"name": "zia_list_users", "arguments": {"page": 1}})
     assert not result.is_error and result.structured_content["result"] == [{"id": 1, "name": "Ada"}]
     assert len(recorder.requests) == 1
