@@ -98,6 +98,10 @@ def bench_surface() -> None:
 def main() -> int:
     bench_generate()
     bench_surface()
+    sys.path.insert(0, str(ROOT / "bench"))
+    import server_bench
+
+    server_bench.main()
     return 0
 
 
