@@ -8,6 +8,8 @@ through the executor.
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -327,17 +329,14 @@ def build_server(runtime: Runtime) -> Server:
         result = await executor.call(tool, args)
         return _text_result(result.structured(), is_error=result.is_error)
 
-    server = Server(
-        f"oneapi-mcp/{settings.name}" if settings.name != "default" else "oneapi-mcp",
-        version=__version__,
-        description=settings.description,
-        instructions=(
-            "Zscaler OneAPI tools. Find operations with search_operations, read their arguments with "
-            "describe_operation, run them with invoke_operation, or enable_toolset to list a family "
-            "directly. ZIA and ZTW changes stay pending until activated (zia_activate / ztw_activate)."),
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-    )
+    async def set_logging_level(ctx, params: t.SetLevelRequestParams) -> t.EmptyResult:
+        # clients on the 2025-11-25 protocol may still set a level; it governs this server's own logger
+        logging.getLogger("oneapi_mcp").setLevel(params.level.upper())
+        return t.EmptyResult()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # logging/setLevel is deprecated as of 2026-07-28 but still served
+        server = _make_server(settings, list_tools, call_tool, set_logging_level)
     original = server.create_initialization_options
 
     def init_options(notification_options=None, *args, **kwargs):
@@ -347,3 +346,18 @@ def build_server(runtime: Runtime) -> Server:
     server.create_initialization_options = init_options  # type: ignore[method-assign]
     server.surface = surface  # type: ignore[attr-defined]
     return server
+
+
+def _make_server(settings: ServerSettings, list_tools, call_tool, set_logging_level) -> Server:
+    return Server(
+        f"oneapi-mcp/{settings.name}" if settings.name != "default" else "oneapi-mcp",
+        version=__version__,
+        description=settings.description,
+        instructions=(
+            "Zscaler OneAPI tools. Find operations with search_operations, read their arguments with "
+            "describe_operation, run them with invoke_operation, or enable_toolset to list a family "
+            "directly. ZIA and ZTW changes stay pending until activated (zia_activate / ztw_activate)."),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_set_logging_level=set_logging_level,
+    )
