@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "ConfigError",
@@ -84,8 +84,8 @@ class ServerSettings(BaseSettings):
     timeout: float = Field(30.0, gt=0, le=600, description="seconds per upstream call; 60 suits large payloads")
     production: bool = False
     profile: Literal["read-only", "read-write", "admin"] = "read-only"
-    scopes: tuple[Scope, ...] | None = None  # overrides the profile when set
-    toolsets: tuple[str, ...] = ()
+    scopes: Annotated[tuple[Scope, ...] | None, NoDecode] = None  # overrides the profile; env: comma-separated
+    toolsets: Annotated[tuple[str, ...], NoDecode] = ()  # env: comma-separated
     tools_mode: Literal["discovery", "toolsets", "full"] = "discovery"
     list_page_size: int = Field(100, ge=1, le=1000)
     max_result_bytes: int = Field(60_000, ge=1_000)
@@ -93,7 +93,7 @@ class ServerSettings(BaseSettings):
     token_url: str | None = None
     log_level: str = "WARNING"
 
-    @field_validator("toolsets", mode="before")
+    @field_validator("toolsets", "scopes", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
