@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs generate check-generated toolsnaps test bench lint clean
+.PHONY: venv specs generate check-generated toolsnaps test demo bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ check-generated: $(STAMP)
 ## make toolsnaps: accept the current tool surface into tests/__toolsnaps__
 toolsnaps: $(STAMP)
 	UPDATE_TOOLSNAPS=1 $(BIN)/python -m pytest -q tests/test_toolsnaps.py
+
+## make demo: the HTTP server on the embedded mock, a scripted agent session, then keep serving (Ctrl-C stops)
+demo: $(STAMP)
+	$(BIN)/oneapi-mcp demo --port $(or $(PORT),8000)
 
 test: check-generated
 	$(BIN)/python -m pytest -q

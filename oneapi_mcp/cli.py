@@ -204,10 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check settings, token, reachability and entitlement per service")
     _common(doctor)
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
+    sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
+                   add_help=False)
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "mock":
             return cmd_mock(args, rest)
+        if args.command == "demo":
+            from ._demo import main as demo_main
+
+            return demo_main(rest)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor}[args.command](args)

@@ -1,0 +1,103 @@
+"""`make demo`: the HTTP server on the embedded mock, a scripted agent session, then keep serving."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import anyio
+
+__all__ = ["main"]
+
+
+def _say(title: str, detail: Any = None) -> None:
+    print(f"\n== {title}")
+    if detail is not None:
+        text = detail if isinstance(detail, str) else json.dumps(detail, indent=2, default=str)
+        print("\n".join("   " + line for line in text.splitlines()))
+
+
+def _wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("demo: the server exited before it was ready")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"demo: nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+async def session(url: str) -> None:
+    from mcp import Client
+
+    async with Client(url, cache=None) as client:
+        listed = await client.list_tools()
+        size = len(json.dumps(listed.model_dump(by_alias=True, exclude_none=True, mode="json")))
+        _say(f"tools/list: {len(listed.tools)} tools, {size:,} bytes; 1,147 operations reachable through them",
+             [t.name for t in listed.tools])
+
+        found = await client.call_tool("search_operations", {"query": "list users", "service": "zia", "limit": 3})
+        _say("search_operations('list users', service=zia)",
+             [{k: r[k] for k in ("name", "scope", "summary")} for r in found.structured_content["results"]])
+
+        users = await client.call_tool("invoke_operation", {"name": "zia_list_users", "arguments": {
+            "max_items": 5, "fields": ["id", "name", "email", "department"]}})
+        _say("read: zia_list_users (max_items=5, fields=id,name,email,department)", users.structured_content)
+
+        plan = await client.call_tool("describe_operation", {"name": "zia_create_department"})
+        info = plan.structured_content
+        _say("write, planned: describe_operation('zia_create_department')",
+             {k: info[k] for k in ("scope", "method", "path", "rate_limits")}
+             | {"arguments": sorted(info["input_schema"]["properties"])})
+
+        created = await client.call_tool("invoke_operation", {"name": "zia_create_department", "arguments": {
+            "body": {"name": "Demo Incident Response", "comments": "created by make demo"}}})
+        _say("write, applied: zia_create_department", created.structured_content)
+
+        status = await client.call_tool("invoke_operation", {"name": "zia_get_activation_status", "arguments": {}})
+        _say("activation status after the write", status.structured_content)
+        activated = await client.call_tool("invoke_operation", {"name": "zia_activate", "arguments": {}})
+        _say("zia_activate", activated.structured_content)
+
+        bad = await client.call_tool("invoke_operation", {"name": "zia_list_users", "arguments": {"pageSize": "all"}})
+        _say("bad input never reaches the API", bad.content[0].text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="oneapi-mcp demo")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--once", action="store_true", help="exit after the scripted session")
+    args = parser.parse_args(argv)
+    url = f"http://127.0.0.1:{args.port}/mcp"
+    print(f"demo: starting oneapi-mcp on the embedded mock OneAPI at {url} (profile read-write)")
+    server = subprocess.Popen([sys.executable, "-m", "oneapi_mcp.cli", "serve", "--mock", "--transport", "http",
+                               "--port", str(args.port), "--profile", "read-write"])
+    try:
+        _wait_for(args.port, server)
+        anyio.run(session, url)
+        if args.once:
+            return 0
+        _say("keep using it: the server stays up until Ctrl-C", {
+            "url": url,
+            "claude_desktop / cursor (mcpServers)": {"oneapi-mock": {"url": url}},
+            "claude code": f"claude mcp add --transport http oneapi-mock {url}",
+            "stdio instead": "oneapi-mcp serve --mock"})
+        server.wait()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
