@@ -98,19 +98,27 @@ class OneAPIAuth(httpx.Auth):
 
     # -- the flow ------------------------------------------------------------------------------
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # Overriding async_auth_flow means reading response bodies ourselves (httpx only does it for
+        # the default flow), so every yielded response is read before it is inspected.
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():
-                    self._accept((yield self._token_request()))
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    self._accept(token_response)
         token = self._token
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
+        if response.status_code in (401, 403):
+            await response.aread()
         if response.status_code == 401 or (
-                response.status_code in (401, 403) and any(s in response.text for s in _SESSION_INVALID)):
+                response.status_code == 403 and any(s in response.text for s in _SESSION_INVALID)):
             async with self._lock:
                 if self._token == token:
                     self.invalidate(token)
-                    self._accept((yield self._token_request()))
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    self._accept(token_response)
             request.headers["Authorization"] = f"Bearer {self._token}"
             yield request
 

@@ -14,6 +14,7 @@ from ._settings import ConfigError, Credentials, ServerSettings, load_servers, o
 __all__ = ["main", "make_runtime"]
 
 MOCK_BASE_URL = "http://mock.oneapi.invalid"
+MOCK_CUSTOMER_ID = "216196257331200000"  # any id works: the mock serves one tenant for every customerId
 
 
 def _mock_module():
@@ -40,7 +41,7 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock_app), auth=auth,
                                        timeout=settings.timeout, limits=limits)
             return Executor(catalog, client, base_url=MOCK_BASE_URL,
-                            customer_id=creds.customer_id or mock.MOCK_CUSTOMER_ID,
+                            customer_id=creds.customer_id or MOCK_CUSTOMER_ID,
                             microtenant_id=creds.microtenant_id, max_result_bytes=settings.max_result_bytes)
         problem = creds.missing_message(have_token_url=bool(settings.token_url))
         if problem:
