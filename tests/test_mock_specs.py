@@ -1,0 +1,50 @@
+"""The mock is built from the vendored specs, and says where it serves something else than they do."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+
+from oneapi_mcp.mock import contract_document, create_mock_app
+from oneapi_mcp.mock._contract import _zpa_numbers
+from oneapi_mcp.mock._spec import SERVICES, load_document
+
+
+def test_there_is_one_route_per_spec_path_plus_the_token_endpoint_and_a_fallback():
+    mock = create_mock_app(seed=0)
+    paths = [path for service in SERVICES for path in load_document(service)["paths"]]
+    routes = [route.path for route in mock.app.routes]
+    assert len(routes) == len(paths) + 2
+    assert set(routes) == {*paths, "/oauth2/v1/token", "/{rest:path}"}
+    assert len(mock.operations) == 1147
+
+
+def test_literal_paths_are_tried_before_parameters_that_would_swallow_them():
+    routes = [route.path for route in create_mock_app(seed=0).app.routes]
+    assert routes.index("/zia/api/v1/users/bulkDelete") < routes.index("/zia/api/v1/users/{id}")
+    assert routes.index("/ziam/admin/api/v1/users/{id}:resetpassword") < routes.index("/ziam/admin/api/v1/users/{id}")
+
+
+def test_every_operation_is_planned_and_crud_resources_are_stateful():
+    kinds = Counter(op.kind for op in create_mock_app(seed=0).operations)
+    assert kinds["create"] >= 100 and kinds["get_item"] >= 100 and kinds["delete_item"] >= 100
+    assert kinds["list"] >= 300 and kinds["activate"] == 3 and kinds["activation_status"] == 2
+
+
+def test_zidentity_lists_are_corrected_to_pages_of_the_listed_type():
+    raw = load_document("zid")["paths"]["/ziam/admin/api/v1/users"]["get"]["responses"]["200"]
+    fixed = contract_document("zid")["paths"]["/ziam/admin/api/v1/users"]["get"]["responses"]["200"]
+    assert raw["content"]["application/json"]["schema"]["$ref"].endswith("/PagedResultPublicsList")
+    assert fixed["content"]["application/json"]["schema"]["$ref"].endswith("/UserProfilePagedResultPublic")
+
+
+def test_contract_corrections_leave_the_vendored_documents_untouched_and_apply_once():
+    before = json.dumps(load_document("zpa"), sort_keys=True)
+    widened = contract_document("zpa")
+    assert json.dumps(load_document("zpa"), sort_keys=True) == before
+    schemas = widened["components"]["schemas"]
+    assert "anyOf" in schemas["ApplicationBase"]["properties"]["id"]
+    assert "anyOf" in schemas["PageListApplicationResource"]["properties"]["totalPages"]
+    assert _zpa_numbers(copy.deepcopy(schemas)) == schemas
+    assert contract_document("zdx")["components"]["schemas"]["AlertsResponse"]["properties"]["next_offset"]["nullable"]
