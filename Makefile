@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check codegen oneapi_mcp tests bench
+	$(BIN)/ruff check codegen oneapi_mcp plugins tests bench examples
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

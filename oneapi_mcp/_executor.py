@@ -2,6 +2,9 @@
 
 One pooled `httpx.AsyncClient` per process. Arguments are validated by the tool's pydantic model
 before anything is sent; upstream errors become results that say what happened and what to do.
+Each request passes the rate limiter (from the `oneapi_mcp_rate_limiter` hook), the
+`oneapi_mcp_before_request` / `oneapi_mcp_after_response` hooks, and is retried only as the
+limiter's policy says (never a non-idempotent write after it may have been applied).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import httpx
 from pydantic import ValidationError
 
 from ._catalog import Catalog, ToolDef
+from ._hooktypes import RateLimited, RateLimiter, current_call
+from ._redact import is_secret_name
 
-__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error"]
+__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error", "retry_after_seconds"]
 
 # Arguments the server adds to generated tools; they shape the call and never reach upstream.
 CONTROL_ARGUMENTS: dict[str, dict] = {
@@ -54,6 +59,8 @@ def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]
             problems.append({"field": where, "problem": "unknown argument"})
         elif err["type"] == "missing":
             problems.append({"field": where, "problem": "required argument is missing"})
+        elif is_secret_name(str(err["loc"][-1]) if err["loc"] else ""):
+            problems.append({"field": where, "problem": err["msg"]})  # never echo a secret back
         else:
             problems.append({"field": where, "problem": err["msg"], "got": _short(err.get("input"))})
     return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
@@ -76,7 +83,11 @@ class Executor:
         customer_id: str | None = None,
         microtenant_id: str | None = None,
         max_result_bytes: int = 60_000,
+        hooks: Any = None,
+        limiter: RateLimiter | None = None,
     ):
+        self.hooks = hooks  # pluggy's `pm.hook`, for the request hooks; None: no hooks
+        self.limiter = limiter
         self.catalog = catalog
         self.client = client
         self.base_url = base_url.rstrip("/")
@@ -88,6 +99,8 @@ class Executor:
     def prepare(self, tool: ToolDef, arguments: dict[str, Any]) -> tuple[Any, dict[str, Any]] | CallResult:
         """Split control arguments off, fill settings-provided parameters, validate the rest."""
         args = dict(arguments or {})
+        if tool.scope == "destructive":
+            args.pop("confirm_token", None)  # consumed by the confirmation wrapper, never sent upstream
         control = {k: args.pop(k) for k in list(args) if k in CONTROL_ARGUMENTS}
         if not tool.pagination:
             stray = [k for k in control if k in _PAGINATION_ONLY]
@@ -162,17 +175,49 @@ class Executor:
             return result
         return self._shape(tool, result, control)
 
-    async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
-        try:
-            response = await self.client.send(request)
-        except httpx.TimeoutException:
+    async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:
+        """Send `request`, through the limiter and the request hooks, retrying as the limiter says."""
+        call = current_call()
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.limiter is not None:
+                try:
+                    await self.limiter.acquire(tool)
+                except RateLimited as exc:
+                    return _error(tool, None, "rate_limited", str(exc), retry_after_seconds=round(exc.retry_after))
+            if self.hooks is not None:
+                self.hooks.oneapi_mcp_before_request(call=call, tool=tool, request=request)
+            response: httpx.Response | None = None
+            error: httpx.HTTPError | None = None
+            try:
+                response = await self.client.send(request)
+            except httpx.HTTPError as exc:
+                error = exc
+            except Exception as exc:  # e.g. AuthError from the token request
+                return _error(tool, None, "auth", str(exc))
+            if call is not None:
+                call.upstream.append({"method": request.method, "path": request.url.path,
+                                      "status": response.status_code if response is not None else None,
+                                      "error": type(error).__name__ if error is not None else None})
+            if self.hooks is not None:
+                self.hooks.oneapi_mcp_after_response(call=call, tool=tool, request=request, response=response,
+                                                     error=error)
+            delay = self.limiter.retry_delay(tool, attempt, response, error) if self.limiter is not None else None
+            if delay is None:
+                break
+            await self.limiter.sleep(delay)
+        if isinstance(error, httpx.TimeoutException):
             return _error(tool, None, "timeout", f"{tool.service.upper()} did not answer within the server's "
                                                  "timeout; retry, or raise the named server's timeout")
-        except httpx.HTTPError as exc:
-            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: "
-                                                     f"{type(exc).__name__}")
-        except Exception as exc:  # e.g. AuthError from the token request
-            return _error(tool, None, "auth", str(exc))
+        if error is not None:
+            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}")
+        return response
+
+    async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
+        response = await self._exchange(tool, request)
+        if isinstance(response, CallResult):
+            return response
         if response.status_code >= 400:
             return _upstream_error(tool, response)
         data = _body(response)
@@ -358,21 +403,37 @@ def _error(tool: ToolDef, status: int | None, kind: str, message: str, **extra: 
     return CallResult({"error": body}, is_error=True)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait, from any variant OneAPI services send, in the SDKs' priority order:
+    `Retry-After` (seconds, "13s", or an HTTP date), `x-ratelimit-reset` (seconds left),
+    `RateLimit-Reset` (an epoch, or seconds), `X-Rate-Limit-Retry-After-Seconds`, then a body's
+    "Retry-After" ("0 seconds", ZTW)."""
     import time
+    from email.utils import parsedate_to_datetime
 
+    now = time.time() if now is None else now
     for header in ("Retry-After", "x-ratelimit-reset", "RateLimit-Reset", "X-Rate-Limit-Retry-After-Seconds"):
         raw = response.headers.get(header)
         if not raw:
             continue
-        m = re.match(r"\s*(\d+(?:\.\d+)?)", raw)
-        if not m:
+        m = re.match(r"\s*(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)?\s*$", raw, re.IGNORECASE)
+        if m:
+            value = float(m.group(1))
+            return max(0.0, value - now) if value > 1e9 else value  # an epoch (ZDX RateLimit-Reset)
+        try:
+            return max(0.0, parsedate_to_datetime(raw).timestamp() - now)
+        except (TypeError, ValueError, IndexError):
             continue
-        value = float(m.group(1))
-        if header == "RateLimit-Reset" and value > 1e9:  # ZDX: a UTC epoch
-            value = max(0.0, value - time.time())
-        return value
-    return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    raw = body.get("Retry-After") if isinstance(body, dict) else None
+    m = re.match(r"\s*(\d+(?:\.\d+)?)", str(raw)) if raw is not None else None
+    return float(m.group(1)) if m else None
+
+
+_retry_after = retry_after_seconds
 
 
 def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:

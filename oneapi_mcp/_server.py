@@ -1,14 +1,18 @@
 """MCP wiring: the tool surface a named server lists, and the handlers of the low-level `Server`.
 
-Tools are data: generated definitions from the catalog plus four discovery tools. Listing needs no
-credentials and imports no input model; a call validates once, checks the scope again and goes
-through the executor.
+Tools are data: generated definitions from the catalog, four discovery tools, and composite tools
+that plugins register. Listing needs no credentials and imports no input model. What a server
+lists is decided by the `oneapi_mcp_filter_tools` hooks (profile, allow/deny globs, plugins'
+filters) and enforced again at call time; every call runs through the `oneapi_mcp_tool_call`
+wrappers (see `_calls.py`).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +23,7 @@ from mcp.server import Server
 from mcp.server.lowlevel.server import NotificationOptions
 
 from . import __version__
+from ._hooktypes import SCOPE_ORDER, tool_error, tool_result
 from ._settings import ServerSettings
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
@@ -34,6 +39,7 @@ class Runtime:
     settings: ServerSettings
     executor_factory: Callable[[Any], Any]  # catalog -> Executor (raises a message when not configured)
     customer_id_known: bool = False
+    pm: Any = None  # the pluggy PluginManager; None: the process-wide one
     _catalog: Any = None
     _executor: Any = None
     _index: Any = None
@@ -54,22 +60,50 @@ class Runtime:
             self._index = SearchIndex(self.catalog.tools.values())
         return self._index
 
+    @property
+    def plugins(self):
+        if self.pm is None:
+            from ._plugins import get_plugin_manager
+
+            self.pm = get_plugin_manager()
+        return self.pm
+
     def executor(self):
         if self._executor is None:
-            self._executor = self.executor_factory(self.catalog)
+            executor = self.executor_factory(self.catalog)
+            # the request hooks fire for every executor the server uses
+            if executor is not None and getattr(executor, "hooks", None) is None:
+                executor.hooks = self.plugins.hook
+            self._executor = executor
         return self._executor
 
+    async def startup(self) -> None:
+        """Run the `oneapi_mcp_startup` hooks (awaiting what they return) before serving."""
+        for outcome in self.plugins.hook.oneapi_mcp_startup(settings=self.settings, runtime=self):
+            if inspect.isawaitable(outcome):
+                await outcome
 
-def _text_result(data: dict[str, Any], *, is_error: bool = False) -> t.CallToolResult:
-    return t.CallToolResult(
-        content=[t.TextContent(type="text", text=json.dumps(data, indent=1, default=str, ensure_ascii=False))],
-        structured_content=data,
-        is_error=is_error,
-    )
+    async def shutdown(self) -> None:
+        """Run the `oneapi_mcp_shutdown` hooks, then close the upstream HTTP client."""
+        try:
+            outcomes = self.plugins.hook.oneapi_mcp_shutdown(settings=self.settings, runtime=self)
+        except Exception as exc:
+            logging.getLogger("oneapi_mcp").warning("a shutdown hook failed: %s", type(exc).__name__)
+            outcomes = []
+        for outcome in outcomes:
+            if inspect.isawaitable(outcome):
+                try:
+                    await outcome
+                except Exception as exc:
+                    logging.getLogger("oneapi_mcp").warning("a shutdown hook failed: %s", type(exc).__name__)
+        client = getattr(self._executor, "client", None)
+        if client is not None:
+            await client.aclose()
 
 
-def _error(message: str, kind: str = "invalid_request", **extra: Any) -> t.CallToolResult:
-    return _text_result({"error": {"kind": kind, "message": message, **extra}}, is_error=True)
+_text_result = tool_result
+_error = tool_error
+_TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 @dataclass
@@ -86,10 +120,54 @@ class ToolSurface:
         self._sessions: dict[str, _SessionState] = {}
         self._fallback = _SessionState()
         self._tool_cache: dict[str, t.Tool] = {}
+        self._composites: dict[str, Any] | None = None
+        self._hidden: dict[str, str] | None = None
 
     # -- policy --------------------------------------------------------------------------------
     def allowed(self, tool) -> bool:
-        return tool.scope in self.settings.allowed_scopes
+        return tool.name not in self.hidden
+
+    @property
+    def composites(self) -> dict[str, Any]:
+        """Composite tools from the `oneapi_mcp_register_tools` hooks, by name (asked once)."""
+        if self._composites is None:
+            self._composites = self._register_composites()
+        return self._composites
+
+    @property
+    def hidden(self) -> dict[str, str]:
+        """Tool name -> why it is hidden here, from the `oneapi_mcp_filter_tools` hooks (asked once)."""
+        if self._hidden is None:
+            tools = [*self.runtime.catalog.tools.values(), *self.composites.values()]
+            hidden: dict[str, str] = {}
+            for answer in self.runtime.plugins.hook.oneapi_mcp_filter_tools(settings=self.settings, tools=tools):
+                reasons = answer.items() if hasattr(answer, "items") else (
+                    (n, f"{n} is hidden on server '{self.settings.name}' by a plugin's filter") for n in answer)
+                for name, reason in reasons:
+                    hidden.setdefault(name, reason)
+            self._hidden = hidden
+        return self._hidden
+
+    def _register_composites(self) -> dict[str, Any]:
+        from dataclasses import replace
+
+        from ._plugins import PluginError
+
+        out: dict[str, Any] = {}
+        for batch in self.runtime.plugins.hook.oneapi_mcp_register_tools(settings=self.settings):
+            for tool in batch or ():
+                catalog = self.runtime.catalog  # loaded only when a plugin registers a tool
+                if not _TOOL_NAME.match(tool.name) or tool.name in catalog.tools or tool.name in DISCOVERY_TOOLS \
+                        or tool.name in out:
+                    raise PluginError(f"composite tool {tool.name!r}: names are unique, at most 64 of [a-z0-9_]")
+                unknown = [op for op in tool.operations if op not in catalog.tools]
+                if unknown:
+                    raise PluginError(f"composite tool {tool.name!r} uses unknown operations {', '.join(unknown)}")
+                # its scope is the union of the operations it uses: the widest of them and its own
+                widest = max([tool.scope, *(catalog.tools[op].scope for op in tool.operations)],
+                             key=SCOPE_ORDER.index)
+                out[tool.name] = tool if widest == tool.scope else replace(tool, scope=widest)
+        return out
 
     def state(self, ctx: object) -> _SessionState:
         """Enabled toolsets: per MCP session over stateful HTTP, else per process (stdio has one client).
@@ -116,6 +194,7 @@ class ToolSurface:
         names: list[str] = []
         if mode != "full":
             names.extend(DISCOVERY_TOOLS)
+        names.extend(n for n in self.composites if n not in self.hidden)  # always listed when allowed
         if catalog is None:
             return names
         if mode == "full":
@@ -130,9 +209,23 @@ class ToolSurface:
     # -- definitions ---------------------------------------------------------------------------
     def mcp_tool(self, name: str) -> t.Tool:
         if name not in self._tool_cache:
-            self._tool_cache[name] = self._discovery_tool(name) if name in DISCOVERY_TOOLS else (
-                self._generated_tool(name))
+            if name in DISCOVERY_TOOLS:
+                self._tool_cache[name] = self._discovery_tool(name)
+            elif name in self.composites:
+                self._tool_cache[name] = self._composite_tool(name)
+            else:
+                self._tool_cache[name] = self._generated_tool(name)
         return self._tool_cache[name]
+
+    def _composite_tool(self, name: str) -> t.Tool:
+        tool = self.composites[name]
+        a = tool.annotations
+        title = tool.title or name.replace("_", " ").capitalize()
+        return t.Tool(
+            name=tool.name, title=title, description=tool.description, input_schema=dict(tool.input_schema),
+            annotations=t.ToolAnnotations(
+                title=title, read_only_hint=a["readOnlyHint"], destructive_hint=a["destructiveHint"],
+                idempotent_hint=a["idempotentHint"], open_world_hint=a["openWorldHint"]))
 
     def input_schema(self, name: str) -> dict[str, Any]:
         from ._executor import CONTROL_ARGUMENTS
@@ -150,6 +243,10 @@ class ToolSurface:
             if key in ("max_items", "all_pages") and not tool.pagination:
                 continue
             props.setdefault(key, spec)
+        if tool.scope == "destructive":
+            props.setdefault("confirm_token", {
+                "type": "string", "description": "Destructive calls run after confirmation: a first call returns "
+                "the plan and this token; call again with the same arguments plus confirm_token to run it."})
         return schema
 
     def _generated_tool(self, name: str) -> t.Tool:
@@ -290,44 +387,9 @@ def build_server(runtime: Runtime) -> Server:
         return t.ListToolsResult(tools=[surface.mcp_tool(n) for n in chunk], next_cursor=next_cursor)
 
     async def call_tool(ctx, params: t.CallToolRequestParams) -> t.CallToolResult:
-        name = params.name
-        args = dict(params.arguments or {})
-        if name == "search_operations":
-            return surface.search(args)
-        if name == "describe_operation":
-            return surface.describe(args)
-        if name == "enable_toolset":
-            return await surface.enable(args, ctx)
-        if name == "invoke_operation":
-            target = args.get("name")
-            inner = args.get("arguments", {})
-            if not isinstance(target, str):
-                return _error("invoke_operation needs 'name', the operation to run", "invalid_arguments")
-            if not isinstance(inner, dict):
-                return _error("invoke_operation 'arguments' must be an object", "invalid_arguments")
-            extra = sorted(set(args) - {"name", "arguments"})
-            if extra:
-                return _error(f"invoke_operation takes only name and arguments, not {', '.join(extra)}",
-                              "invalid_arguments")
-            name, args = target, inner
-        return await _call_generated(name, args)
+        from ._calls import handle_call
 
-    async def _call_generated(name: str, args: dict[str, Any]) -> t.CallToolResult:
-        catalog = runtime.catalog
-        tool = catalog.tools.get(name)
-        if tool is None:
-            return _error(f"unknown tool {name!r}; find operations with search_operations", "unknown_tool")
-        if not surface.allowed(tool):
-            return _error(
-                f"{name} has scope '{tool.scope}', which server '{settings.name}' does not allow (it allows "
-                f"{', '.join(sorted(settings.allowed_scopes))}); use a server with a wider profile",
-                "scope_denied")
-        try:
-            executor = runtime.executor()
-        except Exception as exc:  # not configured: the message lists what is missing
-            return _error(str(exc), "not_configured")
-        result = await executor.call(tool, args)
-        return _text_result(result.structured(), is_error=result.is_error)
+        return await handle_call(surface, ctx, params.name, params.arguments)
 
     async def set_logging_level(ctx, params: t.SetLevelRequestParams) -> t.EmptyResult:
         # clients on the 2025-11-25 protocol may still set a level; it governs this server's own logger

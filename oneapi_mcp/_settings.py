@@ -1,24 +1,27 @@
 """Settings: OneAPI credentials (the SDK's env names), server settings (ONEAPI_MCP_*), named servers.
 
-Secrets come from the environment (and, later, the credential plugins); a config file never
-holds one.
+Secrets come from the environment, the OS keyring or a secret command (the credentials plugin);
+a config file may hold one only when its mode is 0600.
 """
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
+    "CREDENTIAL_KEYS",
     "ConfigError",
     "Credentials",
     "ServerSettings",
     "load_servers",
     "oneapi_urls",
+    "read_file_credentials",
 ]
 
 Scope = Literal["read", "write", "destructive"]
@@ -27,6 +30,8 @@ PROFILES: dict[str, tuple[Scope, ...]] = {
     "read-write": ("read", "write"),
     "admin": ("read", "write", "destructive"),
 }
+CREDENTIAL_KEYS = ("client_id", "client_secret", "private_key", "vanity_domain", "cloud", "customer_id",
+                   "microtenant_id")
 _SECRET_KEYS = {"client_secret", "secret", "private_key", "password", "token", "access_token",
                 "zscaler_client_secret", "zscaler_private_key", "api_key"}
 
@@ -92,8 +97,20 @@ class ServerSettings(BaseSettings):
     base_url: str | None = None
     token_url: str | None = None
     log_level: str = "WARNING"
+    # least privilege beyond the profile: globs matched against a tool's name and its toolset
+    allow_tools: Annotated[tuple[str, ...], NoDecode] = ()  # empty: every tool the profile allows
+    deny_tools: Annotated[tuple[str, ...], NoDecode] = ()
+    confirm_ttl: float = Field(300.0, gt=0, le=3600, description="seconds a destructive call's confirm_token lives")
+    audit_log: Path | None = None  # one JSON line per tool call; off when unset
+    audit_max_bytes: int = Field(10_000_000, ge=1_000)
+    audit_backups: int = Field(5, ge=0, le=100)
+    rate_limit_storage: str = "memory://"  # a `limits` storage URI, e.g. redis://host:6379 for replicas
+    max_retries: int = Field(3, ge=0, le=10, description="retries of 429, edit lock, and idempotent 5xx/timeouts")
+    client_rate_limits: bool | None = None  # client-side windows; None: on for a tenant, off for the mock
+    keyring_service: str = "oneapi-mcp"  # OS keyring service holding the client secret (user: client id)
+    _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
-    @field_validator("toolsets", "scopes", mode="before")
+    @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -127,8 +144,10 @@ def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str 
 def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSettings]:
     """Named servers from a TOML file (`[servers.<name>]` tables), or one default server.
 
-    `overrides` (from the command line) apply to every server. A key that looks like a secret is
-    refused: secrets come from the environment or a credential plugin, never from this file.
+    `overrides` (from the command line) apply to every server. A server table may name its own API
+    client (`client_id`, `vanity_domain`, ... see CREDENTIAL_KEYS); a secret in it (`client_secret`,
+    `private_key`) is accepted only when the file is mode 0600, and is read again from the file
+    for every token request (never kept in the settings).
     """
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if path is None:
@@ -146,13 +165,40 @@ def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSett
     for name, table in servers.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: servers.{name} must be a table")
-        secrets = sorted(k for k in table if k.lower() in _SECRET_KEYS)
-        if secrets:
-            raise ConfigError(
-                f"{path}: servers.{name} holds {', '.join(secrets)}; secrets never live in this file "
-                "(use ZSCALER_CLIENT_SECRET / ZSCALER_PRIVATE_KEY in the environment)")
+        _check_secrets(path, name, table)
+        settings_table = {k: v for k, v in table.items() if k not in CREDENTIAL_KEYS}
         try:
-            out[name] = ServerSettings(**{**table, "name": name, **overrides})
+            out[name] = ServerSettings(**{**settings_table, "name": name, **overrides})
         except Exception as exc:  # pydantic ValidationError: say which server
             raise ConfigError(f"{path}: servers.{name}: {exc}") from exc
+        if any(k in table for k in CREDENTIAL_KEYS):
+            out[name]._config_file = path
     return out
+
+
+def _check_secrets(path: Path, name: str, table: dict) -> None:
+    secrets = sorted(k for k in table if k.lower() in _SECRET_KEYS)
+    if not secrets:
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{path}: servers.{name} holds {', '.join(secrets)} but the file is mode {mode:04o}, so other "
+            f"users can read it; a config file that holds a secret must be mode 0600 (chmod 600 {path}), "
+            "or keep the secret out of it (ZSCALER_CLIENT_SECRET in the environment, the OS keyring, or "
+            "ONEAPI_MCP_SECRET_COMMAND)")
+    unknown = [k for k in secrets if k not in CREDENTIAL_KEYS]
+    if unknown:
+        raise ConfigError(f"{path}: servers.{name} holds {', '.join(unknown)}, which is not a credential "
+                          f"oneapi-mcp uses (it reads {', '.join(CREDENTIAL_KEYS)})")
+
+
+def read_file_credentials(path: Path, name: str) -> dict[str, str]:
+    """The credential keys of servers.<name> in `path`, read now (so a rotated secret is picked up),
+    with the 0600 check made again."""
+    try:
+        table = tomllib.loads(path.read_text()).get("servers", {}).get(name, {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the credentials of servers.{name}: {type(exc).__name__}") from exc
+    _check_secrets(path, name, table)
+    return {k: str(table[k]) for k in CREDENTIAL_KEYS if table.get(k) not in (None, "")}

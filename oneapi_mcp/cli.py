@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -23,49 +24,63 @@ def _mock_module():
     return mock
 
 
-def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any = None):
-    """The runtime of one named server: lazily builds the HTTP client and executor on first call."""
+def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any = None, pm: Any = None,
+                 transport: Any = None):
+    """The runtime of one named server: lazily builds the HTTP client and executor on first call.
+
+    Credentials, the upstream auth and the rate limiter come from the plugin hooks
+    (`oneapi_mcp_credentials`, `oneapi_mcp_http_auth`, `oneapi_mcp_rate_limiter`); `creds` is the
+    fallback when no plugin provides credentials. `transport` replaces the network (tests).
+    """
     from ._server import Runtime
 
     def executor_factory(catalog):
         import httpx
+        from pydantic import SecretStr
 
-        from ._auth import OneAPIAuth
         from ._executor import Executor
 
+        hook = runtime.plugins.hook
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
         if mock_app is not None:
             mock = _mock_module()
-            auth = OneAPIAuth(f"{MOCK_BASE_URL}/oauth2/v1/token", mock.MOCK_CLIENT_ID,
-                              client_secret=lambda: mock.MOCK_CLIENT_SECRET)
+            # the mock enforces no limits unless asked (--rate-limits): client-side windows follow it
+            local = settings if settings.client_rate_limits is not None else settings.model_copy(
+                update={"client_rate_limits": False})
+            limiter = hook.oneapi_mcp_rate_limiter(settings=local, catalog=catalog)
+            mock_creds = Credentials.model_construct(client_id=mock.MOCK_CLIENT_ID,
+                                                     client_secret=SecretStr(mock.MOCK_CLIENT_SECRET))
+            auth = hook.oneapi_mcp_http_auth(settings=settings, credentials=mock_creds,
+                                             token_url=f"{MOCK_BASE_URL}/oauth2/v1/token",
+                                             read_credentials=lambda: mock_creds)
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock_app), auth=auth,
                                        timeout=settings.timeout, limits=limits)
             return Executor(catalog, client, base_url=MOCK_BASE_URL,
                             customer_id=creds.customer_id or MOCK_CUSTOMER_ID,
-                            microtenant_id=creds.microtenant_id, max_result_bytes=settings.max_result_bytes)
-        problem = creds.missing_message(have_token_url=bool(settings.token_url))
+                            microtenant_id=creds.microtenant_id, max_result_bytes=settings.max_result_bytes,
+                            hooks=hook, limiter=limiter)
+
+        def read_credentials() -> Credentials:  # asked again per token request: rotation needs no restart
+            return hook.oneapi_mcp_credentials(settings=settings) or Credentials()
+
+        current = hook.oneapi_mcp_credentials(settings=settings) or creds
+        problem = current.missing_message(have_token_url=bool(settings.token_url))
         if problem:
             raise RuntimeError(problem)
-        base_url, token_url = oneapi_urls(creds, settings)
-
-        def secret() -> str | None:  # read again for every token request: rotation needs no restart
-            value = Credentials().client_secret
-            return value.get_secret_value() if value else None
-
-        def private_key() -> str | None:
-            value = Credentials().private_key
-            if not value:
-                return None
-            text = value.get_secret_value()
-            return Path(text).read_text() if not text.lstrip().startswith("-----") and Path(text).exists() else text
-
-        auth = OneAPIAuth(token_url, creds.client_id, client_secret=secret, private_key=private_key)
-        client = httpx.AsyncClient(auth=auth, timeout=settings.timeout, limits=limits)
-        return Executor(catalog, client, base_url=base_url, customer_id=creds.customer_id,
-                        microtenant_id=creds.microtenant_id, max_result_bytes=settings.max_result_bytes)
+        base_url, token_url = oneapi_urls(current, settings)
+        auth = hook.oneapi_mcp_http_auth(settings=settings, credentials=current, token_url=token_url,
+                                         read_credentials=read_credentials)
+        if auth is None:
+            raise RuntimeError("no plugin provides the upstream authentication (hook oneapi_mcp_http_auth)")
+        limiter = hook.oneapi_mcp_rate_limiter(settings=settings, catalog=catalog)
+        client = httpx.AsyncClient(auth=auth, timeout=settings.timeout, limits=limits, transport=transport)
+        return Executor(catalog, client, base_url=base_url, customer_id=current.customer_id,
+                        microtenant_id=current.microtenant_id, max_result_bytes=settings.max_result_bytes,
+                        hooks=hook, limiter=limiter)
 
     known = bool(creds.customer_id) or mock_app is not None
-    return Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known)
+    runtime = Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known, pm=pm)
+    return runtime
 
 
 def _servers(args: argparse.Namespace) -> dict[str, ServerSettings]:
@@ -104,41 +119,113 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from mcp.server.stdio import stdio_server
 
         async def run() -> None:
-            async with stdio_server() as (read, write):
+            async with serving(built), stdio_server() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
 
         asyncio.run(run())
         return 0
     import uvicorn
 
-    app = http_app(built, stateless=args.stateless, json_response=args.json_response, host=args.host)
+    security = http_security(args)
+    security.check_bind(args.host)
+    app = http_app(built, stateless=args.stateless, json_response=args.json_response, host=args.host,
+                   security=security)
     paths = ["/mcp"] if len(built) == 1 else [f"/mcp/{n}" for n in built]
+    scheme = "https" if security.tls else "http"
     for path in paths:
-        print(f"oneapi-mcp: serving streamable HTTP at http://{args.host}:{args.port}{path}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        print(f"oneapi-mcp: serving streamable HTTP at {scheme}://{args.host}:{args.port}{path}", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ssl_certfile=args.tls_certfile,
+                ssl_keyfile=args.tls_keyfile)
     return 0
 
 
-def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: bool = False,
-             host: str = "127.0.0.1"):
-    """One Starlette app: a single server at /mcp, or several at /mcp/<name>."""
-    import contextlib
+def http_security(args: argparse.Namespace):
+    """HTTP client auth and origin settings from the command line, ONEAPI_MCP_API_KEY_HASHES and the
+    config file's [http] table (api_keys = {id = "sha256:..."}, jwks_url, jwt_issuer, jwt_audience,
+    allowed_hosts, allowed_origins, behind_tls_proxy)."""
+    import os
+    import tomllib
 
+    from ._http_security import HttpSecurity, JwtVerifier, parse_api_key_hashes
+
+    table: dict[str, Any] = {}
+    if args.config is not None:
+        table = tomllib.loads(args.config.read_text()).get("http", {})
+    hashes = [*args.api_key_hash, *os.environ.get("ONEAPI_MCP_API_KEY_HASHES", "").split(",")]
+    hashes += [f"{key_id}:{digest}" for key_id, digest in table.get("api_keys", {}).items()]
+    jwks_url = args.jwks_url or table.get("jwks_url")
+    jwt = None
+    if jwks_url:
+        issuer, audience = args.jwt_issuer or table.get("jwt_issuer"), args.jwt_audience or table.get("jwt_audience")
+        if not (issuer and audience):
+            raise ConfigError("a JWKS needs --jwt-issuer and --jwt-audience too: tokens are checked against both")
+        jwt = JwtVerifier(jwks_url, issuer, audience)
+    if bool(args.tls_certfile) != bool(args.tls_keyfile):
+        raise ConfigError("TLS needs both --tls-certfile and --tls-keyfile")
+    return HttpSecurity(
+        api_keys=parse_api_key_hashes(hashes), jwt=jwt,
+        allowed_hosts=tuple(args.allowed_host or table.get("allowed_hosts", ())),
+        allowed_origins=tuple(args.allowed_origin or table.get("allowed_origins", ())),
+        tls=bool(args.tls_certfile), behind_tls_proxy=args.behind_tls_proxy or bool(table.get("behind_tls_proxy")))
+
+
+@contextlib.asynccontextmanager
+async def serving(built: dict[str, Any]):
+    """Every named server's start-up hooks before serving, and its shutdown hooks after."""
+    started = []
+    try:
+        for server in built.values():
+            runtime = server.surface.runtime
+            await runtime.startup()
+            started.append(runtime)
+        yield
+    finally:
+        for runtime in reversed(started):
+            await runtime.shutdown()
+
+
+def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: bool = False,
+             host: str = "127.0.0.1", security: Any = None):
+    """One Starlette app: a single server at /mcp, or several at /mcp/<name>; behind the security
+    middleware (auth, Host/Origin, /healthz) when `security` is given."""
+    if security is None:
+        return _mcp_app(built, stateless=stateless, json_response=json_response, host=host)
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from ._http_security import SecurityMiddleware
+
+    # the middleware checks Host and Origin itself, against the configured names
+    off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    app = _mcp_app(built, stateless=stateless, json_response=json_response, host=host, transport_security=off)
+    return SecurityMiddleware(app, security, host)
+
+
+def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, host: str, **extra: Any):
     from starlette.applications import Starlette
 
     if len(built) == 1:
         server = next(iter(built.values()))
-        return server.streamable_http_app(streamable_http_path="/mcp", stateless_http=stateless,
-                                          json_response=json_response, host=host)
+        app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=stateless,
+                                         json_response=json_response, host=host, **extra)
+        inner = app.router.lifespan_context
+
+        @contextlib.asynccontextmanager
+        async def single_lifespan(app_):
+            async with serving(built), inner(app_):
+                yield
+
+        app.router.lifespan_context = single_lifespan
+        return app
     routes = []
     for name, server in built.items():
         sub = server.streamable_http_app(streamable_http_path=f"/mcp/{name}", stateless_http=stateless,
-                                         json_response=json_response, host=host)
+                                         json_response=json_response, host=host, **extra)
         routes.extend(sub.routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(serving(built))
             for server in built.values():
                 await stack.enter_async_context(server.session_manager.run())
             yield
@@ -197,6 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--stateless", action="store_true", help="stateless streamable HTTP (for replicas)")
+    serve.add_argument("--api-key-hash", action="append", default=[], metavar="ID:sha256:HEX",
+                       help="an HTTP client's API key, as its sha256 (see `oneapi-mcp hash-key`); repeatable")
+    serve.add_argument("--jwks-url", help="verify HTTP clients' bearer JWTs against this JWKS")
+    serve.add_argument("--jwt-issuer", help="required JWT issuer (with --jwks-url)")
+    serve.add_argument("--jwt-audience", help="required JWT audience (with --jwks-url)")
+    serve.add_argument("--allowed-host", action="append", help="Host header pattern to accept, e.g. mcp.corp:*")
+    serve.add_argument("--allowed-origin", action="append", help="Origin pattern to accept, e.g. https://app.corp")
+    serve.add_argument("--tls-certfile", help="serve HTTPS with this certificate (with --tls-keyfile)")
+    serve.add_argument("--tls-keyfile", help="the certificate's private key")
+    serve.add_argument("--behind-tls-proxy", action="store_true",
+                       help="plain HTTP on a non-loopback bind is fine: a TLS-terminating proxy is in front")
     serve.add_argument("--json-response", action="store_true", dest="json_response",
                        help="answer HTTP requests with JSON instead of SSE streams")
     tools = sub.add_parser("tools", help="show what an agent would see, per named server")
@@ -204,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     tools.add_argument("--names", action="store_true", help="also print every listed tool's name")
     doctor = sub.add_parser("doctor", help="check settings, token, reachability and entitlement per service")
     _common(doctor)
+    sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
     sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
                    add_help=False)
@@ -211,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "mock":
             return cmd_mock(args, rest)
+        if args.command == "hash-key":
+            from ._http_security import hash_api_key
+
+            print(hash_api_key(sys.stdin.readline().strip()))
+            return 0
         if args.command == "demo":
             from ._demo import main as demo_main
 

@@ -35,3 +35,15 @@ def catalog():
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def plugin_manager():
+    """Each test gets a fresh plugin manager with the built-in plugins and no entry-point plugins
+    (the test of the example package loads those itself); throwaway plugins go with it."""
+    from oneapi_mcp import _plugins
+
+    pm = _plugins.create_plugin_manager(entrypoints=False)
+    _plugins.set_plugin_manager(pm)
+    yield pm
+    _plugins.set_plugin_manager(None)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from oneapi_mcp._settings import ConfigError, Credentials, ServerSettings, load_servers, oneapi_urls
+from oneapi_mcp._settings import (
+    ConfigError,
+    Credentials,
+    ServerSettings,
+    load_servers,
+    oneapi_urls,
+    read_file_credentials,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = ("ZSCALER_CLIENT_ID", "ZSCALER_CLIENT_SECRET", "ZSCALER_PRIVATE_KEY", "ZSCALER_VANITY_DOMAIN",
@@ -68,10 +75,25 @@ def test_the_example_config_defines_two_named_servers_with_their_own_profiles():
     assert servers["reporting"].toolsets == ("zdx.apps", "zia.users")
 
 
-def test_a_config_file_holding_a_secret_is_refused(tmp_path):
+def test_a_config_file_holding_a_secret_is_refused_unless_its_mode_is_0600(tmp_path):
     path = tmp_path / "servers.toml"
-    path.write_text('[servers.ops]\nprofile = "admin"\nclient_secret = "not-here"\n')
-    with pytest.raises(ConfigError, match="secrets never live in this file"):
+    path.write_text('[servers.ops]\nprofile = "admin"\nclient_id = "fake-id"\nclient_secret = "fake-secret"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="mode 0644, so other users can read it.*must be mode 0600") as info:
+        load_servers(path)
+    assert "fake-secret" not in str(info.value)
+    path.chmod(0o600)
+    servers = load_servers(path)
+    assert servers["ops"].allowed_scopes == {"read", "write", "destructive"}
+    assert "fake-secret" not in repr(servers["ops"]) + servers["ops"].model_dump_json()
+    assert read_file_credentials(path, "ops") == {"client_id": "fake-id", "client_secret": "fake-secret"}
+
+
+def test_a_secret_key_that_is_not_a_credential_is_refused_even_in_a_0600_file(tmp_path):
+    path = tmp_path / "servers.toml"
+    path.write_text('[servers.ops]\npassword = "fake"\n')
+    path.chmod(0o600)
+    with pytest.raises(ConfigError, match="not a credential"):
         load_servers(path)
 
 

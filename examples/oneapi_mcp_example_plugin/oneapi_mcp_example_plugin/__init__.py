@@ -1,0 +1,45 @@
+"""An in-house oneapi-mcp plugin: one composite tool and one filter (see README.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from oneapi_mcp.plugins import CompositeTool, hookimpl
+
+__all__ = ["oneapi_mcp_filter_tools", "oneapi_mcp_register_tools"]
+
+
+async def department_headcount(ctx, arguments):
+    users = await ctx.call_operation("zia_list_users", {"all_pages": True, "max_items": arguments.get("max_users",
+                                                                                                      1000)})
+    if users.is_error:
+        return users.data
+    counts = Counter((u.get("department") or {}).get("name", "(none)") for u in users.data["items"])
+    top = counts.most_common(arguments.get("top", 10))
+    return {"departments": [{"department": name, "users": n} for name, n in top],
+            "users_counted": sum(counts.values()), "more_users": users.data["more"]}
+
+
+HEADCOUNT = CompositeTool(
+    name="example_department_headcount",
+    title="Headcount per ZIA department",
+    description="Count ZIA users per department and return the largest departments first.",
+    handler=department_headcount,
+    operations=("zia_list_users",),
+    input_schema={"type": "object", "additionalProperties": False, "properties": {
+        "top": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10,
+                "description": "How many departments to return."},
+        "max_users": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
+                      "description": "Stop counting after this many users."}}},
+)
+
+
+@hookimpl
+def oneapi_mcp_register_tools(settings):
+    return [HEADCOUNT]
+
+
+@hookimpl
+def oneapi_mcp_filter_tools(settings, tools):
+    return {tool.name: f"{tool.name} is limited to 3 calls a day per tenant; ask the endpoint team for the export"
+            for tool in tools if tool.service == "zcc" and tool.name.startswith("zcc_download")}

@@ -1,0 +1,160 @@
+"""The call path: a tools/call becomes a `ToolCall`, runs through the `oneapi_mcp_tool_call` wrappers
+(audit, confirmation, plugins'), and the core dispatches it to a discovery handler, the executor
+(generated operations) or a composite tool's handler.
+
+A tool hidden by a filter is refused here, whatever the name it is called by; a plugin that raises
+gives that call an error result and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ._hooktypes import CompositeContext, ToolCall, tool_error, tool_result
+from ._redact import scrub
+
+if TYPE_CHECKING:
+    import mcp_types as t
+
+    from ._executor import CallResult
+    from ._server import ToolSurface
+
+__all__ = ["client_identity", "handle_call", "resolve_call"]
+
+_log = logging.getLogger("oneapi_mcp.calls")
+
+
+async def handle_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str, Any] | None) -> t.CallToolResult:
+    call = resolve_call(surface, ctx, name, arguments)
+    token = call.activate()
+    try:
+        proceed = surface.runtime.plugins.hook.oneapi_mcp_tool_call(call=call)
+        return await proceed()
+    except Exception as exc:  # a plugin (or a composite handler) failed: this call only
+        detail = scrub(f"{type(exc).__name__}: {exc}")
+        _log.warning("tool call %s failed inside a plugin: %s", call.name, detail)
+        return tool_error(f"{call.name}: the call failed inside a plugin ({detail}); other calls are not "
+                          "affected", "plugin_error", tool=call.name)
+    finally:
+        call.deactivate(token)
+
+
+def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str, Any] | None) -> ToolCall:
+    """What will run, decided before any plugin sees the call: the tool (the target of
+    invoke_operation), and a refusal when the arguments of invoke_operation are wrong or a filter
+    hides the tool."""
+    from ._server import DISCOVERY_TOOLS
+
+    args = dict(arguments or {})
+    via = None
+    refusal = None
+    if name == "invoke_operation":
+        target, inner = args.get("name"), args.get("arguments", {})
+        extra = sorted(set(args) - {"name", "arguments"})
+        if not isinstance(target, str):
+            refusal = tool_error("invoke_operation needs 'name', the operation to run", "invalid_arguments")
+        elif not isinstance(inner, dict):
+            refusal = tool_error("invoke_operation 'arguments' must be an object", "invalid_arguments")
+        elif extra:
+            refusal = tool_error(f"invoke_operation takes only name and arguments, not {', '.join(extra)}",
+                                 "invalid_arguments")
+        else:
+            via, name, args = "invoke_operation", target, dict(inner)
+    tool: Any = None
+    if refusal is not None or (name in DISCOVERY_TOOLS and via is None):
+        kind = "discovery"
+    elif name in surface.composites:
+        kind, tool = "composite", surface.composites[name]
+    else:
+        tool = surface.runtime.catalog.tools.get(name)
+        kind = "generated" if tool is not None else "unknown"
+    if kind == "unknown":
+        refusal = tool_error(f"unknown tool {name!r}; find operations with search_operations", "unknown_tool")
+    elif tool is not None and name in surface.hidden:
+        refusal = tool_error(surface.hidden[name], "scope_denied", tool=name)
+    call = ToolCall(name=name, arguments=args, server=surface.settings, kind=kind, tool=tool, via=via,
+                    client=client_identity(ctx), ctx=ctx, runtime=surface.runtime, refusal=refusal)
+    call.dispatch = partial(_dispatch, surface, call)
+    return call
+
+
+def client_identity(ctx: Any) -> str | None:
+    """Who is calling, as far as the transport says: the HTTP client's authenticated identity,
+    else the name/version the MCP client announced."""
+    request = getattr(ctx, "request", None)
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and scope.get("oneapi_mcp.client"):
+        return str(scope["oneapi_mcp.client"])
+    try:
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        if token is not None:
+            return f"oauth:{token.client_id}"
+    except Exception:  # no auth context on this transport
+        pass
+    params = getattr(getattr(ctx, "session", None), "client_params", None)
+    info = getattr(params, "client_info", None)
+    if info is not None:
+        return f"{info.name}/{info.version}" if getattr(info, "version", None) else str(info.name)
+    return None
+
+
+async def _dispatch(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
+    """The core of every call, run innermost by the `oneapi_mcp_tool_call` chain."""
+    if call.refusal is not None:
+        return call.refusal
+    if call.kind == "discovery":
+        if call.name == "search_operations":
+            return surface.search(call.arguments)
+        if call.name == "describe_operation":
+            return surface.describe(call.arguments)
+        return await surface.enable(call.arguments, call.ctx)
+    if call.kind == "composite":
+        return await _run_composite(surface, call)
+    try:
+        executor = surface.runtime.executor()
+    except Exception as exc:  # not configured: the message lists what is missing
+        return tool_error(scrub(str(exc)), "not_configured")
+    result = await executor.call(call.tool, call.arguments)
+    return tool_result(result.structured(), is_error=result.is_error)
+
+
+async def _run_composite(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
+    import jsonschema
+    import mcp_types as t
+
+    tool = call.tool
+    validator = jsonschema.Draft202012Validator(dict(tool.input_schema))
+    problems = [{"field": ".".join(str(p) for p in e.absolute_path) or "(arguments)", "problem": e.message}
+                for e in sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))]
+    if problems:
+        return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
+                          + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
+                          "invalid_arguments", tool=tool.name, problems=problems)
+    context = CompositeContext(call=call, _invoke=partial(_call_operation, surface))
+    data = await tool.handler(context, dict(call.arguments))
+    if isinstance(data, t.CallToolResult):
+        return data
+    return tool_result({"result": data})
+
+
+async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, Any]) -> CallResult:
+    from ._executor import CallResult
+
+    runtime = surface.runtime
+    op = runtime.catalog.tools.get(name)
+    if op is None:
+        return CallResult({"error": {"kind": "unknown_tool", "message": f"unknown operation {name!r}"}},
+                          is_error=True)
+    if op.scope not in surface.settings.allowed_scopes:
+        return CallResult({"error": {"kind": "scope_denied", "message": (
+            f"{name} has scope '{op.scope}', which server '{surface.settings.name}' does not allow")}},
+            is_error=True)
+    try:
+        executor = runtime.executor()
+    except Exception as exc:
+        return CallResult({"error": {"kind": "not_configured", "message": scrub(str(exc))}}, is_error=True)
+    return await executor.call(op, arguments)

@@ -1,0 +1,178 @@
+"""The values plugin hooks receive and return: a tool call in flight, a composite tool, a rate limiter.
+
+Plugins import them from `oneapi_mcp.plugins`; they live here so the runtime does not import the
+plugins package to use them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+    import mcp_types as t
+
+    from ._catalog import ToolDef
+    from ._executor import CallResult
+    from ._server import Runtime
+    from ._settings import ServerSettings
+
+__all__ = [
+    "SCOPE_ORDER",
+    "CompositeContext",
+    "CompositeTool",
+    "RateLimited",
+    "RateLimiter",
+    "ToolCall",
+    "annotations_for_scope",
+    "current_call",
+    "tool_error",
+    "tool_result",
+]
+
+SCOPE_ORDER = ("read", "write", "destructive")
+
+_CURRENT: contextvars.ContextVar[ToolCall | None] = contextvars.ContextVar("oneapi_mcp_call", default=None)
+
+
+def current_call() -> ToolCall | None:
+    """The tool call this task is serving (None outside a tool call, e.g. in `doctor`)."""
+    return _CURRENT.get()
+
+
+def tool_result(data: dict[str, Any], *, is_error: bool = False,
+                redact_names: bool | None = None) -> t.CallToolResult:
+    """A tool result whose text and structured content carry `data`; registered secret values are
+    scrubbed, and in error results (or when `redact_names`) secret-named keys are redacted too."""
+    import json
+
+    import mcp_types as t
+
+    from ._redact import redact
+
+    data = redact(data, names=is_error if redact_names is None else redact_names)
+    return t.CallToolResult(
+        content=[t.TextContent(type="text", text=json.dumps(data, indent=1, default=str, ensure_ascii=False))],
+        structured_content=data,
+        is_error=is_error,
+    )
+
+
+def tool_error(message: str, kind: str = "invalid_request", **extra: Any) -> t.CallToolResult:
+    """An error result: `{"error": {"kind", "message", ...}}`."""
+    return tool_result({"error": {"kind": kind, "message": message, **extra}}, is_error=True)
+
+
+def annotations_for_scope(scope: str) -> dict[str, bool]:
+    """The four MCP annotations, derived from one scope exactly as for generated tools."""
+    return {"readOnlyHint": scope == "read", "destructiveHint": scope == "destructive",
+            "idempotentHint": scope == "read", "openWorldHint": True}
+
+
+@dataclass
+class CompositeContext:
+    """What a composite tool's handler gets: calls to generated operations through the same executor
+    (so auth, rate limits, request hooks and audit apply), the server's settings and the call."""
+
+    call: ToolCall
+    _invoke: Callable[[str, dict[str, Any]], Awaitable[CallResult]]
+
+    @property
+    def settings(self) -> ServerSettings:
+        return self.call.server
+
+    async def call_operation(self, name: str, arguments: dict[str, Any] | None = None) -> CallResult:
+        """Run one generated operation (e.g. "zia_list_users"); returns its `CallResult`
+        (`.data`, `.is_error`, `.notes`). An operation whose scope the server does not allow is refused."""
+        return await self._invoke(name, dict(arguments or {}))
+
+
+@dataclass(frozen=True)
+class CompositeTool:
+    """A tool a plugin adds: a definition (data) plus an async handler.
+
+    `handler(ctx: CompositeContext, arguments: dict) -> Any` returns JSON-able data (wrapped as
+    `{"result": ...}`) or a ready `mcp_types.CallToolResult`. `operations` names the generated
+    operations it uses; its effective scope is the widest of `scope` and theirs.
+    """
+
+    name: str
+    description: str
+    handler: Callable[[CompositeContext, dict[str, Any]], Awaitable[Any]]
+    input_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    scope: str = "read"
+    toolset: str = "composite"
+    service: str = "composite"
+    title: str | None = None
+    operations: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPE_ORDER:
+            raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
+
+    @property
+    def annotations(self) -> dict[str, bool]:
+        return annotations_for_scope(self.scope)
+
+
+@dataclass
+class ToolCall:
+    """One `tools/call` in flight, as the `oneapi_mcp_tool_call` wrappers and request hooks see it.
+
+    `name`/`arguments` are the tool actually run: for `invoke_operation` they are its target and the
+    target's arguments (`via` says so). `tool` is a `ToolDef`, a `CompositeTool`, or None (discovery
+    tools and unknown names). `refusal` is set when the call will be refused (hidden by a filter,
+    bad invoke_operation arguments); the core then returns it without running anything.
+    """
+
+    name: str
+    arguments: dict[str, Any]
+    server: ServerSettings
+    kind: str  # "discovery", "generated", "composite" or "unknown"
+    tool: Any = None
+    via: str | None = None
+    client: str | None = None
+    ctx: Any = None
+    runtime: Runtime | None = None
+    refusal: t.CallToolResult | None = None
+    started: float = field(default_factory=time.perf_counter)
+    upstream: list[dict[str, Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    dispatch: Callable[[], Awaitable[t.CallToolResult]] | None = field(default=None, repr=False)
+
+    @property
+    def scope(self) -> str | None:
+        return getattr(self.tool, "scope", None)
+
+    def activate(self) -> contextvars.Token:
+        return _CURRENT.set(self)
+
+    @staticmethod
+    def deactivate(token: contextvars.Token) -> None:
+        _CURRENT.reset(token)
+
+
+class RateLimited(Exception):
+    """The client-side limiter will not admit a request within the server's timeout."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimiter(Protocol):
+    """What the executor asks of the limiter that `oneapi_mcp_rate_limiter` provides."""
+
+    async def acquire(self, tool: ToolDef) -> None:
+        """Wait for the tool's rate class to admit one request, or raise `RateLimited`."""
+
+    def retry_delay(self, tool: ToolDef, attempt: int, response: httpx.Response | None,
+                    error: BaseException | None) -> float | None:
+        """Seconds to wait before sending attempt `attempt + 1` again, or None to stop here."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait (injectable, so tests never sleep)."""

@@ -1,0 +1,131 @@
+"""The plugin manager: hook specifications, built-in plugins, entry-point plugins, tracing.
+
+Built-in behaviour (credentials, auth, scopes, rate limits, audit) ships as plugins listed in
+`DEFAULT_PLUGINS`; third-party plugins load from the entry-point group `oneapi_mcp`. A plugin
+with a misspelt hook fails at start, naming it. `ONEAPI_MCP_TRACE_PLUGINS=1` logs every hook
+call (logger `oneapi_mcp.plugins`, level INFO) with the plugins that answered it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import mcp_types as t
+
+    from ._hooktypes import ToolCall
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRYPOINT_GROUP",
+    "PluginError",
+    "create_plugin_manager",
+    "get_plugin_manager",
+    "plugin_info",
+    "set_plugin_manager",
+]
+
+ENTRYPOINT_GROUP = "oneapi_mcp"
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "oneapi_mcp.plugins.credentials",
+    "oneapi_mcp.plugins.auth",
+    "oneapi_mcp.plugins.scopes",
+    "oneapi_mcp.plugins.ratelimit",
+    "oneapi_mcp.plugins.audit",
+)
+_TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
+_log = logging.getLogger("oneapi_mcp.plugins")
+_pm: pluggy.PluginManager | None = None
+_hookimpl = pluggy.HookimplMarker(ENTRYPOINT_GROUP)
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded or implements a hook that does not exist."""
+
+
+class _Core:
+    """The innermost tool-call implementation: run what the server dispatches. Always registered."""
+
+    @_hookimpl(trylast=True)
+    def oneapi_mcp_tool_call(self, call: ToolCall) -> Callable[[], Awaitable[t.CallToolResult]] | None:
+        return call.dispatch
+
+
+def create_plugin_manager(*, defaults: bool = True, entrypoints: bool = True,
+                          trace: bool | None = None) -> pluggy.PluginManager:
+    """A new plugin manager: the hook specs, the built-ins (unless `defaults=False`), entry-point
+    plugins (unless `entrypoints=False`), then `check_pending()`."""
+    from oneapi_mcp.plugins import hookspecs
+
+    pm = pluggy.PluginManager(ENTRYPOINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    pm.register(_Core(), name="oneapi_mcp.core")
+    if defaults:
+        for module in DEFAULT_PLUGINS:
+            pm.register(importlib.import_module(module), name=module)
+    if entrypoints:
+        try:
+            pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP)
+        except Exception as exc:  # an import error in someone's plugin: say whose
+            raise PluginError(f"could not load a plugin from entry-point group {ENTRYPOINT_GROUP!r}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    check(pm)
+    if trace if trace is not None else os.environ.get(_TRACE_ENV, "").strip() not in ("", "0", "false"):
+        enable_tracing(pm)
+    return pm
+
+
+def check(pm: pluggy.PluginManager) -> None:
+    """Turn a hook implementation without a spec (a misspelt hook name) into an error naming it."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        hook = str(exc).split("'")[1] if str(exc).count("'") >= 2 else "?"
+        raise PluginError(f"plugin {name!r} implements unknown hook {hook!r}; the hooks are listed in "
+                          "docs/plugin_hooks.md (all start with oneapi_mcp_)") from exc
+
+
+def enable_tracing(pm: pluggy.PluginManager) -> Callable[[], None]:
+    """Log each hook call and the plugins it reached; returns a function that stops it."""
+
+    def before(hook_name: str, impls: list, kwargs: dict[str, Any]) -> None:
+        _log.info("hook %s -> %s", hook_name, ", ".join(i.plugin_name for i in impls) or "(no plugin)")
+
+    def after(outcome: Any, hook_name: str, impls: list, kwargs: dict[str, Any]) -> None:
+        if outcome.exception is not None:
+            _log.info("hook %s raised %s", hook_name, type(outcome.exception).__name__)
+
+    return pm.add_hookcall_monitoring(before, after)
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, created on first use."""
+    global _pm
+    if _pm is None:
+        _pm = create_plugin_manager()
+    return _pm
+
+
+def set_plugin_manager(pm: pluggy.PluginManager | None) -> None:
+    """Replace the process-wide manager (tests give each test a fresh one); None resets it."""
+    global _pm
+    _pm = pm
+
+
+def plugin_info(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
+    """Name, distribution version (for entry-point plugins) and hooks of every registered plugin."""
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    out = []
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin)
+        dist = dists.get(id(plugin))
+        out.append({"name": name, "version": getattr(dist, "version", None),
+                    "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or ())})
+    return sorted(out, key=lambda p: p["name"] or "")

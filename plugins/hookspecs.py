@@ -1,0 +1,170 @@
+"""Every hook a oneapi-mcp plugin can implement. These docstrings are the plugin API's reference;
+docs/plugin_hooks.md shows each with an example.
+
+A plugin is a module (or object) with functions decorated by `oneapi_mcp.plugins.hookimpl` and named
+like the hooks below; it may take any subset of a hook's parameters. Built-in behaviour ships as
+plugins too (`oneapi_mcp._plugins.DEFAULT_PLUGINS`); third-party plugins load from the entry-point
+group `oneapi_mcp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import httpx
+    import mcp_types as t
+
+    from oneapi_mcp._catalog import Catalog, ToolDef
+    from oneapi_mcp._hooktypes import CompositeTool, RateLimiter, ToolCall
+    from oneapi_mcp._server import Runtime
+    from oneapi_mcp._settings import Credentials, ServerSettings
+
+PROJECT = "oneapi_mcp"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Start-up and shutdown: once per named server, around serving.
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec
+def oneapi_mcp_startup(settings: ServerSettings, runtime: Runtime) -> Awaitable[None] | None:
+    """The named server is about to serve: open connections, warm caches, check configuration.
+
+    :param settings: the named server's settings.
+    :param runtime: the server's runtime (`runtime.catalog`, `runtime.executor()`).
+    :returns: None, or an awaitable the server awaits before serving. An exception stops start-up.
+    """
+
+
+@hookspec
+def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Runtime) -> Awaitable[None] | None:
+    """The named server has stopped serving: flush and close what `oneapi_mcp_startup` opened.
+
+    :param settings: the named server's settings.
+    :param runtime: the server's runtime.
+    :returns: None, or an awaitable the server awaits. Exceptions are logged, not raised.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------
+# Credentials and the upstream HTTP client: asked when the first call needs the executor.
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def oneapi_mcp_credentials(settings: ServerSettings) -> Credentials | None:
+    """Provide the OneAPI credentials (client id, secret or private key, vanity domain, cloud ...).
+
+    Asked again before every token request, so a rotated secret takes effect without a restart.
+    Stops at the first non-None result.
+
+    :param settings: the named server's settings.
+    :returns: a `Credentials`, or None to let the next plugin answer.
+    """
+
+
+@hookspec(firstresult=True)
+def oneapi_mcp_http_auth(settings: ServerSettings, credentials: Credentials, token_url: str,
+                         read_credentials: Callable[[], Credentials]) -> httpx.Auth | None:
+    """Provide the `httpx.Auth` that authenticates every upstream request.
+
+    Stops at the first non-None result.
+
+    :param settings: the named server's settings.
+    :param credentials: the credentials `oneapi_mcp_credentials` gave at start.
+    :param token_url: the ZIdentity token endpoint for the tenant's cloud (or the override).
+    :param read_credentials: reads the credentials again (call it per token request for rotation).
+    :returns: an `httpx.Auth`, or None to let the next plugin answer.
+    """
+
+
+@hookspec(firstresult=True)
+def oneapi_mcp_rate_limiter(settings: ServerSettings, catalog: Catalog) -> RateLimiter | None:
+    """Provide the client-side rate limiter and retry policy for upstream requests.
+
+    Stops at the first non-None result. With none, every request is sent once, unthrottled.
+
+    :param settings: the named server's settings (`timeout` bounds how long a call may wait).
+    :param catalog: the tool catalog; `catalog.rate_classes` holds each class's documented limits.
+    :returns: an object with `acquire`, `retry_delay` and `sleep` (see `RateLimiter`), or None.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------
+# The tool surface: what a named server lists, asked once per server and cached.
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec
+def oneapi_mcp_register_tools(settings: ServerSettings) -> list[CompositeTool] | None:
+    """Add composite tools (a definition plus an async handler) to the server's surface.
+
+    Composite tools are listed in every tools mode, unless a filter hides them.
+
+    :param settings: the named server's settings.
+    :returns: a list of `CompositeTool`, or None.
+    """
+
+
+@hookspec
+def oneapi_mcp_filter_tools(settings: ServerSettings,
+                            tools: Sequence[ToolDef | CompositeTool]) -> Mapping[str, str] | Iterable[str] | None:
+    """Hide tools from a named server. A tool is listed and callable only if no plugin hides it; a
+    hidden tool called by name (directly or through invoke_operation) is refused.
+
+    :param settings: the named server's settings.
+    :param tools: every generated and composite tool (`.name`, `.scope`, `.service`, `.toolset`).
+    :returns: the names to hide, or a mapping of name to the reason given when it is called anyway.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tool calls: one chain of wrappers around every tools/call, discovery and composite tools included.
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def oneapi_mcp_tool_call(call: ToolCall) -> Callable[[], Awaitable[t.CallToolResult]] | None:
+    """Run one tool call. Implement it as a new-style wrapper (`@hookimpl(wrapper=True)`):
+    `proceed = yield` gives an async function that runs the rest of the chain; return an async
+    function (usually one that awaits `proceed()`) to time, audit, confirm or refuse the call.
+
+    The core implementation runs last and returns `call.dispatch`. Stops at the first non-None result.
+    An exception raised here or in the returned function becomes an error result for this call.
+
+    :param call: the call in flight (`name`, `arguments`, `tool`, `scope`, `server`, `client`, `extras`).
+    :returns: an async function with no parameters that returns the `mcp_types.CallToolResult`.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------
+# Upstream requests: around each HTTP request the executor sends (retries and pages included).
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec
+def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: httpx.Request) -> None:
+    """An upstream request is about to be sent (after the rate limiter admitted it); headers may be
+    added. Runs again for every retry and every page.
+
+    :param call: the tool call it serves, or None outside a tool call (e.g. `oneapi-mcp doctor`).
+    :param tool: the generated operation.
+    :param request: the `httpx.Request` (authentication is added after this hook).
+    :returns: nothing.
+    """
+
+
+@hookspec
+def oneapi_mcp_after_response(call: ToolCall | None, tool: ToolDef, request: httpx.Request,
+                              response: httpx.Response | None, error: BaseException | None) -> None:
+    """An upstream request finished: with a response, or with a transport error (timeout, refused).
+
+    :param call: the tool call it serves, or None outside a tool call.
+    :param tool: the generated operation.
+    :param request: the request that was sent.
+    :param response: the response (its body is read), or None when `error` is set.
+    :param error: the `httpx.HTTPError` that ended the attempt, or None.
+    :returns: nothing.
+    """

@@ -1,0 +1,107 @@
+"""The audit plugin and the redaction helper: one fsynced JSON line per call, nothing secret in it,
+nor in logs, errors or results; rotation by size."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import stat
+
+import httpx
+import pytest
+from mcp import Client
+from oneapi_mcp.plugins.audit import AuditLog
+
+from oneapi_mcp import _redact
+from oneapi_mcp._executor import Executor
+from oneapi_mcp._server import Runtime, build_server
+from oneapi_mcp._settings import ServerSettings
+
+pytestmark = pytest.mark.anyio
+SECRET = "fake-secret-value-for-audit"
+
+
+@pytest.fixture(autouse=True)
+def clean_secrets():
+    _redact.forget_secrets()
+    yield
+    _redact.forget_secrets()
+
+
+def _server(tmp_path, handler, **settings):
+    def factory(catalog):
+        return Executor(catalog, httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+                        base_url="https://api.zsapi.net", customer_id="7")
+
+    settings = ServerSettings(name="ops", audit_log=tmp_path / "audit.jsonl", **settings)
+    return build_server(Runtime(settings=settings, executor_factory=factory, customer_id_known=True))
+
+
+def _records(tmp_path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+
+
+async def test_each_tool_call_is_one_json_line_with_who_what_upstream_and_outcome(tmp_path):
+    def handler(request):
+        return httpx.Response(200, json={"id": 9, "name": "R&D"})
+
+    body = {"name": "R&D", "comments": "x"}
+    async with Client(_server(tmp_path, handler, profile="read-write"), cache=None) as client:
+        await client.call_tool("invoke_operation", {"name": "zia_create_department", "arguments": {"body": body}})
+        await client.call_tool("zia_remove_department", {"id": 9})
+        await client.call_tool("search_operations", {"query": "users"})
+    created, denied, searched = _records(tmp_path)
+    assert created["server"] == "ops" and created["client"] == "mcp/0.1.0"
+    assert (created["tool"], created["via"], created["scope"], created["outcome"]) == (
+        "zia_create_department", "invoke_operation", "write", "ok")
+    assert created["arguments"] == {"body": body}
+    canonical = json.dumps({"body": body}, sort_keys=True, separators=(",", ":"))
+    assert created["arguments_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert created["upstream"] == [{"method": "POST", "path": "/zia/api/v1/departments", "status": 200}]
+    assert created["duration_ms"] >= 0 and created["time"].endswith("+00:00")
+    assert (denied["outcome"], denied["error_kind"], denied["upstream"]) == ("denied", "scope_denied", [])
+    assert searched["tool"] == "search_operations" and searched["scope"] is None
+    assert stat.S_IMODE((tmp_path / "audit.jsonl").stat().st_mode) == 0o600
+
+
+async def test_no_secret_reaches_the_audit_log_the_logs_errors_or_results(tmp_path, caplog):
+    _redact.register_secret(SECRET)
+
+    def handler(request):  # an upstream that echoes what it got, secret included
+        return httpx.Response(400, json={"code": "INVALID_INPUT_ARGUMENT", "message": f"bad password {SECRET}"})
+
+    arguments = {"body": {"loginName": "ada@example.test", "password": "hunter2-but-longer", "name": "Ada",
+                          "note": f"rotated to {SECRET}"}}
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("oneapi_mcp.test").warning("token is %s", SECRET)
+        async with Client(_server(tmp_path, handler, profile="read-write"), cache=None) as client:
+            result = await client.call_tool("invoke_operation", {"name": "zid_create_user", "arguments": arguments})
+    text = (tmp_path / "audit.jsonl").read_text()
+    assert result.is_error and SECRET not in result.content[0].text
+    assert SECRET not in json.dumps(result.structured_content)
+    assert SECRET not in text and "hunter2-but-longer" not in text and "[redacted]" in text
+    assert SECRET not in caplog.text and "token is [redacted]" in caplog.text
+    assert _records(tmp_path)[0]["arguments"]["body"]["name"] == "Ada"
+
+
+def test_the_redaction_helper_removes_secret_named_keys_and_known_values():
+    _redact.register_secret(SECRET)
+    data = {"client_secret": "x" * 10, "apiKey": "k" * 10, "Authorization": "Bearer abcdefgh", "name": "Ada",
+            "nested": [{"access_token": "t" * 10, "text": f"uses {SECRET} here"}], "empty_token": None}
+    assert _redact.redact(data) == {
+        "client_secret": "[redacted]", "apiKey": "[redacted]", "Authorization": "[redacted]", "name": "Ada",
+        "nested": [{"access_token": "[redacted]", "text": "uses [redacted] here"}], "empty_token": None}
+    assert _redact.redact({"token": "visible-in-results"}, names=False) == {"token": "visible-in-results"}
+
+
+def test_the_audit_file_rotates_by_size_and_keeps_the_configured_backups(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl", max_bytes=200, backups=2)
+    for n in range(12):
+        log.write({"n": n, "pad": "x" * 60})
+    log.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
+    assert all(p.stat().st_size <= 200 for p in tmp_path.iterdir())
+    newest = [json.loads(line)["n"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert newest[-1] == 11
