@@ -67,7 +67,143 @@ def main() -> None:
         target = "< 40,000 B" if label.startswith("default") else ""
         ratio = f"{size / 40_000:6.2f}x of target" if target else f"{size / max(count, 1):,.0f} B per tool"
         print(f"  {'tools/list ' + label + f' ({count} tools)':<58} {size:>12,} B  {target:<14} {ratio}")
+    runtime_figures()
 
 
 if __name__ == "__main__":
     main()
+
+
+def _children_peak_rss_mb(marker: str) -> float | None:
+    import os
+
+    me = str(os.getpid())
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+        if fields.get("PPid", "").strip() == me and marker in cmdline:
+            return int(fields["VmHWM"].split()[0]) / 1024
+    return None
+
+
+class _MockOnPort:
+    """The mock OneAPI in its own process on 127.0.0.1, so the server's memory is the server's alone."""
+
+    def __enter__(self):
+        import socket
+        import subprocess
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.process = subprocess.Popen([PY, "-m", "oneapi_mcp.mock", "--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.base = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+async def _rss_after_calls() -> tuple[float | None, float | None]:
+    from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
+
+    calls = {"zia": "zia_list_users", "zpa": "zpa_list_all_applications", "zdx": "zdx_list_departments",
+             "zcc": "zcc_get_company_info", "zid": "zid_list_users", "ztw": "ztw_get_status"}
+    with _MockOnPort() as mock:
+        env = {**FAKE_ENV, "ZSCALER_CLIENT_ID": MOCK_CLIENT_ID, "ZSCALER_CLIENT_SECRET": MOCK_CLIENT_SECRET,
+               "ZPA_CUSTOMER_ID": "216196257331200000"}
+        ours = StdioServerParameters(command=PY, args=[
+            "-m", "oneapi_mcp.cli", "serve", "--base-url", mock.base, "--token-url", f"{mock.base}/oauth2/v1/token"],
+            env=env)
+        async with Client(ours, cache=None) as client:
+            await client.list_tools()
+            for name in calls.values():
+                result = await client.call_tool("invoke_operation", {"name": name, "arguments": {}})
+                assert not result.is_error, result.content[0].text
+            ours_mb = _children_peak_rss_mb("oneapi_mcp.cli")
+    floor = StdioServerParameters(command=PY, args=[str(ROOT / "bench" / "floor_server.py")], env=FAKE_ENV)
+    async with Client(floor, cache=None) as client:
+        await client.list_tools()
+        floor_mb = _children_peak_rss_mb("floor_server.py")
+    return ours_mb, floor_mb
+
+
+async def _call_overhead(samples: int = 300) -> tuple[list[float], list[float]]:
+    """The same ZIA list call, sent with plain httpx and through the executor, against the mock on a socket."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    from oneapi_mcp import load_catalog
+    from oneapi_mcp._auth import OneAPIAuth
+    from oneapi_mcp._executor import Executor
+    from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mock = subprocess.Popen([PY, "-m", "oneapi_mcp.mock", "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        catalog = load_catalog(("zia",))
+        tool = catalog.tools["zia_list_users"]
+        auth = OneAPIAuth(f"{base}/oauth2/v1/token", MOCK_CLIENT_ID, client_secret=lambda: MOCK_CLIENT_SECRET)
+        async with httpx.AsyncClient(auth=auth) as client:
+            executor = Executor(catalog, client, base_url=base)
+            await executor.call(tool, {"page": 1, "pageSize": 10})  # warm: token, model import, connection
+            plain, ours = [], []
+            for _ in range(samples):
+                t0 = time.perf_counter()
+                r = await client.get(f"{base}/zia/api/v1/users", params={"page": 1, "pageSize": 10})
+                r.json()
+                t1 = time.perf_counter()
+                await executor.call(tool, {"page": 1, "pageSize": 10})
+                t2 = time.perf_counter()
+                plain.append(t1 - t0)
+                ours.append(t2 - t1)
+        return plain, ours
+    finally:
+        mock.terminate()
+        mock.wait(timeout=10)
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def runtime_figures() -> None:
+    ours_mb, floor_mb = anyio.run(_rss_after_calls)
+    if ours_mb is not None:
+        print(f"  {'peak RSS after tools/list and one call per service':<58} {ours_mb:>11.0f} MB  "
+              f"{'< 100 MB':<14} {ours_mb / 100:6.2f}x of target")
+    if floor_mb is not None:
+        print(f"  {'peak RSS of the SDK floor server':<58} {floor_mb:>11.0f} MB")
+    plain, ours = anyio.run(_call_overhead)
+    for p in (50, 99):
+        added = (_pct(ours, p) - _pct(plain, p)) * 1000
+        print(f"  {f'per-call time p{p}: plain httpx / executor':<58} "
+              f"{_pct(plain, p) * 1000:>6.2f} / {_pct(ours, p) * 1000:.2f} ms  "
+              + (f"{'< 2 ms added':<14} {added / 2:6.2f}x of target" if p == 50 else ""))
+    print(f"  {'executor overhead at p50':<58} {(_pct(ours, 50) - _pct(plain, 50)) * 1000:>11.2f} ms  "
+          f"ratio {_pct(ours, 50) / _pct(plain, 50):.2f}x of plain httpx")
