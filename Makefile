@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs generate check-generated toolsnaps test demo bench lint clean
+.PHONY: venv specs generate check-generated toolsnaps test demo bench contract lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ demo: $(STAMP)
 
 test: check-generated
 	$(BIN)/python -m pytest -q
+
+## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only
+## GETs against that tenant and a drift report (never a write)
+contract: $(STAMP)
+ifdef BASE_URL
+	$(BIN)/python -m oneapi_mcp._contract --base-url $(BASE_URL)
+else
+	$(BIN)/python -m pytest -q -s tests/test_contract_mock.py
+endif
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
