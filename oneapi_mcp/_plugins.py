@@ -1,6 +1,6 @@
 """The plugin manager: hook specifications, built-in plugins, entry-point plugins, tracing.
 
-Built-in behaviour (credentials, auth, scopes, rate limits, audit) ships as plugins listed in
+Built-in behaviour (credentials, auth, scopes, rate limits, untrusted content, audit) ships as plugins listed in
 `DEFAULT_PLUGINS`; third-party plugins load from the entry-point group `oneapi_mcp`. A plugin
 with a misspelt hook fails at start, naming it. `ONEAPI_MCP_TRACE_PLUGINS=1` logs every hook
 call (logger `oneapi_mcp.plugins`, level INFO) with the plugins that answered it.
@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.auth",
     "oneapi_mcp.plugins.scopes",
     "oneapi_mcp.plugins.ratelimit",
+    "oneapi_mcp.plugins.untrusted",
     "oneapi_mcp.plugins.audit",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"

@@ -1,4 +1,4 @@
-"""`oneapi-mcp`: serve (stdio or streamable HTTP), tools (what an agent sees), mock, doctor."""
+"""`oneapi-mcp`: serve (stdio or streamable HTTP), tools (what an agent sees), scopes, mock, doctor."""
 
 from __future__ import annotations
 
@@ -252,6 +252,15 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scopes(args: argparse.Namespace) -> int:
+    """Print, per named server, what its enabled tools need on the Zscaler side (least privilege)."""
+    from ._scopes_report import render_report, scopes_report
+
+    for settings in _servers(args).values():
+        print(render_report(scopes_report(settings)))
+    return 0
+
+
 def cmd_mock(args: argparse.Namespace, rest: list[str]) -> int:
     return _mock_module().main(rest)
 
@@ -302,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     tools.add_argument("--names", action="store_true", help="also print every listed tool's name")
     doctor = sub.add_parser("doctor", help="check settings, token, reachability and entitlement per service")
     _common(doctor)
+    scopes = sub.add_parser("scopes", help="least-privilege checklist: what the enabled tools need on the "
+                                           "Zscaler side, per service, for creating the API client")
+    _common(scopes)
     sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
     sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
@@ -321,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             return demo_main(rest)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor}[args.command](args)
+        return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor, "scopes": cmd_scopes}[args.command](args)
     except ConfigError as exc:
         print(f"oneapi-mcp: {exc}", file=sys.stderr)
         return 2
