@@ -102,6 +102,9 @@ def main() -> int:
     import server_bench
 
     server_bench.main()
+    import policy_bench
+
+    policy_bench.main()
     return 0
 
 
