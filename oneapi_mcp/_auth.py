@@ -38,6 +38,7 @@ class OneAPIAuth(httpx.Auth):
         private_key: Callable[[], str | None] | None = None,
         audience: str = AUDIENCE,
         clock: Callable[[], float] = time.time,
+        on_token: Callable[[str], None] | None = None,
     ):
         self.token_url = token_url
         self.client_id = client_id
@@ -45,6 +46,7 @@ class OneAPIAuth(httpx.Auth):
         self._private_key = private_key
         self.audience = audience
         self._clock = clock
+        self._on_token = on_token  # e.g. register the bearer token for redaction
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
@@ -85,6 +87,8 @@ class OneAPIAuth(httpx.Auth):
                             + (f": {why}" if why else ""))
         body = response.json()
         self._token = body["access_token"]
+        if self._on_token is not None:
+            self._on_token(self._token)
         self._expires_at = self._clock() + float(body.get("expires_in", 3600))
         self.token_requests += 1
 

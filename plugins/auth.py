@@ -9,21 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from oneapi_mcp._auth import OneAPIAuth
 from oneapi_mcp._redact import register_secret
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    import httpx
+
     from oneapi_mcp._settings import Credentials, ServerSettings
-
-
-class _RedactingAuth(OneAPIAuth):
-    def _accept(self, response: httpx.Response) -> None:
-        super()._accept(response)
-        register_secret(self._token)
 
 
 @hookimpl(trylast=True)
@@ -37,7 +30,10 @@ def oneapi_mcp_http_auth(settings: ServerSettings, credentials: Credentials, tok
         value = read_credentials().private_key
         return _pem(value.get_secret_value()) if value else None
 
-    return _RedactingAuth(token_url, credentials.client_id or "", client_secret=secret, private_key=private_key)
+    from oneapi_mcp._auth import OneAPIAuth  # httpx is imported on the first call, not at start-up
+
+    return OneAPIAuth(token_url, credentials.client_id or "", client_secret=secret, private_key=private_key,
+                      on_token=register_secret)
 
 
 def _pem(text: str) -> str:

@@ -22,17 +22,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-
-from oneapi_mcp._executor import retry_after_seconds
 from oneapi_mcp._hooktypes import RateLimited
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    import httpx
+    from limits import RateLimitItem
+
     from oneapi_mcp._catalog import Catalog, ToolDef
     from oneapi_mcp._settings import ServerSettings
 
@@ -59,6 +56,11 @@ class RateLimiter:
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  random_fraction: Callable[[], float] = random.random, clock: Callable[[], float] = time.time):
         # `clock` dates 429 headers (epochs, HTTP dates); the windows use the storage's own clock
+        # (limits is imported here, not at module level: registering plugins is on the start-up path)
+        from limits import parse
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
         self.classes = rate_classes
         self.items: dict[str, list[RateLimitItem]] = {
             name: [parse(limit) for limit in spec.get("limits", ())] for name, spec in rate_classes.items()}
@@ -107,6 +109,10 @@ class RateLimiter:
                     error: BaseException | None) -> float | None:
         if attempt > self.max_retries:
             return None
+        import httpx
+
+        from oneapi_mcp._executor import retry_after_seconds
+
         idempotent = bool(tool.annotations.get("idempotentHint"))
         delay: float | None = None
         if response is not None:
