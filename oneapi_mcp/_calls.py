@@ -149,10 +149,8 @@ async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, 
     if op is None:
         return CallResult({"error": {"kind": "unknown_tool", "message": f"unknown operation {name!r}"}},
                           is_error=True)
-    if op.scope not in surface.settings.allowed_scopes:
-        return CallResult({"error": {"kind": "scope_denied", "message": (
-            f"{name} has scope '{op.scope}', which server '{surface.settings.name}' does not allow")}},
-            is_error=True)
+    if name in surface.hidden:  # profile, allow/deny globs and plugins' filters, as for a direct call
+        return CallResult({"error": {"kind": "scope_denied", "message": surface.hidden[name]}}, is_error=True)
     try:
         executor = runtime.executor()
     except Exception as exc:
