@@ -433,7 +433,6 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     return float(m.group(1)) if m else None
 
 
-_retry_after = retry_after_seconds
 
 
 def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
@@ -459,7 +458,7 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     elif status == 404:
         hint = "no such object: check the identifier (list the collection to find it)"
     elif status == 429:
-        wait = _retry_after(response)
+        wait = retry_after_seconds(response)
         hint = f"{svc} rate limit reached; retry after {wait:.0f} s" if wait is not None else (
             f"{svc} rate limit reached; retry later")
     elif status in (409, 412):

@@ -101,8 +101,6 @@ class Runtime:
             await client.aclose()
 
 
-_text_result = tool_result
-_error = tool_error
 _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -311,18 +309,18 @@ class ToolSurface:
     def search(self, args: dict[str, Any]) -> t.CallToolResult:
         query = args.get("query")
         if not isinstance(query, str) or not query.strip():
-            return _error("search_operations needs a non-empty 'query' string", "invalid_arguments")
+            return tool_error("search_operations needs a non-empty 'query' string", "invalid_arguments")
         service, scope, limit = args.get("service"), args.get("scope"), args.get("limit", 10)
         if service is not None and service not in _SERVICES:
-            return _error(f"unknown service {service!r}; one of {', '.join(_SERVICES)}", "invalid_arguments")
+            return tool_error(f"unknown service {service!r}; one of {', '.join(_SERVICES)}", "invalid_arguments")
         if scope is not None and scope not in ("read", "write", "destructive"):
-            return _error(f"unknown scope {scope!r}; one of read, write, destructive", "invalid_arguments")
+            return tool_error(f"unknown scope {scope!r}; one of read, write, destructive", "invalid_arguments")
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-            return _error("limit must be an integer from 1 to 50", "invalid_arguments")
+            return tool_error("limit must be an integer from 1 to 50", "invalid_arguments")
         catalog = self.runtime.catalog
         allowed = [n for n, tool in catalog.tools.items() if self.allowed(tool)]
         hits = self.runtime.index.search(query, service=service, scope=scope, allowed=allowed, limit=limit)
-        return _text_result({"query": query, "results": [
+        return tool_result({"query": query, "results": [
             {"name": tool.name, "score": score, "scope": tool.scope, "toolset": tool.toolset,
              "method": tool.method, "path": tool.path, "summary": _first_sentence(tool.description)}
             for score, tool in hits]})
@@ -332,8 +330,8 @@ class ToolSurface:
         catalog = self.runtime.catalog
         tool = catalog.tools.get(name) if isinstance(name, str) else None
         if tool is None:
-            return _error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")
-        return _text_result({
+            return tool_error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")
+        return tool_result({
             "name": tool.name, "title": tool.title, "description": tool.description, "service": tool.service,
             "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool),
             "method": tool.method, "path": tool.path, "pagination": tool.pagination,
@@ -347,9 +345,9 @@ class ToolSurface:
                     "tools": sum(1 for n in ts.tools if self.allowed(catalog.tools[n]))}
                    for ts in catalog.toolsets.values()]
         if name is None:
-            return _text_result({"toolsets": listing})
+            return tool_result({"toolsets": listing})
         if name not in catalog.toolsets:
-            return _error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
+            return tool_error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
                           "unknown_toolset")
         state = self.state(ctx)
         already = name in state.enabled or name in self.settings.toolsets
@@ -360,7 +358,7 @@ class ToolSurface:
                 await ctx.session.send_tool_list_changed()
             except Exception:  # a transport without a back-channel (stateless HTTP) cannot be told
                 pass
-        return _text_result({"toolset": name, "enabled": True, "already_enabled": already, "tools": tools})
+        return tool_result({"toolset": name, "enabled": True, "already_enabled": already, "tools": tools})
 
 
 def _first_sentence(text: str) -> str:
