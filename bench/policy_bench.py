@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from oneapi_mcp._ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -27,9 +28,7 @@ class _Mock:
     """The mock OneAPI on a free port; its access log (token requests included) goes to a file."""
 
     def __init__(self, log: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.log = log
         env = {**os.environ, "ONEAPI_MOCK_LOG_LEVEL": "info"}
         env.pop("ONEAPI_MOCK_FAULTS", None)
@@ -37,12 +36,7 @@ class _Mock:
         with log.open("wb") as out:
             self.process = subprocess.Popen([PY, "-m", "oneapi_mcp.mock", "--port", str(self.port)], env=env,
                                             stdout=out, stderr=subprocess.STDOUT)
-        for _ in range(600):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, what="the mock")
         self.base = f"http://127.0.0.1:{self.port}"
 
     def token_requests(self) -> int:

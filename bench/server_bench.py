@@ -94,20 +94,14 @@ class _MockOnPort:
     """The mock OneAPI in its own process on 127.0.0.1, so the server's memory is the server's alone."""
 
     def __enter__(self):
-        import socket
         import subprocess
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        from oneapi_mcp._ports import free_port, wait_for_port
+
+        self.port = free_port()
         self.process = subprocess.Popen([PY, "-m", "oneapi_mcp.mock", "--port", str(self.port)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(400):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, what="the mock")
         self.base = f"http://127.0.0.1:{self.port}"
         return self
 
@@ -142,9 +136,6 @@ async def _rss_after_calls() -> tuple[float | None, float | None]:
 
 async def _call_overhead(samples: int = 300) -> tuple[list[float], list[float]]:
     """The same ZIA list call, sent with plain httpx and through the executor, against the mock on a socket."""
-    import socket
-    import subprocess
-
     import httpx
 
     from oneapi_mcp import load_catalog
@@ -152,19 +143,8 @@ async def _call_overhead(samples: int = 300) -> tuple[list[float], list[float]]:
     from oneapi_mcp._executor import Executor
     from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mock = subprocess.Popen([PY, "-m", "oneapi_mcp.mock", "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with _MockOnPort() as mock:
+        base = mock.base
         catalog = load_catalog(("zia",))
         tool = catalog.tools["zia_list_users"]
         auth = OneAPIAuth(f"{base}/oauth2/v1/token", MOCK_CLIENT_ID, client_secret=lambda: MOCK_CLIENT_SECRET)
@@ -182,9 +162,6 @@ async def _call_overhead(samples: int = 300) -> tuple[list[float], list[float]]:
                 plain.append(t1 - t0)
                 ours.append(t2 - t1)
         return plain, ours
-    finally:
-        mock.terminate()
-        mock.wait(timeout=10)
 
 
 def _pct(values: list[float], p: float) -> float:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from typing import Any
 
 import anyio
+
+from ._ports import wait_for_port
 
 __all__ = ["main"]
 
@@ -19,19 +19,6 @@ def _say(title: str, detail: Any = None) -> None:
     if detail is not None:
         text = detail if isinstance(detail, str) else json.dumps(detail, indent=2, default=str)
         print("\n".join("   " + line for line in text.splitlines()))
-
-
-def _wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("demo: the server exited before it was ready")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"demo: nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
 async def session(url: str) -> None:
@@ -82,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     server = subprocess.Popen([sys.executable, "-m", "oneapi_mcp.cli", "serve", "--mock", "--transport", "http",
                                "--port", str(args.port), "--profile", "read-write"])
     try:
-        _wait_for(args.port, server)
+        try:
+            wait_for_port(args.port, server, what="oneapi-mcp serve")
+        except RuntimeError as exc:
+            raise SystemExit(f"demo: {exc}") from exc
         anyio.run(session, url)
         if args.once:
             return 0

@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from oneapi_mcp._ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = "@modelcontextprotocol/conformance@0.1.13"
 CACHE = ROOT / ".cache" / "conformance"
 BASELINE = ROOT / "tests" / "conformance" / "expected-failures.yml"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _runner() -> Path:
@@ -41,28 +35,15 @@ def _runner() -> Path:
     return binary
 
 
-def _wait_for(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stderr.read().decode()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("server did not start listening")
-
-
 def test_the_server_passes_mcp_conformance_apart_from_the_documented_baseline(tmp_path):
     runner = _runner()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ZSCALER_CLIENT_ID": "conformance-fake-client",
            "ZSCALER_CLIENT_SECRET": "conformance-fake-secret", "ZSCALER_VANITY_DOMAIN": "conformance-fake"}
     server = subprocess.Popen([sys.executable, "-m", "oneapi_mcp.cli", "serve", "--transport", "http",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(port, server)
+        wait_for_port(port, server, what="oneapi-mcp serve --transport http")
         run = subprocess.run([str(runner), "server", "--url", f"http://localhost:{port}/mcp",
                               "--expected-failures", str(BASELINE), "-o", str(tmp_path)],
                              capture_output=True, text=True, timeout=300, cwd=tmp_path)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
+
+from oneapi_mcp._ports import free_port, wait_for_port
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ONEAPI_MCP_"))}
 
@@ -31,18 +31,11 @@ def test_doctor_without_credentials_names_what_is_missing():
 
 
 def test_doctor_with_a_wrong_secret_says_authentication_failed_without_printing_it():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     mock = subprocess.Popen([sys.executable, "-m", "oneapi_mcp.mock", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(port, mock, what="the mock")
         base = f"http://127.0.0.1:{port}"
         env = {**ENV, "ZSCALER_CLIENT_ID": "mock-client-id", "ZSCALER_CLIENT_SECRET": "wrong-fake-secret-123"}
         run = _doctor("--base-url", base, "--token-url", f"{base}/oauth2/v1/token", env=env)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
+
+from oneapi_mcp._ports import free_port, wait_for_port
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,28 +22,13 @@ def _stdio(*args: str) -> StdioServerParameters:
                                  env=ENV)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class HttpServer:
     def __init__(self, *args: str):
-        self.port = _free_port()
+        self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "oneapi_mcp.cli", "serve", "--mock", "--transport", "http", "--port",
-             str(self.port), *args], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(self.process.stderr.read().decode())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("HTTP server did not start")
+             str(self.port), *args], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, what="oneapi-mcp serve --transport http")
 
     def url(self, path: str = "/mcp") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -128,7 +113,7 @@ async def test_one_http_process_serves_named_servers_with_their_own_profiles():
 
 
 def test_make_demo_runs_its_scripted_session():
-    port = _free_port()
+    port = free_port()
     run = subprocess.run([sys.executable, "-m", "oneapi_mcp.cli", "demo", "--once", "--port", str(port)],
                          capture_output=True, text=True, timeout=120, env=ENV)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]

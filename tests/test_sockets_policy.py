@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
+from oneapi_mcp._ports import free_port, wait_for_port
 from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET, TOKEN_PATH
 from oneapi_mcp.mock._faults import FaultConfig, FaultInjector
 
@@ -35,25 +35,6 @@ FAKE_API_KEY = "fake-api-key-sockets-test-0000"
 FAKE_PASSWORD = "fake-password-never-logged-123"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{what} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"{what} did not listen on {port}")
-
-
 def _status(access_line: str) -> int:
     return int(access_line.rsplit('" ', 1)[1].split()[0])
 
@@ -62,7 +43,7 @@ class Mock:
     """The mock OneAPI in its own process; its uvicorn access log goes to a file we can read."""
 
     def __init__(self, log: Path, *args: str, port: int | None = None):
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.args = args
         self.log = log
         self.base = f"http://127.0.0.1:{self.port}"
@@ -73,7 +54,7 @@ class Mock:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "oneapi_mcp.mock", "--port", str(self.port), *self.args],
                 env={**ENV, "ONEAPI_MOCK_LOG_LEVEL": "info"}, stdout=out, stderr=subprocess.STDOUT)
-        _wait_for_port(self.port, self.process, "the mock")
+        wait_for_port(self.port, self.process, what="the mock")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -355,7 +336,7 @@ async def test_http_needs_an_api_key_and_checks_host_and_origin(mock_factory, tm
     hashed = subprocess.run([sys.executable, "-m", "oneapi_mcp.cli", "hash-key"], input=FAKE_API_KEY + "\n",
                             capture_output=True, text=True, env=ENV, check=True).stdout.strip()
     assert hashed.startswith("sha256:") and FAKE_API_KEY not in hashed
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, *_serve_args(mock, "--transport", "http", "--port", str(port),
                                                             "--api-key-hash", f"ci:{hashed}")],
                               env=_server_env(audit), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -364,7 +345,7 @@ async def test_http_needs_an_api_key_and_checks_host_and_origin(mock_factory, tm
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     key = {"Authorization": f"Bearer {FAKE_API_KEY}"}
     try:
-        _wait_for_port(port, server, "oneapi-mcp serve --transport http")
+        wait_for_port(port, server, what="oneapi-mcp serve --transport http")
         async with httpx.AsyncClient(base_url=base) as http:
             health = await http.get("/healthz")
             missing = await http.post("/mcp", json=body, headers=headers)
