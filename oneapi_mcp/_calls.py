@@ -77,6 +77,8 @@ def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str,
     call = ToolCall(name=name, arguments=args, server=surface.settings, kind=kind, tool=tool, via=via,
                     client=client_identity(ctx), ctx=ctx, runtime=surface.runtime, refusal=refusal)
     call.dispatch = partial(_dispatch, surface, call)
+    if kind == "composite" and refusal is None and "dry_run" in tool.input_schema.get("properties", {}):
+        call.preview = partial(_preview_composite, surface, call)
     return call
 
 
@@ -134,23 +136,64 @@ async def _run_composite(surface: ToolSurface, call: ToolCall) -> t.CallToolResu
         return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
                           + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
                           "invalid_arguments", tool=tool.name, problems=problems)
-    context = CompositeContext(call=call, _invoke=partial(_call_operation, surface))
+    context = CompositeContext(call=call, _invoke=partial(_call_operation, surface),
+                               _preview=partial(_preview_operation, surface))
     data = await tool.handler(context, dict(call.arguments))
     if isinstance(data, t.CallToolResult):
         return data
     return tool_result({"result": data})
 
 
-async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, Any]) -> CallResult:
+async def _preview_composite(surface: ToolSurface, call: ToolCall, arguments: dict[str, Any]) -> t.CallToolResult:
+    """Run the composite tool as a dry run (reads only): the plan that applying would carry out."""
+    from dataclasses import replace
+
+    planned = replace(call, arguments={**arguments, "dry_run": True}, upstream=[], extras={})
+    return await _run_composite(surface, planned)
+
+
+def _refused(surface: ToolSurface, name: str) -> CallResult | None:
     from ._executor import CallResult
 
-    runtime = surface.runtime
-    op = runtime.catalog.tools.get(name)
-    if op is None:
+    if name not in surface.runtime.catalog.tools:
         return CallResult({"error": {"kind": "unknown_tool", "message": f"unknown operation {name!r}"}},
                           is_error=True)
     if name in surface.hidden:  # profile, allow/deny globs and plugins' filters, as for a direct call
         return CallResult({"error": {"kind": "scope_denied", "message": surface.hidden[name]}}, is_error=True)
+    return None
+
+
+def _preview_operation(surface: ToolSurface, name: str, arguments: dict[str, Any]) -> CallResult:
+    import json
+
+    from ._executor import CallResult
+
+    refused = _refused(surface, name)
+    if refused is not None:
+        return refused
+    op = surface.runtime.catalog.tools[name]
+    try:
+        executor = surface.runtime.executor()
+    except Exception as exc:
+        return CallResult({"error": {"kind": "not_configured", "message": scrub(str(exc))}}, is_error=True)
+    prepared = executor.prepare(op, arguments)
+    if isinstance(prepared, CallResult):
+        return prepared
+    model, _control = prepared
+    request = executor.build_request(op, model)
+    body = json.loads(request.content) if request.content else None
+    return CallResult({"operation": name, "scope": op.scope, "service": op.service, "method": request.method,
+                       "path": request.url.path, "query": dict(request.url.params), "body": body})
+
+
+async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, Any]) -> CallResult:
+    from ._executor import CallResult
+
+    runtime = surface.runtime
+    refused = _refused(surface, name)
+    if refused is not None:
+        return refused
+    op = runtime.catalog.tools[name]
     try:
         executor = runtime.executor()
     except Exception as exc:

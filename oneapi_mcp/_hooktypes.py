@@ -80,6 +80,7 @@ class CompositeContext:
 
     call: ToolCall
     _invoke: Callable[[str, dict[str, Any]], Awaitable[CallResult]]
+    _preview: Callable[[str, dict[str, Any]], CallResult] | None = None
 
     @property
     def settings(self) -> ServerSettings:
@@ -89,6 +90,24 @@ class CompositeContext:
         """Run one generated operation (e.g. "zia_list_users"); returns its `CallResult`
         (`.data`, `.is_error`, `.notes`). An operation whose scope the server does not allow is refused."""
         return await self._invoke(name, dict(arguments or {}))
+
+    def preview_operation(self, name: str, arguments: dict[str, Any] | None = None) -> CallResult:
+        """The exact request `call_operation` would send, without sending it: `.data` is
+        `{"operation", "scope", "method", "path", "query", "body"}`, or an error (invalid arguments,
+        an operation this server does not allow) exactly as `call_operation` would return it."""
+        if self._preview is None:
+            raise RuntimeError("this context cannot preview operations")
+        return self._preview(name, dict(arguments or {}))
+
+    async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        """An MCP progress notification for this call (nothing when the client sent no progress token)."""
+        session = getattr(self.call.ctx, "session", None)
+        if session is None or not hasattr(session, "report_progress"):
+            return
+        try:
+            await session.report_progress(done, total, message)
+        except Exception:  # the client went away or the transport cannot notify: progress is best effort
+            pass
 
 
 @dataclass(frozen=True)
@@ -126,7 +145,8 @@ class ToolCall:
     `name`/`arguments` are the tool actually run: for `invoke_operation` they are its target and the
     target's arguments (`via` says so). `tool` is a `ToolDef`, a `CompositeTool`, or None (discovery
     tools and unknown names). `refusal` is set when the call will be refused (hidden by a filter,
-    bad invoke_operation arguments); the core then returns it without running anything.
+    bad invoke_operation arguments); the core then returns it without running anything. `preview`
+    (composite tools that plan) runs the tool with `dry_run` true and the given arguments.
     """
 
     name: str
@@ -139,6 +159,7 @@ class ToolCall:
     ctx: Any = None
     runtime: Runtime | None = None
     refusal: t.CallToolResult | None = None
+    preview: Callable[[dict[str, Any]], Awaitable[t.CallToolResult]] | None = field(default=None, repr=False)
     started: float = field(default_factory=time.perf_counter)
     upstream: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -39,6 +39,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.ratelimit",
     "oneapi_mcp.plugins.untrusted",
     "oneapi_mcp.plugins.audit",
+    "oneapi_mcp.plugins.threat_response",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

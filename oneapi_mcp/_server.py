@@ -28,6 +28,8 @@ from ._settings import ServerSettings
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 
+_CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
+                  "the plan and this token; call again with the same arguments plus confirm_token to run it."}
 DISCOVERY_TOOLS = ("search_operations", "describe_operation", "invoke_operation", "enable_toolset")
 _SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw"]
 
@@ -219,8 +221,11 @@ class ToolSurface:
         tool = self.composites[name]
         a = tool.annotations
         title = tool.title or name.replace("_", " ").capitalize()
+        schema = json.loads(json.dumps(dict(tool.input_schema)))
+        if tool.scope == "destructive":
+            schema.setdefault("properties", {}).setdefault("confirm_token", _CONFIRM_TOKEN)
         return t.Tool(
-            name=tool.name, title=title, description=tool.description, input_schema=dict(tool.input_schema),
+            name=tool.name, title=title, description=tool.description, input_schema=schema,
             annotations=t.ToolAnnotations(
                 title=title, read_only_hint=a["readOnlyHint"], destructive_hint=a["destructiveHint"],
                 idempotent_hint=a["idempotentHint"], open_world_hint=a["openWorldHint"]))
@@ -242,9 +247,7 @@ class ToolSurface:
                 continue
             props.setdefault(key, spec)
         if tool.scope == "destructive":
-            props.setdefault("confirm_token", {
-                "type": "string", "description": "Destructive calls run after confirmation: a first call returns "
-                "the plan and this token; call again with the same arguments plus confirm_token to run it."})
+            props.setdefault("confirm_token", _CONFIRM_TOKEN)
         return schema
 
     def _generated_tool(self, name: str) -> t.Tool:

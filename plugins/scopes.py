@@ -5,8 +5,9 @@ What a named server lists and runs: tools whose scope its profile allows (`read-
 `allow_tools` globs when set (globs match the tool's name or its toolset, e.g. `zia.users` or
 `*_delete_*`). The server enforces the same list at call time, whatever name a tool is called by.
 
-Destructive calls need confirmation. With a client that supports MCP elicitation, the person is
-asked. Otherwise the first call returns the plan and a single-use `confirm_token`, bound to the
+Destructive calls need confirmation. A composite tool that plans (`dry_run`) needs it only to apply
+a plan that has destructive steps, and the plan shown is its own dry run. With a client that
+supports MCP elicitation, the person is asked. Otherwise the first call returns the plan and a single-use `confirm_token`, bound to the
 tool, its canonical arguments and an expiry; a second call with the same arguments plus the token
 runs it.
 """
@@ -126,7 +127,16 @@ def oneapi_mcp_tool_call(call: ToolCall):
 
     async def confirmed():
         token = call.arguments.pop("confirm_token", None)
-        plan = _plan(call)
+        if call.preview is not None:  # a composite tool that plans: confirm its destructive steps only
+            if call.arguments.get("dry_run", True):
+                return await proceed()  # planning only reads
+            plan = await _composite_plan(call)
+            if not isinstance(plan, dict):
+                return plan  # the plan failed (unknown user, invalid step): that is the answer
+            if not plan["destructive_steps"]:
+                return await proceed()
+        else:
+            plan = _plan(call)
         if isinstance(plan, dict) and "error" in plan:
             return tool_error(**plan["error"])  # invalid arguments: no token for a call that cannot run
         if token is None:
@@ -144,6 +154,18 @@ def oneapi_mcp_tool_call(call: ToolCall):
         return await proceed()
 
     return confirmed
+
+
+async def _composite_plan(call: ToolCall) -> dict[str, Any] | Any:
+    """The steps applying would make, from a dry run of the tool; its error result if it cannot plan."""
+    preview = await call.preview(dict(call.arguments))
+    planned = preview.structured_content or {}
+    if preview.is_error:
+        return preview
+    steps = planned.get("steps", [])
+    return {"tool": call.name, "scope": call.tool.scope, "arguments": redact(call.arguments),
+            "effect": planned.get("summary"), "steps": steps,
+            "destructive_steps": [s["step"] for s in steps if s.get("scope") == "destructive"]}
 
 
 def _plan(call: ToolCall) -> dict[str, Any]:
@@ -178,8 +200,13 @@ async def _elicited(call: ToolCall, plan: dict[str, Any]) -> bool | None:
     if session is None or getattr(capabilities, "elicitation", None) is None or not getattr(
             session, "can_send_request", False):
         return None
-    message = (f"Run the destructive operation {call.name} on server '{call.server.name}'? "
-               f"{plan.get('method', '')} {plan.get('path', '')}".strip())
+    if "steps" in plan:
+        calls = "; ".join(f"{s['step']}. {s['call']}" for s in plan["steps"] if s.get("scope") == "destructive")
+        message = (f"Apply {call.name} on server '{call.server.name}'? {plan.get('effect') or ''} "
+                   f"Destructive steps: {calls}")
+    else:
+        message = (f"Run the destructive operation {call.name} on server '{call.server.name}'? "
+                   f"{plan.get('method', '')} {plan.get('path', '')}".strip())
     schema = {"type": "object", "required": ["confirm"], "properties": {
         "confirm": {"type": "boolean", "title": "Run it", "description": json.dumps(plan, default=str)[:1000]}}}
     try:

@@ -1,0 +1,353 @@
+"""The shape every composite tool that changes things follows: look, plan, then (when asked) apply.
+
+A handler reads the current state (`Workflow.read`, `read_all`), works out what differs from what
+was asked, and adds one `Step` per upstream write. `Workflow.finish()` then either returns the plan
+(`dry_run`, the default: the exact requests, validated, plus the state they were based on) or
+applies it:
+
+- every step's arguments are validated before the first write, so bad input never leaves a change
+  half-done;
+- steps run in order, with MCP progress notifications when there are more than a few;
+- on a failure, a `rollback` workflow undoes the steps already done (newest first) and lists what it
+  could not undo; a `continue` workflow (containment: a partial block beats none) runs the steps
+  that do not depend on the failed one;
+- ZIA and ZTW changes are activated once, at the end, when `activate` is true;
+- the result reports each step (service, call, status) and says when there was nothing to do.
+
+A problem found while looking (an unknown user, a malformed domain) is raised as `Refusal` before
+any write and becomes an error result that names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from oneapi_mcp._hooktypes import tool_result
+
+if TYPE_CHECKING:
+    import mcp_types as t
+
+    from oneapi_mcp._hooktypes import CompositeContext
+
+__all__ = ["DRY_RUN_ARGUMENTS", "Ref", "Refusal", "Step", "Workflow", "plan_schema", "refusal_result"]
+
+_ACTIVATE = {"zia": "zia_activate", "ztw": "ztw_activate"}
+_PROGRESS_FROM = 4  # more steps than this: progress notifications
+
+DRY_RUN_ARGUMENTS: dict[str, Any] = {
+    "dry_run": {"type": "boolean", "default": True,
+                "description": "true (default): only look and return the exact calls it would make; "
+                               "false: apply them."},
+    "activate": {"type": "boolean", "default": True,
+                 "description": "Activate ZIA/ZTW changes once at the end (default true); false leaves them "
+                                "pending (activation is tenant-wide)."},
+}
+
+
+def plan_schema(properties: dict[str, Any], required: Iterable[str] = (), *, activation: bool = True) -> dict[str, Any]:
+    """An input schema with the common `dry_run` (and `activate`) arguments added."""
+    props = dict(properties)
+    props["dry_run"] = DRY_RUN_ARGUMENTS["dry_run"]
+    if activation:
+        props["activate"] = DRY_RUN_ARGUMENTS["activate"]
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+class Refusal(Exception):
+    """Found while looking, before any write: the tool stops and says why (`kind`, extra detail)."""
+
+    def __init__(self, message: str, kind: str = "not_found", **extra: Any):
+        super().__init__(message)
+        self.message, self.kind, self.extra = message, kind, extra
+
+
+@dataclass(frozen=True, eq=False)
+class Ref:
+    """A value an earlier step returns (the id of an object it creates), used in a later step's
+    arguments. Plans show it as `<key of step N>` and validate with `sample` in its place."""
+
+    step: Step
+    key: str
+    sample: Any
+
+
+def _substitute(value: Any, replace: Callable[[Ref], Any]) -> Any:
+    if isinstance(value, Ref):
+        return replace(value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, replace) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, replace) for v in value]
+    return value
+
+
+@dataclass(eq=False)
+class Step:
+    """One upstream write the plan makes.
+
+    `undo(result_data)` returns `(operation, arguments, why)` that reverses it, or None; `manual`
+    says what the operator must do when it cannot be undone automatically. `after` names the step
+    this one needs (it is skipped when that one did not succeed).
+    """
+
+    operation: str
+    arguments: dict[str, Any]
+    why: str
+    undo: Callable[[Any], tuple[str, dict[str, Any], str] | None] | None = None
+    manual: str | None = None
+    after: Step | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+    status: str = "planned"  # planned | done | failed | skipped | undone | undo_failed
+    http_status: int | None = None
+    error: dict[str, Any] | None = None
+    result: Any = None
+
+    @property
+    def service(self) -> str:
+        return self.request.get("service") or self.operation.split("_", 1)[0]
+
+    def report(self, n: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": n, "service": self.service, "operation": self.operation,
+                               "call": f"{self.request.get('method', '?')} {self.request.get('path', '?')}",
+                               "scope": self.request.get("scope"), "why": self.why, "status": self.status}
+        if self.request.get("query"):
+            out["query"] = self.request["query"]
+        if self.status == "planned" and self.request.get("body") is not None:
+            out["body"] = self.request["body"]
+        if self.http_status is not None:
+            out["http_status"] = self.http_status
+        if self.error:
+            out["error"] = self.error.get("message")
+        return out
+
+
+class Workflow:
+    """One run of a composite tool: the state found, the planned steps, and what happened."""
+
+    def __init__(self, ctx: CompositeContext, arguments: dict[str, Any], *, on_failure: str = "rollback"):
+        if on_failure not in ("rollback", "continue"):
+            raise ValueError("on_failure is rollback or continue")
+        self.ctx = ctx
+        self.tool = ctx.call.name
+        self.dry_run = bool(arguments.get("dry_run", True))
+        self.activate = bool(arguments.get("activate", True))
+        self.on_failure = on_failure
+        self.found: dict[str, Any] = {}
+        self.unchanged: list[str] = []
+        self.limits: list[str] = []
+        self.steps: list[Step] = []
+        self.reads = 0
+
+    # -- looking -----------------------------------------------------------------------------
+    async def read(self, operation: str, arguments: dict[str, Any] | None = None, *,
+                   missing_ok: bool = False) -> Any:
+        """A read; its failure stops the tool before any write (a 404 gives None with `missing_ok`)."""
+        self.reads += 1
+        result = await self.ctx.call_operation(operation, arguments or {})
+        if result.is_error:
+            error = result.data.get("error", {}) if isinstance(result.data, dict) else {}
+            if missing_ok and error.get("status") == 404:
+                return None
+            raise Refusal(f"could not read the current state: {operation} failed: "
+                          f"{error.get('message', result.data)}", error.get("kind", "upstream"),
+                          operation=operation, status=error.get("status"))
+        return result.data
+
+    async def read_all(self, operation: str, arguments: dict[str, Any] | None = None,
+                       max_items: int = 10_000) -> list[Any]:
+        """Every item of a paginated list (the executor follows the service's pagination)."""
+        runtime = self.ctx.call.runtime
+        tool = runtime.catalog.tools.get(operation) if runtime is not None else None
+        paged = {"all_pages": True, "max_items": max_items} if tool is not None and tool.pagination else {}
+        data = await self.read(operation, {**(arguments or {}), **paged})
+        if isinstance(data, dict) and "items" in data:
+            return list(data["items"])
+        return list(data or [])
+
+    # -- planning ----------------------------------------------------------------------------
+    def add(self, operation: str, arguments: dict[str, Any], why: str, *,
+            undo: Callable[[Any], tuple[str, dict[str, Any], str] | None] | None = None,
+            manual: str | None = None, after: Step | None = None) -> Step:
+        if after is None:  # a step that uses another's result needs it
+            refs: list[Ref] = []
+            _substitute(arguments, refs.append)
+            after = refs[0].step if refs else None
+        step = Step(operation, dict(arguments), why, undo=undo, manual=manual, after=after)
+        self.steps.append(step)
+        return step
+
+    def already(self, fact: str) -> None:
+        """Something that is already as asked (the idempotent part of the report)."""
+        self.unchanged.append(fact)
+
+    def cannot(self, what: str) -> None:
+        """Something the API cannot do, said plainly in the result."""
+        if what not in self.limits:
+            self.limits.append(what)
+
+    # -- finishing ---------------------------------------------------------------------------
+    async def finish(self, summary: str, **extra: Any) -> t.CallToolResult:
+        """Validate every step, then return the plan (dry run) or apply it and report."""
+        problems = []
+        for n, step in enumerate(self.steps, 1):
+            preview = self.ctx.preview_operation(step.operation, _substitute(step.arguments, lambda r: r.sample))
+            if preview.is_error:
+                problems.append({"step": n, "operation": step.operation,
+                                 "problem": preview.data.get("error", {}).get("message", str(preview.data))})
+            else:
+                step.request = dict(preview.data)
+                refs: list[Ref] = []
+                _substitute(step.arguments, refs.append)
+                if refs and step.request.get("body") is not None:  # show what the plan cannot know yet as such
+                    shown = _substitute(step.arguments, lambda r: f"<{r.key} of step {self.steps.index(r.step) + 1}>")
+                    step.request["body"] = shown.get("body", step.request["body"])
+        if problems:
+            return self._result("refused", f"{self.tool}: the plan is invalid, nothing was changed: "
+                                + "; ".join(f"step {p['step']} ({p['operation']}): {p['problem']}" for p in problems),
+                                is_error=True, problems=problems, **extra)
+        if not self.steps:
+            return self._result("nothing_to_do", f"{summary}: nothing to change, everything is already as asked",
+                                **extra)
+        if self.dry_run:
+            return self._result("planned", f"{summary}: {len(self.steps)} change(s) planned, none made; call "
+                                f"{self.tool} again with dry_run=false to apply them", **extra)
+        await self._apply()
+        failed = [s for s in self.steps if s.status in ("failed", "undo_failed")]
+        activation = await self._activate(failed)
+        if not failed:
+            outcome, text = "applied", f"{summary}: {len(self.steps)} change(s) applied"
+        elif self.on_failure == "rollback":
+            outcome = "rolled_back"
+            text = (f"{summary}: step {self.steps.index(failed[0]) + 1} failed; the steps before it were undone "
+                    "where possible (see steps and operator_actions)")
+        else:
+            outcome = "partial"
+            text = (f"{summary}: {len(failed)} of {len(self.steps)} change(s) failed; the others were applied "
+                    "(see steps and operator_actions)")
+        return self._result(outcome, text, is_error=bool(failed), activation=activation, **extra)
+
+    async def _apply(self) -> None:
+        total = len(self.steps)
+        notify = total > _PROGRESS_FROM
+        for n, step in enumerate(self.steps, 1):
+            if step.after is not None and step.after.status != "done":
+                step.status = "skipped"
+                step.error = {"message": f"needs step {self.steps.index(step.after) + 1}, which did not succeed"}
+                continue
+            if self.on_failure == "rollback" and any(s.status == "failed" for s in self.steps):
+                step.status = "not_run"
+                continue
+            if notify:
+                await self.ctx.progress(n - 1, total, f"step {n}/{total}: {step.operation}")
+            await self._run(step)
+        if notify:
+            await self.ctx.progress(total, total, "all steps run")
+        if self.on_failure == "rollback" and any(s.status == "failed" for s in self.steps):
+            for step in reversed([s for s in self.steps if s.status == "done"]):
+                await self._undo(step)
+
+    async def _run(self, step: Step) -> None:
+        missing: list[str] = []
+
+        def resolve(ref: Ref) -> Any:
+            value = ref.step.result.get(ref.key) if isinstance(ref.step.result, dict) else None
+            if value is None:
+                missing.append(f"step {self.steps.index(ref.step) + 1} returned no {ref.key}")
+            return value
+
+        arguments = _substitute(step.arguments, resolve)
+        if missing:
+            step.status, step.error = "failed", {"message": "; ".join(missing)}
+            return
+        upstream = self.ctx.call.upstream
+        before = len(upstream)
+        result = await self.ctx.call_operation(step.operation, arguments)
+        sent = upstream[before:]
+        step.http_status = sent[-1]["status"] if sent else None
+        if result.is_error:
+            step.status = "failed"
+            step.error = result.data.get("error") if isinstance(result.data, dict) else {"message": str(result.data)}
+            if step.http_status is None and step.error:
+                step.http_status = step.error.get("status")
+        else:
+            step.status, step.result = "done", result.data
+
+    async def _undo(self, step: Step) -> None:
+        reverse = step.undo(step.result) if step.undo is not None else None
+        if reverse is None:
+            step.status = "done"  # stays: listed for the operator
+            return
+        operation, arguments, _why = reverse
+        result = await self.ctx.call_operation(operation, arguments)
+        step.status = "undo_failed" if result.is_error else "undone"
+        if result.is_error:
+            step.error = {"message": "undo failed: " + str((result.data.get("error") or {}).get("message"))}
+
+    async def _activate(self, failed: list[Step]) -> dict[str, Any] | None:
+        services = sorted({s.service for s in self.steps if s.status == "done" and s.service in _ACTIVATE})
+        if not services:
+            undone = sorted({s.service for s in self.steps if s.status == "undone" and s.service in _ACTIVATE})
+            if undone:
+                return {"activated": [], "note": f"{', '.join(u.upper() for u in undone)} changes were undone; the "
+                                                 "tenant may still show pending (net-zero) edits"}
+            return None
+        if not self.activate:
+            return {"activated": [], "pending": services,
+                    "note": "not activated (activate=false): the changes stay pending until someone activates "
+                            + ", ".join(s.upper() for s in services)}
+        if failed and self.on_failure == "rollback":
+            return {"activated": [], "pending": services,
+                    "note": "not activated because the run failed; review the pending changes listed in "
+                            "operator_actions before activating"}
+        out: dict[str, Any] = {"activated": [], "failed": []}
+        for service in services:
+            result = await self.ctx.call_operation(_ACTIVATE[service], {})
+            if result.is_error:
+                out["failed"].append({"service": service, "error": result.data.get("error", {}).get("message")})
+            else:
+                out["activated"].append(service)
+        return out
+
+    def _result(self, outcome: str, message: str, *, is_error: bool = False, **extra: Any) -> t.CallToolResult:
+        data: dict[str, Any] = {"tool": self.tool, "dry_run": self.dry_run, "outcome": outcome, "summary": message}
+        if self.found:
+            data["found"] = self.found
+        if self.unchanged:
+            data["unchanged"] = self.unchanged
+        data["steps"] = [s.report(n) for n, s in enumerate(self.steps, 1)]
+        actions = self._operator_actions()
+        if actions:
+            data["operator_actions"] = actions
+        if self.limits:
+            data["api_limits"] = self.limits
+        data.update({k: v for k, v in extra.items() if v is not None})
+        if outcome == "planned":
+            data["next"] = f"call {self.tool} again with the same arguments and dry_run=false to apply"
+        if is_error:
+            data = {"error": {"kind": outcome if outcome != "refused" else "invalid_plan", "message": message},
+                    **data}
+        return tool_result(data, is_error=is_error)
+
+    def _operator_actions(self) -> list[str]:
+        out = []
+        failed_any = any(s.status in ("failed", "undo_failed") for s in self.steps)
+        for n, step in enumerate(self.steps, 1):
+            if step.status == "undo_failed" or (failed_any and self.on_failure == "rollback"
+                                                and step.status == "done"):
+                out.append(f"step {n} ({step.operation}) is still in effect and could not be undone: "
+                           + (step.manual or f"reverse it by hand ({step.why})"))
+            elif step.status == "failed":
+                out.append(f"step {n} ({step.operation}) failed: {(step.error or {}).get('message')}; "
+                           f"it still needs doing: {step.why}")
+        return out
+
+
+def refusal_result(exc: Refusal) -> t.CallToolResult:
+    from oneapi_mcp._hooktypes import tool_error
+
+    return tool_error(f"{exc.message}; nothing was changed", exc.kind, **exc.extra)
