@@ -220,6 +220,26 @@ def seed_zpa(data: SeedData, rng: random.Random) -> None:
     data.collections[("zpa", f"{ZPA}/serverGroup", ())] = servers
     data.collections[("zpa", f"{ZPA}/segmentGroup", ())] = segment_groups
     data.collections[("zpa", f"{ZPA}/application", ())] = apps
+    scim_attributes = [
+        {
+            "id": str(_BASE + 650 + n),
+            "name": name,
+            "idpId": IDP_ID,
+            "dataType": "String",
+            "mutability": "readWrite",
+            "returned": "default",
+            "multivalued": multi,
+            "caseSensitive": False,
+            "uniqueness": name == "userName",
+            "required": name == "userName",
+            "schemaURI": "urn:ietf:params:scim:schemas:core:2.0:User",
+        }
+        for n, (name, multi) in enumerate(
+            (("userName", False), ("emails.value", True), ("name.givenName", False), ("name.familyName", False),
+             ("department", False))
+        )
+    ]
+    data.collections[("zpa", f"{ZPA}/idp/{{idpId}}/scimattribute", (IDP_ID,))] = scim_attributes
     data.collections[("zpa", f"{ZPA2}/idp", ())] = [idp]
     data.documents[("zpa", f"{ZPA}/idp/{{idpId}}", (IDP_ID,))] = idp
     data.collections[("zpa", f"{ZPA_USERS}/scimgroup/idpId/{{idpId}}", (IDP_ID,))] = scim
