@@ -1,0 +1,166 @@
+"""Threat response end to end: the SDK's MCP client over stdio, `oneapi-mcp serve` against the mock on
+a real socket, and the mock's state checked afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from _composites import MockServer, call, call_error, serve, step_statuses, store_document, store_items
+
+pytestmark = pytest.mark.anyio
+ZIA, ZID, ZCC = "/zia/api/v1", "/ziam/admin/api/v1", "/zcc/papi/public/v1"
+ZPA_RULES = "/zpa/mgmtconfig/v1/admin/customers/{customerId}/policySet/{policySetId}/rule"
+POLICY_SET = "216196257331281921"
+VICTIM = "yara.ito@example.test"  # seeded: ZIdentity u3e9mock, a ZIA user, two ZCC devices
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh(upstream):
+    upstream.mock.reset()
+    yield
+
+
+def _writes(upstream) -> list[str]:
+    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
+
+
+def _zpa_rules(upstream) -> dict[str, dict]:
+    return {r["name"]: r for r in store_items(upstream, "zpa", ZPA_RULES, POLICY_SET)}
+
+
+async def test_block_domains_plans_applies_activates_and_is_idempotent(upstream):
+    args = {"domains": ["Evil.Example", "wiki.example.test"]}
+    async with serve(upstream, profile="read-write") as client:
+        planned = await call(client, "threat_block_domains", args)
+        assert _writes(upstream) == []
+        assert planned["outcome"] == "planned"
+        assert [s["operation"] for s in planned["steps"]] == [
+            "zia_create_custom_url_category", "zia_create_url_filtering_rule", "zpa_add_rule_to_policy_set",
+            "zpa_re_order_policy_rule"]
+        assert planned["steps"][1]["body"]["urlCategories"] == ["<id of step 1>"]
+        assert planned["found"]["zpa_matching_segments"][0]["name"] == "Intranet Portal"
+
+        applied = await call(client, "threat_block_domains", {**args, "dry_run": False})
+        assert applied["outcome"] == "applied" and applied["activation"]["activated"] == ["zia"]
+        again = await call(client, "threat_block_domains", {**args, "dry_run": False})
+    category = next(c for c in store_items(upstream, "zia", f"{ZIA}/urlCategories")
+                    if c.get("configuredName") == "oneapi-mcp blocked domains")
+    assert category["urls"] == ["evil.example", "wiki.example.test"]
+    rule = next(r for r in store_items(upstream, "zia", f"{ZIA}/urlFilteringRules")
+                if r["name"] == "Block oneapi-mcp blocked domain")  # 31 characters at most
+    assert rule["action"] == "BLOCK" and rule["state"] == "ENABLED" and rule["urlCategories"] == [category["id"]]
+    deny = _zpa_rules(upstream)["oneapi-mcp block Intranet Portal"]
+    assert deny["action"] == "DENY"
+    assert upstream.mock.state.activation["zia"] == "ACTIVE"
+    assert again["outcome"] == "nothing_to_do" and len(again["unchanged"]) == 4
+    assert sum(1 for w in _writes(upstream) if "activate" in w) == 1
+
+
+async def test_block_domains_on_the_denylist_adds_only_what_is_missing(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        await call(client, "threat_block_domains", {"domains": ["a.example"], "method": "denylist", "zpa": False,
+                                                    "dry_run": False})
+        second = await call(client, "threat_block_domains", {"domains": ["a.example", "b.example"],
+                                                             "method": "denylist", "zpa": False})
+    assert second["steps"][0]["body"] == {"blacklistUrls": ["b.example"]}
+    assert second["steps"][0]["query"] == {"action": "ADD_TO_LIST"}
+    assert second["unchanged"] == ["a.example is already on the ZIA denylist"]
+    denylist = store_document(upstream, "zia", f"{ZIA}/security/advanced")["blacklistUrls"]
+    assert "a.example" in denylist and "b.example" not in denylist  # the second call was a dry run
+
+
+async def test_malformed_domains_are_rejected_with_reasons_before_anything_is_read(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        error = await call_error(client, "threat_block_domains", {"domains": ["ok.example", "http://x.example/a",
+                                                                              "nodot"], "dry_run": False})
+    assert error["error"]["kind"] == "invalid_arguments" and "2 invalid domains" in error["error"]["message"]
+    assert upstream.mock.journal == []
+
+
+async def test_when_zpa_fails_the_zia_block_still_lands_and_the_failure_is_reported(upstream):
+    upstream.mock.fail("POST", "/zpa/*/rule", 500)
+    async with serve(upstream, profile="read-write") as client:
+        result = await call_error(client, "threat_block_domains", {"domains": ["wiki.example.test"],
+                                                                   "dry_run": False})
+    assert result["outcome"] == "partial"
+    assert step_statuses(result) == [("zia_create_custom_url_category", "done"),
+                                     ("zia_create_url_filtering_rule", "done"),
+                                     ("zpa_add_rule_to_policy_set", "failed"),
+                                     ("zpa_re_order_policy_rule", "skipped")]
+    assert result["steps"][2]["http_status"] == 500
+    assert result["activation"]["activated"] == ["zia"]  # a partial block beats none
+    assert any("zpa_add_rule_to_policy_set" in a for a in result["operator_actions"])
+
+
+async def test_isolating_an_account_disables_it_everywhere_once(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        planned = await call(client, "threat_isolate_account", {"user": VICTIM})
+        assert [s["operation"] for s in planned["steps"]] == [
+            "zid_update_user", "zid_reset_password", "zia_update_user", "zpa_add_rule_to_policy_set",
+            "zpa_re_order_policy_rule"]
+        progress: list = []
+        applied = await call(client, "threat_isolate_account", {"user": VICTIM, "dry_run": False}, progress)
+        again = await call(client, "threat_isolate_account", {"user": VICTIM, "dry_run": False})
+    assert applied["outcome"] == "applied" and progress and progress[-1][:2] == (5, 5)
+    zid_user = next(u for u in store_items(upstream, "zid", f"{ZID}/users") if u["loginName"] == VICTIM)
+    assert zid_user["status"] is False
+    zia_user = next(u for u in store_items(upstream, "zia", f"{ZIA}/users") if u["email"] == VICTIM)
+    assert zia_user["disabled"] is True
+    rule = _zpa_rules(upstream)[f"oneapi-mcp isolate {VICTIM}"]
+    operand = rule["conditions"][0]["operands"][0]
+    assert rule["action"] == "DENY" and operand["objectType"] == "SCIM" and operand["rhs"] == VICTIM
+    assert [j["path"] for j in upstream.mock.journal].count(f"{ZID}/users/{zid_user['id']}:resetpassword") == 1
+    assert again["outcome"] == "nothing_to_do"
+    assert any("password was not reset again" in u for u in again["unchanged"])
+    assert any("sessionTerminationOnReauth" in limit for limit in again["api_limits"])
+
+
+async def test_an_unknown_account_is_named_and_nothing_is_written(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        error = await call_error(client, "threat_isolate_account", {"user": "mallory@example.test",
+                                                                    "dry_run": False})
+    assert error["error"]["kind"] == "not_found"
+    assert "mallory@example.test" in error["error"]["message"] and "zid_list_users" in error["error"]["message"]
+    assert _writes(upstream) == []
+
+
+async def test_quarantine_unenrolls_the_device_after_confirmation_and_says_what_it_cannot_do(upstream):
+    devices = [d for d in store_items(upstream, "zcc", f"{ZCC}/getDevices") if d["user"] == VICTIM]
+    target = devices[0]
+    async with serve(upstream, profile="admin") as client:
+        planned = await call(client, "threat_quarantine_endpoint", {"device": target["machineHostname"]})
+        assert any("no endpoint isolation" in limit for limit in planned["api_limits"])
+        assert planned["steps"][0]["operation"] == "zcc_remove_devices"
+        assert planned["steps"][0]["body"]["udids"] == [target["udid"]]
+        ask = await call_error(client, "threat_quarantine_endpoint", {"device": target["machineHostname"],
+                                                                      "dry_run": False})
+        assert ask["error"]["kind"] == "confirmation_required" and _writes(upstream) == []
+        token = ask["error"]["confirm_token"]
+        done = await call(client, "threat_quarantine_endpoint", {"device": target["machineHostname"],
+                                                                 "dry_run": False, "confirm_token": token})
+        again = await call(client, "threat_quarantine_endpoint", {"device": target["machineHostname"],
+                                                                  "dry_run": False})
+    assert done["outcome"] == "applied"
+    after = {d["udid"]: d for d in store_items(upstream, "zcc", f"{ZCC}/getDevices")}
+    assert after[target["udid"]]["state"] != "Registered"
+    assert after[devices[1]["udid"]]["state"] == "Registered"  # only the named device
+    assert again["outcome"] == "nothing_to_do"
+
+
+async def test_quarantine_is_not_listed_on_a_read_write_server(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        refused = await call_error(client, "threat_quarantine_endpoint", {"device": "x"})
+    assert "threat_isolate_account" in names and "threat_quarantine_endpoint" not in names
+    assert refused["error"]["kind"] == "scope_denied"
+
+
+async def test_an_unknown_device_is_named_with_what_was_searched(upstream):
+    async with serve(upstream, profile="admin") as client:
+        error = await call_error(client, "threat_quarantine_endpoint", {"device": "NO-SUCH-HOST"})
+    assert "NO-SUCH-HOST" in error["error"]["message"] and "zcc_list_devices" in error["error"]["message"]
