@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ._actions import ACTIONS
 from ._errors import error_response, json_response
 from ._pages import filter_items, paginate
 from ._requests import Call
@@ -245,6 +246,9 @@ class Engine:
         if call.op.response_schema is None:
             return json_response(call.op.success_status, None)
         return self._answer(call.op, self._invented(call))
+
+    def _action(self, call: Call) -> Response:
+        return ACTIONS[(call.op.service, call.op.operation_id)](self, call)
 
     def _activation_status(self, call: Call) -> Response:
         return self._answer(call.op, self._status_body(call.op.service))

@@ -8,7 +8,12 @@ Kinds:
   list, create, get_item, update_item, delete_item, update_by_body  -> a stored collection
   document_get, document_put, document_delete                        -> a stored document
   activation_status, activate                                        -> ZIA/ZTW activation
+  action                                                             -> a handler of its own (_actions.py)
   generic                                                            -> an invented answer
+
+An operation with a handler in `ACTIONS` is planned like any other first (so a PUT with an
+optional action still knows its collection), then gets the kind "action"; it never creates a
+collection of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._actions import ACTIONS
 from ._schema import SchemaKit
 from ._spec import CollectionInfo, Operation, ServiceSpec
 
@@ -81,7 +87,7 @@ def _info(spec: ServiceSpec, kit: SchemaKit, item: dict[str, Any], id_field: str
 
 def _creates_into(op: Operation, spec: ServiceSpec, children: dict[str, list[str]]) -> str | None:
     """The collection a POST adds to, or None when it is not a create."""
-    if op.method != "POST" or op.body_media_type != "application/json":
+    if op.method != "POST" or op.body_media_type != "application/json" or (op.service, op.operation_id) in ACTIONS:
         return None
     action = (op.action or "").lower()
     if action == "create":
@@ -156,6 +162,9 @@ def plan_service(spec: ServiceSpec, kit: SchemaKit) -> None:
         elif op.method == "DELETE" and not match:
             op.kind = "document_delete"
     _describe_collections(spec, kit)
+    for op in spec.operations:
+        if (op.service, op.operation_id) in ACTIONS:
+            op.kind = "action"
 
 
 def _describe_collections(spec: ServiceSpec, kit: SchemaKit) -> None:

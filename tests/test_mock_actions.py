@@ -1,0 +1,223 @@
+"""Operations with their own semantics: denylists, URL category edits, device removal, password reset."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+
+from oneapi_mcp.mock import create_mock_app
+
+pytestmark = pytest.mark.anyio
+
+ZIA = "/zia/api/v1"
+ZCC = "/zcc/papi/public/v1"
+ZID = "/ziam/admin/api/v1"
+
+
+@pytest.fixture
+def mock():
+    return create_mock_app(seed=0, rate_limits=False, faults=None)
+
+
+@pytest.fixture
+async def client(mock):
+    headers = {"Authorization": f"Bearer {mock.token()}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock", headers=headers) as c:
+        yield c
+
+
+def _operation(mock, service: str, operation_id: str):
+    return next(op for op in mock.specs[service].operations if op.operation_id == operation_id)
+
+
+def _require_action(mock, service: str, operation_id: str) -> None:
+    """Make the spec say what the real API does: action is required and one of two values."""
+    op = _operation(mock, service, operation_id)
+    op.params = tuple(
+        dataclasses.replace(p, required=True, schema={"type": "string", "enum": ["ADD_TO_LIST", "REMOVE_FROM_LIST"]})
+        if p.name == "action"
+        else p
+        for p in op.params
+    )
+
+
+async def _devices(client, **query) -> list[dict]:
+    response = await client.get(f"{ZCC}/getDevices", params={"pageSize": 5000, **query})
+    assert response.status_code == 200
+    return response.json()
+
+
+# ---------------------------------------------------------------------------- ZIA denylists
+
+
+async def test_the_denylist_gains_and_loses_exactly_the_given_urls_and_activation_turns_pending(client):
+    before = (await client.get(f"{ZIA}/security/advanced")).json()["blacklistUrls"]
+    assert (await client.get(f"{ZIA}/status")).json() == {"status": "ACTIVE"}
+
+    added = await client.post(
+        f"{ZIA}/security/advanced/blacklistUrls",
+        params={"action": "ADD_TO_LIST"},
+        json={"blacklistUrls": ["evil.example", "worse.example", "evil.example"]},
+    )
+    assert added.status_code == 201
+    assert added.json()["blacklistUrls"] == [*before, "evil.example", "worse.example"]
+    assert (await client.get(f"{ZIA}/security/advanced")).json()["blacklistUrls"] == [
+        *before,
+        "evil.example",
+        "worse.example",
+    ]
+    assert (await client.get(f"{ZIA}/status")).json() == {"status": "PENDING"}
+
+    again = await client.post(
+        f"{ZIA}/security/advanced/blacklistUrls",
+        params={"action": "ADD_TO_LIST"},
+        json={"blacklistUrls": ["evil.example"]},
+    )
+    assert again.json()["blacklistUrls"] == [*before, "evil.example", "worse.example"]
+
+    removed = await client.post(
+        f"{ZIA}/security/advanced/blacklistUrls",
+        params={"action": "REMOVE_FROM_LIST"},
+        json={"blacklistUrls": ["evil.example", "never-listed.example"]},
+    )
+    assert removed.status_code == 201
+    assert (await client.get(f"{ZIA}/security/advanced")).json()["blacklistUrls"] == [*before, "worse.example"]
+
+
+async def test_the_denylist_post_creates_no_collection_of_its_own(mock):
+    assert _operation(mock, "zia", "CreateBlacklistURLs").kind == "action"
+    assert f"{ZIA}/security/advanced/blacklistUrls" not in mock.specs["zia"].collections
+
+
+async def test_without_an_action_the_denylist_is_left_alone_while_the_spec_leaves_action_optional(client):
+    before = (await client.get(f"{ZIA}/security/advanced")).json()
+    for params in ({}, {"action": "SOMETHING_ELSE"}):
+        answer = await client.post(
+            f"{ZIA}/security/advanced/blacklistUrls", params=params, json={"blacklistUrls": ["x.example"]}
+        )
+        assert answer.status_code == 201 and answer.json() == before
+    assert (await client.get(f"{ZIA}/security/advanced")).json() == before
+
+
+async def test_without_an_action_the_denylist_answers_400_naming_it_once_the_spec_requires_it(mock, client):
+    _require_action(mock, "zia", "CreateBlacklistURLs")
+    before = (await client.get(f"{ZIA}/security/advanced")).json()
+    missing = await client.post(f"{ZIA}/security/advanced/blacklistUrls", json={"blacklistUrls": ["x.example"]})
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "INVALID_INPUT_ARGUMENT" and "action" in missing.json()["message"]
+    unknown = await client.post(
+        f"{ZIA}/security/advanced/blacklistUrls", params={"action": "ADD"}, json={"blacklistUrls": ["x.example"]}
+    )
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "code": "INVALID_INPUT_ARGUMENT",
+        "message": "query parameter action is 'ADD'; use action=ADD_TO_LIST or action=REMOVE_FROM_LIST",
+    }
+    assert (await client.get(f"{ZIA}/security/advanced")).json() == before
+    assert (await client.get(f"{ZIA}/status")).json() == {"status": "ACTIVE"}
+
+
+async def test_malicious_urls_are_added_and_removed_by_action(client):
+    path = f"{ZIA}/cyberThreatProtection/maliciousUrls"
+    before = (await client.get(path)).json()["maliciousUrls"]
+    added = await client.put(path, params={"action": "ADD_TO_LIST"}, json={"maliciousUrls": ["a.example", "b.example"]})
+    assert added.status_code == 200 and added.json()["maliciousUrls"] == [*before, "a.example", "b.example"]
+    removed = await client.put(path, params={"action": "REMOVE_FROM_LIST"}, json={"maliciousUrls": ["a.example"]})
+    assert removed.json()["maliciousUrls"] == [*before, "b.example"]
+    assert (await client.get(path)).json()["maliciousUrls"] == [*before, "b.example"]
+    assert (await client.get(f"{ZIA}/status")).json() == {"status": "PENDING"}
+
+
+# ---------------------------------------------------------------------------- ZIA URL categories
+
+
+async def test_a_url_category_gains_and_loses_urls_by_action_and_keeps_its_other_fields(client):
+    path = f"{ZIA}/urlCategories/CUSTOM_01"
+    before = (await client.get(path)).json()
+    assert before["urls"] == ["badsite.example", "malware-drop.example", "phish-login.example"]
+
+    added = await client.put(
+        path, params={"action": "ADD_TO_LIST"}, json={"urls": ["new.example", "badsite.example"], "configuredName": "X"}
+    )
+    assert added.status_code == 200
+    stored = (await client.get(path)).json()
+    assert stored["urls"] == [*before["urls"], "new.example"]
+    assert stored["configuredName"] == "Blocked Domains" and stored["customUrlsCount"] == 4
+
+    await client.put(path, params={"action": "REMOVE_FROM_LIST"}, json={"urls": ["badsite.example"]})
+    assert (await client.get(path)).json()["urls"] == ["malware-drop.example", "phish-login.example", "new.example"]
+
+
+async def test_a_url_category_edit_by_action_answers_404_for_an_unknown_category(client):
+    answer = await client.put(
+        f"{ZIA}/urlCategories/CUSTOM_99", params={"action": "ADD_TO_LIST"}, json={"urls": ["a.example"]}
+    )
+    assert answer.status_code == 404 and answer.json()["code"] == "RESOURCE_NOT_FOUND"
+
+
+async def test_a_url_category_put_without_action_still_updates_the_category(client):
+    path = f"{ZIA}/urlCategories/CUSTOM_01"
+    category = (await client.get(path)).json()
+    answer = await client.put(path, json={**category, "urls": ["only.example"], "description": "replaced"})
+    assert answer.status_code == 200
+    stored = (await client.get(path)).json()
+    assert stored["urls"] == ["only.example"] and stored["description"] == "replaced"
+
+
+# ---------------------------------------------------------------------------- ZCC devices
+
+
+async def test_remove_devices_marks_the_selected_devices_removal_pending(client):
+    devices = await _devices(client)
+    target = next(d for d in devices if d["registrationState"] == "Registered")
+    answer = await client.post(f"{ZCC}/removeDevices", json={"udids": [target["udid"]]})
+    assert answer.status_code == 202 and answer.json() == {"devicesRemoved": 1}
+
+    after = {d["udid"]: d for d in await _devices(client)}
+    assert len(after) == len(devices)
+    assert after[target["udid"]]["registrationState"] == "Removal Pending"
+    assert after[target["udid"]]["state"] == "Removal Pending"
+    others = [d for d in devices if d["udid"] != target["udid"]]
+    assert all(after[d["udid"]]["registrationState"] == d["registrationState"] for d in others)
+
+    again = await client.post(f"{ZCC}/removeDevices", json={"udids": [target["udid"]]})
+    assert again.json() == {"devicesRemoved": 0}
+
+
+async def test_remove_devices_by_user_name_selects_all_of_that_persons_devices_and_nothing_selects_none(client):
+    devices = await _devices(client)
+    owner = next(d["user"] for d in devices if sum(o["user"] == d["user"] for o in devices) > 1)
+    mine = [d["udid"] for d in devices if d["user"] == owner]
+    answer = await client.post(f"{ZCC}/removeDevices", json={"userName": owner.upper()})
+    assert answer.json() == {"devicesRemoved": len(mine)}
+    assert {d["udid"] for d in await _devices(client) if d["registrationState"] == "Removal Pending"} == set(mine)
+    assert (await client.post(f"{ZCC}/removeDevices", json={})).json() == {"devicesRemoved": 0}
+
+
+async def test_force_remove_devices_takes_them_off_the_device_list(client):
+    devices = await _devices(client)
+    gone = [devices[0]["udid"], devices[1]["udid"]]
+    answer = await client.post(f"{ZCC}/forceRemoveDevices", json={"udids": [*gone, "NO-SUCH-UDID"]})
+    assert answer.status_code == 200 and answer.json() == {"devicesRemoved": 2}
+    left = {d["udid"] for d in await _devices(client)}
+    assert len(left) == len(devices) - 2 and not left & set(gone)
+
+
+# ---------------------------------------------------------------------------- ZIdentity
+
+
+async def test_reset_password_answers_404_for_an_unknown_user(mock, client):
+    answer = await client.post(f"{ZID}/users/no-such-user:resetpassword")
+    assert answer.status_code == 404 and answer.json()["code"] == "RESOURCE_NOT_FOUND"
+    assert not [key for key in mock.state.documents if key[1].endswith(":resetpassword")]
+
+
+async def test_reset_password_of_a_user_is_recorded_and_answers_200_without_a_body(mock, client):
+    user = (await client.get(f"{ZID}/users", params={"limit": 1})).json()["records"][0]
+    for _ in range(2):
+        answer = await client.post(f"{ZID}/users/{user['id']}:resetpassword")
+        assert answer.status_code == 200 and answer.content == b""
+    assert mock.state.documents[("zid", f"{ZID}/users/{{id}}:resetpassword", (user["id"],))] == {"resets": 2}
+    assert (await client.get(f"{ZID}/users/{user['id']}")).json() == user
