@@ -1,4 +1,5 @@
-"""Operations with their own semantics: denylists, URL category edits, device removal, password reset."""
+"""Operations with their own semantics (denylists, URL category edits, device removal, password
+reset), scripted failures and the request journal."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import dataclasses
 import httpx
 import pytest
 
-from oneapi_mcp.mock import create_mock_app
+from oneapi_mcp.mock import create_mock_app, main
+from oneapi_mcp.mock._script import parse_failure, parse_failures
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +20,7 @@ ZID = "/ziam/admin/api/v1"
 
 @pytest.fixture
 def mock():
-    return create_mock_app(seed=0, rate_limits=False, faults=None)
+    return create_mock_app(seed=0, rate_limits=False, faults=None, failures=())
 
 
 @pytest.fixture
@@ -221,3 +223,152 @@ async def test_reset_password_of_a_user_is_recorded_and_answers_200_without_a_bo
         assert answer.status_code == 200 and answer.content == b""
     assert mock.state.documents[("zid", f"{ZID}/users/{{id}}:resetpassword", (user["id"],))] == {"resets": 2}
     assert (await client.get(f"{ZID}/users/{user['id']}")).json() == user
+
+
+# ---------------------------------------------------------------------------- scripted failures
+
+
+async def test_a_scripted_failure_hits_exactly_the_matching_requests_and_changes_nothing(mock, client):
+    rule = mock.fail("POST", f"{ZIA}/firewallFilteringRules*", 503, times=2, message="edit lock held")
+    before = (await client.get(f"{ZIA}/firewallFilteringRules")).json()
+    body = {"name": "Block bad", "order": 1, "rank": 7, "action": "BLOCK_DROP", "state": "ENABLED"}
+
+    for _ in range(2):
+        failed = await client.post(f"{ZIA}/firewallFilteringRules", json=body)
+        assert failed.status_code == 503
+        assert failed.json() == {"code": "SERVICE_UNAVAILABLE", "message": "edit lock held"}
+    assert (await client.get(f"{ZIA}/firewallFilteringRules")).json() == before  # GETs do not match
+    assert (await client.get(f"{ZIA}/status")).json() == {"status": "ACTIVE"}
+    assert rule.hits == 2
+
+    created = await client.post(f"{ZIA}/firewallFilteringRules", json=body)
+    assert created.status_code in (200, 201)
+    assert len((await client.get(f"{ZIA}/firewallFilteringRules")).json()) == len(before) + 1
+    assert rule.hits == 2 and mock.script.rules == []
+
+
+async def test_a_scripted_failure_with_times_zero_fails_until_cleared_and_reset_clears_it(mock, client):
+    mock.fail("*", f"{ZIA}/status", 500, times=0)
+    for _ in range(3):
+        failed = await client.get(f"{ZIA}/status")
+        assert failed.status_code == 500 and failed.json()["code"] == "UNEXPECTED_ERROR"
+    mock.clear_failures()
+    assert (await client.get(f"{ZIA}/status")).status_code == 200
+
+    mock.fail("GET", "/zpa/*", 404, times=0)
+    assert (await client.get(f"{ZIA}/status")).status_code == 200
+    mock.reset()
+    assert mock.script.rules == [] and mock.journal == []
+
+
+async def test_a_scripted_failure_answers_in_the_services_error_shape_after_the_token_check(mock):
+    mock.fail("GET", "/zpa/*", 404)
+    path = "/zpa/mgmtconfig/v1/admin/customers/1/application"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock") as anonymous:
+        assert (await anonymous.get(path)).status_code == 401
+    headers = {"Authorization": f"Bearer {mock.token()}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock", headers=headers) as c:
+        failed = await c.get(path)
+        assert failed.status_code == 404 and set(failed.json()) == {"id", "reason"}
+        assert (await c.get(path)).status_code == 200
+
+
+def test_scripted_failure_rules_are_parsed_from_text():
+    rule = parse_failure("post /zia/api/v1/firewallFilteringRules* 409 3 EDIT_LOCK_NOT_AVAILABLE, try later")
+    assert (rule.method, rule.path, rule.status, rule.times) == ("POST", "/zia/api/v1/firewallFilteringRules*", 409, 3)
+    assert rule.message == "EDIT_LOCK_NOT_AVAILABLE, try later"
+    assert [(r.method, r.status, r.times) for r in parse_failures("GET /zia/* ; DELETE /zpa/* 500 0;")] == [
+        ("GET", 500, 1),
+        ("DELETE", 500, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("POST", "needs at least a method and a path"),
+        ("FETCH /zia/*", "method 'FETCH'"),
+        ("GET zia/*", "must start with /"),
+        ("GET /zia/* abc", "status 'abc' is not a whole number"),
+        ("GET /zia/* 200", "must be an HTTP error status"),
+        ("GET /zia/* 500 -1", "times -1"),
+        ("GET /zia/* 500 once", "times 'once' is not a whole number"),
+    ],
+)
+def test_a_bad_scripted_failure_rule_is_an_error_naming_the_problem(text, problem):
+    with pytest.raises(ValueError, match=problem.replace("(", r"\(")) as caught:
+        parse_failure(text)
+    assert "METHOD PATH" in str(caught.value) or problem in str(caught.value)
+
+
+def test_the_cli_rejects_a_bad_fail_flag_and_a_bad_env_rule(monkeypatch, capsys):
+    assert main(["--fail", "GET /zia/* 200"]) == 2
+    assert "must be an HTTP error status" in capsys.readouterr().err
+    monkeypatch.setenv("ONEAPI_MOCK_FAIL", "GET /zia/* 500 1; PUT")
+    with pytest.raises(ValueError, match="ONEAPI_MOCK_FAIL: scripted failure 'PUT' needs at least a method and a path"):
+        create_mock_app(seed=0)
+    assert main(["--services", "zia"]) == 2
+    assert "ONEAPI_MOCK_FAIL" in capsys.readouterr().err
+
+
+def test_the_cli_passes_its_fail_rules_to_the_mock_and_the_env_rules_reach_it(monkeypatch):
+    import oneapi_mcp.mock._app as app
+
+    seen = {}
+
+    def capture(**options):
+        seen.update(options)
+        raise ValueError("stop before serving")
+
+    monkeypatch.setattr(app, "create_mock_app", capture)
+    assert main(["--fail", "POST /zia/* 500 1", "--fail", "* /zcc/* 429 0 slow down"]) == 2
+    assert [(r.method, r.path, r.status, r.times, r.message) for r in seen["failures"]] == [
+        ("POST", "/zia/*", 500, 1, None),
+        ("*", "/zcc/*", 429, 0, "slow down"),
+    ]
+    monkeypatch.undo()
+    monkeypatch.setenv("ONEAPI_MOCK_FAIL", "DELETE /zia/api/v1/users/* 409")
+    rules = create_mock_app(seed=0).script.rules
+    assert [(r.method, r.path, r.status, r.times) for r in rules] == [("DELETE", "/zia/api/v1/users/*", 409, 1)]
+
+
+# ---------------------------------------------------------------------------- journal
+
+
+async def test_the_journal_lists_reads_writes_and_scripted_failures_but_not_rejected_requests(mock, client):
+    await client.get(f"{ZIA}/users", params={"page": 2, "pageSize": 5})
+    await client.post(f"{ZIA}/security/advanced/blacklistUrls?action=ADD_TO_LIST", json={"blacklistUrls": ["a.test"]})
+    mock.fail("DELETE", f"{ZIA}/users/*", 409)
+    await client.delete(f"{ZIA}/users/12345")
+    await client.get(f"{ZIA}/users", params={"page": "not-a-number"})  # 400 from validation: not journaled
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock") as anonymous:
+        await anonymous.get(f"{ZIA}/users")  # 401: not journaled
+
+    assert mock.journal == [
+        {
+            "method": "GET",
+            "path": f"{ZIA}/users",
+            "query": {"page": "2", "pageSize": "5"},
+            "status": 200,
+            "operation": "ListUsers",
+            "service": "zia",
+        },
+        {
+            "method": "POST",
+            "path": f"{ZIA}/security/advanced/blacklistUrls",
+            "query": {"action": "ADD_TO_LIST"},
+            "status": 201,
+            "operation": "CreateBlacklistURLs",
+            "service": "zia",
+        },
+        {
+            "method": "DELETE",
+            "path": f"{ZIA}/users/12345",
+            "query": {},
+            "status": 409,
+            "operation": "RemoveUser",
+            "service": "zia",
+        },
+    ]
+    mock.reset()
+    assert mock.journal == []

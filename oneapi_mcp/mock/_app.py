@@ -1,7 +1,8 @@
 """The mock as an ASGI app: one Starlette route per spec path, all methods dispatched inside it.
 
 Order of checks for an API request: count it, bearer token (401), method (405 with Allow),
-injected fault, rate limit (429), request validation (400), then the operation itself.
+scripted failure (`fail`), injected fault, rate limit (429), request validation (400), then the
+operation itself. What a script failed and what reached the operation is written to the journal.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._limits import Limit, RateLimiter, rate_limited
 from ._plan import plan_service
 from ._requests import BadRequest, read_call
 from ._schema import SchemaKit
+from ._script import FailureScript, ScriptedFailure, parse_failures
 from ._seed import build_seed
 from ._spec import Operation, load_services, service_for_path
 from ._store import Store
@@ -35,6 +37,8 @@ from ._store import Store
 __all__ = ["ConnectionDropped", "MockOneAPI", "RequestCounter", "create_mock_app"]
 
 log = logging.getLogger("oneapi_mcp.mock")
+
+JOURNAL_LIMIT = 10_000  # a long-running mock keeps the newest 10,000 to 20,000 entries
 
 
 class ConnectionDropped(ConnectionError):
@@ -92,7 +96,11 @@ class _PathEndpoint:
 
 
 class MockOneAPI:
-    """The mock OneAPI: an ASGI app with a readable store (`state`) and request counter."""
+    """The mock OneAPI: an ASGI app with a readable store (`state`), request counter and journal.
+
+    `journal` has one entry per API request that reached an operation or was failed by a script,
+    oldest first: `{"method", "path", "query", "status", "operation", "service"}` (no bodies).
+    """
 
     def __init__(
         self,
@@ -103,6 +111,7 @@ class MockOneAPI:
         rate_limits: bool,
         services: list[str] | tuple[str, ...] | None,
         clock: Callable[[], float],
+        failures: list[ScriptedFailure] | tuple[ScriptedFailure, ...] = (),
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -119,6 +128,8 @@ class MockOneAPI:
         classes = {name: spec.rate_classes for name, spec in self.specs.items()}
         self.limiter = RateLimiter(classes, clock) if rate_limits else None
         self.faults = FaultInjector(faults, seed) if faults is not None and faults.active else None
+        self.script = FailureScript(failures)
+        self.journal: list[dict[str, Any]] = []
         self.engine = Engine(self.specs, self.kits, self.state, seed)
         routes = [Route(TOKEN_PATH, _TokenEndpoint(self))]
         paths = [(path, spec) for spec in self.specs.values() for path in spec.paths]
@@ -139,11 +150,26 @@ class MockOneAPI:
         """A fresh valid bearer token, without a token request (not counted)."""
         return self.tokens.mint()
 
+    def fail(
+        self, method: str, path: str, status: int = 500, times: int = 1, message: str | None = None
+    ) -> ScriptedFailure:
+        """Fail the next `times` API requests (0: all) whose method is `method` (or `*`) and whose
+        path matches the fnmatch glob `path`, with `status` in the service's error shape. They are
+        failed after the token check and before anything changes. Returns the rule; its `hits`
+        counts the requests it failed."""
+        return self.script.add(ScriptedFailure(method, path, status, times, message))
+
+    def clear_failures(self) -> None:
+        """Drop every scripted failure still in force."""
+        self.script.clear()
+
     def reset(self) -> None:
-        """Back to the seeded state; counters, rate windows and the fault sequence start over.
-        Issued tokens stay valid."""
+        """Back to the seeded state; counters, rate windows and the fault sequence start over;
+        scripted failures and the journal are cleared. Issued tokens stay valid."""
         self.state.reset()
         self.requests.reset()
+        self.script.clear()
+        self.journal.clear()
         if self.limiter:
             self.limiter.reset()
         if self.faults:
@@ -171,6 +197,11 @@ class MockOneAPI:
         if op is None:
             allow = ", ".join(sorted(operations))
             return error_response(service, 405, f"{request.method} is not allowed here", {"Allow": allow})
+        scripted = self.script.take(request.method, request.url.path)
+        if scripted is not None:
+            message = scripted.message or f"scripted failure of {request.method} {request.url.path}"
+            retry = {"Retry-After": "1"} if scripted.status in (429, 503) else None
+            return self._journaled(request, op, error_response(op.service, scripted.status, message, retry))
         if self.faults is not None:
             fault = self.faults.next()
             if fault.delay:
@@ -187,10 +218,30 @@ class MockOneAPI:
         except BadRequest as exc:
             return error_response(op.service, 400, str(exc))
         try:
-            return await self.engine.handle(call)
+            response = await self.engine.handle(call)
         except Exception:  # a mock bug: say so loudly, and let contract tests see a 500
             log.exception("mock failure in %s %s", op.method, op.path)
-            return error_response(op.service, 500, f"mock failure in {op.operation_id}")
+            response = error_response(op.service, 500, f"mock failure in {op.operation_id}")
+        return self._journaled(request, op, response)
+
+    def _journaled(self, request: Request, op: Operation, response: Response) -> Response:
+        query: dict[str, Any] = {}
+        for name in request.query_params:
+            values = request.query_params.getlist(name)
+            query[name] = values if len(values) > 1 else values[0]  # a list only when repeated
+        self.journal.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": query,
+                "status": response.status_code,
+                "operation": op.operation_id,
+                "service": op.service,
+            }
+        )
+        if len(self.journal) > 2 * JOURNAL_LIMIT:
+            del self.journal[:-JOURNAL_LIMIT]
+        return response
 
     def _fault_answer(self, kind: str, op: Operation) -> Any:
         if kind == "error_500":
@@ -233,12 +284,14 @@ def create_mock_app(
     rate_limits: bool | None = None,
     services: list[str] | tuple[str, ...] | None = None,
     clock: Callable[[], float] | None = None,
+    failures: list[ScriptedFailure] | tuple[ScriptedFailure, ...] | None = None,
 ) -> MockOneAPI:
     """Build the mock from the vendored specs.
 
     Arguments left unset fall back to the environment: `ONEAPI_MOCK_SEED` (default 0),
-    `ONEAPI_MOCK_RATE_LIMITS=1` (default off) and `ONEAPI_MOCK_FAULTS=<spec>` (default none;
-    see `FaultConfig`). `clock` (default `time.time`) drives token expiry and rate windows.
+    `ONEAPI_MOCK_RATE_LIMITS=1` (default off), `ONEAPI_MOCK_FAULTS=<spec>` (default none;
+    see `FaultConfig`) and `ONEAPI_MOCK_FAIL=<rule>;<rule>` (scripted failures, default none;
+    see `_script.py`). `clock` (default `time.time`) drives token expiry and rate windows.
     """
     if seed is None:
         seed = int(os.environ.get("ONEAPI_MOCK_SEED") or 0)
@@ -246,6 +299,11 @@ def create_mock_app(
         rate_limits = _env_flag("ONEAPI_MOCK_RATE_LIMITS")
     if faults is None and os.environ.get("ONEAPI_MOCK_FAULTS"):
         faults = FaultConfig.parse(os.environ["ONEAPI_MOCK_FAULTS"])
+    if failures is None:
+        try:
+            failures = parse_failures(os.environ.get("ONEAPI_MOCK_FAIL", ""))
+        except ValueError as exc:
+            raise ValueError(f"ONEAPI_MOCK_FAIL: {exc}") from None
     return MockOneAPI(
         seed=seed,
         token_lifetime=token_lifetime,
@@ -253,4 +311,5 @@ def create_mock_app(
         rate_limits=rate_limits,
         services=services,
         clock=clock or time.time,
+        failures=failures,
     )
