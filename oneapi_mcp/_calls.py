@@ -26,8 +26,11 @@ __all__ = ["client_identity", "handle_call", "resolve_call"]
 _log = logging.getLogger("oneapi_mcp.calls")
 
 
-async def handle_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str, Any] | None) -> t.CallToolResult:
+async def handle_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str, Any] | None,
+                      client: str | None = None) -> t.CallToolResult:
     call = resolve_call(surface, ctx, name, arguments)
+    if client is not None:  # a call the server makes itself (a schedule, an alert): who it is for the audit
+        call.client = client
     token = call.activate()
     try:
         proceed = surface.runtime.plugins.hook.oneapi_mcp_tool_call(call=call)

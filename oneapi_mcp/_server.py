@@ -45,6 +45,7 @@ class Runtime:
     _catalog: Any = None
     _executor: Any = None
     _index: Any = None
+    surface: Any = None  # the ToolSurface build_server made for this runtime
 
     @property
     def catalog(self):
@@ -78,6 +79,16 @@ class Runtime:
                 executor.hooks = self.plugins.hook
             self._executor = executor
         return self._executor
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *, client: str = "oneapi-mcp") -> Any:
+        """Run a tool as a client's tools/call would, outside any MCP request (schedulers, alerts):
+        the same filters, confirmation, audit and hooks apply; `client` names the caller in the audit
+        log. Returns the `CallToolResult`."""
+        from ._calls import handle_call
+
+        if self.surface is None:
+            raise RuntimeError("call_tool needs the server built (build_server) for this runtime")
+        return await handle_call(self.surface, None, name, arguments, client=client)
 
     async def startup(self) -> None:
         """Run the `oneapi_mcp_startup` hooks (awaiting what they return) before serving."""
@@ -372,6 +383,7 @@ def _first_sentence(text: str) -> str:
 def build_server(runtime: Runtime) -> Server:
     """A low-level MCP server for one named server's settings."""
     surface = ToolSurface(runtime)
+    runtime.surface = surface
     settings = runtime.settings
 
     async def list_tools(ctx, params: t.PaginatedRequestParams | None) -> t.ListToolsResult:

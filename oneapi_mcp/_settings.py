@@ -108,6 +108,8 @@ class ServerSettings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="retries of 429, edit lock, and idempotent 5xx/timeouts")
     client_rate_limits: bool | None = None  # client-side windows; None: on for a tenant, off for the mock
     keyring_service: str = "oneapi-mcp"  # OS keyring service holding the client secret (user: client id)
+    templates_file: Path | None = None  # TOML of [templates.<name>] access templates for the lifecycle tools
+    data_dir: Path | None = None  # durable state (schedules, SIEM outbox); default: $XDG_DATA_HOME/oneapi-mcp/<name>
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
@@ -120,6 +122,15 @@ class ServerSettings(BaseSettings):
     @property
     def allowed_scopes(self) -> frozenset[str]:
         return frozenset(self.scopes if self.scopes is not None else PROFILES[self.profile])
+
+    def state_dir(self) -> Path:
+        """The directory for this server's durable state (created on first use, mode 0700)."""
+        import os
+
+        base = self.data_dir or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / (
+            "oneapi-mcp") / self.name
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return base
 
 
 def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str | None]:
