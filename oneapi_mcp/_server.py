@@ -117,6 +117,27 @@ class Runtime:
 _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
+@dataclass(frozen=True)
+class _CompositeEntry:
+    """A composite tool as the search index reads a generated one (it has no method or path)."""
+
+    name: str
+    operation_id: str
+    toolset: str
+    path: str
+    title: str
+    description: str
+    service: str
+    scope: str
+    method: str
+    operations: tuple[str, ...]
+
+    @classmethod
+    def of(cls, tool: Any) -> _CompositeEntry:
+        return cls(tool.name, tool.name, tool.toolset, "", tool.title or "", tool.description, tool.service,
+                   tool.scope, "COMPOSITE", tuple(tool.operations))
+
+
 @dataclass
 class _SessionState:
     enabled: set[str] = field(default_factory=set)
@@ -132,6 +153,7 @@ class ToolSurface:
         self._fallback = _SessionState()
         self._tool_cache: dict[str, t.Tool] = {}
         self._composites: dict[str, Any] | None = None
+        self._composite_search: Any = None
         self._hidden: dict[str, str] | None = None
 
     # -- policy --------------------------------------------------------------------------------
@@ -334,14 +356,39 @@ class ToolSurface:
         catalog = self.runtime.catalog
         allowed = [n for n, tool in catalog.tools.items() if self.allowed(tool)]
         hits = self.runtime.index.search(query, service=service, scope=scope, allowed=allowed, limit=limit)
-        return tool_result({"query": query, "results": [
-            {"name": tool.name, "score": score, "scope": tool.scope, "toolset": tool.toolset,
-             "method": tool.method, "path": tool.path, "summary": _first_sentence(tool.description)}
-            for score, tool in hits]})
+        results = [{"name": tool.name, "score": score, "scope": tool.scope, "toolset": tool.toolset,
+                    "method": tool.method, "path": tool.path, "summary": _first_sentence(tool.description)}
+                   for score, tool in hits]
+        if service is None and self.composites:
+            # composite tools first when they match as well: they do the cross-service work in one call
+            allowed_composites = [n for n in self.composites if n not in self.hidden]
+            for score, tool in self._composite_index.search(query, scope=scope, allowed=allowed_composites,
+                                                            limit=limit):
+                results.append({"name": tool.name, "score": score + 0.5, "scope": tool.scope,
+                                "toolset": tool.toolset, "composite": True, "operations": len(tool.operations),
+                                "summary": _first_sentence(tool.description)})
+            results.sort(key=lambda r: -r["score"])
+            results = results[:limit]
+        return tool_result({"query": query, "results": results})
+
+    @property
+    def _composite_index(self):
+        if self._composite_search is None:
+            from ._search import SearchIndex
+
+            self._composite_search = SearchIndex(_CompositeEntry.of(tool) for tool in self.composites.values())
+        return self._composite_search
 
     def describe(self, args: dict[str, Any]) -> t.CallToolResult:
         name = args.get("name")
         catalog = self.runtime.catalog
+        if isinstance(name, str) and name in self.composites:
+            comp = self.composites[name]
+            return tool_result({
+                "name": comp.name, "title": comp.title, "description": comp.description, "service": comp.service,
+                "toolset": comp.toolset, "scope": comp.scope, "composite": True, "allowed_here": name not in self.hidden,
+                "operations": list(comp.operations), "annotations": comp.annotations,
+                "input_schema": self.mcp_tool(name).input_schema})
         tool = catalog.tools.get(name) if isinstance(name, str) else None
         if tool is None:
             return tool_error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")

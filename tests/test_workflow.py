@@ -223,3 +223,15 @@ async def test_applying_a_plan_with_destructive_steps_needs_a_confirm_token(mock
         assert done.structured_content["outcome"] == "applied", done.content[0].text
         again = await client.call_tool("test_remove_member", {"group": group, "dry_run": False})
     assert again.structured_content["outcome"] == "nothing_to_do"  # nothing destructive left: no token asked
+
+
+async def test_search_and_describe_cover_composite_tools_and_rank_them_first(mock):
+    async with _client(mock, profile="read-write") as client:
+        found = await client.call_tool("search_operations", {"query": "group with member"})
+        described = await client.call_tool("describe_operation", {"name": "test_remove_member"})
+    first = found.structured_content["results"][0]
+    assert first["name"] == "test_group_with_member" and first["composite"] is True
+    data = described.structured_content
+    assert data["composite"] is True and data["operations"] == ["zid_list_group_members", "zid_remove_group_user"]
+    assert data["scope"] == "destructive" and data["allowed_here"] is False  # read-write lacks destructive
+    assert "confirm_token" in data["input_schema"]["properties"]
