@@ -1,14 +1,15 @@
 """Operations with their own semantics (denylists, URL category edits, device removal, password
-reset), scripted failures and the request journal."""
+reset), scripted failures, the request journal and the mock on a real socket in a thread."""
 
 from __future__ import annotations
 
 import dataclasses
+import socket
 
 import httpx
 import pytest
 
-from oneapi_mcp.mock import create_mock_app, main
+from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET, MockServer, create_mock_app, main
 from oneapi_mcp.mock._script import parse_failure, parse_failures
 
 pytestmark = pytest.mark.anyio
@@ -372,3 +373,29 @@ async def test_the_journal_lists_reads_writes_and_scripted_failures_but_not_reje
     ]
     mock.reset()
     assert mock.journal == []
+
+
+# ---------------------------------------------------------------------------- on a socket
+
+
+def test_the_mock_serves_on_a_real_socket_in_a_thread_and_stops_on_exit():
+    with MockServer() as server:
+        assert server.url.startswith("http://127.0.0.1:") and server.token_url == server.url + "/oauth2/v1/token"
+        port = server.port
+        token = httpx.post(
+            server.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": MOCK_CLIENT_ID,
+                "client_secret": MOCK_CLIENT_SECRET,
+                "audience": "https://api.zscaler.com",
+            },
+        ).json()["access_token"]
+        server.mock.fail("GET", f"{ZIA}/status", 503)
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as http:
+            assert http.get(f"{ZIA}/status").status_code == 503
+            assert http.get(f"{ZIA}/status").json() == {"status": "ACTIVE"}
+        assert [entry["status"] for entry in server.mock.journal] == [503, 200]
+    assert server.port is None
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass

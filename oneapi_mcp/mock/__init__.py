@@ -15,7 +15,11 @@ In process::
     mock = create_mock_app(seed=0)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock")
 
-On a port: ``python -m oneapi_mcp.mock --port 8787 [--seed N] [--rate-limits] [--faults SPEC]``.
+On a port: ``python -m oneapi_mcp.mock --port 8787 [--seed N] [--rate-limits] [--faults SPEC] [--fail RULE]``;
+inside the test process on a free port: ``with MockServer() as server: ... server.url ...``.
+
+For tests of one step going wrong: ``mock.fail("POST", "/zia/api/v1/firewallFilteringRules*", 500)``
+fails the next matching request, and ``mock.journal`` lists the requests the mock answered.
 """
 
 from ._app import ConnectionDropped, MockOneAPI, RequestCounter, create_mock_app
@@ -24,6 +28,7 @@ from ._cli import main
 from ._contract import contract_document
 from ._faults import FaultConfig
 from ._seed import Person, SeedData, build_seed
+from ._thread import MockServer
 
 __all__ = [
     "AUDIENCE",
@@ -33,6 +38,7 @@ __all__ = [
     "ConnectionDropped",
     "FaultConfig",
     "MockOneAPI",
+    "MockServer",
     "Person",
     "RequestCounter",
     "SeedData",
