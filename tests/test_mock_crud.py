@@ -202,3 +202,27 @@ def test_zia_bulk_delete_removes_every_listed_user(client):
     assert client.post(f"{ZIA}/users/bulkDelete", json={"ids": doomed}).status_code < 300
     assert {u["id"] for u in _all_zia_users(client)} == before - set(doomed)
     assert client.get(f"{ZIA}/status").json() == {"status": "PENDING"}
+
+
+@pytest.mark.anyio
+async def test_zidentity_membership_changes_show_from_both_sides():
+    """Adding a user to a group lists the group among the user's groups, and removing takes it away."""
+    import httpx
+
+    from oneapi_mcp.mock import create_mock_app
+
+    mock = create_mock_app(seed=0)
+    zid = "/ziam/admin/api/v1"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock",
+                                 headers={"Authorization": f"Bearer {mock.token()}"}) as http:
+        async def groups_of(user):
+            return {g["name"] for g in (await http.get(f"{zid}/users/{user}/groups")).json()["records"]}
+
+        user = "u3e9mock"  # Yara Ito: Marketing Team only
+        assert await groups_of(user) == {"Marketing Team"}
+        assert (await http.post(f"{zid}/groups/g69mock/users", json=[{"id": user}])).status_code < 300
+        assert await groups_of(user) == {"Marketing Team", "Executives"}
+        assert (await http.post(f"{zid}/groups/g67mock/users:bulkremove", json=[{"id": user}])).status_code < 300
+        assert await groups_of(user) == {"Executives"}
+        assert (await http.delete(f"{zid}/groups/g69mock/users/{user}")).status_code < 300
+        assert await groups_of(user) == set()

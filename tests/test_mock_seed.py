@@ -34,6 +34,7 @@ def test_the_package_exports_exactly_its_public_names():
         "MOCK_CLIENT_ID",
         "MOCK_CLIENT_SECRET",
         "MockOneAPI",
+        "MockServer",
         "Person",
         "RequestCounter",
         "SeedData",

@@ -23,7 +23,8 @@ from ._store import Collection, Key, Store, canonical_id
 
 __all__ = ["Engine"]
 
-_OWNED = re.compile(r"(.+)/\{[^}/]+\}/[^{}]+")  # /groups/{id}/users: owned by an object of /groups
+_OWNED = re.compile(r"(.+)/\{[^}/]+\}/[^{}]+")
+_MEMBERS = re.compile(r"(?P<base>.+)/(?P<owners>[^/{}]+)/\{[^}/]+\}/(?P<members>[^/{}:]+)")  # /groups/{id}/users  # /groups/{id}/users: owned by an object of /groups
 _WRITES = ("write", "destructive")
 _ZTW_STATUS = {
     "ACTIVE": {
@@ -169,6 +170,7 @@ class Engine:
         if old is None or not coll.remove(item_id):
             return self._not_found(call.op, item_id)
         self.store.remember(key, coll)
+        self._mirror(key, removed=[item_id])
         return self._answer(call.op, old) if call.op.response_schema else json_response(call.op.success_status, None)
 
     # ------------------------------------------------------------------ membership and bulk changes
@@ -198,11 +200,13 @@ class Engine:
             if found is None:  # 409, not 404: the group exists, the reference does not
                 return error_response(call.op.service, 409, f"{ref} does not exist", code="INVALID_REFERENCE")
             members.append(found)
+        before = set(coll.items)
         if replace:
             coll.items.clear()
         for member in members:
             coll.put(dict(member))
         self.store.remember(key, coll)
+        self._mirror(key, added=[m[coll.id_field] for m in members], removed=[i for i in before if i not in coll.items])
         return self._generic(call)
 
     def _replace_refs(self, call: Call) -> Response:
@@ -213,10 +217,37 @@ class Engine:
 
     def _bulk_remove(self, call: Call) -> Response:
         key, coll = self._collection(call)
-        for ref in self._ids(call):
-            coll.remove(ref)
+        removed = [ref for ref in self._ids(call) if coll.remove(ref)]
         self.store.remember(key, coll)
+        self._mirror(key, removed=removed)
         return self._generic(call)
+
+    def _mirror(self, key: Key, added: list[Any] = (), removed: list[Any] = ()) -> None:
+        """Keep the other side of a membership in step: adding user U to /groups/G/users also puts G
+        in /users/U/groups (both are separate collections here, one relation in the real service)."""
+        service, template, values = key
+        shape = _MEMBERS.fullmatch(template)
+        if not shape or not values:
+            return
+        base, owners, members = shape.group("base"), shape.group("owners"), shape.group("members")
+        spec = self.specs[service]
+        inverse = next((t for t in spec.collections if (m := _MEMBERS.fullmatch(t)) and m.group("base") == base
+                        and m.group("owners") == members and m.group("members") == owners), None)
+        if inverse is None or f"{base}/{owners}" not in spec.collections:
+            return
+        owner = self._collection_at((service, f"{base}/{owners}", ())).get(values[-1])
+        for member_id in added:
+            if owner is None:
+                break
+            mirror_key = (service, inverse, (canonical_id(member_id),))
+            mirror = self._collection_at(mirror_key)
+            mirror.put(dict(owner))
+            self.store.remember(mirror_key, mirror)
+        for member_id in removed:
+            mirror_key = (service, inverse, (canonical_id(member_id),))
+            mirror = self._collection_at(mirror_key)
+            if mirror.remove(values[-1]):
+                self.store.remember(mirror_key, mirror)
 
     # ------------------------------------------------------------------ documents and the rest
 
