@@ -386,7 +386,8 @@ class ToolSurface:
             comp = self.composites[name]
             return tool_result({
                 "name": comp.name, "title": comp.title, "description": comp.description, "service": comp.service,
-                "toolset": comp.toolset, "scope": comp.scope, "composite": True, "allowed_here": name not in self.hidden,
+                "toolset": comp.toolset, "scope": comp.scope, "composite": True,
+                "allowed_here": name not in self.hidden,
                 "operations": list(comp.operations), "annotations": comp.annotations,
                 "input_schema": self.mcp_tool(name).input_schema})
         tool = catalog.tools.get(name) if isinstance(name, str) else None

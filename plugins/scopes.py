@@ -7,9 +7,9 @@ What a named server lists and runs: tools whose scope its profile allows (`read-
 
 Destructive calls need confirmation. A composite tool that plans (`dry_run`) needs it only to apply
 a plan that has destructive steps, and the plan shown is its own dry run. With a client that
-supports MCP elicitation, the person is asked. Otherwise the first call returns the plan and a single-use `confirm_token`, bound to the
-tool, its canonical arguments and an expiry; a second call with the same arguments plus the token
-runs it.
+supports MCP elicitation, the person is asked. Otherwise the first call returns the plan and a
+single-use `confirm_token`, bound to the tool, its canonical arguments and an expiry; a second call
+with the same arguments plus the token runs it.
 """
 
 from __future__ import annotations

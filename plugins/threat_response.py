@@ -10,8 +10,15 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._accounts import (RULE_PREFIX, plan_devices_removal, plan_zia_disable, plan_zid_disable,
-                        plan_zid_password_reset, plan_zpa_deny, zpa_user_operand)
+from ._accounts import (
+    RULE_PREFIX,
+    plan_devices_removal,
+    plan_zia_disable,
+    plan_zid_disable,
+    plan_zid_password_reset,
+    plan_zpa_deny,
+    zpa_user_operand,
+)
 from ._lookups import check_domain, checked, find_zid_user
 from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl

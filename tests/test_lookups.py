@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from oneapi_mcp.plugins._lookups import check_cidr, check_domain, check_email, checked
 from oneapi_mcp.plugins._workflow import Refusal
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from mcp import Client
+from oneapi_mcp.plugins import CompositeTool, hookimpl
+from oneapi_mcp.plugins._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
 from oneapi_mcp.mock import create_mock_app
-from oneapi_mcp.plugins import CompositeTool, hookimpl
-from oneapi_mcp.plugins._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 
 pytestmark = pytest.mark.anyio
 ZID = "/ziam/admin/api/v1"
@@ -84,7 +84,8 @@ def mock(plugin_manager):
 
 def _client(mock, profile="admin") -> Client:
     def factory(catalog):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(mock), headers={"Authorization": f"Bearer {mock.token()}"})
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
+                                   headers={"Authorization": f"Bearer {mock.token()}"})
         return Executor(catalog, client, base_url="http://mock", customer_id="1")
 
     return Client(build_server(Runtime(settings=ServerSettings(profile=profile), executor_factory=factory,

@@ -23,8 +23,8 @@ from ._store import Collection, Key, Store, canonical_id
 
 __all__ = ["Engine"]
 
-_OWNED = re.compile(r"(.+)/\{[^}/]+\}/[^{}]+")
-_MEMBERS = re.compile(r"(?P<base>.+)/(?P<owners>[^/{}]+)/\{[^}/]+\}/(?P<members>[^/{}:]+)")  # /groups/{id}/users  # /groups/{id}/users: owned by an object of /groups
+_OWNED = re.compile(r"(.+)/\{[^}/]+\}/[^{}]+")  # /groups/{id}/users: owned by an object of /groups
+_MEMBERS = re.compile(r"(?P<base>.+)/(?P<owners>[^/{}]+)/\{[^}/]+\}/(?P<members>[^/{}:]+)")  # /groups/{id}/users
 _WRITES = ("write", "destructive")
 _ZTW_STATUS = {
     "ACTIVE": {
