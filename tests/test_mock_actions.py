@@ -94,14 +94,18 @@ async def test_the_denylist_post_creates_no_collection_of_its_own(mock):
     assert f"{ZIA}/security/advanced/blacklistUrls" not in mock.specs["zia"].collections
 
 
-async def test_without_an_action_the_denylist_is_left_alone_while_the_spec_leaves_action_optional(client):
-    before = (await client.get(f"{ZIA}/security/advanced")).json()
-    for params in ({}, {"action": "SOMETHING_ELSE"}):
-        answer = await client.post(
-            f"{ZIA}/security/advanced/blacklistUrls", params=params, json={"blacklistUrls": ["x.example"]}
-        )
-        assert answer.status_code == 201 and answer.json() == before
-    assert (await client.get(f"{ZIA}/security/advanced")).json() == before
+async def test_without_an_action_malicious_urls_are_replaced_as_by_a_plain_put(client):
+    path = f"{ZIA}/cyberThreatProtection/maliciousUrls"
+    answer = await client.put(path, json={"maliciousUrls": ["x.example"]})
+    assert answer.status_code == 200 and answer.json()["maliciousUrls"] == ["x.example"]
+    assert (await client.get(path)).json()["maliciousUrls"] == ["x.example"]
+    unknown = await client.put(path, params={"action": "ADD"}, json={"maliciousUrls": ["y.example"]})
+    assert unknown.status_code == 400 and "ADD_TO_LIST" in unknown.json()["message"]
+
+
+async def test_the_denylist_spec_requires_an_action_and_the_mock_answers_400_without_one(client):
+    missing = await client.post(f"{ZIA}/security/advanced/blacklistUrls", json={"blacklistUrls": ["x.example"]})
+    assert missing.status_code == 400 and "action" in missing.json()["message"]
 
 
 async def test_without_an_action_the_denylist_answers_400_naming_it_once_the_spec_requires_it(mock, client):

@@ -49,7 +49,9 @@ def _list_action(call: Call) -> str | Response | None:
     if action in LIST_ACTIONS:
         return action
     param = next((p for p in call.op.params if p.name == "action" and p.location == "query"), None)
-    if param is not None and (param.required or "enum" in param.schema):
+    constrained = param is not None and (param.required if action is None else
+                                         (param.required or "enum" in param.schema))
+    if constrained:
         got = "is missing" if action is None else f"is {action!r}"
         message = f"query parameter action {got}; use action=ADD_TO_LIST or action=REMOVE_FROM_LIST"
         return error_response(call.op.service, 400, message)
@@ -86,7 +88,10 @@ def _document_list(template: str, field: str) -> Callable[[Engine, Call], Respon
         if isinstance(action, Response):
             return action
         key, document = _document(engine, call, template)
-        if action is None:
+        if action is None and call.query.get("action") is None and isinstance(call.body, dict):
+            document.update(call.body)  # no action: a plain PUT replaces the list
+            engine.store.documents[key] = document
+        elif action is None:
             log.warning("%s %s without a known action: nothing changed", call.op.method, call.op.path)
         else:
             given = call.body.get(field) if isinstance(call.body, dict) else None

@@ -1,0 +1,682 @@
+"""Built-in plugin: user lifecycle (onboard from an access template, provision a contractor, offboard).
+
+ZIdentity is the source of truth for the person; an access template (a TOML file the server's
+`templates_file` names) says which ZIdentity groups, which ZIA department and which Client Connector
+entitlements a role gets. Provisioning is all or nothing (a failed step undoes the ones before it);
+offboarding keeps going past a failure (a half-offboarded leaver beats a fully active one) and lists
+every step that still needs doing.
+
+ZIdentity has no account expiry, so a contractor's end date is recorded on the user itself (custom
+attributes `oneapiAccessExpires` and `oneapiSponsor`), where every replica of this server and the next
+operator can see it; `lifecycle_due_offboarding` lists whose date has passed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from oneapi_mcp._hooktypes import CompositeTool, tool_result
+
+from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_disable, plan_zid_password_reset
+from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
+from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
+from .hookspecs import hookimpl
+
+__all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "load_templates", "oneapi_mcp_register_tools",
+           "read_every"]
+
+EXPIRES_ATTR, SPONSOR_ATTR = "oneapiAccessExpires", "oneapiSponsor"
+NEW_USER = "new-user-id"  # stands in for the id ZIdentity gives a user created earlier in the same plan
+_KEYS = {"groups": "a list of ZIdentity group names", "department": "a ZIA department name",
+         "zia_user": "true or false", "entitlements": 'a list of "zpa" and/or "zdx"', "description": "a string"}
+_ENTITLEMENTS = {  # ZCC: (list, update, per-group flag, for-all flag, group list, scalar fields kept on update)
+    "zpa": ("zcc_list_zpa_group_entitlements", "zcc_update_zpa_group_entitlement", "zpaEnabled", "zpaEnableForAll",
+            "groupList", {"computeDeviceGroups": "computeDeviceGroupsForZPA",
+                          "machineTunEnabledForAll": "machineTunEnabledForAll"}),
+    "zdx": ("zcc_list_zdx_group_entitlements", "zcc_update_zdx_group_entitlement", "upmEnabled", "upmEnableForAll",
+            "upmGroupList", {"computeDeviceGroups": "computeDeviceGroupsForZDX",
+                             "logoutZCC": "logoutZCCForZDXService"}),
+}
+
+
+# -- access templates ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Template:
+    name: str
+    groups: tuple[str, ...]
+    department: str | None = None
+    zia_user: bool = False
+    entitlements: tuple[str, ...] = ()
+    description: str = ""
+    lines: dict[str, int] = field(default_factory=dict, compare=False)  # "" (the table) and each key -> line
+
+
+_HEADER = re.compile(r"\s*\[(?!\[)\s*(.+?)\s*\]\s*(#.*)?$")
+_KEY = re.compile(r"""\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
+_PART = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*(?:\.|$)""")
+
+
+def _parts(dotted: str) -> tuple[str, ...]:
+    return tuple(p.strip("\"'") for p in _PART.findall(dotted))
+
+
+def _locate(text: str) -> dict[tuple[str, ...], int]:
+    """The line of every table header and key in a TOML text: ("templates", "x") and
+    ("templates", "x", "groups") -> line number (1-based). Enough to point at a bad entry."""
+    where: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    in_string = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.count('"""') % 2 or line.count("'''") % 2:
+            in_string = not in_string
+            if in_string:
+                key = _KEY.match(line)
+                if key:
+                    where.setdefault(table + _parts(key.group(1)), n)
+            continue
+        if in_string:
+            continue
+        header = _HEADER.match(line)
+        if header:
+            table = _parts(header.group(1))
+            where.setdefault(table, n)
+            continue
+        key = _KEY.match(line)
+        if key:
+            where.setdefault(table + _parts(key.group(1)), n)
+    return where
+
+
+def _line_of_value(text: str, start: int, value: str) -> int:
+    """The line, at or after `start`, where the quoted `value` appears (a list may span lines)."""
+    lines = text.splitlines()
+    for n in range(max(start, 1), len(lines) + 1):
+        if f'"{value}"' in lines[n - 1] or f"'{value}'" in lines[n - 1]:
+            return n
+        if n > start and _HEADER.match(lines[n - 1]):
+            break
+    return start
+
+
+def load_templates(path: Path) -> tuple[dict[str, Template], list[dict[str, Any]], str]:
+    """The templates in `path`, the problems found in it (each with its line) and the raw text."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise Refusal(f"cannot read the templates file {path}: {exc.strerror or exc}", "not_configured",
+                      file=str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        return {}, [{"line": int(found.group(1)) if found else None, "problem": f"invalid TOML: {exc}"}], text
+    where = _locate(text)
+    problems: list[dict[str, Any]] = []
+
+    def bad(keys: tuple[str, ...], problem: str, template: str | None = None) -> None:
+        line = where.get(keys) or where.get(keys[:2]) or where.get(keys[:1])
+        problems.append({"line": line, **({"template": template} if template else {}), "problem": problem})
+
+    for key in data:
+        if key != "templates":
+            bad((key,), f"unknown top-level key {key!r}: the file holds [templates.<name>] tables only")
+    tables = data.get("templates", {})
+    if not isinstance(tables, dict):
+        bad(("templates",), "templates must be a table of [templates.<name>] tables")
+        return {}, problems, text
+    if not tables:
+        problems.append({"line": None, "problem": "no [templates.<name>] tables"})
+    templates: dict[str, Template] = {}
+    for name, table in tables.items():
+        here = ("templates", name)
+        if not isinstance(table, dict):
+            bad(here, f"templates.{name} must be a table", name)
+            continue
+        before = len(problems)
+        for key in table:
+            if key not in _KEYS:
+                bad((*here, key), f"unknown key {key!r} (known: {', '.join(_KEYS)})", name)
+        groups = table.get("groups")
+        if "groups" not in table:
+            bad(here, "groups is required: a list of ZIdentity group names", name)
+        elif not isinstance(groups, list) or not groups or not all(isinstance(g, str) and g.strip() for g in groups):
+            bad((*here, "groups"), f"groups must be {_KEYS['groups']} (at least one, none empty)", name)
+        for key, kind in (("department", str), ("description", str), ("zia_user", bool)):
+            if key in table and not isinstance(table[key], kind):
+                bad((*here, key), f"{key} must be {_KEYS[key]}, not {type(table[key]).__name__}", name)
+        if table.get("department") is not None and table.get("zia_user") is not True:
+            bad((*here, "department"), "department is the ZIA user's department: it needs zia_user = true", name)
+        if table.get("zia_user") is True and not table.get("department"):
+            bad((*here, "zia_user"), "a ZIA user needs a department (ZIA requires one): add department", name)
+        entitlements = table.get("entitlements", [])
+        if not isinstance(entitlements, list) or not all(e in _ENTITLEMENTS for e in entitlements):
+            bad((*here, "entitlements"), f"entitlements must be {_KEYS['entitlements']}, not {entitlements!r}", name)
+        if len(problems) == before:
+            templates[name] = Template(
+                name, tuple(dict.fromkeys(g.strip() for g in groups)), table.get("department"),
+                bool(table.get("zia_user", False)), tuple(dict.fromkeys(entitlements)), table.get("description", ""),
+                {"": where.get(here), **{k: where[(*here, k)] for k in table if (*here, k) in where}})
+    return templates, problems, text
+
+
+@dataclass
+class _Tenant:
+    """What the templates name, as found in the tenant."""
+
+    zid_groups: dict[str, dict[str, Any]]  # lower-case name -> ZIdentity group
+    zia_departments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+async def read_every(wf: Workflow, operation: str, arguments: dict[str, Any] | None = None) -> list[Any]:
+    """Every item of a list; refuses rather than act on a list cut short by the result-size cap."""
+    runtime = wf.ctx.call.runtime
+    tool = runtime.catalog.tools.get(operation) if runtime is not None else None
+    paged = {"all_pages": True, "max_items": 100_000} if tool is not None and tool.pagination else {}
+    data = await wf.read(operation, {**(arguments or {}), **paged})
+    if isinstance(data, dict) and (data.get("truncated") or data.get("more")):
+        raise Refusal(f"{operation} returned more than one result can hold, so the state found is incomplete; "
+                      "raise max_result_bytes (ONEAPI_MCP_MAX_RESULT_BYTES) and try again", "too_large",
+                      operation=operation)
+    return list(data.get("items", [])) if isinstance(data, dict) else list(data or [])
+
+
+async def _checked_templates(wf: Workflow, wanted: str | None, *,
+                             need_file: bool = True) -> tuple[Template | None, _Tenant]:
+    """The named template, after checking the whole file (types, keys, groups and departments that
+    exist); every problem is reported with its line and nothing is applied."""
+    path = wf.ctx.settings.templates_file
+    if path is None and wanted is None and not need_file:
+        return None, _Tenant({str(g.get("name", "")).lower(): g for g in await read_every(wf, "zid_list_groups")})
+    if path is None:
+        raise Refusal("no access templates are configured: set templates_file in the server's table of the "
+                      "config file, or ONEAPI_MCP_TEMPLATES_FILE", "not_configured")
+    templates, problems, text = load_templates(Path(path))
+    tenant = _Tenant({str(g.get("name", "")).lower(): g for g in await read_every(wf, "zid_list_groups")})
+    if any(t.department for t in templates.values()):
+        departments = await read_every(wf, "zia_list_departments")
+        tenant.zia_departments = {str(d.get("name", "")).lower(): d for d in departments}
+    for template in templates.values():
+        for group in template.groups:
+            if group.lower() not in tenant.zid_groups:
+                problems.append({"line": _line_of_value(text, template.lines.get("groups") or 0, group),
+                                 "template": template.name,
+                                 "problem": f"no ZIdentity group {group!r} (searched {len(tenant.zid_groups)} "
+                                            "groups with zid_list_groups)"})
+        if template.department and template.department.lower() not in tenant.zia_departments:
+            problems.append({"line": template.lines.get("department"), "template": template.name,
+                             "problem": f"no ZIA department {template.department!r} (searched with "
+                                        "zia_list_departments)"})
+    if problems:
+        problems.sort(key=lambda p: p.get("line") or 0)
+        raise Refusal(f"the templates file {path} has {len(problems)} problem(s), so nothing was applied: "
+                      + "; ".join(f"line {p.get('line') or '?'}: {p['problem']}" for p in problems),
+                      "invalid_template", file=str(path), problems=problems)
+    if wanted is None:
+        return None, tenant
+    if wanted not in templates:
+        raise Refusal(f"no access template {wanted!r} in {path} (it has: {', '.join(sorted(templates)) or 'none'})",
+                      "not_found", template=wanted, known=sorted(templates))
+    return templates[wanted], tenant
+
+
+# -- the person and their access -------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Person:
+    email: str
+    first: str | None
+    last: str | None
+    display: str
+
+
+def _person(args: dict[str, Any]) -> _Person:
+    try:
+        email = check_email(args["email"])
+    except ValueError as exc:
+        raise Refusal(str(exc), "invalid_arguments") from None
+    first, last = (str(args.get(k) or "").strip() or None for k in ("first_name", "last_name"))
+    guessed = " ".join(p.capitalize() for p in re.split(r"[._-]+", email.split("@")[0]) if p)
+    display = str(args.get("display_name") or "").strip() or " ".join(p for p in (first, last) if p) or guessed
+    return _Person(email, first, last, display)
+
+
+async def _zid_user_or_none(wf: Workflow, email: str) -> dict[str, Any] | None:
+    try:
+        return await find_zid_user(wf, email)
+    except Refusal as exc:
+        if exc.kind == "not_found":
+            return None
+        raise
+
+
+async def _plan_access(wf: Workflow, person: _Person, template: Template | None, tenant: _Tenant,
+                       extra_groups: tuple[str, ...] = (), attrs: dict[str, str] | None = None) -> None:
+    """The ZIdentity user (created, or found), its custom attributes, its group memberships, the ZIA
+    user in the template's department, and the ZCC entitlements of the template's groups."""
+    groups = [tenant.zid_groups[g.lower()] for g in dict.fromkeys([*(template.groups if template else ()),
+                                                                   *extra_groups])]
+    user = await _zid_user_or_none(wf, person.email)
+    if user is not None:
+        if user.get("status") is False:
+            raise Refusal(f"ZIdentity user {person.email} (id {user['id']}) exists and is disabled: a former user? "
+                          "Re-enable it with zid_update_user first if this is a return", "conflict", user=user["id"])
+        wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "created": False}
+        wf.already(f"ZIdentity user {person.email} already exists (id {user['id']})")
+        user_id: Any = user["id"]
+        member_of = {str(g.get("id")) for g in await zid_user_groups(wf, user_id)}
+        have = dict(user.get("customAttrsInfo") or {})
+        if attrs and any(have.get(k) != v for k, v in attrs.items()):
+            wf.add("zid_update_user", {"id": user_id, "body": zid_user_body(user, customAttrsInfo={**have, **attrs})},
+                   f"record {', '.join(f'{k}={v}' for k, v in attrs.items())} on ZIdentity user {person.email}",
+                   undo=lambda _r, u=user: ("zid_update_user", {"id": u["id"], "body": zid_user_body(u)},
+                                            "restore the user's custom attributes"))
+        elif attrs:
+            wf.already(f"{person.email} already records {', '.join(f'{k}={v}' for k, v in attrs.items())}")
+    else:
+        body: dict[str, Any] = {"loginName": person.email, "primaryEmail": person.email,
+                                "displayName": person.display, "status": True}
+        body.update({k: v for k, v in (("firstName", person.first), ("lastName", person.last)) if v})
+        if attrs:
+            body["customAttrsInfo"] = dict(attrs)
+        create = wf.add("zid_create_user", {"body": body}, f"create ZIdentity user {person.email}",
+                        undo=lambda r: ("zid_remove_user", {"id": r["id"]}, "delete the user just created")
+                        if isinstance(r, dict) and r.get("id") else None,
+                        manual=f"delete ZIdentity user {person.email}")
+        wf.found["zid_user"] = {"loginName": person.email, "created": True}
+        user_id, member_of = Ref(create, "id", NEW_USER), set()
+    for group in groups:
+        if str(group.get("id")) in member_of:
+            wf.already(f"{person.email} is already in ZIdentity group {group.get('name')}")
+            continue
+        wf.add("zid_add_group_user", {"id": str(group["id"]), "userId": user_id},
+               f"add {person.email} to ZIdentity group {group.get('name')}",
+               undo=lambda _r, g=group["id"], u=user_id: ("zid_remove_group_user", {"id": str(g), "userId": _id(u)},
+                                                          "take the membership back"))
+    if template is not None and template.zia_user:
+        await _plan_zia_user(wf, person, template, tenant)
+    for service in template.entitlements if template is not None else ():
+        await _plan_entitlement(wf, service, template)
+
+
+def _id(value: Any) -> Any:
+    """An id, or the one a create step returned (to undo what followed it)."""
+    if isinstance(value, Ref):
+        return value.step.result.get(value.key) if isinstance(value.step.result, dict) else None
+    return value
+
+
+async def _plan_zia_user(wf: Workflow, person: _Person, template: Template, tenant: _Tenant) -> None:
+    existing = await find_zia_user(wf, person.email)
+    department = tenant.zia_departments[str(template.department).lower()]
+    if existing is not None:
+        wf.found["zia_user"] = {"id": existing.get("id"), "department": (existing.get("department") or {}).get("name")}
+        wf.already(f"ZIA user {person.email} already exists (id {existing.get('id')}); its department and groups "
+                   "were left as they are")
+        return
+    zia_groups = {str(g.get("name", "")).lower(): g for g in await read_every(wf, "zia_list_groups_lite")}
+    matched = [zia_groups[g.lower()] for g in template.groups if g.lower() in zia_groups]
+    missing = [g for g in template.groups if g.lower() not in zia_groups]
+    if missing:
+        wf.found["zia_groups_missing"] = missing
+    body = {"name": person.display, "email": person.email,
+            "department": {"id": department["id"], "name": department.get("name")},
+            "groups": [{"id": g["id"], "name": g.get("name")} for g in matched],
+            "comments": f"onboarded by oneapi-mcp with template {template.name}"}
+    wf.add("zia_create_user", {"body": body},
+           f"create ZIA user {person.email} in department {department.get('name')}"
+           + (f" (not in ZIA groups {', '.join(missing)}: ZIA has no such group)" if missing else ""),
+           undo=lambda r: ("zia_bulk_delete_user", {"body": {"ids": [r["id"]]}}, "delete the ZIA user just created")
+           if isinstance(r, dict) and r.get("id") else None,
+           manual=f"delete ZIA user {person.email} (zia_bulk_delete_user)")
+
+
+async def _plan_entitlement(wf: Workflow, service: str, template: Template) -> None:
+    """Entitle the template's groups to ZPA or ZDX in Client Connector, keeping the groups already entitled
+    (the update replaces the list)."""
+    list_op, update_op, flag, for_all, list_key, kept = _ENTITLEMENTS[service]
+    current = await wf.read(list_op) or {}
+    label = service.upper()
+    if current.get(for_all) == 1:
+        wf.already(f"Client Connector entitles every user to {label} (enable for all), so the template's groups "
+                   "are covered")
+        return
+    entries = [e for e in current.get(list_key) or [] if isinstance(e, dict) and e.get("groupName")]
+    entitled = [str(e["groupName"]) for e in entries if e.get(flag, e.get("active")) == 1]
+    have = {g.lower() for g in entitled}
+    missing = [g for g in template.groups if g.lower() not in have]
+    if not missing:
+        wf.already(f"ZIdentity groups {', '.join(template.groups)} are already entitled to {label} in Client Connector")
+        return
+    scalars = {k: current[v] for k, v in kept.items() if isinstance(current.get(v), int)}
+    body = {**scalars, "groupNames": [*entitled, *missing]}
+    wf.add(update_op, {"body": body},
+           f"entitle group(s) {', '.join(missing)} to {label} in Client Connector (keeping the {len(entitled)} "
+           "group(s) already entitled)",
+           undo=lambda _r: (update_op, {"body": {**scalars, "groupNames": entitled}},
+                            f"restore the previous {label} entitlement list"))
+
+
+# -- onboarding ------------------------------------------------------------------------------------
+async def onboard_user(ctx, args: dict[str, Any]):
+    wf = Workflow(ctx, args, on_failure="rollback")
+    try:
+        person = _person(args)
+        template, tenant = await _checked_templates(wf, str(args["template"]))
+        wf.found["template"] = {"name": template.name, "groups": list(template.groups),
+                                "department": template.department, "zia_user": template.zia_user,
+                                "entitlements": list(template.entitlements)}
+        await _plan_access(wf, person, template, tenant)
+    except Refusal as exc:
+        return refusal_result(exc)
+    return await wf.finish(f"onboard {person.email} with template {template.name!r}")
+
+
+# -- contractors -----------------------------------------------------------------------------------
+def end_date(text: str, max_days: int, now: datetime | None = None) -> tuple[str, datetime]:
+    """(the value recorded, the moment access ends) for an ISO 8601 date (access ends after that day,
+    UTC) or date-time; in the future and at most `max_days` ahead, else Refusal with the reason."""
+    now = now or datetime.now(UTC)
+    raw = str(text).strip()
+    try:
+        if "T" in raw or " " in raw:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            recorded = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            day = date.fromisoformat(raw)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+            recorded = day.isoformat()
+    except ValueError:
+        raise Refusal(f"end_date {text!r} is not an ISO 8601 date (2026-06-30) or date-time "
+                      "(2026-06-30T17:00:00Z)", "invalid_arguments") from None
+    if moment <= now:
+        raise Refusal(f"end_date {recorded} is not in the future (now is {now:%Y-%m-%dT%H:%MZ})", "invalid_arguments")
+    if moment > now + timedelta(days=max_days + 1):
+        raise Refusal(f"end_date {recorded} is more than {max_days} days ahead; contracts longer than that need "
+                      "max_days raised on purpose", "invalid_arguments")
+    return recorded, moment
+
+
+def expiry_moment(value: Any) -> datetime | None:
+    """When access recorded as `value` ends, or None if it is not a date."""
+    raw = str(value or "").strip()
+    try:
+        if "T" in raw or " " in raw:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+async def provision_contractor(ctx, args: dict[str, Any]):
+    wf = Workflow(ctx, args, on_failure="rollback")
+    wf.cannot("ZIdentity has no account expiry: access does not end by itself on end_date. The date is recorded on "
+              f"the user ({EXPIRES_ATTR}); lifecycle_due_offboarding lists who is due, and lifecycle_offboard_user "
+              "ends the access")
+    try:
+        person = _person(args)
+        recorded, _moment = end_date(args["end_date"], int(args.get("max_days", 365)))
+        try:
+            sponsor_email = check_email(args["sponsor"])
+        except ValueError as exc:
+            raise Refusal(f"sponsor: {exc}", "invalid_arguments") from None
+        sponsor = await find_zid_user(wf, sponsor_email)
+        if sponsor.get("status") is False:
+            raise Refusal(f"sponsor {sponsor_email} is disabled in ZIdentity; name an active sponsor",
+                          "invalid_arguments")
+        if sponsor_email == person.email:
+            raise Refusal("a contractor cannot sponsor themselves", "invalid_arguments")
+        template, tenant = await _checked_templates(wf, args.get("template"), need_file=False)
+        contractors = str(args.get("contractors_group") or "Contractors")
+        if contractors.lower() not in tenant.zid_groups:
+            raise Refusal(f"no ZIdentity group {contractors!r} for contractors (searched {len(tenant.zid_groups)} "
+                          "groups with zid_list_groups)", "not_found", group=contractors)
+        wf.found["contract"] = {"ends": recorded, "sponsor": sponsor_email, "group": contractors,
+                                "template": template.name if template else None}
+        await _plan_access(wf, person, template, tenant, extra_groups=(contractors,),
+                           attrs={EXPIRES_ATTR: recorded, SPONSOR_ATTR: sponsor_email})
+    except Refusal as exc:
+        return refusal_result(exc)
+    return await wf.finish(f"provision contractor {person.email} until {recorded}")
+
+
+async def due_offboarding(ctx, args: dict[str, Any]):
+    wf = Workflow(ctx, {})
+    within = int(args.get("within_days", 0))
+    now = datetime.now(UTC)
+    horizon = now + timedelta(days=within)
+    try:
+        users = await read_every(wf, "zid_list_users")
+    except Refusal as exc:
+        return refusal_result(exc)
+    due, disabled, unreadable, later = [], [], [], 0
+    for user in users:
+        attrs = user.get("customAttrsInfo") or {}
+        if EXPIRES_ATTR not in attrs:
+            continue
+        entry = {"id": user.get("id"), "user": user.get("loginName") or user.get("primaryEmail"),
+                 "expires": attrs[EXPIRES_ATTR], "sponsor": attrs.get(SPONSOR_ATTR),
+                 "active": user.get("status") is not False}
+        moment = expiry_moment(attrs[EXPIRES_ATTR])
+        if moment is None:
+            unreadable.append(entry)
+            continue
+        if moment > horizon:
+            later += 1
+            continue
+        entry["days_left"] = (moment - now).days if moment > now else -((now - moment).days + 1)
+        (due if entry["active"] else disabled).append(entry)
+    due.sort(key=lambda e: e["days_left"])
+    data: dict[str, Any] = {
+        "tool": ctx.call.name, "checked_users": len(users), "as_of": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "within_days": within, "due": due,
+        "summary": (f"{len(due)} active user(s) whose recorded access end ({EXPIRES_ATTR}) has passed"
+                    + (f" or passes within {within} day(s)" if within else "") + f"; {later} end later"),
+    }
+    if args.get("include_disabled"):
+        data["already_disabled"] = disabled
+    else:
+        data["already_disabled_count"] = len(disabled)
+    if unreadable:
+        data["unreadable"] = unreadable
+        data["summary"] += f"; {len(unreadable)} user(s) record an end date that is not an ISO 8601 date"
+    if due:
+        data["next"] = "offboard each with lifecycle_offboard_user (user = the email)"
+    return tool_result(data)
+
+
+# -- offboarding -----------------------------------------------------------------------------------
+async def offboard_user(ctx, args: dict[str, Any]):
+    wf = Workflow(ctx, args, on_failure="continue")
+    try:
+        user = await find_zid_user(wf, args["user"])
+        email = str(user.get("primaryEmail") or user.get("loginName"))
+        wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "active": user.get("status"),
+                                **{k: v for k, v in (user.get("customAttrsInfo") or {}).items()
+                                   if k in (EXPIRES_ATTR, SPONSOR_ATTR)}}
+        was_active = plan_zid_disable(wf, user)
+        if args.get("reset_password", True):
+            if was_active:
+                plan_zid_password_reset(wf, user)
+            else:
+                wf.already("the account was already disabled, so the password was not reset again "
+                           "(run zid_reset_password to force one)")
+        if args.get("remove_groups", True):
+            await _plan_group_removal(wf, user, email)
+        if args.get("remove_devices", True):
+            await plan_devices_removal(wf, email)
+        if args.get("delete_zia_user"):
+            await _plan_zia_delete(wf, email)
+        else:
+            await plan_zia_disable(wf, email)
+    except Refusal as exc:
+        return refusal_result(exc)
+    return await wf.finish(f"offboard {email}")
+
+
+async def _plan_group_removal(wf: Workflow, user: dict[str, Any], email: str) -> None:
+    groups = await zid_user_groups(wf, user["id"])
+    wf.found["zid_groups"] = [g.get("name") for g in groups]
+    if not groups:
+        wf.already(f"{email} is in no ZIdentity group")
+    for group in groups:
+        if group.get("dynamicGroup") or group.get("isDynamicGroup"):
+            wf.already(f"ZIdentity group {group.get('name')} is dynamic: membership follows its rule, and a "
+                       "disabled user gets no access through it")
+            continue
+        wf.add("zid_remove_group_user", {"id": str(group["id"]), "userId": str(user["id"])},
+               f"remove {email} from ZIdentity group {group.get('name')}",
+               undo=lambda _r, g=group: ("zid_add_group_user", {"id": str(g["id"]), "userId": str(user["id"])},
+                                         "put the membership back"))
+
+
+async def _plan_zia_delete(wf: Workflow, email: str) -> None:
+    zia = await find_zia_user(wf, email)
+    if zia is None:
+        wf.already(f"ZIA has no user {email}; nothing to delete there")
+        return
+    wf.found["zia_user"] = {"id": zia.get("id"), "name": zia.get("name")}
+    wf.add("zia_bulk_delete_user", {"body": {"ids": [zia["id"]]}},
+           f"delete ZIA user {email} (id {zia['id']}) with bulk delete (ZIA allows few single DELETEs per hour)",
+           manual=f"a deleted ZIA user cannot be restored: recreate {email} with zia_create_user if it was a mistake")
+
+
+# -- read-only: the templates ------------------------------------------------------------------------
+async def list_templates(ctx, args: dict[str, Any]):
+    wf = Workflow(ctx, {})
+    try:
+        await _checked_templates(wf, None)
+    except Refusal as exc:
+        return refusal_result(exc)
+    templates, _problems, _text = load_templates(Path(ctx.settings.templates_file))
+    return tool_result({"tool": ctx.call.name, "file": str(ctx.settings.templates_file), "templates": [
+        {"name": t.name, "description": t.description, "groups": list(t.groups), "department": t.department,
+         "zia_user": t.zia_user, "entitlements": list(t.entitlements), "line": t.lines.get("")}
+        for t in templates.values()]})
+
+
+# -- definitions -----------------------------------------------------------------------------------
+_PERSON = {
+    "email": {"type": "string", "minLength": 3, "maxLength": 254,
+              "description": "The person's email; becomes the ZIdentity login name and primary email."},
+    "first_name": {"type": "string", "maxLength": 128, "description": "First name."},
+    "last_name": {"type": "string", "maxLength": 128, "description": "Last name."},
+    "display_name": {"type": "string", "maxLength": 256,
+                     "description": "Display name (default: first and last name, else from the email)."},
+}
+_ACCESS_OPS = ("zid_list_users", "zid_get_user", "zid_list_groups", "zid_list_user_groups", "zid_create_user",
+               "zid_update_user", "zid_add_group_user", "zia_list_departments", "zia_list_groups_lite",
+               "zia_list_users", "zia_create_user", "zia_activate", "zcc_list_zpa_group_entitlements",
+               "zcc_update_zpa_group_entitlement", "zcc_list_zdx_group_entitlements",
+               "zcc_update_zdx_group_entitlement")
+_TEMPLATES = ("Templates are [templates.<name>] tables in the server's templates_file (groups, department, "
+              "zia_user, entitlements, description); lifecycle_list_templates shows them. A file with errors is "
+              "reported line by line and nothing is applied.")
+
+TOOLS = [
+    CompositeTool(
+        name="lifecycle_onboard_user",
+        title="Onboard an employee from an access template",
+        description=(
+            "Onboard a person from a standard access template: create the ZIdentity user, add it to the template's "
+            "ZIdentity groups, create the ZIA user in the template's department (zia_user), and entitle the "
+            "template's groups to ZPA/ZDX in Client Connector (entitlements). " + _TEMPLATES + " All or nothing: a "
+            "failed step undoes the earlier ones. The ZIA user gets no password (sign-in goes through ZIdentity). "
+            "Activates ZIA at the end. Dry run by default; idempotent."),
+        handler=onboard_user, toolset="composite.lifecycle", scope="write", operations=_ACCESS_OPS,
+        input_schema=plan_schema({
+            **_PERSON,
+            "template": {"type": "string", "minLength": 1, "maxLength": 128,
+                         "description": "Name of the access template (a [templates.<name>] table)."},
+        }, ["email", "template"]),
+    ),
+    CompositeTool(
+        name="lifecycle_provision_contractor",
+        title="Provision a contractor with an end date",
+        description=(
+            "Provision a contractor like lifecycle_onboard_user (template optional) and add them to the "
+            "contractors group. ZIdentity has no account expiry, so the end date and sponsor are recorded on the "
+            f"ZIdentity user as custom attributes {EXPIRES_ATTR} and {SPONSOR_ATTR} (the tenant must define these "
+            "user attributes in ZIdentity), visible to every operator; lifecycle_due_offboarding lists who is due. "
+            "Re-running with a later end_date extends the contract. All or nothing; dry run by default."),
+        handler=provision_contractor, toolset="composite.lifecycle", scope="write", operations=_ACCESS_OPS,
+        input_schema=plan_schema({
+            **_PERSON,
+            "end_date": {"type": "string", "minLength": 10, "maxLength": 40,
+                         "description": "Last day of access, ISO 8601: 2026-06-30 (access ends after that day, UTC) "
+                                        "or a date-time such as 2026-06-30T17:00:00Z."},
+            "sponsor": {"type": "string", "minLength": 3, "maxLength": 254,
+                        "description": "Email of the employee responsible for the contractor (a ZIdentity user)."},
+            "template": {"type": "string", "minLength": 1, "maxLength": 128,
+                         "description": "Access template to apply as well (optional)."},
+            "contractors_group": {"type": "string", "minLength": 1, "maxLength": 128, "default": "Contractors",
+                                  "description": "ZIdentity group every contractor joins (default Contractors)."},
+            "max_days": {"type": "integer", "minimum": 1, "maximum": 1095, "default": 365,
+                         "description": "Longest contract accepted, in days from today (default 365)."},
+        }, ["email", "end_date", "sponsor"]),
+    ),
+    CompositeTool(
+        name="lifecycle_due_offboarding",
+        title="List contractors due for offboarding",
+        description=(
+            f"List ZIdentity users whose recorded access end ({EXPIRES_ATTR}, set by "
+            "lifecycle_provision_contractor) has passed, or passes within within_days, and who are still active, "
+            "with their sponsor and days left (negative: overdue). Read-only: offboard them with "
+            "lifecycle_offboard_user."),
+        handler=due_offboarding, toolset="composite.lifecycle", scope="read", operations=("zid_list_users",),
+        input_schema={"type": "object", "additionalProperties": False, "properties": {
+            "within_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0,
+                            "description": "Also list access that ends within this many days (default 0: ended)."},
+            "include_disabled": {"type": "boolean", "default": False,
+                                 "description": "Also list expired users who are already disabled."},
+        }},
+    ),
+    CompositeTool(
+        name="lifecycle_offboard_user",
+        title="Offboard a user",
+        description=(
+            "Offboard a leaver: disable the ZIdentity user and reset its password (credentials revoked), remove it "
+            "from every ZIdentity group (dynamic groups follow their rules), unenroll its Client Connector devices, "
+            "and disable its ZIA user, or delete it with delete_zia_user (ZIA bulk delete). Keeps going past a "
+            "failed step and lists every step that still needs doing. Activates ZIA at the end. Dry run by "
+            "default; applying needs confirmation; idempotent (the password is reset only while the account is "
+            "enabled)."),
+        handler=offboard_user, toolset="composite.lifecycle", scope="destructive",
+        operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", "zid_list_user_groups",
+                    "zid_remove_group_user", "zcc_list_devices", "zcc_remove_devices", "zia_list_users",
+                    "zia_update_user", "zia_bulk_delete_user", "zia_activate"),
+        input_schema=plan_schema({
+            "user": {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."},
+            "reset_password": {"type": "boolean", "default": True,
+                               "description": "Reset the ZIdentity password (the current one stops working)."},
+            "remove_groups": {"type": "boolean", "default": True,
+                              "description": "Remove the user from every ZIdentity group."},
+            "remove_devices": {"type": "boolean", "default": True,
+                               "description": "Unenroll the user's Client Connector devices (removeDevices)."},
+            "delete_zia_user": {"type": "boolean", "default": False,
+                                "description": "Delete the ZIA user (bulk delete) instead of disabling it."},
+        }, ["user"]),
+    ),
+    CompositeTool(
+        name="lifecycle_list_templates",
+        title="List the access templates",
+        description=(
+            "List the access templates in the server's templates_file with their groups, ZIA department, ZIA user "
+            "and Client Connector entitlements, after checking the file: unknown keys, wrong types, and groups or "
+            "departments the tenant does not have are reported with their line numbers. Read-only."),
+        handler=list_templates, toolset="composite.lifecycle", scope="read",
+        operations=("zid_list_groups", "zia_list_departments"),
+        input_schema={"type": "object", "additionalProperties": False, "properties": {}},
+    ),
+]
+
+
+@hookimpl
+def oneapi_mcp_register_tools(settings):
+    return TOOLS
