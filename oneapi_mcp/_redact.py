@@ -17,6 +17,7 @@ __all__ = ["REDACTED", "forget_secrets", "is_secret_name", "redact", "register_s
 
 REDACTED = "[redacted]"
 _NAME = re.compile(r"secret|passw|token|authori[sz]ation|cookie|credential|assertion|key$", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"(?:_|(?<=[a-z]))(?:ids?|names?|count)$", re.IGNORECASE)  # secretId, key_names
 _MIN_LEN = 6  # shorter values would blank out ordinary words
 _MAX_VALUES = 256
 _values: list[str] = []
@@ -25,8 +26,12 @@ _factory_installed = False
 
 
 def is_secret_name(name: object) -> bool:
-    """True for keys like client_secret, apiKey, Authorization, x-access-token, password."""
-    return isinstance(name, str) and bool(_NAME.search(name.replace("-", "_")))
+    """True for keys like client_secret, apiKey, Authorization, x-access-token, password; not for
+    names of identifiers such as secretId or api_client_secret_ids, which say which secret, not what."""
+    if not isinstance(name, str):
+        return False
+    name = name.replace("-", "_")
+    return bool(_NAME.search(name)) and not _IDENTIFIER.search(name)
 
 
 def register_secret(value: str | None) -> None:

@@ -86,6 +86,11 @@ def _substitute(value: Any, replace: Callable[[Ref], Any]) -> Any:
     return value
 
 
+def _path_refs(step: Step) -> list[Ref]:
+    """The Refs among a step's top-level (path and query) arguments."""
+    return [v for k, v in step.arguments.items() if isinstance(v, Ref) and k != "body"]
+
+
 @dataclass(eq=False)
 class Step:
     """One upstream write the plan makes.
@@ -201,6 +206,11 @@ class Workflow:
                                  "problem": preview.data.get("error", {}).get("message", str(preview.data))})
             else:
                 step.request = dict(preview.data)
+                for ref in _path_refs(step):  # a path segment that an earlier step's result fills in
+                    segments = step.request["path"].split("/")
+                    placeholder = f"<{ref.key} of step {self.steps.index(ref.step) + 1}>"
+                    step.request["path"] = "/".join(placeholder if seg == str(ref.sample) else seg
+                                                    for seg in segments)
                 refs: list[Ref] = []
                 _substitute(step.arguments, refs.append)
                 if refs and step.request.get("body") is not None:  # show what the plan cannot know yet as such
@@ -223,7 +233,8 @@ class Workflow:
             outcome, text = "applied", f"{summary}: {len(self.steps)} change(s) applied"
         elif self.on_failure == "rollback":
             outcome = "rolled_back"
-            text = (f"{summary}: step {self.steps.index(failed[0]) + 1} failed; the steps before it were undone "
+            first = next((s for s in self.steps if s.status == "failed"), failed[0])
+            text = (f"{summary}: step {self.steps.index(first) + 1} failed; the steps before it were undone "
                     "where possible (see steps and operator_actions)")
         else:
             outcome = "partial"
@@ -269,6 +280,8 @@ class Workflow:
         result = await self.ctx.call_operation(step.operation, arguments)
         sent = upstream[before:]
         step.http_status = sent[-1]["status"] if sent else None
+        if sent:
+            step.request["path"] = sent[-1]["path"]  # what was actually called
         if result.is_error:
             step.status = "failed"
             step.error = result.data.get("error") if isinstance(result.data, dict) else {"message": str(result.data)}

@@ -205,12 +205,12 @@ _BULK_DELETE_MAX = 100  # ids per ZIA bulkDelete call
 
 async def revoke_credentials(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, args, on_failure="continue")
-    parts = ("user", "api_client", "zpa_api_keys", "zia_vpn_credentials")
+    parts = ("user", "api_client", "zpa_api_key_names", "zia_vpn_ids")
     try:
         if not any(args.get(p) for p in parts):
             raise Refusal("nothing to revoke: give at least one of " + ", ".join(parts), "invalid_arguments")
-        if args.get("api_client_secrets") and not args.get("api_client"):
-            raise Refusal("api_client_secrets needs api_client (the ZIdentity API client they belong to)",
+        if args.get("api_client_secret_ids") and not args.get("api_client"):
+            raise Refusal("api_client_secret_ids needs api_client (the ZIdentity API client they belong to)",
                           "invalid_arguments")
         if args.get("user"):
             user = await find_zid_user(wf, args["user"])
@@ -219,11 +219,11 @@ async def revoke_credentials(ctx, args: dict[str, Any]):
             wf.cannot("ZIdentity exposes no password-reset state, so every run with user triggers a new reset "
                       "(the previous reset link stops working)")
         if args.get("api_client"):
-            await _plan_secrets(wf, str(args["api_client"]), args.get("api_client_secrets"))
-        if args.get("zpa_api_keys"):
-            await _plan_zpa_keys(wf, [str(k) for k in args["zpa_api_keys"]])
-        if args.get("zia_vpn_credentials"):
-            await _plan_vpn_credentials(wf, [str(c) for c in args["zia_vpn_credentials"]])
+            await _plan_secrets(wf, str(args["api_client"]), args.get("api_client_secret_ids"))
+        if args.get("zpa_api_key_names"):
+            await _plan_zpa_keys(wf, [str(k) for k in args["zpa_api_key_names"]])
+        if args.get("zia_vpn_ids"):
+            await _plan_vpn_credentials(wf, [str(c) for c in args["zia_vpn_ids"]])
     except Refusal as exc:
         return refusal_result(exc)
     return await wf.finish("revoke credentials")
@@ -282,7 +282,7 @@ async def _plan_secrets(wf: Workflow, wanted: str, secret_ids: list[str] | None)
 async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
     keys = await wf.read_all("zpa_list_client_credentials")
     found, gone = _match(keys, wanted, ("id", "name"), "ZPA API key", "zpa_list_client_credentials")
-    wf.found["zpa_api_keys"] = [{"id": k.get("id"), "name": k.get("name"), "enabled": k.get("enabled")}
+    wf.found["zpa_api_key_names"] = [{"id": k.get("id"), "name": k.get("name"), "enabled": k.get("enabled")}
                                 for k in found]  # never clientSecret
     for key_id in gone:
         wf.already(f"ZPA API key {key_id} is already gone")
@@ -299,7 +299,7 @@ async def _plan_vpn_credentials(wf: Workflow, wanted: list[str]) -> None:
     credentials = await wf.read_all("zia_list_vpn_credentials")
     found, gone = _match(credentials, wanted, ("id", "fqdn", "ipAddress"), "ZIA VPN credential",
                          "zia_list_vpn_credentials")
-    wf.found["zia_vpn_credentials"] = [  # never the pre-shared key
+    wf.found["zia_vpn_ids"] = [  # never the pre-shared key
         {"id": c.get("id"), "type": c.get("type"), "fqdn": c.get("fqdn"), "ipAddress": c.get("ipAddress"),
          "location": (c.get("location") or {}).get("name")} for c in found]
     for credential_id in gone:
@@ -539,11 +539,11 @@ TOOLS = [
                      "description": "ZIdentity user (email, login name or id) whose password is reset."},
             "api_client": {"type": "string", "minLength": 1,
                            "description": "ZIdentity API client (name or id) whose secrets are deleted."},
-            "api_client_secrets": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50,
+            "api_client_secret_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50,
                                    "description": "Only these secret ids of api_client (default: all its secrets)."},
-            "zpa_api_keys": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100,
+            "zpa_api_key_names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100,
                              "description": "ZPA API keys to delete, by name or id."},
-            "zia_vpn_credentials": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
+            "zia_vpn_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
                                     "description": "ZIA VPN credentials to delete, by id, FQDN or IP address."},
         }),
     ),

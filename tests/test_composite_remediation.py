@@ -130,8 +130,8 @@ async def _credentials(client) -> tuple[dict, list[dict], list[dict]]:
 async def test_revoking_needs_confirmation_then_deletes_each_credential_and_a_rerun_finds_them_gone(upstream):
     async with serve(upstream, profile="admin") as client:
         api_client, keys, vpn = await _credentials(client)
-        args = {"user": VICTIM, "api_client": api_client["name"], "zpa_api_keys": [keys[0]["name"]],
-                "zia_vpn_credentials": [vpn[0]["fqdn"], vpn[1]["ipAddress"]]}
+        args = {"user": VICTIM, "api_client": api_client["name"], "zpa_api_key_names": [keys[0]["name"]],
+                "zia_vpn_ids": [vpn[0]["fqdn"], vpn[1]["ipAddress"]]}
         planned = await call(client, "remediation_revoke_credentials", args)
         assert _writes(upstream) == [] and planned["outcome"] == "planned"
         secrets = [s["id"] for s in planned["found"]["zid_api_client"]["secrets"]]
@@ -148,8 +148,8 @@ async def test_revoking_needs_confirmation_then_deletes_each_credential_and_a_re
         progress: list = []
         done = await call(client, "remediation_revoke_credentials",
                           {**args, "dry_run": False, "confirm_token": ask["error"]["confirm_token"]}, progress)
-        ids = {"api_client": api_client["id"], "api_client_secrets": secrets, "zpa_api_keys": [keys[0]["id"]],
-               "zia_vpn_credentials": [str(vpn[0]["id"]), str(vpn[1]["id"])]}
+        ids = {"api_client": api_client["id"], "api_client_secret_ids": secrets, "zpa_api_key_names": [keys[0]["id"]],
+               "zia_vpn_ids": [str(vpn[0]["id"]), str(vpn[1]["id"])]}
         mark = len(upstream.mock.journal)
         again = await call(client, "remediation_revoke_credentials", {**ids, "dry_run": False})
         assert _writes(upstream, mark) == []
@@ -177,8 +177,8 @@ async def test_when_zpa_refuses_a_key_deletion_the_other_credentials_are_still_r
     async with serve(upstream, profile="admin") as client:
         api_client, keys, vpn = await _credentials(client)
         upstream.mock.fail("DELETE", "/zpa/*/apiKeys/*", 403, message="the API client lacks the ZPA admin role")
-        args = {"api_client": api_client["id"], "zpa_api_keys": [keys[1]["id"]],
-                "zia_vpn_credentials": [vpn[2]["fqdn"]], "dry_run": False}
+        args = {"api_client": api_client["id"], "zpa_api_key_names": [keys[1]["id"]],
+                "zia_vpn_ids": [vpn[2]["fqdn"]], "dry_run": False}
         ask = await call_error(client, "remediation_revoke_credentials", args)
         result = await call_error(client, "remediation_revoke_credentials",
                                   {**args, "confirm_token": ask["error"]["confirm_token"]})
@@ -199,9 +199,9 @@ async def test_unknown_clients_keys_and_credentials_are_named_with_where_they_we
         no_client = await call_error(client, "remediation_revoke_credentials", {"api_client": "ghost",
                                                                                 "dry_run": False})
         no_key = await call_error(client, "remediation_revoke_credentials", {
-            "zpa_api_keys": ["stolen-key"], "zia_vpn_credentials": ["vpn.nowhere.example"], "dry_run": False})
+            "zpa_api_key_names": ["stolen-key"], "zia_vpn_ids": ["vpn.nowhere.example"], "dry_run": False})
         no_vpn = await call_error(client, "remediation_revoke_credentials", {
-            "zia_vpn_credentials": ["vpn.nowhere.example", "203.0.113.250"]})
+            "zia_vpn_ids": ["vpn.nowhere.example", "203.0.113.250"]})
         nothing = await call_error(client, "remediation_revoke_credentials", {})
     assert no_client["error"]["kind"] == "not_found"
     assert "'ghost'" in no_client["error"]["message"] and "zid_list_api_clients" in no_client["error"]["message"]

@@ -107,7 +107,7 @@ async def test_a_dry_run_shows_the_exact_calls_and_sends_no_write(mock):
     data = result.structured_content
     assert not result.is_error and data["outcome"] == "planned" and data["dry_run"] is True
     assert [s["call"] for s in data["steps"]] == ["POST /ziam/admin/api/v1/groups",
-                                                  "POST /ziam/admin/api/v1/groups/g0/users/" + MEMBER]
+                                                  "POST /ziam/admin/api/v1/groups/<id of step 1>/users/" + MEMBER]
     assert data["steps"][0]["body"]["name"] == "Incident 42"
     assert "dry_run=false" in data["next"]
     assert _writes(mock) == []
@@ -135,6 +135,8 @@ async def test_a_failed_step_rolls_back_the_steps_before_it(mock):
     data = result.structured_content
     assert result.is_error and data["outcome"] == "rolled_back" and data["error"]["kind"] == "rolled_back"
     assert [(s["status"], s.get("http_status")) for s in data["steps"]] == [("undone", 201), ("failed", 500)]
+    assert data["steps"][1]["call"].startswith("POST /ziam/admin/api/v1/groups/") and "<" not in data["steps"][1]["call"]
+    assert "step 2 failed" in data["summary"]
     assert "Incident 43" not in _groups(mock)
     assert [w.split()[0] for w in _writes(mock)] == ["POST", "POST", "DELETE"]
 

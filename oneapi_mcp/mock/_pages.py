@@ -83,7 +83,8 @@ def _matches(item: dict, name: str, value: Any) -> bool:
     if name == "username":
         return _text(value) in _text(item.get("user", ""))
     if name == "loginname":
-        return _text(item.get("loginName", "")) == _text(value)
+        wanted = value if isinstance(value, list) else [value]
+        return _text(item.get("loginName", "")) in {_text(v) for v in wanted}
     if name in item and isinstance(item[name], (str, int, bool)) and not isinstance(value, list):
         return _text(item[name]) == _text(value)
     return True
