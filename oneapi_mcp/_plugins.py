@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.discovery",
     "oneapi_mcp.plugins.users",
     "oneapi_mcp.plugins.lifecycle",
+    "oneapi_mcp.plugins.directory_sync",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

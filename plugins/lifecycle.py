@@ -452,7 +452,8 @@ async def due_offboarding(ctx, args: dict[str, Any]):
     now = datetime.now(UTC)
     horizon = now + timedelta(days=within)
     try:
-        users = await read_every(wf, "zid_list_users")
+        users = await read_every(wf, "zid_list_users", {"fields": ["id", "loginName", "primaryEmail", "status",
+                                                                    "customAttrsInfo"]})
     except Refusal as exc:
         return refusal_result(exc)
     due, disabled, unreadable, later = [], [], [], 0

@@ -228,8 +228,8 @@ async def test_contractor_end_dates_and_sponsors_are_checked_before_any_write(up
     assert nobody["error"]["kind"] == "not_found" and "ghost@example.test" in nobody["error"]["message"]
     assert group["error"]["kind"] == "not_found" and "Temps" in group["error"]["message"]
     assert [s["call"] for s in longer["steps"]] == [  # the template's groups, then Contractors, then ZCC
-        f"POST {ZID}/users", f"POST {ZID}/groups/g64mock/users/new-user-id",
-        f"POST {ZID}/groups/g68mock/users/new-user-id", f"PUT {ZCC}/updateZpaGroupEntitlement"]
+        f"POST {ZID}/users", f"POST {ZID}/groups/g64mock/users/<id of step 1>",
+        f"POST {ZID}/groups/g68mock/users/<id of step 1>", f"PUT {ZCC}/updateZpaGroupEntitlement"]
     assert _writes(upstream) == []
 
 
