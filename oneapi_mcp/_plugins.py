@@ -40,6 +40,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.untrusted",
     "oneapi_mcp.plugins.audit",
     "oneapi_mcp.plugins.threat_response",
+    "oneapi_mcp.plugins.policy_sync",
+    "oneapi_mcp.plugins.policy_automation",
     "oneapi_mcp.plugins.remediation",
     "oneapi_mcp.plugins.discovery",
     "oneapi_mcp.plugins.users",

@@ -109,6 +109,7 @@ class ServerSettings(BaseSettings):
     client_rate_limits: bool | None = None  # client-side windows; None: on for a tenant, off for the mock
     keyring_service: str = "oneapi-mcp"  # OS keyring service holding the client secret (user: client id)
     templates_file: Path | None = None  # TOML of [templates.<name>] access templates for the lifecycle tools
+    threat_levels_file: Path | None = None  # TOML of [levels.<name>] threat levels for policy_set_threat_level
     data_dir: Path | None = None  # durable state (schedules, SIEM outbox); default: $XDG_DATA_HOME/oneapi-mcp/<name>
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
