@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.users",
     "oneapi_mcp.plugins.lifecycle",
     "oneapi_mcp.plugins.directory_sync",
+    "oneapi_mcp.plugins.scheduler",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

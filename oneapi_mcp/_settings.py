@@ -111,6 +111,14 @@ class ServerSettings(BaseSettings):
     templates_file: Path | None = None  # TOML of [templates.<name>] access templates for the lifecycle tools
     threat_levels_file: Path | None = None  # TOML of [levels.<name>] threat levels for policy_set_threat_level
     data_dir: Path | None = None  # durable state (schedules, SIEM outbox); default: $XDG_DATA_HOME/oneapi-mcp/<name>
+    # scheduled changes (plugins/scheduler.py): this process runs the due ones when schedule_runner is true
+    schedule_runner: bool = True
+    schedule_poll: float = Field(30.0, gt=0, le=3600, description="seconds at most between looks at the schedule "
+                                 "store (for schedules another replica made); schedules made here wake it at once")
+    schedule_lateness: float = Field(3600.0, ge=0, description="seconds a change may start late (missed while the "
+                                     "server was down) before it is marked missed instead of run")
+    schedule_claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after "
+                                          "which a running change's process is taken as dead (interrupted)")
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
