@@ -201,4 +201,4 @@ async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, 
         executor = runtime.executor()
     except Exception as exc:
         return CallResult({"error": {"kind": "not_configured", "message": scrub(str(exc))}}, is_error=True)
-    return await executor.call(op, arguments)
+    return await executor.call(op, arguments, cap=False)  # the tool reasons over the whole answer

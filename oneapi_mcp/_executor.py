@@ -162,7 +162,9 @@ class Executor:
         return self.client.build_request(tool.method, self.base_url + path, **kwargs)
 
     # -- the call ------------------------------------------------------------------------------
-    async def call(self, tool: ToolDef, arguments: dict[str, Any]) -> CallResult:
+    async def call(self, tool: ToolDef, arguments: dict[str, Any], *, cap: bool = True) -> CallResult:
+        """Run one operation. `cap=False` (composite tools' own reads) skips the result byte cap,
+        which exists to keep what reaches the agent small, not what a tool reasons over."""
         prepared = self.prepare(tool, arguments)
         if isinstance(prepared, CallResult):
             return prepared
@@ -173,7 +175,7 @@ class Executor:
             result = await self._send(tool, self.build_request(tool, model))
         if result.is_error:
             return result
-        return self._shape(tool, result, control)
+        return self._shape(tool, result, control, cap=cap)
 
     async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:
         """Send `request`, through the limiter and the request hooks, retrying as the limiter says."""
@@ -271,7 +273,7 @@ class Executor:
         return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
 
     # -- shaping -------------------------------------------------------------------------------
-    def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any]) -> CallResult:
+    def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool = True) -> CallResult:
         data = result.data
         if control.get("fields"):
             data = _project(data, list(control["fields"]))
@@ -284,7 +286,7 @@ class Executor:
                 return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name,
                                              "message": f"query is not valid JMESPath: {exc}"}}, is_error=True)
         result.data = data
-        return self._cap(tool, result)
+        return self._cap(tool, result) if cap else result
 
     def _cap(self, tool: ToolDef, result: CallResult) -> CallResult:
         text = json.dumps(result.data, separators=(",", ":"), default=str)

@@ -171,6 +171,9 @@ class Workflow:
         paged = {"all_pages": True, "max_items": max_items} if tool is not None and tool.pagination else {}
         data = await self.read(operation, {**(arguments or {}), **paged})
         if isinstance(data, dict) and "items" in data:
+            if data.get("more"):  # planning from part of the state would be wrong: stop instead
+                raise Refusal(f"{operation} has more than {max_items:,} items; this tool reads at most that many "
+                              "(narrow the request)", "too_large", operation=operation)
             return list(data["items"])
         return list(data or [])
 

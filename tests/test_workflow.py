@@ -82,11 +82,11 @@ def mock(plugin_manager):
     return create_mock_app(seed=0)
 
 
-def _client(mock, profile="admin") -> Client:
+def _client(mock, profile="admin", max_result_bytes=60_000) -> Client:
     def factory(catalog):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
                                    headers={"Authorization": f"Bearer {mock.token()}"})
-        return Executor(catalog, client, base_url="http://mock", customer_id="1")
+        return Executor(catalog, client, base_url="http://mock", customer_id="1", max_result_bytes=max_result_bytes)
 
     return Client(build_server(Runtime(settings=ServerSettings(profile=profile), executor_factory=factory,
                                        customer_id_known=True)), cache=None)
@@ -238,3 +238,11 @@ async def test_search_and_describe_cover_composite_tools(mock):
     assert data["composite"] is True and data["operations"] == ["zid_list_group_members", "zid_remove_group_user"]
     assert data["scope"] == "destructive" and data["allowed_here"] is False  # read-write lacks destructive
     assert "confirm_token" in data["input_schema"]["properties"]
+
+
+async def test_a_composite_tool_reads_whole_answers_whatever_the_result_byte_cap(mock):
+    async with _client(mock, max_result_bytes=1_000) as client:
+        capped = await client.call_tool("zid_list_groups", {"all_pages": True})
+        planned = await client.call_tool("test_group_with_member", {"name": "IT Admins"})  # the last group
+    assert capped.structured_content["result"]["truncated"] is True  # what reaches the agent stays small
+    assert planned.structured_content["outcome"] == "nothing_to_do"  # the tool saw every group
