@@ -48,6 +48,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.lifecycle",
     "oneapi_mcp.plugins.directory_sync",
     "oneapi_mcp.plugins.scheduler",
+    "oneapi_mcp.plugins.incidents",
+    "oneapi_mcp.plugins.compliance",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

@@ -97,6 +97,7 @@ def build_seed(seed: int = 0) -> SeedData:
     data = SeedData(_people(rng))
     from ._seed_access import seed_zpa
     from ._seed_devices import seed_zcc, seed_zdx
+    from ._seed_incidents import seed_incidents
     from ._seed_people import seed_zia, seed_zid
 
     seed_zia(data, rng)
@@ -104,4 +105,5 @@ def build_seed(seed: int = 0) -> SeedData:
     seed_zcc(data, rng)
     seed_zdx(data, rng)
     seed_zpa(data, rng)
+    seed_incidents(data, rng)
     return data
