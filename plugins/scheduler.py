@@ -362,12 +362,15 @@ async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, 
 
     call = ctx.call
     target = data["target"]
-    shown = target.get("request") or target.get("plan_now") or {}
+    if "request" in target:
+        calls = f"{target['request'].get('method')} {target['request'].get('path')}"
+    else:  # a composite tool: the calls its plan makes today (they may differ when it runs)
+        calls = "; ".join(str(s.get("call")) for s in target.get("plan_now", {}).get("steps", [])) or "its plan"
     plan = {"tool": call.name, "scope": "destructive", "arguments": redact({k: v for k, v in args.items()
                                                                             if k != "confirm_token"}),
             "effect": f"schedule {what}; it is destructive and will run with nobody there to confirm it",
-            "steps": [{"step": 1, "scope": "destructive", "call": f"at {data['when']['run_at']}: {target['tool']} "
-                       + (f"{shown.get('method', '')} {shown.get('path', '')}".strip() or "(composite tool)")}],
+            "steps": [{"step": 1, "scope": "destructive",
+                       "call": f"at {data['when']['run_at']}: {target['tool']}: {calls}"}],
             "target": target}
     token = args.get("confirm_token")
     if token is None:
@@ -505,15 +508,20 @@ class Runner:
         timeout = settings.schedule_claim_timeout
         now = self.clock()
         for row in await asyncio.to_thread(store.stale, now - timeout):
-            await asyncio.to_thread(store.interrupt, row["id"], now, self.owner,
-                                    f"no heartbeat for {timeout:g} s", stale_before=now - timeout)
+            then = await asyncio.to_thread(store.interrupt, row["id"], now, self.owner,
+                                           f"no heartbeat for {timeout:g} s", stale_before=now - timeout)
+            if then:
+                _log.warning("scheduled change %s (%s) was interrupted on %s; now %s", row["id"], row["tool"],
+                             row["claimed_by"], then)
         for row in await asyncio.to_thread(store.due, now):
             if self._stopping:
                 break
             now = self.clock()
             action = due_action(row["run_at"], now, settings.schedule_lateness)
             if action == "miss":
-                await asyncio.to_thread(store.mark_missed, row["id"], now, self.owner, settings.schedule_lateness)
+                if await asyncio.to_thread(store.mark_missed, row["id"], now, self.owner, settings.schedule_lateness):
+                    _log.warning("scheduled change %s (%s) missed: %.0f s late", row["id"], row["tool"],
+                                 now - row["run_at"])
             elif action == "run" and await asyncio.to_thread(store.claim, row["id"], self.owner, now):
                 await self._execute(store, row)
         upcoming = await asyncio.to_thread(store.next_run_at)
@@ -532,6 +540,8 @@ class Runner:
         finally:
             heartbeat.cancel()
         await asyncio.to_thread(store.finish, row["id"], self.owner, status, self.clock(), summary, error)
+        _log.log(logging.INFO if status == "done" else logging.WARNING, "scheduled change %s (%s): %s%s", row["id"],
+                 row["tool"], status, f": {error}" if error else "")
 
     async def _heartbeat(self, store: ScheduleStore, change_id: str) -> None:
         every = max(0.5, self.settings.schedule_claim_timeout / 5)

@@ -30,6 +30,16 @@ def env(tmp_path):
             "ONEAPI_MCP_SCHEDULE_POLL": "0.5"}
 
 
+def _local(moment: datetime, zone: str) -> str:
+    """The wall-clock time in `zone`, without an offset, as a person there would say it (zones without
+    daylight saving time, so the test never meets a skipped or repeated hour)."""
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat()
+
+
+def _local_in(seconds: float, zone: str) -> str:
+    return _local(datetime.now(UTC) + timedelta(seconds=seconds), zone)
+
+
 def _writes(upstream) -> list[str]:
     return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
@@ -54,15 +64,15 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     upstream.mock.reset()
     block = {"domains": ["later.example"], "zpa": False}
     async with serve(upstream, profile="admin", **env) as client:
-        run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)
-        # a local time in New York, as a person there would say it
-        local = run_at.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None).isoformat()
-        schedule = {"tool": "threat_block_domains", "arguments": block, "run_at": local,
-                    "time_zone": "America/New_York", "note": "block after the change window opens"}
-        planned = await call(client, "schedule_change", schedule)
-        assert planned["outcome"] == "planned" and planned["when"]["time_zone"] == "America/New_York"
+        planned = await call(client, "schedule_change", {"tool": "threat_block_domains", "arguments": block,
+                                                         "run_at": _local_in(3600, "Asia/Kolkata"),
+                                                         "time_zone": "Asia/Kolkata"})
+        assert planned["outcome"] == "planned" and planned["when"]["time_zone"] == "Asia/Kolkata"
         assert [s["operation"] for s in planned["target"]["plan_now"]["steps"]] == [
             "zia_create_custom_url_category", "zia_create_url_filtering_rule"]
+        run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)  # from here on, the clock runs against the test
+        schedule = {"tool": "threat_block_domains", "arguments": block, "run_at": _local(run_at, "Asia/Tokyo"),
+                    "time_zone": "Asia/Tokyo", "note": "block after the change window opens"}
         scheduled = await call(client, "schedule_change", {**schedule, "dry_run": False})
         block_id = scheduled["change"]["id"]
         assert scheduled["outcome"] == "scheduled" and scheduled["change"]["status"] == "pending"
@@ -154,7 +164,7 @@ async def test_a_change_missed_while_the_server_was_down_too_long_is_marked_miss
     upstream.mock.reset()
     env = {**env, "ONEAPI_MCP_SCHEDULE_LATENESS": "1"}
     async with serve(upstream, profile="read-write", **env) as client:
-        run_at = datetime.now(UTC) + timedelta(seconds=2)
+        run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)
         scheduled = await call(client, "schedule_change", {
             "tool": "threat_block_domains", "arguments": {"domains": ["missed.example"], "zpa": False},
             "run_at": run_at.isoformat(), "dry_run": False})
