@@ -50,6 +50,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.scheduler",
     "oneapi_mcp.plugins.incidents",
     "oneapi_mcp.plugins.compliance",
+    "oneapi_mcp.plugins.analytics",
+    "oneapi_mcp.plugins.zdx_metrics",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

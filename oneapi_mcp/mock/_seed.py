@@ -98,6 +98,7 @@ def build_seed(seed: int = 0) -> SeedData:
     from ._seed_access import seed_zpa
     from ._seed_devices import seed_zcc, seed_zdx
     from ._seed_incidents import seed_incidents
+    from ._seed_metrics import seed_zdx_history
     from ._seed_people import seed_zia, seed_zid
 
     seed_zia(data, rng)
@@ -106,4 +107,5 @@ def build_seed(seed: int = 0) -> SeedData:
     seed_zdx(data, rng)
     seed_zpa(data, rng)
     seed_incidents(data, rng)
+    seed_zdx_history(data, rng)
     return data

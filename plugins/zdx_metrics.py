@@ -1,0 +1,616 @@
+"""Built-in plugin: user performance metrics from ZDX (experience scores per user and app, application
+performance over a window, SLA compliance against a target score).
+
+Read-only reports: each returns markdown, the same data as structured content, CSV tables and PNG
+charts (`_report.report_result`). A read that fails is reported under `problems` and the rest of the
+report still comes back; unknown users or apps, malformed emails and bad time windows are refused
+with the reason before anything is read from ZDX.
+
+ZDX has no SLA API: SLA compliance is computed here from each app's score time series.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from oneapi_mcp._hooktypes import CompositeTool, tool_error
+
+from ._lookups import check_email
+from ._report import Table, bar_chart, line_chart, report_result
+from ._workflow import Refusal
+from .hookspecs import hookimpl
+
+__all__ = ["TOOLS", "WINDOW_PROPERTIES", "Reads", "Window", "day_of", "failed", "find_zdx_apps", "iso",
+           "oneapi_mcp_register_tools", "parse_time", "parse_window", "problem_lines", "score_bucket", "score_points",
+           "zdx_apps"]
+
+MAX_WINDOW_DAYS = 31
+_FUTURE_SLACK = 300  # seconds of clock skew allowed on `to`
+_PERIOD = re.compile(r"(\d{1,4})\s*([hd])", re.IGNORECASE)
+_METRIC_LABELS = {"pft": "page fetch time", "dns_time": "DNS time", "dns": "DNS time",
+                  "server_response_time": "server response time", "availability": "availability",
+                  "latency": "CloudPath latency"}
+SCORE_AXIS = "ZDX score (0-100)"
+_SLA_NOTE = ("ZDX has no SLA API: compliance is computed here from each app's ZDX score time series "
+             "(zdx_get_app_score) over from/to; each datapoint counts for the interval until the next one, and "
+             "gaps longer than three intervals count as no data, neither met nor missed")
+
+WINDOW_PROPERTIES: dict[str, Any] = {
+    "from": {"type": "string", "description": "Window start: ISO 8601 (2026-01-01T09:00Z; UTC unless an offset "
+                                              "is given) or epoch seconds. Give from or period, not both."},
+    "to": {"type": "string", "description": "Window end, same formats (default now)."},
+    "period": {"type": "string", "pattern": "^[0-9]{1,4} *[hdHD]$",
+               "description": "Window length ending at to, e.g. 24h, 7d or 30d."},
+}
+
+
+# -- time windows ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    """A checked time window, epoch seconds [start, end)."""
+
+    start: int
+    end: int
+
+    @property
+    def seconds(self) -> int:
+        return self.end - self.start
+
+    def zdx(self) -> dict[str, int]:
+        """The from/to arguments of ZDX operations (`from_` is sent as `from`)."""
+        return {"from_": self.start, "to": self.end}
+
+    def days(self) -> list[str]:
+        """Every UTC day the window touches, as YYYY-MM-DD."""
+        first = datetime.fromtimestamp(self.start, UTC).date()
+        last = datetime.fromtimestamp(self.end - 1, UTC).date()
+        return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+    def contains(self, ts: int) -> bool:
+        return self.start <= ts <= self.end
+
+    def report(self) -> dict[str, Any]:
+        return {"from": iso(self.start), "to": iso(self.end), "from_epoch": self.start, "to_epoch": self.end,
+                "hours": round(self.seconds / 3600, 2)}
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def day_of(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+def parse_time(value: Any, name: str) -> int:
+    text = str(value).strip()
+    if not text:
+        raise Refusal(f"{name} is empty: give an ISO 8601 time (2026-01-01T09:00Z) or epoch seconds",
+                      "invalid_arguments", field=name)
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        seconds = float(text)
+        if seconds > 100_000_000_000:
+            raise Refusal(f"{name} {text} looks like epoch milliseconds; ZDX takes epoch seconds "
+                          f"({int(seconds // 1000)})", "invalid_arguments", field=name)
+        if seconds < 0:
+            raise Refusal(f"{name} {text} is before 1970", "invalid_arguments", field=name)
+        return int(seconds)
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise Refusal(f"{name} {text!r} is not a time: use ISO 8601 like 2026-01-01T09:00Z or epoch seconds",
+                      "invalid_arguments", field=name) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def parse_window(args: dict[str, Any], default_period: str, *, now: float | None = None,
+                 max_days: int = MAX_WINDOW_DAYS) -> Window:
+    """The window from `from`/`to`/`period`, or Refusal with the reason (malformed, empty or reversed,
+    in the future, longer than `max_days`)."""
+    now = datetime.now(UTC).timestamp() if now is None else now
+    end = parse_time(args["to"], "to") if args.get("to") not in (None, "") else int(now)
+    if end > now + _FUTURE_SLACK:
+        raise Refusal(f"to {iso(end)} is in the future (now is {iso(now)}): ZDX has no data there yet",
+                      "invalid_arguments", field="to")
+    if args.get("from") not in (None, "") and args.get("period") not in (None, ""):
+        raise Refusal("give from or period, not both", "invalid_arguments", field="period")
+    if args.get("from") not in (None, ""):
+        start = parse_time(args["from"], "from")
+    else:
+        period = str(args.get("period") or default_period)
+        match = _PERIOD.fullmatch(period.strip())
+        if not match:
+            raise Refusal(f"period {period!r} is not a length like 24h, 7d or 30d", "invalid_arguments",
+                          field="period")
+        amount = int(match.group(1)) * (3600 if match.group(2).lower() == "h" else 86400)
+        if amount <= 0:
+            raise Refusal("period must be longer than 0", "invalid_arguments", field="period")
+        start = end - amount
+    if start >= end:
+        raise Refusal(f"from {iso(start)} is not before to {iso(end)}", "invalid_arguments", field="from")
+    if end - start > max_days * 86400:
+        raise Refusal(f"the window is {(end - start) / 86400:.1f} days long; at most {max_days} days (it keeps "
+                      "the number of upstream calls bounded): split it", "invalid_arguments", field="from")
+    return Window(start, end)
+
+
+# -- reads that report instead of raising ----------------------------------------------------------
+class Reads:
+    """Reads for a report: each generated operation through `ctx.call_operation` (auth, rate limits,
+    audit and scopes apply), cached per arguments; a failure is recorded under `problems` and gives
+    None, so one service's outage costs only its part of the report."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.problems: list[dict[str, Any]] = []
+        self.count = 0
+        self._cache: dict[str, Any] = {}
+
+    def call_of(self, operation: str) -> str:
+        """How people read the call: `zia_get_activation_status (GET /zia/api/v1/status)`."""
+        runtime = self.ctx.call.runtime
+        tool = runtime.catalog.tools.get(operation) if runtime is not None else None
+        return f"{operation} ({tool.method} {tool.path})" if tool is not None else operation
+
+    async def get(self, operation: str, arguments: dict[str, Any] | None = None, *, all_pages: bool = False,
+                  max_items: int = 10_000, missing_ok: bool = False, fields: list[str] | None = None) -> Any:
+        args = dict(arguments or {})
+        if fields:
+            args["fields"] = list(fields)
+        runtime = self.ctx.call.runtime
+        tool = runtime.catalog.tools.get(operation) if runtime is not None else None
+        if all_pages and tool is not None and tool.pagination:
+            args.update(all_pages=True, max_items=max_items)
+        key = operation + json.dumps(args, sort_keys=True, default=str)
+        if key in self._cache:
+            return self._cache[key]
+        self.count += 1
+        result = await self.ctx.call_operation(operation, args)
+        data: Any = None
+        if result.is_error:
+            error = result.data.get("error", {}) if isinstance(result.data, dict) else {}
+            if not (missing_ok and error.get("status") == 404):
+                self.problems.append({"operation": operation, "call": self.call_of(operation),
+                                      "http_status": error.get("status"), "kind": error.get("kind"),
+                                      "error": error.get("message", str(result.data))})
+        else:
+            data = result.data
+            if isinstance(data, dict) and data.get("truncated"):
+                self.problems.append({"operation": operation, "call": self.call_of(operation),
+                                      "error": "the answer was cut at the server's result-size cap: what it "
+                                               "lists is incomplete"})
+            if all_pages:
+                if isinstance(data, dict):
+                    if data.get("more"):
+                        self.problems.append({"operation": operation, "call": self.call_of(operation),
+                                              "error": f"more than {max_items} items: only the first are counted"})
+                    data = list(data.get("items") or data.get("list") or data.get("records") or [])
+                else:
+                    data = list(data or [])
+        self._cache[key] = data
+        return data
+
+
+def failed(error: Refusal) -> Any:
+    """A refusal as a tool error (read-only tools change nothing, so nothing to undo)."""
+    return tool_error(error.message, error.kind, **error.extra)
+
+
+# -- ZDX lookups -----------------------------------------------------------------------------------
+def score_bucket(score: Any) -> str:
+    """ZDX's own buckets: poor 0-33, okay 34-65, good 66-100."""
+    if not isinstance(score, (int, float)) or score < 0:
+        return "no data"
+    return "poor" if score < 34 else "okay" if score < 66 else "good"
+
+
+async def zdx_apps(reads: Reads, window: Window | None = None) -> list[dict[str, Any]] | None:
+    data = await reads.get("zdx_list_applications", window.zdx() if window else {})
+    if isinstance(data, dict):
+        data = data.get("items") or data.get("apps") or []
+    return [a for a in data or [] if isinstance(a, dict)] if data is not None else None
+
+
+async def find_zdx_apps(reads: Reads, wanted: list[str] | None, window: Window) -> list[dict[str, Any]]:
+    """ZDX apps by name (case-insensitive) or id; every app when `wanted` is empty. Refusal names the
+    unknown ones and the apps searched."""
+    apps = await zdx_apps(reads, window)
+    if apps is None:
+        problem = reads.problems[-1] if reads.problems else {}
+        raise Refusal(f"could not list ZDX apps: {problem.get('error', 'zdx_list_applications failed')}",
+                      "upstream", http_status=problem.get("http_status"))
+    if not wanted:
+        return apps
+    found, unknown = [], []
+    for name in wanted:
+        key = str(name).strip().lower()
+        match = [a for a in apps if str(a.get("name", "")).lower() == key or str(a.get("id")) == key]
+        if match:
+            if match[0] not in found:
+                found.append(match[0])
+        else:
+            unknown.append(str(name))
+    if unknown:
+        names = ", ".join(str(a.get("name")) for a in apps)
+        raise Refusal(f"no ZDX app {', '.join(repr(u) for u in unknown)}: searched the {len(apps)} apps "
+                      f"zdx_list_applications returned ({names})", "not_found", unknown=unknown,
+                      searched=[a.get("name") for a in apps])
+    return found
+
+
+async def find_zdx_user(reads: Reads, email: str, window: Window) -> dict[str, Any]:
+    users = await reads.get("zdx_list_users", {"q": email, **window.zdx()}, all_pages=True, max_items=1000)
+    if users is None:
+        raise Refusal(f"could not search ZDX users: {reads.problems[-1].get('error')}", "upstream")
+    match = [u for u in users if str(u.get("email", "")).lower() == email]
+    if not match:
+        raise Refusal(f"no ZDX user {email!r}: searched zdx_list_users (q={email}) for {iso(window.start)} to "
+                      f"{iso(window.end)}; ZDX lists only users active in the window", "not_found",
+                      who=email, searched=["zdx_list_users"])
+    return match[0]
+
+
+def score_points(series: Any, window: Window) -> tuple[list[tuple[int, float]], int]:
+    """(timestamp, value) pairs of a ZDX series inside the window, sorted; values below 0 (ZDX's "no
+    data") are dropped. Also how many datapoints fell outside the window (not counted)."""
+    if isinstance(series, list):  # a SeriesCollection: the score series is the first
+        series = next((s for s in series if isinstance(s, dict)), {})
+    points, outside = [], 0
+    for p in (series or {}).get("datapoints") or []:
+        ts, value = p.get("timestamp"), p.get("value")
+        if not isinstance(ts, (int, float)) or not isinstance(value, (int, float)) or value < 0:
+            continue
+        if not window.contains(int(ts)):
+            outside += 1
+            continue
+        points.append((int(ts), float(value)))
+    return sorted(points), outside
+
+
+def _outside_note(outside: int) -> list[str]:
+    return ([f"{outside} datapoint(s) outside the window were returned and not counted"] if outside else [])
+
+
+# -- experience scores per user and app ------------------------------------------------------------
+async def report_scores(ctx, args: dict[str, Any]):
+    reads = Reads(ctx)
+    try:
+        window = parse_window(args, "24h")
+        email = check_email(args["user"]) if args.get("user") else None
+        apps = await find_zdx_apps(reads, args.get("apps"), window)
+        user = await find_zdx_user(reads, email, window) if email else None
+    except ValueError as exc:
+        return tool_error(str(exc), "invalid_arguments", field="user")
+    except Refusal as exc:
+        return failed(exc)
+    if user is not None:
+        return await _one_user(ctx, reads, window, apps, user)
+    return await _all_users(ctx, reads, window, apps, int(args.get("max_users", 500)))
+
+
+async def _one_user(ctx, reads: Reads, window: Window, apps: list[dict[str, Any]], user: dict[str, Any]):
+    detail = await reads.get("zdx_get_user", {"id": str(user["id"]), **window.zdx()}, missing_ok=True) or user
+    rows = []
+    for app in apps:
+        seen = await reads.get("zdx_get_app_user", {"id": app["id"], "userid": str(user["id"]), **window.zdx()},
+                               missing_ok=True)
+        score = seen.get("score") if isinstance(seen, dict) else None
+        rows.append({"app": app.get("name"), "app_id": app.get("id"), "user_score": score,
+                     "bucket": score_bucket(score) if seen is not None else "did not use it",
+                     "app_score_all_users": app.get("score")})
+    used = [r for r in rows if isinstance(r["user_score"], (int, float))]
+    overall = detail.get("score")
+    data = {"tool": ctx.call.name, "window": window.report(), "user": {
+        "id": user.get("id"), "name": detail.get("name") or user.get("name"), "email": user.get("email"),
+        "overall_score": overall, "bucket": score_bucket(overall),
+        "devices": [d.get("name") for d in detail.get("devices") or [] if isinstance(d, dict)]},
+        "apps": rows, "problems": reads.problems, "reads": reads.count}
+    worst = min(used, key=lambda r: r["user_score"]) if used else None
+    summary = (f"{data['user']['name']} ({user.get('email')}): overall ZDX score {overall} "
+               f"({score_bucket(overall)}) over {iso(window.start)} to {iso(window.end)}; used {len(used)} of "
+               f"{len(rows)} app(s)" + (f"; worst: {worst['app']} {worst['user_score']:g}" if worst else ""))
+    data["summary"] = summary
+    table = Table("ZDX scores per app", ["app", "user_score", "bucket",
+                                                                  "app_score_all_users"], rows)
+    charts = []
+    if used:
+        charts.append(bar_chart(f"ZDX score per app: {data['user']['name']}", "application", SCORE_AXIS,
+                                [r["app"] for r in used], [r["user_score"] for r in used], target=66,
+                                target_label="good from"))
+    return report_result(f"ZDX experience: {user.get('email')}", data, sections=[summary, *problem_lines(reads)],
+                         tables=[table], charts=charts)
+
+
+async def _all_users(ctx, reads: Reads, window: Window, apps: list[dict[str, Any]], max_users: int):
+    users = await reads.get("zdx_list_users", window.zdx(), all_pages=True, max_items=max_users,
+                            fields=["id", "name", "email", "score"]) or []
+    by_app: dict[str, dict[str, Any]] = {}
+    app_rows = []
+    for app in apps:
+        app_users = await reads.get("zdx_list_app_users", {"id": app["id"], **window.zdx()}, all_pages=True,
+                                    max_items=max_users, fields=["id", "email", "score"])
+        scores = {str(u.get("id")): u.get("score") for u in app_users or [] if isinstance(u, dict)}
+        by_app[str(app.get("name"))] = scores
+        values = [s for s in scores.values() if isinstance(s, (int, float)) and s >= 0]
+        buckets = [score_bucket(s) for s in values]
+        app_rows.append({"app": app.get("name"), "app_id": app.get("id"), "app_score": app.get("score"),
+                         "users": len(values) if app_users is not None else None,
+                         "average_user_score": round(statistics.fmean(values), 1) if values else None,
+                         "poor": buckets.count("poor"), "okay": buckets.count("okay"), "good": buckets.count("good"),
+                         "status": "ok" if app_users is not None else "read failed"})
+    names = [str(a.get("name")) for a in apps]
+    user_rows = []
+    for u in users:
+        row = {"user": u.get("name"), "email": u.get("email"), "overall_score": u.get("score"),
+               "bucket": score_bucket(u.get("score"))}
+        for name in names:
+            row[name] = by_app[name].get(str(u.get("id")))
+        user_rows.append(row)
+    user_rows.sort(key=lambda r: (r["overall_score"] if isinstance(r["overall_score"], (int, float)) else 999))
+    scored = [r["overall_score"] for r in user_rows if isinstance(r["overall_score"], (int, float))]
+    poor = [r for r in user_rows if r["bucket"] == "poor"]
+    summary = (f"{len(user_rows)} ZDX user(s) active over {iso(window.start)} to {iso(window.end)}, "
+               f"average score {statistics.fmean(scored):.1f}" if scored else
+               f"no ZDX users active over {iso(window.start)} to {iso(window.end)}")
+    summary += f"; {len(poor)} with a poor experience (score below 34)" if scored else ""
+    data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "apps": app_rows,
+            "users": user_rows, "poor_users": [r["email"] for r in poor], "problems": reads.problems,
+            "reads": reads.count}
+    if len(users) >= max_users:
+        data["truncated"] = f"only the first {max_users} users are listed (raise max_users)"
+    shown = [r for r in app_rows if isinstance(r["app_score"], (int, float))]
+    charts = [bar_chart("ZDX score per app (all users)", "application", SCORE_AXIS, [r["app"] for r in shown],
+                        [r["app_score"] for r in shown], target=66, target_label="good from")] if shown else []
+    return report_result("ZDX experience scores per user and app", data,
+                         sections=[summary, *problem_lines(reads)],
+                         tables=[Table("ZDX apps", ["app", "app_score", "users", "average_user_score", "poor",
+                                                    "okay", "good", "status"], app_rows),
+                                 Table("ZDX users worst first", ["user", "email", "overall_score", "bucket", *names],
+                                       user_rows)],
+                         charts=charts)
+
+
+def problem_lines(reads: Reads) -> list[str]:
+    if not reads.problems:
+        return []
+    return ["**Reads that failed** (their part of the report is missing or marked):\n" + "\n".join(
+        f"- {p['call']}: {p.get('http_status') or ''} {p['error']}".replace("  ", " ") for p in reads.problems)]
+
+
+# -- application performance -----------------------------------------------------------------------
+def _metric_label(metric: str) -> str:
+    return _METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def _axis(metric: str, unit: str) -> str:
+    label = _metric_label(metric)
+    if unit in ("ms", "s", "sec", "seconds"):
+        return f"time ({unit})" if label.endswith("time") else f"{label} ({unit})"
+    return f"{label} ({unit})" if unit else label
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return {"points": len(values), "average": round(statistics.fmean(values), 1), "min": ordered[0],
+            "p95": p95, "max": ordered[-1], "last": values[-1]}
+
+
+async def app_performance(ctx, args: dict[str, Any]):
+    reads = Reads(ctx)
+    try:
+        window = parse_window(args, "24h")
+        apps = await find_zdx_apps(reads, args.get("apps"), window)
+    except Refusal as exc:
+        return failed(exc)
+    wanted = [str(m).strip() for m in args.get("metrics") or [] if str(m).strip()]
+    series: dict[tuple[str, str], dict[str, Any]] = {}  # (metric, app) -> {unit, points}
+    outside = 0
+    for app in apps:
+        for metric in wanted or [None]:
+            query = {"id": app["id"], **window.zdx(), **({"metric_name": metric} if metric else {})}
+            answer = await reads.get("zdx_list_app_metrics", query)
+            found = [s for s in answer or [] if isinstance(s, dict)] if isinstance(answer, list) else []
+            if metric:  # keep what was asked for (an API that ignores metric_name would repeat the default)
+                exact = [s for s in found if s.get("metric") == metric]
+                found = exact or ([{**found[0], "metric": metric}] if len(found) == 1 else [])
+            for s in found:
+                points, out = score_points(s, window)
+                outside += out
+                series[(str(s.get("metric")), str(app.get("name")))] = {"unit": str(s.get("unit") or ""),
+                                                                        "points": points}
+    rows, raw = [], []
+    order = list(_METRIC_LABELS)
+    for (metric, app), s in sorted(series.items(), key=lambda kv: (kv[0][1], order.index(kv[0][0])
+                                                                   if kv[0][0] in order else 99, kv[0][0])):
+        values = [v for _, v in s["points"]]
+        row = {"app": app, "metric": metric, "label": _metric_label(metric), "unit": s["unit"]}
+        row.update(_stats(values) if values else {"points": 0})
+        rows.append(row)
+        raw.extend({"time": iso(ts), "app": app, "metric": metric, "value": v, "unit": s["unit"]}
+                   for ts, v in s["points"])
+    charts = []
+    for metric in sorted({m for m, _ in series})[:4]:
+        per_app = {app: s for (m, app), s in series.items() if m == metric and s["points"]}
+        if not per_app:
+            continue
+        times = sorted({ts for s in per_app.values() for ts, _ in s["points"]})
+        lines = {app: [dict(s["points"]).get(ts, math.nan) for ts in times] for app, s in per_app.items()}
+        unit = next(iter(per_app.values()))["unit"]
+        label = _metric_label(metric)
+        charts.append(line_chart(f"{label[:1].upper() + label[1:]} by app", "time (UTC)", _axis(metric, unit),
+                                 [iso(ts)[5:].replace("T", " ") for ts in times], lines))
+    slow = [r for r in rows if r.get("unit") == "ms" and r.get("points")]
+    worst = max(slow, key=lambda r: r["average"]) if slow else None
+    summary = (f"{len(rows)} series ({len({r['metric'] for r in rows})} metric(s) x {len(apps)} app(s)) over "
+               f"{iso(window.start)} to {iso(window.end)}" + (
+                   f"; slowest: {worst['app']} {worst['label']} averaging {worst['average']:g} ms" if worst else ""))
+    data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "metrics": rows,
+            "problems": reads.problems, "reads": reads.count, "notes": [
+                "metrics are what ZDX reports for each app's web probes (zdx_list_app_metrics); without metrics= "
+                "the API's default set is shown", *_outside_note(outside)]}
+    tables = [Table("App performance summary", ["app", "metric", "label", "unit", "points", "average", "min", "p95",
+                                                "max", "last"], rows)]
+    if args.get("include_datapoints"):
+        tables.append(Table("App performance datapoints", ["time", "app", "metric", "value", "unit"], raw))
+    return report_result("ZDX application performance", data, sections=[summary, *problem_lines(reads)],
+                         tables=tables, charts=charts)
+
+
+# -- SLA compliance --------------------------------------------------------------------------------
+def sla_of(points: list[tuple[int, float]], window: Window, target: float) -> dict[str, Any]:
+    """Share of time the score was >= target: each point counts until the next (the last one for the
+    usual interval, within the window); a gap over three intervals counts only one interval."""
+    if not points:
+        return {"datapoints": 0}
+    gaps = [b[0] - a[0] for a, b in zip(points, points[1:], strict=False) if b[0] > a[0]]
+    step = statistics.median(gaps) if gaps else min(3600, window.seconds)
+    met = total = 0.0
+    for n, (ts, value) in enumerate(points):
+        if n + 1 < len(points):
+            gap = points[n + 1][0] - ts
+            span = gap if gap <= 3 * step else step
+        else:
+            span = max(0.0, min(step, window.end - ts))
+        total += span
+        met += span if value >= target else 0
+    values = [v for _, v in points]
+    return {"datapoints": len(points), "percent_at_or_above": round(100 * met / total, 2) if total else None,
+            "average_score": round(statistics.fmean(values), 1), "min_score": min(values),
+            "coverage_percent": round(min(100.0, 100 * total / window.seconds), 1),
+            "first": iso(points[0][0]), "last": iso(points[-1][0])}
+
+
+async def check_sla(ctx, args: dict[str, Any]):
+    reads = Reads(ctx)
+    target = float(args.get("target_score", 66))
+    required = float(args.get("required_percent", 95))
+    try:
+        window = parse_window(args, "7d")
+        apps = await find_zdx_apps(reads, args.get("apps"), window)
+    except Refusal as exc:
+        return failed(exc)
+    rows, raw, outside = [], [], 0
+    for app in apps:
+        answer = await reads.get("zdx_get_app_score", {"id": app["id"], **window.zdx()})
+        row: dict[str, Any] = {"app": app.get("name"), "app_id": app.get("id"), "target_score": target,
+                               "required_percent": required}
+        if answer is None:
+            row.update(status="unknown", reason="the score read failed (see problems)")
+        else:
+            points, out = score_points(answer, window)
+            outside += out
+            row.update(sla_of(points, window, target))
+            raw.extend({"time": iso(ts), "app": app.get("name"), "score": v} for ts, v in points)
+            if not points:
+                row.update(status="no data", reason="ZDX returned no score datapoints in the window")
+            else:
+                row["status"] = "pass" if row["percent_at_or_above"] >= required else "fail"
+        rows.append(row)
+    passed = [r for r in rows if r["status"] == "pass"]
+    failing = [r for r in rows if r["status"] == "fail"]
+    summary = (f"SLA: ZDX score >= {target:g} for at least {required:g}% of {iso(window.start)} to "
+               f"{iso(window.end)}: {len(passed)} of {len(rows)} app(s) pass"
+               + ("; failing: " + ", ".join(f"{r['app']} ({r['percent_at_or_above']:g}%)" for r in failing)
+                  if failing else "")
+               + (f"; {len(rows) - len(passed) - len(failing)} without data" if len(rows) > len(passed) + len(failing)
+                  else ""))
+    data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "target_score": target,
+            "required_percent": required, "apps": rows, "computed_here": _SLA_NOTE,
+            "problems": reads.problems, "reads": reads.count, "notes": _outside_note(outside)}
+    shown = [r for r in rows if r.get("percent_at_or_above") is not None]
+    charts = [bar_chart(f"ZDX SLA: time with score >= {target:g}", "application", "time at or above target (%)",
+                        [r["app"] for r in shown], [r["percent_at_or_above"] for r in shown], target=required,
+                        target_label="required")] if shown else []
+    tables = [Table("SLA compliance per app", ["app", "status", "percent_at_or_above", "required_percent",
+                                               "target_score", "average_score", "min_score", "datapoints",
+                                               "coverage_percent", "first", "last"], rows)]
+    if args.get("include_datapoints"):
+        tables.append(Table("Score datapoints", ["time", "app", "score"], raw))
+    return report_result("ZDX SLA compliance", data, sections=[summary, _SLA_NOTE + ".", *problem_lines(reads)],
+                         tables=tables, charts=charts)
+
+
+# -- definitions -----------------------------------------------------------------------------------
+_APPS = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 50, "uniqueItems": True,
+         "description": "ZDX app names or ids (default every app)."}
+
+
+def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                              "properties": {**properties, **WINDOW_PROPERTIES}}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_DATAPOINTS = {"type": "boolean", "default": False, "description": "Also return every datapoint as a table/CSV."}
+
+TOOLS = [
+    CompositeTool(
+        name="experience_report_scores",
+        title="ZDX experience scores per user and app",
+        description=(
+            "ZDX experience scores (0-100; poor <34, okay <66, good 66+) per user and app over a window (default "
+            "24h): for one user (email) their overall score and their score in each app, or for everyone a "
+            "user x app table, worst first, with per-app counts. Markdown, CSV and a bar chart. Read-only."),
+        handler=report_scores, toolset="composite.experience", scope="read",
+        operations=("zdx_list_applications", "zdx_list_users", "zdx_get_user", "zdx_list_app_users",
+                    "zdx_get_app_user"),
+        input_schema=_schema({
+            "user": {"type": "string", "minLength": 3, "description": "A user's email (default every user)."},
+            "apps": _APPS,
+            "max_users": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500,
+                          "description": "At most this many users in the all-users table."},
+        }),
+    ),
+    CompositeTool(
+        name="experience_report_app_performance",
+        title="ZDX application performance over a window",
+        description=(
+            "Web-probe performance of ZDX apps over a window (default 24h): the time series ZDX reports per app "
+            "(page fetch time, server response time, DNS time, availability, ...), with average, p95, min, max per "
+            "app and metric, and a line chart per metric. Read-only."),
+        handler=app_performance, toolset="composite.experience", scope="read",
+        operations=("zdx_list_applications", "zdx_list_app_metrics"),
+        input_schema=_schema({
+            "apps": _APPS,
+            "metrics": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 8,
+                        "uniqueItems": True,
+                        "description": "ZDX metric names, e.g. pft, dns_time, availability (default: the API's "
+                                       "default set)."},
+            "include_datapoints": _DATAPOINTS,
+        }),
+    ),
+    CompositeTool(
+        name="experience_check_sla",
+        title="ZDX SLA compliance against a target score",
+        description=(
+            "SLA compliance per ZDX app over a window (default 7d). ZDX has no SLA API: this computes, from each "
+            "app's score time series, the % of time the score was >= target_score, and passes apps at or above "
+            "required_percent. Table, CSV and a bar chart with the required line. Read-only."),
+        handler=check_sla, toolset="composite.experience", scope="read",
+        operations=("zdx_list_applications", "zdx_get_app_score"),
+        input_schema=_schema({
+            "apps": _APPS,
+            "target_score": {"type": "number", "minimum": 1, "maximum": 100, "default": 66,
+                             "description": "ZDX score counted as meeting the SLA (default 66, ZDX's 'good')."},
+            "required_percent": {"type": "number", "minimum": 0, "maximum": 100, "default": 95,
+                                 "description": "% of the window the score must meet the target to pass."},
+            "include_datapoints": _DATAPOINTS,
+        }),
+    ),
+]
+
+
+@hookimpl
+def oneapi_mcp_register_tools(settings):
+    return TOOLS

@@ -1,0 +1,217 @@
+"""Unified analytics end to end: the SDK's MCP client over stdio, `oneapi-mcp serve` against the mock on
+a real socket; what the reports say is checked against the mock's state, and that they only read."""
+
+from __future__ import annotations
+
+import base64
+import statistics
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from _composites import MockServer, call, call_error, serve, store_document, store_items
+from mcp.types import EmbeddedResource, ImageContent
+
+from oneapi_mcp.mock._seed import NOW
+
+pytestmark = pytest.mark.anyio
+ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
+ZIA = "/zia/api/v1"
+AS_OF = {"as_of": "2026-01-01T00:00Z"}  # the mock's clock: its devices were seen in the days before
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh(upstream):
+    upstream.mock.reset()
+    yield
+
+
+def _writes(upstream) -> list[str]:
+    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
+
+
+async def _full(client, tool: str, arguments: dict):
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text
+    images = [base64.b64decode(p.data) for p in result.content if isinstance(p, ImageContent)]
+    csvs = {p.resource.uri: p.resource.text for p in result.content if isinstance(p, EmbeddedResource)}
+    return result.structured_content, result.content[0].text, images, csvs
+
+
+def _items(report: dict) -> dict[str, dict]:
+    return {i["id"]: i for i in report["items"]}
+
+
+async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_only_reads(upstream):
+    async with serve(upstream, profile="read-only") as client:
+        report, text, images, csvs = await _full(client, "analytics_score_security_posture", AS_OF)
+        again = await call(client, "analytics_score_security_posture", AS_OF)
+        ssl = (await call(client, "zia_list_ssl_inspection_rules", {}))["result"]
+        sandbox = (await call(client, "zia_list_sandbox_rules", {}))["result"]
+    items = _items(report)
+    assert sum(i["weight"] for i in items.values()) == 100
+    assert report["score"] == sum(i["weight"] for i in items.values() if i["status"] == "pass")
+    assert all(i["proved_by"] for i in items.values())
+    down = [c["name"] for c in store_items(upstream, "zpa", f"{ZPA}/connector") if c["enabled"]
+            and c["controlChannelStatus"] != "ZPN_STATUS_AUTHENTICATED"]
+    assert down == ["lon-connector-4"]
+    assert items["zpa_connectors"]["status"] == "fail" and "lon-connector-4" in items["zpa_connectors"]["evidence"][0]
+    assert items["zpa_connectors"]["proved_by"] == [
+        "zpa_list_all_assistants (GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/connector)"]
+    assert items["zpa_final_deny"]["status"] == "fail"
+    assert "'Allow Everyone Intranet' (order 4)" in items["zpa_final_deny"]["evidence"][0]
+    decrypting = [r["name"] for r in ssl
+                  if r.get("state") != "DISABLED" and r.get("action", {}).get("type") == "DECRYPT"]
+    assert items["zia_ssl_inspection"]["status"] == ("pass" if decrypting else "fail")
+    assert all(name in items["zia_ssl_inspection"]["evidence"][0] for name in decrypting)
+    sandboxing = [r for r in sandbox if r.get("state") != "DISABLED" and not r.get("defaultRule")]
+    assert items["zia_sandbox"]["status"] == ("pass" if sandboxing else "fail")
+    disabled = [r["name"] for r in ssl + sandbox if r.get("state") == "DISABLED"]
+    assert items["zia_disabled_rules"]["status"] == ("fail" if disabled else "pass")  # URL and firewall: all on
+    assert all(f"'{name}'" in items["zia_disabled_rules"]["evidence"][0] for name in disabled)
+    registered = [d for d in store_items(upstream, "zcc", "/zcc/papi/public/v1/getDevices")
+                  if d["registrationState"] == "Registered"]
+    assert items["zcc_unseen_devices"]["status"] == "pass"
+    assert items["zcc_unseen_devices"]["evidence"] == [
+        f"all {len(registered)} registered device(s) seen within 30 days"]
+    assert items["zdx_poor_apps"]["status"] == "pass" and items["zia_activation"]["status"] == "pass"
+    assert report["problems"] == [] and report["unknown_weight"] == 0
+    assert text.startswith(f"# Security posture: {report['score']}/100")
+    assert list(csvs) == ["oneapi-mcp://report/security-posture-checklist.csv"] and images == []
+    assert again["score"] == report["score"] and again["items"] == report["items"]
+    assert _writes(upstream) == []
+
+
+async def test_posture_follows_changes_made_in_the_tenant(upstream):
+    async with serve(upstream, profile="admin") as client:
+        before = _items(await call(client, "analytics_score_security_posture", AS_OF))
+        await call(client, "zpa_update_assistant", {"connectorId": "216196257331282123", "body": {
+            "name": "lon-connector-4", "controlChannelStatus": "ZPN_STATUS_AUTHENTICATED"}})
+        settings = (await call(client, "zia_get_advanced_threat_settings", {}))["result"]
+        blocked = {k: True for k in settings if k.endswith("Blocked") and isinstance(settings[k], bool)}
+        await call(client, "zia_update_advanced_threat_settings", {"body": {**settings, **blocked}})
+        pending = await call(client, "analytics_score_security_posture", AS_OF)
+        await call(client, "zia_activate", {})
+        active = await call(client, "analytics_score_security_posture", AS_OF)
+        rule = next(r for r in (await call(client, "zia_list_url_filtering_rules", {}))["result"]
+                    if r["name"] == "Caution Streaming")
+        await call(client, "zia_update_url_filtering_rule", {"id": rule["id"], "body": {**rule, "state": "DISABLED"}})
+        strict = await call(client, "analytics_score_security_posture", {**AS_OF, "stale_days": 1, "poor_score": 80})
+        lenient = await call(client, "analytics_score_security_posture", {**AS_OF, "stale_days": 3650})
+        now = await call(client, "analytics_score_security_posture", {})  # devices last seen months ago
+    assert before["zpa_connectors"]["status"] == before["zia_advanced_threats"]["status"] == "fail"
+    changed = _items(pending)
+    assert changed["zpa_connectors"]["status"] == "pass" and changed["zia_advanced_threats"]["status"] == "pass"
+    assert changed["zia_activation"]["status"] == "fail" and "PENDING" in changed["zia_activation"]["evidence"][0]
+    assert pending["score"] == sum(i["points"] for i in before.values()) + 12 + 12 - 8
+    assert _items(active)["zia_activation"]["status"] == "pass" and active["score"] == pending["score"] + 8
+    assert _items(now)["zcc_unseen_devices"]["status"] == "fail"
+    assert "URL filtering 'Caution Streaming'" in _items(strict)["zia_disabled_rules"]["evidence"][0]
+    assert _items(strict)["zia_stale_rules"]["status"] == "fail"
+    assert "unchanged for over 1 days" in _items(strict)["zia_stale_rules"]["evidence"][0]
+    assert _items(lenient)["zia_stale_rules"]["status"] == "pass"
+    poor = [a for a in store_items(upstream, "zdx", "/zdx/v1/apps") if a["score"] < 80]
+    assert _items(strict)["zdx_poor_apps"]["status"] == "fail"
+    assert _items(strict)["zdx_poor_apps"]["evidence"][0].startswith(f"{len(poor)} of 6 ZDX app(s) score below 80")
+
+
+async def test_posture_marks_a_failed_read_unknown_and_still_reports_the_rest(upstream):
+    rule = upstream.mock.fail("GET", "/zpa/mgmtconfig/v1/admin/customers/*/connector", 403, times=0)
+    async with serve(upstream, profile="read-only") as client:
+        report = await call(client, "analytics_score_security_posture", AS_OF)
+        dashboard = await call(client, "analytics_build_executive_dashboard", AS_OF)
+    items = _items(report)
+    assert rule.hits == 2
+    assert items["zpa_connectors"]["status"] == "unknown" and items["zpa_connectors"]["points"] == 0
+    assert "zpa_list_all_assistants failed" in items["zpa_connectors"]["evidence"][0]
+    assert [(p["operation"], p["http_status"]) for p in report["problems"]] == [("zpa_list_all_assistants", 403)]
+    assert report["unknown_weight"] == 12 and report["score_of_checked"] == round(100 * report["score"] / 88)
+    assert items["zpa_final_deny"]["status"] == "fail"  # the other ZPA read still counts
+    assert dashboard["headline"]["connectors_up"] is None and dashboard["headline"]["users"] == 60
+    assert "connectors n/a up / n/a down" in dashboard["summary"]
+
+
+async def test_dashboard_headline_numbers_match_the_tenant_and_come_with_charts(upstream):
+    async with serve(upstream, profile="read-only") as client:
+        posture = await call(client, "analytics_score_security_posture", AS_OF)
+        data, text, images, csvs = await _full(client, "analytics_build_executive_dashboard", AS_OF)
+    head = data["headline"]
+    apps = store_items(upstream, "zdx", "/zdx/v1/apps")
+    assert head["users"] == len(store_items(upstream, "zid", "/ziam/admin/api/v1/users")) == 60
+    assert head["devices"] == len(store_items(upstream, "zcc", "/zcc/papi/public/v1/getDevices"))
+    assert head["zpa_apps"] == len(store_items(upstream, "zpa", f"{ZPA}/application"))
+    assert (head["connectors_up"], head["connectors_down"]) == (3, 1)
+    assert head["ongoing_alerts"] == len(store_items(upstream, "zdx", "/zdx/v1/alerts/ongoing")) == 3
+    assert head["zdx_apps"] == len(apps) and head["zdx_score"] == round(statistics.fmean(a["score"] for a in apps), 1)
+    assert head["zia_rules"] == sum(len(store_items(upstream, "zia", f"{ZIA}/{kind}")) for kind in (
+        "urlFilteringRules", "firewallFilteringRules", "sslInspectionRules", "sandboxRules"))
+    assert head["posture_score"] == posture["score"]
+    assert data["ongoing_alerts_by_severity"] == {"critical": 1, "warning": 2}
+    assert len(images) == 2 and all(png.startswith(b"\x89PNG") for png in images)
+    assert "oneapi-mcp://report/executive-dashboard.csv" in csvs
+    assert "Users (ZIdentity),60,zid_list_users" in csvs["oneapi-mcp://report/executive-dashboard.csv"]
+    assert text.startswith("# Executive dashboard") and _writes(upstream) == []
+
+
+def _day(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+async def test_threat_trends_count_alerts_per_day_chart_the_score_and_name_what_rest_cannot_query(upstream):
+    args = {"to": str(NOW), "period": "30d"}
+    async with serve(upstream, profile="read-only") as client:
+        data, text, images, csvs = await _full(client, "analytics_report_threat_trends", args)
+    alerts = store_items(upstream, "zdx", "/zdx/v1/alerts/historical") + store_items(
+        upstream, "zdx", "/zdx/v1/alerts/ongoing")
+    inside = [a for a in alerts if NOW - 30 * 86400 <= a["started_on"] <= NOW]
+    expected = Counter(_day(a["started_on"]) for a in inside)
+    rows = {r["day"]: r for r in data["alerts_by_day"]}
+    assert len(rows) == 30 and {d: r["total"] for d, r in rows.items() if r["total"]} == dict(expected)
+    assert sum(r["critical"] for r in rows.values()) == sum(a["severity"] == "critical" for a in inside)
+    assert [a["id"] for a in data["alerts"]] == [a["id"] for a in sorted(inside, key=lambda a: a["started_on"])]
+    scored = [r for r in data["score_by_day"] if r["average"] is not None]
+    assert len(scored) == 14  # the mock keeps two weeks of hourly scores
+    zoom = store_document(upstream, "zdx", "/zdx/v1/apps/{id}/score", "2")["datapoints"]
+    last_day = [p["value"] for p in zoom if _day(p["timestamp"]) == scored[-1]["day"]]
+    assert scored[-1]["Zoom"] == round(statistics.fmean(last_day), 1)
+    worst = min(scored, key=lambda r: r["Zoom"])
+    assert worst["Zoom"] < 50  # the seeded Zoom incident
+    sources = " ".join(u["source"] + " " + u["reason"] for u in data["unavailable_sources"])
+    assert "NSS" in sources and "LSS" in sources and "Z-Insights" in sources
+    assert "**Not queryable here:**" in text
+    assert len(images) == 2 and all(png.startswith(b"\x89PNG") for png in images)
+    assert set(csvs) == {"oneapi-mcp://report/alerts-by-day.csv", "oneapi-mcp://report/zdx-score-by-day.csv",
+                         "oneapi-mcp://report/zdx-alerts.csv"}
+    queried = {(j["path"], j["query"].get("from"), j["query"].get("to")) for j in upstream.mock.journal
+               if j["path"].startswith("/zdx/v1/alerts")}
+    assert queried == {(p, str(NOW - 30 * 86400), str(NOW)) for p in ("/zdx/v1/alerts/historical",
+                                                                       "/zdx/v1/alerts/ongoing")}
+    assert _writes(upstream) == []
+
+
+_BAD = [
+    ("analytics_report_threat_trends", {"from": "2026-01-02", "to": "2026-01-01"}, "is not before to"),
+    ("analytics_report_threat_trends", {"period": "45d"}, "at most 31 days"),
+    ("analytics_report_threat_trends", {"to": "2099-01-01T00:00Z"}, "is in the future"),
+    ("analytics_report_threat_trends", {"from": "1767225600000"}, "looks like epoch milliseconds"),
+    ("analytics_report_threat_trends", {"from": "last tuesday"}, "is not a time"),
+    ("analytics_report_threat_trends", {"from": "2026-01-01", "period": "7d"}, "not both"),
+    ("analytics_report_threat_trends", {"period": "week"}, "period: 'week' does not match"),
+    ("analytics_score_security_posture", {"as_of": "2099-01-01"}, "is in the future"),
+    ("analytics_build_executive_dashboard", {"as_of": "soon"}, "is not a time"),
+]
+
+
+async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(upstream):
+    async with serve(upstream, profile="read-only") as client:
+        for tool, arguments, reason in _BAD:
+            error = await call_error(client, tool, arguments)
+            assert error["error"]["kind"] == "invalid_arguments", (tool, arguments, error)
+            assert reason in error["error"]["message"], (tool, arguments, error)
+    assert upstream.mock.journal == []
