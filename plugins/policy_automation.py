@@ -389,27 +389,14 @@ _SANDBOXED = (f"{ZIA}/urlCategories", f"{ZIA}/urlFilteringRules", f"{ZIA}/firewa
               f"{ZIA}/security/advanced", f"{ZIA}/status/activate", f"{ZPA}/policySet/{{policySetId}}/rule")
 
 
-async def _every(wf: Workflow, operation: str, arguments: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """A whole list, or a refusal when the server's result cap cut it (a partial snapshot would mislead)."""
-    runtime = wf.ctx.call.runtime
-    tool = runtime.catalog.tools.get(operation) if runtime is not None else None
-    paged = {"all_pages": True, "max_items": 10_000} if tool is not None and tool.pagination else {}
-    data = await wf.read(operation, {**(arguments or {}), **paged})
-    if isinstance(data, dict) and data.get("truncated"):
-        raise Refusal(f"{operation} returned more than one result can hold, so a snapshot would be incomplete; raise "
-                      "max_result_bytes (ONEAPI_MCP_MAX_RESULT_BYTES) and try again", "too_large",
-                      operation=operation)
-    return [dict(x) for x in (data.get("items", []) if isinstance(data, dict) else data or [])]
-
-
 async def _snapshot(wf: Workflow) -> dict[str, Any]:
     from ._lookups import zpa_access_policy_set
 
-    snap: dict[str, Any] = {name: await _every(wf, op) for name, (op, _key) in _SNAPSHOT.items()}
+    snap: dict[str, Any] = {name: await wf.read_all(op) for name, (op, _key) in _SNAPSHOT.items()}
     for name, (op, _key) in _DOCUMENTS.items():
         snap[name] = await wf.read(op) or {}
     snap["policy_set"] = await zpa_access_policy_set(wf)
-    snap["zpa_access_rules"] = await _every(wf, "zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"})
+    snap["zpa_access_rules"] = await wf.read_all("zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"})
     return snap
 
 
