@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from _composites import ROOT, MockServer, call, call_error, serve, step_statuses, store_items
+from _composites import ROOT, MockServer, call, call_error, serve, step_statuses, store_document, store_items
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID, ZCC = "/zia/api/v1", "/ziam/admin/api/v1", "/zcc/papi/public/v1"
@@ -74,6 +74,8 @@ async def test_onboarding_creates_the_zia_user_and_entitles_the_groups_in_client
     args = {"email": "omar.lee@example.test", "template": "engineer", "dry_run": False}
     async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
         applied = await call(client, "lifecycle_onboard_user", args)
+        again = await call(client, "lifecycle_onboard_user", args)
+    assert again["outcome"] == "nothing_to_do"  # the entitlements included
     assert applied["outcome"] == "applied" and applied["activation"]["activated"] == ["zia"]
     zia = next(u for u in store_items(upstream, "zia", f"{ZIA}/users") if u["email"] == "omar.lee@example.test")
     assert zia["name"] == "Omar Lee" and zia["department"]["name"] == "Engineering"
@@ -81,7 +83,9 @@ async def test_onboarding_creates_the_zia_user_and_entitles_the_groups_in_client
     entitled = [j for j in upstream.mock.journal if j["method"] == "PUT" and "Group" in j["path"]]
     assert [j["path"] for j in entitled] == [f"{ZCC}/updateZpaGroupEntitlement", f"{ZCC}/updateZdxGroupEntitlement"]
     zpa = next(s for s in applied["steps"] if s["operation"] == "zcc_update_zpa_group_entitlement")
-    assert "Developers, Remote Workers" in zpa["why"]
+    assert "Remote Workers" in zpa["why"] and "keeping the 2 group(s) already entitled" in zpa["why"]
+    entitled_now = store_document(upstream, "zcc", f"{ZCC}/getZpaGroupEntitlements")["groupList"]
+    assert {g["groupName"] for g in entitled_now} == {"Developers", "IT Admins", "Remote Workers"}
     assert upstream.mock.state.activation["zia"] == "ACTIVE"
 
 
@@ -229,7 +233,7 @@ async def test_contractor_end_dates_and_sponsors_are_checked_before_any_write(up
     assert group["error"]["kind"] == "not_found" and "Temps" in group["error"]["message"]
     assert [s["call"] for s in longer["steps"]] == [  # the template's groups, then Contractors, then ZCC
         f"POST {ZID}/users", f"POST {ZID}/groups/g64mock/users/<id of step 1>",
-        f"POST {ZID}/groups/g68mock/users/<id of step 1>", f"PUT {ZCC}/updateZpaGroupEntitlement"]
+        f"POST {ZID}/groups/g68mock/users/<id of step 1>"]  # Developers is entitled to ZPA already
     assert _writes(upstream) == []
 
 

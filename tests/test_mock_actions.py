@@ -403,3 +403,16 @@ def test_the_mock_serves_on_a_real_socket_in_a_thread_and_stops_on_exit():
     assert server.port is None
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+async def test_a_zpa_entitlement_update_is_what_the_entitlement_list_shows_next(client):
+    path = "/zcc/papi/public/v1"
+    before = (await client.get(f"{path}/getZpaGroupEntitlements")).json()
+    assert [g["groupName"] for g in before["groupList"]] == ["Developers", "IT Admins"]
+    answer = await client.put(f"{path}/updateZpaGroupEntitlement", json={
+        "groupIds": [82000, 82007, 82004], "groupNames": ["Developers", "IT Admins", "Contractors"], "enableForAll": 0})
+    assert answer.status_code == 200
+    after = (await client.get(f"{path}/getZpaGroupEntitlements")).json()
+    assert [(g["groupId"], g["groupName"], g["zpaEnabled"]) for g in after["groupList"]] == [
+        (82000, "Developers", 1), (82007, "IT Admins", 1), (82004, "Contractors", 1)]
+    assert after["zpaEnableForAll"] == 0 and after["totalCount"] == 3

@@ -30,7 +30,8 @@ __all__ = ["ACTIONS", "LIST_ACTIONS"]
 log = logging.getLogger("oneapi_mcp.mock")
 
 ZIA = "/zia/api/v1"
-ZCC_DEVICES = "/zcc/papi/public/v1/getDevices"
+ZCC = "/zcc/papi/public/v1"
+ZCC_DEVICES = f"{ZCC}/getDevices"
 ZID_USERS = "/ziam/admin/api/v1/users"
 LIST_ACTIONS = ("ADD_TO_LIST", "REMOVE_FROM_LIST")
 REMOVAL_PENDING = "Removal Pending"  # what the ZCC portal shows for a device unenrolled on next check-in
@@ -188,7 +189,38 @@ def _reset_password(engine: Engine, call: Call) -> Response:
     return json_response(call.op.success_status, None)  # the spec's 200 has no body
 
 
+def _entitlement(getter: str, enabled_field: str, enable_all: str, groups_field: str,
+                 extra: dict[str, str]) -> Callable[[Engine, Call], Response]:
+    """updateZpa/ZdxGroupEntitlement replace the entitlement that getZpa/ZdxGroupEntitlements show:
+    the request names groups (groupIds/groupNames) and an enable-for-all flag; the list answers
+    with one entry per entitled group."""
+
+    def handle(engine: Engine, call: Call) -> Response:
+        body = call.body if isinstance(call.body, dict) else {}
+        key, document = _document(engine, call, getter)
+        ids, names = list(body.get("groupIds") or []), list(body.get("groupNames") or [])
+        entries = [{"groupId": ids[n] if n < len(ids) else None, "groupName": names[n] if n < len(names) else None,
+                    enabled_field: 1, "active": 1} for n in range(max(len(ids), len(names)))]
+        document[groups_field] = [{k: v for k, v in e.items() if v is not None} for e in entries]
+        document["totalCount"] = len(entries)
+        if "enableForAll" in body:
+            document[enable_all] = body["enableForAll"]
+        for wire, field in extra.items():
+            if wire in body:
+                document[field] = body[wire]
+        engine.store.documents[key] = document
+        return engine._answer(call.op, {"success": "true"})
+
+    return handle
+
+
 ACTIONS: dict[tuple[str, str], Callable[[Engine, Call], Response]] = {
+    ("zcc", "UpdateZpaGroupEntitlement"): _entitlement(
+        f"{ZCC}/getZpaGroupEntitlements", "zpaEnabled", "zpaEnableForAll", "groupList",
+        {"computeDeviceGroups": "computeDeviceGroupsForZPA", "machineTunEnabledForAll": "machineTunEnabledForAll"}),
+    ("zcc", "UpdateZdxGroupEntitlement"): _entitlement(
+        f"{ZCC}/getZdxGroupEntitlements", "upmEnabled", "upmEnableForAll", "upmGroupList",
+        {"computeDeviceGroups": "computeDeviceGroupsForZDX", "logoutZCC": "logoutZCCForZDXService"}),
     ("zia", "CreateBlacklistURLs"): _document_list(f"{ZIA}/security/advanced", "blacklistUrls"),
     ("zia", "UpdateMaliciousUrls"): _document_list(f"{ZIA}/cyberThreatProtection/maliciousUrls", "maliciousUrls"),
     ("zia", "UpdateUrlCategory"): _url_category,

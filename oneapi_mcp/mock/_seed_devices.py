@@ -38,6 +38,15 @@ def seed_zcc(data: SeedData, rng: random.Random) -> None:
                 }
             )
     data.collections[("zcc", f"{ZCC}/getDevices", ())] = devices
+    # ZPA and ZDX entitlements: Engineering's and IT's groups (ids as in ZIA: 82000 + group index)
+    entitled = [{"groupId": 82000 + i, "groupName": name, "active": 1} for i, name in ((0, "Developers"),
+                                                                                      (7, "IT Admins"))]
+    data.documents[("zcc", f"{ZCC}/getZpaGroupEntitlements", ())] = {
+        "zpaEnableForAll": 0, "machineTunEnabledForAll": 0, "computeDeviceGroupsForZPA": 0,
+        "groupList": [{**e, "zpaEnabled": 1} for e in entitled], "deviceGroupList": [], "totalCount": 2}
+    data.documents[("zcc", f"{ZCC}/getZdxGroupEntitlements", ())] = {
+        "upmEnableForAll": 0, "collectZdxLocation": 1, "computeDeviceGroupsForZDX": 0, "logoutZCCForZDXService": 0,
+        "upmGroupList": [{**e, "upmEnabled": 1} for e in entitled], "upmDeviceGroupList": [], "totalCount": 2}
 
 
 def seed_zdx(data: SeedData, rng: random.Random) -> None:
