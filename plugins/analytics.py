@@ -50,6 +50,7 @@ _ATP_INSPECTION = (("inspectInbound", "inbound"), ("inspectOutbound", "outbound"
 _RULE_LISTS = (("zia_list_url_filtering_rules", "URL filtering"), ("zia_list_firewall_filtering_rules", "firewall"),
                ("zia_list_ssl_inspection_rules", "SSL inspection"), ("zia_list_sandbox_rules", "sandbox"))
 _HEALTHY = ("ZPN_STATUS_AUTHENTICATED", "ACTIVE", "UP", "CONNECTED")
+_TREND_APPS = 20  # one score call per app: the trend covers at most this many
 _SEVERITIES = ("critical", "major", "high", "warning", "medium", "minor", "low", "info")
 UNAVAILABLE_SOURCES = [
     {"source": "ZIA web and firewall transaction logs", "reason": "not queryable over REST; exported to a SIEM "
@@ -169,13 +170,20 @@ async def _zia_rules(reads: Reads, checks: dict[str, Check], opts: PostureOption
             f": {_names([r.get('name') for r in decrypting])}" if decrypting else
             f" (of {len(rules['SSL inspection'])}): traffic is not inspected"))
     if rules:
+        missing = [kind for _, kind in _RULE_LISTS if kind not in rules]
         disabled = [f"{kind} '{r.get('name')}'" for kind, found in rules.items() for r in found if not _enabled(r)]
         total = sum(len(found) for found in rules.values())
-        checks["zia_disabled_rules"].verdict(not disabled, f"{len(disabled)} of {total} ZIA rule(s) disabled"
+        # a list that could not be read may hide a disabled or stale rule: only a failure is proven then
+        checks["zia_disabled_rules"].verdict(False if disabled else None if missing else True,
+                                             f"{len(disabled)} of {total} ZIA rule(s) disabled"
                                              + (f": {_names(disabled)}" if disabled else ""))
-        if len(rules) < len(_RULE_LISTS):
-            checks["zia_disabled_rules"].evidence.append("some rule lists could not be read (see problems)")
         _stale(checks["zia_stale_rules"], rules, opts)
+        if missing:
+            note = f"not read: the {', '.join(missing)} rules (see problems)"
+            for check in (checks["zia_disabled_rules"], checks["zia_stale_rules"]):
+                check.evidence.append(note)
+            if checks["zia_stale_rules"].status == "pass":
+                checks["zia_stale_rules"].status = "unknown"
     return rules
 
 
@@ -297,12 +305,19 @@ def _checklist(opts: PostureOptions) -> dict[str, Check]:
 async def posture_checks(reads: Reads, opts: PostureOptions) -> dict[str, Any]:
     """Run the checklist; the score, the items, and what was read along the way (for the dashboard)."""
     checks = _checklist(opts)
+    await reads.progress(0, 6, "ZIA threat and malware protection")
     await _zia_protections(reads, checks)
+    await reads.progress(1, 6, "ZIA rules")
     rules = await _zia_rules(reads, checks, opts)
+    await reads.progress(2, 6, "ZPA connectors and access policy")
     zpa = await _zpa(reads, checks)
+    await reads.progress(3, 6, "ZDX app scores")
     apps = await _zdx(reads, checks, opts)
+    await reads.progress(4, 6, "Client Connector devices")
     devices = await _zcc(reads, checks, opts)
+    await reads.progress(5, 6, "ZIA activation")
     await _activation(reads, checks)
+    await reads.progress(6, 6, "checklist scored")
     items = [c.report() for c in checks.values()]
     earned = sum(i["points"] for i in items)
     unknown = sum(i["weight"] for i in items if i["status"] == "unknown")
@@ -449,10 +464,12 @@ async def threat_trends(ctx, args: dict[str, Any]):
         charts.append(line_chart("ZDX alerts started per day, by severity", "day (UTC)", "alerts started (count)",
                                  days, series))
     score_rows: list[dict[str, Any]] = []
+    score_apps: list[dict[str, Any]] = []
     if args.get("score_trend", True):
-        apps = await zdx_apps(reads, window) or []
+        apps = score_apps = await zdx_apps(reads, window) or []
         by_app: dict[str, dict[str, list[float]]] = {}
-        for app in apps[:20]:
+        for n, app in enumerate(apps[:_TREND_APPS]):
+            await reads.progress(n, min(len(apps), _TREND_APPS), f"ZDX score of {app.get('name')}")
             answer = await reads.get("zdx_get_app_score", {"id": app["id"], **window.zdx()})
             points, _ = score_points(answer, window) if answer is not None else ([], 0)
             for ts, value in points:
@@ -486,10 +503,13 @@ async def threat_trends(ctx, args: dict[str, Any]):
                 "application": (a.get("application") or {}).get("name"), "devices": a.get("num_devices"),
                 "status": a.get("alert_status")} for a in sorted(inside, key=lambda a: a["started_on"])]
     data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "alerts_by_day": alert_rows,
-            "score_by_day": score_rows, "alerts": listing, "unavailable_sources": UNAVAILABLE_SOURCES,
+            "score_by_day": score_rows, "alerts": listing, "ongoing_now": len(ongoing),
+            "unavailable_sources": UNAVAILABLE_SOURCES,
             "sources": ["ZDX alerts (zdx_list_historical_alerts, zdx_list_ongoing_alerts), by the day they started",
                         "ZDX app scores (zdx_get_app_score), averaged per day"],
             "problems": reads.problems, "reads": reads.count}
+    if args.get("score_trend", True) and len(score_apps) > _TREND_APPS:
+        data["notes"] = [f"the score trend covers the first {_TREND_APPS} of {len(score_apps)} ZDX apps"]
     unavailable = "**Not queryable here:**\n" + "\n".join(f"- {u['source']}: {u['reason']}"
                                                           for u in UNAVAILABLE_SOURCES)
     tables = [Table("Alerts by day", ["day", "total", *severities], alert_rows),

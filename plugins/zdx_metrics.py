@@ -154,6 +154,10 @@ class Reads:
         self.count = 0
         self._cache: dict[str, Any] = {}
 
+    async def progress(self, done: float, total: float, message: str) -> None:
+        """An MCP progress notification (nothing when the client asked for none)."""
+        await self.ctx.progress(done, total, message)
+
     def call_of(self, operation: str) -> str:
         """How people read the call: `zia_get_activation_status (GET /zia/api/v1/status)`."""
         runtime = self.ctx.call.runtime
@@ -334,7 +338,8 @@ async def _all_users(ctx, reads: Reads, window: Window, apps: list[dict[str, Any
                             fields=["id", "name", "email", "score"]) or []
     by_app: dict[str, dict[str, Any]] = {}
     app_rows = []
-    for app in apps:
+    for n, app in enumerate(apps):
+        await reads.progress(n, len(apps), f"ZDX users of {app.get('name')}")
         app_users = await reads.get("zdx_list_app_users", {"id": app["id"], **window.zdx()}, all_pages=True,
                                     max_items=max_users, fields=["id", "email", "score"])
         scores = {str(u.get("id")): u.get("score") for u in app_users or [] if isinstance(u, dict)}
@@ -414,7 +419,8 @@ async def app_performance(ctx, args: dict[str, Any]):
     wanted = [str(m).strip() for m in args.get("metrics") or [] if str(m).strip()]
     series: dict[tuple[str, str], dict[str, Any]] = {}  # (metric, app) -> {unit, points}
     outside = 0
-    for app in apps:
+    for n, app in enumerate(apps):
+        await reads.progress(n, len(apps), f"ZDX metrics of {app.get('name')}")
         for metric in wanted or [None]:
             query = {"id": app["id"], **window.zdx(), **({"metric_name": metric} if metric else {})}
             answer = await reads.get("zdx_list_app_metrics", query)
@@ -499,7 +505,8 @@ async def check_sla(ctx, args: dict[str, Any]):
     except Refusal as exc:
         return failed(exc)
     rows, raw, outside = [], [], 0
-    for app in apps:
+    for n, app in enumerate(apps):
+        await reads.progress(n, len(apps), f"ZDX score of {app.get('name')}")
         answer = await reads.get("zdx_get_app_score", {"id": app["id"], **window.zdx()})
         row: dict[str, Any] = {"app": app.get("name"), "app_id": app.get("id"), "target_score": target,
                                "required_percent": required}

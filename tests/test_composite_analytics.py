@@ -51,7 +51,8 @@ def _items(report: dict) -> dict[str, dict]:
 async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_only_reads(upstream):
     async with serve(upstream, profile="read-only") as client:
         report, text, images, csvs = await _full(client, "analytics_score_security_posture", AS_OF)
-        again = await call(client, "analytics_score_security_posture", AS_OF)
+        progress: list = []
+        again = await call(client, "analytics_score_security_posture", AS_OF, progress=progress)
         ssl = (await call(client, "zia_list_ssl_inspection_rules", {}))["result"]
         sandbox = (await call(client, "zia_list_sandbox_rules", {}))["result"]
     items = _items(report)
@@ -85,6 +86,7 @@ async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_o
     assert text.startswith(f"# Security posture: {report['score']}/100")
     assert list(csvs) == ["oneapi-mcp://report/security-posture-checklist.csv"] and images == []
     assert again["score"] == report["score"] and again["items"] == report["items"]
+    assert [p[0] for p in progress] == [0, 1, 2, 3, 4, 5, 6] and progress[-1][1:] == (6, "checklist scored")
     assert _writes(upstream) == []
 
 
@@ -126,12 +128,21 @@ async def test_posture_marks_a_failed_read_unknown_and_still_reports_the_rest(up
     async with serve(upstream, profile="read-only") as client:
         report = await call(client, "analytics_score_security_posture", AS_OF)
         dashboard = await call(client, "analytics_build_executive_dashboard", AS_OF)
+        rules = [r for op in ("zia_list_ssl_inspection_rules", "zia_list_sandbox_rules", "zia_list_url_filtering_rules")
+                 for r in (await call(client, op, {}))["result"]]
+        upstream.mock.fail("GET", "/zia/api/v1/firewallFilteringRules", 403, times=0)
+        partial = _items(await call(client, "analytics_score_security_posture", {**AS_OF, "stale_days": 3650}))
     items = _items(report)
-    assert rule.hits == 2
+    assert rule.hits == 3
     assert items["zpa_connectors"]["status"] == "unknown" and items["zpa_connectors"]["points"] == 0
     assert "zpa_list_all_assistants failed" in items["zpa_connectors"]["evidence"][0]
     assert [(p["operation"], p["http_status"]) for p in report["problems"]] == [("zpa_list_all_assistants", 403)]
     assert report["unknown_weight"] == 12 and report["score_of_checked"] == round(100 * report["score"] / 88)
+    # without the firewall rules only a disabled rule seen elsewhere is proven; "none stale" is not
+    disabled = any(r.get("state") == "DISABLED" for r in rules)
+    assert partial["zia_disabled_rules"]["status"] == ("fail" if disabled else "unknown")
+    assert partial["zia_stale_rules"]["status"] == "unknown"
+    assert "not read: the firewall rules (see problems)" in partial["zia_stale_rules"]["evidence"]
     assert items["zpa_final_deny"]["status"] == "fail"  # the other ZPA read still counts
     assert dashboard["headline"]["connectors_up"] is None and dashboard["headline"]["users"] == 60
     assert "connectors n/a up / n/a down" in dashboard["summary"]

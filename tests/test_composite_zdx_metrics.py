@@ -152,7 +152,8 @@ async def test_sla_is_the_share_of_time_at_or_above_the_target_per_app_passing_a
         data, text, images, csvs = await _full(client, "experience_check_sla", {"to": str(end), "period": "7d"})
         lenient = await call(client, "experience_check_sla", {"to": str(end), "from": str(start),
                                                               "required_percent": 70, "apps": ["Zoom"]})
-        again = await call(client, "experience_check_sla", {"to": str(end), "period": "7d"})
+        progress: list = []
+        again = await call(client, "experience_check_sla", {"to": str(end), "period": "7d"}, progress=progress)
     rows = {r["app"]: r for r in data["apps"]}
     for app_id, name in _apps(upstream).items():
         share = _share_at_or_above(upstream, str(app_id), 66, start, end)
@@ -165,6 +166,7 @@ async def test_sla_is_the_share_of_time_at_or_above_the_target_per_app_passing_a
     assert len(images) == 1 and images[0].startswith(b"\x89PNG")
     assert list(csvs) == ["oneapi-mcp://report/sla-compliance-per-app.csv"]
     assert again["apps"] == data["apps"] and _writes(upstream) == []
+    assert [(p[0], p[1]) for p in progress] == [(n, 6) for n in range(6)] and progress[1][2] == "ZDX score of Zoom"
 
 
 async def test_sla_reports_an_app_whose_scores_cannot_be_read_as_unknown_and_computes_the_others(upstream):
