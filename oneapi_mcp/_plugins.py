@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.lifecycle",
     "oneapi_mcp.plugins.directory_sync",
     "oneapi_mcp.plugins.scheduler",
+    "oneapi_mcp.plugins.siem",
     "oneapi_mcp.plugins.incidents",
     "oneapi_mcp.plugins.compliance",
     "oneapi_mcp.plugins.analytics",

@@ -119,6 +119,12 @@ class ServerSettings(BaseSettings):
                                      "server was down) before it is marked missed instead of run")
     schedule_claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after "
                                           "which a running change's process is taken as dead (interrupted)")
+    # SIEM export (plugins/siem.py): [[servers.<name>.siem_destinations]] tables, or ONEAPI_MCP_SIEM_DESTINATIONS as
+    # a JSON array; each {name, type = syslog | hec | webhook, ...}, validated by plugins/_outbox.parse_destinations
+    siem_destinations: tuple[object, ...] = ()
+    siem_retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is "
+                                      "first retried; doubled per failure in a row (jittered)")
+    siem_retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
@@ -127,6 +133,15 @@ class ServerSettings(BaseSettings):
         if isinstance(value, str):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
+
+    @field_validator("siem_destinations", mode="before")
+    @classmethod
+    def _siem_destinations(cls, value: object) -> object:
+        if not value:
+            return ()
+        from oneapi_mcp.plugins._outbox import parse_destinations
+
+        return parse_destinations(value)  # raises SiemConfigError, which shows no input (tokens)
 
     @property
     def allowed_scopes(self) -> frozenset[str]:

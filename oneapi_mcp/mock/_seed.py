@@ -100,6 +100,7 @@ def build_seed(seed: int = 0) -> SeedData:
     from ._seed_incidents import seed_incidents
     from ._seed_metrics import seed_zdx_history
     from ._seed_people import seed_zia, seed_zid
+    from ._seed_siem import seed_siem
 
     seed_zia(data, rng)
     seed_zid(data, rng)
@@ -108,4 +109,5 @@ def build_seed(seed: int = 0) -> SeedData:
     seed_zpa(data, rng)
     seed_incidents(data, rng)
     seed_zdx_history(data, rng)
+    seed_siem(data, rng)
     return data
