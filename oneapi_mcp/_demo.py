@@ -53,8 +53,32 @@ async def session(url: str) -> None:
         activated = await client.call_tool("invoke_operation", {"name": "zia_activate", "arguments": {}})
         _say("zia_activate", activated.structured_content)
 
+        await _composite(client)
+
         bad = await client.call_tool("invoke_operation", {"name": "zia_list_users", "arguments": {"pageSize": "all"}})
         _say("bad input never reaches the API", bad.content[0].text)
+
+
+async def _composite(client) -> None:
+    """A cross-service composite tool: planned, applied, then run again (nothing left to do)."""
+    victim = {"user": "yara.ito@example.test"}
+
+    def line(step: dict) -> str:
+        status = f"{step['status']} {step.get('http_status', '')}".strip()
+        return f"{step['step']}. {step['call']} [{status}] {step['why']}"
+
+    def brief(data: dict) -> dict:
+        out = {"outcome": data["outcome"], "summary": data["summary"], "steps": [line(s) for s in data["steps"]]}
+        out.update({k: data[k] for k in ("unchanged", "activation") if data.get(k)})
+        return out
+
+    planned = await client.call_tool("threat_isolate_account", victim)
+    _say("composite, planned: threat_isolate_account (dry run: ZIdentity, ZIA and ZPA read, nothing changed)",
+         brief(planned.structured_content))
+    applied = await client.call_tool("threat_isolate_account", {**victim, "dry_run": False})
+    _say("composite, applied: one call, five upstream writes, ZIA activated once", brief(applied.structured_content))
+    again = await client.call_tool("threat_isolate_account", {**victim, "dry_run": False})
+    _say("composite, run again: idempotent", brief(again.structured_content))
 
 
 def main(argv: list[str] | None = None) -> int:
