@@ -232,7 +232,10 @@ async def _rules(c: Checklist, stale_days: int, wanted: set[str]) -> None:
     if not ok:
         errors.append(error)
     everything += [("ZPA access", r) for r in zpa or []]
-    label = lambda kind, r: f"{r.get('name')} ({kind})"  # noqa: E731
+
+    def label(kind: str, rule: dict[str, Any]) -> str:
+        return f"{rule.get('name')} ({kind})"
+
     if "disabled_rules" in wanted:
         control = "No disabled rules left in the policies"
         if errors:
@@ -259,7 +262,7 @@ async def _rules(c: Checklist, stale_days: int, wanted: set[str]) -> None:
 
 
 async def compliance_report(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
+    ev = Evidence(ctx)
     wanted = set(args.get("checks") or _CHECKS)
     c = Checklist(ev)
     steps = [
@@ -336,7 +339,7 @@ def _risky(user: dict[str, Any], min_score: int) -> bool:
 
 
 async def department_violations(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
+    ev = Evidence(ctx)
     try:
         window = parse_window(args, default_from="7d")
         departments = await ev.read("ZIA", "zia_list_departments", many=True, cached=True, default=None)
@@ -424,19 +427,21 @@ def _country(dc: dict[str, Any]) -> tuple[str, str]:
 
 
 async def data_residency(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
-    allowed: list[str] = []
+    ev = Evidence(ctx)
     bad = [c for c in args.get("allowed_countries") or [] if not _COUNTRY.fullmatch(str(c).strip())]
     if bad:
         return refusal_result(Refusal(f"allowed_countries takes ISO 3166 alpha-2 codes (DE, FR, US): not "
                                       f"{', '.join(repr(b) for b in bad)}", "invalid_arguments", invalid=bad))
     allowed = sorted({str(c).strip().upper() for c in args.get("allowed_countries") or []})
-    ok, dcs = await ev.fetch("ZIA", "zia_list_datacenters", many=True)
-    if not ok:
-        return refusal_result(Refusal("could not read the ZIA datacenters: " + "; ".join(ev.source("ZIA")["errors"]),
-                                      "upstream"))
-    subclouds = await ev.read("ZIA", "zia_list_sub_clouds", many=True, default=[])
-    exclusions = await ev.read("ZIA", "zia_list_datacenter_exclusions", default=[])
+    found = {}
+    for key, operation, many in (("dcs", "zia_list_datacenters", True), ("subclouds", "zia_list_sub_clouds", True),
+                                 ("exclusions", "zia_list_datacenter_exclusions", False)):
+        ok, found[key] = await ev.fetch("ZIA", operation, many=many)
+        if not ok:  # without any one of the three the answer would be wrong, not just incomplete
+            return refusal_result(Refusal(f"could not read {operation}, so which datacenters traffic may use cannot "
+                                          "be worked out: " + "; ".join(ev.source("ZIA")["errors"]), "upstream",
+                                          operation=operation))
+    dcs, subclouds, exclusions = found["dcs"] or [], found["subclouds"] or [], found["exclusions"] or []
     now = time.time()
     excluded = {str(e.get("dcid") or (e.get("dcName") or {}).get("id")): e for e in exclusions if _active(e, now)}
     member: dict[str, list[str]] = {}

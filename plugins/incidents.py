@@ -177,7 +177,7 @@ class Evidence:
     """Reads for a report. A failed read is recorded against its source (with the call) and the
     report goes on; tenant-wide lists are read once per call."""
 
-    def __init__(self, ctx, args: dict[str, Any]):
+    def __init__(self, ctx):
         self.ctx = ctx
         self.wf = Workflow(ctx, {"dry_run": True})
         runtime = ctx.call.runtime
@@ -537,7 +537,7 @@ async def audit_log(ev: Evidence, window: Window, wait: float) -> list[dict[str,
     kept = [r for r in rows if window.contains(epoch(_cell(r, "timestamp", "time", "date")))
             or not _cell(r, "timestamp", "time", "date")]
     ev.note(source, f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} exported (first page of {_AUDIT_PAGE}); "
-                    f"{len(kept)} in the window")
+                    f"{len(kept)} in the window (times without an offset are read as UTC)")
     return kept
 
 
@@ -775,11 +775,10 @@ async def hash_hits(ev: Evidence, hashes: list[str]) -> tuple[list[dict[str, Any
 
 def check_indicators(args: dict[str, Any]) -> dict[str, list[str]]:
     """Every indicator checked by kind; all the malformed ones reported together."""
-    kinds = (("users", check_email, "email"), ("devices", check_device, "device"), ("domains", check_domain, "domain"),
-             ("hashes", check_hash, "hash"))
+    kinds = (("users", check_email), ("devices", check_device), ("domains", check_domain), ("hashes", check_hash))
     out: dict[str, list[str]] = {}
     bad: list[str] = []
-    for key, check, _label in kinds:
+    for key, check in kinds:
         values = list(args.get(key) or [])
         if not values:
             out[key] = []
@@ -835,7 +834,7 @@ def _events_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def list_user_events(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
+    ev = Evidence(ctx)
     try:
         email = checked([args["user"]], check_email, "user email")[0]
         window = parse_window(args)
@@ -862,7 +861,7 @@ async def list_user_events(ctx, args: dict[str, Any]):
 
 
 async def correlate_indicators(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
+    ev = Evidence(ctx)
     try:
         indicators = check_indicators(args)
         if not any(indicators.values()):
@@ -1028,7 +1027,7 @@ def next_steps(person: dict[str, Any] | None, indicators: dict[str, list[str]], 
 
 
 async def generate_report(ctx, args: dict[str, Any]):
-    ev = Evidence(ctx, args)
+    ev = Evidence(ctx)
     try:
         user = checked([args["user"]], check_email, "user email")[0] if args.get("user") else None
         indicators = check_indicators({k: args.get(k) for k in ("devices", "domains", "hashes")})
