@@ -375,7 +375,7 @@ async def list_threat_levels(ctx, args: dict[str, Any]):
 
 # -- the sandbox -----------------------------------------------------------------------------------
 ZIA, ZPA = "/zia/api/v1", "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
-_SNAPSHOT = {  # name: (read operation, mock store key template, paginated list)
+_SNAPSHOT = {  # name: (list operation, the mock store's key template)
     "url_categories": ("zia_list_url_categories", f"{ZIA}/urlCategories"),
     "url_filtering_rules": ("zia_list_url_filtering_rules", f"{ZIA}/urlFilteringRules"),
     "firewall_rules": ("zia_list_firewall_filtering_rules", f"{ZIA}/firewallFilteringRules"),
@@ -422,7 +422,7 @@ def _sandbox_app(snap: dict[str, Any]):
 class _SandboxContext:
     """What a Workflow needs of a CompositeContext, answered by the sandbox mock instead of the tenant."""
 
-    def __init__(self, ctx, mock, allowed: bool = True):
+    def __init__(self, ctx, mock):
         import httpx
 
         from oneapi_mcp._executor import Executor
