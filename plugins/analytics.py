@@ -144,7 +144,7 @@ async def _zia_protections(reads: Reads, checks: dict[str, Check]) -> None:
     inspect = _flags(await _read(reads, malware, "zia_get_atp_malware_inspection"), _ATP_INSPECTION,
                      "malware inspection")
     states = (blocked[0], inspect[0])
-    malware.verdict(None if None in states else all(states), blocked[1], inspect[1])
+    malware.verdict(False if False in states else None if None in states else True, blocked[1], inspect[1])
 
 
 async def _zia_rules(reads: Reads, checks: dict[str, Check], opts: PostureOptions) -> dict[str, list[dict]]:
@@ -411,9 +411,13 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
             "posture": {k: posture[k] for k in ("score", "out_of", "unknown_weight", "counts")},
             "posture_failed": [i["check"] for i in posture["items"] if i["status"] == "fail"],
             "computed_here": "OneAPI has no dashboard API: every number is counted here from the services' reads; "
-                             "the ZDX score is the mean of the apps' scores over the last 24 h",
+                             "the ZDX score is the mean of the apps' scores over the 24 h before as_of; counts and "
+                             "ongoing alerts are as the services report them now",
             "problems": reads.problems, "reads": reads.count}
-    shown = lambda v: "n/a" if v is None else f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+
+    def shown(value: Any) -> str:
+        return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
     summary = (f"As of {iso(opts.as_of)}: {shown(numbers['users'])} users, {shown(numbers['devices'])} devices, "
                f"{shown(numbers['zpa_apps'])} private apps; connectors {shown(numbers['connectors_up'])} up / "
                f"{shown(numbers['connectors_down'])} down; {shown(numbers['ongoing_alerts'])} ongoing ZDX alert(s); "
