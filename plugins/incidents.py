@@ -1021,7 +1021,7 @@ def next_steps(person: dict[str, Any] | None, indicators: dict[str, list[str]], 
             add("consider", f"re-run once {source['source']} answers", None, None, "; ".join(source["errors"])[:300])
     add("consider", "search the web, firewall and ZPA logs for the window in the SIEM", None, None,
         "transaction logs are exported by NSS/LSS and not queryable over REST (see unavailable_sources)")
-    add("consider", "review DLP incidents for the person in the ZWA console", None, None,
+    add("consider", "review DLP incidents for the window in the ZWA console", None, None,
         "ZWA is not vendored in this server yet")
     return sorted(out, key=lambda s: s["priority"] != "high")
 
