@@ -358,7 +358,7 @@ async def schedule_change(ctx: CompositeContext, args: dict[str, Any]):
 async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, Any], what: str):
     """The scopes plugin's confirmation of a destructive call, for scheduling one: a str saying how it
     was confirmed, or the result to return (a token to confirm with, a refusal)."""
-    from .scopes import TOKENS, _ask_for_token, _elicited, canonical_digest
+    from .scopes import confirm
 
     call = ctx.call
     target = data["target"]
@@ -372,21 +372,7 @@ async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, 
             "steps": [{"step": 1, "scope": "destructive",
                        "call": f"at {data['when']['run_at']}: {target['tool']}: {calls}"}],
             "target": target}
-    token = args.get("confirm_token")
-    if token is None:
-        answer = await _elicited(call, plan)
-        if answer is True:
-            return "elicitation"
-        if answer is False:
-            return tool_error(f"{what} was not scheduled: the person declined it", "confirmation_declined",
-                              tool=call.name)
-        return _ask_for_token(call, plan)
-    problem = TOKENS.redeem(str(token), call.server.name, call.name, canonical_digest(call.name, call.arguments))
-    if problem:
-        return tool_error(f"{what} was not scheduled: {problem}; call schedule_change again without confirm_token "
-                          "to get a fresh plan and token", "confirmation_invalid", tool=call.name)
-    call.extras["confirmation"] = "token redeemed"
-    return "confirm_token"
+    return await confirm(call, plan, args.get("confirm_token"), what=f"scheduling {what}")
 
 
 # -- listing and cancelling -----------------------------------------------------------------------

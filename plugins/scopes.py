@@ -139,21 +139,32 @@ def oneapi_mcp_tool_call(call: ToolCall):
             plan = _plan(call)
         if isinstance(plan, dict) and "error" in plan:
             return tool_error(**plan["error"])  # invalid arguments: no token for a call that cannot run
-        if token is None:
-            answer = await _elicited(call, plan)
-            if answer is True:
-                return await proceed()
-            if answer is False:
-                return tool_error(f"{call.name} was not run: the person declined it", "confirmation_declined",
-                                  tool=call.name)
-            return _ask_for_token(call, plan)
-        problem = TOKENS.redeem(str(token), call.server.name, call.name, canonical_digest(call.name, call.arguments))
-        if problem:
-            return tool_error(f"{call.name} was not run: {problem}; call it again without confirm_token to get "
-                              "a fresh plan and token", "confirmation_invalid", tool=call.name)
-        return await proceed()
+        how = await confirm(call, plan, token)
+        return await proceed() if isinstance(how, str) else how
 
     return confirmed
+
+
+async def confirm(call: ToolCall, plan: dict[str, Any], token: str | None, *, what: str | None = None):
+    """Confirm `call` (whose `plan` is shown): by MCP elicitation, or by a single-use token bound to
+    the call's canonical arguments. Returns how it was confirmed ("elicitation" or "confirm_token"),
+    or the result to answer with instead (declined, a fresh token to confirm with, an invalid token).
+    Plugins that need a person's yes before doing something destructive use it too (e.g. scheduling
+    a destructive change that will run with nobody there)."""
+    what = what or call.name
+    if token is None:
+        answer = await _elicited(call, plan)
+        if answer is True:
+            return "elicitation"
+        if answer is False:
+            return tool_error(f"{what} was not run: the person declined it", "confirmation_declined", tool=call.name)
+        return _ask_for_token(call, plan)
+    problem = TOKENS.redeem(str(token), call.server.name, call.name, canonical_digest(call.name, call.arguments))
+    if problem:
+        return tool_error(f"{what} was not run: {problem}; call {call.name} again without confirm_token to get a "
+                          "fresh plan and token", "confirmation_invalid", tool=call.name)
+    call.extras["confirmation"] = "token redeemed"
+    return "confirm_token"
 
 
 async def _composite_plan(call: ToolCall) -> dict[str, Any] | Any:
