@@ -50,9 +50,9 @@ _AUDIT_PAGE = 1000
 _ALERT_CAP = 50
 _ERRORED = ("ERROR", "ERRORED", "FAILED", "CANCELLED", "CANCELED")
 _REMOVED = ("removal pending", "remove pending", "removed", "unregistered")
-_AUDIT_JOB = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, a write-scoped "
-              "call: it replaces the tenant's previous audit-log export and changes no configuration; nothing is "
-              "activated), polling it and downloading its CSV; it holds admin changes, not traffic")
+_AUDIT_JOB = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, read-scoped "
+              "although a POST: it replaces the tenant's previous audit-log export and changes no configuration; "
+              "nothing is activated), polling it and downloading its CSV; it holds admin changes, not traffic")
 
 
 # -- time windows ----------------------------------------------------------------------------------
@@ -1120,8 +1120,8 @@ WINDOW_ARGUMENTS = {
 }
 _AUDIT_ARGUMENTS = {
     "audit_log": {"type": "boolean", "default": True,
-                  "description": "Also export the ZIA admin audit log for the window (a write-scoped export job; "
-                                 "no configuration change) and keep the entries naming the person."},
+                  "description": "Also export the ZIA admin audit log for the window (an export job: no "
+                                 "configuration change) and keep the entries naming the person."},
     "audit_log_wait_seconds": {"type": "number", "minimum": 0, "maximum": 120, "default": 30,
                                "description": "How long to wait for the audit-log export to finish."},
 }
@@ -1143,11 +1143,11 @@ TOOLS = [
         description=(
             "Everything the Zscaler APIs can say about one person over a window (at most 14 days): ZDX events of "
             "their devices, ZDX alerts affecting those devices, ZIA sandbox verdicts for MD5s you give, and ZIA "
-            "admin audit-log entries naming them (an export job is started, polled and downloaded: write-scoped, "
-            "but it changes no configuration). Lists what the API cannot query: ZWA DLP incidents and Z-Insights "
+            "admin audit-log entries naming them (an export job is started, polled and downloaded; it changes "
+            "no configuration). Lists what the API cannot query: ZWA DLP incidents and Z-Insights "
             "(not vendored here), web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
             "structured data and CSV."),
-        handler=list_user_events, toolset="composite.incident", scope="write", operations=_EVENT_OPS,
+        handler=list_user_events, toolset="composite.incident", scope="read", operations=_EVENT_OPS,
         input_schema={"type": "object", "additionalProperties": False, "required": ["user"], "properties": {
             "user": {"type": "string", "minLength": 3, "maxLength": 254, "description": "The person's email."},
             **WINDOW_ARGUMENTS,
@@ -1176,8 +1176,8 @@ TOOLS = [
             "alerts, sandbox verdicts, admin audit log), affected assets, where the indicators appear, actions "
             "already taken (disabled accounts, oneapi-mcp ZPA deny rules, devices being removed, blocked domains "
             "and hashes) and recommended next steps naming the threat_* tools. Starts a ZIA audit-log export "
-            "(write-scoped, no configuration change) unless audit_log=false. Markdown, structured data and CSV."),
-        handler=generate_report, toolset="composite.incident", scope="write",
+            "(no configuration change) unless audit_log=false. Markdown, structured data and CSV."),
+        handler=generate_report, toolset="composite.incident", scope="read",
         operations=tuple(dict.fromkeys((*_EVENT_OPS, *_CORRELATE_OPS))),
         input_schema={"type": "object", "additionalProperties": False, "properties": {
             "user": {"type": "string", "minLength": 3, "maxLength": 254,

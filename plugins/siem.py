@@ -44,9 +44,9 @@ _MASK = "***"
 _TRANSACTION_LOGS = ("ZIA web, firewall and DNS transaction logs and ZPA user-activity logs cannot be read over the "
                      "REST API: they reach a SIEM only through Cloud NSS feeds (siem_configure_nss_feed) and ZPA "
                      "log streaming (siem_configure_lss_stream)")
-_AUDIT_EXPORT = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, a "
-                 "write-scoped call that replaces the tenant's previous audit-log export; it changes no configuration "
-                 "and nothing is activated), then polling it and downloading its CSV; it holds admin changes, not "
+_AUDIT_EXPORT = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, "
+                 "read-scoped although a POST: it replaces the tenant's previous audit-log export, changes no "
+                 "configuration and activates nothing), then polling it and downloading its CSV; it holds admin changes, not "
                  "traffic")
 _UNAVAILABLE = [
     {"source": "ZWA DLP incidents", "reason": "the ZWA API is not among this server's vendored specs"},
