@@ -60,9 +60,9 @@ UNAVAILABLE_SOURCES = [
     {"source": "Z-Insights (GraphQL: web traffic, cyber security incidents, shadow IT)",
      "reason": "its API is not vendored in this server yet"},
     {"source": "ZWA DLP incidents and Business Insights", "reason": "their APIs are not vendored in this server yet"},
-    {"source": "ZIA admin audit log", "reason": "an export is started with POST /auditlogEntryReport (a write-scoped "
-                                                "call) and polled; this read-only report does not start one "
-                                                "(zia_create_audit_log_report does)"},
+    {"source": "ZIA admin audit log", "reason": "reading it starts an export job (POST /auditlogEntryReport) that "
+                                                "replaces the tenant's previous export, so this report does not; "
+                                                "incident_list_user_events and siem_export_events do"},
 ]
 
 
