@@ -39,20 +39,21 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.ratelimit",
     "oneapi_mcp.plugins.untrusted",
     "oneapi_mcp.plugins.audit",
-    "oneapi_mcp.plugins.threat_response",
-    "oneapi_mcp.plugins.policy_sync",
-    "oneapi_mcp.plugins.policy_automation",
-    "oneapi_mcp.plugins.remediation",
+    # composite tools, one module per family (issue order: discovery ... remediation, then policy ... SIEM)
     "oneapi_mcp.plugins.discovery",
     "oneapi_mcp.plugins.users",
     "oneapi_mcp.plugins.lifecycle",
     "oneapi_mcp.plugins.directory_sync",
+    "oneapi_mcp.plugins.threat_response",
+    "oneapi_mcp.plugins.remediation",
+    "oneapi_mcp.plugins.policy_sync",
+    "oneapi_mcp.plugins.policy_automation",
     "oneapi_mcp.plugins.scheduler",
-    "oneapi_mcp.plugins.siem",
     "oneapi_mcp.plugins.incidents",
-    "oneapi_mcp.plugins.compliance",
     "oneapi_mcp.plugins.analytics",
+    "oneapi_mcp.plugins.compliance",
     "oneapi_mcp.plugins.zdx_metrics",
+    "oneapi_mcp.plugins.siem",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

@@ -46,8 +46,8 @@ _TRANSACTION_LOGS = ("ZIA web, firewall and DNS transaction logs and ZPA user-ac
                      "log streaming (siem_configure_lss_stream)")
 _AUDIT_EXPORT = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, "
                  "read-scoped although a POST: it replaces the tenant's previous audit-log export, changes no "
-                 "configuration and activates nothing), then polling it and downloading its CSV; it holds admin changes, not "
-                 "traffic")
+                 "configuration and activates nothing), then polling it and downloading its CSV; it holds admin "
+                 "changes, not traffic")
 _UNAVAILABLE = [
     {"source": "ZWA DLP incidents", "reason": "the ZWA API is not among this server's vendored specs"},
     {"source": "Z-Insights (GraphQL) security incidents", "reason": "Z-Insights is not among this server's "
