@@ -124,6 +124,10 @@ def bar_chart(title: str, xlabel: str, ylabel: str, labels: Sequence[str], value
               target: float | None = None, target_label: str = "target") -> Chart:
     """Bars with their values written on them; an optional horizontal target line."""
     plt, fig, ax = _figure(title, xlabel, ylabel)
+    if all(float(v).is_integer() for v in values):  # counts: no 0.5 ticks
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     bars = ax.bar([str(lb) for lb in labels], values, color="#2f6db5")
     ax.bar_label(bars, fmt="%g", padding=2, fontsize=8)
     if target is not None:

@@ -23,7 +23,6 @@ from oneapi_mcp._hooktypes import CompositeTool, tool_result
 from ._lookups import check_email, zid_user_body
 from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
-from .lifecycle import read_every
 
 __all__ = ["COLUMNS", "ExportRow", "TOOLS", "oneapi_mcp_register_tools", "parse_export"]
 
@@ -307,7 +306,7 @@ async def sync_users(ctx, args: dict[str, Any]):
 
 async def _plan_sync(wf: Workflow, args: dict[str, Any]) -> str:
     parsed = parse_export(args["content"], args["format"])
-    groups = {str(g.get("name", "")).lower(): g for g in await read_every(wf, "zid_list_groups")}
+    groups = {str(g.get("name", "")).lower(): g for g in await wf.read_all("zid_list_groups")}
     named = {}  # lower name -> name as the export spells it (first seen)
     for row in parsed.rows:
         for name, line in (row.groups or {}).items():
@@ -328,7 +327,7 @@ async def _plan_sync(wf: Workflow, args: dict[str, Any]) -> str:
     rows = {r.email: r for r in parsed.rows}
     domains = sorted({e.split("@")[1] for e in rows})
     users: dict[str, dict[str, Any]] = {}
-    for user in await read_every(wf, "zid_list_users"):
+    for user in await wf.read_all("zid_list_users"):
         for key in ("loginName", "primaryEmail"):
             users.setdefault(str(user.get(key) or "").lower(), user)
     departments = {str((u.get("department") or {}).get("name", "")).lower(): u["department"]
@@ -412,7 +411,7 @@ async def _plan_memberships(wf: Workflow, rows: dict[str, ExportRow], user_ids: 
     for lower, group_id in group_ids.items():
         members: set[str] = set()
         if not isinstance(group_id, Ref):
-            members = {str(m.get("id")) for m in await read_every(wf, "zid_list_group_members", {"id": group_id})}
+            members = {str(m.get("id")) for m in await wf.read_all("zid_list_group_members", {"id": group_id})}
         name = named[lower]
         existing_add, new_users = [], []
         for email, row in rows.items():
@@ -487,14 +486,14 @@ def _plan_removals(wf: Workflow, rows: dict[str, ExportRow], users: dict[str, di
 async def compare_scim_groups(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, {})
     try:
-        idps = await read_every(wf, "zpa_get_all_idps")
+        idps = await wf.read_all("zpa_get_all_idps")
         wanted = str(args.get("idp") or "").strip().lower()
         if wanted:
             idps = [i for i in idps if wanted in (str(i.get("id")), str(i.get("name", "")).lower())]
             if not idps:
                 raise Refusal(f"no ZPA IdP {args['idp']!r} (searched by id and name with zpa_get_all_idps)",
                               "not_found", idp=args["idp"])
-        zid = await read_every(wf, "zid_list_groups")
+        zid = await wf.read_all("zid_list_groups")
         zid_names = {str(g.get("name", "")).lower(): g for g in zid}
         out = []
         for idp in idps:
@@ -505,8 +504,8 @@ async def compare_scim_groups(ctx, args: dict[str, Any]):
                 entry["note"] = "this IdP does not push SCIM: ZPA knows its users only from SAML assertions"
                 out.append(entry)
                 continue
-            scim = await read_every(wf, "zpa_get_all_scim_groups", {"idpId": idp["id"]})
-            attrs = await read_every(wf, "zpa_get_all_scim_attributes", {"idpId": idp["id"]})
+            scim = await wf.read_all("zpa_get_all_scim_groups", {"idpId": idp["id"]})
+            attrs = await wf.read_all("zpa_get_all_scim_attributes", {"idpId": idp["id"]})
             scim_names = {str(g.get("name", "")).lower(): g for g in scim}
             entry.update({
                 "scim_groups": len(scim),

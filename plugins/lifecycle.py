@@ -27,8 +27,7 @@ from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, 
 from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
-__all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "load_templates", "oneapi_mcp_register_tools",
-           "read_every"]
+__all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "load_templates", "oneapi_mcp_register_tools"]
 
 EXPIRES_ATTR, SPONSOR_ATTR = "oneapiAccessExpires", "oneapiSponsor"
 NEW_USER = "new-user-id"  # stands in for the id ZIdentity gives a user created earlier in the same plan
@@ -172,33 +171,20 @@ class _Tenant:
     zia_departments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-async def read_every(wf: Workflow, operation: str, arguments: dict[str, Any] | None = None) -> list[Any]:
-    """Every item of a list; refuses rather than act on a list cut short by the result-size cap."""
-    runtime = wf.ctx.call.runtime
-    tool = runtime.catalog.tools.get(operation) if runtime is not None else None
-    paged = {"all_pages": True, "max_items": 100_000} if tool is not None and tool.pagination else {}
-    data = await wf.read(operation, {**(arguments or {}), **paged})
-    if isinstance(data, dict) and (data.get("truncated") or data.get("more")):
-        raise Refusal(f"{operation} returned more than one result can hold, so the state found is incomplete; "
-                      "raise max_result_bytes (ONEAPI_MCP_MAX_RESULT_BYTES) and try again", "too_large",
-                      operation=operation)
-    return list(data.get("items", [])) if isinstance(data, dict) else list(data or [])
-
-
 async def _checked_templates(wf: Workflow, wanted: str | None, *,
                              need_file: bool = True) -> tuple[Template | None, _Tenant]:
     """The named template, after checking the whole file (types, keys, groups and departments that
     exist); every problem is reported with its line and nothing is applied."""
     path = wf.ctx.settings.templates_file
     if path is None and wanted is None and not need_file:
-        return None, _Tenant({str(g.get("name", "")).lower(): g for g in await read_every(wf, "zid_list_groups")})
+        return None, _Tenant({str(g.get("name", "")).lower(): g for g in await wf.read_all("zid_list_groups")})
     if path is None:
         raise Refusal("no access templates are configured: set templates_file in the server's table of the "
                       "config file, or ONEAPI_MCP_TEMPLATES_FILE", "not_configured")
     templates, problems, text = load_templates(Path(path))
-    tenant = _Tenant({str(g.get("name", "")).lower(): g for g in await read_every(wf, "zid_list_groups")})
+    tenant = _Tenant({str(g.get("name", "")).lower(): g for g in await wf.read_all("zid_list_groups")})
     if any(t.department for t in templates.values()):
-        departments = await read_every(wf, "zia_list_departments")
+        departments = await wf.read_all("zia_list_departments")
         tenant.zia_departments = {str(d.get("name", "")).lower(): d for d in departments}
     for template in templates.values():
         for group in template.groups:
@@ -317,7 +303,7 @@ async def _plan_zia_user(wf: Workflow, person: _Person, template: Template, tena
         wf.already(f"ZIA user {person.email} already exists (id {existing.get('id')}); its department and groups "
                    "were left as they are")
         return
-    zia_groups = {str(g.get("name", "")).lower(): g for g in await read_every(wf, "zia_list_groups_lite")}
+    zia_groups = {str(g.get("name", "")).lower(): g for g in await wf.read_all("zia_list_groups_lite")}
     matched = [zia_groups[g.lower()] for g in template.groups if g.lower() in zia_groups]
     missing = [g for g in template.groups if g.lower() not in zia_groups]
     if missing:
@@ -452,7 +438,7 @@ async def due_offboarding(ctx, args: dict[str, Any]):
     now = datetime.now(UTC)
     horizon = now + timedelta(days=within)
     try:
-        users = await read_every(wf, "zid_list_users", {"fields": ["id", "loginName", "primaryEmail", "status",
+        users = await wf.read_all("zid_list_users", {"fields": ["id", "loginName", "primaryEmail", "status",
                                                                     "customAttrsInfo"]})
     except Refusal as exc:
         return refusal_result(exc)

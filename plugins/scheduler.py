@@ -1,6 +1,6 @@
 """Built-in plugin: schedule a change for later, run by the server itself.
 
-`schedule_change` checks everything it can now (the tool is allowed on this server and changes
+`policy_schedule_change` checks everything it can now (the tool is allowed on this server and changes
 something, its arguments are valid, the time is in the future and its time zone exists) and keeps the
 change in a SQLite file in the server's data directory (`_schedule_store`). A background task in the
 running server sleeps until the next change is due (a new schedule wakes it), claims it atomically and
@@ -9,7 +9,7 @@ audit log and hooks apply exactly as to a person's call. Changes due while the s
 start-up when they are at most `schedule_lateness` seconds late, else they are marked missed.
 
 Destructive targets. Nobody is there when a scheduled change runs, so the confirmation a direct call
-would need is asked when the change is scheduled: `schedule_change` with dry_run=false and a destructive
+would need is asked when the change is scheduled: `policy_schedule_change` with dry_run=false and a destructive
 target goes through the scopes plugin's confirmation (MCP elicitation, else a single-use confirm_token
 bound to these exact arguments). The store records how it was confirmed; at run time the scheduler
 answers the scopes plugin's token request for such a change only (the audit log shows both calls).
@@ -54,7 +54,7 @@ _log = logging.getLogger("oneapi_mcp.scheduler")
 _clock = time.time  # tests replace it
 GRACE_SECONDS = 5.0  # a time this close behind "now" still counts (the request took a moment): it runs at once
 MAX_AHEAD = timedelta(days=366)
-_OWN_TOOLS = ("schedule_change", "list_scheduled_changes", "cancel_scheduled_change")
+_OWN_TOOLS = ("policy_schedule_change", "policy_list_scheduled_changes", "policy_cancel_scheduled_change")
 _TRANSIENT = ("upstream", "timeout", "unreachable", "rate_limited", "auth", "plugin_error")  # not the input's fault
 _STOP_GRACE = 10.0  # seconds a stopping server waits for a change that is running to finish
 
@@ -215,7 +215,7 @@ def view(row: dict[str, Any], history: list[dict[str, Any]] | None = None) -> di
     return {k: v for k, v in out.items() if v is not None}
 
 
-# -- schedule_change ------------------------------------------------------------------------------
+# -- policy_schedule_change ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -239,7 +239,7 @@ def _target(runtime: Runtime, name: str) -> Target:
     if name in surface.hidden:
         raise Refusal(surface.hidden[name], "scope_denied", tool=name)
     if tool.scope == "read":
-        raise Refusal(f"{name} only reads (scope read); schedule_change schedules changes", "invalid_arguments",
+        raise Refusal(f"{name} only reads (scope read); policy_schedule_change schedules changes", "invalid_arguments",
                       tool=name)
     return Target(name, "composite" if name in surface.composites else "generated", tool.scope, tool)
 
@@ -247,12 +247,12 @@ def _target(runtime: Runtime, name: str) -> Target:
 def _target_arguments(target: Target, arguments: dict[str, Any]) -> dict[str, Any]:
     arguments = dict(arguments)
     if "confirm_token" in arguments:
-        raise Refusal("leave confirm_token out of arguments: schedule_change asks for the confirmation a "
+        raise Refusal("leave confirm_token out of arguments: policy_schedule_change asks for the confirmation a "
                       "destructive tool needs itself", "invalid_arguments")
     if target.kind == "composite" and "dry_run" in target.tool.input_schema.get("properties", {}):
         if arguments.get("dry_run") is True:
             raise Refusal(f"a scheduled dry run of {target.name} would change nothing: leave dry_run out of "
-                          "arguments (the scheduled run applies; schedule_change's own dry_run shows the plan)",
+                          "arguments (the scheduled run applies; policy_schedule_change's own dry_run shows the plan)",
                           "invalid_arguments")
         arguments["dry_run"] = False
     return arguments
@@ -283,7 +283,7 @@ async def _composite_plan(ctx: CompositeContext, target: Target, arguments: dict
     """The target's own dry run, now (reads only): what it would do if it ran at once."""
     runtime = ctx.call.runtime
     result = await runtime.call_tool(target.name, {**arguments, "dry_run": True},
-                                     client=f"{ctx.call.client or 'a client'} via schedule_change")
+                                     client=f"{ctx.call.client or 'a client'} via policy_schedule_change")
     data = result.structured_content or {}
     if result.is_error:
         error = data.get("error") or {}
@@ -292,7 +292,7 @@ async def _composite_plan(ctx: CompositeContext, target: Target, arguments: dict
     return {k: data[k] for k in ("outcome", "summary", "steps", "unchanged", "api_limits") if k in data}
 
 
-async def schedule_change(ctx: CompositeContext, args: dict[str, Any]):
+async def policy_schedule_change(ctx: CompositeContext, args: dict[str, Any]):
     runtime, settings = ctx.call.runtime, ctx.settings
     dry_run = bool(args.get("dry_run", True))
     now = _clock()
@@ -308,7 +308,7 @@ async def schedule_change(ctx: CompositeContext, args: dict[str, Any]):
     existing = store.find_pending(target.name, digest, when.timestamp) if store is not None else None
     local = local_time(when.timestamp, when.time_zone, str(args["run_at"]).strip())
     data: dict[str, Any] = {
-        "tool": "schedule_change", "dry_run": dry_run,
+        "tool": "policy_schedule_change", "dry_run": dry_run,
         "target": {"tool": target.name, "kind": target.kind, "scope": target.scope, "arguments": redact(arguments),
                    **checked},
         "when": {"run_at": iso(when.timestamp), "run_at_local": local, "time_zone": when.time_zone,
@@ -332,7 +332,7 @@ async def schedule_change(ctx: CompositeContext, args: dict[str, Any]):
         confirm = " (it is destructive: scheduling it asks for confirmation)" if target.scope == "destructive" else ""
         return tool_result({**data, "outcome": "planned",
                             "summary": f"would schedule {what}{confirm}; nothing was scheduled",
-                            "next": "call schedule_change again with the same arguments and dry_run=false to "
+                            "next": "call policy_schedule_change again with the same arguments and dry_run=false to "
                                     "schedule it"})
     confirmed = None
     if target.scope == "destructive":
@@ -351,8 +351,8 @@ async def schedule_change(ctx: CompositeContext, args: dict[str, Any]):
         data.setdefault("warnings", []).append("this server does not run schedules (schedule_runner=false): "
                                                "another replica sharing its data directory must")
     return tool_result({**data, "outcome": "scheduled", "change": view(row),
-                        "summary": f"scheduled {what} as {row['id']}; list_scheduled_changes shows it, "
-                                   "cancel_scheduled_change cancels it"})
+                        "summary": f"scheduled {what} as {row['id']}; policy_list_scheduled_changes shows it, "
+                                   "policy_cancel_scheduled_change cancels it"})
 
 
 async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, Any], what: str):
@@ -376,7 +376,7 @@ async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, 
 
 
 # -- listing and cancelling -----------------------------------------------------------------------
-async def list_scheduled_changes(ctx: CompositeContext, args: dict[str, Any]):
+async def policy_list_scheduled_changes(ctx: CompositeContext, args: dict[str, Any]):
     store = store_for(ctx.settings, create=False)
     wanted = list(args.get("status") or ())
     if args.get("id"):
@@ -412,7 +412,7 @@ def _outcome(change: dict[str, Any]) -> str:
     return str(result.get("outcome") or ("ok" if change["status"] == "done" else ""))
 
 
-async def cancel_scheduled_change(ctx: CompositeContext, args: dict[str, Any]):
+async def policy_cancel_scheduled_change(ctx: CompositeContext, args: dict[str, Any]):
     change_id = str(args["id"])
     store = store_for(ctx.settings, create=False)
     try:
@@ -435,7 +435,7 @@ async def cancel_scheduled_change(ctx: CompositeContext, args: dict[str, Any]):
     outcome = "cancelled" if changed else "nothing_to_do"
     summary = (f"cancelled {change_id} ({row['tool']} at {iso(row['run_at'])}); it will not run" if changed
                else f"{change_id} was already cancelled; nothing changed")
-    return tool_result({"tool": "cancel_scheduled_change", "outcome": outcome, "summary": summary,
+    return tool_result({"tool": "policy_cancel_scheduled_change", "outcome": outcome, "summary": summary,
                         "change": view(row)})
 
 
@@ -543,7 +543,7 @@ class Runner:
         if isinstance(error, dict) and error.get("kind") == "confirmation_required":
             if not row["confirmed"] or not error.get("confirm_token"):
                 return "failed", {}, (f"{row['tool']} needs confirmation and this change was not confirmed when it was "
-                                      "scheduled; schedule it again (schedule_change asks for it)")
+                                      "scheduled; schedule it again (policy_schedule_change asks for it)")
             # confirmed by a person when it was scheduled (see the history): answer the token request
             result = await self.runtime.call_tool(row["tool"], {**arguments, "confirm_token": error["confirm_token"]},
                                                   client=client)
@@ -611,7 +611,7 @@ _SCHEDULE_SCHEMA["properties"]["confirm_token"] = {
 
 TOOLS = [
     CompositeTool(
-        name="schedule_change",
+        name="policy_schedule_change",
         title="Schedule a change for later",
         description=(
             "Run a tool this server allows (a write operation or a composite tool) with the given arguments at a "
@@ -620,17 +620,17 @@ TOOLS = [
             "default: shows what will run and when. A destructive tool needs the same confirmation now as a "
             "direct call. A change due while the server was down runs at start-up if it is at most "
             "schedule_lateness (default 1 hour) late, else it is marked missed. Idempotent."),
-        handler=schedule_change, toolset="composite.policy_automation", scope="write",
+        handler=policy_schedule_change, toolset="composite.policy_automation", scope="write",
         input_schema=_SCHEDULE_SCHEMA,
     ),
     CompositeTool(
-        name="list_scheduled_changes",
+        name="policy_list_scheduled_changes",
         title="List scheduled changes",
         description=(
             "Scheduled changes of this server: pending, running, done, failed, cancelled and missed, with their "
             "time, tool, arguments (secrets redacted) and result; with id, one change and its history (scheduled, "
             "started, done or failed, cancelled, missed, interrupted, with who and when). Markdown plus CSV."),
-        handler=list_scheduled_changes, toolset="composite.policy_automation", scope="read",
+        handler=policy_list_scheduled_changes, toolset="composite.policy_automation", scope="read",
         input_schema={"type": "object", "additionalProperties": False, "properties": {
             "status": {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "uniqueItems": True,
                        "description": "Only changes in these states (default all)."},
@@ -640,12 +640,12 @@ TOOLS = [
         }},
     ),
     CompositeTool(
-        name="cancel_scheduled_change",
+        name="policy_cancel_scheduled_change",
         title="Cancel a scheduled change",
         description=(
             "Cancel a pending scheduled change so it never runs. Cancelling one that is already cancelled changes "
             "nothing; one that is running, done, failed or missed cannot be cancelled (the error says which)."),
-        handler=cancel_scheduled_change, toolset="composite.policy_automation", scope="write",
+        handler=policy_cancel_scheduled_change, toolset="composite.policy_automation", scope="write",
         input_schema={"type": "object", "additionalProperties": False, "required": ["id"], "properties": {
             "id": {"type": "string", "minLength": 1, "description": "The change's id (chg_...)."}}},
     ),

@@ -211,9 +211,14 @@ async def test_the_sync_is_not_listed_on_a_read_write_server(upstream):
     assert "directory_compare_scim_groups" in names and "directory_sync_users" not in names
 
 
-async def test_a_state_cut_short_by_the_result_cap_stops_the_sync_before_any_write(upstream):
+async def test_the_result_cap_for_agents_does_not_cut_the_state_the_sync_plans_from(upstream):
     async with serve(upstream, profile="admin", ONEAPI_MCP_MAX_RESULT_BYTES="2000") as client:
-        error = await call_error(client, "directory_sync_users", {"content": _export("users_good.csv"),
-                                                                  "format": "csv", "remove_missing": True})
-    assert error["error"]["kind"] == "too_large" and "ONEAPI_MCP_MAX_RESULT_BYTES" in error["error"]["message"]
+        capped = await call(client, "zid_list_users", {"all_pages": True})
+        planned = await call(client, "directory_sync_users", {"content": _export("users_good.csv"),
+                                                              "format": "csv", "remove_missing": True})
+    async with serve(upstream, profile="admin") as client:
+        uncapped = await call(client, "directory_sync_users", {"content": _export("users_good.csv"),
+                                                               "format": "csv", "remove_missing": True})
+    assert capped["result"]["truncated"] is True  # what reaches the agent is cut, what the tool reads is not:
+    assert planned["found"]["diff"] == uncapped["found"]["diff"] and len(planned["found"]["diff"]["disable"]) > 10
     assert _writes(upstream) == []

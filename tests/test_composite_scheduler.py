@@ -51,7 +51,7 @@ def _rules(upstream) -> dict[int, dict]:
 async def _wait_until_finished(client, change_ids: list[str], timeout: float = 30.0) -> dict[str, dict]:
     deadline = time.monotonic() + timeout
     while True:
-        listed = await call(client, "list_scheduled_changes", {})
+        listed = await call(client, "policy_list_scheduled_changes", {})
         changes = {c["id"]: c for c in listed["changes"] if c["id"] in change_ids}
         if all(changes[i]["status"] not in ("pending", "running") for i in change_ids):
             return changes
@@ -64,7 +64,7 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     upstream.mock.reset()
     block = {"domains": ["later.example"], "zpa": False}
     async with serve(upstream, profile="admin", **env) as client:
-        planned = await call(client, "schedule_change", {"tool": "threat_block_domains", "arguments": block,
+        planned = await call(client, "policy_schedule_change", {"tool": "threat_block_domains", "arguments": block,
                                                          "run_at": _local_in(3600, "Asia/Kolkata"),
                                                          "time_zone": "Asia/Kolkata"})
         assert planned["outcome"] == "planned" and planned["when"]["time_zone"] == "Asia/Kolkata"
@@ -73,29 +73,29 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
         run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)  # from here on, the clock runs against the test
         schedule = {"tool": "threat_block_domains", "arguments": block, "run_at": _local(run_at, "Asia/Tokyo"),
                     "time_zone": "Asia/Tokyo", "note": "block after the change window opens"}
-        scheduled = await call(client, "schedule_change", {**schedule, "dry_run": False})
+        scheduled = await call(client, "policy_schedule_change", {**schedule, "dry_run": False})
         block_id = scheduled["change"]["id"]
         assert scheduled["outcome"] == "scheduled" and scheduled["change"]["status"] == "pending"
         assert scheduled["change"]["arguments"] == {**block, "dry_run": False}
-        again = await call(client, "schedule_change", {**schedule, "dry_run": False})
+        again = await call(client, "policy_schedule_change", {**schedule, "dry_run": False})
         assert again["outcome"] == "nothing_to_do" and again["change"]["id"] == block_id
 
-        disable = await call(client, "schedule_change", {
+        disable = await call(client, "policy_schedule_change", {
             "tool": "zia_update_url_filtering_rule", "run_at": run_at.isoformat(), "dry_run": False,
             "arguments": {"id": 302, "body": {**_rules(upstream)[302], "state": "DISABLED"}}})
         disable_id = disable["change"]["id"]
         assert disable["target"]["request"]["method"] == "PUT"
-        cancelled = await call(client, "cancel_scheduled_change", {"id": disable_id})
+        cancelled = await call(client, "policy_cancel_scheduled_change", {"id": disable_id})
         assert cancelled["outcome"] == "cancelled" and cancelled["change"]["status"] == "cancelled"
-        assert (await call(client, "cancel_scheduled_change", {"id": disable_id}))["outcome"] == "nothing_to_do"
+        assert (await call(client, "policy_cancel_scheduled_change", {"id": disable_id}))["outcome"] == "nothing_to_do"
 
         # destructive: scheduling it asks for the same confirmation as the direct call
         remove = {"tool": "zia_remove_url_filtering_rule", "arguments": {"id": 304}, "dry_run": False,
                   "run_at": run_at.isoformat().replace("+00:00", "Z")}
-        asked = (await call_error(client, "schedule_change", remove))["error"]
+        asked = (await call_error(client, "policy_schedule_change", remove))["error"]
         assert asked["kind"] == "confirmation_required"
         assert "DELETE /zia/api/v1/urlFilteringRules/304" in asked["plan"]["steps"][0]["call"]
-        confirmed = await call(client, "schedule_change", {**remove, "confirm_token": asked["confirm_token"]})
+        confirmed = await call(client, "policy_schedule_change", {**remove, "confirm_token": asked["confirm_token"]})
         remove_id = confirmed["change"]["id"]
         assert confirmed["change"]["confirmed"] == "confirm_token"
     stopped = datetime.now(UTC)
@@ -105,29 +105,29 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     async with serve(upstream, profile="admin", **env) as client:
         done = await _wait_until_finished(client, [block_id, remove_id])
         # bad input, while the server is up anyway
-        past = await call_error(client, "schedule_change", {"tool": "threat_block_domains", "arguments": block,
+        past = await call_error(client, "policy_schedule_change", {"tool": "threat_block_domains", "arguments": block,
                                                             "run_at": "2020-01-01T09:00:00+01:00"})
         assert past["error"]["kind"] == "time_in_past"
-        zone = await call_error(client, "schedule_change", {"tool": "threat_block_domains", "arguments": block,
+        zone = await call_error(client, "policy_schedule_change", {"tool": "threat_block_domains", "arguments": block,
                                                             "run_at": "2030-01-01T09:00", "time_zone": "Mars/Base"})
         assert zone["error"]["kind"] == "invalid_time_zone" and "Mars/Base" in zone["error"]["message"]
-        unknown = await call_error(client, "schedule_change", {"tool": "zia_frobnicate", "arguments": {},
+        unknown = await call_error(client, "policy_schedule_change", {"tool": "zia_frobnicate", "arguments": {},
                                                                "run_at": run_at.isoformat()})
         assert unknown["error"]["kind"] == "unknown_tool"
-        bad_args = await call_error(client, "schedule_change", {"tool": "threat_block_domains", "dry_run": False,
+        bad_args = await call_error(client, "policy_schedule_change", {"tool": "threat_block_domains", "dry_run": False,
                                                                 "arguments": {"domain": "x.example"},
                                                                 "run_at": (datetime.now(UTC) + timedelta(hours=1))
                                                                 .isoformat()})
         assert bad_args["error"]["kind"] == "invalid_arguments" and "domains" in bad_args["error"]["message"]
-        nobody = await call_error(client, "schedule_change", {"tool": "threat_isolate_account", "dry_run": False,
+        nobody = await call_error(client, "policy_schedule_change", {"tool": "threat_isolate_account", "dry_run": False,
                                                               "arguments": {"user": "nobody@example.test"},
                                                               "run_at": (datetime.now(UTC) + timedelta(hours=1))
                                                               .isoformat()})
         assert nobody["error"]["kind"] == "not_found" and "nobody@example.test" in nobody["error"]["message"]
-        done_error = await call_error(client, "cancel_scheduled_change", {"id": block_id})
+        done_error = await call_error(client, "policy_cancel_scheduled_change", {"id": block_id})
         assert done_error["error"]["kind"] == "invalid_state" and "it is done" in done_error["error"]["message"]
-        detail = await call(client, "list_scheduled_changes", {"id": block_id})
-        listed = await call(client, "list_scheduled_changes", {"status": ["cancelled"]})
+        detail = await call(client, "policy_list_scheduled_changes", {"id": block_id})
+        listed = await call(client, "policy_list_scheduled_changes", {"status": ["cancelled"]})
 
     assert done[block_id]["status"] == "done", done[block_id]
     assert done[block_id]["result"]["outcome"] == "applied"
@@ -157,7 +157,7 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     assert removal == [("zia_remove_url_filtering_rule", "confirmation_required"),
                        ("zia_remove_url_filtering_rule", "ok")]
     assert not any(r["client"] == f"scheduler/{disable_id}" for r in audit)
-    assert [r["outcome"] for r in audit if r["tool"] == "cancel_scheduled_change"][:2] == ["ok", "ok"]
+    assert [r["outcome"] for r in audit if r["tool"] == "policy_cancel_scheduled_change"][:2] == ["ok", "ok"]
 
 
 async def test_a_change_missed_while_the_server_was_down_too_long_is_marked_missed_not_run(upstream, env):
@@ -165,7 +165,7 @@ async def test_a_change_missed_while_the_server_was_down_too_long_is_marked_miss
     env = {**env, "ONEAPI_MCP_SCHEDULE_LATENESS": "1"}
     async with serve(upstream, profile="read-write", **env) as client:
         run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)
-        scheduled = await call(client, "schedule_change", {
+        scheduled = await call(client, "policy_schedule_change", {
             "tool": "threat_block_domains", "arguments": {"domains": ["missed.example"], "zpa": False},
             "run_at": run_at.isoformat(), "dry_run": False})
     await anyio.sleep(max(0.0, (run_at - datetime.now(UTC)).total_seconds()) + 1.5)
