@@ -147,12 +147,17 @@ class ServerSettings(BaseSettings):
     def allowed_scopes(self) -> frozenset[str]:
         return frozenset(self.scopes if self.scopes is not None else PROFILES[self.profile])
 
-    def state_dir(self) -> Path:
-        """The directory for this server's durable state (created on first use, mode 0700)."""
+    def state_path(self) -> Path:
+        """Where this server's durable state lives (not created: see `state_dir`)."""
         import os
 
-        base = self.data_dir or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / (
-            "oneapi-mcp") / self.name
+        if self.data_dir is not None:
+            return Path(self.data_dir).expanduser()
+        return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "oneapi-mcp" / self.name
+
+    def state_dir(self) -> Path:
+        """The directory for this server's durable state, created on first use (mode 0700)."""
+        base = self.state_path()
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
         return base
 

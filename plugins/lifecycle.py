@@ -14,7 +14,6 @@ operator can see it; `lifecycle_due_offboarding` lists whose date has passed.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from oneapi_mcp._hooktypes import CompositeTool, tool_result
 
 from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_disable, plan_zid_password_reset
 from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
+from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
@@ -55,67 +55,12 @@ class Template:
     lines: dict[str, int] = field(default_factory=dict, compare=False)  # "" (the table) and each key -> line
 
 
-_HEADER = re.compile(r"\s*\[(?!\[)\s*(.+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"""\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
-_PART = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*(?:\.|$)""")
-
-
-def _parts(dotted: str) -> tuple[str, ...]:
-    return tuple(p.strip("\"'") for p in _PART.findall(dotted))
-
-
-def _locate(text: str) -> dict[tuple[str, ...], int]:
-    """The line of every table header and key in a TOML text: ("templates", "x") and
-    ("templates", "x", "groups") -> line number (1-based). Enough to point at a bad entry."""
-    where: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    in_string = False
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.count('"""') % 2 or line.count("'''") % 2:
-            in_string = not in_string
-            if in_string:
-                key = _KEY.match(line)
-                if key:
-                    where.setdefault(table + _parts(key.group(1)), n)
-            continue
-        if in_string:
-            continue
-        header = _HEADER.match(line)
-        if header:
-            table = _parts(header.group(1))
-            where.setdefault(table, n)
-            continue
-        key = _KEY.match(line)
-        if key:
-            where.setdefault(table + _parts(key.group(1)), n)
-    return where
-
-
-def _line_of_value(text: str, start: int, value: str) -> int:
-    """The line, at or after `start`, where the quoted `value` appears (a list may span lines)."""
-    lines = text.splitlines()
-    for n in range(max(start, 1), len(lines) + 1):
-        if f'"{value}"' in lines[n - 1] or f"'{value}'" in lines[n - 1]:
-            return n
-        if n > start and _HEADER.match(lines[n - 1]):
-            break
-    return start
-
-
 def load_templates(path: Path) -> tuple[dict[str, Template], list[dict[str, Any]], str]:
     """The templates in `path`, the problems found in it (each with its line) and the raw text."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise Refusal(f"cannot read the templates file {path}: {exc.strerror or exc}", "not_configured",
-                      file=str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        return {}, [{"line": int(found.group(1)) if found else None, "problem": f"invalid TOML: {exc}"}], text
-    where = _locate(text)
-    problems: list[dict[str, Any]] = []
+    data, problems, text = read_toml(path, "templates")
+    if problems:
+        return {}, problems, text
+    where = locate(text)
 
     def bad(keys: tuple[str, ...], problem: str, template: str | None = None) -> None:
         line = where.get(keys) or where.get(keys[:2]) or where.get(keys[:1])
@@ -189,7 +134,7 @@ async def _checked_templates(wf: Workflow, wanted: str | None, *,
     for template in templates.values():
         for group in template.groups:
             if group.lower() not in tenant.zid_groups:
-                problems.append({"line": _line_of_value(text, template.lines.get("groups") or 0, group),
+                problems.append({"line": value_line(text, template.lines.get("groups") or 0, group),
                                  "template": template.name,
                                  "problem": f"no ZIdentity group {group!r} (searched {len(tenant.zid_groups)} "
                                             "groups with zid_list_groups)"})

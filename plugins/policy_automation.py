@@ -18,8 +18,6 @@ import contextvars
 import copy
 import ipaddress
 import json
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,6 +27,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._lookups import check_domain
 from ._report import Table, report_result
+from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 from .policy_sync import body_fields
@@ -65,57 +64,13 @@ class Level:
         return not (self.advanced or any(self.enable.values()) or any(self.disable.values()) or self.risk_levels)
 
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
-_PART = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*""")
-
-
-def _parts(dotted: str) -> tuple[str, ...]:
-    return tuple(p.strip("\"'") for p in _PART.findall(dotted))
-
-
-def _locate(text: str) -> dict[tuple[str, ...], int]:
-    """Line (1-based) of every table header and key: ("levels", "x", "url_filtering_rules", "enable") -> n."""
-    where: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for n, line in enumerate(text.splitlines(), 1):
-        header = _HEADER.match(line)
-        if header:
-            table = _parts(header.group(1))
-            where.setdefault(table, n)
-            continue
-        key = _KEY.match(line)
-        if key:
-            where.setdefault(table + _parts(key.group(1)), n)
-    return where
-
-
-def _value_line(text: str, start: int | None, value: str) -> int | None:
-    """The line at or after `start` where the quoted `value` appears (a list may span lines)."""
-    lines = text.splitlines()
-    for n in range(max(start or 1, 1), len(lines) + 1):
-        if f'"{value}"' in lines[n - 1] or f"'{value}'" in lines[n - 1]:
-            return n
-        if n > (start or 1) and _HEADER.match(lines[n - 1]):
-            break
-    return start
-
-
 def load_levels(path: Path, settings_types: dict[str, str]) -> tuple[dict[str, Level], list[dict[str, Any]], str]:
     """The levels in `path` and every problem found (each with its line). `settings_types` maps each ZIA
     advanced threat setting to its JSON type (boolean, integer, array)."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise Refusal(f"cannot read the threat levels file {path}: {exc.strerror or exc}", "not_configured",
-                      file=str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        return {}, [{"line": int(found.group(1)) if found else None, "problem": f"invalid TOML: {exc}"}], text
-    where = _locate(text)
-    problems: list[dict[str, Any]] = []
+    data, problems, text = read_toml(path, "threat levels")
+    if problems:
+        return {}, problems, text
+    where = locate(text)
 
     def bad(keys: tuple[str, ...], problem: str, level: str | None = None) -> None:
         line = next((where[keys[:n]] for n in range(len(keys), 0, -1) if keys[:n] in where), None)
@@ -231,7 +186,7 @@ async def read_state(wf: Workflow, levels: list[Level]) -> dict[str, Any]:
 
 def tenant_problems(levels: dict[str, Level], state: dict[str, Any], text: str) -> list[dict[str, Any]]:
     """Rules a level names that the tenant does not have, with their lines."""
-    where = _locate(text)
+    where = locate(text)
     problems = []
     for level in levels.values():
         for kind, (what, list_op, _update) in _RULES.items():
@@ -241,7 +196,7 @@ def tenant_problems(levels: dict[str, Level], state: dict[str, Any], text: str) 
                 for name in names:
                     if name not in have:
                         start = where.get(("levels", level.name, kind, key)) or where.get(("levels", level.name, kind))
-                        problems.append({"line": _value_line(text, start, name), "level": level.name,
+                        problems.append({"line": value_line(text, start, name), "level": level.name,
                                          "problem": f"no {what} {name!r} (searched {len(have)} with {list_op})"})
     return problems
 

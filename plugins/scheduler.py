@@ -172,15 +172,16 @@ _stores: dict[Path, ScheduleStore] = {}
 _stores_lock = threading.Lock()
 
 
-def _store_path(settings: ServerSettings) -> Path:
+def _store_path(settings: ServerSettings, *, create: bool = True) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in settings.name)
-    return settings.state_dir() / f"schedules-{safe}.sqlite3"  # per name: data_dir may be shared
+    base = settings.state_dir() if create else settings.state_path()
+    return base / f"schedules-{safe}.sqlite3"  # per name: data_dir may be shared
 
 
 def store_for(settings: ServerSettings, *, create: bool = True) -> ScheduleStore | None:
     """The named server's schedule store (one per file in this process); None when it does not exist
     yet and `create` is false (nothing was ever scheduled)."""
-    path = _store_path(settings)
+    path = _store_path(settings, create=create)
     with _stores_lock:
         store = _stores.get(path)
         if store is None and (create or path.exists()):
@@ -190,7 +191,7 @@ def store_for(settings: ServerSettings, *, create: bool = True) -> ScheduleStore
 
 def _close_store(settings: ServerSettings) -> None:
     with _stores_lock:
-        store = _stores.pop(_store_path(settings), None)
+        store = _stores.pop(_store_path(settings, create=False), None)
     if store is not None:
         store.close()
 

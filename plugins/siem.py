@@ -16,7 +16,6 @@ import base64
 import csv
 import ipaddress
 import logging
-import os
 import re
 import secrets as _secrets
 import time
@@ -103,9 +102,7 @@ _OPEN: dict[int, Siem] = {}  # id(settings) -> its Siem, while the server runs
 
 def _existing_db(settings: ServerSettings) -> Path | None:
     """The outbox file if it exists already (without creating the data directory, as state_dir does)."""
-    base = settings.data_dir or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / (
-        "oneapi-mcp") / settings.name
-    path = Path(base).expanduser() / _DB
+    path = settings.state_path() / _DB
     return path if path.exists() else None
 
 

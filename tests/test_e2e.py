@@ -40,8 +40,10 @@ class HttpServer:
 
 async def _agent_session(client) -> None:
     listed = await client.list_tools()
-    assert [t.name for t in listed.tools] == ["search_operations", "describe_operation", "invoke_operation",
-                                              "enable_toolset"]
+    names = [t.name for t in listed.tools]
+    assert names[:4] == ["search_operations", "describe_operation", "invoke_operation", "enable_toolset"]
+    assert "discovery_service_status" in names and "zia_list_users" not in names  # read-only composites only
+    assert all(t.annotations.read_only_hint for t in listed.tools)
     found = await client.call_tool("search_operations", {"query": "list users", "service": "zia"})
     assert "zia_list_users" in [r["name"] for r in found.structured_content["results"]][:3]
     users = await client.call_tool("invoke_operation", {"name": "zia_list_users",

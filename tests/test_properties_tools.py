@@ -15,6 +15,7 @@ import pytest
 from _schema_examples import instance
 from mcp import Client
 
+from oneapi_mcp._catalog import load_catalog
 from oneapi_mcp._server import build_server
 from oneapi_mcp._settings import Credentials, ServerSettings
 from oneapi_mcp.cli import make_runtime
@@ -55,6 +56,9 @@ def _invalid_variants(schema: dict) -> list[tuple[str, dict]]:
     return variants
 
 
+_GENERATED = set(load_catalog().tools)
+
+
 async def _list_all(client) -> list:
     tools, cursor = [], None
     while True:
@@ -82,7 +86,7 @@ async def test_invalid_arguments_to_any_tool_never_reach_the_upstream_api(anyio_
     checked = 0
     async with Client(server, cache=None) as client:
         tools = await _list_all(client)
-        assert len(tools) == 1147
+        assert sum(1 for t in tools if t.name in _GENERATED) == 1147 and len(tools) > 1147  # + composite tools
         for tool in tools:
             for label, arguments in _invalid_variants(tool.input_schema):
                 before = mock.requests.total
@@ -108,7 +112,7 @@ async def test_every_tool_called_with_arguments_drawn_from_its_schema_ends_in_a_
     calls = 0
     async with Client(server, cache=None) as client:
         tools = await _list_all(client)
-        assert len(tools) == 1147
+        assert sum(1 for t in tools if t.name in _GENERATED) == 1147 and len(tools) > 1147  # + composite tools
         for tool in tools:
             for arguments in _examples(_value_schema(tool.input_schema)):
                 calls += 1
