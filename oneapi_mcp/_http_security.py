@@ -2,8 +2,11 @@
 
 Clients authenticate with a static API key (`Authorization: Bearer <key>` or `X-API-Key`; only its
 sha256 is configured) or a JWT verified against a JWKS (issuer and audience checked). A bad Host
-gets 421 and a foreign Origin 403 (DNS rebinding). `/healthz` needs no auth. A non-loopback bind
-is refused without client auth, and plain HTTP on one needs TLS files or `--behind-tls-proxy`.
+gets 421 and a foreign Origin 403 (DNS rebinding). `/healthz` and `/readyz` need no auth and no
+Host match (probes come by pod address). `/metrics` is checked like `/mcp` unless `metrics_public`
+(scrapers inside the network, by pod address, with no key): it holds counts per server and tool,
+never arguments, client identities or secrets. A non-loopback bind is refused without client auth,
+and plain HTTP on one needs TLS files or `--behind-tls-proxy`.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class HttpSecurity:
     allowed_origins: tuple[str, ...] = ()
     tls: bool = False
     behind_tls_proxy: bool = False
+    metrics_public: bool = False  # /metrics without auth or Host check (a scraper inside the network)
 
     @property
     def has_auth(self) -> bool:
@@ -144,7 +148,8 @@ def parse_api_key_hashes(values: Iterable[str]) -> dict[str, str]:
 
 
 class SecurityMiddleware:
-    """ASGI middleware in front of the MCP app: /healthz, Host (421), Origin (403), auth (401)."""
+    """ASGI middleware in front of the MCP app: /healthz, Host (421), Origin (403), auth (401); /readyz
+    (and /metrics when public) pass to the app unchecked."""
 
     def __init__(self, app: Any, security: HttpSecurity, bind_host: str):
         self.app = app
@@ -159,6 +164,9 @@ class SecurityMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if scope.get("path") == "/healthz":
             await _respond(send, 200, {"status": "ok"})
+            return
+        if scope.get("path") == "/readyz" or (scope.get("path") == "/metrics" and self.security.metrics_public):
+            await self.app(scope, receive, send)
             return
         host = headers.get("host", "")
         if not any(fnmatchcase(host, pattern) for pattern in self.hosts):

@@ -124,25 +124,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         asyncio.run(run())
         return 0
-    import uvicorn
+    from ._operations import Lifecycle, credentials_check, serve_http
 
     security = http_security(args)
     security.check_bind(args.host)
+    # ready once started and (against a tenant) with credentials; draining from the first signal
+    lifecycle = Lifecycle([] if mock_app is not None else [credentials_check(built, creds)])
     app = http_app(built, stateless=args.stateless, json_response=args.json_response, host=args.host,
-                   security=security)
+                   security=security, lifecycle=lifecycle)
     paths = ["/mcp"] if len(built) == 1 else [f"/mcp/{n}" for n in built]
     scheme = "https" if security.tls else "http"
     for path in paths:
         print(f"oneapi-mcp: serving streamable HTTP at {scheme}://{args.host}:{args.port}{path}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ssl_certfile=args.tls_certfile,
-                ssl_keyfile=args.tls_keyfile)
-    return 0
+    return serve_http(app, lifecycle, shutdown_timeout=args.shutdown_timeout, host=args.host, port=args.port,
+                      log_level="warning", ssl_certfile=args.tls_certfile, ssl_keyfile=args.tls_keyfile)
 
 
 def http_security(args: argparse.Namespace):
     """HTTP client auth and origin settings from the command line, ONEAPI_MCP_API_KEY_HASHES and the
     config file's [http] table (api_keys = {id = "sha256:..."}, jwks_url, jwt_issuer, jwt_audience,
-    allowed_hosts, allowed_origins, behind_tls_proxy)."""
+    allowed_hosts, allowed_origins, behind_tls_proxy, metrics_public)."""
     import os
     import tomllib
 
@@ -166,7 +167,8 @@ def http_security(args: argparse.Namespace):
         api_keys=parse_api_key_hashes(hashes), jwt=jwt,
         allowed_hosts=tuple(args.allowed_host or table.get("allowed_hosts", ())),
         allowed_origins=tuple(args.allowed_origin or table.get("allowed_origins", ())),
-        tls=bool(args.tls_certfile), behind_tls_proxy=args.behind_tls_proxy or bool(table.get("behind_tls_proxy")))
+        tls=bool(args.tls_certfile), behind_tls_proxy=args.behind_tls_proxy or bool(table.get("behind_tls_proxy")),
+        metrics_public=args.metrics_public or bool(table.get("metrics_public")))
 
 
 @contextlib.asynccontextmanager
@@ -185,11 +187,16 @@ async def serving(built: dict[str, Any]):
 
 
 def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: bool = False,
-             host: str = "127.0.0.1", security: Any = None):
-    """One Starlette app: a single server at /mcp, or several at /mcp/<name>; behind the security
+             host: str = "127.0.0.1", security: Any = None, lifecycle: Any = None):
+    """One Starlette app: a single server at /mcp, or several at /mcp/<name>, with /readyz and /metrics
+    (`lifecycle`: readiness and the in-flight count a graceful stop waits for); behind the security
     middleware (auth, Host/Origin, /healthz) when `security` is given."""
+    from ._operations import Lifecycle, OperationsMiddleware
+
+    lifecycle = lifecycle or Lifecycle()
     if security is None:
-        return _mcp_app(built, stateless=stateless, json_response=json_response, host=host)
+        return OperationsMiddleware(
+            _mcp_app(built, stateless=stateless, json_response=json_response, host=host), lifecycle)
     from mcp.server.transport_security import TransportSecuritySettings
 
     from ._http_security import SecurityMiddleware
@@ -197,7 +204,7 @@ def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: b
     # the middleware checks Host and Origin itself, against the configured names
     off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = _mcp_app(built, stateless=stateless, json_response=json_response, host=host, transport_security=off)
-    return SecurityMiddleware(app, security, host)
+    return SecurityMiddleware(OperationsMiddleware(app, lifecycle), security, host)
 
 
 def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, host: str, **extra: Any):
@@ -304,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--tls-keyfile", help="the certificate's private key")
     serve.add_argument("--behind-tls-proxy", action="store_true",
                        help="plain HTTP on a non-loopback bind is fine: a TLS-terminating proxy is in front")
+    serve.add_argument("--metrics-public", action="store_true", dest="metrics_public",
+                       help="answer /metrics without client auth or Host check (a scraper inside the network)")
+    serve.add_argument("--shutdown-timeout", type=float, default=25.0, dest="shutdown_timeout", metavar="SECONDS",
+                       help="on SIGTERM, wait this long for requests in flight to finish (default 25)")
     serve.add_argument("--json-response", action="store_true", dest="json_response",
                        help="answer HTTP requests with JSON instead of SSE streams")
     tools = sub.add_parser("tools", help="show what an agent would see, per named server")
