@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import mcp_types as t
 from mcp.server import Server
 from mcp.server.lowlevel.server import NotificationOptions
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from . import __version__
 from ._hooktypes import SCOPE_ORDER, tool_error, tool_result
@@ -46,6 +48,10 @@ class Runtime:
     _executor: Any = None
     _index: Any = None
     surface: Any = None  # the ToolSurface build_server made for this runtime
+    # (catalog, previous executor, new settings) -> an executor for the new settings that keeps the previous
+    # one's HTTP client (its token, its connections); None: a settings change drops the executor instead
+    executor_reconfigure: Callable[[Any, Any, ServerSettings], Any] | None = None
+    _retired: list[Any] = field(default_factory=list)  # executors dropped by a settings change: closed at shutdown
 
     @property
     def catalog(self):
@@ -80,6 +86,35 @@ class Runtime:
             self._executor = executor
         return self._executor
 
+    def prepare_settings(self, settings: ServerSettings) -> Callable[[], None]:
+        """Check new settings against what this runtime built (plugins' tools and filters, the
+        executor and its rate limiter) without changing anything; raises what is wrong. Returns the
+        switch, which only assigns (atomic between two awaits): a call in flight keeps the settings,
+        refusal and executor it started with; calls that start after the switch see the new ones."""
+        switch_surface = self.surface.prepare_settings(settings) if self.surface is not None else None
+        previous = self._executor
+        executor = previous
+        if previous is not None and settings != self.settings:
+            reconfigure = self.executor_reconfigure
+            executor = reconfigure(self.catalog, previous, settings) if reconfigure is not None else None
+
+        def switch() -> None:
+            old_timeout = self.settings.timeout
+            self.settings = settings
+            if switch_surface is not None:
+                switch_surface()
+            if executor is previous:
+                return
+            client = getattr(previous, "client", None)
+            if executor is not None and getattr(executor, "client", None) is client:
+                if settings.timeout != old_timeout:  # shared client: requests built from now on get the new timeout
+                    client.timeout = settings.timeout
+            else:
+                self._retired.append(previous)
+            self._executor = executor
+
+        return switch
+
     async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *, client: str = "oneapi-mcp") -> Any:
         """Run a tool as a client's tools/call would, outside any MCP request (schedulers, alerts):
         the same filters, confirmation, audit and hooks apply; `client` names the caller in the audit
@@ -109,9 +144,10 @@ class Runtime:
                     await outcome
                 except Exception as exc:
                     logging.getLogger("oneapi_mcp").warning("a shutdown hook failed: %s", type(exc).__name__)
-        client = getattr(self._executor, "client", None)
-        if client is not None:
-            await client.aclose()
+        for executor in (*self._retired, self._executor):
+            client = getattr(executor, "client", None)
+            if client is not None:
+                await client.aclose()
 
 
 _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -155,6 +191,9 @@ class ToolSurface:
         self._composites: dict[str, Any] | None = None
         self._composite_search: Any = None
         self._hidden: dict[str, str] | None = None
+        # the SDK builds a session object per request; its Connection lives as long as the client's
+        # session, so remembering those (weakly) lets a reload tell every connected client
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
 
     # -- policy --------------------------------------------------------------------------------
     def allowed(self, tool) -> bool:
@@ -164,30 +203,71 @@ class ToolSurface:
     def composites(self) -> dict[str, Any]:
         """Composite tools from the `oneapi_mcp_register_tools` hooks, by name (asked once)."""
         if self._composites is None:
-            self._composites = self._register_composites()
+            self._composites = self._register_composites(self.settings)
         return self._composites
 
     @property
     def hidden(self) -> dict[str, str]:
         """Tool name -> why it is hidden here, from the `oneapi_mcp_filter_tools` hooks (asked once)."""
         if self._hidden is None:
-            tools = [*self.runtime.catalog.tools.values(), *self.composites.values()]
-            hidden: dict[str, str] = {}
-            for answer in self.runtime.plugins.hook.oneapi_mcp_filter_tools(settings=self.settings, tools=tools):
-                reasons = answer.items() if hasattr(answer, "items") else (
-                    (n, f"{n} is hidden on server '{self.settings.name}' by a plugin's filter") for n in answer)
-                for name, reason in reasons:
-                    hidden.setdefault(name, reason)
-            self._hidden = hidden
+            self._hidden = self._hide(self.settings, self.composites)
         return self._hidden
 
-    def _register_composites(self) -> dict[str, Any]:
+    def _hide(self, settings: ServerSettings, composites: dict[str, Any]) -> dict[str, str]:
+        tools = [*self.runtime.catalog.tools.values(), *composites.values()]
+        hidden: dict[str, str] = {}
+        for answer in self.runtime.plugins.hook.oneapi_mcp_filter_tools(settings=settings, tools=tools):
+            reasons = answer.items() if hasattr(answer, "items") else (
+                (n, f"{n} is hidden on server '{settings.name}' by a plugin's filter") for n in answer)
+            for name, reason in reasons:
+                hidden.setdefault(name, reason)
+        return hidden
+
+    def prepare_settings(self, settings: ServerSettings) -> Callable[[], None]:
+        """Ask the plugins for this server's tools and filters under new settings (raises what is
+        wrong); returns the switch that makes them current and drops every cache built from the old."""
+        composites = self._register_composites(settings)
+        hidden = self._hide(settings, composites)
+
+        def switch() -> None:
+            self.settings = settings
+            self._composites, self._hidden = composites, hidden
+            self._tool_cache = {}
+            self._composite_search = None
+
+        return switch
+
+    def listing(self) -> tuple[list[t.Tool], frozenset[str]]:
+        """What a client sees, to compare across a settings change: the tools listed without any
+        enabled toolset, and the hidden names (which decide what enabled toolsets list)."""
+        return [self.mcp_tool(n) for n in self.listed_names(None)], frozenset(self.hidden)
+
+    def remember(self, ctx: object) -> None:
+        connection = getattr(getattr(ctx, "session", None), "_connection", None)
+        # on 2026-07-28 a change reaches only a subscriptions/listen stream, which is not served: those
+        # clients see it at their next tools/list
+        if connection is not None and getattr(connection, "protocol_version", None) not in MODERN_PROTOCOL_VERSIONS:
+            self._connections.add(connection)
+
+    async def notify_tools_changed(self) -> int:
+        """Send notifications/tools/list_changed to every connected client that can receive one (stdio
+        and stateful HTTP on the 2025-11-25 protocol); returns how many connections were told."""
+        told = 0
+        for connection in list(self._connections):
+            try:
+                await connection.send_tool_list_changed()
+                told += 1
+            except Exception:  # a closed or one-way connection: its next tools/list shows the change
+                pass
+        return told
+
+    def _register_composites(self, settings: ServerSettings) -> dict[str, Any]:
         from dataclasses import replace
 
         from ._plugins import PluginError
 
         out: dict[str, Any] = {}
-        for batch in self.runtime.plugins.hook.oneapi_mcp_register_tools(settings=self.settings):
+        for batch in self.runtime.plugins.hook.oneapi_mcp_register_tools(settings=settings):
             for tool in batch or ():
                 catalog = self.runtime.catalog  # loaded only when a plugin registers a tool
                 if not _TOOL_NAME.match(tool.name) or tool.name in catalog.tools or tool.name in DISCOVERY_TOOLS \
@@ -435,8 +515,9 @@ def build_server(runtime: Runtime) -> Server:
     settings = runtime.settings
 
     async def list_tools(ctx, params: t.PaginatedRequestParams | None) -> t.ListToolsResult:
+        surface.remember(ctx)
         names = surface.listed_names(ctx)
-        page = settings.list_page_size
+        page = surface.settings.list_page_size  # read per request: a reload may change it
         start = 0
         if params is not None and params.cursor:
             try:
@@ -450,6 +531,7 @@ def build_server(runtime: Runtime) -> Server:
     async def call_tool(ctx, params: t.CallToolRequestParams) -> t.CallToolResult:
         from ._calls import handle_call
 
+        surface.remember(ctx)
         return await handle_call(surface, ctx, params.name, params.arguments)
 
     async def set_logging_level(ctx, params: t.SetLevelRequestParams) -> t.EmptyResult:

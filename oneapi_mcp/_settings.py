@@ -32,6 +32,7 @@ PROFILES: dict[str, tuple[Scope, ...]] = {
 }
 CREDENTIAL_KEYS = ("client_id", "client_secret", "private_key", "vanity_domain", "cloud", "customer_id",
                    "microtenant_id")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SECRET_KEYS = {"client_secret", "secret", "private_key", "password", "token", "access_token",
                 "zscaler_client_secret", "zscaler_private_key", "api_key"}
 
@@ -133,6 +134,14 @@ class ServerSettings(BaseSettings):
         if isinstance(value, str):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        # checked here, not when applied: a hot reload must refuse a level the logger would reject
+        if isinstance(value, str) and value.strip().upper() in _LOG_LEVELS:
+            return value.strip().upper()
+        raise ValueError(f"log_level must be one of {', '.join(_LOG_LEVELS)}")
 
     @field_validator("siem_destinations", mode="before")
     @classmethod

@@ -34,20 +34,24 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
     """
     from ._server import Runtime
 
+    def limiter_for(settings: ServerSettings, catalog):
+        if mock_app is not None and settings.client_rate_limits is None:
+            # the mock enforces no limits unless asked (--rate-limits): client-side windows follow it
+            settings = settings.model_copy(update={"client_rate_limits": False})
+        return runtime.plugins.hook.oneapi_mcp_rate_limiter(settings=settings, catalog=catalog)
+
     def executor_factory(catalog):
         import httpx
         from pydantic import SecretStr
 
         from ._executor import Executor
 
+        settings = runtime.settings  # read when built: a reload may have changed them since start
         hook = runtime.plugins.hook
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
         if mock_app is not None:
             mock = _mock_module()
-            # the mock enforces no limits unless asked (--rate-limits): client-side windows follow it
-            local = settings if settings.client_rate_limits is not None else settings.model_copy(
-                update={"client_rate_limits": False})
-            limiter = hook.oneapi_mcp_rate_limiter(settings=local, catalog=catalog)
+            limiter = limiter_for(settings, catalog)
             mock_creds = Credentials.model_construct(client_id=mock.MOCK_CLIENT_ID,
                                                      client_secret=SecretStr(mock.MOCK_CLIENT_SECRET))
             auth = hook.oneapi_mcp_http_auth(settings=settings, credentials=mock_creds,
@@ -78,8 +82,22 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
                         microtenant_id=current.microtenant_id, max_result_bytes=settings.max_result_bytes,
                         hooks=hook, limiter=limiter)
 
+    def executor_reconfigure(catalog, previous, new: ServerSettings):
+        """After a reload: the same HTTP client (its token, its connections), the new limits and caps."""
+        import copy
+
+        from ._reload import keep_windows
+
+        executor = copy.copy(previous)  # the call in flight keeps `previous`
+        executor.max_result_bytes = new.max_result_bytes
+        executor.limiter = limiter_for(new, catalog)
+        if new.rate_limit_storage == runtime.settings.rate_limit_storage:
+            executor.limiter = keep_windows(previous.limiter, executor.limiter)
+        return executor
+
     known = bool(creds.customer_id) or mock_app is not None
-    runtime = Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known, pm=pm)
+    runtime = Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known, pm=pm,
+                      executor_reconfigure=executor_reconfigure)
     return runtime
 
 
@@ -103,9 +121,13 @@ def _mock_app(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ._reload import Reloader, apply_log_level
     from ._server import build_server
 
+    # made before the first load, so a change while starting is seen as a change
+    reloader = Reloader(args.config, lambda: _servers(args), watch=not args.no_watch) if args.config else None
     servers = _servers(args)
+    apply_log_level(servers.values())
     creds = Credentials()
     mock_app = _mock_app(args)
     if mock_app is None and creds.missing(have_token_url=bool(args.token_url)):
@@ -119,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from mcp.server.stdio import stdio_server
 
         async def run() -> None:
-            async with serving(built), stdio_server() as (read, write):
+            async with serving(built, reloader), stdio_server() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
 
         asyncio.run(run())
@@ -131,7 +153,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # ready once started and (against a tenant) with credentials; draining from the first signal
     lifecycle = Lifecycle([] if mock_app is not None else [credentials_check(built, creds)])
     app = http_app(built, stateless=args.stateless, json_response=args.json_response, host=args.host,
-                   security=security, lifecycle=lifecycle)
+                   security=security, reloader=reloader, lifecycle=lifecycle)
     paths = ["/mcp"] if len(built) == 1 else [f"/mcp/{n}" for n in built]
     scheme = "https" if security.tls else "http"
     for path in paths:
@@ -172,22 +194,24 @@ def http_security(args: argparse.Namespace):
 
 
 @contextlib.asynccontextmanager
-async def serving(built: dict[str, Any]):
-    """Every named server's start-up hooks before serving, and its shutdown hooks after."""
+async def serving(built: dict[str, Any], reloader: Any = None):
+    """Every named server's start-up hooks before serving, and its shutdown hooks after; while
+    serving, the reloader (if any) applies config changes (SIGHUP, the file changing)."""
     started = []
     try:
         for server in built.values():
             runtime = server.surface.runtime
             await runtime.startup()
             started.append(runtime)
-        yield
+        async with reloader.running(built) if reloader is not None else contextlib.nullcontext():
+            yield
     finally:
         for runtime in reversed(started):
             await runtime.shutdown()
 
 
 def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: bool = False,
-             host: str = "127.0.0.1", security: Any = None, lifecycle: Any = None):
+             host: str = "127.0.0.1", security: Any = None, reloader: Any = None, lifecycle: Any = None):
     """One Starlette app: a single server at /mcp, or several at /mcp/<name>, with /readyz and /metrics
     (`lifecycle`: readiness and the in-flight count a graceful stop waits for); behind the security
     middleware (auth, Host/Origin, /healthz) when `security` is given."""
@@ -196,18 +220,20 @@ def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: b
     lifecycle = lifecycle or Lifecycle()
     if security is None:
         return OperationsMiddleware(
-            _mcp_app(built, stateless=stateless, json_response=json_response, host=host), lifecycle)
+            _mcp_app(built, stateless=stateless, json_response=json_response, host=host, reloader=reloader), lifecycle)
     from mcp.server.transport_security import TransportSecuritySettings
 
     from ._http_security import SecurityMiddleware
 
     # the middleware checks Host and Origin itself, against the configured names
     off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    app = _mcp_app(built, stateless=stateless, json_response=json_response, host=host, transport_security=off)
+    app = _mcp_app(built, stateless=stateless, json_response=json_response, host=host, transport_security=off,
+                   reloader=reloader)
     return SecurityMiddleware(OperationsMiddleware(app, lifecycle), security, host)
 
 
-def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, host: str, **extra: Any):
+def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, host: str, reloader: Any = None,
+             **extra: Any):
     from starlette.applications import Starlette
 
     if len(built) == 1:
@@ -218,7 +244,7 @@ def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, hos
 
         @contextlib.asynccontextmanager
         async def single_lifespan(app_):
-            async with serving(built), inner(app_):
+            async with serving(built, reloader), inner(app_):
                 yield
 
         app.router.lifespan_context = single_lifespan
@@ -232,7 +258,7 @@ def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, hos
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(serving(built))
+            await stack.enter_async_context(serving(built, reloader))
             for server in built.values():
                 await stack.enter_async_context(server.session_manager.run())
             yield
@@ -324,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     _common(doctor)
     scopes = sub.add_parser("scopes", help="least-privilege checklist: what the enabled tools need on the "
                                            "Zscaler side, per service, for creating the API client")
+    serve.add_argument("--no-watch", action="store_true", dest="no_watch",
+                       help="with --config: reload it on SIGHUP only, not whenever the file changes")
     _common(scopes)
     sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
