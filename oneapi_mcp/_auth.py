@@ -4,6 +4,12 @@ The token is cached and refreshed 60 s before it expires; concurrent calls share
 (an asyncio lock around the token request); a 401, or a ZIA session-invalid body, triggers one
 re-authentication and one retry. The secret is read through a callable each time a token is
 requested, so a rotated secret takes effect without a restart.
+
+With `redis_url` (replicas), the token is shared through Redis: a replica whose own copy is not
+fresh reads the shared one; if that is missing or due, one replica takes the refresh lock and
+fetches it while the others wait and then read it; a 401 deletes the shared token only if it is
+still the rejected one, so many replicas rejected at once refresh once. The secret never goes to
+Redis; the token does (that is the point), never to a log.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ __all__ = ["AUDIENCE", "AuthError", "OneAPIAuth"]
 
 AUDIENCE = "https://api.zscaler.com"
 _REFRESH_MARGIN = 60.0
+_SHARED_POLL = 0.05  # seconds between looks at Redis while another replica fetches the token
+_SHARED_WAIT = 20.0  # longer than the refresh lock lives: by then we hold the lock ourselves
 _SESSION_INVALID = ("SESSION_NOT_VALID", "Session already invalidated", "Resource Access Blocked")
 
 
@@ -39,6 +47,7 @@ class OneAPIAuth(httpx.Auth):
         audience: str = AUDIENCE,
         clock: Callable[[], float] = time.time,
         on_token: Callable[[str], None] | None = None,
+        redis_url: str | None = None,
     ):
         self.token_url = token_url
         self.client_id = client_id
@@ -51,6 +60,12 @@ class OneAPIAuth(httpx.Auth):
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
         self.token_requests = 0
+        self.tokens_from_redis = 0  # tokens another replica fetched, read from Redis
+        self._shared = None
+        if redis_url:
+            from ._redis import SharedToken
+
+            self._shared = SharedToken(redis_url, token_url, client_id, audience)
 
     # -- the token request -------------------------------------------------------------------
     def _form(self) -> dict[str, str]:
@@ -86,11 +101,14 @@ class OneAPIAuth(httpx.Auth):
             raise AuthError(f"token request to {self.token_url} failed with HTTP {response.status_code}"
                             + (f": {why}" if why else ""))
         body = response.json()
-        self._token = body["access_token"]
-        if self._on_token is not None:
-            self._on_token(self._token)
-        self._expires_at = self._clock() + float(body.get("expires_in", 3600))
+        self._adopt(body["access_token"], float(body.get("expires_in", 3600)))
         self.token_requests += 1
+
+    def _adopt(self, token: str, lifetime: float) -> None:
+        self._token = token
+        if self._on_token is not None:
+            self._on_token(token)
+        self._expires_at = self._clock() + lifetime
 
     def _fresh(self) -> bool:
         return self._token is not None and self._clock() < self._expires_at - _REFRESH_MARGIN
@@ -100,31 +118,76 @@ class OneAPIAuth(httpx.Auth):
             self._token = None
             self._expires_at = 0.0
 
+    # -- shared through Redis -------------------------------------------------------------------
+    async def _adopt_shared(self) -> bool:
+        """Take the token another replica stored, if it is not due for a refresh itself."""
+        found = await self._shared.read()
+        if found is None or found[1] <= _REFRESH_MARGIN:
+            return False
+        self._adopt(*found)
+        self.tokens_from_redis += 1
+        return True
+
+    async def _obtain(self) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Make the cached token fresh, yielding the token request if this process must send it."""
+        if self._shared is None:
+            token_response = yield self._token_request()
+            await token_response.aread()
+            self._accept(token_response)
+            return
+        for _ in range(int(_SHARED_WAIT / _SHARED_POLL)):
+            if await self._adopt_shared():
+                return
+            lock = await self._shared.lock()
+            if lock is None:  # another replica is fetching it: read it once stored
+                await asyncio.sleep(_SHARED_POLL)
+                continue
+            try:
+                if await self._adopt_shared():  # stored between our read and our lock
+                    return
+                token_response = yield self._token_request()
+                await token_response.aread()
+                self._accept(token_response)
+                await self._shared.store(self._token, self._expires_at - self._clock())
+            finally:
+                await self._shared.unlock(lock)
+            return
+        raise AuthError(f"waited {_SHARED_WAIT:g} s for another replica to refresh the OAuth token through "
+                        "Redis, and none did")
+
+    async def _forget(self, token: str) -> None:
+        """A rejected token: drop our copy, and the shared one unless a replica has replaced it."""
+        self.invalidate(token)
+        if self._shared is not None:
+            await self._shared.invalidate(token)
+
     # -- the flow ------------------------------------------------------------------------------
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         # Overriding async_auth_flow means reading response bodies ourselves (httpx only does it for
         # the default flow), so every yielded response is read before it is inspected.
-        if not self._fresh():
-            async with self._lock:
-                if not self._fresh():
-                    token_response = yield self._token_request()
-                    await token_response.aread()
-                    self._accept(token_response)
-        token = self._token
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code in (401, 403):
-            await response.aread()
-        if response.status_code == 401 or (
-                response.status_code == 403 and any(s in response.text for s in _SESSION_INVALID)):
-            async with self._lock:
-                if self._token == token:
-                    self.invalidate(token)
-                    token_response = yield self._token_request()
-                    await token_response.aread()
-                    self._accept(token_response)
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
+        rejected: str | None = None
+        for _attempt in range(2):  # a rejected token gets one re-authentication and one retry
+            if rejected is not None or not self._fresh():
+                async with self._lock:
+                    if rejected is not None and self._token == rejected:
+                        await self._forget(rejected)
+                    if not self._fresh():
+                        steps = self._obtain()  # driven by hand: an async generator cannot `yield from`
+                        try:
+                            step = await steps.__anext__()
+                            while True:
+                                step = await steps.asend((yield step))
+                        except StopAsyncIteration:
+                            pass
+            token = self._token
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+            if response.status_code in (401, 403):
+                await response.aread()
+            if not (response.status_code == 401 or (
+                    response.status_code == 403 and any(s in response.text for s in _SESSION_INVALID))):
+                return
+            rejected = token
 
     def sync_auth_flow(self, request):  # pragma: no cover - the server is async only
         raise RuntimeError("OneAPIAuth is for httpx.AsyncClient")

@@ -106,6 +106,8 @@ class ServerSettings(BaseSettings):
     audit_max_bytes: int = Field(10_000_000, ge=1_000)
     audit_backups: int = Field(5, ge=0, le=100)
     rate_limit_storage: str = "memory://"  # a `limits` storage URI, e.g. redis://host:6379 for replicas
+    # replicas: rate-limit windows and the OAuth token shared through this Redis (see docs/deploy.md)
+    redis_url: str | None = None
     max_retries: int = Field(3, ge=0, le=10, description="retries of 429, edit lock, and idempotent 5xx/timeouts")
     client_rate_limits: bool | None = None  # client-side windows; None: on for a tenant, off for the mock
     keyring_service: str = "oneapi-mcp"  # OS keyring service holding the client secret (user: client id)
@@ -142,6 +144,15 @@ class ServerSettings(BaseSettings):
         if isinstance(value, str) and value.strip().upper() in _LOG_LEVELS:
             return value.strip().upper()
         raise ValueError(f"log_level must be one of {', '.join(_LOG_LEVELS)}")
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        from ._redis import check_redis_url
+
+        return check_redis_url(str(value))  # raises RedisConfigError, which shows no password
 
     @field_validator("siem_destinations", mode="before")
     @classmethod

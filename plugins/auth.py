@@ -33,7 +33,7 @@ def oneapi_mcp_http_auth(settings: ServerSettings, credentials: Credentials, tok
     from oneapi_mcp._auth import OneAPIAuth  # httpx is imported on the first call, not at start-up
 
     return OneAPIAuth(token_url, credentials.client_id or "", client_secret=secret, private_key=private_key,
-                      on_token=register_secret)
+                      on_token=register_secret, redis_url=settings.redis_url)  # replicas share the token
 
 
 def _pem(text: str) -> str:

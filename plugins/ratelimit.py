@@ -1,9 +1,17 @@
 """Built-in plugin: client-side rate limits and the retry policy for upstream requests.
 
 Limits: each rate class's documented windows from the catalog (`"1/minute"`, `"4/hour"`,
-`"20/10 seconds"`), all enforced at once with the `limits` library's moving windows (in memory by
-default; `rate_limit_storage = "redis://..."` shares budgets between replicas). A request waits
-when the wait fits in the server's timeout; otherwise the call gets an error saying when to retry.
+`"20/10 seconds"`), all enforced at once with the `limits` library's moving windows, in memory by
+default. A request waits when the wait fits in the server's timeout; otherwise the call gets an
+error saying when to retry.
+
+Replicas (`redis_url`): the windows live in Redis, keyed by tenant, so every replica of a tenant
+spends one budget and two tenants never share one. A slot is taken in all of a class's windows at
+once, and a request counts in them until a window after its answer came back (not from when it was
+admitted): one admitted later then reaches OneAPI a full window after it, however much event-loop
+or network delay either met. Counting from admission, 50 concurrent calls through two replicas on
+a busy machine reached twice the limit at the mock. While Redis cannot answer, calls fail closed:
+an error naming Redis, nothing sent.
 
 Retries: 429 (every header variant: `Retry-After: 13s`, `x-ratelimit-reset`, `RateLimit-Reset` as an
 epoch, `X-Rate-Limit-Retry-After-Seconds`) and ZIA's edit lock (409/412 `EDIT_LOCK_NOT_AVAILABLE`,
@@ -16,6 +24,8 @@ A wait longer than the server's timeout is not waited: the call returns the erro
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import hashlib
 import math
 import random
 import time
@@ -39,20 +49,42 @@ EDIT_LOCK_BACKOFF = (5.0, 10.0, 20.0)
 EDIT_LOCK_CAP = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
+# The shared slot of the request this task sent last, settled when its answer comes back.
+_SENT: contextvars.ContextVar[tuple[list[str], str] | None] = contextvars.ContextVar(
+    "oneapi_mcp_rate_slot", default=None)
 
 
 @hookimpl(trylast=True)
 def oneapi_mcp_rate_limiter(settings: ServerSettings, catalog: Catalog) -> RateLimiter:
     windows = catalog.rate_classes if settings.client_rate_limits is not False else {}
     return RateLimiter(windows, timeout=settings.timeout, storage_uri=settings.rate_limit_storage,
-                       max_retries=settings.max_retries, namespace=settings.base_url or "oneapi")
+                       max_retries=settings.max_retries, namespace=tenant_namespace(settings),
+                       redis_url=settings.redis_url)
+
+
+def tenant_namespace(settings: ServerSettings) -> str:
+    """Whose budget the windows are: the tenant, as its API host and token endpoint name it (the
+    token URL carries the vanity domain), else its API client id; hashed, so keys stay short."""
+    from oneapi_mcp._settings import ConfigError, Credentials, oneapi_urls, read_file_credentials
+
+    creds = Credentials()
+    if settings._config_file is not None:
+        try:
+            named = read_file_credentials(settings._config_file, settings.name)
+        except ConfigError:
+            named = {}  # the credentials plugin reports it on the first call
+        creds = creds.model_copy(update={k: v for k, v in named.items()
+                                         if k in ("client_id", "vanity_domain", "cloud")})
+    base_url, token_url = oneapi_urls(creds, settings)
+    who = "\n".join((base_url, token_url or "", "" if token_url else creds.client_id or ""))
+    return "tenant-" + hashlib.sha256(who.encode()).hexdigest()[:16]
 
 
 class RateLimiter:
     """Moving windows per rate class, and the retry policy (see the module docstring)."""
 
     def __init__(self, rate_classes: dict[str, dict], *, timeout: float, storage_uri: str = "memory://",
-                 max_retries: int = 3, namespace: str = "oneapi",
+                 max_retries: int = 3, namespace: str = "oneapi", redis_url: str | None = None,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  random_fraction: Callable[[], float] = random.random, clock: Callable[[], float] = time.time):
         # `clock` dates 429 headers (epochs, HTTP dates); the windows use the storage's own clock
@@ -64,8 +96,14 @@ class RateLimiter:
         self.classes = rate_classes
         self.items: dict[str, list[RateLimitItem]] = {
             name: [parse(limit) for limit in spec.get("limits", ())] for name, spec in rate_classes.items()}
-        self.storage = storage_from_string(storage_uri)
+        self.storage = storage_from_string(storage_uri if redis_url is None else "memory://")
         self.windows = MovingWindowRateLimiter(self.storage)
+        self.shared = None  # the Redis windows every replica of the tenant shares
+        if redis_url is not None:
+            from oneapi_mcp._redis import SharedWindows
+
+            self.shared = SharedWindows(redis_url)
+        self._settling: set[asyncio.Task] = set()
         self.timeout = timeout
         self.max_retries = max_retries
         self.namespace = namespace
@@ -85,13 +123,33 @@ class RateLimiter:
         return max(max(self.windows.get_window_stats(item, self.namespace, rate_class).reset_time - now, 0.01)
                    for item in blocked)
 
+    async def _admit_shared(self, tool: ToolDef, items: list[RateLimitItem]) -> float:
+        windows = [(f"oneapi-mcp:rl:{self.namespace}:{tool.rate_class}:{item.amount}/{item.get_expiry()}",
+                    item.amount, item.get_expiry()) for item in items]
+        request_id, wait = await self.shared.acquire(
+            windows, lease=2 * self.timeout, what=f"{tool.service.upper()}'s shared rate-limit windows")
+        if request_id is not None:
+            _SENT.set(([key for key, _, _ in windows], request_id))
+        return wait
+
+    def _settle(self) -> None:
+        """The request this task sent has its answer (or failed): its shared slots count from now."""
+        sent = _SENT.get()
+        if sent is None or self.shared is None:
+            return
+        _SENT.set(None)
+        task = asyncio.get_running_loop().create_task(self.shared.settle(*sent))
+        self._settling.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self._settling.discard)
+
     async def acquire(self, tool: ToolDef) -> None:
         items = self.items.get(tool.rate_class)
         if not items:
             return
         waited = 0.0
         while True:
-            wait = self._admit(tool.rate_class, items)
+            wait = (self._admit(tool.rate_class, items) if self.shared is None
+                    else await self._admit_shared(tool, items))
             if wait == 0.0:
                 return
             if waited + wait > self.timeout:
@@ -107,6 +165,7 @@ class RateLimiter:
     # -- retries -------------------------------------------------------------------------------
     def retry_delay(self, tool: ToolDef, attempt: int, response: httpx.Response | None,
                     error: BaseException | None) -> float | None:
+        self._settle()  # asked right after every attempt, so this is when its answer came back
         if attempt > self.max_retries:
             return None
         import httpx
