@@ -105,6 +105,9 @@ def main() -> int:
     import policy_bench
 
     policy_bench.main()
+    import replica_bench
+
+    replica_bench.main()
     return 0
 
 
