@@ -168,17 +168,26 @@ class OneAPIAuth(httpx.Auth):
         rejected: str | None = None
         for _attempt in range(2):  # a rejected token gets one re-authentication and one retry
             if rejected is not None or not self._fresh():
-                async with self._lock:
-                    if rejected is not None and self._token == rejected:
-                        await self._forget(rejected)
-                    if not self._fresh():
-                        steps = self._obtain()  # driven by hand: an async generator cannot `yield from`
-                        try:
-                            step = await steps.__anext__()
-                            while True:
-                                step = await steps.asend((yield step))
-                        except StopAsyncIteration:
-                            pass
+                try:
+                    async with self._lock:
+                        if rejected is not None and self._token == rejected:
+                            await self._forget(rejected)
+                        if not self._fresh():
+                            steps = self._obtain()  # driven by hand: an async generator cannot `yield from`
+                            try:
+                                step = await steps.__anext__()
+                                while True:
+                                    step = await steps.asend((yield step))
+                            except StopAsyncIteration:
+                                pass
+                            finally:
+                                await steps.aclose()  # its refresh lock is released even if we are closed
+                except BaseException:
+                    if rejected is None:
+                        from ._redis import release_held_slot
+
+                        await release_held_slot()  # the request is never sent: its rate-limit slot is free
+                    raise
             token = self._token
             request.headers["Authorization"] = f"Bearer {token}"
             response = yield request

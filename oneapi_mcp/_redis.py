@@ -13,6 +13,7 @@ token, and for a moment a refresh lock. Never the client secret or private key.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import re
 import uuid
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 
 from ._hooktypes import RateLimited
 
-__all__ = ["RedisConfigError", "RedisUnavailable", "SharedToken", "SharedWindows", "check_redis_url", "redacted"]
+__all__ = ["RedisConfigError", "RedisUnavailable", "SharedToken", "SharedWindows", "check_redis_url", "redacted",
+           "release_held_slot", "settle_held_slot"]
 
 CONNECT_TIMEOUT = 2.0  # seconds: a Redis that is away fails the call quickly instead of holding it
 COMMAND_TIMEOUT = 2.0
@@ -70,6 +72,12 @@ end
 return 0
 """
 
+# The request was never sent (its token could not be had): give its slots back.
+_RELEASE = """
+for _, key in ipairs(KEYS) do redis.call('ZREM', key, 'p:' .. ARGV[1]) end
+return 0
+"""
+
 # Delete KEYS[1] only while it still holds ARGV[1]: a lock is released only by its holder, and a
 # token is invalidated only if no other replica has replaced it already.
 _DELETE_IF_EQUAL = """
@@ -78,9 +86,15 @@ return 0
 """
 
 
+# The shared slot the request this task is sending holds: taken by the rate limiter, settled when
+# its answer comes back, released if it is never sent. Per task, so concurrent calls never mix.
+_HELD: contextvars.ContextVar[tuple[SharedWindows, list[str], str] | None] = contextvars.ContextVar(
+    "oneapi_mcp_held_rate_slot", default=None)
+_SETTLING: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references to tasks
+
+
 class RedisConfigError(Exception):
-    """A `redis_url` that cannot be used. Deliberately not a ValueError: pydantic would wrap it and
-    print the rejected URL beside it, and a Redis URL may hold a password."""
+    """A `redis_url` that cannot be used; the message shows the URL with its password hidden."""
 
 
 class RedisUnavailable(RateLimited):
@@ -187,16 +201,40 @@ class SharedWindows(_Redis):
             args += [limit, seconds]
         script = self.script(_ACQUIRE)
         wait = float(await self.run(what, lambda client: script(keys=keys, args=args)))
-        return (request_id, 0.0) if wait == 0.0 else (None, wait)
+        if wait > 0.0:
+            return None, wait
+        _HELD.set((self, keys, request_id))
+        return request_id, 0.0
 
-    async def settle(self, keys: list[str], request_id: str) -> None:
-        """The request's answer came back (or it failed): its slots count from now. If Redis cannot
-        be told, they stay counted until their lease ends, which is the safe side."""
-        script = self.script(_SETTLE)
+    async def settle(self, keys: list[str], request_id: str, *, sent: bool = True) -> None:
+        """The request's answer came back (or it failed): its slots count from now. Not sent at all:
+        its slots are freed. If Redis cannot be told, they stay counted until their lease ends."""
+        script = self.script(_SETTLE if sent else _RELEASE)
         try:
             await self.run("settling a rate-limit slot", lambda client: script(keys=keys, args=[request_id]))
         except RedisUnavailable:
             pass
+
+
+def settle_held_slot() -> None:
+    """The request this task sent has its answer: settle its shared slot (in the background)."""
+    held = _HELD.get()
+    if held is None:
+        return
+    _HELD.set(None)
+    windows, keys, request_id = held
+    task = asyncio.get_running_loop().create_task(windows.settle(keys, request_id))
+    _SETTLING.add(task)
+    task.add_done_callback(_SETTLING.discard)
+
+
+async def release_held_slot() -> None:
+    """The request this task took a shared slot for will not be sent: free the slot."""
+    held = _HELD.get()
+    if held is not None:
+        _HELD.set(None)
+        windows, keys, request_id = held
+        await windows.settle(keys, request_id, sent=False)
 
 
 class SharedToken(_Redis):

@@ -83,7 +83,8 @@ class Credentials(BaseSettings):
 class ServerSettings(BaseSettings):
     """One MCP server's behaviour. Env vars use the ONEAPI_MCP_ prefix; a TOML file may name several."""
 
-    model_config = SettingsConfigDict(env_prefix="ONEAPI_MCP_", extra="forbid")
+    # errors never repeat the rejected value: it may be a secret (a Redis URL's password, a misspelt key)
+    model_config = SettingsConfigDict(env_prefix="ONEAPI_MCP_", extra="forbid", hide_input_in_errors=True)
 
     name: str = "default"
     description: str = "Zscaler OneAPI through MCP"
@@ -150,9 +151,12 @@ class ServerSettings(BaseSettings):
     def _redis_url(cls, value: object) -> object:
         if value in (None, ""):
             return None
-        from ._redis import check_redis_url
+        from ._redis import RedisConfigError, check_redis_url
 
-        return check_redis_url(str(value))  # raises RedisConfigError, which shows no password
+        try:
+            return check_redis_url(str(value))
+        except RedisConfigError as exc:  # its message hides the password; the model hides the input
+            raise ValueError(str(exc)) from None
 
     @field_validator("siem_destinations", mode="before")
     @classmethod

@@ -24,7 +24,6 @@ A wait longer than the server's timeout is not waited: the call returns the erro
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hashlib
 import math
 import random
@@ -49,9 +48,6 @@ EDIT_LOCK_BACKOFF = (5.0, 10.0, 20.0)
 EDIT_LOCK_CAP = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
-# The shared slot of the request this task sent last, settled when its answer comes back.
-_SENT: contextvars.ContextVar[tuple[list[str], str] | None] = contextvars.ContextVar(
-    "oneapi_mcp_rate_slot", default=None)
 
 
 @hookimpl(trylast=True)
@@ -103,7 +99,6 @@ class RateLimiter:
             from oneapi_mcp._redis import SharedWindows
 
             self.shared = SharedWindows(redis_url)
-        self._settling: set[asyncio.Task] = set()
         self.timeout = timeout
         self.max_retries = max_retries
         self.namespace = namespace
@@ -126,21 +121,9 @@ class RateLimiter:
     async def _admit_shared(self, tool: ToolDef, items: list[RateLimitItem]) -> float:
         windows = [(f"oneapi-mcp:rl:{self.namespace}:{tool.rate_class}:{item.amount}/{item.get_expiry()}",
                     item.amount, item.get_expiry()) for item in items]
-        request_id, wait = await self.shared.acquire(
-            windows, lease=2 * self.timeout, what=f"{tool.service.upper()}'s shared rate-limit windows")
-        if request_id is not None:
-            _SENT.set(([key for key, _, _ in windows], request_id))
+        _, wait = await self.shared.acquire(windows, lease=2 * self.timeout,
+                                            what=f"{tool.service.upper()}'s shared rate-limit windows")
         return wait
-
-    def _settle(self) -> None:
-        """The request this task sent has its answer (or failed): its shared slots count from now."""
-        sent = _SENT.get()
-        if sent is None or self.shared is None:
-            return
-        _SENT.set(None)
-        task = asyncio.get_running_loop().create_task(self.shared.settle(*sent))
-        self._settling.add(task)  # held until done: the loop keeps only weak references to tasks
-        task.add_done_callback(self._settling.discard)
 
     async def acquire(self, tool: ToolDef) -> None:
         items = self.items.get(tool.rate_class)
@@ -165,7 +148,10 @@ class RateLimiter:
     # -- retries -------------------------------------------------------------------------------
     def retry_delay(self, tool: ToolDef, attempt: int, response: httpx.Response | None,
                     error: BaseException | None) -> float | None:
-        self._settle()  # asked right after every attempt, so this is when its answer came back
+        if self.shared is not None:
+            from oneapi_mcp._redis import settle_held_slot
+
+            settle_held_slot()  # asked right after every attempt: its answer (or error) is back
         if attempt > self.max_retries:
             return None
         import httpx

@@ -167,6 +167,24 @@ async def test_a_slot_whose_answer_never_comes_back_is_freed_when_its_lease_ends
     assert 1.5 <= time.monotonic() - started < 4  # lease (1 s) plus the window (1 s), not forever
 
 
+async def test_a_call_whose_token_cannot_be_had_gives_its_slot_back_and_reports_the_auth_error(redis_url, catalog):
+    from oneapi_mcp._auth import OneAPIAuth
+    from oneapi_mcp._executor import Executor
+
+    mock = create_mock_app(seed=0, rate_limits=False)
+    auth = OneAPIAuth("http://mock.test" + TOKEN_PATH, MOCK_CLIENT_ID, client_secret=lambda: "fake-wrong-secret",
+                      redis_url=redis_url)
+    tool = catalog.tools["zia_list_users"]  # 2/second: held slots would make the third call wait
+    limiter = _limiter(redis_url, {tool.rate_class: catalog.rate_classes[tool.rate_class]})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), auth=auth) as client:
+        executor = Executor(catalog, client, base_url="http://mock.test", limiter=limiter)
+        results = [await executor.call(tool, {}) for _ in range(5)]
+    assert [r.data["error"]["kind"] for r in results] == ["auth"] * 5
+    assert "wrong client secret" in results[0].data["error"]["message"] and limiter.waits == []
+    assert all(not slots for key, slots in _redis_dump(redis_url).items() if key.startswith("oneapi-mcp:rl:"))
+    assert mock.requests.total == 0
+
+
 def test_the_tenant_namespace_is_the_same_for_replicas_and_differs_between_tenants(monkeypatch):
     from oneapi_mcp.plugins.ratelimit import tenant_namespace
 
