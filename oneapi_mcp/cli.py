@@ -304,6 +304,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return asyncio.run(run_doctor(args, make_runtime, _servers, _mock_app))
 
 
+def cmd_access_review(args: argparse.Namespace) -> int:
+    """Per named server: tools and scopes granted versus used in the audit log, and what to drop."""
+    from ._access_review import run
+
+    return run(args)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML file with [servers.<name>] tables")
     p.add_argument("--server", help="serve only this named server from the config")
@@ -353,6 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-watch", action="store_true", dest="no_watch",
                        help="with --config: reload it on SIGHUP only, not whenever the file changes")
     _common(scopes)
+    review = sub.add_parser("access-review", help="per named server: tools and scopes granted versus used in the "
+                                                  "audit log, and what to drop")
+    review.add_argument("--since", default="30d", help="the window: 30d, 12h, 2w ... or a date (default 30d)")
+    review.add_argument("--config", type=Path, help="TOML file with [servers.<name>] tables")
+    review.add_argument("--server", help="review only this named server from the config")
+    review.add_argument("--audit-log", type=Path, dest="audit_log", help="read this audit log instead of the "
+                        "servers' audit_log setting (rotated copies .1, .2 ... are read too)")
+    review.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
     sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
@@ -372,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             return demo_main(rest)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "access-review":
+            return cmd_access_review(args)
         return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor, "scopes": cmd_scopes}[args.command](args)
     except ConfigError as exc:
         print(f"oneapi-mcp: {exc}", file=sys.stderr)
