@@ -55,6 +55,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.compliance",
     "oneapi_mcp.plugins.zdx_metrics",
     "oneapi_mcp.plugins.siem",
+    # operations: reads each call's audit record, writes alerts to the audit log and the SIEM outbox
+    "oneapi_mcp.plugins.anomaly",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")

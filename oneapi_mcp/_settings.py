@@ -129,6 +129,24 @@ class ServerSettings(BaseSettings):
     siem_retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is "
                                       "first retried; doubled per failure in a row (jittered)")
     siem_retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
+    # anomaly alerts (plugins/anomaly.py): a rolling baseline per client and tool; alerts go to the audit log, the SIEM
+    # outbox (security events) and the log at WARNING, each at most once per window
+    anomaly_alerts: bool = True
+    anomaly_window: float = Field(900.0, ge=60, le=86400, description="seconds of recent calls compared with the "
+                                  "baseline; an alert fires at most once per window")
+    anomaly_baseline_days: int = Field(14, ge=1, le=90, description="days of history the baseline keeps")
+    anomaly_spike_ratio: float = Field(5.0, ge=1, le=1000, description="write/destructive calls in a window, as a "
+                                       "multiple of the baseline's expectation, that raise write_spike")
+    anomaly_spike_min_calls: int = Field(20, ge=1, le=100_000, description="the fewest write/destructive calls in a "
+                                         "window that raise write_spike, whatever the baseline")
+    anomaly_auth_failures: int = Field(5, ge=1, le=10_000, description="authorisation failures of one client within "
+                                       "anomaly_auth_window that raise auth_failures")
+    anomaly_auth_window: float = Field(300.0, ge=10, le=86400)
+    anomaly_business_hours: str | None = None  # e.g. "08:00-18:00" in anomaly_timezone; unset: learned per client
+    anomaly_business_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
+    anomaly_timezone: str = "UTC"
+    anomaly_hours_min_calls: int = Field(200, ge=1, description="calls a client needs in its history (on 3 days or "
+                                         "more) before its usual hours are learned")
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
@@ -166,6 +184,21 @@ class ServerSettings(BaseSettings):
         from oneapi_mcp.plugins._outbox import parse_destinations
 
         return parse_destinations(value)  # raises SiemConfigError, which shows no input (tokens)
+
+    @field_validator("anomaly_business_hours", "anomaly_timezone", "anomaly_business_days", mode="before")
+    @classmethod
+    def _anomaly(cls, value: object, info) -> object:
+        from oneapi_mcp.plugins import anomaly
+
+        if info.field_name == "anomaly_business_days":
+            days = tuple(d.strip() for d in value.split(",") if d.strip()) if isinstance(value, str) else value
+            return anomaly.check_business_days(tuple(str(d) for d in days))
+        if info.field_name == "anomaly_timezone":
+            return anomaly.check_timezone(value)
+        if value in (None, ""):
+            return None
+        anomaly.parse_business_hours(value)
+        return str(value).strip()
 
     @property
     def allowed_scopes(self) -> frozenset[str]:
