@@ -39,7 +39,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.ratelimit",
     "oneapi_mcp.plugins.untrusted",
     "oneapi_mcp.plugins.audit",
-    "oneapi_mcp.plugins.metrics",  # after audit: its wrapper runs outermost and sees every outcome
+    "oneapi_mcp.plugins.metrics",  # after audit: its wrapper runs outside audit's and sees every outcome
     # composite tools, one module per family (issue order: discovery ... remediation, then policy ... SIEM)
     "oneapi_mcp.plugins.discovery",
     "oneapi_mcp.plugins.users",

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
@@ -238,6 +238,19 @@ def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str 
     return (settings.base_url or api).rstrip("/"), settings.token_url or token
 
 
+def _settings(where: str, values: dict[str, object]) -> ServerSettings:
+    """ServerSettings from `values` and the environment; a problem is a ConfigError saying where and
+    what, never the value (a misspelt key may hold a secret)."""
+    try:
+        return ServerSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(table)'}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False))
+        raise ConfigError(f"{where}: {problems}") from None
+    except Exception as exc:  # a validator's own error (e.g. SIEM destinations), worded for people without values
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSettings]:
     """Named servers from a TOML file (`[servers.<name>]` tables), or one default server.
 
@@ -248,7 +261,7 @@ def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSett
     """
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if path is None:
-        return {"default": ServerSettings(**overrides)}
+        return {"default": _settings("settings (ONEAPI_MCP_* and the command line)", overrides)}
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError as exc:
@@ -264,10 +277,7 @@ def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSett
             raise ConfigError(f"{path}: servers.{name} must be a table")
         _check_secrets(path, name, table)
         settings_table = {k: v for k, v in table.items() if k not in CREDENTIAL_KEYS}
-        try:
-            out[name] = ServerSettings(**{**settings_table, "name": name, **overrides})
-        except Exception as exc:  # pydantic ValidationError: say which server
-            raise ConfigError(f"{path}: servers.{name}: {exc}") from exc
+        out[name] = _settings(f"{path}: servers.{name}", {**settings_table, "name": name, **overrides})
         if any(k in table for k in CREDENTIAL_KEYS):
             out[name]._config_file = path
     return out

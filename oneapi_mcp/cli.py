@@ -350,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="on SIGTERM, wait this long for requests in flight to finish (default 25)")
     serve.add_argument("--json-response", action="store_true", dest="json_response",
                        help="answer HTTP requests with JSON instead of SSE streams")
+    serve.add_argument("--no-watch", action="store_true", dest="no_watch",
+                       help="with --config: reload it on SIGHUP only, not whenever the file changes")
     tools = sub.add_parser("tools", help="show what an agent would see, per named server")
     _common(tools)
     tools.add_argument("--names", action="store_true", help="also print every listed tool's name")
@@ -357,8 +359,6 @@ def main(argv: list[str] | None = None) -> int:
     _common(doctor)
     scopes = sub.add_parser("scopes", help="least-privilege checklist: what the enabled tools need on the "
                                            "Zscaler side, per service, for creating the API client")
-    serve.add_argument("--no-watch", action="store_true", dest="no_watch",
-                       help="with --config: reload it on SIGHUP only, not whenever the file changes")
     _common(scopes)
     review = sub.add_parser("access-review", help="per named server: tools and scopes granted versus used in the "
                                                   "audit log, and what to drop")
