@@ -57,6 +57,9 @@ def keep_windows(previous: Any, fresh: Any) -> Any:
     old, new = _windows_holder(previous), _windows_holder(fresh)
     if old is not None and new is not None and type(old) is type(new):
         new.storage, new.windows = old.storage, old.windows
+        shared_old, shared_new = getattr(old, "shared", None), getattr(new, "shared", None)
+        if shared_old is not None and shared_new is not None and shared_old.url == shared_new.url:
+            new.shared = shared_old  # the same Redis: keep its connection pool instead of opening another
     return fresh
 
 

@@ -97,7 +97,12 @@ class Siem:
         self.outbox.close()
 
 
-_OPEN: dict[int, Siem] = {}  # id(settings) -> its Siem, while the server runs
+_OPEN: dict[tuple[str, str], Siem] = {}  # (server, data directory) -> its Siem, while the server runs
+
+
+def _key(settings: ServerSettings) -> tuple[str, str]:
+    # by name and place, not by object: a hot reload brings a new settings object for the same server
+    return settings.name, str(settings.state_path())
 
 
 def _existing_db(settings: ServerSettings) -> Path | None:
@@ -109,9 +114,11 @@ def _existing_db(settings: ServerSettings) -> Path | None:
 def siem_for(settings: ServerSettings, *, create: bool = True) -> Siem | None:
     """The server's Siem; opened on first use when destinations are configured, the outbox exists or
     `create` (registering a webhook); None when there is nothing to export to."""
-    siem = _OPEN.get(id(settings))
+    siem = _OPEN.get(_key(settings))
     if siem is None and (create or settings.siem_destinations or _existing_db(settings) is not None):
-        siem = _OPEN[id(settings)] = Siem(settings)
+        siem = _OPEN[_key(settings)] = Siem(settings)
+    elif siem is not None and siem.settings is not settings:
+        siem.settings = settings  # reloaded: its destinations and retry settings follow
     return siem
 
 
@@ -130,7 +137,7 @@ def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
 
 @hookimpl
 def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
-    siem = _OPEN.pop(id(settings), None)
+    siem = _OPEN.pop(_key(settings), None)
     return siem.close() if siem is not None else None
 
 
@@ -138,7 +145,7 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
 def oneapi_mcp_tool_call(call: ToolCall):
     """Every tool call becomes an audit event (the audit log's record) in the outbox."""
     proceed = yield
-    siem = _OPEN.get(id(call.server))
+    siem = _OPEN.get(_key(call.server))
     if siem is None or not siem.takes("audit"):
         return proceed
     arguments = dict(call.arguments)
