@@ -39,7 +39,7 @@ _log = logging.getLogger("oneapi_mcp.reload")
 # setting, including one added later and not listed here, is taken as read at start: a reload
 # keeps its previous value and says a restart applies it.
 LIVE_SETTINGS = frozenset({
-    "description", "timeout", "profile", "scopes", "toolsets", "tools_mode", "list_page_size",
+    "description", "timeout", "profile", "scopes", "toolsets", "tools_mode", "list_composites", "list_page_size",
     "max_result_bytes", "log_level", "allow_tools", "deny_tools", "confirm_ttl", "audit_log",
     "rate_limit_storage", "max_retries", "client_rate_limits", "templates_file", "threat_levels_file",
     "production",

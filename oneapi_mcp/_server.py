@@ -307,7 +307,8 @@ class ToolSurface:
         names: list[str] = []
         if mode != "full":
             names.extend(DISCOVERY_TOOLS)
-        names.extend(n for n in self.composites if n not in self.hidden)  # always listed when allowed
+        if self.settings.list_composites:  # else reached through search_operations / invoke_operation
+            names.extend(n for n in self.composites if n not in self.hidden)
         if catalog is None:
             return names
         if mode == "full":

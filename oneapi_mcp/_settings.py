@@ -94,6 +94,9 @@ class ServerSettings(BaseSettings):
     scopes: Annotated[tuple[Scope, ...] | None, NoDecode] = None  # overrides the profile; env: comma-separated
     toolsets: Annotated[tuple[str, ...], NoDecode] = ()  # env: comma-separated
     tools_mode: Literal["discovery", "toolsets", "full"] = "discovery"
+    # composite tools are listed directly (about 1.4 KB each); false keeps tools/list small and leaves
+    # them to search_operations, describe_operation and invoke_operation
+    list_composites: bool = True
     list_page_size: int = Field(100, ge=1, le=1000)
     max_result_bytes: int = Field(60_000, ge=1_000)
     base_url: str | None = None

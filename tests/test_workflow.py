@@ -247,3 +247,21 @@ async def test_a_composite_tool_reads_whole_answers_whatever_the_result_byte_cap
         planned = await client.call_tool("test_group_with_member", {"name": "IT Admins"})  # the last group
     assert capped.structured_content["result"]["truncated"] is True  # what reaches the agent stays small
     assert planned.structured_content["outcome"] == "nothing_to_do"  # the tool saw every group
+
+
+async def test_with_list_composites_off_they_are_not_listed_but_still_found_and_run(mock):
+    def factory(catalog):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
+                                   headers={"Authorization": f"Bearer {mock.token()}"})
+        return Executor(catalog, client, base_url="http://mock", customer_id="1")
+
+    settings = ServerSettings(profile="admin", list_composites=False)
+    server = build_server(Runtime(settings=settings, executor_factory=factory, customer_id_known=True))
+    async with Client(server, cache=None) as client:
+        listed = [t.name for t in (await client.list_tools()).tools]
+        found = await client.call_tool("search_operations", {"query": "group with member"})
+        ran = await client.call_tool("invoke_operation", {"name": "test_group_with_member",
+                                                          "arguments": {"name": "Incident 50"}})
+    assert listed == ["search_operations", "describe_operation", "invoke_operation", "enable_toolset"]
+    assert any(r["name"] == "test_group_with_member" for r in found.structured_content["results"])
+    assert ran.structured_content["outcome"] == "planned"
