@@ -22,7 +22,7 @@ from mcp import Client, StdioServerParameters
 from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET, MockServer, build_seed
 
 __all__ = ["CUSTOMER_ID", "MockServer", "call", "call_error", "people", "serve", "step_statuses", "store_document",
-           "store_items"]
+           "store_items", "writes"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_ID = "216196257331281920"  # the mock's ZPA tenant
@@ -57,6 +57,11 @@ async def call_error(client: Client, tool: str, arguments: dict[str, Any]) -> di
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.content[0].text
     return result.structured_content
+
+
+def writes(upstream: MockServer, since: int = 0) -> list[str]:
+    """The requests other than GET the mock served (from journal entry `since`), as "METHOD path"."""
+    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal[since:] if j["method"] != "GET"]
 
 
 def step_statuses(report: dict[str, Any]) -> list[tuple[str, str]]:

@@ -47,3 +47,18 @@ def plugin_manager():
     _plugins.set_plugin_manager(pm)
     yield pm
     _plugins.set_plugin_manager(None)
+
+
+@pytest.fixture(scope="module")
+def _mock_server():
+    from oneapi_mcp.mock import MockServer
+
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def upstream(_mock_server):
+    """The mock OneAPI on a real socket (one per test module), back at its seed for each test."""
+    _mock_server.mock.reset()
+    return _mock_server

@@ -9,7 +9,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from _composites import MockServer, call, call_error, serve, store_document, store_items
+from _composites import call, call_error, serve, store_document, store_items
+from _composites import writes as _writes
 from mcp.types import EmbeddedResource, ImageContent
 
 from oneapi_mcp.mock._seed import NOW
@@ -18,22 +19,6 @@ pytestmark = pytest.mark.anyio
 ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
 ZIA = "/zia/api/v1"
 AS_OF = {"as_of": "2026-01-01T00:00Z"}  # the mock's clock: its devices were seen in the days before
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 async def _full(client, tool: str, arguments: dict):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _composites import MockServer, call, call_error, serve, step_statuses, store_items
+from _composites import call, call_error, serve, step_statuses, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZID = "/ziam/admin/api/v1"
@@ -15,24 +16,8 @@ GROUP_IDS = {"Developers": "g64mock", "Sales Team": "g66mock", "Marketing Team":
              "Remote Workers": "g6amock", "IT Admins": "g6bmock"}
 
 
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
 def _export(name: str) -> str:
     return (FIXTURES / name).read_text()
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 def _users(upstream) -> dict[str, dict]:

@@ -17,18 +17,6 @@ ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
 TOOL = "discovery_service_status"
 
 
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
 def _by_service(report: dict) -> dict[str, dict]:
     return {s["service"]: s for s in report["services"]}
 

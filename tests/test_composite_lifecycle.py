@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from _composites import ROOT, MockServer, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import ROOT, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID, ZCC = "/zia/api/v1", "/ziam/admin/api/v1", "/zcc/papi/public/v1"
@@ -15,22 +16,6 @@ GROUP_IDS = {"Developers": "g64mock", "Sales Team": "g66mock", "Marketing Team":
              "Remote Workers": "g6amock"}
 LEAVER = "yara.ito@example.test"  # seeded: Marketing Team, a ZIA user, two ZCC devices
 SPONSOR = "isla.fischer@example.test"
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 def _zid_user(upstream, email: str) -> dict | None:

@@ -4,7 +4,8 @@ through the SDK's MCP client over stdio against the mock on a real socket."""
 from __future__ import annotations
 
 import pytest
-from _composites import ROOT, MockServer, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import ROOT, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA = "/zia/api/v1"
@@ -13,22 +14,6 @@ ZPA_RULES = "/zpa/mgmtconfig/v1/admin/customers/{customerId}/policySet/{policySe
 POLICY_SET = "216196257331281921"
 LEVELS = str(ROOT / "examples" / "threat_levels.toml")
 WEBMAIL_RULE, C2_RULE = 303, 401
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream, start: int = 0) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal[start:] if j["method"] != "GET"]
 
 
 def _rule(upstream, template: str, name: str, *values: str) -> dict:

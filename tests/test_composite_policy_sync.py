@@ -4,7 +4,8 @@ a real socket, and the mock's state checked afterwards."""
 from __future__ import annotations
 
 import pytest
-from _composites import MockServer, call, call_error, serve, step_statuses, store_items
+from _composites import call, call_error, serve, step_statuses, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA = "/zia/api/v1"
@@ -14,22 +15,6 @@ CONTRACTORS_ZIA, CONTRACTORS_SCIM = 82004, "216196257331282524"
 INTRANET_APP = "216196257331282423"  # serves intranet.example.test and wiki.example.test
 FINANCE, HR = 81001, 81004  # ZIA departments
 INTENT = "mcp-sync eng wiki"
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream, start: int = 0) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal[start:] if j["method"] != "GET"]
 
 
 def _named(items: list[dict], name: str, key: str = "name") -> dict | None:

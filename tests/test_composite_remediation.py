@@ -6,28 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from _composites import MockServer, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import call, call_error, serve, step_statuses, store_document, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID = "/zia/api/v1", "/ziam/admin/api/v1"
 THREAT = f"{ZIA}/cyberThreatProtection"
 VICTIM = "yara.ito@example.test"  # seeded: ZIdentity u3e9mock, ZIA user 71001
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream, since: int = 0) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal[since:] if j["method"] != "GET"]
 
 
 def _named(items: list[dict], name: str) -> dict:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import anyio
 import pytest
 from _composites import MockServer, call, call_error, serve, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA = "/zia/api/v1"
@@ -38,10 +39,6 @@ def _local(moment: datetime, zone: str) -> str:
 
 def _local_in(seconds: float, zone: str) -> str:
     return _local(datetime.now(UTC) + timedelta(seconds=seconds), zone)
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 def _rules(upstream) -> dict[int, dict]:

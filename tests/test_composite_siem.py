@@ -8,7 +8,7 @@ import json
 import sqlite3
 
 import pytest
-from _composites import MockServer, call, call_error, serve, step_statuses, store_items
+from _composites import call, call_error, serve, step_statuses, store_items
 from test_outbox import HEC_TOKEN, HttpReceiver, SyslogReceiver, closed_port, wait_for
 
 from oneapi_mcp.mock._seed_siem import LSS_FORMATS
@@ -24,18 +24,6 @@ NSS = {"name": "Splunk Admin Audit", "log_type": "ADMIN_AUDIT", "siem_type": "SP
        "feed_output_format": '{"sourcetype":"zscalernss-audit","event":{"time":"%s{time}","admin":"%s{adminid}"}}'}
 LSS_ARGS = {"name": "ZPA Audit to SIEM", "host": "siem.example.test", "port": 6514, "log_type": "zpn_audit_log",
             "connector_groups": ["SJC Connectors"]}
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
 
 
 def _writes(upstream) -> list[str]:

@@ -4,29 +4,14 @@ a real socket, and the mock's state checked afterwards."""
 from __future__ import annotations
 
 import pytest
-from _composites import MockServer, call, call_error, serve, step_statuses, store_document, store_items
+from _composites import call, call_error, serve, step_statuses, store_document, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID, ZCC = "/zia/api/v1", "/ziam/admin/api/v1", "/zcc/papi/public/v1"
 ZPA_RULES = "/zpa/mgmtconfig/v1/admin/customers/{customerId}/policySet/{policySetId}/rule"
 POLICY_SET = "216196257331281921"
 VICTIM = "yara.ito@example.test"  # seeded: ZIdentity u3e9mock, a ZIA user, two ZCC devices
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 def _zpa_rules(upstream) -> dict[str, dict]:

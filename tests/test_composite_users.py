@@ -4,7 +4,8 @@ on a real socket, and the mock's state and request journal checked afterwards.""
 from __future__ import annotations
 
 import pytest
-from _composites import MockServer, call, call_error, people, serve, step_statuses, store_items
+from _composites import call, call_error, people, serve, step_statuses, store_items
+from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID, ZCC = "/zia/api/v1", "/ziam/admin/api/v1", "/zcc/papi/public/v1"
@@ -15,22 +16,6 @@ VICTIM = "isla.fischer@example.test"  # seeded: ZIdentity, ZIA, two ZCC devices
 CONTRACTOR = next(p for p in people() if 4 in p.groups and p.devices and not p.disabled)  # ZIA group Contractors
 DEVELOPERS = [p.email for p in people() if 0 in p.groups]
 OUTSIDERS = [p.email for p in people() if 0 not in p.groups]
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 def _zid_user(upstream, email: str) -> dict | None:

@@ -7,7 +7,8 @@ import base64
 import statistics
 
 import pytest
-from _composites import MockServer, call, call_error, serve, store_document, store_items
+from _composites import call, call_error, serve, store_document, store_items
+from _composites import writes as _writes
 from mcp.types import EmbeddedResource, ImageContent
 
 from oneapi_mcp.mock._seed import NOW
@@ -15,22 +16,6 @@ from oneapi_mcp.mock._seed import NOW
 pytestmark = pytest.mark.anyio
 ZDX = "/zdx/v1"
 DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
-
-
-def _writes(upstream) -> list[str]:
-    return [f"{j['method']} {j['path']}" for j in upstream.mock.journal if j["method"] != "GET"]
 
 
 async def _full(client, tool: str, arguments: dict):
