@@ -16,8 +16,8 @@ from ._workflow import Ref, Refusal
 if TYPE_CHECKING:
     from ._workflow import Workflow
 
-__all__ = ["RULE_PREFIX", "plan_devices_removal", "plan_zia_disable", "plan_zid_disable", "plan_zid_password_reset",
-           "plan_zpa_deny", "zpa_user_operand"]
+__all__ = ["RULE_PREFIX", "plan_devices_removal", "plan_zia_disable", "plan_zid_disable", "plan_zid_lockout",
+           "plan_zid_password_reset", "plan_zpa_deny", "zpa_user_operand"]
 
 RULE_PREFIX = "oneapi-mcp"
 _REMOVED_STATES = ("removal pending", "remove pending", "removed", "unregistered")
@@ -39,6 +39,19 @@ def plan_zid_password_reset(wf: Workflow, user: dict[str, Any]) -> None:
     wf.add("zid_reset_password", {"id": user["id"]},
            f"reset the ZIdentity password of {user.get('loginName')} (the current password stops working)",
            manual="a password reset cannot be undone; the user sets a new password through the reset flow")
+
+
+def plan_zid_lockout(wf: Workflow, user: dict[str, Any], *, reset_password: bool) -> None:
+    """Disable the ZIdentity user and, with `reset_password`, reset its password, but only while the
+    account is still enabled: a reset is not idempotent, so a second run says so instead of resetting."""
+    was_active = plan_zid_disable(wf, user)
+    if not reset_password:
+        return
+    if was_active:
+        plan_zid_password_reset(wf, user)
+    else:
+        wf.already("the account was already disabled, so the password was not reset again "
+                   "(run zid_reset_password to force one)")
 
 
 async def plan_zia_disable(wf: Workflow, email: str, *, enable: bool = False) -> dict[str, Any] | None:

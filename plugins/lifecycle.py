@@ -21,7 +21,7 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool, tool_result
 
-from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_disable, plan_zid_password_reset
+from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_lockout
 from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
 from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
@@ -432,13 +432,7 @@ async def offboard_user(ctx, args: dict[str, Any]):
         wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "active": user.get("status"),
                                 **{k: v for k, v in (user.get("customAttrsInfo") or {}).items()
                                    if k in (EXPIRES_ATTR, SPONSOR_ATTR)}}
-        was_active = plan_zid_disable(wf, user)
-        if args.get("reset_password", True):
-            if was_active:
-                plan_zid_password_reset(wf, user)
-            else:
-                wf.already("the account was already disabled, so the password was not reset again "
-                           "(run zid_reset_password to force one)")
+        plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True))
         if args.get("remove_groups", True):
             await _plan_group_removal(wf, user, email)
         if args.get("remove_devices", True):

@@ -14,8 +14,7 @@ from ._accounts import (
     RULE_PREFIX,
     plan_devices_removal,
     plan_zia_disable,
-    plan_zid_disable,
-    plan_zid_password_reset,
+    plan_zid_lockout,
     plan_zpa_deny,
     zpa_user_operand,
 )
@@ -150,13 +149,7 @@ async def isolate_account(ctx, args: dict[str, Any]):
         user = await find_zid_user(wf, args["user"])
         email = str(user.get("primaryEmail") or user.get("loginName"))
         wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "active": user.get("status")}
-        was_active = plan_zid_disable(wf, user)
-        if args.get("reset_password", True):
-            if was_active:
-                plan_zid_password_reset(wf, user)
-            else:
-                wf.already("the account was already disabled, so the password was not reset again "
-                           "(run zid_reset_password to force one)")
+        plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True))
         if args.get("zia", True):
             await plan_zia_disable(wf, email)
         if args.get("zpa", True):
