@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._lookups import find_zcc_devices, find_zia_user, zid_user_body, zpa_access_policy_set, zpa_access_rules
-from ._workflow import Ref, Refusal
+from ._workflow import Ref, Refusal, delete_created
 
 if TYPE_CHECKING:
     from ._workflow import Workflow
@@ -141,9 +141,8 @@ async def plan_zpa_deny(wf: Workflow, name: str, operands: list[dict[str, Any]],
         return
     create = wf.add("zpa_add_rule_to_policy_set", {"policySetId": policy_set, "body": _rule_body(name, why, operands)},
                     f"add ZPA access rule {name!r} (DENY)",
-                    undo=lambda r, ps=policy_set: ("zpa_delete_rule_in_policy_set",
-                                                   {"policySetId": ps, "ruleId": r["id"]}, "delete the rule")
-                    if isinstance(r, dict) and r.get("id") else None,
+                    undo=delete_created("zpa_delete_rule_in_policy_set", "ruleId", "delete the rule",
+                                        policySetId=policy_set),
                     manual=f"delete ZPA access rule {name!r}")
     if first:
         wf.add("zpa_re_order_policy_rule", {"policySetId": policy_set, "ruleId": Ref(create, "id", 0), "newOrder": 1},

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
     from oneapi_mcp._hooktypes import CompositeContext
 
-__all__ = ["DRY_RUN_ARGUMENTS", "Ref", "Refusal", "Step", "Workflow", "plan_schema", "refusal_result"]
+__all__ = ["DRY_RUN_ARGUMENTS", "Ref", "Refusal", "Step", "Workflow", "delete_created", "plan_schema",
+           "refusal_result"]
 
 _ACTIVATE = {"zia": "zia_activate", "ztw": "ztw_activate"}
 _PROGRESS_FROM = 4  # more steps than this: progress notifications
@@ -64,6 +65,19 @@ class Refusal(Exception):
     def __init__(self, message: str, kind: str = "not_found", **extra: Any):
         super().__init__(message)
         self.message, self.kind, self.extra = message, kind, extra
+
+
+def delete_created(operation: str, id_param: str = "id", why: str = "delete what this run created",
+                   **fixed: Any) -> Callable[[Any], tuple[str, dict[str, Any], str] | None]:
+    """The undo of a create step: `operation` called with the id the create returned (in
+    `id_param`, beside the `fixed` arguments); nothing to undo when the answer carried no id."""
+
+    def undo(result: Any) -> tuple[str, dict[str, Any], str] | None:
+        if not isinstance(result, dict) or result.get("id") is None:
+            return None
+        return operation, {**fixed, id_param: result["id"]}, why
+
+    return undo
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,7 +24,7 @@ from oneapi_mcp._hooktypes import CompositeTool, tool_result
 from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_lockout
 from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
 from ._tomlfile import locate, read_toml, value_line
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
+from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "load_templates", "oneapi_mcp_register_tools"]
@@ -214,8 +214,7 @@ async def _plan_access(wf: Workflow, person: _Person, template: Template | None,
         if attrs:
             body["customAttrsInfo"] = dict(attrs)
         create = wf.add("zid_create_user", {"body": body}, f"create ZIdentity user {person.email}",
-                        undo=lambda r: ("zid_remove_user", {"id": r["id"]}, "delete the user just created")
-                        if isinstance(r, dict) and r.get("id") else None,
+                        undo=delete_created("zid_remove_user", why="delete the user just created"),
                         manual=f"delete ZIdentity user {person.email}")
         wf.found["zid_user"] = {"loginName": person.email, "created": True}
         user_id, member_of = Ref(create, "id", NEW_USER), set()

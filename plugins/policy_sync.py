@@ -17,7 +17,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._lookups import check_cidr, check_domain, find_zia_department
 from ._report import Table, report_result
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
+from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["PREFIX", "TOOLS", "body_fields", "oneapi_mcp_register_tools", "serves"]
@@ -225,8 +225,8 @@ async def _plan_category(wf: Workflow, name: str, domains: list[str]) -> Any:
                         {"body": {"configuredName": name, "superCategory": "USER_DEFINED", "customCategory": True,
                                   "urls": domains, "description": "Destinations of a policy-sync intent (oneapi-mcp)"}},
                         f"create ZIA custom URL category {name!r} with {len(domains)} domain(s)",
-                        undo=lambda r: ("zia_remove_custom_url_category", {"categoryId": r["id"]}, "delete it")
-                        if isinstance(r, dict) and r.get("id") else None, manual=f"delete ZIA URL category {name!r}")
+                        undo=delete_created("zia_remove_custom_url_category", "categoryId", "delete it"),
+                        manual=f"delete ZIA URL category {name!r}")
         return Ref(create, "id", "CUSTOM_01")
     category = found[0]
     have = [str(u).lower() for u in category.get("urls") or []]
@@ -254,8 +254,7 @@ async def _plan_ip_group(wf: Workflow, name: str, networks: list[str]) -> Any:
                         {"body": {"name": name, "type": "DSTN_IP", "addresses": networks,
                                   "description": "Destinations of a policy-sync intent (oneapi-mcp)"}},
                         f"create ZIA IP destination group {name!r} with {len(networks)} address(es)",
-                        undo=lambda r: ("zia_remove_destination_ip_group", {"ipGroupId": r["id"]}, "delete it")
-                        if isinstance(r, dict) and r.get("id") else None,
+                        undo=delete_created("zia_remove_destination_ip_group", "ipGroupId", "delete it"),
                         manual=f"delete ZIA IP destination group {name!r}")
         return Ref(create, "id", 1)
     group = found[0]
@@ -294,8 +293,7 @@ async def _plan_zia_rule(wf: Workflow, kind: str, name: str, group: dict[str, An
         body.update({"protocols": ["ANY_RULE"]} if kind == "url" else {"enableFullLogging": True})
         wf.add(create_op, {"body": body}, f"create ZIA {label} rule {name!r} ({action}, order 1) for group "
                                           f"{group.get('name')}",
-               undo=lambda r: (remove_op, {"id": r["id"]}, "delete the rule") if isinstance(r, dict) and r.get("id")
-               else None, manual=f"delete ZIA {label} rule {name!r}")
+               undo=delete_created(remove_op, why="delete the rule"), manual=f"delete ZIA {label} rule {name!r}")
         return
     rule = found[0]
     have = [str(d if kind == "url" else (d or {}).get("id")) for d in rule.get(field) or []]
@@ -330,8 +328,8 @@ async def _plan_zpa_rule(wf: Workflow, name: str, segments: list[dict[str, Any]]
     if not found:
         create = wf.add("zpa_add_rule_to_policy_set", {"policySetId": policy_set, "body": body},
                         f"add ZPA access rule {name!r} denying {group.get('name')} {len(apps)} application segment(s)",
-                        undo=lambda r: ("zpa_delete_rule_in_policy_set", {"policySetId": policy_set, "ruleId": r["id"]},
-                                        "delete the rule") if isinstance(r, dict) and r.get("id") else None,
+                        undo=delete_created("zpa_delete_rule_in_policy_set", "ruleId", "delete the rule",
+                                            policySetId=policy_set),
                         manual=f"delete ZPA access rule {name!r}")
         wf.add("zpa_re_order_policy_rule", {"policySetId": policy_set, "ruleId": Ref(create, "id", 0), "newOrder": 1},
                f"move {name!r} to the top of the access policy, before any ALLOW rule")
@@ -618,8 +616,8 @@ async def _plan_dictionary(wf: Workflow, args: dict[str, Any]) -> Any:
             "phrases": [{"action": "PHRASE_COUNT_TYPE_ALL", "phrase": p} for p in phrases],
             "patterns": [{"action": "PATTERN_COUNT_TYPE_ALL", "pattern": p} for p in patterns]}},
             f"create ZIA DLP dictionary {name!r} ({len(phrases)} phrase(s), {len(patterns)} pattern(s))",
-            undo=lambda r: ("zia_remove_dlp_dictionary", {"id": r["id"]}, "delete it")
-            if isinstance(r, dict) and r.get("id") else None, manual=f"delete ZIA DLP dictionary {name!r}")
+            undo=delete_created("zia_remove_dlp_dictionary", why="delete it"),
+            manual=f"delete ZIA DLP dictionary {name!r}")
         wf.found["dictionary"] = {"name": name, "created": True}
         return Ref(create, "id", 1)
     dictionary = found[0]
@@ -661,8 +659,7 @@ async def _plan_engine(wf: Workflow, name: str, dictionary: Any, min_matches: in
             "name": name, "customDlpEngine": True, "engineExpression": expression,
             "description": "Created by oneapi-mcp policy sync"}},
             f"create ZIA DLP engine {name!r} matching the dictionary with {_expression('<id>', min_matches)}",
-            undo=lambda r: ("zia_remove_dlp_engine", {"id": r["id"]}, "delete it")
-            if isinstance(r, dict) and r.get("id") else None, manual=f"delete ZIA DLP engine {name!r}")
+            undo=delete_created("zia_remove_dlp_engine", why="delete it"), manual=f"delete ZIA DLP engine {name!r}")
         return Ref(create, "id", 1)
     engine = found[0]
     if engine.get("engineExpression") == expression:
@@ -687,8 +684,8 @@ async def _plan_dlp_rule(wf: Workflow, name: str, departments: list[dict[str, An
             "withoutContentInspection": False, "severity": "RULE_SEVERITY_HIGH",
             "description": "Department DLP rule (oneapi-mcp policy sync)"}},
             f"create ZIA web DLP rule {name!r} ({action}) for {', '.join(d['name'] for d in departments)}",
-            undo=lambda r: ("zia_remove_web_dlp_rule", {"id": r["id"]}, "delete the rule")
-            if isinstance(r, dict) and r.get("id") else None, manual=f"delete ZIA web DLP rule {name!r}")
+            undo=delete_created("zia_remove_web_dlp_rule", why="delete the rule"),
+            manual=f"delete ZIA web DLP rule {name!r}")
         return
     rule = found[0]
     have_departments = sorted(str((d or {}).get("id")) for d in rule.get("departments") or [])

@@ -16,7 +16,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX, plan_zid_password_reset
 from ._lookups import check_cidr, check_email, checked, find_zia_user, find_zid_user
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
+from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
@@ -115,8 +115,7 @@ async def _plan_ip_group(wf: Workflow, name: str, addresses: list[str]) -> tuple
                         {"body": {"name": name, "type": "DSTN_IP", "addresses": addresses,
                                   "description": "Suspicious IPs blocked by oneapi-mcp remediation"}},
                         f"create ZIA destination IP group {name!r} (DSTN_IP) with {len(addresses)} address(es)",
-                        undo=lambda r: ("zia_remove_destination_ip_group", {"ipGroupId": r["id"]},
-                                        "delete the group") if isinstance(r, dict) and r.get("id") else None,
+                        undo=delete_created("zia_remove_destination_ip_group", "ipGroupId", "delete the group"),
                         manual=f"delete ZIA destination IP group {name!r}")
         return Ref(create, "id", 1), []
     group = found[0]
@@ -171,8 +170,7 @@ async def _plan_firewall_rule(wf: Workflow, group: str, group_id: Any, rule_name
                          "destIpGroups": [{"id": group_id}], "enableFullLogging": True,
                          "description": f"Blocks destination IP group {group} (oneapi-mcp remediation)"}},
                f"create ZIA firewall rule {name!r} (BLOCK_DROP, order 1) for the group",
-               undo=lambda r: ("zia_remove_firewall_filtering_rule", {"id": r["id"]}, "delete the rule")
-               if isinstance(r, dict) and r.get("id") else None,
+               undo=delete_created("zia_remove_firewall_filtering_rule", why="delete the rule"),
                manual=f"delete ZIA firewall rule {name!r}")
         return True
     rule = named[0]
@@ -452,8 +450,7 @@ async def _plan_scoped_rule(wf: Workflow, kind: str, name: str, scope: dict[str,
                 "description": f"Enhanced scanning for suspected compromise ({RULE_PREFIX} remediation)"}
         wf.add(f"zia_create_{kind}_rule", {"body": body},
                f"create ZIA {label} rule {name!r} (order 1) for " + _describe(scope),
-               undo=lambda r: (f"zia_remove_{kind}_rule", {"id": r["id"]}, "delete the rule")
-               if isinstance(r, dict) and r.get("id") else None,
+               undo=delete_created(f"zia_remove_{kind}_rule", why="delete the rule"),
                manual=f"delete ZIA {label} rule {name!r}")
         return
     rule = named[0]

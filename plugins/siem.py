@@ -27,7 +27,7 @@ from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
 from oneapi_mcp._redact import register_secrets
 
 from ._outbox import EVENT_KINDS, Delivery, Destination, Outbox, check_url, make_event, stable_event_id
-from ._workflow import Refusal, Workflow, plan_schema, refusal_result
+from ._workflow import Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -289,8 +289,7 @@ async def configure_nss_feed(ctx, args: dict[str, Any]):
         else:
             wf.add("zia_create_nss_feed", {"body": {**wanted, **secret_fields}},
                    f"create ZIA Cloud NSS feed {name!r} ({log_type} to {args['siem_type']})",
-                   undo=lambda r: ("zia_remove_nss_feed", {"feedId": r["id"]}, "delete the feed")
-                   if isinstance(r, dict) and r.get("id") else None,
+                   undo=delete_created("zia_remove_nss_feed", "feedId", "delete the feed"),
                    manual=f"delete ZIA Cloud NSS feed {name!r}")
     except Refusal as exc:
         return refusal_result(exc)
@@ -405,8 +404,7 @@ async def configure_lss_stream(ctx, args: dict[str, Any]):
         else:
             wf.add("zpa_create_siem", {"body": {"config": config, "connectorGroups": group_refs}},
                    f"create ZPA log streaming config {name!r} ({log_type} to {host}:{config['lssPort']})",
-                   undo=lambda r: ("zpa_remove_siem", {"lssId": r["id"]}, "delete the config")
-                   if isinstance(r, dict) and r.get("id") else None,
+                   undo=delete_created("zpa_remove_siem", "lssId", "delete the config"),
                    manual=f"delete ZPA log streaming config {name!r}")
     except Refusal as exc:
         return refusal_result(exc)

@@ -19,7 +19,7 @@ from ._accounts import (
     zpa_user_operand,
 )
 from ._lookups import check_domain, checked, find_zid_user
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
+from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
@@ -85,8 +85,7 @@ async def _plan_category(wf: Workflow, domains: list[str], name: str) -> None:
                         {"body": {"configuredName": name, "superCategory": "USER_DEFINED", "customCategory": True,
                                   "urls": domains, "description": "Domains blocked by oneapi-mcp threat response"}},
                         f"create ZIA custom URL category {name!r} with {len(domains)} domain(s)",
-                        undo=lambda r: ("zia_remove_custom_url_category", {"categoryId": r["id"]},
-                                        "delete the category") if isinstance(r, dict) and r.get("id") else None,
+                        undo=delete_created("zia_remove_custom_url_category", "categoryId", "delete the category"),
                         manual=f"delete ZIA URL category {name!r}")
         category_id = Ref(create, "id", "CUSTOM_01")
     await _plan_block_rule(wf, name, category_id)
@@ -102,8 +101,7 @@ async def _plan_block_rule(wf: Workflow, category: str, category_id: Any) -> Non
                          "protocols": ["ANY_RULE"], "urlCategories": [category_id],
                          "description": f"Blocks URL category {category} (oneapi-mcp threat response)"}},
                f"create ZIA URL filtering rule {rule_name!r} (BLOCK, order 1) for the category",
-               undo=lambda r: ("zia_remove_url_filtering_rule", {"id": r["id"]}, "delete the rule")
-               if isinstance(r, dict) and r.get("id") else None,
+               undo=delete_created("zia_remove_url_filtering_rule", why="delete the rule"),
                manual=f"delete ZIA URL filtering rule {rule_name!r}")
         return
     rule = found[0]

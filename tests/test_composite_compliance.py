@@ -8,7 +8,7 @@ import csv
 import io
 
 import pytest
-from _composites import MockServer, call, call_error, serve, store_items
+from _composites import call, call_error, serve, store_items
 
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed
@@ -28,20 +28,8 @@ _SCOPES = {(t.service, t.operation_id): t.scope for t in load_catalog().tools.va
 
 
 @pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def env(tmp_path_factory):
     return {"ONEAPI_MCP_DATA_DIR": str(tmp_path_factory.mktemp("compliance"))}
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
 
 
 def _writes(upstream, since: int = 0) -> list[str]:

@@ -11,7 +11,7 @@ import csv
 import io
 
 import pytest
-from _composites import MockServer, call, call_error, serve, store_document, store_items
+from _composites import call, call_error, serve, store_document, store_items
 
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed
@@ -26,20 +26,8 @@ EXPORT = "CreateAuditLogReport"
 
 
 @pytest.fixture(scope="module")
-def upstream():
-    with MockServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def env(tmp_path_factory):
     return {"ONEAPI_MCP_DATA_DIR": str(tmp_path_factory.mktemp("incidents"))}
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream):
-    upstream.mock.reset()
-    yield
 
 
 _SCOPES = {(t.service, t.operation_id): t.scope for t in load_catalog().tools.values()}
