@@ -7,6 +7,10 @@ Host match (probes come by pod address). `/metrics` is checked like `/mcp` unles
 (scrapers inside the network, by pod address, with no key): it holds counts per server and tool,
 never arguments, client identities or secrets. A non-loopback bind is refused without client auth,
 and plain HTTP on one needs TLS files or `--behind-tls-proxy`.
+
+An authenticated client's identity (`apikey:<key id>` or `jwt:<sub>`) owns the stateful sessions it
+opens: the SDK answers another identity's POST, GET or DELETE with 404, as for an unknown session.
+Each identity may hold `sessions_per_client` of them (see `_http_sessions.py`).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from ._http_sessions import SessionLimitExceeded, SessionLimits
 from ._settings import ConfigError
 
 __all__ = ["HttpSecurity", "JwtVerifier", "SecurityMiddleware", "hash_api_key", "is_loopback"]
@@ -151,8 +157,12 @@ class SecurityMiddleware:
     """ASGI middleware in front of the MCP app: /healthz, Host (421), Origin (403), auth (401); /readyz
     (and /metrics when public) pass to the app unchecked."""
 
-    def __init__(self, app: Any, security: HttpSecurity, bind_host: str):
+    def __init__(self, app: Any, security: HttpSecurity, bind_host: str, sessions: SessionLimits | None = None):
+        from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+
         self.app = app
+        self._with_auth_context = AuthContextMiddleware(app)
+        self.sessions = sessions
         self.security = security
         self.hosts = security.hosts_for(bind_host)
         self.origins = security.allowed_origins
@@ -187,6 +197,18 @@ class SecurityMiddleware:
                                            "required"}, {"www-authenticate": 'Bearer realm="oneapi-mcp"'})
                 return
             scope["oneapi_mcp.client"] = identity
+            # the SDK binds a stateful session to `scope["user"]` (another principal gets 404, as for an
+            # unknown session) and a 2026-07-28 requestState to the access token of the auth context
+            scope["user"] = _principal(identity, self.security.jwt)
+            try:
+                held = self.sessions.hold(scope, identity) if self.sessions is not None else nullcontext()
+            except SessionLimitExceeded as exc:
+                await _respond(send, 429, {"jsonrpc": "2.0", "id": None, "error": {"code": -32000,
+                                                                                    "message": str(exc)}})
+                return
+            with held:
+                await self._with_auth_context(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -196,6 +218,18 @@ async def _identify(security: HttpSecurity, token: str | None) -> str | None:
     import anyio
 
     return await anyio.to_thread.run_sync(security.identify, token)  # JWKS fetches block
+
+
+def _principal(identity: str, jwt: JwtVerifier | None) -> Any:
+    """The SDK's authenticated user for an identity. It holds no credential: the SDK compares only
+    (client_id, issuer, subject), and nothing downstream needs the key or token itself."""
+    from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+    from mcp.server.auth.provider import AccessToken
+
+    kind, _, subject = identity.partition(":")
+    issuer = jwt.issuer if kind == "jwt" and jwt is not None else None
+    return AuthenticatedUser(AccessToken(token="", client_id=identity, scopes=[], subject=subject,
+                                         claims={"iss": issuer} if issuer else None))
 
 
 def _default_origins(hosts: tuple[str, ...]) -> tuple[str, ...]:

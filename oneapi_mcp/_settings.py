@@ -106,6 +106,10 @@ class ServerSettings(BaseSettings):
     allow_tools: Annotated[tuple[str, ...], NoDecode] = ()  # empty: every tool the profile allows
     deny_tools: Annotated[tuple[str, ...], NoDecode] = ()
     confirm_ttl: float = Field(300.0, gt=0, le=3600, description="seconds a destructive call's confirm_token lives")
+    # stateful streamable HTTP (read at start): a session closes after this long with no request in flight
+    # (its id then gets 404), and one authenticated client may hold at most sessions_per_client open
+    session_idle_timeout: float = Field(1800.0, ge=1, le=86400, description="seconds an idle HTTP session lives")
+    sessions_per_client: int = Field(32, ge=1, le=10_000, description="open HTTP sessions per API key or JWT sub")
     audit_log: Path | None = None  # one JSON line per tool call; off when unset
     audit_max_bytes: int = Field(10_000_000, ge=1_000)
     audit_backups: int = Field(5, ge=0, le=100)

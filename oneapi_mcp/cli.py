@@ -224,12 +224,14 @@ def http_app(built: dict[str, Any], *, stateless: bool = False, json_response: b
     from mcp.server.transport_security import TransportSecuritySettings
 
     from ._http_security import SecurityMiddleware
+    from ._http_sessions import SessionLimits
 
     # the middleware checks Host and Origin itself, against the configured names
     off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = _mcp_app(built, stateless=stateless, json_response=json_response, host=host, transport_security=off,
                    reloader=reloader)
-    return SecurityMiddleware(OperationsMiddleware(app, lifecycle), security, host)
+    paths = {"/mcp": next(iter(built.values()))} if len(built) == 1 else {f"/mcp/{n}": s for n, s in built.items()}
+    return SecurityMiddleware(OperationsMiddleware(app, lifecycle), security, host, SessionLimits(paths))
 
 
 def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, host: str, reloader: Any = None,
@@ -239,7 +241,7 @@ def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, hos
     if len(built) == 1:
         server = next(iter(built.values()))
         app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=stateless,
-                                         json_response=json_response, host=host, **extra)
+                                         json_response=json_response, host=host, **_sessions(server), **extra)
         inner = app.router.lifespan_context
 
         @contextlib.asynccontextmanager
@@ -252,7 +254,7 @@ def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, hos
     routes = []
     for name, server in built.items():
         sub = server.streamable_http_app(streamable_http_path=f"/mcp/{name}", stateless_http=stateless,
-                                         json_response=json_response, host=host, **extra)
+                                         json_response=json_response, host=host, **_sessions(server), **extra)
         routes.extend(sub.routes)
 
     @contextlib.asynccontextmanager
@@ -264,6 +266,10 @@ def _mcp_app(built: dict[str, Any], *, stateless: bool, json_response: bool, hos
             yield
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _sessions(server: Any) -> dict[str, Any]:
+    return {"session_idle_timeout": server.surface.settings.session_idle_timeout}
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
