@@ -8,8 +8,10 @@ What a named server lists and runs: tools whose scope its profile allows (`read-
 Destructive calls need confirmation. A composite tool that plans (`dry_run`) needs it only to apply
 a plan that has destructive steps, and the plan shown is its own dry run. With a client that
 supports MCP elicitation, the person is asked. Otherwise the first call returns the plan and a
-single-use `confirm_token`, bound to the tool, its canonical arguments and an expiry; a second call
-with the same arguments plus the token runs it.
+single-use `confirm_token`, bound to the client that asked (its authenticated HTTP identity, else
+what the transport names), the tool, its canonical arguments and an expiry; a second call from the
+same client with the same arguments plus the token runs it. Redeeming takes the token out under a
+lock, so two calls racing with one token run at most once.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def _first_match(globs: Iterable[str], names: Iterable[str]) -> str | None:
 # -- confirmation of destructive calls -----------------------------------------------------------
 @dataclass(frozen=True)
 class _Pending:
+    client: str | None
     server: str
     tool: str
     digest: str
@@ -80,29 +83,32 @@ class _Pending:
 
 
 class ConfirmationTokens:
-    """Single-use tokens, each bound to a server, a tool, canonical arguments and an expiry."""
+    """Single-use tokens, each bound to a client, a server, a tool, canonical arguments and an expiry."""
 
     def __init__(self) -> None:
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
 
-    def issue(self, server: str, tool: str, digest: str, ttl: float) -> str:
+    def issue(self, server: str, tool: str, digest: str, ttl: float, client: str | None = None) -> str:
         token = secrets.token_urlsafe(18)
         now = _clock()
         with self._lock:
             for key in [k for k, p in self._pending.items() if p.expires <= now]:
                 del self._pending[key]
-            self._pending[token] = _Pending(server, tool, digest, now + ttl)
+            self._pending[token] = _Pending(client, server, tool, digest, now + ttl)
         return token
 
-    def redeem(self, token: str, server: str, tool: str, digest: str) -> str | None:
-        """None when the token confirms exactly this call; otherwise why not. Used up either way."""
+    def redeem(self, token: str, server: str, tool: str, digest: str, client: str | None = None) -> str | None:
+        """None when the token confirms exactly this call by this client; otherwise why not. Used up
+        either way (a token another client presents has leaked: it must not stay redeemable)."""
         with self._lock:
             pending = self._pending.pop(token, None)
         if pending is None:
             return "the confirm_token is unknown or was already used"
         if pending.expires <= _clock():
             return "the confirm_token has expired"
+        if pending.client != client:
+            return "the confirm_token was issued to another client"
         if (pending.server, pending.tool) != (server, tool):
             return f"the confirm_token was issued for {pending.tool}, not {tool}"
         if pending.digest != digest:
@@ -159,7 +165,8 @@ async def confirm(call: ToolCall, plan: dict[str, Any], token: str | None, *, wh
         if answer is False:
             return tool_error(f"{what} was not run: the person declined it", "confirmation_declined", tool=call.name)
         return _ask_for_token(call, plan)
-    problem = TOKENS.redeem(str(token), call.server.name, call.name, canonical_digest(call.name, call.arguments))
+    problem = TOKENS.redeem(str(token), call.server.name, call.name, canonical_digest(call.name, call.arguments),
+                            call.client)
     if problem:
         return tool_error(f"{what} was not run: {problem}; call {call.name} again without confirm_token to get a "
                           "fresh plan and token", "confirmation_invalid", tool=call.name)
@@ -231,7 +238,7 @@ async def _elicited(call: ToolCall, plan: dict[str, Any]) -> bool | None:
 
 def _ask_for_token(call: ToolCall, plan: dict[str, Any]):
     ttl = call.server.confirm_ttl
-    token = TOKENS.issue(call.server.name, call.name, canonical_digest(call.name, call.arguments), ttl)
+    token = TOKENS.issue(call.server.name, call.name, canonical_digest(call.name, call.arguments), ttl, call.client)
     call.extras["confirmation"] = "token issued"
     message = (f"{call.name} is destructive and was not run. Check the plan, then call {call.name} again with the "
                f"same arguments plus confirm_token (valid once, for {ttl:g} s).")
