@@ -218,7 +218,7 @@ def _requests_opened(body: bytes | None) -> list[str]:
         return []
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: the SDK answers it (400)
         return []
     items = payload if isinstance(payload, list) else [payload]
     return [i["method"] for i in items if isinstance(i, dict) and isinstance(i.get("method"), str) and "id" in i]
