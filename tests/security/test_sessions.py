@@ -12,11 +12,11 @@ import time
 import httpx
 import pytest
 from _http_helpers import HEADERS, INITIALIZE, KEY, KEY_B, LEGACY, LIST, JwtIssuer, LiveServer, app, bearer, two_keys
+from oneapi_mcp.plugins import scopes
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._http_security import HttpSecurity
 from oneapi_mcp._settings import ConfigError, ServerSettings, load_servers
-from oneapi_mcp.plugins import scopes
 
 pytestmark = pytest.mark.anyio
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
