@@ -286,11 +286,12 @@ class ToolSurface:
         """Enabled toolsets: per MCP session over stateful HTTP, else per process (stdio has one client).
 
         The SDK builds a fresh session object for every request, so the HTTP session id is the only
-        stable key; stateless HTTP and stdio share one state per named server.
+        stable key; stateless HTTP and stdio share one state per named server. It is the id of the
+        session the SDK routed this request to (and checked the owner of), never the header: a
+        2026-07-28 or stateless request may carry any `mcp-session-id`, someone else's included.
         """
-        request = getattr(ctx, "request", None)
-        session_id = request.headers.get("mcp-session-id") if request is not None and hasattr(
-            request, "headers") else None
+        connection = getattr(getattr(ctx, "session", None), "_connection", None)
+        session_id = getattr(connection, "session_id", None)
         if not session_id:
             return self._fallback
         if session_id not in self._sessions:

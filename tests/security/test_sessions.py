@@ -108,6 +108,22 @@ async def test_the_sdk_client_works_in_its_session_and_its_session_id_is_useless
     assert "zia_list_users" in listed  # the owner's session (and its enabled toolset) is intact
 
 
+async def test_naming_a_session_id_on_a_request_outside_sessions_does_not_reach_that_sessions_toolsets():
+    a, b = bearer(KEY), bearer(KEY_B)
+    enable = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {
+        "name": "enable_toolset", "arguments": {"name": "zia.users"}, "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "intruder", "version": "1"}}}}
+    modern = {**LEGACY, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "enable_toolset"}
+    with _stateful(two_keys(), tools_mode="toolsets") as live:
+        async with httpx.AsyncClient(base_url=live.base, timeout=10) as http:
+            session = await _session(http, a)
+            sideways = await http.post("/mcp", json=enable, headers={**modern, **b, "mcp-session-id": session})
+            listed = (await _in(http, "POST", session, a)).json()["result"]["tools"]
+    assert sideways.status_code == 200  # a 2026-07-28 request has no session: it runs, on its own state
+    assert "zia_get_department" not in [tool["name"] for tool in listed]
+
+
 # -- how many sessions one identity holds ---------------------------------------------------------
 async def test_an_identity_at_its_session_limit_gets_429_saying_why_while_other_identities_still_get_sessions():
     a, b = bearer(KEY), bearer(KEY_B)
