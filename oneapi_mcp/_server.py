@@ -185,7 +185,8 @@ class ToolSurface:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.settings = runtime.settings
-        self._sessions: dict[str, _SessionState] = {}
+        # per stateful HTTP session, held by its SDK Connection: gone when the session ends (DELETE, idle timeout)
+        self._sessions: weakref.WeakKeyDictionary[Any, _SessionState] = weakref.WeakKeyDictionary()
         self._fallback = _SessionState()
         self._tool_cache: dict[str, t.Tool] = {}
         self._composites: dict[str, Any] | None = None
@@ -285,21 +286,15 @@ class ToolSurface:
     def state(self, ctx: object) -> _SessionState:
         """Enabled toolsets: per MCP session over stateful HTTP, else per process (stdio has one client).
 
-        The SDK builds a fresh session object for every request, so the HTTP session id is the only
-        stable key; stateless HTTP and stdio share one state per named server. It is the id of the
-        session the SDK routed this request to (and checked the owner of), never the header: a
-        2026-07-28 or stateless request may carry any `mcp-session-id`, someone else's included.
+        The SDK builds a fresh session object for every request but one Connection per HTTP session:
+        the key is the Connection of the session the SDK routed this request to (and checked the
+        owner of), never the `mcp-session-id` header, which a 2026-07-28 or stateless request may
+        carry with anyone's id. Stateless HTTP and stdio share one state per named server.
         """
         connection = getattr(getattr(ctx, "session", None), "_connection", None)
-        session_id = getattr(connection, "session_id", None)
-        if not session_id:
+        if not getattr(connection, "session_id", None):
             return self._fallback
-        if session_id not in self._sessions:
-            if len(self._sessions) > 10_000:  # bounded: drop the oldest sessions
-                for key in list(self._sessions)[:1_000]:
-                    del self._sessions[key]
-            self._sessions[session_id] = _SessionState()
-        return self._sessions[session_id]
+        return self._sessions.setdefault(connection, _SessionState())
 
     def listed_names(self, ctx: object) -> list[str]:
         mode = self.settings.tools_mode
