@@ -71,7 +71,9 @@ def _opens_session(scope: dict) -> bool:
     absent) MCP-Protocol-Version; 2026-07-28 requests have no sessions."""
     from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-    headers = dict(scope.get("headers", []))
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope.get("headers", []):
+        headers.setdefault(name, value)  # the first of repeated headers, as the SDK reads them
     version = headers.get(b"mcp-protocol-version")
     return b"mcp-session-id" not in headers and (
         version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS)

@@ -131,11 +131,14 @@ async def test_an_identity_at_its_session_limit_gets_429_saying_why_while_other_
         async with httpx.AsyncClient(base_url=live.base, timeout=10) as http:
             first = [await _session(http, a) for _ in range(2)]
             refused = await _open(http, a)
+            # the SDK reads the first of repeated headers: the last cannot pass this off as a sessionless request
+            versions = [("mcp-protocol-version", "2025-11-25"), ("mcp-protocol-version", "2026-07-28")]
+            repeated = await http.post("/mcp", json=INITIALIZE, headers=[*LEGACY.items(), *a.items(), *versions])
             other = await _open(http, b)
             in_session = await _in(http, "POST", first[0], a)  # the limit only stops new sessions
             await _in(http, "DELETE", first[0], a)
             after_ending_one = await _open(http, a)
-    assert refused.status_code == 429
+    assert refused.status_code == repeated.status_code == 429
     error = refused.json()["error"]
     assert "'apikey:a' already holds 2 open MCP sessions" in error["message"]
     assert "sessions_per_client = 2" in error["message"] and "DELETE" in error["message"]
