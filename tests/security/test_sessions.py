@@ -147,6 +147,23 @@ async def test_an_identity_at_its_session_limit_gets_429_saying_why_while_other_
     assert after_ending_one.status_code == 200
 
 
+async def test_each_named_server_counts_its_own_sessions_against_its_own_limit():
+    from oneapi_mcp._server import Runtime, build_server
+    from oneapi_mcp.cli import http_app
+
+    built = {name: build_server(Runtime(settings=ServerSettings(name=name, sessions_per_client=limit),
+                                        executor_factory=lambda catalog: None)) for name, limit in (("ops", 1),
+                                                                                                     ("audit", 2))}
+    with LiveServer(http_app(built, json_response=True, security=two_keys())) as live:
+        async with httpx.AsyncClient(base_url=live.base, timeout=10) as http:
+            async def open_on(name: str) -> int:
+                answer = await http.post(f"/mcp/{name}", json=INITIALIZE, headers={**LEGACY, **bearer(KEY)})
+                return answer.status_code
+
+            statuses = [await open_on(name) for name in ("ops", "ops", "audit", "audit", "audit")]
+    assert statuses == [200, 429, 200, 200, 429]
+
+
 async def test_concurrent_openings_by_one_identity_cannot_overshoot_its_limit():
     with _stateful(two_keys(), sessions_per_client=3) as live:
         async with httpx.AsyncClient(base_url=live.base, timeout=20) as http:
