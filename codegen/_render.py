@@ -199,7 +199,8 @@ def render_service(service: Service, out: Path, fingerprint: str) -> RenderStats
     ]
     emit("tools.py", env.get_template("tools.py.j2").render(
         header=head, title=service.title, service=service.name, rate_classes=service.rate_classes,
-        toolsets=toolsets, tools=rows))
+        toolsets=toolsets, tools=rows, secret_fields=service.secret_fields,
+        not_secret_fields=service.not_secret_fields))
     schemas_doc = {
         "generated_by": "oneapi-mcp codegen (make generate); do not edit",
         "spec": f"specs/{service.spec_file}",
