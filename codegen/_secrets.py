@@ -3,8 +3,9 @@
 A property or parameter is a secret when the spec says so (`format: password`, `writeOnly: true`)
 or when it is a string named like a secret (the runtime's own rule, `looks_secret`: psk,
 uninstallPass, kerberosPwd, passcode, passphrase, exitOtp, apiKey, clientSecret, token ...). It is
-cleared, a reviewed false positive, when it is named like a secret but is a boolean, a number or
-an enum. An overlay's `x-oneapi-secret: true|false` on the property (or parameter) decides over
+cleared, a reviewed false positive, when it is named like a secret but is a boolean, a number, an
+enum, or an object with declared properties (or an array of them: `vpnCredentials`), whose own fields
+are judged by their names. An overlay's `x-oneapi-secret: true|false` on the property (or parameter) decides over
 both. The runtime redacts the union of the marked names and its name rule, minus the cleared ones.
 """
 
@@ -27,7 +28,7 @@ def secret_fields(doc: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     def judge(name: object, node: object) -> None:
         if not isinstance(name, str) or not isinstance(node, dict):
             return
-        verdict = _verdict(name, node, _deref(doc, node), looks_secret)
+        verdict = _verdict(doc, name, node, looks_secret)
         if verdict is not None:
             verdicts.setdefault(name, set()).add(verdict)
 
@@ -52,8 +53,9 @@ def secret_fields(doc: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(secret), tuple(cleared)
 
 
-def _verdict(name: str, node: dict, schema: dict, looks_secret) -> bool | None:
+def _verdict(doc: dict, name: str, node: dict, looks_secret) -> bool | None:
     """True: a secret; False: named like one but not one; None: not a question for this name."""
+    schema = _deref(doc, node)
     for source in (node, schema):
         if isinstance(source.get("x-oneapi-secret"), bool):
             return source["x-oneapi-secret"]
@@ -61,12 +63,25 @@ def _verdict(name: str, node: dict, schema: dict, looks_secret) -> bool | None:
         return True
     if not looks_secret(name):
         return None
+    return _by_type(schema, lambda node: _deref(doc, node))
+
+
+def _by_type(schema: dict, deref) -> bool | None:
+    """A value named like a secret: strings are secrets; booleans, numbers and enums are not; an object
+    with declared properties (or an array of them) is not, because each of its fields is judged by its
+    own name; a free-form object is left to the runtime's name rule, which hides it whole."""
     kind = schema.get("type")
     if kind in _NOT_SECRET_TYPES or "enum" in schema:
         return False
-    if kind == "string" or (kind is None and not {"properties", "items", "allOf", "anyOf", "oneOf"} & set(schema)):
+    if kind == "array":
+        items = deref(schema.get("items") or {})
+        return _by_type(items, deref) if isinstance(items, dict) and items.get("type") != "array" else None
+    if isinstance(schema.get("properties"), dict) and not schema.get("additionalProperties"):
+        return False
+    if kind == "string" or (kind is None and not {"properties", "items", "allOf", "anyOf", "oneOf",
+                                                   "additionalProperties"} & set(schema)):
         return True
-    return None  # an object or array named like a secret: its own fields are judged
+    return None
 
 
 def _deref(doc: dict, node: dict) -> dict:

@@ -401,9 +401,12 @@ def test_secret_fields_follow_the_spec_the_names_and_the_overlay_review(generate
     # format: password, writeOnly and x-oneapi-secret mark fields no name rule finds; strings named like
     # secrets are marked; booleans, numbers and enums named like secrets, and overlay-cleared ones, are
     # not; bypass, pskEnabled, enforceIotPolicy and secretId are not named like secrets at all
-    assert table.SECRET_FIELDS == ("kerberosPwd", "otp", "passphrase", "pin", "psk", "recoveryCode", "shared",
-                                   "uninstallPass")
-    assert table.NOT_SECRET_FIELDS == ("passwordExpiryDays", "passwordStrength", "publicKey", "tunnelKey")
+    assert table.SECRET_FIELDS == ("kerberosPwd", "oldPasswords", "otp", "passphrase", "pin", "psk", "recoveryCode",
+                                   "shared", "uninstallPass")
+    # an array of objects named like secrets is judged field by field (credentials[].kerberosPwd); a free-form
+    # object (tokenBag) is in neither list: the runtime's name rule hides it whole
+    assert table.NOT_SECRET_FIELDS == ("credentials", "passwordExpiryDays", "passwordStrength", "publicKey",
+                                       "tunnelKey")
 
 
 def test_a_string_with_format_email_generates_without_the_optional_email_validator(tmp_path):

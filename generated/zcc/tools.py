@@ -52,7 +52,14 @@ SECRET_FIELDS: tuple[str, ...] = (
     "zpaSecretKeyData",
 )
 
-NOT_SECRET_FIELDS: tuple[str, ...] = ("allowZpaDisableWithoutPassword", "ziaRSAPubKey", "zpaRSAPubKey")
+NOT_SECRET_FIELDS: tuple[str, ...] = (
+    "allowZpaDisableWithoutPassword",
+    "companyCredentialsResponses",
+    "generateCliPasswordContract",
+    "papiKey",
+    "ziaRSAPubKey",
+    "zpaRSAPubKey",
+)
 
 RATE_CLASSES: dict[str, dict] = {
     "zcc.default": {"limits": ["100/hour"], "applies_to": "ZCC, every endpoint, per tenant"},

@@ -25,7 +25,10 @@ SECRET_FIELDS: tuple[str, ...] = (
 
 NOT_SECRET_FIELDS: tuple[str, ...] = (
     "configKey",
+    "credential",
+    "credentialPool",
     "credentialType",
+    "credentials",
     "lastCredentialResetTime",
     "publicKey",
     "scimSharedSecretExists",

@@ -27,14 +27,17 @@ SECRET_FIELDS: tuple[str, ...] = (
 NOT_SECRET_FIELDS: tuple[str, ...] = (
     "accessTokenExpiry",
     "cookiesAndProxy",
+    "execMobileAppTokens",
     "isPasswordExpired",
     "isPasswordLoginAllowed",
     "key",
+    "multiTenantVpnCredential",
     "obfuscateApiKey",
     "passwordExpiryDays",
     "passwordExpiryTime",
     "tokenEndpoint",
     "tokenExpiry",
+    "vpnCredentials",
 )
 
 RATE_CLASSES: dict[str, dict] = {
