@@ -8,7 +8,8 @@ at any alignment, e.g. inside HTTP Basic credentials); and any `client_secret=` 
 replaced. A key is a secret when the specs mark it (codegen's `SECRET_FIELDS` per service: `format:
 password`, `writeOnly`, `x-oneapi-secret: true`, or a string property named like a secret), or when
 it is named like one (`looks_secret`) and the specs do not clear it (`NOT_SECRET_FIELDS`: properties
-that are booleans or numbers, enums, or reviewed in an overlay with `x-oneapi-secret: false`).
+that are booleans, numbers, enums, objects whose own fields are judged, or reviewed in an overlay with
+`x-oneapi-secret: false`). Audit records and errors use both; results (`names=False`) only the specs'.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _MIN_LEN = 6  # shorter values would blank out ordinary words
 _MIN_BASE64 = 8  # a shorter run of base64 characters is too likely to occur by chance
 _MAX_VALUES = 256
 _values: list[str] = []  # the registered secrets, longest first
-_forms: list[str] = []  # every literal form of them (raw, quoted, escaped, base64 runs), longest first
+_forms: tuple[str, ...] = ()  # every literal form of them (raw, quoted, escaped, base64 runs), longest first
 _encoded: re.Pattern[str] | None = None  # percent / JSON escapes of characters, in any mix or case
 _lock = threading.Lock()
 _factory_installed = False
@@ -84,7 +85,7 @@ def is_secret_name(name: object) -> bool:
 def register_secret(value: str | None) -> None:
     """Remember a secret value so it is scrubbed, in every encoding, from logs, audit records, errors
     and results."""
-    global _encoded
+    global _encoded, _forms
     if not value or len(value) < _MIN_LEN:
         return
     with _lock:
@@ -93,7 +94,8 @@ def register_secret(value: str | None) -> None:
         _values.append(value)
         _values.sort(key=len, reverse=True)  # longest first: a token containing a secret goes whole
         del _values[_MAX_VALUES:]
-        _forms[:] = sorted({f for v in _values for f in _literal_forms(v)}, key=len, reverse=True)
+        # rebound, never mutated: a scrub running in another thread keeps the tuple it started with
+        _forms = tuple(sorted({f for v in _values for f in _literal_forms(v)}, key=len, reverse=True))
         patterns = [_escaped_pattern(v) for v in _values if _escapable(v)]
         _encoded = re.compile("|".join(patterns)) if patterns else None
     _install_log_scrubbing()
@@ -106,10 +108,10 @@ def register_secrets(values: Iterable[str | None]) -> None:
 
 def forget_secrets() -> None:
     """Drop every registered value (tests)."""
-    global _encoded
+    global _encoded, _forms
     with _lock:
         _values.clear()
-        _forms.clear()
+        _forms = ()
         _encoded = None
 
 

@@ -320,3 +320,16 @@ async def test_doctor_against_an_echoing_token_endpoint_prints_no_secret_in_any_
     out = capsys.readouterr()
     assert code == 1 and "FAIL  zia" in out.out and "token request to" in out.out
     _assert_no_encoding_of(CLIENT_SECRET, out.out + out.err)
+
+
+def test_the_siem_audit_event_of_a_call_carries_its_secret_fields_redacted():
+    from oneapi_mcp.plugins.siem import audit_event
+
+    from oneapi_mcp._hooktypes import ToolCall
+
+    secret = _fake("psk")
+    arguments = {"body": _body("zia_create_location", "psk", secret)}
+    call = ToolCall(name="zia_create_location", arguments=arguments, server=ServerSettings(name="sec"),
+                    kind="generated")
+    event = json.dumps(audit_event(call, arguments, None))
+    assert secret not in event and '"psk": "[redacted]"' in event and '"fqdn": "b@example.test"' in event
