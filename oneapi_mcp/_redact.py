@@ -133,15 +133,23 @@ def scrub(text: str) -> str:
 def redact(obj: Any, *, names: bool = True) -> Any:
     """A copy of `obj` (JSON-like) with secret values scrubbed. Keys the specs mark secret always have
     their value replaced; with `names`, so do keys merely named like a secret. Booleans are never
-    secrets (pskEnabled: true stays readable)."""
+    secrets (pskEnabled: true stays readable), and a value masked already (`***`) stays as it is."""
     if isinstance(obj, str):
         return scrub(obj)
     if isinstance(obj, dict):
-        return {k: (REDACTED if v not in (None, "") and not isinstance(v, bool) and _hides(k, names)
-                    else redact(v, names=names)) for k, v in obj.items()}
+        return {k: (REDACTED if _holds_something(v) and _hides(k, names) else redact(v, names=names))
+                for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [redact(v, names=names) for v in obj]
     return obj
+
+
+def _holds_something(value: Any) -> bool:
+    """False for values that cannot hold a secret: empty, a boolean, or a mask already (`***`, as
+    plugins and Zscaler's own APIs show secrets), which stays as its author chose."""
+    if value is None or isinstance(value, bool):
+        return False
+    return not (isinstance(value, str) and value.strip("*") == "")
 
 
 def _hides(key: object, names: bool) -> bool:

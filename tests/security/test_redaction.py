@@ -333,3 +333,8 @@ def test_the_siem_audit_event_of_a_call_carries_its_secret_fields_redacted():
                     kind="generated")
     event = json.dumps(audit_event(call, arguments, None))
     assert secret not in event and '"psk": "[redacted]"' in event and '"fqdn": "b@example.test"' in event
+
+
+def test_values_that_hold_nothing_stay_as_they_are():
+    data = {"psk": "***", "password": "", "token": None, "pskEnabled": True, "kerberosPwd": "*" * 8}
+    assert _redact.redact(data) == data
