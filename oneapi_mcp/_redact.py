@@ -57,7 +57,7 @@ def looks_secret(name: object) -> bool:
 @cache
 def spec_secret_fields() -> tuple[frozenset[str], frozenset[str]]:
     """(names the specs mark secret, names they clear), over every generated service, case-folded.
-    Read from the tools tables, which the catalog imports anyway: no model is imported."""
+    Read from each service package's small `__init__`: no definition table, no model is imported."""
     import importlib
 
     secret: set[str] = set()
@@ -67,9 +67,9 @@ def spec_secret_fields() -> tuple[frozenset[str], frozenset[str]]:
     except ImportError:  # pragma: no cover - a runtime without generated tools
         return frozenset(), frozenset()
     for svc in services:
-        table = importlib.import_module(f"oneapi_mcp.generated.{svc}.tools")
-        secret.update(n.casefold() for n in getattr(table, "SECRET_FIELDS", ()))
-        cleared.update(n.casefold() for n in getattr(table, "NOT_SECRET_FIELDS", ()))
+        package = importlib.import_module(f"oneapi_mcp.generated.{svc}")
+        secret.update(n.casefold() for n in getattr(package, "SECRET_FIELDS", ()))
+        cleared.update(n.casefold() for n in getattr(package, "NOT_SECRET_FIELDS", ()))
     return frozenset(secret), frozenset(cleared - secret)
 
 

@@ -397,7 +397,7 @@ def test_an_overlay_description_reaches_the_tool_definition(surface):
 
 
 def test_secret_fields_follow_the_spec_the_names_and_the_overlay_review(generated):
-    table = _import_file(generated("secrets").out / "vault" / "tools.py", "_golden_secrets_vault_tools")
+    table = _import_file(generated("secrets").out / "vault" / "__init__.py", "_golden_secrets_vault")
     # format: password, writeOnly and x-oneapi-secret mark fields no name rule finds; strings named like
     # secrets are marked; booleans, numbers and enums named like secrets, and overlay-cleared ones, are
     # not; bypass, pskEnabled, enforceIotPolicy and secretId are not named like secrets at all

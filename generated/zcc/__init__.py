@@ -7,5 +7,58 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "0d6da740c2c948476ef7a6f5e844a78a0ac0c87f8e8c4a5d6ee5e4a0601a2254"
 OVERLAY_SHA256 = "894be50a2258985ba40f23c13f8c59840ea26bf6f62b974d8dbbbca4f60657e5"
-FINGERPRINT = "c3de4f6aef80c170b0a7642e15da4e193eaed076c151851d3d5fb096c29f091f"
+FINGERPRINT = "2b84e02f5e57f940a332091170e57eb6f676d69251480905ab178e66ea67fb11"
 OPERATIONS = 58
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = (
+    "antiTemperingDisableOtp",
+    "apiKey",
+    "deceptionSettingsOtp",
+    "disable_password",
+    "exitOtp",
+    "exitPass",
+    "exitPassword",
+    "jwtToken",
+    "logoutOtp",
+    "logoutPass",
+    "logout_password",
+    "machineToken",
+    "otp",
+    "passcode",
+    "policyToken",
+    "revertOtp",
+    "secretKey",
+    "uninstallOtp",
+    "uninstallPass",
+    "uninstall_password",
+    "zadDisablePass",
+    "zccFailCloseSettingsExitUninstallPassword",
+    "zccRevertPassword",
+    "zdDisablePassword",
+    "zdSettingsAccessPass",
+    "zdpDisableOtp",
+    "zdpDisablePass",
+    "zdpDisablePassword",
+    "zdxDisableOtp",
+    "zdxDisablePass",
+    "zdxDisablePassword",
+    "ziaDisableOtp",
+    "ziaDisablePass",
+    "ziaSecretKeyData",
+    "zpaDisableOtp",
+    "zpaDisablePass",
+    "zpaDisablePassword",
+    "zpaSecretKeyData",
+)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = (
+    "allowZpaDisableWithoutPassword",
+    "companyCredentialsResponses",
+    "generateCliPasswordContract",
+    "papiKey",
+    "ziaRSAPubKey",
+    "zpaRSAPubKey",
+)

@@ -9,58 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "zcc"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = (
-    "antiTemperingDisableOtp",
-    "apiKey",
-    "deceptionSettingsOtp",
-    "disable_password",
-    "exitOtp",
-    "exitPass",
-    "exitPassword",
-    "jwtToken",
-    "logoutOtp",
-    "logoutPass",
-    "logout_password",
-    "machineToken",
-    "otp",
-    "passcode",
-    "policyToken",
-    "revertOtp",
-    "secretKey",
-    "uninstallOtp",
-    "uninstallPass",
-    "uninstall_password",
-    "zadDisablePass",
-    "zccFailCloseSettingsExitUninstallPassword",
-    "zccRevertPassword",
-    "zdDisablePassword",
-    "zdSettingsAccessPass",
-    "zdpDisableOtp",
-    "zdpDisablePass",
-    "zdpDisablePassword",
-    "zdxDisableOtp",
-    "zdxDisablePass",
-    "zdxDisablePassword",
-    "ziaDisableOtp",
-    "ziaDisablePass",
-    "ziaSecretKeyData",
-    "zpaDisableOtp",
-    "zpaDisablePass",
-    "zpaDisablePassword",
-    "zpaSecretKeyData",
-)
-
-NOT_SECRET_FIELDS: tuple[str, ...] = (
-    "allowZpaDisableWithoutPassword",
-    "companyCredentialsResponses",
-    "generateCliPasswordContract",
-    "papiKey",
-    "ziaRSAPubKey",
-    "zpaRSAPubKey",
-)
-
 RATE_CLASSES: dict[str, dict] = {
     "zcc.default": {"limits": ["100/hour"], "applies_to": "ZCC, every endpoint, per tenant"},
     "zcc.download": {

@@ -7,5 +7,12 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "b3b9fd68e4e6f3dd6ea0aec98e2cfd1a76fcdcfdc9d56db290b0bc63e660ceff"
 OVERLAY_SHA256 = "1a6570a622fac1a7ce1bef37070979cf35cb9a6b3645df9dfba19d19207ee841"
-FINGERPRINT = "8fc2652612999d881bc2235e12d428550757adb42af048311048c85eb6316e76"
+FINGERPRINT = "20fb39d1f31460cf7b61abba6b1e11d62aadafcd7f9cd78808a04fb318e6b4f6"
 OPERATIONS = 45
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ("key_secret", "token")
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ("softwareKey", "software_key", "token_type")

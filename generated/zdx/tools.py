@@ -9,12 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "zdx"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = ("key_secret", "token")
-
-NOT_SECRET_FIELDS: tuple[str, ...] = ("softwareKey", "software_key", "token_type")
-
 RATE_CLASSES: dict[str, dict] = {
     "zdx.default": {
         "limits": ["5/second", "30/minute", "1000/hour", "10000/day"],

@@ -7,5 +7,60 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "6a19f439e45a182aa32d023f7af9d7c5791e2ab5adf1c5e57dec34fdea8566d6"
 OVERLAY_SHA256 = "b4ce4299618dcce9690ea7d2cf4b41e8a2aef856a953ab3f5cc76a27d3bbf9a7"
-FINGERPRINT = "75d477525fcde4e3ce4086ee859d8228db7444b6ad6a936ea87e4ba919be3203"
+FINGERPRINT = "fbf2d5e3d43b95e9ac32ac29befe14cba5b149f360fe2e1c4292f1045534d921"
 OPERATIONS = 604
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = (
+    "accessToken",
+    "apiKey",
+    "authenticationToken",
+    "botToken",
+    "clientSecret",
+    "credentials",
+    "encryptedPassword",
+    "encryptedToken",
+    "filePassword",
+    "kerberosPwd",
+    "orgApiKey",
+    "password",
+    "preSharedKey",
+    "psk",
+    "secret",
+    "secretToken",
+    "token",
+    "userPwd",
+    "xauthPassword",
+)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = (
+    "blockAppsSendingUnencryptedUserCredentials",
+    "blockPasswordProtectedArchiveFiles",
+    "cookieStealingBlocked",
+    "cookieStealingPCAPEnabled",
+    "cookiesAndProxy",
+    "execMobileAppTokens",
+    "fetchTokens",
+    "isPasswordExpired",
+    "isPasswordLoginAllowed",
+    "key",
+    "multiTenantVpnCredential",
+    "obfuscateApiKey",
+    "passwordExpirationEnabled",
+    "passwordExpiry",
+    "passwordExpiryDays",
+    "passwordExpiryTime",
+    "passwordProtected",
+    "passwordStrength",
+    "primaryKey",
+    "publicKey",
+    "tenantAuthorizationInfo",
+    "tokenEndpoint",
+    "tokenExpiry",
+    "tokenList",
+    "tokenUpdateRequired",
+    "tokens",
+    "vpnCredentials",
+)

@@ -9,60 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "zia"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = (
-    "accessToken",
-    "apiKey",
-    "authenticationToken",
-    "botToken",
-    "clientSecret",
-    "credentials",
-    "encryptedPassword",
-    "encryptedToken",
-    "filePassword",
-    "kerberosPwd",
-    "orgApiKey",
-    "password",
-    "preSharedKey",
-    "psk",
-    "secret",
-    "secretToken",
-    "token",
-    "userPwd",
-    "xauthPassword",
-)
-
-NOT_SECRET_FIELDS: tuple[str, ...] = (
-    "blockAppsSendingUnencryptedUserCredentials",
-    "blockPasswordProtectedArchiveFiles",
-    "cookieStealingBlocked",
-    "cookieStealingPCAPEnabled",
-    "cookiesAndProxy",
-    "execMobileAppTokens",
-    "fetchTokens",
-    "isPasswordExpired",
-    "isPasswordLoginAllowed",
-    "key",
-    "multiTenantVpnCredential",
-    "obfuscateApiKey",
-    "passwordExpirationEnabled",
-    "passwordExpiry",
-    "passwordExpiryDays",
-    "passwordExpiryTime",
-    "passwordProtected",
-    "passwordStrength",
-    "primaryKey",
-    "publicKey",
-    "tenantAuthorizationInfo",
-    "tokenEndpoint",
-    "tokenExpiry",
-    "tokenList",
-    "tokenUpdateRequired",
-    "tokens",
-    "vpnCredentials",
-)
-
 RATE_CLASSES: dict[str, dict] = {
     "zia.heavy": {"limits": ["1/minute", "4/hour"], "applies_to": "ZIA DELETE"},
     "zia.medium": {"limits": ["1/second", "400/hour"], "applies_to": "ZIA POST, PUT and PATCH"},

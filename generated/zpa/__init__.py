@@ -7,5 +7,32 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "641d2b23ba0642e62cdd6ae9c8d2874ccd276d0eec5ed7eaa83d1298920f9e80"
 OVERLAY_SHA256 = "73d3dd8603c96ca94a22af65973b5285c6e3390898f431c96809521f34991090"
-FINGERPRINT = "f6312441e8cdfeee7dd28c9c112e98e2be51f78dc6a7f45a14125e74de22c254"
+FINGERPRINT = "af11736307b7b5bd1562f7422bddd12d76a1daea0e7501b0128223f95fe750d9"
 OPERATIONS = 263
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = (
+    "clientSecret",
+    "passphrase",
+    "password",
+    "privateKey",
+    "provisioningKey",
+    "scimSharedSecret",
+    "tmpPassword",
+    "zrsaencryptedprivatekey",
+    "zrsaencryptedsessionkey",
+)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = (
+    "configKey",
+    "credential",
+    "credentialPool",
+    "credentialType",
+    "credentials",
+    "lastCredentialResetTime",
+    "publicKey",
+    "scimSharedSecretExists",
+    "tokenExpiryTimeInSec",
+)

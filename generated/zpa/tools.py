@@ -9,32 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "zpa"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = (
-    "clientSecret",
-    "passphrase",
-    "password",
-    "privateKey",
-    "provisioningKey",
-    "scimSharedSecret",
-    "tmpPassword",
-    "zrsaencryptedprivatekey",
-    "zrsaencryptedsessionkey",
-)
-
-NOT_SECRET_FIELDS: tuple[str, ...] = (
-    "configKey",
-    "credential",
-    "credentialPool",
-    "credentialType",
-    "credentials",
-    "lastCredentialResetTime",
-    "publicKey",
-    "scimSharedSecretExists",
-    "tokenExpiryTimeInSec",
-)
-
 RATE_CLASSES: dict[str, dict] = {
     "zpa.read": {"limits": ["20/10 seconds"], "applies_to": "ZPA GET, per source IP"},
     "zpa.write": {"limits": ["10/10 seconds"], "applies_to": "ZPA POST, PUT, PATCH and DELETE, per source IP"},

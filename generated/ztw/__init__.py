@@ -7,5 +7,37 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "028993e794100797e4c31a3764c8edc2c07491eb9d18b4bb22869c8db7a2c484"
 OVERLAY_SHA256 = "7ab9f62c74811acf8b69df283eb95b207a0468ed2dc871fd1fbc2d31e3153b49"
-FINGERPRINT = "347b01fec66a6e07ac9143bd45bf280153c773909b7d99d547c6edb3abd5086a"
+FINGERPRINT = "a09d1cb27f9ce748763534d0a640ac244848fc3c2a17bb0e11867d702b14a3a0"
 OPERATIONS = 144
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = (
+    "accessToken",
+    "apiKey",
+    "newPassword",
+    "oldPassword",
+    "passcode",
+    "password",
+    "preSharedKey",
+    "psk",
+    "token",
+    "xauthPassword",
+)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = (
+    "accessTokenExpiry",
+    "cookiesAndProxy",
+    "execMobileAppTokens",
+    "isPasswordExpired",
+    "isPasswordLoginAllowed",
+    "key",
+    "multiTenantVpnCredential",
+    "obfuscateApiKey",
+    "passwordExpiryDays",
+    "passwordExpiryTime",
+    "tokenEndpoint",
+    "tokenExpiry",
+    "vpnCredentials",
+)

@@ -9,37 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "ztw"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = (
-    "accessToken",
-    "apiKey",
-    "newPassword",
-    "oldPassword",
-    "passcode",
-    "password",
-    "preSharedKey",
-    "psk",
-    "token",
-    "xauthPassword",
-)
-
-NOT_SECRET_FIELDS: tuple[str, ...] = (
-    "accessTokenExpiry",
-    "cookiesAndProxy",
-    "execMobileAppTokens",
-    "isPasswordExpired",
-    "isPasswordLoginAllowed",
-    "key",
-    "multiTenantVpnCredential",
-    "obfuscateApiKey",
-    "passwordExpiryDays",
-    "passwordExpiryTime",
-    "tokenEndpoint",
-    "tokenExpiry",
-    "vpnCredentials",
-)
-
 RATE_CLASSES: dict[str, dict] = {
     "ztw.heavy": {"limits": ["1/minute", "4/hour"], "applies_to": "ZTW DELETE"},
     "ztw.medium": {"limits": ["1/second", "400/hour"], "applies_to": "ZTW POST, PUT and PATCH"},

@@ -160,9 +160,9 @@ def test_names_that_only_look_secret_are_not(name):
     assert not _redact.is_secret_name(name)
 
 
-def test_every_service_table_lists_its_secret_fields_and_the_runtime_reads_them_without_importing_models():
+def test_every_service_lists_its_secret_fields_and_the_runtime_reads_them_without_tables_or_models():
     code = ("import sys; from oneapi_mcp import _redact; secret, cleared = _redact.spec_secret_fields(); "
-            "print(sorted(m for m in sys.modules if m.endswith('.models') or '.inputs.' in m)); "
+            "print(sorted(m for m in sys.modules if m.endswith(('.models', '.tools')) or '.inputs.' in m)); "
             "print('psk' in secret, 'uninstallpass' in secret, 'kerberospwd' in secret, 'publickey' in cleared)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split("\n")[:2] == ["[]", "True True True True"]

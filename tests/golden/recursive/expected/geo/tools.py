@@ -9,12 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "geo"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = ()
-
-NOT_SECRET_FIELDS: tuple[str, ...] = ()
-
 RATE_CLASSES: dict[str, dict] = {}
 
 TOOLSETS: dict[str, dict] = {

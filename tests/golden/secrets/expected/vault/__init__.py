@@ -9,3 +9,20 @@ SPEC_SHA256 = "5c4377724cd1e3f521c6c6ab46529612a8ea899693cc8ee334b3008b174ce479"
 OVERLAY_SHA256 = "2550b73d92f5e54d2eb7283f3b6cc332c28022376905e61d50d86d1c8cfcff64"
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 2
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = (
+    "kerberosPwd",
+    "oldPasswords",
+    "otp",
+    "passphrase",
+    "pin",
+    "psk",
+    "recoveryCode",
+    "shared",
+    "uninstallPass",
+)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ("credentials", "passwordExpiryDays", "passwordStrength", "publicKey", "tunnelKey")

@@ -9,22 +9,6 @@ imported on the first call that needs them; input JSON schemas are in `schemas.j
 
 SERVICE = "vault"
 
-# Field names whose values are secrets, and names that look like secrets but are not (the runtime
-# redacts the first and its name rule, less the second; see oneapi_mcp._redact)
-SECRET_FIELDS: tuple[str, ...] = (
-    "kerberosPwd",
-    "oldPasswords",
-    "otp",
-    "passphrase",
-    "pin",
-    "psk",
-    "recoveryCode",
-    "shared",
-    "uninstallPass",
-)
-
-NOT_SECRET_FIELDS: tuple[str, ...] = ("credentials", "passwordExpiryDays", "passwordStrength", "publicKey", "tunnelKey")
-
 RATE_CLASSES: dict[str, dict] = {}
 
 TOOLSETS: dict[str, dict] = {
