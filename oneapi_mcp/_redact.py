@@ -32,8 +32,9 @@ _NAME = re.compile(
     r"secret|passw|passcode|passphrase|token|authori[sz]ation|cookie|credential|assertion"
     r"|key$|psk$|(?<!by)pass$|pwd$|otp$", re.IGNORECASE)
 _IDENTIFIER = re.compile(r"(?:_|(?<=[a-z]))(?:ids?|names?|count)$", re.IGNORECASE)  # secretId, key_names
-_FORM_PAIR = re.compile(r"(?i)\b(client_(?:secret|assertion))(=|%3D)[^&\s\"'<>]*"
-                        r"|(\"client_(?:secret|assertion)\"\s*:\s*\")(?:[^\"\\]|\\.)*")
+_FORM_PAIR = re.compile(r"(?i)\b(?P<form>client_(?:secret|assertion)(?:=|%3D))[^&\s\"'<>]*"  # a form body
+                        r"|(?P<key>([\"'])client_(?:secret|assertion)\3\s*:\s*(?P<q>[\"']))"  # JSON, a repr
+                        r"(?:(?!(?P=q))[^\\]|\\.)*")
 _MIN_LEN = 6  # shorter values would blank out ordinary words
 _MIN_BASE64 = 8  # a shorter run of base64 characters is too likely to occur by chance
 _MAX_VALUES = 256
@@ -118,9 +119,8 @@ def forget_secrets() -> None:
 def scrub(text: str) -> str:
     """`text` with every registered secret, in any encoding, and every client_secret or
     client_assertion form pair replaced."""
-    if "client_" in text:
-        text = _FORM_PAIR.sub(lambda m: m.group(3) + REDACTED if m.group(3) else
-                              f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    if "client_" in text.lower():  # the regex is slow on long texts; this test is not
+        text = _FORM_PAIR.sub(lambda m: (m.group("form") or m.group("key")) + REDACTED, text)
     for form in _forms:
         if form in text:
             text = text.replace(form, REDACTED)

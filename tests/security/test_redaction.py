@@ -231,8 +231,10 @@ def test_a_registered_secret_is_scrubbed_in_every_encoding(encode):
 @pytest.mark.parametrize("text", [
     "grant_type=client_credentials&client_secret=x9&audience=https%3A%2F%2Fapi.zscaler.com",
     "client_assertion_type=jwt&client_assertion=eyJhbGciOi.eyJpc3Mi.c2ln",
-    'echo: {"client_secret": "x9\\"quoted", "client_id": "fake-id"}',
+    'echo: {"client_secret": "x9\\"quoted\'x9", "client_id": "fake-id"}',
+    "echo: {'client_id': 'fake-id', 'client_secret': 'x9+/='}",
     "client_secret%3Dx9",
+    "CLIENT_SECRET%3dx9",
 ])
 def test_client_secret_and_assertion_form_pairs_are_scrubbed_whatever_their_value(text):
     scrubbed = _redact.scrub(text)  # nothing registered: the value is unknown, the pair is enough
