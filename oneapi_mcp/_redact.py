@@ -188,8 +188,11 @@ def _escaped_pattern(value: str) -> str:
         options = [re.escape(char), "".join("%(?:25)?" + _hex(f"{b:02X}") for b in char.encode())]
         if char == " ":
             options.append(r"\+")
-        if char in "\"\\/":
-            options.append(re.escape("\\" + char))
+        escaped = json.dumps(char)[1:-1]  # \" \\ \n \t ..., and \uXXXX beyond ASCII
+        if escaped != char:
+            options.append(re.escape(escaped))
+        if char == "/":
+            options.append(re.escape("\\/"))
         if ord(char) <= 0xFFFF:
             options.append(r"\\u" + _hex(f"{ord(char):04X}"))
         parts.append("(?:" + "|".join(options) + ")")
