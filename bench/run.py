@@ -108,6 +108,9 @@ def main() -> int:
     import replica_bench
 
     replica_bench.main()
+    import redact_bench
+
+    redact_bench.main()
     return 0
 
 

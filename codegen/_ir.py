@@ -109,3 +109,5 @@ class Service:
     request_schemas: dict = field(hash=False, compare=False)  # as used inside request bodies
     rate_classes: dict = field(hash=False, compare=False)
     openapi: dict = field(default_factory=dict, hash=False, compare=False)  # the spec after overlays
+    secret_fields: tuple[str, ...] = ()  # field names whose values are secrets (see codegen._secrets)
+    not_secret_fields: tuple[str, ...] = ()  # named like secrets, but not (reviewed false positives)

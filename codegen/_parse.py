@@ -10,6 +10,7 @@ from ._ir import Annotations, Operation, Param, Problem, Service, Toolset
 from ._load import LoadedSpec, resolve_pointer
 from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, tool_name
 from ._schema import request_schemas
+from ._secrets import secret_fields
 from ._toolsets import TOOLSET_DESCRIPTIONS, toolset_for
 
 __all__ = ["annotations_for", "parse_service"]
@@ -164,6 +165,7 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         for t, tools in sorted(by_toolset.items())
     )
     title = (doc.get("info") or {}).get("title", service)
+    secrets, not_secrets = secret_fields(doc)
     return Service(
         name=service,
         title=title,
@@ -177,6 +179,8 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
             schemas, {o.resource["type"] for o in operations if o.resource and o.resource.get("action") == "load"}),
         rate_classes=dict(doc.get("x-oneapi-rate-classes") or {}),
         openapi=doc,
+        secret_fields=secrets,
+        not_secret_fields=not_secrets,
     ), problems, assigned
 
 

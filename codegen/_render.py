@@ -6,7 +6,7 @@ Per service, under `<out>/<svc>/`:
   self-contained so a call imports only its own toolset's classes;
 - `tools.py`: the definition table (data), `schemas.json`: each tool's input JSON schema,
   taken from its pydantic model so the two always agree; `openapi.json`: the spec after overlays;
-- `__init__.py`: provenance (spec, sha256s, fingerprint).
+- `__init__.py`: provenance (spec, sha256s, fingerprint) and the secret field names.
 """
 
 from __future__ import annotations
@@ -212,7 +212,8 @@ def render_service(service: Service, out: Path, fingerprint: str) -> RenderStats
     emit("__init__.py", env.get_template("service_init.py.j2").render(
         header=head, title=service.title, service=service.name, spec=f"specs/{service.spec_file}",
         spec_sha256=service.spec_sha256, overlay_sha256=service.overlay_sha256, fingerprint=fingerprint,
-        operations=len(service.operations)))
+        operations=len(service.operations), secret_fields=service.secret_fields,
+        not_secret_fields=service.not_secret_fields))
     return RenderStats(service.name, files, lines, len(service.operations))
 
 

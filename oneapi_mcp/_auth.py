@@ -21,6 +21,8 @@ from collections.abc import AsyncGenerator, Callable
 
 import httpx
 
+from ._redact import register_secret, scrub
+
 __all__ = ["AUDIENCE", "AuthError", "OneAPIAuth"]
 
 AUDIENCE = "https://api.zscaler.com"
@@ -31,7 +33,11 @@ _SESSION_INVALID = ("SESSION_NOT_VALID", "Session already invalidated", "Resourc
 
 
 class AuthError(Exception):
-    """The token endpoint refused us; the message says why without repeating any secret."""
+    """The token endpoint refused us; the message says why without repeating any secret: it passes
+    through `scrub`, so an endpoint or proxy that echoes the request shows no secret in any encoding."""
+
+    def __init__(self, message: str):
+        super().__init__(scrub(message))
 
 
 class OneAPIAuth(httpx.Auth):
@@ -72,6 +78,7 @@ class OneAPIAuth(httpx.Auth):
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "audience": self.audience}
         key = self._private_key() if self._private_key else None
         if key:
+            register_secret(key)
             import jwt  # PyJWT, only needed for private-key clients
 
             now = int(self._clock())
@@ -80,10 +87,12 @@ class OneAPIAuth(httpx.Auth):
                 {"iss": self.client_id, "sub": self.client_id, "aud": self.audience, "iat": now,
                  "exp": now + 600, "jti": uuid.uuid4().hex},
                 key, algorithm="RS256")
+            register_secret(form["client_assertion"])
         else:
             secret = self._secret() if self._secret else None
             if not secret:
                 raise AuthError("no client secret or private key is available for the token request")
+            register_secret(secret)  # however it was read (settings, a vault plugin, rotation)
             form["client_secret"] = secret
         return form
 
@@ -92,15 +101,22 @@ class OneAPIAuth(httpx.Auth):
                              headers={"Accept": "application/json"})
 
     def _accept(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
         if response.status_code != 200:
-            try:
-                body = response.json()
-                why = body.get("error_description") or body.get("error") or body.get("message") or ""
-            except ValueError:
-                why = response.text[:200]
+            why = ""
+            if isinstance(body, dict):
+                why = str(body.get("error_description") or body.get("error") or body.get("message") or "")
+            elif body is None:
+                why = scrub(response.text)[:200]  # scrubbed before the cut, which could keep half a secret
             raise AuthError(f"token request to {self.token_url} failed with HTTP {response.status_code}"
                             + (f": {why}" if why else ""))
-        body = response.json()
+        if not (isinstance(body, dict) and isinstance(body.get("access_token"), str)):
+            kind = response.headers.get("content-type", "no content type")  # not the body: it may hold a token
+            raise AuthError(f"token request to {self.token_url} answered HTTP 200 with no access_token in its "
+                            f"body ({kind}); is the token URL right?")
         self._adopt(body["access_token"], float(body.get("expires_in", 3600)))
         self.token_requests += 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ._redact import scrub
 from ._settings import Credentials, oneapi_urls
 
 __all__ = ["PROBES", "run_doctor"]
@@ -20,6 +21,12 @@ PROBES = {
 }
 
 
+def _say(text: str) -> None:
+    """Every doctor line goes through `scrub`: a token endpoint or proxy that echoes the request must not
+    put the client secret, in any encoding, on the terminal."""
+    print(scrub(text))
+
+
 def _line(ok: bool | None, what: str, detail: str) -> str:
     mark = {True: "PASS", False: "FAIL", None: "SKIP"}[ok]
     return f"  {mark}  {what:<22} {detail}"
@@ -30,30 +37,30 @@ async def run_doctor(args: Any, make_runtime, servers_of, mock_app_of) -> int:
     mock_app = mock_app_of(args)
     failures = 0
     for name, settings in servers_of(args).items():
-        print(f"server {name} (profile {settings.profile}, timeout {settings.timeout:g} s)")
+        _say(f"server {name} (profile {settings.profile}, timeout {settings.timeout:g} s)")
         if mock_app is None:
             missing = creds.missing(have_token_url=bool(settings.token_url))
-            print(_line(not missing, "credentials", "complete" if not missing else "missing " + ", ".join(missing)))
+            _say(_line(not missing, "credentials", "complete" if not missing else "missing " + ", ".join(missing)))
             if missing:
-                print("        set them in the environment, or run with --mock")
+                _say("        set them in the environment, or run with --mock")
                 failures += 1
                 continue
             base, token_url = oneapi_urls(creds, settings)
-            print(_line(True, "endpoints", f"API {base}; token {token_url}"))
+            _say(_line(True, "endpoints", f"API {base}; token {token_url}"))
         else:
-            print(_line(True, "credentials", "the mock's (obviously fake) client"))
+            _say(_line(True, "credentials", "the mock's (obviously fake) client"))
         runtime = make_runtime(settings, creds, mock_app=mock_app)
         executor = runtime.executor()
         for service, (tool_name, arguments) in PROBES.items():
             if service == "zpa" and not runtime.customer_id_known:
-                print(_line(None, "zpa", "ZPA_CUSTOMER_ID is not set; ZPA tools cannot be called"))
+                _say(_line(None, "zpa", "ZPA_CUSTOMER_ID is not set; ZPA tools cannot be called"))
                 continue
             tool = runtime.catalog.tools[tool_name]
             started = time.perf_counter()
             result = await executor.call(tool, dict(arguments))
             ms = (time.perf_counter() - started) * 1000
             if not result.is_error:
-                print(_line(True, service, f"reachable, authenticated, entitled ({ms:.0f} ms)"))
+                _say(_line(True, service, f"reachable, authenticated, entitled ({ms:.0f} ms)"))
                 continue
             failures += 1
             err = result.data.get("error", {})
@@ -64,7 +71,7 @@ async def run_doctor(args: Any, make_runtime, servers_of, mock_app_of) -> int:
                 why = "authentication failed (401): check the client id and secret"
             else:
                 why = err.get("message", "failed")
-            print(_line(False, service, why))
+            _say(_line(False, service, why))
         await executor.client.aclose()
-    print("doctor: all checks passed" if not failures else f"doctor: {failures} check(s) failed")
+    _say("doctor: all checks passed" if not failures else f"doctor: {failures} check(s) failed")
     return 0 if not failures else 1

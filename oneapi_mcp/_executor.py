@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
-from ._redact import is_secret_name
+from ._redact import is_secret_name, redact, scrub
 
 __all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error", "retry_after_seconds"]
 
@@ -52,17 +52,20 @@ class CallResult:
 
 
 def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]:
+    """The problems in a tool's arguments, each naming its field. A value is echoed back (`got`) only
+    when no part of its path is a secret field, and then with any secret inside it redacted."""
     problems = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        problem = scrub(err["msg"])
         if err["type"] == "extra_forbidden":
             problems.append({"field": where, "problem": "unknown argument"})
         elif err["type"] == "missing":
             problems.append({"field": where, "problem": "required argument is missing"})
-        elif is_secret_name(str(err["loc"][-1]) if err["loc"] else ""):
-            problems.append({"field": where, "problem": err["msg"]})  # never echo a secret back
+        elif any(is_secret_name(part) for part in err["loc"]):
+            problems.append({"field": where, "problem": problem})  # never echo a secret back
         else:
-            problems.append({"field": where, "problem": err["msg"], "got": _short(err.get("input"))})
+            problems.append({"field": where, "problem": problem, "got": _short(redact(err.get("input")))})
     return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
                       "message": f"{tool}: invalid arguments, nothing was sent upstream: "
                                  + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}

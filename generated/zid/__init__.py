@@ -7,5 +7,12 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "d33f1e3a3bbabc17d2cf82fbb26c2aec8147a4e5c1cfbb86668e101a93fd4712"
 OVERLAY_SHA256 = "516ca33507ecb5e92020e1850c1994f4099705723862603547d47a1a33fe1a47"
-FINGERPRINT = "3fd2ee42d7a8cc9c60f55301b63b9b644bff90a100721ff935e8e461fc6375f1"
+FINGERPRINT = "d00a3d1bbf23dcbbb4914afaa7bb0594c9a365acddd5a096db2b546c64cca7b0"
 OPERATIONS = 33
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ("password",)
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ("accessTokenLifeTime",)

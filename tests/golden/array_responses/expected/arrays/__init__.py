@@ -9,3 +9,10 @@ SPEC_SHA256 = "6d0fde365de07afaf03de9473a561ef8726adde770777d1d500586d41133e2a3"
 OVERLAY_SHA256 = ""
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 2
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ()
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ()

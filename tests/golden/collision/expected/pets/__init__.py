@@ -9,3 +9,10 @@ SPEC_SHA256 = "4b706ebfb19efb66a53314eb7f8964cfb70d0c881eab6af42f74e113d60519ac"
 OVERLAY_SHA256 = "3d566482d50c0b8ef4cd9a302a54a320bdc59fad5e0418e4883288e184ef96a0"
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 4
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ()
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ()

@@ -9,3 +9,10 @@ SPEC_SHA256 = "9557e86a7825c3de6938ba92a6431253c05b90127ebe11069045bc306200f77f"
 OVERLAY_SHA256 = ""
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 3
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ()
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ()

@@ -9,3 +9,10 @@ SPEC_SHA256 = "b8929cb22cf424eccd60c1d18830dc1dc993409443c3be976d6a662ae773602d"
 OVERLAY_SHA256 = ""
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 3
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ()
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ()

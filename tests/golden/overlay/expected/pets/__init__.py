@@ -9,3 +9,10 @@ SPEC_SHA256 = "dba907ad3730145ccc2cf27ddabe258990d8e19cc780fcec206ea68ab4c82fa5"
 OVERLAY_SHA256 = "8d2a4465137f59e04d4e37fffccc9b2be3b61fa22a3fda66bb01ae56c31c902d"
 FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"
 OPERATIONS = 2
+
+# Field names whose values are secrets, and names that look like secrets but are not (the runtime
+# redacts the first and its name rule, less the second; see oneapi_mcp._redact). Here, not in
+# tools.py, so the runtime reads them without loading the definition tables.
+SECRET_FIELDS: tuple[str, ...] = ()
+
+NOT_SECRET_FIELDS: tuple[str, ...] = ()
