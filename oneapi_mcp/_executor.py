@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -22,7 +22,8 @@ from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._redact import is_secret_name
 
-__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error", "retry_after_seconds"]
+__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "PathEscape", "describe_validation_error",
+           "retry_after_seconds"]
 
 # Arguments the server adds to generated tools; they shape the call and never reach upstream.
 CONTROL_ARGUMENTS: dict[str, dict] = {
@@ -52,7 +53,7 @@ class CallResult:
 
 
 def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]:
-    problems = []
+    problems: list[dict[str, Any]] = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err["loc"]) or "(arguments)"
         if err["type"] == "extra_forbidden":
@@ -63,9 +64,65 @@ def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]
             problems.append({"field": where, "problem": err["msg"]})  # never echo a secret back
         else:
             problems.append({"field": where, "problem": err["msg"], "got": _short(err.get("input"))})
+    return _invalid(tool, problems)
+
+
+def _invalid(tool: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
     return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
                       "message": f"{tool}: invalid arguments, nothing was sent upstream: "
                                  + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
+
+
+class PathEscape(ValueError):
+    """A built request whose path is not the operation's path (a value would have left its segment)."""
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _path_value_problems(tool: ToolDef, model: Any) -> list[dict[str, Any]]:
+    """Path values that could leave their segment: httpx (and servers behind it) drop `.` and `..`
+    segments, so `{"id": ".."}` would reach another operation. Values are checked as sent and as a
+    server that decodes them (up to three times) would read them."""
+    values = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    problems = []
+    for fname, _wire, location, _req, _ in tool.params:
+        if location != "path" or fname not in values:
+            continue
+        problem = _segment_problem(str(values[fname]))
+        if problem:
+            shown = {} if is_secret_name(fname) else {"got": _short(values[fname])}
+            problems.append({"field": fname, "problem": f"path value {problem}", **shown})
+    return problems
+
+
+def _segment_problem(value: str) -> str | None:
+    for _ in range(3):
+        if _CONTROL_CHARS.search(value):
+            return "must not contain control characters"
+        if not value.strip():
+            return "must not be empty or blank"
+        if any(part and not part.strip(".") for part in re.split(r"[/\\]", value)):
+            return "must not be '.' or '..' (a dot segment would reach another endpoint)"
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    return None
+
+
+def _path_matches(template: str, sent: str) -> bool:
+    """The path as httpx sends it still has the template's segments: the same count, literal text equal."""
+    want, got = template.split("/"), sent.split("/")
+    if len(want) != len(got):
+        return False
+    for pattern, segment in zip(want, got, strict=True):
+        regex = "".join(".+" if part.startswith("{") else re.escape(part)
+                        for part in re.split(r"(\{[^}]*\})", pattern) if part)
+        decoded = unquote(segment)
+        if not re.fullmatch(regex, decoded, re.DOTALL) or ("{" in pattern and not decoded.strip(".")):
+            return False
+    return True
 
 
 def _short(value: Any) -> Any:
@@ -120,6 +177,9 @@ class Executor:
                                                         "(or ZSCALER_CUSTOMER_ID), or pass customerId."}},
                                   is_error=True)
             return CallResult(describe_validation_error(tool.name, exc), is_error=True)
+        problems = _path_value_problems(tool, model)
+        if problems:
+            return CallResult(_invalid(tool.name, problems), is_error=True)
         bad = _check_control(control)
         if bad:
             return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name, "message": bad}},
@@ -159,7 +219,12 @@ class Executor:
                 kwargs["headers"] = {"Content-Type": "text/plain"}
             else:
                 kwargs["json"] = body
-        return self.client.build_request(tool.method, self.base_url + path, **kwargs)
+        request = self.client.build_request(tool.method, self.base_url + path, **kwargs)
+        template = urlsplit(self.base_url).path + tool.path
+        if not _path_matches(template, request.url.raw_path.split(b"?")[0].decode("ascii")):
+            raise PathEscape(f"{tool.name}: the request path {request.url.path!r} does not match the operation's "
+                             f"path {template!r}; nothing was sent")
+        return request
 
     # -- the call ------------------------------------------------------------------------------
     async def call(self, tool: ToolDef, arguments: dict[str, Any], *, cap: bool = True) -> CallResult:
@@ -169,10 +234,13 @@ class Executor:
         if isinstance(prepared, CallResult):
             return prepared
         model, control = prepared
-        if tool.pagination and (control.get("all_pages") or control.get("max_items")):
-            result = await self._paginate(tool, model, control)
-        else:
-            result = await self._send(tool, self.build_request(tool, model))
+        try:
+            if tool.pagination and (control.get("all_pages") or control.get("max_items")):
+                result = await self._paginate(tool, model, control)
+            else:
+                result = await self._send(tool, self.build_request(tool, model))
+        except PathEscape as exc:
+            return _error(tool, None, "invalid_arguments", str(exc))
         if result.is_error:
             return result
         return self._shape(tool, result, control, cap=cap)
