@@ -9,6 +9,7 @@ limiter's policy says (never a non-idempotent write after it may have been appli
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 from pydantic import ValidationError
 
+from . import _shaping
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._redact import is_secret_name
@@ -243,7 +245,7 @@ class Executor:
             return _error(tool, None, "invalid_arguments", str(exc))
         if result.is_error:
             return result
-        return self._shape(tool, result, control, cap=cap)
+        return await self._shape(tool, result, control, cap=cap)
 
     async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:
         """Send `request`, through the limiter and the request hooks, retrying as the limiter says."""
@@ -341,51 +343,32 @@ class Executor:
         return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
 
     # -- shaping -------------------------------------------------------------------------------
-    def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool = True) -> CallResult:
+    async def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool) -> CallResult:
+        """Projection, query and cap, off the event loop: a costly query must not stall other calls."""
+        if not (cap or control.get("fields") or control.get("query")):
+            return result
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self._shape_now, tool, result, control, cap),
+                                          timeout=_shaping.MAX_QUERY_SECONDS + 5)
+        except TimeoutError:  # the interpreter stops itself at its deadline; this is the backstop
+            return _error(tool, None, "query_limit", "shaping the result took too long; simplify the query",
+                          limit="time")
+
+    def _shape_now(self, tool: ToolDef, result: CallResult, control: dict[str, Any], cap: bool) -> CallResult:
         data = result.data
         if control.get("fields"):
-            data = _project(data, list(control["fields"]))
+            data = _shaping.project(data, list(control["fields"]))
         if control.get("query"):
-            import jmespath
-
             try:
-                data = jmespath.search(control["query"], data)
-            except jmespath.exceptions.JMESPathError as exc:
-                return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name,
-                                             "message": f"query is not valid JMESPath: {exc}"}}, is_error=True)
+                data = _shaping.run_query(control["query"], data)
+            except _shaping.QueryLimit as exc:
+                kind = "invalid_arguments" if exc.limit == "syntax" else "query_limit"
+                return _error(tool, None, kind, str(exc), limit=exc.limit)
         result.data = data
-        return self._cap(tool, result) if cap else result
-
-    def _cap(self, tool: ToolDef, result: CallResult) -> CallResult:
-        text = json.dumps(result.data, separators=(",", ":"), default=str)
-        if len(text) <= self.max_result_bytes:
-            return result
-        data = result.data
-        items_key = None
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            items_key, items = "items", data["items"]
-        elif isinstance(data, list):
-            items = data
-        else:
-            result.data = {"truncated": True, "bytes": len(text),
-                           "preview": text[: self.max_result_bytes // 2]}
-            result.notes.append(f"result is {len(text):,} bytes, over the {self.max_result_bytes:,}-byte cap; "
-                                "narrow it with fields or query")
-            return result
-        kept, size = [], 2
-        for item in items:
-            item_size = len(json.dumps(item, separators=(",", ":"), default=str)) + 1
-            if size + item_size > self.max_result_bytes - 500:
-                break
-            kept.append(item)
-            size += item_size
-        hint = (f"returned {len(kept)} of {len(items)} items ({self.max_result_bytes:,}-byte cap); "
-                "narrow with fields or query, or page with max_items and the paging arguments")
-        if items_key:
-            result.data = {**data, "items": kept, "count": len(kept), "more": True, "truncated": True}
-        else:
-            result.data = {"items": kept, "count": len(kept), "total": len(items), "truncated": True}
-        result.notes.append(hint)
+        if cap:
+            result.data, note = _shaping.cap(data, self.max_result_bytes)
+            if note:
+                result.notes.append(note)
         return result
 
 
@@ -398,8 +381,13 @@ def _check_control(control: dict[str, Any]) -> str | None:
     if "fields" in control and not (isinstance(control["fields"], list) and all(
             isinstance(f, str) for f in control["fields"])):
         return "fields must be a list of field names"
-    if "query" in control and not isinstance(control["query"], str):
-        return "query must be a JMESPath string"
+    if "query" in control:
+        if not isinstance(control["query"], str):
+            return "query must be a JMESPath string"
+        try:
+            _shaping.compile_query(control["query"])
+        except _shaping.QueryLimit as exc:
+            return str(exc)
     return None
 
 
@@ -450,20 +438,6 @@ def _next_offset(p: dict, data: Any) -> Any:
         m = re.search(r"[?&]" + re.escape(p.get("offset_param", "offset")) + r"=([^&]+)", nxt)
         return m.group(1) if m else None
     return nxt or None
-
-
-def _project(data: Any, fields: list[str]) -> Any:
-    def pick(obj: Any) -> Any:
-        return {k: obj[k] for k in fields if k in obj} if isinstance(obj, dict) else obj
-
-    if isinstance(data, list):
-        return [pick(x) for x in data]
-    if isinstance(data, dict) and isinstance(data.get("items"), list):
-        return {**data, "items": [pick(x) for x in data["items"]]}
-    for key in ("list", "records", "items"):
-        if isinstance(data, dict) and isinstance(data.get(key), list):
-            return {**data, key: [pick(x) for x in data[key]]}
-    return pick(data)
 
 
 def _error(tool: ToolDef, status: int | None, kind: str, message: str, **extra: Any) -> CallResult:
