@@ -38,6 +38,11 @@ CONTROL_ARGUMENTS: dict[str, dict] = {
                                                 "\"[?disabled].{id: id, name: name}\"."},
 }
 _PAGINATION_ONLY = ("max_items", "all_pages")
+# Page sizes for page-numbered lists, within every documented maximum so that no endpoint clamps them
+# (a clamped page would look short, the last one): reference/zscaler-api.md "Pagination" (ZIA users
+# 10,000; ZPA 500) and the SDK's limits in zscaler/oneapi_response.py (ZIA 10,000, ZCC 5,000, ZPA 500;
+# its ZIA default is 500). ZTW is the ZIA platform's API and pages the same way.
+_PAGE_SIZE = {"zia": 500, "ztw": 500, "zcc": 1_000, "zpa": 500}
 _MAX_PAGES = 200
 
 
@@ -309,7 +314,7 @@ class Executor:
         style = p.get("style")
         size_param = p.get("size_param") or p.get("limit_param")
         dumped = model.model_dump(by_alias=True, exclude_unset=True)
-        page_size = dumped.get(size_param) or (min(limit, 500) if limit and style == "page" else None)
+        page_size = dumped.get(size_param) or (self._page_size(tool, size_param, limit) if style == "page" else None)
         page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
         offset: Any = dumped.get(p.get("offset_param", "offset"))
         for _ in range(_MAX_PAGES):
@@ -341,6 +346,14 @@ class Executor:
         note = (f"{len(items)} items; more remain (raise max_items or page on)" if more
                 else f"{len(items)} items; no more pages")
         return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
+
+    def _page_size(self, tool: ToolDef, size_param: str, limit: int | None) -> int:
+        """The page size sent when reading page by page and the caller chose none. A short-page list
+        (ZIA, ZTW, ZCC: flat arrays, no count) ends at the first page shorter than the size asked for,
+        so the size must be known: without it the service's default (ZIA 100) looked like a last page."""
+        declared = self.catalog.input_schema(tool.name).get("properties", {}).get(size_param, {}).get("maximum")
+        size = min(_PAGE_SIZE.get(tool.service, 100), declared or _PAGE_SIZE.get(tool.service, 100))
+        return min(size, limit) if limit else size
 
     # -- shaping -------------------------------------------------------------------------------
     async def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool) -> CallResult:
@@ -410,7 +423,7 @@ def _body(response: httpx.Response) -> Any:
 
 
 def _extract(data: Any, key: str) -> list[Any]:
-    if key in ("@", "", None):
+    if key in ("@", "", None) or isinstance(data, list):  # some ZCC lists come both ways (as in the SDK)
         return data if isinstance(data, list) else []
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, list) else []
@@ -420,13 +433,13 @@ def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int 
     stop = p.get("stop")
     if not batch:
         return False
-    if stop == "short_page":
-        return page_size is not None and len(batch) >= page_size
-    if stop == "total_pages":
+    if stop == "total_pages" and isinstance(data, dict) and p.get("total_pages_key", "totalPages") in data:
         try:
-            return int(data.get(p.get("total_pages_key", "totalPages"), 0)) > (page or 1)
-        except (TypeError, ValueError, AttributeError):
-            return False
+            return int(data[p.get("total_pages_key", "totalPages")]) > (page or 1)
+        except (TypeError, ValueError):
+            pass  # no usable count: the page's length decides, as for the short-page lists
+    if stop in ("short_page", "total_pages"):
+        return page_size is not None and len(batch) >= page_size
     return bool(_next_offset(p, data))
 
 
