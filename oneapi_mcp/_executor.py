@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from . import _shaping
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
-from ._redact import is_secret_name
+from ._redact import is_secret_name, scrub
 
 __all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "PathEscape", "describe_validation_error",
            "retry_after_seconds"]
@@ -281,14 +281,22 @@ class Executor:
                 self.hooks.oneapi_mcp_after_response(call=call, tool=tool, request=request, response=response,
                                                      error=error)
             delay = self.limiter.retry_delay(tool, attempt, response, error) if self.limiter is not None else None
-            if delay is None:
+            if delay is None or _maybe_applied(request, error):  # asked anyway: the limiter settles its slot
                 break
             await self.limiter.sleep(delay)
+        if _maybe_applied(request, error):
+            what = "no answer came within the server's timeout" if isinstance(error, httpx.TimeoutException) else (
+                f"the connection was cut off ({type(error).__name__})")
+            return _error(tool, None, "unknown_outcome", f"{tool.service.upper()} {request.method} "
+                          f"{request.url.path}: {what}, after the request may have been sent. The request may "
+                          "have been applied; check before retrying (read the object or list it)",
+                          next_step="check whether the change is there before sending it again")
         if isinstance(error, httpx.TimeoutException):
             return _error(tool, None, "timeout", f"{tool.service.upper()} did not answer within the server's "
                                                  "timeout; retry, or raise the named server's timeout")
         if error is not None:
-            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}")
+            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}; "
+                                                     "nothing was sent, retry")
         return response
 
     async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
@@ -298,6 +306,12 @@ class Executor:
         if response.status_code >= 400:
             return _upstream_error(tool, response)
         data = _body(response)
+        if isinstance(data, _Unparsable):
+            excerpt = scrub(response.text[:200])
+            return _error(tool, response.status_code, "invalid_upstream_response",
+                          f"{tool.service.upper()} answered HTTP {response.status_code} with a body that claims to "
+                          f"be JSON and does not parse ({data.reason}); treat the outcome as unknown. "
+                          f"It begins: {excerpt!r}", next_step="check the result (read it back) before retrying")
         notes = []
         if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
                 ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):
@@ -410,16 +424,31 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+@dataclass
+class _Unparsable:
+    reason: str
+
+
 def _body(response: httpx.Response) -> Any:
     if not response.content:
         return {"status": response.status_code}
     ctype = response.headers.get("content-type", "")
-    if "json" in ctype or response.content[:1] in (b"{", b"["):
+    if "json" in ctype.lower() or response.content.lstrip()[:1] in (b"{", b"["):
         try:
             return response.json()
-        except ValueError:
-            return {"status": response.status_code, "text": response.text[:2000]}
+        except ValueError as exc:  # UnicodeDecodeError included: a broken answer, never an empty success
+            return _Unparsable(f"{type(exc).__name__}: {str(exc)[:120]}")
     return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}
+
+
+# Errors after which the request may have reached upstream (everything but failing to connect).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _maybe_applied(request: httpx.Request, error: BaseException | None) -> bool:
+    """A write whose outcome nobody knows: it may have been applied, so it is never sent again."""
+    return (error is not None and request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and not isinstance(error, _NOT_SENT))
 
 
 def _extract(data: Any, key: str) -> list[Any]:
@@ -527,4 +556,9 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     extra: dict[str, Any] = {"next_step": hint}
     if code:
         extra["code"] = code
-    return _error(tool, status, "upstream", f"{svc} answered HTTP {status}: {message}", **extra)
+    kind = "upstream"
+    if status == 429:  # the limiter's retries (if any) are spent: say so, with the wait when known
+        kind = "rate_limited"
+        if wait is not None:
+            extra["retry_after_seconds"] = round(wait)
+    return _error(tool, status, kind, f"{svc} answered HTTP {status}: {message}", **extra)
