@@ -9,7 +9,6 @@ limiter's policy says (never a non-idempotent write after it may have been appli
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass, field
@@ -371,23 +370,14 @@ class Executor:
 
     # -- shaping -------------------------------------------------------------------------------
     async def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool) -> CallResult:
-        """Projection, query and cap, off the event loop: a costly query must not stall other calls."""
-        if not (cap or control.get("fields") or control.get("query")):
-            return result
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(self._shape_now, tool, result, control, cap),
-                                          timeout=_shaping.MAX_QUERY_SECONDS + 5)
-        except TimeoutError:  # the interpreter stops itself at its deadline; this is the backstop
-            return _error(tool, None, "query_limit", "shaping the result took too long; simplify the query",
-                          limit="time")
-
-    def _shape_now(self, tool: ToolDef, result: CallResult, control: dict[str, Any], cap: bool) -> CallResult:
+        """Projection, query, cap. The query runs in the query threads (a costly one must not stall
+        other calls); projection and the cap are linear and bounded, so they stay here."""
         data = result.data
         if control.get("fields"):
             data = _shaping.project(data, list(control["fields"]))
         if control.get("query"):
             try:
-                data = _shaping.run_query(control["query"], data)
+                data = await _shaping.evaluate(control["query"], data)
             except _shaping.QueryLimit as exc:
                 kind = "invalid_arguments" if exc.limit == "syntax" else "query_limit"
                 return _error(tool, None, kind, str(exc), limit=exc.limit)

@@ -10,8 +10,10 @@ value in one go.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jmespath
@@ -19,14 +21,18 @@ from jmespath import exceptions as jmespath_errors
 from jmespath.visitor import Options, TreeInterpreter
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "QueryLimit", "cap", "compile_query",
-           "encode_within", "fits_within", "project", "run_query"]
+           "encode_within", "evaluate", "fits_within", "project", "run_query"]
 
 MAX_QUERY_CHARS = 4_096
 MAX_QUERY_DEPTH = 40  # nesting of the parsed expression (each `|` adds one)
 MAX_QUERY_STEPS = 1_000_000  # interpreter visits
 MAX_QUERY_SECONDS = 5.0
+QUERY_THREADS = 2  # queries evaluated at once per process; more wait their turn
 MIN_VALUE_BYTES = 8_000_000  # no value met while evaluating may expand past this (or twice the input)
 MAX_RESULT_TEXT = 8_000_000  # the JSON of one tool result, whatever built it (composite tools too)
+
+
+_threads: ThreadPoolExecutor | None = None
 
 
 class QueryLimit(ValueError):
@@ -60,6 +66,19 @@ def _depth(node: dict) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in current.get("children", ()) if isinstance(child, dict))
     return deepest
+
+
+async def evaluate(text: str, data: Any) -> Any:
+    """`run_query` in the query threads: the event loop keeps serving while it runs, and a few costly
+    queries at once wait for each other, not for the threads every other call uses."""
+    global _threads
+    if _threads is None:
+        _threads = ThreadPoolExecutor(max_workers=QUERY_THREADS, thread_name_prefix="oneapi-mcp-query")
+    running = asyncio.get_running_loop().run_in_executor(_threads, run_query, text, data)
+    try:
+        return await asyncio.wait_for(running, timeout=3 * MAX_QUERY_SECONDS + 1)
+    except TimeoutError:  # queued behind other queries (each stops itself at its own deadline)
+        raise QueryLimit("time", "the server is busy evaluating other queries; retry shortly") from None
 
 
 def run_query(text: str, data: Any) -> Any:
