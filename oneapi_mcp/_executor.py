@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from . import _shaping
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
+from ._paths import PathEscape, path_matches, path_value_problems
 from ._redact import is_secret_name, scrub
 
 __all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "PathEscape", "describe_validation_error",
@@ -79,58 +80,6 @@ def _invalid(tool: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
                                  + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
 
 
-class PathEscape(ValueError):
-    """A built request whose path is not the operation's path (a value would have left its segment)."""
-
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _path_value_problems(tool: ToolDef, model: Any) -> list[dict[str, Any]]:
-    """Path values that could leave their segment: httpx (and servers behind it) drop `.` and `..`
-    segments, so `{"id": ".."}` would reach another operation. Values are checked as sent and as a
-    server that decodes them (up to three times) would read them."""
-    values = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    problems = []
-    for fname, _wire, location, _req, _ in tool.params:
-        if location != "path" or fname not in values:
-            continue
-        problem = _segment_problem(str(values[fname]))
-        if problem:
-            shown = {} if is_secret_name(fname) else {"got": _short(values[fname])}
-            problems.append({"field": fname, "problem": f"path value {problem}", **shown})
-    return problems
-
-
-def _segment_problem(value: str) -> str | None:
-    for _ in range(3):
-        if _CONTROL_CHARS.search(value):
-            return "must not contain control characters"
-        if not value.strip():
-            return "must not be empty or blank"
-        if any(part and not part.strip(".") for part in re.split(r"[/\\]", value)):
-            return "must not be '.' or '..' (a dot segment would reach another endpoint)"
-        decoded = unquote(value)
-        if decoded == value:
-            break
-        value = decoded
-    return None
-
-
-def _path_matches(template: str, sent: str) -> bool:
-    """The path as httpx sends it still has the template's segments: the same count, literal text equal."""
-    want, got = template.split("/"), sent.split("/")
-    if len(want) != len(got):
-        return False
-    for pattern, segment in zip(want, got, strict=True):
-        regex = "".join(".+" if part.startswith("{") else re.escape(part)
-                        for part in re.split(r"(\{[^}]*\})", pattern) if part)
-        decoded = unquote(segment)
-        if not re.fullmatch(regex, decoded, re.DOTALL) or ("{" in pattern and not decoded.strip(".")):
-            return False
-    return True
-
-
 def _short(value: Any) -> Any:
     text = json.dumps(value, default=str)
     return value if len(text) <= 120 else text[:117] + "..."
@@ -183,7 +132,7 @@ class Executor:
                                                         "(or ZSCALER_CUSTOMER_ID), or pass customerId."}},
                                   is_error=True)
             return CallResult(describe_validation_error(tool.name, exc), is_error=True)
-        problems = _path_value_problems(tool, model)
+        problems = path_value_problems(tool, model)
         if problems:
             return CallResult(_invalid(tool.name, problems), is_error=True)
         bad = _check_control(control)
@@ -227,7 +176,7 @@ class Executor:
                 kwargs["json"] = body
         request = self.client.build_request(tool.method, self.base_url + path, **kwargs)
         template = urlsplit(self.base_url).path + tool.path
-        if not _path_matches(template, request.url.raw_path.split(b"?")[0].decode("ascii")):
+        if not path_matches(template, request.url.raw_path.split(b"?")[0].decode("ascii")):
             raise PathEscape(f"{tool.name}: the request path {request.url.path!r} does not match the operation's "
                              f"path {template!r}; nothing was sent")
         return request
