@@ -1,10 +1,12 @@
 """The executor: a validated tool call becomes HTTP requests, and the responses a shaped result.
 
 One pooled `httpx.AsyncClient` per process. Arguments are validated by the tool's pydantic model
-before anything is sent; upstream errors become results that say what happened and what to do.
-Each request passes the rate limiter (from the `oneapi_mcp_rate_limiter` hook), the
-`oneapi_mcp_before_request` / `oneapi_mcp_after_response` hooks, and is retried only as the
-limiter's policy says (never a non-idempotent write after it may have been applied).
+before anything is sent (path values must stay in their segment: `_paths`); upstream errors become
+results that say what happened and what to do. Each request passes the rate limiter (from the
+`oneapi_mcp_rate_limiter` hook), the `oneapi_mcp_before_request` / `oneapi_mcp_after_response` hooks,
+and is retried only as the limiter's policy says, and never a write after it may have been sent
+(`unknown_outcome`). A 2xx that claims JSON and does not parse is `invalid_upstream_response`.
+Results are shaped within limits (`_shaping`).
 """
 
 from __future__ import annotations
