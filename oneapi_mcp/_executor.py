@@ -62,7 +62,7 @@ class CallResult:
 
 
 def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]:
-    problems: list[dict[str, Any]] = []
+    problems = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err["loc"]) or "(arguments)"
         if err["type"] == "extra_forbidden":
@@ -73,10 +73,13 @@ def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]
             problems.append({"field": where, "problem": err["msg"]})  # never echo a secret back
         else:
             problems.append({"field": where, "problem": err["msg"], "got": _short(err.get("input"))})
-    return _invalid(tool, problems)
+    return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
+                      "message": f"{tool}: invalid arguments, nothing was sent upstream: "
+                                 + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
 
 
 def _invalid(tool: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """Problems found after validation (path values), in the shape of `describe_validation_error`."""
     return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
                       "message": f"{tool}: invalid arguments, nothing was sent upstream: "
                                  + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
