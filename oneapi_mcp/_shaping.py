@@ -25,10 +25,10 @@ __all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "QueryLimit"
 
 MAX_QUERY_CHARS = 4_096
 MAX_QUERY_DEPTH = 40  # nesting of the parsed expression (each `|` adds one)
-MAX_QUERY_STEPS = 1_000_000  # interpreter visits
+MAX_QUERY_STEPS = 1_000_000  # interpreter visits, plus the elements of every value it builds
 MAX_QUERY_SECONDS = 5.0
 QUERY_THREADS = 2  # queries evaluated at once per process; more wait their turn
-MIN_VALUE_BYTES = 8_000_000  # no value met while evaluating may expand past this (or twice the input)
+MAX_VALUE_BYTES = 32_000_000  # no value the query builds may expand past this many bytes of JSON
 MAX_RESULT_TEXT = 8_000_000  # the JSON of one tool result, whatever built it (composite tools too)
 
 
@@ -84,9 +84,7 @@ async def evaluate(text: str, data: Any) -> Any:
 def run_query(text: str, data: Any) -> Any:
     """Evaluate `text` on `data` within the step, time and size limits (blocking: run it in a thread)."""
     parsed = compile_query(text)
-    sizer = _Sizer(limit=None)
-    sizer.limit = max(MIN_VALUE_BYTES, 2 * sizer.size(data))
-    interpreter = _BudgetedInterpreter(sizer)
+    interpreter = _BudgetedInterpreter(_Sizer(MAX_VALUE_BYTES))
     try:
         return interpreter.visit(parsed.parsed, data)
     except jmespath_errors.JMESPathError as exc:  # a type error in a function call, for instance
@@ -99,8 +97,9 @@ class _Sizer:
     """Approximate JSON size of values, memoised by identity, so shared references cost once to measure
     and a value built from references is measured as the text it would become."""
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int):
         self.limit = limit
+        self.work = 0  # elements walked (memoised values are walked once)
         self._seen: dict[int, tuple[Any, int]] = {}  # id -> (value kept alive, size)
 
     def size(self, value: Any) -> int:
@@ -111,18 +110,36 @@ class _Sizer:
         elif (hit := self._seen.get(id(value))) is not None:
             return hit[1]
         else:
-            total = 2
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    total += len(key) + 4 + (len(item) + 2 if isinstance(item, str) else self.size(item))
-            else:
-                for item in value:
-                    total += 1 + (len(item) + 2 if isinstance(item, str) else self.size(item))
-            self._seen[id(value)] = (value, total)
-        if self.limit is not None and total > self.limit:
-            raise QueryLimit("size", f"the query builds a value of more than {self.limit:,} bytes; "
-                                     "select less (fields, filters, slices)")
+            total = self._walk(value)
+        if total > self.limit:
+            raise self._over()
         return total
+
+    def _walk(self, value: dict | list) -> int:
+        seen, limit = self._seen, self.limit
+        self.work += len(value)
+        total = 2
+        if isinstance(value, dict):
+            total += sum(len(k) + 4 if isinstance(k, str) else 12 for k in value)
+            value_items: Any = value.values()
+        else:
+            value_items = value
+        for item in value_items:  # inlined for the common cases: this loop is most of a query's cost
+            if isinstance(item, str):
+                total += len(item) + 3
+            elif isinstance(item, (dict, list)):
+                hit = seen.get(id(item))
+                total += 1 + (hit[1] if hit is not None else self.size(item))
+            else:
+                total += 9
+            if total > limit:
+                raise self._over()
+        seen[id(value)] = (value, total)
+        return total
+
+    def _over(self) -> QueryLimit:
+        return QueryLimit("size", f"the query builds a value of more than {self.limit:,} bytes; "
+                                  "select less (fields, filters, slices)")
 
 
 class _BudgetedInterpreter(TreeInterpreter):
@@ -130,19 +147,28 @@ class _BudgetedInterpreter(TreeInterpreter):
         super().__init__(Options())
         self.sizer = sizer
         self.steps = 0
+        self.max_steps = MAX_QUERY_STEPS
         self.deadline = time.monotonic() + MAX_QUERY_SECONDS
 
     def visit(self, node: dict, *args: Any, **kwargs: Any) -> Any:
         self.steps += 1
-        if self.steps > MAX_QUERY_STEPS:
-            raise QueryLimit("steps", f"the query took more than {MAX_QUERY_STEPS:,} steps; simplify it or "
-                                      "narrow the data first (fields, max_items)")
-        if not self.steps % 256 and time.monotonic() > self.deadline:
-            raise QueryLimit("time", f"the query ran for more than {MAX_QUERY_SECONDS:g} s; simplify it")
-        result = super().visit(node, *args, **kwargs)
-        if node["type"] in _BUILDS_VALUES:  # the other nodes return a part of a value already measured
+        if not self.steps & 255:  # every 256 visits: cheap enough to leave the common path alone
+            self._check_budget()
+        kind = node["type"]
+        method = self._method_cache.get(kind)
+        if method is None:
+            method = self._method_cache[kind] = getattr(self, "visit_" + kind, self.default_visit)
+        result = method(node, *args, **kwargs)
+        if kind in _BUILDS_VALUES:  # the other nodes return a part of a value already measured
             self.sizer.size(result)
         return result
+
+    def _check_budget(self) -> None:
+        if self.steps + self.sizer.work > self.max_steps:
+            raise QueryLimit("steps", f"the query took more than {self.max_steps:,} steps; simplify it or "
+                                      "narrow the data first (fields, max_items)")
+        if time.monotonic() > self.deadline:
+            raise QueryLimit("time", f"the query ran for more than {MAX_QUERY_SECONDS:g} s; simplify it")
 
 
 _BUILDS_VALUES = frozenset({"multi_select_dict", "multi_select_list", "projection", "filter_projection",
