@@ -74,7 +74,8 @@ async def evaluate(text: str, data: Any) -> Any:
     global _threads
     if _threads is None:
         _threads = ThreadPoolExecutor(max_workers=QUERY_THREADS, thread_name_prefix="oneapi-mcp-query")
-    running = asyncio.get_running_loop().run_in_executor(_threads, run_query, text, data)
+    parsed = compile_query(text)  # here: jmespath's parse cache is not made for threads
+    running = asyncio.get_running_loop().run_in_executor(_threads, _run_parsed, parsed, data)
     try:
         return await asyncio.wait_for(running, timeout=3 * MAX_QUERY_SECONDS + 1)
     except TimeoutError:  # queued behind other queries (each stops itself at its own deadline)
@@ -83,7 +84,10 @@ async def evaluate(text: str, data: Any) -> Any:
 
 def run_query(text: str, data: Any) -> Any:
     """Evaluate `text` on `data` within the step, time and size limits (blocking: run it in a thread)."""
-    parsed = compile_query(text)
+    return _run_parsed(compile_query(text), data)
+
+
+def _run_parsed(parsed: Any, data: Any) -> Any:
     interpreter = _BudgetedInterpreter(_Sizer(MAX_VALUE_BYTES))
     try:
         return interpreter.visit(parsed.parsed, data)
