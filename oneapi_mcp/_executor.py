@@ -352,6 +352,8 @@ def _check_control(control: dict[str, Any]) -> str | None:
     if "fields" in control and not (isinstance(control["fields"], list) and all(
             isinstance(f, str) for f in control["fields"])):
         return "fields must be a list of field names"
+    if "fields" in control and len(control["fields"]) > _shaping.MAX_FIELDS:
+        return f"fields takes at most {_shaping.MAX_FIELDS} names (got {len(control['fields']):,})"
     if "query" in control:
         if not isinstance(control["query"], str):
             return "query must be a JMESPath string"

@@ -20,7 +20,7 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.visitor import Options, TreeInterpreter
 
-__all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "QueryLimit", "cap", "compile_query",
+__all__ = ["MAX_FIELDS", "MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "QueryLimit", "cap", "compile_query",
            "encode_within", "evaluate", "fits_within", "project", "run_query"]
 
 MAX_QUERY_CHARS = 4_096
@@ -30,6 +30,7 @@ MAX_QUERY_SECONDS = 5.0
 QUERY_THREADS = 2  # queries evaluated at once per process; more wait their turn
 MAX_VALUE_BYTES = 32_000_000  # no value the query builds may expand past this many bytes of JSON
 MAX_RESULT_TEXT = 8_000_000  # the JSON of one tool result, whatever built it (composite tools too)
+MAX_FIELDS = 200  # names in `fields`: projection costs items x names, on the event loop
 
 
 _threads: ThreadPoolExecutor | None = None

@@ -83,6 +83,14 @@ async def test_a_deeply_nested_query_is_refused_before_any_request(catalog):
     assert sent == []
 
 
+async def test_a_projection_with_a_huge_list_of_fields_is_refused_before_any_request(catalog):
+    """Projection runs on the event loop and costs items x names, so the names are bounded."""
+    executor, sent = _executor(catalog, _users(5))
+    result = await executor.call(catalog.tools["zia_list_users"], {"fields": [f"f{i}" for i in range(400_000)]})
+    assert result.is_error and "fields takes at most 200 names (got 400,000)" in result.data["error"]["message"]
+    assert sent == []
+
+
 @pytest.mark.parametrize(("limit", "setting", "value"), [("steps", "MAX_QUERY_STEPS", 1_000),
                                                           ("time", "MAX_QUERY_SECONDS", 0.0)])
 async def test_the_step_and_time_budgets_stop_a_query_and_say_which(catalog, monkeypatch, limit, setting, value):
