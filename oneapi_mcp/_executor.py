@@ -34,10 +34,11 @@ CONTROL_ARGUMENTS: dict[str, dict] = {
     "max_items": {"type": "integer", "minimum": 1,
                   "description": "List calls: stop after this many items (fetching further pages as needed)."},
     "all_pages": {"type": "boolean", "description": "List calls: fetch every page (bounded by max_items)."},
-    "fields": {"type": "array", "items": {"type": "string"},
+    "fields": {"type": "array", "items": {"type": "string"}, "maxItems": _shaping.MAX_FIELDS,
                "description": "Keep only these top-level fields of each returned object."},
-    "query": {"type": "string", "description": "A JMESPath expression applied to the result, e.g. "
-                                                "\"[?disabled].{id: id, name: name}\"."},
+    "query": {"type": "string", "maxLength": _shaping.MAX_QUERY_CHARS,
+              "description": "A JMESPath expression applied to the result, e.g. "
+                             "\"[?disabled].{id: id, name: name}\"."},
 }
 _PAGINATION_ONLY = ("max_items", "all_pages")
 # Page sizes for page-numbered lists, within every documented maximum so that no endpoint clamps them
