@@ -235,7 +235,7 @@ class Executor:
                 self.hooks.oneapi_mcp_after_response(call=call, tool=tool, request=request, response=response,
                                                      error=error)
             delay = self.limiter.retry_delay(tool, attempt, response, error) if self.limiter is not None else None
-            if delay is None or _maybe_applied(request, error):  # asked anyway: the limiter settles its slot
+            if delay is None or _maybe_applied(request, error, response):  # asked anyway: it settles its slot
                 break
             await self.limiter.sleep(delay)
         if _maybe_applied(request, error):
@@ -388,14 +388,20 @@ def _body(response: httpx.Response) -> Any:
     return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}
 
 
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # Errors after which the request may have reached upstream (everything but failing to connect).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def _maybe_applied(request: httpx.Request, error: BaseException | None) -> bool:
-    """A write whose outcome nobody knows: it may have been applied, so it is never sent again."""
-    return (error is not None and request.method in ("POST", "PUT", "PATCH", "DELETE")
-            and not isinstance(error, _NOT_SENT))
+def _maybe_applied(request: httpx.Request, error: BaseException | None,
+                   response: httpx.Response | None = None) -> bool:
+    """A write whose outcome nobody knows (cut off, timed out, or a gateway gave up on it): it may
+    have been applied, so it is never sent again."""
+    if request.method not in _WRITES:
+        return False
+    if response is not None:
+        return response.status_code in (502, 504)
+    return error is not None and not isinstance(error, _NOT_SENT)
 
 
 def _extract(data: Any, key: str) -> list[Any]:
@@ -496,6 +502,9 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
             f"{svc} rate limit reached; retry later")
     elif status in (409, 412):
         hint = "another admin holds the edit lock; retry in a few seconds"
+    elif _maybe_applied(response.request, None, response):
+        hint = ("a gateway gave up on the request, which may have been applied; check before retrying "
+                "(read the object or list it)")
     elif status >= 500:
         hint = f"{svc} failed on its side; retry shortly"
     else:
@@ -503,7 +512,7 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     extra: dict[str, Any] = {"next_step": hint}
     if code:
         extra["code"] = code
-    kind = "upstream"
+    kind = "unknown_outcome" if _maybe_applied(response.request, None, response) else "upstream"
     if status == 429:  # the limiter's retries (if any) are spent: say so, with the wait when known
         kind = "rate_limited"
         if wait is not None:

@@ -166,6 +166,22 @@ async def test_a_write_cut_off_after_sending_says_it_may_have_been_applied_and_i
     assert len(upstream.requests) == 1 and limiter.asked == 1  # asked (it settles its slot), not obeyed
 
 
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_write_a_gateway_gave_up_on_may_have_been_applied(catalog, status):
+    gave_up = httpx.Response(status, text="upstream timed out")
+    executor, upstream = _scripted(catalog, gave_up, gave_up, limiter=RetryEverything())
+    result = await executor.call(catalog.tools["zia_create_department"], {"body": {"name": "R&D"}})
+    err = result.data["error"]
+    assert (err["kind"], err["status"]) == ("unknown_outcome", status) and "check before retrying" in err["next_step"]
+    assert len(upstream.requests) == 1
+
+
+async def test_a_read_a_gateway_gave_up_on_is_an_upstream_error_to_retry(catalog):
+    executor, _ = _scripted(catalog, httpx.Response(504, text="upstream timed out"))
+    err = (await executor.call(catalog.tools["zia_get_activation_status"], {})).data["error"]
+    assert err["kind"] == "upstream" and "retry shortly" in err["next_step"]
+
+
 async def test_a_write_that_never_connected_says_nothing_was_sent(catalog):
     executor, upstream = _scripted(catalog, httpx.ConnectError("refused"))
     result = await executor.call(catalog.tools["zia_create_department"], {"body": {"name": "R&D"}})
