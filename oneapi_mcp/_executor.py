@@ -262,10 +262,11 @@ class Executor:
         data = _body(response)
         if isinstance(data, _Unparsable):
             excerpt = scrub(response.text[:200])
+            step = ("the request may have been applied; check before retrying" if request.method in _WRITES
+                    else "retry; if it persists, the service is returning broken answers")
             return _error(tool, response.status_code, "invalid_upstream_response",
                           f"{tool.service.upper()} answered HTTP {response.status_code} with a body that claims to "
-                          f"be JSON and does not parse ({data.reason}); treat the outcome as unknown. "
-                          f"It begins: {excerpt!r}", next_step="check the result (read it back) before retrying")
+                          f"be JSON and does not parse ({data.reason}). It begins: {excerpt!r}", next_step=step)
         notes = []
         if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
                 ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):
@@ -319,8 +320,10 @@ class Executor:
         """The page size sent when reading page by page and the caller chose none. A short-page list
         (ZIA, ZTW, ZCC: flat arrays, no count) ends at the first page shorter than the size asked for,
         so the size must be known: without it the service's default (ZIA 100) looked like a last page."""
+        size = _PAGE_SIZE.get(tool.service, 100)
         declared = self.catalog.input_schema(tool.name).get("properties", {}).get(size_param, {}).get("maximum")
-        size = min(_PAGE_SIZE.get(tool.service, 100), declared or _PAGE_SIZE.get(tool.service, 100))
+        if declared:
+            size = min(size, declared)
         return min(size, limit) if limit else size
 
     # -- shaping -------------------------------------------------------------------------------
