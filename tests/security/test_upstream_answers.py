@@ -121,6 +121,7 @@ async def test_an_unparsable_json_answer_is_an_invalid_upstream_response_naming_
     assert result.is_error and err["kind"] == "invalid_upstream_response" and err["status"] == answer.status_code
     assert f"HTTP {answer.status_code}" in err["message"] and repr(answer.text[:10])[1:-1] in err["message"]
     assert len(upstream.requests) == 1
+    assert ("may have been applied" if catalog.tools[name].method == "POST" else "retry;") in err["next_step"]
 
 
 async def test_a_plain_text_answer_that_does_not_claim_json_is_still_returned_as_text(catalog):
