@@ -1,10 +1,12 @@
 """The executor: a validated tool call becomes HTTP requests, and the responses a shaped result.
 
 One pooled `httpx.AsyncClient` per process. Arguments are validated by the tool's pydantic model
-before anything is sent; upstream errors become results that say what happened and what to do.
-Each request passes the rate limiter (from the `oneapi_mcp_rate_limiter` hook), the
-`oneapi_mcp_before_request` / `oneapi_mcp_after_response` hooks, and is retried only as the
-limiter's policy says (never a non-idempotent write after it may have been applied).
+before anything is sent (path values must stay in their segment: `_paths`); upstream errors become
+results that say what happened and what to do. Each request passes the rate limiter (from the
+`oneapi_mcp_rate_limiter` hook), the `oneapi_mcp_before_request` / `oneapi_mcp_after_response` hooks,
+and is retried only as the limiter's policy says, and never a write after it may have been sent
+(`unknown_outcome`). A 2xx that claims JSON and does not parse is `invalid_upstream_response`.
+Results are shaped within limits (`_shaping`).
 """
 
 from __future__ import annotations
@@ -13,28 +15,37 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import ValidationError
 
+from . import _shaping
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
+from ._paths import PathEscape, path_matches, path_value_problems
 from ._redact import is_secret_name, redact, scrub
 
-__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error", "retry_after_seconds"]
+__all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "PathEscape", "describe_validation_error",
+           "retry_after_seconds"]
 
 # Arguments the server adds to generated tools; they shape the call and never reach upstream.
 CONTROL_ARGUMENTS: dict[str, dict] = {
     "max_items": {"type": "integer", "minimum": 1,
                   "description": "List calls: stop after this many items (fetching further pages as needed)."},
     "all_pages": {"type": "boolean", "description": "List calls: fetch every page (bounded by max_items)."},
-    "fields": {"type": "array", "items": {"type": "string"},
+    "fields": {"type": "array", "items": {"type": "string"}, "maxItems": _shaping.MAX_FIELDS,
                "description": "Keep only these top-level fields of each returned object."},
-    "query": {"type": "string", "description": "A JMESPath expression applied to the result, e.g. "
-                                                "\"[?disabled].{id: id, name: name}\"."},
+    "query": {"type": "string", "maxLength": _shaping.MAX_QUERY_CHARS,
+              "description": "A JMESPath expression applied to the result, e.g. "
+                             "\"[?disabled].{id: id, name: name}\"."},
 }
 _PAGINATION_ONLY = ("max_items", "all_pages")
+# Page sizes for page-numbered lists, within every documented maximum so that no endpoint clamps them
+# (a clamped page would look short, the last one): reference/zscaler-api.md "Pagination" (ZIA users
+# 10,000; ZPA 500) and the SDK's limits in zscaler/oneapi_response.py (ZIA 10,000, ZCC 5,000, ZPA 500;
+# its ZIA default is 500). ZTW is the ZIA platform's API and pages the same way.
+_PAGE_SIZE = {"zia": 500, "ztw": 500, "zcc": 1_000, "zpa": 500}
 _MAX_PAGES = 200
 
 
@@ -66,6 +77,13 @@ def describe_validation_error(tool: str, exc: ValidationError) -> dict[str, Any]
             problems.append({"field": where, "problem": problem})  # never echo a secret back
         else:
             problems.append({"field": where, "problem": problem, "got": _short(redact(err.get("input")))})
+    return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
+                      "message": f"{tool}: invalid arguments, nothing was sent upstream: "
+                                 + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
+
+
+def _invalid(tool: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """Problems found after validation (path values), in the shape of `describe_validation_error`."""
     return {"error": {"kind": "invalid_arguments", "tool": tool, "problems": problems,
                       "message": f"{tool}: invalid arguments, nothing was sent upstream: "
                                  + "; ".join(f"{p['field']}: {p['problem']}" for p in problems)}}
@@ -123,6 +141,9 @@ class Executor:
                                                         "(or ZSCALER_CUSTOMER_ID), or pass customerId."}},
                                   is_error=True)
             return CallResult(describe_validation_error(tool.name, exc), is_error=True)
+        problems = path_value_problems(tool, model)
+        if problems:
+            return CallResult(_invalid(tool.name, problems), is_error=True)
         bad = _check_control(control)
         if bad:
             return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name, "message": bad}},
@@ -162,7 +183,12 @@ class Executor:
                 kwargs["headers"] = {"Content-Type": "text/plain"}
             else:
                 kwargs["json"] = body
-        return self.client.build_request(tool.method, self.base_url + path, **kwargs)
+        request = self.client.build_request(tool.method, self.base_url + path, **kwargs)
+        template = urlsplit(self.base_url).path + tool.path
+        if not path_matches(template, request.url.raw_path.split(b"?")[0].decode("ascii")):
+            raise PathEscape(f"{tool.name}: the request path {request.url.path!r} does not match the operation's "
+                             f"path {template!r}; nothing was sent")
+        return request
 
     # -- the call ------------------------------------------------------------------------------
     async def call(self, tool: ToolDef, arguments: dict[str, Any], *, cap: bool = True) -> CallResult:
@@ -172,13 +198,16 @@ class Executor:
         if isinstance(prepared, CallResult):
             return prepared
         model, control = prepared
-        if tool.pagination and (control.get("all_pages") or control.get("max_items")):
-            result = await self._paginate(tool, model, control)
-        else:
-            result = await self._send(tool, self.build_request(tool, model))
+        try:
+            if tool.pagination and (control.get("all_pages") or control.get("max_items")):
+                result = await self._paginate(tool, model, control)
+            else:
+                result = await self._send(tool, self.build_request(tool, model))
+        except PathEscape as exc:
+            return _error(tool, None, "invalid_arguments", str(exc))
         if result.is_error:
             return result
-        return self._shape(tool, result, control, cap=cap)
+        return await self._shape(tool, result, control, cap=cap)
 
     async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:
         """Send `request`, through the limiter and the request hooks, retrying as the limiter says."""
@@ -209,14 +238,22 @@ class Executor:
                 self.hooks.oneapi_mcp_after_response(call=call, tool=tool, request=request, response=response,
                                                      error=error)
             delay = self.limiter.retry_delay(tool, attempt, response, error) if self.limiter is not None else None
-            if delay is None:
+            if delay is None or _maybe_applied(request, error, response):  # asked anyway: it settles its slot
                 break
             await self.limiter.sleep(delay)
+        if _maybe_applied(request, error):
+            what = "no answer came within the server's timeout" if isinstance(error, httpx.TimeoutException) else (
+                f"the connection was cut off ({type(error).__name__})")
+            return _error(tool, None, "unknown_outcome", f"{tool.service.upper()} {request.method} "
+                          f"{request.url.path}: {what}, after the request may have been sent. The request may "
+                          "have been applied; check before retrying (read the object or list it)",
+                          next_step="check whether the change is there before sending it again")
         if isinstance(error, httpx.TimeoutException):
             return _error(tool, None, "timeout", f"{tool.service.upper()} did not answer within the server's "
                                                  "timeout; retry, or raise the named server's timeout")
         if error is not None:
-            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}")
+            return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}; "
+                                                     "nothing was sent, retry")
         return response
 
     async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
@@ -226,6 +263,13 @@ class Executor:
         if response.status_code >= 400:
             return _upstream_error(tool, response)
         data = _body(response)
+        if isinstance(data, _Unparsable):
+            excerpt = scrub(response.text[:200])
+            step = ("the request may have been applied; check before retrying" if request.method in _WRITES
+                    else "retry; if it persists, the service is returning broken answers")
+            return _error(tool, response.status_code, "invalid_upstream_response",
+                          f"{tool.service.upper()} answered HTTP {response.status_code} with a body that claims to "
+                          f"be JSON and does not parse ({data.reason}). It begins: {excerpt!r}", next_step=step)
         notes = []
         if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
                 ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):
@@ -242,7 +286,7 @@ class Executor:
         style = p.get("style")
         size_param = p.get("size_param") or p.get("limit_param")
         dumped = model.model_dump(by_alias=True, exclude_unset=True)
-        page_size = dumped.get(size_param) or (min(limit, 500) if limit and style == "page" else None)
+        page_size = dumped.get(size_param) or (self._page_size(tool, size_param, limit) if style == "page" else None)
         page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
         offset: Any = dumped.get(p.get("offset_param", "offset"))
         for _ in range(_MAX_PAGES):
@@ -275,52 +319,34 @@ class Executor:
                 else f"{len(items)} items; no more pages")
         return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
 
+    def _page_size(self, tool: ToolDef, size_param: str, limit: int | None) -> int:
+        """The page size sent when reading page by page and the caller chose none. A short-page list
+        (ZIA, ZTW, ZCC: flat arrays, no count) ends at the first page shorter than the size asked for,
+        so the size must be known: without it the service's default (ZIA 100) looked like a last page."""
+        size = _PAGE_SIZE.get(tool.service, 100)
+        declared = self.catalog.input_schema(tool.name).get("properties", {}).get(size_param, {}).get("maximum")
+        if declared:
+            size = min(size, declared)
+        return min(size, limit) if limit else size
+
     # -- shaping -------------------------------------------------------------------------------
-    def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool = True) -> CallResult:
+    async def _shape(self, tool: ToolDef, result: CallResult, control: dict[str, Any], *, cap: bool) -> CallResult:
+        """Projection, query, cap. The query runs in the query threads (a costly one must not stall
+        other calls); projection and the cap are linear and bounded, so they stay here."""
         data = result.data
         if control.get("fields"):
-            data = _project(data, list(control["fields"]))
+            data = _shaping.project(data, list(control["fields"]))
         if control.get("query"):
-            import jmespath
-
             try:
-                data = jmespath.search(control["query"], data)
-            except jmespath.exceptions.JMESPathError as exc:
-                return CallResult({"error": {"kind": "invalid_arguments", "tool": tool.name,
-                                             "message": f"query is not valid JMESPath: {exc}"}}, is_error=True)
+                data = await _shaping.evaluate(control["query"], data)
+            except _shaping.QueryLimit as exc:
+                kind = "invalid_arguments" if exc.limit == "syntax" else "query_limit"
+                return _error(tool, None, kind, str(exc), limit=exc.limit)
         result.data = data
-        return self._cap(tool, result) if cap else result
-
-    def _cap(self, tool: ToolDef, result: CallResult) -> CallResult:
-        text = json.dumps(result.data, separators=(",", ":"), default=str)
-        if len(text) <= self.max_result_bytes:
-            return result
-        data = result.data
-        items_key = None
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            items_key, items = "items", data["items"]
-        elif isinstance(data, list):
-            items = data
-        else:
-            result.data = {"truncated": True, "bytes": len(text),
-                           "preview": text[: self.max_result_bytes // 2]}
-            result.notes.append(f"result is {len(text):,} bytes, over the {self.max_result_bytes:,}-byte cap; "
-                                "narrow it with fields or query")
-            return result
-        kept, size = [], 2
-        for item in items:
-            item_size = len(json.dumps(item, separators=(",", ":"), default=str)) + 1
-            if size + item_size > self.max_result_bytes - 500:
-                break
-            kept.append(item)
-            size += item_size
-        hint = (f"returned {len(kept)} of {len(items)} items ({self.max_result_bytes:,}-byte cap); "
-                "narrow with fields or query, or page with max_items and the paging arguments")
-        if items_key:
-            result.data = {**data, "items": kept, "count": len(kept), "more": True, "truncated": True}
-        else:
-            result.data = {"items": kept, "count": len(kept), "total": len(items), "truncated": True}
-        result.notes.append(hint)
+        if cap:
+            result.data, note = _shaping.cap(data, self.max_result_bytes)
+            if note:
+                result.notes.append(note)
         return result
 
 
@@ -333,8 +359,15 @@ def _check_control(control: dict[str, Any]) -> str | None:
     if "fields" in control and not (isinstance(control["fields"], list) and all(
             isinstance(f, str) for f in control["fields"])):
         return "fields must be a list of field names"
-    if "query" in control and not isinstance(control["query"], str):
-        return "query must be a JMESPath string"
+    if "fields" in control and len(control["fields"]) > _shaping.MAX_FIELDS:
+        return f"fields takes at most {_shaping.MAX_FIELDS} names (got {len(control['fields']):,})"
+    if "query" in control:
+        if not isinstance(control["query"], str):
+            return "query must be a JMESPath string"
+        try:
+            _shaping.compile_query(control["query"])
+        except _shaping.QueryLimit as exc:
+            return str(exc)
     return None
 
 
@@ -344,20 +377,41 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+@dataclass
+class _Unparsable:
+    reason: str
+
+
 def _body(response: httpx.Response) -> Any:
     if not response.content:
         return {"status": response.status_code}
     ctype = response.headers.get("content-type", "")
-    if "json" in ctype or response.content[:1] in (b"{", b"["):
+    if "json" in ctype.lower() or response.content.lstrip()[:1] in (b"{", b"["):
         try:
             return response.json()
-        except ValueError:
-            return {"status": response.status_code, "text": response.text[:2000]}
+        except ValueError as exc:  # UnicodeDecodeError included: a broken answer, never an empty success
+            return _Unparsable(f"{type(exc).__name__}: {str(exc)[:120]}")
     return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}
 
 
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# Errors after which the request may have reached upstream (everything but failing to connect).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _maybe_applied(request: httpx.Request, error: BaseException | None,
+                   response: httpx.Response | None = None) -> bool:
+    """A write whose outcome nobody knows (cut off, timed out, or a gateway gave up on it): it may
+    have been applied, so it is never sent again."""
+    if request.method not in _WRITES:
+        return False
+    if response is not None:
+        return response.status_code in (502, 504)
+    return error is not None and not isinstance(error, _NOT_SENT)
+
+
 def _extract(data: Any, key: str) -> list[Any]:
-    if key in ("@", "", None):
+    if key in ("@", "", None) or isinstance(data, list):  # some ZCC lists come both ways (as in the SDK)
         return data if isinstance(data, list) else []
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, list) else []
@@ -367,13 +421,13 @@ def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int 
     stop = p.get("stop")
     if not batch:
         return False
-    if stop == "short_page":
-        return page_size is not None and len(batch) >= page_size
-    if stop == "total_pages":
+    if stop == "total_pages" and isinstance(data, dict) and p.get("total_pages_key", "totalPages") in data:
         try:
-            return int(data.get(p.get("total_pages_key", "totalPages"), 0)) > (page or 1)
-        except (TypeError, ValueError, AttributeError):
-            return False
+            return int(data[p.get("total_pages_key", "totalPages")]) > (page or 1)
+        except (TypeError, ValueError):
+            pass  # no usable count: the page's length decides, as for the short-page lists
+    if stop in ("short_page", "total_pages"):
+        return page_size is not None and len(batch) >= page_size
     return bool(_next_offset(p, data))
 
 
@@ -385,20 +439,6 @@ def _next_offset(p: dict, data: Any) -> Any:
         m = re.search(r"[?&]" + re.escape(p.get("offset_param", "offset")) + r"=([^&]+)", nxt)
         return m.group(1) if m else None
     return nxt or None
-
-
-def _project(data: Any, fields: list[str]) -> Any:
-    def pick(obj: Any) -> Any:
-        return {k: obj[k] for k in fields if k in obj} if isinstance(obj, dict) else obj
-
-    if isinstance(data, list):
-        return [pick(x) for x in data]
-    if isinstance(data, dict) and isinstance(data.get("items"), list):
-        return {**data, "items": [pick(x) for x in data["items"]]}
-    for key in ("list", "records", "items"):
-        if isinstance(data, dict) and isinstance(data.get(key), list):
-            return {**data, key: [pick(x) for x in data[key]]}
-    return pick(data)
 
 
 def _error(tool: ToolDef, status: int | None, kind: str, message: str, **extra: Any) -> CallResult:
@@ -468,6 +508,9 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
             f"{svc} rate limit reached; retry later")
     elif status in (409, 412):
         hint = "another admin holds the edit lock; retry in a few seconds"
+    elif _maybe_applied(response.request, None, response):
+        hint = ("a gateway gave up on the request, which may have been applied; check before retrying "
+                "(read the object or list it)")
     elif status >= 500:
         hint = f"{svc} failed on its side; retry shortly"
     else:
@@ -475,4 +518,9 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     extra: dict[str, Any] = {"next_step": hint}
     if code:
         extra["code"] = code
-    return _error(tool, status, "upstream", f"{svc} answered HTTP {status}: {message}", **extra)
+    kind = "unknown_outcome" if _maybe_applied(response.request, None, response) else "upstream"
+    if status == 429:  # the limiter's retries (if any) are spent: say so, with the wait when known
+        kind = "rate_limited"
+        if wait is not None:
+            extra["retry_after_seconds"] = round(wait)
+    return _error(tool, status, kind, f"{svc} answered HTTP {status}: {message}", **extra)

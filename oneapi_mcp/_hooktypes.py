@@ -53,7 +53,13 @@ def tool_result(data: dict[str, Any], *, is_error: bool = False,
     import mcp_types as t
 
     from ._redact import redact
+    from ._shaping import MAX_RESULT_TEXT, fits_within
 
+    # measured before anything walks it: a value of shared references must never be expanded whole
+    if not fits_within(data, MAX_RESULT_TEXT):
+        data, is_error = {"error": {"kind": "result_too_large", "message": f"the result is over "
+                                    f"{MAX_RESULT_TEXT:,} bytes of JSON and was not sent; narrow it "
+                                    "(fields, query, max_items)"}}, True
     data = redact(data, names=is_error if redact_names is None else redact_names)
     return t.CallToolResult(
         content=[t.TextContent(type="text", text=json.dumps(data, indent=1, default=str, ensure_ascii=False))],

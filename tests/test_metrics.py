@@ -114,7 +114,7 @@ async def test_a_429_is_counted_and_its_attempt_timed_as_4xx(plugin_manager, reg
     assert _value(registry, "oneapi_mcp_upstream_request_duration_seconds_count", server="default",
                   service="zia", method="GET", status_class="4xx") == 1
     assert _value(registry, "oneapi_mcp_tool_errors_total", server="default", tool="zia_list_users",
-                  error_kind="upstream") == 1
+                  error_kind="rate_limited") == 1
 
 
 async def test_the_rate_limiter_is_timed_from_outside_whichever_plugin_provides_it(plugin_manager, registry,
