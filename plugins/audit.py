@@ -1,6 +1,12 @@
-"""Built-in plugin: the audit log, one JSON line per tool call (when `audit_log` is set).
+"""Built-in plugin: the audit log, JSON lines per tool call (when `audit_log` is set).
 
-Each record: time, server, client identity, tool (and `via` invoke_operation), scope, the redacted
+A write or destructive call gets two records with the same `call_id`: an intent record
+(`"phase": "intent"`: who, what, arguments), written and fsynced before the call runs, so before any
+upstream request; and the outcome record (`"phase": "outcome"`) after it. A server killed in between
+leaves the intent alone: readers (`access-review`, the anomaly plugin) report such a call as
+"outcome unknown" and count it as a use of the tool. Reads and refused calls get the outcome record only.
+
+Each record: time, call id, phase, server, client identity, tool (and `via` invoke_operation), scope, the redacted
 arguments and the sha256 of their canonical JSON (taken after redaction, so nothing derived from a
 secret reaches the log; a guess at a weak secret cannot be checked against it), the upstream requests
 (method, path without query, status), duration, outcome and error kind. Written, flushed and
@@ -15,6 +21,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +35,10 @@ if TYPE_CHECKING:
     from oneapi_mcp._server import Runtime
     from oneapi_mcp._settings import ServerSettings
 
+__all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_id", "intent_record",
+           "needs_intent", "record"]
+
+WRITE_SCOPES = ("write", "destructive")
 _logs: dict[Path, AuditLog] = {}
 _logs_lock = threading.Lock()
 
@@ -92,6 +103,16 @@ def arguments_digest(arguments: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(args, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
+def call_id(call: ToolCall) -> str:
+    """The id that ties a call's intent and outcome records (and its SIEM events) together."""
+    return call.extras.setdefault("call_id", uuid.uuid4().hex)
+
+
+def needs_intent(call: ToolCall) -> bool:
+    """True when the call may change the tenant: a write or destructive tool that is not refused."""
+    return call.refusal is None and call.scope in WRITE_SCOPES
+
+
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
@@ -101,6 +122,9 @@ def oneapi_mcp_tool_call(call: ToolCall):
     arguments = dict(call.arguments)  # before any wrapper inside consumes confirm_token
 
     async def audited():
+        if needs_intent(call):
+            # fsynced before the call runs: a server killed mid-call leaves the intent behind
+            log.write(intent_record(call, arguments))
         result = None
         try:
             result = await proceed()
@@ -111,7 +135,29 @@ def oneapi_mcp_tool_call(call: ToolCall):
     return audited
 
 
+def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:
+    redacted = redact(arguments)
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "call_id": call_id(call),
+        "phase": phase,
+        "server": call.server.name,
+        "client": call.client,
+        "tool": call.name,
+        "via": call.via,
+        "scope": call.scope,
+        "arguments": redacted,
+        "arguments_sha256": arguments_digest(redacted),
+    }
+
+
+def intent_record(call: ToolCall, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The record written before a write or destructive call runs: who asks for what, no outcome yet."""
+    return _common(call, arguments, "intent")
+
+
 def record(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The outcome record of a finished call (`result` None: it raised)."""
     error = None
     if result is None:
         outcome = "exception"
@@ -122,14 +168,7 @@ def record(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, 
     else:
         outcome = "ok"
     entry: dict[str, Any] = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "server": call.server.name,
-        "client": call.client,
-        "tool": call.name,
-        "via": call.via,
-        "scope": call.scope,
-        "arguments": redact(arguments),
-        "arguments_sha256": arguments_digest(redact(arguments)),
+        **_common(call, arguments, "outcome"),
         "upstream": [{"method": u["method"], "path": scrub(u["path"]), "status": u["status"],
                       **({"error": u["error"]} if u.get("error") else {})} for u in call.upstream],
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 1),

@@ -2,7 +2,7 @@
 
 Two halves. Zscaler's own log export, configured through the API: ZIA Cloud NSS feeds (with a
 connectivity test) and ZPA log streaming (LSS) configs; both plan first and are idempotent by name.
-And this server's own export: every tool call's audit record and the security events a tool
+And this server's own export: every tool call's audit records (intent and outcome) and the security events a tool
 fetches (ZDX alerts, the ZIA admin audit log) go through a durable outbox (`_outbox.py`) to syslog,
 an HTTP event collector or signed webhooks, delivered at least once by a background task of the
 running server. Web, firewall and ZPA user-activity transaction logs are never readable over REST:
@@ -143,23 +143,33 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
 
 @hookimpl(wrapper=True)
 def oneapi_mcp_tool_call(call: ToolCall):
-    """Every tool call becomes an audit event (the audit log's record) in the outbox."""
+    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox; a write or
+    destructive call is preceded by its intent event (`tool_call_intent`, same `call_id`), queued
+    before the call runs."""
+    from .audit import intent_record, needs_intent
+
     proceed = yield
     siem = _OPEN.get(_key(call.server))
     if siem is None or not siem.takes("audit"):
         return proceed
     arguments = dict(call.arguments)
 
+    async def queue(event: dict[str, Any]) -> None:
+        try:
+            await siem.add([event])
+        except Exception as exc:  # the call's answer matters more than its export
+            _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
+
     async def exported():
+        if needs_intent(call):
+            entry = intent_record(call, arguments)
+            await queue(make_event("audit", "tool_call_intent", entry, server=call.server.name, at=entry["time"]))
         result = None
         try:
             result = await proceed()
             return result
         finally:
-            try:
-                await siem.add([audit_event(call, arguments, result)])
-            except Exception as exc:  # the call's answer matters more than its export
-                _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
+            await queue(audit_event(call, arguments, result))
 
     return exported
 
