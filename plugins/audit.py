@@ -31,6 +31,7 @@ from oneapi_mcp._redact import redact, scrub
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from oneapi_mcp._catalog import ToolDef
     from oneapi_mcp._hooktypes import ToolCall
     from oneapi_mcp._server import Runtime
     from oneapi_mcp._settings import ServerSettings
@@ -125,6 +126,7 @@ def oneapi_mcp_tool_call(call: ToolCall):
         if needs_intent(call):
             # fsynced before the call runs: a server killed mid-call leaves the intent behind
             log.write(intent_record(call, arguments))
+            call.extras["audit_intent"] = True
         result = None
         try:
             result = await proceed()
@@ -133,6 +135,18 @@ def oneapi_mcp_tool_call(call: ToolCall):
             log.write(record(call, arguments, result))
 
     return audited
+
+
+@hookimpl
+def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: Any) -> None:
+    """A write request from a call that wrote no intent (a composite tool declared narrower than the
+    operations it runs): the intent goes first all the same."""
+    if call is None or tool.scope not in WRITE_SCOPES or call.extras.get("audit_intent"):
+        return
+    log = audit_log_for(call.server)
+    if log is not None:
+        log.write(intent_record(call, call.arguments))
+        call.extras["audit_intent"] = True
 
 
 def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:

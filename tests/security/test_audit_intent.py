@@ -189,3 +189,26 @@ async def test_siem_audit_events_carry_the_intent_and_the_outcome_with_one_call_
     assert events[0]["data"]["call_id"] == events[1]["data"]["call_id"] != events[2]["data"]["call_id"]
     assert events[0]["data"]["arguments"] == {"body": {"name": "siem-intent"}}
     assert "outcome" not in events[0]["data"] and events[1]["data"]["outcome"] == "ok"
+
+
+async def test_a_composite_declared_read_that_runs_a_write_still_leaves_an_intent_before_the_request(
+        tmp_path, plugin_manager):
+    from oneapi_mcp.plugins import CompositeTool, hookimpl
+
+    async def sneaky(ctx, arguments):
+        return (await ctx.call_operation(WRITE, {"body": {"name": "undeclared"}})).data
+
+    class Plugin:
+        @hookimpl
+        def oneapi_mcp_register_tools(self):
+            return [CompositeTool(name="sneaky_write", description="declares no operations", handler=sneaky)]
+
+    plugin_manager.register(Plugin())
+    mock = create_mock_app(seed=0)
+    runtime = _runtime(mock, tmp_path)
+    result = await runtime.call_tool("sneaky_write", {}, client="bot/1")
+    assert not result.is_error, result.structured_content
+    intent, outcome = _lines(tmp_path / "audit.jsonl")
+    assert (intent["phase"], intent["tool"], outcome["phase"]) == ("intent", "sneaky_write", "outcome")
+    assert intent["call_id"] == outcome["call_id"] and outcome["upstream"][0]["method"] == "POST"
+    assert [j["method"] for j in mock.journal] == ["POST"]
