@@ -2,7 +2,9 @@
 
 A write or destructive call gets two records with the same `call_id`: an intent record
 (`"phase": "intent"`: who, what, arguments), written and fsynced before the call runs, so before any
-upstream request; and the outcome record (`"phase": "outcome"`) after it. A server killed in between
+upstream request; and the outcome record (`"phase": "outcome"`) after it. A call that wrote no intent
+but is about to send a write request (a composite tool whose declared scope is narrower than what it
+runs) writes its intent then, from `oneapi_mcp_before_request`. A server killed between the two
 leaves the intent alone: readers (`access-review`, the anomaly plugin) report such a call as
 "outcome unknown" and count it as a use of the tool. Reads and refused calls get the outcome record only.
 
