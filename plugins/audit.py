@@ -1,12 +1,13 @@
 """Built-in plugin: the audit log, JSON lines per tool call (when `audit_log` is set).
 
-A write or destructive call gets two records with the same `call_id`: an intent record
-(`"phase": "intent"`: who, what, arguments), written and fsynced before the call runs, so before any
-upstream request; and the outcome record (`"phase": "outcome"`) after it. A call that wrote no intent
-but is about to send a write request (a composite tool whose declared scope is narrower than what it
-runs) writes its intent then, from `oneapi_mcp_before_request`. A server killed between the two
-leaves the intent alone: readers (`access-review`, the anomaly plugin) report such a call as
-"outcome unknown" and count it as a use of the tool. Reads and refused calls get the outcome record only.
+A call that changes the tenant gets two records with the same `call_id`: an intent record
+(`"phase": "intent"`: who, what, arguments), written and fsynced just before its first write or
+destructive upstream request (from `oneapi_mcp_before_request`, so whatever the tool: generated, or a
+composite tool whatever scope it declares; and after the tool registered the secrets it was given,
+so they are redacted), and the outcome record (`"phase": "outcome"`) after the call. A server killed
+between the two leaves the intent alone: readers (`access-review`, the anomaly plugin) report such a
+call as "outcome unknown" and count it as a use of the tool. Reads, refused calls and calls that
+stopped before writing (a plan, a confirmation asked for) get the outcome record only.
 
 Each record: time, call id, phase, server, client identity, tool (and `via` invoke_operation), scope, the redacted
 arguments and the sha256 of their canonical JSON (taken after redaction, so nothing derived from a
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     from oneapi_mcp._server import Runtime
     from oneapi_mcp._settings import ServerSettings
 
-__all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_id", "intent_record",
-           "needs_intent", "record"]
+__all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_arguments", "call_id",
+           "intent_for", "intent_record", "record"]
 
 WRITE_SCOPES = ("write", "destructive")
 _logs: dict[Path, AuditLog] = {}
@@ -111,9 +112,19 @@ def call_id(call: ToolCall) -> str:
     return call.extras.setdefault("call_id", uuid.uuid4().hex)
 
 
-def needs_intent(call: ToolCall) -> bool:
-    """True when the call may change the tenant: a write or destructive tool that is not refused."""
-    return call.refusal is None and call.scope in WRITE_SCOPES
+def call_arguments(call: ToolCall) -> dict[str, Any]:
+    """The call's arguments as it came in (taken once, before a wrapper consumes confirm_token)."""
+    return call.extras.setdefault("call_arguments", dict(call.arguments))
+
+
+def intent_for(call: ToolCall | None, tool: ToolDef) -> dict[str, Any] | None:
+    """The call's intent record when `tool` (the operation about to be sent) writes, else None; the
+    same record for the audit log and the SIEM outbox."""
+    if call is None or tool.scope not in WRITE_SCOPES:
+        return None
+    if "intent" not in call.extras:
+        call.extras["intent"] = intent_record(call, call_arguments(call))
+    return call.extras["intent"]
 
 
 @hookimpl(wrapper=True, tryfirst=True)
@@ -122,13 +133,9 @@ def oneapi_mcp_tool_call(call: ToolCall):
     log = audit_log_for(call.server)
     if log is None:
         return proceed
-    arguments = dict(call.arguments)  # before any wrapper inside consumes confirm_token
+    arguments = call_arguments(call)
 
     async def audited():
-        if needs_intent(call):
-            # fsynced before the call runs: a server killed mid-call leaves the intent behind
-            log.write(intent_record(call, arguments))
-            call.extras["audit_intent"] = True
         result = None
         try:
             result = await proceed()
@@ -141,14 +148,14 @@ def oneapi_mcp_tool_call(call: ToolCall):
 
 @hookimpl
 def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: Any) -> None:
-    """A write request from a call that wrote no intent (a composite tool declared narrower than the
-    operations it runs): the intent goes first all the same."""
-    if call is None or tool.scope not in WRITE_SCOPES or call.extras.get("audit_intent"):
+    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind)."""
+    intent = intent_for(call, tool)
+    if intent is None or call.extras.get("audit_intent_written"):
         return
     log = audit_log_for(call.server)
     if log is not None:
-        log.write(intent_record(call, call.arguments))
-        call.extras["audit_intent"] = True
+        log.write(intent)
+        call.extras["audit_intent_written"] = True
 
 
 def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:
@@ -168,7 +175,7 @@ def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, 
 
 
 def intent_record(call: ToolCall, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The record written before a write or destructive call runs: who asks for what, no outcome yet."""
+    """The record written before a call's first write request: who asks for what, no outcome yet."""
     return _common(call, arguments, "intent")
 
 

@@ -143,35 +143,48 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
 
 @hookimpl(wrapper=True)
 def oneapi_mcp_tool_call(call: ToolCall):
-    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox; a write or
-    destructive call is preceded by its intent event (`tool_call_intent`, same `call_id`), queued
-    before the call runs."""
-    from .audit import intent_record, needs_intent
+    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox."""
+    from .audit import call_arguments
 
     proceed = yield
     siem = _OPEN.get(_key(call.server))
     if siem is None or not siem.takes("audit"):
         return proceed
-    arguments = dict(call.arguments)
-
-    async def queue(event: dict[str, Any]) -> None:
-        try:
-            await siem.add([event])
-        except Exception as exc:  # the call's answer matters more than its export
-            _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
+    arguments = call_arguments(call)
 
     async def exported():
-        if needs_intent(call):
-            entry = intent_record(call, arguments)
-            await queue(make_event("audit", "tool_call_intent", entry, server=call.server.name, at=entry["time"]))
         result = None
         try:
             result = await proceed()
             return result
         finally:
-            await queue(audit_event(call, arguments, result))
+            try:
+                await siem.add([audit_event(call, arguments, result)])
+            except Exception as exc:  # the call's answer matters more than its export
+                _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
 
     return exported
+
+
+@hookimpl
+def oneapi_mcp_before_request(call: ToolCall | None, tool: Any, request: Any) -> None:
+    """Before a call's first write request, its intent (the audit log's intent record, same `call_id`)
+    as a `tool_call_intent` event, committed to the outbox before the request is sent."""
+    from .audit import intent_for
+
+    intent = intent_for(call, tool)
+    if intent is None or call.extras.get("siem_intent_queued"):
+        return
+    siem = _OPEN.get(_key(call.server))
+    if siem is None or not siem.takes("audit"):
+        return
+    call.extras["siem_intent_queued"] = True
+    try:
+        siem.outbox.enqueue([make_event("audit", "tool_call_intent", intent, server=call.server.name,
+                                        at=intent["time"])], siem.destinations())
+        siem.delivery.wake()
+    except Exception as exc:  # the call matters more than its export
+        _log.warning("could not queue the audit intent of %s: %s", call.name, type(exc).__name__)
 
 
 def audit_event(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:

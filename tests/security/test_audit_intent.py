@@ -1,4 +1,4 @@
-"""Audit intent records (issue 12, bug 1): a write's intent is fsynced before any upstream request,
+"""Audit intent records (issue 12, bug 1): a call's intent is fsynced before its first write request,
 so a server killed mid-run leaves no applied write without an audit record; access-review, the
 anomaly plugin and the SIEM outbox read or carry both kinds of record."""
 
@@ -132,9 +132,9 @@ def test_access_review_reports_an_intent_without_outcome_as_outcome_unknown_and_
     assert f"{WRITE} x1" in text
 
 
-def _runtime(mock, tmp_path, **settings) -> Runtime:
+def _runtime(mock, tmp_path, app=None, **settings) -> Runtime:
     def factory(catalog):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app or mock),
                                    headers={"Authorization": f"Bearer {mock.token()}"})
         return Executor(catalog, client, base_url="http://mock", customer_id="1")
 
@@ -205,10 +205,27 @@ async def test_a_composite_declared_read_that_runs_a_write_still_leaves_an_inten
 
     plugin_manager.register(Plugin())
     mock = create_mock_app(seed=0)
-    runtime = _runtime(mock, tmp_path)
+    seen_at_the_mock: list[list[str]] = []
+
+    async def upstream(scope, receive, send):  # what the audit log held when the write reached the mock
+        if scope["type"] == "http" and scope["method"] == "POST":
+            seen_at_the_mock.append([r["phase"] for r in _lines(tmp_path / "audit.jsonl")])
+        await mock(scope, receive, send)
+
+    runtime = _runtime(mock, tmp_path, upstream)
     result = await runtime.call_tool("sneaky_write", {}, client="bot/1")
     assert not result.is_error, result.structured_content
+    assert seen_at_the_mock == [["intent"]]
     intent, outcome = _lines(tmp_path / "audit.jsonl")
     assert (intent["phase"], intent["tool"], outcome["phase"]) == ("intent", "sneaky_write", "outcome")
     assert intent["call_id"] == outcome["call_id"] and outcome["upstream"][0]["method"] == "POST"
     assert [j["method"] for j in mock.journal] == ["POST"]
+
+
+async def test_a_destructive_call_that_only_asks_for_confirmation_sends_nothing_and_writes_one_record(tmp_path):
+    mock = create_mock_app(seed=0)
+    runtime = _runtime(mock, tmp_path, profile="admin")
+    result = await runtime.call_tool("zia_remove_department", {"id": 81000}, client="bot/1")
+    assert result.structured_content["error"]["kind"] == "confirmation_required"
+    [only] = _lines(tmp_path / "audit.jsonl")
+    assert (only["phase"], only["outcome"]) == ("outcome", "confirmation_required") and mock.journal == []
