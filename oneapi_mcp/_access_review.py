@@ -2,7 +2,9 @@
 
 The granted surface is built offline, exactly as the server builds it (profile or scopes, allow/deny
 globs, plugins' filters, composite tools). The audit log (the file and its rotated copies, oldest
-first) gives the calls: per tool, calls, errors, refusals, last use and clients. Recommendations say
+first) gives the calls: per tool, calls, errors, refusals, last use and clients. A write whose intent
+record has no outcome record (the server stopped mid-call) is a call with outcome unknown: it counts
+as a use, and the report lists it, since the tenant may or may not have been changed. Recommendations say
 what to drop: scopes never used, configured toolsets never used, allow_tools globs that matched no
 call, and clients that stopped calling; with no allow_tools, the toolsets that would keep every tool
 used.
@@ -23,10 +25,12 @@ from typing import Any
 
 from ._settings import PROFILES, ConfigError, ServerSettings
 
-__all__ = ["audit_files", "granted_tools", "parse_since", "read_audit", "render", "review", "run"]
+__all__ = ["OUTCOME_UNKNOWN", "audit_files", "granted_tools", "one_per_call", "parse_since", "read_audit", "render",
+           "review", "run"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _NOT_USED = ("denied",)  # a refused call used nothing; every other outcome means the tool was allowed to run
+OUTCOME_UNKNOWN = "unknown"  # an intent record that no outcome record answered
 _QUIET = 7 * 86400  # a client silent this long (or half the window, if shorter) has stopped calling
 
 
@@ -81,6 +85,24 @@ def read_audit(path: Path, since: float | None = None, stats: Counter | None = N
                     yield at, record
 
 
+def one_per_call(records: Iterable[tuple[float, dict]]) -> Iterator[tuple[float, dict]]:
+    """One record per tool call: an intent record waits for the outcome record with its `call_id`,
+    which then stands for the call; intents never answered (the server stopped mid-call) come last,
+    oldest first, as records with outcome "unknown". Other records (alerts, reloads, records of old
+    logs without a phase) pass through in order. Memory holds only the unanswered intents."""
+    pending: dict[str, tuple[float, dict]] = {}
+    for at, rec in records:
+        key = rec.get("call_id")
+        if rec.get("phase") == "intent" and isinstance(key, str):
+            pending[key] = (at, rec)
+            continue
+        if isinstance(key, str):
+            pending.pop(key, None)
+        yield at, rec
+    for at, rec in sorted(pending.values(), key=lambda entry: entry[0]):
+        yield at, {**rec, "outcome": OUTCOME_UNKNOWN}
+
+
 def _records_of(path: Path, server: str, stats: Counter | None) -> Iterator[tuple[float, dict]]:
     return ((at, rec) for at, rec in read_audit(path, stats=stats) if rec.get("server") == server)
 
@@ -108,6 +130,7 @@ class _Tool:
     calls: int = 0
     errors: int = 0
     refused: int = 0
+    unknown: int = 0
     last: float = 0.0
     clients: Counter = field(default_factory=Counter)
 
@@ -126,7 +149,7 @@ def review(settings: ServerSettings, records: Iterable[tuple[float, dict]], sinc
     tools: dict[str, _Tool] = {}
     clients: dict[str, _Client] = {}
     alerts: Counter = Counter()
-    for at, rec in records:
+    for at, rec in one_per_call(records):
         if at > until:
             continue
         if rec.get("event") == "alert":
@@ -146,7 +169,8 @@ def review(settings: ServerSettings, records: Iterable[tuple[float, dict]], sinc
             entry.refused += 1
             continue
         entry.calls += 1
-        entry.errors += rec.get("outcome") not in ("ok", "confirmation_required", "declined")
+        entry.unknown += rec.get("outcome") == OUTCOME_UNKNOWN
+        entry.errors += rec.get("outcome") not in ("ok", "confirmation_required", "declined", OUTCOME_UNKNOWN)
         entry.last = max(entry.last, at)
         entry.clients[who] += 1
     used = {n: t for n, t in tools.items() if t.calls}
@@ -162,8 +186,9 @@ def review(settings: ServerSettings, records: Iterable[tuple[float, dict]], sinc
         "granted": {"tools": sum(by_scope.values()), "by_scope": {s: by_scope[s] for s in _ordered(by_scope)},
                     "toolsets": len({ts for s, ts in grant.values() if s})},
         "calls": sum(t.calls for t in tools.values()), "refused": sum(t.refused for t in tools.values()),
+        "outcome_unknown": sum(t.unknown for t in tools.values()),
         "usage": [{"tool": n, "scope": t.scope, "toolset": grant.get(n, (None, None))[1], "granted": n in grant,
-                   "calls": t.calls, "errors": t.errors, "refused": t.refused,
+                   "calls": t.calls, "errors": t.errors, "refused": t.refused, "outcome_unknown": t.unknown,
                    "last_used": _iso(t.last) if t.calls else None, "clients": dict(t.clients.most_common())}
                   for n, t in sorted(tools.items(), key=lambda kv: (-kv[1].calls, -kv[1].refused, kv[0]))],
         "clients": [{"client": c, "calls": s.calls, "tools": len(s.tools), "first_seen": _iso(s.first),
@@ -257,6 +282,10 @@ def render(report: dict[str, Any], fmt: str) -> str:
                   f"- used: {', '.join(s['scopes']['used']) or 'nothing'}; {sum(1 for u in s['usage'] if u['calls'])} "
                   f"tools, {s['calls']} calls, {s['refused']} refused, by {sum(1 for c in s['clients'] if c['calls'])} "
                   "client(s)"]
+        if s["outcome_unknown"]:
+            which = ", ".join(f"{u['tool']} x{u['outcome_unknown']}" for u in s["usage"] if u["outcome_unknown"])
+            lines.append(f"- outcome unknown: {s['outcome_unknown']} write call(s) have an intent record but no "
+                         f"outcome (the server stopped mid-call; {which}): check the tenant for those changes")
         if s["alerts"]:
             lines.append("- anomaly alerts: " + ", ".join(f"{k} {v}" for k, v in s["alerts"].items() if v))
         rows = [[u["tool"], u["scope"] or "-", str(u["calls"]), str(u["errors"]), str(u["refused"]),

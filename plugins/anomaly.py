@@ -2,7 +2,9 @@
 
 Each call's audit record (the audit plugin's `record`, whether or not a log file is kept) feeds a
 rolling baseline per client and tool: hourly counts over the last `anomaly_baseline_days`, in memory
-and bounded, rebuilt from the audit log at start so a restart keeps it. Three alerts:
+and bounded, rebuilt from the audit log at start so a restart keeps it. The rebuild counts each call
+once (an intent record and its outcome record are one call); a write whose intent has no outcome
+(the server was killed mid-call) has outcome "unknown" and counts as a call that ran. Three alerts:
 
 - `write_spike`: one client's write or destructive calls, to one tool or to all of them together,
   in the last `anomaly_window` seconds reach `anomaly_spike_min_calls` and `anomaly_spike_ratio`
@@ -135,8 +137,14 @@ class _Series:
                 del self.hours[old]
         if self.recent and self.recent[-1][0] == minute:
             self.recent[-1][1] += 1
-        else:
+        elif not self.recent or self.recent[-1][0] < minute:
             self.recent.append([minute, 1])
+        else:  # an older call read back late (an intent whose outcome never came): keep the minutes in order
+            at = next(i for i, (m, _) in enumerate(self.recent) if m >= minute)
+            if self.recent[at][0] == minute:
+                self.recent[at][1] += 1
+            else:
+                self.recent.insert(at, [minute, 1])
 
     def in_window(self, now: float, window: float) -> int:
         while self.recent and (self.recent[0][0] + 1) * 60 <= now - window:
@@ -352,12 +360,12 @@ class Detector:
     def replay(self, settings: ServerSettings) -> int:
         """Rebuild the baseline from the server's audit log (rotated files too): its records of the
         last `anomaly_baseline_days`, and the alerts already raised. Returns the records read."""
-        from oneapi_mcp._access_review import read_audit
+        from oneapi_mcp._access_review import one_per_call, read_audit
 
         limits = self.limits(settings)
         since = _clock() - limits.baseline_days * 86400
         read = 0
-        for at, record in read_audit(Path(settings.audit_log).expanduser(), since=since):
+        for at, record in one_per_call(read_audit(Path(settings.audit_log).expanduser(), since=since)):
             if record.get("server") != self.server:
                 continue
             if record.get("event") == "alert":

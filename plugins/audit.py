@@ -1,6 +1,15 @@
-"""Built-in plugin: the audit log, one JSON line per tool call (when `audit_log` is set).
+"""Built-in plugin: the audit log, JSON lines per tool call (when `audit_log` is set).
 
-Each record: time, server, client identity, tool (and `via` invoke_operation), scope, the redacted
+A call that changes the tenant gets two records with the same `call_id`: an intent record
+(`"phase": "intent"`: who, what, arguments), written and fsynced just before its first write or
+destructive upstream request (from `oneapi_mcp_before_request`, so whatever the tool: generated, or a
+composite tool whatever scope it declares; and after the tool registered the secrets it was given,
+so they are redacted), and the outcome record (`"phase": "outcome"`) after the call. A server killed
+between the two leaves the intent alone: readers (`access-review`, the anomaly plugin) report such a
+call as "outcome unknown" and count it as a use of the tool. Reads, refused calls and calls that
+stopped before writing (a plan, a confirmation asked for) get the outcome record only.
+
+Each record: time, call id, phase, server, client identity, tool (and `via` invoke_operation), scope, the redacted
 arguments and the sha256 of their canonical JSON (taken after redaction, so nothing derived from a
 secret reaches the log; a guess at a weak secret cannot be checked against it), the upstream requests
 (method, path without query, status), duration, outcome and error kind. Written, flushed and
@@ -15,6 +24,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +34,15 @@ from oneapi_mcp._redact import redact, scrub
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from oneapi_mcp._catalog import ToolDef
     from oneapi_mcp._hooktypes import ToolCall
     from oneapi_mcp._server import Runtime
     from oneapi_mcp._settings import ServerSettings
 
+__all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_arguments", "call_id",
+           "intent_for", "intent_record", "record"]
+
+WRITE_SCOPES = ("write", "destructive")
 _logs: dict[Path, AuditLog] = {}
 _logs_lock = threading.Lock()
 
@@ -92,13 +107,33 @@ def arguments_digest(arguments: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(args, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
+def call_id(call: ToolCall) -> str:
+    """The id that ties a call's intent and outcome records (and its SIEM events) together."""
+    return call.extras.setdefault("call_id", uuid.uuid4().hex)
+
+
+def call_arguments(call: ToolCall) -> dict[str, Any]:
+    """The call's arguments as it came in (taken once, before a wrapper consumes confirm_token)."""
+    return call.extras.setdefault("call_arguments", dict(call.arguments))
+
+
+def intent_for(call: ToolCall | None, tool: ToolDef) -> dict[str, Any] | None:
+    """The call's intent record when `tool` (the operation about to be sent) writes, else None; the
+    same record for the audit log and the SIEM outbox."""
+    if call is None or tool.scope not in WRITE_SCOPES:
+        return None
+    if "intent" not in call.extras:
+        call.extras["intent"] = intent_record(call, call_arguments(call))
+    return call.extras["intent"]
+
+
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
     log = audit_log_for(call.server)
     if log is None:
         return proceed
-    arguments = dict(call.arguments)  # before any wrapper inside consumes confirm_token
+    arguments = call_arguments(call)
 
     async def audited():
         result = None
@@ -111,7 +146,41 @@ def oneapi_mcp_tool_call(call: ToolCall):
     return audited
 
 
+@hookimpl
+def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: Any) -> None:
+    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind)."""
+    intent = intent_for(call, tool)
+    if intent is None or call.extras.get("audit_intent_written"):
+        return
+    log = audit_log_for(call.server)
+    if log is not None:
+        log.write(intent)
+        call.extras["audit_intent_written"] = True
+
+
+def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:
+    redacted = redact(arguments)
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "call_id": call_id(call),
+        "phase": phase,
+        "server": call.server.name,
+        "client": call.client,
+        "tool": call.name,
+        "via": call.via,
+        "scope": call.scope,
+        "arguments": redacted,
+        "arguments_sha256": arguments_digest(redacted),
+    }
+
+
+def intent_record(call: ToolCall, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The record written before a call's first write request: who asks for what, no outcome yet."""
+    return _common(call, arguments, "intent")
+
+
 def record(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The outcome record of a finished call (`result` None: it raised)."""
     error = None
     if result is None:
         outcome = "exception"
@@ -122,14 +191,7 @@ def record(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, 
     else:
         outcome = "ok"
     entry: dict[str, Any] = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "server": call.server.name,
-        "client": call.client,
-        "tool": call.name,
-        "via": call.via,
-        "scope": call.scope,
-        "arguments": redact(arguments),
-        "arguments_sha256": arguments_digest(redact(arguments)),
+        **_common(call, arguments, "outcome"),
         "upstream": [{"method": u["method"], "path": scrub(u["path"]), "status": u["status"],
                       **({"error": u["error"]} if u.get("error") else {})} for u in call.upstream],
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 1),

@@ -2,7 +2,7 @@
 
 Two halves. Zscaler's own log export, configured through the API: ZIA Cloud NSS feeds (with a
 connectivity test) and ZPA log streaming (LSS) configs; both plan first and are idempotent by name.
-And this server's own export: every tool call's audit record and the security events a tool
+And this server's own export: every tool call's audit records (intent and outcome) and the security events a tool
 fetches (ZDX alerts, the ZIA admin audit log) go through a durable outbox (`_outbox.py`) to syslog,
 an HTTP event collector or signed webhooks, delivered at least once by a background task of the
 running server. Web, firewall and ZPA user-activity transaction logs are never readable over REST:
@@ -143,12 +143,14 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
 
 @hookimpl(wrapper=True)
 def oneapi_mcp_tool_call(call: ToolCall):
-    """Every tool call becomes an audit event (the audit log's record) in the outbox."""
+    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox."""
+    from .audit import call_arguments
+
     proceed = yield
     siem = _OPEN.get(_key(call.server))
     if siem is None or not siem.takes("audit"):
         return proceed
-    arguments = dict(call.arguments)
+    arguments = call_arguments(call)
 
     async def exported():
         result = None
@@ -162,6 +164,27 @@ def oneapi_mcp_tool_call(call: ToolCall):
                 _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
 
     return exported
+
+
+@hookimpl
+def oneapi_mcp_before_request(call: ToolCall | None, tool: Any, request: Any) -> None:
+    """Before a call's first write request, its intent (the audit log's intent record, same `call_id`)
+    as a `tool_call_intent` event, committed to the outbox before the request is sent."""
+    from .audit import intent_for
+
+    intent = intent_for(call, tool)
+    if intent is None or call.extras.get("siem_intent_queued"):
+        return
+    siem = _OPEN.get(_key(call.server))
+    if siem is None or not siem.takes("audit"):
+        return
+    call.extras["siem_intent_queued"] = True
+    try:
+        siem.outbox.enqueue([make_event("audit", "tool_call_intent", intent, server=call.server.name,
+                                        at=intent["time"])], siem.destinations())
+        siem.delivery.wake()
+    except Exception as exc:  # the call matters more than its export
+        _log.warning("could not queue the audit intent of %s: %s", call.name, type(exc).__name__)
 
 
 def audit_event(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:

@@ -158,7 +158,7 @@ async def test_steady_traffic_like_the_baseline_raises_nothing(mock, tmp_path, c
             clock.advance(minutes=14)
     finally:
         await runtime.shutdown()
-    assert _alerts(tmp_path) == [] and len(_lines(tmp_path)) == 72 * 8 + 16
+    assert _alerts(tmp_path) == [] and len(_lines(tmp_path)) == 72 * 8 + 16 + 8  # 8 writes: intent + outcome
 
 
 # -- authorisation failures ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from _composites import call, call_error, serve, store_document, store_items
 from _composites import writes as _writes
 from mcp.types import EmbeddedResource, ImageContent
+from oneapi_mcp.plugins.untrusted import unfence
 
 from oneapi_mcp.mock._seed import NOW
 
@@ -26,7 +27,7 @@ async def _full(client, tool: str, arguments: dict):
     assert not result.is_error, result.content[0].text
     images = [base64.b64decode(p.data) for p in result.content if isinstance(p, ImageContent)]
     csvs = {p.resource.uri: p.resource.text for p in result.content if isinstance(p, EmbeddedResource)}
-    return result.structured_content, result.content[0].text, images, csvs
+    return result.structured_content, unfence(result.content[0].text), images, csvs  # fenced: tenant data
 
 
 def _items(report: dict) -> dict[str, dict]:

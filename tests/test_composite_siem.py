@@ -214,10 +214,13 @@ async def test_tool_calls_and_security_events_reach_syslog_hec_and_a_signed_webh
     alert = next(e for e in security if e["type"] == "zdx_alert" and e["data"]["severity"] == "critical")
     assert alert["severity"] == "critical" and alert["data"]["rule_name"]
 
-    tools = [m["msg"]["data"]["tool"] for m in syslog.messages]
+    outcomes = [m for m in syslog.messages if m["msgid"] == "tool_call"]
+    tools = [m["msg"]["data"]["tool"] for m in outcomes]
     assert tools[:4] == ["siem_register_webhook", "siem_register_webhook", "siem_list_webhooks",
                          "zia_get_activation_status"]
-    registration = syslog.messages[0]["msg"]["data"]
+    # intent events precede upstream writes only; registering a webhook writes to this server's outbox
+    assert not [m for m in syslog.messages if m["msgid"] == "tool_call_intent"]
+    registration = outcomes[0]["msg"]["data"]
     assert registration["outcome"] == "ok" and registration["arguments"]["url"] == hook.url
     assert hook.secret not in json.dumps(syslog.messages) and HEC_TOKEN not in json.dumps(status)
     assert all(m["sd"]["oneapi@32473"]["kind"] == "audit" for m in syslog.messages)

@@ -254,7 +254,7 @@ async def test_hook_oneapi_mcp_register_tools_adds_composite_tools_that_call_thr
     assert names[:4] == list(DISCOVERY_TOOLS) and "find_people" in names
     tool = next(t for t in listed.tools if t.name == "find_people")
     assert tool.annotations.read_only_hint is True and tool.input_schema["required"] == ["prefix"]
-    assert result.structured_content == {"result": {"server": "default", "matching": ["Grace"]}}
+    assert result.structured_content["result"] == {"server": "default", "matching": ["Grace"]}
     assert via.structured_content["result"]["matching"] == ["Ada"]
     assert bad.is_error and bad.structured_content["error"]["kind"] == "invalid_arguments"
     assert len(upstream.requests) == 2

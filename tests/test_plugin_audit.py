@@ -1,5 +1,6 @@
-"""The audit plugin and the redaction helper: one fsynced JSON line per call, nothing secret in it,
-nor in logs, errors or results; rotation by size."""
+"""The audit plugin and the redaction helper: fsynced JSON lines per call (an intent before a call's
+first write request, the outcome after), nothing secret in them, nor in logs, errors or results;
+rotation by size."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _records(tmp_path) -> list[dict]:
     return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
 
 
-async def test_each_tool_call_is_one_json_line_with_who_what_upstream_and_outcome(tmp_path):
+async def test_a_write_has_an_intent_and_an_outcome_line_a_read_or_refusal_one_with_who_what_and_upstream(
+        tmp_path):
     def handler(request):
         return httpx.Response(200, json={"id": 9, "name": "R&D"})
 
@@ -51,7 +53,12 @@ async def test_each_tool_call_is_one_json_line_with_who_what_upstream_and_outcom
         await client.call_tool("invoke_operation", {"name": "zia_create_department", "arguments": {"body": body}})
         await client.call_tool("zia_remove_department", {"id": 9})
         await client.call_tool("search_operations", {"query": "users"})
-    created, denied, searched = _records(tmp_path)
+    intent, created, denied, searched = _records(tmp_path)
+    assert (intent["phase"], created["phase"], denied["phase"]) == ("intent", "outcome", "outcome")
+    assert intent["call_id"] == created["call_id"] and len({created["call_id"], denied["call_id"]}) == 2
+    assert "outcome" not in intent and "upstream" not in intent
+    assert {k: intent[k] for k in ("tool", "via", "scope", "arguments", "arguments_sha256")} == {
+        k: created[k] for k in ("tool", "via", "scope", "arguments", "arguments_sha256")}
     assert created["server"] == "ops" and created["client"] == "mcp/0.1.0"
     assert (created["tool"], created["via"], created["scope"], created["outcome"]) == (
         "zia_create_department", "invoke_operation", "write", "ok")
@@ -82,7 +89,8 @@ async def test_no_secret_reaches_the_audit_log_the_logs_errors_or_results(tmp_pa
     assert SECRET not in json.dumps(result.structured_content)
     assert SECRET not in text and "hunter2-but-longer" not in text and "[redacted]" in text
     assert SECRET not in caplog.text and "token is [redacted]" in caplog.text
-    assert _records(tmp_path)[0]["arguments"]["body"]["name"] == "Ada"
+    [only] = _records(tmp_path)  # invalid arguments: nothing was sent, so no intent was written
+    assert only["arguments"]["body"]["name"] == "Ada" and only["phase"] == "outcome"
 
 
 def test_the_redaction_helper_removes_secret_named_keys_and_known_values():

@@ -1,5 +1,5 @@
-"""The untrusted-content plugin: third-party text comes back cleaned and marked as data; other
-results are untouched."""
+"""The untrusted-content plugin: every generated result comes back cleaned and fenced as untrusted
+tenant data; discovery results and refusals are untouched."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins.untrusted import NOTE, carries_untrusted_text, clean
+from oneapi_mcp.plugins.untrusted import NOTE, clean, unfence
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._server import Runtime, build_server
@@ -34,36 +34,44 @@ def _upstream(request: httpx.Request) -> httpx.Response:
                                           "title\u202e": "line one\nline\ttwo\x00"}])
     if request.url.path.startswith("/zia/api/v1/sandbox/report/"):
         return httpx.Response(200, json={"Full Details": {"Summary": {"FileName": HOSTILE}}})
+    if request.url.path.endswith("/404"):
+        return httpx.Response(404, json={"code": "NOT_FOUND", "message": "no department \u202eevil\x1b 404"})
     return httpx.Response(200, json={"id": 9, "name": "R&D \u202eevil\x1b", "comments": "x"})
 
 
-async def test_a_url_lookup_result_comes_back_cleaned_and_marked_as_untrusted_data():
+async def test_a_url_lookup_result_comes_back_cleaned_and_fenced_as_untrusted_data():
     async with Client(_server(_upstream), cache=None) as client:
         result = await client.call_tool("invoke_operation", {"name": "zia_lookup_url_classification",
                                                              "arguments": {"body": ["evil.example"]}})
     assert not result.is_error
     data = result.structured_content
-    assert (data["untrusted_content"], data["note"]) == (True, NOTE)
+    assert (data["untrusted_content"], data["untrusted_note"]) == (True, NOTE)
     assert data["result"] == [{"url": CLEANED, "urlClassifications": ["OTHER_MISC"], "title": "line one\nline\ttwo"}]
-    assert json.loads(result.content[0].text) == data
+    text = result.content[0].text
+    assert f"<{data['untrusted_boundary']}>" in text and f"</{data['untrusted_boundary']}>" in text
+    assert json.loads(unfence(text)) == {"result": data["result"]}
 
 
-async def test_a_sandbox_report_called_directly_is_cleaned_and_marked_too():
+async def test_every_generated_result_is_fenced_not_only_an_allow_list_errors_included():
     async with Client(_server(_upstream), cache=None) as client:
-        result = await client.call_tool("zia_get_verdict_report_by_md5_hash", {"md5Hash": "0" * 32})
-    data = result.structured_content
-    assert data["untrusted_content"] is True
-    assert data["result"]["Full Details"]["Summary"]["FileName"] == CLEANED
+        department = await client.call_tool("invoke_operation", {"name": "zia_get_department", "arguments": {"id": 9}})
+        missing = await client.call_tool("zia_get_department", {"id": 404})
+    data = department.structured_content
+    assert data["result"] == {"id": 9, "name": "R&D evil", "comments": "x"} and data["untrusted_content"] is True
+    assert missing.is_error and missing.structured_content["untrusted_content"] is True
+    assert "\u202e" not in missing.content[0].text and "\\u202e" not in missing.content[0].text
+    assert unfence(missing.content[0].text) is not None
 
 
-async def test_an_ordinary_tool_result_is_untouched():
+async def test_discovery_tools_and_refusals_are_left_alone():
     async with Client(_server(_upstream), cache=None) as client:
-        result = await client.call_tool("invoke_operation", {"name": "zia_get_department", "arguments": {"id": 9}})
-    assert result.structured_content == {"result": {"id": 9, "name": "R&D \u202eevil\x1b", "comments": "x"}}
+        found = await client.call_tool("search_operations", {"query": "department"})
+        refused = await client.call_tool("zia_remove_department", {"id": 9})  # read-only profile: hidden
+    assert "untrusted_content" not in found.structured_content and unfence(found.content[0].text) is None
+    assert refused.is_error and "untrusted_content" not in refused.structured_content
 
 
-def test_the_matching_is_by_path_or_name_and_clean_keeps_newlines_and_tabs(catalog):
-    flagged = sorted(name for name, tool in catalog.tools.items() if carries_untrusted_text(tool))
-    assert "zia_lookup_url_classification" in flagged and "zia_get_verdict_report_by_md5_hash" in flagged
-    assert "zia_get_department" not in flagged and "zia_list_sandbox_rules" not in flagged
+def test_clean_strips_controls_bidi_invisible_and_tag_characters_but_keeps_newlines_and_tabs():
     assert clean({"a\u200e": ["x\x7f\u0085y", "\n\t", 3]}) == {"a": ["xy", "\n\t", 3]}
+    assert clean("a\u200bb\ufeffc\u00add\U000e0041e\u2061f\ufffag\r") == "abcdefg"
+    assert unfence("no fence here") is None

@@ -1,0 +1,8 @@
+"""The security suites use the shared harnesses one directory up (`_composites`, `test_outbox`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
