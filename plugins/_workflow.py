@@ -343,7 +343,7 @@ class Workflow:
             # staging asked for (activate=false) is what the caller wanted; a failed activation is not
             return "staged_not_active", bool(self.activation.failed or self.activation.unverified), text
         if not live and not staged:
-            if undone and not undo_failed:
+            if self.on_failure == "rollback":  # all or nothing, and nothing is left
                 return "rolled_back", True, text + " (see steps and operator_actions)"
             return "failed", True, text + "; nothing this run tried is in effect (see operator_actions)"
         return "partial", True, text + " (see operator_actions)"
@@ -424,8 +424,9 @@ class Workflow:
             return
         if self.on_failure == "rollback" and any(s.status == "failed" for s in self.steps):
             self.activation.pending = services
-            self.activation.note = ("not activated because the run failed and was rolled back; what could not be "
-                                    "undone stays staged (see operator_actions)")
+            left = [n for n in self._numbers(_LIVE) if self.steps[n - 1].service in services]
+            self.activation.note = (f"not activated because a step failed (on_failure=rollback); {_steps(left)} could "
+                                    "not be undone and stay staged (see operator_actions)")
             return
         await self.activation.run(self._call, services)
 
