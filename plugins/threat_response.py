@@ -34,13 +34,12 @@ async def block_domains(ctx, args: dict[str, Any]):
         apps = await (wf.part("zpa", "deny the application segments that serve the domains", _segments(wf)) if zpa
                       else _segments(wf, quiet=True)())
         await refuse_own_domains(wf, domains, apps, force=bool(args.get("force")))
-        if wf.wants("zia"):
-            if args.get("method", "category") == "denylist":
-                await wf.part("zia", "add the domains to the denylist", lambda: _plan_denylist(wf, domains))
-            else:
-                name = args.get("category") or "oneapi-mcp blocked domains"
-                await wf.part("zia", "block the domains with a URL category and rule",
-                              lambda: _plan_category(wf, domains, name))
+        if args.get("method", "category") == "denylist":
+            await wf.part("zia", "add the domains to the denylist", lambda: _plan_denylist(wf, domains))
+        else:
+            name = args.get("category") or "oneapi-mcp blocked domains"
+            await wf.part("zia", "block the domains with a URL category and rule",
+                          lambda: _plan_category(wf, domains, name))
         if zpa and apps is not None and wf.wants("zpa"):
             await wf.part("zpa", "deny the application segments", lambda: _plan_zpa_segments(wf, domains, apps, args))
     except Refusal as exc:
