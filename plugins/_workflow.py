@@ -10,31 +10,37 @@ applies it:
 - steps run in order, with MCP progress notifications when there are more than a few;
 - on a failure, a `rollback` workflow undoes the steps already done (newest first) and lists what it
   could not undo; a `continue` workflow (containment: a partial block beats none) runs the steps
-  that do not depend on the failed one;
-- ZIA and ZTW changes are activated once, at the end, when `activate` is true;
-- the result reports each step (service, call, status) and says when there was nothing to do.
+  that do not depend on the failed one; tools that offer `on_failure` let the caller choose;
+- ZIA and ZTW changes are activated once, at the end, when `activate` is true, after checking
+  before the first write whether other admins' edits are pending, and verified (status ACTIVE);
+- the result reports each step (service, call, status), the outcome (see `_outcome`) and the
+  operator actions that say what is live, what is staged and what to do.
 
 A problem found while looking (an unknown user, a malformed domain) is raised as `Refusal` before
-any write and becomes an error result that names it.
+any write and becomes an error result that names it. A read that fails is a `ReadFailure`; inside
+`Workflow.part` it skips only that service's part of the plan, which is reported as not covered
+(containment degrades instead of disappearing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp._hooktypes import tool_result
+
+from ._outcome import ACTIVATE, Activation
 
 if TYPE_CHECKING:
     import mcp_types as t
 
     from oneapi_mcp._hooktypes import CompositeContext
 
-__all__ = ["DRY_RUN_ARGUMENTS", "Ref", "Refusal", "Step", "Workflow", "delete_created", "plan_schema",
+__all__ = ["DRY_RUN_ARGUMENTS", "ReadFailure", "Ref", "Refusal", "Step", "Workflow", "delete_created", "plan_schema",
            "refusal_result"]
 
-_ACTIVATE = {"zia": "zia_activate", "ztw": "ztw_activate"}
+_LIVE = ("done", "undo_failed")  # step statuses whose change is in effect (for ZIA/ZTW: staged or live)
 _PROGRESS_FROM = 4  # more steps than this: progress notifications
 
 DRY_RUN_ARGUMENTS: dict[str, Any] = {
@@ -47,12 +53,25 @@ DRY_RUN_ARGUMENTS: dict[str, Any] = {
 }
 
 
-def plan_schema(properties: dict[str, Any], required: Iterable[str] = (), *, activation: bool = True) -> dict[str, Any]:
-    """An input schema with the common `dry_run` (and `activate`) arguments added."""
+def plan_schema(properties: dict[str, Any], required: Iterable[str] = (), *, activation: bool = True,
+                on_failure: str | None = None, services: Iterable[str] = ()) -> dict[str, Any]:
+    """An input schema with the common `dry_run` (and `activate`) arguments added; with `on_failure`
+    (its default) the caller may choose continue or rollback; with `services`, which of them to cover."""
     props = dict(properties)
     props["dry_run"] = DRY_RUN_ARGUMENTS["dry_run"]
     if activation:
         props["activate"] = DRY_RUN_ARGUMENTS["activate"]
+    if on_failure is not None:
+        props["on_failure"] = {
+            "type": "string", "enum": ["continue", "rollback"], "default": on_failure,
+            "description": "When a step fails: continue (keep what was done, run what does not depend on the failed "
+                           "step: a partial containment beats none) or rollback (all-or-nothing: undo what was done)."}
+    services = list(services)
+    if services:
+        props["services"] = {
+            "type": "array", "items": {"type": "string", "enum": services}, "minItems": 1, "uniqueItems": True,
+            "description": f"Services to act in (default all: {', '.join(services)}). A service whose state cannot "
+                           "be read is skipped and reported as not covered; the others proceed."}
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if required:
         schema["required"] = list(required)
@@ -65,6 +84,10 @@ class Refusal(Exception):
     def __init__(self, message: str, kind: str = "not_found", **extra: Any):
         super().__init__(message)
         self.message, self.kind, self.extra = message, kind, extra
+
+
+class ReadFailure(Refusal):
+    """A read of the current state failed (no licence, no role, an upstream error)."""
 
 
 def delete_created(operation: str, id_param: str = "id", why: str = "delete what this run created",
@@ -149,6 +172,7 @@ class Workflow:
     """One run of a composite tool: the state found, the planned steps, and what happened."""
 
     def __init__(self, ctx: CompositeContext, arguments: dict[str, Any], *, on_failure: str = "rollback"):
+        on_failure = arguments.get("on_failure") or on_failure  # the caller's choice where the tool offers one
         if on_failure not in ("rollback", "continue"):
             raise ValueError("on_failure is rollback or continue")
         self.ctx = ctx
@@ -156,11 +180,15 @@ class Workflow:
         self.dry_run = bool(arguments.get("dry_run", True))
         self.activate = bool(arguments.get("activate", True))
         self.on_failure = on_failure
+        self.services = set(arguments["services"]) if arguments.get("services") else None
         self.found: dict[str, Any] = {}
         self.unchanged: list[str] = []
         self.limits: list[str] = []
+        self.not_covered: list[dict[str, Any]] = []
+        self.left_out: list[str] = []
         self.steps: list[Step] = []
         self.reads = 0
+        self.activation = Activation()
 
     # -- looking -----------------------------------------------------------------------------
     async def read(self, operation: str, arguments: dict[str, Any] | None = None, *,
@@ -172,10 +200,33 @@ class Workflow:
             error = result.data.get("error", {}) if isinstance(result.data, dict) else {}
             if missing_ok and error.get("status") == 404:
                 return None
-            raise Refusal(f"could not read the current state: {operation} failed: "
-                          f"{error.get('message', result.data)}", error.get("kind", "upstream"),
-                          operation=operation, status=error.get("status"))
+            raise ReadFailure(f"could not read the current state: {operation} failed: "
+                              f"{error.get('message', result.data)}", error.get("kind", "upstream"),
+                              operation=operation, status=error.get("status"))
         return result.data
+
+    def wants(self, service: str) -> bool:
+        """Whether the caller's `services` (default: all) include `service`."""
+        return self.services is None or service in self.services
+
+    async def part(self, service: str, what: str, plan: Callable[[], Awaitable[Any]], *,
+                   degrade: tuple[str, ...] = ()) -> Any:
+        """Plan one service's part of a containment. When `service` is not wanted it is left out; when
+        a read fails (or a Refusal of a kind in `degrade`), only this part is dropped and reported as
+        not covered, and the rest of the plan proceeds."""
+        if not self.wants(service):
+            self.left_out.append(f"{service.upper()}: {what} (not in services)")
+            return None
+        mark = len(self.steps)
+        try:
+            return await plan()
+        except Refusal as exc:
+            if not isinstance(exc, ReadFailure) and exc.kind not in degrade:
+                raise
+            del self.steps[mark:]
+            self.not_covered.append({"service": service, "what": what, "reason": exc.message,
+                                     **({"status": exc.extra["status"]} if exc.extra.get("status") else {})})
+            return None
 
     async def read_all(self, operation: str, arguments: dict[str, Any] | None = None,
                        max_items: int = 10_000) -> list[Any]:
@@ -237,27 +288,65 @@ class Workflow:
             return self._result("refused", f"{self.tool}: the plan is invalid, nothing was changed: "
                                 + "; ".join(f"step {p['step']} ({p['operation']}): {p['problem']}" for p in problems),
                                 is_error=True, problems=problems, **extra)
+        if not self.steps and self.not_covered:
+            gaps = ", ".join(sorted({c["service"].upper() for c in self.not_covered}))
+            return self._result("partial", f"{summary}: nothing to change in what could be read, but {gaps} could "
+                                "not be read (see not_covered and operator_actions)", is_error=not self.dry_run,
+                                **extra)
         if not self.steps:
             return self._result("nothing_to_do", f"{summary}: nothing to change, everything is already as asked",
                                 **extra)
+        zia_ztw = sorted({s.service for s in self.steps if s.service in ACTIVATE})
         if self.dry_run:
+            if self.activate and zia_ztw:
+                await self.activation.check_before(self._call, zia_ztw)
             return self._result("planned", f"{summary}: {len(self.steps)} change(s) planned, none made; call "
                                 f"{self.tool} again with dry_run=false to apply them", **extra)
+        if zia_ztw:
+            await self.activation.check_before(self._call, zia_ztw)
         await self._apply()
-        failed = [s for s in self.steps if s.status in ("failed", "undo_failed")]
-        activation = await self._activate(failed)
-        if not failed:
-            outcome, text = "applied", f"{summary}: {len(self.steps)} change(s) applied"
-        elif self.on_failure == "rollback":
-            outcome = "rolled_back"
-            first = next((s for s in self.steps if s.status == "failed"), failed[0])
-            text = (f"{summary}: step {self.steps.index(first) + 1} failed; the steps before it were undone "
-                    "where possible (see steps and operator_actions)")
-        else:
-            outcome = "partial"
-            text = (f"{summary}: {len(failed)} of {len(self.steps)} change(s) failed; the others were applied "
-                    "(see steps and operator_actions)")
-        return self._result(outcome, text, is_error=bool(failed), activation=activation, **extra)
+        await self._activate()
+        outcome, is_error, text = self._outcome(summary)
+        return self._result(outcome, text, is_error=is_error, activation=self.activation.report(), **extra)
+
+    async def _call(self, operation: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+        result = await self.ctx.call_operation(operation, arguments)
+        if result.is_error:
+            error = result.data.get("error", {}) if isinstance(result.data, dict) else {}
+            return False, error.get("message") or str(result.data)
+        return True, result.data
+
+    def _numbers(self, statuses: Iterable[str], service: str | None = None) -> list[int]:
+        return [n for n, s in enumerate(self.steps, 1)
+                if s.status in statuses and (service is None or s.service == service)]
+
+    def _outcome(self, summary: str) -> tuple[str, bool, str]:
+        """The run's outcome, whether it is an error, and a summary that says what is live and what is not."""
+        failed, skipped = self._numbers(("failed",)), self._numbers(("skipped", "not_run"))
+        undone, undo_failed = self._numbers(("undone",)), self._numbers(("undo_failed",))
+        staged_services = self.activation.staged()
+        staged = [n for n in self._numbers(_LIVE) if self.steps[n - 1].service in staged_services]
+        live = [n for n in self._numbers(_LIVE) if n not in staged]
+        parts = [f"{len(live)} change(s) live"]
+        if staged:
+            parts.append(f"{len(staged)} {'/'.join(s.upper() for s in staged_services)} change(s) staged, not active")
+        for label, numbers in (("failed", failed), ("not run", skipped), ("undone", undone),
+                               ("still in effect (undo failed)", undo_failed)):
+            if numbers:
+                parts.append(f"{_steps(numbers)} {label}")
+        if self.not_covered:
+            parts.append("not covered: " + ", ".join(sorted({c["service"].upper() for c in self.not_covered})))
+        text = f"{summary}: " + "; ".join(parts)
+        if not (failed or skipped or undo_failed or self.not_covered):
+            if not staged:
+                return "applied", False, text
+            # staging asked for (activate=false) is what the caller wanted; a failed activation is not
+            return "staged_not_active", bool(self.activation.failed or self.activation.unverified), text
+        if not live and not staged:
+            if self.on_failure == "rollback":  # all or nothing, and nothing is left
+                return "rolled_back", True, text + " (see steps and operator_actions)"
+            return "failed", True, text + "; nothing this run tried is in effect (see operator_actions)"
+        return "partial", True, text + " (see operator_actions)"
 
     async def _apply(self) -> None:
         total = len(self.steps)
@@ -318,30 +407,28 @@ class Workflow:
         if result.is_error:
             step.error = {"message": "undo failed: " + str((result.data.get("error") or {}).get("message"))}
 
-    async def _activate(self, failed: list[Step]) -> dict[str, Any] | None:
-        services = sorted({s.service for s in self.steps if s.status == "done" and s.service in _ACTIVATE})
+    async def _activate(self) -> None:
+        """Activate the ZIA/ZTW services this run left changes in, unless asked not to or the run is
+        being rolled back (then leftovers stay staged and are listed for the operator)."""
+        services = sorted({s.service for s in self.steps if s.status in _LIVE and s.service in ACTIVATE})
+        undone = sorted({s.service for s in self.steps if s.status == "undone" and s.service in ACTIVATE})
         if not services:
-            undone = sorted({s.service for s in self.steps if s.status == "undone" and s.service in _ACTIVATE})
             if undone:
-                return {"activated": [], "note": f"{', '.join(u.upper() for u in undone)} changes were undone; the "
-                                                 "tenant may still show pending (net-zero) edits"}
-            return None
+                self.activation.note = (f"every {'/'.join(u.upper() for u in undone)} change this run made was "
+                                        "undone before any activation; no activation was made")
+            return
         if not self.activate:
-            return {"activated": [], "pending": services,
-                    "note": "not activated (activate=false): the changes stay pending until someone activates "
-                            + ", ".join(s.upper() for s in services)}
-        if failed and self.on_failure == "rollback":
-            return {"activated": [], "pending": services,
-                    "note": "not activated because the run failed; review the pending changes listed in "
-                            "operator_actions before activating"}
-        out: dict[str, Any] = {"activated": [], "failed": []}
-        for service in services:
-            result = await self.ctx.call_operation(_ACTIVATE[service], {})
-            if result.is_error:
-                out["failed"].append({"service": service, "error": result.data.get("error", {}).get("message")})
-            else:
-                out["activated"].append(service)
-        return out
+            self.activation.pending = services
+            self.activation.note = ("not activated (activate=false): the changes stay staged until someone activates "
+                                    + ", ".join(s.upper() for s in services))
+            return
+        if self.on_failure == "rollback" and any(s.status == "failed" for s in self.steps):
+            self.activation.pending = services
+            left = [n for n in self._numbers(_LIVE) if self.steps[n - 1].service in services]
+            self.activation.note = (f"not activated because a step failed (on_failure=rollback); {_steps(left)} could "
+                                    "not be undone and stay staged (see operator_actions)")
+            return
+        await self.activation.run(self._call, services)
 
     def _result(self, outcome: str, message: str, *, is_error: bool = False, **extra: Any) -> t.CallToolResult:
         data: dict[str, Any] = {"tool": self.tool, "dry_run": self.dry_run, "outcome": outcome, "summary": message}
@@ -350,6 +437,10 @@ class Workflow:
         if self.unchanged:
             data["unchanged"] = self.unchanged
         data["steps"] = [s.report(n) for n, s in enumerate(self.steps, 1)]
+        if self.not_covered:
+            data["not_covered"] = self.not_covered
+        if self.left_out:
+            data["left_out"] = self.left_out
         actions = self._operator_actions()
         if actions:
             data["operator_actions"] = actions
@@ -358,6 +449,8 @@ class Workflow:
         data.update({k: v for k, v in extra.items() if v is not None})
         if outcome == "planned":
             data["next"] = f"call {self.tool} again with the same arguments and dry_run=false to apply"
+            if self.activation.report():
+                data["activation"] = self.activation.report()
         if is_error:
             data = {"error": {"kind": outcome if outcome != "refused" else "invalid_plan", "message": message},
                     **data}
@@ -365,16 +458,42 @@ class Workflow:
 
     def _operator_actions(self) -> list[str]:
         out = []
-        failed_any = any(s.status in ("failed", "undo_failed") for s in self.steps)
+        rolling_back = self.on_failure == "rollback" and any(s.status == "failed" for s in self.steps)
+        staged_services = set(self.activation.staged())
         for n, step in enumerate(self.steps, 1):
-            if step.status == "undo_failed" or (failed_any and self.on_failure == "rollback"
-                                                and step.status == "done"):
-                out.append(f"step {n} ({step.operation}) is still in effect and could not be undone: "
-                           + (step.manual or f"reverse it by hand ({step.why})"))
+            fix = step.manual or f"reverse it by hand ({step.why})"
+            if step.status == "undo_failed" or (rolling_back and step.status == "done"):
+                if step.service in ACTIVATE:
+                    out.append(f"step {n} ({step.operation}) could not be undone and is staged in "
+                               f"{step.service.upper()}: anyone's next activation makes it live; before activating, "
+                               + fix)
+                else:
+                    out.append(f"step {n} ({step.operation}) is still in effect and could not be undone: " + fix)
             elif step.status == "failed":
                 out.append(f"step {n} ({step.operation}) failed: {(step.error or {}).get('message')}; "
                            f"it still needs doing: {step.why}")
+            elif step.status == "skipped":
+                out.append(f"step {n} ({step.operation}) was not run ({(step.error or {}).get('message')}); "
+                           f"it still needs doing: {step.why}")
+        for service in sorted(staged_services):
+            numbers = self._numbers(("done",), service)
+            if numbers and not rolling_back:
+                live = [n for n in self._numbers(_LIVE) if self.steps[n - 1].service not in staged_services]
+                out.append(f"{service.upper()} {_steps(numbers, be=True)} staged, not active"
+                           + (f", while {_steps(live, be=True)} in other services live" if live else "")
+                           + f": activate {service.upper()} ({ACTIVATE[service]}) once reviewed")
+        out.extend(self.activation.actions())
+        for gap in self.not_covered:
+            out.append(f"{gap['service'].upper()} was not covered ({gap['what']}): {gap['reason']}; do it by hand or "
+                       "rerun once the service can be read")
         return out
+
+
+def _steps(numbers: list[int], be: bool = False) -> str:
+    """"step 2" / "steps 1, 3" (with `be`: "step 2 is" / "steps 1, 3 are")."""
+    one = len(numbers) == 1
+    text = f"step {numbers[0]}" if one else f"steps {', '.join(map(str, numbers))}"
+    return text + (" is" if one else " are") if be else text
 
 
 def refusal_result(exc: Refusal) -> t.CallToolResult:

@@ -293,7 +293,7 @@ def _pick(levels: dict[str, Level], wanted: str, path: Path) -> Level:
 
 
 async def set_threat_level(ctx, args: dict[str, Any]):
-    wf = Workflow(ctx, args, on_failure="rollback")
+    wf = Workflow(ctx, args, on_failure="continue")
     try:
         levels, state, path = await _checked_levels(wf)
         level = _pick(levels, args["level"], path)
@@ -725,14 +725,16 @@ TOOLS = [
         description=(
             "Bring policy to a configured threat level: ZIA advanced threat settings values, URL filtering, firewall "
             "and ZPA access rules enabled or disabled by name, and userRiskScoreLevels on URL filtering rules. Plans "
-            "only the differences from the tenant's current state; ZIA is activated once at the end. " + _LEVELS
-            + " Dry run by default; idempotent; all or nothing."),
+            "only the differences from the tenant's current state; ZIA is activated once at the end and verified. "
+            + _LEVELS + " A failed step (say in ZPA) keeps the changes already made, so a lockdown is not undone "
+            "by one error (on_failure=rollback: all or nothing). Dry run by default; idempotent."),
         handler=set_threat_level, toolset="composite.policy_automation", scope="write",
         operations=(*_LEVEL_OPS, "zia_update_advanced_threat_settings", "zia_update_url_filtering_rule",
-                    "zia_update_firewall_filtering_rule", "zpa_update_rule_to_policy_set", "zia_activate"),
+                    "zia_update_firewall_filtering_rule", "zpa_update_rule_to_policy_set", "zia_activate",
+                    "zia_get_activation_status"),
         input_schema=plan_schema({
             "level": {"type": "string", "minLength": 1, "description": "Name of the threat level to set."},
-        }, ["level"]),
+        }, ["level"], on_failure="continue"),
     ),
     CompositeTool(
         name="policy_list_threat_levels",

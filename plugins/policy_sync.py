@@ -20,7 +20,8 @@ from ._report import Table, report_result
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
-__all__ = ["PREFIX", "TOOLS", "body_fields", "oneapi_mcp_register_tools", "serves"]
+__all__ = ["PREFIX", "TOOLS", "body_fields", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",
+           "zpa_scim_group"]
 
 PREFIX = "mcp-sync "  # ZIA rule names are at most 31 characters: the intent name gets 22
 _BLOCK = {"BLOCK", "BLOCK_DROP", "BLOCK_RESET", "BLOCK_ICMP", "DENY"}
@@ -102,12 +103,12 @@ async def _zia_group(wf: Workflow, name: str) -> dict[str, Any] | None:
     return match[0] if match else None
 
 
-async def _scim_idps(wf: Workflow) -> list[dict[str, Any]]:
+async def scim_idps(wf: Workflow) -> list[dict[str, Any]]:
     idps = await wf.read_all("zpa_get_all_idps")
     return [i for i in idps if i.get("enabled", True) and i.get("scimEnabled")]
 
 
-async def _zpa_scim_group(wf: Workflow, name: str, idps: list[dict[str, Any]]) -> dict[str, Any] | None:
+async def zpa_scim_group(wf: Workflow, name: str, idps: list[dict[str, Any]]) -> dict[str, Any] | None:
     for idp in idps:
         groups = await wf.read_all("zpa_get_all_scim_groups", {"idpId": idp["id"], "search": name})
         match = [g for g in groups if str(g.get("name", "")).lower() == name.lower()]
@@ -144,7 +145,7 @@ def _zpa_enabled(rule: dict[str, Any]) -> bool:
 
 # -- apply one intent ------------------------------------------------------------------------------
 async def block_destination(ctx, args: dict[str, Any]):
-    wf = Workflow(ctx, args, on_failure="rollback")
+    wf = Workflow(ctx, args, on_failure="continue")
     name = PREFIX + str(args["name"]).strip()
     group = str(args["group"]).strip()
     try:
@@ -177,7 +178,7 @@ async def block_destination(ctx, args: dict[str, Any]):
             await _plan_zia_rule(wf, "firewall", name, zia_group, ip_group)
         if segments:
             wf.found["zpa_group"] = {"id": zpa_group["id"], "name": zpa_group.get("name")}
-            await _plan_zpa_rule(wf, name, list(segments.values()), zpa_group)
+            await plan_zpa_group_deny(wf, name, list(segments.values()), zpa_group)
         else:
             wf.already(f"no ZPA application segment serves these destinations (searched {len(apps)})")
             wf.cannot(_ZPA_ONLY_PRIVATE)
@@ -201,8 +202,8 @@ def _named_apps(apps: list[dict[str, Any]], names: list[str]) -> list[dict[str, 
 
 async def _groups(wf: Workflow, group: str, *, need_zpa: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
     zia_group = await _zia_group(wf, group)
-    idps = await _scim_idps(wf)
-    zpa_group = await _zpa_scim_group(wf, group, idps)
+    idps = await scim_idps(wf)
+    zpa_group = await zpa_scim_group(wf, group, idps)
     searched = (f"searched ZIA groups by name with zia_list_groups_lite and the SCIM groups of {len(idps)} "
                 "SCIM-enabled ZPA IdP(s) with zpa_get_all_scim_groups")
     if zia_group is None and zpa_group is None:
@@ -310,7 +311,7 @@ async def _plan_zia_rule(wf: Workflow, kind: str, name: str, group: dict[str, An
                                       "restore the rule"))
 
 
-async def _plan_zpa_rule(wf: Workflow, name: str, segments: list[dict[str, Any]], group: dict[str, Any]) -> None:
+async def plan_zpa_group_deny(wf: Workflow, name: str, segments: list[dict[str, Any]], group: dict[str, Any]) -> None:
     from ._lookups import zpa_access_policy_set, zpa_access_rules
 
     policy_set = await zpa_access_policy_set(wf)
@@ -420,7 +421,7 @@ async def _drift_state(wf: Workflow) -> dict[str, Any]:
                 networks += [str(a) for a in rule.get("destAddresses") or [] if _network(a) is not None]
             sides.append(_Side(kind, rule, domains, networks))
     scim: dict[str, str] = {}
-    for idp in await _scim_idps(wf):
+    for idp in await scim_idps(wf):
         for group in await wf.read_all("zpa_get_all_scim_groups", {"idpId": idp["id"]}):
             scim[str(group["id"])] = str(group.get("name"))
     return {"zia": sides, "zpa": await zpa_access_rules(wf), "apps": await wf.read_all("zpa_list_all_applications"),
@@ -721,8 +722,10 @@ TOOLS = [
             "destination group with a BLOCK_DROP firewall rule, both scoped to the ZIA group; and, where a ZPA "
             "application segment serves a destination (or is named), a ZPA access rule denies the SCIM group of the "
             "same name on those segments, placed first. OneAPI has no cross-product policy API: these are separate "
-            "rules, all named 'mcp-sync <name>', and ZIA is activated once at the end. Re-applying the same name "
-            "makes the objects match the new destinations. Dry run by default; all or nothing."),
+            "rules, all named 'mcp-sync <name>', and ZIA is activated once at the end and verified. Re-applying the "
+            "same name makes the objects match the new destinations. A failed step keeps the blocks already made "
+            "(on_failure=rollback: all or nothing); outcome is applied only when everything is live. Dry run by "
+            "default."),
         handler=block_destination, toolset="composite.policy_sync", scope="write",
         operations=("zia_list_groups_lite", "zpa_get_all_idps", "zpa_get_all_scim_groups", "zpa_list_all_applications",
                     "zia_list_url_categories", "zia_create_custom_url_category", "zia_update_url_category",
@@ -730,8 +733,8 @@ TOOLS = [
                     "zia_list_destination_ip_groups", "zia_create_destination_ip_group",
                     "zia_update_destination_ip_group", "zia_list_firewall_filtering_rules",
                     "zia_create_firewall_filtering_rule", "zia_update_firewall_filtering_rule", "zia_activate",
-                    *_ZPA_RULE_OPS, "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set",
-                    "zpa_re_order_policy_rule"),
+                    "zia_get_activation_status", *_ZPA_RULE_OPS, "zpa_add_rule_to_policy_set",
+                    "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule"),
         input_schema=plan_schema({
             "name": _INTENT_NAME,
             "group": {"type": "string", "minLength": 1,
@@ -741,7 +744,7 @@ TOOLS = [
             "applications": {"type": "array", "items": {"type": "string"}, "maxItems": 50,
                              "description": "ZPA application segment names (or ids) to block; their host names are "
                                             "blocked in ZIA too."},
-        }, ["name", "group"]),
+        }, ["name", "group"], on_failure="continue"),
     ),
     CompositeTool(
         name="policy_sync_check_drift",

@@ -255,6 +255,11 @@ async def _plan_secrets(wf: Workflow, wanted: str, secret_ids: list[str] | None)
                       "zid_list_api_clients", "not_found", searched=["zid_list_api_clients"], api_client=wanted)
     client = match[0]
     secrets = list(await wf.read("zid_get_secrets", {"id": client["id"]}) or [])
+    if _is_own_client(wf, client):
+        raise Refusal(f"ZIdentity API client {client.get('name')!r} is the one this server signs in with: deleting "
+                      "its secrets would cut this server (and its scheduled changes) off mid-response. Revoke it "
+                      "from the ZIdentity console, or from a server that uses another API client", "own_client",
+                      api_client=client.get("name"))
     wf.found["zid_api_client"] = {"id": client["id"], "name": client.get("name"),  # never the secret values
                                   "secrets": [{"id": s.get("id"), "createdAt": s.get("createdAt"),
                                                "expiresAt": s.get("expiresAt")} for s in secrets]}
@@ -275,6 +280,27 @@ async def _plan_secrets(wf: Workflow, wanted: str, secret_ids: list[str] | None)
     if targets:
         wf.cannot("deleting an API client secret stops new token requests only: access tokens already issued "
                   "stay valid until they expire")
+
+
+def _own_client_id(wf: Workflow) -> str | None:
+    """The OAuth client id this server authenticates with (its executor's auth, else its credentials)."""
+    runtime = wf.ctx.call.runtime
+    try:
+        auth = getattr(getattr(runtime.executor(), "client", None), "auth", None)
+    except Exception:  # not configured: no executor, so no client of ours to protect through it
+        auth = None
+    client_id = getattr(auth, "client_id", None)
+    if client_id is None:
+        creds = runtime.plugins.hook.oneapi_mcp_credentials(settings=wf.ctx.settings)
+        client_id = getattr(creds, "client_id", None)
+    return str(client_id) if client_id else None
+
+
+def _is_own_client(wf: Workflow, client: dict[str, Any]) -> bool:
+    """Whether `client` is this server's own API client: its id is our OAuth client id (ZIdentity's
+    ApiClient has no separate clientId field, see specs/zid.yaml components.schemas.ApiClient)."""
+    own = _own_client_id(wf)
+    return bool(own) and own in (str(client.get("id")), str(client.get("clientId") or ""))
 
 
 async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
@@ -350,7 +376,7 @@ async def enhanced_scanning(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, args, on_failure="continue")
     try:
         scope = await _scan_targets(wf, args)
-        if args.get("tenant_settings", True):
+        if args.get("tenant_settings", False):
             wf.cannot("ZIA advanced threat protection, malware protection and ATP malware inspection settings are "
                       "tenant-wide: they cannot be scoped to a user, group or location, so they change for everyone; "
                       "only the sandbox and SSL inspection rules are scoped")
@@ -524,13 +550,14 @@ TOOLS = [
             "(zid_add_secret, zpa_create_client_credentials). Tokens already issued stay valid until they expire. "
             "A name that matches nothing is refused; an id no longer listed is reported as already gone, so a "
             "re-run after a partial failure finishes the job. A password reset has no state to check, so each run "
-            "with user resets again. Keeps going when one part fails. Dry run by default; applying needs "
+            "with user resets again. The API client this server signs in with is refused (its id is compared with "
+            "the configured client id). Keeps going when one part fails. Dry run by default; applying needs "
             "confirmation."),
         handler=revoke_credentials, toolset="composite.remediation", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zid_reset_password", "zid_list_api_clients", "zid_get_secrets",
                     "zid_delete_secret", "zpa_list_client_credentials", "zpa_remove_client_credentials",
                     "zia_list_vpn_credentials", "zia_remove_vpn_credential", "zia_bulk_delete_vpn_credential",
-                    "zia_activate"),
+                    "zia_activate", "zia_get_activation_status"),
         input_schema=plan_schema({
             "user": {"type": "string", "minLength": 1,
                      "description": "ZIdentity user (email, login name or id) whose password is reset."},
@@ -551,18 +578,18 @@ TOOLS = [
             "Harden ZIA scanning for suspected-compromised users, groups or locations: a sandbox rule (unknown files "
             "quarantined until the verdict, malicious ones blocked) and an SSL inspection rule (DECRYPT, so the "
             "scanners see HTTPS), both placed first and scoped to the given targets (an existing rule of that name "
-            "gets them added); and, with tenant_settings (default true), the advanced threat protection, malware "
-            "protection and ATP malware inspection settings turned on. Those settings are tenant-wide in ZIA: they "
-            "cannot be scoped and change for everyone. Only what differs is changed; undo restores the previous "
-            "settings or deletes the created rule. Activates ZIA once at the end. Keeps going when one part fails. "
-            "Dry run by default; idempotent."),
+            "gets them added); and, only when asked with tenant_settings=true, the advanced threat protection, "
+            "malware protection and ATP malware inspection settings turned on. Those settings are tenant-wide in "
+            "ZIA: they cannot be scoped and change for everyone. Only what differs is changed; undo restores the "
+            "previous settings or deletes the created rule. Activates ZIA once at the end and verifies it. Keeps "
+            "going when one part fails. Dry run by default; idempotent."),
         handler=enhanced_scanning, toolset="composite.remediation", scope="write",
         operations=("zia_list_users", "zia_list_groups_lite", "zia_get_locations_lite",
                     "zia_get_advanced_threat_settings", "zia_update_advanced_threat_settings",
                     "zia_get_malware_settings", "zia_update_malware_settings", "zia_get_atp_malware_inspection",
                     "zia_update_atp_malware_inspection", "zia_list_sandbox_rules", "zia_create_sandbox_rule",
                     "zia_update_sandbox_rule", "zia_list_ssl_inspection_rules", "zia_create_ssl_inspection_rule",
-                    "zia_update_ssl_inspection_rule", "zia_activate"),
+                    "zia_update_ssl_inspection_rule", "zia_activate", "zia_get_activation_status"),
         input_schema=plan_schema({
             "users": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
                       "description": "ZIA users, by email."},
@@ -570,9 +597,9 @@ TOOLS = [
                        "description": "ZIA user groups, by name or id."},
             "locations": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
                           "description": "ZIA locations, by name or id."},
-            "tenant_settings": {"type": "boolean", "default": True,
+            "tenant_settings": {"type": "boolean", "default": False,
                                 "description": "Also turn on the tenant-wide advanced threat, malware and ATP "
-                                               "inspection settings (they affect everyone)."},
+                                               "inspection settings (they affect everyone; only on request)."},
             "sandbox_rule": {"type": "boolean", "default": True, "description": "Add or extend the sandbox rule."},
             "ssl_inspection_rule": {"type": "boolean", "default": True,
                                     "description": "Add or extend the SSL inspection (decrypt) rule."},

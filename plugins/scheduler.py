@@ -13,6 +13,12 @@ would need is asked when the change is scheduled: `policy_schedule_change` with 
 target goes through the scopes plugin's confirmation (MCP elicitation, else a single-use confirm_token
 bound to these exact arguments). The store records how it was confirmed; at run time the scheduler
 answers the scopes plugin's token request for such a change only (the audit log shows both calls).
+
+Outcomes. A scheduled change finishes `done` only when what it changed is live: a composite tool's
+own outcome says so (see `_outcome`), and a raw ZIA/ZTW write, which would otherwise stay staged for
+nobody to activate, is activated right after it runs and verified (status ACTIVE), with other admins'
+edits that were already pending named. When the activation fails the change is `failed` with the
+outcome `staged_not_active` and the operator actions that say what to do.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
 from oneapi_mcp._redact import redact, scrub
 
+from ._outcome import ACTIVATE, Activation
 from ._report import Table, report_result
 from ._schedule_store import STATUSES, ScheduleStore, StateError, due_action
 from ._workflow import Refusal, plan_schema, refusal_result
@@ -316,6 +323,10 @@ async def policy_schedule_change(ctx: CompositeContext, args: dict[str, Any]):
                  "in_seconds": max(0, round(when.timestamp - now))}}
     if when.notes:
         data["when"]["notes"] = list(when.notes)
+    if _activated_service(runtime, target.name, target.kind):
+        data["target"]["activation"] = (f"{target.tool.service.upper()} is activated right after the write and "
+                                         "verified; activation is tenant-wide, so other admins' pending edits are "
+                                         "committed with it")
     what = f"{target.name} at {data['when']['run_at']}" + (f" ({local})" if local != data["when"]["run_at"] else "")
     if existing is not None:
         return tool_result({**data, "outcome": "nothing_to_do", "change": view(existing),
@@ -539,6 +550,11 @@ class Runner:
     async def _run(self, row: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
         arguments = json.loads(row["arguments"])
         client = f"scheduler/{row['id']}"
+        service = _activated_service(self.runtime, row["tool"], row["kind"])
+        activation = Activation()
+        call = _caller(self.runtime, client)
+        if service:
+            await activation.check_before(call, [service])
         result = await self.runtime.call_tool(row["tool"], arguments, client=client)
         error = (result.structured_content or {}).get("error") if result.is_error else None
         if isinstance(error, dict) and error.get("kind") == "confirmation_required":
@@ -548,14 +564,53 @@ class Runner:
             # confirmed by a person when it was scheduled (see the history): answer the token request
             result = await self.runtime.call_tool(row["tool"], {**arguments, "confirm_token": error["confirm_token"]},
                                                   client=client)
-        return summarize(result)
+        status, summary, message = summarize(result)
+        if service and status == "done":
+            await activation.run(call, [service])
+            return _activated(row["tool"], service, activation, summary)
+        return status, summary, message
+
+
+def _activated_service(runtime: Runtime, name: str, kind: str) -> str | None:
+    """The service to activate after a scheduled raw write (ZIA or ZTW; not the activation itself)."""
+    tool = runtime.catalog.tools.get(name) if kind == "generated" else None
+    if tool is None or tool.service not in ACTIVATE or tool.scope == "read" or name in ACTIVATE.values():
+        return None
+    return tool.service
+
+
+def _caller(runtime: Runtime, client: str):
+    async def call(operation: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+        result = await runtime.call_tool(operation, arguments, client=client)
+        data = result.structured_content if isinstance(result.structured_content, dict) else {}
+        if result.is_error:
+            return False, str((data.get("error") or {}).get("message") or "it failed")
+        return True, data.get("result")
+
+    return call
+
+
+def _activated(tool: str, service: str, activation: Activation,
+               summary: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    """A raw ZIA/ZTW write's outcome once its activation has run: done only when it is live."""
+    summary = {**summary, "activation": activation.report()}
+    actions = activation.actions()
+    if actions:
+        summary["operator_actions"] = actions
+    if activation.staged():
+        summary["outcome"] = "staged_not_active"
+        return "failed", summary, (f"{tool} ran, but {service.upper()} is not active afterwards: the change is staged, "
+                                   "not live (see operator_actions)")
+    summary["outcome"] = "applied"
+    summary.pop("notes", None)  # "staged until activated" no longer holds
+    return "done", summary, None
 
 
 def summarize(result: Any) -> tuple[str, dict[str, Any], str | None]:
     """(done | failed, a short summary of the tool's result, the error message)."""
     data = result.structured_content if isinstance(result.structured_content, dict) else {}
     summary: dict[str, Any] = {k: data[k] for k in ("outcome", "summary", "activation", "operator_actions",
-                                                   "api_limits") if k in data}
+                                                   "api_limits", "not_covered", "notes") if k in data}
     if isinstance(data.get("steps"), list):
         summary["steps"] = [{k: s[k] for k in ("step", "operation", "status", "http_status", "error") if k in s}
                             for s in data["steps"] if isinstance(s, dict)]
@@ -620,7 +675,8 @@ TOOLS = [
             "The tool, its arguments, the time (not in the past) and the time zone are checked now. Dry run by "
             "default: shows what will run and when. A destructive tool needs the same confirmation now as a "
             "direct call. A change due while the server was down runs at start-up if it is at most "
-            "schedule_lateness (default 1 hour) late, else it is marked missed. Idempotent."),
+            "schedule_lateness (default 1 hour) late, else it is marked missed. A raw ZIA/ZTW write is activated "
+            "right after it runs (tenant-wide) and verified; a change is done only when it is live. Idempotent."),
         handler=policy_schedule_change, toolset="composite.policy_automation", scope="write",
         input_schema=_SCHEDULE_SCHEMA,
     ),

@@ -10,17 +10,13 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._accounts import (
-    RULE_PREFIX,
-    plan_devices_removal,
-    plan_zia_disable,
-    plan_zid_lockout,
-    plan_zpa_deny,
-    zpa_user_operand,
-)
-from ._lookups import check_domain, checked, find_zid_user
-from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
+from ._accounts import RULE_PREFIX, plan_devices_removal, plan_zid_lockout, plan_zpa_deny
+from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
+from ._lookups import check_domain, checked
+from ._own_domains import refuse_own_domains
+from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
+from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -34,12 +30,18 @@ async def block_domains(ctx, args: dict[str, Any]):
     try:
         domains = checked(list(args["domains"]), check_domain, "domains")
         wf.found["domains"] = domains
+        zpa = args.get("zpa", True)
+        apps = await (wf.part("zpa", "deny the application segments that serve the domains", _segments(wf)) if zpa
+                      else _segments(wf, quiet=True)())
+        await refuse_own_domains(wf, domains, apps, force=bool(args.get("force")))
         if args.get("method", "category") == "denylist":
-            await _plan_denylist(wf, domains)
+            await wf.part("zia", "add the domains to the denylist", lambda: _plan_denylist(wf, domains))
         else:
-            await _plan_category(wf, domains, args.get("category") or "oneapi-mcp blocked domains")
-        if args.get("zpa", True):
-            await _plan_zpa_segments(wf, domains)
+            name = args.get("category") or "oneapi-mcp blocked domains"
+            await wf.part("zia", "block the domains with a URL category and rule",
+                          lambda: _plan_category(wf, domains, name))
+        if zpa and apps is not None and wf.wants("zpa"):
+            await wf.part("zpa", "deny the application segments", lambda: _plan_zpa_segments(wf, domains, apps, args))
     except Refusal as exc:
         return refusal_result(exc)
     return await wf.finish(f"block {len(domains)} domain(s)")
@@ -125,8 +127,23 @@ def _serves(segment_domain: str, blocked: str) -> bool:
     return seg == bare or seg.endswith("." + bare)
 
 
-async def _plan_zpa_segments(wf: Workflow, domains: list[str]) -> None:
-    apps = await wf.read_all("zpa_list_all_applications")
+def _segments(wf: Workflow, quiet: bool = False):
+    """The ZPA application segments (for the own-domain check too); `quiet`: None when unreadable."""
+    async def read() -> list[dict[str, Any]] | None:
+        try:
+            return await wf.read_all("zpa_list_all_applications")
+        except ReadFailure as exc:
+            if not quiet:
+                raise
+            wf.cannot(f"the domains were not checked against ZPA application segments ({exc.message})")
+            return None
+    return read
+
+
+async def _plan_zpa_segments(wf: Workflow, domains: list[str], apps: list[dict[str, Any]],
+                             args: dict[str, Any]) -> None:
+    """Deny the segments that serve the domains, only to the groups named (zpa_groups) or, when asked
+    explicitly (zpa_deny_everyone), to everyone: never a deny-all by default."""
     matched = [a for a in apps if any(_serves(str(s), d) for s in a.get("domainNames") or [] for d in domains)]
     wf.found["zpa_matching_segments"] = [{"id": a.get("id"), "name": a.get("name"),
                                           "domains": a.get("domainNames")} for a in matched]
@@ -134,26 +151,35 @@ async def _plan_zpa_segments(wf: Workflow, domains: list[str]) -> None:
         wf.already(f"no ZPA application segment serves these domains (searched {len(apps)}); ZPA only "
                    "governs private apps, so there is nothing to block there")
         return
-    for app in matched:
-        await plan_zpa_deny(wf, f"{RULE_PREFIX} block {app.get('name')}",
-                            [{"objectType": "APP", "lhs": "id", "rhs": str(app["id"])}],
-                            f"deny ZPA access to application segment {app.get('name')}")
+    groups = [str(g) for g in args.get("zpa_groups") or []]
+    if groups:
+        idps = await scim_idps(wf)
+        for name in groups:
+            group = await zpa_scim_group(wf, name, idps)
+            if group is None:
+                raise Refusal(f"no ZPA SCIM group {name!r}: searched the SCIM groups of {len(idps)} SCIM-enabled "
+                              "IdP(s) with zpa_get_all_scim_groups", "not_found", group=name)
+            await plan_zpa_group_deny(wf, f"{RULE_PREFIX} block for {group.get('name')}"[:128], matched, group)
+    elif args.get("zpa_deny_everyone"):
+        for app in matched:
+            await plan_zpa_deny(wf, f"{RULE_PREFIX} block {app.get('name')}",
+                                [{"objectType": "APP", "lhs": "id", "rhs": str(app["id"])}],
+                                f"deny everyone ZPA access to application segment {app.get('name')}")
+    else:
+        wf.cannot(f"{len(matched)} ZPA application segment(s) serve these domains "
+                  f"({', '.join(str(a.get('name')) for a in matched)}); no ZPA rule was added, because by default this "
+                  "tool never denies everyone: pass zpa_groups (SCIM groups to deny) or zpa_deny_everyone=true")
 
 
 # -- isolate an account ----------------------------------------------------------------------------
 async def isolate_account(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, args, on_failure="continue")
     try:
-        user = await find_zid_user(wf, args["user"])
-        email = str(user.get("primaryEmail") or user.get("loginName"))
-        wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "active": user.get("status")}
-        plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True))
-        if args.get("zia", True):
-            await plan_zia_disable(wf, email)
-        if args.get("zpa", True):
-            operand = await zpa_user_operand(wf, email)
-            await plan_zpa_deny(wf, f"{RULE_PREFIX} isolate {email}", [operand],
-                                f"deny all ZPA private-app access to {email}")
+        email = await lock_zid_account(
+            wf, args["user"], lambda user: plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True)))
+        await contain_person(wf, email, zia=args.get("zia", True), zpa=args.get("zpa", True), zpa_rule="isolate",
+                             zpa_why=f"deny all ZPA private-app access to {email}")
+        if args.get("zpa", True) and wf.wants("zpa"):
             wf.cannot(_ZPA_SESSIONS)
     except Refusal as exc:
         return refusal_result(exc)
@@ -167,13 +193,13 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
               "(the device loses its ZIA/ZPA tunnels) and denies the owner in ZPA")
     try:
         email, device = await _endpoint_owner(wf, args)
-        await plan_devices_removal(wf, email, force=bool(args.get("force")), only=device)
-        if args.get("deny_owner_in_zpa", True):
-            operand = await zpa_user_operand(wf, email)
-            await plan_zpa_deny(wf, f"{RULE_PREFIX} isolate {email}", [operand],
-                                f"deny all ZPA private-app access to {email}")
+        await wf.part("zcc", "unenroll the device(s)",
+                      lambda: plan_devices_removal(wf, email, force=bool(args.get("force")), only=device))
+        await contain_person(wf, email, zia=False, zpa=args.get("deny_owner_in_zpa", True), zpa_rule="isolate",
+                             zpa_why=f"deny all ZPA private-app access to {email}")
         if args.get("posture_profile"):
-            await _plan_posture_deny(wf, str(args["posture_profile"]))
+            await wf.part("zpa", "deny devices failing the posture profile",
+                          lambda: _plan_posture_deny(wf, str(args["posture_profile"])))
     except Refusal as exc:
         return refusal_result(exc)
     return await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}")
@@ -181,8 +207,7 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
 
 async def _endpoint_owner(wf: Workflow, args: dict[str, Any]) -> tuple[str, str | None]:
     if args.get("user"):
-        user = await find_zid_user(wf, args["user"])
-        return str(user.get("primaryEmail") or user.get("loginName")), None
+        return await lock_zid_account(wf, args["user"], lambda _user: None, "find the device owner"), None
     wanted = str(args.get("device") or "").strip()
     if not wanted:
         raise Refusal("give user (an email) or device (a udid or hostname)", "invalid_arguments")
@@ -219,13 +244,18 @@ TOOLS = [
         description=(
             "Block domains everywhere OneAPI can: in ZIA, add them to a custom URL category with an enabled BLOCK "
             "URL-filtering rule (method=category, default) or to the advanced-security denylist "
-            "(method=denylist); in ZPA, deny access to any private application segment that serves them (ZPA "
-            "governs private apps only). Activates ZIA once at the end. Dry run by default; idempotent."),
+            "(method=denylist); in ZPA (private apps only), deny the application segments that serve them to the "
+            "SCIM groups in zpa_groups, or to everyone only with zpa_deny_everyone=true (never by default). The "
+            "tenant's own domains (ZIdentity users' email domains, ZPA segment domains) are refused unless "
+            "force=true. A service that cannot be read is skipped and reported (not_covered); the rest proceeds. "
+            "Activates ZIA once at the end and verifies it; outcome is applied only when everything is live. "
+            "Dry run by default; idempotent."),
         handler=block_domains, toolset="composite.threat", scope="write",
         operations=("zia_list_url_categories", "zia_create_custom_url_category", "zia_update_url_category",
                     "zia_list_url_filtering_rules", "zia_create_url_filtering_rule", "zia_update_url_filtering_rule",
                     "zia_get_advanced_policy", "zia_create_blacklist_urls", "zia_activate",
-                    "zpa_list_all_applications", *_ZPA_RULE_OPS),
+                    "zia_get_activation_status", "zid_list_users", "zpa_list_all_applications", "zpa_get_all_idps",
+                    "zpa_get_all_scim_groups", *_ZPA_RULE_OPS),
         input_schema=plan_schema({
             "domains": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
                         "description": "Domains to block, e.g. evil.example; a leading dot (.evil.example) also "
@@ -236,8 +266,16 @@ TOOLS = [
                          "description": "Custom URL category to use or create (default 'oneapi-mcp blocked "
                                         "domains')."},
             "zpa": {"type": "boolean", "default": True,
-                    "description": "Also deny ZPA application segments that serve these domains."},
-        }, ["domains"]),
+                    "description": "Also act in ZPA on application segments that serve these domains (see "
+                                   "zpa_groups and zpa_deny_everyone)."},
+            "zpa_groups": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 20,
+                           "description": "ZPA SCIM groups to deny the matching application segments to."},
+            "zpa_deny_everyone": {"type": "boolean", "default": False,
+                                  "description": "Deny the matching application segments to everyone (a deny-all "
+                                                 "rule placed first); only on this explicit request."},
+            "force": {"type": "boolean", "default": False,
+                      "description": "Block even the tenant's own domains (refused by default)."},
+        }, ["domains"], on_failure="continue", services=("zia", "zpa")),
     ),
     CompositeTool(
         name="threat_isolate_account",
@@ -245,17 +283,19 @@ TOOLS = [
         description=(
             "Cut a compromised account off everywhere: disable the ZIdentity user and reset its password, disable "
             "the ZIA user (when ZIA has one), and add a ZPA access rule that denies the person, placed first. "
-            "Open ZPA sessions end only at re-authentication (no per-user kill API). Activates ZIA at the end. "
-            "Dry run by default; idempotent (the password is reset only while the account is still enabled)."),
+            "Open ZPA sessions end only at re-authentication (no per-user kill API). A service that cannot be read "
+            "(not licensed, no role) is skipped and reported as not_covered while the others still act; a step "
+            "that fails does not undo the others unless on_failure=rollback. Activates ZIA at the end and verifies "
+            "it. Dry run by default; idempotent (the password is reset only while the account is still enabled)."),
         handler=isolate_account, toolset="composite.threat", scope="write",
         operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", "zia_list_users",
-                    "zia_update_user", "zia_activate", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
+                    "zia_update_user", "zia_activate", "zia_get_activation_status", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
         input_schema=plan_schema({
             "user": {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."},
             "reset_password": {"type": "boolean", "default": True},
             "zia": {"type": "boolean", "default": True, "description": "Also disable the ZIA user."},
             "zpa": {"type": "boolean", "default": True, "description": "Also deny the person in ZPA."},
-        }, ["user"]),
+        }, ["user"], on_failure="continue", services=CONTAINMENT_SERVICES),
     ),
     CompositeTool(
         name="threat_quarantine_endpoint",
@@ -265,7 +305,8 @@ TOOLS = [
             "Client Connector (ZCC removeDevices, or forceRemoveDevices with force), so it loses its ZIA and ZPA "
             "tunnels; denies its owner in ZPA with an access rule placed first; and, with posture_profile, adds a "
             "tenant-wide ZPA rule denying every device that fails that posture profile. Give a device (udid or "
-            "hostname) or a user (all their devices). Dry run by default."),
+            "hostname) or a user (all their devices). A service that cannot be read is skipped and reported as "
+            "not_covered while the others still act. Dry run by default."),
         handler=quarantine_endpoint, toolset="composite.threat", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zcc_list_devices", "zcc_remove_devices",
                     "zcc_force_remove_devices", "zpa_get_all_attributes", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
@@ -278,7 +319,7 @@ TOOLS = [
             "deny_owner_in_zpa": {"type": "boolean", "default": True},
             "posture_profile": {"type": "string", "minLength": 1,
                                 "description": "Also deny, tenant-wide, devices failing this ZPA posture profile."},
-        }, activation=False),
+        }, activation=False, on_failure="continue", services=("zcc", "zpa")),
     ),
 ]
 

@@ -15,7 +15,8 @@ import anyio
 
 from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
 
-from ._accounts import RULE_PREFIX, plan_zia_disable, plan_zid_disable, plan_zpa_deny, zpa_user_operand
+from ._accounts import plan_zid_disable
+from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
 from ._lookups import (
     check_email,
     checked,
@@ -180,41 +181,14 @@ async def _plan_zia_create(wf: Workflow, email: str, display: str, department: d
 async def disable_user(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, args, on_failure="continue")
     try:
-        user = await find_zid_user(wf, args["user"])
-        email = str(user.get("primaryEmail") or user.get("loginName"))
-        wf.found["zid_user"] = _zid_summary(user)
-        plan_zid_disable(wf, user)
-        if args.get("zia", True):
-            await plan_zia_disable(wf, email)
-        if args.get("zpa", False):
-            operand = await zpa_user_operand(wf, email)
-            denying = _denying_rule(await zpa_access_rules(wf), operand)
-            if denying is not None:
-                wf.already(f"ZPA access rule {denying.get('name')!r} already denies {email}")
-            else:
-                await plan_zpa_deny(wf, f"{RULE_PREFIX} disabled {email}", [operand],
-                                    f"deny all ZPA private-app access to disabled user {email}")
-            wf.cannot(_ZPA_SESSIONS)
-        else:
-            wf.cannot(_NO_ZPA_USERS + " (pass zpa=true to add a deny rule for the person)")
+        email = await lock_zid_account(wf, args["user"], lambda user: plan_zid_disable(wf, user))
+        zpa = bool(args.get("zpa", False) or "zpa" in (args.get("services") or ()))
+        await contain_person(wf, email, zia=args.get("zia", True), zpa=zpa, zpa_rule="disabled",
+                             zpa_why=f"deny all ZPA private-app access to disabled user {email}")
+        wf.cannot(_ZPA_SESSIONS if zpa else _NO_ZPA_USERS + " (pass zpa=true to add a deny rule for the person)")
     except Refusal as exc:
         return refusal_result(exc)
     return await wf.finish(f"disable user {args['user']}")
-
-
-def _denying_rule(rules: list[dict[str, Any]], operand: dict[str, Any]) -> dict[str, Any] | None:
-    for rule in rules:
-        if str(rule.get("action", "")).upper() != "DENY" or str(rule.get("disabled", "0")) not in ("0", "False",
-                                                                                                   "false"):
-            continue
-        for condition in rule.get("conditions") or []:
-            if condition.get("negated"):
-                continue
-            for op in condition.get("operands") or []:
-                if (op.get("objectType"), str(op.get("lhs")), str(op.get("rhs", "")).lower()) == (
-                        operand["objectType"], operand["lhs"], str(operand["rhs"]).lower()):
-                    return rule
-    return None
 
 
 # -- show access -----------------------------------------------------------------------------------
@@ -441,17 +415,20 @@ TOOLS = [
             "Disable a person everywhere it is a write: the ZIdentity user (status false), the ZIA user (disabled, "
             "then ZIA is activated), and with zpa=true a ZPA access rule denying the person, placed first (ZPA has "
             "no user object to disable). Devices are not removed here because that is destructive: use "
-            "threat_quarantine_endpoint (or an offboarding tool) on an admin server for that. Keeps going when "
-            "one service fails and reports each step. Idempotent. Dry run by default."),
+            "threat_quarantine_endpoint (or an offboarding tool) on an admin server for that. A service that cannot "
+            "be read (not licensed, no role) is skipped and reported as not_covered while the others still act; a "
+            "failed step does not undo the others unless on_failure=rollback. Idempotent. Dry run by default."),
         handler=disable_user, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_update_user", "zia_list_users", "zia_update_user", "zia_activate",
+                    "zia_get_activation_status",
                     *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
         input_schema=plan_schema({
             "user": _USER,
             "zia": {"type": "boolean", "default": True, "description": "Also disable the ZIA user (default true)."},
             "zpa": {"type": "boolean", "default": False,
-                    "description": "Also add a ZPA access rule denying the person (default false)."},
-        }, ["user"]),
+                    "description": "Also add a ZPA access rule denying the person (default false; so does listing "
+                                   "zpa in services)."},
+        }, ["user"], on_failure="continue", services=CONTAINMENT_SERVICES),
     ),
     CompositeTool(
         name="users_show_access",

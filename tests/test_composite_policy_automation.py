@@ -55,11 +55,13 @@ async def test_setting_a_threat_level_changes_only_what_differs_activates_once_a
     assert row in now["csv"]["threat-levels"].splitlines()
 
 
-async def test_a_failed_rule_update_rolls_the_threat_settings_back_and_activates_nothing(upstream):
+async def test_all_or_nothing_rolls_the_threat_settings_back_after_a_failed_rule_update_and_activates_nothing(
+        upstream):
     upstream.mock.fail("PUT", f"{ZIA}/urlFilteringRules/*", 500, times=0)  # PUT 5xx is retried: fail them all
     async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
         before = await _settings(client)
-        result = await call_error(client, "policy_set_threat_level", {"level": "severe", "dry_run": False})
+        result = await call_error(client, "policy_set_threat_level", {"level": "severe", "dry_run": False,
+                                                                      "on_failure": "rollback"})
         after = await _settings(client)
     assert result["outcome"] == "rolled_back"
     assert step_statuses(result) == [("zia_update_advanced_threat_settings", "undone"),
@@ -157,7 +159,7 @@ async def test_a_threat_level_is_tested_in_the_sandbox_and_a_failing_change_is_r
     assert changes[("url_filtering_rules", "Contractors No Webmail", "userRiskScoreLevels")]["after"] == \
         '["LOW", "MEDIUM", "HIGH", "CRITICAL"]'
     assert changes[("advanced_threat_settings", "", "riskTolerance")]["after"] == "10"
-    assert failing.is_error and failing.structured_content["sandbox_outcome"] == "partial"
+    assert failing.is_error and failing.structured_content["sandbox_outcome"] == "failed"  # nothing took effect
     assert failing.structured_content["sandbox_steps"][0]["status"] == "failed"
     assert _tenant_only_read(upstream)
     assert store_document(upstream, "zia", THREAT) is None  # never written

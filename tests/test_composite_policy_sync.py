@@ -75,9 +75,10 @@ async def test_applying_the_same_intent_with_other_destinations_changes_only_the
     assert any("private applications only" in limit for limit in second["api_limits"])
 
 
-async def test_a_failed_zpa_rule_rolls_the_zia_side_back(upstream):
+async def test_a_failed_zpa_rule_rolls_the_zia_side_back_when_all_or_nothing_is_asked(upstream):
     upstream.mock.fail("POST", "/zpa/*/rule", 500)
-    args = {"name": "gitlab", "group": "Contractors", "applications": ["GitLab"], "dry_run": False}
+    args = {"name": "gitlab", "group": "Contractors", "applications": ["GitLab"], "dry_run": False,
+            "on_failure": "rollback"}
     async with serve(upstream, profile="admin") as client:
         result = await call_error(client, "policy_sync_block_destination", args)
     assert result["outcome"] == "rolled_back"

@@ -203,19 +203,23 @@ SCAN = {"users": [VICTIM], "groups": ["Sales Team"], "locations": ["London Offic
 
 
 async def test_enhanced_scanning_turns_on_what_differs_adds_scoped_rules_and_is_idempotent(upstream):
+    scan = {**SCAN, "tenant_settings": True}  # tenant-wide settings only on request
     async with serve(upstream, profile="read-write") as client:
         before = (await call(client, "invoke_operation", {"name": "zia_get_advanced_threat_settings",
                                                           "arguments": {}}))["result"]
-        planned = await call(client, "remediation_enable_enhanced_scanning", SCAN)
+        default = await call(client, "remediation_enable_enhanced_scanning", SCAN)
+        assert [s["operation"] for s in default["steps"]] == ["zia_create_sandbox_rule",
+                                                              "zia_create_ssl_inspection_rule"]
+        planned = await call(client, "remediation_enable_enhanced_scanning", scan)
         assert _writes(upstream) == []
         assert [s["operation"] for s in planned["steps"]] == [
             "zia_update_advanced_threat_settings", "zia_update_malware_settings", "zia_update_atp_malware_inspection",
             "zia_create_sandbox_rule", "zia_create_ssl_inspection_rule"]
         assert any("tenant-wide" in limit for limit in planned["api_limits"])
         progress: list = []
-        applied = await call(client, "remediation_enable_enhanced_scanning", {**SCAN, "dry_run": False}, progress)
+        applied = await call(client, "remediation_enable_enhanced_scanning", {**scan, "dry_run": False}, progress)
         mark = len(upstream.mock.journal)
-        again = await call(client, "remediation_enable_enhanced_scanning", {**SCAN, "dry_run": False})
+        again = await call(client, "remediation_enable_enhanced_scanning", {**scan, "dry_run": False})
     assert applied["outcome"] == "applied" and applied["activation"]["activated"] == ["zia"]
     assert progress and progress[-1][:2] == (5, 5)
     threat = store_document(upstream, "zia", f"{THREAT}/advancedThreatSettings")

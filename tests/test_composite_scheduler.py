@@ -140,7 +140,9 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     writes = _writes(upstream)
     assert writes.count(f"POST {ZIA}/urlCategories") == 1 and f"DELETE {ZIA}/urlFilteringRules/304" in writes
     assert not any("/urlFilteringRules/302" in w for w in writes)
-    assert sum(1 for w in writes if w.endswith("/status/activate")) == 1
+    # once by the composite tool, once right after the raw ZIA delete (else it would stay staged)
+    assert sum(1 for w in writes if w.endswith("/status/activate")) == 2
+    assert done[remove_id]["result"]["outcome"] == "applied"
 
     events = [h["event"] for h in detail["changes"][0]["history"]]
     assert events == ["scheduled", "started", "done"]
@@ -152,8 +154,9 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
     runs = [(r["tool"], r["outcome"]) for r in audit if r["client"] == f"scheduler/{block_id}"]
     assert runs == [("threat_block_domains", "ok")]
     removal = [(r["tool"], r["outcome"]) for r in audit if r["client"] == f"scheduler/{remove_id}"]
-    assert removal == [("zia_remove_url_filtering_rule", "confirmation_required"),
-                       ("zia_remove_url_filtering_rule", "ok")]
+    assert removal == [("zia_get_activation_status", "ok"), ("zia_remove_url_filtering_rule", "confirmation_required"),
+                       ("zia_remove_url_filtering_rule", "ok"), ("zia_activate", "ok"),
+                       ("zia_get_activation_status", "ok")]
     assert not any(r["client"] == f"scheduler/{disable_id}" for r in audit)
     assert [r["outcome"] for r in audit if r["tool"] == "policy_cancel_scheduled_change"][:2] == ["ok", "ok"]
 

@@ -19,11 +19,13 @@ def _zpa_rules(upstream) -> dict[str, dict]:
 
 
 async def test_block_domains_plans_applies_activates_and_is_idempotent(upstream):
-    args = {"domains": ["Evil.Example", "wiki.example.test"]}
+    # wiki.example.test is the tenant's own (a ZPA segment serves it): only with force, and ZPA denies a group only
+    args = {"domains": ["Evil.Example", "wiki.example.test"], "force": True, "zpa_groups": ["Contractors"]}
     async with serve(upstream, profile="read-write") as client:
         planned = await call(client, "threat_block_domains", args)
         assert _writes(upstream) == []
         assert planned["outcome"] == "planned"
+        assert planned["found"]["own_domains_forced"]
         assert [s["operation"] for s in planned["steps"]] == [
             "zia_create_custom_url_category", "zia_create_url_filtering_rule", "zpa_add_rule_to_policy_set",
             "zpa_re_order_policy_rule"]
@@ -39,11 +41,23 @@ async def test_block_domains_plans_applies_activates_and_is_idempotent(upstream)
     rule = next(r for r in store_items(upstream, "zia", f"{ZIA}/urlFilteringRules")
                 if r["name"] == "Block oneapi-mcp blocked domain")  # 31 characters at most
     assert rule["action"] == "BLOCK" and rule["state"] == "ENABLED" and rule["urlCategories"] == [category["id"]]
-    deny = _zpa_rules(upstream)["oneapi-mcp block Intranet Portal"]
+    deny = _zpa_rules(upstream)["oneapi-mcp block for Contractors"]
     assert deny["action"] == "DENY"
+    assert [o["objectType"] for c in deny["conditions"] for o in c["operands"]] == ["APP", "SCIM_GROUP"]
     assert upstream.mock.state.activation["zia"] == "ACTIVE"
     assert again["outcome"] == "nothing_to_do" and len(again["unchanged"]) == 4
     assert sum(1 for w in _writes(upstream) if "activate" in w) == 1
+
+
+async def test_block_domains_refuses_the_tenants_own_domains_and_never_denies_everyone_by_default(upstream):
+    async with serve(upstream, profile="read-write") as client:
+        own = await call_error(client, "threat_block_domains", {"domains": ["example.test"], "dry_run": False})
+        forced = await call(client, "threat_block_domains", {"domains": ["wiki.example.test"], "force": True})
+    assert own["error"]["kind"] == "own_domain" and "ZIdentity users" in own["error"]["message"]
+    assert _writes(upstream) == []
+    assert [s["operation"] for s in forced["steps"]] == ["zia_create_custom_url_category",
+                                                         "zia_create_url_filtering_rule"]
+    assert any("never denies everyone" in limit for limit in forced["api_limits"])
 
 
 async def test_block_domains_on_the_denylist_adds_only_what_is_missing(upstream):
@@ -70,8 +84,8 @@ async def test_malformed_domains_are_rejected_with_reasons_before_anything_is_re
 async def test_when_zpa_fails_the_zia_block_still_lands_and_the_failure_is_reported(upstream):
     upstream.mock.fail("POST", "/zpa/*/rule", 500)
     async with serve(upstream, profile="read-write") as client:
-        result = await call_error(client, "threat_block_domains", {"domains": ["wiki.example.test"],
-                                                                   "dry_run": False})
+        result = await call_error(client, "threat_block_domains", {"domains": ["wiki.example.test"], "force": True,
+                                                                   "zpa_deny_everyone": True, "dry_run": False})
     assert result["outcome"] == "partial"
     assert step_statuses(result) == [("zia_create_custom_url_category", "done"),
                                      ("zia_create_url_filtering_rule", "done"),

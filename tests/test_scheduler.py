@@ -189,18 +189,29 @@ def test_a_time_a_moment_ago_is_within_the_grace_and_an_ambiguous_local_time_tak
 
 
 # -- the runner, with a fake runtime and clock --------------------------------------------------------
+_ACTIVATION = ("zia_get_activation_status", "zia_activate")
+
+
 class FakeRuntime:
-    """Records call_tool calls; answers from `answers` (tool -> list of results, first first)."""
+    """Records call_tool calls (ZIA activation and its status reads apart, in `activation`); answers
+    from `answers` (tool -> list of results, first first); ZIA reads ACTIVE unless told otherwise."""
 
     def __init__(self, answers=None):
+        from oneapi_mcp import load_catalog
+
+        self.catalog = load_catalog()
         self.calls: list[tuple[str, dict, str]] = []
+        self.activation: list[str] = []
         self.answers = answers or {}
 
     async def call_tool(self, name, arguments=None, *, client="oneapi-mcp"):
-        self.calls.append((name, dict(arguments or {}), client))
+        (self.activation.append(name) if name in _ACTIVATION else self.calls.append((name, dict(arguments or {}),
+                                                                                     client)))
         queue = self.answers.get(name)
         if queue:
             return queue.pop(0)
+        if name in _ACTIVATION:
+            return _ok({"result": {"status": "ACTIVE"}})
         return _ok({"outcome": "applied", "summary": f"{name}: 1 change(s) applied",
                     "steps": [{"step": 1, "operation": name, "status": "done", "http_status": 200}]})
 
@@ -275,6 +286,37 @@ async def test_a_failing_tool_marks_the_change_failed_with_its_message(settings)
     row = store.get(change["id"])
     assert row["status"] == "failed" and row["error"] == "HTTP 500"
     assert [h["event"] for h in store.history(change["id"])] == ["scheduled", "started", "failed"]
+
+
+@pytest.mark.anyio
+async def test_a_raw_zia_write_is_activated_and_verified_and_done_only_once_live(settings):
+    store = store_for(settings)
+    change = _add(store, run_at=T0)
+    staged = {"result": {"id": 1}, "notes": ["ZIA change is staged (activation status PENDING) until activated"]}
+    runtime = FakeRuntime({"zia_update_url_filtering_rule": [_ok(staged)],
+                           "zia_get_activation_status": [_ok({"result": {"status": "PENDING"}})]})
+    await _runner(settings, runtime, Clock(T0)).tick()
+    row = store.get(change["id"])
+    result = scheduler.view(row)["result"]
+    assert row["status"] == "done" and result["outcome"] == "applied" and "notes" not in result
+    assert runtime.activation == ["zia_get_activation_status", "zia_activate", "zia_get_activation_status"]
+    assert result["activation"] == {"activated": ["zia"], "others_pending_before": ["zia"]}
+    assert any("other admins" in a for a in result["operator_actions"])
+
+
+@pytest.mark.anyio
+async def test_a_raw_zia_write_whose_activation_fails_is_failed_staged_not_active_with_its_note(settings):
+    store = store_for(settings)
+    change = _add(store, run_at=T0)
+    staged = {"result": {"id": 1}, "notes": ["ZIA change is staged (activation status PENDING) until activated"]}
+    runtime = FakeRuntime({"zia_update_url_filtering_rule": [_ok(staged)],
+                           "zia_activate": [_error({"kind": "upstream", "message": "HTTP 500"})]})
+    await _runner(settings, runtime, Clock(T0)).tick()
+    row = store.get(change["id"])
+    result = scheduler.view(row)["result"]
+    assert row["status"] == "failed" and "staged, not live" in row["error"]
+    assert result["outcome"] == "staged_not_active" and result["notes"] == staged["notes"]
+    assert any("ZIA activation failed (HTTP 500)" in a for a in result["operator_actions"])
 
 
 @pytest.mark.anyio
