@@ -108,6 +108,9 @@ def main() -> int:
     import replica_bench
 
     replica_bench.main()
+    import search_bench
+
+    search_bench.bench_search()
     return 0
 
 

@@ -199,6 +199,7 @@ def generate(
                         and not p.name.startswith((".", "_"))) if out.exists() else ():
         shutil.rmtree(stale)
         log(f"generate: removed {stale} (its spec is gone)")
+    _copy_vocabulary(specs, out)
     lock_text = NameLock.dumps(final_lock)
     if not lock_path.exists() or lock_path.read_text() != lock_text:
         tmp = lock_path.with_suffix(".tmp")
@@ -207,6 +208,16 @@ def generate(
     warnings = tuple(p for p in problems if p.level == "warning")
     return GenerateResult(tuple(s.name for s in parsed), tuple(skipped), tuple(stats), warnings,
                           time.perf_counter() - started)
+
+
+def _copy_vocabulary(specs: Path, out: Path) -> None:
+    """specs/vocabulary.yaml (console words for search_operations) ships in the package beside the tools."""
+    source, target = specs / "vocabulary.yaml", out / "vocabulary.yaml"
+    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(source.read_bytes())
+        os.replace(tmp, target)
 
 
 def check_generated(specs: Path, generated: Path, log=print) -> list[str]:
