@@ -58,7 +58,10 @@ def generator_fingerprint() -> str:
 def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str], gen_fp: str) -> str:
     h = hashlib.sha256(gen_fp.encode())
     h.update(spec.read_bytes())
-    h.update(overlay.read_bytes() if overlay.exists() else b"")
+    from ._load import overlay_files
+
+    for file in overlay_files(overlay) if overlay.exists() else ():
+        h.update(file.read_bytes())
     h.update(NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
 
@@ -211,8 +214,8 @@ def generate(
 
 
 def _copy_vocabulary(specs: Path, out: Path) -> None:
-    """specs/vocabulary.yaml (console words for search_operations) ships in the package beside the tools."""
-    source, target = specs / "vocabulary.yaml", out / "vocabulary.yaml"
+    """overlays/vocabulary.yaml (console words for search_operations) ships in the package with the tools."""
+    source, target = specs / "overlays" / "vocabulary.yaml", out / "vocabulary.yaml"
     if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
         out.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")

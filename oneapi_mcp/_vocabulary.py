@@ -1,4 +1,4 @@
-"""What a request means in API words: console terms, product names and intents from `specs/vocabulary.yaml`.
+"""What a request means in API words: console terms, product names and intents (specs/overlays/vocabulary.yaml).
 
 `Vocabulary.read(text)` turns "push my pending internet access changes live" into a `Reading`: the
 services it names (zia), the kind of operation it asks for (activate), and weighted search terms
