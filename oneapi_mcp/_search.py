@@ -79,13 +79,14 @@ class SearchIndex:
         self._subjects: list[frozenset[str]] = []
         self._lite: list[bool] = []  # the name's nouns: what the operation is about
         docs: list[dict[str, list[str]]] = []
+        area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
             docs.append({
                 "name": list(dict.fromkeys(words(tool.name) + words(tool.operation_id))),
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
                 "toolset": words(tool.toolset),
-                "area": words((areas or {}).get(tool.toolset, "")),
+                "area": area_words.get(tool.toolset, []),
                 "text": words(_PRODUCT.sub("", f"{tool.title} {tool.description}")),
             })
             self._tools.append(tool)

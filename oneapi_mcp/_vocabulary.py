@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -21,6 +21,7 @@ INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
 ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.1, 0.8, 0.5  # a term's weight by where it came from
 
 
+@lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
     """A light stemmer: plurals and -ed/-ing/-ation, so activate/activated/activation meet."""
     if len(word) <= 3 or word.isdigit():
@@ -40,11 +41,14 @@ def stem(word: str) -> str:
     return word
 
 
+_CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
+    r"[^a-z0-9]+")
+
+
 def tokens(text: str) -> list[str]:
     """`ListURLCategories user_groups` -> ['list', 'url', 'categories', 'user', 'groups'] (not stemmed)."""
-    text = re.sub(r"([a-z\d])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
-    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    text = _CAMEL.sub(r"\1 \2", _ACRONYM.sub(r"\1 \2", text))
+    return [w for w in _SEPARATORS.split(text.lower()) if w]
 
 
 def _deletes(word: str) -> set[str]:
@@ -170,4 +174,4 @@ def _find(words: list[str], phrase: tuple[str, ...]) -> int | None:
 def load_vocabulary() -> Vocabulary:
     """The vocabulary shipped in `oneapi_mcp.generated` (copied there from specs/ by `make generate`)."""
     text = resources.files("oneapi_mcp.generated").joinpath("vocabulary.yaml").read_text()
-    return Vocabulary(yaml.safe_load(text))
+    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
