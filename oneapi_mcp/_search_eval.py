@@ -23,7 +23,8 @@ __all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark"]
 class BenchRequest:
     query: str
     want: frozenset[str]  # tool names
-    holdout: bool
+    holdout: bool  # set aside while tuning
+    blind: bool = False  # written after tuning was finished, measured once
 
 
 def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
@@ -34,7 +35,8 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         missing = [k for k in item["want"] if k not in by_key]
         if missing:
             raise ValueError(f"{path}: request {i} ({item['q']!r}): no operation {', '.join(missing)}")
-        out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout"))))
+        out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout")),
+                                bool(item.get("blind"))))
     return out
 
 

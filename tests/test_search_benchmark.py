@@ -46,7 +46,8 @@ def _report(result) -> str:
 def test_the_benchmark_has_over_200_requests_and_every_right_answer_is_an_operation(catalog):
     requests = load_benchmark(BENCHMARK, catalog)  # raises naming a "METHOD path" that matches nothing
     assert len(requests) >= 200
-    assert 0.2 <= sum(r.holdout for r in requests) / len(requests) <= 0.3
+    written_first = [r for r in requests if not r.blind]
+    assert 0.2 <= sum(r.holdout for r in written_first) / len(written_first) <= 0.3
     assert len({r.query for r in requests}) == len(requests)
 
 
