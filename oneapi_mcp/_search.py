@@ -71,9 +71,11 @@ def operation_kind(tool: Any) -> str:
 
 class SearchIndex:
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 vocabulary: Vocabulary | None = None):
-        """`areas`: toolset name -> its description (console words for the whole family)."""
+                 vocabulary: Vocabulary | None = None, plain: bool = False):
+        """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
+        coverage only (no intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
+        self.plain = plain
         self._tools: list[Any] = []
         self._kinds: list[str] = []
         self._subjects: list[frozenset[str]] = []
@@ -142,6 +144,9 @@ class SearchIndex:
             if (service and tool.service != service) or (scope and tool.scope != scope):
                 continue
             if allowed_set is not None and tool.name not in allowed_set:
+                continue
+            if self.plain:
+                ranked.append((raw * (0.35 + 0.65 * covered.get(i, total) / total), tool.name, tool))
                 continue
             subject = self._subjects[i]
             # "app connectors" is answered by list_all_assistants, not list_assistant_groups

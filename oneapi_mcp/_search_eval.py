@@ -61,9 +61,26 @@ def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:
 
 
 def full_listing_index(tools):
-    """Plain BM25 over the listed text only: the names and descriptions have to carry the meaning."""
+    """Plain BM25 over what `--tools-mode full` lists of each tool (name, title, description) and nothing
+    else: no vocabulary, paths, toolsets or intents, so the names and descriptions have to carry the meaning."""
     from ._search import SearchIndex
     from ._vocabulary import Vocabulary
 
-    return SearchIndex(tools, vocabulary=Vocabulary({"stop": ["a", "an", "the", "of", "in", "to", "for", "and",
-                                                              "or", "on", "by", "with", "is", "are", "my", "our"]}))
+    listed = [_Listed(t.name, t.title, t.description, t.scope, t.service) for t in tools]
+    stop = ["a", "an", "the", "of", "in", "to", "for", "and", "or", "on", "by", "with", "is", "are", "my", "our"]
+    return SearchIndex(listed, plain=True, vocabulary=Vocabulary({"stop": stop}))
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A tool as tools/list shows it (the fields a client's search can read)."""
+
+    name: str
+    title: str
+    description: str
+    scope: str
+    service: str
+    operation_id: str = ""
+    toolset: str = ""
+    path: str = ""
+    method: str = ""
