@@ -486,14 +486,16 @@ class ToolSurface:
             reason = self.hidden.get(tool.name)
             if reason is None:
                 continue
-            entry = {"name": tool.name, "score": score, "scope": tool.scope, "method": tool.method,
-                     "path": tool.path, "summary": _first_sentence(tool.description), "why": reason}
-            if tool.scope not in self.settings.allowed_scopes:
-                entry["allowed_by"] = {"profile": next(p for p, scopes in PROFILES.items() if tool.scope in scopes)}
-            else:
-                entry["allowed_by"] = {"rule": "this server's allow_tools / deny_tools (or a plugin's filter)"}
-            out.append(entry)
+            out.append({"name": tool.name, "score": score, "scope": tool.scope, "method": tool.method,
+                        "path": tool.path, "summary": _first_sentence(tool.description), "why": reason,
+                        "allowed_by": self._allowed_by(tool)})
         return out
+
+    def _allowed_by(self, tool: Any) -> dict[str, str]:
+        """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""
+        if tool.scope not in self.settings.allowed_scopes:
+            return {"profile": next(p for p, scopes in PROFILES.items() if tool.scope in scopes)}
+        return {"rule": "this server's allow_tools / deny_tools (or a plugin's filter)"}
 
     @property
     def _composite_index(self):
@@ -517,9 +519,10 @@ class ToolSurface:
         tool = catalog.tools.get(name) if isinstance(name, str) else None
         if tool is None:
             return tool_error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")
+        hidden = {} if self.allowed(tool) else {"why": self.hidden[tool.name], "allowed_by": self._allowed_by(tool)}
         return tool_result({
             "name": tool.name, "title": tool.title, "description": tool.description, "service": tool.service,
-            "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool),
+            "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool), **hidden,
             "method": tool.method, "path": tool.path, "pagination": tool.pagination,
             "rate_class": tool.rate_class, "rate_limits": catalog.rate_classes.get(tool.rate_class, {}).get("limits"),
             "annotations": tool.annotations, "input_schema": self.input_schema(tool.name)})

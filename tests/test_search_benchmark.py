@@ -100,6 +100,9 @@ def _server(**settings) -> object:
 async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile_that_would_allow_it():
     async with Client(_server(profile="read-only"), cache=None) as client:
         found = await client.call_tool("search_operations", {"query": "delete firewall rule"})
+        described = await client.call_tool("describe_operation", {"name": "zia_remove_firewall_filtering_rule"})
+    assert described.structured_content["allowed_here"] is False
+    assert described.structured_content["allowed_by"] == {"profile": "admin"}
     data = found.structured_content
     assert all(r["scope"] == "read" for r in data["results"])
     beyond = {b["name"]: b for b in data["not_allowed_here"]}
