@@ -472,6 +472,10 @@ class ToolSurface:
             results.sort(key=lambda r: -r["score"])
             results = results[:limit]
         out: dict[str, Any] = {"query": query, "results": results}
+        reading = self.runtime.index.read(query)
+        if reading.corrected or reading.services:  # say how the request was read, so a misreading shows
+            out["understood"] = {k: v for k, v in (("services", reading.services),
+                                                   ("corrected", reading.corrected)) if v}
         if beyond:
             out["not_allowed_here"] = beyond
             out["note"] = ("not_allowed_here lists operations that match but that this server does not run; "

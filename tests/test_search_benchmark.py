@@ -111,6 +111,14 @@ async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile
     assert "cannot be invoked here" in data["note"]
 
 
+async def test_search_says_how_it_read_a_misspelt_request_and_the_product_it_names():
+    async with Client(_server(), cache=None) as client:
+        found = await client.call_tool("search_operations", {"query": "list firewal rules in internet access"})
+    data = found.structured_content
+    assert data["understood"] == {"services": ["zia"], "corrected": {"firewal": "firewall"}}
+    assert data["results"][0]["name"] == "zia_list_firewall_filtering_rules"
+
+
 async def test_a_denied_tool_is_named_with_the_rule_that_hides_it_and_nothing_beyond_when_all_is_allowed():
     async with Client(_server(profile="admin", deny_tools=("*_firewall_filtering_rule*",)), cache=None) as client:
         denied = await client.call_tool("search_operations", {"query": "delete firewall rule"})
