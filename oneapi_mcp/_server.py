@@ -483,17 +483,24 @@ class ToolSurface:
         return tool_result(out)
 
     def _beyond(self, query: str, service: str | None, scope: str | None) -> list[dict[str, Any]]:
-        """Operations among the best matches over every operation that this server hides, with the profile
-        or tool rule that would allow them. Never offered as callable."""
+        """Operations (and composite tools) among the best matches over everything that this server hides,
+        with the profile or tool rule that would allow them (five at most). Never offered as callable."""
+        hits = self.runtime.index.search(query, service=service, scope=scope, limit=5)
+        if service is None and self.composites:  # composite tools a wider profile would list
+            hits += [(score + 0.5, tool) for score, tool in self._composite_index.search(query, scope=scope, limit=3)]
         out = []
-        for score, tool in self.runtime.index.search(query, service=service, scope=scope, limit=5):
+        for score, tool in sorted(hits, key=lambda h: -h[0]):
             reason = self.hidden.get(tool.name)
             if reason is None:
                 continue
-            out.append({"name": tool.name, "score": score, "scope": tool.scope, "method": tool.method,
-                        "path": tool.path, "summary": _first_sentence(tool.description), "why": reason,
-                        "allowed_by": self._allowed_by(tool)})
-        return out
+            entry = {"name": tool.name, "score": score, "scope": tool.scope, "summary": _first_sentence(
+                tool.description), "why": reason, "allowed_by": self._allowed_by(tool)}
+            if tool.method == "COMPOSITE":
+                entry["composite"] = True
+            else:
+                entry.update(method=tool.method, path=tool.path)
+            out.append(entry)
+        return out[:5]
 
     def _allowed_by(self, tool: Any) -> dict[str, str]:
         """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""

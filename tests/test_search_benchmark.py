@@ -108,7 +108,12 @@ async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile
     beyond = {b["name"]: b for b in data["not_allowed_here"]}
     remove = beyond["zia_remove_firewall_filtering_rule"]
     assert remove["allowed_by"] == {"profile": "admin"} and "destructive" in remove["why"]
-    assert "cannot be invoked here" in data["note"]
+    assert "cannot be invoked here" in data["note"] and len(data["not_allowed_here"]) <= 5
+    async with Client(_server(profile="read-only"), cache=None) as client:
+        offboard = await client.call_tool("search_operations", {"query": "offboard a user who left"})
+    composite = next(b for b in offboard.structured_content["not_allowed_here"] if b.get("composite"))
+    assert composite["allowed_by"]["profile"] in ("read-write", "admin")
+    assert composite["name"] not in [r["name"] for r in offboard.structured_content["results"]]
 
 
 async def test_search_says_how_it_read_a_misspelt_request_and_the_product_it_names():
@@ -164,3 +169,22 @@ def test_at_least_400_operations_have_descriptions_written_for_administrators():
         service, _, _ = parse_service(loaded, lock)
         described += sum(op.hand_written_description for op in service.operations)
     assert described >= 400
+
+
+def test_a_descriptions_overlay_is_applied_after_the_services_overlay_and_changes_the_fingerprint(tmp_path):
+    import shutil
+
+    from oneapi_mcp.codegen._generate import _service_fingerprint
+    from oneapi_mcp.codegen._load import load_spec
+
+    spec_dir = tmp_path / "spec"
+    shutil.copytree(ROOT / "tests" / "golden" / "overlay" / "spec", spec_dir)
+    spec, overlay = spec_dir / "pets.yaml", spec_dir / "overlays" / "pets.yaml"
+    before = _service_fingerprint(spec, overlay, {}, "gen")
+    (spec_dir / "overlays" / "pets.descriptions.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: words, version: 1.0.0}\nactions:\n"
+        "  - target: \"$.paths['/pets/{petId}'].get\"\n    update:\n      description: Returns one animal.\n")
+    loaded = load_spec(spec, overlay, validate=False)
+    assert loaded.problems == []
+    assert loaded.doc["paths"]["/pets/{petId}"]["get"]["description"] == "Returns one animal."
+    assert _service_fingerprint(spec, overlay, {}, "gen") != before
