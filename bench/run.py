@@ -111,6 +111,9 @@ def main() -> int:
     import redact_bench
 
     redact_bench.main()
+    import search_bench
+
+    search_bench.bench_search()
     return 0
 
 

@@ -58,7 +58,10 @@ def generator_fingerprint() -> str:
 def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str], gen_fp: str) -> str:
     h = hashlib.sha256(gen_fp.encode())
     h.update(spec.read_bytes())
-    h.update(overlay.read_bytes() if overlay.exists() else b"")
+    from ._load import overlay_files
+
+    for file in overlay_files(overlay) if overlay.exists() else ():
+        h.update(file.read_bytes())
     h.update(NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
 
@@ -199,6 +202,7 @@ def generate(
                         and not p.name.startswith((".", "_"))) if out.exists() else ():
         shutil.rmtree(stale)
         log(f"generate: removed {stale} (its spec is gone)")
+    _copy_vocabulary(specs, out)
     lock_text = NameLock.dumps(final_lock)
     if not lock_path.exists() or lock_path.read_text() != lock_text:
         tmp = lock_path.with_suffix(".tmp")
@@ -207,6 +211,16 @@ def generate(
     warnings = tuple(p for p in problems if p.level == "warning")
     return GenerateResult(tuple(s.name for s in parsed), tuple(skipped), tuple(stats), warnings,
                           time.perf_counter() - started)
+
+
+def _copy_vocabulary(specs: Path, out: Path) -> None:
+    """overlays/vocabulary.yaml (console words for search_operations) ships in the package with the tools."""
+    source, target = specs / "overlays" / "vocabulary.yaml", out / "vocabulary.yaml"
+    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(source.read_bytes())
+        os.replace(tmp, target)
 
 
 def check_generated(specs: Path, generated: Path, log=print) -> list[str]:

@@ -12,7 +12,7 @@ import yaml
 
 from ._ir import Problem
 
-__all__ = ["LoadedSpec", "apply_overlay", "load_spec", "resolve_pointer"]
+__all__ = ["LoadedSpec", "apply_overlay", "load_spec", "overlay_files", "resolve_pointer"]
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -203,6 +203,13 @@ def _validate(doc: dict, file: str, problems: list[Problem]) -> None:
         problems.append(Problem("error", file, "", f"invalid OpenAPI: {exc}"))
 
 
+def overlay_files(overlay_path: Path) -> list[Path]:
+    """`overlays/<svc>.yaml`, then `overlays/<svc>.descriptions.yaml` (descriptions in administrators' words)
+    when it exists: applied in that order, so the second wins."""
+    extra = overlay_path.with_name(f"{overlay_path.stem}.descriptions{overlay_path.suffix}")
+    return [overlay_path, *([extra] if extra.exists() else [])]
+
+
 def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = True) -> LoadedSpec:
     """Read, overlay and check one spec. Problems are gathered, never raised."""
     problems: list[Problem] = []
@@ -214,13 +221,16 @@ def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = 
         problems.append(Problem("error", str(path), "", "a spec must be a mapping at the top level"))
         doc = None
     if doc is not None and overlay_path is not None and overlay_path.exists():
-        overlay, overlay_raw = _read_yaml(overlay_path, problems)
-        overlay_sha = hashlib.sha256(overlay_raw).hexdigest()
-        if overlay is not None:
-            before = _descriptions(doc)
-            apply_overlay(doc, overlay, str(overlay_path), problems)
-            after = _descriptions(doc)
-            described = {p for p, d in after.items() if d != before.get(p)}
+        before = _descriptions(doc)
+        digest = hashlib.sha256()
+        for file in overlay_files(overlay_path):
+            overlay, overlay_raw = _read_yaml(file, problems)
+            digest.update(overlay_raw)
+            if overlay is not None:
+                apply_overlay(doc, overlay, str(file), problems)
+        overlay_sha = digest.hexdigest()
+        after = _descriptions(doc)
+        described = {p for p, d in after.items() if d != before.get(p)}
     loaded = LoadedSpec(path, doc or {}, spec_sha, overlay_path, overlay_sha, described, problems)
     if doc is None:
         return loaded

@@ -1,4 +1,12 @@
-"""Ranking operations for `search_operations`: words from names, toolsets, paths and descriptions."""
+"""Ranking operations for `search_operations`: BM25F over names, paths, toolsets and descriptions.
+
+A request is first read with the console vocabulary (`_vocabulary.py`): the services it names, what it
+asks to do (list, count, create, delete, ...) and its words in API terms. Each operation is scored by
+BM25 with per-field weights (a word in the tool's name says more than one in its description), then
+weighed by how much of the request it covers, whether it is the kind of operation asked for (a
+`count` for "how many", a list for a plural question, a DELETE for "remove") and whether it belongs to
+a service the request names. The index is built on first use from the definition tables alone.
+"""
 
 from __future__ import annotations
 
@@ -6,89 +14,148 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
-from ._catalog import ToolDef
+from ._vocabulary import Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
 
-__all__ = ["SearchIndex", "words"]
+__all__ = ["SearchIndex", "operation_kind", "words"]
 
-_FIELD_WEIGHTS = (("name", 4.0), ("toolset", 3.0), ("path", 2.0), ("text", 1.0))
-_STOP = {"a", "an", "the", "of", "in", "to", "for", "and", "or", "on", "by", "with", "api", "v1", "zscaler"}
+# field -> (weight, length normalisation b)
+_FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
+           "text": (1.0, 0.6)}
+_K1 = 1.2
+_PATH_NOISE = {"zia", "zpa", "zdx", "zcc", "zid", "ztw", "api", "v1", "v2", "v3", "mgmtconfig", "admin", "customers",
+               "customer", "papi", "public", "ziam", "userconfig"}
+# how well an operation of one kind answers a request of another (rows: intent; None: no verb, a read)
+_READ = {"list": 1.0, "get": 0.7, "count": 0.7}
+_COMPAT: dict[str | None, dict[str, float]] = {
+    None: {**_READ, "create": 0.55, "update": 0.55, "action": 0.55, "delete": 0.4},
+    "list": {**_READ, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
+    "get": {"get": 1.0, "list": 0.85, "count": 0.6, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
+    "count": {"count": 1.0, "list": 0.75, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
+    "create": {"create": 1.0, "action": 0.8, "update": 0.75, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
+    "update": {"update": 1.0, "action": 0.85, "create": 0.8, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
+    "delete": {"delete": 1.0, "update": 0.6, "action": 0.6, "create": 0.45, "list": 0.3, "get": 0.3, "count": 0.3},
+    "activate": {"action": 1.0, "create": 0.9, "update": 0.85, "list": 0.55, "get": 0.5, "count": 0.45,
+                 "delete": 0.35},
+}
+_OTHER_SERVICE = 0.3
+# words of a tool name that say what it does, not what it is about
+_VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", "zia", "zpa", "zdx",
+          "zcc", "zid", "ztw", "info", "detail"}
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s"):
-        if len(word) > 4 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+# "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service
+_PRODUCT = re.compile(r"\(Zscaler [^)]*\)")
 
 
 def words(text: str) -> list[str]:
-    """`ListURLCategories user_groups /zia/api/v1` -> ['list', 'url', 'category', 'user', 'group', 'zia']."""
-    text = re.sub(r"([a-z\d])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
-    out = []
-    for w in re.split(r"[^A-Za-z0-9]+", text.lower()):
-        if w and w not in _STOP:
-            out.append(_stem(w))
-    return out
+    """`ListURLCategories user_groups /zia/api/v1` -> ['list', 'url', 'category', 'user', 'group', 'zia', ...]."""
+    return [stem(w) for w in tokens(text)]
+
+
+def operation_kind(tool: Any) -> str:
+    """list, get, count (reads); create, update, delete, action (writes) - from scope, method, path and name."""
+    name = tokens(tool.name)
+    segments = [s for s in tool.path.split("/") if s]
+    if tool.scope == "read":
+        if segments and "count" in segments[-1].lower() or name[-1:] == ["count"]:
+            return "count"
+        return "get" if segments and segments[-1].startswith("{") else "list"
+    if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
+        return "delete"
+    if tool.method in ("PUT", "PATCH"):
+        return "update"
+    return "create" if {"create", "add"} & set(name[1:3]) else "action"
 
 
 class SearchIndex:
-    def __init__(self, tools: Iterable[ToolDef]):
-        self._entries: list[tuple[ToolDef, dict[str, set[str]]]] = []
+    def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
+                 vocabulary: Vocabulary | None = None, plain: bool = False):
+        """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
+        coverage only (no intents, names' subjects or services), as a client's own search would rank."""
+        self.vocabulary = vocabulary or load_vocabulary()
+        self.plain = plain
+        self._tools: list[Any] = []
+        self._kinds: list[str] = []
+        self._subjects: list[frozenset[str]] = []
+        self._lite: list[bool] = []  # the name's nouns: what the operation is about
+        docs: list[dict[str, list[str]]] = []
+        area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
-            fields = {
-                "name": set(words(tool.name)) | set(words(tool.operation_id)),
-                "toolset": set(words(tool.toolset)),
-                "path": set(words(re.sub(r"\{[^}]*\}", " ", tool.path))),
-                "text": set(words(tool.title + " " + tool.description)),
-            }
-            self._entries.append((tool, fields))
-        df: Counter[str] = Counter()
-        for _, fields in self._entries:
-            df.update(set().union(*fields.values()))
-        n = max(len(self._entries), 1)
-        # rare words (e.g. "scim") say more about what is wanted than common ones (e.g. "list")
-        self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        self._default_idf = math.log(1 + n)
+            path = re.sub(r"\{[^}]*\}", " ", tool.path)
+            docs.append({
+                "name": list(dict.fromkeys(words(tool.name) + words(tool.operation_id))),
+                "path": [w for w in words(path) if w not in _PATH_NOISE],
+                "toolset": words(tool.toolset),
+                "area": area_words.get(tool.toolset, []),
+                "text": words(_PRODUCT.sub("", f"{tool.title} {tool.description}")),
+            })
+            self._tools.append(tool)
+            self._kinds.append(operation_kind(tool))
+            self._lite.append(bool({"lite", "summary", "summaries"} & set(tokens(tool.name))))
+            self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
+        avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for i, doc in enumerate(docs):
+            weighted: Counter[str] = Counter()
+            for f, (weight, b) in _FIELDS.items():
+                norm = 1 - b + b * len(doc[f]) / avg[f]
+                for w, tf in Counter(doc[f]).items():
+                    weighted[w] += weight * tf / norm
+            for w, tfw in weighted.items():
+                self._postings.setdefault(w, []).append((i, tfw / (_K1 + tfw)))
+        n = len(docs)
+        self._df = {w: len(p) for w, p in self._postings.items()}
+        self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
+        self._speller = Speller(self._df)
+
+    def read(self, query: str) -> Reading:
+        return self.vocabulary.read(query, self._speller)
 
     def search(self, query: str, *, service: str | None = None, scope: str | None = None,
-               allowed: Iterable[str] | None = None, limit: int = 10) -> list[tuple[float, ToolDef]]:
-        terms = words(query)
-        if not terms:
+               allowed: Iterable[str] | None = None, limit: int = 10) -> list[tuple[float, Any]]:
+        reading = self.read(query)
+        terms = dict(reading.terms)
+        if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
+            terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.5)
+        for term, weight in list(terms.items()):
+            if term not in self._postings and len(term) >= 4:  # a word's beginning: "categor", "provision"
+                del terms[term]
+                for w in sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]:
+                    terms[w] = max(terms.get(w, 0.0), weight / 2)
+        if not terms and not reading.services:
             return []
         allowed_set = set(allowed) if allowed is not None else None
-        scored: list[tuple[float, str, ToolDef]] = []
-        for tool, fields in self._entries:
-            if service and tool.service != service:
-                continue
-            if scope and tool.scope != scope:
+        total = sum(terms.values()) or 1.0
+        score: dict[int, float] = {}
+        covered: dict[int, float] = {}
+        for term, weight in terms.items():
+            idf = self._idf.get(term, 0.0)
+            for i, part in self._postings.get(term, ()):
+                score[i] = score.get(i, 0.0) + weight * idf * part
+                covered[i] = covered.get(i, 0.0) + weight
+        if not terms:  # only a product name: its operations, lists first
+            score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
+        compat = _COMPAT[reading.intent]
+        ranked: list[tuple[float, str, Any]] = []
+        for i, raw in score.items():
+            tool = self._tools[i]
+            if (service and tool.service != service) or (scope and tool.scope != scope):
                 continue
             if allowed_set is not None and tool.name not in allowed_set:
                 continue
-            score = 0.0
-            matched = 0
-            for term in terms:
-                best = 0.0
-                for field, weight in _FIELD_WEIGHTS:
-                    bag = fields[field]
-                    if term in bag:
-                        best = max(best, weight)
-                    elif len(term) >= 3 and any(w.startswith(term) for w in bag):
-                        best = max(best, weight / 2)
-                if best:
-                    matched += 1
-                idf = self._idf.get(term)
-                if idf is None:  # a prefix of indexed words: weigh it like the rarest of them
-                    idf = max((v for w, v in self._idf.items() if w.startswith(term)), default=self._default_idf)
-                score += best * idf
-            if matched:
-                # every query word found beats a few words found strongly
-                score *= matched / len(terms)
-                if tool.service in terms:
-                    score += 1.0
-                if tool.method == "GET" and not tool.path.endswith("}"):
-                    score += 0.3  # listing is where an agent usually starts
-                scored.append((score, tool.name, tool))
-        scored.sort(key=lambda s: (-s[0], len(s[1]), s[1]))
-        return [(round(s, 2), t) for s, _, t in scored[:limit]]
+            if self.plain:
+                ranked.append((raw * (0.35 + 0.65 * covered.get(i, total) / total), tool.name, tool))
+                continue
+            subject = self._subjects[i]
+            # "app connectors" is answered by list_all_assistants, not list_assistant_groups
+            named = len(subject & terms.keys()) / len(subject) if subject else 0.5
+            s = raw * (0.35 + 0.65 * covered.get(i, total) / total) * (0.55 + 0.45 * named) * compat[self._kinds[i]]
+            if reading.services and tool.service not in reading.services:
+                s *= _OTHER_SERVICE
+            if self._lite[i]:
+                s *= 0.97  # the full listing first; the lite one is there too
+            ranked.append((s, tool.name, tool))
+        ranked.sort(key=lambda r: (-r[0], len(r[1]), r[1]))
+        return [(round(s, 3), t) for s, _, t in ranked[:limit]]

@@ -26,7 +26,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from . import __version__
 from ._hooktypes import SCOPE_ORDER, tool_error, tool_result
-from ._settings import ServerSettings
+from ._settings import PROFILES, ServerSettings
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 
@@ -66,7 +66,8 @@ class Runtime:
         if self._index is None:
             from ._search import SearchIndex
 
-            self._index = SearchIndex(self.catalog.tools.values())
+            self._index = SearchIndex(self.catalog.tools.values(),
+                                      areas={n: ts.description for n, ts in self.catalog.toolsets.items()})
         return self._index
 
     @property
@@ -296,13 +297,28 @@ class ToolSurface:
             return self._fallback
         return self._sessions.setdefault(connection, _SessionState())
 
+    @staticmethod
+    def per_session(ctx: object) -> bool:
+        """Whether this connection may have a tool list of its own (enable_toolset): only on the 2025-11-25
+        protocol with a session (stdio, stateful HTTP). On 2026-07-28 tools/list must be the same for every
+        connection with the same authorization, and stateless HTTP has no session to keep toolsets in."""
+        if ctx is None:
+            return True
+        if getattr(ctx, "protocol_version", None) in MODERN_PROTOCOL_VERSIONS:
+            return False
+        request = getattr(ctx, "request", None)
+        return request is None or bool(getattr(request, "headers", {}).get("mcp-session-id"))
+
+    def enabled(self, ctx: object) -> set[str]:
+        return self.state(ctx).enabled if self.per_session(ctx) else set()
+
     def listed_names(self, ctx: object) -> list[str]:
         mode = self.settings.tools_mode
         catalog = self.runtime.catalog if (mode == "full" or self.settings.toolsets
-                                           or self.state(ctx).enabled) else None
+                                           or self.enabled(ctx)) else None
         names: list[str] = []
         if mode != "full":
-            names.extend(DISCOVERY_TOOLS)
+            names.extend(n for n in DISCOVERY_TOOLS if n != "enable_toolset" or self.per_session(ctx))
         if self.settings.list_composites:  # else reached through search_operations / invoke_operation
             names.extend(n for n in self.composites if n not in self.hidden)
         if catalog is None:
@@ -310,7 +326,7 @@ class ToolSurface:
         if mode == "full":
             names.extend(sorted(n for n, tool in catalog.tools.items() if self.allowed(tool)))
             return names
-        for toolset in sorted(set(self.settings.toolsets) | self.state(ctx).enabled):
+        for toolset in sorted(set(self.settings.toolsets) | self.enabled(ctx)):
             ts = catalog.toolsets.get(toolset)
             if ts:
                 names.extend(n for n in ts.tools if self.allowed(catalog.tools[n]))
@@ -378,12 +394,15 @@ class ToolSurface:
         read_only = scopes == ["read"]
         specs: dict[str, tuple[str, dict, t.ToolAnnotations]] = {
             "search_operations": (
-                "Search the 1,147 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) by words: "
-                "returns the best matches with their tool name, scope, toolset and a one-line summary. "
-                "Then describe_operation for the arguments and invoke_operation to run one.",
+                "Search the 1,147 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) in your own "
+                "words (console names such as 'app connectors', 'push changes live', 'how many firewall rules' work): "
+                "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
+                "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "
+                "that would allow it. Then describe_operation for the arguments and invoke_operation to run one.",
                 {"type": "object", "additionalProperties": False, "required": ["query"], "properties": {
                     "query": {"type": "string", "minLength": 1,
-                              "description": "Words, e.g. 'disable user', 'url category', 'app segment'."},
+                              "description": "What you want, e.g. 'disable a user', 'which URL category is "
+                                             "example.com in', 'list app segments in private access'."},
                     "service": {"type": "string", "enum": _SERVICES},
                     "scope": {"type": "string", "enum": ["read", "write", "destructive"]},
                     "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}},
@@ -407,8 +426,9 @@ class ToolSurface:
                                   destructive_hint="destructive" in scopes, idempotent_hint=read_only,
                                   open_world_hint=True)),
             "enable_toolset": (
-                "List a toolset's tools directly (e.g. zia.users, zpa.app_segments); the tool list changes "
-                "and clients are notified. Call it without a name to see every toolset.",
+                "List a toolset's tools directly for this session (e.g. zia.users, zpa.app_segments); the tool "
+                "list changes and the client is notified. Call it without a name to see every toolset. Offered on "
+                "the 2025-11-25 protocol with a session (stdio, stateful HTTP) only.",
                 {"type": "object", "additionalProperties": False, "properties": {
                     "name": {"type": "string", "description": "Toolset name; omit to list toolsets."}}},
                 t.ToolAnnotations(title="Enable a toolset", read_only_hint=True, destructive_hint=False,
@@ -436,6 +456,7 @@ class ToolSurface:
         results = [{"name": tool.name, "score": score, "scope": tool.scope, "toolset": tool.toolset,
                     "method": tool.method, "path": tool.path, "summary": _first_sentence(tool.description)}
                    for score, tool in hits]
+        beyond = self._beyond(query, service, scope)
         if service is None and self.composites:
             # composite tools first when they match as well: they do the cross-service work in one call
             allowed_composites = [n for n in self.composites if n not in self.hidden]
@@ -446,7 +467,42 @@ class ToolSurface:
                                 "summary": _first_sentence(tool.description)})
             results.sort(key=lambda r: -r["score"])
             results = results[:limit]
-        return tool_result({"query": query, "results": results})
+        out: dict[str, Any] = {"query": query, "results": results}
+        reading = self.runtime.index.read(query)
+        if reading.corrected or reading.services:  # say how the request was read, so a misreading shows
+            out["understood"] = {k: v for k, v in (("services", reading.services),
+                                                   ("corrected", reading.corrected)) if v}
+        if beyond:
+            out["not_allowed_here"] = beyond
+            out["note"] = ("not_allowed_here lists operations that match but that this server does not run; "
+                           "they cannot be invoked here. Each says what would allow it.")
+        return tool_result(out)
+
+    def _beyond(self, query: str, service: str | None, scope: str | None) -> list[dict[str, Any]]:
+        """Operations (and composite tools) among the best matches over everything that this server hides,
+        with the profile or tool rule that would allow them (five at most). Never offered as callable."""
+        hits = self.runtime.index.search(query, service=service, scope=scope, limit=5)
+        if service is None and self.composites:  # composite tools a wider profile would list
+            hits += [(score + 0.5, tool) for score, tool in self._composite_index.search(query, scope=scope, limit=3)]
+        out = []
+        for score, tool in sorted(hits, key=lambda h: -h[0]):
+            reason = self.hidden.get(tool.name)
+            if reason is None:
+                continue
+            entry = {"name": tool.name, "score": score, "scope": tool.scope, "summary": _first_sentence(
+                tool.description), "why": reason, "allowed_by": self._allowed_by(tool)}
+            if tool.method == "COMPOSITE":
+                entry["composite"] = True
+            else:
+                entry.update(method=tool.method, path=tool.path)
+            out.append(entry)
+        return out[:5]
+
+    def _allowed_by(self, tool: Any) -> dict[str, str]:
+        """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""
+        if tool.scope not in self.settings.allowed_scopes:
+            return {"profile": next(p for p, scopes in PROFILES.items() if tool.scope in scopes)}
+        return {"rule": "this server's allow_tools / deny_tools (or a plugin's filter)"}
 
     @property
     def _composite_index(self):
@@ -470,9 +526,10 @@ class ToolSurface:
         tool = catalog.tools.get(name) if isinstance(name, str) else None
         if tool is None:
             return tool_error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")
+        hidden = {} if self.allowed(tool) else {"why": self.hidden[tool.name], "allowed_by": self._allowed_by(tool)}
         return tool_result({
             "name": tool.name, "title": tool.title, "description": tool.description, "service": tool.service,
-            "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool),
+            "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool), **hidden,
             "method": tool.method, "path": tool.path, "pagination": tool.pagination,
             "rate_class": tool.rate_class, "rate_limits": catalog.rate_classes.get(tool.rate_class, {}).get("limits"),
             "annotations": tool.annotations, "input_schema": self.input_schema(tool.name)})
@@ -487,7 +544,14 @@ class ToolSurface:
             return tool_result({"toolsets": listing})
         if name not in catalog.toolsets:
             return tool_error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
-                          "unknown_toolset")
+                              "unknown_toolset")
+        if not self.per_session(ctx):
+            return tool_error(
+                f"enable_toolset cannot change the tool list of this connection (protocol "
+                f"{getattr(ctx, 'protocol_version', '?')}{'' if getattr(ctx, 'request', None) is None else ', HTTP'}): "
+                "tools/list is the same for every client of a server here. Run the operation through "
+                "search_operations / describe_operation / invoke_operation, or list the toolset on a named server "
+                "(toolsets in the config, or --toolsets)", "not_supported")
         state = self.state(ctx)
         already = name in state.enabled or name in self.settings.toolsets
         state.enabled.add(name)
@@ -557,8 +621,8 @@ def _make_server(settings: ServerSettings, list_tools, call_tool, set_logging_le
         description=settings.description,
         instructions=(
             "Zscaler OneAPI tools. Find operations with search_operations, read their arguments with "
-            "describe_operation, run them with invoke_operation, or enable_toolset to list a family "
-            "directly. ZIA and ZTW changes stay pending until activated (zia_activate / ztw_activate)."),
+            "describe_operation, run them with invoke_operation (where offered, enable_toolset lists a family "
+            "directly). ZIA and ZTW changes stay pending until activated (zia_activate / ztw_activate)."),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_set_logging_level=set_logging_level,

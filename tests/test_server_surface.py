@@ -44,11 +44,12 @@ async def _all_tools(client) -> list:
             return tools
 
 
-async def test_the_default_surface_is_four_discovery_tools_and_read_only_composites_under_40_kb():
-    async with Client(_server(Recorder()), cache=None) as client:
+async def test_the_default_surface_is_the_discovery_tools_and_read_only_composites_under_40_kb():
+    async with Client(_server(Recorder()), cache=None) as client:  # 2026-07-28: no per-session enable_toolset
         listed = await client.list_tools()
-    assert [t.name for t in listed.tools][:4] == list(DISCOVERY_TOOLS)
-    assert all(t.annotations.read_only_hint for t in listed.tools[4:])  # the default profile is read-only
+    assert [t.name for t in listed.tools][:3] == [n for n in DISCOVERY_TOOLS if n != "enable_toolset"]
+    assert "enable_toolset" not in [t.name for t in listed.tools]
+    assert all(t.annotations.read_only_hint for t in listed.tools[3:])  # the default profile is read-only
     size = len(json.dumps(listed.model_dump(by_alias=True, exclude_none=True, mode="json")))
     assert size < 40_000
     for tool in listed.tools:

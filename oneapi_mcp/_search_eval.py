@@ -1,0 +1,86 @@
+"""The retrieval benchmark (`tests/search_benchmark.yaml`): hit@1, hit@5 and MRR of search_operations.
+
+Right answers are keyed by "METHOD path", which survives a spec re-conversion that renames
+operationIds; they are mapped to today's tool names here. The same requests also measure a plain
+BM25 search over what `--tools-mode full` lists (names, titles, descriptions; no vocabulary), which is
+roughly what a client-side tool search sees.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark"]
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    query: str
+    want: frozenset[str]  # tool names
+    holdout: bool  # set aside while tuning
+    blind: bool = False  # written after tuning was finished, measured once
+
+
+def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
+    """Read the requests; a right answer that matches no operation is an error (the set went stale)."""
+    by_key = {f"{t.method} {t.path}": t.name for t in catalog.tools.values()}
+    out = []
+    for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
+        missing = [k for k in item["want"] if k not in by_key]
+        if missing:
+            raise ValueError(f"{path}: request {i} ({item['q']!r}): no operation {', '.join(missing)}")
+        out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout")),
+                                bool(item.get("blind"))))
+    return out
+
+
+def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:
+    """`search(query) -> [tool name, ...]` best first. Returns hit@1, hit@5, MRR, p50 ms and the misses."""
+    hit1 = hit5 = 0
+    rr = 0.0
+    times, misses = [], []
+    for r in requests:
+        started = time.perf_counter()
+        names = search(r.query)
+        times.append((time.perf_counter() - started) * 1000)
+        rank = next((i for i, n in enumerate(names[:10], 1) if n in r.want), None)
+        hit1 += rank == 1
+        hit5 += rank is not None and rank <= 5
+        rr += 1 / rank if rank else 0.0
+        if rank != 1:
+            misses.append({"query": r.query, "rank": rank, "top": names[:3], "want": sorted(r.want)})
+    n = len(requests) or 1
+    return {"n": len(requests), "hit@1": hit1 / n, "hit@5": hit5 / n, "mrr": rr / n,
+            "p50_ms": statistics.median(times) if times else 0.0, "misses": misses}
+
+
+def full_listing_index(tools):
+    """Plain BM25 over what `--tools-mode full` lists of each tool (name, title, description) and nothing
+    else: no vocabulary, paths, toolsets or intents, so the names and descriptions have to carry the meaning."""
+    from ._search import SearchIndex
+    from ._vocabulary import Vocabulary
+
+    listed = [_Listed(t.name, t.title, t.description, t.scope, t.service) for t in tools]
+    stop = ["a", "an", "the", "of", "in", "to", "for", "and", "or", "on", "by", "with", "is", "are", "my", "our"]
+    return SearchIndex(listed, plain=True, vocabulary=Vocabulary({"stop": stop}))
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A tool as tools/list shows it (the fields a client's search can read)."""
+
+    name: str
+    title: str
+    description: str
+    scope: str
+    service: str
+    operation_id: str = ""
+    toolset: str = ""
+    path: str = ""
+    method: str = ""

@@ -1,0 +1,177 @@
+"""What a request means in API words: console terms, product names and intents (specs/overlays/vocabulary.yaml).
+
+`Vocabulary.read(text)` turns "push my pending internet access changes live" into a `Reading`: the
+services it names (zia), the kind of operation it asks for (activate), and weighted search terms
+(`pending`, `change`, ... plus the API words its console phrases map to). Typos are corrected against
+the words the operations use (one edit, words of five letters or more).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from importlib import resources
+
+import yaml
+
+__all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "stem", "tokens"]
+
+INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
+ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.1, 0.8, 0.5  # a term's weight by where it came from
+
+
+@lru_cache(maxsize=20_000)
+def stem(word: str) -> str:
+    """A light stemmer: plurals and -ed/-ing/-ation, so activate/activated/activation meet."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "ches", "shes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ation", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+_CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
+    r"[^a-z0-9]+")
+
+
+def tokens(text: str) -> list[str]:
+    """`ListURLCategories user_groups` -> ['list', 'url', 'categories', 'user', 'groups'] (not stemmed)."""
+    text = _CAMEL.sub(r"\1 \2", _ACRONYM.sub(r"\1 \2", text))
+    return [w for w in _SEPARATORS.split(text.lower()) if w]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+@dataclass
+class Reading:
+    """A request as search reads it."""
+
+    services: list[str] = field(default_factory=list)
+    intent: str | None = None
+    terms: dict[str, float] = field(default_factory=dict)  # stemmed term -> weight
+    corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
+
+    def add(self, term: str, weight: float) -> None:
+        self.terms[term] = max(weight, self.terms.get(term, 0.0))
+
+
+class Speller:
+    """Corrects a word to the most common indexed word one edit away (words of five letters or more)."""
+
+    def __init__(self, df: dict[str, int]):
+        self.df = df
+        self._by_delete: dict[str, set[str]] = {}
+        for word in df:
+            if len(word) >= 4 and not word.isdigit():
+                for d in _deletes(word) | {word}:
+                    self._by_delete.setdefault(d, set()).add(word)
+
+    def correct(self, word: str) -> str | None:
+        """None when the word is known (or too short to judge); the stemmed correction otherwise."""
+        base = stem(word)
+        if len(word) < 5 or base in self.df or base.isdigit():  # "sent" is a word, not a typo of "sett"
+            return None
+        found: set[str] = set()
+        for d in _deletes(base) | {base}:
+            found |= self._by_delete.get(d, set())
+        return max(sorted(found), key=lambda w: self.df[w], default=None)
+
+
+class Vocabulary:
+    def __init__(self, data: dict):
+        self.services: dict[tuple[str, ...], str] = {}
+        for service, names in (data.get("services") or {}).items():
+            for name in names:
+                self.services[_key(name)] = service
+        # phrases are matched on stems, so "app connector" also reads "app connectors"
+        self.terms = {_key(k): [stem(w) for v in vs for w in tokens(v)]
+                      for k, vs in (data.get("terms") or {}).items()}
+        self.intents = [(intent, [tuple(tokens(p)) for p in (data.get("intents") or {}).get(intent, [])])
+                        for intent in INTENTS]
+        self.questions = [tuple(tokens(p)) for p in data.get("questions") or []]
+        self.stop = {w for w in data.get("stop") or []}
+        self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
+        self._own_words = {w for k in (*data.get("terms", {}), *(n for ns in data.get("services", {}).values()
+                                                                   for n in ns)) for w in tokens(k)} | {
+            w for _, phrases in self.intents for p in phrases for w in p} | self.stop
+
+    def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
+        out = []
+        for word in raw:
+            fixed = None if word in self._own_words else speller.correct(word)
+            if fixed is not None:
+                reading.corrected[word] = fixed
+            out.append(fixed or word)
+        return out
+
+    def read(self, text: str, speller: Speller) -> Reading:
+        reading = Reading()
+        words = self._spelled(tokens(text), speller, reading)
+        if any(tuple(words[:len(q)]) == q for q in self.questions):
+            reading.intent = "list"  # "is there a pending activation" asks, it does not activate
+        verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
+        stems = [stem(w) for w in words]
+        for intent, phrases in self.intents:
+            if reading.intent == "list" and intent != "count":
+                continue
+            for p in phrases:
+                at = _find(words, p)
+                at = at if at is not None else _find(stems, tuple(map(stem, p)))
+                if at is not None:
+                    reading.intent = intent
+                    verbs.update(range(at, at + len(p)))
+            if reading.intent == intent:
+                break
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                key = tuple(stems[i:i + n])
+                if key in self.services:
+                    if self.services[key] not in reading.services:
+                        reading.services.append(self.services[key])
+                    break
+                if key in self.terms:
+                    for w, raw in zip(key, words[i:i + n], strict=True):
+                        if raw not in self.stop:
+                            reading.add(w, CONSUMED)
+                    for w in self.terms[key]:
+                        reading.add(w, MAPPED)
+                    break
+            else:
+                n = 1
+                word = words[i]
+                if word not in self.stop:
+                    weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
+                    weight = VERB if i in verbs else weight
+                    reading.add(stem(word), weight)
+            i += n
+        return reading
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in tokens(phrase))
+
+
+def _find(words: list[str], phrase: tuple[str, ...]) -> int | None:
+    n = len(phrase)
+    return next((i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase), None)
+
+
+@cache
+def load_vocabulary() -> Vocabulary:
+    """The vocabulary shipped in `oneapi_mcp.generated` (copied there from specs/ by `make generate`)."""
+    text = resources.files("oneapi_mcp.generated").joinpath("vocabulary.yaml").read_text()
+    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))

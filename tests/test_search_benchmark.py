@@ -1,0 +1,190 @@
+"""search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
+
+The floors are the issue's targets over the whole set (tuned half and held-out half together); `make bench`
+prints both halves. Timing is measured in bench/, never asserted here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from oneapi_mcp._catalog import load_catalog
+from oneapi_mcp._search import SearchIndex
+from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark
+from oneapi_mcp._server import Runtime, build_server
+from oneapi_mcp._settings import ServerSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.anyio
+BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
+HIT1_FLOOR, HIT5_FLOOR = 0.80, 0.95
+FULL_LISTING_HIT5_FLOOR = 0.75  # a plain BM25 over the names and descriptions alone, no vocabulary
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def index(catalog):
+    return SearchIndex(catalog.tools.values(), areas={n: ts.description for n, ts in catalog.toolsets.items()})
+
+
+def _names(index, query, **kw):
+    return [t.name for _, t in index.search(query, **kw)]
+
+
+def _report(result) -> str:
+    return "\n".join(f"  rank {m['rank']}: {m['query']!r} -> {m['top']} (want {m['want'][:2]})"
+                     for m in result["misses"] if m["rank"] != 1)
+
+
+def test_the_benchmark_has_over_200_requests_and_every_right_answer_is_an_operation(catalog):
+    requests = load_benchmark(BENCHMARK, catalog)  # raises naming a "METHOD path" that matches nothing
+    assert len(requests) >= 200
+    written_first = [r for r in requests if not r.blind]
+    assert 0.2 <= sum(r.holdout for r in written_first) / len(written_first) <= 0.3
+    assert len({r.query for r in requests}) == len(requests)
+
+
+def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_floors(catalog, index):
+    result = evaluate(lambda q: _names(index, q), load_benchmark(BENCHMARK, catalog))
+    assert result["hit@5"] >= HIT5_FLOOR and result["hit@1"] >= HIT1_FLOOR, (
+        f"hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f} mrr {result['mrr']:.3f}\n" + _report(result))
+
+
+def test_a_plain_search_over_the_full_listing_text_finds_most_operations_too(catalog):
+    plain = full_listing_index(catalog.tools.values())
+    result = evaluate(lambda q: _names(plain, q), load_benchmark(BENCHMARK, catalog))
+    assert result["hit@5"] >= FULL_LISTING_HIT5_FLOOR, f"hit@5 {result['hit@5']:.3f}\n" + _report(result)
+
+
+@pytest.mark.parametrize(("query", "want"), [
+    ("how many firewall rules do we have", "zia_get_firewall_filtering_rule_count"),
+    ("firewall rules", "zia_list_firewall_filtering_rules"),
+    ("delete firewall rule", "zia_remove_firewall_filtering_rule"),
+    ("create firewall rule", "zia_create_firewall_filtering_rule"),
+])
+def test_what_is_asked_decides_between_count_list_delete_and_create(index, query, want):
+    assert _names(index, query)[0] == want
+
+
+def test_a_console_name_finds_the_api_name_it_stands_for(index):
+    # ZPA's console says App Connector; the API (recorded traffic: reference/recorded/zpa) says assistant
+    assert _names(index, "list the app connectors in private access")[0] == "zpa_list_all_assistants"
+    assert _names(index, "push my pending internet access changes live")[0] == "zia_activate"
+
+
+def test_a_misspelt_word_finds_what_the_right_spelling_finds(index):
+    assert _names(index, "list firewal rules")[:3] == _names(index, "list firewall rules")[:3]
+    assert index.read("sandox rules").corrected == {"sandox": "sandbox"}
+    assert index.read("what was sent").corrected == {}  # short real words are left alone
+
+
+def test_a_product_name_ranks_that_products_operations_first(index):
+    assert all(n.startswith("ztw_") for n in _names(index, "cloud connector admin users", limit=3))
+    assert all(n.startswith("zcc_") for n in _names(index, "client connector admin users", limit=3))
+
+
+def _server(**settings) -> object:
+    def factory(catalog):
+        raise AssertionError("discovery needs no upstream")
+
+    return build_server(Runtime(settings=ServerSettings(**settings), executor_factory=factory, customer_id_known=True))
+
+
+async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile_that_would_allow_it():
+    async with Client(_server(profile="read-only"), cache=None) as client:
+        found = await client.call_tool("search_operations", {"query": "delete firewall rule"})
+        described = await client.call_tool("describe_operation", {"name": "zia_remove_firewall_filtering_rule"})
+    assert described.structured_content["allowed_here"] is False
+    assert described.structured_content["allowed_by"] == {"profile": "admin"}
+    data = found.structured_content
+    assert all(r["scope"] == "read" for r in data["results"])
+    beyond = {b["name"]: b for b in data["not_allowed_here"]}
+    remove = beyond["zia_remove_firewall_filtering_rule"]
+    assert remove["allowed_by"] == {"profile": "admin"} and "destructive" in remove["why"]
+    assert "cannot be invoked here" in data["note"] and len(data["not_allowed_here"]) <= 5
+    async with Client(_server(profile="read-only"), cache=None) as client:
+        offboard = await client.call_tool("search_operations", {"query": "offboard a user who left"})
+    composite = next(b for b in offboard.structured_content["not_allowed_here"] if b.get("composite"))
+    assert composite["allowed_by"]["profile"] in ("read-write", "admin")
+    assert composite["name"] not in [r["name"] for r in offboard.structured_content["results"]]
+
+
+async def test_search_says_how_it_read_a_misspelt_request_and_the_product_it_names():
+    async with Client(_server(), cache=None) as client:
+        found = await client.call_tool("search_operations", {"query": "list firewal rules in internet access"})
+    data = found.structured_content
+    assert data["understood"] == {"services": ["zia"], "corrected": {"firewal": "firewall"}}
+    assert data["results"][0]["name"] == "zia_list_firewall_filtering_rules"
+
+
+async def test_a_denied_tool_is_named_with_the_rule_that_hides_it_and_nothing_beyond_when_all_is_allowed():
+    async with Client(_server(profile="admin", deny_tools=("*_firewall_filtering_rule*",)), cache=None) as client:
+        denied = await client.call_tool("search_operations", {"query": "delete firewall rule"})
+        allowed = await client.call_tool("search_operations", {"query": "list url categories"})
+    entry = next(b for b in denied.structured_content["not_allowed_here"]
+                 if b["name"] == "zia_remove_firewall_filtering_rule")
+    assert "deny_tools" in entry["why"] and "rule" in entry["allowed_by"]
+    assert "not_allowed_here" not in allowed.structured_content
+
+
+async def test_on_2026_07_28_every_connection_lists_the_same_tools_and_enable_toolset_is_refused():
+    server = _server(profile="read-write")
+    async with Client(server, cache=None) as first, Client(server, cache=None) as second:
+        refused = await first.call_tool("enable_toolset", {"name": "zia.users"})
+        one, two = await first.list_tools(), await second.list_tools()
+        assert first.protocol_version == "2026-07-28"
+    assert refused.is_error and refused.structured_content["error"]["kind"] == "not_supported"
+    assert [t.name for t in one.tools] == [t.name for t in two.tools]
+    assert "enable_toolset" not in [t.name for t in one.tools] and "zia_list_users" not in [t.name for t in one.tools]
+
+
+async def test_on_2026_07_28_toolsets_come_from_the_named_servers_configuration():
+    async with Client(_server(toolsets=("zia.users",)), cache=None) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+    assert "zia_list_users" in names and "enable_toolset" not in names
+
+
+def test_the_vocabulary_shipped_with_the_package_is_the_one_in_specs():
+    shipped, source = ROOT / "generated" / "vocabulary.yaml", ROOT / "specs" / "overlays" / "vocabulary.yaml"
+    assert shipped.read_bytes() == source.read_bytes()
+
+
+def test_at_least_400_operations_have_descriptions_written_for_administrators():
+    from oneapi_mcp.codegen._load import load_spec
+    from oneapi_mcp.codegen._naming import NameLock
+    from oneapi_mcp.codegen._parse import parse_service
+
+    lock = NameLock.read(ROOT / "specs" / "names.lock.json")
+    described = 0
+    for spec in sorted((ROOT / "specs").glob("*.yaml")):
+        loaded = load_spec(spec, ROOT / "specs" / "overlays" / spec.name, validate=False)
+        assert loaded.problems == [], loaded.problems[:3]  # every target of both overlay files is real
+        service, _, _ = parse_service(loaded, lock)
+        described += sum(op.hand_written_description for op in service.operations)
+    assert described >= 400
+
+
+def test_a_descriptions_overlay_is_applied_after_the_services_overlay_and_changes_the_fingerprint(tmp_path):
+    import shutil
+
+    from oneapi_mcp.codegen._generate import _service_fingerprint
+    from oneapi_mcp.codegen._load import load_spec
+
+    spec_dir = tmp_path / "spec"
+    shutil.copytree(ROOT / "tests" / "golden" / "overlay" / "spec", spec_dir)
+    spec, overlay = spec_dir / "pets.yaml", spec_dir / "overlays" / "pets.yaml"
+    before = _service_fingerprint(spec, overlay, {}, "gen")
+    (spec_dir / "overlays" / "pets.descriptions.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: words, version: 1.0.0}\nactions:\n"
+        "  - target: \"$.paths['/pets/{petId}'].get\"\n    update:\n      description: Returns one animal.\n")
+    loaded = load_spec(spec, overlay, validate=False)
+    assert loaded.problems == []
+    assert loaded.doc["paths"]["/pets/{petId}"]["get"]["description"] == "Returns one animal."
+    assert _service_fingerprint(spec, overlay, {}, "gen") != before
