@@ -190,6 +190,17 @@ def _pagination(service: str, paginator: dict | None) -> dict | None:
             "next_key": "next_link",
             "stop": "no_next",
         }
+    if paginator.get("style") == "page":
+        # ZDX's configuration lists (zscaler-oneapi-sdk-python 1.0.0) page like ZIA: flat arrays of pageSize
+        flat = result_key == "@"
+        return {
+            "style": "page",
+            "page_param": paginator["input_token"],
+            "size_param": paginator["limit_key"],
+            "result_key": result_key,
+            **({} if flat else {"total_pages_key": paginator.get("output_token", "totalPages")}),
+            "stop": "short_page" if flat else "total_pages",
+        }
     return {
         "style": "offset",
         "offset_param": paginator["input_token"],
