@@ -49,7 +49,8 @@ def _sources_md(pin: WheelPin, previous: WheelPin | None, models: dict[str, tupl
     if previous:
         lines += [
             f"- Before: `{previous.name}=={previous.version}` (`{previous.file}`, sha256 `{previous.sha256}`),",
-            "  the beta these specs were first converted from (ZPA `v1` only, 45 ZDX operations, 1,147 in all).",
+            "  the wheel these specs were converted from before this one (see the README's \"After Zscaler",
+            "  changes its API\" for what the last upgrade changed).",
         ]
     lines += [
         "- Every model operation is in a spec. Operations that share a method and a path once parameter",
