@@ -15,7 +15,6 @@ from ._toolsets import TOOLSET_DESCRIPTIONS, toolset_for
 
 __all__ = ["annotations_for", "parse_service"]
 
-_METHODS = ("get", "put", "post", "delete", "patch")
 _PATH_NOISE = {"api", "v1", "v2", "v3", "admin", "customers", "mgmtconfig", "papi", "public", "ziam"}
 _BODY_FIELD = "body"
 
@@ -28,10 +27,6 @@ def annotations_for(scope: str, method: str) -> Annotations:
         idempotent_hint=scope == "read" or method in ("PUT", "DELETE"),
         open_world_hint=True,
     )
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _deref(doc: dict, node: dict) -> dict:
