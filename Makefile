@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make specs: download zscaler-sdk-python 2.0.0b2 and rewrite specs/ (the only target that needs the network)
+## make specs: download zscaler-oneapi-sdk-python 1.0.0 and rewrite specs/ (the only target that needs the network)
 specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from ._sources import ServiceModels
+from ._sources import ModelError, ServiceModels
+from ._versions import ModelOperation, merge_versions
 
 __all__ = [
     "RATE_CLASSES",
     "SERVICE_TITLES",
     "convert_service",
+    "count_operations",
     "rate_class_for",
     "scope_for",
     "split_words",
@@ -69,6 +71,8 @@ _READ_ONLY_WRITE = re.compile(r"^(Validate|Lookup|Export|List|Get|Search|Check|T
 _DESTRUCTIVE_WRITE = re.compile(
     r"^(BulkDelete|Bulkdelete|BulkRemove|Bulkremove|Delete|Remove|ForceRemove|Deactivate|Revoke|Wipe|Purge|ForceReset)(?=[A-Z]|$)"
 )
+# ZIdentity names its bulk removals after the resource: UserBulkdelete, GroupBulkremove.
+_DESTRUCTIVE_BULK = re.compile(r"^[A-Z][a-z]+Bulk(?:[Dd]elete|[Rr]emove)(?=[A-Z]|$)")
 _ZCC_DOWNLOADS = re.compile(r"/(downloadDevices|downloadServiceStatus|downloadDisableReasons)$")
 
 _PRIMITIVES: dict[str, dict] = {
@@ -137,7 +141,7 @@ def scope_for(operation_name: str, method: str) -> str:
         return "read"
     if method == "DELETE":
         return "destructive"
-    if _DESTRUCTIVE_WRITE.match(operation_name):
+    if _DESTRUCTIVE_WRITE.match(operation_name) or _DESTRUCTIVE_BULK.match(operation_name):
         return "destructive"
     if _READ_ONLY_WRITE.match(operation_name):
         return "read"
@@ -185,6 +189,17 @@ def _pagination(service: str, paginator: dict | None) -> dict | None:
             "result_key": result_key,
             "next_key": "next_link",
             "stop": "no_next",
+        }
+    if paginator.get("style") == "page":
+        # ZDX's configuration lists (zscaler-oneapi-sdk-python 1.0.0) page like ZIA: flat arrays of pageSize
+        flat = result_key == "@"
+        return {
+            "style": "page",
+            "page_param": paginator["input_token"],
+            "size_param": paginator["limit_key"],
+            "result_key": result_key,
+            **({} if flat else {"total_pages_key": paginator.get("output_token", "totalPages")}),
+            "stop": "short_page" if flat else "total_pages",
         }
     return {
         "style": "offset",
@@ -317,160 +332,185 @@ class _Shapes:
         return dict(sorted(done.items()))
 
 
-def _unify_equivalent_paths(ops: dict[str, dict]) -> dict[str, dict[str, str]]:
+def _unify_equivalent_paths(ops: list[ModelOperation]) -> dict[str, dict[str, str]]:
     """Paths that differ only in parameter names are one path in OpenAPI: pick one set of names.
 
-    Returns, per operation, a renaming {old param name: new param name}.
+    The most used spelling wins (ties: the alphabetically first). Returns, per operation whose
+    path was respelt, a renaming {model param name: template name}.
     """
     by_shape: dict[str, Counter] = defaultdict(Counter)
-    for op in ops.values():
-        uri = op["http"]["requestUri"]
-        by_shape[re.sub(r"\{[^}]+\}", "{}", uri)][uri] += 1
+    for mop in ops:
+        by_shape[re.sub(r"\{[^}]+\}", "{}", mop.uri)][mop.uri] += 1
+    canonical = {shape: sorted(v, key=lambda u: (-v[u], u))[0] for shape, v in by_shape.items()}
     renames: dict[str, dict[str, str]] = {}
-    for variants in by_shape.values():
-        if len(variants) < 2:
-            continue
-        canonical = sorted(variants, key=lambda u: (-variants[u], u))[0]
-        canon_names = re.findall(r"\{([^}]+)\}", canonical)
-        for op_name, op in ops.items():
-            uri = op["http"]["requestUri"]
-            if uri in variants and uri != canonical:
-                names = re.findall(r"\{([^}]+)\}", uri)
-                renames[op_name] = {a: b for a, b in zip(names, canon_names, strict=True) if a != b}
+    for mop in ops:
+        target = canonical[re.sub(r"\{[^}]+\}", "{}", mop.uri)]
+        if target != mop.uri:
+            names = re.findall(r"\{([^}]+)\}", mop.uri)
+            canon_names = re.findall(r"\{([^}]+)\}", target)
+            renames[mop.name] = {a: b for a, b in zip(names, canon_names, strict=True) if a != b}
     return renames
 
 
-def _resource_index(resources: dict) -> dict[str, dict]:
-    """operation name -> {type, action, identifier...} from the resource metadata."""
-    index: dict[str, dict] = {}
-    for rtype in sorted(resources.get("resources", {})):
-        res = resources["resources"][rtype]
-        for action in sorted(res.get("actions", {})):
-            spec = res["actions"][action]
-            op = spec["request"]["operation"]
-            entry: dict = {"type": rtype, "action": action}
-            ident = [p["target"] for p in spec["request"].get("params", []) if p["source"] == "identifier"]
-            if ident:
-                entry["id_param"] = ident[0]
-            produced = (spec.get("resource") or {}).get("identifiers") or []
-            from_response = [i.get("path", i["target"]) for i in produced if i.get("source") == "response"]
-            if action == "create" and from_response:
-                entry["id_field"] = from_response[0]
-            index.setdefault(op, entry)
-    return index
+def _parameters(input_shape: dict, rename: dict[str, str], shapes: _Shapes, path: str,
+                keep_argument_names: bool) -> list:
+    members = input_shape.get("members", {})
+    required = set(input_shape.get("required", []))
+    params: list[dict] = []
+    for member_name in sorted(members):
+        member = members[member_name]
+        loc = member.get("location")
+        if loc not in ("uri", "querystring"):
+            continue
+        schema = shapes.ref(member["shape"])
+        if member.get("is_repeated_key_array") and schema.get("type") != "array" and "$ref" not in schema:
+            schema = {"type": "array", "items": schema}
+        in_path = loc == "uri"
+        param: dict = {
+            "name": rename.get(member_name, member_name) if in_path else member_name,
+            "in": "path" if in_path else "query",
+            "required": in_path or member_name in required,
+            "schema": schema,
+        }
+        if in_path and member_name in rename and keep_argument_names:
+            # it shares the endpoint with another operation, and its argument means something else
+            # there (ZDX: a predefined application's name, not a configured application's id)
+            param["x-oneapi-argument"] = member_name
+        if member.get("is_repeated_key_array"):
+            param["style"] = "form"
+            param["explode"] = True
+        params.append(param)
+    declared = {p["name"] for p in params if p["in"] == "path"}
+    for var in re.findall(r"\{([^}+]+)\+?\}", path):
+        if var not in declared:
+            params.append({"name": var, "in": "path", "required": True, "schema": {"type": "string"}})
+    params.sort(key=lambda p: (p["in"] != "path", p["name"]))
+    return params
 
 
-def convert_service(models: ServiceModels) -> dict:
-    """Build the OpenAPI document (a plain dict, deterministic order) for one service."""
-    svc = models.service
+def _request_body(op: dict, input_shape: dict, shapes: _Shapes) -> dict | None:
+    payload = input_shape.get("payload")
+    if not payload:
+        return None
+    body_shape = input_shape["members"][payload]["shape"]
+    body_schema = shapes.ref(body_shape)
+    if op.get("protocol") == "rest-multipart":
+        content_type = "multipart/form-data"
+        body_schema = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    elif body_shape in _PRIMITIVES:
+        content_type = "text/plain"
+    else:
+        content_type = "application/json"
+    return {"required": payload in set(input_shape.get("required", [])),
+            "content": {content_type: {"schema": body_schema}}}
+
+
+def _operation(svc: str, mop: ModelOperation, path: str, rename: dict[str, str], shapes: _Shapes,
+               model_shapes: dict, error_schema_name: str, shares_endpoint: bool) -> dict:
+    """One model operation as an OpenAPI operation (with the x-oneapi-* decisions)."""
+    op = mop.op
+    method = mop.method
+    input_shape = model_shapes[op["input"]["shape"]] if "input" in op else {}
+    params = _parameters(input_shape, rename, shapes, path, shares_endpoint)
+    scope = scope_for(mop.model_name, method)
+    pagination = _pagination(svc, mop.paginator)
+    summary, description = _describe(svc, mop.model_name, method, path, scope, pagination,
+                                     op.get("documentation", ""))
+    operation: dict = {"operationId": mop.name, "summary": summary, "description": description}
+    if params:
+        operation["parameters"] = params
+    body = _request_body(op, input_shape, shapes)
+    if body:
+        operation["requestBody"] = body
+    code = str(op["http"].get("responseCode", 200))
+    response: dict = {"description": "Success."}
+    output = op.get("output", {}).get("shape")
+    if output and code != "204":
+        out_schema = shapes.ref(output)
+        media = "application/octet-stream" if out_schema.get("format") == "binary" else "application/json"
+        response["content"] = {media: {"schema": out_schema}}
+    operation["responses"] = {
+        code: response,
+        "default": {
+            "description": "Error.",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema_name}"}}},
+        },
+    }
+    operation["x-oneapi-scope"] = scope
+    operation["x-oneapi-rate-class"] = rate_class_for(svc, method, path)
+    if pagination:
+        operation["x-oneapi-pagination"] = pagination
+    if mop.resource:
+        operation["x-oneapi-resource"] = mop.resource
+    operation["x-oneapi-source"] = f"{mop.source}#/operations/{mop.model_name}"
+    return operation
+
+
+def count_operations(doc: dict) -> int:
+    """Operations in a converted document, counting those that share a method and path (variants)."""
+    return sum(1 + len(op.get("x-oneapi-variants", ()))
+               for item in doc["paths"].values() for op in item.values() if isinstance(op, dict))
+
+
+def convert_service(versions: tuple[ServiceModels, ...] | ServiceModels) -> dict:
+    """Build the OpenAPI document (a plain dict, deterministic order) for every version of one service.
+
+    Every model operation ends up in the document: when two share a method and a path (ZDX serves
+    configured and predefined applications at `/config/applications/{id-or-name}`), the one whose
+    path kept its spelling is the path's operation and the others are its `x-oneapi-variants`. An
+    operation that cannot be converted raises ModelError naming it.
+    """
+    if isinstance(versions, ServiceModels):
+        versions = (versions,)
+    svc = versions[0].service
     short, full = SERVICE_TITLES[svc]
-    model = models.model
-    shapes = _Shapes(model["shapes"])
-    ops: dict[str, dict] = model["operations"]
-    paginators = models.paginators.get("pagination", {})
-    resources = _resource_index(models.resources)
+    ops, model_shapes = merge_versions(svc, versions)
+    shapes = _Shapes(model_shapes)
     renames = _unify_equivalent_paths(ops)
     error_schema_name = f"{short.replace('ZIdentity', 'Zid')}Error"
 
-    paths: dict[str, dict] = defaultdict(dict)
     op_paths: dict[str, tuple[str, str]] = {}
-    for name in sorted(ops):
-        op = ops[name]
-        method = op["http"]["method"].upper()
-        rename = renames.get(name, {})
-        path = op["http"]["requestUri"]
-        for old, new in rename.items():
-            path = path.replace("{" + old + "}", "{" + new + "}")
-        op_paths[name] = (path, method)
-        input_shape = model["shapes"][op["input"]["shape"]]
-        members = input_shape.get("members", {})
-        required = set(input_shape.get("required", []))
-        params: list[dict] = []
-        for member_name in sorted(members):
-            member = members[member_name]
-            loc = member.get("location")
-            if loc not in ("uri", "querystring"):
-                continue
-            schema = shapes.ref(member["shape"])
-            if member.get("is_repeated_key_array") and schema.get("type") != "array" and "$ref" not in schema:
-                schema = {"type": "array", "items": schema}
-            param: dict = {
-                "name": rename.get(member_name, member_name),
-                "in": "path" if loc == "uri" else "query",
-                "required": loc == "uri" or member_name in required,
-                "schema": schema,
-            }
-            if member.get("is_repeated_key_array"):
-                param["style"] = "form"
-                param["explode"] = True
-            params.append(param)
-        declared = {p["name"] for p in params if p["in"] == "path"}
-        for var in re.findall(r"\{([^}+]+)\+?\}", path):
-            if var not in declared:
-                params.append({"name": var, "in": "path", "required": True, "schema": {"type": "string"}})
-        params.sort(key=lambda p: (p["in"] != "path", p["name"]))
+    for mop in ops:
+        rename = renames.get(mop.name, {})
+        path = re.sub(r"\{([^}]+)\}", lambda m, r=rename: "{" + r.get(m.group(1), m.group(1)) + "}", mop.uri)
+        op_paths[mop.name] = (path, mop.method)
+    endpoints = Counter(op_paths.values())
 
-        scope = scope_for(name, method)
-        pagination = _pagination(svc, paginators.get(name))
-        summary, description = _describe(svc, name, method, path, scope, pagination, op.get("documentation", ""))
-        operation: dict = {
-            "operationId": name,
-            "summary": summary,
-            "description": description,
-        }
-        if params:
-            operation["parameters"] = params
-        payload = input_shape.get("payload")
-        if payload:
-            body_shape = members[payload]["shape"]
-            body_schema = shapes.ref(body_shape)
-            if op.get("protocol") == "rest-multipart":
-                content_type = "multipart/form-data"
-                body_schema = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
-            elif body_shape in _PRIMITIVES:
-                content_type = "text/plain"
-            else:
-                content_type = "application/json"
-            operation["requestBody"] = {
-                "required": payload in required,
-                "content": {content_type: {"schema": body_schema}},
-            }
-        code = str(op["http"].get("responseCode", 200))
-        response: dict = {"description": "Success."}
-        output = op.get("output", {}).get("shape")
-        if output and code != "204":
-            out_schema = shapes.ref(output)
-            media = "application/octet-stream" if out_schema.get("format") == "binary" else "application/json"
-            response["content"] = {media: {"schema": out_schema}}
-        operation["responses"] = {
-            code: response,
-            "default": {
-                "description": "Error.",
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema_name}"}}},
-            },
-        }
-        operation["x-oneapi-scope"] = scope
-        operation["x-oneapi-rate-class"] = rate_class_for(svc, method, path)
-        if pagination:
-            operation["x-oneapi-pagination"] = pagination
-        if name in resources:
-            operation["x-oneapi-resource"] = resources[name]
-        operation["x-oneapi-source"] = f"zssdk/zscore/data/{svc}/v1/service-1.json#/operations/{name}"
-        paths[path][method.lower()] = operation
+    grouped: dict[tuple[str, str], list[tuple[ModelOperation, dict]]] = defaultdict(list)
+    for mop in ops:
+        path = op_paths[mop.name][0]
+        try:
+            operation = _operation(svc, mop, path, renames.get(mop.name, {}), shapes, model_shapes,
+                                   error_schema_name, endpoints[op_paths[mop.name]] > 1)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{mop.source}#/operations/{mop.model_name}: cannot convert it: {exc!r}") from exc
+        if len(versions) > 1:
+            operation["x-oneapi-model-version"] = mop.version  # a later version's tool may say so in its name
+        grouped[(path, mop.method)].append((mop, operation))
 
-    _add_links(ops, op_paths, paths, resources)
+    paths: dict[str, dict] = defaultdict(dict)
+    for (path, method), entries in grouped.items():
+        # the operation whose path kept the model's spelling leads; the rest ride along as variants
+        entries.sort(key=lambda e: (e[0].name in renames, e[0].version, e[0].name))
+        primary = entries[0][1]
+        if len(entries) > 1:
+            primary["x-oneapi-variants"] = [operation for _, operation in entries[1:]]
+        paths[path][method.lower()] = primary
+
+    _add_links(ops, op_paths, paths)
 
     schemas = shapes.closure()
     schemas[error_schema_name] = _ERROR_SCHEMAS.get(svc, _GENERIC_ERROR)
-    return {
+    model_files = ", ".join(f"v{m.version}" for m in versions)
+    doc = {
         "openapi": "3.0.3",
         "info": {
             "title": f"{full} ({short}) through Zscaler OneAPI",
-            "version": model["metadata"].get("apiVersion", "unknown"),
+            "version": versions[-1].model["metadata"].get("apiVersion", "unknown"),
             "description": (
-                f"Converted mechanically by oneapi-mcp (`make specs`) from the {svc} service model in "
-                "the MIT-licensed zscaler-sdk-python wheel; see SOURCES.md. Hand-written descriptions "
-                f"come from overlays/{svc}.yaml."
+                f"Converted mechanically by oneapi-mcp (`make specs`) from the {svc} service models "
+                f"({model_files}) in Zscaler's MIT-licensed SDK wheel; see SOURCES.md. Hand-written "
+                f"descriptions come from overlays/{svc}.yaml."
             ),
             "license": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
         },
@@ -502,29 +542,41 @@ def convert_service(models: ServiceModels) -> dict:
             "schemas": schemas,
         },
     }
+    written = count_operations(doc)
+    if written != len(ops):
+        raise ModelError(f"{svc}: {len(ops)} model operations but {written} in the document")
+    return doc
 
 
-def _add_links(ops: dict, op_paths: dict, paths: dict, resources: dict[str, dict]) -> None:
-    """OpenAPI links from each create operation to the load/update/delete of the same resource."""
-    by_type: dict[str, dict[str, str]] = defaultdict(dict)
-    for op_name, entry in resources.items():
-        if op_name in op_paths:
-            by_type[entry["type"]][entry["action"]] = op_name
-    for rtype in sorted(by_type):
-        actions = by_type[rtype]
+def _operation_at(paths: dict, path: str, method: str, name: str) -> dict:
+    primary = paths[path][method.lower()]
+    if primary["operationId"] == name:
+        return primary
+    return next(v for v in primary["x-oneapi-variants"] if v["operationId"] == name)
+
+
+def _add_links(ops: list[ModelOperation], op_paths: dict, paths: dict) -> None:
+    """OpenAPI links from each create operation to the load/update/delete of the same resource
+    (of the same model version: a v2 create does not link to a v1 load)."""
+    by_type: dict[tuple[int, str], dict[str, ModelOperation]] = defaultdict(dict)
+    for mop in ops:
+        if mop.resource:
+            by_type[(mop.version, mop.resource["type"])].setdefault(mop.resource["action"], mop)
+    for version, rtype in sorted(by_type):
+        actions = by_type[(version, rtype)]
         create = actions.get("create")
-        if not create or "id_field" not in resources[create]:
+        if not create or "id_field" not in create.resource:
             continue
-        id_field = resources[create]["id_field"]
-        c_path, c_method = op_paths[create]
+        id_field = create.resource["id_field"]
+        c_path, c_method = op_paths[create.name]
         c_path_params = set(re.findall(r"\{([^}]+)\}", c_path))
         links: dict[str, dict] = {}
         for action in ("load", "update", "delete"):
             target = actions.get(action)
-            if not target or "id_param" not in resources[target]:
+            if not target or "id_param" not in target.resource:
                 continue
-            t_path, _ = op_paths[target]
-            id_param = resources[target]["id_param"]
+            t_path, _ = op_paths[target.name]
+            id_param = target.resource["id_param"]
             t_params = re.findall(r"\{([^}]+)\}", t_path)
             if id_param not in t_params:
                 # the identifier was renamed with its path; fall back to the last path parameter
@@ -536,10 +588,10 @@ def _add_links(ops: dict, op_paths: dict, paths: dict, resources: dict[str, dict
             if len(parameters) != len(t_params):
                 continue  # cannot fill every path parameter from the create call
             links[f"{action}{rtype}"[0].upper() + f"{action}{rtype}"[1:]] = {
-                "operationId": target,
+                "operationId": target.name,
                 "parameters": parameters,
             }
         if links:
-            responses = paths[c_path][c_method.lower()]["responses"]
+            responses = _operation_at(paths, c_path, c_method, create.name)["responses"]
             ok = next(code for code in responses if code != "default")
             responses[ok]["links"] = links

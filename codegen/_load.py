@@ -12,9 +12,30 @@ import yaml
 
 from ._ir import Problem
 
-__all__ = ["LoadedSpec", "apply_overlay", "load_spec", "overlay_files", "resolve_pointer"]
+__all__ = ["LoadedSpec", "apply_overlay", "iter_operations", "load_spec", "overlay_files", "resolve_pointer"]
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_TOOL_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def iter_operations(doc: dict, methods: tuple[str, ...] = _TOOL_METHODS):
+    """(path, method, path-level parameters, operation, pointer, is_variant) for every operation in
+    path order, each followed by its `x-oneapi-variants`: operations of the model that share the
+    method and path with it (see codegen/_convert.py)."""
+    for path in sorted(doc.get("paths") or {}):
+        item = doc["paths"][path]
+        if not isinstance(item, dict):
+            continue
+        shared_params = item.get("parameters") or []
+        for method in methods:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            pointer = f"/paths/{_escape(path)}/{method}"
+            yield path, method, shared_params, op, pointer, False
+            for i, variant in enumerate(op.get("x-oneapi-variants") or []):
+                if isinstance(variant, dict):
+                    yield path, method, shared_params, variant, f"{pointer}/x-oneapi-variants/{i}", True
 
 
 @dataclass
@@ -80,7 +101,9 @@ def _merge(target: dict, update: dict) -> None:
 
 def apply_overlay(doc: dict, overlay: dict, overlay_file: str, problems: list[Problem]) -> set[str]:
     """Apply an OpenAPI Overlay 1.0 document in place. Returns the pointers of updated objects."""
-    from jsonpath_ng import parse as jsonpath_parse  # the parser is slow to import; only overlays need it
+    # The extended parser reads RFC 9535 filter selectors (`parameters[?@.name=='id']`), which
+    # Overlay 1.0 targets use; the parser is slow to import, and only overlays need it.
+    from jsonpath_ng.ext import parse as jsonpath_parse
 
     touched: set[str] = set()
     if not isinstance(overlay, dict) or not str(overlay.get("overlay", "")).startswith("1."):
@@ -100,12 +123,15 @@ def apply_overlay(doc: dict, overlay: dict, overlay_file: str, problems: list[Pr
         if not matches:
             problems.append(Problem("warning", overlay_file, pointer + "/target", f"{target!r} matches nothing"))
             continue
+        removed_from_lists: list[tuple[list, int]] = []
         for match in matches:
             where = "/" + "/".join(_escape(str(p)) for p in _match_path(match))
             if action.get("remove"):
                 parent = match.context.value if match.context else None
                 if isinstance(parent, dict):
                     parent.pop(str(match.path.fields[0]), None)
+                elif isinstance(parent, list):
+                    removed_from_lists.append((parent, int(_match_path(match)[-1])))
                 continue
             update = action.get("update")
             if isinstance(update, dict) and isinstance(match.value, dict):
@@ -113,6 +139,8 @@ def apply_overlay(doc: dict, overlay: dict, overlay_file: str, problems: list[Pr
                 touched.add(where)
             else:
                 problems.append(Problem("error", overlay_file, pointer + "/update", "update must be an object"))
+        for parent, index in sorted(removed_from_lists, key=lambda t: -t[1]):  # last first: indexes stay valid
+            del parent[index]
     return touched
 
 
@@ -121,8 +149,8 @@ def _match_path(match) -> list[str]:
     node = match
     while node is not None and node.context is not None:
         fields = getattr(node.path, "fields", None)
-        index = getattr(node.path, "index", None)
-        parts.append(str(fields[0]) if fields else str(index))
+        indices = getattr(node.path, "indices", None) or (getattr(node.path, "index", None),)
+        parts.append(str(fields[0]) if fields else str(indices[0]))
         node = node.context
     return list(reversed(parts))
 
@@ -150,45 +178,34 @@ def _check_refs(doc: object, file: str, problems: list[Problem]) -> None:
 
 def _check_operation_ids(doc: dict, file: str, problems: list[Problem]) -> None:
     seen: dict[str, str] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        for method in _HTTP_METHODS:
-            op = item.get(method) if isinstance(item, dict) else None
-            if not isinstance(op, dict):
-                continue
-            op_id = op.get("operationId")
-            pointer = f"/paths/{_escape(path)}/{method}/operationId"
-            if op_id is None:
-                continue
-            if op_id in seen:
-                problems.append(Problem(
-                    "error", file, pointer, f"duplicate operationId {op_id!r} (first at {seen[op_id]})"))
-            else:
-                seen[op_id] = pointer
+    for _path, _method, _shared, op, where, _variant in iter_operations(doc, _HTTP_METHODS):
+        op_id = op.get("operationId")
+        pointer = f"{where}/operationId"
+        if op_id is None:
+            continue
+        if op_id in seen:
+            problems.append(Problem(
+                "error", file, pointer, f"duplicate operationId {op_id!r} (first at {seen[op_id]})"))
+        else:
+            seen[op_id] = pointer
 
 
 def _check_path_params(doc: dict, file: str, problems: list[Problem]) -> None:
     # openapi-spec-validator reports these too, but without a location; this says which operation
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
+    for path, _method, shared, op, pointer, _variant in iter_operations(doc, _HTTP_METHODS):
         template = set(re.findall(r"\{([^}]+)\}", path))
-        for method in _HTTP_METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            declared: set[str] = set()
-            for raw in list(item.get("parameters") or []) + list(op.get("parameters") or []):
-                try:
-                    param = resolve_pointer(doc, raw["$ref"][1:]) if "$ref" in raw else raw
-                except (KeyError, TypeError):
-                    continue  # a dangling or malformed $ref is reported on its own
-                if isinstance(param, dict) and param.get("in") == "path":
-                    declared.add(str(param.get("name")))
-            pointer = f"/paths/{_escape(path)}/{method}"
-            for name in sorted(template - declared):
-                problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not declared"))
-            for name in sorted(declared - template):
-                problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not in the path {path!r}"))
+        declared: set[str] = set()
+        for raw in list(shared) + list(op.get("parameters") or []):
+            try:
+                param = resolve_pointer(doc, raw["$ref"][1:]) if "$ref" in raw else raw
+            except (KeyError, TypeError):
+                continue  # a dangling or malformed $ref is reported on its own
+            if isinstance(param, dict) and param.get("in") == "path":
+                declared.add(str(param.get("name")))
+        for name in sorted(template - declared):
+            problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not declared"))
+        for name in sorted(declared - template):
+            problems.append(Problem("error", file, pointer, f"path parameter {name!r} is not in the path {path!r}"))
 
 
 def _validate(doc: dict, file: str, problems: list[Problem]) -> None:
@@ -243,12 +260,4 @@ def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = 
 
 
 def _descriptions(doc: dict) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in _HTTP_METHODS:
-            op = item.get(method)
-            if isinstance(op, dict):
-                out[f"/paths/{_escape(path)}/{method}"] = op.get("description", "")
-    return out
+    return {pointer: op.get("description", "") for *_, op, pointer, _variant in iter_operations(doc, _HTTP_METHODS)}

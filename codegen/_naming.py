@@ -64,9 +64,14 @@ def class_name(operation_id: str) -> str:
     return base + "Input"
 
 
-def operation_key(method: str, path: str) -> str:
-    """What identifies an operation across spec edits: method and path with parameter names erased."""
-    return f"{method.upper()} {re.sub(r'{[^}]+}', '{}', path)}"
+def operation_key(method: str, path: str, variant: str | None = None) -> str:
+    """What identifies an operation across spec edits: method and path with parameter names erased.
+
+    An operation that shares its method and path with the path's own operation (an `x-oneapi-variants`
+    entry) is told apart by its operationId: `GET /config/applications/{} GetPredefinedApplication`.
+    """
+    key = f"{method.upper()} {re.sub(r'{[^}]+}', '{}', path)}"
+    return f"{key} {variant}" if variant else key
 
 
 class NameLock:

@@ -4,18 +4,19 @@ pagination decision is made here, and only here."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ._convert import SERVICE_TITLES, rate_class_for, scope_for
 from ._ir import Annotations, Operation, Param, Problem, Service, Toolset
-from ._load import LoadedSpec, resolve_pointer
-from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, tool_name
+from ._load import LoadedSpec, iter_operations, resolve_pointer
+from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, snake_case, tool_name
 from ._schema import request_schemas
 from ._secrets import secret_fields
 from ._toolsets import TOOLSET_DESCRIPTIONS, toolset_for
 
 __all__ = ["annotations_for", "parse_service"]
 
-_METHODS = ("get", "put", "post", "delete", "patch")
+_PATH_NOISE = {"api", "v1", "v2", "v3", "admin", "customers", "mgmtconfig", "papi", "public", "ziam"}
 _BODY_FIELD = "body"
 
 
@@ -27,10 +28,6 @@ def annotations_for(scope: str, method: str) -> Annotations:
         idempotent_hint=scope == "read" or method in ("PUT", "DELETE"),
         open_world_hint=True,
     )
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _deref(doc: dict, node: dict) -> dict:
@@ -55,6 +52,71 @@ def _synth_operation_id(method: str, path: str) -> str:
     return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
 
 
+@dataclass(frozen=True)
+class _Named:
+    """An operation that has taken a tool name, and whether the name was derived (not locked or set)."""
+
+    method: str
+    path: str
+    operation_id: str
+    pointer: str
+    derived: bool
+
+
+def _tool_names(service: str, file: str, doc: dict, lock: NameLock
+                ) -> tuple[dict[str, tuple[str, str, bool]], list[Problem]]:
+    """pointer -> (tool name, lock key, version-qualified?) for every operation that gets a name.
+
+    Names set in the overlay (`x-oneapi-name`) or kept by the lock are taken first, so a new
+    operation never takes a name users already call. An operation of a later model version
+    (`x-oneapi-model-version` > 1) whose derived name is taken says its version (`zpa_v2_...`);
+    any other collision is an error that names both operations and the overlay line to add.
+    """
+    problems: list[Problem] = []
+    entries = []
+    for path, method, _shared, op, pointer, variant in iter_operations(doc):
+        op_id = op.get("operationId") or _synth_operation_id(method, path)
+        key = operation_key(method, path, op_id if variant else None)
+        chosen = op.get("x-oneapi-name") or lock.get(service, key)
+        entries.append((_Named(method.upper(), path, op_id, pointer, derived=not chosen), key, chosen,
+                        int(op.get("x-oneapi-model-version") or 1)))
+    names: dict[str, _Named] = {}
+    out: dict[str, tuple[str, str, bool]] = {}
+    for this, key, chosen, version in sorted(entries, key=lambda e: e[2] is None):  # stable: chosen first
+        name, qualified = chosen or tool_name(service, this.operation_id), False
+        if not chosen and name in names and version > 1:
+            name, qualified = tool_name(service, f"V{version}{this.operation_id}"), True
+        if not is_valid_tool_name(name):
+            problems.append(Problem("error", file, this.pointer, f"tool name {name!r} is not 1-64 chars of [a-z0-9_]"))
+        elif name in names:
+            problems.append(Problem("error", file, this.pointer,
+                                    _collision_message(service, name, names[name], this, set(names))))
+        else:
+            names[name] = this
+            out[this.pointer] = (name, key, qualified)
+    return out, problems
+
+
+def _collision_message(service: str, name: str, first: _Named, second: _Named, taken: set[str]) -> str:
+    """Name both operations and the overlay action that resolves the collision (on the one whose
+    name was derived: a locked or hand-set name is the one users already call)."""
+    rename = second if second.derived or not first.derived else first
+    words = [s for s in rename.path.split("/")
+             if s and not s.startswith("{") and s.lower() not in _PATH_NOISE | {service}]
+    stem = [snake_case(rename.operation_id).split("_", 1)[0], *words[-2:]] if words else [
+        snake_case(rename.operation_id)]
+    suggestion, n = tool_name(service, "_".join(stem)), 2
+    while suggestion in taken or suggestion == name:
+        suggestion, n = tool_name(service, "_".join([*stem, str(n)])), n + 1
+    target = f"$.paths['{rename.path}'].{rename.method.lower()}"
+    if "/x-oneapi-variants/" in rename.pointer:
+        target += f"['x-oneapi-variants'][?@.operationId=='{rename.operation_id}']"
+    return (f"tool name {name!r} of {second.method} {second.path} (operationId {second.operation_id!r}) collides "
+            f"with {first.method} {first.path} (operationId {first.operation_id!r}, at {first.pointer}); name "
+            f"{rename.method} {rename.path} in specs/overlays/{service}.yaml: an action with target {target!r} and "
+            f"update {{x-oneapi-name: {suggestion}}}")
+
+
 def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, list[Problem], dict[str, str]]:
     """Build the IR for one service. Returns (service or None on errors, problems, name lock entries)."""
     doc = loaded.doc
@@ -71,87 +133,72 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         return None, problems, {}
     schemas = dict((doc.get("components") or {}).get("schemas") or {})
     operations: list[Operation] = []
-    names: dict[str, str] = {}  # tool name -> pointer
+    named, name_problems = _tool_names(service, file, doc, lock)
+    problems.extend(name_problems)
     classes: dict[str, str] = {}  # input class name -> pointer
     assigned: dict[str, str] = {}  # lock key -> tool name
 
-    for path in sorted(doc.get("paths") or {}):
-        item = doc["paths"][path] or {}
-        shared_params = item.get("parameters") or []
-        for method in _METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            pointer = f"/paths/{_escape(path)}/{method}"
-            http = method.upper()
-            op_id = op.get("operationId")
-            if not op_id:
-                op_id = _synth_operation_id(method, path)
-                problems.append(Problem("warning", file, pointer, f"no operationId; using {op_id!r}"))
+    for path, method, shared_params, op, pointer, _variant in iter_operations(doc):
+        http = method.upper()
+        op_id = op.get("operationId")
+        if not op_id:
+            op_id = _synth_operation_id(method, path)
+            problems.append(Problem("warning", file, pointer, f"no operationId; using {op_id!r}"))
 
-            key = operation_key(http, path)
-            name = op.get("x-oneapi-name") or lock.get(service, key) or tool_name(service, op_id)
-            if not is_valid_tool_name(name):
-                problems.append(Problem("error", file, pointer, f"tool name {name!r} is not 1-64 chars of [a-z0-9_]"))
-                continue
-            if name in names:
-                problems.append(Problem(
-                    "error", file, pointer,
-                    f"tool name {name!r} collides with the operation at {names[name]}; "
-                    "set x-oneapi-name on one of them in the overlay"))
-                continue
-            names[name] = pointer
-            assigned[key] = name
+        if pointer not in named:
+            continue  # its name is invalid or collides: reported by _tool_names
+        name, key, qualified = named[pointer]
+        assigned[key] = name
 
-            # an overlay's x-oneapi-name also names the input model, so it resolves a case-only
-            # collision (`getPet` / `GetPet`) of the class names as well as of the tool names
-            override = op.get("x-oneapi-name")
-            model = class_name(override.removeprefix(f"{service}_") if override else op_id)
-            if model in classes or model in schemas:
-                where = classes.get(model, f"/components/schemas/{model}")
-                problems.append(Problem("error", file, pointer,
-                                        f"input model name {model!r} collides with {where}"))
-                continue
-            classes[model] = pointer
+        # an overlay's x-oneapi-name also names the input model, so it resolves a case-only
+        # collision (`getPet` / `GetPet`) of the class names as well as of the tool names
+        override = op.get("x-oneapi-name") or (name if qualified else None)
+        model = class_name(override.removeprefix(f"{service}_") if override else op_id)
+        if model in classes or model in schemas:
+            where = classes.get(model, f"/components/schemas/{model}")
+            problems.append(Problem("error", file, pointer,
+                                    f"input model name {model!r} collides with {where}"))
+            continue
+        classes[model] = pointer
 
-            params, param_problems = _params(doc, file, pointer, path, shared_params, op,
-                                             op.get("x-oneapi-pagination"))
-            problems.extend(param_problems)
-            if any(p.level == "error" for p in param_problems):
-                continue
+        params, param_problems = _params(doc, file, pointer, path, shared_params, op,
+                                         op.get("x-oneapi-pagination"))
+        problems.extend(param_problems)
+        if any(p.level == "error" for p in param_problems):
+            continue
 
-            scope = op.get("x-oneapi-scope") or scope_for(op_id, http)
-            if scope not in ("read", "write", "destructive"):
-                problems.append(Problem("error", file, pointer + "/x-oneapi-scope", f"unknown scope {scope!r}"))
-                continue
-            toolset = op.get("x-oneapi-toolset") or toolset_for(service, path)
-            if toolset is None:
-                toolset = _fallback_toolset(service, path)
-                if service in SERVICE_TITLES:
-                    problems.append(Problem("warning", file, pointer, f"no toolset rule matches; using {toolset!r}"))
-            description = (op.get("description") or op.get("summary") or "").strip()
-            if not description:
-                description = f"Calls {http} {path}."
-                problems.append(Problem("warning", file, pointer, "operation has no description"))
-            operations.append(Operation(
-                service=service,
-                operation_id=op_id,
-                tool_name=name,
-                input_model=model,
-                method=http,
-                path=path,
-                title=(op.get("summary") or name).strip(),
-                description=description,
-                scope=scope,
-                annotations=annotations_for(scope, http),
-                toolset=toolset,
-                rate_class=op.get("x-oneapi-rate-class") or rate_class_for(service, http, path),
-                params=tuple(params),
-                pagination=op.get("x-oneapi-pagination"),
-                resource=op.get("x-oneapi-resource"),
-                hand_written_description=pointer in loaded.described,
-                pointer=pointer,
-            ))
+        scope = op.get("x-oneapi-scope") or scope_for(op_id, http)
+        if scope not in ("read", "write", "destructive"):
+            problems.append(Problem("error", file, pointer + "/x-oneapi-scope", f"unknown scope {scope!r}"))
+            continue
+        toolset = op.get("x-oneapi-toolset") or toolset_for(service, path)
+        if toolset is None:
+            toolset = _fallback_toolset(service, path)
+            if service in SERVICE_TITLES:
+                problems.append(Problem("warning", file, pointer, f"no toolset rule matches; using {toolset!r}"))
+        description = (op.get("description") or op.get("summary") or "").strip()
+        if not description:
+            description = f"Calls {http} {path}."
+            problems.append(Problem("warning", file, pointer, "operation has no description"))
+        operations.append(Operation(
+            service=service,
+            operation_id=op_id,
+            tool_name=name,
+            input_model=model,
+            method=http,
+            path=path,
+            title=(op.get("summary") or name).strip(),
+            description=description,
+            scope=scope,
+            annotations=annotations_for(scope, http),
+            toolset=toolset,
+            rate_class=op.get("x-oneapi-rate-class") or rate_class_for(service, http, path),
+            params=tuple(params),
+            pagination=op.get("x-oneapi-pagination"),
+            resource=op.get("x-oneapi-resource"),
+            hand_written_description=pointer in loaded.described,
+            pointer=pointer,
+        ))
 
     if any(p.level == "error" for p in problems):
         return None, problems, assigned
@@ -207,6 +254,13 @@ def _param_description(p: dict, loc: str, wire: str, fname: str, paging: dict[st
     return " ".join(x for x in parts if x)
 
 
+def _free_name(base: str, taken: dict[str, str]) -> str:
+    name, n = base, 2
+    while name in taken or name == _BODY_FIELD:
+        name, n = f"{base}{n}", n + 1
+    return name
+
+
 def _params(
     doc: dict, file: str, pointer: str, path: str, shared: list, op: dict, pagination: dict | None = None
 ) -> tuple[list[Param], list[Problem]]:
@@ -222,7 +276,11 @@ def _params(
     fields: dict[str, str] = {}
     paging = _pagination_docs(pagination)
     for (loc, wire), p in sorted(merged.items(), key=lambda kv: (kv[0][0] != "path", kv[0][1])):
-        fname = field_name(wire)
+        fname = field_name(p.get("x-oneapi-argument") or wire)
+        if loc == "query" and fields.get(fname, "").startswith("path "):
+            # `DELETE /groups/{id}?id=...` (ZIdentity): the query parameter gets its own argument,
+            # the wire name stays
+            fname = _free_name(f"{fname}_query", fields)
         if fname == _BODY_FIELD or fname in fields:
             problems.append(Problem("error", file, pointer,
                                     f"argument {fname!r} (from {loc} parameter {wire!r}) collides with "

@@ -52,10 +52,13 @@ TOOLSET_RULES: dict[str, tuple[tuple[str, str], ...]] = {
         (_seg("users", "groups", "departments", "unified-datasync"), "users"),
         (_seg("adminUsers", "adminRoles", "passwordExpiry", "auditReport", "auditlogEntryReport",
               "eventlogEntryReport", "status"), "admin"),
+        (_seg("casbDlpRules"), "dlp_rules"),
+        (_seg("casbMalwareRules", "quarantineTombstoneTemplate", "zscsb"), "threat_protection"),
+        (_seg("casbTenant", "casbEmailLabel"), "dlp_rules"),
         (_seg("authSettings", "authProfiles", "authenticatedSession", "mobileauthenticatedSession"),
          "authentication"),
         (_seg("orgInformation", "subscriptions", "eusaStatus", "productContacts", "advancedSettings",
-              "ftpSettings", "remoteAssistance", "alertSubscriptions", "eun", "userConfirmation",
+              "ftpSettings", "remoteAssistance", "alertSubscriptions", "eun", "eunTemplate", "userConfirmation",
               "exportPolicies"), "org_settings"),
         (_seg("ruleLabels", "timeIntervals", "timeWindows", "workloadGroups", "deviceGroups",
               "iotDiscovery"), "policy_objects"),
@@ -64,7 +67,7 @@ TOOLSET_RULES: dict[str, tuple[tuple[str, str], ...]] = {
         (_seg("cloudApplications", "cloudApplicationInstances", "webApplicationRules",
               "tenancyRestrictionProfile", "riskProfiles", "shadowIT", "customTags"), "cloud_apps"),
         (_seg("firewallFilteringRules", "firewallDnsRules", "firewallIpsRules", "ipsCategories",
-              "dnatRules", "trafficCaptureRules"), "firewall"),
+              "dnatRules", "trafficCaptureRules", "networkApplications", "networkApplicationGroups"), "firewall"),
         (_seg("ipGroups", "ipSourceGroups", "ipDestinationGroups", "networkServices", "networkServiceGroups",
               "networkApplications", "networkApplicationGroups", "appServices", "appServiceGroups"),
          "firewall_objects"),
@@ -90,34 +93,41 @@ TOOLSET_RULES: dict[str, tuple[tuple[str, str], ...]] = {
         (_seg("nssFeeds", "nssServers", "nssDownload", "nssHyperV", "nssNutanix", "reportFilter"), "nss"),
     ),
     "zpa": (
-        (_seg("application", "segmentGroup", "server", "serverGroup"), "app_segments"),
-        (_seg("appConnectorGroup", "connector", "associationType", "enrollmentCert", "visible",
-              "cloudConnectorGroup", "configOverrides", "zpathCloud"), "connectors"),
-        (_seg("serviceEdge", "serviceEdgeGroup", "privateCloudController", "privateCloudControllerGroup"),
-         "service_edges"),
-        (_seg("policySet", "posture", "network", "machineGroup", "clientTypes", "platform"), "policies"),
-        (_seg("idp", "samlAttribute", "scimattribute", "scimgroup", "authDomains"), "identity"),
+        (_seg("application", "server", "serverGroup"), "app_segments"),
+        (_seg("appConnectorGroup", "connector", "enrollmentCert", "visible",
+              "cloudConnectorGroup", "configOverrides", "zpathCloud", "branchConnector", "branchConnectorGroup",
+              "connectorSchedule", "versionProfile", "versionProfiles"), "connectors"),
+        (_seg("serviceEdge", "serviceEdgeGroup", "privateCloudController", "privateCloudControllerGroup",
+              "serviceEdgeSchedule", "privateCloud", "businessContinuitySettings"), "service_edges"),
+        (_seg("policySet", "posture", "network", "machineGroup", "clientTypes", "platform", "location",
+              "segmentGroup"), "policies"),
+        (_seg("idp", "samlAttribute", "scimattribute", "scimgroup", "authDomains", "iamidpmapping",
+              "stepupauthlevel", r"\{associationType\}/usercodes"), "identity"),
         (_seg("administrators", "roles", "permissionGroups", "apiKeys", "me", "microtenants",
               "emergencyAccess", "v2/ssoLoginOptions"), "admin"),
-        (_seg("inspectionControls", "inspectionProfile"), "app_protection"),
+        (_seg("inspectionControls", "inspectionProfile", "browserProtectionProfile",
+              "activeBrowserProtectionProfile"), "app_protection"),
         (_seg("lssConfig"), "lss"),
         (_seg("praConsole", "praPortal", "credential", "credential-pool", "approval"), "pra"),
         # Must precede the CBI rule: "/certificate/issued" (mgmtconfig v2) vs CBI "POST /certificate".
-        (_seg("userPortal", "userPortalLink", "certificate/issued", "clientlessCertificate"), "user_portals"),
+        (_seg("userPortal", "userPortalLink", "certificate/issued", "clientlessCertificate", "userportal/aup",
+              "browserAccessGroups"), "user_portals"),
         (_seg("banner", "banners", "certificate", "certificates", "profiles", "regions", "zpaprofiles",
               "isolation"), "cbi"),
-        (_seg("v2/ipRanges", "v2/associationtype", "clientSetting", "vpnConnectedUsers"), "c2c_vpn"),
+        (_seg("v2/ipRanges", "v2/associationtype", "associationType", "clientSetting", "vpnConnectedUsers"),
+         "c2c_vpn"),
     ),
     "ztw": (
         (_seg("adminUsers", "adminRoles", "auth", "passwordChange", "auditlogEntryReport",
-              "ecAdminActivateStatus", "health"), "admin"),
+              "ecAdminActivateStatus", "health", "apiKeys"), "admin"),
         (_seg("ecgroup", "ecVMgroup", "ecVm", "ecInstance", "ztgroup", "ecbuild", "applianceInfo"), "connectors"),
         (_seg("provUrl", "ccaTemplate", "ccaCsr", "generateToken"), "provisioning"),
         (_seg("location", "locationTemplate"), "locations"),
         (_seg("ecRules", "gateways", "zpaResources"), "forwarding"),
-        (_seg("ipGroups", "ipSourceGroups", "ipDestinationGroups", "networkServices", "workloadGroups"),
-         "network_objects"),
-        (_seg("publicCloudAccountDetails", "publicCloudAccountIdStatus", "accountGroups"), "public_cloud"),
+        (_seg("ipGroups", "ipSourceGroups", "ipDestinationGroups", "networkServices", "networkServiceGroups",
+              "workloadGroups"), "network_objects"),
+        (_seg("publicCloudAccountDetails", "publicCloudAccountIdStatus", "accountGroups", "publicCloudInfo",
+              "discoveryService"), "public_cloud"),
     ),
     "zcc": (
         (_seg("getDevices", "getDeviceDetails", "downloadDevices", "downloadDisableReasons",
@@ -133,9 +143,11 @@ TOOLSET_RULES: dict[str, tuple[tuple[str, str], ...]] = {
               "setWebPrivacyInfo", "auth", "cred", "ratelimit"), "admin"),
     ),
     "zdx": (
-        (_seg("devices"), "devices"),
-        (_seg("apps", "alerts", "analysis"), "apps"),
-        (_seg("users", "administration", "active_geo", "inventory", "oauth"), "admin"),
+        (_seg("devices", "config/tracing"), "devices"),
+        (_seg("apps", "alerts", "analysis", "snapshot"), "apps"),
+        (_seg("config/monitors", r"config/applications/\{[^}]+\}/monitors"), "monitors"),
+        (_seg("config/applications", "config/collections"), "applications"),
+        (_seg("users", "administration", "active_geo", "inventory", "oauth", "config"), "admin"),
     ),
     "zid": (
         (_seg("users", "groups"), "users"),
@@ -158,10 +170,10 @@ TOOLSET_DESCRIPTIONS: dict[str, str] = {
                          "control settings.",
     "zia.cloud_apps": "Cloud app control: cloud applications and instances, web application rules, tenancy "
                       "restriction profiles, risk profiles, Shadow IT exports and custom tags.",
-    "zia.firewall": "Cloud firewall filtering, DNS and IPS rules, NAT (DNAT) rules, IPS categories and traffic "
-                    "capture rules.",
-    "zia.firewall_objects": "IP source/destination groups, IP groups, network services and service groups, "
-                            "network applications and application groups used by firewall rules.",
+    "zia.firewall": "Cloud firewall filtering, DNS and IPS rules, NAT (DNAT) rules, IPS categories, traffic "
+                    "capture rules, and the network applications and application groups they match.",
+    "zia.firewall_objects": "IP source/destination groups, IP groups, network services and service groups used by "
+                            "firewall rules.",
     "zia.ssl_inspection": "SSL inspection rules and intermediate CA certificates (CSR, key pairs, upload, default).",
     "zia.threat_protection": "Security allow/deny lists, advanced threat protection, malware protection, sandbox "
                              "rules and reports, behavioral analysis and mobile threat settings.",
@@ -170,7 +182,8 @@ TOOLSET_DESCRIPTIONS: dict[str, str] = {
     "zia.browser_isolation": "Cloud Browser Isolation profiles, banner themes and regions.",
     "zia.dlp": "DLP dictionaries, DLP engines, exact data match schemas, indexed document (IDM) profiles and "
                "redaction profiles.",
-    "zia.dlp_rules": "Web and email DLP rules, DLP notification templates, domain profiles and email tenants.",
+    "zia.dlp_rules": "Web, email and SaaS (CASB) DLP rules, DLP notification templates, domain profiles, email "
+                     "tenants, and the SaaS tenants and email labels the CASB rules apply to.",
     "zia.dlp_incident_receivers": "DLP incident delivery: ICAP servers, incident receivers and cloud-to-cloud "
                                   "incident forwarding.",
     "zia.endpoint_dlp": "Endpoint DLP applications, custom applications and application groups.",
@@ -183,27 +196,29 @@ TOOLSET_DESCRIPTIONS: dict[str, str] = {
                          "clusters and nodes.",
     "zia.nss": "Nanolog Streaming Service (NSS) servers and feeds, VM images and report/feed filter values.",
     # ZPA - Private Access
-    "zpa.app_segments": "Application segments (incl. browser access, PRA and inspection types), segment groups, "
-                        "server groups and application servers.",
+    "zpa.app_segments": "Application segments (incl. browser access, PRA and inspection types), server groups "
+                        "and application servers.",
     "zpa.connectors": "App connectors and connector groups, provisioning keys, enrollment certificates, version "
                       "profiles, cloud connector groups, config overrides and alternate clouds.",
     "zpa.service_edges": "Private service edges and service edge groups, private cloud controllers and their groups.",
     "zpa.policies": "Policy sets and rules (access, timeout, forwarding, inspection, isolation, ...) and condition "
-                    "objects: posture profiles, trusted networks, machine groups, client types, platforms.",
+                    "objects: segment groups, posture profiles, trusted networks, machine groups, client types, "
+                    "platforms, locations.",
     "zpa.identity": "Identity providers, SAML attributes, SCIM attributes and groups, and auth domains.",
     "zpa.admin": "Administrators, roles, permission groups, API keys, current session, microtenants, emergency "
                  "access users and SSO login options.",
     "zpa.app_protection": "AppProtection (inspection) profiles and predefined/custom inspection controls.",
     "zpa.lss": "Log Streaming Service (LSS) configurations, log formats, client types and status codes.",
     "zpa.pra": "Privileged Remote Access: consoles, portals, credentials, credential pools and privileged approvals.",
-    "zpa.user_portals": "User portals and portal links, and issued (browser access/portal) certificates.",
+    "zpa.user_portals": "User portals, portal links and acceptable-use policies, browser access groups, and "
+                        "issued (browser access/portal) certificates.",
     "zpa.cbi": "Cloud Browser Isolation: isolation profiles, banners, certificates and regions.",
-    "zpa.c2c_vpn": "Client-to-client (C2C) IP ranges, VPN connected users, client settings and association domains.",
+    "zpa.c2c_vpn": "Client-to-client (C2C) IP ranges, VPN connected users, client settings and association types "
+                   "and their domains.",
     # ZTW - Cloud & Branch Connector
     "ztw.admin": "Admin users and roles, auth sessions, password change, audit log reports, health, and "
                  "configuration activation (activation status, activate, forced activate).",
-    "ztw.connectors": "Cloud/Branch Connector groups, VMs and instances, Zero Trust gateway groups, builds "
-                      "and appliances.",
+    "ztw.connectors": "Cloud/Branch Connector groups, VMs and instances, builds and appliances.",
     "ztw.provisioning": "Provisioning URLs, Cloud Connector admin templates and CSRs, and deployment tokens.",
     "ztw.locations": "Connector locations, sub-locations and location templates.",
     "ztw.forwarding": "Forwarding rules (DNS, redirect), DNS/ZIA gateways and ZPA application segment lookup.",
@@ -216,9 +231,14 @@ TOOLSET_DESCRIPTIONS: dict[str, str] = {
     "zcc.admin": "Admin users and roles, ZIA/ZDX/ZPA admin sync and group entitlements, company and privacy info, "
                  "API login, credentials and rate limits.",
     # ZDX - Digital Experience
-    "zdx.devices": "Device health, events, app probes (web/cloudpath) and deep traces.",
-    "zdx.apps": "Application experience scores and metrics, alerts and root-cause analysis.",
-    "zdx.admin": "Users, departments, locations, active geolocations, software inventory and OAuth token endpoints.",
+    "zdx.devices": "Device health, events, app probes (web/cloudpath), deep traces and tracing sessions.",
+    "zdx.apps": "Application experience scores and metrics, alerts, root-cause analysis and snapshots.",
+    "zdx.applications": "Configured and predefined applications and application collections: create, "
+                        "update, activate, deactivate, status.",
+    "zdx.monitors": "Probes (monitors), on their own and per configured or predefined application: create, "
+                    "update, activate, deactivate, status, counts and summaries.",
+    "zdx.admin": "Users, departments, groups, locations and location groups, devices in configuration, audit "
+                 "log exports, active geolocations, software inventory and OAuth token endpoints.",
     # ZID - ZIdentity
     "zid.users": "ZIdentity users and groups, group membership, entitlements and password/MFA actions.",
     "zid.api_clients": "API clients and their secrets, and resource servers.",

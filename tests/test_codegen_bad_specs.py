@@ -102,7 +102,9 @@ BAD_SPECS = {
         '200': {description: The pets.}
 """),
         "/paths/~1v1~1pets/get",
-        "tool name 'pets_list_pets' collides with the operation at /paths/~1pets/get",
+        "tool name 'pets_list_pets' of GET /v1/pets (operationId 'listPets') collides with GET /pets "
+        "(operationId 'ListPets', at /paths/~1pets/get); name GET /v1/pets in specs/overlays/pets.yaml: an action "
+        "with target \"$.paths['/v1/pets'].get\" and update {x-oneapi-name: pets_list_pets_2}",
     ),
     "undeclared path variable": BadSpec(
         _with_path(_TOY_PATH % ""),

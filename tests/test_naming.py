@@ -52,7 +52,19 @@ def test_the_checked_in_lock_names_every_generated_tool(catalog):
     lock = json.loads((ROOT / "specs" / "names.lock.json").read_text())
     assert sorted(lock.values()) == sorted(catalog.tools)
     for tool in catalog.tools.values():
-        assert lock[f"{tool.service} {operation_key(tool.method, tool.path)}"] == tool.name
+        # an operation sharing its method and path with another (x-oneapi-variants) adds its operationId
+        key = f"{tool.service} {operation_key(tool.method, tool.path)}"
+        variant = f"{tool.service} {operation_key(tool.method, tool.path, tool.operation_id)}"
+        assert lock.get(variant, lock[key]) == tool.name
+
+
+def test_operations_sharing_an_endpoint_are_locked_by_their_operation_id_too():
+    assert operation_key("GET", "/config/applications/{aid}", "GetPredefinedApplication") == \
+        "GET /config/applications/{} GetPredefinedApplication"
+    lock = json.loads((ROOT / "specs" / "names.lock.json").read_text())
+    assert lock["zdx GET /zdx/v1/config/applications/{}"] == "zdx_get_config_application"
+    assert lock["zdx GET /zdx/v1/config/applications/{} GetPredefinedApplication"] == \
+        "zdx_get_predefined_application"
 
 
 def test_a_renamed_operation_id_keeps_its_locked_tool_name(tmp_path):

@@ -53,3 +53,21 @@ def test_the_tools_administrators_use_most_are_hand_described(parsed, tool, cata
     svc = tool.split("_", 1)[0]
     op = next(o for o in parsed[svc][1].operations if o.tool_name == tool)
     assert op.hand_written_description, tool
+
+
+def test_overlay_targets_accept_rfc_9535_filter_selectors_for_update_and_remove():
+    from oneapi_mcp.codegen._load import apply_overlay
+
+    params = [{"name": "id", "in": "path"}, {"name": "id", "in": "query"}, {"name": "a", "in": "query"},
+              {"name": "b", "in": "query"}]
+    doc = {"paths": {"/groups/{id}/users": {"get": {"parameters": params}}}}
+    base = "$.paths['/groups/{id}/users'].get.parameters"
+    problems: list = []
+    touched = apply_overlay(doc, {"overlay": "1.0.0", "actions": [
+        {"target": base + "[?@.name=='id' && @.in=='query']", "update": {"description": "member ids"}},
+        {"target": base + "[?@.name=='a' || @.name=='b']", "remove": True},
+    ]}, "overlay.yaml", problems)
+    assert problems == []
+    assert touched == {"/paths/~1groups~1{id}~1users/get/parameters/1"}
+    assert doc["paths"]["/groups/{id}/users"]["get"]["parameters"] == [
+        {"name": "id", "in": "path"}, {"name": "id", "in": "query", "description": "member ids"}]

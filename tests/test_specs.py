@@ -9,17 +9,55 @@ import pytest
 from conftest import SERVICES, SPECS, load_spec_doc, operations
 from openapi_spec_validator import validate
 
-EXPECTED_OPERATIONS = {"zia": 604, "zpa": 263, "ztw": 144, "zcc": 58, "zdx": 45, "zid": 33}
+# Operations per model file of zscaler-oneapi-sdk-python 1.0.0 (`make specs` prints the same counts).
+MODEL_OPERATIONS = {
+    "zia/v1": 590, "zpa/v1": 281, "zpa/v2": 32, "ztw/v1": 163, "zcc/v1": 49, "zdx/v1": 142, "zid/v1": 34,
+}
+
+
+def _every_operation(doc: dict):
+    """Each path's operation and the model operations that share its method and path (variants)."""
+    for path, method, op in operations(doc):
+        for each in (op, *op.get("x-oneapi-variants", ())):
+            yield path, method, each
+
+
+def _sources(service: str) -> list[str]:
+    return [op["x-oneapi-source"] for _, _, op in _every_operation(load_spec_doc(service))]
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_operation_in_the_sdk_models_appears_in_the_spec(service):
-    assert sum(1 for _ in operations(load_spec_doc(service))) == EXPECTED_OPERATIONS[service]
+def test_every_operation_of_every_model_version_appears_in_the_spec_once(service):
+    sources = _sources(service)
+    assert len(sources) == len(set(sources))
+    for model, count in MODEL_OPERATIONS.items():
+        if model.startswith(f"{service}/"):
+            prefix = f"zssdk/zscore/data/{model}/service-1.json#/operations/"
+            assert sum(s.startswith(prefix) for s in sources) == count, model
+    assert len(sources) == sum(c for m, c in MODEL_OPERATIONS.items() if m.startswith(f"{service}/"))
 
 
-def test_the_six_specs_hold_1147_operations_together():
-    assert sum(EXPECTED_OPERATIONS.values()) == 1147
+def test_the_six_specs_hold_all_1291_model_operations_together():
+    assert sum(MODEL_OPERATIONS.values()) == 1291
+    assert sum(len(_sources(svc)) for svc in SERVICES) == 1291
     assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SERVICES)
+
+
+def test_zdx_configured_and_predefined_applications_share_one_endpoint_as_variants():
+    doc = load_spec_doc("zdx")
+    get = doc["paths"]["/zdx/v1/config/applications/{aid}"]["get"]
+    assert get["operationId"] == "GetConfigApplication"
+    assert [v["operationId"] for v in get["x-oneapi-variants"]] == ["GetPredefinedApplication"]
+    variants = [v for _, _, op in operations(doc) for v in op.get("x-oneapi-variants", ())]
+    assert len(variants) == 19
+
+
+def test_zpa_v2_operations_sit_beside_v1_and_keep_their_own_schemas():
+    doc = load_spec_doc("zpa")
+    v2 = [op for _, _, op in _every_operation(doc) if op.get("x-oneapi-model-version") == 2]
+    assert len(v2) == 32
+    assert all("/zpa/v2/service-1.json#" in op["x-oneapi-source"] for op in v2)
+    assert {"Idp", "IdpV2", "EnrollmentCert", "EnrollmentCertV2"} <= set(doc["components"]["schemas"])
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -31,10 +69,11 @@ def test_each_spec_is_valid_openapi(service):
 def test_every_operation_records_scope_rate_class_and_source(service):
     doc = load_spec_doc(service)
     classes = doc["x-oneapi-rate-classes"]
-    for path, method, op in operations(doc):
+    for path, method, op in _every_operation(doc):
         assert op["x-oneapi-scope"] in ("read", "write", "destructive"), (path, method)
         assert op["x-oneapi-rate-class"] in classes, (path, method)
-        assert op["x-oneapi-source"].endswith(f"/operations/{op['operationId']}")
+        assert op["x-oneapi-source"].rsplit("/", 1)[1] in (op["operationId"],
+                                                           op["operationId"].removeprefix("V2"))
         assert op["description"].strip() and op["description"].strip() != path
 
 
@@ -48,16 +87,17 @@ def test_every_operation_records_scope_rate_class_and_source(service):
         ("zia", "LookupUrlClassification", "read"),  # POST that only reads
         ("zia", "ValidateFeedFormat", "read"),
         ("zia", "ExportPolicies", "read"),
-        ("zia", "Activate", "write"),
+        ("zia", "StatusActivate", "write"),
         ("zcc", "ForceRemoveDevices", "destructive"),
         ("zpa", "DeactivateEmergencyAccessUser", "destructive"),
-        ("zpa", "GetAllScopes", "read"),  # POST .../microtenants/search
-        ("zid", "Bulkdelete", "destructive"),
-        ("ztw", "ForceResetTemplate", "destructive"),
+        ("zpa", "GetAllMicrotenants", "read"),  # POST .../microtenants/search
+        ("zid", "UserBulkdelete", "destructive"),  # bulk removals named after the resource
+        ("zid", "GroupBulkremove", "destructive"),
+        ("zia", "DeleteCertChain", "destructive"),  # a PUT that deletes
     ],
 )
 def test_scope_follows_the_method_with_overrides_for_reads_and_removals(service, operation_id, scope):
-    found = [op for _, _, op in operations(load_spec_doc(service)) if op["operationId"] == operation_id]
+    found = [op for _, _, op in _every_operation(load_spec_doc(service)) if op["operationId"] == operation_id]
     assert len(found) == 1
     assert found[0]["x-oneapi-scope"] == scope
 
@@ -77,18 +117,21 @@ def test_zia_delete_is_the_heavy_rate_class_and_zcc_downloads_are_limited_to_thr
         ("zia", "page", {"page_param": "page", "size_param": "pageSize", "stop": "short_page"}),
         ("zpa", "page", {"page_param": "page", "total_pages_key": "totalPages", "stop": "total_pages"}),
         ("zdx", "offset", {"offset_param": "offset", "limit_param": "limit", "next_key": "next_offset"}),
+        ("zdx", "page", {"page_param": "page", "size_param": "pageSize", "stop": "short_page"}),  # /config lists
         ("zid", "next_link", {"offset_param": "offset", "limit_param": "limit", "next_key": "next_link",
                               "result_key": "records"}),
         ("zcc", "page", {"page_param": "page", "size_param": "pageSize"}),
     ],
 )
 def test_pagination_styles_follow_each_services_paginators(service, style, keys):
-    paged = [op["x-oneapi-pagination"] for _, _, op in operations(load_spec_doc(service))
+    paged = [op["x-oneapi-pagination"] for _, _, op in _every_operation(load_spec_doc(service))
              if "x-oneapi-pagination" in op]
     assert paged
+    styles = {"offset", "page"} if service == "zdx" else {style}
+    assert {p["style"] for p in paged} == styles
     for p in paged:
-        assert p["style"] == style
-        assert keys.items() <= p.items()
+        if p["style"] == style:
+            assert keys.items() <= p.items()
 
 
 def test_create_operations_link_to_get_update_and_delete_of_the_same_resource():
@@ -118,11 +161,12 @@ def test_paths_that_differ_only_in_parameter_names_are_unified():
         assert len(shapes) == len(set(shapes)), service
 
 
-def test_provenance_names_the_wheel_version_and_every_source_file_hash():
+def test_provenance_names_the_stable_wheel_the_beta_before_it_and_every_source_file_hash():
     sources = (SPECS / "SOURCES.md").read_text()
-    assert "zscaler-sdk-python==2.0.0b2" in sources
-    for service in SERVICES:
-        assert f"zssdk/zscore/data/{service}/v1/service-1.json" in sources
-        assert f"zssdk/zsresource/data/{service}/v1/resources-1.json" in sources
+    assert "`zscaler-oneapi-sdk-python==1.0.0`" in sources
+    assert "Before: `zscaler-sdk-python==2.0.0b2`" in sources
+    for model in MODEL_OPERATIONS:
+        assert f"zssdk/zscore/data/{model}/service-1.json" in sources
+        assert f"zssdk/zsresource/data/{model}/resources-1.json" in sources
     assert re.search(r"sha256: `[0-9a-f]{64}`", sources)
     assert "MIT" in (SPECS / "LICENSE-zscaler-sdk-python.md").read_text()

@@ -39,6 +39,13 @@ class Call:
 
 
 def _scalar(text: str, schema: dict[str, Any], where: str) -> Any:
+    if "anyOf" in schema:  # an endpoint several operations share (a ZDX application id or a predefined name)
+        for option in schema["anyOf"]:
+            try:
+                return _scalar(text, option, where)
+            except BadRequest:
+                continue
+        raise BadRequest(f"{where} matches none of its types, got {text!r}")
     kind = schema.get("type")
     if kind == "integer":
         if not _INT.fullmatch(text):

@@ -123,9 +123,24 @@ def _success(responses: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
     return 200, None
 
 
+def _shared_path_schema(raw: dict[str, Any], param: dict[str, Any]) -> dict[str, Any]:
+    """A path parameter of an endpoint that other model operations share (`x-oneapi-variants`, e.g. a
+    ZDX application id or a predefined application's name) takes what any of them sends."""
+    schema = param.get("schema") or {}
+    if param.get("in") != "path":
+        return schema
+    options = [schema]
+    for variant in raw.get("x-oneapi-variants", ()):
+        for other in variant.get("parameters", ()):
+            if other.get("in") == "path" and other.get("name") == param["name"] and other.get("schema") not in options:
+                options.append(other.get("schema") or {})
+    return schema if len(options) == 1 else {"anyOf": options}
+
+
 def _operation(service: str, path: str, method: str, raw: dict[str, Any]) -> Operation:
     params = tuple(
-        Param(p["name"], p["in"], bool(p.get("required")), p.get("schema") or {}) for p in raw.get("parameters", ())
+        Param(p["name"], p["in"], bool(p.get("required")), _shared_path_schema(raw, p))
+        for p in raw.get("parameters", ())
     )
     body = raw.get("requestBody") or {}
     content = body.get("content") or {}
