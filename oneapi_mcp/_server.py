@@ -382,7 +382,7 @@ class ToolSurface:
         read_only = scopes == ["read"]
         specs: dict[str, tuple[str, dict, t.ToolAnnotations]] = {
             "search_operations": (
-                "Search the 1,147 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) by words: "
+                "Search the 1,153 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) by words: "
                 "returns the best matches with their tool name, scope, toolset and a one-line summary. "
                 "Then describe_operation for the arguments and invoke_operation to run one.",
                 {"type": "object", "additionalProperties": False, "required": ["query"], "properties": {

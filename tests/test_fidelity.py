@@ -38,10 +38,10 @@ def test_an_undeclared_query_parameter_body_field_and_answer_field_are_each_repo
     out = check_interactions([
         _rec("GET", "/zia/api/v1/departments?nonsenseParam=1"),
         _rec("POST", "/zia/api/v1/departments", body={"name": "x", "madeUpField": 1}, answer={"id": 1, "ghost": 2}),
-        _rec("GET", "/zia/api/v1/noSuchCollection"),
+        _rec("PATCH", "/zia/api/v1/departments"),
     ])
     report = out.report()
-    assert out.share("route") == 2 / 3 and "no operation for GET /zia/api/v1/noSuchCollection" in report
+    assert out.share("route") == 2 / 3 and "no operation for PATCH /zia/api/v1/departments" in report
     assert out.share("query") == 0 and "nonsenseParam" in report
     assert out.share("body") == 0 and "madeUpField" in report
     assert out.share("answer") == 0 and "ghost" in report
@@ -51,3 +51,37 @@ def test_a_literal_segment_wins_over_a_path_parameter():
     doc = {"paths": {"/a/{id}": {"get": {}}, "/a/lite": {"get": {}}}}
     assert Router(doc).match("GET", "/a/lite").template == "/a/lite"
     assert Router(doc).match("GET", "/a/7").template == "/a/{id}"
+
+
+def test_a_family_the_models_lack_and_a_url_the_tenant_404s_are_listed_but_not_counted_as_route_gaps():
+    out = check_interactions([
+        _rec("GET", "/zia/api/v1/casbDlpRules"),  # a whole API the SDK's models do not have
+        _rec("POST", "/zia/api/v1/auditlogEntryReport%22", status=404),  # the SDK's bad URL, 404 from the tenant
+    ])
+    assert out.checked[("zia", "route")] == 0
+    report = out.report()
+    assert "'casbDlpRules', a family the models do not know" in report and "auditlogEntryReport%22" in report
+
+
+def test_an_empty_object_body_and_a_text_body_where_text_is_declared_send_no_undeclared_field():
+    out = check_interactions([
+        _rec("POST", "/zia/api/v1/status/activate", body={}),
+        _rec("POST", "/zia/api/v1/pacFiles/validate", body="function FindProxyForURL(url, host) { return 'DIRECT'; }"),
+    ])
+    assert out.share("body") == 1.0 and out.checked[("zia", "body")] == 1
+
+
+def test_every_recorded_traffic_overlay_action_gives_its_reason_and_evidence():
+    import yaml
+
+    banner = "# ---- recorded traffic (issue 13)"
+    count = 0
+    for path in sorted((RECORDED_DIR.parent.parent / "specs" / "overlays").glob("*.yaml")):
+        text = path.read_text()
+        if banner not in text:
+            continue
+        for action in yaml.safe_load("actions:\n" + text.split(banner, 1)[1].split("\n", 1)[1])["actions"]:
+            count += 1
+            reason = str(action.get("reason", ""))
+            assert "tests/recorded/" in reason or "SDK" in reason, (path.name, action["target"])
+    assert count >= 40

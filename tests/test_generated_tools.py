@@ -14,11 +14,11 @@ NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 ANNOTATIONS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
-def test_the_catalog_lists_all_1147_tools_with_unique_valid_names(catalog):
-    assert len(catalog.tools) == 1147
+def test_the_catalog_lists_all_1153_tools_with_unique_valid_names(catalog):
+    assert len(catalog.tools) == 1153
     assert all(NAME.match(name) for name in catalog.tools)
     assert Counter(t.service for t in catalog.tools.values()) == {
-        "zia": 604, "zpa": 263, "ztw": 144, "zcc": 58, "zdx": 45, "zid": 33}
+        "zia": 605, "zpa": 268, "ztw": 144, "zcc": 58, "zdx": 45, "zid": 33}
 
 
 def test_tool_names_are_the_service_and_the_snake_case_operation(catalog):
@@ -146,7 +146,7 @@ def test_listing_every_tool_imports_no_input_model():
         "print(len(c.tools), len(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1147", "0"]
+    assert out == ["1153", "0"]
 
 
 def test_a_call_imports_only_its_own_toolset_module():

@@ -17,7 +17,7 @@ def test_there_is_one_route_per_spec_path_plus_the_token_endpoint_and_a_fallback
     routes = [route.path for route in mock.app.routes]
     assert len(routes) == len(paths) + 2
     assert set(routes) == {*paths, "/oauth2/v1/token", "/{rest:path}"}
-    assert len(mock.operations) == 1147
+    assert len(mock.operations) == 1153
 
 
 def test_literal_paths_are_tried_before_parameters_that_would_swallow_them():
