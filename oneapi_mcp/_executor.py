@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
+from ._passthrough import passed_through, passed_through_note
 from ._redact import is_secret_name
 
 __all__ = ["CONTROL_ARGUMENTS", "CallResult", "Executor", "describe_validation_error", "retry_after_seconds"]
@@ -169,12 +170,15 @@ class Executor:
         if isinstance(prepared, CallResult):
             return prepared
         model, control = prepared
+        unknown = passed_through(model, tuple(f for f, _w, loc, _r, _e in tool.params if loc == "body"))
         if tool.pagination and (control.get("all_pages") or control.get("max_items")):
             result = await self._paginate(tool, model, control)
         else:
             result = await self._send(tool, self.build_request(tool, model))
         if result.is_error:
             return result
+        if unknown:
+            result.notes.append(passed_through_note(unknown))
         return self._shape(tool, result, control, cap=cap)
 
     async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuthRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key_id: str
     key_secret: str
     timestamp: int | None = None

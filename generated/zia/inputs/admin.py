@@ -15,6 +15,9 @@ class ActivateInput(BaseModel):
 
 
 class AuditReportRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     endTime: int | None = None
     startTime: int | None = None
 
@@ -130,6 +133,9 @@ class ListRoleSummariesLiteInput(BaseModel):
 
 
 class MobileAppTokenInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloud: str | None = None
     createTime: int | None = None
     deviceId: str | None = None
@@ -142,6 +148,9 @@ class MobileAppTokenInfo(BaseModel):
 
 
 class PasswordExpirySettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     passwordExpirationEnabled: bool | None = None
     passwordExpiryDays: int | None = None
 
@@ -186,6 +195,9 @@ class UpdatePasswordExpirySettingsInput(BaseModel):
 
 
 class AdminRole(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminAcctAccess: str | None = None
     alertingAccess: str | None = None
     analysisAccess: str | None = None
@@ -208,6 +220,9 @@ class AdminRole(BaseModel):
 
 
 class AuditLogReportRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     actionInterface: str | None = None
     actionResult: str | None = None
     actionTypes: list[str] | None = None
@@ -243,6 +258,9 @@ class CreateAuditLogReportInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -253,6 +271,9 @@ class EntityReference(BaseModel):
 
 
 class EventLogEntryRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     actionResult: str | None = None
     category: str | None = None
     endTime: int | None = None
@@ -274,6 +295,9 @@ class UpdateAdminRoleInput(BaseModel):
 
 
 class AdminUser(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminScopeScopeEntities: list[EntityReference] | None = None
     adminScopeType: str | None = None
     adminScopescopeGroupMemberEntities: list[EntityReference] | None = None

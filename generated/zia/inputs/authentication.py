@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuthCredentials(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     apiKey: str | None = None
     password: str | None = None
     providerName: str | None = None
@@ -18,6 +21,9 @@ class AuthCredentials(BaseModel):
 
 
 class AuthSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authCustomFrequency: int | None = None
     authFrequency: str | None = None
     autoProvision: bool | None = None
@@ -114,6 +120,9 @@ class UpdateAuthSettingsInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -124,10 +133,16 @@ class EntityReference(BaseModel):
 
 
 class ExemptedUrls(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     urls: list[str] | None = None
 
 
 class AuthProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authFrequencyInterval: int
     authFrequencyIntervalType: str
     lastModifiedBy: EntityReference | None = None

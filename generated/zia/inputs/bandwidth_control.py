@@ -59,6 +59,9 @@ class RemoveBandwidthControlRuleInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -69,6 +72,9 @@ class EntityReference(BaseModel):
 
 
 class BandwidthClass(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationServiceGroups: list[str] | None = None
     applications: list[str] | None = None
     getfileSize: str | None = None
@@ -86,6 +92,9 @@ class BandwidthClass(BaseModel):
 
 
 class BandwidthControlRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     bandwidthClasses: list[EntityReference] | None = None
     defaultRule: bool | None = None

@@ -7,23 +7,35 @@ from pydantic import BaseModel, ConfigDict
 
 
 class DLPDictionary(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
 
 
 class DLPEngine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     toRedact: list[DLPDictionary] | None = None
 
 
 class DLPRedaction(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     enabled: bool | None = None
     engines: list[DLPEngine] | None = None
     redactEditableContent: bool | None = None
 
 
 class DebugMode(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     allowed: bool | None = None
     filePassword: str | None = None
 
@@ -55,6 +67,9 @@ class GetIsolationRegionsInput(BaseModel):
 
 
 class IsolationBanner(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     banner: bool | None = None
     createdAt: str | None = None
     isDefault: bool | None = None
@@ -77,11 +92,17 @@ class IsolationBannerRef(BaseModel):
 
 
 class IsolationRegion(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: str | None = None
     name: str | None = None
 
 
 class IsolationRootCertificate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     createdAt: str | None = None
     expiryTime: int | None = None
     id: str | None = None
@@ -124,6 +145,9 @@ class RemoveIsolationProfileInput(BaseModel):
 
 
 class SandboxMode(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     enabled: bool | None = None
 
 
@@ -136,6 +160,9 @@ class UpdateIsolationBannerInput(BaseModel):
 
 
 class UserExperience(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     browserInBrowser: bool | None = None
     hideZscalerIcon: bool | None = None
     pacFileUrl: str | None = None
@@ -147,6 +174,9 @@ class UserExperience(BaseModel):
 
 
 class VotiroCdrControls(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     download: bool | None = None
     enabled: bool | None = None
     policyId: str | None = None
@@ -154,6 +184,9 @@ class VotiroCdrControls(BaseModel):
 
 
 class Watermark(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     enabled: bool | None = None
     message: str | None = None
     showMessage: bool | None = None
@@ -169,11 +202,17 @@ class CreateIsolationBannerInput(BaseModel):
 
 
 class DeepLinkControls(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applications: list[str] | None = None
     enabled: bool | None = None
 
 
 class ClientContentControl(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     allowPrinting: bool | None = None
     cameraAndMic: bool | None = None
     copyPaste: str | None = None
@@ -190,6 +229,9 @@ class ClientContentControl(BaseModel):
 
 
 class IsolationProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     banner: IsolationBannerRef | None = None
     certificates: list[IsolationRootCertificate] | None = None
     debugMode: DebugMode | None = None

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AdaptiveAccessProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aapIndex: int | None = None
     deleted: bool | None = None
     iamAapId: str | None = None
@@ -18,6 +21,9 @@ class AdaptiveAccessProfile(BaseModel):
 
 
 class BrowserIsolationProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultProfile: bool
     id: str
     name: str
@@ -27,12 +33,18 @@ class BrowserIsolationProfile(BaseModel):
 
 
 class CloudApplicationInstanceLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     type: str | None = None
 
 
 class CustomTag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int
     name: str
 
@@ -55,6 +67,9 @@ class DuplicateWebApplicationRuleInput(BaseModel):
 
 
 class EntityIdName(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     description: str | None = None
     getlId: int | None = None
@@ -108,6 +123,9 @@ class GetWebApplicationRuleTypeMappingInput(BaseModel):
 
 
 class IAMAuthenticationLevel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     alIndex: int | None = None
     deleted: bool | None = None
     description: str | None = None
@@ -222,11 +240,17 @@ class ListWebApplicationRulesByTypeInput(BaseModel):
 
 
 class Order(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     by: str | None = None
     on: str | None = None
 
 
 class RangeLong(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     max: int | None = None
     min: int | None = None
 
@@ -253,6 +277,9 @@ class RemoveTenancyRestrictionProfileInput(BaseModel):
 
 
 class WebApplication(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     appCatModified: bool | None = None
     appNotReady: bool | None = None
     backendName: str | None = None
@@ -266,6 +293,9 @@ class WebApplication(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -276,16 +306,25 @@ class EntityReference(BaseModel):
 
 
 class IncludeExcludeMultiFilterOperationCertKeySize(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operation: str | None = None
     value: list[str] | None = None
 
 
 class IncludeExcludeMultiFilterOperationVendorComplianceID(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operation: str | None = None
     value: list[str] | None = None
 
 
 class RiskProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminAuditLogs: str | None = None
     certifications: list[str] | None = None
     createTime: int | None = None
@@ -329,6 +368,9 @@ class RiskProfile(BaseModel):
 
 
 class ShadowITApplicationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     actions: list[str] | None = None
     adminAuditLogs: list[str] | None = None
     appIds: list[int] | None = None
@@ -393,6 +435,9 @@ class ShadowITApplicationRequest(BaseModel):
 
 
 class ShadowITRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     actions: list[str] | None = None
     appIds: list[int] | None = None
     appName: str | None = None
@@ -420,6 +465,9 @@ class ShadowITRequest(BaseModel):
 
 
 class TenancyRestrictionProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     allowGcpCloudStorageRead: bool | None = None
     allowGoogleConsumers: bool | None = None
     allowGoogleVisitors: bool | None = None
@@ -454,6 +502,9 @@ class UpdateTenancyRestrictionProfileInput(BaseModel):
 
 
 class WebApplicationRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     actions: list[str] | None = None
     adaptiveAccessProfiles: list[AdaptiveAccessProfile] | None = None
@@ -503,11 +554,17 @@ class WebApplicationRule(BaseModel):
 
 
 class WebApplicationTypeList(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloudApps: list[str] | None = None
     type: str | None = None
 
 
 class CloudApplication(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     application: WebApplication
     applicationClass: str | None = None
     applicationIds: list[int]
@@ -527,6 +584,9 @@ class CloudApplication(BaseModel):
 
 
 class CloudApplicationInstanceIdentifier(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     identifierType: str
     instanceId: int | None = None
     instanceIdentifier: str
@@ -597,6 +657,9 @@ class BulkUpdateCloudApplicationInput(BaseModel):
 
 
 class CloudApplicationInstance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     instanceIdentifiers: list[CloudApplicationInstanceIdentifier] | None = None
     instanceName: str
     instanceType: str

@@ -17,11 +17,17 @@ class DeleteDlpSubdictionaryInput(BaseModel):
 
 
 class DictionaryPatternActionString(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     action: str | None = None
     pattern: str | None = None
 
 
 class DictionaryPhraseActionString(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     action: str
     phrase: str
 
@@ -150,6 +156,9 @@ class ListRedactionProfilesInput(BaseModel):
 
 
 class RedactionProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     redactionType: str | None = None
@@ -185,6 +194,9 @@ class UpdateRedactionProfileInput(BaseModel):
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     data: Annotated[str, Field(description="The DLP engine expression to validate.")]
 
 
@@ -210,6 +222,9 @@ class CreateRedactionProfileInput(BaseModel):
 
 
 class DlpEngine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     customDlpEngine: bool | None = None
     description: str | None = None
     engineChannels: list[str] | None = None
@@ -220,6 +235,9 @@ class DlpEngine(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -230,6 +248,9 @@ class EntityReference(BaseModel):
 
 
 class ExactDataMatchDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     dictionaryEdmMappingId: int | None = None
     primaryFields: list[int] | None = None
     schemaId: int | None = None
@@ -238,6 +259,9 @@ class ExactDataMatchDetail(BaseModel):
 
 
 class IdmProfileMatchAccuracyDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adpIdmProfile: EntityReference | None = None
     matchAccuracy: str | None = None
 
@@ -273,6 +297,9 @@ class CreateDlpSubdictionaryInput(BaseModel):
 
 
 class DlpDictionary(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     binNumbers: list[int] | None = None
     confidenceLevelForPredefinedDict: str | None = None
     confidenceThreshold: str | None = None

@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -14,12 +17,18 @@ class AppSegment(BaseModel):
 
 
 class CloudApplicationInstanceLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     type: str | None = None
 
 
 class DlpNotificationTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     attachContent: bool | None = None
     htmlMessage: str
     id: int | None = None
@@ -30,6 +39,9 @@ class DlpNotificationTemplate(BaseModel):
 
 
 class FileTypeCategory(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     parent: str | None = None
@@ -163,11 +175,17 @@ class RemoveWebDlpRuleInput(BaseModel):
 
 
 class Tag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key: str | None = None
     value: str | None = None
 
 
 class TagContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tags: list[Tag] | None = None
 
@@ -196,6 +214,9 @@ class CreateDlpNotificationTemplateInput(BaseModel):
 
 
 class DomainProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     customDomains: list[str] | None = None
     description: str | None = None
     includeCompanyDomains: bool | None = None
@@ -206,6 +227,9 @@ class DomainProfile(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -216,12 +240,18 @@ class EntityReference(BaseModel):
 
 
 class ExpressionContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tagContainer: TagContainer | None = None
     tagType: str | None = None
 
 
 class IncidentReceiverReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     configName: str | None = None
     deleted: bool | None = None
@@ -243,6 +273,9 @@ class UpdateDomainProfileInput(BaseModel):
 
 
 class WorkloadTagExpression(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expressionContainers: list[ExpressionContainer] | None = None
 
 
@@ -254,6 +287,9 @@ class CreateDomainProfileInput(BaseModel):
 
 
 class WorkloadGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     expression: str | None = None
     expressionJson: WorkloadTagExpression | None = None
@@ -278,6 +314,9 @@ class CreateWebDlpRuleInput(BaseModel):
 
 
 class EmailDlpRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     action: str | None = None
     auditor: EntityReference | None = None
     contentLocations: list[str] | None = None
@@ -332,6 +371,9 @@ class UpdateWebDlpRuleInput(BaseModel):
 
 
 class WebDlpRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str | None = None
     auditor: EntityReference | None = None

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class DlpApplication(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     bundleID: str | None = None
     fileName: str | None = None
     originalFileName: str | None = None
@@ -16,22 +19,34 @@ class DlpApplication(BaseModel):
 
 
 class DlpNetworkDrive(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     networkPath: str
 
 
 class DlpPrinter(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     domain: str | None = None
     ipAddress: str | None = None
     unc: str | None = None
 
 
 class DlpRemovableStorage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     productId: str | None = None
     serialNumber: str | None = None
     vendorId: str | None = None
 
 
 class EndPointApplicationLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationName: str | None = None
     applicationType: str | None = None
     bundleID: str | None = None
@@ -48,6 +63,9 @@ class EndPointApplicationLite(BaseModel):
 
 
 class EndpointDlpResource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     appId: int | None = None
     application: DlpApplication | None = None
     channel: str | None = None
@@ -237,6 +255,9 @@ class CreateCustomApplicationDlpResourceInput(BaseModel):
 
 
 class EndpointDlpResourceGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     channel: str
     description: str | None = None
     id: int | None = None

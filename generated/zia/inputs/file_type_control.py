@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -16,6 +19,9 @@ class AppSegment(BaseModel):
 
 
 class CustomFileType(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str
     extension: str
     fileTypeId: int | None = None
@@ -24,6 +30,9 @@ class CustomFileType(BaseModel):
 
 
 class FileTypeCategory(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
     parent: str | None = None
@@ -106,6 +115,9 @@ class CreateCustomFileTypeInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -116,6 +128,9 @@ class EntityReference(BaseModel):
 
 
 class FileTypeRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     activeContent: bool | None = None
     browserEunTemplateId: int | None = None

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -16,6 +19,9 @@ class AppSegment(BaseModel):
 
 
 class EndPointApplicationLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationName: str | None = None
     applicationType: str | None = None
     bundleID: str | None = None
@@ -32,6 +38,9 @@ class EndPointApplicationLite(BaseModel):
 
 
 class FirewallUrlCategory(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     backendName: str | None = None
     deprecated: bool | None = None
     mask: int | None = None
@@ -254,16 +263,25 @@ class RemoveTrafficCaptureRuleInput(BaseModel):
 
 
 class Tag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key: str | None = None
     value: str | None = None
 
 
 class TagContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tags: list[Tag] | None = None
 
 
 class EndPointApplicationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     endPointApplications: list[EndPointApplicationLite] | None = None
     lastModifiedTime: int | None = None
@@ -273,6 +291,9 @@ class EndPointApplicationGroup(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -283,12 +304,18 @@ class EntityReference(BaseModel):
 
 
 class ExpressionContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tagContainer: TagContainer | None = None
     tagType: str | None = None
 
 
 class FirewallDnsRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str
     applicationGroups: list[EntityReference] | None = None
@@ -343,6 +370,9 @@ class FirewallDnsRule(BaseModel):
 
 
 class FirewallIpsRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str
     blockResponseCode: str | None = None
@@ -407,6 +437,9 @@ class UpdateFirewallIpsRuleInput(BaseModel):
 
 
 class WorkloadTagExpression(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expressionContainers: list[ExpressionContainer] | None = None
 
 
@@ -425,6 +458,9 @@ class CreateFirewallIpsRuleInput(BaseModel):
 
 
 class DnatRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str | None = None
     blockResponseCode: str | None = None
@@ -482,6 +518,9 @@ class UpdateDnatRuleInput(BaseModel):
 
 
 class WorkloadGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     expression: str | None = None
     expressionJson: WorkloadTagExpression | None = None
@@ -499,6 +538,9 @@ class CreateDnatRuleInput(BaseModel):
 
 
 class FirewallFilteringRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str
     appServiceGroups: list[EntityReference] | None = None
@@ -551,6 +593,9 @@ class FirewallFilteringRule(BaseModel):
 
 
 class TrafficCaptureRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str | None = None
     appServiceGroups: list[EntityReference] | None = None

@@ -171,6 +171,9 @@ class ListNetworkServicesLiteInput(BaseModel):
 
 
 class PortRange(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     end: int | None = None
     start: int | None = None
 
@@ -218,6 +221,9 @@ class RemoveNetworkServiceInput(BaseModel):
 
 
 class DestinationIpGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     addresses: list[str] | None = None
     countries: list[str] | None = None
     creatorContext: str | None = None
@@ -233,6 +239,9 @@ class DestinationIpGroup(BaseModel):
 
 
 class IpGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     extranetIpPool: bool | None = None
@@ -244,6 +253,9 @@ class IpGroup(BaseModel):
 
 
 class IpSourceGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     extranetIpPool: bool | None = None
@@ -255,6 +267,9 @@ class IpSourceGroup(BaseModel):
 
 
 class NetworkApplicationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     id: int | None = None
     name: str | None = None
@@ -262,6 +277,9 @@ class NetworkApplicationGroup(BaseModel):
 
 
 class NetworkService(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     destSctpPorts: list[PortRange] | None = None
@@ -354,6 +372,9 @@ class CreateNetworkServiceInput(BaseModel):
 
 
 class NetworkServiceGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     id: int | None = None

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -16,6 +19,9 @@ class AppSegment(BaseModel):
 
 
 class EndPointApplicationLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationName: str | None = None
     applicationType: str | None = None
     bundleID: str | None = None
@@ -32,6 +38,9 @@ class EndPointApplicationLite(BaseModel):
 
 
 class ExtranetDNS(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     id: int | None = None
     modifiedAt: int | None = None
@@ -42,6 +51,9 @@ class ExtranetDNS(BaseModel):
 
 
 class ExtranetIpPool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     id: int | None = None
     ipEnd: str
@@ -233,6 +245,9 @@ class RemoveZpaGatewayInput(BaseModel):
 
 
 class ZpaApplicationSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     description: str | None = None
     id: int | None = None
@@ -241,6 +256,9 @@ class ZpaApplicationSegment(BaseModel):
 
 
 class ZpaApplicationSegmentGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     id: int | None = None
     name: str | None = None
@@ -249,6 +267,9 @@ class ZpaApplicationSegmentGroup(BaseModel):
 
 
 class EndPointApplicationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     endPointApplications: list[EndPointApplicationLite] | None = None
     lastModifiedTime: int | None = None
@@ -258,6 +279,9 @@ class EndPointApplicationGroup(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -268,6 +292,9 @@ class EntityReference(BaseModel):
 
 
 class Extranet(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     createdAt: int | None = None
     deleted: bool | None = None
     description: str
@@ -281,6 +308,9 @@ class Extranet(BaseModel):
 
 
 class ForwardingRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     appServiceGroups: list[EntityReference] | None = None
     blockResponseCode: str | None = None
@@ -338,6 +368,9 @@ class ForwardingRule(BaseModel):
 
 
 class Proxy(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     address: str | None = None
     base64EncodeXauHeader: bool | None = None
     cert: EntityReference | None = None
@@ -375,6 +408,9 @@ class UpdateProxyInput(BaseModel):
 
 
 class ZpaGateway(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     id: int | None = None
     lastModifiedBy: EntityReference | None = None
@@ -415,6 +451,9 @@ class CreateZpaGatewayInput(BaseModel):
 
 
 class DnsGateway(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoCreated: bool | None = None
     dnsGatewayProtocols: list[str] | None = None
     dnsGatewayType: str | None = None

@@ -229,6 +229,9 @@ class VpnCredentialRef(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -239,10 +242,16 @@ class EntityReference(BaseModel):
 
 
 class IdListInteger(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ids: list[int] | None = None
 
 
 class LocationSkeleton(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     city: EntityReference | None = None
     country: str | None = None
     description: str | None = None
@@ -262,6 +271,9 @@ class UpdateLocationSkeletonsInput(BaseModel):
 
 
 class VpnCredential(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comments: str | None = None
     commonName: str | None = None
     disabled: bool | None = None
@@ -292,6 +304,9 @@ class CreateLocationSkeletonInput(BaseModel):
 
 
 class Location(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aupBlockInternetUntilAccepted: bool | None = None
     aupEnabled: bool | None = None
     aupForceSslInspection: bool | None = None

@@ -16,6 +16,9 @@ class DownloadNssCertInput(BaseModel):
 
 
 class EntityIdName(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     description: str | None = None
     getlId: int | None = None
@@ -220,12 +223,18 @@ class ListWebApplicationsInput(BaseModel):
 
 
 class MultiFeedRecordTypeDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     feedOutputFormat: str | None = None
     recordId: int | None = None
     recordType: str | None = None
 
 
 class NssServer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     icapSvrId: int | None = None
     id: int | None = None
     name: str | None = None
@@ -264,6 +273,9 @@ class TestCloudNssConnectivityInput(BaseModel):
 
 
 class TunnelRecordTypeDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     feedOutputFormat: str | None = None
     tunnelRecordId: int | None = None
     tunnelRecordType: str | None = None
@@ -293,6 +305,9 @@ class CreateNssServerInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -303,6 +318,9 @@ class EntityReference(BaseModel):
 
 
 class NssFeed(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     action: list[str] | None = None
     actionFilter: str | None = None
     actionInterface: list[str] | None = None

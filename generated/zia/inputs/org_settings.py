@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class EndUserNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aupCustomFrequency: int | None = None
     aupDayOffset: int | None = None
     aupFrequency: str | None = None
@@ -168,6 +171,9 @@ class ListUserConfirmationByProductInput(BaseModel):
 
 
 class RemoteAssistance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deviceInfoObfuscate: bool | None = None
     fullAccessUntil: int | None = None
     usernameObfuscated: bool | None = None
@@ -219,6 +225,9 @@ class UpdateSetRemoteAssistanceInfoInput(BaseModel):
 
 
 class AlertSubscription(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     complySeverities: list[str] | None = None
     deleted: bool | None = None
     description: str | None = None
@@ -237,6 +246,9 @@ class CreateAlertSubscriptionInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -247,6 +259,9 @@ class EntityReference(BaseModel):
 
 
 class EusaStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     acceptedStatus: bool | None = None
     id: int | None = None
     version: EntityReference
@@ -260,6 +275,9 @@ class ExportPoliciesInput(BaseModel):
 
 
 class FtpSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ftpEnabled: bool
     ftpOverHttpEnabled: bool
     urlCategories: list[str] | None = None
@@ -290,6 +308,9 @@ class UpdateFtpSettingsInput(BaseModel):
 
 
 class AdvancedSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authBypassApps: list[str] | None = None
     authBypassUrlCategories: list[str] | None = None
     authBypassUrls: list[str] | None = None

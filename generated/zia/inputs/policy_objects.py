@@ -194,16 +194,25 @@ class RemoveWorkloadGroupInput(BaseModel):
 
 
 class Tag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key: str | None = None
     value: str | None = None
 
 
 class TagContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tags: list[Tag] | None = None
 
 
 class TimeInterval(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     daysOfWeek: list[str] | None = None
     endTime: int | None = None
     id: int | None = None
@@ -227,6 +236,9 @@ class CreateTimeIntervalInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -237,12 +249,18 @@ class EntityReference(BaseModel):
 
 
 class ExpressionContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tagContainer: TagContainer | None = None
     tagType: str | None = None
 
 
 class RuleLabel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     createdBy: EntityReference | None = None
     description: str | None = None
     id: int | None = None
@@ -261,6 +279,9 @@ class UpdateRuleLabelInput(BaseModel):
 
 
 class WorkloadTagExpression(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expressionContainers: list[ExpressionContainer] | None = None
 
 
@@ -272,6 +293,9 @@ class CreateRuleLabelInput(BaseModel):
 
 
 class WorkloadGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     expression: str | None = None
     expressionJson: WorkloadTagExpression | None = None

@@ -125,6 +125,9 @@ class RemoveVirtualZenNodeInput(BaseModel):
 
 
 class VirtualZenNode(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     clusterName: str | None = None
     defaultGateway: str | None = None
     deploymentMode: str | None = None
@@ -152,6 +155,9 @@ class CreateVirtualZenNodeInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -162,6 +168,9 @@ class EntityReference(BaseModel):
 
 
 class SubCloudDCExclusion(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     country: str | None = None
     createTime: int | None = None
     datacenter: EntityReference | None = None
@@ -174,6 +183,9 @@ class SubCloudDCExclusion(BaseModel):
 
 
 class TenantDatacenterExclusion(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     dcName: EntityReference
     description: str
     endTime: int
@@ -182,6 +194,9 @@ class TenantDatacenterExclusion(BaseModel):
 
 
 class TenantSubCloudExclusions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     exclusions: list[SubCloudDCExclusion] | None = None
     id: int | None = None
     name: str | None = None
@@ -204,6 +219,9 @@ class UpdateVirtualZenNodeInput(BaseModel):
 
 
 class VirtualZenCluster(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultGateway: str | None = None
     establishSupportTunnelEnabled: bool | None = None
     id: int | None = None

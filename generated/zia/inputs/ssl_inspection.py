@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -16,6 +19,9 @@ class AppSegment(BaseModel):
 
 
 class CertSigningRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     certId: int | None = None
     city: str
     commName: str
@@ -30,6 +36,9 @@ class CertSigningRequest(BaseModel):
 
 
 class DecryptSubActions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blockSslTrafficWithNoSniEnabled: bool | None = None
     blockUndecrypt: bool | None = None
     http2Enabled: bool | None = None
@@ -47,6 +56,9 @@ class DeleteCertChainInput(BaseModel):
 
 
 class DoNotDecryptSubActions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blockSslTrafficWithNoSniEnabled: bool | None = None
     bypassOtherPolicies: bool | None = None
     minTLSVersion: str | None = None
@@ -76,6 +88,9 @@ class DownloadHsmPublicKeyInput(BaseModel):
 
 
 class EndPointApplicationLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationName: str | None = None
     applicationType: str | None = None
     bundleID: str | None = None
@@ -135,6 +150,9 @@ class GetSslInspectionRuleInput(BaseModel):
 
 
 class IntermediateCaCertificate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     certExpDate: int | None = None
     certStartDate: int | None = None
     csrFileName: str | None = None
@@ -220,11 +238,17 @@ class ShowCertificateSigningRequestInput(BaseModel):
 
 
 class Tag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key: str | None = None
     value: str | None = None
 
 
 class TagContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tags: list[Tag] | None = None
 
@@ -238,6 +262,9 @@ class UpdateIntermediateCaCertificateInput(BaseModel):
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     file: bytes | None = None
 
 
@@ -272,6 +299,9 @@ class CreateIntermediateCaCertificateInput(BaseModel):
 
 
 class EndPointApplicationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     endPointApplications: list[EndPointApplicationLite] | None = None
     lastModifiedTime: int | None = None
@@ -281,6 +311,9 @@ class EndPointApplicationGroup(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -291,12 +324,18 @@ class EntityReference(BaseModel):
 
 
 class ExpressionContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tagContainer: TagContainer | None = None
     tagType: str | None = None
 
 
 class SslAction(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     decryptSubActions: DecryptSubActions | None = None
     doNotDecryptSubActions: DoNotDecryptSubActions | None = None
     overrideDefaultCertificate: bool | None = None
@@ -307,10 +346,16 @@ class SslAction(BaseModel):
 
 
 class WorkloadTagExpression(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expressionContainers: list[ExpressionContainer] | None = None
 
 
 class WorkloadGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     expression: str | None = None
     expressionJson: WorkloadTagExpression | None = None
@@ -321,6 +366,9 @@ class WorkloadGroup(BaseModel):
 
 
 class SslInspectionRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: SslAction | None = None
     cloudApplications: list[str] | None = None

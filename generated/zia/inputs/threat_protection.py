@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     id: int | None = None
@@ -16,17 +19,26 @@ class AppSegment(BaseModel):
 
 
 class AtpMalwareInspection(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     inspectInbound: bool
     inspectOutbound: bool
 
 
 class AtpMalwareProtocols(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     inspectFtp: bool
     inspectFtpOverHttp: bool
     inspectHttp: bool
 
 
 class BrowserIsolationProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultProfile: bool
     id: str
     name: str
@@ -141,11 +153,17 @@ class ListVerdictReportsQuotaInput(BaseModel):
 
 
 class MalwarePolicyConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blockPasswordProtectedArchiveFiles: bool
     blockUnscannableFiles: bool
 
 
 class MalwareSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adwareBlocked: bool
     adwareCapture: bool
     ransomwareBlocked: bool
@@ -165,6 +183,9 @@ class MalwareSettings(BaseModel):
 
 
 class MobileMalwareProtection(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blockAppsCommunicatingWithAdWebsites: bool | None = None
     blockAppsCommunicatingWithRemoteUnknownServers: bool | None = None
     blockAppsSendingDeviceIdentifier: bool | None = None
@@ -219,16 +240,25 @@ class UpdateMobileMalwareProtectionConfigInput(BaseModel):
 
 
 class UrlDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     type: str
     url: str
     urlComment: str
 
 
 class AdvancedSecurityPolicy(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blacklistUrls: list[str] | None = None
 
 
 class AdvancedThreatConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     activeXBlocked: bool
     activeXCapture: bool
     adSpywareSitesBlocked: bool
@@ -282,6 +312,9 @@ class AdvancedThreatConfig(BaseModel):
 
 
 class BehavioralAnalysisAdvancedSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     md5HashValueList: list[UrlDetails]
 
 
@@ -294,6 +327,9 @@ class CreateBlacklistURLsInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -304,10 +340,16 @@ class EntityReference(BaseModel):
 
 
 class MaliciousUrls(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     maliciousUrls: list[str]
 
 
 class SandboxRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     baPolicyCategories: list[str] | None = None
     baRuleAction: str | None = None
@@ -342,10 +384,16 @@ class SandboxRule(BaseModel):
 
 
 class SecurityExceptions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     bypassUrls: list[str]
 
 
 class SecurityPolicy(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     whitelistUrls: list[str] | None = None
 
 

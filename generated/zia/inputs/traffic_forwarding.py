@@ -87,6 +87,9 @@ class GetVpnCredentialInput(BaseModel):
 
 
 class GreVip(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     city: str | None = None
     countryCode: str | None = None
     datacenter: str | None = None
@@ -214,6 +217,9 @@ class ListZscalerNodeDetailsInput(BaseModel):
 
 
 class PacFile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     pacFileName: str | None = None
     pacFileSize: int | None = None
     createTime: int | None = None
@@ -289,6 +295,9 @@ class CreatePacVersionInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -299,6 +308,9 @@ class EntityReference(BaseModel):
 
 
 class GreTunnel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comment: str | None = None
     id: int | None = None
     internalIpRange: str | None = None
@@ -314,10 +326,16 @@ class GreTunnel(BaseModel):
 
 
 class IdListInteger(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ids: list[int] | None = None
 
 
 class Pac(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     createTime: int | None = None
     description: str | None = None
     domain: str | None = None
@@ -338,6 +356,9 @@ class Pac(BaseModel):
 
 
 class StaticIp(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     city: EntityReference | None = None
     comment: str | None = None
     geoOverride: bool | None = None
@@ -375,6 +396,9 @@ class ValidateStaticIPAddressInput(BaseModel):
 
 
 class VpnCredential(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comments: str | None = None
     commonName: str | None = None
     disabled: bool | None = None

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AdaptiveAccessProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aapIndex: int | None = None
     deleted: bool | None = None
     iamAapId: str | None = None
@@ -18,6 +21,9 @@ class AdaptiveAccessProfile(BaseModel):
 
 
 class BrowserIsolationProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultProfile: bool
     id: str
     name: str
@@ -59,6 +65,9 @@ class GetUrlFilteringRuleInput(BaseModel):
 
 
 class IAMAuthenticationLevel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     alIndex: int | None = None
     deleted: bool | None = None
     description: str | None = None
@@ -106,11 +115,17 @@ class RemoveUrlFilteringRuleInput(BaseModel):
 
 
 class Tag(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     key: str | None = None
     value: str | None = None
 
 
 class TagContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tags: list[Tag] | None = None
 
@@ -121,17 +136,26 @@ class Action(StrEnum):
 
 
 class UrlCategoryReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: str | None = None
     name: str | None = None
 
 
 class UrlDomainReview(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     domainType: str | None = None
     matches: list[UrlCategoryReference] | None = None
     url: str | None = None
 
 
 class UrlKeywordCounts(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     retainParentIpRangeCount: int | None = None
     retainParentKeywordCount: int | None = None
     retainParentRegexPatternCount: int | None = None
@@ -150,6 +174,9 @@ class AddUrlCategoriesWithMatchingDomainsInput(BaseModel):
 
 
 class AdvancedUrlFilteringCloudAppOptions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     blockSkype: bool | None = None
     considerEmbeddedSites: bool
     enableBlockOverrideForNonAuthUser: bool
@@ -182,6 +209,9 @@ class AdvancedUrlFilteringCloudAppOptions(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -192,6 +222,9 @@ class EntityReference(BaseModel):
 
 
 class ExpressionContainer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     operator: str | None = None
     tagContainer: TagContainer | None = None
     tagType: str | None = None
@@ -212,16 +245,25 @@ class UpdateAdvancedUrlFilteringCloudAppOptionsInput(BaseModel):
 
 
 class WorkloadTagExpression(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expressionContainers: list[ExpressionContainer] | None = None
 
 
 class AdminScope(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ScopeEntities: list[EntityReference] | None = None
     Type: str | None = None
     scopeGroupMemberEntities: list[EntityReference] | None = None
 
 
 class BrowserControlSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     allowAllBrowsers: bool | None = None
     blockedBraveVersions: list[str] | None = None
     blockedChromeVersions: list[str] | None = None
@@ -256,6 +298,9 @@ class UpdateUrlCategoriesWithMatchingDomainsInput(BaseModel):
 
 
 class UrlCategory(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     categoryScope: str | None = None
     configuredName: str | None = None
     customCategory: bool | None = None
@@ -285,6 +330,9 @@ class UrlCategory(BaseModel):
 
 
 class WorkloadGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     expression: str | None = None
     expressionJson: WorkloadTagExpression | None = None
@@ -311,6 +359,9 @@ class UpdateUrlCategoryInput(BaseModel):
 
 
 class UrlFilteringRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     action: str | None = None
     adaptiveAccessProfiles: list[AdaptiveAccessProfile] | None = None

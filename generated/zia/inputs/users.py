@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Department(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comments: str | None = None
     deleted: bool | None = None
     id: int | None = None
@@ -198,6 +201,9 @@ class GetUserInput(BaseModel):
 
 
 class Group(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comments: str | None = None
     id: int | None = None
     idpId: int | None = None
@@ -355,6 +361,9 @@ class UpdateGroupInput(BaseModel):
 
 
 class UserRiskScore(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     riskScore: int | None = None
     riskScoreDynamic: int | None = None
     riskScoreLevel: str | None = None
@@ -363,6 +372,9 @@ class UserRiskScore(BaseModel):
 
 
 class WorkloadAuthEnrollment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authMethods: list[str] | None = None
     password: str | None = None
 
@@ -390,10 +402,16 @@ class EnrollUserAuthInput(BaseModel):
 
 
 class IdListInteger(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ids: list[int] | None = None
 
 
 class User(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminUser: bool | None = None
     comments: str | None = None
     deleted: bool | None = None

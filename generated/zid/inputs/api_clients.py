@@ -9,10 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ApiClientSecret(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     expiresAt: int
 
 
 class ClientCeritficateInfoReq(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     certContent: str
 
 
@@ -64,6 +70,9 @@ class ListResourceServersInput(BaseModel):
 
 
 class PublicKeyInfoReq(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     keyName: str
     keyValue: str
 
@@ -76,6 +85,9 @@ class RemoveApiClientInput(BaseModel):
 
 
 class ScopeResp(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: str
     name: str
 
@@ -89,6 +101,9 @@ class AddSecretInput(BaseModel):
 
 
 class ClientAuthenticationReq(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authType: str
     clientCertificates: list[ClientCeritficateInfoReq] | None = None
     clientJWKsUrl: str | None = None
@@ -96,6 +111,9 @@ class ClientAuthenticationReq(BaseModel):
 
 
 class ClientResourceRespScopeResp(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultApi: bool
     id: str
     name: str
@@ -103,6 +121,9 @@ class ClientResourceRespScopeResp(BaseModel):
 
 
 class ApiClient(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessTokenLifeTime: int
     clientAuthentication: ClientAuthenticationReq
     clientResources: list[ClientResourceRespScopeResp]

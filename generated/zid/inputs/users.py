@@ -104,10 +104,16 @@ class ListUsersInput(BaseModel):
 
 
 class RefPubReq(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: str
 
 
 class RefPubResp(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     displayName: str
     id: str
     name: str
@@ -151,15 +157,24 @@ class ResetPasswordInput(BaseModel):
 
 
 class SkipMfa(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     timestamp: int
 
 
 class UpdatePasswordRequestBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     password: str
     resetPwdOnLogin: bool | None = None
 
 
 class UserProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     customAttrsInfo: dict[str, str] | None = None
     department: RefPubResp | None = None
     displayName: str
@@ -202,6 +217,9 @@ class CreateUserInput(BaseModel):
 
 
 class GroupProfile(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminEntitlementEnabled: bool
     description: str | None = None
     dynamicGroup: bool

@@ -15,6 +15,9 @@ class ActivateInput(BaseModel):
 
 
 class AuthRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     apiKey: str
     cloudDomain: str
     password: str
@@ -140,6 +143,9 @@ class LogoutInput(BaseModel):
 
 
 class MobileAppTokenInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloud: str | None = None
     createTime: int | None = None
     deviceId: str | None = None
@@ -152,6 +158,9 @@ class MobileAppTokenInfo(BaseModel):
 
 
 class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     newPassword: str | None = None
     oldPassword: str | None = None
     userName: str | None = None
@@ -185,6 +194,9 @@ class UpdateCloudContextInput(BaseModel):
 
 
 class AdminRole(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminAcctAccess: str | None = None
     alertingAccess: str | None = None
     analysisAccess: str | None = None
@@ -206,6 +218,9 @@ class AdminRole(BaseModel):
 
 
 class AuditLogEntryRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     actionInterface: str | None = None
     actionResult: str | None = None
     actionTypes: list[str] | None = None
@@ -248,6 +263,9 @@ class CreateStartExportInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -266,6 +284,9 @@ class UpdateAdminRoleInput(BaseModel):
 
 
 class AdminUser(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     adminScopeScopeEntities: EntityReference | None = None
     adminScopeType: str | None = None
     adminScopescopeGroupMemberEntities: EntityReference | None = None

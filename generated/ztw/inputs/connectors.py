@@ -9,11 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AutoScaleCapacity(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     max: int | None = None
     min: int | None = None
 
 
 class AutoScalingConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     capacity: AutoScaleCapacity | None = None
     id: str | None = None
     name: str | None = None
@@ -36,10 +42,16 @@ class DeleteEcVmInput(BaseModel):
 
 
 class EcGroupMetaConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScalingConfig: AutoScalingConfig | None = None
 
 
 class EcVmMetaConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     hostName: str | None = None
     nativeId: str | None = None
     repoTag: str | None = None
@@ -167,12 +179,18 @@ class ToggleVMStatusInput(BaseModel):
 
 
 class EcDns(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     dnsType: str | None = None
     id: int | None = None
     ips: list[str] | None = None
 
 
 class EcNetwork(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     admin: str | None = None
     defaultGateway: str | None = None
     dns: EcDns | None = None
@@ -186,6 +204,9 @@ class EcNetwork(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -196,6 +217,9 @@ class EntityReference(BaseModel):
 
 
 class ApplianceInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloud: str | None = None
     createTime: int | None = None
     deleted: bool | None = None
@@ -223,6 +247,9 @@ class CreateApplianceInfoInput(BaseModel):
 
 
 class EcInstance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ecInstanceType: str | None = None
     flags: str | None = None
     name: str
@@ -242,6 +269,9 @@ class UpdateApplianceInfoInput(BaseModel):
 
 
 class ZTVm(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScale: bool | None = None
     buildVersion: str | None = None
     ccRoleName: str | None = None
@@ -293,6 +323,9 @@ class UpdateEcVMInput(BaseModel):
 
 
 class ZTGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScale: bool | None = None
     awsAvailabilityZone: str | None = None
     awsRegion: str | None = None

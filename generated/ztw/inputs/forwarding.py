@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool | None = None
     externalId: int | None = None
     name: str
@@ -29,6 +32,9 @@ class DeleteSelfForwardingRuleInput(BaseModel):
 
 
 class EndPointApplicationLite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     applicationName: str
     applicationType: str | None = None
     bundleID: str | None = None
@@ -101,6 +107,9 @@ class RemoveGatewayInput(BaseModel):
 
 
 class ZpaApplicationSegment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool
     description: str
     id: int
@@ -109,6 +118,9 @@ class ZpaApplicationSegment(BaseModel):
 
 
 class ZpaApplicationSegmentGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deleted: bool
     id: int
     name: str
@@ -117,6 +129,9 @@ class ZpaApplicationSegmentGroup(BaseModel):
 
 
 class EndPointApplicationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     endPointApplications: list[EndPointApplicationLite] | None = None
     lastModifiedTime: int | None = None
@@ -126,6 +141,9 @@ class EndPointApplicationGroup(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -136,6 +154,9 @@ class EntityReference(BaseModel):
 
 
 class ForwardingRule(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accessControl: str | None = None
     appServiceGroups: list[EntityReference] | None = None
     blockResponseCode: str | None = None
@@ -199,6 +220,9 @@ class CreateForwardingRuleInput(BaseModel):
 
 
 class EcGateway(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     description: str | None = None
     failClosed: bool | None = None
     lastModifiedBy: EntityReference | None = None

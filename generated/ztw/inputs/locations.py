@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CloudMeta(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: int | None = None
     name: str | None = None
 
@@ -117,6 +120,9 @@ class ListSystemIpsInput(BaseModel):
 
 
 class LocationTemplateDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aupEnabled: bool
     aupTimeoutInDays: int | None = None
     authRequired: bool
@@ -151,11 +157,17 @@ class RemoveLocationTemplateInput(BaseModel):
 
 
 class VpcInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloudMeta: CloudMeta | None = None
     cloudProvider: str | None = None
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -166,6 +178,9 @@ class EntityReference(BaseModel):
 
 
 class LocationTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     desc: str
     editable: bool | None = None
     id: int
@@ -184,6 +199,9 @@ class UpdateLocationTemplateInput(BaseModel):
 
 
 class VpnCredential(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     comments: str | None = None
     commonName: str | None = None
     disabled: bool | None = None
@@ -206,6 +224,9 @@ class CreateLocationTemplateInput(BaseModel):
 
 
 class EcLocation(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     aupBlockInternetUntilAccepted: bool | None = None
     aupEnabled: bool | None = None
     aupForceSslInspection: bool | None = None

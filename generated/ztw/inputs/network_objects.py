@@ -128,6 +128,9 @@ class ListWorkloadGroupsInput(BaseModel):
 
 
 class PortRange(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     end: int
     name: str | None = None
     start: int
@@ -162,6 +165,9 @@ class RemoveNetworkInput(BaseModel):
 
 
 class IpDestinationGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     addresses: list[str] | None = None
     countries: list[str] | None = None
     creatorContext: str | None = None
@@ -174,6 +180,9 @@ class IpDestinationGroup(BaseModel):
 
 
 class IpGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     ipAddresses: list[str]
@@ -183,6 +192,9 @@ class IpGroup(BaseModel):
 
 
 class IpSourceGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     ipAddresses: list[str]
@@ -192,6 +204,9 @@ class IpSourceGroup(BaseModel):
 
 
 class NetworkService(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     creatorContext: str | None = None
     description: str | None = None
     destTcpPorts: list[PortRange] | None = None

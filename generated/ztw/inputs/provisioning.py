@@ -9,16 +9,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AutoScaleCapacity(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     max: int | None = None
     min: int | None = None
 
 
 class AutoScaleDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScale: bool | None = None
     capacity: AutoScaleCapacity | None = None
 
 
 class AutoScalingConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     capacity: AutoScaleCapacity | None = None
     id: str | None = None
     name: str | None = None
@@ -32,6 +41,9 @@ class CanForceResetTemplateInput(BaseModel):
 
 
 class Carp(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     address: str | None = None
     advbase: str | None = None
     advskew: str | None = None
@@ -56,10 +68,16 @@ class DeleteProvUrlBySerialNumberInput(BaseModel):
 
 
 class EcGroupMetaConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScalingConfig: AutoScalingConfig | None = None
 
 
 class EcVmMetaConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     hostName: str | None = None
     nativeId: str | None = None
     repoTag: str | None = None
@@ -67,6 +85,9 @@ class EcVmMetaConfig(BaseModel):
 
 
 class FixedHost(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     fixedAddress: str
     host: str
     macAddress: str
@@ -80,6 +101,9 @@ class ForceResetTemplateInput(BaseModel):
 
 
 class GenerateEdgeHardwareToken(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     serialNum: str | None = None
 
 
@@ -103,10 +127,16 @@ class GenerateJwtTokenForZtEdgeInput(BaseModel):
 
 
 class GenerateTokenPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     vmId: int | None = None
 
 
 class GenerateZTGatewayToken(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     orgId: int | None = None
     ztGatewayId: int | None = None
 
@@ -140,6 +170,9 @@ class GetProvUrlInput(BaseModel):
 
 
 class Globals(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     defaultLeaseTime: str
     maxLeaseTime: str
 
@@ -153,6 +186,9 @@ class HandleUnauthUserInput(BaseModel):
 
 
 class HardwareInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     modelType: str | None = None
     serialNum: str | None = None
 
@@ -182,6 +218,9 @@ class LocationTemplateRef(BaseModel):
 
 
 class ProvKeyName(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     maxUsage: str | None = None
     name: str | None = None
     nonce: str | None = None
@@ -189,6 +228,9 @@ class ProvKeyName(BaseModel):
 
 
 class Range(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     end: str
     start: str
 
@@ -216,6 +258,9 @@ class SignCertificateInput(BaseModel):
 
 
 class TemplateContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     apiServer: str | None = None
     connectorIp: str | None = None
     idpId: int | None = None
@@ -232,6 +277,9 @@ class ValidateTokenInput(BaseModel):
 
 
 class ZTWConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ztwApiServer: str | None = None
     ztwCloud: str | None = None
     ztwConfigServer: str | None = None
@@ -240,6 +288,9 @@ class ZTWConfig(BaseModel):
 
 
 class CustomOptions(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     code: str
     name: str
     type: str
@@ -247,12 +298,18 @@ class CustomOptions(BaseModel):
 
 
 class EcDns(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     dnsType: str | None = None
     id: int | None = None
     ips: list[str] | None = None
 
 
 class EcNetwork(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     admin: str | None = None
     defaultGateway: str | None = None
     dns: EcDns | None = None
@@ -266,6 +323,9 @@ class EcNetwork(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -290,6 +350,9 @@ class GenerateJwtTokenForZtGatewayInput(BaseModel):
 
 
 class Options(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     customOptions: list[CustomOptions]
     domainName: str
     domainNameServers: str
@@ -299,6 +362,9 @@ class Options(BaseModel):
 
 
 class Subnet(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     address: str | None = None
     dnsNameservers: list[str] | None = None
     gateway: str | None = None
@@ -308,6 +374,9 @@ class Subnet(BaseModel):
 
 
 class AppConnectorDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     appConnectorGroup: EntityReference | None = None
     appConnectorGroupType: str | None = None
     appConnectorInterface: str | None = None
@@ -320,6 +389,9 @@ class AppConnectorDetails(BaseModel):
 
 
 class CcaTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     authType: str | None = None
     desc: str | None = None
     idp: EntityReference | None = None
@@ -342,6 +414,9 @@ class CreateCcaTemplateInput(BaseModel):
 
 
 class DhcpServer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     failoverPeer: str
     fixedHosts: list[FixedHost]
     globals: Globals
@@ -350,6 +425,9 @@ class DhcpServer(BaseModel):
 
 
 class EcInstance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     ecInstanceType: str | None = None
     flags: str | None = None
     name: str
@@ -361,6 +439,9 @@ class EcInstance(BaseModel):
 
 
 class EcVM(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScale: bool | None = None
     buildVersion: bool | None = None
     ccRoleName: bool | None = None
@@ -397,6 +478,9 @@ class EcVM(BaseModel):
 
 
 class SubInterface(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     address: list[str] | None = None
     admin: str | None = None
     carp: Carp | None = None
@@ -426,6 +510,9 @@ class UpdateCcaTemplateInput(BaseModel):
 
 
 class EcGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     autoScale: bool | None = None
     awsAvailabilityZone: str | None = None
     awsRegion: str | None = None
@@ -454,15 +541,24 @@ class EcGroup(BaseModel):
 
 
 class Network(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     config: list[SubInterface] | None = None
     version: str | None = None
 
 
 class Interfaces(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     network: Network | None = None
 
 
 class DeviceTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     deployAsGateway: bool | None = None
     description: str | None = None
     interfaces: Interfaces | None = None
@@ -473,6 +569,9 @@ class DeviceTemplate(BaseModel):
 
 
 class EcProvUrlContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     apiServer: str | None = None
     appConnectorDetails: AppConnectorDetails | None = None
     autoScaleDetails: AutoScaleDetails | None = None
@@ -495,6 +594,9 @@ class EcProvUrlContent(BaseModel):
 
 
 class EcProvUrl(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     desc: str | None = None
     lastModTime: int | None = None
     lastModUid: EntityReference | None = None

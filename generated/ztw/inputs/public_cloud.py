@@ -69,12 +69,18 @@ class ListPublicAccountDetailsInput(BaseModel):
 
 
 class PublicAccountIdStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accountIdEnabled: bool | None = None
     projectIdEnabled: bool | None = None
     subIdEnabled: bool | None = None
 
 
 class PublicCloudAccountDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     accountId: str | None = None
     id: int | None = None
     platformId: str | None = None
@@ -117,6 +123,9 @@ class CreatePublicAccountDetailsInput(BaseModel):
 
 
 class EntityReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     associationTime: int | None = None
     deleted: bool | None = None
     extensions: dict[str, str] | None = None
@@ -127,6 +136,9 @@ class EntityReference(BaseModel):
 
 
 class AwsAccountGroup(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cloudConnectorGroups: list[EntityReference] | None = None
     cloudType: str
     description: str | None = None
