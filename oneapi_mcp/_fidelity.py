@@ -94,10 +94,17 @@ class Router:
         return node
 
 
+_SHAPE = "shape: a "
+_KINDS = {"array": list, "object": dict, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
+
+
 def _undeclared_fields(router: Router, schema: dict, value: Any) -> set[str] | None:
     """Top-level keys of `value` the schema does not declare; None when the schema says nothing
     checkable (no schema, free-form map, not an object)."""
     schema = router.schema(schema)
+    declared = _KINDS.get(schema.get("type"))
+    if declared and not isinstance(value, declared):
+        return {f"{_SHAPE}{type(value).__name__}, the spec declares {schema['type']}"}
     if isinstance(value, list):
         items = router.schema(schema.get("items") or {})
         found: set[str] = set()
@@ -167,6 +174,13 @@ class Fidelity:
         return "\n".join(lines)
 
 
+def _describe(op: str, what: str, extra: set[str]) -> str:
+    shapes = sorted(e[len(_SHAPE):] for e in extra if e.startswith(_SHAPE))
+    if shapes:
+        return f"{op}: {what} is a {shapes[0]}"
+    return f"{op}: {what} field {', '.join(sorted(extra))} not declared"
+
+
 def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
     svc, where = rec.service, rec.where
     route = router.match(rec.method, rec.path)
@@ -202,7 +216,7 @@ def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
         else:
             extra = _undeclared_fields(router, schema, rec.body)
             if extra:
-                out.fail(svc, "body", f"{op}: body field {', '.join(sorted(extra))} not declared", where)
+                out.fail(svc, "body", _describe(op, "body", extra), where)
     if 200 <= rec.status < 300 and isinstance(rec.answer, (dict, list)):
         out.checked[(svc, "answer")] += 1
         responses = route.operation.get("responses") or {}
@@ -214,7 +228,7 @@ def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
         else:
             extra = _undeclared_fields(router, schema, rec.answer)
             if extra:
-                out.fail(svc, "answer", f"{op}: answer field {', '.join(sorted(extra))} not declared", where)
+                out.fail(svc, "answer", _describe(op, "answer", extra), where)
 
 
 def check_interactions(interactions: list[Interaction]) -> Fidelity:

@@ -85,3 +85,9 @@ def test_every_recorded_traffic_overlay_action_gives_its_reason_and_evidence():
             reason = str(action.get("reason", ""))
             assert "tests/recorded/" in reason or "SDK" in reason, (path.name, action["target"])
     assert count >= 40
+
+
+def test_an_answer_of_another_shape_than_declared_is_a_gap_not_a_pass():
+    # e.g. ZIdentity's paged lists: an object with `records`, where the converted spec said array
+    out = check_interactions([_rec("GET", "/zia/api/v1/departments", answer={"records": [], "totalRecord": 0})])
+    assert out.share("answer") == 0 and "answer is a dict, the spec declares array" in out.report()

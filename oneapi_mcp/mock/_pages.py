@@ -60,6 +60,10 @@ def _names(item: dict) -> list[str]:
 def _matches(item: dict, name: str, value: Any) -> bool:
     if name == "id" and isinstance(value, list):
         return str(item.get("id")) in {str(v) for v in value}
+    if name == "name" and isinstance(item.get("name"), str) and not _ZPA_SEARCH.fullmatch(str(value)):
+        # `name` filters the display name only, a "starts with" match (the SDK's zia/user_management.py
+        # list_users); it never matches an e-mail address: `search` does (name or e-mail)
+        return _text(item["name"]).startswith(_text(value))
     if name in ("search", "q", "name"):
         match = _ZPA_SEARCH.fullmatch(str(value))
         if match:
