@@ -199,12 +199,18 @@ def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
         return
     op = f"{route.method} {route.template}"
     params = [router.schema(p) for p in route.operation["parameters"]]
-    if rec.query:
+    required = {p.get("name") for p in params if p.get("in") == "query" and p.get("required")}
+    if rec.query or required:
         out.checked[(svc, "query")] += 1
         declared = {p.get("name") for p in params if p.get("in") == "query"}
-        extra = sorted({k for k, _ in rec.query} - declared)
+        sent = {k for k, _ in rec.query}
+        extra = sorted(sent - declared)
+        unsent = sorted(required - sent) if 200 <= rec.status < 300 else []
         if extra:
             out.fail(svc, "query", f"{op}: query parameter {', '.join(extra)} not declared", where)
+        elif unsent:  # the tenant answered without it: it is not required
+            out.fail(svc, "query", f"{op}: required query parameter {', '.join(unsent)} not sent, yet answered "
+                                   f"{rec.status}", where)
     if rec.body is not None and rec.body != {}:  # an empty object sends no field; the SDK sends {} for "no body"
         out.checked[(svc, "body")] += 1
         content = router.schema(route.operation.get("requestBody") or {}).get("content") or {}

@@ -1,6 +1,7 @@
 """Recorded OneAPI traffic (VCR cassettes from Zscaler's SDK integration tests), trimmed and loaded.
 
-`python -m oneapi_mcp._recorded <reference/recorded>` rewrites `tests/recorded/` from the cassettes:
+`python -m oneapi_mcp._recorded [<reference/recorded>]` rewrites `tests/recorded/` from the cassettes
+(with a path) and the mock's recorded objects (`oneapi_mcp/mock/recorded_samples.json`);
 per service one JSON Lines file, one interaction a line, keeping only what the checks and the mock
 need (request method, URI without the host, JSON body; answer status, a few headers, JSON body).
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["KEPT_HEADERS", "RECORDED_SERVICES", "Interaction", "load_interactions", "trim_cassettes"]
+__all__ = ["KEPT_HEADERS", "RECORDED_SERVICES", "Interaction", "load_interactions", "trim_cassettes",
+           "write_mock_samples"]
 
 RECORDED_SERVICES = ("zia", "zpa", "zcc", "zid", "ztw")
 # answer headers worth keeping: rate limits (x-ratelimit-*, x-rate-limit-*), retry hints and the body type
@@ -126,7 +128,19 @@ def load_interactions(directory: Path, services: tuple[str, ...] = RECORDED_SERV
                 yield Interaction(service=svc, **row)
 
 
+def write_mock_samples(directory: Path) -> int:
+    """Rewrite the mock's recorded objects (`oneapi_mcp/mock/recorded_samples.json`) from `directory`."""
+    from .mock import create_mock_app
+    from .mock._recorded import SAMPLES_FILE, build_samples
+
+    samples = build_samples(list(load_interactions(directory)), create_mock_app(seed=0))
+    target = Path(__file__).resolve().parent / "mock" / SAMPLES_FILE
+    target.write_text(json.dumps(samples, sort_keys=True, indent=0, separators=(",", ":")) + "\n")
+    return len(samples)
+
+
 if __name__ == "__main__":
-    src = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference/recorded")
     dst = Path(__file__).resolve().parent.parent / "tests" / "recorded"
-    print(trim_cassettes(src, dst))
+    if len(sys.argv) > 1:  # a path to reference/recorded: trim the cassettes again
+        print(trim_cassettes(Path(sys.argv[1]), dst))
+    print(f"{write_mock_samples(dst)} mock collections with recorded objects")

@@ -156,14 +156,12 @@ def paginate(
         def link(at: int) -> str:
             return str(url.include_query_params(**{offset_param: at, limit_param: size}))
 
-        return Page(
-            {"records": items[start:end]},
-            {
-                "results_total": len(items),
-                "pageOffset": start,
-                "pageSize": size,
-                "next_link": link(end) if end < len(items) else None,
-                "prev_link": link(max(0, start - size)) if start > 0 else None,
-            },
-        )
+        # as recorded (tests/recorded/zid.jsonl): totalRecord beside results_total, and no link key
+        # at all where there is no next or previous page
+        overrides = {"results_total": len(items), "totalRecord": len(items), "pageOffset": start, "pageSize": size}
+        if end < len(items):
+            overrides["next_link"] = link(end)
+        if start > 0:
+            overrides["prev_link"] = link(max(0, start - size))
+        return Page({"records": items[start:end]}, overrides)
     return Page(items, {})
