@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._auth import TOKEN_PATH, TokenIssuer
 from ._engine import Engine
-from ._errors import error_response, json_response
+from ._errors import error_response, json_response, no_route
 from ._faults import FaultConfig, FaultInjector
 from ._gateway import GatewayQuota, unauthorized
 from ._limits import Limit, RateLimiter, rate_limited
@@ -194,7 +194,7 @@ class MockOneAPI:
         if service is not None:
             self.requests.by_service[service] += 1
         if not operations:
-            return error_response(service, 404, f"no operation at {request.url.path}")
+            return no_route(service, request.url.path)
         if not self.tokens.valid(request.headers.get("authorization")):
             return unauthorized({"WWW-Authenticate": 'Bearer realm="oneapi"'})  # the gateway's shape, any service
         op = operations.get(request.method)
