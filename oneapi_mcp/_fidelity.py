@@ -19,7 +19,7 @@ from ._recorded import RECORDED_SERVICES, Interaction, load_interactions
 from .codegen._toolsets import _PREFIXES as _ROOTS
 from .mock._spec import load_document
 
-__all__ = ["CHECKS", "TARGETS", "Fidelity", "Router", "check_interactions", "main"]
+__all__ = ["CHECKS", "RECORDED_DIR", "TARGETS", "Fidelity", "Router", "check_interactions", "family", "main"]
 
 CHECKS = ("route", "query", "body", "answer")
 # per check, the share of recorded interactions that must pass (issue 13)
@@ -38,12 +38,15 @@ class Route:
     pattern: re.Pattern
 
 
+def _template_regex(template: str) -> str:
+    return re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+
+
 def family(service: str, path: str) -> str:
     """The resource family of a path: its first segment after the service's API root
     (`/zia/api/v1/casbDlpRules/all` -> casbDlpRules), as the toolset rules see it."""
     for prefix in sorted(_ROOTS.get(service, ()), key=len, reverse=True):
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(prefix)) + "(?=/)"
-        m = re.match(pattern, path)
+        m = re.match("^" + _template_regex(prefix) + "(?=/)", path)
         if m:
             path = path[m.end():]
             break
@@ -58,7 +61,7 @@ class Router:
         self.families = {family(service, t) for t in (doc.get("paths") or {})}
         routes = []
         for template, item in (doc.get("paths") or {}).items():
-            regex = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "/?$")
+            regex = re.compile("^" + _template_regex(template) + "/?$")
             for method in _METHODS:
                 if isinstance(item.get(method), dict):
                     op = dict(item[method])
