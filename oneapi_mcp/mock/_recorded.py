@@ -23,6 +23,19 @@ SAMPLES_FILE = "recorded_samples.json"
 _PER_COLLECTION = 3
 
 
+def _unredacted(value: Any, key: str, counter: list[int]) -> Any:
+    """The recordings redact secrets and some names to "REDACTED"; a mock needs distinct values
+    (two VPN credentials must not share an fqdn), so each becomes `redacted-<field>-<n>`."""
+    if isinstance(value, dict):
+        return {k: _unredacted(v, k, counter) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unredacted(v, key, counter) for v in value]
+    if isinstance(value, str) and value.startswith("REDACTED"):
+        counter[0] += 1
+        return f"redacted-{key.lower()}-{counter[0]}"
+    return value
+
+
 def build_samples(interactions: list, mock: Any) -> dict[str, list[dict]]:
     """Up to three recorded objects per mock collection, from 2xx GET answers (lists and single objects)."""
     routes: dict[tuple[str, str], Any] = {}
@@ -57,7 +70,8 @@ def build_samples(interactions: list, mock: Any) -> dict[str, list[dict]]:
             seen = set().union(*(set(k) for k in kept)) if kept else set()
             if len(kept) < _PER_COLLECTION or not set(item) <= seen:  # beyond three, only to show new fields
                 kept.append(item)
-    return {k: v for k, v in sorted(out.items()) if v}
+    counter = [0]
+    return {k: [_unredacted(item, "", counter) for item in v] for k, v in sorted(out.items()) if v}
 
 
 @cache
