@@ -40,24 +40,16 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return Response(content, status_code=status, headers=headers, media_type="application/json")
 
 
-# ZCC answers a rejected request with no body and an unknown one with the JSON string "404 Not Found"
-# (tests/recorded/zcc.jsonl TestDevice, TestEntitlements); a ZIA path that has no route answers 404
-# with no body (tests/recorded/zia.jsonl TestAppTotal). The recording wins over a friendlier message.
-_BODILESS = {("zcc", 400): None, ("zcc", 404): "404 Not Found"}
-
-
 def error_response(
     service: str | None, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
 ) -> Response:
-    if (service, status) in _BODILESS and code is None:
-        body = _BODILESS[(service, status)]
-        return json_response(status, body, headers) if body is not None else Response(status_code=status,
-                                                                                       headers=headers)
     return json_response(status, error_body(service, status, message, code), headers)
 
 
 def no_route(service: str | None, path: str) -> Response:
-    """A path no operation serves: ZIA answers a bare 404, as recorded; others in their error shape."""
+    """A path no operation serves: ZIA answers a bare 404 (tests/recorded/zia.jsonl TestAppTotal#0); others
+    in their error shape. (ZCC's recorded 400s have no body either; the mock keeps its JSON ZCCError,
+    which the specs' contract declares, until an overlay says otherwise.)"""
     if service == "zia":
         return Response(status_code=404)
     return error_response(service, 404, f"no operation at {path}")
