@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs generate check-generated toolsnaps test demo bench contract lint clean
+.PHONY: venv specs generate check-generated fidelity toolsnaps test demo bench contract lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ toolsnaps: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/oneapi-mcp demo --port $(or $(PORT),8000)
 
-test: check-generated
+## make fidelity: recorded real traffic (tests/recorded/) against the overlaid specs; a report, fails below target
+fidelity: $(STAMP)
+	$(BIN)/python -m oneapi_mcp._fidelity
+
+test: check-generated fidelity
 	$(BIN)/python -m pytest -q
 
 ## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only

@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from ._ir import Operation, Param, Service
-from ._schema import compact_input_schema, reachable_schemas
+from ._schema import compact_input_schema, open_schema, reachable_schemas
 
 __all__ = ["RenderStats", "header", "render_service", "tool_definition"]
 
@@ -113,7 +113,8 @@ def _param_schema(param: Param) -> dict:
 
 def input_schema_openapi(op: Operation) -> dict:
     """The OpenAPI schema of one operation's input model (path, query and body arguments)."""
-    props = {p.field_name: _param_schema(p) for p in op.params}
+    props = {p.field_name: open_schema(_param_schema(p)) if p.location == "body" else _param_schema(p)
+             for p in op.params}
     out: dict = {"type": "object", "additionalProperties": False, "properties": props}
     required = [p.field_name for p in op.params if p.required]
     if required:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-__all__ = ["compact_input_schema", "reachable_schemas", "request_schemas", "strip_read_only"]
+__all__ = ["compact_input_schema", "open_schema", "reachable_schemas", "request_schemas", "strip_read_only"]
 
 _REF = re.compile(r"^#/(?:components/schemas|\$defs)/(.+)$")
 
@@ -136,6 +136,22 @@ def _ref_name(node: object) -> str | None:
     return None
 
 
+def open_schema(node: object) -> object:
+    """Let a request body carry fields the spec does not know: the tenant accepts fields the SDK's
+    models lack (tests/recorded/: NSS feeds are created with feedType and enabled), so an object
+    schema without its own `additionalProperties` keeps unknown keys instead of dropping them. The
+    executor names what it passes through (`oneapi_mcp._passthrough`)."""
+    if isinstance(node, list):
+        return [open_schema(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: open_schema(v) if k in ("items", "allOf", "anyOf", "oneOf") else v for k, v in node.items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: open_schema(v) for k, v in node["properties"].items()}
+        out.setdefault("additionalProperties", True)
+    return out
+
+
 def request_schemas(schemas: dict[str, dict], resource_types: set[str]) -> dict[str, dict]:
     """The schemas as they are used inside request bodies.
 
@@ -167,7 +183,7 @@ def request_schemas(schemas: dict[str, dict], resource_types: set[str]) -> dict[
         s = strip_read_only(schema)
         if isinstance(s.get("properties"), dict):
             s["properties"] = {k: reduce(v) for k, v in s["properties"].items()}
-        out[name] = s
+        out[name] = open_schema(s)
     for target, name in sorted(refs.items()):
         props = schemas[target]["properties"]
         out[name] = {

@@ -107,7 +107,11 @@ class SurfaceDiff:
 
 
 def _type_of(schema: dict) -> object:
-    return {k: schema.get(k) for k in ("type", "$ref", "items", "format") if k in schema}
+    # an array's item *type* matters; a field added to its items (or their additionalProperties) does not break callers
+    out = {k: schema.get(k) for k in ("type", "$ref", "format") if k in schema}
+    if isinstance(schema.get("items"), dict):
+        out["items"] = _type_of(schema["items"])
+    return out
 
 
 def diff_surfaces(old: dict[str, dict], new: dict[str, dict]) -> SurfaceDiff:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from . import _shaping
 from ._catalog import Catalog, ToolDef
 from ._hooktypes import RateLimited, RateLimiter, current_call
+from ._passthrough import passed_through, passed_through_note
 from ._paths import PathEscape, path_matches, path_value_problems
 from ._redact import is_secret_name, redact, scrub
 
@@ -198,6 +199,7 @@ class Executor:
         if isinstance(prepared, CallResult):
             return prepared
         model, control = prepared
+        unknown = passed_through(model, tuple(f for f, _w, loc, _r, _e in tool.params if loc == "body"))
         try:
             if tool.pagination and (control.get("all_pages") or control.get("max_items")):
                 result = await self._paginate(tool, model, control)
@@ -207,6 +209,8 @@ class Executor:
             return _error(tool, None, "invalid_arguments", str(exc))
         if result.is_error:
             return result
+        if unknown:
+            result.notes.append(passed_through_note(unknown))
         return await self._shape(tool, result, control, cap=cap)
 
     async def _exchange(self, tool: ToolDef, request: httpx.Request) -> httpx.Response | CallResult:

@@ -156,7 +156,7 @@ async def find_zid_group(wf: Workflow, name: str, groups: list[dict[str, Any]] |
 # -- ZIA -------------------------------------------------------------------------------------------
 async def find_zia_user(wf: Workflow, email: str) -> dict[str, Any] | None:
     """The ZIA user with this email, or None (ZIA users exist only where ZIA provisions them)."""
-    found = await wf.read_all("zia_list_users", {"name": email})
+    found = await wf.read_all("zia_list_users", {"search": email})  # search matches the e-mail; name does not
     match = [u for u in found if str(u.get("email", "")).lower() == email.lower()]
     return match[0] if match else None
 

@@ -292,7 +292,7 @@ async def find_person(ev: Evidence, email: str, window: Window) -> dict[str, Any
     searched = f"zid_list_users ({ev.call_of('zid_list_users')})"
     if searched not in ev.source("ZIdentity")["calls"]:
         ev.source("ZIdentity")["calls"].append(searched)
-    ok, users = await ev.fetch("ZIA", "zia_list_users", {"name": email}, many=True)
+    ok, users = await ev.fetch("ZIA", "zia_list_users", {"search": email}, many=True)
     person["zia"] = next((u for u in users or [] if str(u.get("email", "")).lower() == email), None)
     if not ok:
         failed.append("ZIA: zia_list_users failed")

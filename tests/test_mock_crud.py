@@ -88,7 +88,9 @@ def test_not_found_bodies_follow_each_services_error_shape(client):
 
 def test_an_unknown_path_is_a_404_in_the_service_shape(client):
     assert client.get("/zpa/nothing/here").json()["id"] == "resource.not.found"
-    assert client.get(f"{ZIA}/nothingHere").json()["code"] == "RESOURCE_NOT_FOUND"
+    # ZIA answers a path it has no route for with a bare 404 (tests/recorded/zia.jsonl TestAppTotal#0)
+    bare = client.get(f"{ZIA}/nothingHere")
+    assert bare.status_code == 404 and bare.content == b""
 
 
 def test_an_undocumented_method_is_a_405_listing_the_allowed_ones(client):

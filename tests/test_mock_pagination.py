@@ -72,15 +72,16 @@ def test_zdx_follows_an_opaque_next_offset_until_it_is_null(client):
 
 
 def test_zidentity_follows_absolute_next_links(client):
+    # no link key where there is no page (tests/recorded/zid.jsonl TestResourceServers#0)
     first = client.get("/ziam/admin/api/v1/users", params={"limit": 25}).json()
-    assert first["results_total"] == 60 and first["pageOffset"] == 0 and first["pageSize"] == 25
-    assert first["prev_link"] is None and first["next_link"].startswith("http")
+    assert first["results_total"] == first["totalRecord"] == 60 and first["pageOffset"] == 0
+    assert first["pageSize"] == 25 and "prev_link" not in first and first["next_link"].startswith("http")
     records, link = list(first["records"]), first["next_link"]
     while link:
         body = client.get(link).json()
         assert body["prev_link"]
         records += body["records"]
-        link = body["next_link"]
+        link = body.get("next_link")
     assert len({r["id"] for r in records}) == 60
 
 

@@ -23,8 +23,9 @@ from starlette.types import Receive, Scope, Send
 
 from ._auth import TOKEN_PATH, TokenIssuer
 from ._engine import Engine
-from ._errors import error_response, json_response
+from ._errors import error_response, json_response, no_route
 from ._faults import FaultConfig, FaultInjector
+from ._gateway import GatewayQuota, unauthorized
 from ._limits import Limit, RateLimiter, rate_limited
 from ._plan import plan_service
 from ._requests import BadRequest, read_call
@@ -91,7 +92,9 @@ class _PathEndpoint:
         self.mock, self.service, self.operations = mock, service, operations
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = await self.mock._serve(Request(scope, receive), self.service, self.operations)
+        request = Request(scope, receive)
+        answer = await self.mock._serve(request, self.service, self.operations)
+        answer = self.mock.gateway.stamp(self.service or service_for_path(request.url.path), answer)
         await answer(scope, receive, send)
 
 
@@ -127,6 +130,7 @@ class MockOneAPI:
         self.tokens = TokenIssuer(token_lifetime, clock)
         classes = {name: spec.rate_classes for name, spec in self.specs.items()}
         self.limiter = RateLimiter(classes, clock) if rate_limits else None
+        self.gateway = GatewayQuota(clock)
         self.faults = FaultInjector(faults, seed) if faults is not None and faults.active else None
         self.script = FailureScript(failures)
         self.journal: list[dict[str, Any]] = []
@@ -170,6 +174,7 @@ class MockOneAPI:
         self.requests.reset()
         self.script.clear()
         self.journal.clear()
+        self.gateway.reset()
         if self.limiter:
             self.limiter.reset()
         if self.faults:
@@ -189,10 +194,9 @@ class MockOneAPI:
         if service is not None:
             self.requests.by_service[service] += 1
         if not operations:
-            return error_response(service, 404, f"no operation at {request.url.path}")
+            return no_route(service, request.url.path)
         if not self.tokens.valid(request.headers.get("authorization")):
-            message = "the bearer token is missing, unknown or expired; get one from POST /oauth2/v1/token"
-            return error_response(service, 401, message, {"WWW-Authenticate": 'Bearer realm="oneapi"'})
+            return unauthorized({"WWW-Authenticate": 'Bearer realm="oneapi"'})  # the gateway's shape, any service
         op = operations.get(request.method)
         if op is None:
             allow = ", ".join(sorted(operations))

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-__all__ = ["error_body", "error_response", "json_response"]
+__all__ = ["error_body", "error_response", "json_response", "no_route"]
 
 # ZIA and ZTW answer {code, message}; ZPA answers {id, reason}; ZDX, ZCC and ZIdentity use
 # {code, message} too (their schemas also allow error/error_description).
@@ -44,3 +44,12 @@ def error_response(
     service: str | None, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
 ) -> Response:
     return json_response(status, error_body(service, status, message, code), headers)
+
+
+def no_route(service: str | None, path: str) -> Response:
+    """A path no operation serves: ZIA answers a bare 404 (tests/recorded/zia.jsonl TestAppTotal#0); others
+    in their error shape. (ZCC's recorded 400s have no body either; the mock keeps its JSON ZCCError,
+    which the specs' contract declares, until an overlay says otherwise.)"""
+    if service == "zia":
+        return Response(status_code=404)
+    return error_response(service, 404, f"no operation at {path}")

@@ -82,17 +82,18 @@ def rate_limited(service: str, limit: Limit, wait: float, now: float) -> tuple[d
         # ZTW writes whole seconds left, rounded down ("0 seconds" inside the last second).
         body = {"message": f"Rate Limit ({limit.unit}) exceeded", "Retry-After": f"{int(wait)} seconds"}
         return body, {"Retry-After": str(seconds), "x-ratelimit-reset": str(seconds)}
-    body = error_body(service, 429, message)
     if service == "zia":
-        headers = {
-            "x-ratelimit-limit": str(limit.count),
-            "x-ratelimit-remaining": "0",
-            "x-ratelimit-reset": str(seconds),
-            "Retry-After": str(seconds),
-        }
-    elif service == "zpa":
-        headers = {"retry-after": f"{seconds}s"}
-    elif service == "zdx":
+        # as recorded (tests/recorded/zia.jsonl TestAdminRoles): {"Retry-After": "1 seconds", "message":
+        # "Rate Limit (2/SECOND) exceeded"} and retry-after: 1; the gateway's x-ratelimit-* stay those of its quota
+        body = {"Retry-After": f"{seconds} seconds", "message": f"Rate Limit ({limit.unit}) exceeded"}
+        return body, {"retry-after": str(seconds)}
+    if service == "zpa":
+        # as recorded (tests/recorded/zpa.jsonl): retry-after: 4s and this body
+        body = {"exception": "invalid.toomanyrequests", "id": "invalid.toomanyrequests",
+                "reason": "Exceeded the number of requests allowed."}
+        return body, {"retry-after": f"{seconds}s"}
+    body = error_body(service, 429, message)
+    if service == "zdx":
         headers = {
             "RateLimit-Limit": str(limit.count),
             "RateLimit-Remaining": "0",

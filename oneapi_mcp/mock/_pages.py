@@ -60,6 +60,10 @@ def _names(item: dict) -> list[str]:
 def _matches(item: dict, name: str, value: Any) -> bool:
     if name == "id" and isinstance(value, list):
         return str(item.get("id")) in {str(v) for v in value}
+    if name == "name" and isinstance(item.get("name"), str) and not _ZPA_SEARCH.fullmatch(str(value)):
+        # `name` filters the display name only, a "starts with" match (the SDK's zia/user_management.py
+        # list_users); it never matches an e-mail address: `search` does (name or e-mail)
+        return _text(item["name"]).startswith(_text(value))
     if name in ("search", "q", "name"):
         match = _ZPA_SEARCH.fullmatch(str(value))
         if match:
@@ -152,14 +156,12 @@ def paginate(
         def link(at: int) -> str:
             return str(url.include_query_params(**{offset_param: at, limit_param: size}))
 
-        return Page(
-            {"records": items[start:end]},
-            {
-                "results_total": len(items),
-                "pageOffset": start,
-                "pageSize": size,
-                "next_link": link(end) if end < len(items) else None,
-                "prev_link": link(max(0, start - size)) if start > 0 else None,
-            },
-        )
+        # as recorded (tests/recorded/zid.jsonl): totalRecord beside results_total, and no link key
+        # at all where there is no next or previous page
+        overrides = {"results_total": len(items), "totalRecord": len(items), "pageOffset": start, "pageSize": size}
+        if end < len(items):
+            overrides["next_link"] = link(end)
+        if start > 0:
+            overrides["prev_link"] = link(max(0, start - size))
+        return Page({"records": items[start:end]}, overrides)
     return Page(items, {})

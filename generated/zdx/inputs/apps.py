@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AnalysisRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     app_id: int
     device_id: int
     t0: int

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class DeepTraceRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     app_id: int | None = None
     cloudpath_probe_id: int | None = None
     probe_device: bool | None = None

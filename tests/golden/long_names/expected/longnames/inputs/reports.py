@@ -14,6 +14,9 @@ class Format(StrEnum):
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     recipients: list[str]
     format: Format | None = None
 

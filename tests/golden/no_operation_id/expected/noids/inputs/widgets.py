@@ -20,6 +20,9 @@ class GetWidgetsInput(BaseModel):
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     label: str | None = None
 
 

@@ -20,6 +20,9 @@ class ListLocationsInput(BaseModel):
 
 
 class Location(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     name: str
     subLocations: list[Location] | None = None
 
