@@ -55,12 +55,12 @@ def test_a_literal_segment_wins_over_a_path_parameter():
 
 def test_a_family_the_models_lack_and_a_url_the_tenant_404s_are_listed_but_not_counted_as_route_gaps():
     out = check_interactions([
-        _rec("GET", "/zia/api/v1/casbDlpRules"),  # a whole API the SDK's models do not have
+        _rec("GET", "/zia/api/v1/emailRecipientProfile"),  # a whole API the SDK's models do not have
         _rec("POST", "/zia/api/v1/auditlogEntryReport%22", status=404),  # the SDK's bad URL, 404 from the tenant
     ])
     assert out.checked[("zia", "route")] == 0
     report = out.report()
-    assert "'casbDlpRules', a family the models do not know" in report and "auditlogEntryReport%22" in report
+    assert "'emailRecipientProfile', a family the models do not know" in report and "auditlogEntryReport%22" in report
 
 
 def test_an_empty_object_body_and_a_text_body_where_text_is_declared_send_no_undeclared_field():
@@ -91,3 +91,12 @@ def test_an_answer_of_another_shape_than_declared_is_a_gap_not_a_pass():
     # e.g. ZIdentity's paged lists: an object with `records`, where the converted spec said array
     out = check_interactions([_rec("GET", "/zia/api/v1/departments", answer={"records": [], "totalRecord": 0})])
     assert out.share("answer") == 0 and "answer is a dict, the spec declares array" in out.report()
+
+
+def test_a_body_the_tenant_refused_is_listed_but_its_undeclared_fields_are_not_counted_as_gaps():
+    # zia/TestCasbDlpRules#5: the SDK sent ruleType and the tenant answered 400 "Request body is invalid"
+    refused = _rec("POST", "/zia/api/v1/departments", body={"name": "x", "madeUpField": 1}, status=400)
+    accepted = _rec("POST", "/zia/api/v1/departments", body={"name": "x", "madeUpField": 1})
+    out = check_interactions([refused])
+    assert out.share("body") == 1.0 and "refused body field madeUpField not declared" in out.report()
+    assert check_interactions([accepted]).share("body") == 0
