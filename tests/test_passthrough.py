@@ -13,7 +13,7 @@ NSS_FEEDS = "/zia/api/v1/nssFeeds"
 
 
 def test_undeclared_fields_are_named_relative_to_the_body_at_any_depth(catalog):
-    model = catalog.input_model("zpa_create_policy_rule_v2").model_validate({
+    model = catalog.input_model("zpa_v2_add_rule_to_policy_set").model_validate({
         "customerId": "1", "policySetId": "2",
         "body": {"name": "r", "action": "ALLOW", "shinyNewFlag": True,
                  "conditions": [{"operator": "OR", "operands": [{"objectType": "APP", "values": ["1"],

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 
 class Credential(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     kerberosPwd: str | None = None
     passphrase: str | None = None
 
@@ -27,6 +30,9 @@ class PasswordStrength(StrEnum):
 
 
 class Tunnel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     name: str | None = None
     psk: str | None = None
     uninstallPass: str | None = None
