@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "142c1cd1362d3f141dc20ea160d38cdc4eb3a1a3829c0c440322a858ef5385b1"
 OVERLAY_SHA256 = "07a4d388cbad7dba48fbafe42e75060a8f52c511a0959c2852fe4c5307c14b2b"
-FINGERPRINT = "5a153ca7afc4a4cbdf2b93c4811f42468f2242ada4a45853ad250cce5a1eaa6c"
+FINGERPRINT = "972707f750eff059f7a3580f59bc27efe7f5e6e5adf619a537bd9a604c4f0c74"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "0610a40ec93f0eebe5194b53dd423c93b03dbc1b126444f8ae775f2e51783b8b"
 OVERLAY_SHA256 = "b084eca563ea7d593a66b2ff002d3578adf8a5b0b99f392b6906a1a1e4f61638"
-FINGERPRINT = "185658ce9c654efeaef9a5cc12198b2190a0797edc99e3373c0e414e7282db7d"
+FINGERPRINT = "5649e31391ceb09c0419c73f9247f50aceb5ec51014b04b653aa17216341ffb7"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
