@@ -36,7 +36,8 @@ def dump_yaml(doc: dict) -> str:
 
 def _dropped_md(previous: WheelPin, dropped: dict[str, list[Dropped]]) -> list[str]:
     kept = [(svc, d) for svc, ds in dropped.items() for d in ds if d.evidence]
-    gone = [(svc, d) for svc, ds in dropped.items() for d in ds if not d.evidence]
+    moved = [(svc, d) for svc, ds in dropped.items() for d in ds if d.moved_to and not d.evidence]
+    gone = [(svc, d) for svc, ds in dropped.items() for d in ds if not d.evidence and not d.moved_to]
     lines = [
         "",
         f"## Operations of `{previous.name}=={previous.version}` that the new models dropped",
@@ -48,6 +49,12 @@ def _dropped_md(previous: WheelPin, dropped: dict[str, list[Dropped]]) -> list[s
         "| service | method | path | operationId | evidence |",
         "|---|---|---|---|---|",
         *(f"| {svc} | {d.method} | `{d.path}` | {d.operation_id} | `{d.evidence}` |" for svc, d in kept),
+        "",
+        f"Moved: {len(moved)} (the new models serve the same operationId at another path).",
+        "",
+        "| service | method | path | operationId | now |",
+        "|---|---|---|---|---|",
+        *(f"| {svc} | {d.method} | `{d.path}` | {d.operation_id} | `{d.moved_to}` |" for svc, d in moved),
         "",
         f"Dropped for lack of evidence: {len(gone)}.",
         "",
@@ -139,19 +146,27 @@ def write_specs(wheel: Path, specs_dir: Path, pin: WheelPin = CURRENT, previous:
         tmp.replace(target)
         in_models = sum(m.operation_count for m in models[svc])
         kept = [d for d in dropped.get(svc, ()) if d.evidence]
-        also = f", {len(kept)} kept from {previous.file}" if old_models else ""
-        log(f"specs: {svc}: wrote {written[svc][0]} operations ({in_models} in models "
+        also = f", plus {len(kept)} kept from {previous.file}" if old_models else ""
+        log(f"specs: {svc}: wrote {written[svc][0]} operations (of {in_models} in models "
             f"{', '.join(f'v{m.version}' for m in models[svc])}{also}) -> {target}")
         if old_models:
-            gone = [d for d in dropped[svc] if not d.evidence]
+            gone = [d for d in dropped[svc] if not d.evidence and not d.moved_to]
+            moved = len(dropped[svc]) - len(kept) - len(gone)
             log(f"specs: {svc}: {len(dropped[svc])} operations of {previous.file} are not in the new models: "
                 f"{len(kept)} kept on recorded evidence ({', '.join(sorted({d.evidence for d in kept})) or '-'}), "
+                f"{moved} moved to another path, "
                 f"{len(gone)} dropped ({', '.join(f'{d.method} {d.path}' for d in gone) or '-'})")
     (specs_dir / "SOURCES.md").write_text(_sources_md(pin, previous, models, written,
                                                       dropped if old_models else None))
     (specs_dir / LICENSE_FILE).write_text(license_text)
     total = sum(c for c, _ in written.values())
     log(f"specs: wrote {total} operations in {len(services)} specs from {pin.name}=={pin.version}")
+    if old_models:
+        every = [d for ds in dropped.values() for d in ds]
+        kept = sum(1 for d in every if d.evidence)
+        gone = sum(1 for d in every if not d.evidence and not d.moved_to)
+        log(f"specs: of {len(every)} operations of {previous.file} not in the new models, kept {kept} on recorded "
+            f"2xx traffic ({ROUTES_FILE}), {len(every) - kept - gone} moved, {gone} dropped (see SOURCES.md)")
     return {svc: c for svc, (c, _) in written.items()}
 
 

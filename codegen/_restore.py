@@ -22,12 +22,14 @@ _REF = "#/components/schemas/"
 
 @dataclass(frozen=True)
 class Dropped:
-    """One previous operation missing from the new models; `evidence` is the cassette when it was kept."""
+    """One previous method and path missing from the new models: kept (`evidence`, the cassette), moved
+    (`moved_to`, where the new models serve the same operationId) or dropped (neither)."""
 
     method: str
     path: str
     operation_id: str
     evidence: str | None
+    moved_to: str | None = None
 
 
 def _operations(doc: dict):
@@ -103,19 +105,21 @@ def _with_provenance(op: dict, model_file: str, evidence: str, operation_ids: se
 
 def restore_dropped(new_doc: dict, old_doc: dict, routes: list[dict], model_file: str
                     ) -> list[Dropped]:
-    """Add to new_doc (in place) every dropped operation of old_doc with recorded evidence; list all dropped."""
+    """Add to new_doc (in place) every dropped operation of old_doc with recorded evidence; list all that are
+    missing (kept, moved or dropped)."""
     new_paths = {template_key(p): p for p in new_doc["paths"]}
     present = {(m, template_key(p)) for m, p, _ in _operations(new_doc)}
     evidence = _evidence(new_doc, old_doc, routes)
-    taken_ids = {each["operationId"] for _, _, op in _operations(new_doc)
-                 for each in (op, *op.get("x-oneapi-variants", ()))}
+    new_ids = {each["operationId"]: f"{method} {path}" for method, path, op in _operations(new_doc)
+               for each in (op, *op.get("x-oneapi-variants", ()))}
+    taken_ids = set(new_ids)
     dropped: list[Dropped] = []
     kept: list[tuple[str, str, dict]] = []
     for method, old_path, op in _operations(old_doc):
         key = (method, template_key(old_path))
         if key in present:
             continue
-        dropped.append(Dropped(method, old_path, op["operationId"], evidence.get(key)))
+        dropped.append(Dropped(method, old_path, op["operationId"], evidence.get(key), new_ids.get(op["operationId"])))
         if key in evidence:
             ids = [each["operationId"] for each in (op, *op.get("x-oneapi-variants", ()))]
             if set(ids) & taken_ids:
