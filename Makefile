@@ -19,6 +19,7 @@ specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
 
 ## make recorded-routes: index the recorded real traffic (RECORDED=<dir of <svc>/cassettes>) into specs/recorded_routes.json
+# the shared reference copy until the trimmed recordings are vendored under tests/recorded/
 RECORDED ?= /work/shared/reference/recorded
 recorded-routes: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen recorded-routes --recorded $(RECORDED)
