@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs generate check-generated fidelity toolsnaps test demo bench contract lint clean
+.PHONY: venv specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ venv: $(STAMP)
 ## make specs: download zscaler-oneapi-sdk-python 1.0.0 and rewrite specs/ (the only target that needs the network)
 specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
+
+## make recorded-routes: index the recorded real traffic (RECORDED=<dir of <svc>/cassettes>) into specs/recorded_routes.json
+# the shared reference copy until the trimmed recordings are vendored under tests/recorded/
+RECORDED ?= ../shared/reference/recorded
+recorded-routes: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen recorded-routes --recorded $(RECORDED)
 
 ## make generate: specs/ + overlays -> generated/ (skips unchanged services), then the tool-surface diff
 generate: $(STAMP)

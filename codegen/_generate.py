@@ -259,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", type=Path, default=Path("generated"))
         p.add_argument("--toolsnaps", type=Path, default=Path("tests/__toolsnaps__"))
     sub.add_parser("specs", help="download the SDK wheel and rewrite specs/ (needs the network)")
+    sub.add_parser("recorded-routes", help="index recorded real traffic into specs/recorded_routes.json")
     args, rest = parser.parse_known_args(argv)
+
+    if args.command == "recorded-routes":
+        from ._recorded import main as routes_main
+
+        return routes_main(rest)
 
     if args.command == "specs":
         from ._make_specs import main as specs_main

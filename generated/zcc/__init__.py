@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "142c1cd1362d3f141dc20ea160d38cdc4eb3a1a3829c0c440322a858ef5385b1"
 OVERLAY_SHA256 = "a550975d992832aff795c193cb0d84b596ff2f62c6a7e47cd3bd99a826734860"
-FINGERPRINT = "75e676ecd8250635f13ea95118deb67a290bf9ca2f3329f8ac2bbc800f5b1367"
+FINGERPRINT = "99f11c6f6c4e05b4d2e9bb25725d3fbaa0242e08d35973ddae8af51dcdafcd56"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
