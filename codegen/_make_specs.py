@@ -43,7 +43,8 @@ def _dropped_md(previous: WheelPin, dropped: dict[str, list[Dropped]]) -> list[s
         f"## Operations of `{previous.name}=={previous.version}` that the new models dropped",
         "",
         f"Kept: {len(kept)}, because recorded real traffic (`{ROUTES_FILE}`, made by `make recorded-routes` from",
-        "Zscaler's SDK integration cassettes) shows the API answering them with a 2xx; each carries",
+        "Zscaler's SDK integration cassettes) shows the API serving them (a 2xx, or a 401/403 error body",
+        "from the service itself); each carries",
         "`x-oneapi-source: {model, evidence}` naming the previous wheel's model and the cassette.",
         "",
         "| service | method | path | operationId | evidence |",
@@ -166,7 +167,7 @@ def write_specs(wheel: Path, specs_dir: Path, pin: WheelPin = CURRENT, previous:
         kept = sum(1 for d in every if d.evidence)
         gone = sum(1 for d in every if not d.evidence and not d.moved_to)
         log(f"specs: of {len(every)} operations of {previous.file} not in the new models, kept {kept} on recorded "
-            f"2xx traffic ({ROUTES_FILE}), {len(every) - kept - gone} moved, {gone} dropped (see SOURCES.md)")
+            f"traffic ({ROUTES_FILE}), {len(every) - kept - gone} moved, {gone} dropped (see SOURCES.md)")
     return {svc: c for svc, (c, _) in written.items()}
 
 

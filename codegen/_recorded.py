@@ -33,15 +33,32 @@ def template_key(path: str) -> str:
     return _VAR.sub("{}", path)
 
 
+def _route_served(response: dict) -> bool:
+    """A 2xx, or a 401/403 that the service itself answered with its JSON error body (e.g. ZIA's
+    POST /adminRoles: 403 "Only super admins..." in zia/cassettes/TestAdminRoles.yaml): the route exists
+    and refused this caller. A 404 or a bare gateway answer proves nothing."""
+    status = int(response["status"]["code"])
+    if 200 <= status < 300:
+        return True
+    if status not in (401, 403):
+        return False
+    try:
+        body = json.loads((response.get("body") or {}).get("string") or "")
+    except (TypeError, ValueError):
+        return False
+    return isinstance(body, dict) and bool(body.get("code") or body.get("message"))
+
+
 def index_recordings(recorded: Path, services: tuple[str, ...] = SERVICES) -> dict[str, list[dict]]:
-    """Each service's recorded 2xx routes: method, path (no query) and the first cassette that shows it."""
+    """Each service's recorded routes (2xx, or refused by the service itself): method, path (no query)
+    and the first cassette that shows it."""
     out: dict[str, list[dict]] = {}
     for svc in services:
         seen: dict[tuple[str, str], str] = {}
         for cassette in sorted((recorded / svc / "cassettes").glob("*.yaml")):
             data = yaml.load(cassette.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
             for interaction in data.get("interactions") or ():
-                if not 200 <= int(interaction["response"]["status"]["code"]) < 300:
+                if not _route_served(interaction["response"]):
                     continue
                 path = urlsplit(interaction["request"]["uri"]).path
                 if path.startswith(_PREFIXES[svc]):

@@ -3,7 +3,8 @@
 Zscaler's stable models left out endpoints that real tenants answer (ZIA `GET /adminRoles`,
 `/passwordExpiry/settings`: zia/cassettes/TestAdminRoles.yaml, TestExemptedUrls.yaml). An operation
 of the previous pin's models whose method and path the new models no longer have is kept when a
-recorded 2xx interaction (specs/recorded_routes.json) hits its template, and not a more specific one;
+recorded interaction the service served (a 2xx, or its own 401/403 error body; specs/recorded_routes.json)
+hits its template, and not a more specific one;
 it carries `x-oneapi-source: {model: <previous wheel>:<member>#/operations/<name>, evidence: <cassette>}`.
 """
 
@@ -40,7 +41,7 @@ def _operations(doc: dict):
 
 
 def _evidence(new_doc: dict, old_doc: dict, routes: list[dict]) -> dict[tuple[str, str], str]:
-    """(method, template key) -> the first cassette whose 2xx call hits that template, new or old."""
+    """(method, template key) -> the first cassette whose served call hits that template, new or old."""
     templates = {(m, p) for doc in (new_doc, old_doc) for m, p, _ in _operations(doc)}
     out: dict[tuple[str, str], str] = {}
     for route in routes:

@@ -2,7 +2,7 @@
 
 Definitions come from `oneapi_mcp.generated.<svc>.tools` (plain literals), input JSON schemas from
 each service's `schemas.json` (read on first use), and input models are imported per toolset
-module on first use, so listing 1,293 tools costs milliseconds and a call pays only for the
+module on first use, so listing 1,295 tools costs milliseconds and a call pays only for the
 classes of its own toolset.
 """
 

@@ -27,7 +27,7 @@ async def session(url: str) -> None:
     async with Client(url, cache=None) as client:
         listed = await client.list_tools()
         size = len(json.dumps(listed.model_dump(by_alias=True, exclude_none=True, mode="json")))
-        _say(f"tools/list: {len(listed.tools)} tools, {size:,} bytes; 1,293 operations reachable through them",
+        _say(f"tools/list: {len(listed.tools)} tools, {size:,} bytes; 1,295 operations reachable through them",
              [t.name for t in listed.tools])
 
         found = await client.call_tool("search_operations", {"query": "list users", "service": "zia", "limit": 3})

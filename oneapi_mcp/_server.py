@@ -394,7 +394,7 @@ class ToolSurface:
         read_only = scopes == ["read"]
         specs: dict[str, tuple[str, dict, t.ToolAnnotations]] = {
             "search_operations": (
-                "Search the 1,293 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) in your own "
+                "Search the 1,295 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) in your own "
                 "words (console names such as 'app connectors', 'push changes live', 'how many firewall rules' work): "
                 "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
                 "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "

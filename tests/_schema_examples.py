@@ -2,7 +2,7 @@
 
 Two instances per schema: the simplest valid one (required arguments only) and one that sets every
 top-level argument. hypothesis-jsonschema 0.23.1 fails against the hypothesis that schemathesis 4
-needs, and hypothesis' own search over 1,293 large schemas takes far longer than a test run may, so
+needs, and hypothesis' own search over 1,295 large schemas takes far longer than a test run may, so
 values are built directly: the first enum value, the minimum, "x", true, one-item arrays.
 """
 

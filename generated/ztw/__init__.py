@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "7c59ac716fdd047076a1abbf1087bacf8aea96087ae1e6c7236e01496c92f174"
 OVERLAY_SHA256 = "5a516496747a6b9454508862cd7890dd34862b6bfb2bb0cf87ab8afbb567cf07"
-FINGERPRINT = "50572285c9ac784ed2e9862179c55c40e4acd914f6e392e45f770d73fd53f653"
+FINGERPRINT = "371d2774b42e04117d446774fe6952fec6ae0dde27102199faca09845eb8c425"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
