@@ -132,6 +132,7 @@ class HttpReceiver:
         self.accepted: list[dict] = []  # events acknowledged with a 2xx
         self.fail_next = 0  # answer this many requests with 503
         self.lose_answer_next = 0  # accept this many, then answer 500 (the sender retries: a duplicate)
+        self.answer_next: list[bytes] = []  # bodies for the next 2xx answers (HEC's {"text", "code"})
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> HttpReceiver:
@@ -146,9 +147,12 @@ class HttpReceiver:
                 entry = {"path": self.path, "headers": dict(self.headers), "body": body}
                 receiver.requests.append(entry)
                 status = receiver._judge(entry)
+                answer = receiver.answer_next.pop(0) if status == 200 and receiver.answer_next else b""
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
+                self.send_header("Content-Type", "application/json")
                 self.end_headers()
+                self.wfile.write(answer)
 
         ThreadingHTTPServer.allow_reuse_address = True
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -315,9 +319,10 @@ def read_relp(stream) -> tuple[int, str, bytes] | None:
 
 
 class RelpReceiver:
-    """A RELP server in a thread: answers `open` with its offers, parses each `syslog` command as RFC 5424,
-    and answers `close` with an rsp and a `serverclose`. With `auto`, each syslog command is answered at
-    once (`auto` maps an index to a refusal such as "500 disk full"); without it the test acks by hand."""
+    """A RELP server in a thread (one session after another): answers `open` with its offers, parses
+    each `syslog` command as RFC 5424, and answers `close` with an rsp and a `serverclose`. With `auto`,
+    each syslog command is answered at once (`auto` maps an index to a refusal such as "500 disk
+    full"); without it the test acks by hand."""
 
     def __init__(self, *, auto: dict[int, str] | None = None, commands: str = "syslog"):
         self.auto, self.commands = auto, commands
@@ -329,7 +334,14 @@ class RelpReceiver:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        self.conn, _ = self._listener.accept()
+        while True:  # one session at a time, as the sender opens them
+            try:
+                self.conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._session()
+
+    def _session(self) -> None:
         with self.conn, self.conn.makefile("rb") as stream:
             while (frame := read_relp(stream)) is not None:
                 txnr, command, data = frame
@@ -516,12 +528,19 @@ async def test_hec_batches_carry_the_splunk_token_and_each_event_with_its_id(out
         wrong = Destination(name="splunk-wrong", type="hec", url=receiver.url, secret="not-the-token")
         batch = events(5, "security")
         outbox.enqueue(batch, [dest, wrong])
-        ok, refused = await delivery(outbox, dest, wrong).flush()
+        # HTTP 200 with HEC's code 6 (Splunk docs, "Troubleshoot HTTP Event Collector"): not indexed, kept
+        receiver.answer_next = [b'{"text":"Invalid data format","code":6,"invalid-event-number":0}',
+                                b'{"text":"Success","code":0}']
+        sender = delivery(outbox, dest, wrong)
+        invalid = await sender.deliver(dest)
+        assert invalid["acknowledged"] == 0 and "HEC code 6 (Invalid data format)" in invalid["error"]
+        assert len(outbox.pending("splunk")) == 5
+        ok, refused = await sender.flush()
     finally:
         receiver.stop()
     posts = [r for r in receiver.requests if r["headers"]["Authorization"] == f"Splunk {HEC_TOKEN}"]
-    assert ok["acknowledged"] == 5 and len(posts) == 1  # one POST for the batch
-    lines = [json.loads(line) for line in posts[0]["body"].decode().splitlines()]
+    assert ok["acknowledged"] == 5 and len(posts) == 2  # one POST for the batch, twice
+    lines = [json.loads(line) for line in posts[1]["body"].decode().splitlines()]
     assert [line["event"]["id"] for line in lines] == [e["id"] for e in batch]
     assert {line["index"] for line in lines} == {"security"} and lines[0]["sourcetype"] == "oneapi:mcp"
     assert refused["acknowledged"] == 0 and "HTTP 401" in refused["error"] and "not-the-token" not in refused["error"]
