@@ -59,6 +59,7 @@ __all__ = [
     "sign",
     "stable_event_id",
     "syslog_frame",
+    "syslog_message",
     "verify_signature",
 ]
 
