@@ -569,7 +569,7 @@ async def send_syslog(dest: Destination, events: Sequence[dict[str, Any]], on_do
     """RFC 5424 messages over the destination's transport (`_syslog.py` says what each one proves)."""
     hostname = socket.gethostname()
     messages = [syslog_message(e, facility=dest.facility, hostname=hostname) for e in events]
-    context = _ssl_context(dest) if dest.tls else None
+    context = _ssl_context(dest) if dest.tls or dest.syslog_transport == "tls" else None
     try:
         await asyncio.to_thread(send_syslog_messages, dest.syslog_transport, dest.host, dest.port, messages,
                                 on_done, context=context, timeout=dest.ack_timeout)
