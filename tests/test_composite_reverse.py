@@ -91,11 +91,15 @@ async def test_unblock_domains_removes_the_category_rule_and_zpa_rule_that_block
 
 
 async def test_unblock_domains_takes_only_its_own_entries_off_the_denylist(upstream, data_dir):
+    async with serve(upstream, profile="admin", **data_dir) as client:  # listed before, by someone else
+        await call(client, "invoke_operation", {"name": "zia_create_blacklist_urls", "arguments": {
+            "action": "ADD_TO_LIST", "body": {"blacklistUrls": ["kept.example"]}}})
     before = _state(upstream)
-    assert before["denylist"]  # seeded entries that must stay
+    assert "kept.example" in before["denylist"]
+    domains = ["evil.example", "kept.example"]
     _applied, planned, back = await _forward_then_back(
-        upstream, data_dir, "threat_block_domains", {"domains": ["evil.example"], "method": "denylist", "zpa": False},
-        "threat_unblock_domains", {"domains": ["evil.example"]})
+        upstream, data_dir, "threat_block_domains", {"domains": domains, "method": "denylist", "zpa": False},
+        "threat_unblock_domains", {"domains": domains})
     assert planned["steps"][0]["body"] == {"blacklistUrls": ["evil.example"]}
     assert back["outcome"] == "applied"
     assert _state(upstream) == before
@@ -156,19 +160,20 @@ async def test_restore_settings_puts_back_the_threat_settings_enhanced_scanning_
         assert {k: new.get(k) for k in old} == old
 
 
-async def test_a_setting_changed_since_by_someone_else_is_left_and_reported(upstream, data_dir):
+async def test_a_setting_someone_already_put_back_is_not_written_again(upstream, data_dir):
     async with serve(upstream, profile="admin", **data_dir) as client:
+        before = (await call(client, "invoke_operation", {"name": "zia_get_atp_malware_inspection",
+                                                          "arguments": {}}))["result"]
         applied = await call(client, "remediation_enable_enhanced_scanning", {
             "users": [VICTIM], "tenant_settings": True, "sandbox_rule": False, "ssl_inspection_rule": False,
             "dry_run": False})
-        current = (await call(client, "invoke_operation", {"name": "zia_get_atp_malware_inspection",
-                                                           "arguments": {}}))["result"]
-        await call(client, "invoke_operation", {"name": "zia_update_atp_malware_inspection", "arguments": {
-            "body": {**current, "inspectInbound": False, "inspectOutbound": True}}})
+        assert [c for c in applied["steps"] if c["operation"] == "zia_update_atp_malware_inspection"]
+        await call(client, "invoke_operation", {"name": "zia_update_atp_malware_inspection",
+                                                "arguments": {"body": before}})
         planned = await call(client, "remediation_restore_settings", {"run_id": applied["run_id"]})
-    assert "zia_update_atp_malware_inspection" not in [s["operation"] for s in planned["steps"]] or all(
-        "inspectInbound" not in s["why"] for s in planned["steps"])
-    assert any("inspectInbound" in limit and "left as it is" in limit for limit in planned["api_limits"])
+    assert [s["operation"] for s in planned["steps"]] == ["zia_update_malware_settings",
+                                                          "zia_update_advanced_threat_settings"]
+    assert any("already has its previous" in u for u in planned["unchanged"])
 
 
 async def test_a_reverse_without_a_stored_run_is_refused_before_any_request(upstream, data_dir):
