@@ -29,6 +29,13 @@ from .remediation import blockable_address
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
+# Evidence for what the plan relies on:
+# - a GET by id of an object that is gone answers 404, which means "already reversed" (missing_ok): the way
+#   zscaler/terraform-provider-zia zia/resource_zia_url_categories.go (resourceURLCategoriesRead) drops a
+#   category from state on IsObjectNotFound; ZPA answers 404 id=resource.not.found (reference/zscaler-api.md);
+# - entries come out of a URL category with PUT urlCategories/{id}?action=REMOVE_FROM_LIST and a body holding
+#   just those urls, and the answer lists what remains: recorded/zia/cassettes/TestURLCategories.yaml;
+# - GET/PUT/DELETE ipDestinationGroups/{id}: recorded/zia/cassettes/TestCloudFirewallIPDestinationGroup.yaml.
 # delete operation -> (getter, its arguments from the delete's, the created object's name field)
 _DELETES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "zia_remove_custom_url_category": ("zia_get_url_category_by_id", ("categoryId",), "configuredName"),
