@@ -192,3 +192,22 @@ async def test_a_reverse_without_a_stored_run_is_refused_before_any_request(upst
     assert no_run["error"]["kind"] == "not_found" and "198.51.100.7" in no_run["error"]["message"]
     assert "not a domain" in bad["error"]["message"]
     assert "remediation_block_ips" in wrong["error"]["message"]
+
+
+# -- the snapshot store ----------------------------------------------------------------------------
+def test_the_snapshot_store_finds_the_latest_run_for_a_target_and_is_owner_only(tmp_path):
+    from oneapi_mcp.plugins._snapshots import SnapshotStore
+
+    store = SnapshotStore(tmp_path / "snapshots.sqlite3")
+    first = store.add("threat_isolate_account", VICTIM, [{"operation": "zid_update_user"}], now=100.0)
+    second = store.add("threat_isolate_account", VICTIM, [{"operation": "zia_update_user"}], now=200.0)
+    store.add("threat_isolate_account", "someone@example.test", [], now=300.0)
+    assert store.latest("threat_isolate_account", VICTIM)["id"] == second != first
+    assert store.latest("threat_block_domains", VICTIM) is None and store.get("run_unknown") is None
+    store.mark_reversed(first, "threat_release_account", now=400.0)
+    reopened = SnapshotStore(tmp_path / "snapshots.sqlite3")
+    run = reopened.get(first)
+    assert run["changes"] == [{"operation": "zid_update_user"}] and run["reversed_by"] == "threat_release_account"
+    assert (tmp_path / "snapshots.sqlite3").stat().st_mode & 0o077 == 0
+    store.close()
+    reopened.close()
