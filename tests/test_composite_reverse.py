@@ -30,7 +30,8 @@ def _state(upstream) -> dict:
                        for c in store_items(upstream, "zia", f"{ZIA}/urlCategories")},
         "url_rules": {r["name"]: (r.get("state"), r.get("action"))
                       for r in store_items(upstream, "zia", f"{ZIA}/urlFilteringRules")},
-        "ip_groups": {g["name"]: g.get("addresses") for g in store_items(upstream, "zia", f"{ZIA}/ipDestinationGroups")},
+        "ip_groups": {g["name"]: g.get("addresses")
+                      for g in store_items(upstream, "zia", f"{ZIA}/ipDestinationGroups")},
         "fw_rules": sorted(r["name"] for r in store_items(upstream, "zia", f"{ZIA}/firewallFilteringRules")),
         "denylist": sorted((store_document(upstream, "zia", f"{ZIA}/security/advanced") or {}).get("blacklistUrls")
                            or []),
@@ -41,7 +42,8 @@ async def _confirmed(client, tool: str, arguments: dict) -> dict:
     """Apply a destructive tool: the server asks for confirmation, the test gives the token back."""
     ask = await client.call_tool(tool, arguments)
     if ask.is_error and ask.structured_content["error"]["kind"] == "confirmation_required":
-        return await call(client, tool, {**arguments, "confirm_token": ask.structured_content["error"]["confirm_token"]})
+        token = ask.structured_content["error"]["confirm_token"]
+        return await call(client, tool, {**arguments, "confirm_token": token})
     assert not ask.is_error, ask.content[0].text
     return ask.structured_content
 
@@ -76,6 +78,25 @@ async def test_release_account_reverses_isolate_and_the_tenant_is_as_before(upst
     assert any("password" in limit for limit in planned["api_limits"])  # a reset cannot be reversed: said so
     assert back["outcome"] == "applied" and back["activation"]["activated"] == ["zia"]
     assert _state(upstream) == before
+
+
+async def test_a_failed_reverse_step_is_partial_and_a_second_run_finishes_only_what_is_left(upstream, data_dir):
+    before = _state(upstream)
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        applied = await call(client, "threat_isolate_account", {"user": VICTIM, "dry_run": False})
+        upstream.mock.fail("DELETE", "/zpa/*", 500, times=0)  # every try: the executor retries a 500
+        first = await client.call_tool("threat_release_account", {"run_id": applied["run_id"], "dry_run": False})
+        if first.is_error and first.structured_content["error"]["kind"] == "confirmation_required":
+            token = first.structured_content["error"]["confirm_token"]
+            first = await client.call_tool("threat_release_account", {"run_id": applied["run_id"], "dry_run": False,
+                                                                       "confirm_token": token})
+        partial = first.structured_content
+        upstream.mock.clear_failures()
+        second = await _confirmed(client, "threat_release_account", {"run_id": applied["run_id"], "dry_run": False})
+    assert first.is_error and partial["outcome"] == "partial"
+    assert [(s["operation"], s["status"]) for s in partial["steps"]][0] == ("zpa_delete_rule_in_policy_set", "failed")
+    assert [s["operation"] for s in second["steps"]] == ["zpa_delete_rule_in_policy_set"]
+    assert second["outcome"] == "applied" and _state(upstream) == before
 
 
 async def test_unblock_domains_removes_the_category_rule_and_zpa_rule_that_block_created(upstream, data_dir):
