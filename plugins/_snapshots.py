@@ -140,6 +140,11 @@ def record_run(wf: Workflow, result: t.CallToolResult, target: str) -> t.CallToo
         changes.append(entry)
     if not changes:
         return result
-    run_id = snapshot_store(wf.ctx.settings).add(wf.tool, target, changes)
+    try:
+        run_id = snapshot_store(wf.ctx.settings).add(wf.tool, target, changes)
+    except (OSError, sqlite3.Error) as exc:  # the change is made: say the way back is not stored, never hide it
+        data = {**result.structured_content, "snapshot_error": f"what this run changed could not be stored for the "
+                f"reverse tools ({type(exc).__name__}: {exc}); the steps above say what to reverse by hand"}
+        return tool_result(data, is_error=bool(result.is_error))
     data = {**result.structured_content, "run_id": run_id}
     return tool_result(data, is_error=bool(result.is_error))

@@ -232,3 +232,47 @@ def test_the_snapshot_store_finds_the_latest_run_for_a_target_and_is_owner_only(
     assert (tmp_path / "snapshots.sqlite3").stat().st_mode & 0o077 == 0
     store.close()
     reopened.close()
+
+
+def _applied_run(state_dir):
+    """A workflow that applied one create step (ids resolved through a Ref), as record_run sees it."""
+    from types import SimpleNamespace
+
+    from oneapi_mcp.plugins._workflow import Ref, Step, delete_created
+
+    from oneapi_mcp._hooktypes import tool_result
+
+    create = Step("zia_create_custom_url_category", {"body": {"configuredName": "c", "urls": ["a.example"]}}, "create",
+                  undo=delete_created("zia_remove_custom_url_category", "categoryId"), status="done",
+                  result={"id": "CUSTOM_07"})
+    rule = Step("zia_create_url_filtering_rule", {"body": {"urlCategories": [Ref(create, "id", "CUSTOM_01")]}},
+                "rule", status="done", result={"id": 5}, manual="delete the rule")
+    settings = SimpleNamespace(name="test", state_dir=state_dir)
+    wf = SimpleNamespace(dry_run=False, steps=[create, rule], tool="threat_block_domains",
+                         ctx=SimpleNamespace(settings=settings))
+    return wf, tool_result({"outcome": "applied"})
+
+
+def test_record_run_stores_resolved_ids_and_reverse_calls_and_returns_the_run_id(tmp_path):
+    from oneapi_mcp.plugins._snapshots import record_run, snapshot_store
+
+    wf, result = _applied_run(lambda: tmp_path)
+    data = record_run(wf, result, "a.example").structured_content
+    run = snapshot_store(wf.ctx.settings).get(data["run_id"])
+    assert run["target"] == "a.example" and data["outcome"] == "applied"
+    create, rule = run["changes"]
+    assert create["undo"] == {"operation": "zia_remove_custom_url_category", "arguments": {"categoryId": "CUSTOM_07"},
+                              "why": "delete what this run created"}
+    assert rule["arguments"]["body"]["urlCategories"] == ["CUSTOM_07"] and rule["manual"] == "delete the rule"
+
+
+def test_a_snapshot_that_cannot_be_stored_is_reported_and_the_result_is_kept(tmp_path):
+    from oneapi_mcp.plugins._snapshots import record_run
+
+    def unwritable():
+        raise PermissionError(13, "Permission denied", str(tmp_path / "ro"))
+
+    wf, result = _applied_run(unwritable)
+    data = record_run(wf, result, "a.example").structured_content
+    assert data["outcome"] == "applied" and "run_id" not in data
+    assert "could not be stored" in data["snapshot_error"] and "Permission denied" in data["snapshot_error"]
