@@ -71,10 +71,12 @@ class SnapshotStore:
             row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row)
 
-    def latest(self, tool: str, target: str) -> dict[str, Any] | None:
+    def latest(self, tools: tuple[str, ...], target: str) -> dict[str, Any] | None:
+        """The newest run of any of `tools` for `target`."""
+        marks = ", ".join("?" * len(tools))
         with self._lock:
-            row = self._db.execute("SELECT * FROM runs WHERE tool = ? AND target = ? ORDER BY created_at DESC, "
-                                   "rowid DESC LIMIT 1", (tool, target)).fetchone()
+            row = self._db.execute(f"SELECT * FROM runs WHERE tool IN ({marks}) AND target = ? "
+                                   "ORDER BY created_at DESC, rowid DESC LIMIT 1", (*tools, target)).fetchone()
         return _run(row)
 
     def mark_reversed(self, run_id: str, by: str, now: float | None = None) -> None:

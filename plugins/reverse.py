@@ -210,28 +210,30 @@ class _Reversal:
                     f"take {', '.join(map(str, ours))} off again (added by run {self.run['id']})")
 
 
-async def _find_run(wf: Workflow, args: dict[str, Any], forward: str, target: str | None, what: str) -> dict[str, Any]:
+async def _find_run(wf: Workflow, args: dict[str, Any], forward: tuple[str, ...], target: str | None,
+                    what: str) -> dict[str, Any]:
     store = snapshot_store(wf.ctx.settings)
+    names = " or ".join(forward)
     if args.get("run_id"):
         run = store.get(str(args["run_id"]))
         if run is None:
             raise Refusal(f"no stored run {args['run_id']!r} in this server's data directory", "not_found")
-        if run["tool"] != forward:
-            raise Refusal(f"run {run['id']} is a {run['tool']} run; this tool reverses {forward} runs",
+        if run["tool"] not in forward:
+            raise Refusal(f"run {run['id']} is a {run['tool']} run; this tool reverses {names} runs",
                           "invalid_arguments")
     elif target is None:
-        raise Refusal(f"give run_id (from the {forward} result) or {what}", "invalid_arguments")
+        raise Refusal(f"give run_id (from the {names} result) or {what}", "invalid_arguments")
     else:
         run = store.latest(forward, target)
         if run is None:
-            raise Refusal(f"no stored {forward} run for {target}: give the run_id its result returned",
+            raise Refusal(f"no stored {names} run for {target}: give the run_id its result returned",
                           "not_found", target=target)
     wf.found["run"] = {"run_id": run["id"], "tool": run["tool"], "target": run["target"],
                        "changes": len(run["changes"]), "reversed_by": run.get("reversed_by")}
     return run
 
 
-def _reverse_tool(forward: str, handles: tuple[str, ...], target_of, what: str):
+def _reverse_tool(forward: tuple[str, ...], handles: tuple[str, ...], target_of, what: str):
     async def handler(ctx, args: dict[str, Any]):
         wf = Workflow(ctx, args, on_failure="continue")
         try:
@@ -239,7 +241,7 @@ def _reverse_tool(forward: str, handles: tuple[str, ...], target_of, what: str):
             await _Reversal(wf, run).plan(handles)
         except Refusal as exc:
             return refusal_result(exc)
-        result = await wf.finish(f"reverse {forward} run {run['id']}")
+        result = await wf.finish(f"reverse {run['tool']} run {run['id']}")
         if not wf.dry_run and (result.structured_content or {}).get("outcome") in ("applied", "nothing_to_do"):
             snapshot_store(ctx.settings).mark_reversed(run["id"], wf.tool)
         return result
@@ -264,11 +266,11 @@ TOOLS = [
         name="threat_release_account",
         title="Release an isolated account",
         description=(
-            "The reverse of threat_isolate_account: from the snapshot that run stored (run_id, or the latest run for "
-            "user), re-enable the ZIdentity and ZIA user it disabled and delete the ZPA deny rule it created, each "
-            "only while it is still as that run left it. A password reset cannot be reversed. Dry run by default; "
-            "idempotent."),
-        handler=_reverse_tool("threat_isolate_account", _ACCOUNT_OPS, _user, "user"),
+            "The reverse of threat_isolate_account (and of threat_quarantine_endpoint's ZPA deny rule): from the "
+            "snapshot that run stored (run_id, or the latest run for user), re-enable the ZIdentity and ZIA user it "
+            "disabled and delete the ZPA deny rule it created, each only while it is still as that run left it. A "
+            "password reset or an unenrolled device cannot be reversed. Dry run by default; idempotent."),
+        handler=_reverse_tool(("threat_isolate_account", "threat_quarantine_endpoint"), _ACCOUNT_OPS, _user, "user"),
         toolset="composite.threat", scope="destructive",
         operations=("zid_get_user", "zid_update_user", "zia_get_user", "zia_update_user", "zpa_get_rule_in_policy_set",
                     "zpa_delete_rule_in_policy_set", "zpa_update_rule_to_policy_set", "zia_activate",
@@ -286,7 +288,7 @@ TOOLS = [
             "and BLOCK rule it created (kept, minus its domains, when the category now holds others), restore a rule "
             "it changed, and delete the ZPA deny rules it created. Never removes what that run did not add. "
             "Activates ZIA once. Dry run by default; idempotent."),
-        handler=_reverse_tool("threat_block_domains", (
+        handler=_reverse_tool(("threat_block_domains",), (
             "zia_create_custom_url_category", "zia_update_url_category", "zia_create_url_filtering_rule",
             "zia_update_url_filtering_rule", "zia_create_blacklist_urls", "zpa_add_rule_to_policy_set",
             "zpa_update_rule_to_policy_set"), _joined("domains", check_domain), "domains"),
@@ -308,7 +310,7 @@ TOOLS = [
             "exactly these addresses), delete the firewall rule and destination IP group it created (a group that "
             "now holds other addresses keeps them, and keeps its rule), or take out the addresses it added to an "
             "existing group and restore a rule it changed. Activates ZIA once. Dry run by default; idempotent."),
-        handler=_reverse_tool("remediation_block_ips", (
+        handler=_reverse_tool(("remediation_block_ips",), (
             "zia_create_destination_ip_group", "zia_update_destination_ip_group",
             "zia_create_firewall_filtering_rule", "zia_update_firewall_filtering_rule"),
             _joined("addresses", blockable_address(True)), "addresses"),
@@ -329,7 +331,7 @@ TOOLS = [
             "protection, malware protection and ATP malware inspection settings back to the values stored before "
             "that run (run_id, or its latest run), each field only while it still holds what the run set. "
             "Tenant-wide. Activates ZIA once. Dry run by default; idempotent."),
-        handler=_reverse_tool("remediation_enable_enhanced_scanning", (
+        handler=_reverse_tool(("remediation_enable_enhanced_scanning",), (
             "zia_update_advanced_threat_settings", "zia_update_malware_settings", "zia_update_atp_malware_inspection"),
             lambda _args: "tenant", "run_id"),
         toolset="composite.remediation", scope="write",

@@ -205,7 +205,9 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
                           lambda: _plan_posture_deny(wf, str(args["posture_profile"])))
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}")
+    # its ZPA deny rule is stored for threat_release_account (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}"),
+                      email.strip().lower())
 
 
 async def _endpoint_owner(wf: Workflow, args: dict[str, Any]) -> tuple[str, str | None]:

@@ -80,6 +80,20 @@ async def test_release_account_reverses_isolate_and_the_tenant_is_as_before(upst
     assert _state(upstream) == before
 
 
+async def test_release_account_removes_the_zpa_rule_a_quarantine_added_and_says_devices_stay_unenrolled(
+        upstream, data_dir):
+    before = _state(upstream)
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        quarantined = await _confirmed(client, "threat_quarantine_endpoint", {"user": VICTIM, "dry_run": False})
+        planned = await call(client, "threat_release_account", {"user": VICTIM})
+        back = await _confirmed(client, "threat_release_account", {"user": VICTIM, "dry_run": False})
+    assert planned["found"]["run"] == {"run_id": quarantined["run_id"], "tool": "threat_quarantine_endpoint",
+                                       "target": VICTIM, "changes": 3, "reversed_by": None}
+    assert [s["operation"] for s in planned["steps"]] == ["zpa_delete_rule_in_policy_set"]
+    assert any("re-enrolled" in limit for limit in planned["api_limits"])
+    assert back["outcome"] == "applied" and _state(upstream) == before
+
+
 async def test_a_failed_reverse_step_is_partial_and_a_second_run_finishes_only_what_is_left(upstream, data_dir):
     before = _state(upstream)
     async with serve(upstream, profile="admin", **data_dir) as client:
@@ -223,8 +237,8 @@ def test_the_snapshot_store_finds_the_latest_run_for_a_target_and_is_owner_only(
     first = store.add("threat_isolate_account", VICTIM, [{"operation": "zid_update_user"}], now=100.0)
     second = store.add("threat_isolate_account", VICTIM, [{"operation": "zia_update_user"}], now=200.0)
     store.add("threat_isolate_account", "someone@example.test", [], now=300.0)
-    assert store.latest("threat_isolate_account", VICTIM)["id"] == second != first
-    assert store.latest("threat_block_domains", VICTIM) is None and store.get("run_unknown") is None
+    assert store.latest(("threat_isolate_account",), VICTIM)["id"] == second != first
+    assert store.latest(("threat_block_domains", "x"), VICTIM) is None and store.get("run_unknown") is None
     store.mark_reversed(first, "threat_release_account", now=400.0)
     reopened = SnapshotStore(tmp_path / "snapshots.sqlite3")
     run = reopened.get(first)
