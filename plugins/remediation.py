@@ -16,6 +16,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX, plan_zid_password_reset
 from ._lookups import check_cidr, check_email, checked, find_zia_user, find_zid_user
+from ._snapshots import record_run
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
@@ -87,7 +88,8 @@ async def block_ips(ctx, args: dict[str, Any]):
             _refuse_internal_entries(group, had)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"block {len(addresses)} IP address(es)")
+    # what it changed is stored for remediation_unblock_ips (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"block {len(addresses)} IP address(es)"), ",".join(sorted(set(addresses))))
 
 
 def _refuse_internal_entries(group: str, entries: list[Any]) -> None:
@@ -393,7 +395,8 @@ async def enhanced_scanning(ctx, args: dict[str, Any]):
             await _plan_scoped_rule(wf, "ssl_inspection", name, scope, _SSL_POLICY, _ssl_current)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish("enable enhanced scanning")
+    # the previous settings are stored for remediation_restore_settings (plugins/reverse.py)
+    return record_run(wf, await wf.finish("enable enhanced scanning"), "tenant")
 
 
 async def _scan_targets(wf: Workflow, args: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -14,6 +14,7 @@ from ._accounts import RULE_PREFIX, plan_devices_removal, plan_zid_lockout, plan
 from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
 from ._lookups import check_domain, checked
 from ._own_domains import refuse_own_domains
+from ._snapshots import record_run
 from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
@@ -44,7 +45,8 @@ async def block_domains(ctx, args: dict[str, Any]):
             await wf.part("zpa", "deny the application segments", lambda: _plan_zpa_segments(wf, domains, apps, args))
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"block {len(domains)} domain(s)")
+    # what it changed is stored for threat_unblock_domains (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"block {len(domains)} domain(s)"), ",".join(sorted(set(domains))))
 
 
 async def _plan_denylist(wf: Workflow, domains: list[str]) -> None:
@@ -183,7 +185,8 @@ async def isolate_account(ctx, args: dict[str, Any]):
             wf.cannot(_ZPA_SESSIONS)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"isolate account {args['user']}")
+    # what it changed is stored for threat_release_account (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"isolate account {args['user']}"), str(args["user"]).strip().lower())
 
 
 # -- quarantine an endpoint ------------------------------------------------------------------------
@@ -202,7 +205,9 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
                           lambda: _plan_posture_deny(wf, str(args["posture_profile"])))
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}")
+    # its ZPA deny rule is stored for threat_release_account (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}"),
+                      email.strip().lower())
 
 
 async def _endpoint_owner(wf: Workflow, args: dict[str, Any]) -> tuple[str, str | None]:
