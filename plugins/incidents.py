@@ -29,6 +29,7 @@ from typing import Any
 from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX
+from ._checks import read_at
 from ._lookups import check_domain, check_email, checked, find_zid_user
 from ._report import Table, report_result
 from ._workflow import Refusal, Workflow, refusal_result
@@ -183,6 +184,7 @@ class Evidence:
         runtime = ctx.call.runtime
         self.catalog = runtime.catalog if runtime is not None else None
         self.sources: dict[str, dict[str, Any]] = {}
+        self.read_at: dict[str, str] = {}  # call -> when it was last answered or failed (dated evidence)
         self._cache: dict[str, Any] = {}
 
     def call_of(self, operation: str) -> str:
@@ -191,7 +193,7 @@ class Evidence:
 
     def source(self, name: str) -> dict[str, Any]:
         return self.sources.setdefault(name, {"source": name, "ok": 0, "failed": 0, "calls": [], "errors": [],
-                                              "notes": [], "pending": False})
+                                              "failures": [], "notes": [], "pending": False})
 
     def note(self, source: str, text: str) -> None:
         if text not in self.source(source)["notes"]:
@@ -211,9 +213,13 @@ class Evidence:
             data = await (self.wf.read_all(operation, arguments) if many
                           else self.wf.read(operation, arguments, missing_ok=missing_ok))
         except Refusal as exc:
+            self.read_at[call] = read_at()
             entry["failed"] += 1
             entry["errors"].append(exc.message.removeprefix("could not read the current state: "))
+            entry["failures"].append({"call": call, "http_status": exc.extra.get("status"),
+                                      "error": entry["errors"][-1], "at": self.read_at[call]})
             return False, None
+        self.read_at[call] = read_at()
         entry["ok"] += 1
         if cached:
             self._cache[key] = data
