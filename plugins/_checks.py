@@ -100,8 +100,8 @@ def score_of(items: Iterable[Mapping[str, Any]], weight: str | None = None) -> d
     items = list(items)
     counts = {s: sum(i["status"] == s for i in items) for s in STATUSES}
 
-    def size(i: Mapping[str, Any]) -> float:
-        return float(i[weight]) if weight else 1.0
+    def size(i: Mapping[str, Any]) -> int | float:
+        return i[weight] if weight else 1
 
     known = [i for i in items if i["status"] in ("pass", "fail")]
     total = sum(size(i) for i in known)

@@ -10,9 +10,11 @@ import re
 
 import pytest
 from _composites import call, call_error, serve, store_items
+from _reports import read_glob, report, services_asked
+from oneapi_mcp.plugins.compliance import TOOLS as _COMPLIANCE_TOOLS
 
 from oneapi_mcp import load_catalog
-from oneapi_mcp.mock import build_seed
+from oneapi_mcp.mock import build_seed, create_mock_app
 from oneapi_mcp.mock._seed_incidents import incident_subjects
 
 pytestmark = pytest.mark.anyio
@@ -192,10 +194,7 @@ async def test_data_residency_per_country_follows_sub_clouds_and_exclusions(upst
 
 
 # -- unknown is not a finding (in process: the mock is driven by the SDK's client through ASGI) ----------
-from _reports import read_glob, report, services_asked  # noqa: E402
 
-from oneapi_mcp.mock import create_mock_app  # noqa: E402
-from oneapi_mcp.plugins.compliance import TOOLS as _COMPLIANCE_TOOLS  # noqa: E402
 
 _CHECKLIST_READS = next(t for t in _COMPLIANCE_TOOLS if t.name == "compliance_generate_report").operations
 _DEPARTMENT_READS = {  # a read -> what turns unknown, and its cells
