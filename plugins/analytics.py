@@ -442,7 +442,7 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
             "problems": reads.problems, "reads": reads.count}
 
     def shown(value: Any) -> str:
-        return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        return "unknown" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
     summary = (f"As of {iso(opts.as_of)}: {shown(numbers['users'])} users, {shown(numbers['devices'])} devices, "
                f"{shown(numbers['zpa_apps'])} private apps; connectors {shown(numbers['connectors_up'])} up / "
@@ -463,7 +463,8 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
         charts.append(bar_chart("Health scores", "measure", "score or share (0-100)", [h[0] for h in health],
                                 [h[1] for h in health], target=66, target_label="good from"))
     table = Table("Executive dashboard", ["metric", "value", "source"],
-                  [{"metric": label, "value": value, "source": source} for _, label, value, source in head])
+                  [{"metric": label, "value": "unknown (the read failed)" if value is None else value, "source": source}
+                   for _, label, value, source in head])
     failed_items = Table("Posture items that failed", ["check", "weight", "evidence"],
                          [{**i, "evidence": "; ".join(i["evidence"])} for i in posture["items"]
                           if i["status"] == "fail"])

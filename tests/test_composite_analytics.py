@@ -151,7 +151,7 @@ async def test_posture_marks_a_failed_read_unknown_and_still_reports_the_rest(up
     assert "not read: the firewall rules (see problems)" in partial["zia_stale_rules"]["evidence"]
     assert items["zpa_default_deny"]["status"] == "pass"  # the other ZPA read still counts
     assert dashboard["headline"]["connectors_up"] is None and dashboard["headline"]["users"] == 60
-    assert "connectors n/a up / n/a down" in dashboard["summary"]
+    assert "connectors unknown up / unknown down" in dashboard["summary"]
 
 
 async def test_dashboard_headline_numbers_match_the_tenant_and_come_with_charts(upstream):
