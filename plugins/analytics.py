@@ -556,17 +556,16 @@ async def threat_trends(ctx, args: dict[str, Any]):
         data["notes"] = [f"the score trend covers the first {_TREND_APPS} of {len(score_apps)} ZDX apps"]
     unavailable = "**Not queryable here:**\n" + "\n".join(f"- {u['source']}: {u['reason']}"
                                                           for u in UNAVAILABLE_SOURCES)
-    tables = [] if "alerts" in unknown else [
-        Table("Alerts by day", ["day", "total", *severities], alert_rows),
-        Table("ZDX alerts", ["id", "started", "ended", "severity", "rule", "application", "devices", "status"],
-              listing)]
-    unread = [f"**{what}: unknown, not zero.** {why}" for what, why in (
-        ("Alerts by day and ZDX alerts", unknown.get("alerts")), ("ZDX score by day", unknown.get("scores"))) if why]
-    if score_rows and "scores" not in unknown:
+    tables = [Table("Alerts by day", ["day", "total", *severities], alert_rows or [], unknown.get("alerts", "")),
+              Table("ZDX alerts", ["id", "started", "ended", "severity", "rule", "application", "devices", "status"],
+                    listing or [], unknown.get("alerts", ""))]
+    if "scores" in unknown:
+        tables.insert(1, Table("ZDX score by day", ["day", "average"], [], unknown["scores"]))
+    elif score_rows:
         tables.insert(1, Table("ZDX score by day", ["day", "average", *[k for k in score_rows[0]
                                                                           if k not in ("day", "average")]],
                                score_rows))
-    return report_result("Threat trends", data, sections=[summary, *unread, unavailable, *problem_lines(reads)],
+    return report_result("Threat trends", data, sections=[summary, unavailable, *problem_lines(reads)],
                          tables=tables, charts=charts)
 
 

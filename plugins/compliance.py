@@ -458,7 +458,8 @@ async def department_violations(ctx, args: dict[str, Any]):
              f"ZDX alerts {iso(window.start)} to {iso(window.end)} " + (
                  "unknown" if {"ZDX alerts", "users and risk"} & set(unknown) else "joined by user")]
     summary = "; ".join(parts) + (f" (unknown, not zero: {'; '.join(unknown.values())})" if unknown else "")
-    data = {"summary": summary, "window": window.report(), "departments": rows, "high_risk_users": risky_rows,
+    data = {"summary": summary, "window": window.report(), "departments": rows,
+            "high_risk_users": None if "users and risk" in unknown else risky_rows,
             "unknown": unknown, "attention": flagged, "sources": sources, "unavailable_sources": unavailable,
             "basis": "ZIA departments and users (userRiskScore), web DLP rule scopes, ZDX alerts joined on the email "
                      "of the affected devices' users; DLP incidents and blocked transactions are not over REST"}
@@ -474,7 +475,7 @@ async def department_violations(ctx, args: dict[str, Any]):
     return report_result("Policy violations by department", data, sections=sections, tables=[
         Table("Departments", columns, rows),
         Table("High-risk users", ("department", "user", "email", "risk_score", "risk_level", "disabled",
-                                  "zdx_alerts"), risky_rows),
+                                  "zdx_alerts"), risky_rows, unknown.get("users and risk", "")),
         Table("Sources", ("source", "status", "calls", "errors", "notes"), sources)])
 
 

@@ -327,11 +327,13 @@ async def test_unreadable_zdx_alerts_make_the_trend_unknown_not_a_quiet_week_of_
     assert data["alerts_by_day"] is None and data["alerts"] is None
     assert data["summary"].startswith("ZDX alerts over ") and ": unknown (unknown: " + operation in data["summary"]
     assert "HTTP 403" in data["summary"] and "no ZDX alert started" not in data["summary"]
-    assert "Alerts by day and ZDX alerts: unknown, not zero." in text and "alerts-by-day" not in data.get("csv", {})
+    assert "**Alerts by day**: unknown, not zero rows. unknown: " + operation in text
+    assert "**ZDX alerts**: unknown, not zero rows." in text and "alerts-by-day" not in data.get("csv", {})
 
 
 async def test_unreadable_zdx_apps_make_the_score_trend_unknown_while_alerts_still_count(mock):
     mock.fail(*read_glob("zdx_list_applications"), 403, times=0)
     data = await report(mock, "analytics_report_threat_trends", _TRENDS)
     assert data["score_by_day"] is None and "ZDX score trend unknown" in data["summary"]
+    assert "zdx-score-by-day" not in data["csv"] and "alerts-by-day" in data["csv"]
     assert data["alerts_by_day"] and sum(r["total"] for r in data["alerts_by_day"]) == len(data["alerts"])

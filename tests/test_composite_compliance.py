@@ -272,5 +272,7 @@ async def test_a_403_on_a_department_source_says_unknown_in_its_cells_never_zero
     assert "HTTP 403" in data["summary"] and "unknown, not zero" in data["summary"]
     if what == "web DLP coverage":  # the finding the 403 used to become
         assert "without a web DLP rule" not in data["summary"] and "web DLP coverage unknown" in data["summary"]
+    if what == "users and risk":  # its table says unknown instead of showing no high-risk user
+        assert data["high_risk_users"] is None and "high-risk-users" not in data["csv"]
     if what == "ZDX alerts":
         assert "ZDX alerts 2025-12-25T00:00:00Z to 2026-01-01T00:00:00Z unknown" in data["summary"]
