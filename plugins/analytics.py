@@ -599,10 +599,12 @@ TOOLS = [
         name="analytics_score_security_posture",
         title="Security posture across ZIA, ZPA, ZDX and ZCC",
         description=(
-            "A scored security checklist (100 points): ZIA threat, malware, sandbox and SSL-inspection protection; "
-            "disabled and stale ZIA rules; ZPA connectors down and a catch-all DENY ending the access policy; poor "
-            "ZDX apps; Client Connector devices not seen lately; pending ZIA activation. Each item: weight, "
-            "pass/fail/unknown, evidence and the call that proved it. Read-only."),
+            "A scored security checklist (weights sum to 100): ZIA threat, malware, sandbox and SSL-inspection "
+            "protection; disabled and stale ZIA rules; ZPA connectors down and ZPA default deny (no allow-all rule); "
+            "poor ZDX apps; Client Connector devices not seen lately; pending ZIA activation. Each item: weight, "
+            "control ids, pass/fail/unknown/not_applicable, evidence, the call that proved it and when. The score "
+            "is over the known items; unknown (a failed read) and not-licensed items are counted beside. "
+            "Read-only."),
         handler=security_posture, toolset="composite.analytics", scope="read", operations=_POSTURE_OPS,
         input_schema=_schema(_POSTURE_ARGS),
     ),

@@ -592,8 +592,10 @@ TOOLS = [
             "A compliance checklist read from configuration: SSL inspection decrypting, advanced threat and "
             "malware protections on, sandbox rules blocking, web DLP rules per department, admin audit trail "
             "readable, NSS/LSS log export, ZPA default deny, IdP SCIM, ZIA changes activated, disabled and stale "
-            "rules. Each item pass/fail/unknown with the evidence, the API call that proved it and a fix. There is "
-            "no compliance API; read-only."),
+            "rules. Each item: CIS v8 / NIST 800-53 / ISO 27001 control ids, pass/fail/unknown/not_applicable, the "
+            "evidence, the API call that proved it, when it was read, and a fix. The percentage is over the known "
+            "items; unknown (a failed read) and not-licensed items are counted beside. There is no compliance API; "
+            "read-only."),
         handler=compliance_report, toolset="composite.compliance", scope="read",
         operations=("zia_list_ssl_inspection_rules", "zia_get_advanced_threat_settings", "zia_get_malware_settings",
                     "zia_get_atp_malware_inspection", "zia_list_sandbox_rules", "zia_list_departments",
