@@ -4,6 +4,8 @@ a real socket; what the reports say is checked against the mock's state, and tha
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
@@ -337,3 +339,15 @@ async def test_unreadable_zdx_apps_make_the_score_trend_unknown_while_alerts_sti
     assert data["score_by_day"] is None and "ZDX score trend unknown" in data["summary"]
     assert "zdx-score-by-day" not in data["csv"] and "alerts-by-day" in data["csv"]
     assert data["alerts_by_day"] and sum(r["total"] for r in data["alerts_by_day"]) == len(data["alerts"])
+
+
+@pytest.mark.parametrize(("operation", "metric"), [
+    ("zid_list_users", "users"), ("zpa_list_all_applications", "zpa_apps"),
+    ("zdx_list_ongoing_alerts", "ongoing_alerts")])
+async def test_a_403_on_a_dashboard_source_shows_unknown_not_zero(mock, operation, metric):
+    mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "analytics_build_executive_dashboard", AS_OF)
+    assert data["headline"][metric] is None
+    assert [p["http_status"] for p in data["problems"] if p["operation"] == operation] == [403]
+    rows = list(csv.DictReader(io.StringIO(data["csv"]["executive-dashboard"])))
+    assert next(r for r in rows if r["source"] == operation)["value"] == "unknown (the read failed)"

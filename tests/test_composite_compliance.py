@@ -10,7 +10,7 @@ import re
 
 import pytest
 from _composites import call, call_error, serve, store_items
-from _reports import read_glob, report, services_asked
+from _reports import client, read_glob, report, services_asked
 from oneapi_mcp.plugins.compliance import TOOLS as _COMPLIANCE_TOOLS
 
 from oneapi_mcp import load_catalog
@@ -276,3 +276,13 @@ async def test_a_403_on_a_department_source_says_unknown_in_its_cells_never_zero
         assert data["high_risk_users"] is None and "high-risk-users" not in data["csv"]
     if what == "ZDX alerts":
         assert "ZDX alerts 2025-12-25T00:00:00Z to 2026-01-01T00:00:00Z unknown" in data["summary"]
+
+
+@pytest.mark.parametrize("operation", ["zia_list_datacenters", "zia_list_sub_clouds", "zia_list_datacenter_exclusions"])
+async def test_a_403_on_a_residency_source_is_an_error_naming_the_call_never_a_partial_map(mock, operation):
+    mock.fail(*read_glob(operation), 403, times=0)
+    async with client(mock) as mcp:
+        result = await mcp.call_tool("compliance_map_data_residency", {"allowed_countries": ["DE"]})
+    error = result.structured_content["error"]
+    assert result.is_error and error["kind"] == "upstream" and error["operation"] == operation
+    assert f"could not read {operation}" in error["message"] and "403" in error["message"]
