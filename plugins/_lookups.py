@@ -155,8 +155,12 @@ async def find_zid_group(wf: Workflow, name: str, groups: list[dict[str, Any]] |
 
 # -- ZIA -------------------------------------------------------------------------------------------
 async def find_zia_user(wf: Workflow, email: str) -> dict[str, Any] | None:
-    """The ZIA user with this email, or None (ZIA users exist only where ZIA provisions them)."""
-    found = await wf.read_all("zia_list_users", {"name": email})
+    """The ZIA user with this email, or None (ZIA users exist only where ZIA provisions them).
+
+    Found with `search` and an exact email match: `name` filters the display name only
+    (zscaler-sdk-python zscaler/zia/user_management.py list_users; the SDK's recording
+    tests/integration/zia/cassettes/TestUserManagement.yaml searches with ?search=)."""
+    found = await wf.read_all("zia_list_users", {"search": email})
     match = [u for u in found if str(u.get("email", "")).lower() == email.lower()]
     return match[0] if match else None
 

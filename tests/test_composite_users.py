@@ -179,6 +179,16 @@ async def test_one_users_access_is_joined_across_services_with_reads_only(upstre
     assert {j["method"] for j in upstream.mock.journal} == {"GET"}
 
 
+async def test_the_zia_user_is_found_by_search_and_exact_email_since_name_filters_the_display_name(upstream):
+    # zscaler-sdk-python tests/integration/zia/cassettes/TestUserManagement.yaml: GET /users?search=...
+    email = CONTRACTOR.email
+    async with serve(upstream, profile="read-only") as client:
+        shown = await call(client, "users_show_access", {"user": email})
+    assert shown["zia"]["user"]["id"] == _zia_user(upstream, email)["id"]
+    lookups = [j["query"] for j in upstream.mock.journal if j["path"] == f"{ZIA}/users"]
+    assert lookups and all(q.get("search") == email and "name" not in q for q in lookups)
+
+
 async def test_a_service_that_cannot_be_read_is_reported_and_an_unknown_user_is_an_error(upstream):
     upstream.mock.fail("GET", "/zdx/*", 403, times=0)
     async with serve(upstream, profile="read-only") as client:
