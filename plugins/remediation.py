@@ -15,7 +15,7 @@ from typing import Any
 from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX, plan_zid_password_reset
-from ._lookups import check_cidr, check_email, checked, find_zia_user, find_zid_user
+from ._lookups import body_fields, check_cidr, check_email, checked, find_zia_user, find_zid_user
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
@@ -189,10 +189,12 @@ async def _plan_firewall_rule(wf: Workflow, group: str, group_id: Any, rule_name
     if not any(g.get("id") == group_id for g in targets):
         targets.append({"id": group_id})
     action = rule.get("action") if str(rule.get("action", "")).startswith("BLOCK") else "BLOCK_DROP"
-    wf.add("zia_update_firewall_filtering_rule",
-           {"id": rule["id"], "body": {**rule, "state": "ENABLED", "action": action, "destIpGroups": targets}},
+    update = "zia_update_firewall_filtering_rule"
+    wf.add(update,
+           {"id": rule["id"], "body": body_fields(wf, update, rule, state="ENABLED", action=action,
+                                                  destIpGroups=targets)},
            f"make ZIA firewall rule {name!r} an enabled {action} rule that includes the group",
-           undo=lambda _r, old=rule: ("zia_update_firewall_filtering_rule", {"id": old["id"], "body": old},
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
                                       "restore the rule"))
     return True
 
@@ -495,9 +497,11 @@ async def _plan_scoped_rule(wf: Workflow, kind: str, name: str, scope: dict[str,
         return
     changes = ([] if settings == current else ["re-apply its scanning policy (enabled)"]) + (
         ["add " + _describe(added)] if any(added.values()) else [])
-    wf.add(f"zia_update_{kind}_rule", {"id": rule["id"], "body": {**rule, **settings, **targets}},
+    update = f"zia_update_{kind}_rule"
+    wf.add(update, {"id": rule["id"], "body": body_fields(wf, update, rule, **settings, **targets)},
            f"update ZIA {label} rule {name!r}: " + " and ".join(changes),
-           undo=lambda _r, old=rule: (f"zia_update_{kind}_rule", {"id": old["id"], "body": old}, "restore the rule"))
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
+                                      "restore the rule"))
 
 
 def _describe(scope: dict[str, list[dict[str, Any]]]) -> str:

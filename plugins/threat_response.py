@@ -12,7 +12,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX, plan_devices_removal, plan_zid_lockout, plan_zpa_deny
 from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
-from ._lookups import check_domain, checked
+from ._lookups import body_fields, check_domain, checked
 from ._own_domains import refuse_own_domains
 from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
@@ -113,11 +113,12 @@ async def _plan_block_rule(wf: Workflow, category: str, category_id: Any) -> Non
     if rule.get("action") == "BLOCK" and rule.get("state") == "ENABLED" and category_id in categories:
         wf.already(f"ZIA URL filtering rule {rule_name!r} already blocks the category")
         return
-    body = {**rule, "action": "BLOCK", "state": "ENABLED",
-            "urlCategories": categories if category_id in categories else [*categories, category_id]}
-    wf.add("zia_update_url_filtering_rule", {"id": rule["id"], "body": body},
+    update = "zia_update_url_filtering_rule"
+    body = body_fields(wf, update, rule, action="BLOCK", state="ENABLED",
+                       urlCategories=categories if category_id in categories else [*categories, category_id])
+    wf.add(update, {"id": rule["id"], "body": body},
            f"make ZIA URL filtering rule {rule_name!r} an enabled BLOCK rule for the category",
-           undo=lambda _r, old=rule: ("zia_update_url_filtering_rule", {"id": old["id"], "body": old},
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
                                       "restore the rule"))
 
 

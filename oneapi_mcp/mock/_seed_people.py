@@ -96,6 +96,7 @@ def seed_zia(data: SeedData, rng: random.Random) -> None:
             "requestMethods": ["GET", "POST", "CONNECT"],
             "groups": grp,
             "description": desc,
+            "lastModifiedTime": 1_773_372_484,  # recorded rules carry it (recorded/zia/cassettes/TestURLFilteringRule.yaml)
         }
         for i, (name, action, cats, grp, desc) in enumerate(
             (
@@ -136,6 +137,7 @@ def seed_zia(data: SeedData, rng: random.Random) -> None:
             "srcIpGroups": srcs,
             "defaultRule": default,
             "enableFullLogging": True,
+            "lastModifiedTime": 1_773_372_484,
         }
         for i, (name, action, dests, srcs, default) in enumerate(
             (
