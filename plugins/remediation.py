@@ -229,24 +229,20 @@ async def revoke_credentials(ctx, args: dict[str, Any]):
     return await wf.finish("revoke credentials")
 
 
-def _match(items: list[dict[str, Any]], wanted: list[str], keys: tuple[str, ...], what: str,
-           searched: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """The items each wanted value names (by any of `keys`, case-insensitive), and the wanted ids no
-    longer listed (already gone). A non-id that matches nothing is unknown: Refusal, all named at once."""
+def _match(wf: Workflow, items: list[dict[str, Any]], wanted: list[str], keys: tuple[str, ...], what: str,
+           searched: str) -> list[dict[str, Any]]:
+    """The items the wanted values name (by any of `keys`, case-insensitive). A value that names nothing
+    listed is reported unchanged, not refused: after a run that deleted it, a re-run by the same names must
+    finish the rest (the list cannot tell a deleted key from a misspelt one, so the report says both)."""
     found: dict[str, dict[str, Any]] = {}
-    gone, unknown = [], []
     for value in wanted:
         match = [i for i in items if any(str(i.get(k, "")).lower() == value.lower() for k in keys)]
         if match:
             found.setdefault(str(match[0]["id"]), match[0])
-        elif value.isdigit():
-            gone.append(value)
         else:
-            unknown.append(value)
-    if unknown:
-        raise Refusal(f"no {what} {', '.join(repr(u) for u in unknown)}: searched {len(items)} by "
-                      f"{' and '.join(keys)} with {searched}", "not_found", searched=[searched], unknown=unknown)
-    return list(found.values()), gone
+            wf.already(f"{what} {value!r} is not listed (searched {len(items)} by {' and '.join(keys)} with "
+                       f"{searched}): already gone, or not its {' or '.join(keys)}")
+    return list(found.values())
 
 
 async def _plan_secrets(wf: Workflow, wanted: str, secret_ids: list[str] | None) -> None:
@@ -307,11 +303,9 @@ def _is_own_client(wf: Workflow, client: dict[str, Any]) -> bool:
 
 async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
     keys = await wf.read_all("zpa_list_client_credentials")
-    found, gone = _match(keys, wanted, ("id", "name"), "ZPA API key", "zpa_list_client_credentials")
+    found = _match(wf, keys, wanted, ("id", "name"), "ZPA API key", "zpa_list_client_credentials")
     wf.found["zpa_api_key_names"] = [{"id": k.get("id"), "name": k.get("name"), "enabled": k.get("enabled")}
                                 for k in found]  # never clientSecret
-    for key_id in gone:
-        wf.already(f"ZPA API key {key_id} is already gone")
     for key in found:
         wf.add("zpa_remove_client_credentials", {"id": int(key["id"])},
                f"delete ZPA API key {key.get('name')!r} (id {key['id']})",
@@ -323,13 +317,11 @@ async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
 
 async def _plan_vpn_credentials(wf: Workflow, wanted: list[str]) -> None:
     credentials = await wf.read_all("zia_list_vpn_credentials")
-    found, gone = _match(credentials, wanted, ("id", "fqdn", "ipAddress"), "ZIA VPN credential",
-                         "zia_list_vpn_credentials")
+    found = _match(wf, credentials, wanted, ("id", "fqdn", "ipAddress"), "ZIA VPN credential",
+                   "zia_list_vpn_credentials")
     wf.found["zia_vpn_ids"] = [  # never the pre-shared key
         {"id": c.get("id"), "type": c.get("type"), "fqdn": c.get("fqdn"), "ipAddress": c.get("ipAddress"),
          "location": (c.get("location") or {}).get("name")} for c in found]
-    for credential_id in gone:
-        wf.already(f"ZIA VPN credential {credential_id} is already gone")
     manual = ("a deleted VPN credential cannot be restored: create a new one with zia_create_vpn_credential (a new "
               "pre-shared key) and attach it to its location again")
     if len(found) == 1:
@@ -552,8 +544,9 @@ TOOLS = [
             "id); delete ZIA VPN credentials (by id, FQDN or IP address; several go in one bulk call, since ZIA "
             "allows only 4 single DELETEs per hour). Deleted secrets and keys cannot be restored: issue new ones "
             "(zid_add_secret, zpa_create_client_credentials). Tokens already issued stay valid until they expire. "
-            "A name that matches nothing is refused; an id no longer listed is reported as already gone, so a "
-            "re-run after a partial failure finishes the job. A password reset has no state to check, so each run "
+            "A key or credential no longer listed (by id or name) is reported unchanged (already gone, or misspelt), "
+            "so a re-run after a partial failure finishes the job; an unknown API client is refused. A password reset "
+            "has no state to check, so each run "
             "with user resets again. The API client this server signs in with is refused (its id is compared with "
             "the configured client id). Keeps going when one part fails. Dry run by default; applying needs "
             "confirmation."),
