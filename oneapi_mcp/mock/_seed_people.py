@@ -96,7 +96,8 @@ def seed_zia(data: SeedData, rng: random.Random) -> None:
             "requestMethods": ["GET", "POST", "CONNECT"],
             "groups": grp,
             "description": desc,
-            "lastModifiedTime": 1_773_372_484,  # recorded rules carry it (recorded/zia/cassettes/TestURLFilteringRule.yaml)
+            # recorded rules carry it (reference/recorded/zia/cassettes/TestURLFilteringRule.yaml)
+            "lastModifiedTime": 1_773_372_484,
         }
         for i, (name, action, cats, grp, desc) in enumerate(
             (
