@@ -289,7 +289,8 @@ async def configure_nss_feed(ctx, args: dict[str, Any]):
         if headers:
             wanted["connectionHeaders"] = headers
         if args.get("max_batch_size_kb"):
-            wanted["maxBatchSize"] = int(args["max_batch_size_kb"]) * 1024
+            # in KB as given: zscaler-sdk-python zscaler/zia/cloud_nss.py ("The maximum batch size in KB", e.g. 512)
+            wanted["maxBatchSize"] = int(args["max_batch_size_kb"])
         secret_fields: dict[str, Any] = {}
         if token:
             secret_fields["authenticationToken"] = token
@@ -425,8 +426,11 @@ async def configure_lss_stream(ctx, args: dict[str, Any]):
         if match:
             _plan_lss_update(wf, match[0], config, group_refs)
         else:
+            # `filter` lists the session status codes LSS leaves out (zscaler-sdk-python zscaler/zpa/lss.py:
+            # "filter_status_codes (list): A list of Session Status Codes that will be excluded by LSS")
+            excluded = f", excluding status codes {', '.join(config['filter'])}" if config["filter"] else ""
             wf.add("zpa_create_siem", {"body": {"config": config, "connectorGroups": group_refs}},
-                   f"create ZPA log streaming config {name!r} ({log_type} to {host}:{config['lssPort']})",
+                   f"create ZPA log streaming config {name!r} ({log_type} to {host}:{config['lssPort']}{excluded})",
                    undo=delete_created("zpa_remove_siem", "lssId", "delete the config"),
                    manual=f"delete ZPA log streaming config {name!r}")
     except Refusal as exc:
@@ -852,7 +856,8 @@ TOOLS = [
             "format": {**_STR, "description": "The log format string (default: ZPA's default for the log type)."},
             "use_tls": {"type": "boolean", "default": True, "description": "Stream over TLS."},
             "filter": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
-                       "description": "Session status codes to stream (empty: all)."},
+                       "description": "Session status codes to EXCLUDE: ZPA drops the logs with these codes and "
+                                      "streams the rest (empty: stream every log)."},
             "enabled": {"type": "boolean", "default": True, "description": "Stream now (true) or keep it off."},
             "description": {"type": "string", "maxLength": 1024, "description": "Free text."},
         }, ["name", "host", "port", "log_type", "connector_groups"], activation=False),

@@ -106,6 +106,19 @@ async def test_nss_feed_update_failure_and_bad_input_are_reported_and_change_not
 
 
 # -- ZPA log streaming ---------------------------------------------------------------------------------
+async def test_nss_batch_size_is_sent_in_kb_and_lss_filter_codes_are_the_excluded_ones(upstream):
+    # zscaler-sdk-python zscaler/zia/cloud_nss.py: max_batch_size "in KB" (512); zscaler/zpa/lss.py:
+    # filter_status_codes "will be excluded by LSS"
+    async with serve(upstream, profile="read-write") as client:
+        nss = await call(client, "siem_configure_nss_feed", {**NSS, "max_batch_size_kb": 512})
+        lss = await call(client, "siem_configure_lss_stream", {**LSS_ARGS, "filter": ["ZPN_STATUS_AUTH_FAILED"]})
+        described = {t.name: t for t in (await client.list_tools()).tools}["siem_configure_lss_stream"]
+    assert nss["steps"][0]["body"]["maxBatchSize"] == 512
+    assert lss["steps"][0]["body"]["config"]["filter"] == ["ZPN_STATUS_AUTH_FAILED"]
+    assert "excluding status codes ZPN_STATUS_AUTH_FAILED" in lss["steps"][0]["why"]
+    assert "EXCLUDE" in described.input_schema["properties"]["filter"]["description"]
+
+
 async def test_lss_stream_plans_with_zpas_default_format_applies_and_is_idempotent(upstream):
     async with serve(upstream, profile="read-write") as client:
         planned = await call(client, "siem_configure_lss_stream", LSS_ARGS)

@@ -60,6 +60,10 @@ def _names(item: dict) -> list[str]:
 def _matches(item: dict, name: str, value: Any) -> bool:
     if name == "id" and isinstance(value, list):
         return str(item.get("id")) in {str(v) for v in value}
+    if name == "name" and isinstance(item.get("name"), str):
+        # ZIA's `name` filter is a starts-with match on the display name, never the email
+        # (zscaler-sdk-python zscaler/zia/user_management.py list_users)
+        return _text(item["name"]).startswith(_text(value))
     if name in ("search", "q", "name"):
         match = _ZPA_SEARCH.fullmatch(str(value))
         if match:
