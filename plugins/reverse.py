@@ -20,11 +20,10 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._lookups import check_domain, checked, zid_user_body
+from ._lookups import body_fields, check_domain, checked, zid_user_body
 from ._snapshots import snapshot_store
 from ._workflow import Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
-from .policy_sync import body_fields
 from .remediation import blockable_address
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
