@@ -259,19 +259,23 @@ def _user(args: dict[str, Any]) -> str | None:
 
 _RUN_ID = {"run_id": {"type": "string", "minLength": 1, "maxLength": 64,
                       "description": "The run_id the forward tool's result returned."}}
-_ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set")
+# isolate blocks the person in ZIA with a user-scoped firewall rule (plugins/_accounts.plan_zia_block_user)
+_ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zia_create_firewall_filtering_rule",
+                "zia_update_firewall_filtering_rule", "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set")
 TOOLS = [
     CompositeTool(
         name="threat_release_account",
         title="Release an isolated account",
         description=(
             "The reverse of threat_isolate_account (and of threat_quarantine_endpoint's ZPA deny rule): from the "
-            "snapshot that run stored (run_id, or the latest run for user), re-enable the ZIdentity and ZIA user it "
-            "disabled and delete the ZPA deny rule it created, each only while it is still as that run left it. A "
+            "snapshot that run stored (run_id, or the latest run for user), re-enable the ZIdentity user it "
+            "disabled and delete the ZIA firewall block rule and the ZPA deny rule it created, each only while it is still as that run left it. A "
             "password reset or an unenrolled device cannot be reversed. Dry run by default; idempotent."),
         handler=_reverse_tool(("threat_isolate_account", "threat_quarantine_endpoint"), _ACCOUNT_OPS, _user, "user"),
         toolset="composite.threat", scope="destructive",
-        operations=("zid_get_user", "zid_update_user", "zia_get_user", "zia_update_user", "zpa_get_rule_in_policy_set",
+        operations=("zid_get_user", "zid_update_user", "zia_get_user", "zia_update_user",
+                    "zia_get_firewall_filtering_rule", "zia_update_firewall_filtering_rule",
+                    "zia_remove_firewall_filtering_rule", "zpa_get_rule_in_policy_set",
                     "zpa_delete_rule_in_policy_set", "zpa_update_rule_to_policy_set", "zia_activate",
                     "zia_get_activation_status"),
         input_schema=plan_schema({**_RUN_ID, "user": {"type": "string", "minLength": 1,
