@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.directory_sync",
     "oneapi_mcp.plugins.threat_response",
     "oneapi_mcp.plugins.remediation",
+    "oneapi_mcp.plugins.reverse",  # the way back from threat_response and remediation runs
     "oneapi_mcp.plugins.policy_sync",
     "oneapi_mcp.plugins.policy_automation",
     "oneapi_mcp.plugins.scheduler",

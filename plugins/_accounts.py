@@ -10,16 +10,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._lookups import find_zcc_devices, find_zia_user, zid_user_body, zpa_access_policy_set, zpa_access_rules
+from ._lookups import (
+    body_fields,
+    find_zcc_devices,
+    find_zia_user,
+    zid_user_body,
+    zpa_access_policy_set,
+    zpa_access_rules,
+)
 from ._workflow import Ref, Refusal, delete_created
 
 if TYPE_CHECKING:
     from ._workflow import Workflow
 
-__all__ = ["RULE_PREFIX", "plan_devices_removal", "plan_zia_disable", "plan_zid_disable", "plan_zid_lockout",
-           "plan_zid_password_reset", "plan_zpa_deny", "zpa_user_operand"]
+__all__ = ["RULE_PREFIX", "ZIA_BLOCK_USER_OPS", "plan_devices_removal", "plan_zia_block_user", "plan_zia_disable",
+           "plan_zid_disable", "plan_zid_lockout", "plan_zid_password_reset", "plan_zpa_deny", "zpa_user_operand"]
 
 RULE_PREFIX = "oneapi-mcp"
+ZIA_BLOCK_USER_OPS = ("zia_list_users", "zia_list_firewall_filtering_rules", "zia_create_firewall_filtering_rule",
+                      "zia_update_firewall_filtering_rule", "zia_get_firewall_filtering_rule")
 _REMOVED_STATES = ("removal pending", "remove pending", "removed", "unregistered")
 
 
@@ -41,14 +50,22 @@ def plan_zid_password_reset(wf: Workflow, user: dict[str, Any]) -> None:
            manual="a password reset cannot be undone; the user sets a new password through the reset flow")
 
 
-def plan_zid_lockout(wf: Workflow, user: dict[str, Any], *, reset_password: bool) -> None:
-    """Disable the ZIdentity user and, with `reset_password`, reset its password, but only while the
-    account is still enabled: a reset is not idempotent, so a second run says so instead of resetting."""
+def plan_zid_lockout(wf: Workflow, user: dict[str, Any], *, reset_password: bool,
+                     reset_when_disabled: bool = False) -> None:
+    """Disable the ZIdentity user and, with `reset_password`, reset its password.
+
+    ZIdentity keeps no password-reset state (specs/zid.yaml UserProfile), so an account that is already
+    disabled says nothing about whether an earlier reset went through: with `reset_when_disabled` the reset
+    is planned anyway, so a re-run after a failed reset finishes the job; without it the reset happens only
+    while the account is still enabled, and a second run says so instead of resetting."""
     was_active = plan_zid_disable(wf, user)
     if not reset_password:
         return
-    if was_active:
+    if was_active or reset_when_disabled:
         plan_zid_password_reset(wf, user)
+        if not was_active:
+            wf.cannot("ZIdentity exposes no password-reset state, so a run on an already disabled account resets "
+                      "the password again (an earlier reset may have failed; the previous reset link stops working)")
     else:
         wf.already("the account was already disabled, so the password was not reset again "
                    "(run zid_reset_password to force one)")
@@ -70,6 +87,48 @@ async def plan_zia_disable(wf: Workflow, email: str, *, enable: bool = False) ->
            f"{'enable' if enable else 'disable'} ZIA user {email} (id {user['id']})",
            undo=lambda _r, u=user, b=body: ("zia_update_user", {"id": u["id"], "body": {**b, "disabled": enable}},
                                             "restore the ZIA user's previous state"))
+    return user
+
+
+async def plan_zia_block_user(wf: Workflow, email: str, why: str) -> dict[str, Any] | None:
+    """Cut the person's ZIA user off the internet with a firewall rule that names only that user:
+    BLOCK_DROP, enabled, first. ZIA end users have no writable disabled flag in Zscaler's SDK or Terraform
+    (zscaler-sdk-python zscaler/zia/models/user_management.py UserManagement), but firewall rules take a
+    list of users (terraform-provider-zia zia/resource_zia_firewall_filtering_rules.go "users"). The rule
+    is read back after it is written, so a write ZIA accepted but did not keep is a failed step."""
+    user = await find_zia_user(wf, email)
+    if user is None:
+        wf.already(f"ZIA has no user {email} (users may come only through ZIdentity/SCIM); nothing to block in ZIA")
+        return None
+    wf.found.setdefault("zia_user", {"id": user.get("id"), "name": user.get("name")})
+    name = f"{RULE_PREFIX} block {user['id']}"[:31]  # ZIA rule names are at most 31 characters
+    only_user = [{"id": user["id"], "name": user.get("name")}]
+    rules = await wf.read_all("zia_list_firewall_filtering_rules")
+    found = [r for r in rules if r.get("name") == name]
+    if found:
+        rule = found[0]
+        if (str(rule.get("action", "")).startswith("BLOCK") and rule.get("state") == "ENABLED"
+                and [str(u.get("id")) for u in rule.get("users") or []] == [str(user["id"])]):
+            wf.already(f"ZIA firewall rule {name!r} already blocks {email}")
+            return user
+        update = "zia_update_firewall_filtering_rule"
+        step = wf.add(update, {"id": rule["id"], "body": body_fields(wf, update, rule, action="BLOCK_DROP",
+                                                                   state="ENABLED", users=only_user)},
+                      f"make ZIA firewall rule {name!r} an enabled BLOCK_DROP rule for {email} only",
+                      undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
+                                                 "restore the rule"))
+        rule_id: Any = rule["id"]
+    else:
+        step = wf.add("zia_create_firewall_filtering_rule",
+                      {"body": {"name": name, "order": 1, "rank": 7, "action": "BLOCK_DROP", "state": "ENABLED",
+                                "users": only_user, "description": f"{why} (created by oneapi-mcp)"}},
+                      f"add ZIA firewall rule {name!r} (BLOCK_DROP, first) for {email} only: all their traffic "
+                      "through ZIA is dropped",
+                      undo=delete_created("zia_remove_firewall_filtering_rule", why="delete the rule"),
+                      manual=f"delete ZIA firewall rule {name!r}")
+        rule_id = Ref(step, "id", 0)
+    wf.add("zia_get_firewall_filtering_rule", {"id": rule_id},
+           f"read ZIA firewall rule {name!r} back to confirm ZIA kept it", after=step)
     return user
 
 

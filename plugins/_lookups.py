@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ._workflow import Workflow
 
 __all__ = [
+    "READ_ONLY_FIELDS",
+    "body_fields",
     "check_cidr",
     "check_domain",
     "check_email",
@@ -105,6 +107,31 @@ def checked(values: list[str], check, what: str) -> list[str]:
     return good
 
 
+# -- full-object PUTs ------------------------------------------------------------------------------
+# Fields the server sets: sending a read object's lastModifiedTime back makes ZIA answer
+# STALE_CONFIGURATION_ERROR once the rule has changed since (terraform-provider-zia zeroes it and drops
+# lastModifiedBy before every rule update: zia/resource_zia_dlp_web_rules.go,
+# zia/resource_zia_cloud_app_control_rules.go); ZPA's audit fields are likewise the server's.
+READ_ONLY_FIELDS = frozenset({"lastModifiedTime", "lastModifiedBy", "modifiedTime", "modifiedBy", "creationTime",
+                              "createdBy", "createdTime"})
+
+
+def body_fields(wf: Workflow, operation: str, obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """`obj` (as read) as the body of a full-object PUT with `operation`: only the fields its body
+    accepts, without the read-only ones (READ_ONLY_FIELDS), with `changes` applied."""
+    runtime = wf.ctx.call.runtime
+    names: set[str] | None = None
+    if runtime is not None:
+        schema = runtime.catalog.input_schema(operation)
+        body = schema.get("properties", {}).get("body", {})
+        if "$ref" in body:
+            body = schema.get("$defs", {}).get(body["$ref"].rsplit("/", 1)[-1], {})
+        names = set(body.get("properties") or {}) or None
+    kept = {k: v for k, v in obj.items() if k not in READ_ONLY_FIELDS and (names is None or k in names)}
+    kept.update(changes)
+    return kept
+
+
 # -- ZIdentity -------------------------------------------------------------------------------------
 async def find_zid_user(wf: Workflow, who: str) -> dict[str, Any]:
     """A ZIdentity user by id, login name or email (exact, case-insensitive)."""
@@ -155,8 +182,12 @@ async def find_zid_group(wf: Workflow, name: str, groups: list[dict[str, Any]] |
 
 # -- ZIA -------------------------------------------------------------------------------------------
 async def find_zia_user(wf: Workflow, email: str) -> dict[str, Any] | None:
-    """The ZIA user with this email, or None (ZIA users exist only where ZIA provisions them)."""
-    found = await wf.read_all("zia_list_users", {"search": email})  # search matches the e-mail; name does not
+    """The ZIA user with this email, or None (ZIA users exist only where ZIA provisions them).
+
+    Found with `search` and an exact email match: `name` filters the display name only
+    (zscaler-sdk-python zscaler/zia/user_management.py list_users; the SDK's recording
+    tests/integration/zia/cassettes/TestUserManagement.yaml searches with ?search=)."""
+    found = await wf.read_all("zia_list_users", {"search": email})
     match = [u for u in found if str(u.get("email", "")).lower() == email.lower()]
     return match[0] if match else None
 

@@ -1,12 +1,14 @@
 """A durable outbox for SIEM export: events are written to SQLite before any send, delivered at least
-once to each destination, and marked done only after the receiver acknowledged them.
+once to each destination, and taken off the queue only when the receiver acknowledged them (or, for
+a transport that cannot acknowledge, when they were sent, and then status says so).
 
 Destinations (the `siem_destinations` setting, plus webhooks registered at run time):
 
-- `syslog`: RFC 5424 messages over TCP (TLS optional) with octet-counting framing (RFC 6587); a
-  batch counts as received once written and drained to the socket (TCP gives no application ack);
+- `syslog`: RFC 5424 messages over a `transport` (`_syslog.py`): `tls` (RFC 5425; a clean TLS
+  close_notify exchange after the batch acknowledges it), `relp` (one `200 OK` rsp per event), or the
+  best-effort `tcp` and `udp`, which can only say an event was *sent*;
 - `hec`: an HTTP event collector (Splunk HEC style): one POST of concatenated JSON events with
-  `Authorization: Splunk <token>`; any 2xx acknowledges the batch;
+  `Authorization: Splunk <token>`; a 2xx whose JSON body, if any, has `code` 0 acknowledges the batch;
 - `webhook`: one signed POST per event: `X-OneAPI-MCP-Timestamp` and
   `X-OneAPI-MCP-Signature: sha256=<hex>`, the HMAC-SHA256 of `"<timestamp>.<raw body>"`; 2xx
   acknowledges it.
@@ -38,6 +40,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._syslog import ACKNOWLEDGING, TRANSPORTS, SyslogError, octet_counted
+from ._syslog import send as send_syslog_messages
+
 __all__ = [
     "EVENT_KINDS",
     "SIGNATURE_HEADER",
@@ -45,6 +50,7 @@ __all__ = [
     "Delivery",
     "DeliveryError",
     "Destination",
+    "TRANSPORTS",
     "Outbox",
     "SiemConfigError",
     "backoff_delay",
@@ -53,6 +59,7 @@ __all__ = [
     "sign",
     "stable_event_id",
     "syslog_frame",
+    "syslog_message",
     "verify_signature",
 ]
 
@@ -80,6 +87,8 @@ class Destination:
     host: str | None = None
     port: int | None = None
     tls: bool = False
+    transport: str | None = None  # syslog: tls | relp | tcp | udp (None: tls if `tls` else tcp)
+    ack_timeout: float = 10.0  # syslog: seconds to wait for the receiver to read or acknowledge
     url: str | None = None
     secret: str | None = field(default=None, repr=False)
     verify: bool = True
@@ -89,10 +98,20 @@ class Destination:
     sourcetype: str | None = None
     origin: str = "settings"  # settings | registered
 
+    @property
+    def syslog_transport(self) -> str:
+        return self.transport or ("tls" if self.tls else "tcp")
+
+    @property
+    def acknowledges(self) -> bool:
+        """Whether the receiver confirms each event (else an event is only ever *sent*)."""
+        return self.type != "syslog" or self.syslog_transport in ACKNOWLEDGING
+
     def target(self) -> str:
         """Where it sends, without credentials or query strings."""
         if self.type == "syslog":
-            return f"{'tls' if self.tls else 'tcp'}://{self.host}:{self.port}"
+            scheme = self.syslog_transport + ("+tls" if self.syslog_transport == "relp" and self.tls else "")
+            return f"{scheme}://{self.host}:{self.port}"
         parts = urlsplit(self.url or "")
         host = parts.hostname or ""
         if parts.port:
@@ -101,12 +120,12 @@ class Destination:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "target": self.target(), "events": sorted(self.events),
-                "origin": self.origin}
+                "origin": self.origin, "guarantee": "acknowledged" if self.acknowledges else "best-effort"}
 
 
 _COMMON = {"name", "type", "events"}
 _KEYS = {
-    "syslog": _COMMON | {"host", "port", "tls", "verify", "ca_file", "facility"},
+    "syslog": _COMMON | {"host", "port", "transport", "tls", "ack_timeout", "verify", "ca_file", "facility"},
     "hec": _COMMON | {"url", "token", "token_env", "verify", "ca_file", "index", "sourcetype"},
     "webhook": _COMMON | {"url", "secret", "secret_env", "verify", "ca_file"},
 }
@@ -190,7 +209,12 @@ def _destination(item: Any) -> Destination:
         facility = item.get("facility", 13)
         if not isinstance(facility, int) or isinstance(facility, bool) or not 0 <= facility <= 23:
             raise ValueError(f"facility must be a syslog facility number from 0 to 23 (got {facility!r})")
-        return Destination(**common, host=host.strip(), port=port, tls=_bool(item, "tls", False), facility=facility)
+        transport, tls = _transport(item)
+        timeout = item.get("ack_timeout", 10.0)
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0.1 <= timeout <= 300:
+            raise ValueError(f"ack_timeout must be a number of seconds from 0.1 to 300 (got {timeout!r})")
+        return Destination(**common, host=host.strip(), port=port, tls=tls, transport=transport,
+                           ack_timeout=float(timeout), facility=facility)
     url = check_url(item.get("url"), "url")
     secret_key = "token" if kind == "hec" else "secret"
     secret = _secret(item, secret_key)
@@ -203,6 +227,26 @@ def _destination(item: Any) -> Destination:
     if len(secret) < 16:
         raise ValueError("secret must be at least 16 characters (it keys the HMAC-SHA256 signature)")
     return Destination(**common, url=url, secret=secret)
+
+
+def _transport(item: dict[str, Any]) -> tuple[str, bool]:
+    """Plain TCP cannot prove delivery, so it is never the silent default: without `transport`,
+    `tls = true` means RFC 5425 and anything else is an error naming the choices."""
+    tls = _bool(item, "tls", False)
+    transport = item.get("transport")
+    if transport is None:
+        if not tls:
+            raise ValueError('transport is required: "tls" (RFC 5425, the receiver confirms each batch by closing '
+                             'TLS cleanly), "relp" (the receiver acks each event), or the best-effort "tcp" or "udp" '
+                             "(plain syslog cannot prove an event was received: it is counted sent, never "
+                             "acknowledged)")
+        transport = "tls"
+    if transport not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)} (got {transport!r})")
+    if transport in ("tcp", "udp") and tls:
+        raise ValueError(f'tls = true does not go with transport "{transport}"; use transport "tls" (or "relp" with '
+                         "tls = true)")
+    return transport, tls or transport == "tls"
 
 
 def _bool(item: dict[str, Any], key: str, default: bool) -> bool:
@@ -293,7 +337,12 @@ def _header_field(value: Any, limit: int) -> str:
 
 
 def syslog_frame(event: dict[str, Any], *, facility: int = 13, hostname: str | None = None) -> bytes:
-    """One RFC 5424 message (MSG: UTF-8 BOM + the event's JSON), octet-counted per RFC 6587."""
+    """One RFC 5424 message, octet-counted per RFC 6587 (as sent over `tls` and `tcp`)."""
+    return octet_counted(syslog_message(event, facility=facility, hostname=hostname))
+
+
+def syslog_message(event: dict[str, Any], *, facility: int = 13, hostname: str | None = None) -> bytes:
+    """One RFC 5424 message (MSG: UTF-8 BOM + the event's JSON), unframed (a RELP or UDP payload)."""
     pri = facility * 8 + _SEVERITY.get(str(event.get("severity")), 6)
     stamp = _header_field(event.get("time"), 32)
     host = _header_field(hostname or socket.gethostname(), 255)
@@ -302,7 +351,7 @@ def syslog_frame(event: dict[str, Any], *, facility: int = 13, hostname: str | N
     body = json.dumps(event, separators=(",", ":"), sort_keys=True, default=str, ensure_ascii=False)
     message = (f"<{pri}>1 {stamp} {host} oneapi-mcp {os.getpid()} {_header_field(event.get('type'), 32)} {sd} "
                ).encode() + b"\xef\xbb\xbf" + body.encode()
-    return str(len(message)).encode() + b" " + message
+    return message
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -499,12 +548,11 @@ class Outbox:
 
 
 # -- sending -------------------------------------------------------------------------------------
-class DeliveryError(Exception):
-    """A batch was not acknowledged: `delivered` events at its start were (webhooks send one by one)."""
+OnDone = Callable[[list[int]], None]  # called with the batch indices the receiver took (thread-safe)
 
-    def __init__(self, message: str, delivered: int = 0):
-        super().__init__(message)
-        self.delivered = delivered
+
+class DeliveryError(Exception):
+    """What is left of a batch was not acknowledged (what was is already reported through `on_done`)."""
 
 
 def _ssl_context(dest: Destination):
@@ -517,35 +565,21 @@ def _ssl_context(dest: Destination):
     return context
 
 
-async def send_syslog(dest: Destination, events: Sequence[dict[str, Any]], *, timeout: float = 10.0) -> int:
-    """Write the batch as octet-counted RFC 5424 frames and drain the socket completely."""
-    ssl_context = _ssl_context(dest) if dest.tls else None
+async def send_syslog(dest: Destination, events: Sequence[dict[str, Any]], on_done: OnDone) -> None:
+    """RFC 5424 messages over the destination's transport (`_syslog.py` says what each one proves)."""
+    hostname = socket.gethostname()
+    messages = [syslog_message(e, facility=dest.facility, hostname=hostname) for e in events]
+    context = _ssl_context(dest) if dest.tls or dest.syslog_transport == "tls" else None
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(dest.host, dest.port, ssl=ssl_context,
-                                    server_hostname=dest.host if ssl_context else None), timeout)
-    except (OSError, TimeoutError) as exc:
-        raise DeliveryError(f"cannot connect to {dest.target()}: {_reason(exc)}") from None
-    try:
-        writer.transport.set_write_buffer_limits(high=0)  # drain() returns only once everything is handed over
-        hostname = socket.gethostname()
-        writer.write(b"".join(syslog_frame(e, facility=dest.facility, hostname=hostname) for e in events))
-        await asyncio.wait_for(writer.drain(), timeout)
-        if reader.at_eof():
-            raise DeliveryError(f"{dest.target()} closed the connection")
-    except (OSError, TimeoutError) as exc:
-        raise DeliveryError(f"sending to {dest.target()} failed: {_reason(exc)}") from None
-    finally:
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), timeout)
-        except (OSError, TimeoutError):
-            pass
-    return len(events)
+        await asyncio.to_thread(send_syslog_messages, dest.syslog_transport, dest.host, dest.port, messages,
+                                on_done, context=context, timeout=dest.ack_timeout)
+    except SyslogError as exc:
+        raise DeliveryError(str(exc)) from None
 
 
-async def send_hec(dest: Destination, events: Sequence[dict[str, Any]], client: Any) -> int:
-    """One POST of concatenated HEC event objects; 2xx acknowledges the whole batch."""
+async def send_hec(dest: Destination, events: Sequence[dict[str, Any]], client: Any, on_done: OnDone) -> None:
+    """One POST of concatenated HEC event objects; a 2xx with HEC's `code` 0 (or no JSON body)
+    acknowledges the whole batch."""
     host = socket.gethostname()
     lines = []
     for e in events:
@@ -555,28 +589,38 @@ async def send_hec(dest: Destination, events: Sequence[dict[str, Any]], client: 
             item["index"] = dest.index
         lines.append(json.dumps(item, separators=(",", ":"), sort_keys=True, default=str))
     body = "\n".join(lines).encode()
-    await _post(dest, client, body, {"Authorization": f"Splunk {dest.secret}", "Content-Type": "application/json"})
-    return len(events)
+    response = await _post(dest, client, body, {"Authorization": f"Splunk {dest.secret}",
+                                                "Content-Type": "application/json"})
+    _check_hec_code(dest, response)
+    await asyncio.to_thread(on_done, list(range(len(events))))
 
 
-async def send_webhook(dest: Destination, events: Sequence[dict[str, Any]], client: Any) -> int:
+def _check_hec_code(dest: Destination, response: Any) -> None:
+    """Splunk HEC answers `{"text": "Success", "code": 0}`; any other code (e.g. 6 "Invalid data
+    format", 12 "Event field is required") means the events were not indexed, whatever the status
+    (Splunk docs, "Troubleshoot HTTP Event Collector": HEC response codes)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if isinstance(answer, dict) and "code" in answer and answer["code"] != 0:
+        text = str(answer.get("text", ""))[:120]
+        raise DeliveryError(f"POST {dest.target()} answered HTTP {response.status_code} with HEC code "
+                            f"{answer['code']} ({text}): the batch was not indexed")
+
+
+async def send_webhook(dest: Destination, events: Sequence[dict[str, Any]], client: Any, on_done: OnDone) -> None:
     """One signed POST per event, in order; stops at the first that is not acknowledged."""
-    done = 0
-    for e in events:
+    for n, e in enumerate(events):
         body = json.dumps(e, separators=(",", ":"), sort_keys=True, default=str).encode()
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", EVENT_ID_HEADER: e["id"], TIMESTAMP_HEADER: stamp,
                    SIGNATURE_HEADER: sign(dest.secret or "", stamp, body)}
-        try:
-            await _post(dest, client, body, headers)
-        except DeliveryError as exc:
-            exc.delivered = done
-            raise
-        done += 1
-    return done
+        await _post(dest, client, body, headers)
+        await asyncio.to_thread(on_done, [n])
 
 
-async def _post(dest: Destination, client: Any, body: bytes, headers: dict[str, str]) -> None:
+async def _post(dest: Destination, client: Any, body: bytes, headers: dict[str, str]) -> Any:
     import httpx
 
     try:
@@ -587,6 +631,7 @@ async def _post(dest: Destination, client: Any, body: bytes, headers: dict[str, 
         hint = {401: " (check the token or secret)", 403: " (check the token or secret)",
                 413: " (the batch is too large for the receiver)"}.get(response.status_code, "")
         raise DeliveryError(f"POST {dest.target()} answered HTTP {response.status_code}{hint}")
+    return response
 
 
 def _reason(exc: BaseException) -> str:
@@ -636,9 +681,11 @@ class Delivery:
 
     async def deliver(self, dest: Destination, *, force: bool = False) -> dict[str, Any]:
         """Send what is queued for `dest`, batch by batch, until it is empty or an attempt fails.
-        Unless `force`, a destination waiting out its backoff is left alone."""
+        Unless `force`, a destination waiting out its backoff is left alone. The report counts events
+        `acknowledged` by the receiver, or only `sent` over a best-effort transport (udp, plain tcp)."""
         state = self.state(dest.name)
-        report: dict[str, Any] = {"destination": dest.name, "delivered": 0, "error": None}
+        counted = "acknowledged" if dest.acknowledges else "sent"
+        report: dict[str, Any] = {"destination": dest.name, "acknowledged": 0, "sent": 0, "error": None}
         async with state.lock:
             if not force and state.failures and self._clock() < state.next_attempt:
                 report["skipped"] = "waiting to retry"
@@ -648,15 +695,24 @@ class Delivery:
                 if not batch:
                     break
                 seqs = [s for s, _ in batch]
-                events = [e for _, e in batch]
+                done: set[int] = set()
+                lock = threading.Lock()
+
+                def on_done(indices: list[int], seqs: list[int] = seqs, done: set[int] = done,
+                            lock: threading.Lock = lock) -> None:
+                    with lock:  # each acknowledged event leaves the queue as its ack arrives
+                        fresh = [i for i in indices if i not in done]
+                        done.update(fresh)
+                    self.outbox.mark_delivered(dest.name, [seqs[i] for i in fresh])
+
                 try:
-                    sent = await self._send(dest, events)
+                    await self._send(dest, [e for _, e in batch], on_done)
+                    if len(done) < len(seqs):
+                        raise DeliveryError(f"{dest.target()} left {len(seqs) - len(done)} event(s) unacknowledged")
                 except DeliveryError as exc:
-                    if exc.delivered:
-                        await asyncio.to_thread(self.outbox.mark_delivered, dest.name, seqs[:exc.delivered])
-                        report["delivered"] += exc.delivered
-                    failures = await asyncio.to_thread(self.outbox.mark_failed, dest.name, seqs[exc.delivered:],
-                                                       str(exc))
+                    report[counted] += len(done)
+                    rest = [s for i, s in enumerate(seqs) if i not in done]
+                    failures = await asyncio.to_thread(self.outbox.mark_failed, dest.name, rest, str(exc))
                     state.failures = failures
                     state.next_attempt = self._clock() + backoff_delay(failures, self.retry_initial, self.retry_max,
                                                                        self._rand)
@@ -664,18 +720,17 @@ class Delivery:
                     _log.warning("SIEM destination %s: %s (%d failure(s) in a row; events kept in the outbox)",
                                  dest.name, exc, failures)
                     break
-                await asyncio.to_thread(self.outbox.mark_delivered, dest.name, seqs[:sent])
-                report["delivered"] += sent
+                report[counted] += len(done)
                 state.failures, state.next_attempt = 0, 0.0
         return report
 
-    async def _send(self, dest: Destination, events: list[dict[str, Any]]) -> int:
+    async def _send(self, dest: Destination, events: list[dict[str, Any]], on_done: OnDone) -> None:
         if dest.type == "syslog":
-            return await send_syslog(dest, events)
+            return await send_syslog(dest, events, on_done)
         client = self._client(dest)
         if dest.type == "hec":
-            return await send_hec(dest, events, client)
-        return await send_webhook(dest, events, client)
+            return await send_hec(dest, events, client, on_done)
+        return await send_webhook(dest, events, client, on_done)
 
     def _client(self, dest: Destination) -> Any:
         import httpx

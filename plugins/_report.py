@@ -25,11 +25,13 @@ __all__ = ["Chart", "Table", "bar_chart", "line_chart", "markdown_table", "repor
 
 @dataclass(frozen=True)
 class Table:
-    """One tabular part: a title, column names, rows (dicts keyed by column)."""
+    """One tabular part: a title, column names, rows (dicts keyed by column). `unknown` (why its source
+    could not be read) makes it say so instead of showing zero rows; it then has no CSV."""
 
     title: str
     columns: Sequence[str]
     rows: Sequence[dict[str, Any]]
+    unknown: str = ""
 
     @property
     def slug(self) -> str:
@@ -70,6 +72,8 @@ def markdown_table(table: Table, limit: int = 50) -> str:
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
+    if table.unknown:
+        return f"**{table.title}**: unknown, not zero rows. {table.unknown}"
     lines = [f"**{table.title}**", "", "| " + " | ".join(table.columns) + " |",
              "|" + "|".join("---" for _ in table.columns) + "|"]
     for row in list(table.rows)[:limit]:
@@ -88,9 +92,10 @@ def report_result(title: str, data: dict[str, Any], *, sections: Sequence[str] =
     import mcp_types as t
 
     parts = [f"# {title}", *sections, *(markdown_table(tb) for tb in tables)]
-    structured = redact({**data, "csv": {tb.slug: tb.csv() for tb in tables}} if tables else dict(data), names=False)
+    known = [tb for tb in tables if not tb.unknown]
+    structured = redact({**data, "csv": {tb.slug: tb.csv() for tb in known}} if known else dict(data), names=False)
     content: list[Any] = [t.TextContent(type="text", text="\n\n".join(p for p in parts if p))]
-    for tb in tables:
+    for tb in known:
         content.append(t.EmbeddedResource(type="resource", resource=t.TextResourceContents(
             uri=f"oneapi-mcp://report/{tb.slug}.csv", mime_type="text/csv", text=tb.csv())))
     content.extend(chart.content() for chart in charts)

@@ -19,6 +19,7 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
+from ._checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._report import Table, bar_chart, line_chart, report_result
 from ._workflow import Refusal
 from .hookspecs import hookimpl
@@ -73,6 +74,12 @@ def _n(value: Any) -> int | None:
         return None
 
 
+def _why_unknown(reads: Reads, operations: tuple[str, ...]) -> str:
+    """Each failed call among `operations`, with its HTTP status."""
+    return "; ".join(unknown_evidence(p["call"], p.get("http_status"), p.get("error")) for p in reads.problems
+                     if p["operation"] in operations) or "unknown: not read"
+
+
 def _names(items: list[Any], limit: int = 8) -> str:
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -90,14 +97,21 @@ class Check:
     evidence: list[str] = field(default_factory=list)
     proved_by: list[str] = field(default_factory=list)
 
+    read_at: list[str] = field(default_factory=list)
+
+    def proved(self, call: str, at: str | None = None) -> None:
+        """The call that proves this item, and when it was made (dated evidence)."""
+        self.proved_by.append(call)
+        self.read_at.append(at or read_at())
+
     def verdict(self, ok: bool | None, *evidence: str) -> None:
         self.status = "unknown" if ok is None else "pass" if ok else "fail"
         self.evidence.extend(e for e in evidence if e)
 
     def report(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.title, "weight": self.weight, "status": self.status,
-                "points": self.weight if self.status == "pass" else 0, "evidence": self.evidence,
-                "proved_by": self.proved_by}
+        return {"id": self.id, "check": self.title, "controls": controls_of(self.id), "weight": self.weight,
+                "status": self.status, "points": self.weight if self.status == "pass" else 0,
+                "evidence": self.evidence, "proved_by": self.proved_by, "read_at": self.read_at}
 
 
 @dataclass
@@ -106,15 +120,17 @@ class PostureOptions:
     stale_days: int = 180
     unseen_days: int = 30
     poor_score: int = 34
+    unlicensed: frozenset[str] = frozenset()
 
 
 async def _read(reads: Reads, check: Check, operation: str, arguments: dict[str, Any] | None = None,
                 **kw: Any) -> Any:
     data = await reads.get(operation, arguments, **kw)
-    check.proved_by.append(reads.call_of(operation))
+    check.proved(reads.call_of(operation))
     if data is None:
         problem = next((p for p in reversed(reads.problems) if p["operation"] == operation), {})
-        check.evidence.append(f"{operation} failed: {problem.get('error', 'no answer')}")
+        check.evidence.append(unknown_evidence(reads.call_of(operation), problem.get("http_status"),
+                                               problem.get("error")))
     return data
 
 
@@ -156,8 +172,8 @@ async def _zia_rules(reads: Reads, checks: dict[str, Check], opts: PostureOption
         if found is not None:
             rules[kind] = [r for r in found if isinstance(r, dict)]
             if check is not checks["zia_disabled_rules"]:
-                checks["zia_disabled_rules"].proved_by.append(reads.call_of(operation))
-            checks["zia_stale_rules"].proved_by.append(reads.call_of(operation))
+                checks["zia_disabled_rules"].proved(reads.call_of(operation), check.read_at[-1])
+            checks["zia_stale_rules"].proved(reads.call_of(operation), check.read_at[-1])
     sandbox, ssl = checks["zia_sandbox"], checks["zia_ssl_inspection"]
     if "sandbox" in rules:
         on = [r for r in rules["sandbox"] if _enabled(r) and not r.get("defaultRule")]
@@ -224,20 +240,13 @@ async def _zpa(reads: Reads, checks: dict[str, Check]) -> dict[str, Any]:
                 [f"{c.get('name')} ({c.get('controlChannelStatus') or c.get('runtimeStatus')})" for c in down])
             if down else f"all {len(enabled)} enabled App Connector(s) connected" if enabled else
             "no enabled App Connector: private apps cannot be reached"))
-    deny = checks["zpa_final_deny"]
+    deny = checks["zpa_default_deny"]
     rules = await _read(reads, deny, "zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY",
                                                                        "pagesize": 500}, all_pages=True)
     if rules is not None:
         out["access_rules"] = len(rules)
-        active = sorted((r for r in rules if str(r.get("disabled", "0")) not in ("1", "true", "True")),
-                        key=lambda r: _n(r.get("ruleOrder")) or 0)
-        last = active[-1] if active else None
-        catch_all = last is not None and str(last.get("action", "")).upper() == "DENY" and not any(
-            c.get("operands") for c in last.get("conditions") or [] if isinstance(c, dict))
-        deny.verdict(catch_all, (f"the last access rule '{last.get('name')}' (order {last.get('ruleOrder')}) "
-                                 + ("denies everything left" if catch_all else
-                                    f"is {last.get('action')} with conditions, not a catch-all DENY"))
-                     if last else "the access policy has no enabled rule")
+        verdict = zpa_default_deny(rules)  # the same definition compliance_generate_report uses
+        deny.verdict(verdict.status == "pass", verdict.evidence)
     return out
 
 
@@ -245,9 +254,11 @@ async def _zdx(reads: Reads, checks: dict[str, Check], opts: PostureOptions) -> 
     check = checks["zdx_poor_apps"]
     window = Window(opts.as_of - DAY, opts.as_of)
     apps = await zdx_apps(reads, window)
-    check.proved_by.append(reads.call_of("zdx_list_applications"))
+    check.proved(reads.call_of("zdx_list_applications"))
     if apps is None:
-        check.evidence.append("zdx_list_applications failed (see problems)")
+        problem = next((p for p in reversed(reads.problems) if p["operation"] == "zdx_list_applications"), {})
+        check.evidence.append(unknown_evidence(reads.call_of("zdx_list_applications"), problem.get("http_status"),
+                                               problem.get("error")))
         return None
     scored = [a for a in apps if isinstance(a.get("score"), (int, float)) and a["score"] >= 0]
     poor = [a for a in scored if a["score"] < opts.poor_score]
@@ -294,7 +305,7 @@ def _checklist(opts: PostureOptions) -> dict[str, Check]:
         Check("zia_disabled_rules", "No disabled ZIA rules (URL, firewall, SSL, sandbox)", 6),
         Check("zia_stale_rules", f"No ZIA rule unchanged for over {opts.stale_days} days", 6),
         Check("zpa_connectors", "Every enabled ZPA App Connector is connected", 12),
-        Check("zpa_final_deny", "The ZPA access policy ends with a catch-all DENY rule", 10),
+        Check("zpa_default_deny", "The ZPA access policy denies by default (no allow-all rule)", 10),
         Check("zdx_poor_apps", f"No ZDX app scores below {opts.poor_score} (poor)", 8),
         Check("zcc_unseen_devices", f"Every registered Client Connector device seen within {opts.unseen_days} days", 8),
         Check("zia_activation", "No ZIA changes waiting for activation", 8),
@@ -305,26 +316,42 @@ def _checklist(opts: PostureOptions) -> dict[str, Check]:
 async def posture_checks(reads: Reads, opts: PostureOptions) -> dict[str, Any]:
     """Run the checklist; the score, the items, and what was read along the way (for the dashboard)."""
     checks = _checklist(opts)
+    licensed = [s for s in ("zia", "zpa", "zdx", "zcc") if s not in opts.unlicensed]
+    for check in checks.values():
+        if check.id.split("_")[0] in opts.unlicensed:
+            check.status = "not_applicable"
+            check.evidence.append(f"{check.id.split('_')[0].upper()} is not licensed for this tenant (not_licensed); "
+                                  "nothing was read")
     await reads.progress(0, 6, "ZIA threat and malware protection")
-    await _zia_protections(reads, checks)
-    await reads.progress(1, 6, "ZIA rules")
-    rules = await _zia_rules(reads, checks, opts)
+    rules: dict[str, list[dict]] = {}
+    if "zia" in licensed:
+        await _zia_protections(reads, checks)
+        await reads.progress(1, 6, "ZIA rules")
+        rules = await _zia_rules(reads, checks, opts)
     await reads.progress(2, 6, "ZPA connectors and access policy")
-    zpa = await _zpa(reads, checks)
+    zpa = await _zpa(reads, checks) if "zpa" in licensed else {}
     await reads.progress(3, 6, "ZDX app scores")
-    apps = await _zdx(reads, checks, opts)
+    apps = await _zdx(reads, checks, opts) if "zdx" in licensed else None
     await reads.progress(4, 6, "Client Connector devices")
-    devices = await _zcc(reads, checks, opts)
+    devices = await _zcc(reads, checks, opts) if "zcc" in licensed else None
     await reads.progress(5, 6, "ZIA activation")
-    await _activation(reads, checks)
+    if "zia" in licensed:
+        await _activation(reads, checks)
     await reads.progress(6, 6, "checklist scored")
     items = [c.report() for c in checks.values()]
-    earned = sum(i["points"] for i in items)
-    unknown = sum(i["weight"] for i in items if i["status"] == "unknown")
-    return {"score": earned, "out_of": 100, "unknown_weight": unknown,
-            "score_of_checked": round(100 * earned / (100 - unknown)) if unknown < 100 else None,
-            "counts": dict(Counter(i["status"] for i in items)), "items": items,
-            "_seen": {"rules": rules, "zpa": zpa, "apps": apps, "devices": devices}}
+    scored = score_of(items, weight="weight")
+    return {"score": scored["percent"], "out_of": 100, "known_weight": sum(i["weight"] for i in items
+                                                                           if i["status"] in ("pass", "fail")),
+            "unknown_weight": scored["unknown_weight"], "unknown": scored["unknown"],
+            "not_applicable": scored["not_applicable"], "counts": dict(Counter(i["status"] for i in items)),
+            "items": items, "_seen": {"rules": rules, "zpa": zpa, "apps": apps, "devices": devices}}
+
+
+def _shown_score(result: dict[str, Any]) -> str:
+    """`83/100 of the known weight 78` or `unknown` when nothing could be checked."""
+    if result["score"] is None:
+        return "unknown (nothing could be checked)"
+    return f"{result['score']}/100 of the known weight {result['known_weight']:g}"
 
 
 def _options(args: dict[str, Any]) -> PostureOptions:
@@ -333,7 +360,7 @@ def _options(args: dict[str, Any]) -> PostureOptions:
     if as_of > now + 300:
         raise Refusal(f"as_of {iso(as_of)} is in the future (now is {iso(now)})", "invalid_arguments", field="as_of")
     return PostureOptions(as_of, int(args.get("stale_days", 180)), int(args.get("unseen_days", 30)),
-                          int(args.get("poor_score", 34)))
+                          int(args.get("poor_score", 34)), frozenset(args.get("not_licensed") or ()))
 
 
 async def security_posture(ctx, args: dict[str, Any]):
@@ -345,11 +372,10 @@ async def security_posture(ctx, args: dict[str, Any]):
     result = await posture_checks(reads, opts)
     result.pop("_seen")
     failing = [i for i in result["items"] if i["status"] == "fail"]
-    unknown = [i for i in result["items"] if i["status"] == "unknown"]
-    summary = (f"security posture {result['score']}/100 as of {iso(opts.as_of)}: "
-               f"{result['counts'].get('pass', 0)} passed, {len(failing)} failed, {len(unknown)} unknown"
-               + (f" (unknown counts as 0; {result['score_of_checked']}/100 of what could be checked)" if unknown
-                  else "") + (f"; failed: {', '.join(i['id'] for i in failing)}" if failing else ""))
+    summary = (f"security posture {_shown_score(result)} as of {iso(opts.as_of)}: "
+               f"{result['counts'].get('pass', 0)} passed, {len(failing)} failed; {result['unknown']} unknown "
+               f"(weight {result['unknown_weight']:g}, not counted: a read failed), {result['not_applicable']} not "
+               f"applicable" + (f"; failed: {', '.join(i['id'] for i in failing)}" if failing else ""))
     data = {"tool": ctx.call.name, "summary": summary, "as_of": iso(opts.as_of), **result,
             "thresholds": {"stale_days": opts.stale_days, "unseen_days": opts.unseen_days,
                            "poor_score": opts.poor_score},
@@ -357,9 +383,9 @@ async def security_posture(ctx, args: dict[str, Any]):
             "problems": reads.problems, "reads": reads.count}
     rows = [{**i, "evidence": "; ".join(i["evidence"]), "proved_by": "; ".join(dict.fromkeys(i["proved_by"]))}
             for i in result["items"]]
-    table = Table("Security posture checklist", ["check", "status", "weight", "points", "evidence", "proved_by"],
-                  rows)
-    return report_result(f"Security posture: {result['score']}/100", data,
+    table = Table("Security posture checklist", ["check", "controls", "status", "weight", "points", "evidence",
+                                                 "proved_by", "read_at"], rows)
+    return report_result(f"Security posture: {_shown_score(result)}", data,
                          sections=[summary, *problem_lines(reads)], tables=[table])
 
 
@@ -416,12 +442,13 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
             "problems": reads.problems, "reads": reads.count}
 
     def shown(value: Any) -> str:
-        return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        return "unknown" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
     summary = (f"As of {iso(opts.as_of)}: {shown(numbers['users'])} users, {shown(numbers['devices'])} devices, "
                f"{shown(numbers['zpa_apps'])} private apps; connectors {shown(numbers['connectors_up'])} up / "
                f"{shown(numbers['connectors_down'])} down; {shown(numbers['ongoing_alerts'])} ongoing ZDX alert(s); "
-               f"ZDX average score {shown(numbers['zdx_score'])}; security posture {posture['score']}/100")
+               f"ZDX average score {shown(numbers['zdx_score'])}; security posture {_shown_score(posture)}, "
+               f"{posture['unknown']} item(s) unknown")
     data["summary"] = summary
     counts = [(label, value) for key, label, value, _ in head[:9] if value is not None]
     seen_share = round(100 * len(recent) / len(devices)) if devices else None
@@ -436,7 +463,8 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
         charts.append(bar_chart("Health scores", "measure", "score or share (0-100)", [h[0] for h in health],
                                 [h[1] for h in health], target=66, target_label="good from"))
     table = Table("Executive dashboard", ["metric", "value", "source"],
-                  [{"metric": label, "value": value, "source": source} for _, label, value, source in head])
+                  [{"metric": label, "value": "unknown (the read failed)" if value is None else value, "source": source}
+                   for _, label, value, source in head])
     failed_items = Table("Posture items that failed", ["check", "weight", "evidence"],
                          [{**i, "evidence": "; ".join(i["evidence"])} for i in posture["items"]
                           if i["status"] == "fail"])
@@ -452,9 +480,12 @@ async def threat_trends(ctx, args: dict[str, Any]):
         return failed(exc)
     reads = Reads(ctx)
     days = window.days()
-    historical = await reads.get("zdx_list_historical_alerts", window.zdx(), all_pages=True) or []
-    ongoing = await reads.get("zdx_list_ongoing_alerts", window.zdx(), all_pages=True) or []
-    alerts = {a.get("id"): a for a in [*historical, *ongoing] if isinstance(a, dict)}
+    historical = await reads.get("zdx_list_historical_alerts", window.zdx(), all_pages=True)
+    ongoing = await reads.get("zdx_list_ongoing_alerts", window.zdx(), all_pages=True)
+    unknown: dict[str, str] = {}
+    if historical is None or ongoing is None:  # unknown, not "no alert": say which call failed
+        unknown["alerts"] = _why_unknown(reads, ("zdx_list_historical_alerts", "zdx_list_ongoing_alerts"))
+    alerts = {a.get("id"): a for a in [*(historical or []), *(ongoing or [])] if isinstance(a, dict)}
     inside = [a for a in alerts.values() if isinstance(a.get("started_on"), (int, float))
               and window.contains(int(a["started_on"]))]
     severities = sorted({str(a.get("severity") or "unknown").lower() for a in inside},
@@ -471,6 +502,8 @@ async def threat_trends(ctx, args: dict[str, Any]):
     score_apps: list[dict[str, Any]] = []
     if args.get("score_trend", True):
         apps = score_apps = await zdx_apps(reads, window) or []
+        if not apps and any(p["operation"] == "zdx_list_applications" for p in reads.problems):
+            unknown["scores"] = _why_unknown(reads, ("zdx_list_applications",))
         by_app: dict[str, dict[str, list[float]]] = {}
         for n, app in enumerate(apps[:_TREND_APPS]):
             await reads.progress(n, min(len(apps), _TREND_APPS), f"ZDX score of {app.get('name')}")
@@ -492,13 +525,17 @@ async def threat_trends(ctx, args: dict[str, Any]):
             charts.append(line_chart("ZDX score per day", "day (UTC)", "ZDX score (0-100)",
                                      [r["day"] for r in charted], lines))
     worst = max(alert_rows, key=lambda r: r["total"]) if inside else None
-    summary = (f"{len(inside)} ZDX alert(s) started over {iso(window.start)} to {iso(window.end)} ("
+    period = f"{iso(window.start)} to {iso(window.end)}"
+    summary = (f"ZDX alerts over {period}: unknown ({unknown['alerts']})" if "alerts" in unknown else
+               f"{len(inside)} ZDX alert(s) started over {period} ("
                + ", ".join(f"{sum(series[s])} {s}" for s in severities) + ")" if inside else
-               f"no ZDX alert started over {iso(window.start)} to {iso(window.end)}")
+               f"no ZDX alert started over {period}")
     if worst:
         summary += f"; busiest day {worst['day']} with {worst['total']}"
     scored = [r for r in score_rows if r["average"] is not None]
-    if len(scored) >= 2:
+    if "scores" in unknown:
+        summary += f"; ZDX score trend unknown ({unknown['scores']})"
+    elif len(scored) >= 2:
         low = min(scored, key=lambda r: r["average"])
         summary += (f"; ZDX score (mean of apps) {scored[0]['average']:g} on {scored[0]['day']}, "
                     f"{scored[-1]['average']:g} on {scored[-1]['day']}, lowest {low['average']:g} on {low['day']}")
@@ -506,8 +543,11 @@ async def threat_trends(ctx, args: dict[str, Any]):
                 if a.get("ended_on") else "ongoing", "severity": a.get("severity"), "rule": a.get("rule_name"),
                 "application": (a.get("application") or {}).get("name"), "devices": a.get("num_devices"),
                 "status": a.get("alert_status")} for a in sorted(inside, key=lambda a: a["started_on"])]
+    if "alerts" in unknown:
+        alert_rows, listing = None, None
     data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "alerts_by_day": alert_rows,
-            "score_by_day": score_rows, "alerts": listing, "ongoing_now": len(ongoing),
+            "score_by_day": None if "scores" in unknown else score_rows, "alerts": listing,
+            "ongoing_now": None if ongoing is None else len(ongoing), "unknown": unknown,
             "unavailable_sources": UNAVAILABLE_SOURCES,
             "sources": ["ZDX alerts (zdx_list_historical_alerts, zdx_list_ongoing_alerts), by the day they started",
                         "ZDX app scores (zdx_get_app_score), averaged per day"],
@@ -516,10 +556,12 @@ async def threat_trends(ctx, args: dict[str, Any]):
         data["notes"] = [f"the score trend covers the first {_TREND_APPS} of {len(score_apps)} ZDX apps"]
     unavailable = "**Not queryable here:**\n" + "\n".join(f"- {u['source']}: {u['reason']}"
                                                           for u in UNAVAILABLE_SOURCES)
-    tables = [Table("Alerts by day", ["day", "total", *severities], alert_rows),
+    tables = [Table("Alerts by day", ["day", "total", *severities], alert_rows or [], unknown.get("alerts", "")),
               Table("ZDX alerts", ["id", "started", "ended", "severity", "rule", "application", "devices", "status"],
-                    listing)]
-    if score_rows:
+                    listing or [], unknown.get("alerts", ""))]
+    if "scores" in unknown:
+        tables.insert(1, Table("ZDX score by day", ["day", "average"], [], unknown["scores"]))
+    elif score_rows:
         tables.insert(1, Table("ZDX score by day", ["day", "average", *[k for k in score_rows[0]
                                                                           if k not in ("day", "average")]],
                                score_rows))
@@ -538,6 +580,9 @@ _POSTURE_ARGS = {
                     "description": "A device not seen for longer fails the check."},
     "poor_score": {"type": "integer", "minimum": 1, "maximum": 100, "default": 34,
                    "description": "A ZDX app scoring below this is poor."},
+    "not_licensed": {"type": "array", "items": {"type": "string", "enum": ["zia", "zpa", "zdx", "zcc"]},
+                     "uniqueItems": True, "description": "Services this tenant does not license: their checks are "
+                                                         "not applicable (not read, not failed)."},
 }
 _POSTURE_OPS = ("zia_get_advanced_threat_settings", "zia_get_malware_settings", "zia_get_atp_malware_inspection",
                 "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules", "zia_list_ssl_inspection_rules",
@@ -554,10 +599,12 @@ TOOLS = [
         name="analytics_score_security_posture",
         title="Security posture across ZIA, ZPA, ZDX and ZCC",
         description=(
-            "A scored security checklist (100 points): ZIA threat, malware, sandbox and SSL-inspection protection; "
-            "disabled and stale ZIA rules; ZPA connectors down and a catch-all DENY ending the access policy; poor "
-            "ZDX apps; Client Connector devices not seen lately; pending ZIA activation. Each item: weight, "
-            "pass/fail/unknown, evidence and the call that proved it. Read-only."),
+            "A scored security checklist (weights sum to 100): ZIA threat, malware, sandbox and SSL-inspection "
+            "protection; disabled and stale ZIA rules; ZPA connectors down and ZPA default deny (no allow-all rule); "
+            "poor ZDX apps; Client Connector devices not seen lately; pending ZIA activation. Each item: weight, "
+            "control ids, pass/fail/unknown/not_applicable, evidence, the call that proved it and when. The score "
+            "is over the known items; unknown (a failed read) and not-licensed items are counted beside. "
+            "Read-only."),
         handler=security_posture, toolset="composite.analytics", scope="read", operations=_POSTURE_OPS,
         input_schema=_schema(_POSTURE_ARGS),
     ),

@@ -17,6 +17,7 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
+from ._checks import controls_of, score_of, unknown_evidence, zpa_default_deny
 from ._report import Table, report_result
 from ._workflow import Refusal, refusal_result
 from .hookspecs import hookimpl
@@ -37,30 +38,45 @@ _CHECKS = ("ssl_inspection", "advanced_threat_protection", "malware_protection",
            "dlp_by_department", "admin_audit_trail", "log_export", "zpa_default_deny", "idp_scim",
            "zia_changes_activated", "disabled_rules", "stale_rules")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+_CONTROL_TITLES = {"zpa_default_deny": "ZPA access policy denies by default (no allow-all rule)",
+                   "idp_scim": "Identity providers push users and groups by SCIM"}
+_ZPA_ONLY = ("zpa_default_deny", "idp_scim")
 
 
 # -- the checklist ---------------------------------------------------------------------------------
 class Checklist:
-    def __init__(self, ev: Evidence):
+    def __init__(self, ev: Evidence, unlicensed: set[str] = frozenset()):
         self.ev = ev
+        self.unlicensed = unlicensed
         self.items: list[dict[str, Any]] = []
 
+    def not_applicable(self, check: str, service: str) -> bool:
+        """True (and the item recorded) when the caller said `service` is not licensed: nothing is read."""
+        if service not in self.unlicensed:
+            return False
+        self.add(check, _CONTROL_TITLES.get(check, check), "not_applicable",
+                 f"{service.upper()} is not licensed for this tenant (not_licensed); nothing was read", [])
+        return True
+
     async def get(self, operation: str, arguments: dict[str, Any] | None = None, *, many: bool = False):
-        """(ok, data, the call it took, the error when it failed)."""
+        """(ok, data, the call it took, the failure when it failed: call, http_status, error, at)."""
         entry = self.ev.source("configuration")
-        errors = len(entry["errors"])
+        failures = len(entry["failures"])
         ok, data = await self.ev.fetch("configuration", operation, arguments, many=many, cached=True)
-        error = entry["errors"][errors] if not ok and len(entry["errors"]) > errors else None
-        return ok, data, f"{operation} ({self.ev.call_of(operation)})", error
+        failure = entry["failures"][failures] if not ok and len(entry["failures"]) > failures else None
+        return ok, data, f"{operation} ({self.ev.call_of(operation)})", failure
 
     def add(self, check: str, control: str, status: str, evidence: str, calls: list[str], fix: str = "") -> None:
-        self.items.append({"id": check, "control": control, "status": status, "evidence": evidence,
-                           "calls": calls, "fix": fix if status != "pass" else ""})
+        self.items.append({"id": check, "control": control, "controls": controls_of(check), "status": status,
+                           "evidence": evidence, "calls": calls,
+                           "read_at": [self.ev.read_at.get(c, "") for c in calls],
+                           "fix": fix if status == "fail" else ""})
 
-    def unknown(self, check: str, control: str, calls: list[str], errors: list[str | None]) -> None:
-        why = "; ".join(e for e in errors if e) or "the call failed"
-        self.add(check, control, "unknown", f"could not read: {why} (HTTP 403 means the API client lacks this "
-                                            "scope)", calls)
+    def unknown(self, check: str, control: str, calls: list[str], failures: list[dict[str, Any] | None]) -> None:
+        """Unknown, never a finding: which call failed and with which HTTP status."""
+        why = [unknown_evidence(f["call"], f["http_status"], f["error"]) for f in failures if f]
+        self.add(check, control, "unknown", "; ".join(why) or "unknown: a read it needs failed", calls)
+        self.items[-1]["failed_calls"] = [{k: f[k] for k in ("call", "http_status", "at")} for f in failures if f]
 
 
 def _enabled(rule: dict[str, Any]) -> bool:
@@ -168,37 +184,40 @@ async def _audit_trail(c: Checklist) -> None:
 
 async def _log_export(c: Checklist) -> None:
     control = "Traffic logs leave the cloud (ZIA NSS web feed, ZPA LSS user activity)"
-    ok_n, feeds, call_n, error_n = await c.get("zia_list_nss_feeds")
-    ok_l, lss, call_l, error_l = await c.get("zpa_list_all_lss_configs", many=True)
-    if not (ok_n and ok_l):
-        return c.unknown("log_export", control, [call_n, call_l], [error_n, error_l])
-    web = [f for f in feeds or [] if str(f.get("nssLogType")).upper() == "WEBLOG"
+    zpa = "zpa" not in c.unlicensed  # without ZPA, ZIA's NSS feeds are the whole answer
+    reads = [await c.get("zia_list_nss_feeds")] + ([await c.get("zpa_list_all_lss_configs", many=True)] if zpa else [])
+    calls = [r[2] for r in reads]
+    if not all(r[0] for r in reads):
+        return c.unknown("log_export", control, calls, [r[3] for r in reads])
+    web = [f for f in reads[0][1] or [] if str(f.get("nssLogType")).upper() == "WEBLOG"
            and str(f.get("feedStatus", "ENABLED")).upper() == "ENABLED"]
-    configs = [x.get("config") or x for x in lss or []]
+    configs = [x.get("config") or x for x in (reads[1][1] or [] if zpa else [])]
     users = [x for x in configs if x.get("sourceLogType") in _ZPA_USER_LOGS and x.get("enabled", True)]
-    missing = [what for what, have in (("an enabled ZIA NSS web-log feed", web),
-                                       ("a ZPA LSS config for user activity or authentication", users)) if not have]
+    wants = [("an enabled ZIA NSS web-log feed", web)] + (
+        [("a ZPA LSS config for user activity or authentication", users)] if zpa else [])
+    missing = [what for what, have in wants if not have]
     c.add("log_export", control, "fail" if missing else "pass",
-          f"NSS web feeds: {_names(web)}; ZPA LSS user-log configs: {_names(users)}"
-          + (f"; missing {' and '.join(missing)}" if missing else ""), [call_n, call_l],
+          f"NSS web feeds: {_names(web)}; ZPA LSS user-log configs: {_names(users) if zpa else 'n/a (not licensed)'}"
+          + (f"; missing {' and '.join(missing)}" if missing else ""), calls,
           "configure the missing log export (zia_create_nss_feed, zpa LSS config)")
 
 
 async def _zpa_default_deny(c: Checklist) -> None:
-    control = "ZPA access policy denies by default (no allow-all rule)"
+    control = _CONTROL_TITLES["zpa_default_deny"]
+    if c.not_applicable("zpa_default_deny", "zpa"):
+        return
     ok, rules, call, error = await c.get("zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"}, many=True)
     if not ok:
         return c.unknown("zpa_default_deny", control, [call], [error])
-    catch_all = [r for r in rules or [] if _enabled(r) and str(r.get("action", "")).upper() == "ALLOW"
-                 and not any(cond.get("operands") for cond in r.get("conditions") or [])]
-    evidence = (f"{len(rules or [])} access rule(s); ZPA denies what no rule allows; allow-all rules: "
-                f"{_names(catch_all)}")
-    c.add("zpa_default_deny", control, "fail" if catch_all else "pass", evidence, [call],
+    verdict = zpa_default_deny(rules or [])
+    c.add("zpa_default_deny", control, verdict.status, verdict.evidence, [call],
           "give the allow-all rules conditions (application and user/group operands) or remove them")
 
 
 async def _idp_scim(c: Checklist) -> None:
-    control = "Identity providers push users and groups by SCIM"
+    control = _CONTROL_TITLES["idp_scim"]
+    if c.not_applicable("idp_scim", "zpa"):
+        return
     ok, idps, call, error = await c.get("zpa_get_all_idps", many=True)
     if not ok:
         return c.unknown("idp_scim", control, [call], [error])
@@ -227,11 +246,13 @@ async def _rules(c: Checklist, stale_days: int, wanted: set[str]) -> None:
         if not ok:
             errors.append(error)
         everything += [(f"ZIA {label}", r) for r in rules or [] if not r.get("defaultRule") and not r.get("predefined")]
-    ok, zpa, call, error = await c.get("zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"}, many=True)
-    calls.append(call)
-    if not ok:
-        errors.append(error)
-    everything += [("ZPA access", r) for r in zpa or []]
+    if "zpa" not in c.unlicensed:
+        ok, zpa, call, error = await c.get("zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"},
+                                           many=True)
+        calls.append(call)
+        if not ok:
+            errors.append(error)
+        everything += [("ZPA access", r) for r in zpa or []]
 
     def label(kind: str, rule: dict[str, Any]) -> str:
         return f"{rule.get('name')} ({kind})"
@@ -264,7 +285,8 @@ async def _rules(c: Checklist, stale_days: int, wanted: set[str]) -> None:
 async def compliance_report(ctx, args: dict[str, Any]):
     ev = Evidence(ctx)
     wanted = set(args.get("checks") or _CHECKS)
-    c = Checklist(ev)
+    unlicensed = {str(s).lower() for s in args.get("not_licensed") or []}
+    c = Checklist(ev, unlicensed)
     steps = [
         ("ssl_inspection", lambda: _ssl(c)),
         ("advanced_threat_protection", lambda: _settings(
@@ -285,20 +307,30 @@ async def compliance_report(ctx, args: dict[str, Any]):
         ("zia_changes_activated", lambda: _activated(c)),
     ]
     chosen = [s for s in steps if s[0] in wanted]
+    if "zia" in unlicensed:  # every remaining check reads ZIA first: not applicable, nothing read
+        for name, _ in [s for s in chosen if s[0] not in _ZPA_ONLY]:
+            c.add(name, name.replace("_", " "), "not_applicable", "ZIA is not licensed for this tenant (not_licensed)",
+                  [])
+        chosen = [s for s in chosen if s[0] in _ZPA_ONLY]
     total = len(chosen) + 1
     for n, (name, run) in enumerate(chosen):
         await ctx.progress(n, total, f"checking {name}")
         await run()
-    if wanted & {"disabled_rules", "stale_rules"}:
+    if wanted & {"disabled_rules", "stale_rules"} and "zia" not in unlicensed:
         await _rules(c, int(args.get("stale_days", 365)), wanted)
     await ctx.progress(total, total, "done")
-    counts = {s: sum(i["status"] == s for i in c.items) for s in ("pass", "fail", "unknown")}
-    decided = counts["pass"] + counts["fail"]
-    score = round(100 * counts["pass"] / decided) if decided else None
-    summary = (f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown"
-               + (f" ({score}% of the decided controls pass)" if score is not None else ""))
+    if "zia" in unlicensed:
+        for name in sorted(wanted & {"disabled_rules", "stale_rules"}):
+            c.add(name, name.replace("_", " "), "not_applicable", "ZIA is not licensed for this tenant (not_licensed)",
+                  [])
+    scored = score_of(c.items)
+    counts, score = scored["counts"], scored["percent"]
+    summary = (f"{score if score is not None else 'no'}% of {scored['known']} known control(s) pass"
+               f" ({counts['pass']} pass, {counts['fail']} fail); {counts['unknown']} unknown (not counted: a read "
+               f"failed), {counts['not_applicable']} not applicable")
     unavailable = await unavailable_sources(ev, logs=False)
-    data = {"summary": summary, "score_percent": score, "counts": counts, "checklist": c.items,
+    data = {"summary": summary, "score_percent": score, "score": {k: scored[k] for k in (
+                "percent", "known", "unknown", "not_applicable")}, "counts": counts, "checklist": c.items,
             "sources": ev.table(), "unavailable_sources": unavailable,
             "basis": "configuration as the APIs return it now; no compliance API exists"}
     sections = [f"**{summary}**",
@@ -307,28 +339,51 @@ async def compliance_report(ctx, args: dict[str, Any]):
                 "not vendored in this server, and traffic logs are in the NSS/LSS exports, so this checks controls, "
                 "not their outcomes."]
     return report_result("Compliance report", data, sections=sections, tables=[
-        Table("Checklist", ("id", "control", "status", "evidence", "calls", "fix"), c.items)])
+        Table("Checklist", ("id", "control", "controls", "status", "evidence", "calls", "read_at", "fix"), c.items)])
 
 
 # -- violations by department ----------------------------------------------------------------------
-async def _alerts_by_email(ev: Evidence, window) -> dict[str, set[str]]:
-    """email -> the ids of ZDX alerts in the window that affected one of their devices."""
+async def _alerts_by_email(ev: Evidence, window) -> dict[str, set[str]] | None:
+    """email -> the ids of ZDX alerts in the window that affected one of their devices; None when the
+    alerts could not be read (unknown, not "no alert")."""
     out: dict[str, set[str]] = {}
     alerts = []
     for operation in ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts"):
-        alerts += await ev.read("ZDX alerts", operation, {"from_": window.start, "to": window.end}, many=True,
-                                default=[])
+        ok, found = await ev.fetch("ZDX alerts", operation, {"from_": window.start, "to": window.end}, many=True)
+        if not ok:
+            return None
+        alerts += found or []
     alerts = [a for a in alerts if window.overlaps(a.get("started_on"), a.get("ended_on"))]
     if len(alerts) > 50:
         ev.note("ZDX alerts", f"{len(alerts)} alerts in the window; the newest 50 were joined to departments")
         alerts = sorted(alerts, key=lambda a: epoch(a.get("started_on")) or 0, reverse=True)[:50]
     for alert in alerts:
-        for device in await ev.read("ZDX alerts", "zdx_list_alert_affected_devices", {"id": str(alert["id"])},
-                                    many=True, default=[]):
+        ok, devices = await ev.fetch("ZDX alerts", "zdx_list_alert_affected_devices", {"id": str(alert["id"])},
+                                     many=True)
+        if not ok:
+            return None  # a partial join would undercount: say unknown
+        for device in devices or []:
             email = str(device.get("userEmail", "")).lower()
             if email:
                 out.setdefault(email, set()).add(str(alert["id"]))
     return out
+
+
+def _unread(ev: Evidence, source: str) -> str:
+    """Why a source is unknown: each failed call with its HTTP status."""
+    return "; ".join(unknown_evidence(f["call"], f["http_status"], f["error"])
+                     for f in ev.source(source)["failures"]) or "unknown: not read"
+
+
+_UNKNOWN_COLUMNS = {"users and risk": ("users", "disabled_users", "high_risk_users", "max_risk_score", "zdx_alerts",
+                                        "zdx_affected_users"),
+                    "web DLP coverage": ("dlp_rules", "tenant_wide_dlp_rules", "disabled_dlp_rules", "dlp_covered"),
+                    "ZDX alerts": ("zdx_alerts", "zdx_affected_users")}
+
+
+def _unknown_cells(unknown: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
+    """A department row with the cells of unreadable sources saying "unknown" instead of 0 or none."""
+    return {**row, **{col: "unknown" for what in unknown for col in _UNKNOWN_COLUMNS[what]}}
 
 
 def _risky(user: dict[str, Any], min_score: int) -> bool:
@@ -356,20 +411,23 @@ async def department_violations(ctx, args: dict[str, Any]):
     except Refusal as exc:
         return refusal_result(exc)
     min_score = int(args.get("min_risk_score", 70))
-    users = await ev.read("ZIA", "zia_list_users", {"dept": departments[0]["name"]} if wanted else None, many=True,
-                          default=[])
-    rules = await ev.read("ZIA", "zia_list_web_dlp_rules", default=[])
+    users_ok, users = await ev.fetch("ZIA users", "zia_list_users", {"dept": departments[0]["name"]} if wanted
+                                     else None, many=True)
+    rules_ok, rules = await ev.fetch("ZIA web DLP rules", "zia_list_web_dlp_rules")
     alerts = await _alerts_by_email(ev, window)
-    coverage = dlp_coverage(departments, rules)
+    unknown = {what: _unread(ev, source) for what, source, ok in (
+        ("users and risk", "ZIA users", users_ok), ("web DLP coverage", "ZIA web DLP rules", rules_ok),
+        ("ZDX alerts", "ZDX alerts", alerts is not None)) if not ok}
+    coverage = dlp_coverage(departments, rules or []) if rules_ok else {}
     rows, risky_rows = [], []
     for dept in departments:
-        mine = [u for u in users if str((u.get("department") or {}).get("id")) == str(dept.get("id"))
+        mine = [u for u in users or [] if str((u.get("department") or {}).get("id")) == str(dept.get("id"))
                 or (u.get("department") or {}).get("name") == dept.get("name")]
         risky = sorted((u for u in mine if _risky(u, min_score)),
                        key=lambda u: -((u.get("userRiskScore") or {}).get("riskScore") or 0))
-        hit = {str(u.get("email", "")).lower() for u in mine} & set(alerts)
-        cover = coverage[dept["name"]]
-        rows.append({"department": dept["name"], "users": len(mine),
+        hit = {str(u.get("email", "")).lower() for u in mine} & set(alerts or {})
+        cover = coverage.get(dept["name"]) or {"scoped": None, "tenant_wide": None, "disabled": None}
+        rows.append(_unknown_cells(unknown, {"department": dept["name"], "users": len(mine),
                      "disabled_users": sum(bool(u.get("disabled")) for u in mine),
                      "high_risk_users": len(risky),
                      "max_risk_score": max(((u.get("userRiskScore") or {}).get("riskScore") or 0 for u in mine),
@@ -378,22 +436,31 @@ async def department_violations(ctx, args: dict[str, Any]):
                      "zdx_affected_users": len(hit),
                      "dlp_rules": cover["scoped"], "tenant_wide_dlp_rules": cover["tenant_wide"],
                      "disabled_dlp_rules": cover["disabled"],
-                     "dlp_covered": bool(cover["scoped"] or cover["tenant_wide"])})
+                     "dlp_covered": bool(cover["scoped"] or cover["tenant_wide"])}))
         for u in risky:
             risk = u.get("userRiskScore") or {}
             risky_rows.append({"department": dept["name"], "user": u.get("name"), "email": u.get("email"),
                                "risk_score": risk.get("riskScore"), "risk_level": risk.get("riskScoreLevel"),
                                "disabled": bool(u.get("disabled")),
-                               "zdx_alerts": len(alerts.get(str(u.get("email", "")).lower(), ()))})
+                               "zdx_alerts": "unknown" if alerts is None else
+                               len(alerts.get(str(u.get("email", "")).lower(), ()))})
     unavailable = await unavailable_sources(ev)
     unavailable[0]["reason"] += "; DLP violations per department come from there"
     sources = ev.table()
-    flagged = [r["department"] for r in rows if r["high_risk_users"] or not r["dlp_covered"] or r["zdx_alerts"]]
-    summary = (f"{len(rows)} department(s); {sum(r['high_risk_users'] for r in rows)} high-risk user(s) (risk level "
-               f"HIGH/CRITICAL or score >= {min_score}); {sum(not r['dlp_covered'] for r in rows)} department(s) "
-               f"without a web DLP rule; ZDX alerts {iso(window.start)} to {iso(window.end)} joined by user")
-    data = {"summary": summary, "window": window.report(), "departments": rows, "high_risk_users": risky_rows,
-            "attention": flagged, "sources": sources, "unavailable_sources": unavailable,
+    flagged = [r["department"] for r in rows if r["dlp_covered"] is False
+               or any(isinstance(r[k], int) and r[k] for k in ("high_risk_users", "zdx_alerts"))]
+    parts = [f"{len(rows)} department(s)",
+             "high-risk users unknown" if "users and risk" in unknown else
+             f"{sum(r['high_risk_users'] for r in rows)} high-risk user(s) (risk level HIGH/CRITICAL or score >= "
+             f"{min_score})",
+             "web DLP coverage unknown" if "web DLP coverage" in unknown else
+             f"{sum(not r['dlp_covered'] for r in rows)} department(s) without a web DLP rule",
+             f"ZDX alerts {iso(window.start)} to {iso(window.end)} " + (
+                 "unknown" if {"ZDX alerts", "users and risk"} & set(unknown) else "joined by user")]
+    summary = "; ".join(parts) + (f" (unknown, not zero: {'; '.join(unknown.values())})" if unknown else "")
+    data = {"summary": summary, "window": window.report(), "departments": rows,
+            "high_risk_users": None if "users and risk" in unknown else risky_rows,
+            "unknown": unknown, "attention": flagged, "sources": sources, "unavailable_sources": unavailable,
             "basis": "ZIA departments and users (userRiskScore), web DLP rule scopes, ZDX alerts joined on the email "
                      "of the affected devices' users; DLP incidents and blocked transactions are not over REST"}
     sections = [f"**{summary}**",
@@ -408,7 +475,7 @@ async def department_violations(ctx, args: dict[str, Any]):
     return report_result("Policy violations by department", data, sections=sections, tables=[
         Table("Departments", columns, rows),
         Table("High-risk users", ("department", "user", "email", "risk_score", "risk_level", "disabled",
-                                  "zdx_alerts"), risky_rows),
+                                  "zdx_alerts"), risky_rows, unknown.get("users and risk", "")),
         Table("Sources", ("source", "status", "calls", "errors", "notes"), sources)])
 
 
@@ -514,6 +581,9 @@ async def data_residency(ctx, args: dict[str, Any]):
 
 
 # -- definitions -----------------------------------------------------------------------------------
+_NOT_LICENSED = {"type": "array", "items": {"type": "string", "enum": ["zia", "zpa"]}, "uniqueItems": True,
+                 "description": "Services this tenant does not license: their checks are not applicable (not "
+                                "read, not failed)."}
 TOOLS = [
     CompositeTool(
         name="compliance_generate_report",
@@ -522,8 +592,10 @@ TOOLS = [
             "A compliance checklist read from configuration: SSL inspection decrypting, advanced threat and "
             "malware protections on, sandbox rules blocking, web DLP rules per department, admin audit trail "
             "readable, NSS/LSS log export, ZPA default deny, IdP SCIM, ZIA changes activated, disabled and stale "
-            "rules. Each item pass/fail/unknown with the evidence, the API call that proved it and a fix. There is "
-            "no compliance API; read-only."),
+            "rules. Each item: CIS v8 / NIST 800-53 / ISO 27001 control ids, pass/fail/unknown/not_applicable, the "
+            "evidence, the API call that proved it, when it was read, and a fix. The percentage is over the known "
+            "items; unknown (a failed read) and not-licensed items are counted beside. There is no compliance API; "
+            "read-only."),
         handler=compliance_report, toolset="composite.compliance", scope="read",
         operations=("zia_list_ssl_inspection_rules", "zia_get_advanced_threat_settings", "zia_get_malware_settings",
                     "zia_get_atp_malware_inspection", "zia_list_sandbox_rules", "zia_list_departments",
@@ -534,7 +606,8 @@ TOOLS = [
             "checks": {"type": "array", "items": {"type": "string", "enum": list(_CHECKS)}, "minItems": 1,
                        "uniqueItems": True, "description": "Only these controls (default all)."},
             "stale_days": {"type": "integer", "minimum": 30, "maximum": 3650, "default": 365,
-                           "description": "A rule unchanged for longer than this many days counts as stale."}}},
+                           "description": "A rule unchanged for longer than this many days counts as stale."},
+            "not_licensed": _NOT_LICENSED}},
     ),
     CompositeTool(
         name="compliance_list_department_violations",

@@ -29,6 +29,7 @@ from typing import Any
 from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX
+from ._checks import read_at, unknown_evidence
 from ._lookups import check_domain, check_email, checked, find_zid_user
 from ._report import Table, report_result
 from ._workflow import Refusal, Workflow, refusal_result
@@ -183,6 +184,8 @@ class Evidence:
         runtime = ctx.call.runtime
         self.catalog = runtime.catalog if runtime is not None else None
         self.sources: dict[str, dict[str, Any]] = {}
+        self.read_at: dict[str, str] = {}  # call -> when it was last answered or failed (dated evidence)
+        self._failures: list[dict[str, Any]] = []  # every failed read, in order
         self._cache: dict[str, Any] = {}
 
     def call_of(self, operation: str) -> str:
@@ -191,7 +194,7 @@ class Evidence:
 
     def source(self, name: str) -> dict[str, Any]:
         return self.sources.setdefault(name, {"source": name, "ok": 0, "failed": 0, "calls": [], "errors": [],
-                                              "notes": [], "pending": False})
+                                              "failures": [], "notes": [], "pending": False})
 
     def note(self, source: str, text: str) -> None:
         if text not in self.source(source)["notes"]:
@@ -211,9 +214,14 @@ class Evidence:
             data = await (self.wf.read_all(operation, arguments) if many
                           else self.wf.read(operation, arguments, missing_ok=missing_ok))
         except Refusal as exc:
+            self.read_at[call] = read_at()
             entry["failed"] += 1
             entry["errors"].append(exc.message.removeprefix("could not read the current state: "))
+            entry["failures"].append({"call": call, "http_status": exc.extra.get("status"),
+                                      "error": entry["errors"][-1], "at": self.read_at[call]})
+            self._failures.append(entry["failures"][-1])
             return False, None
+        self.read_at[call] = read_at()
         entry["ok"] += 1
         if cached:
             self._cache[key] = data
@@ -223,6 +231,15 @@ class Evidence:
                    many: bool = False, cached: bool = False, default: Any = None) -> Any:
         ok, data = await self.fetch(source, operation, arguments, many=many, cached=cached)
         return data if ok and data is not None else default
+
+    def failures(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every failed read so far (from the `since`-th on): call, http_status, error, at."""
+        return self._failures[since:]
+
+    def unknown_why(self, since: int = 0) -> str:
+        """The failed reads as a sentence, for a report that must say unknown instead of none."""
+        return "; ".join(dict.fromkeys(unknown_evidence(f["call"], f["http_status"], f["error"])
+                                       for f in self.failures(since)))
 
     def table(self) -> list[dict[str, Any]]:
         rows = []
@@ -798,6 +815,7 @@ async def correlate(ev: Evidence, indicators: dict[str, list[str]], window: Wind
     people = people or {}
     hits: list[dict[str, Any]] = []
     owners: set[str] = set()
+    mark = len(ev.failures())
     for email in indicators.get("users", []):
         try:
             hits += await user_hits(ev, email, people.get(email), window)
@@ -814,7 +832,9 @@ async def correlate(ev: Evidence, indicators: dict[str, list[str]], window: Wind
         hits += found
     seen = {h["indicator"] for h in hits}
     missing = [v for values in indicators.values() for v in values if v not in seen]
-    return {"hits": hits, "not_found": missing, "device_owners": sorted(owners), "verdicts": verdicts}
+    why = ev.unknown_why(mark)  # a search that failed cannot prove an indicator is nowhere
+    return {"hits": hits, "not_found": [] if why else missing, "unknown": missing if why else [],
+            "unknown_why": why, "device_owners": sorted(owners), "verdicts": verdicts}
 
 
 def _counts(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -849,9 +869,12 @@ async def list_user_events(ctx, args: dict[str, Any]):
     by_source: dict[str, int] = {}
     for e in events:
         by_source[e["source"]] = by_source.get(e["source"], 0) + 1
+    why = ev.unknown_why()
     summary = (f"{len(events)} event(s) for {email} from {iso(window.start)} to {iso(window.end)}: "
-               + (", ".join(f"{n} from {s}" for s, n in by_source.items()) or "none in the sources the API offers"))
-    data = {"user": person_summary(person), "window": window.report(), "summary": summary,
+               + (", ".join(f"{n} from {s}" for s, n in by_source.items()) or (
+                   "none in the sources that could be read" if why else "none in the sources the API offers"))
+               + (f"; incomplete, unknown where a read failed: {why}" if why else ""))
+    data = {"user": person_summary(person), "window": window.report(), "summary": summary, "unknown_why": why,
             "events": _events_rows(events), "sources": sources, "unavailable_sources": unavailable}
     sections = [f"**{summary}**",
                 "Times are UTC. ZDX and the audit log are searched for the window; sandbox reports are looked up by "
@@ -874,14 +897,18 @@ async def correlate_indicators(ctx, args: dict[str, Any]):
     timeline = sorted((h for h in hits if h["ts"]), key=lambda h: h["ts"], reverse=True)
     counts = _counts(hits)
     summary = (f"{len(hits)} place(s) across {len({h['service'] for h in hits})} service(s) for "
-               f"{sum(len(v) for v in indicators.values()) - len(result['not_found'])} of "
+               f"{sum(len(v) for v in indicators.values()) - len(result['not_found']) - len(result['unknown'])} of "
                f"{sum(len(v) for v in indicators.values())} indicator(s)")
     if result["not_found"]:
         summary += f"; found nowhere: {', '.join(result['not_found'])}"
+    if result["unknown"]:
+        summary += (f"; unknown (not found in what could be read): {', '.join(result['unknown'])} "
+                    f"({result['unknown_why']})")
     sources = ev.table()
     data = {"summary": summary, "window": window.report(), "indicators": indicators,
             "per_indicator": counts, "hits": [{k: h[k] for k in HIT_COLUMNS} for h in hits],
             "timeline": [{k: h[k] for k in HIT_COLUMNS} for h in timeline], "not_found": result["not_found"],
+            "unknown": result["unknown"], "unknown_why": result["unknown_why"],
             "device_owners": result["device_owners"], "sources": sources}
     sections = [f"**{summary}**", "ZDX users and devices are those active in the window; configuration (rules, "
                 "lists, categories, segments) is as it is now. Timeline rows are the hits that carry a time."]
@@ -1072,6 +1099,7 @@ async def generate_report(ctx, args: dict[str, Any]):
     summary = {
         "subject": subject, "window": window.report(), "events": len(events), "zdx_alerts": len(alerts),
         "affected_assets": len(assets), "indicator_hits": len(corr["hits"]), "not_found": corr["not_found"],
+        "unknown": corr["unknown"],
         "sandbox_verdicts": verdicts, "actions_taken": len(taken),
         "high_priority_steps": sum(s["priority"] == "high" for s in steps)}
     await ctx.progress(5, 5, "done")
@@ -1085,9 +1113,15 @@ async def generate_report(ctx, args: dict[str, Any]):
              f"- Sandbox verdicts: {', '.join(f'{h}: {v}' for h, v in verdicts.items()) or 'none asked'}"]
     if corr["not_found"]:
         lines.append(f"- Found nowhere: {', '.join(corr['not_found'])}")
+    if corr["unknown"]:
+        lines.append(f"- Unknown (not found in what could be read): {', '.join(corr['unknown'])}")
+    why = ev.unknown_why()
+    if why:
+        lines.append(f"- Incomplete: where a read failed the report says unknown, not none: {why}")
     sections = ["## Summary\n" + "\n".join(lines),
                 "## Actions already taken\n" + ("\n".join(f"- {t['action']} ({t['evidence']})" for t in taken)
-                                                 or "- none found"),
+                                                 or ("- none found in what could be read (see Incomplete above)"
+                                                     if why else "- none found")),
                 "## Recommended next steps\n" + "\n".join(
                     f"- **{s['priority']}**: {s['step']}" + (f" with `{s['tool']}`" if s["tool"] else "")
                     + f" - {s['why']}" for s in steps)

@@ -25,12 +25,11 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._lookups import check_domain
+from ._lookups import body_fields, check_domain
 from ._report import Table, report_result
 from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
-from .policy_sync import body_fields
 
 __all__ = ["Level", "TOOLS", "load_levels", "oneapi_mcp_register_tools"]
 

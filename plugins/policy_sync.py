@@ -15,12 +15,12 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._lookups import check_cidr, check_domain, find_zia_department
+from ._lookups import body_fields, check_cidr, check_domain, find_zia_department
 from ._report import Table, report_result
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
-__all__ = ["PREFIX", "TOOLS", "body_fields", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",
+__all__ = ["PREFIX", "TOOLS", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",
            "zpa_scim_group"]
 
 PREFIX = "mcp-sync "  # ZIA rule names are at most 31 characters: the intent name gets 22
@@ -30,22 +30,6 @@ _ZPA_ONLY_PRIVATE = ("ZPA governs private applications only: a destination no ap
 
 
 # -- shared helpers --------------------------------------------------------------------------------
-def body_fields(wf: Workflow, operation: str, obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """`obj` (as read) reduced to the fields `operation`'s body accepts, with `changes` applied: a
-    full-body PUT built from a read object, without read-only extras a strict model would refuse."""
-    runtime = wf.ctx.call.runtime
-    names: set[str] | None = None
-    if runtime is not None:
-        schema = runtime.catalog.input_schema(operation)
-        body = schema.get("properties", {}).get("body", {})
-        if "$ref" in body:
-            body = schema.get("$defs", {}).get(body["$ref"].rsplit("/", 1)[-1], {})
-        names = set(body.get("properties") or {}) or None
-    kept = {k: v for k, v in obj.items() if names is None or k in names}
-    kept.update(changes)
-    return kept
-
-
 def _split_destinations(values: list[str]) -> tuple[list[str], list[str]]:
     """Domains and IPs/CIDRs, each checked; every bad value reported together."""
     domains: list[str] = []

@@ -15,7 +15,8 @@ from typing import Any
 from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX, plan_zid_password_reset
-from ._lookups import check_cidr, check_email, checked, find_zia_user, find_zid_user
+from ._lookups import body_fields, check_cidr, check_email, checked, find_zia_user, find_zid_user
+from ._snapshots import record_run
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
@@ -87,7 +88,8 @@ async def block_ips(ctx, args: dict[str, Any]):
             _refuse_internal_entries(group, had)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"block {len(addresses)} IP address(es)")
+    # what it changed is stored for remediation_unblock_ips (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"block {len(addresses)} IP address(es)"), ",".join(sorted(set(addresses))))
 
 
 def _refuse_internal_entries(group: str, entries: list[Any]) -> None:
@@ -189,10 +191,12 @@ async def _plan_firewall_rule(wf: Workflow, group: str, group_id: Any, rule_name
     if not any(g.get("id") == group_id for g in targets):
         targets.append({"id": group_id})
     action = rule.get("action") if str(rule.get("action", "")).startswith("BLOCK") else "BLOCK_DROP"
-    wf.add("zia_update_firewall_filtering_rule",
-           {"id": rule["id"], "body": {**rule, "state": "ENABLED", "action": action, "destIpGroups": targets}},
+    update = "zia_update_firewall_filtering_rule"
+    wf.add(update,
+           {"id": rule["id"], "body": body_fields(wf, update, rule, state="ENABLED", action=action,
+                                                  destIpGroups=targets)},
            f"make ZIA firewall rule {name!r} an enabled {action} rule that includes the group",
-           undo=lambda _r, old=rule: ("zia_update_firewall_filtering_rule", {"id": old["id"], "body": old},
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
                                       "restore the rule"))
     return True
 
@@ -227,24 +231,20 @@ async def revoke_credentials(ctx, args: dict[str, Any]):
     return await wf.finish("revoke credentials")
 
 
-def _match(items: list[dict[str, Any]], wanted: list[str], keys: tuple[str, ...], what: str,
-           searched: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """The items each wanted value names (by any of `keys`, case-insensitive), and the wanted ids no
-    longer listed (already gone). A non-id that matches nothing is unknown: Refusal, all named at once."""
+def _match(wf: Workflow, items: list[dict[str, Any]], wanted: list[str], keys: tuple[str, ...], what: str,
+           searched: str) -> list[dict[str, Any]]:
+    """The items the wanted values name (by any of `keys`, case-insensitive). A value that names nothing
+    listed is reported unchanged, not refused: after a run that deleted it, a re-run by the same names must
+    finish the rest (the list cannot tell a deleted key from a misspelt one, so the report says both)."""
     found: dict[str, dict[str, Any]] = {}
-    gone, unknown = [], []
     for value in wanted:
         match = [i for i in items if any(str(i.get(k, "")).lower() == value.lower() for k in keys)]
         if match:
             found.setdefault(str(match[0]["id"]), match[0])
-        elif value.isdigit():
-            gone.append(value)
         else:
-            unknown.append(value)
-    if unknown:
-        raise Refusal(f"no {what} {', '.join(repr(u) for u in unknown)}: searched {len(items)} by "
-                      f"{' and '.join(keys)} with {searched}", "not_found", searched=[searched], unknown=unknown)
-    return list(found.values()), gone
+            wf.already(f"{what} {value!r} is not listed (searched {len(items)} by {' and '.join(keys)} with "
+                       f"{searched}): already gone, or not its {' or '.join(keys)}")
+    return list(found.values())
 
 
 async def _plan_secrets(wf: Workflow, wanted: str, secret_ids: list[str] | None) -> None:
@@ -305,11 +305,9 @@ def _is_own_client(wf: Workflow, client: dict[str, Any]) -> bool:
 
 async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
     keys = await wf.read_all("zpa_list_client_credentials")
-    found, gone = _match(keys, wanted, ("id", "name"), "ZPA API key", "zpa_list_client_credentials")
+    found = _match(wf, keys, wanted, ("id", "name"), "ZPA API key", "zpa_list_client_credentials")
     wf.found["zpa_api_key_names"] = [{"id": k.get("id"), "name": k.get("name"), "enabled": k.get("enabled")}
                                 for k in found]  # never clientSecret
-    for key_id in gone:
-        wf.already(f"ZPA API key {key_id} is already gone")
     for key in found:
         wf.add("zpa_remove_client_credentials", {"id": int(key["id"])},
                f"delete ZPA API key {key.get('name')!r} (id {key['id']})",
@@ -321,13 +319,11 @@ async def _plan_zpa_keys(wf: Workflow, wanted: list[str]) -> None:
 
 async def _plan_vpn_credentials(wf: Workflow, wanted: list[str]) -> None:
     credentials = await wf.read_all("zia_list_vpn_credentials")
-    found, gone = _match(credentials, wanted, ("id", "fqdn", "ipAddress"), "ZIA VPN credential",
-                         "zia_list_vpn_credentials")
+    found = _match(wf, credentials, wanted, ("id", "fqdn", "ipAddress"), "ZIA VPN credential",
+                   "zia_list_vpn_credentials")
     wf.found["zia_vpn_ids"] = [  # never the pre-shared key
         {"id": c.get("id"), "type": c.get("type"), "fqdn": c.get("fqdn"), "ipAddress": c.get("ipAddress"),
          "location": (c.get("location") or {}).get("name")} for c in found]
-    for credential_id in gone:
-        wf.already(f"ZIA VPN credential {credential_id} is already gone")
     manual = ("a deleted VPN credential cannot be restored: create a new one with zia_create_vpn_credential (a new "
               "pre-shared key) and attach it to its location again")
     if len(found) == 1:
@@ -393,7 +389,8 @@ async def enhanced_scanning(ctx, args: dict[str, Any]):
             await _plan_scoped_rule(wf, "ssl_inspection", name, scope, _SSL_POLICY, _ssl_current)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish("enable enhanced scanning")
+    # the previous settings are stored for remediation_restore_settings (plugins/reverse.py)
+    return record_run(wf, await wf.finish("enable enhanced scanning"), "tenant")
 
 
 async def _scan_targets(wf: Workflow, args: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -495,9 +492,11 @@ async def _plan_scoped_rule(wf: Workflow, kind: str, name: str, scope: dict[str,
         return
     changes = ([] if settings == current else ["re-apply its scanning policy (enabled)"]) + (
         ["add " + _describe(added)] if any(added.values()) else [])
-    wf.add(f"zia_update_{kind}_rule", {"id": rule["id"], "body": {**rule, **settings, **targets}},
+    update = f"zia_update_{kind}_rule"
+    wf.add(update, {"id": rule["id"], "body": body_fields(wf, update, rule, **settings, **targets)},
            f"update ZIA {label} rule {name!r}: " + " and ".join(changes),
-           undo=lambda _r, old=rule: (f"zia_update_{kind}_rule", {"id": old["id"], "body": old}, "restore the rule"))
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
+                                      "restore the rule"))
 
 
 def _describe(scope: dict[str, list[dict[str, Any]]]) -> str:
@@ -548,8 +547,9 @@ TOOLS = [
             "id); delete ZIA VPN credentials (by id, FQDN or IP address; several go in one bulk call, since ZIA "
             "allows only 4 single DELETEs per hour). Deleted secrets and keys cannot be restored: issue new ones "
             "(zid_add_secret, zpa_create_client_credentials). Tokens already issued stay valid until they expire. "
-            "A name that matches nothing is refused; an id no longer listed is reported as already gone, so a "
-            "re-run after a partial failure finishes the job. A password reset has no state to check, so each run "
+            "A key or credential no longer listed (by id or name) is reported unchanged (already gone, or misspelt), "
+            "so a re-run after a partial failure finishes the job; an unknown API client is refused. A password reset "
+            "has no state to check, so each run "
             "with user resets again. The API client this server signs in with is refused (its id is compared with "
             "the configured client id). Keeps going when one part fails. Dry run by default; applying needs "
             "confirmation."),

@@ -289,7 +289,8 @@ async def configure_nss_feed(ctx, args: dict[str, Any]):
         if headers:
             wanted["connectionHeaders"] = headers
         if args.get("max_batch_size_kb"):
-            wanted["maxBatchSize"] = int(args["max_batch_size_kb"]) * 1024
+            # in KB as given: zscaler-sdk-python zscaler/zia/cloud_nss.py ("The maximum batch size in KB", e.g. 512)
+            wanted["maxBatchSize"] = int(args["max_batch_size_kb"])
         secret_fields: dict[str, Any] = {}
         if token:
             secret_fields["authenticationToken"] = token
@@ -425,8 +426,11 @@ async def configure_lss_stream(ctx, args: dict[str, Any]):
         if match:
             _plan_lss_update(wf, match[0], config, group_refs)
         else:
+            # `filter` lists the session status codes LSS leaves out (zscaler-sdk-python zscaler/zpa/lss.py:
+            # "filter_status_codes (list): A list of Session Status Codes that will be excluded by LSS")
+            excluded = f", excluding status codes {', '.join(config['filter'])}" if config["filter"] else ""
             wf.add("zpa_create_siem", {"body": {"config": config, "connectorGroups": group_refs}},
-                   f"create ZPA log streaming config {name!r} ({log_type} to {host}:{config['lssPort']})",
+                   f"create ZPA log streaming config {name!r} ({log_type} to {host}:{config['lssPort']}{excluded})",
                    undo=delete_created("zpa_remove_siem", "lssId", "delete the config"),
                    manual=f"delete ZPA log streaming config {name!r}")
     except Refusal as exc:
@@ -568,12 +572,26 @@ async def _rows(siem: Siem) -> list[dict[str, Any]]:
     for d in siem.destinations():
         s = stats.get(d.name, {})
         retry = siem.delivery.retry_in(d.name)
-        rows.append({**d.describe(), "pending": s.get("pending", 0), "delivered": s.get("delivered", 0),
-                     "oldest_pending_age_s": _age(s.get("oldest_pending")), "failures_in_a_row": s.get("failures", 0),
+        done, failures = s.get("delivered", 0), s.get("failures", 0)
+        healthy = not (failures and s.get("last_error"))
+        rows.append({**d.describe(), "pending": s.get("pending", 0),
+                     "acknowledged": done if d.acknowledges else 0, "sent": 0 if d.acknowledges else done,
+                     "healthy": healthy, "state": _state(d, healthy),
+                     "oldest_pending_age_s": _age(s.get("oldest_pending")), "failures_in_a_row": failures,
                      "last_error": s.get("last_error"), "last_error_at": _when(s.get("last_error_at")),
                      "last_success_at": _when(s.get("last_success_at")),
                      "next_retry_in_s": round(retry, 1) if retry is not None else None})
     return rows
+
+
+def _state(dest: Destination, healthy: bool) -> str:
+    if not healthy:
+        return "unhealthy: not acknowledging; events kept in the outbox" if dest.acknowledges else (
+            "unhealthy: sending fails; events kept in the outbox")
+    if dest.acknowledges:
+        return "healthy: events leave the outbox only when the receiver acknowledges them"
+    return (f"best-effort ({dest.syslog_transport}): events are counted sent, never acknowledged; the receiver "
+            "cannot confirm it read them (use transport tls or relp)")
 
 
 async def siem_status(ctx, args: dict[str, Any]):
@@ -584,14 +602,17 @@ async def siem_status(ctx, args: dict[str, Any]):
         return _no_outbox()
     rows = await _rows(siem)
     pending = sum(r["pending"] for r in rows)
-    failing = [r["name"] for r in rows if r["pending"] and r["last_error"] and r["failures_in_a_row"]]
+    failing = [r["name"] for r in rows if not r["healthy"]]
+    best_effort = [r["name"] for r in rows if r["guarantee"] == "best-effort"]
     summary = (f"{len(rows)} destination(s), {pending} event(s) waiting"
-               + (f"; failing: {', '.join(failing)} (events kept in the outbox, retried with backoff)" if failing
-                  else ""))
+               + (f"; unhealthy: {', '.join(failing)} (events kept in the outbox, retried with backoff)" if failing
+                  else "")
+               + (f"; best-effort, sent but never acknowledged: {', '.join(best_effort)}" if best_effort else ""))
     data = {"summary": summary, "pending_total": pending, "delivery_running": siem.delivery.running,
-            "outbox": str(siem.outbox.path), "destinations": rows, "failing": failing}
-    table = Table("SIEM destinations", ["name", "type", "target", "pending", "delivered", "oldest_pending_age_s",
-                                        "failures_in_a_row", "last_error", "last_success_at", "next_retry_in_s"], rows)
+            "outbox": str(siem.outbox.path), "destinations": rows, "failing": failing, "best_effort": best_effort}
+    table = Table("SIEM destinations", ["name", "type", "target", "guarantee", "healthy", "pending", "acknowledged",
+                                        "sent", "oldest_pending_age_s", "failures_in_a_row", "last_error",
+                                        "last_success_at", "next_retry_in_s"], rows)
     return report_result("SIEM export status", data, sections=[summary], tables=[table])
 
 
@@ -605,15 +626,19 @@ async def siem_flush(ctx, args: dict[str, Any]):
         return tool_error(f"no SIEM destination {wanted!r}; configured: {', '.join(names) or 'none'}", "not_found")
     reports = await siem.delivery.flush([wanted] if wanted else None)
     rows = {r["name"]: r for r in await _rows(siem)}
-    out = [{"destination": r["destination"], "delivered_now": r["delivered"],
+    out = [{"destination": r["destination"], "acknowledged_now": r["acknowledged"], "sent_now": r["sent"],
             "still_pending": rows.get(r["destination"], {}).get("pending"), "error": r["error"]} for r in reports]
     failed = [r for r in out if r["error"]]
-    delivered = sum(r["delivered_now"] for r in out)
-    summary = f"delivered {delivered} event(s) to {len(out) - len(failed)} of {len(out)} destination(s)"
+    summary = (f"{_counts(reports)} to {len(out) - len(failed)} of {len(out)} destination(s)")
     if failed:
         summary += ("; unreachable: " + "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
                     + ". Their events stay in the outbox and are retried with backoff")
     return tool_result({"outcome": "partial" if failed else "delivered", "summary": summary, "destinations": out})
+
+
+def _counts(reports: list[dict[str, Any]]) -> str:
+    acked, sent = sum(r["acknowledged"] for r in reports), sum(r["sent"] for r in reports)
+    return f"{acked} event(s) acknowledged" + (f", {sent} sent best-effort (not acknowledged)" if sent else "")
 
 
 # -- security events -----------------------------------------------------------------------------
@@ -747,11 +772,11 @@ async def export_events(ctx, args: dict[str, Any]):
     failed = [r for r in reports if r["error"]]
     summary = (f"{len(events)} security event(s) found, {added} newly queued "
                f"({len(events) * len(targets) - added} were exported before); "
-               f"delivered {sum(r['delivered'] for r in reports)} now")
+               f"{_counts(reports)} now")
     if failed:
         summary += ("; unreachable: " + "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
                     + ". The events stay in the outbox and are retried with backoff (see siem_get_status)")
-    outcome = "nothing_to_do" if not added and not any(r["delivered"] for r in reports) else (
+    outcome = "nothing_to_do" if not added and not any(r["acknowledged"] or r["sent"] for r in reports) else (
         "queued" if failed else "delivered")
     return tool_result({"outcome": outcome, "dry_run": False, **base, "queued": added, "summary": summary,
                         "delivery": reports}, is_error=bool(problems) and not events)
@@ -831,7 +856,8 @@ TOOLS = [
             "format": {**_STR, "description": "The log format string (default: ZPA's default for the log type)."},
             "use_tls": {"type": "boolean", "default": True, "description": "Stream over TLS."},
             "filter": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
-                       "description": "Session status codes to stream (empty: all)."},
+                       "description": "Session status codes to EXCLUDE: ZPA drops the logs with these codes and "
+                                      "streams the rest (empty: stream every log)."},
             "enabled": {"type": "boolean", "default": True, "description": "Stream now (true) or keep it off."},
             "description": {"type": "string", "maxLength": 1024, "description": "Free text."},
         }, ["name", "host", "port", "log_type", "connector_groups"], activation=False),
@@ -890,7 +916,8 @@ TOOLS = [
     CompositeTool(
         name="siem_get_status",
         title="SIEM export status",
-        description=("Each SIEM destination's queue depth, delivered count, oldest waiting event, last error and next "
+        description=("Each SIEM destination's health, guarantee (acknowledged, or best-effort for UDP and plain TCP "
+                     "syslog), queue depth, events acknowledged or sent, oldest waiting event, last error and next "
                      "retry, from this server's durable outbox."),
         handler=siem_status, toolset="composite.siem", scope="read",
         input_schema={"type": "object", "additionalProperties": False, "properties": {}},

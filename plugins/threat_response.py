@@ -10,10 +10,18 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool
 
-from ._accounts import RULE_PREFIX, plan_devices_removal, plan_zid_lockout, plan_zpa_deny
+from ._accounts import (
+    RULE_PREFIX,
+    ZIA_BLOCK_USER_OPS,
+    plan_devices_removal,
+    plan_zia_block_user,
+    plan_zid_lockout,
+    plan_zpa_deny,
+)
 from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
-from ._lookups import check_domain, checked
+from ._lookups import body_fields, check_domain, checked
 from ._own_domains import refuse_own_domains
+from ._snapshots import record_run
 from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
@@ -44,7 +52,8 @@ async def block_domains(ctx, args: dict[str, Any]):
             await wf.part("zpa", "deny the application segments", lambda: _plan_zpa_segments(wf, domains, apps, args))
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"block {len(domains)} domain(s)")
+    # what it changed is stored for threat_unblock_domains (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"block {len(domains)} domain(s)"), ",".join(sorted(set(domains))))
 
 
 async def _plan_denylist(wf: Workflow, domains: list[str]) -> None:
@@ -113,11 +122,12 @@ async def _plan_block_rule(wf: Workflow, category: str, category_id: Any) -> Non
     if rule.get("action") == "BLOCK" and rule.get("state") == "ENABLED" and category_id in categories:
         wf.already(f"ZIA URL filtering rule {rule_name!r} already blocks the category")
         return
-    body = {**rule, "action": "BLOCK", "state": "ENABLED",
-            "urlCategories": categories if category_id in categories else [*categories, category_id]}
-    wf.add("zia_update_url_filtering_rule", {"id": rule["id"], "body": body},
+    update = "zia_update_url_filtering_rule"
+    body = body_fields(wf, update, rule, action="BLOCK", state="ENABLED",
+                       urlCategories=categories if category_id in categories else [*categories, category_id])
+    wf.add(update, {"id": rule["id"], "body": body},
            f"make ZIA URL filtering rule {rule_name!r} an enabled BLOCK rule for the category",
-           undo=lambda _r, old=rule: ("zia_update_url_filtering_rule", {"id": old["id"], "body": old},
+           undo=lambda _r, old=rule: (update, {"id": old["id"], "body": body_fields(wf, update, old)},
                                       "restore the rule"))
 
 
@@ -176,14 +186,19 @@ async def isolate_account(ctx, args: dict[str, Any]):
     wf = Workflow(ctx, args, on_failure="continue")
     try:
         email = await lock_zid_account(
-            wf, args["user"], lambda user: plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True)))
-        await contain_person(wf, email, zia=args.get("zia", True), zpa=args.get("zpa", True), zpa_rule="isolate",
+            wf, args["user"], lambda user: plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True),
+                                            reset_when_disabled=True))
+        if args.get("zia", True):
+            await wf.part("zia", "block the ZIA user", lambda: plan_zia_block_user(
+                wf, email, f"blocks all ZIA traffic of compromised account {email}"))
+        await contain_person(wf, email, zia=False, zpa=args.get("zpa", True), zpa_rule="isolate",
                              zpa_why=f"deny all ZPA private-app access to {email}")
         if args.get("zpa", True) and wf.wants("zpa"):
             wf.cannot(_ZPA_SESSIONS)
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"isolate account {args['user']}")
+    # what it changed is stored for threat_release_account (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"isolate account {args['user']}"), str(args["user"]).strip().lower())
 
 
 # -- quarantine an endpoint ------------------------------------------------------------------------
@@ -202,7 +217,9 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
                           lambda: _plan_posture_deny(wf, str(args["posture_profile"])))
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}")
+    # its ZPA deny rule is stored for threat_release_account (plugins/reverse.py)
+    return record_run(wf, await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}"),
+                      email.strip().lower())
 
 
 async def _endpoint_owner(wf: Workflow, args: dict[str, Any]) -> tuple[str, str | None]:
@@ -281,19 +298,22 @@ TOOLS = [
         name="threat_isolate_account",
         title="Isolate a compromised account",
         description=(
-            "Cut a compromised account off everywhere: disable the ZIdentity user and reset its password, disable "
-            "the ZIA user (when ZIA has one), and add a ZPA access rule that denies the person, placed first. "
+            "Cut a compromised account off everywhere: disable the ZIdentity user and reset its password, drop "
+            "all ZIA traffic of the person's ZIA user (when ZIA has one) with a firewall rule for that user only, "
+            "placed first and read back, and add a ZPA access rule that denies the person, placed first. "
             "Open ZPA sessions end only at re-authentication (no per-user kill API). A service that cannot be read "
             "(not licensed, no role) is skipped and reported as not_covered while the others still act; a step "
             "that fails does not undo the others unless on_failure=rollback. Activates ZIA at the end and verifies "
-            "it. Dry run by default; idempotent (the password is reset only while the account is still enabled)."),
+            "it. Dry run by default; a re-run changes only what is still not done, except the password reset: "
+            "ZIdentity has no state that shows a reset went through, so every run with reset_password resets it "
+            "(set reset_password=false on a re-run that need not)."),
         handler=isolate_account, toolset="composite.threat", scope="write",
-        operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", "zia_list_users",
-                    "zia_update_user", "zia_activate", "zia_get_activation_status", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
+        operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", *ZIA_BLOCK_USER_OPS,
+                    "zia_activate", "zia_get_activation_status", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
         input_schema=plan_schema({
             "user": {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."},
             "reset_password": {"type": "boolean", "default": True},
-            "zia": {"type": "boolean", "default": True, "description": "Also disable the ZIA user."},
+            "zia": {"type": "boolean", "default": True, "description": "Also block the ZIA user with a firewall rule."},
             "zpa": {"type": "boolean", "default": True, "description": "Also deny the person in ZPA."},
         }, ["user"], on_failure="continue", services=CONTAINMENT_SERVICES),
     ),

@@ -15,7 +15,7 @@ import anyio
 
 from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
 
-from ._accounts import plan_zid_disable
+from ._accounts import ZIA_BLOCK_USER_OPS, plan_zia_block_user, plan_zid_disable
 from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
 from ._lookups import (
     check_email,
@@ -183,7 +183,10 @@ async def disable_user(ctx, args: dict[str, Any]):
     try:
         email = await lock_zid_account(wf, args["user"], lambda user: plan_zid_disable(wf, user))
         zpa = bool(args.get("zpa", False) or "zpa" in (args.get("services") or ()))
-        await contain_person(wf, email, zia=args.get("zia", True), zpa=zpa, zpa_rule="disabled",
+        if args.get("zia", True):
+            await wf.part("zia", "block the ZIA user", lambda: plan_zia_block_user(
+                wf, email, f"blocks all ZIA traffic of disabled user {email}"))
+        await contain_person(wf, email, zia=False, zpa=zpa, zpa_rule="disabled",
                              zpa_why=f"deny all ZPA private-app access to disabled user {email}")
         wf.cannot(_ZPA_SESSIONS if zpa else _NO_ZPA_USERS + " (pass zpa=true to add a deny rule for the person)")
     except Refusal as exc:
@@ -412,19 +415,20 @@ TOOLS = [
         name="users_disable",
         title="Disable a user across services",
         description=(
-            "Disable a person everywhere it is a write: the ZIdentity user (status false), the ZIA user (disabled, "
-            "then ZIA is activated), and with zpa=true a ZPA access rule denying the person, placed first (ZPA has "
-            "no user object to disable). Devices are not removed here because that is destructive: use "
+            "Disable a person everywhere it is a write: the ZIdentity user (status false), in ZIA a firewall rule "
+            "that drops all traffic of that user only, placed first and read back (ZIA end users have no "
+            "disable flag; ZIA is then activated), and with zpa=true a ZPA access rule denying the person, placed "
+            "first (ZPA has no user object to disable). Devices are not removed here because that is destructive: use "
             "threat_quarantine_endpoint (or an offboarding tool) on an admin server for that. A service that cannot "
             "be read (not licensed, no role) is skipped and reported as not_covered while the others still act; a "
             "failed step does not undo the others unless on_failure=rollback. Idempotent. Dry run by default."),
         handler=disable_user, toolset="composite.users", scope="write",
-        operations=(*_FIND_ZID, "zid_update_user", "zia_list_users", "zia_update_user", "zia_activate",
-                    "zia_get_activation_status",
+        operations=(*_FIND_ZID, "zid_update_user", *ZIA_BLOCK_USER_OPS, "zia_activate", "zia_get_activation_status",
                     *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
         input_schema=plan_schema({
             "user": _USER,
-            "zia": {"type": "boolean", "default": True, "description": "Also disable the ZIA user (default true)."},
+            "zia": {"type": "boolean", "default": True,
+                    "description": "Also block the person's ZIA user with a firewall rule (default true)."},
             "zpa": {"type": "boolean", "default": False,
                     "description": "Also add a ZPA access rule denying the person (default false; so does listing "
                                    "zpa in services)."},

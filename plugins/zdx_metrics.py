@@ -31,9 +31,13 @@ __all__ = ["TOOLS", "WINDOW_PROPERTIES", "Reads", "Window", "day_of", "failed", 
            "zdx_apps"]
 
 MAX_WINDOW_DAYS = 31
+DEFAULT_MIN_COVERAGE = 90.0  # % of an SLA window the score series must cover before it passes or fails
 _FUTURE_SLACK = 300  # seconds of clock skew allowed on `to`
 _PERIOD = re.compile(r"(\d{1,4})\s*([hd])", re.IGNORECASE)
-_METRIC_LABELS = {"pft": "page fetch time", "dns_time": "DNS time", "dns": "DNS time",
+# the metric_name values ZDX takes are pft, dns and availability (zscaler-sdk-python zscaler/zdx/apps.py
+# list_app_metrics); an older name is mapped to ZDX's own so the series asked for is the one returned
+_METRIC_NAMES = {"dns_time": "dns"}
+_METRIC_LABELS = {"pft": "page fetch time", "dns": "DNS time",
                   "server_response_time": "server response time", "availability": "availability",
                   "latency": "CloudPath latency"}
 SCORE_AXIS = "ZDX score (0-100)"
@@ -416,7 +420,8 @@ async def app_performance(ctx, args: dict[str, Any]):
         apps = await find_zdx_apps(reads, args.get("apps"), window)
     except Refusal as exc:
         return failed(exc)
-    wanted = [str(m).strip() for m in args.get("metrics") or [] if str(m).strip()]
+    wanted = list(dict.fromkeys(_METRIC_NAMES.get(m, m) for m in (str(m).strip() for m in args.get("metrics") or [])
+                                if m))
     series: dict[tuple[str, str], dict[str, Any]] = {}  # (metric, app) -> {unit, points}
     outside = 0
     for n, app in enumerate(apps):
@@ -499,6 +504,7 @@ async def check_sla(ctx, args: dict[str, Any]):
     reads = Reads(ctx)
     target = float(args.get("target_score", 66))
     required = float(args.get("required_percent", 95))
+    coverage = float(args.get("min_coverage_percent", DEFAULT_MIN_COVERAGE))
     try:
         window = parse_window(args, "7d")
         apps = await find_zdx_apps(reads, args.get("apps"), window)
@@ -519,6 +525,9 @@ async def check_sla(ctx, args: dict[str, Any]):
             raw.extend({"time": iso(ts), "app": app.get("name"), "score": v} for ts, v in points)
             if not points:
                 row.update(status="no data", reason="ZDX returned no score datapoints in the window")
+            elif row["coverage_percent"] < coverage:  # a verdict on part of the window is not a verdict on it
+                row.update(status="unknown", reason=f"the scores cover {row['coverage_percent']:g}% of the window, "
+                                                    f"below min_coverage_percent {coverage:g}%")
             else:
                 row["status"] = "pass" if row["percent_at_or_above"] >= required else "fail"
         rows.append(row)
@@ -528,10 +537,10 @@ async def check_sla(ctx, args: dict[str, Any]):
                f"{iso(window.end)}: {len(passed)} of {len(rows)} app(s) pass"
                + ("; failing: " + ", ".join(f"{r['app']} ({r['percent_at_or_above']:g}%)" for r in failing)
                   if failing else "")
-               + (f"; {len(rows) - len(passed) - len(failing)} without data" if len(rows) > len(passed) + len(failing)
-                  else ""))
+               + (f"; {len(rows) - len(passed) - len(failing)} without data or with too little coverage"
+                  if len(rows) > len(passed) + len(failing) else ""))
     data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "target_score": target,
-            "required_percent": required, "apps": rows, "computed_here": _SLA_NOTE,
+            "required_percent": required, "min_coverage_percent": coverage, "apps": rows, "computed_here": _SLA_NOTE,
             "problems": reads.problems, "reads": reads.count, "notes": _outside_note(outside)}
     shown = [r for r in rows if r.get("percent_at_or_above") is not None]
     charts = [bar_chart(f"ZDX SLA: time with score >= {target:g}", "application", "time at or above target (%)",
@@ -592,7 +601,7 @@ TOOLS = [
             "apps": _APPS,
             "metrics": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 8,
                         "uniqueItems": True,
-                        "description": "ZDX metric names, e.g. pft, dns_time, availability (default: the API's "
+                        "description": "ZDX metric names: pft, dns, availability (default: the API's "
                                        "default set)."},
             "include_datapoints": _DATAPOINTS,
         }),
@@ -603,7 +612,8 @@ TOOLS = [
         description=(
             "SLA compliance per ZDX app over a window (default 7d). ZDX has no SLA API: this computes, from each "
             "app's score time series, the % of time the score was >= target_score, and passes apps at or above "
-            "required_percent. Table, CSV and a bar chart with the required line. Read-only."),
+            "required_percent; an app whose scores cover less than min_coverage_percent of the window is unknown. "
+            "Table, CSV and a bar chart with the required line. Read-only."),
         handler=check_sla, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_get_app_score"),
         input_schema=_schema({
@@ -612,6 +622,9 @@ TOOLS = [
                              "description": "ZDX score counted as meeting the SLA (default 66, ZDX's 'good')."},
             "required_percent": {"type": "number", "minimum": 0, "maximum": 100, "default": 95,
                                  "description": "% of the window the score must meet the target to pass."},
+            "min_coverage_percent": {"type": "number", "minimum": 1, "maximum": 100, "default": DEFAULT_MIN_COVERAGE,
+                                     "description": "% of the window the scores must cover for a verdict; below it "
+                                                    "the app's status is unknown."},
             "include_datapoints": _DATAPOINTS,
         }),
     ),

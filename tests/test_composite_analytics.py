@@ -4,6 +4,8 @@ a real socket; what the reports say is checked against the mock's state, and tha
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
@@ -11,10 +13,15 @@ from datetime import UTC, datetime
 import pytest
 from _composites import call, call_error, serve, store_document, store_items
 from _composites import writes as _writes
+from _reports import client as _inprocess
+from _reports import read_glob, report, services_asked
 from mcp.types import EmbeddedResource, ImageContent
+from oneapi_mcp.plugins.analytics import _POSTURE_OPS
 from oneapi_mcp.plugins.untrusted import unfence
 
+from oneapi_mcp.mock import create_mock_app
 from oneapi_mcp.mock._seed import NOW
+from oneapi_mcp.mock._seed_access import ACCESS_POLICY_SET_ID
 
 pytestmark = pytest.mark.anyio
 ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
@@ -34,6 +41,16 @@ def _items(report: dict) -> dict[str, dict]:
     return {i["id"]: i for i in report["items"]}
 
 
+def _undated(items: list[dict]) -> list[dict]:
+    return [{k: v for k, v in i.items() if k != "read_at"} for i in items]
+
+
+def _expected_score(items) -> int:
+    """Percent of the known (pass or fail) weight that passes."""
+    known = [i for i in items if i["status"] in ("pass", "fail")]
+    return round(100 * sum(i["weight"] for i in known if i["status"] == "pass") / sum(i["weight"] for i in known))
+
+
 async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_only_reads(upstream):
     async with serve(upstream, profile="read-only") as client:
         report, text, images, csvs = await _full(client, "analytics_score_security_posture", AS_OF)
@@ -43,7 +60,7 @@ async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_o
         sandbox = (await call(client, "zia_list_sandbox_rules", {}))["result"]
     items = _items(report)
     assert sum(i["weight"] for i in items.values()) == 100
-    assert report["score"] == sum(i["weight"] for i in items.values() if i["status"] == "pass")
+    assert report["score"] == _expected_score(items.values())
     assert all(i["proved_by"] for i in items.values())
     down = [c["name"] for c in store_items(upstream, "zpa", f"{ZPA}/connector") if c["enabled"]
             and c["controlChannelStatus"] != "ZPN_STATUS_AUTHENTICATED"]
@@ -51,8 +68,9 @@ async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_o
     assert items["zpa_connectors"]["status"] == "fail" and "lon-connector-4" in items["zpa_connectors"]["evidence"][0]
     assert items["zpa_connectors"]["proved_by"] == [
         "zpa_list_all_assistants (GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/connector)"]
-    assert items["zpa_final_deny"]["status"] == "fail"
-    assert "'Allow Everyone Intranet' (order 4)" in items["zpa_final_deny"]["evidence"][0]
+    # ZPA denies what no rule allows: 'Allow Everyone Intranet' is scoped to an app group, so no allow-all
+    assert items["zpa_default_deny"]["status"] == "pass"
+    assert "allow-all rules: none" in items["zpa_default_deny"]["evidence"][0]
     decrypting = [r["name"] for r in ssl
                   if r.get("state") != "DISABLED" and r.get("action", {}).get("type") == "DECRYPT"]
     assert items["zia_ssl_inspection"]["status"] == ("pass" if decrypting else "fail")
@@ -69,9 +87,9 @@ async def test_posture_scores_the_seeded_tenant_item_by_item_with_evidence_and_o
         f"all {len(registered)} registered device(s) seen within 30 days"]
     assert items["zdx_poor_apps"]["status"] == "pass" and items["zia_activation"]["status"] == "pass"
     assert report["problems"] == [] and report["unknown_weight"] == 0
-    assert text.startswith(f"# Security posture: {report['score']}/100")
+    assert text.startswith(f"# Security posture: {report['score']}/100 of the known weight 100")
     assert list(csvs) == ["oneapi-mcp://report/security-posture-checklist.csv"] and images == []
-    assert again["score"] == report["score"] and again["items"] == report["items"]
+    assert again["score"] == report["score"] and _undated(again["items"]) == _undated(report["items"])
     assert [p[0] for p in progress] == [0, 1, 2, 3, 4, 5, 6] and progress[-1][1:] == (6, "checklist scored")
     assert _writes(upstream) == []
 
@@ -97,7 +115,7 @@ async def test_posture_follows_changes_made_in_the_tenant(upstream):
     changed = _items(pending)
     assert changed["zpa_connectors"]["status"] == "pass" and changed["zia_advanced_threats"]["status"] == "pass"
     assert changed["zia_activation"]["status"] == "fail" and "PENDING" in changed["zia_activation"]["evidence"][0]
-    assert pending["score"] == sum(i["points"] for i in before.values()) + 12 + 12 - 8
+    assert pending["score"] == round(sum(i["points"] for i in before.values()) + 12 + 12 - 8)
     assert _items(active)["zia_activation"]["status"] == "pass" and active["score"] == pending["score"] + 8
     assert _items(now)["zcc_unseen_devices"]["status"] == "fail"
     assert "URL filtering 'Caution Streaming'" in _items(strict)["zia_disabled_rules"]["evidence"][0]
@@ -121,17 +139,21 @@ async def test_posture_marks_a_failed_read_unknown_and_still_reports_the_rest(up
     items = _items(report)
     assert rule.hits == 3
     assert items["zpa_connectors"]["status"] == "unknown" and items["zpa_connectors"]["points"] == 0
-    assert "zpa_list_all_assistants failed" in items["zpa_connectors"]["evidence"][0]
+    assert items["zpa_connectors"]["evidence"][0].startswith("unknown: zpa_list_all_assistants (GET ")
+    assert "failed with HTTP 403" in items["zpa_connectors"]["evidence"][0]
     assert [(p["operation"], p["http_status"]) for p in report["problems"]] == [("zpa_list_all_assistants", 403)]
-    assert report["unknown_weight"] == 12 and report["score_of_checked"] == round(100 * report["score"] / 88)
+    # the score is over the 88 known points: an unknown neither lowers nor raises it
+    assert report["unknown_weight"] == 12 and report["known_weight"] == 88
+    assert report["score"] == _expected_score(items.values()) == round(100 * sum(
+        i["points"] for i in items.values()) / 88)
     # without the firewall rules only a disabled rule seen elsewhere is proven; "none stale" is not
     disabled = any(r.get("state") == "DISABLED" for r in rules)
     assert partial["zia_disabled_rules"]["status"] == ("fail" if disabled else "unknown")
     assert partial["zia_stale_rules"]["status"] == "unknown"
     assert "not read: the firewall rules (see problems)" in partial["zia_stale_rules"]["evidence"]
-    assert items["zpa_final_deny"]["status"] == "fail"  # the other ZPA read still counts
+    assert items["zpa_default_deny"]["status"] == "pass"  # the other ZPA read still counts
     assert dashboard["headline"]["connectors_up"] is None and dashboard["headline"]["users"] == 60
-    assert "connectors n/a up / n/a down" in dashboard["summary"]
+    assert "connectors unknown up / unknown down" in dashboard["summary"]
 
 
 async def test_dashboard_headline_numbers_match_the_tenant_and_come_with_charts(upstream):
@@ -212,3 +234,120 @@ async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(
             assert error["error"]["kind"] == "invalid_arguments", (tool, arguments, error)
             assert reason in error["error"]["message"], (tool, arguments, error)
     assert upstream.mock.journal == []
+
+
+# -- unknown is not a finding; one definition per check (in process, through ASGI) -----------------------
+
+
+_TRENDS = {"to": str(NOW), "period": "14d"}
+
+
+@pytest.fixture(scope="module")
+def _mock():
+    return create_mock_app(seed=0)
+
+
+@pytest.fixture
+def mock(_mock):
+    _mock.reset()
+    return _mock
+
+
+@pytest.mark.parametrize("operation", _POSTURE_OPS)
+async def test_a_403_on_any_posture_read_is_unknown_with_its_status_and_the_score_is_over_known_weight(
+        mock, operation):
+    baseline = _items(await report(mock, "analytics_score_security_posture", AS_OF))
+    mock.reset()
+    rule = mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "analytics_score_security_posture", AS_OF)
+    items = _items(data)
+    assert rule.hits >= 1
+    changed = {k for k, i in items.items() if i["status"] != baseline[k]["status"]}
+    unknown = {k for k, i in items.items() if i["status"] == "unknown"}
+    assert changed <= unknown, (changed, unknown)  # a refused read never becomes a pass or a fail
+    naming = {k for k, i in items.items() for e in i["evidence"] if f"unknown: {operation} (GET " in e
+              and "HTTP 403" in e}
+    # an item still decided despite the refused read is a fail proven by its other read (e.g. malware inspection)
+    assert naming and all(items[k]["status"] == "unknown" or items[k]["status"] == baseline[k]["status"] == "fail"
+                          for k in naming), naming
+    assert data["unknown"] == len(unknown) and data["unknown_weight"] == sum(items[k]["weight"] for k in unknown)
+    assert data["score"] == _expected_score(items.values())
+    assert f"{len(unknown)} unknown (weight {data['unknown_weight']}" in data["summary"]
+
+
+async def test_an_unlicensed_service_is_not_applicable_and_does_not_lower_the_posture(mock):
+    full = await report(mock, "analytics_score_security_posture", AS_OF)
+    mock.reset()
+    data = await report(mock, "analytics_score_security_posture", {**AS_OF, "not_licensed": ["zdx", "zcc"]})
+    items = _items(data)
+    assert items["zdx_poor_apps"]["status"] == items["zcc_unseen_devices"]["status"] == "not_applicable"
+    assert not {"zdx", "zcc"} & services_asked(mock)
+    assert data["not_applicable"] == 2 and data["unknown"] == 0 and data["known_weight"] == 84
+    assert data["score"] == _expected_score(items.values())
+    # both items pass in the seeded tenant: dropping them as n/a moves the score only by the weighting
+    assert data["score"] == round(100 * (full["score"] - 16) / 84)
+
+
+async def test_posture_items_carry_control_ids_and_when_each_read_was_made(mock):
+    items = _items(await report(mock, "analytics_score_security_posture", AS_OF))
+    assert {"NIST AC-3", "NIST AC-6", "ISO A.5.15"} <= set(items["zpa_default_deny"]["controls"])
+    assert "NIST SI-3" in items["zia_malware"]["controls"] and "ISO A.8.23" in items["zia_ssl_inspection"]["controls"]
+    assert all(len(i["read_at"]) >= 1 for i in items.values())
+
+
+async def _allow_everything(mock) -> None:
+    """An admin turns 'Allow Everyone Intranet' into an allow-all (its conditions removed)."""
+    async with _inprocess(mock, "admin") as mcp:
+        listed = await mcp.call_tool("zpa_get_policy_rules_by_page", {"policyType": "ACCESS_POLICY"})
+        rules = listed.structured_content["result"]
+        rule = next(r for r in (rules.get("list") if isinstance(rules, dict) else rules)
+                    if r["name"] == "Allow Everyone Intranet")
+        done = await mcp.call_tool("zpa_update_rule_to_policy_set", {
+            "policySetId": ACCESS_POLICY_SET_ID, "ruleId": rule["id"], "body": {**rule, "conditions": []}})
+        assert not done.is_error, done.content[0].text
+
+
+async def test_analytics_and_compliance_agree_on_zpa_default_deny_for_the_same_tenant(mock):
+    async def both() -> tuple[str, str]:
+        posture = _items(await report(mock, "analytics_score_security_posture", AS_OF))["zpa_default_deny"]
+        checklist = await report(mock, "compliance_generate_report", {"checks": ["zpa_default_deny"]})
+        return posture["status"], checklist["checklist"][0]["status"]
+
+    assert await both() == ("pass", "pass")
+    await _allow_everything(mock)
+    assert await both() == ("fail", "fail")
+    mock.fail(*read_glob("zpa_get_policy_rules_by_page"), 403, times=0)
+    assert await both() == ("unknown", "unknown")
+
+
+@pytest.mark.parametrize("operation", ["zdx_list_historical_alerts", "zdx_list_ongoing_alerts"])
+async def test_unreadable_zdx_alerts_make_the_trend_unknown_not_a_quiet_week_of_zeros(mock, operation):
+    mock.fail(*read_glob(operation), 403, times=0)
+    async with _inprocess(mock) as mcp:
+        result = await mcp.call_tool("analytics_report_threat_trends", {**_TRENDS, "score_trend": False})
+    data, text = result.structured_content, result.content[0].text
+    assert data["alerts_by_day"] is None and data["alerts"] is None
+    assert data["summary"].startswith("ZDX alerts over ") and ": unknown (unknown: " + operation in data["summary"]
+    assert "HTTP 403" in data["summary"] and "no ZDX alert started" not in data["summary"]
+    assert "**Alerts by day**: unknown, not zero rows. unknown: " + operation in text
+    assert "**ZDX alerts**: unknown, not zero rows." in text and "alerts-by-day" not in data.get("csv", {})
+
+
+async def test_unreadable_zdx_apps_make_the_score_trend_unknown_while_alerts_still_count(mock):
+    mock.fail(*read_glob("zdx_list_applications"), 403, times=0)
+    data = await report(mock, "analytics_report_threat_trends", _TRENDS)
+    assert data["score_by_day"] is None and "ZDX score trend unknown" in data["summary"]
+    assert "zdx-score-by-day" not in data["csv"] and "alerts-by-day" in data["csv"]
+    assert data["alerts_by_day"] and sum(r["total"] for r in data["alerts_by_day"]) == len(data["alerts"])
+
+
+@pytest.mark.parametrize(("operation", "metric"), [
+    ("zid_list_users", "users"), ("zpa_list_all_applications", "zpa_apps"),
+    ("zdx_list_ongoing_alerts", "ongoing_alerts")])
+async def test_a_403_on_a_dashboard_source_shows_unknown_not_zero(mock, operation, metric):
+    mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "analytics_build_executive_dashboard", AS_OF)
+    assert data["headline"][metric] is None
+    assert [p["http_status"] for p in data["problems"] if p["operation"] == operation] == [403]
+    rows = list(csv.DictReader(io.StringIO(data["csv"]["executive-dashboard"])))
+    assert next(r for r in rows if r["source"] == operation)["value"] == "unknown (the read failed)"

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from _composites import call, call_error, serve, store_items
+from _reports import client, read_glob, report, services_asked
+from oneapi_mcp.plugins.compliance import TOOLS as _COMPLIANCE_TOOLS
 
 from oneapi_mcp import load_catalog
-from oneapi_mcp.mock import build_seed
+from oneapi_mcp.mock import build_seed, create_mock_app
 from oneapi_mcp.mock._seed_incidents import incident_subjects
 
 pytestmark = pytest.mark.anyio
@@ -59,7 +62,10 @@ async def test_the_checklist_matches_the_tenant_changes_with_it_and_writes_nothi
     assert reads == []
     items = {i["id"]: i for i in report["checklist"]}
     assert list(items) == ALL_CHECKS
-    assert again["checklist"] == report["checklist"]
+    def undated(items: list[dict]) -> list[dict]:
+        return [{k: v for k, v in i.items() if k != "read_at"} for i in items]
+
+    assert undated(again["checklist"]) == undated(report["checklist"])
     assert items["ssl_inspection"]["status"] == "pass"
     assert "decrypting: Inspect All" in items["ssl_inspection"]["evidence"]
     off = [k for k in THREAT_ON if threat.get(k) is not True]
@@ -79,8 +85,8 @@ async def test_the_checklist_matches_the_tenant_changes_with_it_and_writes_nothi
     for item in report["checklist"]:
         assert item["calls"] and all(" (GET /" in c for c in item["calls"])
         assert (item["fix"] == "") == (item["status"] == "pass")
-    assert report["counts"] == {s: sum(i["status"] == s for i in report["checklist"]) for s in ("pass", "fail",
-                                                                                                 "unknown")}
+    assert report["counts"] == {s: sum(i["status"] == s for i in report["checklist"]) for s in (
+        "pass", "fail", "unknown", "not_applicable")}
     rows = list(csv.DictReader(io.StringIO(report["csv"]["checklist"])))
     assert [r["id"] for r in rows] == ALL_CHECKS
     after = {i["id"]: i for i in pending["checklist"]}
@@ -146,7 +152,7 @@ async def test_violations_by_department_join_users_risk_dlp_rules_and_zdx_alerts
         risky(u, 90) for u in users if u["department"]["name"] == "Finance")
     assert unknown["error"]["kind"] == "not_found" and "zia_list_departments" in unknown["error"]["message"]
     zdx = {s["source"]: s for s in no_zdx["sources"]}["ZDX alerts"]
-    assert zdx["status"] == "failed" and all(r["zdx_alerts"] == 0 for r in no_zdx["departments"])
+    assert zdx["status"] == "failed" and all(r["zdx_alerts"] == "unknown" for r in no_zdx["departments"])
     assert len(no_zdx["departments"]) == 6
     assert _writes(upstream) == []
 
@@ -185,3 +191,98 @@ async def test_data_residency_per_country_follows_sub_clouds_and_exclusions(upst
     assert bad["error"]["invalid"] == ["Germany", "D"]
     assert {r["datacenter"]: r["status"] for r in after["datacenters"]}["WAS1"] == "usable"
     assert broken["error"]["kind"] == "upstream" and "zia_list_sub_clouds" in broken["error"]["message"]
+
+
+# -- unknown is not a finding (in process: the mock is driven by the SDK's client through ASGI) ----------
+
+
+_CHECKLIST_READS = next(t for t in _COMPLIANCE_TOOLS if t.name == "compliance_generate_report").operations
+_DEPARTMENT_READS = {  # a read -> what turns unknown, and its cells
+    "zia_list_users": ("users and risk", ("users", "high_risk_users", "max_risk_score", "zdx_alerts")),
+    "zia_list_web_dlp_rules": ("web DLP coverage", ("dlp_covered", "dlp_rules", "tenant_wide_dlp_rules")),
+    **{op: ("ZDX alerts", ("zdx_alerts", "zdx_affected_users"))
+       for op in ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts", "zdx_list_alert_affected_devices")}}
+
+
+@pytest.fixture(scope="module")
+def _mock():
+    return create_mock_app(seed=0)
+
+
+@pytest.fixture
+def mock(_mock):
+    _mock.reset()
+    return _mock
+
+
+@pytest.mark.parametrize("operation", _CHECKLIST_READS)
+async def test_a_403_on_any_checklist_read_makes_its_controls_unknown_and_leaves_the_percentage_to_known_ones(
+        mock, operation):
+    baseline = {i["id"]: i for i in (await report(mock, "compliance_generate_report", {}))["checklist"]}
+    mock.reset()
+    rule = mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "compliance_generate_report", {})
+    assert rule.hits >= 1
+    items = {i["id"]: i for i in data["checklist"]}
+    reading = [i for i in items.values() if any(c.startswith(operation + " ") for c in i["calls"])]
+    assert reading, f"no control reads {operation}"
+    for item in reading:  # never a pass or a fail made out of a refused read
+        assert item["status"] == "unknown", item
+        assert "HTTP 403" in item["evidence"] and item["fix"] == ""
+        assert [f["http_status"] for f in item["failed_calls"]] == [403]
+    for check, item in items.items():
+        if item not in reading:
+            assert item["status"] == baseline[check]["status"], check
+    known = [i for i in items.values() if i["status"] in ("pass", "fail")]
+    passed = sum(i["status"] == "pass" for i in known)
+    assert data["score"] == {"percent": round(100 * passed / len(known)), "known": len(known),
+                             "unknown": len(reading), "not_applicable": 0}
+    assert f"{len(reading)} unknown" in data["summary"] and f"of {len(known)} known control(s)" in data["summary"]
+
+
+async def test_every_control_carries_framework_ids_and_the_time_each_read_was_made(mock):
+    data = await report(mock, "compliance_generate_report", {})
+    items = {i["id"]: i for i in data["checklist"]}
+    assert {"NIST AC-3", "NIST AC-6", "ISO A.5.15"} <= set(items["zpa_default_deny"]["controls"])
+    assert {"CIS 8.2", "NIST AU-2", "NIST AU-6"} <= set(items["admin_audit_trail"]["controls"])
+    assert "ISO A.8.23" in items["ssl_inspection"]["controls"] and "NIST AC-2" in items["idp_scim"]["controls"]
+    for item in items.values():
+        assert item["controls"] and len(item["read_at"]) == len(item["calls"]), item
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t) for t in item["read_at"]), item
+
+
+async def test_an_unlicensed_zpa_is_not_applicable_never_a_fail_and_is_not_asked(mock):
+    data = await report(mock, "compliance_generate_report", {"not_licensed": ["zpa"]})
+    items = {i["id"]: i for i in data["checklist"]}
+    assert items["zpa_default_deny"]["status"] == items["idp_scim"]["status"] == "not_applicable"
+    assert "zpa" not in services_asked(mock)
+    assert items["log_export"]["status"] in ("pass", "fail") and "not licensed" in items["log_export"]["evidence"]
+    known = [i for i in items.values() if i["status"] in ("pass", "fail")]
+    assert data["score"]["not_applicable"] == 2 and data["score"]["known"] == len(known) == len(items) - 2
+
+
+@pytest.mark.parametrize("operation", list(_DEPARTMENT_READS))
+async def test_a_403_on_a_department_source_says_unknown_in_its_cells_never_zero_or_uncovered(mock, operation):
+    rule = mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "compliance_list_department_violations", WINDOW)
+    assert rule.hits >= 1
+    what, columns = _DEPARTMENT_READS[operation]
+    assert data["departments"] and all(row[c] == "unknown" for row in data["departments"] for c in columns)
+    assert list(data["unknown"]) == [what] and f"unknown: {operation} (GET " in data["unknown"][what]
+    assert "HTTP 403" in data["summary"] and "unknown, not zero" in data["summary"]
+    if what == "web DLP coverage":  # the finding the 403 used to become
+        assert "without a web DLP rule" not in data["summary"] and "web DLP coverage unknown" in data["summary"]
+    if what == "users and risk":  # its table says unknown instead of showing no high-risk user
+        assert data["high_risk_users"] is None and "high-risk-users" not in data["csv"]
+    if what == "ZDX alerts":
+        assert "ZDX alerts 2025-12-25T00:00:00Z to 2026-01-01T00:00:00Z unknown" in data["summary"]
+
+
+@pytest.mark.parametrize("operation", ["zia_list_datacenters", "zia_list_sub_clouds", "zia_list_datacenter_exclusions"])
+async def test_a_403_on_a_residency_source_is_an_error_naming_the_call_never_a_partial_map(mock, operation):
+    mock.fail(*read_glob(operation), 403, times=0)
+    async with client(mock) as mcp:
+        result = await mcp.call_tool("compliance_map_data_residency", {"allowed_countries": ["DE"]})
+    error = result.structured_content["error"]
+    assert result.is_error and error["kind"] == "upstream" and error["operation"] == operation
+    assert f"could not read {operation}" in error["message"] and "403" in error["message"]

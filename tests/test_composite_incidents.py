@@ -12,9 +12,10 @@ import io
 
 import pytest
 from _composites import call, call_error, serve, store_document, store_items
+from _reports import client, read_glob, report
 
 from oneapi_mcp import load_catalog
-from oneapi_mcp.mock import build_seed
+from oneapi_mcp.mock import build_seed, create_mock_app
 from oneapi_mcp.mock._seed_incidents import SANDBOX_BENIGN_MD5, SANDBOX_MALICIOUS_MD5, incident_subjects
 
 pytestmark = pytest.mark.anyio
@@ -236,3 +237,46 @@ async def test_a_read_only_server_offers_every_incident_tool_the_audit_log_expor
         report = await call(client, "incident_correlate_indicators", {"domains": ["badsite.example"]})
     assert {"incident_correlate_indicators", "incident_list_user_events", "incident_generate_report"} <= names
     assert report["hits"][0]["found_in"] == "custom URL category"
+
+
+# -- unknown is not "found nowhere" (in process, through ASGI) ---------------------------------------------
+NOWHERE = "nowhere-at-all.example"
+_DOMAIN_READS = ("zia_list_url_categories", "zia_list_url_filtering_rules", "zia_get_advanced_policy",
+                 "zpa_list_all_applications")
+
+
+@pytest.fixture(scope="module")
+def _mock():
+    return create_mock_app(seed=0)
+
+
+@pytest.fixture
+def mock(_mock):
+    _mock.reset()
+    return _mock
+
+
+async def test_a_domain_searched_everywhere_and_not_seen_is_found_nowhere(mock):
+    data = await report(mock, "incident_correlate_indicators", {"domains": [NOWHERE], **WINDOW})
+    assert data["not_found"] == [NOWHERE] and data["unknown"] == [] and data["unknown_why"] == ""
+
+
+@pytest.mark.parametrize("operation", _DOMAIN_READS)
+async def test_a_403_on_a_search_makes_an_unseen_indicator_unknown_not_found_nowhere(mock, operation):
+    rule = mock.fail(*read_glob(operation), 403, times=0)
+    data = await report(mock, "incident_correlate_indicators", {"domains": [NOWHERE], **WINDOW})
+    assert rule.hits >= 1
+    assert data["not_found"] == [] and data["unknown"] == [NOWHERE]
+    assert f"unknown: {operation} (GET " in data["unknown_why"] and "HTTP 403" in data["unknown_why"]
+    assert "found nowhere" not in data["summary"] and "0 of 1 indicator(s)" in data["summary"]
+
+
+async def test_the_incident_report_says_incomplete_and_unknown_when_a_read_was_refused(mock):
+    mock.fail(*read_glob("zia_list_url_filtering_rules"), 403, times=0)
+    async with client(mock) as mcp:
+        result = await mcp.call_tool("incident_generate_report", {"domains": [NOWHERE], "audit_log": False, **WINDOW})
+    data, text = result.structured_content, result.content[0].text
+    assert data["summary"]["not_found"] == [] and data["summary"]["unknown"] == [NOWHERE]
+    assert "Found nowhere" not in text and f"Unknown (not found in what could be read): {NOWHERE}" in text
+    assert "Incomplete: where a read failed" in text and "HTTP 403" in text
+    assert "none found in what could be read" in text

@@ -73,6 +73,24 @@ async def test_all_or_nothing_rolls_the_threat_settings_back_after_a_failed_rule
     assert result["activation"]["activated"] == []
 
 
+async def test_a_rolled_back_zia_rule_is_put_back_without_its_stale_last_modified_time(upstream):
+    # ZIA refuses a rule PUT carrying an outdated lastModifiedTime (STALE_CONFIGURATION_ERROR); Terraform zeroes it
+    # (terraform-provider-zia zia/resource_zia_dlp_web_rules.go), and so does the undo of a rule update here
+    upstream.mock.fail("PUT", "/zpa/*/rule/*", 400, times=0)
+    webmail = _rule(upstream, f"zia {ZIA}/urlFilteringRules", "Contractors No Webmail")
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+        result = await call_error(client, "policy_set_threat_level", {"level": "severe", "dry_run": False,
+                                                                      "on_failure": "rollback"})
+    assert result["outcome"] == "rolled_back"
+    statuses = step_statuses(result)
+    assert ("zpa_update_rule_to_policy_set", "failed") in statuses
+    assert [s for o, s in statuses if o == "zia_update_url_filtering_rule"] and all(
+        s == "undone" for o, s in statuses if o.startswith("zia_"))
+    restored = _rule(upstream, f"zia {ZIA}/urlFilteringRules", "Contractors No Webmail")
+    assert {k: v for k, v in restored.items() if k != "lastModifiedTime"} == {
+        k: v for k, v in webmail.items() if k != "lastModifiedTime"}
+
+
 async def test_an_unknown_level_lists_the_known_ones_and_a_bad_file_is_reported_line_by_line(upstream, tmp_path):
     bad = tmp_path / "levels.toml"
     bad.write_text('[levels.calm]\ndescription = "ok"\n[levels.calm.advanced_threat_settings]\n'

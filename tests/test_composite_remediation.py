@@ -138,6 +138,8 @@ async def test_revoking_needs_confirmation_then_deletes_each_credential_and_a_re
                "zia_vpn_ids": [str(vpn[0]["id"]), str(vpn[1]["id"])]}
         mark = len(upstream.mock.journal)
         again = await call(client, "remediation_revoke_credentials", {**ids, "dry_run": False})
+        by_names = await call(client, "remediation_revoke_credentials",
+                              {k: v for k, v in args.items() if k != "user"} | {"dry_run": False})
         assert _writes(upstream, mark) == []
         by_name = await call(client, "remediation_revoke_credentials", {"user": VICTIM})
         left = {"secrets": await _listed(client, "zid_get_secrets", id=api_client["id"]),
@@ -155,6 +157,9 @@ async def test_revoking_needs_confirmation_then_deletes_each_credential_and_a_re
         assert secret not in text  # found lists ids, names and times, never secret values
     assert again["outcome"] == "nothing_to_do" and len(again["unchanged"]) == 6
     assert all("already gone" in u for u in again["unchanged"])
+    # the same names again (the keys they named are gone now): unchanged, not refused
+    assert by_names["outcome"] == "nothing_to_do" and by_names["steps"] == []
+    assert sum("already gone" in u for u in by_names["unchanged"]) == 3
     # a password reset has no state to read: a run that names the user resets again, and says so
     assert [s["operation"] for s in by_name["steps"]] == ["zid_reset_password"]
     assert any("no password-reset state" in limit for limit in by_name["api_limits"])
@@ -181,21 +186,21 @@ async def test_when_zpa_refuses_a_key_deletion_the_other_credentials_are_still_r
     assert [c["id"] for c in left["vpn"]] == [vpn[0]["id"], vpn[1]["id"]]
 
 
-async def test_unknown_clients_keys_and_credentials_are_named_with_where_they_were_searched(upstream):
+async def test_unknown_clients_are_refused_and_unlisted_keys_are_named_with_where_they_were_searched(upstream):
     async with serve(upstream, profile="admin") as client:
+        _api_client, keys, _vpn = await _credentials(client)
         no_client = await call_error(client, "remediation_revoke_credentials", {"api_client": "ghost",
                                                                                 "dry_run": False})
-        no_key = await call_error(client, "remediation_revoke_credentials", {
-            "zpa_api_key_names": ["stolen-key"], "zia_vpn_ids": ["vpn.nowhere.example"], "dry_run": False})
-        no_vpn = await call_error(client, "remediation_revoke_credentials", {
-            "zia_vpn_ids": ["vpn.nowhere.example", "203.0.113.250"]})
+        no_key = await call(client, "remediation_revoke_credentials", {
+            "zpa_api_key_names": ["stolen-key", keys[0]["name"]], "zia_vpn_ids": ["vpn.nowhere.example"]})
         nothing = await call_error(client, "remediation_revoke_credentials", {})
     assert no_client["error"]["kind"] == "not_found"
     assert "'ghost'" in no_client["error"]["message"] and "zid_list_api_clients" in no_client["error"]["message"]
-    assert no_key["error"]["kind"] == "not_found" and "'stolen-key'" in no_key["error"]["message"]
-    assert "zpa_list_client_credentials" in no_key["error"]["message"]
-    assert no_vpn["error"]["unknown"] == ["vpn.nowhere.example", "203.0.113.250"]
-    assert "zia_list_vpn_credentials" in no_vpn["error"]["message"]
+    # an unlisted key may be one an earlier run deleted: reported unchanged, and the rest still planned
+    assert [s["operation"] for s in no_key["steps"]] == ["zpa_remove_client_credentials"]
+    unlisted = " ".join(no_key["unchanged"])
+    assert "'stolen-key' is not listed" in unlisted and "zpa_list_client_credentials" in unlisted
+    assert "'vpn.nowhere.example' is not listed" in unlisted and "zia_list_vpn_credentials" in unlisted
     assert nothing["error"]["kind"] == "invalid_arguments"
     assert _writes(upstream) == []
 

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 from _composites import call, call_error, serve, step_statuses, store_items
-from test_outbox import HEC_TOKEN, HttpReceiver, SyslogReceiver, closed_port, wait_for
+from test_outbox import HEC_TOKEN, HttpReceiver, RelpReceiver, SilentReceiver, SyslogReceiver, closed_port, wait_for
 
 from oneapi_mcp.mock._seed_siem import LSS_FORMATS
 
@@ -106,6 +106,19 @@ async def test_nss_feed_update_failure_and_bad_input_are_reported_and_change_not
 
 
 # -- ZPA log streaming ---------------------------------------------------------------------------------
+async def test_nss_batch_size_is_sent_in_kb_and_lss_filter_codes_are_the_excluded_ones(upstream):
+    # zscaler-sdk-python zscaler/zia/cloud_nss.py: max_batch_size "in KB" (512); zscaler/zpa/lss.py:
+    # filter_status_codes "will be excluded by LSS"
+    async with serve(upstream, profile="read-write") as client:
+        nss = await call(client, "siem_configure_nss_feed", {**NSS, "max_batch_size_kb": 512})
+        lss = await call(client, "siem_configure_lss_stream", {**LSS_ARGS, "filter": ["ZPN_STATUS_AUTH_FAILED"]})
+        described = {t.name: t for t in (await client.list_tools()).tools}["siem_configure_lss_stream"]
+    assert nss["steps"][0]["body"]["maxBatchSize"] == 512
+    assert lss["steps"][0]["body"]["config"]["filter"] == ["ZPN_STATUS_AUTH_FAILED"]
+    assert "excluding status codes ZPN_STATUS_AUTH_FAILED" in lss["steps"][0]["why"]
+    assert "EXCLUDE" in described.input_schema["properties"]["filter"]["description"]
+
+
 async def test_lss_stream_plans_with_zpas_default_format_applies_and_is_idempotent(upstream):
     async with serve(upstream, profile="read-write") as client:
         planned = await call(client, "siem_configure_lss_stream", LSS_ARGS)
@@ -156,7 +169,7 @@ async def test_tool_calls_and_security_events_reach_syslog_hec_and_a_signed_webh
     hec = HttpReceiver(token=HEC_TOKEN).start()
     hook = HttpReceiver(secret="unknown until registered").start()
     env = _env(tmp_path, {"name": "syslog", "type": "syslog", "host": "127.0.0.1", "port": syslog.port,
-                          "events": ["audit"]},
+                          "transport": "tcp", "events": ["audit"]},
                {"name": "splunk", "type": "hec", "url": hec.url, "token_env": "TEST_HEC_TOKEN", "events": ["security"]},
                TEST_HEC_TOKEN=HEC_TOKEN)
     alerts = sum(len(store_items(upstream, "zdx", f"/zdx/v1/alerts/{kind}")) for kind in ("ongoing", "historical"))
@@ -203,6 +216,10 @@ async def test_tool_calls_and_security_events_reach_syslog_hec_and_a_signed_webh
         hook.stop()
     rows = {r["name"]: r for r in status["destinations"]}
     assert set(rows) == {"syslog", "splunk", "soar"} and rows["splunk"]["pending"] == 0
+    assert rows["splunk"]["guarantee"] == "acknowledged" and rows["splunk"]["acknowledged"] == found
+    assert rows["syslog"]["guarantee"] == "best-effort" and rows["syslog"]["acknowledged"] == 0
+    assert rows["syslog"]["sent"] > 0 and "best-effort" in rows["syslog"]["state"] and rows["syslog"]["healthy"]
+    assert status["best_effort"] == ["syslog"] and "sent but never acknowledged: syslog" in status["summary"]
     assert rows["soar"]["origin"] == "registered" and "splunk" in status["csv"]["siem-destinations"]
     assert removed["outcome"] == "removed" and missing["error"]["kind"] == "not_found"
 
@@ -228,7 +245,7 @@ async def test_tool_calls_and_security_events_reach_syslog_hec_and_a_signed_webh
 
 async def test_the_outbox_survives_a_receiver_outage_and_a_server_restart(upstream, tmp_path):
     port = closed_port()
-    env = _env(tmp_path, {"name": "siem", "type": "syslog", "host": "127.0.0.1", "port": port})
+    env = _env(tmp_path, {"name": "siem", "type": "syslog", "host": "127.0.0.1", "port": port, "transport": "tcp"})
     async with serve(upstream, **env) as client:
         for _ in range(3):
             await call(client, "zia_get_activation_status", {})
@@ -256,7 +273,32 @@ async def test_the_outbox_survives_a_receiver_outage_and_a_server_restart(upstre
     tools = sorted(by_id[i][0]["data"]["tool"] for i in queued)
     assert tools == ["siem_flush_outbox", "siem_get_status", "zia_get_activation_status",
                      "zia_get_activation_status", "zia_get_activation_status"]
-    assert after["destinations"][0]["delivered"] >= 5 and after["destinations"][0]["last_success_at"]
+    assert after["destinations"][0]["sent"] >= 5 and after["destinations"][0]["last_success_at"]
+
+
+async def test_status_shows_a_receiver_that_never_reads_unhealthy_with_its_events_queued(upstream, tmp_path):
+    silent, relp = SilentReceiver(), RelpReceiver(auto={})
+    env = _env(tmp_path, {"name": "stuck", "type": "syslog", "host": "127.0.0.1", "port": silent.port,
+                          "transport": "relp", "ack_timeout": 0.3},
+               {"name": "relp", "type": "syslog", "host": "127.0.0.1", "port": relp.port, "transport": "relp"})
+    try:
+        async with serve(upstream, **env) as client:
+            for _ in range(3):
+                await call(client, "zia_get_activation_status", {})
+            await wait_for(lambda: len(relp.received) >= 3)
+            flushed = await call(client, "siem_flush_outbox", {})
+            status = await call(client, "siem_get_status", {})
+    finally:
+        silent.stop()
+        relp.stop()
+    rows = {r["name"]: r for r in status["destinations"]}
+    stuck = rows["stuck"]
+    assert not stuck["healthy"] and stuck["state"].startswith("unhealthy") and status["failing"] == ["stuck"]
+    assert stuck["pending"] >= 4 and stuck["acknowledged"] == 0 and "did not send an answer" in stuck["last_error"]
+    assert rows["relp"]["healthy"] and rows["relp"]["acknowledged"] >= 3 and rows["relp"]["target"].startswith(
+        "relp://")
+    assert "unhealthy: stuck" in status["summary"] and flushed["outcome"] == "partial"
+    assert {"acknowledged_now", "sent_now"} <= set(flushed["destinations"][0])
 
 
 async def test_status_says_how_to_configure_when_nothing_is_set_up(upstream, tmp_path):

@@ -100,23 +100,38 @@ async def test_isolating_an_account_disables_it_everywhere_once(upstream):
     async with serve(upstream, profile="read-write") as client:
         planned = await call(client, "threat_isolate_account", {"user": VICTIM})
         assert [s["operation"] for s in planned["steps"]] == [
-            "zid_update_user", "zid_reset_password", "zia_update_user", "zpa_add_rule_to_policy_set",
+            "zid_update_user", "zid_reset_password", "zia_create_firewall_filtering_rule",
+            "zia_get_firewall_filtering_rule", "zpa_add_rule_to_policy_set",
             "zpa_re_order_policy_rule"]
         progress: list = []
         applied = await call(client, "threat_isolate_account", {"user": VICTIM, "dry_run": False}, progress)
         again = await call(client, "threat_isolate_account", {"user": VICTIM, "dry_run": False})
-    assert applied["outcome"] == "applied" and progress and progress[-1][:2] == (5, 5)
+    assert applied["outcome"] == "applied" and progress and progress[-1][:2] == (6, 6)
     zid_user = next(u for u in store_items(upstream, "zid", f"{ZID}/users") if u["loginName"] == VICTIM)
     assert zid_user["status"] is False
     zia_user = next(u for u in store_items(upstream, "zia", f"{ZIA}/users") if u["email"] == VICTIM)
-    assert zia_user["disabled"] is True
+    blocking = [r for r in store_items(upstream, "zia", f"{ZIA}/firewallFilteringRules")
+                if r.get("users") == [{"id": zia_user["id"], "name": zia_user["name"]}]]
+    assert [(r["action"], r["state"], r["order"]) for r in blocking] == [("BLOCK_DROP", "ENABLED", 1)]
     rule = _zpa_rules(upstream)[f"oneapi-mcp isolate {VICTIM}"]
     operand = rule["conditions"][0]["operands"][0]
     assert rule["action"] == "DENY" and operand["objectType"] == "SCIM" and operand["rhs"] == VICTIM
-    assert [j["path"] for j in upstream.mock.journal].count(f"{ZID}/users/{zid_user['id']}:resetpassword") == 1
-    assert again["outcome"] == "nothing_to_do"
-    assert any("password was not reset again" in u for u in again["unchanged"])
+    assert [j["path"] for j in upstream.mock.journal].count(f"{ZID}/users/{zid_user['id']}:resetpassword") == 2
+    # ZIdentity has no password-reset state, so a re-run resets again rather than trust an earlier reset
+    assert step_statuses(again) == [("zid_reset_password", "done")]
+    assert any("no password-reset state" in limit for limit in again["api_limits"])
     assert any("sessionTerminationOnReauth" in limit for limit in again["api_limits"])
+
+
+async def test_a_password_reset_that_failed_is_retried_by_the_next_run_although_the_account_is_disabled(upstream):
+    upstream.mock.fail("POST", f"{ZID}/users/*:resetpassword", 400, times=1)
+    args = {"user": VICTIM, "zia": False, "zpa": False, "dry_run": False}
+    async with serve(upstream, profile="read-write") as client:
+        first = await call_error(client, "threat_isolate_account", args)
+        again = await call(client, "threat_isolate_account", args)
+    assert step_statuses(first) == [("zid_update_user", "done"), ("zid_reset_password", "failed")]
+    assert step_statuses(again) == [("zid_reset_password", "done")] and again["outcome"] == "applied"
+    assert any("already disabled" in u for u in again["unchanged"])
 
 
 async def test_an_unknown_account_is_named_and_nothing_is_written(upstream):

@@ -36,6 +36,15 @@ def _zia_user(upstream, email: str) -> dict | None:
     return next((u for u in store_items(upstream, "zia", f"{ZIA}/users") if u.get("email") == email), None)
 
 
+def _zia_blocks(upstream, email: str) -> bool:
+    """Whether an enabled ZIA firewall rule, first, drops all traffic of this ZIA user and no one else's
+    (terraform-provider-zia zia/resource_zia_firewall_filtering_rules.go: rules take a list of users)."""
+    user = _zia_user(upstream, email)
+    return any(r.get("users") == [{"id": user["id"], "name": user["name"]}] and r["action"] == "BLOCK_DROP"
+               and r["state"] == "ENABLED" and r["order"] == 1
+               for r in store_items(upstream, "zia", f"{ZIA}/firewallFilteringRules"))
+
+
 # -- create ----------------------------------------------------------------------------------------
 NEW = {"email": NEWCOMER, "first_name": "New", "last_name": "Hire", "groups": ["Developers", "Remote Workers"],
        "zia_department": "Engineering"}
@@ -124,13 +133,14 @@ async def test_disabling_a_user_covers_zidentity_zia_and_zpa_once_and_leaves_dev
         planned = await call(client, "users_disable", args)
         assert _writes(upstream) == []
         assert [s["operation"] for s in planned["steps"]] == [
-            "zid_update_user", "zia_update_user", "zpa_add_rule_to_policy_set", "zpa_re_order_policy_rule"]
+            "zid_update_user", "zia_create_firewall_filtering_rule", "zia_get_firewall_filtering_rule",
+            "zpa_add_rule_to_policy_set", "zpa_re_order_policy_rule"]
         applied = await call(client, "users_disable", {**args, "dry_run": False})
         writes = len(_writes(upstream))
         again = await call(client, "users_disable", {**args, "dry_run": False})
     assert applied["outcome"] == "applied" and applied["activation"]["activated"] == ["zia"]
     assert _zid_user(upstream, VICTIM)["status"] is False
-    assert _zia_user(upstream, VICTIM)["disabled"] is True
+    assert _zia_blocks(upstream, VICTIM)
     rules = {r["name"]: r for r in store_items(upstream, "zpa", ZPA_RULES, POLICY_SET)}
     rule = rules[f"oneapi-mcp disabled {VICTIM}"]
     assert rule["action"] == "DENY" and rule["conditions"][0]["operands"][0]["rhs"] == VICTIM
@@ -140,15 +150,16 @@ async def test_disabling_a_user_covers_zidentity_zia_and_zpa_once_and_leaves_dev
 
 
 async def test_disabling_carries_on_past_a_failed_service_and_an_unknown_user_writes_nothing(upstream):
-    upstream.mock.fail("PUT", f"{ZIA}/users/*", 500, times=0)
+    upstream.mock.fail("POST", f"{ZIA}/firewallFilteringRules", 500, times=0)
     async with serve(upstream, profile="read-write", ONEAPI_MCP_MAX_RETRIES="0") as client:  # PUT: retried
         result = await call_error(client, "users_disable", {"user": VICTIM, "dry_run": False})
         writes = len(_writes(upstream))
         unknown = await call_error(client, "users_disable", {"user": "mallory@example.test", "dry_run": False})
     assert result["outcome"] == "partial"
-    assert step_statuses(result) == [("zid_update_user", "done"), ("zia_update_user", "failed")]
-    assert _zid_user(upstream, VICTIM)["status"] is False and _zia_user(upstream, VICTIM)["disabled"] is False
-    assert any("zia_update_user" in a for a in result["operator_actions"])
+    assert step_statuses(result) == [("zid_update_user", "done"), ("zia_create_firewall_filtering_rule", "failed"),
+                                     ("zia_get_firewall_filtering_rule", "skipped")]
+    assert _zid_user(upstream, VICTIM)["status"] is False and not _zia_blocks(upstream, VICTIM)
+    assert any("zia_create_firewall_filtering_rule" in a for a in result["operator_actions"])
     assert result.get("activation") is None  # nothing in ZIA changed, so nothing to activate
     assert unknown["error"]["kind"] == "not_found" and "mallory@example.test" in unknown["error"]["message"]
     assert len(_writes(upstream)) == writes
@@ -177,6 +188,16 @@ async def test_one_users_access_is_joined_across_services_with_reads_only(upstre
     assert "Deny Contractors SSH" in [r["name"] for r in zpa_rules["naming_the_user"]]
     assert zpa_rules["without_user_criteria"] == ["Allow Everyone Intranet"]
     assert {j["method"] for j in upstream.mock.journal} == {"GET"}
+
+
+async def test_the_zia_user_is_found_by_search_and_exact_email_since_name_filters_the_display_name(upstream):
+    # zscaler-sdk-python tests/integration/zia/cassettes/TestUserManagement.yaml: GET /users?search=...
+    email = CONTRACTOR.email
+    async with serve(upstream, profile="read-only") as client:
+        shown = await call(client, "users_show_access", {"user": email})
+    assert shown["zia"]["user"]["id"] == _zia_user(upstream, email)["id"]
+    lookups = [j["query"] for j in upstream.mock.journal if j["path"] == f"{ZIA}/users"]
+    assert lookups and all(q.get("search") == email and "name" not in q for q in lookups)
 
 
 async def test_a_service_that_cannot_be_read_is_reported_and_an_unknown_user_is_an_error(upstream):

@@ -111,7 +111,7 @@ async def test_app_performance_summarises_every_metric_zdx_returns_and_charts_ea
                                                                         "to": str(NOW), "include_datapoints": True})
     rows = {(r["app"], r["metric"]): r for r in data["metrics"]}
     assert set(rows) == {(app, m) for app in ("Zoom", "Slack")
-                         for m in ("pft", "server_response_time", "dns_time", "availability")}
+                         for m in ("pft", "server_response_time", "dns", "availability")}
     for series in store_items(upstream, "zdx", f"{ZDX}/apps/{{id}}/metrics", "2"):
         values = [p["value"] for p in _in_window(series["datapoints"], NOW - DAY, NOW)]
         row = rows[("Zoom", series["metric"])]
@@ -167,6 +167,28 @@ async def test_sla_reports_an_app_whose_scores_cannot_be_read_as_unknown_and_com
     assert all(r["status"] in ("pass", "fail") for name, r in rows.items() if name != "Zoom")
     assert "1 without data" in data["summary"]
     assert early["apps"][0]["status"] == "no data" and early["apps"][0]["datapoints"] == 0  # before the history
+
+
+async def test_an_app_whose_scores_cover_too_little_of_the_window_is_unknown_not_passed(upstream):
+    # the seeded history is two weeks: a 28-day window ending now is half covered
+    async with serve(upstream, profile="read-only") as client:
+        half = await call(client, "experience_check_sla", {"to": str(NOW), "period": "28d", "apps": ["Salesforce"]})
+        lenient = await call(client, "experience_check_sla", {"to": str(NOW), "period": "28d", "apps": ["Salesforce"],
+                                                              "min_coverage_percent": 45})
+    row = half["apps"][0]
+    assert 45 < row["coverage_percent"] < 55 and row["status"] == "unknown"
+    assert "below min_coverage_percent 90%" in row["reason"] and half["min_coverage_percent"] == 90
+    assert lenient["apps"][0]["status"] in ("pass", "fail")
+
+
+async def test_dns_time_is_asked_for_by_zdx_own_metric_name_dns(upstream):
+    # zscaler-sdk-python zscaler/zdx/apps.py list_app_metrics: metric_name is pft, dns or availability
+    async with serve(upstream, profile="read-only") as client:
+        data = await call(client, "experience_report_app_performance", {"apps": ["Zoom"], "metrics": ["dns_time"],
+                                                                        "to": str(NOW)})
+    assert [(r["metric"], r["label"]) for r in data["metrics"]] == [("dns", "DNS time")]
+    asked = [j["query"].get("metric_name") for j in upstream.mock.journal if j["path"] == f"{ZDX}/apps/2/metrics"]
+    assert asked == ["dns"]
 
 
 async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(upstream):

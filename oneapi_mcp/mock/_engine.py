@@ -164,7 +164,16 @@ class Engine:
         old = coll.get(item_id) if item_id is not None else None
         if old is None:
             return self._not_found(call.op, item_id)
-        new = {**old, **(call.body if isinstance(call.body, dict) else {}), coll.id_field: old[coll.id_field]}
+        body = call.body if isinstance(call.body, dict) else {}
+        stamped = call.op.service == "zia" and "Rules/{" in call.op.path
+        if stamped and body.get("lastModifiedTime") and body["lastModifiedTime"] != old.get("lastModifiedTime"):
+            # ZIA refuses a rule PUT that carries an outdated lastModifiedTime; Terraform zeroes it to avoid this
+            # (terraform-provider-zia zia/resource_zia_dlp_web_rules.go, resource_zia_cloud_app_control_rules.go)
+            return error_response(call.op.service, 409, "the rule was modified since it was read",
+                                  code="STALE_CONFIGURATION_ERROR")
+        new = {**old, **body, coll.id_field: old[coll.id_field]}
+        if stamped:  # recorded rules carry it (reference/recorded/zia/cassettes/TestURLFilteringRule.yaml)
+            new["lastModifiedTime"] = int(old.get("lastModifiedTime") or 1_700_000_000) + 1
         coll.put(new)
         self.store.remember(key, coll)
         return self._answer(call.op, new, call.op.response_schema or call.op.body_schema)

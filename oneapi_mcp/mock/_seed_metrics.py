@@ -69,7 +69,7 @@ def _metrics(app: int, scores: list[tuple[int, int]], rng: random.Random) -> lis
     return [
         {"metric": "pft", "unit": "ms", "datapoints": pft},
         {"metric": "server_response_time", "unit": "ms", "datapoints": server},
-        {"metric": "dns_time", "unit": "ms", "datapoints": dns},
+        {"metric": "dns", "unit": "ms", "datapoints": dns},  # ZDX's name (zscaler-sdk-python zscaler/zdx/apps.py)
         {"metric": "availability", "unit": "%", "datapoints": up},
     ]
 

@@ -96,6 +96,8 @@ def seed_zia(data: SeedData, rng: random.Random) -> None:
             "requestMethods": ["GET", "POST", "CONNECT"],
             "groups": grp,
             "description": desc,
+            # recorded rules carry it (reference/recorded/zia/cassettes/TestURLFilteringRule.yaml)
+            "lastModifiedTime": 1_773_372_484,
         }
         for i, (name, action, cats, grp, desc) in enumerate(
             (
@@ -136,6 +138,7 @@ def seed_zia(data: SeedData, rng: random.Random) -> None:
             "srcIpGroups": srcs,
             "defaultRule": default,
             "enableFullLogging": True,
+            "lastModifiedTime": 1_773_372_484,
         }
         for i, (name, action, dests, srcs, default) in enumerate(
             (
