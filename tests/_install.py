@@ -43,28 +43,43 @@ def requirements(whl: Path) -> list[str]:
 
 
 @functools.cache
-def wheelhouse() -> Path:
-    """Wheels for every base dependency, gathered once per dependency set and Python version."""
-    key = hashlib.sha256("\n".join([sys.version, *requirements(wheel())]).encode()).hexdigest()[:16]
+def wheelhouse(python: str | None = None) -> Path:
+    """Wheels for every base dependency on `python` (default: the test environment's), gathered once
+    per dependency set and interpreter version (markers differ: redis needs async-timeout below 3.11.3)."""
+    version = sys.version if python is None else _run([python, "-c", "import sys; print(sys.version)"], 30).stdout
+    key = hashlib.sha256("\n".join([version, *requirements(wheel())]).encode()).hexdigest()[:16]
     house = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "oneapi-mcp-tests" / f"wheelhouse-{key}"
     if not (house / ".complete").exists():
         house.mkdir(parents=True, exist_ok=True)
-        _run([*PIP, "wheel", "--quiet", "--wheel-dir", str(house), str(wheel())], BUILD_TIMEOUT)
+        with tempfile.TemporaryDirectory() as tmp:
+            pip = PIP
+            if python is not None:  # that interpreter's own pip (ensurepip) in a throwaway venv
+                _run([python, "-m", "venv", f"{tmp}/venv"], 120)
+                pip = [f"{tmp}/venv/bin/python", "-m", "pip"]
+            _run([*pip, "wheel", "--quiet", "--wheel-dir", str(house), str(wheel())], BUILD_TIMEOUT)
         (house / ".complete").touch()
     return house
 
 
-def install(target: Path, *, user: list[str] | None = None, wheels: Path | None = None) -> Path:
-    """A fresh virtualenv at `target` (no pip inside, as in the image) with the wheel and its base
-    dependencies, no index. `user` prefixes commands (e.g. setpriv as non-root); `wheels` is a directory
-    holding the wheel and its dependencies (default: the session's wheel and the wheelhouse).
-    Returns the venv's `oneapi-mcp` script."""
+def install(target: Path, *, user: list[str] | None = None, wheels: Path | None = None,
+            python: str | None = None) -> Path:
+    """A fresh virtualenv at `target` with the wheel and its base dependencies, no index, and no pip
+    left inside (as in the image). `user` prefixes commands (e.g. setpriv as non-root); `wheels` is a
+    directory holding the wheel and its dependencies (default: the session's wheel and the wheelhouse).
+    `python` (e.g. Debian's /usr/bin/python3, the image's) makes the venv with its own pip, the
+    Dockerfile's steps; by default the test environment's pip installs into it (--python), as pipx and
+    uvx do. Returns the venv's `oneapi-mcp` script."""
     prefix = user or []
     whl = wheels / wheel().name if wheels else wheel()
-    _run([*prefix, sys.executable, "-m", "venv", "--without-pip", str(target)], 60)
-    # The test environment's pip installs into the new venv (--python): a pipx/uvx-style isolated install.
-    _run([*prefix, *PIP, "--python", str(target / "bin" / "python"), "install", "--quiet", "--no-index",
-          "--no-cache-dir", "--find-links", str(wheels or wheelhouse()), str(whl)], 180)
+    where = ["--no-index", "--no-cache-dir", "--find-links", str(wheels or wheelhouse()), str(whl)]
+    venv_python = str(target / "bin" / "python")
+    if python:
+        _run([*prefix, python, "-m", "venv", str(target)], 120)
+        _run([*prefix, venv_python, "-m", "pip", "install", "--quiet", *where], 180)
+        _run([*prefix, venv_python, "-m", "pip", "uninstall", "--quiet", "--yes", "pip"], 60)
+    else:
+        _run([*prefix, sys.executable, "-m", "venv", "--without-pip", str(target)], 60)
+        _run([*prefix, *PIP, "--python", venv_python, "install", "--quiet", *where], 180)
     return target / "bin" / "oneapi-mcp"
 
 
