@@ -96,7 +96,8 @@ def markdown_table(table: Table, limit: int = 50) -> str:
 def report_result(title: str, data: dict[str, Any], *, sections: Sequence[str] = (), tables: Sequence[Table] = (),
                   charts: Sequence[Chart] = (), is_error: bool = False) -> t.CallToolResult:
     """A tool result: markdown (title, sections, tables), each table as a CSV resource, each chart
-    as a PNG image (without the charts extra: a note saying how to get it); structured content is `data` plus `csv` (table slug -> CSV text)."""
+    as a PNG image (without the charts extra: a note saying how to get it); structured content is
+    `data` plus `csv` (table slug -> CSV text)."""
     import mcp_types as t
 
     parts = [f"# {title}", *sections, *(markdown_table(tb) for tb in tables)]
