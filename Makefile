@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean
+.PHONY: venv specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean image
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,24 @@ ifdef BASE_URL
 else
 	$(BIN)/python -m pytest -q -s tests/test_contract_mock.py
 endif
+
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' oneapi_mcp/__init__.py)
+IMAGE ?= oneapi-mcp:$(VERSION)
+BASE ?= localhost/oneapi-mcp-base:bookworm
+PIP_CACHE ?= $(HOME)/.cache/pip
+# the CA bundle pip trusts on this host (a TLS-inspecting proxy's CA), handed to the build stage only
+CA_BUNDLE ?= $(or $(PIP_CERT),/etc/ssl/certs/ca-certificates.crt)
+# chroot: RUN steps need no OCI runtime or cgroups (works inside containers and CI); oci elsewhere is fine too
+ISOLATION ?= chroot
+
+## make image: the container image $(IMAGE) with podman (as root); the Debian base is debootstrapped
+## first when it is missing (deploy/base-image.sh), so no registry is needed. EXTRAS=charts adds charts.
+image:
+	BASE=$(BASE) deploy/base-image.sh
+	mkdir -p $(PIP_CACHE)
+	podman build --format docker --isolation $(ISOLATION) --network host --volume $(PIP_CACHE):/root/.cache/pip \
+		--volume $(CA_BUNDLE):/run/host-ca.crt:ro --build-arg CA_BUNDLE=/run/host-ca.crt \
+		--build-arg BASE=$(BASE) --build-arg EXTRAS=$(EXTRAS) --tag $(IMAGE) .
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -114,6 +114,9 @@ def main() -> int:
     import search_bench
 
     search_bench.bench_search()
+    import size_bench
+
+    size_bench.main()
     return 0
 
 

@@ -330,8 +330,40 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="mock data seed")
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from ._client_config import CLIENTS, client_entry, merge_into_file
+
+    entry = client_entry(args.client, config=args.config, server=args.server, profile=args.profile, mock=args.mock)
+    name = args.name or (f"oneapi-mcp-{args.server}" if args.server else "oneapi-mcp")
+    fmt = CLIENTS[args.client]
+    if not args.write:
+        print(json.dumps({fmt.servers_key: {name: entry}}, indent=2))
+        return 0
+    path = (args.file or fmt.default_path(Path.home(), Path.cwd())).expanduser()
+    merge_into_file(args.client, path, name, entry)
+    print(f"{fmt.label}: wrote server {name!r} into {path} (see {fmt.docs})", file=sys.stderr)
+    return 0
+
+
+def _config_parser(sub: Any) -> None:
+    from ._client_config import CLIENTS
+
+    p = sub.add_parser("config", help="print (or --write) an MCP client's configuration for this install")
+    p.add_argument("client", choices=sorted(CLIENTS))
+    p.add_argument("--config", type=Path, help="the servers TOML the client's server should use")
+    p.add_argument("--server", help="the named server from --config")
+    p.add_argument("--profile", choices=["read-only", "read-write", "admin"], help="scopes the server allows")
+    p.add_argument("--mock", action="store_true", help="start the server on the in-process mock OneAPI")
+    p.add_argument("--name", help="the entry's name in the client (default oneapi-mcp[-SERVER])")
+    p.add_argument("--write", action="store_true", help="merge into the client's file, keeping other entries")
+    p.add_argument("--file", type=Path, help="with --write: this file instead of the client's usual one")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="oneapi-mcp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"oneapi-mcp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     _common(serve)
@@ -374,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     review.add_argument("--audit-log", type=Path, dest="audit_log", help="read this audit log instead of the "
                         "servers' audit_log setting (rotated copies .1, .2 ... are read too)")
     review.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    _config_parser(sub)
     sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
     sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
@@ -395,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "access-review":
             return cmd_access_review(args)
+        if args.command == "config":
+            return cmd_config(args)
         return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor, "scopes": cmd_scopes}[args.command](args)
     except ConfigError as exc:
         print(f"oneapi-mcp: {exc}", file=sys.stderr)

@@ -1,6 +1,9 @@
 """Reports people want to look at: markdown for reading, the same data as structured content for
 agents, tabular parts also as CSV, and charts as PNG images (matplotlib, imported on first chart).
 
+matplotlib is the optional `charts` extra (~170 MB with numpy and pillow). Without it a chart is
+not drawn: the result says so and how to get the picture; the same numbers are in its tables.
+
     table = Table("Departments", ["department", "violations"], rows)
     chart = bar_chart("Violations by department", "department", "violations (count)", labels, values)
     return report_result("Compliance", data, sections=[...markdown...], tables=[table], charts=[chart])
@@ -20,7 +23,8 @@ from oneapi_mcp._redact import redact
 if TYPE_CHECKING:
     import mcp_types as t
 
-__all__ = ["Chart", "Table", "bar_chart", "line_chart", "markdown_table", "report_result"]
+__all__ = ["CHARTS_HINT", "Chart", "Table", "bar_chart", "charts_available", "line_chart", "markdown_table",
+           "report_result"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,22 @@ class Table:
         return out.getvalue()
 
 
+CHARTS_HINT = "pip install 'oneapi-mcp[charts]'"
+
+
 @dataclass(frozen=True)
 class Chart:
-    title: str
-    png: bytes
+    """A drawn chart (`png`), or, without matplotlib, only its title (`png` is None)."""
 
-    def content(self) -> t.ImageContent:
+    title: str
+    png: bytes | None
+
+    def content(self) -> t.ImageContent | t.TextContent:
         import mcp_types as t
 
+        if self.png is None:
+            return t.TextContent(type="text", text=f"Chart not drawn: {self.title}. matplotlib is not installed; "
+                                                   f"`{CHARTS_HINT}` adds the picture. The tables hold the same data.")
         return t.ImageContent(type="image", data=base64.b64encode(self.png).decode("ascii"), mime_type="image/png")
 
 
@@ -88,7 +100,8 @@ def markdown_table(table: Table, limit: int = 50) -> str:
 def report_result(title: str, data: dict[str, Any], *, sections: Sequence[str] = (), tables: Sequence[Table] = (),
                   charts: Sequence[Chart] = (), is_error: bool = False) -> t.CallToolResult:
     """A tool result: markdown (title, sections, tables), each table as a CSV resource, each chart
-    as a PNG image; structured content is `data` plus `csv` (table slug -> CSV text)."""
+    as a PNG image (without the charts extra: a note saying how to get it); structured content is
+    `data` plus `csv` (table slug -> CSV text)."""
     import mcp_types as t
 
     parts = [f"# {title}", *sections, *(markdown_table(tb) for tb in tables)]
@@ -103,6 +116,13 @@ def report_result(title: str, data: dict[str, Any], *, sections: Sequence[str] =
 
 
 # -- charts ---------------------------------------------------------------------------------------
+def charts_available() -> bool:
+    """Whether the optional `charts` extra (matplotlib) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _figure(title: str, xlabel: str, ylabel: str):
     import matplotlib
 
@@ -128,6 +148,8 @@ def _png(plt, fig) -> bytes:
 def bar_chart(title: str, xlabel: str, ylabel: str, labels: Sequence[str], values: Sequence[float], *,
               target: float | None = None, target_label: str = "target") -> Chart:
     """Bars with their values written on them; an optional horizontal target line."""
+    if not charts_available():
+        return Chart(title, None)
     plt, fig, ax = _figure(title, xlabel, ylabel)
     if all(float(v).is_integer() for v in values):  # counts: no 0.5 ticks
         from matplotlib.ticker import MaxNLocator
@@ -145,6 +167,8 @@ def bar_chart(title: str, xlabel: str, ylabel: str, labels: Sequence[str], value
 
 def line_chart(title: str, xlabel: str, ylabel: str, x: Sequence[Any], series: dict[str, Sequence[float]]) -> Chart:
     """One line per series over a shared x axis (dates, hours, ...), with a legend."""
+    if not charts_available():
+        return Chart(title, None)
     plt, fig, ax = _figure(title, xlabel, ylabel)
     for name, values in series.items():
         ax.plot([str(v) for v in x], values, marker="o", markersize=3, label=name)
