@@ -269,8 +269,9 @@ TOOLS = [
         description=(
             "The reverse of threat_isolate_account (and of threat_quarantine_endpoint's ZPA deny rule): from the "
             "snapshot that run stored (run_id, or the latest run for user), re-enable the ZIdentity user it "
-            "disabled and delete the ZIA firewall block rule and the ZPA deny rule it created, each only while it is still as that run left it. A "
-            "password reset or an unenrolled device cannot be reversed. Dry run by default; idempotent."),
+            "disabled and delete the ZIA firewall block rule and the ZPA deny rule it created, each only while it is "
+            "still as that run left it. A password reset or an unenrolled device cannot be reversed. Dry run by "
+            "default; idempotent."),
         handler=_reverse_tool(("threat_isolate_account", "threat_quarantine_endpoint"), _ACCOUNT_OPS, _user, "user"),
         toolset="composite.threat", scope="destructive",
         operations=("zid_get_user", "zid_update_user", "zia_get_user", "zia_update_user",

@@ -73,8 +73,8 @@ async def test_release_account_reverses_isolate_and_the_tenant_is_as_before(upst
     before = _state(upstream)
     _applied, planned, back = await _forward_then_back(
         upstream, data_dir, "threat_isolate_account", {"user": VICTIM}, "threat_release_account", {"user": VICTIM})
-    assert [s["operation"] for s in planned["steps"]] == ["zpa_delete_rule_in_policy_set", "zia_remove_firewall_filtering_rule",
-                                                          "zid_update_user"]
+    assert [s["operation"] for s in planned["steps"]] == [
+        "zpa_delete_rule_in_policy_set", "zia_remove_firewall_filtering_rule", "zid_update_user"]
     assert any("password" in limit for limit in planned["api_limits"])  # a reset cannot be reversed: said so
     assert back["outcome"] == "applied" and back["activation"]["activated"] == ["zia"]
     assert _state(upstream) == before
