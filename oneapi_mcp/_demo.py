@@ -60,7 +60,7 @@ async def session(url: str) -> None:
 
 
 async def _composite(client) -> None:
-    """A cross-service composite tool: planned, applied, then run again (nothing left to do)."""
+    """A cross-service composite tool: planned, applied, then run again (what is done stays unchanged)."""
     victim = {"user": "yara.ito@example.test"}
 
     def line(step: dict) -> str:
@@ -76,9 +76,11 @@ async def _composite(client) -> None:
     _say("composite, planned: threat_isolate_account (dry run: ZIdentity, ZIA and ZPA read, nothing changed)",
          brief(planned.structured_content))
     applied = await client.call_tool("threat_isolate_account", {**victim, "dry_run": False})
-    _say("composite, applied: one call, five upstream writes, ZIA activated once", brief(applied.structured_content))
+    _say("composite, applied: one call, writes in ZIdentity, ZIA and ZPA, ZIA activated once",
+         brief(applied.structured_content))
     again = await client.call_tool("threat_isolate_account", {**victim, "dry_run": False})
-    _say("composite, run again: idempotent", brief(again.structured_content))
+    _say("composite, run again: what is done is unchanged; only the password reset runs again (ZIdentity keeps "
+         "no reset state, so a reset that failed before is retried)", brief(again.structured_content))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -452,6 +452,14 @@ def _error(tool: ToolDef, status: int | None, kind: str, message: str, **extra: 
     return CallResult({"error": body}, is_error=True)
 
 
+def _gateway_quota_left(response: httpx.Response) -> bool:
+    """The OneAPI gateway sends its own quota on every answer (x-ratelimit-limit "5000, 5000;w=60",
+    x-ratelimit-remaining, x-ratelimit-reset: the quota window's end; recorded in tests/recorded/). While
+    that quota has requests left, a 429 came from the service, whose own header says how long to wait."""
+    m = re.match(r"\s*(\d+)", response.headers.get("x-ratelimit-remaining", ""))
+    return bool(m) and int(m.group(1)) > 0
+
+
 def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds to wait, from any variant OneAPI services send, in the SDKs' priority order:
     `Retry-After` (seconds, "13s", or an HTTP date), `x-ratelimit-reset` (seconds left),
@@ -463,7 +471,7 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     now = time.time() if now is None else now
     for header in ("Retry-After", "x-ratelimit-reset", "RateLimit-Reset", "X-Rate-Limit-Retry-After-Seconds"):
         raw = response.headers.get(header)
-        if not raw:
+        if not raw or (header == "x-ratelimit-reset" and _gateway_quota_left(response)):
             continue
         m = re.match(r"\s*(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)?\s*$", raw, re.IGNORECASE)
         if m:

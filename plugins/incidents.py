@@ -625,6 +625,18 @@ async def _zpa_rules(ev: Evidence) -> list[dict[str, Any]]:
                          cached=True, default=[])
 
 
+async def _zia_block_rule(ev: Evidence, zia_user: dict[str, Any]) -> dict[str, Any] | None:
+    """The enabled BLOCK firewall rule that names only this ZIA user, as plan_zia_block_user writes it."""
+    name = f"{RULE_PREFIX} block {zia_user.get('id')}"[:31]
+    rules = await ev.read("ZIA", "zia_list_firewall_filtering_rules", {}, many=True, cached=True, default=[])
+    for rule in rules or []:
+        if (rule.get("name") == name and str(rule.get("action", "")).startswith("BLOCK")
+                and rule.get("state") == "ENABLED"
+                and [str(u.get("id")) for u in rule.get("users") or []] == [str(zia_user.get("id"))]):
+            return rule
+    return None
+
+
 async def user_hits(ev: Evidence, email: str, person: dict[str, Any] | None, window: Window) -> list[dict[str, Any]]:
     person = person or await find_person(ev, email, window)
     hits = []
@@ -958,9 +970,15 @@ async def actions_taken(ev: Evidence, person: dict[str, Any] | None, hits: list[
         if person["zid"] and person["zid"].get("status") is False:
             out.append({"action": f"ZIdentity account {email} is disabled", "service": "ZIdentity",
                         "evidence": f"zid_list_users: status false (id {person['zid'].get('id')})"})
-        if person["zia"] and person["zia"].get("disabled"):
-            out.append({"action": f"ZIA user {email} is disabled", "service": "ZIA",
-                        "evidence": f"zia_list_users: disabled true (id {person['zia'].get('id')})"})
+        if person["zia"]:
+            block = await _zia_block_rule(ev, person["zia"])
+            if block:  # what threat_isolate_account / users_disable add (plugins/_accounts.plan_zia_block_user)
+                out.append({"action": f"ZIA blocks all traffic of {email}", "service": "ZIA",
+                            "evidence": f"firewall rule {block.get('name')!r} ({block.get('action')}, "
+                                        f"{block.get('state')}, order {block.get('order', '?')})"})
+            elif person["zia"].get("disabled"):
+                out.append({"action": f"ZIA user {email} is disabled", "service": "ZIA",
+                            "evidence": f"zia_list_users: disabled true (id {person['zia'].get('id')})"})
         rule = deny_rule(f"{RULE_PREFIX} isolate {email}")
         if rule:
             out.append({"action": f"ZPA denies {email} all private-app access", "service": "ZPA",
@@ -1007,7 +1025,8 @@ def next_steps(person: dict[str, Any] | None, indicators: dict[str, list[str]], 
     if person:
         email = person["email"]
         isolated = (f"ZIdentity account {email} is disabled" in done and f"ZPA denies {email}" in done
-                    and (person["zia"] is None or f"ZIA user {email} is disabled" in done))
+                    and (person["zia"] is None or f"ZIA blocks all traffic of {email}" in done
+                         or f"ZIA user {email} is disabled" in done))
         if not isolated:
             add("high" if urgent else "consider", f"isolate the account {email}", "threat_isolate_account",
                 {"user": email}, "malicious files or domains are involved" if urgent else
@@ -1139,7 +1158,7 @@ _CORRELATE_OPS = ("zid_list_users", "zid_get_user", "zid_list_user_groups", "zia
                   "zia_list_url_filtering_rules", "zcc_list_devices", "zdx_list_users", "zdx_list_devices",
                   "zia_lookup_url_classification", "zia_get_advanced_policy", "zia_get_malicious_urls",
                   "zia_list_url_categories", "zia_get_verdict_report_by_md5_hash",
-                  "zia_get_behavioral_analysis_advanced_settings", *_ZPA_OPS)
+                  "zia_get_behavioral_analysis_advanced_settings", "zia_list_firewall_filtering_rules", *_ZPA_OPS)
 _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_users", "zcc_list_devices",
               "zdx_list_device_events", "zdx_list_ongoing_alerts", "zdx_list_historical_alerts",
               "zdx_list_alert_affected_devices", "zia_get_verdict_report_by_md5_hash", "zia_create_audit_log_report",

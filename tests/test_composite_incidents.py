@@ -218,7 +218,7 @@ async def test_the_report_sees_actions_taken_and_stops_recommending_them(upstrea
                                                          "ZIA admin audit log"}
     taken = {a["action"] for a in after["actions_taken"]}
     assert f"ZIdentity account {SUBJECT} is disabled" in taken
-    assert f"ZIA user {SUBJECT} is disabled" in taken
+    assert f"ZIA blocks all traffic of {SUBJECT}" in taken  # isolate adds a user-scoped BLOCK rule
     assert f"ZPA denies {SUBJECT} all private-app access" in taken
     assert "evil.example is blocked in ZIA" in taken
     after_tools = {s["tool"] for s in after["next_steps"]}

@@ -122,5 +122,5 @@ def test_make_demo_runs_its_scripted_session():
                          capture_output=True, text=True, timeout=120, env=ENV)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     for expected in ("tools/list:", "search_operations", "zia_list_users", "write, applied",
-                     "PENDING", "composite, applied", "nothing_to_do", "never reaches the API"):
+                     "PENDING", "composite, applied", "unchanged", "never reaches the API"):
         assert expected in run.stdout

@@ -171,7 +171,9 @@ class Engine:
             # (terraform-provider-zia zia/resource_zia_dlp_web_rules.go, resource_zia_cloud_app_control_rules.go)
             return error_response(call.op.service, 409, "the rule was modified since it was read",
                                   code="STALE_CONFIGURATION_ERROR")
-        new = {**old, **body, coll.id_field: old[coll.id_field]}
+        # A ZIA rule PUT replaces the whole rule: a field left out is cleared (Terraform sends the full rule,
+        # terraform-provider-zia zia/resource_zia_url_filtering_rules.go update), other objects merge
+        new = {**({} if stamped else old), **body, coll.id_field: old[coll.id_field]}
         if stamped:  # recorded rules carry it (reference/recorded/zia/cassettes/TestURLFilteringRule.yaml)
             new["lastModifiedTime"] = int(old.get("lastModifiedTime") or 1_700_000_000) + 1
         coll.put(new)
