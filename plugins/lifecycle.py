@@ -27,19 +27,28 @@ from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
-__all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "load_templates", "oneapi_mcp_register_tools"]
+__all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "entitlement_body", "load_templates",
+           "oneapi_mcp_register_tools"]
 
 EXPIRES_ATTR, SPONSOR_ATTR = "oneapiAccessExpires", "oneapiSponsor"
 NEW_USER = "new-user-id"  # stands in for the id ZIdentity gives a user created earlier in the same plan
 _KEYS = {"groups": "a list of ZIdentity group names", "department": "a ZIA department name",
          "zia_user": "true or false", "entitlements": 'a list of "zpa" and/or "zdx"', "description": "a string"}
-_ENTITLEMENTS = {  # ZCC: (list, update, per-group flag, for-all flag, group list, scalar fields kept on update)
+# ZCC entitlements. The list answers the whole entitlement (ZpaGroupEntitlementList / ZdxGroupEntitlementList
+# in specs/zcc.yaml: user groups, device groups, the enable-for-all flag and per-service switches; recorded in
+# reference/recorded/zcc/cassettes/TestEntitlements.yaml), and the update replaces it: Zscaler's SDK PUTs the
+# whole object (zscaler-sdk-python zscaler/zcc/models/zpagroupentitlements.py request_format). So an update
+# carries everything that was entitled (user groups, device groups, flags) with only the intended change;
+# totalCount, collectZdxLocation and each entry's active/authType are read-only (the update request,
+# Zpa/ZdxGroupEntitlementUpdateRequest, has no field for them) and are left out.
+# service -> (list, update, per-group flag, for-all flag, user groups, device groups, update field -> list field)
+_ENTITLEMENTS = {
     "zpa": ("zcc_list_zpa_group_entitlements", "zcc_update_zpa_group_entitlement", "zpaEnabled", "zpaEnableForAll",
-            "groupList", {"computeDeviceGroups": "computeDeviceGroupsForZPA",
-                          "machineTunEnabledForAll": "machineTunEnabledForAll"}),
+            "groupList", "deviceGroupList", {"computeDeviceGroups": "computeDeviceGroupsForZPA",
+                                             "machineTunEnabledForAll": "machineTunEnabledForAll"}),
     "zdx": ("zcc_list_zdx_group_entitlements", "zcc_update_zdx_group_entitlement", "upmEnabled", "upmEnableForAll",
-            "upmGroupList", {"computeDeviceGroups": "computeDeviceGroupsForZDX",
-                             "logoutZCC": "logoutZCCForZDXService"}),
+            "upmGroupList", "upmDeviceGroupList", {"computeDeviceGroups": "computeDeviceGroupsForZDX",
+                                                   "logoutZCC": "logoutZCCForZDXService"}),
 }
 
 
@@ -264,30 +273,56 @@ async def _plan_zia_user(wf: Workflow, person: _Person, template: Template, tena
            manual=f"delete ZIA user {person.email} (zia_bulk_delete_user)")
 
 
+def _entitled(entries: Any, flag: str) -> list[dict[str, Any]]:
+    """The entries of an entitlement list that are entitled (the per-group flag, else active, is 1)."""
+    return [e for e in entries or [] if isinstance(e, dict) and (e.get("groupName") or e.get("groupId") is not None)
+            and e.get(flag, e.get("active")) == 1]
+
+
+def _named(entries: list[dict[str, Any]], names: str, ids: str) -> dict[str, list[Any]]:
+    """Entries as the update names them: by name, or by id where the entry has no name."""
+    out: dict[str, list[Any]] = {names: [e["groupName"] for e in entries if e.get("groupName")],
+                                 ids: [e["groupId"] for e in entries if not e.get("groupName")]}
+    return {k: v for k, v in out.items() if v}
+
+
+def entitlement_body(service: str, current: dict[str, Any], add_groups: tuple[str, ...] | list[str] = (),
+                     ) -> dict[str, Any]:
+    """The update request that puts back `current` (as listed) with `add_groups` (user group names) added."""
+    _list_op, _update_op, flag, for_all, groups, device_groups, scalars = _ENTITLEMENTS[service]
+    body: dict[str, Any] = {wire: current[field] for wire, field in scalars.items()
+                            if isinstance(current.get(field), int)}
+    if isinstance(current.get(for_all), int):
+        body["enableForAll"] = current[for_all]
+    users = _named(_entitled(current.get(groups), flag), "groupNames", "groupIds")
+    if add_groups:
+        users["groupNames"] = [*users.get("groupNames", []), *add_groups]
+    return {**body, **users, **_named(_entitled(current.get(device_groups), flag), "deviceGroupNames",
+                                      "deviceGroupIds")}
+
+
 async def _plan_entitlement(wf: Workflow, service: str, template: Template) -> None:
-    """Entitle the template's groups to ZPA or ZDX in Client Connector, keeping the groups already entitled
-    (the update replaces the list)."""
-    list_op, update_op, flag, for_all, list_key, kept = _ENTITLEMENTS[service]
+    """Entitle the template's groups to ZPA or ZDX in Client Connector; the update replaces the whole
+    entitlement, so it carries every group, device group and flag already set (see _ENTITLEMENTS)."""
+    list_op, update_op, flag, for_all, groups, device_groups, _scalars = _ENTITLEMENTS[service]
     current = await wf.read(list_op) or {}
     label = service.upper()
     if current.get(for_all) == 1:
         wf.already(f"Client Connector entitles every user to {label} (enable for all), so the template's groups "
                    "are covered")
         return
-    entries = [e for e in current.get(list_key) or [] if isinstance(e, dict) and e.get("groupName")]
-    entitled = [str(e["groupName"]) for e in entries if e.get(flag, e.get("active")) == 1]
+    entitled = [str(e.get("groupName")) for e in _entitled(current.get(groups), flag)]
     have = {g.lower() for g in entitled}
     missing = [g for g in template.groups if g.lower() not in have]
     if not missing:
         wf.already(f"ZIdentity groups {', '.join(template.groups)} are already entitled to {label} in Client Connector")
         return
-    scalars = {k: current[v] for k, v in kept.items() if isinstance(current.get(v), int)}
-    body = {**scalars, "groupNames": [*entitled, *missing]}
-    wf.add(update_op, {"body": body},
+    kept_devices = len(_entitled(current.get(device_groups), flag))
+    previous = entitlement_body(service, current)
+    wf.add(update_op, {"body": entitlement_body(service, current, missing)},
            f"entitle group(s) {', '.join(missing)} to {label} in Client Connector (keeping the {len(entitled)} "
-           "group(s) already entitled)",
-           undo=lambda _r: (update_op, {"body": {**scalars, "groupNames": entitled}},
-                            f"restore the previous {label} entitlement list"))
+           f"group(s) and {kept_devices} device group(s) already entitled)",
+           undo=lambda _r: (update_op, {"body": previous}, f"restore the previous {label} entitlement"))
 
 
 # -- onboarding ------------------------------------------------------------------------------------

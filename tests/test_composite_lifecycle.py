@@ -68,10 +68,47 @@ async def test_onboarding_creates_the_zia_user_and_entitles_the_groups_in_client
     entitled = [j for j in upstream.mock.journal if j["method"] == "PUT" and "Group" in j["path"]]
     assert [j["path"] for j in entitled] == [f"{ZCC}/updateZpaGroupEntitlement", f"{ZCC}/updateZdxGroupEntitlement"]
     zpa = next(s for s in applied["steps"] if s["operation"] == "zcc_update_zpa_group_entitlement")
-    assert "Remote Workers" in zpa["why"] and "keeping the 2 group(s) already entitled" in zpa["why"]
+    assert "Remote Workers" in zpa["why"] and "keeping the 2 group(s) and 1 device group(s)" in zpa["why"]
     entitled_now = store_document(upstream, "zcc", f"{ZCC}/getZpaGroupEntitlements")["groupList"]
     assert {g["groupName"] for g in entitled_now} == {"Developers", "IT Admins", "Remote Workers"}
     assert upstream.mock.state.activation["zia"] == "ACTIVE"
+
+
+async def test_an_entitlement_update_keeps_device_groups_and_flags_as_the_sdk_puts_the_whole_object(upstream):
+    # the update replaces the whole entitlement (zscaler-sdk-python zcc/models/zpagroupentitlements.py
+    # request_format); the mock clears what a request leaves out, as the tenant would
+    before = {svc: store_document(upstream, "zcc", f"{ZCC}/get{svc}GroupEntitlements") for svc in ("Zpa", "Zdx")}
+    assert before["Zpa"]["deviceGroupList"] and before["Zdx"]["upmDeviceGroupList"]  # seeded: Corporate Laptops
+    args = {"email": "omar.lee@example.test", "template": "engineer"}
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+        planned = await call(client, "lifecycle_onboard_user", args)
+        await call(client, "lifecycle_onboard_user", {**args, "dry_run": False})
+    zpa = next(s for s in planned["steps"] if s["operation"] == "zcc_update_zpa_group_entitlement")
+    assert zpa["body"] == {"computeDeviceGroups": 1, "machineTunEnabledForAll": 0, "enableForAll": 0,
+                           "groupNames": ["Developers", "IT Admins", "Remote Workers"],
+                           "deviceGroupNames": ["Corporate Laptops"]}
+    assert "1 device group(s)" in zpa["why"]
+    after = {svc: store_document(upstream, "zcc", f"{ZCC}/get{svc}GroupEntitlements") for svc in ("Zpa", "Zdx")}
+    for svc, devices, flags in (("Zpa", "deviceGroupList", ("computeDeviceGroupsForZPA", "machineTunEnabledForAll",
+                                                            "zpaEnableForAll")),
+                                ("Zdx", "upmDeviceGroupList", ("computeDeviceGroupsForZDX", "logoutZCCForZDXService",
+                                                               "upmEnableForAll"))):
+        assert [(g["groupId"], g["groupName"]) for g in after[svc][devices]] == [(93001, "Corporate Laptops")]
+        assert {f: after[svc][f] for f in flags} == {f: before[svc][f] for f in flags}
+    developers = next(g for g in after["Zpa"]["groupList"] if g["groupName"] == "Developers")
+    assert developers["groupId"] == 82000  # an entry named in the update keeps its id
+
+
+def test_the_entitlement_body_names_ids_only_where_the_list_gives_no_name_and_skips_unentitled_entries():
+    from plugins.lifecycle import entitlement_body
+
+    listed = {"zpaEnableForAll": 0, "computeDeviceGroupsForZPA": 0, "machineTunEnabledForAll": 1, "totalCount": 3,
+              "groupList": [{"groupId": 1, "groupName": "A", "zpaEnabled": 1, "authType": "SAML"},
+                            {"groupId": 2, "zpaEnabled": 1}, {"groupId": 3, "groupName": "Off", "zpaEnabled": 0}],
+              "deviceGroupList": [{"groupId": 9, "active": 1}]}
+    assert entitlement_body("zpa", listed, ["New"]) == {
+        "computeDeviceGroups": 0, "machineTunEnabledForAll": 1, "enableForAll": 0, "groupNames": ["A", "New"],
+        "groupIds": [2], "deviceGroupIds": [9]}
 
 
 async def test_a_failed_onboarding_step_undoes_the_ones_before_it(upstream):

@@ -416,3 +416,20 @@ async def test_a_zpa_entitlement_update_is_what_the_entitlement_list_shows_next(
     assert [(g["groupId"], g["groupName"], g["zpaEnabled"]) for g in after["groupList"]] == [
         (82000, "Developers", 1), (82007, "IT Admins", 1), (82004, "Contractors", 1)]
     assert after["zpaEnableForAll"] == 0 and after["totalCount"] == 3
+
+
+async def test_a_zcc_entitlement_update_replaces_the_whole_entitlement_so_left_out_device_groups_are_dropped(client):
+    # the SDK PUTs the whole object (zscaler-sdk-python zcc/models/zdxgroupentitlements.py request_format)
+    path = "/zcc/papi/public/v1"
+    before = (await client.get(f"{path}/getZdxGroupEntitlements")).json()
+    assert [g["groupName"] for g in before["upmDeviceGroupList"]] == ["Corporate Laptops"]
+    kept = await client.put(f"{path}/updateZdxGroupEntitlement", json={
+        "groupNames": ["Developers"], "deviceGroupNames": ["Corporate Laptops"], "computeDeviceGroups": 1})
+    assert kept.status_code == 200
+    after = (await client.get(f"{path}/getZdxGroupEntitlements")).json()
+    assert [(g["groupId"], g["groupName"]) for g in after["upmDeviceGroupList"]] == [(93001, "Corporate Laptops")]
+    assert [(g["groupId"], g["groupName"]) for g in after["upmGroupList"]] == [(82000, "Developers")]
+    forgot = await client.put(f"{path}/updateZdxGroupEntitlement", json={"groupNames": ["Developers"]})
+    assert forgot.status_code == 200
+    dropped = (await client.get(f"{path}/getZdxGroupEntitlements")).json()
+    assert dropped["upmDeviceGroupList"] == [] and dropped["computeDeviceGroupsForZDX"] == 0

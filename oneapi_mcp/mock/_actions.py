@@ -189,25 +189,40 @@ def _reset_password(engine: Engine, call: Call) -> Response:
     return json_response(call.op.success_status, None)  # the spec's 200 has no body
 
 
-def _entitlement(getter: str, enabled_field: str, enable_all: str, groups_field: str,
+def _entitlement(getter: str, enabled_field: str, enable_all: str, groups_field: str, device_groups_field: str,
                  extra: dict[str, str]) -> Callable[[Engine, Call], Response]:
-    """updateZpa/ZdxGroupEntitlement replace the entitlement that getZpa/ZdxGroupEntitlements show:
-    the request names groups (groupIds/groupNames) and an enable-for-all flag; the list answers
-    with one entry per entitled group."""
+    """updateZpa/ZdxGroupEntitlement replace the whole entitlement that getZpa/ZdxGroupEntitlements show:
+    user groups (groupIds/groupNames), device groups (deviceGroupIds/deviceGroupNames), the enable-for-all
+    flag and the per-service switches. Zscaler's SDK sends the whole object on update (zscaler-sdk-python
+    zscaler/zcc/models/zpagroupentitlements.py request_format), so what the request leaves out is cleared:
+    an update that forgets the device groups drops them, as it would on a tenant. Ids and names given in
+    parallel are one group each; a group given by name or id alone keeps the other from the previous list."""
+
+    def entries(document: dict[str, Any], field: str, ids: Any, names: Any) -> list[dict[str, Any]]:
+        known = [e for e in document.get(field) or [] if isinstance(e, dict)]
+        by_id = {str(e.get("groupId")): e.get("groupName") for e in known if e.get("groupId") is not None}
+        by_name = {str(e.get("groupName")).lower(): e.get("groupId") for e in known if e.get("groupName")}
+        ids, names = list(ids or []), list(names or [])
+        out: list[dict[str, Any]] = []
+        for n in range(max(len(ids), len(names))):
+            group_id = ids[n] if n < len(ids) else by_name.get(str(names[n]).lower())
+            name = names[n] if n < len(names) else by_id.get(str(group_id))
+            if any((group_id is not None and e.get("groupId") == group_id) or (name and e.get("groupName") == name)
+                   for e in out):
+                continue
+            entry = {"groupId": group_id, "groupName": name, enabled_field: 1, "active": 1}
+            out.append({k: v for k, v in entry.items() if v is not None})
+        return out
 
     def handle(engine: Engine, call: Call) -> Response:
         body = call.body if isinstance(call.body, dict) else {}
         key, document = _document(engine, call, getter)
-        ids, names = list(body.get("groupIds") or []), list(body.get("groupNames") or [])
-        entries = [{"groupId": ids[n] if n < len(ids) else None, "groupName": names[n] if n < len(names) else None,
-                    enabled_field: 1, "active": 1} for n in range(max(len(ids), len(names)))]
-        document[groups_field] = [{k: v for k, v in e.items() if v is not None} for e in entries]
-        document["totalCount"] = len(entries)
-        if "enableForAll" in body:
-            document[enable_all] = body["enableForAll"]
+        groups = entries(document, groups_field, body.get("groupIds"), body.get("groupNames"))
+        devices = entries(document, device_groups_field, body.get("deviceGroupIds"), body.get("deviceGroupNames"))
+        document.update({groups_field: groups, device_groups_field: devices, "totalCount": len(groups),
+                         enable_all: body.get("enableForAll") or 0})
         for wire, field in extra.items():
-            if wire in body:
-                document[field] = body[wire]
+            document[field] = body.get(wire) or 0
         engine.store.documents[key] = document
         return engine._answer(call.op, {"success": "true"})
 
@@ -216,10 +231,10 @@ def _entitlement(getter: str, enabled_field: str, enable_all: str, groups_field:
 
 ACTIONS: dict[tuple[str, str], Callable[[Engine, Call], Response]] = {
     ("zcc", "UpdateZpaGroupEntitlement"): _entitlement(
-        f"{ZCC}/getZpaGroupEntitlements", "zpaEnabled", "zpaEnableForAll", "groupList",
+        f"{ZCC}/getZpaGroupEntitlements", "zpaEnabled", "zpaEnableForAll", "groupList", "deviceGroupList",
         {"computeDeviceGroups": "computeDeviceGroupsForZPA", "machineTunEnabledForAll": "machineTunEnabledForAll"}),
     ("zcc", "UpdateZdxGroupEntitlement"): _entitlement(
-        f"{ZCC}/getZdxGroupEntitlements", "upmEnabled", "upmEnableForAll", "upmGroupList",
+        f"{ZCC}/getZdxGroupEntitlements", "upmEnabled", "upmEnableForAll", "upmGroupList", "upmDeviceGroupList",
         {"computeDeviceGroups": "computeDeviceGroupsForZDX", "logoutZCC": "logoutZCCForZDXService"}),
     ("zia", "CreateBlacklistURLs"): _document_list(f"{ZIA}/security/advanced", "blacklistUrls"),
     ("zia", "UpdateMaliciousUrls"): _document_list(f"{ZIA}/cyberThreatProtection/maliciousUrls", "maliciousUrls"),

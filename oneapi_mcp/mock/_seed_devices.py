@@ -38,15 +38,19 @@ def seed_zcc(data: SeedData, rng: random.Random) -> None:
                 }
             )
     data.collections[("zcc", f"{ZCC}/getDevices", ())] = devices
-    # ZPA and ZDX entitlements: Engineering's and IT's groups (ids as in ZIA: 82000 + group index)
+    # ZPA and ZDX entitlements: Engineering's and IT's groups (ids as in ZIA: 82000 + group index), and one
+    # device group, so an update that forgets device groups shows (lifecycle_onboard_user keeps them)
     entitled = [{"groupId": 82000 + i, "groupName": name, "active": 1} for i, name in ((0, "Developers"),
                                                                                       (7, "IT Admins"))]
+    laptops = {"groupId": 93001, "groupName": "Corporate Laptops", "active": 1}
     data.documents[("zcc", f"{ZCC}/getZpaGroupEntitlements", ())] = {
-        "zpaEnableForAll": 0, "machineTunEnabledForAll": 0, "computeDeviceGroupsForZPA": 0,
-        "groupList": [{**e, "zpaEnabled": 1} for e in entitled], "deviceGroupList": [], "totalCount": 2}
+        "zpaEnableForAll": 0, "machineTunEnabledForAll": 0, "computeDeviceGroupsForZPA": 1,
+        "groupList": [{**e, "zpaEnabled": 1} for e in entitled], "deviceGroupList": [{**laptops, "zpaEnabled": 1}],
+        "totalCount": 2}
     data.documents[("zcc", f"{ZCC}/getZdxGroupEntitlements", ())] = {
-        "upmEnableForAll": 0, "collectZdxLocation": 1, "computeDeviceGroupsForZDX": 0, "logoutZCCForZDXService": 0,
-        "upmGroupList": [{**e, "upmEnabled": 1} for e in entitled], "upmDeviceGroupList": [], "totalCount": 2}
+        "upmEnableForAll": 0, "collectZdxLocation": 1, "computeDeviceGroupsForZDX": 1, "logoutZCCForZDXService": 0,
+        "upmGroupList": [{**e, "upmEnabled": 1} for e in entitled],
+        "upmDeviceGroupList": [{**laptops, "upmEnabled": 1}], "totalCount": 2}
 
 
 def seed_zdx(data: SeedData, rng: random.Random) -> None:
