@@ -21,7 +21,7 @@ from typing import Any
 
 from oneapi_mcp._hooktypes import CompositeTool, tool_result
 
-from ._accounts import plan_devices_removal, plan_zia_disable, plan_zid_lockout
+from ._accounts import ZIA_BLOCK_USER_OPS, plan_devices_removal, plan_zia_block_user, plan_zid_lockout
 from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
 from ._tomlfile import locate, read_toml, value_line
 from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
@@ -466,15 +466,21 @@ async def offboard_user(ctx, args: dict[str, Any]):
         wf.found["zid_user"] = {"id": user["id"], "loginName": user.get("loginName"), "active": user.get("status"),
                                 **{k: v for k, v in (user.get("customAttrsInfo") or {}).items()
                                    if k in (EXPIRES_ATTR, SPONSOR_ATTR)}}
-        plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True))
+        # ZIdentity keeps no password-reset state, so a re-run resets again: a reset that failed the first time
+        # is finished by the next run instead of being skipped because the account is already disabled
+        plan_zid_lockout(wf, user, reset_password=args.get("reset_password", True), reset_when_disabled=True)
         if args.get("remove_groups", True):
             await _plan_group_removal(wf, user, email)
         if args.get("remove_devices", True):
             await plan_devices_removal(wf, email)
         if args.get("delete_zia_user"):
-            await _plan_zia_delete(wf, email)
+            await wf.part("zia", "delete the ZIA user", lambda: _plan_zia_delete(wf, email))
         else:
-            await plan_zia_disable(wf, email)
+            # ZIA end users have no disabled field (recorded/zia/cassettes/TestUsers.yaml: id, name, email, groups,
+            # department, adminUser, deleted...), so the leaver's ZIA traffic is cut with a firewall rule for
+            # that user only, read back after it is written (plugins/_accounts.plan_zia_block_user)
+            await wf.part("zia", "block the ZIA user", lambda: plan_zia_block_user(
+                wf, email, f"blocks all ZIA traffic of offboarded user {email}"))
     except Refusal as exc:
         return refusal_result(exc)
     return await wf.finish(f"offboard {email}")
@@ -603,14 +609,17 @@ TOOLS = [
         description=(
             "Offboard a leaver: disable the ZIdentity user and reset its password (credentials revoked), remove it "
             "from every ZIdentity group (dynamic groups follow their rules), unenroll its Client Connector devices, "
-            "and disable its ZIA user, or delete it with delete_zia_user (ZIA bulk delete). Keeps going past a "
-            "failed step and lists every step that still needs doing. Activates ZIA at the end. Dry run by "
-            "default; applying needs confirmation; idempotent (the password is reset only while the account is "
-            "enabled)."),
+            "and cut its ZIA user off with an enabled BLOCK_DROP firewall rule for that user only, placed first "
+            "and read back (ZIA end users have no disabled flag), or delete the ZIA user with delete_zia_user "
+            "(ZIA bulk delete). When ZIA cannot be read, its part is skipped and reported (not_covered). Keeps "
+            "going past a failed step and lists every step that still needs doing. Activates ZIA at the end. Dry "
+            "run by default; applying needs confirmation. A re-run changes only what is still not done, except "
+            "the password reset: ZIdentity has no state that shows a reset went through, so every run with "
+            "reset_password resets it (set reset_password=false on a re-run that need not)."),
         handler=offboard_user, toolset="composite.lifecycle", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", "zid_list_user_groups",
-                    "zid_remove_group_user", "zcc_list_devices", "zcc_remove_devices", "zia_list_users",
-                    "zia_update_user", "zia_bulk_delete_user", "zia_activate"),
+                    "zid_remove_group_user", "zcc_list_devices", "zcc_remove_devices", *ZIA_BLOCK_USER_OPS,
+                    "zia_bulk_delete_user", "zia_activate", "zia_get_activation_status"),
         input_schema=plan_schema({
             "user": {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."},
             "reset_password": {"type": "boolean", "default": True,

@@ -260,30 +260,57 @@ async def test_contractor_end_dates_and_sponsors_are_checked_before_any_write(up
 
 
 # -- offboarding -----------------------------------------------------------------------------------
-async def test_offboarding_disables_revokes_and_removes_everything_after_confirmation(upstream):
+def _block_rules(upstream, zia_user_id: int) -> list[dict]:
+    """Enabled BLOCK firewall rules that name only this ZIA user."""
+    return [r for r in store_items(upstream, "zia", f"{ZIA}/firewallFilteringRules")
+            if str(r.get("action", "")).startswith("BLOCK") and r.get("state") == "ENABLED"
+            and [u["id"] for u in r.get("users") or []] == [zia_user_id]]
+
+
+async def test_offboarding_disables_revokes_blocks_in_zia_and_removes_everything_after_confirmation(upstream):
     devices = [d for d in store_items(upstream, "zcc", f"{ZCC}/getDevices") if d["user"] == LEAVER]
     user_id = _zid_user(upstream, LEAVER)["id"]
+    zia_user = next(u for u in store_items(upstream, "zia", f"{ZIA}/users") if u["email"] == LEAVER)
     async with serve(upstream, profile="admin") as client:
         planned = await call(client, "lifecycle_offboard_user", {"user": LEAVER})
         assert _writes(upstream) == []
         assert [s["operation"] for s in planned["steps"]] == [
             "zid_update_user", "zid_reset_password", "zid_remove_group_user", "zcc_remove_devices",
-            "zia_update_user"]
+            "zia_create_firewall_filtering_rule", "zia_get_firewall_filtering_rule"]
         ask = await call_error(client, "lifecycle_offboard_user", {"user": LEAVER, "dry_run": False})
         assert ask["error"]["kind"] == "confirmation_required" and ask["error"]["plan"]["destructive_steps"] == [3, 4]
         done = await call(client, "lifecycle_offboard_user", {"user": LEAVER, "dry_run": False,
                                                               "confirm_token": ask["error"]["confirm_token"]})
         writes = len(_writes(upstream))
-        again = await call(client, "lifecycle_offboard_user", {"user": LEAVER, "dry_run": False})
+        again = await call(client, "lifecycle_offboard_user", {"user": LEAVER, "dry_run": False,
+                                                               "reset_password": False})
     assert done["outcome"] == "applied" and done["activation"]["activated"] == ["zia"]
     assert _zid_user(upstream, LEAVER)["status"] is False
     assert user_id not in _members(upstream, "Marketing Team")
     after = {d["udid"]: d for d in store_items(upstream, "zcc", f"{ZCC}/getDevices")}
     assert all(after[d["udid"]]["state"] == "Removal Pending" for d in devices)
-    assert next(u for u in store_items(upstream, "zia", f"{ZIA}/users") if u["email"] == LEAVER)["disabled"] is True
+    # ZIA end users have no disabled field (recorded/zia/cassettes/TestUsers.yaml): a user-only BLOCK rule
+    assert len(_block_rules(upstream, zia_user["id"])) == 1
+    assert f"PUT {ZIA}/users/{zia_user['id']}" not in _writes(upstream)  # no write of a field ZIA users lack
     assert [j["path"] for j in upstream.mock.journal].count(f"{ZID}/users/{user_id}:resetpassword") == 1
     assert again["outcome"] == "nothing_to_do" and len(_writes(upstream)) == writes
-    assert any("password was not reset again" in u for u in again["unchanged"])
+    assert any("already blocks" in u for u in again["unchanged"])
+
+
+async def test_a_re_run_of_offboarding_finishes_a_password_reset_that_failed(upstream):
+    user_id = _zid_user(upstream, LEAVER)["id"]
+    reset = f"{ZID}/users/{user_id}:resetpassword"
+    upstream.mock.fail("POST", reset, 500)
+    args = {"user": LEAVER, "dry_run": False, "remove_groups": False, "remove_devices": False}
+    async with serve(upstream, profile="admin") as client:
+        first = await call_error(client, "lifecycle_offboard_user", args)
+        second = await call(client, "lifecycle_offboard_user", args)
+    assert first["outcome"] == "partial" and ("zid_reset_password", "failed") in step_statuses(first)
+    assert _zid_user(upstream, LEAVER)["status"] is False  # disabled by the first run
+    assert step_statuses(second) == [("zid_reset_password", "done")]  # planned although already disabled
+    assert [(j["path"], j["status"]) for j in upstream.mock.journal if j["path"] == reset] == [(reset, 500),
+                                                                                              (reset, 200)]
+    assert any("password-reset state" in limit for limit in second["api_limits"])
 
 
 async def test_offboarding_can_delete_the_zia_user_with_bulk_delete(upstream):
@@ -309,7 +336,8 @@ async def test_offboarding_keeps_going_past_a_failed_step_and_lists_it(upstream)
     assert result["outcome"] == "partial"
     assert step_statuses(result) == [("zid_update_user", "done"), ("zid_reset_password", "done"),
                                      ("zid_remove_group_user", "done"), ("zcc_remove_devices", "failed"),
-                                     ("zia_update_user", "done")]
+                                     ("zia_create_firewall_filtering_rule", "done"),
+                                     ("zia_get_firewall_filtering_rule", "done")]
     assert any("zcc_remove_devices" in a and "still needs doing" in a for a in result["operator_actions"])
     assert _zid_user(upstream, LEAVER)["status"] is False
     assert result["activation"]["activated"] == ["zia"]
