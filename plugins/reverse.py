@@ -61,7 +61,8 @@ _RESTORES: dict[str, tuple[str, tuple[str, ...]]] = {
 # entries taken off a list again (action REMOVE_FROM_LIST) -> (getter, its arguments, the list field)
 _LIST_REMOVALS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "zia_update_url_category": ("zia_get_url_category_by_id", ("categoryId",), "urls"),
-    "zia_create_blacklist_urls": ("zia_get_advanced_policy", (), "blacklistUrls"),
+    "zia_update_malicious_urls": ("zia_get_malicious_urls", (), "maliciousUrls"),  # recorded: TestATPPolicy.yaml
+    "zia_create_blacklist_urls": ("zia_get_advanced_policy", (), "blacklistUrls"),  # runs stored before the switch
 }
 
 
@@ -288,18 +289,21 @@ TOOLS = [
         title="Unblock domains blocked by threat_block_domains",
         description=(
             "The reverse of threat_block_domains: from the snapshot that run stored (run_id, or the latest run for "
-            "exactly these domains), take the domains it added off the URL category or denylist, delete the category "
+            "exactly these domains), take the domains it added off the URL category or the ATP malicious-URL "
+            "denylist (REMOVE_FROM_LIST, only those still listed), delete the category "
             "and BLOCK rule it created (kept, minus its domains, when the category now holds others), restore a rule "
             "it changed, and delete the ZPA deny rules it created. Never removes what that run did not add. "
             "Activates ZIA once. Dry run by default; idempotent."),
         handler=_reverse_tool(("threat_block_domains",), (
             "zia_create_custom_url_category", "zia_update_url_category", "zia_create_url_filtering_rule",
-            "zia_update_url_filtering_rule", "zia_create_blacklist_urls", "zpa_add_rule_to_policy_set",
+            "zia_update_url_filtering_rule", "zia_update_malicious_urls", "zia_create_blacklist_urls",
+            "zpa_add_rule_to_policy_set",
             "zpa_update_rule_to_policy_set"), _joined("domains", check_domain), "domains"),
         toolset="composite.threat", scope="destructive",
         operations=("zia_get_url_category_by_id", "zia_update_url_category", "zia_remove_custom_url_category",
                     "zia_get_url_filtering_rule", "zia_update_url_filtering_rule", "zia_remove_url_filtering_rule",
-                    "zia_get_advanced_policy", "zia_create_blacklist_urls", "zpa_get_rule_in_policy_set",
+                    "zia_get_malicious_urls", "zia_update_malicious_urls", "zia_get_advanced_policy",
+                    "zia_create_blacklist_urls", "zpa_get_rule_in_policy_set",
                     "zpa_update_rule_to_policy_set", "zpa_delete_rule_in_policy_set", "zia_activate",
                     "zia_get_activation_status"),
         input_schema=plan_schema({**_RUN_ID, "domains": {

@@ -57,18 +57,21 @@ async def block_domains(ctx, args: dict[str, Any]):
 
 
 async def _plan_denylist(wf: Workflow, domains: list[str]) -> None:
-    policy = await wf.read("zia_get_advanced_policy") or {}
-    listed = {str(u).lower() for u in policy.get("blacklistUrls") or []}
+    """Add the domains to ZIA's Advanced Threat Protection malicious-URL denylist: read the list, then PUT
+    cyberThreatProtection/maliciousUrls?action=ADD_TO_LIST with only the missing ones (the answer echoes the
+    urls sent, not the list), as recorded in reference/recorded/zia/cassettes/TestATPPolicy.yaml and done by
+    zscaler-sdk-python zia/atp_policy.py add_atp_malicious_urls; REMOVE_FROM_LIST takes them off again."""
+    listed = {str(u).lower() for u in (await wf.read("zia_get_malicious_urls") or {}).get("maliciousUrls") or []}
     wf.found["zia_denylist_size"] = len(listed)
     missing = [d for d in domains if d not in listed]
     for d in domains:
         if d in listed:
-            wf.already(f"{d} is already on the ZIA denylist")
+            wf.already(f"{d} is already on the ZIA ATP malicious-URL denylist")
     if missing:
-        wf.add("zia_create_blacklist_urls", {"action": "ADD_TO_LIST", "body": {"blacklistUrls": missing}},
-               f"add {len(missing)} domain(s) to the ZIA advanced-security denylist",
-               undo=lambda _r: ("zia_create_blacklist_urls", {"action": "REMOVE_FROM_LIST",
-                                                              "body": {"blacklistUrls": missing}}, "take them off"))
+        wf.add("zia_update_malicious_urls", {"action": "ADD_TO_LIST", "body": {"maliciousUrls": missing}},
+               f"add {len(missing)} domain(s) to the ZIA Advanced Threat Protection malicious-URL denylist",
+               undo=lambda _r: ("zia_update_malicious_urls", {"action": "REMOVE_FROM_LIST",
+                                                              "body": {"maliciousUrls": missing}}, "take them off"))
 
 
 async def _plan_category(wf: Workflow, domains: list[str], name: str) -> None:
@@ -260,9 +263,9 @@ TOOLS = [
         title="Block domains across ZIA and ZPA",
         description=(
             "Block domains everywhere OneAPI can: in ZIA, add them to a custom URL category with an enabled BLOCK "
-            "URL-filtering rule (method=category, default) or to the advanced-security denylist "
-            "(method=denylist); in ZPA (private apps only), deny the application segments that serve them to the "
-            "SCIM groups in zpa_groups, or to everyone only with zpa_deny_everyone=true (never by default). The "
+            "URL-filtering rule (method=category, default) or to the Advanced Threat Protection malicious-URL "
+            "denylist (method=denylist); in ZPA (private apps only), deny the application segments that serve them "
+            "to the SCIM groups in zpa_groups, or to everyone only with zpa_deny_everyone=true (never by default). The "
             "tenant's own domains (ZIdentity users' email domains, ZPA segment domains) are refused unless "
             "force=true. A service that cannot be read is skipped and reported (not_covered); the rest proceeds. "
             "Activates ZIA once at the end and verifies it; outcome is applied only when everything is live. "
@@ -270,7 +273,7 @@ TOOLS = [
         handler=block_domains, toolset="composite.threat", scope="write",
         operations=("zia_list_url_categories", "zia_create_custom_url_category", "zia_update_url_category",
                     "zia_list_url_filtering_rules", "zia_create_url_filtering_rule", "zia_update_url_filtering_rule",
-                    "zia_get_advanced_policy", "zia_create_blacklist_urls", "zia_activate",
+                    "zia_get_malicious_urls", "zia_update_malicious_urls", "zia_activate",
                     "zia_get_activation_status", "zid_list_users", "zpa_list_all_applications", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", *_ZPA_RULE_OPS),
         input_schema=plan_schema({
@@ -278,7 +281,8 @@ TOOLS = [
                         "description": "Domains to block, e.g. evil.example; a leading dot (.evil.example) also "
                                        "covers subdomains."},
             "method": {"type": "string", "enum": ["category", "denylist"], "default": "category",
-                       "description": "ZIA mechanism: a custom URL category plus BLOCK rule, or the denylist."},
+                       "description": "ZIA mechanism: a custom URL category plus BLOCK rule, or the ATP malicious-URL "
+                                      "denylist."},
             "category": {"type": "string", "minLength": 1, "maxLength": 64,
                          "description": "Custom URL category to use or create (default 'oneapi-mcp blocked "
                                         "domains')."},

@@ -33,7 +33,7 @@ def _state(upstream) -> dict:
         "ip_groups": {g["name"]: g.get("addresses")
                       for g in store_items(upstream, "zia", f"{ZIA}/ipDestinationGroups")},
         "fw_rules": sorted(r["name"] for r in store_items(upstream, "zia", f"{ZIA}/firewallFilteringRules")),
-        "denylist": sorted((store_document(upstream, "zia", f"{ZIA}/security/advanced") or {}).get("blacklistUrls")
+        "denylist": sorted((store_document(upstream, "zia", f"{THREAT}/maliciousUrls") or {}).get("maliciousUrls")
                            or []),
     }
 
@@ -125,17 +125,18 @@ async def test_unblock_domains_removes_the_category_rule_and_zpa_rule_that_block
     assert _state(upstream) == before
 
 
-async def test_unblock_domains_takes_only_its_own_entries_off_the_denylist(upstream, data_dir):
+async def test_unblock_domains_takes_only_its_own_entries_off_the_atp_malicious_url_list(upstream, data_dir):
     async with serve(upstream, profile="admin", **data_dir) as client:  # listed before, by someone else
-        await call(client, "invoke_operation", {"name": "zia_create_blacklist_urls", "arguments": {
-            "action": "ADD_TO_LIST", "body": {"blacklistUrls": ["kept.example"]}}})
+        await call(client, "invoke_operation", {"name": "zia_update_malicious_urls", "arguments": {
+            "action": "ADD_TO_LIST", "body": {"maliciousUrls": ["kept.example"]}}})
     before = _state(upstream)
     assert "kept.example" in before["denylist"]
     domains = ["evil.example", "kept.example"]
     _applied, planned, back = await _forward_then_back(
         upstream, data_dir, "threat_block_domains", {"domains": domains, "method": "denylist", "zpa": False},
         "threat_unblock_domains", {"domains": domains})
-    assert planned["steps"][0]["body"] == {"blacklistUrls": ["evil.example"]}
+    assert planned["steps"][0]["body"] == {"maliciousUrls": ["evil.example"]}
+    assert planned["steps"][0]["query"] == {"action": "REMOVE_FROM_LIST"}  # as recorded: TestATPPolicy.yaml
     assert back["outcome"] == "applied"
     assert _state(upstream) == before
 

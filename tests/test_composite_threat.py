@@ -60,17 +60,22 @@ async def test_block_domains_refuses_the_tenants_own_domains_and_never_denies_ev
     assert any("never denies everyone" in limit for limit in forced["api_limits"])
 
 
-async def test_block_domains_on_the_denylist_adds_only_what_is_missing(upstream):
+async def test_block_domains_on_the_atp_malicious_url_list_adds_only_what_is_missing_as_recorded(upstream):
+    # PUT cyberThreatProtection/maliciousUrls?action=ADD_TO_LIST: recorded/zia/cassettes/TestATPPolicy.yaml
     async with serve(upstream, profile="read-write") as client:
-        await call(client, "threat_block_domains", {"domains": ["a.example"], "method": "denylist", "zpa": False,
-                                                    "dry_run": False})
+        first = await call(client, "threat_block_domains", {"domains": ["a.example"], "method": "denylist",
+                                                            "zpa": False, "dry_run": False})
         second = await call(client, "threat_block_domains", {"domains": ["a.example", "b.example"],
                                                              "method": "denylist", "zpa": False})
-    assert second["steps"][0]["body"] == {"blacklistUrls": ["b.example"]}
+    assert first["outcome"] == "applied" and first["activation"]["activated"] == ["zia"]
+    assert [j for j in upstream.mock.journal if j["method"] != "GET" and "zia" in j["path"]][0]["path"] == (
+        f"{ZIA}/cyberThreatProtection/maliciousUrls")
+    assert second["steps"][0]["call"] == f"PUT {ZIA}/cyberThreatProtection/maliciousUrls"
+    assert second["steps"][0]["body"] == {"maliciousUrls": ["b.example"]}
     assert second["steps"][0]["query"] == {"action": "ADD_TO_LIST"}
-    assert second["unchanged"] == ["a.example is already on the ZIA denylist"]
-    denylist = store_document(upstream, "zia", f"{ZIA}/security/advanced")["blacklistUrls"]
-    assert "a.example" in denylist and "b.example" not in denylist  # the second call was a dry run
+    assert second["unchanged"] == ["a.example is already on the ZIA ATP malicious-URL denylist"]
+    listed = store_document(upstream, "zia", f"{ZIA}/cyberThreatProtection/maliciousUrls")["maliciousUrls"]
+    assert "a.example" in listed and "b.example" not in listed  # the second call was a dry run
 
 
 async def test_malformed_domains_are_rejected_with_reasons_before_anything_is_read(upstream):

@@ -81,8 +81,10 @@ def _document(engine: Engine, call: Call, template: str) -> tuple[Key, dict[str,
     return key, dict(found) if isinstance(found, dict) else {}
 
 
-def _document_list(template: str, field: str) -> Callable[[Engine, Call], Response]:
-    """ADD_TO_LIST / REMOVE_FROM_LIST on the list `field` of the document at `template`."""
+def _document_list(template: str, field: str, echo: bool = False) -> Callable[[Engine, Call], Response]:
+    """ADD_TO_LIST / REMOVE_FROM_LIST on the list `field` of the document at `template`; with `echo`
+    the answer holds just the entries sent, not the list (ATP maliciousUrls, as recorded in
+    reference/recorded/zia/cassettes/TestATPPolicy.yaml: ADD_TO_LIST of one url answers that one url)."""
 
     def handle(engine: Engine, call: Call) -> Response:
         action = _list_action(call)
@@ -98,6 +100,8 @@ def _document_list(template: str, field: str) -> Callable[[Engine, Call], Respon
             given = call.body.get(field) if isinstance(call.body, dict) else None
             document[field] = _edit_list(document.get(field), given, action)
             engine.store.documents[key] = document
+        if echo and action is not None:
+            return engine._answer(call.op, {field: list((call.body or {}).get(field) or [])})
         # The SDKs read the denylist back with a GET after this POST (the real answer carries no
         # list); the spec promises 201 with the whole policy, so the mock answers that.
         return engine._answer(call.op, document)
@@ -237,7 +241,8 @@ ACTIONS: dict[tuple[str, str], Callable[[Engine, Call], Response]] = {
         f"{ZCC}/getZdxGroupEntitlements", "upmEnabled", "upmEnableForAll", "upmGroupList", "upmDeviceGroupList",
         {"computeDeviceGroups": "computeDeviceGroupsForZDX", "logoutZCC": "logoutZCCForZDXService"}),
     ("zia", "CreateBlacklistURLs"): _document_list(f"{ZIA}/security/advanced", "blacklistUrls"),
-    ("zia", "UpdateMaliciousUrls"): _document_list(f"{ZIA}/cyberThreatProtection/maliciousUrls", "maliciousUrls"),
+    ("zia", "UpdateMaliciousUrls"): _document_list(f"{ZIA}/cyberThreatProtection/maliciousUrls", "maliciousUrls",
+                                                   echo=True),
     ("zia", "UpdateUrlCategory"): _url_category,
     ("zcc", "RemoveDevices"): _remove_devices(force=False),
     ("zcc", "ForceRemoveDevices"): _remove_devices(force=True),
