@@ -228,7 +228,8 @@ async def revoke_credentials(ctx, args: dict[str, Any]):
             await _plan_vpn_credentials(wf, [str(c) for c in args["zia_vpn_ids"]])
     except Refusal as exc:
         return refusal_result(exc)
-    return await wf.finish("revoke credentials")
+    # stored (ids only, never a secret) so remediation_recover_credentials can say what replaces each one
+    return record_run(wf, await wf.finish("revoke credentials"), "credentials")
 
 
 def _match(wf: Workflow, items: list[dict[str, Any]], wanted: list[str], keys: tuple[str, ...], what: str,
@@ -551,8 +552,9 @@ TOOLS = [
             "so a re-run after a partial failure finishes the job; an unknown API client is refused. A password reset "
             "has no state to check, so each run "
             "with user resets again. The API client this server signs in with is refused (its id is compared with "
-            "the configured client id). Keeps going when one part fails. Dry run by default; applying needs "
-            "confirmation."),
+            "the configured client id). Keeps going when one part fails. No revocation can be reversed: the "
+            "result's run_id gives remediation_recover_credentials, which lists what replaces each. Dry run by "
+            "default; applying needs confirmation."),
         handler=revoke_credentials, toolset="composite.remediation", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zid_reset_password", "zid_list_api_clients", "zid_get_secrets",
                     "zid_delete_secret", "zpa_list_client_credentials", "zpa_remove_client_credentials",
@@ -580,9 +582,10 @@ TOOLS = [
             "scanners see HTTPS), both placed first and scoped to the given targets (an existing rule of that name "
             "gets them added); and, only when asked with tenant_settings=true, the advanced threat protection, "
             "malware protection and ATP malware inspection settings turned on. Those settings are tenant-wide in "
-            "ZIA: they cannot be scoped and change for everyone. Only what differs is changed; undo restores the "
-            "previous settings or deletes the created rule. Activates ZIA once at the end and verifies it. Keeps "
-            "going when one part fails. Dry run by default; idempotent."),
+            "ZIA: they cannot be scoped and change for everyone. Only what differs is changed. The previous values "
+            "are stored with the run: remediation_restore_settings (run_id) deletes the rules it created, puts "
+            "back a rule it extended and the settings it changed. Activates ZIA once at the end and verifies it. "
+            "Keeps going when one part fails. Dry run by default; idempotent."),
         handler=enhanced_scanning, toolset="composite.remediation", scope="write",
         operations=("zia_list_users", "zia_list_groups_lite", "zia_get_locations_lite",
                     "zia_get_advanced_threat_settings", "zia_update_advanced_threat_settings",

@@ -1,4 +1,5 @@
-"""Built-in plugin: the way back (release an account, unblock domains, unblock IPs, restore settings).
+"""Built-in plugin: the way back (release an account, unblock domains, unblock IPs, restore settings and
+rules, and, for revoked credentials, the operator actions that replace them: no API restores those).
 
 Each reverse tool takes the `run_id` a forward tool returned (or finds the latest run of that tool
 for the same target in the snapshot store, see `_snapshots`) and plans from the tenant's current
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp._hooktypes import CompositeTool, tool_result
 
 from ._lookups import body_fields, check_domain, checked, zid_user_body
 from ._snapshots import snapshot_store
@@ -42,6 +43,8 @@ _DELETES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "zia_remove_firewall_filtering_rule": ("zia_get_firewall_filtering_rule", ("id",), "name"),
     "zia_remove_destination_ip_group": ("zia_get_destination_ip_group_by_id", ("ipGroupId",), "name"),
     "zpa_delete_rule_in_policy_set": ("zpa_get_rule_in_policy_set", ("policySetId", "ruleId"), "name"),
+    "zia_remove_sandbox_rule": ("zia_get_sandbox_rule", ("id",), "name"),
+    "zia_remove_ssl_inspection_rule": ("zia_get_ssl_inspection_rule", ("id",), "name"),
 }
 # container delete -> (its entries field, how a rule names it): kept when it holds entries of others
 _CONTAINERS = {"zia_remove_custom_url_category": ("urls", "urlCategories"),
@@ -57,6 +60,8 @@ _RESTORES: dict[str, tuple[str, tuple[str, ...]]] = {
     "zia_update_advanced_threat_settings": ("zia_get_advanced_threat_settings", ()),
     "zia_update_malware_settings": ("zia_get_malware_settings", ()),
     "zia_update_atp_malware_inspection": ("zia_get_atp_malware_inspection", ()),
+    "zia_update_sandbox_rule": ("zia_get_sandbox_rule", ("id",)),
+    "zia_update_ssl_inspection_rule": ("zia_get_ssl_inspection_rule", ("id",)),
 }
 # entries taken off a list again (action REMOVE_FROM_LIST) -> (getter, its arguments, the list field)
 _LIST_REMOVALS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -193,9 +198,13 @@ class _Reversal:
             body = zid_user_body(current, **restore)
         else:
             body = {**body_fields(self.wf, setter, current), **restore}
+        cleared = [k for k, v in restore.items() if v is None]  # absent before the run: left out of the full PUT
+        for key in cleared:
+            body.pop(key, None)
+        what = [f"{k}={v!r}" for k, v in restore.items() if v is not None] + (
+            [f"clear {', '.join(cleared)}"] if cleared else [])
         self.wf.add(setter, {**args, "body": body},
-                    f"restore {', '.join(f'{k}={v!r}' for k, v in restore.items())} of {label!r} "
-                    f"(as before run {self.run['id']})")
+                    f"restore {', '.join(what)} of {label!r} (as before run {self.run['id']})")
 
     async def _take_off(self, entry: dict[str, Any], undo: dict[str, Any]) -> None:
         getter, keys, field = _LIST_REMOVALS[entry["operation"]]
@@ -246,6 +255,23 @@ def _reverse_tool(forward: tuple[str, ...], handles: tuple[str, ...], target_of,
             snapshot_store(ctx.settings).mark_reversed(run["id"], wf.tool)
         return result
     return handler
+
+
+async def _credentials_way_back(ctx, args: dict[str, Any]):
+    """What remediation_revoke_credentials revoked cannot be put back through any API (a deleted secret, key
+    or VPN pre-shared key is gone; a password reset cannot be undone): from the stored run, say so for each
+    change and name the operator action that replaces it. Changes nothing and sends no request."""
+    wf = Workflow(ctx, {})
+    try:
+        run = await _find_run(wf, args, ("remediation_revoke_credentials",), "credentials", "run_id")
+    except Refusal as exc:
+        return refusal_result(exc)
+    actions = [f"{c['why']}: {c.get('manual') or 'cannot be reversed through the API'}" for c in run["changes"]]
+    return tool_result({
+        "tool": wf.tool, "outcome": "not_reversible", "run": wf.found["run"], "changed": [],
+        "operator_actions": actions,
+        "summary": f"nothing was reversed: the {len(actions)} revocation(s) of run {run['id']} cannot be undone "
+                   "through the API; replace each credential as operator_actions says"}, is_error=True)
 
 
 def _joined(key: str, check) -> Any:
@@ -333,20 +359,39 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_restore_settings",
-        title="Restore ZIA threat settings changed by enhanced scanning",
+        title="Restore what enhanced scanning changed",
         description=(
-            "The reverse of remediation_enable_enhanced_scanning with tenant_settings: put the ZIA advanced threat "
-            "protection, malware protection and ATP malware inspection settings back to the values stored before "
-            "that run (run_id, or its latest run), each field only while it still holds what the run set. "
-            "Tenant-wide. Activates ZIA once. Dry run by default; idempotent."),
+            "The reverse of remediation_enable_enhanced_scanning: from the snapshot that run stored (run_id, or its "
+            "latest run), delete the sandbox and SSL inspection rules it created and put back a rule it extended "
+            "(its previous users, groups, locations and policy), and, where it ran with tenant_settings, put the "
+            "ZIA advanced threat protection, malware protection and ATP malware inspection settings back to the "
+            "stored previous values; each object or field only while it still holds what the run set (a rule "
+            "renamed or changed since is left as it is and reported). Activates ZIA once. Dry run by default; "
+            "idempotent."),
         handler=_reverse_tool(("remediation_enable_enhanced_scanning",), (
-            "zia_update_advanced_threat_settings", "zia_update_malware_settings", "zia_update_atp_malware_inspection"),
-            lambda _args: "tenant", "run_id"),
-        toolset="composite.remediation", scope="write",
+            "zia_update_advanced_threat_settings", "zia_update_malware_settings", "zia_update_atp_malware_inspection",
+            "zia_create_sandbox_rule", "zia_update_sandbox_rule", "zia_create_ssl_inspection_rule",
+            "zia_update_ssl_inspection_rule"), lambda _args: "tenant", "run_id"),
+        toolset="composite.remediation", scope="destructive",
         operations=("zia_get_advanced_threat_settings", "zia_update_advanced_threat_settings",
                     "zia_get_malware_settings", "zia_update_malware_settings", "zia_get_atp_malware_inspection",
-                    "zia_update_atp_malware_inspection", "zia_activate", "zia_get_activation_status"),
+                    "zia_update_atp_malware_inspection", "zia_get_sandbox_rule", "zia_update_sandbox_rule",
+                    "zia_remove_sandbox_rule", "zia_get_ssl_inspection_rule", "zia_update_ssl_inspection_rule",
+                    "zia_remove_ssl_inspection_rule", "zia_activate", "zia_get_activation_status"),
         input_schema=plan_schema(dict(_RUN_ID)),
+    ),
+    CompositeTool(
+        name="remediation_recover_credentials",
+        title="The way back from revoked credentials (what to replace)",
+        description=(
+            "The reverse of remediation_revoke_credentials, as far as one exists: none through the API. A deleted "
+            "ZIdentity API client secret, ZPA API key or ZIA VPN credential cannot be restored and a password "
+            "reset cannot be undone, so this tool changes nothing: from the snapshot that run stored (run_id, or "
+            "the latest run) it lists each revocation with the operator action that replaces it (zid_add_secret, "
+            "zpa_create_client_credentials, zia_create_vpn_credential and attaching it to its location again, the "
+            "user's password-reset flow). Returns outcome not_reversible as an error result; sends no request."),
+        handler=_credentials_way_back, toolset="composite.remediation", scope="read", operations=(),
+        input_schema={"type": "object", "additionalProperties": False, "properties": dict(_RUN_ID)},
     ),
 ]
 

@@ -212,6 +212,77 @@ async def test_a_setting_someone_already_put_back_is_not_written_again(upstream,
     assert any("already has its previous" in u for u in planned["unchanged"])
 
 
+def _scan_rules(upstream) -> dict:
+    return {kind: {r["name"]: sorted(u["id"] for u in r.get("users") or [])
+                   for r in store_items(upstream, "zia", f"{ZIA}/{kind}")} for kind in ("sandboxRules",
+                                                                                       "sslInspectionRules")}
+
+
+async def test_restore_settings_deletes_the_sandbox_and_ssl_rules_enhanced_scanning_created(upstream, data_dir):
+    before = _scan_rules(upstream)
+    _applied, planned, back = await _forward_then_back(
+        upstream, data_dir, "remediation_enable_enhanced_scanning", {"users": [VICTIM]},
+        "remediation_restore_settings", {})
+    assert [s["operation"] for s in planned["steps"]] == ["zia_remove_ssl_inspection_rule",
+                                                          "zia_remove_sandbox_rule"]
+    assert back["outcome"] == "applied" and back["activation"]["activated"] == ["zia"]
+    assert _scan_rules(upstream) == before
+
+
+async def test_restore_settings_puts_back_the_users_of_a_rule_enhanced_scanning_extended(upstream, data_dir):
+    rule = {"name": "IR scan", "order": 1, "rank": 7, "state": "ENABLED", "baRuleAction": "ALLOW",
+            "users": [{"id": 71002}], "protocols": ["HTTP_RULE"]}
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        await call(client, "invoke_operation", {"name": "zia_create_sandbox_rule", "arguments": {"body": rule}})
+    before = _scan_rules(upstream)
+    assert before["sandboxRules"]["IR scan"] == [71002]
+    _applied, planned, back = await _forward_then_back(
+        upstream, data_dir, "remediation_enable_enhanced_scanning",
+        {"users": [VICTIM], "rule_name": "IR scan", "ssl_inspection_rule": False}, "remediation_restore_settings", {})
+    assert [s["operation"] for s in planned["steps"]] == ["zia_update_sandbox_rule"]
+    assert back["outcome"] == "applied"
+    assert _scan_rules(upstream) == before
+    restored = next(r for r in store_items(upstream, "zia", f"{ZIA}/sandboxRules") if r["name"] == "IR scan")
+    assert restored["baRuleAction"] == "ALLOW"  # its own policy is back too
+
+
+async def test_a_rule_renamed_since_enhanced_scanning_is_left_and_reported(upstream, data_dir):
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        applied = await call(client, "remediation_enable_enhanced_scanning", {"users": [VICTIM], "dry_run": False,
+                                                                              "ssl_inspection_rule": False})
+        rule = next(r for r in store_items(upstream, "zia", f"{ZIA}/sandboxRules")
+                    if r["name"] == "oneapi-mcp enhanced scan")
+        await call(client, "invoke_operation", {"name": "zia_update_sandbox_rule", "arguments": {
+            "id": rule["id"], "body": {**rule, "name": "kept by the SOC"}}})
+        planned = await call(client, "remediation_restore_settings", {"run_id": applied["run_id"]})
+    assert planned["outcome"] == "nothing_to_do" and planned["steps"] == []
+    assert any("kept by the SOC" in limit and "left as it is" in limit for limit in planned["api_limits"])
+
+
+async def test_revoked_credentials_cannot_be_reversed_and_the_way_back_says_what_replaces_each(upstream, data_dir):
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        keys = (await call(client, "invoke_operation", {"name": "zpa_list_client_credentials",
+                                                        "arguments": {}}))["result"]
+        key = (keys.get("list") if isinstance(keys, dict) else keys)[0]
+        args = {"user": VICTIM, "zpa_api_key_names": [key["name"]]}
+        ask = await call_error(client, "remediation_revoke_credentials", {**args, "dry_run": False})
+        done = await call(client, "remediation_revoke_credentials",
+                          {**args, "dry_run": False, "confirm_token": ask["error"]["confirm_token"]})
+        mark = len(upstream.mock.journal)
+        by_id = await call_error(client, "remediation_recover_credentials", {"run_id": done["run_id"]})
+        latest = await call_error(client, "remediation_recover_credentials", {})
+        requests = [j["path"] for j in upstream.mock.journal[mark:]]
+    assert done["outcome"] == "applied" and done["run_id"].startswith("run_")
+    assert requests == []  # changes nothing, asks nothing upstream
+    assert (by_id["run"], by_id["operator_actions"]) == (latest["run"], latest["operator_actions"])
+    assert by_id["outcome"] == "not_reversible" and by_id["changed"] == []
+    assert by_id["run"]["run_id"] == done["run_id"] and by_id["run"]["changes"] == 2
+    actions = by_id["operator_actions"]
+    assert len(actions) == 2
+    assert "password" in actions[0] and "reset flow" in actions[0]
+    assert key["name"] in actions[1] and "zpa_create_client_credentials" in actions[1]
+
+
 async def test_a_reverse_without_a_stored_run_is_refused_before_any_request(upstream, data_dir):
     async with serve(upstream, profile="admin", **data_dir) as client:
         mark = len(upstream.mock.journal)
