@@ -22,6 +22,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 from ._checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._report import Table, bar_chart, line_chart, report_result
 from ._workflow import Refusal
+from ._zdx_windows import chunks, limit_days
 from .hookspecs import hookimpl
 from .zdx_metrics import (
     WINDOW_PROPERTIES,
@@ -473,6 +474,18 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
 
 
 # -- threat trends ---------------------------------------------------------------------------------
+async def _alert_history(reads: Reads, operation: str, window: Window) -> list[Any] | None:
+    """A ZDX alert list over the window, read in the pieces ZDX takes (its documented 14-day limit, see
+    _zdx_windows); None when any piece could not be read (then the whole is unknown, never partial)."""
+    found: list[Any] = []
+    for start, end in chunks(window.start, window.end, operation):
+        part = await reads.get(operation, {"from_": start, "to": end}, all_pages=True)
+        if part is None:
+            return None
+        found += list(part)
+    return found
+
+
 async def threat_trends(ctx, args: dict[str, Any]):
     try:
         window = parse_window(args, "7d")
@@ -480,8 +493,8 @@ async def threat_trends(ctx, args: dict[str, Any]):
         return failed(exc)
     reads = Reads(ctx)
     days = window.days()
-    historical = await reads.get("zdx_list_historical_alerts", window.zdx(), all_pages=True)
-    ongoing = await reads.get("zdx_list_ongoing_alerts", window.zdx(), all_pages=True)
+    historical = await _alert_history(reads, "zdx_list_historical_alerts", window)
+    ongoing = await _alert_history(reads, "zdx_list_ongoing_alerts", window)
     unknown: dict[str, str] = {}
     if historical is None or ongoing is None:  # unknown, not "no alert": say which call failed
         unknown["alerts"] = _why_unknown(reads, ("zdx_list_historical_alerts", "zdx_list_ongoing_alerts"))
@@ -547,13 +560,21 @@ async def threat_trends(ctx, args: dict[str, Any]):
         alert_rows, listing = None, None
     data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "alerts_by_day": alert_rows,
             "score_by_day": None if "scores" in unknown else score_rows, "alerts": listing,
-            "ongoing_now": None if ongoing is None else len(ongoing), "unknown": unknown,
+            "ongoing_now": None if ongoing is None else len({a.get("id") for a in ongoing if isinstance(a, dict)}),
+            "unknown": unknown,
             "unavailable_sources": UNAVAILABLE_SOURCES,
             "sources": ["ZDX alerts (zdx_list_historical_alerts, zdx_list_ongoing_alerts), by the day they started",
                         "ZDX app scores (zdx_get_app_score), averaged per day"],
             "problems": reads.problems, "reads": reads.count}
+    notes = []
+    pieces = len(chunks(window.start, window.end, "zdx_list_historical_alerts"))
+    if pieces > 1:
+        notes.append(f"ZDX alert lists answer at most {limit_days(['zdx_list_historical_alerts'])[0]} days per "
+                     f"request (documented), so the alerts were read in {pieces} consecutive pieces")
     if args.get("score_trend", True) and len(score_apps) > _TREND_APPS:
-        data["notes"] = [f"the score trend covers the first {_TREND_APPS} of {len(score_apps)} ZDX apps"]
+        notes.append(f"the score trend covers the first {_TREND_APPS} of {len(score_apps)} ZDX apps")
+    if notes:
+        data["notes"] = notes
     unavailable = "**Not queryable here:**\n" + "\n".join(f"- {u['source']}: {u['reason']}"
                                                           for u in UNAVAILABLE_SOURCES)
     tables = [Table("Alerts by day", ["day", "total", *severities], alert_rows or [], unknown.get("alerts", "")),
@@ -623,7 +644,8 @@ TOOLS = [
         name="analytics_report_threat_trends",
         title="Threat trends over a period",
         description=(
-            "Trends over a window (default 7d, at most 31 days): ZDX alerts started per day by severity and the "
+            "Trends over a window (default 7d, at most 31 days; ZDX alert lists take 14 days per request, so longer "
+            "windows are read in pieces): ZDX alerts started per day by severity and the "
             "ZDX score per day, as line charts, tables and CSV. Says which sources REST cannot query (ZIA/ZPA logs "
             "go out by NSS/LSS; Z-Insights is not vendored). Read-only."),
         handler=threat_trends, toolset="composite.analytics", scope="read",

@@ -33,13 +33,17 @@ from ._checks import read_at, unknown_evidence
 from ._lookups import check_domain, check_email, checked, find_zid_user
 from ._report import Table, report_result
 from ._workflow import Refusal, Workflow, refusal_result
+from ._zdx_windows import limit_days
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "Evidence", "Window", "epoch", "iso", "oneapi_mcp_register_tools", "parse_window",
            "unavailable_sources"]
 
 UTC = dt.UTC
-ZDX_MAX_WINDOW = 14 * 86400  # ZDX: "Cannot exceed 14 days API limit" (alerts, device events, users)
+# every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
+# limit" (plugins/_zdx_windows.py cites the evidence); device events and users document no maximum
+_ZDX_ALERTS = ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts")
+ZDX_MAX_WINDOW = limit_days(_ZDX_ALERTS)[0] * 86400
 AUDIT_RETENTION = 180 * 86400  # ZIA keeps the admin audit log for 6 months
 _SKEW = 120  # seconds of clock difference tolerated before "to" counts as the future
 _RELATIVE = re.compile(r"(\d{1,5})\s*(m|min|h|d|w)", re.IGNORECASE)
@@ -120,8 +124,8 @@ def parse_window(args: dict[str, Any], now: int | None = None, *, default_from: 
         if start >= end:
             problems.append(f"the window is inverted or empty: from ({iso(start)}) is not before to ({iso(end)})")
         elif end - start > max_seconds:
-            problems.append(f"the window is {(end - start) / 86400:.1f} days long; the ZDX API answers at most "
-                            f"{max_seconds // 86400} days per query, so split it")
+            problems.append(f"from: the window is {(end - start) / 86400:.1f} days long; at most "
+                            f"{max_seconds // 86400} days ({limit_days(_ZDX_ALERTS)[1]}), so shorten or split it")
     if problems:
         raise Refusal("invalid time window: " + "; ".join(problems), "invalid_arguments", problems=problems)
     assert start is not None and end is not None

@@ -28,6 +28,7 @@ from oneapi_mcp._redact import register_secrets
 
 from ._outbox import EVENT_KINDS, Delivery, Destination, Outbox, check_url, make_event, stable_event_id
 from ._workflow import Refusal, Workflow, delete_created, plan_schema, refusal_result
+from ._zdx_windows import DOCUMENTED_DAYS
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -654,6 +655,7 @@ async def _read(ctx, operation: str, arguments: dict[str, Any]) -> Any:
     return result.data
 
 
+_ALERT_HOURS = min(DOCUMENTED_DAYS[op] for op in ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts")) * 24
 _ZDX_SEVERITY = {"critical": "critical", "major": "error", "high": "error", "warning": "warning", "medium": "warning",
                  "minor": "notice", "low": "notice", "info": "info"}
 
@@ -907,8 +909,10 @@ TOOLS = [
         input_schema=plan_schema({
             "sources": {"type": "array", "items": {"type": "string", "enum": list(_SOURCES)}, "minItems": 1,
                         "uniqueItems": True, "description": "Which sources to read (default: all)."},
-            "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 336, "default": 24,
-                      "description": "How far back to read, in hours (at most 14 days)."},
+            # the ZDX alert lists it reads document at most 14 days per request (plugins/_zdx_windows.py)
+            "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": _ALERT_HOURS, "default": 24,
+                      "description": f"How far back to read, in hours (at most {_ALERT_HOURS}: ZDX alert lists "
+                                     "answer at most 14 days)."},
             "destinations": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                              "description": "Only these destinations (default: all that take security events)."},
         }, activation=False),

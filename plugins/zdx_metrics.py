@@ -24,13 +24,13 @@ from oneapi_mcp._hooktypes import CompositeTool, tool_error
 from ._lookups import check_email
 from ._report import Table, bar_chart, line_chart, report_result
 from ._workflow import Refusal
+from ._zdx_windows import check_window
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "WINDOW_PROPERTIES", "Reads", "Window", "day_of", "failed", "find_zdx_apps", "iso",
            "oneapi_mcp_register_tools", "parse_time", "parse_window", "problem_lines", "score_bucket", "score_points",
            "zdx_apps"]
 
-MAX_WINDOW_DAYS = 31
 DEFAULT_MIN_COVERAGE = 90.0  # % of an SLA window the score series must cover before it passes or fails
 _FUTURE_SLACK = 300  # seconds of clock skew allowed on `to`
 _PERIOD = re.compile(r"(\d{1,4})\s*([hd])", re.IGNORECASE)
@@ -116,9 +116,9 @@ def parse_time(value: Any, name: str) -> int:
 
 
 def parse_window(args: dict[str, Any], default_period: str, *, now: float | None = None,
-                 max_days: int = MAX_WINDOW_DAYS) -> Window:
+                 operations: tuple[str, ...] = ()) -> Window:
     """The window from `from`/`to`/`period`, or Refusal with the reason (malformed, empty or reversed,
-    in the future, longer than `max_days`)."""
+    in the future, longer than the ZDX `operations` read over it take: see `_zdx_windows`)."""
     now = datetime.now(UTC).timestamp() if now is None else now
     end = parse_time(args["to"], "to") if args.get("to") not in (None, "") else int(now)
     if end > now + _FUTURE_SLACK:
@@ -140,9 +140,7 @@ def parse_window(args: dict[str, Any], default_period: str, *, now: float | None
         start = end - amount
     if start >= end:
         raise Refusal(f"from {iso(start)} is not before to {iso(end)}", "invalid_arguments", field="from")
-    if end - start > max_days * 86400:
-        raise Refusal(f"the window is {(end - start) / 86400:.1f} days long; at most {max_days} days (it keeps "
-                      "the number of upstream calls bounded): split it", "invalid_arguments", field="from")
+    check_window(start, end, operations, argument="from" if args.get("from") not in (None, "") else "period")
     return Window(start, end)
 
 

@@ -207,10 +207,14 @@ async def test_threat_trends_count_alerts_per_day_chart_the_score_and_name_what_
     assert len(images) == 2 and all(png.startswith(b"\x89PNG") for png in images)
     assert set(csvs) == {"oneapi-mcp://report/alerts-by-day.csv", "oneapi-mcp://report/zdx-score-by-day.csv",
                          "oneapi-mcp://report/zdx-alerts.csv"}
-    queried = {(j["path"], j["query"].get("from"), j["query"].get("to")) for j in upstream.mock.journal
+    # ZDX alert lists take at most 14 days per request (specs/zdx.yaml "Cannot exceed 14 days API limit"):
+    # 30 days are read in three consecutive pieces, each of which the mock (like the API) accepts
+    queried = {(j["path"], j["query"].get("from"), j["query"].get("to"), j["status"]) for j in upstream.mock.journal
                if j["path"].startswith("/zdx/v1/alerts")}
-    assert queried == {(p, str(NOW - 30 * 86400), str(NOW)) for p in ("/zdx/v1/alerts/historical",
-                                                                       "/zdx/v1/alerts/ongoing")}
+    pieces = [(NOW - 30 * 86400, NOW - 16 * 86400), (NOW - 16 * 86400, NOW - 2 * 86400), (NOW - 2 * 86400, NOW)]
+    assert queried == {(p, str(start), str(end), 200) for p in ("/zdx/v1/alerts/historical", "/zdx/v1/alerts/ongoing")
+                       for start, end in pieces}
+    assert any("3 consecutive pieces" in note for note in data["notes"])
     assert _writes(upstream) == []
 
 

@@ -203,3 +203,22 @@ async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(
                 error = await call_error(client, tool, arguments)
                 assert error["error"]["kind"] == "invalid_arguments" and reason in error["error"]["message"], error
     assert upstream.mock.journal == []
+
+
+def test_zdx_window_limits_follow_each_endpoints_documentation_and_name_the_argument():
+    # specs/zdx.yaml and zscaler-sdk-python zdx/alerts.py: the alert lists "Cannot exceed 14 days"; the
+    # app, score, metric and user reads document no maximum, so this server's own 31-day bound applies
+    from oneapi_mcp.plugins._workflow import Refusal
+    from oneapi_mcp.plugins._zdx_windows import check_window, chunks, limit_days
+
+    assert limit_days(["zdx_list_ongoing_alerts", "zdx_get_app_score"])[0] == 14
+    days, why = limit_days(["zdx_get_app_score", "zdx_list_users"])
+    assert days == 31 and "own bound" in why
+    check_window(0, 14 * 86400, ["zdx_list_historical_alerts"])  # exactly 14 days is allowed
+    with pytest.raises(Refusal) as refused:
+        check_window(0, 14 * 86400 + 1, ["zdx_list_historical_alerts", "zdx_list_users"], argument="period")
+    assert refused.value.message.startswith("period: ") and "at most 14 days" in refused.value.message
+    assert "zdx_list_historical_alerts" in refused.value.message and refused.value.extra["field"] == "period"
+    assert chunks(0, 30 * 86400, "zdx_list_ongoing_alerts") == [(0, 14 * 86400), (14 * 86400, 28 * 86400),
+                                                                (28 * 86400, 30 * 86400)]
+    assert chunks(0, 40 * 86400, "zdx_get_app_score") == [(0, 31 * 86400), (31 * 86400, 40 * 86400)]

@@ -435,3 +435,14 @@ async def test_a_zcc_entitlement_update_replaces_the_whole_entitlement_so_left_o
     assert forgot.status_code == 200
     dropped = (await client.get(f"{path}/getZdxGroupEntitlements")).json()
     assert dropped["upmDeviceGroupList"] == [] and dropped["computeDeviceGroupsForZDX"] == 0
+
+
+async def test_zdx_alert_lists_refuse_a_window_longer_than_the_documented_14_days(client):
+    # specs/zdx.yaml /alerts/ongoing and /alerts/historical: "Cannot exceed 14 days API limit"
+    for path in ("/zdx/v1/alerts/ongoing", "/zdx/v1/alerts/historical"):
+        fits = await client.get(path, params={"from": 1_000_000, "to": 1_000_000 + 14 * 86400})
+        assert fits.status_code == 200
+        too_long = await client.get(path, params={"from": 1_000_000, "to": 1_000_000 + 14 * 86400 + 1})
+        assert too_long.status_code == 400 and "14-day limit" in too_long.json()["message"]
+    scores = await client.get("/zdx/v1/apps/2/score", params={"from": 1_000_000, "to": 1_000_000 + 30 * 86400})
+    assert scores.status_code == 200  # documents no maximum

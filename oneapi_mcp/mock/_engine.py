@@ -21,6 +21,7 @@ from ._requests import Call
 from ._schema import SchemaKit
 from ._spec import TENANT_PARAMS, Operation, ServiceSpec, template_params
 from ._store import Collection, Key, Store, canonical_id
+from ._zdx import window_refusal
 
 __all__ = ["Engine"]
 
@@ -50,7 +51,7 @@ class Engine:
 
     async def handle(self, call: Call) -> Response:
         op = call.op
-        response = getattr(self, f"_{op.kind}")(call)
+        response = window_refusal(call) or getattr(self, f"_{op.kind}")(call)
         if op.service in self.store.activation and op.scope in _WRITES and op.kind != "activate":
             if response.status_code < 300:
                 self.store.activation[op.service] = "PENDING"
