@@ -267,11 +267,11 @@ async def _credentials_way_back(ctx, args: dict[str, Any]):
     except Refusal as exc:
         return refusal_result(exc)
     actions = [f"{c['why']}: {c.get('manual') or 'cannot be reversed through the API'}" for c in run["changes"]]
-    return tool_result({
-        "tool": wf.tool, "outcome": "not_reversible", "run": wf.found["run"], "changed": [],
-        "operator_actions": actions,
-        "summary": f"nothing was reversed: the {len(actions)} revocation(s) of run {run['id']} cannot be undone "
-                   "through the API; replace each credential as operator_actions says"}, is_error=True)
+    summary = (f"nothing was reversed: the {len(actions)} revocation(s) of run {run['id']} cannot be undone through "
+               "the API; replace each credential as operator_actions says")
+    return tool_result({"error": {"kind": "not_reversible", "message": summary}, "tool": wf.tool,
+                        "outcome": "not_reversible", "summary": summary, "run": wf.found["run"], "changed": [],
+                        "operator_actions": actions}, is_error=True)
 
 
 def _joined(key: str, check) -> Any:
