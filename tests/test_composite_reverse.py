@@ -212,6 +212,28 @@ async def test_a_setting_someone_already_put_back_is_not_written_again(upstream,
     assert any("already has its previous" in u for u in planned["unchanged"])
 
 
+async def test_a_run_stored_when_the_denylist_was_the_advanced_blacklist_still_reverses(upstream, data_dir, tmp_path):
+    # runs stored before threat_block_domains moved to the ATP malicious-URL list (TestATPPolicy.yaml) named
+    # zia_create_blacklist_urls; their entries still come off /security/advanced (SDK security_policy_settings.py)
+    from oneapi_mcp.plugins._snapshots import SnapshotStore
+
+    async with serve(upstream, profile="admin", **data_dir) as client:
+        await call(client, "invoke_operation", {"name": "zia_create_blacklist_urls", "arguments": {
+            "action": "ADD_TO_LIST", "body": {"blacklistUrls": ["old.example", "kept.example"]}}})
+        await call(client, "remediation_block_ips", {"addresses": ["198.51.100.7"], "dry_run": False})  # the store
+        store = SnapshotStore(next(tmp_path.rglob("snapshots-*.sqlite3")))
+        run_id = store.add("threat_block_domains", "old.example", [{
+            "operation": "zia_create_blacklist_urls", "why": "add 1 domain(s) to the ZIA advanced-security denylist",
+            "arguments": {"action": "ADD_TO_LIST", "body": {"blacklistUrls": ["old.example"]}},
+            "undo": {"operation": "zia_create_blacklist_urls", "why": "take them off", "arguments": {
+                "action": "REMOVE_FROM_LIST", "body": {"blacklistUrls": ["old.example"]}}}}])
+        store.close()
+        back = await _confirmed(client, "threat_unblock_domains", {"run_id": run_id, "dry_run": False})
+    assert [(s["operation"], s["status"]) for s in back["steps"]] == [("zia_create_blacklist_urls", "done")]
+    listed = store_document(upstream, "zia", f"{ZIA}/security/advanced")["blacklistUrls"]
+    assert "old.example" not in listed and "kept.example" in listed
+
+
 def _scan_rules(upstream) -> dict:
     return {kind: {r["name"]: sorted(u["id"] for u in r.get("users") or [])
                    for r in store_items(upstream, "zia", f"{ZIA}/{kind}")} for kind in ("sandboxRules",
