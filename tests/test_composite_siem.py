@@ -309,3 +309,11 @@ async def test_status_says_how_to_configure_when_nothing_is_set_up(upstream, tmp
     assert {"siem_get_status", "siem_flush_outbox", "siem_list_webhooks"} <= set(names)
     assert "siem_register_webhook" not in names and "siem_configure_nss_feed" not in names
     assert not (tmp_path / "siem.sqlite3").exists()
+
+
+async def test_an_export_window_past_the_14_days_zdx_alert_lists_take_is_refused_before_any_request(upstream):
+    # specs/zdx.yaml /alerts/ongoing and /alerts/historical: "Cannot exceed 14 days API limit"
+    async with serve(upstream, profile="read-write") as client:
+        error = await call_error(client, "siem_export_events", {"hours": 14 * 24 + 1})
+    assert "hours" in error["error"]["message"] and "336" in error["error"]["message"], error
+    assert not [j for j in upstream.mock.journal if j["path"].startswith("/zdx/")]
