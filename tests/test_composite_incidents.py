@@ -180,7 +180,8 @@ async def test_indicators_are_found_across_services_and_malformed_ones_are_all_n
     category = hits[("badsite.example", "ZIA", "custom URL category")]
     assert "Blocked Domains" in category["object"] and "Block Blocked Domains (BLOCK, ENABLED)" in category["detail"]
     assert "Intranet Portal" in hits[("wiki.example.test", "ZPA", "application segment")]["object"]
-    assert ("fresh-evil.example", "ZIA", "advanced-security denylist") in hits  # the block just applied
+    # the block just applied: threat_block_domains' denylist is ATP's malicious-URL list (TestATPPolicy.yaml)
+    assert ("fresh-evil.example", "ZIA", "ATP malicious URL list") in hits
     assert "MALICIOUS" in hits[(SANDBOX_MALICIOUS_MD5, "ZIA", "sandbox report")]["detail"]
     assert set(report["not_found"]) == {"nobody@example.test", "ab" * 32}
     assert [h["time"] for h in report["timeline"]] == sorted((h["time"] for h in report["timeline"]), reverse=True)
