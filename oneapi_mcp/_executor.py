@@ -55,6 +55,9 @@ class CallResult:
     data: Any
     is_error: bool = False
     notes: list[str] = field(default_factory=list)
+    # bytes of the upstream answers `data` is the parsed JSON of (None: not only that): its text is
+    # then known to be short without encoding it (`_shaping.cap`)
+    received: int | None = field(default=None, repr=False, compare=False)
 
     def structured(self) -> dict[str, Any]:
         out = dict(self.data) if isinstance(self.data, dict) and self.is_error else {"result": self.data}
@@ -266,7 +269,7 @@ class Executor:
             return response
         if response.status_code >= 400:
             return _upstream_error(tool, response)
-        data = _body(response)
+        data, parsed = _body(response)
         if isinstance(data, _Unparsable):
             excerpt = scrub(response.text[:200])
             step = ("the request may have been applied; check before retrying" if request.method in _WRITES
@@ -280,13 +283,14 @@ class Executor:
             activate = "zia_activate" if tool.service == "zia" else "ztw_activate"
             notes.append(f"{tool.service.upper()} change is staged (activation status PENDING) until activated; "
                          f"call {activate} to apply it. Activation is tenant-wide: it commits every pending change.")
-        return CallResult(data, notes=notes)
+        return CallResult(data, notes=notes, received=len(response.content) if parsed else None)
 
     async def _paginate(self, tool: ToolDef, model: Any, control: dict[str, Any]) -> CallResult:
         p = tool.pagination or {}
         limit = control.get("max_items")
         items: list[Any] = []
         more = False
+        received = 0
         style = p.get("style")
         size_param = p.get("size_param") or p.get("limit_param")
         dumped = model.model_dump(by_alias=True, exclude_unset=True)
@@ -305,6 +309,7 @@ class Executor:
             if result.is_error:
                 return result
             data = result.data
+            received = None if received is None or result.received is None else received + result.received
             batch = _extract(data, p.get("result_key", "@"))
             items.extend(batch)
             if limit and len(items) >= limit:
@@ -321,7 +326,7 @@ class Executor:
             more = True
         note = (f"{len(items)} items; more remain (raise max_items or page on)" if more
                 else f"{len(items)} items; no more pages")
-        return CallResult({"items": items, "count": len(items), "more": more}, notes=[note])
+        return CallResult({"items": items, "count": len(items), "more": more}, notes=[note], received=received)
 
     def _page_size(self, tool: ToolDef, size_param: str, limit: int | None) -> int:
         """The page size sent when reading page by page and the caller chose none. A short-page list
@@ -348,7 +353,9 @@ class Executor:
                 return _error(tool, None, kind, str(exc), limit=exc.limit)
         result.data = data
         if cap:
-            result.data, note = _shaping.cap(data, self.max_result_bytes)
+            # a query may build shared references (a value far larger than what was received)
+            received = None if control.get("query") else result.received
+            result.data, note = _shaping.cap(data, self.max_result_bytes, received=received)
             if note:
                 result.notes.append(note)
         return result
@@ -386,16 +393,18 @@ class _Unparsable:
     reason: str
 
 
-def _body(response: httpx.Response) -> Any:
+def _body(response: httpx.Response) -> tuple[Any, bool]:
+    """The answer's data, and whether it is the JSON body as parsed (or a stand-in no longer than
+    `_shaping.TREE_WRAPPER`): what `CallResult.received` may vouch for."""
     if not response.content:
-        return {"status": response.status_code}
+        return {"status": response.status_code}, True
     ctype = response.headers.get("content-type", "")
     if "json" in ctype.lower() or response.content.lstrip()[:1] in (b"{", b"["):
         try:
-            return response.json()
+            return response.json(), True
         except ValueError as exc:  # UnicodeDecodeError included: a broken answer, never an empty success
-            return _Unparsable(f"{type(exc).__name__}: {str(exc)[:120]}")
-    return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}
+            return _Unparsable(f"{type(exc).__name__}: {str(exc)[:120]}"), False
+    return {"status": response.status_code, "content_type": ctype, "text": response.text[:20_000]}, False
 
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
