@@ -9,6 +9,7 @@ the operation's template after building, as the last word.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +30,8 @@ def path_value_problems(tool: ToolDef, model: Any) -> list[dict[str, Any]]:
     """Path values that could leave their segment: httpx (and servers behind it) drop `.` and `..`
     segments, so `{"id": ".."}` would reach another operation. Values are checked as sent and as a
     server that decodes them (up to three times) would read them."""
+    if not any(location == "path" for _f, _w, location, _r, _e in tool.params):
+        return []
     values = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
     problems = []
     for fname, _wire, location, _req, _ in tool.params:
@@ -58,13 +61,20 @@ def _segment_problem(value: str) -> str | None:
 
 def path_matches(template: str, sent: str) -> bool:
     """The path as httpx sends it still has the template's segments: the same count, literal text equal."""
-    want, got = template.split("/"), sent.split("/")
+    want, got = _segment_patterns(template), sent.split("/")
     if len(want) != len(got):
         return False
-    for pattern, segment in zip(want, got, strict=True):
-        regex = "".join(".+" if part.startswith("{") else re.escape(part)
-                        for part in re.split(r"(\{[^}]*\})", pattern) if part)
-        decoded = unquote(segment)
-        if not re.fullmatch(regex, decoded, re.DOTALL) or ("{" in pattern and not decoded.strip(".")):
+    for (regex, templated), segment in zip(want, got, strict=True):
+        decoded = unquote(segment) if "%" in segment else segment
+        if not regex.fullmatch(decoded) or (templated and not decoded.strip(".")):
             return False
     return True
+
+
+@lru_cache(maxsize=4096)
+def _segment_patterns(template: str) -> tuple[tuple[re.Pattern[str], bool], ...]:
+    """Per segment of `template`: a regex for the segments it accepts, and whether it holds a value
+    (compiled once per template: this runs on every request)."""
+    return tuple((re.compile("".join(".+" if part.startswith("{") else re.escape(part)
+                                     for part in re.split(r"(\{[^}]*\})", pattern) if part), re.DOTALL),
+                  "{" in pattern) for pattern in template.split("/"))

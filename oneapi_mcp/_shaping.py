@@ -20,7 +20,8 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.visitor import Options, TreeInterpreter
 
-__all__ = ["MAX_FIELDS", "MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "QueryLimit", "cap", "compile_query",
+__all__ = ["MAX_FIELDS", "MAX_QUERY_CHARS", "MAX_QUERY_DEPTH", "MAX_RESULT_TEXT", "TREE_GROWTH", "TREE_WRAPPER",
+           "QueryLimit", "cap", "compile_query",
            "encode_within", "evaluate", "fits_within", "project", "run_query"]
 
 MAX_QUERY_CHARS = 4_096
@@ -182,6 +183,14 @@ _BUILDS_VALUES = frozenset({"multi_select_dict", "multi_select_list", "projectio
 
 # -- serialising within a byte limit ---------------------------------------------------------------
 
+# The compact JSON of a value `json.loads` parsed from N bytes has at most TREE_GROWTH * N characters:
+# strings never grow (the same escapes are needed on the way in, and \uXXXX, \/ and UTF-8 shrink),
+# whitespace and duplicate keys go, and only a float's spelling grows, `1e15` (4) becoming
+# `1000000000000000.0` (18). TREE_WRAPPER covers the `{"items": ..., "count": ..., "more": ...}` of
+# gathered pages. tests/test_shaping.py checks both against json's output.
+TREE_GROWTH = 4.5
+TREE_WRAPPER = 64
+
 def fits_within(value: Any, limit: int) -> bool:
     """Whether the JSON of `value` is about `limit` bytes or less; measured without expanding shared
     references (each distinct object is visited once), so it is cheap however large the text would be."""
@@ -207,11 +216,23 @@ def encode_within(value: Any, limit: int, *, indent: int | None = None) -> tuple
     return "".join(parts), True
 
 
-def cap(data: Any, max_bytes: int) -> tuple[Any, str | None]:
-    """`data` when its JSON fits in `max_bytes`, else what fits (whole items of a list) and a note."""
-    text, complete = encode_within(data, max_bytes)
-    if complete:
+def cap(data: Any, max_bytes: int, *, received: int | None = None) -> tuple[Any, str | None]:
+    """`data` when its JSON fits in `max_bytes`, else what fits (whole items of a list) and a note.
+
+    `received`: `data` is what `json.loads` made of upstream answers of this many bytes in all,
+    perhaps projected or gathered into `{"items", "count", "more"}` (`TREE_GROWTH`). Its text is then
+    known to fit without encoding it when the bound says so, and is encoded in one go by the C
+    encoder when it is about the cap's size; otherwise (a query's value, a large answer) the
+    incremental encoder stops at the cap."""
+    if received is not None and received * TREE_GROWTH + TREE_WRAPPER <= max_bytes:
         return data, None
+    if received is not None and received <= max_bytes:
+        if len(json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False)) <= max_bytes:
+            return data, None
+    else:
+        _text, complete = encode_within(data, max_bytes)
+        if complete:
+            return data, None
     items_key = None
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         items_key, items = "items", data["items"]

@@ -89,12 +89,15 @@ def mark_untrusted(result: t.CallToolResult, tool: str) -> t.CallToolResult:
 
     boundary = f"untrusted-data-{uuid.uuid4()}"
     structured = result.structured_content
-    cleaned = clean(structured) if isinstance(structured, dict) else None
+    texts = [item.text for item in result.content if isinstance(item, t.TextContent)]
+    # the usual result: one text, the JSON of the structured content, both cleaned in one pass over the text
+    mirror = _clean_mirror(texts[0], structured) if len(texts) == 1 and isinstance(structured, dict) else None
+    cleaned = mirror[1] if mirror else clean(structured) if isinstance(structured, dict) else None
     content = []
     for item in result.content:
         if isinstance(item, t.TextContent):
-            content.append(item.model_copy(update={"text": fence(_clean_text(item.text, structured, cleaned),
-                                                                 boundary, tool)}))
+            text = mirror[0] if mirror else _clean_text(item.text, structured, cleaned)
+            content.append(item.model_copy(update={"text": fence(text, boundary, tool)}))
         elif isinstance(item, t.EmbeddedResource) and isinstance(item.resource, t.TextResourceContents):
             resource = item.resource.model_copy(update={"text": clean(item.resource.text)})
             meta = {**(item.meta or {}), "untrusted_content": True, "untrusted_boundary": boundary}
@@ -111,10 +114,37 @@ def _clean_text(text: str, structured: Any, cleaned: Any) -> str:
     """A text that mirrors the structured content is written again from the cleaned data (JSON would
     otherwise keep control characters as \\u escapes); any other text is cleaned as it is."""
     if cleaned is not None and text.lstrip().startswith("{"):
-        try:
-            mirrors = json.loads(text) == structured
-        except ValueError:
-            mirrors = False
-        if mirrors:
-            return json.dumps(cleaned, indent=1, default=str, ensure_ascii=False)
+        mirrored = _clean_mirror(text, structured)
+        if mirrored is not None:
+            return mirrored[0]
     return clean(text)
+
+
+def _clean_mirror(text: str, structured: Any) -> tuple[str, Any] | None:
+    """For a JSON `text` of `structured`: the text cleaned in one pass over it (raw unsafe characters
+    and the escapes that spell one dropped, so it reads as the JSON of `clean(structured)`), and that
+    cleaned value parsed back; None when `text` is not the JSON of `structured`. Linear and in C but
+    for the backslashes, where the object walk and re-encoding it replaces were not."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if parsed != structured or not isinstance(parsed, dict):
+        return None
+    if not _UNSAFE_IN_JSON.search(text):
+        return text, parsed
+    cleaned_text = _UNSAFE_IN_JSON.sub(_drop_unsafe, text)
+    return cleaned_text, json.loads(cleaned_text)
+
+
+# In JSON text an unsafe character is raw, or an escape: \b \f \r, \uXXXX, or a surrogate pair for a tag
+# character; an escaped backslash is matched whole so that what follows it is never read as an escape.
+_UNSAFE_IN_JSON = re.compile(r"\\\\|\\[bfr]|\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]|\\u[0-9a-fA-F]{4}|"
+                             + _UNSAFE.pattern)
+
+
+def _drop_unsafe(match: re.Match[str]) -> str:
+    token = match[0]
+    if token == "\\\\" or (token.startswith("\\u") and len(token) == 6 and not _UNSAFE.match(chr(int(token[2:], 16)))):
+        return token
+    return ""

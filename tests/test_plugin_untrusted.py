@@ -75,3 +75,24 @@ def test_clean_strips_controls_bidi_invisible_and_tag_characters_but_keeps_newli
     assert clean({"a\u200e": ["x\x7f\u0085y", "\n\t", 3]}) == {"a": ["xy", "\n\t", 3]}
     assert clean("a\u200bb\ufeffc\u00add\U000e0041e\u2061f\ufffag\r") == "abcdefg"
     assert unfence("no fence here") is None
+
+
+TRICKY = {"plain": "R&D", "escaped backslash then b": "C:\\bin\\u0007", "bell": "a\x07b", "cr lf": "x\r\ny",
+          "form feed": "\x0cz", "tag\U000e0041": "\U000e0041\U000e007f end", "emoji": "😀 é \ud800 lone",
+          "quote": 'say "\u202ehi\u202c"', "controls": "".join(map(chr, range(32))) + "\x7f\x85\u2066\ufeff",
+          "nested": [{"k\u200b": ["\\\\\x01", 1, None, True, 2.5]}]}
+
+
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_mirrored_text_cleaned_in_one_pass_reads_as_the_cleaned_structured_content(ensure_ascii, indent):
+    import mcp_types as t
+    from oneapi_mcp.plugins.untrusted import mark_untrusted
+
+    text = json.dumps(TRICKY, indent=indent, ensure_ascii=ensure_ascii)
+    result = mark_untrusted(t.CallToolResult(content=[t.TextContent(type="text", text=text)],
+                                             structured_content=TRICKY), "zia_list_departments")
+    structured = {k: v for k, v in result.structured_content.items() if not k.startswith("untrusted_")}
+    assert structured == clean(TRICKY) and json.loads(unfence(result.content[0].text)) == clean(TRICKY)
+    if not ensure_ascii:  # the JSON a tool result carries: written as the old walk and re-encoding wrote it
+        assert unfence(result.content[0].text) == json.dumps(clean(TRICKY), indent=indent, ensure_ascii=False)

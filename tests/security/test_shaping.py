@@ -150,3 +150,61 @@ def test_a_tool_result_too_large_to_send_becomes_an_error_naming_the_limit():
 def test_encode_within_returns_whole_text_when_it_fits_and_a_prefix_when_not():
     assert _shaping.encode_within({"a": [1, "é"]}, 100) == ('{"a":[1,"é"]}', True)
     assert _shaping.encode_within(list(range(100)), 10) == ("[0,1,2,3,4", False)
+
+
+# -- the cap's shortcut for plain answers (no query): the text bound it relies on, and that it still caps
+
+@pytest.mark.parametrize("body", [
+    b"1e15", b"[1e15,1e15,1e9]", b'{"a":1E15}', b"1e999", b"-1e999", b"NaN", b"0e0", b"[-0.0,5e-324]",
+    b'"\\u0001\\u001f\\"\\\\\\/"', b'"\\u00e9\\ud83d\\ude00\\ud800"', "\"é😀\u2028\x7f\"".encode(),
+    b'{"a":1,"a":2}', b' [ {"k" : [ ] , "x" : null , "t" : true } ] ', b"[[[[[[[[[[]]]]]]]]]]",
+    b'{"items":[1],"count":123456789,"more":false}', b"[12345678901234567890123, \"\\n\\t\"]",
+])
+def test_the_text_of_parsed_json_stays_within_the_growth_bound_the_cap_relies_on(body):
+    import json
+
+    text = json.dumps(json.loads(body), separators=(",", ":"), default=str, ensure_ascii=False)
+    assert len(text) <= _shaping.TREE_GROWTH * len(body)
+
+
+def test_the_growth_bound_is_tight_a_lower_one_would_be_wrong():
+    import json
+
+    assert len(json.dumps(json.loads(b"1e15"))) == _shaping.TREE_GROWTH * len(b"1e15")
+
+
+@pytest.mark.parametrize("count", [0, 1, 40, 150, 300, 2_000])
+@pytest.mark.parametrize("gathered", [False, True])
+def test_the_cap_with_the_received_size_gives_what_the_incremental_encoder_gives(count, gathered):
+    import json
+
+    body = json.dumps(_users(count), indent=None).encode()
+    data = json.loads(body)
+    if gathered:
+        data = {"items": data, "count": len(data), "more": False}
+    assert _shaping.cap(data, 6_000, received=len(body)) == _shaping.cap(data, 6_000)
+
+
+async def test_a_query_that_multiplies_a_small_answer_is_still_capped(catalog):
+    """The answer is a few hundred bytes; the query's value 64 copies of it: the received size
+    must not vouch for a value a query built."""
+    executor, _sent = _executor(catalog, _users(5))
+    executor.max_result_bytes = 4_000
+    query = "|".join(["{a:@,b:@}"] * 6)
+    result = await executor.call(catalog.tools["zia_list_users"], {"query": query})
+    assert not result.is_error and result.data["truncated"] is True
+    assert any("4,000-byte cap" in note for note in result.notes)
+
+
+async def test_pages_each_small_are_capped_on_what_they_add_up_to(catalog):
+    from urllib.parse import parse_qsl
+
+    def page(request: httpx.Request) -> httpx.Response:
+        n = int(dict(parse_qsl(request.url.query.decode()))["page"])
+        return httpx.Response(200, json=_users(100)[(n - 1) * 10: n * 10])
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(page))
+    executor = Executor(catalog, client, base_url="https://api.zsapi.net", max_result_bytes=2_000)
+    result = await executor.call(catalog.tools["zia_list_users"], {"all_pages": True, "pageSize": 10})
+    assert result.data["truncated"] is True and 0 < result.data["count"] < 100
+    assert any("2,000-byte cap" in note for note in result.notes)
