@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from . import _shaping
 from ._catalog import Catalog, ToolDef
+from ._graphql import graphql_body, graphql_result
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._passthrough import passed_through, passed_through_note
 from ._paths import PathEscape, path_matches, path_value_problems
@@ -172,6 +173,8 @@ class Executor:
                     query.append((wire, _text(value)))
             else:
                 body = value
+        if tool.graphql:
+            body = graphql_body(tool, values)
         if tool.service == "zpa" and self.microtenant_id and not any(k == "microtenantId" for k, _ in query):
             if any(wire == "microtenantId" for _, wire, loc, _, _ in tool.params if loc == "query"):
                 query.append(("microtenantId", self.microtenant_id))
@@ -274,6 +277,10 @@ class Executor:
             return _error(tool, response.status_code, "invalid_upstream_response",
                           f"{tool.service.upper()} answered HTTP {response.status_code} with a body that claims to "
                           f"be JSON and does not parse ({data.reason}). It begins: {excerpt!r}", next_step=step)
+        if tool.graphql:
+            data, failed = graphql_result(tool, data)
+            if failed:
+                return CallResult(failed, is_error=True)
         notes = []
         if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
                 ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "142c1cd1362d3f141dc20ea160d38cdc4eb3a1a3829c0c440322a858ef5385b1"
 OVERLAY_SHA256 = "a550975d992832aff795c193cb0d84b596ff2f62c6a7e47cd3bd99a826734860"
-FINGERPRINT = "95100e427b9238ab89128cc7ed3e3f272f539f024bf079a0b370d85b93b49f60"
+FINGERPRINT = "1d9676b1c6aa4b2aabc2a63819b9413158417c716b3133e4cf9520e30eab6fad"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
