@@ -205,7 +205,11 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
                               "content": {"application/json": {"schema": {
                                   "type": "object", "additionalProperties": False,
                                   "properties": {"data": data,
-                                                 "errors": {"$ref": "#/components/schemas/GraphQLErrors"}}}}}}},
+                                                 "errors": {"$ref": "#/components/schemas/GraphQLErrors"}}}}}},
+                      # the gateway's own answers (401, 403, 429) and a body that is not a GraphQL request
+                      "default": {"description": "Error (from the OneAPI gateway, or a request that is not GraphQL).",
+                                  "content": {"application/json": {"schema": {
+                                      "$ref": "#/components/schemas/GatewayError"}}}}},
     }
 
 
@@ -216,7 +220,11 @@ _COMPONENTS = {
     "GraphQLErrors": {"type": "array", "items": {"type": "object", "properties": {
         "message": {"type": "string"}, "locations": {"type": "array", "items": {"type": "object"}},
         "path": {"type": "array", "items": {}}, "extensions": {"type": "object"}}}},
+    "GatewayError": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "detail": {"type": "string"}}},
 }
+_BEARER = {"type": "http", "scheme": "bearer", "description": "Bearer token from ZIdentity: POST "
+           "https://<vanity>.zslogin.net/oauth2/v1/token (client credentials, audience https://api.zscaler.com)."}
 
 
 def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[str]], sdk: str) -> dict:
@@ -233,8 +241,9 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
         "x-oneapi-toolsets": {f"{service}.{f}": f"{title.split(' through')[0]}: {f.replace('_', ' ')} "
                               f"(GraphQL queries)." for f in families},
         "servers": [{"url": "https://api.zsapi.net"}],
+        "security": [{"oneapi": []}],
         "paths": {path: {"post": {**ops[0], "x-oneapi-variants": ops[1:]}}},
-        "components": {"schemas": _COMPONENTS},
+        "components": {"schemas": _COMPONENTS, "securitySchemes": {"oneapi": _BEARER}},
     }
 
 

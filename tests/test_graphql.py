@@ -4,6 +4,7 @@ GraphQL errors come back, and the mock's GraphQL endpoints held to the recorded 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,12 @@ pytestmark = pytest.mark.anyio
 RECORDED = Path(__file__).parent / "recorded"
 CATALOG = load_catalog()
 WEEK_MS = (NOW * 1000 - 7 * 86_400_000, NOW * 1000)
+
+
+@cache
+def _mock():
+    """One mock for the module: GraphQL operations only read, so no test changes what another sees."""
+    return create_mock_app()
 
 
 def _recorded(service: str) -> list:
@@ -111,7 +118,7 @@ async def test_invalid_variables_never_reach_upstream(arguments, field):
 
 @pytest.mark.parametrize("rec", _recorded("zins") + _recorded("zms"), ids=lambda r: r.where)
 async def test_the_mock_answers_every_recorded_request_in_the_recorded_shape(rec):
-    mock = create_mock_app()
+    mock = _mock()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock",
                                  headers={"Authorization": f"Bearer {mock.token()}"}) as http:
         answer = (await http.post(rec.path, json=rec.body)).json()
@@ -134,7 +141,7 @@ async def test_the_mock_answers_every_recorded_request_in_the_recorded_shape(rec
     ({"query": "query ListAgents { x }", "operationName": "ListAgentGroups"}, "Unknown operation named"),
 ])
 async def test_the_mock_answers_a_bad_request_with_graphql_errors(body, says):
-    mock = create_mock_app()
+    mock = _mock()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock",
                                  headers={"Authorization": f"Bearer {mock.token()}"}) as http:
         response = await http.post("/zms/graphql", json=body)
@@ -143,7 +150,7 @@ async def test_the_mock_answers_a_bad_request_with_graphql_errors(body, says):
 
 
 async def test_the_mock_checks_variables_against_the_operation_as_graphql_would():
-    mock = create_mock_app()
+    mock = _mock()
     tool = CATALOG.tools["zins_cyber_security_incidents"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock",
                                  headers={"Authorization": f"Bearer {mock.token()}"}) as http:
@@ -162,7 +169,7 @@ async def test_the_mock_checks_variables_against_the_operation_as_graphql_would(
 
 
 async def test_mock_incidents_agree_across_groupings_and_follow_the_seeded_events():
-    executor = _mock_executor(create_mock_app())
+    executor = _mock_executor(_mock())
     tool = CATALOG.tools["zins_cyber_security_incidents"]
     window = {"startTime": WEEK_MS[0], "endTime": WEEK_MS[1], "limit": 500}
     by_category = await executor.call(tool, {**window, "categorizeBy": ["THREAT_CATEGORY_ID"]})
@@ -174,3 +181,42 @@ async def test_mock_incidents_agree_across_groupings_and_follow_the_seeded_event
     for day in by_day_user.data["entries"]:
         assert day["total"] == sum(u["total"] for u in day["entries"])
         assert WEEK_MS[0] - 86_400_000 < int(day["name"]) <= WEEK_MS[1]
+
+
+def _minimal_variables(schema: dict) -> dict:
+    """A value for every required variable: times in the seeded week, the first enum value, an id."""
+    out = {}
+    for name in schema.get("required") or ():
+        prop = schema["properties"][name]
+        if prop.get("type") == "integer":
+            out[name] = WEEK_MS[0] if name == "startTime" else WEEK_MS[1]
+        elif prop.get("type") == "array":
+            out[name] = [prop["items"]["enum"][0]]
+        else:
+            out[name] = prop["enum"][0] if "enum" in prop else "72058304855015424"
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(t.name for t in CATALOG.tools.values() if t.graphql))
+async def test_every_operation_answers_on_the_mock_with_exactly_the_fields_it_selects(name):
+    """Contract per named operation: the tool's call through the executor and the mock, the raw answer held
+    to the operation's selection set at every depth (as `make fidelity` holds the recordings)."""
+    from oneapi_mcp._fidelity import Router, _graphql_extra
+    from oneapi_mcp.mock._spec import load_document
+
+    tool = CATALOG.tools[name]
+    doc = load_document(tool.service)
+    post = doc["paths"][tool.path]["post"]
+    spec = next(o for o in (post, *post["x-oneapi-variants"]) if o["operationId"] == tool.operation_id)
+    variables = _minimal_variables(spec["x-oneapi-graphql"]["variables"])
+    mock = _mock()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(mock), base_url="http://mock",
+                                 headers={"Authorization": f"Bearer {mock.token()}"}) as http:
+        body = {"query": tool.graphql["document"], "variables": variables, "operationName": tool.graphql["name"]}
+        answer = (await http.post(tool.path, json=body)).json()
+    assert answer.keys() == {"data"}, answer
+    schema = spec["responses"]["200"]["content"]["application/json"]["schema"]
+    assert _graphql_extra(Router(doc), schema, answer) == set()
+    result = await _mock_executor(_mock()).call(tool, {f: variables[w] for f, w, *_ in tool.params
+                                                                 if w in variables})
+    assert not result.is_error and result.data is not None
