@@ -35,6 +35,8 @@ GRAPHQL_SERVICES: dict[str, tuple[str, str, str, str]] = {
     "zms": ("Zscaler Microsegmentation (ZMS) through Zscaler OneAPI", "/zms/graphql", "1000/second",
             "x-ratelimit-limit: 1000, 1000;w=1 (reference/recorded/zms/cassettes/TestAgents.yaml)"),
 }
+# one toolset per service: 14 and 20 operations, within the 10-40 a toolset holds (tests/test_generated_tools.py)
+_TOOLSETS = {"zins": "zins.insights", "zms": "zms.microsegmentation"}
 _SCALARS = {"Int": {"type": "integer", "format": "int32"}, "Long": {"type": "integer", "format": "int64"},
             "Float": {"type": "number"}, "Boolean": {"type": "boolean"}, "String": {"type": "string"},
             "ID": {"type": "string"}}
@@ -191,7 +193,7 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
         "description": f"{summary} GraphQL {doc.kind} `{doc.name}`, sent as POST {GRAPHQL_SERVICES[service][1]}.",
         "x-oneapi-name": _tool_name(service, doc.name),
         "x-oneapi-scope": scope,
-        "x-oneapi-toolset": f"{service}.{doc.module}",
+        "x-oneapi-toolset": _TOOLSETS[service],
         "x-oneapi-rate-class": f"{service}.default",
         "x-oneapi-resource": {"type": result_path(definition)[-1], "action": doc.kind},
         "x-oneapi-source": doc.source,
@@ -238,8 +240,8 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
                                 f"the SDK sends to {path}; see specs/SOURCES.md."},
         "x-oneapi-service": service,
         "x-oneapi-rate-classes": {f"{service}.default": {"limits": [limit], "applies_to": evidence}},
-        "x-oneapi-toolsets": {f"{service}.{f}": f"{title.split(' through')[0]}: {f.replace('_', ' ')} "
-                              f"(GraphQL queries)." for f in families},
+        "x-oneapi-toolsets": {_TOOLSETS[service]: f"{title.split(' through')[0]} (GraphQL queries): "
+                              f"{', '.join(f.replace('_', ' ') for f in families)}."},
         "servers": [{"url": "https://api.zsapi.net"}],
         "security": [{"oneapi": []}],
         "paths": {path: {"post": {**ops[0], "x-oneapi-variants": ops[1:]}}},

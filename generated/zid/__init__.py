@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "0610a40ec93f0eebe5194b53dd423c93b03dbc1b126444f8ae775f2e51783b8b"
 OVERLAY_SHA256 = "4d8009574a10fd6b5e20b9c4a829cbe558addc529758faec6c4eaf1b04d39fe3"
-FINGERPRINT = "1f6bbd06958c231a702243e8bf050121d3f3cb151eb14ccdf04487b7f6b221f2"
+FINGERPRINT = "f3a79de17b0672136ceb250717292d625fe69f8df2b0fa56ddd556b9f57d02af"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
