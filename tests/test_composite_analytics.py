@@ -376,6 +376,7 @@ async def test_threat_trends_chart_z_insights_threats_by_day_category_and_user_a
     assert any("Z-Insights" in s for s in data["sources"]) and services_asked(mock) >= {"zins", "zdx"}
     asked = [j for j in mock.journal if j["service"] == "zins"]
     assert asked and all(j["method"] == "POST" and j["path"] == "/zins/graphql" for j in asked)
+    assert {j["operation"] for j in asked} == {"CyberSecurityIncidents", "ShadowITSummary"}
 
 
 async def test_unreadable_z_insights_make_its_part_unknown_while_zdx_still_counts(mock):
