@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean image
 
 # bytecode at install: an editable install compiles nothing, and a first start that compiles the generated
 # tables takes ~0.2 s and ~30 MB more (issue 16); the image compiles its own (Dockerfile)
@@ -20,6 +20,11 @@ venv: $(STAMP)
 ## make specs: download zscaler-oneapi-sdk-python 1.0.0 and rewrite specs/ (the only target that needs the network)
 specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
+
+## make graphql-specs: specs/zins.yaml and specs/zms.yaml from the GraphQL documents in the SDK's source (SDK=<dir>/zscaler)
+SDK ?= ../../sdk/zscaler_sdk_python-1.11.3/zscaler
+graphql-specs: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen graphql-specs --sdk $(SDK)
 
 ## make recorded-routes: index the recorded real traffic (RECORDED=<dir of <svc>/cassettes>) into specs/recorded_routes.json
 # the shared reference copy until the trimmed recordings are vendored under tests/recorded/

@@ -260,12 +260,18 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--toolsnaps", type=Path, default=Path("tests/__toolsnaps__"))
     sub.add_parser("specs", help="download the SDK wheel and rewrite specs/ (needs the network)")
     sub.add_parser("recorded-routes", help="index recorded real traffic into specs/recorded_routes.json")
+    sub.add_parser("graphql-specs", help="Z-Insights and ZMS GraphQL documents from the SDK source -> specs/")
     args, rest = parser.parse_known_args(argv)
 
     if args.command == "recorded-routes":
         from ._recorded import main as routes_main
 
         return routes_main(rest)
+
+    if args.command == "graphql-specs":
+        from ._graphql import main as graphql_main
+
+        return graphql_main(rest)
 
     if args.command == "specs":
         from ._make_specs import main as specs_main

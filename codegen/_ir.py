@@ -60,7 +60,7 @@ class Param:
 
     field_name: str  # the argument name in the tool's input (a Python identifier)
     wire_name: str  # the name on the wire (path template variable or query key)
-    location: Literal["path", "query", "body"]
+    location: Literal["path", "query", "body", "variable"]  # variable: of a GraphQL document
     required: bool
     schema: dict = field(hash=False, compare=False)
     description: str = ""
@@ -87,6 +87,8 @@ class Operation:
     resource: dict | None = field(default=None, hash=False, compare=False)
     hand_written_description: bool = False
     pointer: str = ""  # JSON pointer of the operation in its spec
+    # GraphQL operations (x-oneapi-graphql): {operation, name, document, result}; arguments are its variables
+    graphql: dict | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,9 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
             continue
         classes[model] = pointer
 
-        params, param_problems = _params(doc, file, pointer, path, shared_params, op,
-                                         op.get("x-oneapi-pagination"))
+        graphql = op.get("x-oneapi-graphql")
+        params, param_problems = _graphql_params(file, pointer, graphql) if graphql else _params(
+            doc, file, pointer, path, shared_params, op, op.get("x-oneapi-pagination"))
         problems.extend(param_problems)
         if any(p.level == "error" for p in param_problems):
             continue
@@ -198,6 +199,7 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
             resource=op.get("x-oneapi-resource"),
             hand_written_description=pointer in loaded.described,
             pointer=pointer,
+            graphql={k: v for k, v in graphql.items() if k != "variables"} if graphql else None,
         ))
 
     if any(p.level == "error" for p in problems):
@@ -206,8 +208,10 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
     by_toolset: dict[str, list[str]] = {}
     for o in operations:
         by_toolset.setdefault(o.toolset, []).append(o.tool_name)
+    described = dict(doc.get("x-oneapi-toolsets") or {})  # a spec may describe its own toolsets
     toolsets = tuple(
-        Toolset(name=t, description=TOOLSET_DESCRIPTIONS.get(t, f"{t.split('.', 1)[1].replace('_', ' ')} tools"),
+        Toolset(name=t, description=described.get(t) or TOOLSET_DESCRIPTIONS.get(
+            t, f"{t.split('.', 1)[1].replace('_', ' ')} tools"),
                 tools=tuple(sorted(tools)))
         for t, tools in sorted(by_toolset.items())
     )
@@ -315,3 +319,19 @@ def _params(
             content_type=content_type,
         ))
     return params, problems
+
+
+def _graphql_params(file: str, pointer: str, graphql: dict) -> tuple[list[Param], list[Problem]]:
+    """A GraphQL operation's arguments are its document's variables (`x-oneapi-graphql.variables`)."""
+    schema = graphql.get("variables") or {}
+    missing = [k for k in ("operation", "name", "document") if not graphql.get(k)]
+    if missing or schema.get("type") != "object" or graphql.get("operation") not in ("query", "mutation"):
+        return [], [Problem("error", file, pointer + "/x-oneapi-graphql",
+                            f"needs operation (query|mutation), name, document and an object variables schema"
+                            f"{'; missing ' + ', '.join(missing) if missing else ''}")]
+    required = set(schema.get("required") or ())
+    params = [Param(field_name=field_name(wire), wire_name=wire, location="variable", required=wire in required,
+                    schema=sub, description=(sub.get("description", "") + (
+                        f" Sent as the GraphQL variable `{wire}`." if field_name(wire) != wire else "")).strip())
+              for wire, sub in sorted((schema.get("properties") or {}).items())]
+    return params, []

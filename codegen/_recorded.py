@@ -24,6 +24,7 @@ ROUTES_FILE = "recorded_routes.json"
 # The path prefix of each service's API; token calls (/oauth2/...) belong to no service.
 _PREFIXES: dict[str, tuple[str, ...]] = {
     "zia": ("/zia/",), "zpa": ("/zpa/",), "zdx": ("/zdx/",), "zcc": ("/zcc/",), "zid": ("/ziam/",), "ztw": ("/ztw/",),
+    "zins": ("/zins/",), "zms": ("/zms/",),  # GraphQL (codegen/_graphql.py); not in the SDK wheel's models
 }
 _VAR = re.compile(r"\{[^}]+\}")
 
@@ -49,7 +50,8 @@ def _route_served(response: dict) -> bool:
     return isinstance(body, dict) and bool(body.get("code") or body.get("message"))
 
 
-def index_recordings(recorded: Path, services: tuple[str, ...] = SERVICES) -> dict[str, list[dict]]:
+def index_recordings(recorded: Path, services: tuple[str, ...] = (*SERVICES, "zins", "zms")
+                     ) -> dict[str, list[dict]]:
     """Each service's recorded routes (2xx, or refused by the service itself): method, path (no query)
     and the first cassette that shows it."""
     out: dict[str, list[dict]] = {}

@@ -125,7 +125,7 @@ def input_schema_openapi(op: Operation) -> dict:
 def tool_definition(op: Operation, module: str) -> dict:
     """One row of the generated definition table (plain data, stable key order)."""
     a = op.annotations
-    return {
+    row = {
         "name": op.tool_name,
         "title": op.title,
         "description": op.description,
@@ -150,6 +150,9 @@ def tool_definition(op: Operation, module: str) -> dict:
         "rate_class": op.rate_class,
         "resource": op.resource,
     }
+    if op.graphql:  # only GraphQL rows carry it, so every other service's table stays as it was
+        row["graphql"] = op.graphql
+    return row
 
 
 def _write(path: Path, text: str) -> int:

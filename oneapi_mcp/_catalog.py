@@ -40,6 +40,7 @@ class ToolDef:
     pagination: dict | None
     rate_class: str
     resource: dict | None
+    graphql: dict | None = None  # GraphQL operations: {operation, name, document, result} (see _graphql)
 
 
 @dataclass(frozen=True)

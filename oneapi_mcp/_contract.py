@@ -21,7 +21,7 @@ from pathlib import Path
 
 __all__ = ["main", "read_only_document"]
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 

@@ -22,6 +22,7 @@ from ._arguments import CONTROL_ARGUMENTS, describe_validation_error, prepare
 from ._call_result import CallResult
 from ._call_result import error_result as _error
 from ._catalog import Catalog, ToolDef
+from ._graphql import graphql_body
 from ._hooktypes import RateLimiter
 from ._pagination import default_page_size, paginate
 from ._passthrough import passed_through, passed_through_note
@@ -82,6 +83,8 @@ class Executor:
                     query.append((wire, _text(value)))
             else:
                 body = value
+        if tool.graphql:
+            body = graphql_body(tool, values)
         if tool.service == "zpa" and self.microtenant_id and not any(k == "microtenantId" for k, _ in query):
             if any(wire == "microtenantId" for _, wire, loc, _, _ in tool.params if loc == "query"):
                 query.append(("microtenantId", self.microtenant_id))

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 __all__ = ["KEPT_HEADERS", "RECORDED_SERVICES", "Interaction", "load_interactions", "trim_cassettes",
            "write_mock_samples"]
 
-RECORDED_SERVICES = ("zia", "zpa", "zcc", "zid", "ztw")
+RECORDED_SERVICES = ("zia", "zpa", "zcc", "zid", "ztw", "zins", "zms")
 # answer headers worth keeping: rate limits (x-ratelimit-*, x-rate-limit-*), retry hints and the body type
 KEPT_HEADERS = ("content-type", "retry-after")
 _KEPT_PREFIXES = ("x-ratelimit-", "x-rate-limit-")
@@ -101,13 +101,13 @@ def _trim(interaction: dict) -> dict:
     }
 
 
-def trim_cassettes(source: Path, target: Path) -> dict[str, int]:
+def trim_cassettes(source: Path, target: Path, services: tuple[str, ...] = RECORDED_SERVICES) -> dict[str, int]:
     """Rewrite target/<svc>.jsonl from source/<svc>/cassettes/*.yaml. Returns interactions per service."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     counts = {}
-    for svc in RECORDED_SERVICES:
+    for svc in services:
         lines = []
         for cassette in sorted((source / svc / "cassettes").glob("*.yaml")):
             doc = yaml.load(cassette.read_bytes(), Loader=loader) or {}

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SERVICE_NAMES", "ScopesReport", "ServiceNeed", "render_report", "scopes_report"]
 
-SERVICE_NAMES = {"zia": "ZIA", "zpa": "ZPA", "zdx": "ZDX", "zcc": "ZCC", "zid": "ZIdentity", "ztw": "ZTW"}
+SERVICE_NAMES = {"zia": "ZIA", "zpa": "ZPA", "zdx": "ZDX", "zcc": "ZCC", "zid": "ZIdentity", "ztw": "ZTW",
+                 "zins": "ZINS", "zms": "ZMS"}  # ZINS: Z-Insights (as the SDK names it)
 
 
 @dataclass(frozen=True)

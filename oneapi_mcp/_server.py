@@ -33,7 +33,7 @@ __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 _CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
                   "the plan and this token; call again with the same arguments plus confirm_token to run it."}
 DISCOVERY_TOOLS = ("search_operations", "describe_operation", "invoke_operation", "enable_toolset")
-_SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw"]
+_SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms"]
 
 
 @dataclass

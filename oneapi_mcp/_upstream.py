@@ -14,6 +14,7 @@ import httpx
 from ._call_result import CallResult
 from ._call_result import error_result as _error
 from ._catalog import ToolDef
+from ._graphql import graphql_result
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._redact import scrub
 
@@ -85,6 +86,10 @@ async def send(client: httpx.AsyncClient, tool: ToolDef, request: httpx.Request,
         return _error(tool, response.status_code, "invalid_upstream_response",
                       f"{tool.service.upper()} answered HTTP {response.status_code} with a body that claims to "
                       f"be JSON and does not parse ({data.reason}). It begins: {excerpt!r}", next_step=step)
+    if tool.graphql:  # the answer's `errors` are an error; `data` is unwrapped to the operation's result
+        data, failed = graphql_result(tool, data)
+        if failed:
+            return CallResult(failed, is_error=True)
     notes = []
     if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
             ("/status/activate", "/ecAdminActivateStatus/activate", "/ecAdminActivateStatus/forcedActivate")):

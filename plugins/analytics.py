@@ -20,6 +20,7 @@ from typing import Any
 from oneapi_mcp._hooktypes import CompositeTool
 
 from ._checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
+from ._insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
 from ._report import Table, bar_chart, line_chart, report_result
 from ._workflow import Refusal
 from ._zdx_windows import chunks, limit_days
@@ -59,8 +60,6 @@ UNAVAILABLE_SOURCES = [
                                                                   "by NSS (Cloud NSS feeds)"},
     {"source": "ZPA user activity and App Connector logs", "reason": "not queryable over REST; exported by LSS "
                                                                      "(log streaming)"},
-    {"source": "Z-Insights (GraphQL: web traffic, cyber security incidents, shadow IT)",
-     "reason": "its API is not vendored in this server yet"},
     {"source": "ZWA DLP incidents and Business Insights", "reason": "their APIs are not vendored in this server yet"},
     {"source": "ZIA admin audit log", "reason": "reading it starts an export job (POST /auditlogEntryReport) that "
                                                 "replaces the tenant's previous export, so this report does not; "
@@ -410,6 +409,7 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
     zid = await reads.get("zid_list_users", {"limit": 1})
     zpa_apps = await reads.get("zpa_list_all_applications", {"pagesize": 1})
     alerts = await reads.get("zdx_list_ongoing_alerts", {}, all_pages=True)
+    zins = await threat_view(reads, opts.as_of - 7 * DAY, opts.as_of, top=5)
     apps = seen["apps"] or []
     scores = [a["score"] for a in apps if isinstance(a.get("score"), (int, float)) and a["score"] >= 0]
     connectors = seen["zpa"].get("connectors") or {}
@@ -431,12 +431,16 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
         ("zdx_score", "ZDX average score (0-100)", round(statistics.fmean(scores), 1) if scores else None,
          "zdx_list_applications"),
         ("posture_score", "Security posture (0-100)", posture["score"], "analytics_score_security_posture"),
+        ("threats_blocked_7d", "Threats blocked, 7 d (Z-Insights)", zins["blocked_total"], INCIDENTS_OP),
+        ("shadow_it_apps_7d", "Shadow IT apps, 7 d (Z-Insights)", (zins["shadow_it"] or {}).get("apps"),
+         SHADOW_IT_OP),
     ]
     numbers = {key: value for key, _, value, _ in head}
     data = {"tool": ctx.call.name, "as_of": iso(opts.as_of), "headline": numbers,
             "ongoing_alerts_by_severity": dict(Counter(str(a.get("severity")) for a in alerts or [])),
             "posture": {k: posture[k] for k in ("score", "out_of", "unknown_weight", "counts")},
             "posture_failed": [i["check"] for i in posture["items"] if i["status"] == "fail"],
+            "z_insights_7d": zins,
             "computed_here": "OneAPI has no dashboard API: every number is counted here from the services' reads; "
                              "the ZDX score is the mean of the apps' scores over the 24 h before as_of; counts and "
                              "ongoing alerts are as the services report them now",
@@ -449,7 +453,10 @@ async def executive_dashboard(ctx, args: dict[str, Any]):
                f"{shown(numbers['zpa_apps'])} private apps; connectors {shown(numbers['connectors_up'])} up / "
                f"{shown(numbers['connectors_down'])} down; {shown(numbers['ongoing_alerts'])} ongoing ZDX alert(s); "
                f"ZDX average score {shown(numbers['zdx_score'])}; security posture {_shown_score(posture)}, "
-               f"{posture['unknown']} item(s) unknown")
+               f"{posture['unknown']} item(s) unknown; Z-Insights, last 7 d: {shown(numbers['threats_blocked_7d'])} "
+               f"threat(s) blocked"
+               + (f" (most {zins['categories'][0]['category']})" if zins["categories"] else "")
+               + f", {shown(numbers['shadow_it_apps_7d'])} shadow IT app(s)")
     data["summary"] = summary
     counts = [(label, value) for key, label, value, _ in head[:9] if value is not None]
     seen_share = round(100 * len(recent) / len(devices)) if devices else None
@@ -537,6 +544,8 @@ async def threat_trends(ctx, args: dict[str, Any]):
             lines["all apps (mean)"] = [r["average"] for r in charted]
             charts.append(line_chart("ZDX score per day", "day (UTC)", "ZDX score (0-100)",
                                      [r["day"] for r in charted], lines))
+    zins = await threat_view(reads, window.start, window.end)
+    zins_tables, zins_text = _insights_parts(zins, days, charts, reads)
     worst = max(alert_rows, key=lambda r: r["total"]) if inside else None
     period = f"{iso(window.start)} to {iso(window.end)}"
     summary = (f"ZDX alerts over {period}: unknown ({unknown['alerts']})" if "alerts" in unknown else
@@ -552,6 +561,7 @@ async def threat_trends(ctx, args: dict[str, Any]):
         low = min(scored, key=lambda r: r["average"])
         summary += (f"; ZDX score (mean of apps) {scored[0]['average']:g} on {scored[0]['day']}, "
                     f"{scored[-1]['average']:g} on {scored[-1]['day']}, lowest {low['average']:g} on {low['day']}")
+    summary += f"; {zins_text}"
     listing = [{"id": a.get("id"), "started": iso(a["started_on"]), "ended": iso(a["ended_on"])
                 if a.get("ended_on") else "ongoing", "severity": a.get("severity"), "rule": a.get("rule_name"),
                 "application": (a.get("application") or {}).get("name"), "devices": a.get("num_devices"),
@@ -561,10 +571,12 @@ async def threat_trends(ctx, args: dict[str, Any]):
     data = {"tool": ctx.call.name, "summary": summary, "window": window.report(), "alerts_by_day": alert_rows,
             "score_by_day": None if "scores" in unknown else score_rows, "alerts": listing,
             "ongoing_now": None if ongoing is None else len({a.get("id") for a in ongoing if isinstance(a, dict)}),
-            "unknown": unknown,
+            "unknown": unknown, "z_insights": zins,
             "unavailable_sources": UNAVAILABLE_SOURCES,
             "sources": ["ZDX alerts (zdx_list_historical_alerts, zdx_list_ongoing_alerts), by the day they started",
-                        "ZDX app scores (zdx_get_app_score), averaged per day"],
+                        "ZDX app scores (zdx_get_app_score), averaged per day",
+                        f"Z-Insights cyber-security incidents ({INCIDENTS_OP}: by threat category, by day, by user) "
+                        f"and shadow IT ({SHADOW_IT_OP}), as Z-Insights counts them"],
             "problems": reads.problems, "reads": reads.count}
     notes = []
     pieces = len(chunks(window.start, window.end, "zdx_list_historical_alerts"))
@@ -587,7 +599,34 @@ async def threat_trends(ctx, args: dict[str, Any]):
                                                                           if k not in ("day", "average")]],
                                score_rows))
     return report_result("Threat trends", data, sections=[summary, unavailable, *problem_lines(reads)],
-                         tables=tables, charts=charts)
+                         tables=[*tables, *zins_tables], charts=charts)
+
+
+def _insights_parts(zins: dict[str, Any], days: list[str], charts: list, reads: Reads) -> tuple[list[Table], str]:
+    """Z-Insights' share of the threat trends: tables, a chart (appended to `charts`) and a sentence."""
+    why = _why_unknown(reads, (INCIDENTS_OP, SHADOW_IT_OP))
+    per_day = Counter()
+    for ts, total in zins["per_day"] or ():
+        per_day[day_of(ts)] += total
+    day_rows = [{"day": d, "blocked": per_day[d]} for d in days] if zins["per_day"] is not None else []
+    if day_rows and any(r["blocked"] for r in day_rows):
+        charts.append(line_chart("Z-Insights threats blocked per day", "day (UTC)", "incidents (count)", days,
+                                 {"blocked": [r["blocked"] for r in day_rows]}))
+    cats = zins["categories"]
+    text = (f"Z-Insights threats blocked: unknown ({why})" if cats is None else
+            f"Z-Insights: {zins['blocked_total']} threat(s) blocked"
+            + (f", most {cats[0]['category']} ({cats[0]['blocked']})" if cats else ""))
+    shadow = zins["shadow_it"]
+    text += f"; shadow IT: {shadow['apps']} app(s)" if shadow else "; shadow IT unknown"
+    tables = [Table("Z-Insights threats blocked per day", ["day", "blocked"], day_rows,
+                    "" if zins["per_day"] is not None else why),
+              Table("Z-Insights threat categories", ["category", "blocked"], cats or [],
+                    "" if cats is not None else why),
+              Table("Z-Insights top users by threats blocked", ["user", "blocked"], zins["top_users"] or [],
+                    "" if zins["top_users"] is not None else why),
+              Table("Z-Insights shadow IT by category", ["category", "apps"],
+                    (shadow or {}).get("by_category") or [], "" if shadow else why)]
+    return tables, text
 
 
 # -- definitions -----------------------------------------------------------------------------------
@@ -634,10 +673,12 @@ TOOLS = [
         title="Executive dashboard across services",
         description=(
             "Headline numbers across services: users, devices, private and monitored apps, ZIA and ZPA rules, "
-            "connectors up/down, ongoing ZDX alerts, ZDX average score and the security posture score, with bar "
-            "charts. Read-only."),
+            "connectors up/down, ongoing ZDX alerts, ZDX average score, the security posture score, and from "
+            "Z-Insights the threats blocked (top categories and users) and shadow IT apps over the last 7 days, "
+            "with bar charts. Read-only."),
         handler=executive_dashboard, toolset="composite.analytics", scope="read",
-        operations=(*_POSTURE_OPS, "zid_list_users", "zpa_list_all_applications", "zdx_list_ongoing_alerts"),
+        operations=(*_POSTURE_OPS, "zid_list_users", "zpa_list_all_applications", "zdx_list_ongoing_alerts",
+                    INCIDENTS_OP, SHADOW_IT_OP),
         input_schema=_schema({"as_of": _AS_OF}),
     ),
     CompositeTool(
@@ -645,12 +686,12 @@ TOOLS = [
         title="Threat trends over a period",
         description=(
             "Trends over a window (default 7d, at most 31 days; ZDX alert lists take 14 days per request, so longer "
-            "windows are read in pieces): ZDX alerts started per day by severity and the "
-            "ZDX score per day, as line charts, tables and CSV. Says which sources REST cannot query (ZIA/ZPA logs "
-            "go out by NSS/LSS; Z-Insights is not vendored). Read-only."),
+            "windows are read in pieces): threats blocked per day, threat categories, top users and shadow IT from "
+            "Z-Insights; ZDX alerts started per day by severity and the ZDX score per day; as line charts, tables "
+            "and CSV. Says which sources REST cannot query (ZIA/ZPA logs go out by NSS/LSS). Read-only."),
         handler=threat_trends, toolset="composite.analytics", scope="read",
         operations=("zdx_list_historical_alerts", "zdx_list_ongoing_alerts", "zdx_list_applications",
-                    "zdx_get_app_score"),
+                    "zdx_get_app_score", INCIDENTS_OP, SHADOW_IT_OP),
         input_schema=_schema({**WINDOW_PROPERTIES,
                               "score_trend": {"type": "boolean", "default": True,
                                               "description": "Also chart the ZDX score per day (one call per app)."}}),

@@ -3,8 +3,9 @@ appear across services, and an incident report).
 
 OneAPI has no incident or event-search API for ZIA/ZPA traffic: web, firewall and DNS transaction
 logs leave the cloud through NSS feeds, ZPA user activity through LSS, and neither is queryable
-over REST. ZWA DLP incidents and Z-Insights are APIs this server does not vendor yet. What the
-vendored APIs do offer is read here and joined on the email address: ZDX device events and alerts,
+over REST. ZWA DLP incidents are an API this server does not vendor yet. What the
+vendored APIs do offer is read here and joined on the email address: Z-Insights cyber-security
+incidents per day (GraphQL), ZDX device events and alerts,
 ZIA sandbox verdicts by MD5, the ZIA admin audit log (an export job: start, poll, download), and
 the configuration that names a person, device, domain or hash. Every report lists the sources it
 could not query and why.
@@ -30,6 +31,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._accounts import RULE_PREFIX
 from ._checks import read_at, unknown_evidence
+from ._insights import INCIDENTS_OP, person_incidents
 from ._lookups import check_domain, check_email, checked, find_zid_user
 from ._report import Table, report_result
 from ._workflow import Refusal, Workflow, refusal_result
@@ -267,8 +269,6 @@ async def unavailable_sources(ev: Evidence, *, logs: bool = True) -> list[dict[s
     out = [
         {"source": "ZWA DLP incidents", "reason": "the ZWA (Workflow Automation) API, POST "
          "/zwa/dlp/v1/incidents/search, is not vendored in this server yet; review DLP incidents in the ZWA console"},
-        {"source": "Z-Insights (CYBER_SECURITY, WEB_TRAFFIC)", "reason": "the Z-Insights GraphQL API is not vendored "
-         "in this server yet"},
     ]
     if not logs:
         return out
@@ -589,11 +589,21 @@ async def person_events(ev: Evidence, person: dict[str, Any], window: Window, ha
     events += alert_events(alerts)
     verdicts = await sandbox_reports(ev, hashes)
     events += sandbox_events(verdicts)
+    events += await insights_events(ev, person["email"], window)
     rows = await audit_log(ev, window, wait) if include_audit_log else None
     if rows is not None:
         events += audit_events(rows, person["email"])
     events.sort(key=lambda e: e["ts"] or 0, reverse=True)
     return events, {"alerts": alerts, "verdicts": verdicts}
+
+
+async def insights_events(ev: Evidence, email: str, window: Window) -> list[dict[str, Any]]:
+    """One timeline event per day the person had Z-Insights cyber-security incidents (threats blocked)."""
+    days, categories = await person_incidents(ev, email, window.start, window.end)
+    kinds = f"; categories over the window: {', '.join(categories)}" if categories else ""
+    return [_event(ts, "Z-Insights", "cyber-security incidents", email,
+                   f"{total} incident(s) (threats blocked) that day{kinds}", f"{INCIDENTS_OP} (POST /zins/graphql)")
+            for ts, total in days if total and window.start - 86400 < ts <= window.end]
 
 
 # -- correlating indicators ------------------------------------------------------------------------
@@ -1167,7 +1177,7 @@ _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_user
               "zdx_list_device_events", "zdx_list_ongoing_alerts", "zdx_list_historical_alerts",
               "zdx_list_alert_affected_devices", "zia_get_verdict_report_by_md5_hash", "zia_create_audit_log_report",
               "zia_get_audit_log_entry_report_export_status", "zia_get_audit_log_entry_report_data",
-              "zia_list_nss_feeds", "zpa_list_all_lss_configs")
+              "zia_list_nss_feeds", "zpa_list_all_lss_configs", INCIDENTS_OP)
 WINDOW_ARGUMENTS = {
     "from": {"type": "string", "minLength": 1, "maxLength": 40,
              "description": "Start: ISO 8601 (2026-01-01T09:00:00Z; no offset means UTC) or a time ago (90m, 24h, 7d, "
@@ -1198,10 +1208,11 @@ TOOLS = [
         name="incident_list_user_events",
         title="Security events for one person over a window",
         description=(
-            "Everything the Zscaler APIs can say about one person over a window (at most 14 days): ZDX events of "
+            "Everything the Zscaler APIs can say about one person over a window (at most 14 days): Z-Insights "
+            "cyber-security incidents (threats blocked) per day with their categories, ZDX events of "
             "their devices, ZDX alerts affecting those devices, ZIA sandbox verdicts for MD5s you give, and ZIA "
             "admin audit-log entries naming them (an export job is started, polled and downloaded; it changes "
-            "no configuration). Lists what the API cannot query: ZWA DLP incidents and Z-Insights "
+            "no configuration). Lists what the API cannot query: ZWA DLP incidents "
             "(not vendored here), web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
             "structured data and CSV."),
         handler=list_user_events, toolset="composite.incident", scope="read", operations=_EVENT_OPS,
@@ -1229,8 +1240,9 @@ TOOLS = [
         name="incident_generate_report",
         title="Incident report",
         description=(
-            "An incident report for a person and/or indicators over a window: summary, timeline (ZDX events and "
-            "alerts, sandbox verdicts, admin audit log), affected assets, where the indicators appear, actions "
+            "An incident report for a person and/or indicators over a window: summary, timeline (Z-Insights "
+            "incidents, ZDX events and alerts, sandbox verdicts, admin audit log), affected assets, where the "
+            "indicators appear, actions "
             "already taken (disabled accounts, oneapi-mcp ZPA deny rules, devices being removed, blocked domains "
             "and hashes) and recommended next steps naming the threat_* tools. Starts a ZIA audit-log export "
             "(no configuration change) unless audit_log=false. Markdown, structured data and CSV."),

@@ -19,7 +19,8 @@ from mcp.types import EmbeddedResource, ImageContent
 from oneapi_mcp.plugins.analytics import _POSTURE_OPS
 from oneapi_mcp.plugins.untrusted import unfence
 
-from oneapi_mcp.mock import create_mock_app
+from oneapi_mcp.mock import build_seed, create_mock_app
+from oneapi_mcp.mock._graphql import incident_events
 from oneapi_mcp.mock._seed import NOW
 from oneapi_mcp.mock._seed_access import ACCESS_POLICY_SET_ID
 
@@ -202,11 +203,11 @@ async def test_threat_trends_count_alerts_per_day_chart_the_score_and_name_what_
     worst = min(scored, key=lambda r: r["Zoom"])
     assert worst["Zoom"] < 50  # the seeded Zoom incident
     sources = " ".join(u["source"] + " " + u["reason"] for u in data["unavailable_sources"])
-    assert "NSS" in sources and "LSS" in sources and "Z-Insights" in sources
+    assert "NSS" in sources and "LSS" in sources and "Z-Insights" not in sources  # it is read now
     assert "**Not queryable here:**" in text
-    assert len(images) == 2 and all(png.startswith(b"\x89PNG") for png in images)
-    assert set(csvs) == {"oneapi-mcp://report/alerts-by-day.csv", "oneapi-mcp://report/zdx-score-by-day.csv",
-                         "oneapi-mcp://report/zdx-alerts.csv"}
+    assert len(images) == 3 and all(png.startswith(b"\x89PNG") for png in images)  # + threats blocked per day
+    assert {"oneapi-mcp://report/alerts-by-day.csv", "oneapi-mcp://report/zdx-score-by-day.csv",
+            "oneapi-mcp://report/zdx-alerts.csv"} <= set(csvs)
     # ZDX alert lists take at most 14 days per request (specs/zdx.yaml "Cannot exceed 14 days API limit"):
     # 30 days are read in three consecutive pieces, each of which the mock (like the API) accepts
     queried = {(j["path"], j["query"].get("from"), j["query"].get("to"), j["status"]) for j in upstream.mock.journal
@@ -355,3 +356,45 @@ async def test_a_403_on_a_dashboard_source_shows_unknown_not_zero(mock, operatio
     assert [p["http_status"] for p in data["problems"] if p["operation"] == operation] == [403]
     rows = list(csv.DictReader(io.StringIO(data["csv"]["executive-dashboard"])))
     assert next(r for r in rows if r["source"] == operation)["value"] == "unknown (the read failed)"
+
+
+def _zins_events(start: int, end: int) -> list[dict]:
+    """The mock's seeded Z-Insights cyber-security events in [start, end] (seconds)."""
+    return incident_events(build_seed(0).people, 0, start * 1000, end * 1000)
+
+
+async def test_threat_trends_chart_z_insights_threats_by_day_category_and_user_and_say_so(mock):
+    data = await report(mock, "analytics_report_threat_trends", {**_TRENDS, "score_trend": False})
+    events = _zins_events(NOW - 14 * 86400, NOW)
+    zins = data["z_insights"]
+    by_category = Counter(e["category"] for e in events)
+    assert {c["category"]: c["blocked"] for c in zins["categories"]} == dict(by_category)
+    assert zins["blocked_total"] == len(events) == sum(total for _, total in zins["per_day"]) > 0
+    by_user = Counter(e["user"] for e in events)
+    assert zins["top_users"][0] == {"user": by_user.most_common(1)[0][0], "blocked": by_user.most_common(1)[0][1]}
+    top = by_category.most_common(1)[0]
+    assert f"Z-Insights: {len(events)} threat(s) blocked, most {top[0]} ({top[1]})" in data["summary"]
+    assert zins["shadow_it"]["apps"] is not None and "shadow IT:" in data["summary"]
+    per_day = list(csv.DictReader(io.StringIO(data["csv"]["z-insights-threats-blocked-per-day"])))
+    assert len(per_day) == 14 and sum(int(r["blocked"]) for r in per_day) == len(events)
+    assert any("Z-Insights" in s for s in data["sources"]) and services_asked(mock) >= {"zins", "zdx"}
+    asked = [j for j in mock.journal if j["service"] == "zins"]
+    assert asked and all(j["method"] == "POST" and j["path"] == "/zins/graphql" for j in asked)
+    assert {j["operation"] for j in asked} == {"CyberSecurityIncidents", "ShadowITSummary"}
+
+
+async def test_unreadable_z_insights_make_its_part_unknown_while_zdx_still_counts(mock):
+    mock.fail(*read_glob("zins_cyber_security_incidents"), 403, times=0)  # the one GraphQL endpoint
+    data = await report(mock, "analytics_report_threat_trends", {**_TRENDS, "score_trend": False})
+    assert data["z_insights"]["categories"] is None and data["z_insights"]["blocked_total"] is None
+    assert "Z-Insights threats blocked: unknown (unknown: zins_cyber_security_incidents" in data["summary"]
+    assert "HTTP 403" in data["summary"] and "shadow IT unknown" in data["summary"]
+    assert data["alerts_by_day"] and "z-insights-threats-blocked-per-day" not in data["csv"]
+
+
+async def test_the_dashboard_counts_z_insights_threats_and_shadow_it_over_the_last_week(mock):
+    data = await report(mock, "analytics_build_executive_dashboard", AS_OF)
+    events = _zins_events(NOW - 7 * 86400, NOW)
+    assert data["headline"]["threats_blocked_7d"] == len(events) > 0
+    assert data["headline"]["shadow_it_apps_7d"] == data["z_insights_7d"]["shadow_it"]["apps"] is not None
+    assert f"Z-Insights, last 7 d: {len(events)} threat(s) blocked" in data["summary"]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 import pytest
 from _composites import call, call_error, serve, store_document, store_items
 from _reports import client, read_glob, report
+from oneapi_mcp.plugins.incidents import epoch, iso
 
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed, create_mock_app
+from oneapi_mcp.mock._graphql import incident_events
 from oneapi_mcp.mock._seed_incidents import SANDBOX_BENIGN_MD5, SANDBOX_MALICIOUS_MD5, incident_subjects
 
 pytestmark = pytest.mark.anyio
@@ -281,3 +284,37 @@ async def test_the_incident_report_says_incomplete_and_unknown_when_a_read_was_r
     assert "Found nowhere" not in text and f"Unknown (not found in what could be read): {NOWHERE}" in text
     assert "Incomplete: where a read failed" in text and "HTTP 403" in text
     assert "none found in what could be read" in text
+
+
+def _zins_days(email: str, start: int, end: int) -> dict[int, int]:
+    """The seeded Z-Insights incidents of one person per day (epoch seconds of the day -> count)."""
+    out: dict[int, int] = {}
+    for event in incident_events(SEED.people, 0, start * 1000, end * 1000):
+        if event["user"] == email:
+            out[event["day"] // 1000] = out.get(event["day"] // 1000, 0) + 1
+    return out
+
+
+async def test_a_persons_timeline_has_their_z_insights_incidents_per_day_with_categories(mock):
+    start, end = epoch(WINDOW["from"]), epoch(WINDOW["to"])
+    subject = next(p.email for p in SEED.people if _zins_days(p.email, start, end))  # someone with incidents
+    data = await report(mock, "incident_list_user_events", {"user": subject, **WINDOW, "audit_log": False})
+    mine = [e for e in data["events"] if e["source"] == "Z-Insights"]
+    expected = _zins_days(subject, start, end)
+    assert {e["time"]: int(e["detail"].split(" ")[0]) for e in mine} == {iso(d): n for d, n in expected.items()}
+    assert expected
+    categories = Counter(e["category"] for e in incident_events(SEED.people, 0, start * 1000, end * 1000)
+                         if e["user"] == subject)
+    assert all(f"{name} ({n})" in mine[0]["detail"] for name, n in categories.items())
+    assert all(e["operation"].startswith("zins_cyber_security_incidents") for e in mine)
+    source = next(s for s in data["sources"] if s["source"] == "Z-Insights cyber-security incidents")
+    assert source["status"] == "ok" and "Z-Insights" not in {u["source"] for u in data["unavailable_sources"]}
+
+
+async def test_unreadable_z_insights_is_a_failed_source_and_the_rest_of_the_timeline_still_arrives(mock):
+    mock.fail(*read_glob("zins_cyber_security_incidents"), 403, times=0)
+    data = await report(mock, "incident_list_user_events", {"user": SUBJECT, **WINDOW, "audit_log": False})
+    source = next(s for s in data["sources"] if s["source"] == "Z-Insights cyber-security incidents")
+    assert source["status"] == "failed" and any("403" in e for e in source["errors"])
+    assert not [e for e in data["events"] if e["source"] == "Z-Insights"]
+    assert [e for e in data["events"] if e["source"] == "ZDX device event"]

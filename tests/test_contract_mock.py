@@ -28,7 +28,7 @@ from schemathesis.config import SchemathesisConfig
 from oneapi_mcp.mock import FaultConfig, contract_document, create_mock_app
 from oneapi_mcp.mock._zdx import MAX_WINDOW_DAYS as ZDX_WINDOW_LIMITS
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
 MAX_EXAMPLES = int(os.environ.get("ONEAPI_CONTRACT_EXAMPLES", "3"))
 _COVERAGE = os.environ.get("ONEAPI_CONTRACT_COVERAGE", "")
 COVERAGE = set(SERVICES) if _COVERAGE in ("1", "all") else set(filter(None, _COVERAGE.split(",")))
@@ -111,6 +111,10 @@ test_every_zdx_operation_keeps_its_contract = _contract_test("zdx")
 test_every_zcc_operation_keeps_its_contract = _contract_test("zcc")
 test_every_zidentity_operation_keeps_its_contract = _contract_test("zid")
 test_every_ztw_operation_keeps_its_contract = _contract_test("ztw")
+# GraphQL: one endpoint each; schemathesis sends it any body, the mock must answer in the declared shape
+# (GraphQL errors for what it cannot run). Every named operation: tests/test_graphql.py.
+test_every_zins_operation_keeps_its_contract = _contract_test("zins")
+test_every_zms_operation_keeps_its_contract = _contract_test("zms")
 
 
 def _workflows(service: str) -> type:

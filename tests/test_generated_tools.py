@@ -14,11 +14,11 @@ NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 ANNOTATIONS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
-def test_the_catalog_lists_all_1295_tools_with_unique_valid_names(catalog):
-    assert len(catalog.tools) == 1295
+def test_the_catalog_lists_all_1329_tools_with_unique_valid_names(catalog):
+    assert len(catalog.tools) == 1329
     assert all(NAME.match(name) for name in catalog.tools)
     assert Counter(t.service for t in catalog.tools.values()) == {
-        "zia": 594, "zpa": 313, "ztw": 163, "zcc": 49, "zdx": 142, "zid": 34}
+        "zia": 594, "zpa": 313, "ztw": 163, "zcc": 49, "zdx": 142, "zid": 34, "zins": 14, "zms": 20}
 
 
 def test_tool_names_are_the_service_and_the_snake_case_operation(catalog):
@@ -146,7 +146,7 @@ def test_listing_every_tool_imports_no_input_model():
         "print(len(c.tools), len(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1295", "0"]
+    assert out == ["1329", "0"]
 
 
 def test_a_call_imports_only_its_own_toolset_module():

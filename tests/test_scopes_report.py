@@ -16,7 +16,7 @@ def _needs(report):
 def test_a_read_only_server_needs_read_only_access_to_every_service(catalog):
     report = scopes_report(ServerSettings(name="ro"), catalog=catalog)
     needs = _needs(report)
-    assert set(needs) == {"ZIA", "ZPA", "ZDX", "ZCC", "ZIdentity", "ZTW"}
+    assert set(needs) == {"ZIA", "ZPA", "ZDX", "ZCC", "ZIdentity", "ZTW", "ZINS", "ZMS"}
     assert {need.access for need in needs.values()} == {"read-only"}
     assert all(not writes for need in needs.values() for _ts, _n, writes in need.toolsets)
     assert report.allowed == sum(need.tools for need in needs.values())

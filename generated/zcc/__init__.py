@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "142c1cd1362d3f141dc20ea160d38cdc4eb3a1a3829c0c440322a858ef5385b1"
 OVERLAY_SHA256 = "a550975d992832aff795c193cb0d84b596ff2f62c6a7e47cd3bd99a826734860"
-FINGERPRINT = "95100e427b9238ab89128cc7ed3e3f272f539f024bf079a0b370d85b93b49f60"
+FINGERPRINT = "5ee1e8c2ac7fd1c7ae72d2009e75203b73c4cab016065cc75badf8d34bde31ed"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

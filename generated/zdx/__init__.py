@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "868002c2b75f811689017b2d7b96e2add7a1cc1d158b7e13219516ce958ebb8c"
 OVERLAY_SHA256 = "e2cc0b56e9debce0aadcc58162d63964ab721113b56e3a0353e69c1d9162a28b"
-FINGERPRINT = "67e4804f6879bbb91a7118cdb48440d582d1f0ffb17ac7b18eaeaea0f4450f23"
+FINGERPRINT = "9209a5b8c571ae13be64e47bc43de97769dc3d81251a31446ce1b27844b44400"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

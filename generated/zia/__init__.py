@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "c95bab16f8803b756b4fb625601044867954f62699afa9e423f7d82073cc7ecb"
 OVERLAY_SHA256 = "b0f5c84de2a0edbf20c4dde0f00cd486cad74686c5a256ee4a13ef35f3137307"
-FINGERPRINT = "068a77f3f9219ca2853aa9225134f3913110feb49fc8831643b4aaf4df419b08"
+FINGERPRINT = "fccd0396f280f8289f2549a127dee41d45fcafb9fb44b3af84d5e3333e0386ce"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "0610a40ec93f0eebe5194b53dd423c93b03dbc1b126444f8ae775f2e51783b8b"
 OVERLAY_SHA256 = "4d8009574a10fd6b5e20b9c4a829cbe558addc529758faec6c4eaf1b04d39fe3"
-FINGERPRINT = "fdd1b69a57513ab33c3c09bc65a4192c53f798d11507dc7cdf1f55acf0d9cf80"
+FINGERPRINT = "f3a79de17b0672136ceb250717292d625fe69f8df2b0fa56ddd556b9f57d02af"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "853538fbbdcf6a8596504fd64f99e6a46a2f31916ee0e0d550d85b9a152c4107"
 OVERLAY_SHA256 = "fac0637edfb62f64c456439318ba60aa6233bfece16f42ef3f3bf150ca110ff3"
-FINGERPRINT = "02a2e4b74fa69cd8cbb38b23369257cfdf6dcfdd1d26e4cec4baa9fed74bbbcd"
+FINGERPRINT = "cb88123f0a11327578466c3eb4c0acc1b3c3e683e1e08ee40b8bbc391fcb8e70"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "7c59ac716fdd047076a1abbf1087bacf8aea96087ae1e6c7236e01496c92f174"
 OVERLAY_SHA256 = "5a516496747a6b9454508862cd7890dd34862b6bfb2bb0cf87ab8afbb567cf07"
-FINGERPRINT = "371d2774b42e04117d446774fe6952fec6ae0dde27102199faca09845eb8c425"
+FINGERPRINT = "7f21e03b0ec9ba1ed577f08ae1dee42f3767b4fbe145e1042b09145e25dae80f"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

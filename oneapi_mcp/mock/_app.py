@@ -226,9 +226,12 @@ class MockOneAPI:
         except Exception:  # a mock bug: say so loudly, and let contract tests see a 500
             log.exception("mock failure in %s %s", op.method, op.path)
             response = error_response(op.service, 500, f"mock failure in {op.operation_id}")
-        return self._journaled(request, op, response)
+        # a GraphQL endpoint serves many operations: the journal names the one asked for
+        asked = (call.body or {}).get("operationName") if op.graphql and isinstance(call.body, dict) else None
+        return self._journaled(request, op, response, asked)
 
-    def _journaled(self, request: Request, op: Operation, response: Response) -> Response:
+    def _journaled(self, request: Request, op: Operation, response: Response, operation: str | None = None
+                   ) -> Response:
         query: dict[str, Any] = {}
         for name in request.query_params:
             values = request.query_params.getlist(name)
@@ -239,7 +242,7 @@ class MockOneAPI:
                 "path": request.url.path,
                 "query": query,
                 "status": response.status_code,
-                "operation": op.operation_id,
+                "operation": operation or op.operation_id,
                 "service": op.service,
             }
         )

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ._actions import ACTIONS
 from ._errors import error_response, json_response
+from ._graphql import graphql_answer
 from ._pages import filter_items, paginate
 from ._recorded import recorded_items
 from ._requests import Call
@@ -56,6 +57,9 @@ class Engine:
             if response.status_code < 300:
                 self.store.activation[op.service] = "PENDING"
         return response
+
+    def _graphql(self, call: Call) -> Response:
+        return graphql_answer(call.op.graphql or {}, call.body or {}, self.store.seed.people, self.seed)
 
     # ------------------------------------------------------------------ helpers
 

@@ -112,16 +112,21 @@ def _creates_into(op: Operation, spec: ServiceSpec, children: dict[str, list[str
 
 def plan_service(spec: ServiceSpec, kit: SchemaKit) -> None:
     """Fill in kind, collection and id_param on every operation of one service."""
+    for op in spec.operations:
+        if op.graphql:
+            op.kind = "graphql"  # answered by _graphql.py, never planned onto a collection
     children = _item_children(spec)
     known: set[str] = set()
     for op in spec.operations:
+        if op.kind == "graphql":
+            continue
         target = _creates_into(op, spec, children)
         if target:
             op.kind, op.collection = "create", target
             op.id_field = (op.resource or {}).get("id_field") or "id"
             known.add(target)
     for op in spec.operations:
-        if op.kind == "create":
+        if op.kind in ("create", "graphql"):
             continue
         if (op.service, op.action) in _ACTIVATION_STATUS:
             op.kind = "activation_status"

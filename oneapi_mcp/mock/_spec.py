@@ -27,10 +27,11 @@ __all__ = [
     "template_params",
 ]
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
 
 # The first path segment of every operation of a service (ZIdentity lives under /ziam).
-_PREFIXES = {"zia": "/zia/", "zpa": "/zpa/", "zdx": "/zdx/", "zcc": "/zcc/", "zid": "/ziam/", "ztw": "/ztw/"}
+_PREFIXES = {"zia": "/zia/", "zpa": "/zpa/", "zdx": "/zdx/", "zcc": "/zcc/", "zid": "/ziam/", "ztw": "/ztw/",
+             "zins": "/zins/", "zms": "/zms/"}
 
 # Path parameters that name the tenant rather than an object: any value is accepted and it
 # never becomes part of a store key, so one mock tenant answers for every customerId.
@@ -87,6 +88,8 @@ class Operation:
     collection: str | None = None
     id_param: str | None = None
     id_field: str = "id"
+    # GraphQL endpoints: operation name -> its spec operation (the path's own and its x-oneapi-variants)
+    graphql: dict[str, dict[str, Any]] | None = None
 
     @property
     def action(self) -> str | None:
@@ -161,6 +164,8 @@ def _operation(service: str, path: str, method: str, raw: dict[str, Any]) -> Ope
         rate_class=raw.get("x-oneapi-rate-class"),
         pagination=raw.get("x-oneapi-pagination"),
         resource=raw.get("x-oneapi-resource"),
+        graphql={each["x-oneapi-graphql"]["name"]: each for each in (raw, *raw.get("x-oneapi-variants", ()))
+                 if "x-oneapi-graphql" in each} or None,
     )
 
 

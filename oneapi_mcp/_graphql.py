@@ -1,0 +1,65 @@
+"""GraphQL operations (Z-Insights, ZMS) on the executor: the request body and the reading of the answer.
+
+A generated GraphQL tool's arguments are its document's variables (validated by its input model
+before anything is sent); the request is `POST /<svc>/graphql` with `{"query", "variables",
+"operationName"}`, as Zscaler's SDK sends it (reference/recorded/zins/cassettes/TestCyberSecurity.yaml).
+GraphQL answers HTTP 200 even when it failed: an answer with `errors` is an error result that keeps
+every message and, when some fields did answer, the partial `data`
+(reference/recorded/zins/cassettes/TestIoT.yaml: 200, `errors` FORBIDDEN, `data.IOT.device_stats: null`).
+A good answer is unwrapped to the operation's result (`data.CYBER_SECURITY.incidents`), which the
+executor then shapes and caps like any REST answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["graphql_body", "graphql_result"]
+
+
+def graphql_body(tool: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The request body for a GraphQL tool from its validated arguments (by wire name)."""
+    variables = {wire: values[field] for field, wire, location, _req, _explode in tool.params
+                 if location == "variable" and field in values and values[field] is not None}
+    return {"query": tool.graphql["document"], "variables": variables, "operationName": tool.graphql["name"]}
+
+
+def graphql_result(tool: Any, answer: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(result, error) from a GraphQL answer: the data at the operation's result path, or an
+    `upstream_error` naming every message (and keeping the partial data) when `errors` is present."""
+    if not isinstance(answer, dict) or not ("data" in answer or "errors" in answer):
+        return None, _error(tool, "invalid_upstream_response",
+                            f"{tool.service.upper()} answered {tool.graphql['name']} without `data` or `errors`")
+    data = answer.get("data")
+    errors = answer.get("errors") or []
+    if errors:
+        messages = [_message(e) for e in errors]
+        extra: dict[str, Any] = {"errors": errors}
+        if data is not None and _has_value(data):
+            extra["partial_data"] = data
+        codes = sorted({str((e.get("extensions") or {}).get("code")) for e in errors
+                        if isinstance(e, dict) and (e.get("extensions") or {}).get("code")})
+        if codes:
+            extra["codes"] = codes
+        return None, _error(tool, "upstream_error", f"{tool.service.upper()} {tool.graphql['name']} failed: "
+                            + "; ".join(messages), **extra)
+    for key in tool.graphql.get("result") or ():
+        data = data.get(key) if isinstance(data, dict) else None
+    return data, None
+
+
+def _message(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    where = ".".join(str(p) for p in error.get("path") or ())
+    return f"{error.get('message', 'error')}" + (f" (at {where})" if where else "")
+
+
+def _has_value(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(_has_value(v) for v in data.values())
+    return data is not None
+
+
+def _error(tool: Any, kind: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"kind": kind, "tool": tool.name, "service": tool.service, "message": message, **extra}}
