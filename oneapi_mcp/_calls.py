@@ -12,7 +12,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._hooktypes import CompositeContext, ToolCall, tool_error, tool_result
+from ._hooktypes import DISCOVERY_TOOLS, CompositeContext, ToolCall, tool_error, tool_result
 from ._redact import scrub
 
 if TYPE_CHECKING:
@@ -48,8 +48,6 @@ def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str,
     """What will run, decided before any plugin sees the call: the tool (the target of
     invoke_operation), and a refusal when the arguments of invoke_operation are wrong or a filter
     hides the tool."""
-    from ._server import DISCOVERY_TOOLS
-
     args = dict(arguments or {})
     via = None
     refusal = None

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 
     from ._catalog import ToolDef
     from ._executor import CallResult
-    from ._server import Runtime
+    from ._runtime import Runtime
     from ._settings import ServerSettings
 
 __all__ = [
+    "DISCOVERY_TOOLS",
     "SCOPE_ORDER",
     "CompositeContext",
     "CompositeTool",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 SCOPE_ORDER = ("read", "write", "destructive")
+# the tools every server offers for finding and running operations (not plugins' composite tools)
+DISCOVERY_TOOLS = ("search_operations", "describe_operation", "invoke_operation", "enable_toolset")
 
 _CURRENT: contextvars.ContextVar[ToolCall | None] = contextvars.ContextVar("oneapi_mcp_call", default=None)
 
