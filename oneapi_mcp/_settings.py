@@ -58,6 +58,23 @@ class Credentials(BaseSettings):
     microtenant_id: str | None = Field(
         None, validation_alias=AliasChoices("ZPA_MICROTENANT_ID", "microtenant_id"))
 
+    @classmethod
+    def of(cls, **values: object) -> Credentials:
+        """Credentials from exactly these values, validated (a plugin's vault, a file), never mixed with
+        the environment; an unknown key or a wrong type is a `ConfigError` naming the field, not the value."""
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise ConfigError(f"Credentials: unknown field(s) {', '.join(unknown)}; the fields are "
+                              f"{', '.join(cls.model_fields)}")
+        try:
+            given = _GivenCredentials(**values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                 for e in exc.errors(include_url=False, include_input=False))
+            raise ConfigError(f"Credentials: {problems}") from None
+        return cls.model_construct(_fields_set=given.model_fields_set,
+                                   **{name: getattr(given, name) for name in cls.model_fields})
+
     def missing(self, *, have_token_url: bool = False) -> list[str]:
         """What must still be set before a call can authenticate (ZPA's customer id is separate)."""
         out = []
@@ -78,6 +95,16 @@ class Credentials(BaseSettings):
             lines.append("ZPA_CUSTOMER_ID (or ZSCALER_CUSTOMER_ID) is not set either; it only matters for ZPA tools.")
         lines.append("To try the server without a tenant, run it with --mock.")
         return "\n".join(lines)
+
+
+class _GivenCredentials(Credentials):
+    """Credentials validated from the values given only (no environment): see `Credentials.of`."""
+
+    model_config = SettingsConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_others):  # type: ignore[override]
+        return (init_settings,)
 
 
 class ServerSettings(BaseSettings):

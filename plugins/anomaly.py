@@ -39,8 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
 
 __all__ = ["Detector", "Thresholds", "alert_event", "check_business_days", "check_timezone", "detector_for",
            "parse_business_hours"]
@@ -360,7 +359,7 @@ class Detector:
     def replay(self, settings: ServerSettings) -> int:
         """Rebuild the baseline from the server's audit log (rotated files too): its records of the
         last `anomaly_baseline_days`, and the alerts already raised. Returns the records read."""
-        from oneapi_mcp._access_review import one_per_call, read_audit
+        from oneapi_mcp.plugin_api import one_per_call, read_audit
 
         limits = self.limits(settings)
         since = _clock() - limits.baseline_days * 86400

@@ -29,15 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._redact import redact, scrub
+from oneapi_mcp.plugin_api import redact, scrub
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._catalog import ToolDef
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._server import Runtime
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import Runtime, ServerSettings, ToolCall, ToolDef
 
 __all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_arguments", "call_id",
            "intent_for", "intent_record", "record"]

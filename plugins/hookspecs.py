@@ -14,18 +14,26 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from oneapi_mcp import plugin_api
+
 if TYPE_CHECKING:
     import httpx
     import mcp_types as t
 
-    from oneapi_mcp._catalog import Catalog, ToolDef
-    from oneapi_mcp._hooktypes import CompositeTool, RateLimiter, ToolCall
-    from oneapi_mcp._server import Runtime
-    from oneapi_mcp._settings import Credentials, ServerSettings
+    from oneapi_mcp.plugin_api import (
+        Catalog,
+        CompositeTool,
+        Credentials,
+        RateLimiter,
+        Runtime,
+        ServerSettings,
+        ToolCall,
+        ToolDef,
+    )
 
 PROJECT = "oneapi_mcp"
 hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+hookimpl = plugin_api.hookimpl  # one marker, also offered by the plugin API
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,14 +26,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import tool_error, tool_result
-from oneapi_mcp._redact import redact
+from oneapi_mcp.plugin_api import redact, tool_error, tool_result
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
 
 _clock = time.monotonic  # tests replace it
 

@@ -23,16 +23,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
-from oneapi_mcp._redact import register_secrets
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Refusal,
+    Workflow,
+    delete_created,
+    plan_schema,
+    refusal_result,
+    register_secrets,
+    tool_error,
+    tool_result,
+)
 
 from ._outbox import EVENT_KINDS, Delivery, Destination, Outbox, check_url, make_event, stable_event_id
-from ._workflow import Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
 
 __all__ = ["TOOLS", "Siem", "siem_for"]
 
@@ -595,7 +602,7 @@ def _state(dest: Destination, healthy: bool) -> str:
 
 
 async def siem_status(ctx, args: dict[str, Any]):
-    from ._report import Table, report_result
+    from oneapi_mcp.plugin_api import Table, report_result
 
     siem = siem_for(ctx.settings, create=False)
     if siem is None:

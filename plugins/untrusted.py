@@ -34,7 +34,7 @@ from .hookspecs import hookimpl
 if TYPE_CHECKING:
     import mcp_types as t
 
-    from oneapi_mcp._hooktypes import ToolCall
+    from oneapi_mcp.plugin_api import ToolCall
 
 __all__ = ["NOTE", "clean", "fence", "mark_untrusted", "oneapi_mcp_tool_call", "unfence"]
 
