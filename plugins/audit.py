@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -86,6 +87,18 @@ class AuditLog:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+@hookimpl
+def oneapi_mcp_server_event(settings: ServerSettings, event: dict[str, Any]) -> None:
+    log = audit_log_for(settings)
+    if log is None:
+        return
+    try:
+        log.write(dict(event))
+    except OSError as exc:
+        logging.getLogger("oneapi_mcp.audit").error("cannot write the audit log of server '%s': %s", settings.name,
+                                                    exc.strerror or exc)
 
 
 def audit_log_for(settings: ServerSettings) -> AuditLog | None:

@@ -10,7 +10,7 @@ group `oneapi_mcp`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -19,6 +19,7 @@ from oneapi_mcp import plugin_api
 if TYPE_CHECKING:
     import httpx
     import mcp_types as t
+    from pydantic import BaseModel
 
     from oneapi_mcp.plugin_api import (
         Catalog,
@@ -34,6 +35,24 @@ if TYPE_CHECKING:
 PROJECT = "oneapi_mcp"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = plugin_api.hookimpl  # one marker, also offered by the plugin API
+
+
+# ---------------------------------------------------------------------------------------------------
+# Settings: what a plugin may be configured with, asked when settings are built (load and reload).
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec
+def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel]] | None:
+    """Declare the settings this plugin owns: a pydantic model per `[servers.<name>.plugins.<table>]`.
+
+    A server's table is validated by the model when its settings are built, at start and at every
+    reload (a bad value stops start-up, or the reload is refused); read it with
+    `settings.plugin_settings("<table>")` (the model's defaults when the table is absent). A model's
+    class variable `legacy_prefix` moves old-style `<prefix><field>` keys of the server table into
+    its table, with a deprecation warning.
+
+    :returns: a mapping of table name to pydantic model class, or None.
+    """
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -57,6 +76,17 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Runtime) -> Awaitable
     :param settings: the named server's settings.
     :param runtime: the server's runtime.
     :returns: None, or an awaitable the server awaits. Exceptions are logged, not raised.
+    """
+
+
+@hookspec
+def oneapi_mcp_server_event(settings: ServerSettings, event: Mapping[str, Any]) -> None:
+    """Something happened to the named server itself that belongs in its audit trail (today: a config
+    reload, `{"time", "server", "event": "config_reload", "trigger", "file", "outcome", ...}`).
+
+    :param settings: the named server's settings (in effect after the event).
+    :param event: the event as one JSON-able record.
+    :returns: nothing. The audit plugin writes it to the audit log.
     """
 
 

@@ -21,7 +21,9 @@ import secrets as _secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
@@ -35,7 +37,16 @@ from oneapi_mcp.plugin_api import (
     tool_result,
 )
 
-from ._outbox import EVENT_KINDS, Delivery, Destination, Outbox, check_url, make_event, stable_event_id
+from ._outbox import (
+    EVENT_KINDS,
+    Delivery,
+    Destination,
+    Outbox,
+    check_url,
+    make_event,
+    parse_destinations,
+    stable_event_id,
+)
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -62,20 +73,49 @@ _UNAVAILABLE = [
 ]
 
 
+# -- settings ------------------------------------------------------------------------------------
+class SiemSettings(BaseModel):
+    """`[servers.<name>.plugins.siem]` (formerly `siem_<field>` keys of the server table): `destinations`
+    as `[[servers.<name>.plugins.siem.destinations]]` tables ({name, type = syslog | hec | webhook, ...},
+    validated by `_outbox.parse_destinations`, which never echoes a token)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, arbitrary_types_allowed=True)
+    legacy_prefix: ClassVar[str] = "siem_"
+
+    destinations: tuple[Destination, ...] = ()
+    retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is first "
+                                 "retried; doubled per failure in a row (jittered)")
+    retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
+
+    @field_validator("destinations", mode="before")
+    @classmethod
+    def _destinations(cls, value: object) -> object:
+        return parse_destinations(value) if value else ()  # raises SiemConfigError, which shows no input
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"siem": SiemSettings}
+
+
+def _own(settings: ServerSettings) -> SiemSettings:
+    return settings.plugin_settings("siem")
+
+
 # -- the outbox of a running server --------------------------------------------------------------
 class Siem:
     """One server's outbox, its destinations (settings plus registered webhooks) and delivery."""
 
     def __init__(self, settings: ServerSettings):
         self.settings = settings
-        register_secrets([d.secret for d in settings.siem_destinations])  # scrubbed wherever they might appear
+        register_secrets([d.secret for d in _own(settings).destinations])  # scrubbed wherever they might appear
         self.outbox = Outbox(settings.state_dir() / _DB)
         self._webhooks = self.outbox.webhooks()
-        self.delivery = Delivery(self.outbox, self.destinations, retry_initial=settings.siem_retry_initial,
-                                 retry_max=settings.siem_retry_max)
+        self.delivery = Delivery(self.outbox, self.destinations, retry_initial=_own(settings).retry_initial,
+                                 retry_max=_own(settings).retry_max)
 
     def destinations(self) -> list[Destination]:
-        return [*self.settings.siem_destinations, *self._webhooks]
+        return [*_own(self.settings).destinations, *self._webhooks]
 
     @property
     def webhooks(self) -> list[Destination]:
@@ -122,7 +162,7 @@ def siem_for(settings: ServerSettings, *, create: bool = True) -> Siem | None:
     """The server's Siem; opened on first use when destinations are configured, the outbox exists or
     `create` (registering a webhook); None when there is nothing to export to."""
     siem = _OPEN.get(_key(settings))
-    if siem is None and (create or settings.siem_destinations or _existing_db(settings) is not None):
+    if siem is None and (create or _own(settings).destinations or _existing_db(settings) is not None):
         siem = _OPEN[_key(settings)] = Siem(settings)
     elif siem is not None and siem.settings is not settings:
         siem.settings = settings  # reloaded: its destinations and retry settings follow
@@ -131,7 +171,7 @@ def siem_for(settings: ServerSettings, *, create: bool = True) -> Siem | None:
 
 @hookimpl
 def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
-    if not settings.siem_destinations and _existing_db(settings) is None:
+    if not _own(settings).destinations and _existing_db(settings) is None:
         return None
 
     async def start() -> None:
@@ -500,8 +540,9 @@ async def _default_lss_format(wf: Workflow, log_type: str, encoding: str) -> str
 
 # -- webhooks (ours) -----------------------------------------------------------------------------
 def _no_outbox() -> Any:
-    return tool_error("no SIEM export is configured on this server: add siem_destinations to its settings (see "
-                      "docs/siem.md) or register a webhook with siem_register_webhook", "not_configured")
+    return tool_error("no SIEM export is configured on this server: add destinations to its "
+                      "[servers.<name>.plugins.siem] table (formerly siem_destinations; see docs/siem.md) or "
+                      "register a webhook with siem_register_webhook", "not_configured")
 
 
 async def register_webhook(ctx, args: dict[str, Any]):
@@ -510,7 +551,7 @@ async def register_webhook(ctx, args: dict[str, Any]):
         url = check_url(args["url"], "url")
     except ValueError as exc:
         return tool_error(str(exc), "invalid_arguments")
-    if any(d.name == name for d in ctx.settings.siem_destinations):
+    if any(d.name == name for d in _own(ctx.settings).destinations):
         return tool_error(f"{name!r} is a destination in this server's settings; choose another name",
                           "invalid_arguments")
     siem = siem_for(ctx.settings)
