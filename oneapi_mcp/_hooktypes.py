@@ -154,7 +154,8 @@ class ToolCall:
     `name`/`arguments` are the tool actually run: for `invoke_operation` they are its target and the
     target's arguments (`via` says so). `tool` is a `ToolDef`, a `CompositeTool`, or None (discovery
     tools and unknown names). `refusal` is set when the call will be refused (hidden by a filter,
-    bad invoke_operation arguments); the core then returns it without running anything. `preview`
+    bad invoke_operation arguments); the core then returns it without running anything. `parent` is set
+    for an operation a composite tool runs through `call_operation`: the composite's call. `preview`
     (composite tools that plan) runs the tool with `dry_run` true and the given arguments.
     """
 
@@ -173,6 +174,8 @@ class ToolCall:
     upstream: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     dispatch: Callable[[], Awaitable[t.CallToolResult]] | None = field(default=None, repr=False)
+    # an operation a composite tool runs through call_operation: the composite's call (its upstream list is shared)
+    parent: ToolCall | None = field(default=None, repr=False)
 
     @property
     def scope(self) -> str | None:

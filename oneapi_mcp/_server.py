@@ -406,6 +406,9 @@ class ToolSurface:
     def describe(self, args: dict[str, Any]) -> t.CallToolResult:
         name = args.get("name")
         catalog = self.runtime.catalog
+        filtered = self._filtered_out(name)
+        if filtered is not None:
+            return filtered
         if isinstance(name, str) and name in self.composites:
             comp = self.composites[name]
             return tool_result({
@@ -425,6 +428,17 @@ class ToolSurface:
             "rate_class": tool.rate_class, "rate_limits": catalog.rate_classes.get(tool.rate_class, {}).get("limits"),
             "annotations": tool.annotations, "input_schema": self.input_schema(tool.name)})
 
+    def _filtered_out(self, name: Any) -> t.CallToolResult | None:
+        """A tool hidden by a rule or a plugin's filter is not available here, and describe says only that; one
+        that only a wider profile allows is still described (allowed_here false, with the profile)."""
+        tool = self.composites.get(name) if isinstance(name, str) else None
+        if tool is None and isinstance(name, str):
+            tool = self.runtime.catalog.tools.get(name)
+        if tool is None or name not in self.hidden or tool.scope not in self.settings.allowed_scopes:
+            return None
+        return tool_error(f"{name} is not available on server '{self.settings.name}': {self.hidden[name]}",
+                          "scope_denied", tool=name, allowed_here=False, allowed_by=self._allowed_by(tool))
+
     async def enable(self, args: dict[str, Any], ctx: Any) -> t.CallToolResult:
         catalog = self.runtime.catalog
         name = args.get("name")
@@ -443,10 +457,14 @@ class ToolSurface:
                 "tools/list is the same for every client of a server here. Run the operation through "
                 "search_operations / describe_operation / invoke_operation, or list the toolset on a named server "
                 "(toolsets in the config, or --toolsets)", "not_supported")
+        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
+        if not tools:  # every tool of it is hidden here: enabling would list nothing
+            return tool_error(f"toolset {name!r} has no tool server '{self.settings.name}' allows (its profile, "
+                              "allow_tools / deny_tools or a plugin's filter hide them all); nothing was enabled",
+                              "scope_denied", toolset=name)
         state = self.state(ctx)
         already = name in state.enabled or name in self.settings.toolsets
         state.enabled.add(name)
-        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
         if not already:
             try:
                 await ctx.session.send_tool_list_changed()

@@ -494,6 +494,8 @@ def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
 def oneapi_mcp_tool_call(call: ToolCall):
     """Outside the audit wrapper: a call's alert is written after the call's own record."""
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if not call.server.plugin_settings("anomaly").alerts or call.runtime is None:
         return proceed
     arguments = dict(call.arguments)

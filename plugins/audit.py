@@ -140,6 +140,8 @@ def intent_for(call: ToolCall | None, tool: ToolDef) -> dict[str, Any] | None:
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     log = audit_log_for(call.server)
     if log is None:
         return proceed

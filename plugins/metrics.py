@@ -51,6 +51,8 @@ def outcome_of(call: ToolCall, result: t.CallToolResult) -> tuple[str, str | Non
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if proceed is None:
         return None
     tool = call.name if call.kind != "unknown" else "unknown"  # a caller's made-up name is no label

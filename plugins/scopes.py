@@ -126,6 +126,8 @@ def canonical_digest(tool: str, arguments: dict[str, Any]) -> str:
 @hookimpl(wrapper=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if call.refusal is not None or call.scope != "destructive":
         return proceed
 

@@ -194,6 +194,8 @@ def oneapi_mcp_tool_call(call: ToolCall):
     from .audit import call_arguments
 
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     siem = _OPEN.get(_key(call.server))
     if siem is None or not siem.takes("audit"):
         return proceed

@@ -74,6 +74,8 @@ def unfence(text: str) -> str | None:
 def oneapi_mcp_tool_call(call: ToolCall):
     """Outside every ordinary wrapper (confirmation plans are fenced too), inside audit and metrics."""
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if call.refusal is not None or call.kind not in ("generated", "composite"):
         return proceed
 
