@@ -450,6 +450,11 @@ class ToolSurface:
         if name not in catalog.toolsets:
             return tool_error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
                               "unknown_toolset")
+        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
+        if not tools:  # every tool of it is hidden here: enabling would list nothing
+            return tool_error(f"toolset {name!r} has no tool server '{self.settings.name}' allows (its profile, "
+                              "allow_tools / deny_tools or a plugin's filter hide them all); nothing was enabled",
+                              "scope_denied", toolset=name)
         if not self.per_session(ctx):
             return tool_error(
                 f"enable_toolset cannot change the tool list of this connection (protocol "
@@ -457,11 +462,6 @@ class ToolSurface:
                 "tools/list is the same for every client of a server here. Run the operation through "
                 "search_operations / describe_operation / invoke_operation, or list the toolset on a named server "
                 "(toolsets in the config, or --toolsets)", "not_supported")
-        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
-        if not tools:  # every tool of it is hidden here: enabling would list nothing
-            return tool_error(f"toolset {name!r} has no tool server '{self.settings.name}' allows (its profile, "
-                              "allow_tools / deny_tools or a plugin's filter hide them all); nothing was enabled",
-                              "scope_denied", toolset=name)
         state = self.state(ctx)
         already = name in state.enabled or name in self.settings.toolsets
         state.enabled.add(name)

@@ -181,3 +181,18 @@ def test_importing_the_plugin_api_loads_no_settings_executor_or_plugin_module():
             "('oneapi_mcp._settings', 'oneapi_mcp._executor', 'oneapi_mcp.plugins', 'pydantic_settings', 'httpx'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_the_plugin_docs_teach_only_the_public_api_and_document_every_name_of_it():
+    import re
+
+    from oneapi_mcp import plugin_api
+
+    docs = {name: (ROOT / "docs" / name).read_text() for name in ("plugin_api.md", "plugin_hooks.md")}
+    for name, text in docs.items():
+        for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+            assert not re.search(r"^\s*(from|import) oneapi_mcp\._", block, flags=re.M), (name, block)
+            for imported in re.findall(r"^from oneapi_mcp\.plugin_api import (.+)$", block, flags=re.M):
+                assert all(hasattr(plugin_api, n.strip()) for n in imported.split(",")), (name, imported)
+    undocumented = [n for n in plugin_api.__all__ if not re.search(rf"\b{re.escape(n)}\b", docs["plugin_api.md"])]
+    assert undocumented == []
