@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
+    from oneapi_mcp.plugin_api import ServerSettings
 
 __all__ = ["Detector", "Thresholds", "alert_event", "check_business_days", "check_timezone", "detector_for",
            "parse_business_hours"]
@@ -456,16 +456,14 @@ def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
                       event_id=event_id, at=alert["time"])
 
 
-async def deliver(settings: ServerSettings, alerts: list[dict[str, Any]]) -> None:
-    """Log each alert, write it to the audit log, and queue it in the SIEM outbox."""
-    from .audit import audit_log_for
+async def deliver(runtime: Any, settings: ServerSettings, alerts: list[dict[str, Any]]) -> None:
+    """Log each alert, hand it to the plugins as a server event (the audit plugin writes it to the audit
+    log), and queue it in the SIEM outbox."""
     from .siem import siem_for
 
-    log = audit_log_for(settings)
     for alert in alerts:
         _log.warning("anomaly on server %s: %s: %s", settings.name, alert["kind"], alert["message"])
-        if log is not None:
-            log.write(alert)
+        runtime.plugins.hook.oneapi_mcp_server_event(settings=settings, event=alert)
     siem = siem_for(settings, create=False)
     if siem is not None and siem.takes("security"):
         await siem.add([alert_event(a) for a in alerts])
@@ -490,35 +488,20 @@ def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
     return rebuild()
 
 
-@hookimpl(wrapper=True, tryfirst=True)
-def oneapi_mcp_tool_call(call: ToolCall):
-    """Outside the audit wrapper: a call's alert is written after the call's own record."""
-    proceed = yield
-    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
-        return proceed
-    if not call.server.plugin_settings("anomaly").alerts or call.runtime is None:
-        return proceed
-    arguments = dict(call.arguments)
-
-    async def watched():
-        result = None
-        try:
-            result = await proceed()
-            return result
-        finally:
-            await _watch(call, arguments, result)
-
-    return watched
+@hookimpl
+def oneapi_mcp_audit_record(settings: ServerSettings, record: dict[str, Any], call: Any):
+    """Each call's outcome record (handed over after the audit log has it): a call's alert follows its record."""
+    if call is None or call.runtime is None or record.get("phase") != "outcome" \
+            or not settings.plugin_settings("anomaly").alerts:
+        return None
+    return _watch(call.runtime, settings, record)
 
 
-async def _watch(call: ToolCall, arguments: dict[str, Any], result: Any) -> None:
-    from .audit import record
-
+async def _watch(runtime: Any, settings: ServerSettings, entry: dict[str, Any]) -> None:
     try:
-        settings = call.server
-        detector = detector_for(call.runtime, settings.name)
-        alerts = detector.observe(record(call, arguments, result), detector.limits(settings), _clock())
+        detector = detector_for(runtime, settings.name)
+        alerts = detector.observe(dict(entry), detector.limits(settings), _clock())
         if alerts:
-            await deliver(settings, alerts)
+            await deliver(runtime, settings, alerts)
     except Exception as exc:  # watching must never cost the call its answer
-        _log.warning("anomaly detection failed for %s: %s", call.name, type(exc).__name__)
+        _log.warning("anomaly detection failed for %s: %s", entry.get("tool"), type(exc).__name__)

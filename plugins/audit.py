@@ -20,6 +20,7 @@ fsynced per record to a file created with mode 0600, rotated by size (`audit_max
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -143,7 +144,8 @@ def oneapi_mcp_tool_call(call: ToolCall):
     if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
         return proceed
     log = audit_log_for(call.server)
-    if log is None:
+    listeners = _listeners(call)
+    if log is None and listeners is None:
         return proceed
     arguments = call_arguments(call)
 
@@ -153,21 +155,45 @@ def oneapi_mcp_tool_call(call: ToolCall):
             result = await proceed()
             return result
         finally:
-            log.write(record(call, arguments, result))
+            entry = record(call, arguments, result)
+            if log is not None:
+                log.write(entry)
+            if listeners is not None:
+                await _hand_over(listeners, call, entry)
 
     return audited
 
 
 @hookimpl
 def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: Any) -> None:
-    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind)."""
+    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind),
+    then handed to the plugins (the SIEM export commits it to its outbox before the request is sent)."""
     intent = intent_for(call, tool)
     if intent is None or call.extras.get("audit_intent_written"):
         return
+    call.extras["audit_intent_written"] = True
     log = audit_log_for(call.server)
     if log is not None:
         log.write(intent)
-        call.extras["audit_intent_written"] = True
+    listeners = _listeners(call)
+    if listeners is not None:
+        listeners.oneapi_mcp_audit_record(settings=call.server, record=intent, call=call)
+
+
+def _listeners(call: ToolCall) -> Any:
+    """The hook that hands records to other plugins (None outside a runtime)."""
+    runtime = call.runtime
+    return runtime.plugins.hook if runtime is not None else None
+
+
+async def _hand_over(hook: Any, call: ToolCall, entry: dict[str, Any]) -> None:
+    for outcome in hook.oneapi_mcp_audit_record(settings=call.server, record=entry, call=call):
+        if inspect.isawaitable(outcome):
+            try:
+                await outcome
+            except Exception as exc:  # a listener's failure must not cost the call its answer
+                logging.getLogger("oneapi_mcp.audit").warning("a plugin failed on the audit record of %s: %s",
+                                                              call.name, type(exc).__name__)
 
 
 def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:

@@ -81,8 +81,9 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Runtime) -> Awaitable
 
 @hookspec
 def oneapi_mcp_server_event(settings: ServerSettings, event: Mapping[str, Any]) -> None:
-    """Something happened to the named server itself that belongs in its audit trail (today: a config
-    reload, `{"time", "server", "event": "config_reload", "trigger", "file", "outcome", ...}`).
+    """Something happened to the named server itself that belongs in its audit trail: a config reload
+    (`{"time", "server", "event": "config_reload", "trigger", "file", "outcome", ...}`) or an anomaly
+    alert (`{"event": "alert", "kind", "client", "tool", "message", ...}`).
 
     :param settings: the named server's settings (in effect after the event).
     :param event: the event as one JSON-able record.
@@ -175,6 +176,23 @@ def oneapi_mcp_tool_call(call: ToolCall) -> Callable[[], Awaitable[t.CallToolRes
 
     :param call: the call in flight (`name`, `arguments`, `tool`, `scope`, `server`, `client`, `extras`).
     :returns: an async function with no parameters that returns the `mcp_types.CallToolResult`.
+    """
+
+
+@hookspec
+def oneapi_mcp_audit_record(settings: ServerSettings, record: Mapping[str, Any],
+                            call: ToolCall | None) -> Awaitable[None] | None:
+    """The audit plugin's record of a tool call, handed to every plugin that acts on it (the SIEM export,
+    anomaly alerts), whether or not the server writes an audit log: the intent record (`phase: intent`,
+    before a call's first write request) and the outcome record (`phase: outcome`, when it finished).
+
+    :param settings: the named server's settings.
+    :param record: the record: `time`, `call_id`, `phase`, `server`, `client`, `tool`, `via`, `scope`,
+        `arguments` (redacted), `arguments_sha256`; outcome records add `upstream`, `duration_ms`,
+        `outcome`, `error_kind`, `confirmation`.
+    :param call: the call it describes.
+    :returns: None, or (for outcome records) an awaitable the call awaits before answering; intent
+        records are handed over synchronously, before the request is sent.
     """
 
 

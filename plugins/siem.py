@@ -50,7 +50,7 @@ from ._outbox import (
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
+    from oneapi_mcp.plugin_api import ServerSettings
 
 __all__ = ["TOOLS", "Siem", "siem_for"]
 
@@ -188,60 +188,36 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
     return siem.close() if siem is not None else None
 
 
-@hookimpl(wrapper=True)
-def oneapi_mcp_tool_call(call: ToolCall):
-    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox."""
-    from .audit import call_arguments
-
-    proceed = yield
-    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
-        return proceed
-    siem = _OPEN.get(_key(call.server))
-    if siem is None or not siem.takes("audit"):
-        return proceed
-    arguments = call_arguments(call)
-
-    async def exported():
-        result = None
-        try:
-            result = await proceed()
-            return result
-        finally:
-            try:
-                await siem.add([audit_event(call, arguments, result)])
-            except Exception as exc:  # the call's answer matters more than its export
-                _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
-
-    return exported
-
-
 @hookimpl
-def oneapi_mcp_before_request(call: ToolCall | None, tool: Any, request: Any) -> None:
-    """Before a call's first write request, its intent (the audit log's intent record, same `call_id`)
-    as a `tool_call_intent` event, committed to the outbox before the request is sent."""
-    from .audit import intent_for
+def oneapi_mcp_audit_record(settings: ServerSettings, record: dict[str, Any], call: Any):
+    """Every tool call's audit records become audit events in the outbox: the intent (`tool_call_intent`,
+    committed before the write request is sent) and the outcome (`tool_call`), with one `call_id`."""
+    siem = _OPEN.get(_key(settings))
+    if siem is None or not siem.takes("audit") or record.get("phase") not in ("intent", "outcome"):
+        return None
+    if record["phase"] == "intent":
+        try:
+            siem.outbox.enqueue([make_event("audit", "tool_call_intent", dict(record), server=settings.name,
+                                            at=record["time"])], siem.destinations())
+            siem.delivery.wake()
+        except Exception as exc:  # the call matters more than its export
+            _log.warning("could not queue the audit intent of %s: %s", record.get("tool"), type(exc).__name__)
+        return None
 
-    intent = intent_for(call, tool)
-    if intent is None or call.extras.get("siem_intent_queued"):
-        return
-    siem = _OPEN.get(_key(call.server))
-    if siem is None or not siem.takes("audit"):
-        return
-    call.extras["siem_intent_queued"] = True
-    try:
-        siem.outbox.enqueue([make_event("audit", "tool_call_intent", intent, server=call.server.name,
-                                        at=intent["time"])], siem.destinations())
-        siem.delivery.wake()
-    except Exception as exc:  # the call matters more than its export
-        _log.warning("could not queue the audit intent of %s: %s", call.name, type(exc).__name__)
+    async def export() -> None:
+        try:
+            await siem.add([audit_event(record)])
+        except Exception as exc:  # the call's answer matters more than its export
+            _log.warning("could not queue the audit event of %s: %s", record.get("tool"), type(exc).__name__)
+
+    return export()
 
 
-def audit_event(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:
-    from .audit import record
-
-    entry = record(call, arguments, result)
+def audit_event(entry: dict[str, Any]) -> dict[str, Any]:
+    """The outbox event of a call's outcome record (see `oneapi_mcp_audit_record`)."""
     severity = {"ok": "info", "exception": "error"}.get(entry["outcome"], "warning")
-    return make_event("audit", "tool_call", entry, server=call.server.name, severity=severity, at=entry["time"])
+    return make_event("audit", "tool_call", dict(entry), server=entry["server"], severity=severity,
+                      at=entry["time"])
 
 
 # -- helpers -------------------------------------------------------------------------------------

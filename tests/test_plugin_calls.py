@@ -94,3 +94,26 @@ async def test_a_wrapper_that_refuses_a_composites_operation_is_what_the_composi
     assert result.is_error and result.structured_content["error"]["kind"] == "freeze"
     assert "frozen by the call-log plugin" in result.structured_content["error"]["message"]
     assert requests == []  # refused before anything was sent
+
+
+async def test_hook_oneapi_mcp_audit_record_hands_each_calls_records_to_the_plugins(plugin_manager):
+    """No audit log is set: the records still reach the plugins (the SIEM export and anomaly alerts use them)."""
+    records = []
+
+    class Listener:
+        @hookimpl
+        def oneapi_mcp_audit_record(self, settings, record, call):
+            records.append((settings.name, dict(record), call.name))
+
+    plugin_manager.register(Listener(), name="listener")
+    requests: list[str] = []
+    async with Client(_server(plugin_manager, requests, profile="read-write"), cache=None) as client:
+        await client.call_tool("zia_create_department", {"body": {"name": "Research"}})
+        await client.call_tool("zia_list_users", {})
+    phases = [(r["phase"], r["tool"], name) for _server_name, r, name in records]
+    assert phases == [("intent", "zia_create_department", "zia_create_department"),
+                      ("outcome", "zia_create_department", "zia_create_department"),
+                      ("outcome", "zia_list_users", "zia_list_users")]  # a read has no intent
+    intent, outcome = records[0][1], records[1][1]
+    assert intent["call_id"] == outcome["call_id"] and outcome["upstream"][0]["method"] == "POST"
+    assert outcome["outcome"] == "ok" and intent["arguments"] == {"body": {"name": "Research"}}
