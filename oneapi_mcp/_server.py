@@ -30,8 +30,6 @@ from ._settings import PROFILES, ServerSettings
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 
-_CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
-                  "the plan and this token; call again with the same arguments plus confirm_token to run it."}
 _SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw"]
 
 
@@ -239,8 +237,7 @@ class ToolSurface:
         a = tool.annotations
         title = tool.title or name.replace("_", " ").capitalize()
         schema = json.loads(json.dumps(dict(tool.input_schema)))
-        if tool.scope == "destructive":
-            schema.setdefault("properties", {}).setdefault("confirm_token", _CONFIRM_TOKEN)
+        self._plugin_arguments(tool, schema.setdefault("properties", {}))
         return t.Tool(
             name=tool.name, title=title, description=tool.description, input_schema=schema,
             annotations=t.ToolAnnotations(
@@ -263,9 +260,15 @@ class ToolSurface:
             if key in ("max_items", "all_pages") and not tool.pagination:
                 continue
             props.setdefault(key, spec)
-        if tool.scope == "destructive":
-            props.setdefault("confirm_token", _CONFIRM_TOKEN)
+        self._plugin_arguments(tool, props)
         return schema
+
+    def _plugin_arguments(self, tool: Any, props: dict[str, Any]) -> None:
+        """Arguments plugins add to a tool's listed schema and consume in their call wrapper (the scopes
+        plugin's confirm_token on destructive tools), from `oneapi_mcp_tool_arguments`."""
+        for extra in self.runtime.plugins.hook.oneapi_mcp_tool_arguments(settings=self.settings, tool=tool):
+            for key, spec in (extra or {}).items():
+                props.setdefault(key, json.loads(json.dumps(dict(spec))))
 
     def _generated_tool(self, name: str) -> t.Tool:
         tool = self.runtime.catalog.tools[name]

@@ -161,6 +161,19 @@ def oneapi_mcp_filter_tools(settings: ServerSettings,
     """
 
 
+@hookspec
+def oneapi_mcp_tool_arguments(settings: ServerSettings,
+                              tool: ToolDef | CompositeTool) -> Mapping[str, Mapping[str, Any]] | None:
+    """Add arguments to a tool's listed input schema that this plugin consumes in its
+    `oneapi_mcp_tool_call` wrapper (the scopes plugin's `confirm_token` on destructive tools). The
+    wrapper must take them out of `call.arguments` before the call proceeds.
+
+    :param settings: the named server's settings.
+    :param tool: a generated or composite tool (`.name`, `.scope`, `.service`, `.toolset`).
+    :returns: a mapping of argument name to its JSON schema, or None.
+    """
+
+
 # ---------------------------------------------------------------------------------------------------
 # Tool calls: one chain of wrappers around every tools/call, discovery and composite tools included.
 # ---------------------------------------------------------------------------------------------------

@@ -71,6 +71,16 @@ def _first_match(globs: Iterable[str], names: Iterable[str]) -> str | None:
 
 
 # -- confirmation of destructive calls -----------------------------------------------------------
+CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
+                 "the plan and this token; call again with the same arguments plus confirm_token to run it."}
+
+
+@hookimpl
+def oneapi_mcp_tool_arguments(settings: ServerSettings, tool: Any) -> dict[str, Any] | None:
+    """Destructive tools take a confirm_token (this plugin's wrapper consumes it)."""
+    return {"confirm_token": CONFIRM_TOKEN} if tool.scope == "destructive" else None
+
+
 @dataclass(frozen=True)
 class _Pending:
     client: str | None
@@ -129,6 +139,8 @@ def oneapi_mcp_tool_call(call: ToolCall):
     if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
         return proceed
     if call.refusal is not None or call.scope != "destructive":
+        if call.kind in ("generated", "composite"):  # ours, never an operation's argument: nothing to confirm
+            call.arguments.pop("confirm_token", None)
         return proceed
 
     async def confirmed():

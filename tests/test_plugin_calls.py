@@ -117,3 +117,30 @@ async def test_hook_oneapi_mcp_audit_record_hands_each_calls_records_to_the_plug
     intent, outcome = records[0][1], records[1][1]
     assert intent["call_id"] == outcome["call_id"] and outcome["upstream"][0]["method"] == "POST"
     assert outcome["outcome"] == "ok" and intent["arguments"] == {"body": {"name": "Research"}}
+
+
+async def test_hook_oneapi_mcp_tool_arguments_adds_an_argument_its_wrapper_consumes(plugin_manager):
+    tickets = []
+
+    class ChangeTickets:
+        @hookimpl
+        def oneapi_mcp_tool_arguments(self, settings, tool):
+            return {"change_ticket": {"type": "string"}} if tool.scope != "read" else None
+
+        @hookimpl(wrapper=True)
+        def oneapi_mcp_tool_call(self, call):
+            proceed = yield
+            tickets.append((call.name, call.arguments.pop("change_ticket", None)))
+            return proceed
+
+    plugin_manager.register(ChangeTickets(), name="tickets")
+    requests: list[str] = []
+    async with Client(_server(plugin_manager, requests, profile="admin", tools_mode="full", list_page_size=1000),
+                      cache=None) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        done = await client.call_tool("zia_create_department", {"body": {"name": "R"}, "change_ticket": "CHG-7"})
+    create, remove, read = (listed[n].input_schema["properties"] for n in (
+        "zia_create_department", "zia_remove_department", "zia_list_users"))
+    assert "change_ticket" in create and "change_ticket" not in read
+    assert "confirm_token" in remove and "confirm_token" not in create  # the scopes plugin's, through the same hook
+    assert not done.is_error and ("zia_create_department", "CHG-7") in tickets
