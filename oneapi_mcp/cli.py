@@ -42,7 +42,6 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
 
     def executor_factory(catalog):
         import httpx
-        from pydantic import SecretStr
 
         from ._executor import Executor
 
@@ -52,8 +51,7 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
         if mock_app is not None:
             mock = _mock_module()
             limiter = limiter_for(settings, catalog)
-            mock_creds = Credentials.model_construct(client_id=mock.MOCK_CLIENT_ID,
-                                                     client_secret=SecretStr(mock.MOCK_CLIENT_SECRET))
+            mock_creds = Credentials.of(client_id=mock.MOCK_CLIENT_ID, client_secret=mock.MOCK_CLIENT_SECRET)
             auth = hook.oneapi_mcp_http_auth(settings=settings, credentials=mock_creds,
                                              token_url=f"{MOCK_BASE_URL}/oauth2/v1/token",
                                              read_credentials=lambda: mock_creds)
