@@ -12,7 +12,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._hooktypes import CompositeContext, ToolCall, tool_error, tool_result
+from ._hooktypes import DISCOVERY_TOOLS, CompositeContext, ToolCall, tool_error, tool_result
 from ._redact import scrub
 
 if TYPE_CHECKING:
@@ -48,8 +48,6 @@ def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str,
     """What will run, decided before any plugin sees the call: the tool (the target of
     invoke_operation), and a refusal when the arguments of invoke_operation are wrong or a filter
     hides the tool."""
-    from ._server import DISCOVERY_TOOLS
-
     args = dict(arguments or {})
     via = None
     refusal = None
@@ -121,8 +119,8 @@ async def _dispatch(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
         return await _run_composite(surface, call)
     try:
         executor = surface.runtime.executor()
-    except Exception as exc:  # not configured: the message lists what is missing
-        return tool_error(scrub(str(exc)), "not_configured")
+    except Exception as exc:  # not configured (the message lists what is missing), or a plugin failed
+        return tool_error(scrub(str(exc)), _executor_failure(exc))
     result = await executor.call(call.tool, call.arguments)
     return tool_result(result.structured(), is_error=result.is_error)
 
@@ -139,7 +137,7 @@ async def _run_composite(surface: ToolSurface, call: ToolCall) -> t.CallToolResu
         return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
                           + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
                           "invalid_arguments", tool=tool.name, problems=problems)
-    context = CompositeContext(call=call, _invoke=partial(_call_operation, surface),
+    context = CompositeContext(call=call, _invoke=partial(_call_operation, surface, call),
                                _preview=partial(_preview_operation, surface))
     data = await tool.handler(context, dict(call.arguments))
     if isinstance(data, t.CallToolResult):
@@ -153,6 +151,14 @@ async def _preview_composite(surface: ToolSurface, call: ToolCall, arguments: di
 
     planned = replace(call, arguments={**arguments, "dry_run": True}, upstream=[], extras={})
     return await _run_composite(surface, planned)
+
+
+def _executor_failure(exc: BaseException) -> str:
+    """The error kind when the executor cannot be built: a plugin that raised (its credentials hook) is
+    `plugin_error`; anything else means the server is not configured for calls."""
+    from ._plugins import PluginError
+
+    return "plugin_error" if isinstance(exc, PluginError) else "not_configured"
 
 
 def _refused(surface: ToolSurface, name: str) -> CallResult | None:
@@ -178,7 +184,7 @@ def _preview_operation(surface: ToolSurface, name: str, arguments: dict[str, Any
     try:
         executor = surface.runtime.executor()
     except Exception as exc:
-        return CallResult({"error": {"kind": "not_configured", "message": scrub(str(exc))}}, is_error=True)
+        return CallResult({"error": {"kind": _executor_failure(exc), "message": scrub(str(exc))}}, is_error=True)
     prepared = executor.prepare(op, arguments)
     if isinstance(prepared, CallResult):
         return prepared
@@ -189,7 +195,12 @@ def _preview_operation(surface: ToolSurface, name: str, arguments: dict[str, Any
                        "path": request.url.path, "query": dict(request.url.params), "body": body})
 
 
-async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, Any]) -> CallResult:
+async def _call_operation(surface: ToolSurface, parent: ToolCall, name: str, arguments: dict[str, Any]) -> CallResult:
+    """One operation of a composite tool, run as a call of its own through the `oneapi_mcp_tool_call`
+    wrappers (`parent` names the composite's call), so a call-log plugin sees it; the answer is the
+    executor's whole `CallResult` (the tool reasons over it), unless a wrapper answered instead."""
+    import mcp_types as t
+
     from ._executor import CallResult
 
     runtime = surface.runtime
@@ -197,8 +208,27 @@ async def _call_operation(surface: ToolSurface, name: str, arguments: dict[str, 
     if refused is not None:
         return refused
     op = runtime.catalog.tools[name]
-    try:
-        executor = runtime.executor()
-    except Exception as exc:
-        return CallResult({"error": {"kind": "not_configured", "message": scrub(str(exc))}}, is_error=True)
-    return await executor.call(op, arguments, cap=False)  # the tool reasons over the whole answer
+    child = ToolCall(name=name, arguments=arguments, server=parent.server, kind="generated", tool=op,
+                     client=parent.client, ctx=parent.ctx, runtime=runtime, parent=parent, upstream=parent.upstream)
+    answers: list[tuple[CallResult, t.CallToolResult]] = []
+
+    async def dispatch() -> t.CallToolResult:
+        try:
+            executor = runtime.executor()
+        except Exception as exc:
+            result = CallResult({"error": {"kind": _executor_failure(exc), "message": scrub(str(exc))}},
+                                is_error=True)
+        else:
+            result = await executor.call(op, child.arguments, cap=False)
+        # not rendered as text: only the wrappers see it, and the uncapped answer may be large
+        answers.append((result, t.CallToolResult(content=[], structured_content=result.structured(),
+                                                 is_error=result.is_error)))
+        return answers[-1][1]
+
+    child.dispatch = dispatch
+    # not made the current call: the request hooks keep seeing the call the client made (audit intents name it)
+    answer = await runtime.plugins.hook.oneapi_mcp_tool_call(call=child)()
+    if answers and answer is answers[-1][1]:
+        return answers[-1][0]
+    data = answer.structured_content or {}  # a wrapper refused or replaced it: its answer, as the executor's shape
+    return CallResult(data if answer.is_error else data.get("result", data), is_error=bool(answer.is_error))

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 
     from ._catalog import ToolDef
     from ._executor import CallResult
-    from ._server import Runtime
+    from ._runtime import Runtime
     from ._settings import ServerSettings
 
 __all__ = [
+    "DISCOVERY_TOOLS",
     "SCOPE_ORDER",
     "CompositeContext",
     "CompositeTool",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 SCOPE_ORDER = ("read", "write", "destructive")
+# the tools every server offers for finding and running operations (not plugins' composite tools)
+DISCOVERY_TOOLS = ("search_operations", "describe_operation", "invoke_operation", "enable_toolset")
 
 _CURRENT: contextvars.ContextVar[ToolCall | None] = contextvars.ContextVar("oneapi_mcp_call", default=None)
 
@@ -151,7 +154,8 @@ class ToolCall:
     `name`/`arguments` are the tool actually run: for `invoke_operation` they are its target and the
     target's arguments (`via` says so). `tool` is a `ToolDef`, a `CompositeTool`, or None (discovery
     tools and unknown names). `refusal` is set when the call will be refused (hidden by a filter,
-    bad invoke_operation arguments); the core then returns it without running anything. `preview`
+    bad invoke_operation arguments); the core then returns it without running anything. `parent` is set
+    for an operation a composite tool runs through `call_operation`: the composite's call. `preview`
     (composite tools that plan) runs the tool with `dry_run` true and the given arguments.
     """
 
@@ -170,6 +174,8 @@ class ToolCall:
     upstream: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     dispatch: Callable[[], Awaitable[t.CallToolResult]] | None = field(default=None, repr=False)
+    # an operation a composite tool runs through call_operation: the composite's call (its upstream list is shared)
+    parent: ToolCall | None = field(default=None, repr=False)
 
     @property
     def scope(self) -> str | None:

@@ -2,8 +2,9 @@
 
 Built-in behaviour (credentials, auth, scopes, rate limits, untrusted content, audit) ships as plugins listed in
 `DEFAULT_PLUGINS`; third-party plugins load from the entry-point group `oneapi_mcp`. A plugin
-with a misspelt hook fails at start, naming it. `ONEAPI_MCP_TRACE_PLUGINS=1` logs every hook
-call (logger `oneapi_mcp.plugins`, level INFO) with the plugins that answered it.
+with a misspelt hook fails at start, naming it. `ONEAPI_MCP_LOAD_PLUGINS=a,b` (or `load` in the config
+file's `[plugins]` table) loads only those entry points. `ONEAPI_MCP_TRACE_PLUGINS=1` alone logs every
+hook call with the plugins that answered it (logger `oneapi_mcp.plugins`, to standard error).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRYPOINT_GROUP",
+    "LOAD_ENV",
     "PluginError",
     "create_plugin_manager",
     "get_plugin_manager",
@@ -60,6 +62,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.anomaly",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
+LOAD_ENV = "ONEAPI_MCP_LOAD_PLUGINS"
 _log = logging.getLogger("oneapi_mcp.plugins")
 _pm: pluggy.PluginManager | None = None
 _hookimpl = pluggy.HookimplMarker(ENTRYPOINT_GROUP)
@@ -77,10 +80,11 @@ class _Core:
         return call.dispatch
 
 
-def create_plugin_manager(*, defaults: bool = True, entrypoints: bool = True,
-                          trace: bool | None = None) -> pluggy.PluginManager:
+def create_plugin_manager(*, defaults: bool = True, entrypoints: bool = True, trace: bool | None = None,
+                          load: Sequence[str] | None = None) -> pluggy.PluginManager:
     """A new plugin manager: the hook specs, the built-ins (unless `defaults=False`), entry-point
-    plugins (unless `entrypoints=False`), then `check_pending()`."""
+    plugins (unless `entrypoints=False`; only the entry points named in `load`, else in
+    ONEAPI_MCP_LOAD_PLUGINS, when either is given), then `check_pending()`."""
     from oneapi_mcp.plugins import hookspecs
 
     pm = pluggy.PluginManager(ENTRYPOINT_GROUP)
@@ -90,15 +94,33 @@ def create_plugin_manager(*, defaults: bool = True, entrypoints: bool = True,
         for module in DEFAULT_PLUGINS:
             pm.register(importlib.import_module(module), name=module)
     if entrypoints:
-        try:
-            pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP)
-        except Exception as exc:  # an import error in someone's plugin: say whose
-            raise PluginError(f"could not load a plugin from entry-point group {ENTRYPOINT_GROUP!r}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+        _load_entrypoints(pm, load if load is not None else _names(os.environ.get(LOAD_ENV)))
     check(pm)
     if trace if trace is not None else os.environ.get(_TRACE_ENV, "").strip() not in ("", "0", "false"):
         enable_tracing(pm)
     return pm
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None or not text.strip() else [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _load_entrypoints(pm: pluggy.PluginManager, names: Sequence[str] | None) -> None:
+    """Every entry point of the group, or only `names` (an unknown one is an error naming those installed)."""
+    if names is not None:
+        from importlib.metadata import entry_points
+
+        installed = sorted({ep.name for ep in entry_points(group=ENTRYPOINT_GROUP)})
+        unknown = sorted(set(names) - set(installed))
+        if unknown:
+            raise PluginError(f"{LOAD_ENV} (or [plugins] load) names {', '.join(unknown)}, which no installed "
+                              f"package provides; installed plugins: {', '.join(installed) or 'none'}")
+    for name in names if names is not None else (None,):
+        try:
+            pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP, name=name)
+        except Exception as exc:  # an import error in someone's plugin: say whose
+            raise PluginError(f"could not load a plugin from entry-point group {ENTRYPOINT_GROUP!r}: "
+                              f"{type(exc).__name__}: {exc}") from exc
 
 
 def check(pm: pluggy.PluginManager) -> None:
@@ -113,7 +135,12 @@ def check(pm: pluggy.PluginManager) -> None:
 
 
 def enable_tracing(pm: pluggy.PluginManager) -> Callable[[], None]:
-    """Log each hook call and the plugins it reached; returns a function that stops it."""
+    """Log each hook call and the plugins it reached; returns a function that stops it. The trace is
+    shown whatever the log level (the variable alone asks for it): INFO on its logger, and a handler
+    to standard error when logging has none."""
+    _log.setLevel(logging.INFO)
+    if not any(isinstance(h, _TraceToStderr) for h in _log.handlers):
+        _log.addHandler(_TraceToStderr())
 
     def before(hook_name: str, impls: list, kwargs: dict[str, Any]) -> None:
         _log.info("hook %s -> %s", hook_name, ", ".join(i.plugin_name for i in impls) or "(no plugin)")
@@ -123,6 +150,19 @@ def enable_tracing(pm: pluggy.PluginManager) -> Callable[[], None]:
             _log.info("hook %s raised %s", hook_name, type(outcome.exception).__name__)
 
     return pm.add_hookcall_monitoring(before, after)
+
+
+class _TraceToStderr(logging.StreamHandler):
+    """Standard error for the trace while logging has no handler of its own (once the server configures
+    logging, the record reaches that handler instead: each line is written once)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger: logging.Logger | None = _log.parent if _log.propagate else None
+        while logger is not None:
+            if logger.handlers:
+                return
+            logger = logger.parent if logger.propagate else None
+        super().emit(record)
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -146,6 +186,14 @@ def plugin_info(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
     for plugin in pm.get_plugins():
         name = pm.get_name(plugin)
         dist = dists.get(id(plugin))
-        out.append({"name": name, "version": getattr(dist, "version", None),
+        if dist is not None:
+            version, source = dist.version, f"entry point of {dist.project_name}"
+        elif name in DEFAULT_PLUGINS or name == "oneapi_mcp.core":
+            from . import __version__ as version
+
+            source = "built-in"
+        else:
+            version, source = None, "registered in process"
+        out.append({"name": name, "version": version, "source": source,
                     "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or ())})
     return sorted(out, key=lambda p: p["name"] or "")

@@ -224,7 +224,7 @@ class Reloader:
         summary = "; ".join(f"server '{name}': {', '.join(applied)}" for name, _s, _n, applied, _w in plans)
         _log.info("config reloaded from %s (%s): %s", self.path, trigger, summary or "no setting changed")
         for name, server, _new, applied, _switch in plans:
-            self._audit(server.surface.runtime.settings, trigger, "applied", changed=applied,
+            self._audit(server.surface.runtime, trigger, "applied", changed=applied,
                         restart_needed=[note for about, note in notes if about in (name, None)])
         return changed
 
@@ -232,7 +232,7 @@ class Reloader:
         reason = _reason(exc)
         _log.error("config reload (%s) rejected, still serving the previous settings: %s", trigger, reason)
         for server in self.built.values():
-            self._audit(server.surface.runtime.settings, trigger, "rejected", reason=reason)
+            self._audit(server.surface.runtime, trigger, "rejected", reason=reason)
         return None
 
     def _restart_notes(self, servers: dict[str, ServerSettings],
@@ -261,18 +261,13 @@ class Reloader:
                                     "request)"))
         return notes
 
-    def _audit(self, settings: ServerSettings, trigger: str, outcome: str, **detail: Any) -> None:
-        if settings.audit_log is None:
-            return
-        from .plugins.audit import audit_log_for
-
+    def _audit(self, runtime: Any, trigger: str, outcome: str, **detail: Any) -> None:
+        """Hand the reload to the plugins as a server event (the audit plugin writes it to the audit log)."""
+        settings = runtime.settings
         record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "server": settings.name,
                   "event": "config_reload", "trigger": trigger, "file": str(self.path), "outcome": outcome,
                   **detail}
-        try:
-            audit_log_for(settings).write(record)
-        except OSError as exc:
-            _log.error("cannot write the audit log of server '%s': %s", settings.name, exc.strerror or exc)
+        runtime.plugins.hook.oneapi_mcp_server_event(settings=settings, event=record)
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ wrappers (see `_calls.py`).
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import re
@@ -25,130 +24,13 @@ from mcp.server.lowlevel.server import NotificationOptions
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from . import __version__
-from ._hooktypes import SCOPE_ORDER, tool_error, tool_result
+from ._hooktypes import DISCOVERY_TOOLS, SCOPE_ORDER, tool_error, tool_result
+from ._runtime import Runtime
 from ._settings import PROFILES, ServerSettings
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 
-_CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
-                  "the plan and this token; call again with the same arguments plus confirm_token to run it."}
-DISCOVERY_TOOLS = ("search_operations", "describe_operation", "invoke_operation", "enable_toolset")
 _SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms"]
-
-
-@dataclass
-class Runtime:
-    """What calls need, created on first use: the catalog, then the executor (credentials, HTTP)."""
-
-    settings: ServerSettings
-    executor_factory: Callable[[Any], Any]  # catalog -> Executor (raises a message when not configured)
-    customer_id_known: bool = False
-    pm: Any = None  # the pluggy PluginManager; None: the process-wide one
-    _catalog: Any = None
-    _executor: Any = None
-    _index: Any = None
-    surface: Any = None  # the ToolSurface build_server made for this runtime
-    # (catalog, previous executor, new settings) -> an executor for the new settings that keeps the previous
-    # one's HTTP client (its token, its connections); None: a settings change drops the executor instead
-    executor_reconfigure: Callable[[Any, Any, ServerSettings], Any] | None = None
-    _retired: list[Any] = field(default_factory=list)  # executors dropped by a settings change: closed at shutdown
-
-    @property
-    def catalog(self):
-        if self._catalog is None:
-            from ._catalog import load_catalog
-
-            self._catalog = load_catalog()
-        return self._catalog
-
-    @property
-    def index(self):
-        if self._index is None:
-            from ._search import SearchIndex
-
-            self._index = SearchIndex(self.catalog.tools.values(),
-                                      areas={n: ts.description for n, ts in self.catalog.toolsets.items()})
-        return self._index
-
-    @property
-    def plugins(self):
-        if self.pm is None:
-            from ._plugins import get_plugin_manager
-
-            self.pm = get_plugin_manager()
-        return self.pm
-
-    def executor(self):
-        if self._executor is None:
-            executor = self.executor_factory(self.catalog)
-            # the request hooks fire for every executor the server uses
-            if executor is not None and getattr(executor, "hooks", None) is None:
-                executor.hooks = self.plugins.hook
-            self._executor = executor
-        return self._executor
-
-    def prepare_settings(self, settings: ServerSettings) -> Callable[[], None]:
-        """Check new settings against what this runtime built (plugins' tools and filters, the
-        executor and its rate limiter) without changing anything; raises what is wrong. Returns the
-        switch, which only assigns (atomic between two awaits): a call in flight keeps the settings,
-        refusal and executor it started with; calls that start after the switch see the new ones."""
-        switch_surface = self.surface.prepare_settings(settings) if self.surface is not None else None
-        previous = self._executor
-        executor = previous
-        if previous is not None and settings != self.settings:
-            reconfigure = self.executor_reconfigure
-            executor = reconfigure(self.catalog, previous, settings) if reconfigure is not None else None
-
-        def switch() -> None:
-            old_timeout = self.settings.timeout
-            self.settings = settings
-            if switch_surface is not None:
-                switch_surface()
-            if executor is previous:
-                return
-            client = getattr(previous, "client", None)
-            if executor is not None and getattr(executor, "client", None) is client:
-                if settings.timeout != old_timeout:  # shared client: requests built from now on get the new timeout
-                    client.timeout = settings.timeout
-            else:
-                self._retired.append(previous)
-            self._executor = executor
-
-        return switch
-
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, *, client: str = "oneapi-mcp") -> Any:
-        """Run a tool as a client's tools/call would, outside any MCP request (schedulers, alerts):
-        the same filters, confirmation, audit and hooks apply; `client` names the caller in the audit
-        log. Returns the `CallToolResult`."""
-        from ._calls import handle_call
-
-        if self.surface is None:
-            raise RuntimeError("call_tool needs the server built (build_server) for this runtime")
-        return await handle_call(self.surface, None, name, arguments, client=client)
-
-    async def startup(self) -> None:
-        """Run the `oneapi_mcp_startup` hooks (awaiting what they return) before serving."""
-        for outcome in self.plugins.hook.oneapi_mcp_startup(settings=self.settings, runtime=self):
-            if inspect.isawaitable(outcome):
-                await outcome
-
-    async def shutdown(self) -> None:
-        """Run the `oneapi_mcp_shutdown` hooks, then close the upstream HTTP client."""
-        try:
-            outcomes = self.plugins.hook.oneapi_mcp_shutdown(settings=self.settings, runtime=self)
-        except Exception as exc:
-            logging.getLogger("oneapi_mcp").warning("a shutdown hook failed: %s", type(exc).__name__)
-            outcomes = []
-        for outcome in outcomes:
-            if inspect.isawaitable(outcome):
-                try:
-                    await outcome
-                except Exception as exc:
-                    logging.getLogger("oneapi_mcp").warning("a shutdown hook failed: %s", type(exc).__name__)
-        for executor in (*self._retired, self._executor):
-            client = getattr(executor, "client", None)
-            if client is not None:
-                await client.aclose()
 
 
 _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -243,6 +125,13 @@ class ToolSurface:
         """What a client sees, to compare across a settings change: the tools listed without any
         enabled toolset, and the hidden names (which decide what enabled toolsets list)."""
         return [self.mcp_tool(n) for n in self.listed_names(None)], frozenset(self.hidden)
+
+    async def call(self, ctx: Any, name: str, arguments: dict[str, Any] | None, *,
+                   client: str | None = None) -> t.CallToolResult:
+        """Run one tools/call on this surface (the path every client's and the server's own calls take)."""
+        from ._calls import handle_call
+
+        return await handle_call(self, ctx, name, arguments, client=client)
 
     def remember(self, ctx: object) -> None:
         connection = getattr(getattr(ctx, "session", None), "_connection", None)
@@ -348,8 +237,7 @@ class ToolSurface:
         a = tool.annotations
         title = tool.title or name.replace("_", " ").capitalize()
         schema = json.loads(json.dumps(dict(tool.input_schema)))
-        if tool.scope == "destructive":
-            schema.setdefault("properties", {}).setdefault("confirm_token", _CONFIRM_TOKEN)
+        self._plugin_arguments(tool, schema.setdefault("properties", {}))
         return t.Tool(
             name=tool.name, title=title, description=tool.description, input_schema=schema,
             annotations=t.ToolAnnotations(
@@ -372,9 +260,15 @@ class ToolSurface:
             if key in ("max_items", "all_pages") and not tool.pagination:
                 continue
             props.setdefault(key, spec)
-        if tool.scope == "destructive":
-            props.setdefault("confirm_token", _CONFIRM_TOKEN)
+        self._plugin_arguments(tool, props)
         return schema
+
+    def _plugin_arguments(self, tool: Any, props: dict[str, Any]) -> None:
+        """Arguments plugins add to a tool's listed schema and consume in their call wrapper (the scopes
+        plugin's confirm_token on destructive tools), from `oneapi_mcp_tool_arguments`."""
+        for extra in self.runtime.plugins.hook.oneapi_mcp_tool_arguments(settings=self.settings, tool=tool):
+            for key, spec in (extra or {}).items():
+                props.setdefault(key, json.loads(json.dumps(dict(spec))))
 
     def _generated_tool(self, name: str) -> t.Tool:
         tool = self.runtime.catalog.tools[name]
@@ -515,6 +409,9 @@ class ToolSurface:
     def describe(self, args: dict[str, Any]) -> t.CallToolResult:
         name = args.get("name")
         catalog = self.runtime.catalog
+        filtered = self._filtered_out(name)
+        if filtered is not None:
+            return filtered
         if isinstance(name, str) and name in self.composites:
             comp = self.composites[name]
             return tool_result({
@@ -534,6 +431,17 @@ class ToolSurface:
             "rate_class": tool.rate_class, "rate_limits": catalog.rate_classes.get(tool.rate_class, {}).get("limits"),
             "annotations": tool.annotations, "input_schema": self.input_schema(tool.name)})
 
+    def _filtered_out(self, name: Any) -> t.CallToolResult | None:
+        """A tool hidden by a rule or a plugin's filter is not available here, and describe says only that; one
+        that only a wider profile allows is still described (allowed_here false, with the profile)."""
+        tool = self.composites.get(name) if isinstance(name, str) else None
+        if tool is None and isinstance(name, str):
+            tool = self.runtime.catalog.tools.get(name)
+        if tool is None or name not in self.hidden or tool.scope not in self.settings.allowed_scopes:
+            return None
+        return tool_error(f"{name} is not available on server '{self.settings.name}': {self.hidden[name]}",
+                          "scope_denied", tool=name, allowed_here=False, allowed_by=self._allowed_by(tool))
+
     async def enable(self, args: dict[str, Any], ctx: Any) -> t.CallToolResult:
         catalog = self.runtime.catalog
         name = args.get("name")
@@ -545,6 +453,11 @@ class ToolSurface:
         if name not in catalog.toolsets:
             return tool_error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
                               "unknown_toolset")
+        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
+        if not tools:  # every tool of it is hidden here: enabling would list nothing
+            return tool_error(f"toolset {name!r} has no tool server '{self.settings.name}' allows (its profile, "
+                              "allow_tools / deny_tools or a plugin's filter hide them all); nothing was enabled",
+                              "scope_denied", toolset=name)
         if not self.per_session(ctx):
             return tool_error(
                 f"enable_toolset cannot change the tool list of this connection (protocol "
@@ -555,7 +468,6 @@ class ToolSurface:
         state = self.state(ctx)
         already = name in state.enabled or name in self.settings.toolsets
         state.enabled.add(name)
-        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
         if not already:
             try:
                 await ctx.session.send_tool_list_changed()
@@ -590,10 +502,8 @@ def build_server(runtime: Runtime) -> Server:
         return t.ListToolsResult(tools=[surface.mcp_tool(n) for n in chunk], next_cursor=next_cursor)
 
     async def call_tool(ctx, params: t.CallToolRequestParams) -> t.CallToolResult:
-        from ._calls import handle_call
-
         surface.remember(ctx)
-        return await handle_call(surface, ctx, params.name, params.arguments)
+        return await surface.call(ctx, params.name, params.arguments)
 
     async def set_logging_level(ctx, params: t.SetLevelRequestParams) -> t.EmptyResult:
         # clients on the 2025-11-25 protocol may still set a level; it governs this server's own logger

@@ -9,9 +9,17 @@ from __future__ import annotations
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
@@ -58,6 +66,23 @@ class Credentials(BaseSettings):
     microtenant_id: str | None = Field(
         None, validation_alias=AliasChoices("ZPA_MICROTENANT_ID", "microtenant_id"))
 
+    @classmethod
+    def of(cls, **values: object) -> Credentials:
+        """Credentials from exactly these values, validated (a plugin's vault, a file), never mixed with
+        the environment; an unknown key or a wrong type is a `ConfigError` naming the field, not the value."""
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise ConfigError(f"Credentials: unknown field(s) {', '.join(unknown)}; the fields are "
+                              f"{', '.join(cls.model_fields)}")
+        try:
+            given = _GivenCredentials(**values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                 for e in exc.errors(include_url=False, include_input=False))
+            raise ConfigError(f"Credentials: {problems}") from None
+        return cls.model_construct(_fields_set=given.model_fields_set,
+                                   **{name: getattr(given, name) for name in cls.model_fields})
+
     def missing(self, *, have_token_url: bool = False) -> list[str]:
         """What must still be set before a call can authenticate (ZPA's customer id is separate)."""
         out = []
@@ -78,6 +103,16 @@ class Credentials(BaseSettings):
             lines.append("ZPA_CUSTOMER_ID (or ZSCALER_CUSTOMER_ID) is not set either; it only matters for ZPA tools.")
         lines.append("To try the server without a tenant, run it with --mock.")
         return "\n".join(lines)
+
+
+class _GivenCredentials(Credentials):
+    """Credentials validated from the values given only (no environment): see `Credentials.of`."""
+
+    model_config = SettingsConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_others):  # type: ignore[override]
+        return (init_settings,)
 
 
 class ServerSettings(BaseSettings):
@@ -130,31 +165,41 @@ class ServerSettings(BaseSettings):
                                      "server was down) before it is marked missed instead of run")
     schedule_claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after "
                                           "which a running change's process is taken as dead (interrupted)")
-    # SIEM export (plugins/siem.py): [[servers.<name>.siem_destinations]] tables, or ONEAPI_MCP_SIEM_DESTINATIONS as
-    # a JSON array; each {name, type = syslog | hec | webhook, ...}, validated by plugins/_outbox.parse_destinations
-    siem_destinations: tuple[object, ...] = ()
-    siem_retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is "
-                                      "first retried; doubled per failure in a row (jittered)")
-    siem_retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
-    # anomaly alerts (plugins/anomaly.py): a rolling baseline per client and tool; alerts go to the audit log, the SIEM
-    # outbox (security events) and the log at WARNING, each at most once per window
-    anomaly_alerts: bool = True
-    anomaly_window: float = Field(900.0, ge=60, le=86400, description="seconds of recent calls compared with the "
-                                  "baseline; an alert fires at most once per window")
-    anomaly_baseline_days: int = Field(14, ge=1, le=90, description="days of history the baseline keeps")
-    anomaly_spike_ratio: float = Field(5.0, ge=1, le=1000, description="write/destructive calls in a window, as a "
-                                       "multiple of the baseline's expectation, that raise write_spike")
-    anomaly_spike_min_calls: int = Field(20, ge=1, le=100_000, description="the fewest write/destructive calls in a "
-                                         "window that raise write_spike, whatever the baseline")
-    anomaly_auth_failures: int = Field(5, ge=1, le=10_000, description="authorisation failures of one client within "
-                                       "anomaly_auth_window that raise auth_failures")
-    anomaly_auth_window: float = Field(300.0, ge=10, le=86400)
-    anomaly_business_hours: str | None = None  # e.g. "08:00-18:00" in anomaly_timezone; unset: learned per client
-    anomaly_business_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
-    anomaly_timezone: str = "UTC"
-    anomaly_hours_min_calls: int = Field(200, ge=1, description="calls a client needs in its history (on 3 days or "
-                                         "more) before its usual hours are learned")
+    # plugins' own settings: [servers.<name>.plugins.<table>] tables (ONEAPI_MCP_PLUGINS as JSON), each validated
+    # by the model its plugin declares (oneapi_mcp_plugin_settings); read them with plugin_settings(table)
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
+    _plugin_values: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_plugin_keys(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        from ._plugin_settings import move_legacy_keys
+
+        return move_legacy_keys(values, set(cls.model_fields))
+
+    @model_validator(mode="after")
+    def _plugin_tables(self) -> ServerSettings:
+        if self.plugins:  # tables given: each checked by its plugin's model now (load and reload)
+            from ._plugin_settings import declared, validate_table
+
+            models = declared()
+            self._plugin_values = {table: (values, validate_table(table, dict(values), models))
+                                   for table, values in self.plugins.items()}
+        return self
+
+    def plugin_settings(self, table: str) -> Any:
+        """The validated settings of the plugin that owns `[servers.<name>.plugins.<table>]` (its
+        model's defaults when the table is absent)."""
+        raw = self.plugins.get(table) or {}
+        cached = self._plugin_values.get(table)
+        if cached is None or cached[0] != raw:  # a copy with other tables (a reload's held settings) revalidates
+            from ._plugin_settings import validate_table
+
+            cached = self._plugin_values[table] = (raw, validate_table(table, dict(raw)))
+        return cached[1]
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
     @classmethod
@@ -182,30 +227,6 @@ class ServerSettings(BaseSettings):
             return check_redis_url(str(value))
         except RedisConfigError as exc:  # its message hides the password; the model hides the input
             raise ValueError(str(exc)) from None
-
-    @field_validator("siem_destinations", mode="before")
-    @classmethod
-    def _siem_destinations(cls, value: object) -> object:
-        if not value:
-            return ()
-        from oneapi_mcp.plugins._outbox import parse_destinations
-
-        return parse_destinations(value)  # raises SiemConfigError, which shows no input (tokens)
-
-    @field_validator("anomaly_business_hours", "anomaly_timezone", "anomaly_business_days", mode="before")
-    @classmethod
-    def _anomaly(cls, value: object, info) -> object:
-        from oneapi_mcp.plugins import anomaly
-
-        if info.field_name == "anomaly_business_days":
-            days = tuple(d.strip() for d in value.split(",") if d.strip()) if isinstance(value, str) else value
-            return anomaly.check_business_days(tuple(str(d) for d in days))
-        if info.field_name == "anomaly_timezone":
-            return anomaly.check_timezone(value)
-        if value in (None, ""):
-            return None
-        anomaly.parse_business_hours(value)
-        return str(value).strip()
 
     @property
     def allowed_scopes(self) -> frozenset[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._settings import ConfigError, Credentials, ServerSettings, load_servers, oneapi_urls
 
-__all__ = ["main", "make_runtime"]
+__all__ = ["main", "make_runtime", "plugin_credentials"]
 
 MOCK_BASE_URL = "http://mock.oneapi.invalid"
 MOCK_CUSTOMER_ID = "216196257331200000"  # any id works: the mock serves one tenant for every customerId
@@ -42,7 +42,6 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
 
     def executor_factory(catalog):
         import httpx
-        from pydantic import SecretStr
 
         from ._executor import Executor
 
@@ -52,8 +51,7 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
         if mock_app is not None:
             mock = _mock_module()
             limiter = limiter_for(settings, catalog)
-            mock_creds = Credentials.model_construct(client_id=mock.MOCK_CLIENT_ID,
-                                                     client_secret=SecretStr(mock.MOCK_CLIENT_SECRET))
+            mock_creds = Credentials.of(client_id=mock.MOCK_CLIENT_ID, client_secret=mock.MOCK_CLIENT_SECRET)
             auth = hook.oneapi_mcp_http_auth(settings=settings, credentials=mock_creds,
                                              token_url=f"{MOCK_BASE_URL}/oauth2/v1/token",
                                              read_credentials=lambda: mock_creds)
@@ -65,9 +63,9 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
                             hooks=hook, limiter=limiter)
 
         def read_credentials() -> Credentials:  # asked again per token request: rotation needs no restart
-            return hook.oneapi_mcp_credentials(settings=settings) or Credentials()
+            return plugin_credentials(hook, settings) or Credentials()
 
-        current = hook.oneapi_mcp_credentials(settings=settings) or creds
+        current = plugin_credentials(hook, settings) or creds
         problem = current.missing_message(have_token_url=bool(settings.token_url))
         if problem:
             raise RuntimeError(problem)
@@ -101,6 +99,38 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
     return runtime
 
 
+def plugin_credentials(hook: Any, settings: ServerSettings) -> Credentials | None:
+    """What the `oneapi_mcp_credentials` plugins answer; a plugin that raises is a `PluginError` (a
+    call then answers `plugin_error`, not `not_configured`), its message scrubbed of secrets."""
+    from ._plugins import PluginError
+    from ._redact import scrub
+
+    try:
+        return hook.oneapi_mcp_credentials(settings=settings)
+    except Exception as exc:
+        raise PluginError(f"a plugin's oneapi_mcp_credentials failed for server '{settings.name}': "
+                          f"{type(exc).__name__}: {scrub(str(exc))}") from exc
+
+
+def _check_credentials_at_start(servers: dict[str, ServerSettings], creds: Credentials, *, mock: bool,
+                                have_token_url: bool) -> None:
+    """The credentials plugins are asked at start (under --mock too, where the mock's own client is used):
+    a plugin that fails, or credentials still incomplete after every plugin answered, is said once, up
+    front; listing needs none, calls will."""
+    from ._plugins import PluginError, get_plugin_manager
+
+    hook = get_plugin_manager().hook
+    for settings in servers.values():
+        try:
+            current = plugin_credentials(hook, settings) or creds
+        except PluginError as exc:
+            print(f"oneapi-mcp: {exc}", file=sys.stderr)
+            continue
+        problem = None if mock else current.missing_message(have_token_url=have_token_url or bool(settings.token_url))
+        if problem:
+            print(problem if len(servers) == 1 else f"server '{settings.name}': {problem}", file=sys.stderr)
+
+
 def _servers(args: argparse.Namespace) -> dict[str, ServerSettings]:
     overrides = {
         "timeout": args.timeout, "profile": args.profile, "toolsets": args.toolsets, "tools_mode": args.tools_mode,
@@ -130,9 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     apply_log_level(servers.values())
     creds = Credentials()
     mock_app = _mock_app(args)
-    if mock_app is None and creds.missing(have_token_url=bool(args.token_url)):
-        # listing needs no credentials; say once, up front, what calls will need
-        print(creds.missing_message(have_token_url=bool(args.token_url)), file=sys.stderr)
+    _check_credentials_at_start(servers, creds, mock=mock_app is not None, have_token_url=bool(args.token_url))
     built = {name: build_server(make_runtime(s, creds, mock_app=mock_app)) for name, s in servers.items()}
     if args.transport == "stdio":
         if len(built) > 1:
@@ -359,6 +387,42 @@ def _config_parser(sub: Any) -> None:
     p.add_argument("--file", type=Path, help="with --write: this file instead of the client's usual one")
 
 
+def _load_plugins_from_config(args: argparse.Namespace) -> None:
+    """The config file's `[plugins] load = [...]`: only those entry-point plugins load (as ONEAPI_MCP_LOAD_PLUGINS)."""
+    import tomllib
+
+    path = getattr(args, "config", None)
+    if path is None or not Path(path).is_file():
+        return
+    try:
+        table = tomllib.loads(Path(path).read_text()).get("plugins", {})
+    except tomllib.TOMLDecodeError:
+        return  # load_servers reports it, naming the file
+    load = table.get("load") if isinstance(table, dict) else None
+    if load is None:
+        return
+    if not isinstance(load, list) or not all(isinstance(n, str) for n in load):
+        raise ConfigError(f"{path}: [plugins] load must be a list of entry-point names")
+    from ._plugins import create_plugin_manager, set_plugin_manager
+
+    set_plugin_manager(create_plugin_manager(load=load))
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """The loaded plugins: name, version, where it comes from, and the hooks it implements."""
+    from ._plugins import get_plugin_manager, plugin_info
+
+    info = plugin_info(get_plugin_manager())
+    if args.format == "json":
+        print(json.dumps(info, indent=1))
+        return 0
+    for plugin in info:
+        print(f"{plugin['name']}  {plugin['version'] or '-'}  ({plugin['source']})")
+        for hook in plugin["hooks"]:
+            print(f"    {hook}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import __version__
 
@@ -407,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
                         "servers' audit_log setting (rotated copies .1, .2 ... are read too)")
     review.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     _config_parser(sub)
+    plugins = sub.add_parser("plugins", help="list the loaded plugins with their versions and hooks")
+    plugins.add_argument("--config", type=Path, help="TOML file whose [plugins] load = [...] limits entry points")
+    plugins.add_argument("--format", choices=["text", "json"], default="text")
     sub.add_parser("hash-key", help="read an API key on stdin, print the sha256 form the config stores")
     sub.add_parser("mock", help="run the mock OneAPI on a port (see `oneapi-mcp mock --help`)", add_help=False)
     sub.add_parser("demo", help="HTTP server on the mock, a scripted agent session, then keep serving",
@@ -426,12 +493,22 @@ def main(argv: list[str] | None = None) -> int:
             return demo_main(rest)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        _load_plugins_from_config(args)
+        if args.command == "plugins":
+            return cmd_plugins(args)
         if args.command == "access-review":
             return cmd_access_review(args)
         if args.command == "config":
             return cmd_config(args)
         return {"serve": cmd_serve, "tools": cmd_tools, "doctor": cmd_doctor, "scopes": cmd_scopes}[args.command](args)
     except ConfigError as exc:
+        print(f"oneapi-mcp: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from ._plugins import PluginError
+
+        if not isinstance(exc, PluginError):
+            raise
         print(f"oneapi-mcp: {exc}", file=sys.stderr)
         return 2
 

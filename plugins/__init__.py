@@ -1,17 +1,19 @@
 """oneapi-mcp plugins: the hook specifications and the built-in plugins.
 
-Write a plugin with `from oneapi_mcp.plugins import hookimpl` (see docs/plugin_hooks.md).
+Write a plugin against `oneapi_mcp.plugin_api` (docs/plugin_api.md); this package re-exports it, so
+`from oneapi_mcp.plugins import hookimpl, CompositeTool` works too (see docs/plugin_hooks.md).
 """
 
-from oneapi_mcp._hooktypes import (
-    CompositeContext,
-    CompositeTool,
-    RateLimited,
-    ToolCall,
-    tool_error,
-    tool_result,
-)
+from typing import Any
 
-from .hookspecs import hookimpl
+from oneapi_mcp import plugin_api as _api
 
-__all__ = ["CompositeContext", "CompositeTool", "RateLimited", "ToolCall", "hookimpl", "tool_error", "tool_result"]
+from .hookspecs import hookimpl as hookimpl
+
+__all__ = list(_api.__all__)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _api.__all__:  # the API's names, loaded on first use as there
+        return getattr(_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; the plugin API is in docs/plugin_api.md")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from oneapi_mcp.plugin_api import Ref, Refusal, delete_created
+
 from ._lookups import (
     body_fields,
     find_zcc_devices,
@@ -18,10 +20,9 @@ from ._lookups import (
     zpa_access_policy_set,
     zpa_access_rules,
 )
-from ._workflow import Ref, Refusal, delete_created
 
 if TYPE_CHECKING:
-    from ._workflow import Workflow
+    from oneapi_mcp.plugin_api import Workflow
 
 __all__ = ["RULE_PREFIX", "ZIA_BLOCK_USER_OPS", "plan_devices_removal", "plan_zia_block_user", "plan_zia_disable",
            "plan_zid_disable", "plan_zid_lockout", "plan_zid_password_reset", "plan_zpa_deny", "zpa_user_operand"]

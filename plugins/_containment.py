@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from oneapi_mcp.plugin_api import Refusal
+
 from ._accounts import RULE_PREFIX, plan_zia_disable, plan_zpa_deny, zpa_user_operand
 from ._lookups import check_email, find_zid_user, zpa_access_rules
-from ._workflow import Refusal
 
 if TYPE_CHECKING:
-    from ._workflow import Workflow
+    from oneapi_mcp.plugin_api import Workflow
 
 __all__ = ["CONTAINMENT_SERVICES", "contain_person", "denying_rule", "lock_zid_account"]
 

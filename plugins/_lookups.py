@@ -11,10 +11,10 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from ._workflow import Refusal
+from oneapi_mcp.plugin_api import Refusal
 
 if TYPE_CHECKING:
-    from ._workflow import Workflow
+    from oneapi_mcp.plugin_api import Workflow
 
 __all__ = [
     "READ_ONLY_FIELDS",

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._workflow import Refusal
+from oneapi_mcp.plugin_api import Refusal
 
 if TYPE_CHECKING:
-    from ._workflow import Workflow
+    from oneapi_mcp.plugin_api import Workflow
 
 __all__ = ["overlaps", "refuse_own_domains"]
 

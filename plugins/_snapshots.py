@@ -19,14 +19,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import tool_result
-
-from ._workflow import Ref
+from oneapi_mcp.plugin_api import Ref, tool_result
 
 if TYPE_CHECKING:
     import mcp_types as t
 
-    from ._workflow import Workflow
+    from oneapi_mcp.plugin_api import Workflow
 
 __all__ = ["SnapshotStore", "record_run", "snapshot_store"]
 

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ._workflow import Refusal
+from oneapi_mcp.plugin_api import Refusal
 
 __all__ = ["locate", "read_toml", "value_line"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._workflow import Refusal
+from oneapi_mcp.plugin_api import Refusal
 
 __all__ = ["DAY", "DOCUMENTED_DAYS", "OWN_BOUND_DAYS", "check_window", "chunks", "limit_days"]
 

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result
 
 from ._checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
-from ._report import Table, bar_chart, line_chart, report_result
-from ._workflow import Refusal
 from ._zdx_windows import chunks, limit_days
 from .hookspecs import hookimpl
 from .zdx_metrics import (
@@ -714,18 +712,21 @@ def _example_chart(path: str, tool: str = "analytics_report_threat_trends", char
     import httpx
     from mcp import Client
 
-    from oneapi_mcp import _plugins
-    from oneapi_mcp._executor import Executor
-    from oneapi_mcp._server import Runtime, build_server
-    from oneapi_mcp._settings import ServerSettings
-    from oneapi_mcp.mock import create_mock_app
-    from oneapi_mcp.mock._seed import NOW
+    from oneapi_mcp.mock import NOW, create_mock_app
+    from oneapi_mcp.plugin_api import (
+        Executor,
+        Runtime,
+        ServerSettings,
+        build_server,
+        create_plugin_manager,
+        set_plugin_manager,
+    )
 
-    pm = _plugins.create_plugin_manager(entrypoints=False)
+    pm = create_plugin_manager(entrypoints=False)
     name = "oneapi_mcp.plugins.analytics"  # this module under its own name, not as __main__
     if pm.get_plugin(name) is None:
         pm.register(importlib.import_module(name), name=name)
-    _plugins.set_plugin_manager(pm)
+    set_plugin_manager(pm)
     mock = create_mock_app()
 
     def executor(catalog):

@@ -33,14 +33,15 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings
 
 __all__ = ["Detector", "Thresholds", "alert_event", "check_business_days", "check_timezone", "detector_for",
            "parse_business_hours"]
@@ -89,6 +90,54 @@ def check_business_days(days: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(d for d in DAYS if d in wanted)
 
 
+class AnomalySettings(BaseModel):
+    """`[servers.<name>.plugins.anomaly]` (formerly `anomaly_<field>` keys of the server table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_prefix: ClassVar[str] = "anomaly_"
+
+    alerts: bool = True
+    window: float = Field(900.0, ge=60, le=86400, description="seconds of recent calls compared with the baseline; "
+                          "an alert fires at most once per window")
+    baseline_days: int = Field(14, ge=1, le=90, description="days of history the baseline keeps")
+    spike_ratio: float = Field(5.0, ge=1, le=1000, description="write/destructive calls in a window, as a multiple "
+                               "of the baseline's expectation, that raise write_spike")
+    spike_min_calls: int = Field(20, ge=1, le=100_000, description="the fewest write/destructive calls in a window "
+                                 "that raise write_spike, whatever the baseline")
+    auth_failures: int = Field(5, ge=1, le=10_000, description="authorisation failures of one client within "
+                               "auth_window that raise auth_failures")
+    auth_window: float = Field(300.0, ge=10, le=86400)
+    business_hours: str | None = None  # e.g. "08:00-18:00" in timezone; unset: learned per client
+    business_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    timezone: str = "UTC"
+    hours_min_calls: int = Field(200, ge=1, description="calls a client needs in its history (on 3 days or more) "
+                                 "before its usual hours are learned")
+
+    @field_validator("business_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        days = tuple(d.strip() for d in value.split(",") if d.strip()) if isinstance(value, str) else value
+        return check_business_days(tuple(str(d) for d in days))
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: object) -> object:
+        return check_timezone(value)
+
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        parse_business_hours(value)
+        return str(value).strip()
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"anomaly": AnomalySettings}
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """A server's anomaly settings, parsed once."""
@@ -106,14 +155,15 @@ class Thresholds:
 
     @classmethod
     def of(cls, settings: ServerSettings) -> Thresholds:
-        hours = settings.anomaly_business_hours
-        return cls(window=settings.anomaly_window, baseline_days=settings.anomaly_baseline_days,
-                   spike_ratio=settings.anomaly_spike_ratio, spike_min_calls=settings.anomaly_spike_min_calls,
-                   auth_failures=settings.anomaly_auth_failures, auth_window=settings.anomaly_auth_window,
-                   timezone=ZoneInfo(settings.anomaly_timezone),
+        own: AnomalySettings = settings.plugin_settings("anomaly")
+        hours = own.business_hours
+        return cls(window=own.window, baseline_days=own.baseline_days,
+                   spike_ratio=own.spike_ratio, spike_min_calls=own.spike_min_calls,
+                   auth_failures=own.auth_failures, auth_window=own.auth_window,
+                   timezone=ZoneInfo(own.timezone),
                    business_hours=parse_business_hours(hours) if hours else None,
-                   business_days=frozenset(DAYS.index(d) for d in settings.anomaly_business_days),
-                   hours_min_calls=settings.anomaly_hours_min_calls)
+                   business_days=frozenset(DAYS.index(d) for d in own.business_days),
+                   hours_min_calls=own.hours_min_calls)
 
 
 # -- the baseline --------------------------------------------------------------------------------
@@ -360,7 +410,7 @@ class Detector:
     def replay(self, settings: ServerSettings) -> int:
         """Rebuild the baseline from the server's audit log (rotated files too): its records of the
         last `anomaly_baseline_days`, and the alerts already raised. Returns the records read."""
-        from oneapi_mcp._access_review import one_per_call, read_audit
+        from oneapi_mcp.plugin_api import one_per_call, read_audit
 
         limits = self.limits(settings)
         since = _clock() - limits.baseline_days * 86400
@@ -406,16 +456,14 @@ def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
                       event_id=event_id, at=alert["time"])
 
 
-async def deliver(settings: ServerSettings, alerts: list[dict[str, Any]]) -> None:
-    """Log each alert, write it to the audit log, and queue it in the SIEM outbox."""
-    from .audit import audit_log_for
+async def deliver(runtime: Any, settings: ServerSettings, alerts: list[dict[str, Any]]) -> None:
+    """Log each alert, hand it to the plugins as a server event (the audit plugin writes it to the audit
+    log), and queue it in the SIEM outbox."""
     from .siem import siem_for
 
-    log = audit_log_for(settings)
     for alert in alerts:
         _log.warning("anomaly on server %s: %s: %s", settings.name, alert["kind"], alert["message"])
-        if log is not None:
-            log.write(alert)
+        runtime.plugins.hook.oneapi_mcp_server_event(settings=settings, event=alert)
     siem = siem_for(settings, create=False)
     if siem is not None and siem.takes("security"):
         await siem.add([alert_event(a) for a in alerts])
@@ -424,7 +472,7 @@ async def deliver(settings: ServerSettings, alerts: list[dict[str, Any]]) -> Non
 # -- hooks ---------------------------------------------------------------------------------------
 @hookimpl
 def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
-    if not settings.anomaly_alerts or settings.audit_log is None:
+    if not settings.plugin_settings("anomaly").alerts or settings.audit_log is None:
         return None
     detector = detector_for(runtime, settings.name)
 
@@ -440,33 +488,20 @@ def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
     return rebuild()
 
 
-@hookimpl(wrapper=True, tryfirst=True)
-def oneapi_mcp_tool_call(call: ToolCall):
-    """Outside the audit wrapper: a call's alert is written after the call's own record."""
-    proceed = yield
-    if not call.server.anomaly_alerts or call.runtime is None:
-        return proceed
-    arguments = dict(call.arguments)
-
-    async def watched():
-        result = None
-        try:
-            result = await proceed()
-            return result
-        finally:
-            await _watch(call, arguments, result)
-
-    return watched
+@hookimpl
+def oneapi_mcp_audit_record(settings: ServerSettings, record: dict[str, Any], call: Any):
+    """Each call's outcome record (handed over after the audit log has it): a call's alert follows its record."""
+    if call is None or call.runtime is None or record.get("phase") != "outcome" \
+            or not settings.plugin_settings("anomaly").alerts:
+        return None
+    return _watch(call.runtime, settings, record)
 
 
-async def _watch(call: ToolCall, arguments: dict[str, Any], result: Any) -> None:
-    from .audit import record
-
+async def _watch(runtime: Any, settings: ServerSettings, entry: dict[str, Any]) -> None:
     try:
-        settings = call.server
-        detector = detector_for(call.runtime, settings.name)
-        alerts = detector.observe(record(call, arguments, result), detector.limits(settings), _clock())
+        detector = detector_for(runtime, settings.name)
+        alerts = detector.observe(dict(entry), detector.limits(settings), _clock())
         if alerts:
-            await deliver(settings, alerts)
+            await deliver(runtime, settings, alerts)
     except Exception as exc:  # watching must never cost the call its answer
-        _log.warning("anomaly detection failed for %s: %s", call.name, type(exc).__name__)
+        _log.warning("anomaly detection failed for %s: %s", entry.get("tool"), type(exc).__name__)

@@ -20,7 +20,9 @@ fsynced per record to a file created with mode 0600, rotated by size (`audit_max
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import logging
 import os
 import threading
 import time
@@ -29,15 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._redact import redact, scrub
+from oneapi_mcp.plugin_api import redact, scrub
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._catalog import ToolDef
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._server import Runtime
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import Runtime, ServerSettings, ToolCall, ToolDef
 
 __all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_arguments", "call_id",
            "intent_for", "intent_record", "record"]
@@ -91,6 +90,18 @@ class AuditLog:
             self._fd = None
 
 
+@hookimpl
+def oneapi_mcp_server_event(settings: ServerSettings, event: dict[str, Any]) -> None:
+    log = audit_log_for(settings)
+    if log is None:
+        return
+    try:
+        log.write(dict(event))
+    except OSError as exc:
+        logging.getLogger("oneapi_mcp.audit").error("cannot write the audit log of server '%s': %s", settings.name,
+                                                    exc.strerror or exc)
+
+
 def audit_log_for(settings: ServerSettings) -> AuditLog | None:
     """The shared writer of the server's audit file (one per path in this process), or None."""
     if settings.audit_log is None:
@@ -130,8 +141,11 @@ def intent_for(call: ToolCall | None, tool: ToolDef) -> dict[str, Any] | None:
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     log = audit_log_for(call.server)
-    if log is None:
+    listeners = _listeners(call)
+    if log is None and listeners is None:
         return proceed
     arguments = call_arguments(call)
 
@@ -141,21 +155,45 @@ def oneapi_mcp_tool_call(call: ToolCall):
             result = await proceed()
             return result
         finally:
-            log.write(record(call, arguments, result))
+            entry = record(call, arguments, result)
+            if log is not None:
+                log.write(entry)
+            if listeners is not None:
+                await _hand_over(listeners, call, entry)
 
     return audited
 
 
 @hookimpl
 def oneapi_mcp_before_request(call: ToolCall | None, tool: ToolDef, request: Any) -> None:
-    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind)."""
+    """Before a call's first write request: its intent, fsynced (a server killed mid-call leaves it behind),
+    then handed to the plugins (the SIEM export commits it to its outbox before the request is sent)."""
     intent = intent_for(call, tool)
     if intent is None or call.extras.get("audit_intent_written"):
         return
+    call.extras["audit_intent_written"] = True
     log = audit_log_for(call.server)
     if log is not None:
         log.write(intent)
-        call.extras["audit_intent_written"] = True
+    listeners = _listeners(call)
+    if listeners is not None:
+        listeners.oneapi_mcp_audit_record(settings=call.server, record=intent, call=call)
+
+
+def _listeners(call: ToolCall) -> Any:
+    """The hook that hands records to other plugins (None outside a runtime)."""
+    runtime = call.runtime
+    return runtime.plugins.hook if runtime is not None else None
+
+
+async def _hand_over(hook: Any, call: ToolCall, entry: dict[str, Any]) -> None:
+    for outcome in hook.oneapi_mcp_audit_record(settings=call.server, record=entry, call=call):
+        if inspect.isawaitable(outcome):
+            try:
+                await outcome
+            except Exception as exc:  # a listener's failure must not cost the call its answer
+                logging.getLogger("oneapi_mcp.audit").warning("a plugin failed on the audit record of %s: %s",
+                                                              call.name, type(exc).__name__)
 
 
 def _common(call: ToolCall, arguments: dict[str, Any], phase: str) -> dict[str, Any]:

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from oneapi_mcp._redact import register_secret
+from oneapi_mcp.plugin_api import register_secret
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     import httpx
 
-    from oneapi_mcp._settings import Credentials, ServerSettings
+    from oneapi_mcp.plugin_api import Credentials, ServerSettings
 
 
 @hookimpl(trylast=True)
@@ -30,7 +30,7 @@ def oneapi_mcp_http_auth(settings: ServerSettings, credentials: Credentials, tok
         value = read_credentials().private_key
         return _pem(value.get_secret_value()) if value else None
 
-    from oneapi_mcp._auth import OneAPIAuth  # httpx is imported on the first call, not at start-up
+    from oneapi_mcp.plugin_api import OneAPIAuth  # httpx is imported on the first call, not at start-up
 
     return OneAPIAuth(token_url, credentials.client_id or "", client_secret=secret, private_key=private_key,
                       on_token=register_secret, redis_url=settings.redis_url)  # replicas share the token

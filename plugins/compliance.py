@@ -15,11 +15,9 @@ import re
 import time
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, refusal_result, report_result
 
 from ._checks import controls_of, score_of, unknown_evidence, zpa_default_deny
-from ._report import Table, report_result
-from ._workflow import Refusal, refusal_result
 from .hookspecs import hookimpl
 from .incidents import WINDOW_ARGUMENTS, Evidence, epoch, iso, parse_window, unavailable_sources
 

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from oneapi_mcp._redact import register_secret
-from oneapi_mcp._settings import ConfigError, Credentials, read_file_credentials
+from oneapi_mcp.plugin_api import ConfigError, Credentials, read_file_credentials, register_secret
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings
 
 SECRET_COMMAND_ENV = "ONEAPI_MCP_SECRET_COMMAND"
 _COMMAND_TIMEOUT = 30.0

@@ -18,10 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_result
+from oneapi_mcp.plugin_api import CompositeTool, Ref, Refusal, Workflow, plan_schema, refusal_result, tool_result
 
 from ._lookups import check_email, zid_user_body
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["COLUMNS", "ExportRow", "TOOLS", "oneapi_mcp_register_tools", "parse_export"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from oneapi_mcp._hooktypes import SCOPE_ORDER, CompositeTool, tool_result
+from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, tool_result
 
 from .hookspecs import hookimpl
 

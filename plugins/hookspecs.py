@@ -10,22 +10,49 @@ group `oneapi_mcp`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+from oneapi_mcp import plugin_api
 
 if TYPE_CHECKING:
     import httpx
     import mcp_types as t
+    from pydantic import BaseModel
 
-    from oneapi_mcp._catalog import Catalog, ToolDef
-    from oneapi_mcp._hooktypes import CompositeTool, RateLimiter, ToolCall
-    from oneapi_mcp._server import Runtime
-    from oneapi_mcp._settings import Credentials, ServerSettings
+    from oneapi_mcp.plugin_api import (
+        Catalog,
+        CompositeTool,
+        Credentials,
+        RateLimiter,
+        Runtime,
+        ServerSettings,
+        ToolCall,
+        ToolDef,
+    )
 
 PROJECT = "oneapi_mcp"
 hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+hookimpl = plugin_api.hookimpl  # one marker, also offered by the plugin API
+
+
+# ---------------------------------------------------------------------------------------------------
+# Settings: what a plugin may be configured with, asked when settings are built (load and reload).
+# ---------------------------------------------------------------------------------------------------
+
+@hookspec
+def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel]] | None:
+    """Declare the settings this plugin owns: a pydantic model per `[servers.<name>.plugins.<table>]`.
+
+    A server's table is validated by the model when its settings are built, at start and at every
+    reload (a bad value stops start-up, or the reload is refused); read it with
+    `settings.plugin_settings("<table>")` (the model's defaults when the table is absent). A model's
+    class variable `legacy_prefix` moves old-style `<prefix><field>` keys of the server table into
+    its table, with a deprecation warning.
+
+    :returns: a mapping of table name to pydantic model class, or None.
+    """
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -49,6 +76,18 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Runtime) -> Awaitable
     :param settings: the named server's settings.
     :param runtime: the server's runtime.
     :returns: None, or an awaitable the server awaits. Exceptions are logged, not raised.
+    """
+
+
+@hookspec
+def oneapi_mcp_server_event(settings: ServerSettings, event: Mapping[str, Any]) -> None:
+    """Something happened to the named server itself that belongs in its audit trail: a config reload
+    (`{"time", "server", "event": "config_reload", "trigger", "file", "outcome", ...}`) or an anomaly
+    alert (`{"event": "alert", "kind", "client", "tool", "message", ...}`).
+
+    :param settings: the named server's settings (in effect after the event).
+    :param event: the event as one JSON-able record.
+    :returns: nothing. The audit plugin writes it to the audit log.
     """
 
 
@@ -122,6 +161,19 @@ def oneapi_mcp_filter_tools(settings: ServerSettings,
     """
 
 
+@hookspec
+def oneapi_mcp_tool_arguments(settings: ServerSettings,
+                              tool: ToolDef | CompositeTool) -> Mapping[str, Mapping[str, Any]] | None:
+    """Add arguments to a tool's listed input schema that this plugin consumes in its
+    `oneapi_mcp_tool_call` wrapper (the scopes plugin's `confirm_token` on destructive tools). The
+    wrapper must take them out of `call.arguments` before the call proceeds.
+
+    :param settings: the named server's settings.
+    :param tool: a generated or composite tool (`.name`, `.scope`, `.service`, `.toolset`).
+    :returns: a mapping of argument name to its JSON schema, or None.
+    """
+
+
 # ---------------------------------------------------------------------------------------------------
 # Tool calls: one chain of wrappers around every tools/call, discovery and composite tools included.
 # ---------------------------------------------------------------------------------------------------
@@ -137,6 +189,23 @@ def oneapi_mcp_tool_call(call: ToolCall) -> Callable[[], Awaitable[t.CallToolRes
 
     :param call: the call in flight (`name`, `arguments`, `tool`, `scope`, `server`, `client`, `extras`).
     :returns: an async function with no parameters that returns the `mcp_types.CallToolResult`.
+    """
+
+
+@hookspec
+def oneapi_mcp_audit_record(settings: ServerSettings, record: Mapping[str, Any],
+                            call: ToolCall | None) -> Awaitable[None] | None:
+    """The audit plugin's record of a tool call, handed to every plugin that acts on it (the SIEM export,
+    anomaly alerts), whether or not the server writes an audit log: the intent record (`phase: intent`,
+    before a call's first write request) and the outcome record (`phase: outcome`, when it finished).
+
+    :param settings: the named server's settings.
+    :param record: the record: `time`, `call_id`, `phase`, `server`, `client`, `tool`, `via`, `scope`,
+        `arguments` (redacted), `arguments_sha256`; outcome records add `upstream`, `duration_ms`,
+        `outcome`, `error_kind`, `confirmation`.
+    :param call: the call it describes.
+    :returns: None, or (for outcome records) an awaitable the call awaits before answering; intent
+        records are handed over synchronously, before the request is sent.
     """
 
 

@@ -27,14 +27,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, refusal_result, report_result
 
 from ._accounts import RULE_PREFIX
 from ._checks import read_at, unknown_evidence
 from ._insights import INCIDENTS_OP, person_incidents
 from ._lookups import check_domain, check_email, checked, find_zid_user
-from ._report import Table, report_result
-from ._workflow import Refusal, Workflow, refusal_result
 from ._zdx_windows import limit_days
 from .hookspecs import hookimpl
 

@@ -19,12 +19,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_result
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Ref,
+    Refusal,
+    Workflow,
+    delete_created,
+    plan_schema,
+    refusal_result,
+    tool_result,
+)
 
 from ._accounts import ZIA_BLOCK_USER_OPS, plan_devices_removal, plan_zia_block_user, plan_zid_lockout
 from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
 from ._tomlfile import locate, read_toml, value_line
-from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "entitlement_body", "load_templates",

@@ -18,8 +18,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import RateLimited
-from oneapi_mcp._metrics import error_kind_label, metrics
+from oneapi_mcp.plugin_api import RateLimited, error_kind_label, metrics
 
 from .hookspecs import hookimpl
 
@@ -27,9 +26,7 @@ if TYPE_CHECKING:
     import httpx
     import mcp_types as t
 
-    from oneapi_mcp._catalog import Catalog, ToolDef
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import Catalog, ServerSettings, ToolCall, ToolDef
 
 # error kinds that mean the server declined to run the call, as the audit log's "denied" outcomes
 REFUSAL_KINDS = frozenset({"scope_denied", "unknown_tool", "confirmation_required", "confirmation_invalid",
@@ -54,6 +51,8 @@ def outcome_of(call: ToolCall, result: t.CallToolResult) -> tuple[str, str | Non
 @hookimpl(wrapper=True, tryfirst=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if proceed is None:
         return None
     tool = call.name if call.kind != "unknown" else "unknown"  # a caller's made-up name is no label

@@ -23,12 +23,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, plan_schema, refusal_result, report_result
 
 from ._lookups import body_fields, check_domain
-from ._report import Table, report_result
 from ._tomlfile import locate, read_toml, value_line
-from ._workflow import Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["Level", "TOOLS", "load_levels", "oneapi_mcp_register_tools"]
@@ -379,7 +377,7 @@ class _SandboxContext:
     def __init__(self, ctx, mock):
         import httpx
 
-        from oneapi_mcp._executor import Executor
+        from oneapi_mcp.plugin_api import Executor
 
         self.outer = ctx
         self.catalog = ctx.call.runtime.catalog
@@ -395,7 +393,7 @@ class _SandboxContext:
         return self.outer.settings
 
     def _refused(self, name: str):
-        from oneapi_mcp._executor import CallResult
+        from oneapi_mcp.plugin_api import CallResult
 
         tool = self.catalog.tools.get(name)
         if tool is None:
@@ -409,7 +407,7 @@ class _SandboxContext:
         return self._refused(name) or await self.executor.call(self.catalog.tools[name], dict(arguments or {}))
 
     def preview_operation(self, name: str, arguments: dict[str, Any] | None = None):
-        from oneapi_mcp._executor import CallResult
+        from oneapi_mcp.plugin_api import CallResult
 
         refused = self._refused(name)
         if refused is not None:

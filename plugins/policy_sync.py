@@ -13,11 +13,19 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Ref,
+    Refusal,
+    Table,
+    Workflow,
+    delete_created,
+    plan_schema,
+    refusal_result,
+    report_result,
+)
 
 from ._lookups import body_fields, check_cidr, check_domain, find_zia_department
-from ._report import Table, report_result
-from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["PREFIX", "TOOLS", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",

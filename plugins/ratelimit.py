@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import RateLimited
+from oneapi_mcp.plugin_api import RateLimited
 
 from .hookspecs import hookimpl
 
@@ -39,8 +39,7 @@ if TYPE_CHECKING:
     import httpx
     from limits import RateLimitItem
 
-    from oneapi_mcp._catalog import Catalog, ToolDef
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import Catalog, ServerSettings, ToolDef
 
 RETRYABLE_5XX = (500, 502, 503, 504)
 EDIT_LOCK_MARKERS = ("EDIT_LOCK_NOT_AVAILABLE", "Failed during enter Org barrier")
@@ -61,7 +60,7 @@ def oneapi_mcp_rate_limiter(settings: ServerSettings, catalog: Catalog) -> RateL
 def tenant_namespace(settings: ServerSettings) -> str:
     """Whose budget the windows are: the tenant, as its API host and token endpoint name it (the
     token URL carries the vanity domain), else its API client id; hashed, so keys stay short."""
-    from oneapi_mcp._settings import ConfigError, Credentials, oneapi_urls, read_file_credentials
+    from oneapi_mcp.plugin_api import ConfigError, Credentials, oneapi_urls, read_file_credentials
 
     creds = Credentials()
     if settings._config_file is not None:
@@ -96,7 +95,7 @@ class RateLimiter:
         self.windows = MovingWindowRateLimiter(self.storage)
         self.shared = None  # the Redis windows every replica of the tenant shares
         if redis_url is not None:
-            from oneapi_mcp._redis import SharedWindows
+            from oneapi_mcp.plugin_api import SharedWindows
 
             self.shared = SharedWindows(redis_url)
         self.timeout = timeout
@@ -149,14 +148,14 @@ class RateLimiter:
     def retry_delay(self, tool: ToolDef, attempt: int, response: httpx.Response | None,
                     error: BaseException | None) -> float | None:
         if self.shared is not None:
-            from oneapi_mcp._redis import settle_held_slot
+            from oneapi_mcp.plugin_api import settle_held_slot
 
             settle_held_slot()  # asked right after every attempt: its answer (or error) is back
         if attempt > self.max_retries:
             return None
         import httpx
 
-        from oneapi_mcp._executor import retry_after_seconds
+        from oneapi_mcp.plugin_api import retry_after_seconds
 
         idempotent = bool(tool.annotations.get("idempotentHint"))
         delay: float | None = None

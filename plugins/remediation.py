@@ -12,12 +12,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import CompositeTool, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 
 from ._accounts import RULE_PREFIX, plan_zid_password_reset
 from ._lookups import body_fields, check_cidr, check_email, checked, find_zia_user, find_zid_user
 from ._snapshots import record_run
-from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_result
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Workflow, plan_schema, refusal_result, tool_result
 
 from ._lookups import body_fields, check_domain, checked, zid_user_body
 from ._snapshots import snapshot_store
-from ._workflow import Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 from .remediation import blockable_address
 

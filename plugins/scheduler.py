@@ -39,21 +39,28 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
-from oneapi_mcp._redact import redact, scrub
+from oneapi_mcp.plugin_api import (
+    ACTIVATE,
+    Activation,
+    CompositeTool,
+    Refusal,
+    Table,
+    plan_schema,
+    redact,
+    refusal_result,
+    report_result,
+    scrub,
+    tool_error,
+    tool_result,
+)
 
-from ._outcome import ACTIVATE, Activation
-from ._report import Table, report_result
 from ._schedule_store import STATUSES, ScheduleStore, StateError, due_action
-from ._workflow import Refusal, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from oneapi_mcp._hooktypes import CompositeContext
-    from oneapi_mcp._server import Runtime
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import CompositeContext, Runtime, ServerSettings
 
 __all__ = ["TOOLS", "Runner", "When", "resolve_time", "store_for"]
 
@@ -233,7 +240,7 @@ class Target:
 
 
 def _target(runtime: Runtime, name: str) -> Target:
-    from oneapi_mcp._server import DISCOVERY_TOOLS
+    from oneapi_mcp.plugin_api import DISCOVERY_TOOLS
 
     surface = runtime.surface
     if name in _OWN_TOOLS:

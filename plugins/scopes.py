@@ -26,14 +26,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import tool_error, tool_result
-from oneapi_mcp._redact import redact
+from oneapi_mcp.plugin_api import redact, tool_error, tool_result
 
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings, ToolCall
 
 _clock = time.monotonic  # tests replace it
 
@@ -73,6 +71,16 @@ def _first_match(globs: Iterable[str], names: Iterable[str]) -> str | None:
 
 
 # -- confirmation of destructive calls -----------------------------------------------------------
+CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
+                 "the plan and this token; call again with the same arguments plus confirm_token to run it."}
+
+
+@hookimpl
+def oneapi_mcp_tool_arguments(settings: ServerSettings, tool: Any) -> dict[str, Any] | None:
+    """Destructive tools take a confirm_token (this plugin's wrapper consumes it)."""
+    return {"confirm_token": CONFIRM_TOKEN} if tool.scope == "destructive" else None
+
+
 @dataclass(frozen=True)
 class _Pending:
     client: str | None
@@ -128,7 +136,11 @@ def canonical_digest(tool: str, arguments: dict[str, Any]) -> str:
 @hookimpl(wrapper=True)
 def oneapi_mcp_tool_call(call: ToolCall):
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if call.refusal is not None or call.scope != "destructive":
+        if call.kind in ("generated", "composite"):  # ours, never an operation's argument: nothing to confirm
+            call.arguments.pop("confirm_token", None)
         return proceed
 
     async def confirmed():

@@ -21,19 +21,37 @@ import secrets as _secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
-from oneapi_mcp._redact import register_secrets
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._outbox import EVENT_KINDS, Delivery, Destination, Outbox, check_url, make_event, stable_event_id
-from ._workflow import Refusal, Workflow, delete_created, plan_schema, refusal_result
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Refusal,
+    Workflow,
+    delete_created,
+    plan_schema,
+    refusal_result,
+    register_secrets,
+    tool_error,
+    tool_result,
+)
+
+from ._outbox import (
+    EVENT_KINDS,
+    Delivery,
+    Destination,
+    Outbox,
+    check_url,
+    make_event,
+    parse_destinations,
+    stable_event_id,
+)
 from ._zdx_windows import DOCUMENTED_DAYS
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from oneapi_mcp._hooktypes import ToolCall
-    from oneapi_mcp._settings import ServerSettings
+    from oneapi_mcp.plugin_api import ServerSettings
 
 __all__ = ["TOOLS", "Siem", "siem_for"]
 
@@ -56,20 +74,49 @@ _UNAVAILABLE = [
 ]
 
 
+# -- settings ------------------------------------------------------------------------------------
+class SiemSettings(BaseModel):
+    """`[servers.<name>.plugins.siem]` (formerly `siem_<field>` keys of the server table): `destinations`
+    as `[[servers.<name>.plugins.siem.destinations]]` tables ({name, type = syslog | hec | webhook, ...},
+    validated by `_outbox.parse_destinations`, which never echoes a token)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, arbitrary_types_allowed=True)
+    legacy_prefix: ClassVar[str] = "siem_"
+
+    destinations: tuple[Destination, ...] = ()
+    retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is first "
+                                 "retried; doubled per failure in a row (jittered)")
+    retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
+
+    @field_validator("destinations", mode="before")
+    @classmethod
+    def _destinations(cls, value: object) -> object:
+        return parse_destinations(value) if value else ()  # raises SiemConfigError, which shows no input
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"siem": SiemSettings}
+
+
+def _own(settings: ServerSettings) -> SiemSettings:
+    return settings.plugin_settings("siem")
+
+
 # -- the outbox of a running server --------------------------------------------------------------
 class Siem:
     """One server's outbox, its destinations (settings plus registered webhooks) and delivery."""
 
     def __init__(self, settings: ServerSettings):
         self.settings = settings
-        register_secrets([d.secret for d in settings.siem_destinations])  # scrubbed wherever they might appear
+        register_secrets([d.secret for d in _own(settings).destinations])  # scrubbed wherever they might appear
         self.outbox = Outbox(settings.state_dir() / _DB)
         self._webhooks = self.outbox.webhooks()
-        self.delivery = Delivery(self.outbox, self.destinations, retry_initial=settings.siem_retry_initial,
-                                 retry_max=settings.siem_retry_max)
+        self.delivery = Delivery(self.outbox, self.destinations, retry_initial=_own(settings).retry_initial,
+                                 retry_max=_own(settings).retry_max)
 
     def destinations(self) -> list[Destination]:
-        return [*self.settings.siem_destinations, *self._webhooks]
+        return [*_own(self.settings).destinations, *self._webhooks]
 
     @property
     def webhooks(self) -> list[Destination]:
@@ -116,7 +163,7 @@ def siem_for(settings: ServerSettings, *, create: bool = True) -> Siem | None:
     """The server's Siem; opened on first use when destinations are configured, the outbox exists or
     `create` (registering a webhook); None when there is nothing to export to."""
     siem = _OPEN.get(_key(settings))
-    if siem is None and (create or settings.siem_destinations or _existing_db(settings) is not None):
+    if siem is None and (create or _own(settings).destinations or _existing_db(settings) is not None):
         siem = _OPEN[_key(settings)] = Siem(settings)
     elif siem is not None and siem.settings is not settings:
         siem.settings = settings  # reloaded: its destinations and retry settings follow
@@ -125,7 +172,7 @@ def siem_for(settings: ServerSettings, *, create: bool = True) -> Siem | None:
 
 @hookimpl
 def oneapi_mcp_startup(settings: ServerSettings, runtime: Any):
-    if not settings.siem_destinations and _existing_db(settings) is None:
+    if not _own(settings).destinations and _existing_db(settings) is None:
         return None
 
     async def start() -> None:
@@ -142,58 +189,36 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Any):
     return siem.close() if siem is not None else None
 
 
-@hookimpl(wrapper=True)
-def oneapi_mcp_tool_call(call: ToolCall):
-    """Every tool call becomes an audit event (the audit log's outcome record) in the outbox."""
-    from .audit import call_arguments
-
-    proceed = yield
-    siem = _OPEN.get(_key(call.server))
-    if siem is None or not siem.takes("audit"):
-        return proceed
-    arguments = call_arguments(call)
-
-    async def exported():
-        result = None
-        try:
-            result = await proceed()
-            return result
-        finally:
-            try:
-                await siem.add([audit_event(call, arguments, result)])
-            except Exception as exc:  # the call's answer matters more than its export
-                _log.warning("could not queue the audit event of %s: %s", call.name, type(exc).__name__)
-
-    return exported
-
-
 @hookimpl
-def oneapi_mcp_before_request(call: ToolCall | None, tool: Any, request: Any) -> None:
-    """Before a call's first write request, its intent (the audit log's intent record, same `call_id`)
-    as a `tool_call_intent` event, committed to the outbox before the request is sent."""
-    from .audit import intent_for
+def oneapi_mcp_audit_record(settings: ServerSettings, record: dict[str, Any], call: Any):
+    """Every tool call's audit records become audit events in the outbox: the intent (`tool_call_intent`,
+    committed before the write request is sent) and the outcome (`tool_call`), with one `call_id`."""
+    siem = _OPEN.get(_key(settings))
+    if siem is None or not siem.takes("audit") or record.get("phase") not in ("intent", "outcome"):
+        return None
+    if record["phase"] == "intent":
+        try:
+            siem.outbox.enqueue([make_event("audit", "tool_call_intent", dict(record), server=settings.name,
+                                            at=record["time"])], siem.destinations())
+            siem.delivery.wake()
+        except Exception as exc:  # the call matters more than its export
+            _log.warning("could not queue the audit intent of %s: %s", record.get("tool"), type(exc).__name__)
+        return None
 
-    intent = intent_for(call, tool)
-    if intent is None or call.extras.get("siem_intent_queued"):
-        return
-    siem = _OPEN.get(_key(call.server))
-    if siem is None or not siem.takes("audit"):
-        return
-    call.extras["siem_intent_queued"] = True
-    try:
-        siem.outbox.enqueue([make_event("audit", "tool_call_intent", intent, server=call.server.name,
-                                        at=intent["time"])], siem.destinations())
-        siem.delivery.wake()
-    except Exception as exc:  # the call matters more than its export
-        _log.warning("could not queue the audit intent of %s: %s", call.name, type(exc).__name__)
+    async def export() -> None:
+        try:
+            await siem.add([audit_event(record)])
+        except Exception as exc:  # the call's answer matters more than its export
+            _log.warning("could not queue the audit event of %s: %s", record.get("tool"), type(exc).__name__)
+
+    return export()
 
 
-def audit_event(call: ToolCall, arguments: dict[str, Any], result: Any) -> dict[str, Any]:
-    from .audit import record
-
-    entry = record(call, arguments, result)
+def audit_event(entry: dict[str, Any]) -> dict[str, Any]:
+    """The outbox event of a call's outcome record (see `oneapi_mcp_audit_record`)."""
     severity = {"ok": "info", "exception": "error"}.get(entry["outcome"], "warning")
-    return make_event("audit", "tool_call", entry, server=call.server.name, severity=severity, at=entry["time"])
+    return make_event("audit", "tool_call", dict(entry), server=entry["server"], severity=severity,
+                      at=entry["time"])
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -494,8 +519,9 @@ async def _default_lss_format(wf: Workflow, log_type: str, encoding: str) -> str
 
 # -- webhooks (ours) -----------------------------------------------------------------------------
 def _no_outbox() -> Any:
-    return tool_error("no SIEM export is configured on this server: add siem_destinations to its settings (see "
-                      "docs/siem.md) or register a webhook with siem_register_webhook", "not_configured")
+    return tool_error("no SIEM export is configured on this server: add destinations to its "
+                      "[servers.<name>.plugins.siem] table (formerly siem_destinations; see docs/siem.md) or "
+                      "register a webhook with siem_register_webhook", "not_configured")
 
 
 async def register_webhook(ctx, args: dict[str, Any]):
@@ -504,7 +530,7 @@ async def register_webhook(ctx, args: dict[str, Any]):
         url = check_url(args["url"], "url")
     except ValueError as exc:
         return tool_error(str(exc), "invalid_arguments")
-    if any(d.name == name for d in ctx.settings.siem_destinations):
+    if any(d.name == name for d in _own(ctx.settings).destinations):
         return tool_error(f"{name!r} is a destination in this server's settings; choose another name",
                           "invalid_arguments")
     siem = siem_for(ctx.settings)
@@ -596,7 +622,7 @@ def _state(dest: Destination, healthy: bool) -> str:
 
 
 async def siem_status(ctx, args: dict[str, Any]):
-    from ._report import Table, report_result
+    from oneapi_mcp.plugin_api import Table, report_result
 
     siem = siem_for(ctx.settings, create=False)
     if siem is None:

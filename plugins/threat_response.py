@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    ReadFailure,
+    Ref,
+    Refusal,
+    Workflow,
+    delete_created,
+    plan_schema,
+    refusal_result,
+)
 
 from ._accounts import (
     RULE_PREFIX,
@@ -22,7 +31,6 @@ from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
 from ._lookups import body_fields, check_domain, checked
 from ._own_domains import refuse_own_domains
 from ._snapshots import record_run
-from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
 

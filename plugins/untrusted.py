@@ -34,7 +34,7 @@ from .hookspecs import hookimpl
 if TYPE_CHECKING:
     import mcp_types as t
 
-    from oneapi_mcp._hooktypes import ToolCall
+    from oneapi_mcp.plugin_api import ToolCall
 
 __all__ = ["NOTE", "clean", "fence", "mark_untrusted", "oneapi_mcp_tool_call", "unfence"]
 
@@ -74,6 +74,8 @@ def unfence(text: str) -> str | None:
 def oneapi_mcp_tool_call(call: ToolCall):
     """Outside every ordinary wrapper (confirmation plans are fenced too), inside audit and metrics."""
     proceed = yield
+    if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
+        return proceed
     if call.refusal is not None or call.kind not in ("generated", "composite"):
         return proceed
 

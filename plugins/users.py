@@ -13,7 +13,16 @@ from typing import Any
 
 import anyio
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_error, tool_result
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Ref,
+    Refusal,
+    Workflow,
+    plan_schema,
+    refusal_result,
+    tool_error,
+    tool_result,
+)
 
 from ._accounts import ZIA_BLOCK_USER_OPS, plan_zia_block_user, plan_zid_disable
 from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
@@ -29,7 +38,6 @@ from ._lookups import (
     zid_user_groups,
     zpa_access_rules,
 )
-from ._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oneapi_mcp._hooktypes import CompositeTool, tool_error
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result, tool_error
 
 from ._lookups import check_email
-from ._report import Table, bar_chart, line_chart, report_result
-from ._workflow import Refusal
 from ._zdx_windows import check_window
 from .hookspecs import hookimpl
 

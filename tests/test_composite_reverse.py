@@ -346,9 +346,8 @@ def _applied_run(state_dir):
     """A workflow that applied one create step (ids resolved through a Ref), as record_run sees it."""
     from types import SimpleNamespace
 
-    from oneapi_mcp.plugins._workflow import Ref, Step, delete_created
-
     from oneapi_mcp._hooktypes import tool_result
+    from oneapi_mcp.plugin_api import Ref, Step, delete_created
 
     create = Step("zia_create_custom_url_category", {"body": {"configuredName": "c", "urls": ["a.example"]}}, "create",
                   undo=delete_created("zia_remove_custom_url_category", "categoryId"), status="done",

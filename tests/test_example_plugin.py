@@ -68,3 +68,13 @@ async def test_the_example_plugin_adds_a_composite_tool_and_a_filter_from_its_en
     assert headcount.structured_content["result"]["departments"] == [
         {"department": "Sales", "users": 3}, {"department": "R&D", "users": 2}]
     assert hidden.is_error and "3 calls a day" in hidden.structured_content["error"]["message"]
+
+    def failing(catalog):
+        return Executor(catalog, httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(
+            403, json={"code": "NOT_AUTHORIZED", "message": "no role"}))), base_url="https://api.zsapi.net")
+
+    refused = build_server(Runtime(settings=ServerSettings(), executor_factory=failing, pm=pm))
+    async with Client(refused, cache=None) as client:
+        failed = await client.call_tool("example_department_headcount", {})
+    error = failed.structured_content["error"]  # the upstream failure stays a failure (issue 16)
+    assert failed.is_error and error["status"] == 403 and error["message"].startswith("could not list ZIA users")

@@ -64,7 +64,7 @@ async def test_a_mock_call_over_stdio_and_a_report_without_charts_that_says_how_
 
 
 def test_without_matplotlib_a_chart_is_a_note_naming_the_extra(monkeypatch):
-    from oneapi_mcp.plugins import _report
+    from oneapi_mcp.composite import _report
 
     monkeypatch.setattr(_report, "charts_available", lambda: False)
     chart = _report.bar_chart("Violations by department", "department", "violations", ["a", "b"], [1, 2])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from oneapi_mcp.plugins._lookups import check_cidr, check_domain, check_email, checked
-from oneapi_mcp.plugins._workflow import Refusal
+
+from oneapi_mcp.plugin_api import Refusal
 
 
 @pytest.mark.parametrize(("given", "normal"), [

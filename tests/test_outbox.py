@@ -651,7 +651,7 @@ def test_destinations_come_from_env_json_or_toml_tables_with_secrets_from_the_en
     monkeypatch.setenv("ONEAPI_MCP_SIEM_DESTINATIONS", json.dumps([
         {"name": "splunk", "type": "hec", "url": "https://splunk.example:8088/services/collector/event",
          "token_env": "HEC_TOKEN_FOR_TEST", "events": ["security"]}]))
-    (splunk,) = ServerSettings().siem_destinations
+    (splunk,) = ServerSettings().plugin_settings("siem").destinations  # the legacy variable still works
     assert splunk.secret == HEC_TOKEN and splunk.events == {"security"} and HEC_TOKEN not in repr(splunk)
     monkeypatch.delenv("ONEAPI_MCP_SIEM_DESTINATIONS")
     config = tmp_path / "servers.toml"
@@ -661,7 +661,7 @@ def test_destinations_come_from_env_json_or_toml_tables_with_secrets_from_the_en
         'tls = true\n'
         '[[servers.soc.siem_destinations]]\nname = "hook"\ntype = "webhook"\nurl = "https://hooks.example/x"\n'
         f'secret = "{SECRET}"\n')
-    syslog, hook = load_servers(config)["soc"].siem_destinations
+    syslog, hook = load_servers(config)["soc"].plugin_settings("siem").destinations
     assert (syslog.type, syslog.tls, syslog.target()) == ("syslog", True, "tls://siem.example:6514")
     assert hook.secret == SECRET and hook.target() == "https://hooks.example/x"
 

@@ -12,10 +12,10 @@ import mcp_types as t
 import pytest
 from oneapi_mcp.plugins import _schedule_store, scheduler
 from oneapi_mcp.plugins._schedule_store import SCHEMA_VERSION, ScheduleStore, StateError, due_action
-from oneapi_mcp.plugins._workflow import Refusal
 from oneapi_mcp.plugins.scheduler import Runner, resolve_time, store_for
 
 from oneapi_mcp._settings import ServerSettings
+from oneapi_mcp.plugin_api import Refusal
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)  # a Monday, between the US and EU daylight-saving starts
 T0 = NOW.timestamp()

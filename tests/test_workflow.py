@@ -1,4 +1,4 @@
-"""The look-plan-apply shape of composite tools (plugins/_workflow.py), with a throwaway composite
+"""The look-plan-apply shape of composite tools (oneapi_mcp/composite/_workflow.py), with a throwaway composite
 tool over the in-process mock: dry runs send no write, every step is validated before the first
 write, rollback and continue on failure, results of one step feeding the next, activation once at
 the end, progress, and confirmation of plans with destructive steps."""
@@ -9,12 +9,12 @@ import httpx
 import pytest
 from mcp import Client
 from oneapi_mcp.plugins import CompositeTool, hookimpl
-from oneapi_mcp.plugins._workflow import Ref, Refusal, Workflow, plan_schema, refusal_result
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
 from oneapi_mcp.mock import create_mock_app
+from oneapi_mcp.plugin_api import Ref, Refusal, Workflow, plan_schema, refusal_result
 
 pytestmark = pytest.mark.anyio
 ZID = "/ziam/admin/api/v1"

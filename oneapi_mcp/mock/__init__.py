@@ -27,7 +27,7 @@ from ._auth import AUDIENCE, MOCK_CLIENT_ID, MOCK_CLIENT_SECRET, TOKEN_PATH
 from ._cli import main
 from ._contract import contract_document
 from ._faults import FaultConfig
-from ._seed import Person, SeedData, build_seed
+from ._seed import NOW, Person, SeedData, build_seed
 from ._thread import MockServer
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "FaultConfig",
     "MockOneAPI",
     "MockServer",
+    "NOW",
     "Person",
     "RequestCounter",
     "SeedData",

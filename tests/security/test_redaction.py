@@ -325,6 +325,7 @@ async def test_doctor_against_an_echoing_token_endpoint_prints_no_secret_in_any_
 
 
 def test_the_siem_audit_event_of_a_call_carries_its_secret_fields_redacted():
+    from oneapi_mcp.plugins.audit import record
     from oneapi_mcp.plugins.siem import audit_event
 
     from oneapi_mcp._hooktypes import ToolCall
@@ -333,7 +334,7 @@ def test_the_siem_audit_event_of_a_call_carries_its_secret_fields_redacted():
     arguments = {"body": _body("zia_create_location", "psk", secret)}
     call = ToolCall(name="zia_create_location", arguments=arguments, server=ServerSettings(name="sec"),
                     kind="generated")
-    event = json.dumps(audit_event(call, arguments, None))
+    event = json.dumps(audit_event(record(call, arguments, None)))  # the record the audit plugin hands over
     assert secret not in event and '"psk": "[redacted]"' in event and '"fqdn": "b@example.test"' in event
 
 

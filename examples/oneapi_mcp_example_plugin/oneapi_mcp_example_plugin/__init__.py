@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from oneapi_mcp.plugins import CompositeTool, hookimpl
+from oneapi_mcp.plugin_api import CompositeTool, hookimpl, tool_error
 
 __all__ = ["oneapi_mcp_filter_tools", "oneapi_mcp_register_tools"]
 
@@ -12,8 +12,9 @@ __all__ = ["oneapi_mcp_filter_tools", "oneapi_mcp_register_tools"]
 async def department_headcount(ctx, arguments):
     users = await ctx.call_operation("zia_list_users", {"all_pages": True, "max_items": arguments.get("max_users",
                                                                                                       1000)})
-    if users.is_error:
-        return users.data
+    if users.is_error:  # an upstream failure stays a failure: say what failed, never return it as a result
+        error = users.data["error"]
+        return tool_error(f"could not list ZIA users: {error['message']}", error["kind"], status=error.get("status"))
     counts = Counter((u.get("department") or {}).get("name", "(none)") for u in users.data["items"])
     top = counts.most_common(arguments.get("top", 10))
     return {"departments": [{"department": name, "users": n} for name, n in top],

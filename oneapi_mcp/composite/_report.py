@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._redact import redact
+from .._redact import redact
 
 if TYPE_CHECKING:
     import mcp_types as t

@@ -28,14 +28,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from oneapi_mcp._hooktypes import tool_result
-
+from .._hooktypes import tool_result
 from ._outcome import ACTIVATE, Activation
 
 if TYPE_CHECKING:
     import mcp_types as t
 
-    from oneapi_mcp._hooktypes import CompositeContext
+    from .._hooktypes import CompositeContext
 
 __all__ = ["DRY_RUN_ARGUMENTS", "ReadFailure", "Ref", "Refusal", "Step", "Workflow", "delete_created", "plan_schema",
            "refusal_result"]
@@ -497,6 +496,6 @@ def _steps(numbers: list[int], be: bool = False) -> str:
 
 
 def refusal_result(exc: Refusal) -> t.CallToolResult:
-    from oneapi_mcp._hooktypes import tool_error
+    from .._hooktypes import tool_error
 
     return tool_error(f"{exc.message}; nothing was changed", exc.kind, **exc.extra)

@@ -1,0 +1,86 @@
+"""Plugins own their settings: each declares a pydantic model for its `[servers.<name>.plugins.<table>]`
+table through the `oneapi_mcp_plugin_settings` hook; `ServerSettings.plugin_settings(table)` is the
+validated value. Tables are validated when the settings are built (at load and at every reload),
+so a bad value stops start-up or is refused by a reload before anything changes.
+
+A model may set the class variable `legacy_prefix` (e.g. "anomaly_"): keys with that prefix directly
+in the server table (or ONEAPI_MCP_<PREFIX>... variables), the way such settings were written before
+plugins owned them, are moved into its table with a deprecation warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+__all__ = ["declared", "move_legacy_keys", "validate_table"]
+
+_log = logging.getLogger("oneapi_mcp.settings")
+_ENV_PREFIX = "ONEAPI_MCP_"
+
+
+def declared(pm: Any = None) -> dict[str, type]:
+    """Table name -> settings model, from every plugin's `oneapi_mcp_plugin_settings`."""
+    from ._plugins import PluginError, get_plugin_manager
+
+    out: dict[str, type] = {}
+    for answer in (pm or get_plugin_manager()).hook.oneapi_mcp_plugin_settings():
+        for table, model in (answer or {}).items():
+            if table in out and out[table] is not model:
+                raise PluginError(f"two plugins declare the settings table plugins.{table}")
+            out[table] = model
+    return out
+
+
+def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """`values` with old-style plugin keys (and ONEAPI_MCP_ variables) moved into `plugins.<table>`;
+    keys that are neither fields nor a plugin's are left for the model to reject."""
+    unknown = [k for k in values if k not in known]
+    env = {k[len(_ENV_PREFIX):].lower(): v for k, v in os.environ.items()
+           if k.startswith(_ENV_PREFIX) and k[len(_ENV_PREFIX):].lower() not in known}
+    if not unknown and not env:
+        return values
+    models = declared()
+    out = {k: v for k, v in values.items() if k != "plugins"}
+    tables = {name: dict(table) for name, table in (values.get("plugins") or {}).items()}
+    for source, items in (("setting", {k: values[k] for k in unknown}), ("variable", env)):
+        for key, value in items.items():
+            for table, model in models.items():
+                prefix = getattr(model, "legacy_prefix", None)
+                if prefix and key.startswith(prefix) and key[len(prefix):] in model.model_fields:
+                    field = key[len(prefix):]
+                    if source == "setting":
+                        out.pop(key, None)
+                    tables.setdefault(table, {}).setdefault(field, value)
+                    old = f"{_ENV_PREFIX}{key.upper()}" if source == "variable" else key
+                    message = f"{old} is deprecated: set {field} in [servers.<name>.plugins.{table}]"
+                    warnings.warn(message, DeprecationWarning, stacklevel=2)
+                    _log.warning("%s", message)
+                    break
+    if tables:
+        out["plugins"] = tables
+    return out
+
+
+def validate_table(table: str, values: dict[str, Any], models: dict[str, type] | None = None) -> Any:
+    """The table validated by its plugin's model; a problem is a ValueError naming `plugins.<table>.<field>`
+    (and the old key it came from), never the value."""
+    from pydantic import ValidationError
+
+    models = declared() if models is None else models
+    model = models.get(table)
+    if model is None:
+        raise ValueError(f"plugins.{table}: no loaded plugin owns this table (plugins with settings: "
+                         f"{', '.join(sorted(models)) or 'none'})")
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        prefix = getattr(model, "legacy_prefix", "") or ""
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            where = ".".join(str(p) for p in error["loc"])
+            legacy = f" (formerly {prefix}{where})" if prefix and error["loc"] else ""
+            problems.append(f"plugins.{table}.{where}{legacy}: {error['msg']}")
+        raise ValueError("; ".join(problems)) from None

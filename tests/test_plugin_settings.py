@@ -1,0 +1,115 @@
+"""Plugins own their settings: `[servers.<name>.plugins.<table>]` validated by the model a plugin
+declares (`oneapi_mcp_plugin_settings`) at load and at every reload; the old keys of the built-in
+anomaly and SIEM plugins still work, with a deprecation warning; server events (a reload) reach the
+plugins through `oneapi_mcp_server_event`, not through an import of the audit plugin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+
+from oneapi_mcp._reload import Reloader
+from oneapi_mcp._server import build_server
+from oneapi_mcp._settings import ConfigError, Credentials, ServerSettings, load_servers
+from oneapi_mcp.cli import make_runtime
+from oneapi_mcp.plugin_api import hookimpl
+
+pytestmark = pytest.mark.anyio
+
+
+class TicketSettings(BaseModel):
+    queue: str = "SOC"
+    priority: int = Field(3, ge=1, le=5)
+
+
+class Tickets:
+    def __init__(self):
+        self.events: list[dict] = []
+
+    @hookimpl
+    def oneapi_mcp_plugin_settings(self):
+        return {"tickets": TicketSettings}
+
+    @hookimpl
+    def oneapi_mcp_server_event(self, settings, event):
+        self.events.append({"server": settings.name, **event})
+
+
+@pytest.fixture
+def tickets(plugin_manager):
+    plugin = Tickets()
+    plugin_manager.register(plugin, name="tickets")
+    yield plugin
+    plugin_manager.unregister(name="tickets")
+
+
+def _servers(path: Path) -> dict:
+    return {name: build_server(make_runtime(s, Credentials(), mock_app=object()))
+            for name, s in load_servers(path).items()}
+
+
+def test_hook_oneapi_mcp_plugin_settings_validates_a_plugins_table_at_load(tmp_path, tickets):
+    config = tmp_path / "servers.toml"
+    config.write_text('[servers.prod.plugins.tickets]\nqueue = "NOC"\n[servers.lab]\n')
+    servers = load_servers(config)
+    assert servers["prod"].plugin_settings("tickets") == TicketSettings(queue="NOC")
+    assert servers["lab"].plugin_settings("tickets") == TicketSettings()  # no table: the model's defaults
+    config.write_text('[servers.prod.plugins.tickets]\npriority = 9\n')
+    with pytest.raises(ConfigError, match=r"servers\.prod: .*plugins\.tickets\.priority: Input should be less"):
+        load_servers(config)
+    config.write_text('[servers.prod.plugins.tickts]\nqueue = "NOC"\n')  # a misspelt table
+    with pytest.raises(ConfigError, match=r"plugins\.tickts: no loaded plugin owns this table .*tickets"):
+        load_servers(config)
+
+
+async def test_a_reload_with_a_bad_plugin_table_is_refused_and_the_old_settings_stay(tmp_path, tickets):
+    config = tmp_path / "servers.toml"
+    config.write_text('[servers.prod.plugins.tickets]\npriority = 2\n')
+    built = _servers(config)
+    reloader = Reloader(config, lambda: load_servers(config), watch=False)
+    reloader.built = built
+    config.write_text('[servers.prod]\ndescription = "renamed"\n[servers.prod.plugins.tickets]\npriority = 0\n')
+    assert not await reloader.reload("test")
+    settings = built["prod"].surface.runtime.settings
+    assert settings.description != "renamed" and settings.plugin_settings("tickets").priority == 2
+
+
+async def test_hook_oneapi_mcp_server_event_hands_each_reload_to_the_plugins(tmp_path, tickets):
+    audit = tmp_path / "audit.jsonl"
+    config = tmp_path / "servers.toml"
+    config.write_text(f'[servers.ops]\naudit_log = "{audit}"\n')
+    built = _servers(config)
+    reloader = Reloader(config, lambda: load_servers(config), watch=False)
+    reloader.built = built
+    config.write_text(f'[servers.ops]\naudit_log = "{audit}"\nprofile = "read-write"\n')
+    assert await reloader.reload("SIGHUP")
+    (event,) = tickets.events
+    assert (event["server"], event["event"], event["outcome"], event["changed"]) == (
+        "ops", "config_reload", "applied", ["profile"])
+    assert json.loads(audit.read_text())["event"] == "config_reload"  # the audit plugin, through the same hook
+
+
+def test_the_old_anomaly_and_siem_keys_still_work_with_a_deprecation_warning(tmp_path, monkeypatch):
+    config = tmp_path / "servers.toml"
+    config.write_text('[servers.soc]\nanomaly_window = 120\nanomaly_business_days = "mon,tue"\n')
+    with pytest.warns(DeprecationWarning, match=r"anomaly_window is deprecated: set window in "
+                                                 r"\[servers.<name>.plugins.anomaly\]"):
+        settings = load_servers(config)["soc"]
+    own = settings.plugin_settings("anomaly")
+    assert (own.window, own.business_days, own.spike_ratio) == (120.0, ("mon", "tue"), 5.0)
+    monkeypatch.setenv("ONEAPI_MCP_SIEM_RETRY_MAX", "60")
+    with pytest.warns(DeprecationWarning, match="ONEAPI_MCP_SIEM_RETRY_MAX is deprecated"):
+        assert ServerSettings().plugin_settings("siem").retry_max == 60.0
+    monkeypatch.delenv("ONEAPI_MCP_SIEM_RETRY_MAX")
+    config.write_text('[servers.soc.plugins.anomaly]\nwindow = 30\n')
+    with pytest.raises(ConfigError, match=r"plugins\.anomaly\.window \(formerly anomaly_window\): Input should be "
+                                          r"greater than or equal to 60"):
+        load_servers(config)
+
+
+def test_a_key_no_plugin_owns_is_still_an_unknown_setting():
+    with pytest.raises(ValueError, match="anomoly_window"):
+        ServerSettings(anomoly_window=120)
