@@ -6,7 +6,8 @@ SDK's client.
 plugins, runtime and start-up/shutdown hooks as `cmd_serve`) and connects the SDK's client to it in
 memory, so every call goes through the server's tools/call handler exactly as over stdio, without
 starting a Python process per test. `serve_stdio` is the real thing (`oneapi-mcp serve` as a
-subprocess over stdio) for the few tests whose point is that path.
+subprocess over stdio) for the few tests whose point is that path; ONEAPI_MCP_TEST_STDIO=1 runs
+every `serve` session that way (slow: to check that the two paths still agree).
 
     with MockServer() as upstream:
         async with serve(upstream, profile="admin") as client:
@@ -65,6 +66,10 @@ async def serve(upstream: MockServer, *args: str, profile: str = "admin", **env:
     if args:
         raise TypeError(f"serve() takes no command-line arguments in process ({' '.join(args)}): set the "
                         "matching ONEAPI_MCP_* variable, or use serve_stdio for the real command line")
+    if os.environ.get("ONEAPI_MCP_TEST_STDIO", "").strip() not in ("", "0", "false"):
+        async with serve_stdio(upstream, profile=profile, **env) as client:
+            yield client
+        return
     from oneapi_mcp._server import build_server
     from oneapi_mcp._settings import Credentials, load_servers
     from oneapi_mcp.cli import make_runtime, serving
