@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +12,29 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+# Variables that make tests rewrite their expected files instead of checking them: such a run passes by
+# construction, so it is refused when CI is set (see pytest_configure). A new one must be listed here.
+UPDATE_VARIABLES = ("UPDATE_GOLDEN", "UPDATE_TOOLSNAPS")
+
+
+def updating(variable: str) -> bool:
+    """Whether this run rewrites the expected files `variable` governs (e.g. UPDATE_TOOLSNAPS=1)."""
+    if variable not in UPDATE_VARIABLES:
+        raise ValueError(f"{variable} is not an update variable; list it in conftest.UPDATE_VARIABLES")
+    return os.environ.get(variable, "").strip() not in ("", "0", "false")
+
+
+def refuse_updates_in_ci() -> None:
+    """Raise a usage error naming the variables when CI is set and any update variable is too."""
+    asked = [v for v in UPDATE_VARIABLES if updating(v)]
+    if asked and os.environ.get("CI", "").strip() not in ("", "0", "false"):
+        raise pytest.UsageError(
+            f"{', '.join(asked)} set with CI={os.environ['CI']}: CI checks expected files, it never rewrites them "
+            "(a rewriting run passes by construction). Unset it, or regenerate locally and commit the result.")
+
+
+def pytest_configure(config):
+    refuse_updates_in_ci()
 
 
 @cache
