@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -44,7 +44,8 @@ demo: $(STAMP)
 fidelity: $(STAMP)
 	$(BIN)/python -m oneapi_mcp._fidelity
 
-test: check-generated fidelity
+## make test: lint and type check, generated/ up to date, recorded-traffic fidelity, then the tests
+test: lint check-generated fidelity
 	$(BIN)/python -m pytest -q
 
 ## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only
@@ -77,8 +78,10 @@ image:
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+## make lint: ruff over everything, mypy over oneapi_mcp/ (configured in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check codegen oneapi_mcp plugins tests bench examples
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

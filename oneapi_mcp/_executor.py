@@ -244,6 +244,7 @@ class Executor:
             delay = self.limiter.retry_delay(tool, attempt, response, error) if self.limiter is not None else None
             if delay is None or _maybe_applied(request, error, response):  # asked anyway: it settles its slot
                 break
+            assert self.limiter is not None  # only the limiter gives a delay
             await self.limiter.sleep(delay)
         if _maybe_applied(request, error):
             what = "no answer came within the server's timeout" if isinstance(error, httpx.TimeoutException) else (
@@ -258,6 +259,7 @@ class Executor:
         if error is not None:
             return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}; "
                                                      "nothing was sent, retry")
+        assert response is not None  # no error: an answer
         return response
 
     async def _send(self, tool: ToolDef, request: httpx.Request) -> CallResult:
@@ -288,7 +290,7 @@ class Executor:
         items: list[Any] = []
         more = False
         style = p.get("style")
-        size_param = p.get("size_param") or p.get("limit_param")
+        size_param: str = p.get("size_param") or p.get("limit_param") or ""
         dumped = model.model_dump(by_alias=True, exclude_unset=True)
         page_size = dumped.get(size_param) or (self._page_size(tool, size_param, limit) if style == "page" else None)
         page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
@@ -457,7 +459,7 @@ def _gateway_quota_left(response: httpx.Response) -> bool:
     x-ratelimit-remaining, x-ratelimit-reset: the quota window's end; recorded in tests/recorded/). While
     that quota has requests left, a 429 came from the service, whose own header says how long to wait."""
     m = re.match(r"\s*(\d+)", response.headers.get("x-ratelimit-remaining", ""))
-    return bool(m) and int(m.group(1)) > 0
+    return m is not None and int(m.group(1)) > 0
 
 
 def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:

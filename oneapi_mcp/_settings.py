@@ -9,7 +9,7 @@ from __future__ import annotations
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -194,7 +194,7 @@ class ServerSettings(BaseSettings):
 
     @field_validator("anomaly_business_hours", "anomaly_timezone", "anomaly_business_days", mode="before")
     @classmethod
-    def _anomaly(cls, value: object, info) -> object:
+    def _anomaly(cls, value: Any, info) -> object:
         from oneapi_mcp.plugins import anomaly
 
         if info.field_name == "anomaly_business_days":
@@ -245,7 +245,7 @@ def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str 
     return (settings.base_url or api).rstrip("/"), settings.token_url or token
 
 
-def _settings(where: str, values: dict[str, object]) -> ServerSettings:
+def _settings(where: str, values: dict[str, Any]) -> ServerSettings:
     """ServerSettings from `values` and the environment; a problem is a ConfigError saying where and
     what, never the value (a misspelt key may hold a secret)."""
     try:
