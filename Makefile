@@ -45,8 +45,10 @@ fidelity: $(STAMP)
 	$(BIN)/python -m oneapi_mcp._fidelity
 
 ## make test: lint and type check, generated/ up to date, recorded-traffic fidelity, then the tests
+# JOBS=0 runs the tests in this process (default: one worker per core, whole files per worker)
+JOBS ?= auto
 test: lint check-generated fidelity
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 
 ## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only
 ## GETs against that tenant and a drift report (never a write)

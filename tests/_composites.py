@@ -35,13 +35,13 @@ __all__ = ["CUSTOMER_ID", "MockServer", "call", "call_error", "people", "serve",
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_ID = "216196257331281920"  # the mock's ZPA tenant
-_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ONEAPI_MCP_"))}
 
 
 def _server_environment(upstream: MockServer, env: dict[str, str]) -> dict[str, str]:
     """What `oneapi-mcp serve` sees: this process's environment without any ZSCALER_/ZPA_/ONEAPI_MCP_
     variable of the developer's, plus the mock's (fake) credentials and the test's own variables."""
-    return {**_ENV, "ZSCALER_CLIENT_ID": MOCK_CLIENT_ID, "ZSCALER_CLIENT_SECRET": MOCK_CLIENT_SECRET,
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ONEAPI_MCP_"))}
+    return {**own, "ZSCALER_CLIENT_ID": MOCK_CLIENT_ID, "ZSCALER_CLIENT_SECRET": MOCK_CLIENT_SECRET,
             "ZPA_CUSTOMER_ID": CUSTOMER_ID, "ONEAPI_MCP_CLIENT_RATE_LIMITS": "false", **env}
 
 

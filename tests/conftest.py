@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +36,25 @@ def refuse_updates_in_ci() -> None:
 
 def pytest_configure(config):
     refuse_updates_in_ci()
+    # Servers keep their state (schedules, outbox, snapshots, audit) under XDG_DATA_HOME/oneapi-mcp/<server>
+    # unless a test names a data directory: one directory per test process (each xdist worker has its own),
+    # never the developer's ~/.local/share; subprocesses inherit it. Set before collection: harness modules
+    # read the environment when the servers start.
+    config._oneapi_mcp_data_home = tempfile.TemporaryDirectory(prefix="oneapi-mcp-tests-")
+    config._oneapi_mcp_saved_data_home = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = config._oneapi_mcp_data_home.name
+
+
+def pytest_unconfigure(config):
+    data_home = getattr(config, "_oneapi_mcp_data_home", None)
+    if data_home is None:
+        return
+    saved = config._oneapi_mcp_saved_data_home
+    if saved is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
+    data_home.cleanup()
 
 
 @cache
