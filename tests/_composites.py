@@ -3,7 +3,8 @@ read its state and script failures) and the server `oneapi-mcp serve` builds, dr
 SDK's client.
 
 `serve` builds that server in this process (the same settings from the same environment, the same
-plugins, runtime and start-up/shutdown hooks as `cmd_serve`) and connects the SDK's client to it in
+runtime and start-up/shutdown hooks as `cmd_serve`; the plugins are the test's fresh plugin manager's,
+the built-ins, as in a subprocess where no entry-point plugin is installed) and connects the SDK's client to it in
 memory, so every call goes through the server's tools/call handler exactly as over stdio, without
 starting a Python process per test. `serve_stdio` is the real thing (`oneapi-mcp serve` as a
 subprocess over stdio) for the few tests whose point is that path; ONEAPI_MCP_TEST_STDIO=1 runs
@@ -63,11 +64,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 async def serve(upstream: MockServer, *args: str, profile: str = "admin", **env: str) -> AsyncIterator[Client]:
     """An MCP client session with the server `oneapi-mcp serve --base-url <mock> --token-url <mock>
     --profile <profile>` builds, in this process, connected in memory (see the module docstring)."""
-    if args:
-        raise TypeError(f"serve() takes no command-line arguments in process ({' '.join(args)}): set the "
-                        "matching ONEAPI_MCP_* variable, or use serve_stdio for the real command line")
-    if os.environ.get("ONEAPI_MCP_TEST_STDIO", "").strip() not in ("", "0", "false"):
-        async with serve_stdio(upstream, profile=profile, **env) as client:
+    # extra command-line arguments: the real command line parses them (ONEAPI_MCP_* variables stay in process)
+    if args or os.environ.get("ONEAPI_MCP_TEST_STDIO", "").strip() not in ("", "0", "false"):
+        async with serve_stdio(upstream, *args, profile=profile, **env) as client:
             yield client
         return
     from oneapi_mcp._server import build_server
