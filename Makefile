@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen
 	touch $(STAMP)
 
@@ -52,8 +52,11 @@ demo: $(STAMP)
 fidelity: $(STAMP)
 	$(BIN)/python -m oneapi_mcp._fidelity
 
-test: check-generated fidelity
-	$(BIN)/python -m pytest -q
+## make test: lint and type check, generated/ up to date, recorded-traffic fidelity, then the tests
+# JOBS=0 runs the tests in this process (default: one worker per core, whole files per worker)
+JOBS ?= auto
+test: lint check-generated fidelity
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 
 ## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only
 ## GETs against that tenant and a drift report (never a write)
@@ -85,8 +88,10 @@ image:
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+## make lint: ruff over everything, mypy over oneapi_mcp/ (configured in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check codegen oneapi_mcp plugins tests bench examples
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

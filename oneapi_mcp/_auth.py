@@ -137,6 +137,8 @@ class OneAPIAuth(httpx.Auth):
     # -- shared through Redis -------------------------------------------------------------------
     async def _adopt_shared(self) -> bool:
         """Take the token another replica stored, if it is not due for a refresh itself."""
+        if self._shared is None:
+            return False
         found = await self._shared.read()
         if found is None or found[1] <= _REFRESH_MARGIN:
             return False
@@ -164,7 +166,7 @@ class OneAPIAuth(httpx.Auth):
                 token_response = yield self._token_request()
                 await token_response.aread()
                 self._accept(token_response)
-                await self._shared.store(self._token, self._expires_at - self._clock())
+                await self._shared.store(self._token or "", self._expires_at - self._clock())
             finally:
                 await self._shared.unlock(lock)
             return

@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["Catalog", "ToolDef", "ToolsetDef", "load_catalog"]
 
@@ -70,7 +73,7 @@ class Catalog:
             self._schemas[tool.service] = json.loads(text)["schemas"]
         return self._schemas[tool.service][name]
 
-    def input_model(self, name: str) -> type:
+    def input_model(self, name: str) -> type[BaseModel]:
         """The tool's pydantic input model; imports only that tool's toolset module."""
         tool = self.tools[name]
         module, cls = tool.input_model.split(":")

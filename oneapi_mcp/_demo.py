@@ -56,7 +56,7 @@ async def session(url: str) -> None:
         await _composite(client)
 
         bad = await client.call_tool("invoke_operation", {"name": "zia_list_users", "arguments": {"pageSize": "all"}})
-        _say("bad input never reaches the API", bad.content[0].text)
+        _say("bad input never reaches the API", getattr(bad.content[0], "text", ""))
 
 
 async def _composite(client) -> None:

@@ -98,14 +98,15 @@ class Router:
 
 
 _SHAPE = "shape: a "
-_KINDS = {"array": list, "object": dict, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "array": list, "object": dict, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
 
 
 def _undeclared_fields(router: Router, schema: dict, value: Any) -> set[str] | None:
     """Top-level keys of `value` the schema does not declare; None when the schema says nothing
     checkable (no schema, free-form map, not an object)."""
     schema = router.schema(schema)
-    declared = _KINDS.get(schema.get("type"))
+    declared = _KINDS.get(str(schema.get("type")))
     if declared and not isinstance(value, declared):
         return {f"{_SHAPE}{type(value).__name__}, the spec declares {schema['type']}"}
     if isinstance(value, list):
@@ -205,10 +206,10 @@ def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
         _check_graphql(router, rec, route, op, out)
         return
     params = [router.schema(p) for p in route.operation["parameters"]]
-    required = {p.get("name") for p in params if p.get("in") == "query" and p.get("required")}
+    required = {str(p.get("name")) for p in params if p.get("in") == "query" and p.get("required")}
     if rec.query or required:
         out.checked[(svc, "query")] += 1
-        declared = {p.get("name") for p in params if p.get("in") == "query"}
+        declared = {str(p.get("name")) for p in params if p.get("in") == "query"}
         sent = {k for k, _ in rec.query}
         extra = sorted(sent - declared)
         unsent = sorted(required - sent) if 200 <= rec.status < 300 else []
@@ -222,15 +223,15 @@ def _check_one(router: Router, rec: Interaction, out: Fidelity) -> None:
     if 200 <= rec.status < 300 and isinstance(rec.answer, (dict, list)):
         out.checked[(svc, "answer")] += 1
         responses = route.operation.get("responses") or {}
-        declared = responses.get(str(rec.status)) or next(
+        answer = responses.get(str(rec.status)) or next(
             (v for k, v in sorted(responses.items()) if k.startswith("2")), None)
-        schema = _json_schema(router.schema(declared or {}).get("content"))
+        schema = _json_schema(router.schema(answer or {}).get("content"))
         if schema is None:
             out.fail(svc, "answer", f"{op}: answers JSON, the spec declares no JSON answer", where)
         else:
-            extra = _undeclared_fields(router, schema, rec.answer)
-            if extra:
-                out.fail(svc, "answer", _describe(op, "answer", extra), where)
+            undeclared = _undeclared_fields(router, schema, rec.answer)
+            if undeclared:
+                out.fail(svc, "answer", _describe(op, "answer", undeclared), where)
 
 
 def _check_body(router: Router, rec: Interaction, route: Route, op: str, out: Fidelity) -> None:

@@ -72,8 +72,9 @@ class JwtVerifier:
         if self.client is not None:
             return self.client.get_signing_key_from_jwt(token).key
         kid = self._jwt.get_unverified_header(token).get("kid")
-        for key in self.keys.keys:
-            if key.key_id == kid or (kid is None and len(self.keys.keys) == 1):
+        keys = self.keys.keys if self.keys is not None else []
+        for key in keys:
+            if key.key_id == kid or (kid is None and len(keys) == 1):
                 return key.key
         raise ValueError("no JWKS key for this token's kid")
 

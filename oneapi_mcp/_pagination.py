@@ -31,7 +31,7 @@ async def paginate(tool: ToolDef, model: Any, control: dict[str, Any], *,
     more = False
     received: int | None = 0
     style = p.get("style")
-    size_param = p.get("size_param") or p.get("limit_param")
+    size_param: str = p.get("size_param") or p.get("limit_param") or ""
     dumped = model.model_dump(by_alias=True, exclude_unset=True)
     page_size = dumped.get(size_param) or (default_size(size_param, limit) if style == "page" else None)
     page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None

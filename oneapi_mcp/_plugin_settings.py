@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["declared", "move_legacy_keys", "validate_table"]
 
@@ -21,11 +24,11 @@ _log = logging.getLogger("oneapi_mcp.settings")
 _ENV_PREFIX = "ONEAPI_MCP_"
 
 
-def declared(pm: Any = None) -> dict[str, type]:
+def declared(pm: Any = None) -> dict[str, type[BaseModel]]:
     """Table name -> settings model, from every plugin's `oneapi_mcp_plugin_settings`."""
     from ._plugins import PluginError, get_plugin_manager
 
-    out: dict[str, type] = {}
+    out: dict[str, type[BaseModel]] = {}
     for answer in (pm or get_plugin_manager()).hook.oneapi_mcp_plugin_settings():
         for table, model in (answer or {}).items():
             if table in out and out[table] is not model:
@@ -64,7 +67,7 @@ def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
     return out
 
 
-def validate_table(table: str, values: dict[str, Any], models: dict[str, type] | None = None) -> Any:
+def validate_table(table: str, values: dict[str, Any], models: dict[str, type[BaseModel]] | None = None) -> Any:
     """The table validated by its plugin's model; a problem is a ValueError naming `plugins.<table>.<field>`
     (and the old key it came from), never the value."""
     from pydantic import ValidationError

@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     import mcp_types as t
+    from pluggy import HookImpl, Result
 
     from ._hooktypes import ToolCall
 
@@ -142,10 +143,10 @@ def enable_tracing(pm: pluggy.PluginManager) -> Callable[[], None]:
     if not any(isinstance(h, _TraceToStderr) for h in _log.handlers):
         _log.addHandler(_TraceToStderr())
 
-    def before(hook_name: str, impls: list, kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
         _log.info("hook %s -> %s", hook_name, ", ".join(i.plugin_name for i in impls) or "(no plugin)")
 
-    def after(outcome: Any, hook_name: str, impls: list, kwargs: dict[str, Any]) -> None:
+    def after(outcome: Result[Any], hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
         if outcome.exception is not None:
             _log.info("hook %s raised %s", hook_name, type(outcome.exception).__name__)
 

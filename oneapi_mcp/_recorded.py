@@ -65,7 +65,8 @@ def _json_or_text(raw: Any) -> Any:
 def _trim_list(items: list, keep: int = 10) -> list:
     """The first `keep` items plus any later item that shows a key not seen yet: every field name
     and shape stays, the bulk of long lists (1,251 network applications) goes."""
-    kept, seen = [], set()
+    kept: list = []
+    seen: set[str] = set()
     for i, item in enumerate(items):
         keys = set(item) if isinstance(item, dict) else set()
         if i < keep or not keys <= seen:

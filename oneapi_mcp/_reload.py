@@ -219,7 +219,7 @@ class Reloader:
             server.description = new.description  # what initialize tells clients that connect from now on
         apply_log_level(s.surface.runtime.settings for s in self.built.values())
         changed = [server.surface for name, server, *_ in plans if server.surface.listing() != before[name]]
-        for _name, note in notes:
+        for _server, note in notes:
             _log.warning("config reload: %s", note)
         summary = "; ".join(f"server '{name}': {', '.join(applied)}" for name, _s, _n, applied, _w in plans)
         _log.info("config reloaded from %s (%s): %s", self.path, trigger, summary or "no setting changed")
@@ -228,7 +228,7 @@ class Reloader:
                         restart_needed=[note for about, note in notes if about in (name, None)])
         return changed
 
-    def _reject(self, trigger: str, exc: BaseException | str) -> None:
+    def _reject(self, trigger: str, exc: BaseException | str) -> list[Any] | None:
         reason = _reason(exc)
         _log.error("config reload (%s) rejected, still serving the previous settings: %s", trigger, reason)
         for server in self.built.values():

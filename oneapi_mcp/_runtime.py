@@ -92,7 +92,8 @@ class Runtime:
                 return
             client = getattr(previous, "client", None)
             if executor is not None and getattr(executor, "client", None) is client:
-                if settings.timeout != old_timeout:  # shared client: requests built from now on get the new timeout
+                # shared client: requests built from now on get the new timeout
+                if settings.timeout != old_timeout and client is not None:
                     client.timeout = settings.timeout
             else:
                 self._retired.append(previous)

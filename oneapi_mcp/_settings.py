@@ -75,7 +75,8 @@ class Credentials(BaseSettings):
             raise ConfigError(f"Credentials: unknown field(s) {', '.join(unknown)}; the fields are "
                               f"{', '.join(cls.model_fields)}")
         try:
-            given = _GivenCredentials(**values)
+            # the settings class's __init__ also takes its own _env_file etc.: mypy reads **values as those
+            given = _GivenCredentials(**values)  # type: ignore[arg-type]
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                                  for e in exc.errors(include_url=False, include_input=False))
@@ -266,7 +267,7 @@ def oneapi_urls(creds: Credentials, settings: ServerSettings) -> tuple[str, str 
     return (settings.base_url or api).rstrip("/"), settings.token_url or token
 
 
-def _settings(where: str, values: dict[str, object]) -> ServerSettings:
+def _settings(where: str, values: dict[str, Any]) -> ServerSettings:
     """ServerSettings from `values` and the environment; a problem is a ConfigError saying where and
     what, never the value (a misspelt key may hold a secret)."""
     try:

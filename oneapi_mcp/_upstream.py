@@ -53,6 +53,7 @@ async def exchange(client: httpx.AsyncClient, tool: ToolDef, request: httpx.Requ
         delay = limiter.retry_delay(tool, attempt, response, error) if limiter is not None else None
         if delay is None or _maybe_applied(request, error, response):  # asked anyway: it settles its slot
             break
+        assert limiter is not None  # only the limiter gives a delay
         await limiter.sleep(delay)
     if _maybe_applied(request, error):
         what = "no answer came within the server's timeout" if isinstance(error, httpx.TimeoutException) else (
@@ -67,6 +68,7 @@ async def exchange(client: httpx.AsyncClient, tool: ToolDef, request: httpx.Requ
     if error is not None:
         return _error(tool, None, "unreachable", f"could not reach {request.url.host}: {type(error).__name__}; "
                                                  "nothing was sent, retry")
+    assert response is not None  # no error: an answer
     return response
 
 
@@ -139,7 +141,7 @@ def _gateway_quota_left(response: httpx.Response) -> bool:
     x-ratelimit-remaining, x-ratelimit-reset: the quota window's end; recorded in tests/recorded/). While
     that quota has requests left, a 429 came from the service, whose own header says how long to wait."""
     m = re.match(r"\s*(\d+)", response.headers.get("x-ratelimit-remaining", ""))
-    return bool(m) and int(m.group(1)) > 0
+    return m is not None and int(m.group(1)) > 0
 
 
 def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +13,48 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+# Variables that make tests rewrite their expected files instead of checking them: such a run passes by
+# construction, so it is refused when CI is set (see pytest_configure). A new one must be listed here.
+UPDATE_VARIABLES = ("UPDATE_GOLDEN", "UPDATE_TOOLSNAPS")
+
+
+def updating(variable: str) -> bool:
+    """Whether this run rewrites the expected files `variable` governs (e.g. UPDATE_TOOLSNAPS=1)."""
+    if variable not in UPDATE_VARIABLES:
+        raise ValueError(f"{variable} is not an update variable; list it in conftest.UPDATE_VARIABLES")
+    return os.environ.get(variable, "").strip() not in ("", "0", "false")
+
+
+def refuse_updates_in_ci() -> None:
+    """Raise a usage error naming the variables when CI is set and any update variable is too."""
+    asked = [v for v in UPDATE_VARIABLES if updating(v)]
+    if asked and os.environ.get("CI", "").strip() not in ("", "0", "false"):
+        raise pytest.UsageError(
+            f"{', '.join(asked)} set with CI={os.environ['CI']}: CI checks expected files, it never rewrites them "
+            "(a rewriting run passes by construction). Unset it, or regenerate locally and commit the result.")
+
+
+def pytest_configure(config):
+    refuse_updates_in_ci()
+    # Servers keep their state (schedules, outbox, snapshots, audit) under XDG_DATA_HOME/oneapi-mcp/<server>
+    # unless a test names a data directory: one directory per test process (each xdist worker has its own),
+    # never the developer's ~/.local/share; subprocesses inherit it. Set before collection: harness modules
+    # read the environment when the servers start.
+    config._oneapi_mcp_data_home = tempfile.TemporaryDirectory(prefix="oneapi-mcp-tests-")
+    config._oneapi_mcp_saved_data_home = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = config._oneapi_mcp_data_home.name
+
+
+def pytest_unconfigure(config):
+    data_home = getattr(config, "_oneapi_mcp_data_home", None)
+    if data_home is None:
+        return
+    saved = config._oneapi_mcp_saved_data_home
+    if saved is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
+    data_home.cleanup()
 
 
 @cache

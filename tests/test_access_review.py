@@ -4,6 +4,8 @@ files: granted versus used per server, and what to drop."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -83,9 +85,27 @@ def _runtime(settings, mock) -> Runtime:
 
 
 def _review(*args: str) -> subprocess.CompletedProcess:
+    """`oneapi-mcp access-review ARGS` as a subprocess (the real command line)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONEAPI_MCP_", "ZSCALER_"))}
     return subprocess.run([sys.executable, "-m", "oneapi_mcp.cli", "access-review", *args], capture_output=True,
                           text=True, env=env, timeout=120)
+
+
+def _review_here(*args: str) -> subprocess.CompletedProcess:
+    """The same through the CLI's main() in this process (its output and exit code, no interpreter start)."""
+    from oneapi_mcp.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update({k: v for k, v in saved.items() if not k.startswith(("ONEAPI_MCP_", "ZSCALER_"))})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["access-review", *args])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["oneapi-mcp", "access-review", *args], code, out.getvalue(), err.getvalue())
 
 
 def _by_kind(server: dict) -> dict[str, list[dict]]:
@@ -130,13 +150,13 @@ async def test_the_json_report_sets_granted_beside_used_and_says_what_to_drop(co
 
 
 async def test_the_text_and_markdown_reports_name_the_same_recommendations(config):
-    text = _review("--config", str(config), "--server", "ops")
+    text = _review_here("--config", str(config), "--server", "ops")
     assert text.returncode == 0, text.stderr
     assert "server ops" in text.stdout and "server narrow" not in text.stdout
     assert "- destructive granted but unused for 30d: use profile read-write" in text.stdout
     assert "zia_list_departments" in text.stdout and "agent-a/1 (2), quiet-bot/3 (1)" in text.stdout
     assert "1 unreadable lines skipped" in text.stdout
-    markdown = _review("--config", str(config), "--server", "narrow", "--since", "7d", "--format", "markdown")
+    markdown = _review_here("--config", str(config), "--server", "narrow", "--since", "7d", "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     assert "## server narrow" in markdown.stdout and "| tool | scope | calls |" in markdown.stdout
     assert "- allow_tools 'zpa_*' matched no call in 7d: drop it" in markdown.stdout
@@ -147,10 +167,10 @@ async def test_a_bad_window_or_a_missing_audit_log_is_a_clear_error(config, tmp_
     assert bad.returncode == 2 and "--since '30x' is not a duration like 30d" in bad.stderr and not bad.stdout
     plain = tmp_path / "plain.toml"
     plain.write_text("[servers.solo]\nprofile = \"read-only\"\n")
-    missing = _review("--config", str(plain))
+    missing = _review_here("--config", str(plain))
     assert missing.returncode == 2 and "server solo keeps no audit log" in missing.stderr
     assert 'audit_log = "/var/log/oneapi-mcp/audit.jsonl"' in missing.stderr
-    gone = _review("--config", str(plain), "--audit-log", str(tmp_path / "nowhere.jsonl"))
+    gone = _review_here("--config", str(plain), "--audit-log", str(tmp_path / "nowhere.jsonl"))
     assert gone.returncode == 2 and "nowhere.jsonl does not exist" in gone.stderr
 
 

@@ -7,17 +7,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from oneapi_mcp.codegen._generate import check_generated, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_hand_edit_or_a_spec_edit_is_reported_as_stale(tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    shutil.copy(ROOT / "specs" / "zid.yaml", specs / "zid.yaml")
-    out = tmp_path / "generated"
-    generate(specs, out, jobs=1, log=lambda *_: None)
+@pytest.fixture(scope="module")
+def _zid_tree(tmp_path_factory) -> Path:
+    """specs/zid.yaml and the tree generated from it, once per module (generating takes seconds)."""
+    where = tmp_path_factory.mktemp("zid")
+    (where / "specs").mkdir()
+    shutil.copy(ROOT / "specs" / "zid.yaml", where / "specs" / "zid.yaml")
+    first = generate(where / "specs", where / "generated", jobs=1, log=lambda *_: None)
+    assert first.generated == ("zid",) and first.skipped == ()
+    return where
+
+
+@pytest.fixture
+def zid_tree(_zid_tree, tmp_path) -> tuple[Path, Path]:
+    """This test's own copy of the spec and its freshly generated tree: (specs, generated)."""
+    shutil.copytree(_zid_tree, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "specs", tmp_path / "generated"
+
+
+def test_a_hand_edit_or_a_spec_edit_is_reported_as_stale(zid_tree):
+    specs, out = zid_tree
     assert check_generated(specs, out) == []
 
     tools = out / "zid" / "tools.py"
@@ -30,25 +45,16 @@ def test_a_hand_edit_or_a_spec_edit_is_reported_as_stale(tmp_path):
     assert f"stale {out / 'zid' / 'tools.py'}" in stale
 
 
-def test_an_unchanged_spec_is_skipped_by_hash_and_the_output_is_untouched(tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    shutil.copy(ROOT / "specs" / "zid.yaml", specs / "zid.yaml")
-    out = tmp_path / "generated"
-    first = generate(specs, out, jobs=1, log=lambda *_: None)
-    assert first.generated == ("zid",)
+def test_an_unchanged_spec_is_skipped_by_hash_and_the_output_is_untouched(zid_tree):
+    specs, out = zid_tree  # generated once already (the module fixture checks that run generated zid)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     second = generate(specs, out, jobs=1, log=lambda *_: None)
     assert second.generated == () and second.skipped == ("zid",)
     assert before == {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
-def test_the_cli_check_exits_non_zero_on_a_stale_tree(tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    shutil.copy(ROOT / "specs" / "zid.yaml", specs / "zid.yaml")
-    out = tmp_path / "generated"
-    generate(specs, out, jobs=1, log=lambda *_: None)
+def test_the_cli_check_exits_non_zero_on_a_stale_tree(zid_tree):
+    specs, out = zid_tree
     (out / "zid" / "schemas.json").write_text("{}\n")
     cmd = [sys.executable, "-m", "oneapi_mcp.codegen", "check", "--specs", str(specs), "--out", str(out)]
     run = subprocess.run(cmd, capture_output=True, text=True)

@@ -33,6 +33,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import updating
 from oneapi_mcp.codegen._generate import generate
 from oneapi_mcp.codegen._ir import Problem
 from oneapi_mcp.codegen._naming import tool_name
@@ -42,7 +43,7 @@ from pydantic import ValidationError
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ("array_responses", "collision", "long_names", "no_operation_id", "overlay", "recursive", "secrets")
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+UPDATE = updating("UPDATE_GOLDEN")
 
 _FINGERPRINT = re.compile(r'^FINGERPRINT = "([0-9a-f]*)"$', re.M)
 _FINGERPRINT_PLACEHOLDER = 'FINGERPRINT = "<generator fingerprint, not compared: see tests/test_codegen_golden.py>"'

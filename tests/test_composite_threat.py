@@ -1,10 +1,10 @@
-"""Threat response end to end: the SDK's MCP client over stdio, `oneapi-mcp serve` against the mock on
-a real socket, and the mock's state checked afterwards."""
+"""Threat response end to end: the SDK's MCP client, the server `oneapi-mcp serve` builds (in process;
+over real stdio where marked) against the mock on a real socket, and the mock's state checked afterwards."""
 
 from __future__ import annotations
 
 import pytest
-from _composites import call, call_error, serve, step_statuses, store_document, store_items
+from _composites import call, call_error, serve, serve_stdio, step_statuses, store_document, store_items
 from _composites import writes as _writes
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,7 @@ def _zpa_rules(upstream) -> dict[str, dict]:
 async def test_block_domains_plans_applies_activates_and_is_idempotent(upstream):
     # wiki.example.test is the tenant's own (a ZPA segment serves it): only with force, and ZPA denies a group only
     args = {"domains": ["Evil.Example", "wiki.example.test"], "force": True, "zpa_groups": ["Contractors"]}
-    async with serve(upstream, profile="read-write") as client:
+    async with serve_stdio(upstream, profile="read-write") as client:  # the real stdio path, plan to activation
         planned = await call(client, "threat_block_domains", args)
         assert _writes(upstream) == []
         assert planned["outcome"] == "planned"
@@ -151,7 +151,7 @@ async def test_an_unknown_account_is_named_and_nothing_is_written(upstream):
 async def test_quarantine_unenrolls_the_device_after_confirmation_and_says_what_it_cannot_do(upstream):
     devices = [d for d in store_items(upstream, "zcc", f"{ZCC}/getDevices") if d["user"] == VICTIM]
     target = devices[0]
-    async with serve(upstream, profile="admin") as client:
+    async with serve_stdio(upstream, profile="admin") as client:  # the real stdio path: a confirmed destructive call
         planned = await call(client, "threat_quarantine_endpoint", {"device": target["machineHostname"]})
         assert any("no endpoint isolation" in limit for limit in planned["api_limits"])
         assert planned["steps"][0]["operation"] == "zcc_remove_devices"

@@ -208,8 +208,9 @@ async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(
 def test_zdx_window_limits_follow_each_endpoints_documentation_and_name_the_argument():
     # specs/zdx.yaml and zscaler-sdk-python zdx/alerts.py: the alert lists "Cannot exceed 14 days"; the
     # app, score, metric and user reads document no maximum, so this server's own 31-day bound applies
-    from oneapi_mcp.plugin_api import Refusal
     from oneapi_mcp.plugins._zdx_windows import check_window, chunks, limit_days
+
+    from oneapi_mcp.plugin_api import Refusal
 
     assert limit_days(["zdx_list_ongoing_alerts", "zdx_get_app_score"])[0] == 14
     days, why = limit_days(["zdx_get_app_score", "zdx_list_users"])

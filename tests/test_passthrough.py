@@ -4,7 +4,7 @@ result; an unknown tool argument is refused, naming it, before any request."""
 from __future__ import annotations
 
 import pytest
-from _composites import MockServer, call, call_error, serve, store_items, writes
+from _composites import MockServer, call, call_error, serve, serve_stdio, store_items, writes
 
 from oneapi_mcp._passthrough import passed_through
 
@@ -44,7 +44,7 @@ def upstream():
 async def test_an_nss_feed_created_with_undeclared_fields_reaches_the_mock_with_them_and_says_so(upstream):
     # SDK integration tests create NSS feeds with feedType and enabled, which the SDK's model lacks
     upstream.mock.reset()
-    async with serve(upstream) as client:
+    async with serve_stdio(upstream) as client:  # the real stdio path: undeclared fields survive the wire
         out = await call(client, "invoke_operation", {"name": "zia_create_nss_feed", "arguments": {
             "body": {"name": "x", "feedType": "WEB", "enabled": True}}})
     assert "not in the spec, sent as given: feedType, enabled" in out["notes"]
