@@ -127,6 +127,11 @@ class ConfirmationTokens:
 TOKENS = ConfirmationTokens()
 
 
+def _declares_confirm_token(tool: Any) -> bool:
+    schema = getattr(tool, "input_schema", None)
+    return isinstance(schema, dict) and "confirm_token" in (schema.get("properties") or {})
+
+
 def canonical_digest(tool: str, arguments: dict[str, Any]) -> str:
     args = {k: v for k, v in arguments.items() if k != "confirm_token"}
     text = json.dumps({"tool": tool, "arguments": args}, sort_keys=True, separators=(",", ":"), default=str)
@@ -139,7 +144,9 @@ def oneapi_mcp_tool_call(call: ToolCall):
     if call.parent is not None:  # a composite's operation: its composite's call is the one audited, confirmed, fenced
         return proceed
     if call.refusal is not None or call.scope != "destructive":
-        if call.kind in ("generated", "composite"):  # ours, never an operation's argument: nothing to confirm
+        # ours, never an operation's argument: nothing to confirm; a composite tool that takes its own
+        # confirm_token (policy_schedule_change confirms the destructive change it schedules) keeps it
+        if call.kind in ("generated", "composite") and not _declares_confirm_token(call.tool):
             call.arguments.pop("confirm_token", None)
         return proceed
 
