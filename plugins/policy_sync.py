@@ -17,7 +17,7 @@ from oneapi_mcp._hooktypes import CompositeTool
 
 from ._lookups import body_fields, check_cidr, check_domain, find_zia_department
 from ._report import Table, report_result
-from ._workflow import Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
+from ._workflow import ReadFailure, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 from .hookspecs import hookimpl
 
 __all__ = ["PREFIX", "TOOLS", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",
@@ -577,6 +577,8 @@ async def _departments(wf: Workflow, names: list[str]) -> list[dict[str, Any]]:
     for wanted in dict.fromkeys(str(n).strip() for n in names):
         try:
             found.append(await find_zia_department(wf, wanted))
+        except ReadFailure:
+            raise  # a failed read (403, outage) is not "no such department"
         except Refusal:
             missing.append(wanted)
     if missing:

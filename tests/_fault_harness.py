@@ -33,15 +33,20 @@ SPONSOR = "isla.fischer@example.test"
 _PEOPLE = build_seed(0).people
 DEVELOPER = next(p.email for p in _PEOPLE if 0 in p.groups and not p.disabled)
 OUTSIDER = next(p.email for p in _PEOPLE if 0 not in p.groups and not p.disabled)
-# requests that only check or read, though not GETs (they change nothing in the tenant)
-_CHECKS = re.compile(r"/validateFeedFormat$|/status/activate$")
+# requests that are not GETs but change no configuration: a format check, the activation (its own
+# fault), and the ZIA admin audit log export (POST starts a report, reference/zscaler-api.md)
+_CHECKS = re.compile(r"/validateFeedFormat$|/status/activate$|/auditlogEntryReport$")
 
 
 class Tenant:
-    """The mock and one server runtime bound to it (data directory in `data_dir`)."""
+    """The mock and one server runtime bound to it (data directory in `data_dir`). `Tenant.close_all()`
+    shuts down every runtime opened since (their background tasks, such as SIEM delivery, stop)."""
+
+    opened: list[Tenant] = []
 
     def __init__(self, mock, data_dir: Path):
         self.mock, self.data_dir = mock, data_dir
+        Tenant.opened.append(self)
 
         def factory(catalog):
             client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
@@ -55,6 +60,11 @@ class Tenant:
                                 "secret": "fake-webhook-secret-0000", "events": ["security"]},))
         self.runtime = Runtime(settings=self.settings, executor_factory=factory, customer_id_known=True)
         build_server(self.runtime)
+
+    @classmethod
+    async def close_all(cls) -> None:
+        while cls.opened:
+            await cls.opened.pop().runtime.shutdown()
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """(is_error, structured content) of one call, as a client would see it."""
@@ -77,17 +87,40 @@ class Tenant:
         """Journal entries (from `since`) of requests that change the tenant."""
         return [j for j in self.mock.journal[since:] if j["method"] != "GET" and not _CHECKS.search(j["path"])]
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> dict[str, Any]:
         """The tenant's state with what differs between equal runs (ids, timestamps) left out: two runs
-        that leave the same objects behind have the same fingerprint."""
+        that leave the same objects behind have equal fingerprints (compare them with `same_tenant`)."""
         state = self.mock.state
-        out = {"activation": dict(state.activation)}
+        out: dict[str, Any] = {"activation": dict(state.activation)}
         for key, coll in state.collections.items():
-            out[repr(key[:2])] = sorted(json.dumps(_stable(obj), sort_keys=True, default=str)
-                                        for obj in coll.items.values())
+            out[repr(key)] = _objects(coll.items.values())
         for key, doc in state.documents.items():
-            out.setdefault(repr(key[:2]), []).append(json.dumps(_stable(doc), sort_keys=True, default=str))
-        return json.dumps(out, sort_keys=True)
+            out["doc " + repr(key)] = _objects([doc])
+        return out
+
+    def seeded(self, name: str) -> Any:
+        """What a fingerprint entry is before anything touches it (None: made up on first use)."""
+        seed = self.mock.state.seed
+        if name.startswith("doc "):
+            doc = seed.documents.get(eval(name[4:]))  # noqa: S307 - our own repr of a tuple key
+            return _objects([doc])
+        objects = seed.collections.get(eval(name))  # noqa: S307
+        return None if objects is None else _objects(objects)
+
+    def same_tenant(self, one: dict[str, Any], other: dict[str, Any]) -> list[str]:
+        """The fingerprint entries in which two tenants differ (an entry one side never touched counts as
+        seeded; a made-up collection one side never touched is not compared)."""
+        differ = []
+        for name in sorted(set(one) | set(other)):
+            a = one[name] if name in one else self.seeded(name)
+            b = other[name] if name in other else self.seeded(name)
+            if a is not None and b is not None and a != b:
+                differ.append(name)
+        return differ
+
+
+def _objects(objects: Any) -> list[str]:
+    return sorted(json.dumps(_stable(obj), sort_keys=True, default=str) for obj in objects)
 
 
 _VOLATILE = re.compile(r"(^id$|Id$|Ids$|_id$|_ids$|[Tt]ime$|[Tt]imestamp$|Date$|_at$|^modified|^created|^resets$"
@@ -111,12 +144,13 @@ class Scenario:
     """How to make a write tool change something: its arguments, plus (`prepare`) what must be true
     first (the run a reverse tool undoes, the change to cancel); `prepare` returns extra arguments.
     `upstream` is False for a tool that changes only this server's own state; `idempotent` is False
-    when a second run legitimately does something again (a new export, a new schedule)."""
+    when a second run legitimately does something again (a new export, a password reset)."""
 
     arguments: dict[str, Any]
     prepare: Prepare | None = None
     upstream: bool = True
     idempotent: bool = True
+    rerun_error: str | None = None  # the error kind a re-run of a done one-shot change answers
 
     async def resolve(self, tenant: Tenant) -> dict[str, Any]:
         extra = await self.prepare(tenant) if self.prepare is not None else {}
@@ -197,7 +231,7 @@ SCENARIOS: dict[str, Scenario] = {
     # reads ZDX and ZIA, changes only the server's outbox (the SIEM receiver here is unreachable)
     "siem_export_events": Scenario({"hours": 48}, upstream=False, idempotent=False),
     "siem_register_webhook": Scenario({"name": "soc-hook", "url": "http://127.0.0.1:9/soc"}, upstream=False),
-    "siem_remove_webhook": Scenario({"name": "hook"}, prepare=_webhook, upstream=False),
+    "siem_remove_webhook": Scenario({"name": "hook"}, prepare=_webhook, upstream=False, rerun_error="not_found"),
     "threat_block_domains": Scenario(BLOCK),
     # a re-run resets the password again: ZIdentity keeps no reset state and an earlier reset may have failed
     "threat_isolate_account": Scenario({"user": VICTIM}, idempotent=False),
