@@ -301,6 +301,8 @@ class Workflow:
                 await self.activation.check_before(self._call, zia_ztw)
             return self._result("planned", f"{summary}: {len(self.steps)} change(s) planned, none made; call "
                                 f"{self.tool} again with dry_run=false to apply them", **extra)
+        if self.activate:  # also the services this tool writes to that an earlier run may have left staged
+            zia_ztw = sorted({*zia_ztw, *self._activated_services()})
         if zia_ztw:
             await self.activation.check_before(self._call, zia_ztw)
         await self._apply()
@@ -443,6 +445,10 @@ class Workflow:
         being rolled back (then leftovers stay staged and are listed for the operator)."""
         services = sorted({s.service for s in self.steps if s.status in _LIVE and s.service in ACTIVATE})
         undone = sorted({s.service for s in self.steps if s.status == "undone" and s.service in ACTIVATE})
+        if self.activate and not any(s.status == "failed" for s in self.steps):
+            # a re-run finishes the job: edits an earlier run left staged (its activation failed) go live too
+            services = sorted({*services, *(s for s in self._activated_services() if s not in undone
+                                            and self.activation.pending_before.get(s))})
         if not services:
             if undone:
                 self.activation.note = (f"every {'/'.join(u.upper() for u in undone)} change this run made was "

@@ -199,7 +199,8 @@ def _check_read_forbidden(run: Run) -> None:
     if "steps" not in run.data or not run.data["steps"]:  # refused (or nothing it could do): nothing changed
         assert run.is_error, run.data
         assert wrote == [], wrote
-        message = (run.data.get("error") or {}).get("message", "") + run.data.get("summary", "")
+        message = " ".join([(run.data.get("error") or {}).get("message", ""), run.data.get("summary", ""),
+                            run.actions()])
         assert "403" in message or "forbidden" in message.lower() or "could not" in message, message
         return
     assert run.is_error and run.data["outcome"] in ("partial", "failed"), run.data["summary"]
