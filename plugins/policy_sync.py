@@ -15,6 +15,7 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
+    ReadFailure,
     Ref,
     Refusal,
     Table,
@@ -585,6 +586,8 @@ async def _departments(wf: Workflow, names: list[str]) -> list[dict[str, Any]]:
     for wanted in dict.fromkeys(str(n).strip() for n in names):
         try:
             found.append(await find_zia_department(wf, wanted))
+        except ReadFailure:
+            raise  # a failed read (403, outage) is not "no such department"
         except Refusal:
             missing.append(wanted)
     if missing:

@@ -806,8 +806,14 @@ async def export_events(ctx, args: dict[str, Any]):
                     + ". The events stay in the outbox and are retried with backoff (see siem_get_status)")
     outcome = "nothing_to_do" if not added and not any(r["acknowledged"] or r["sent"] for r in reports) else (
         "queued" if failed else "delivered")
+    actions = None
+    if problems:  # a source that could not be read exported nothing: never reported as delivered
+        outcome, summary = "partial", summary + "; not exported: " + ", ".join(p["source"] for p in problems)
+        actions = [f"{p['source']} could not be read ({p['problem']}): none of its events were exported; run "
+                   "siem_export_events again once it can be read (events already exported are not sent twice)"
+                   for p in problems]
     return tool_result({"outcome": outcome, "dry_run": False, **base, "queued": added, "summary": summary,
-                        "delivery": reports}, is_error=bool(problems) and not events)
+                        "delivery": reports, "operator_actions": actions}, is_error=bool(problems))
 
 
 # -- definitions ---------------------------------------------------------------------------------

@@ -197,11 +197,12 @@ async def test_tool_calls_and_security_events_reach_syslog_hec_and_a_signed_webh
             assert again["outcome"] == "nothing_to_do" and again["queued"] == 0
 
             upstream.mock.fail("GET", "/zdx/v1/alerts/ongoing*", 500, times=0)
-            partial = await call(client, "siem_export_events", {"dry_run": False, "sources": ["zdx_alerts",
-                                                                                              "zia_admin_audit"]})
+            partial = await call_error(client, "siem_export_events", {"dry_run": False, "sources": [
+                "zdx_alerts", "zia_admin_audit"]})
             upstream.mock.clear_failures()
             assert partial["source_problems"][0]["source"] == "zdx_alerts" and partial["events_found"] == {
                 "zia_admin_audit": 6}
+            assert partial["outcome"] == "partial" and "zdx_alerts could not be read" in partial["operator_actions"][0]
 
             await wait_for(lambda: len(set(hook.ids())) >= found + 6)  # security events plus tool calls so far
             flushed = await call(client, "siem_flush_outbox", {})

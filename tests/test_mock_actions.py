@@ -254,6 +254,17 @@ async def test_a_scripted_failure_hits_exactly_the_matching_requests_and_changes
     assert rule.hits == 2 and mock.script.rules == []
 
 
+async def test_a_scripted_failure_with_after_lets_the_first_matching_requests_through_then_fails(mock, client):
+    rule = mock.fail("POST", f"{ZIA}/firewallFilteringRules", 500, after=2)  # the third of several writes
+    body = {"name": "Block bad", "order": 1, "rank": 7, "action": "BLOCK_DROP", "state": "ENABLED"}
+    statuses = [(await client.post(f"{ZIA}/firewallFilteringRules", json={**body, "name": f"r{n}"})).status_code
+                for n in range(4)]
+    assert statuses[:2] in ([200, 200], [201, 201]) and statuses[2] == 500 and statuses[3] in (200, 201)
+    assert rule.hits == 1 and rule.passed == 2 and mock.script.rules == []
+    with pytest.raises(ValueError, match="after -1"):
+        mock.fail("POST", f"{ZIA}/x", after=-1)
+
+
 async def test_a_scripted_failure_with_times_zero_fails_until_cleared_and_reset_clears_it(mock, client):
     mock.fail("*", f"{ZIA}/status", 500, times=0)
     for _ in range(3):

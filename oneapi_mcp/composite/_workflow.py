@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._hooktypes import tool_result
-from ._outcome import ACTIVATE, Activation
+from ._outcome import ACTIVATE, Activation, read_activation
 
 if TYPE_CHECKING:
     import mcp_types as t
@@ -293,20 +293,53 @@ class Workflow:
                                 "not be read (see not_covered and operator_actions)", is_error=not self.dry_run,
                                 **extra)
         if not self.steps:
-            return self._result("nothing_to_do", f"{summary}: nothing to change, everything is already as asked",
-                                **extra)
+            return await self._finish_staged(summary, **extra)
         zia_ztw = sorted({s.service for s in self.steps if s.service in ACTIVATE})
         if self.dry_run:
             if self.activate and zia_ztw:
                 await self.activation.check_before(self._call, zia_ztw)
             return self._result("planned", f"{summary}: {len(self.steps)} change(s) planned, none made; call "
                                 f"{self.tool} again with dry_run=false to apply them", **extra)
+        if self.activate:  # also the services this tool writes to that an earlier run may have left staged
+            zia_ztw = sorted({*zia_ztw, *self._activated_services()})
         if zia_ztw:
             await self.activation.check_before(self._call, zia_ztw)
         await self._apply()
         await self._activate()
         outcome, is_error, text = self._outcome(summary)
         return self._result(outcome, text, is_error=is_error, activation=self.activation.report(), **extra)
+
+    def _activated_services(self) -> list[str]:
+        """The ZIA/ZTW services this tool writes to (from the operations it declares)."""
+        runtime, tool = self.ctx.call.runtime, self.ctx.call.tool
+        catalog = runtime.catalog.tools if runtime is not None else {}
+        ops = [catalog[op] for op in getattr(tool, "operations", ()) if op in catalog]
+        return sorted({op.service for op in ops if op.service in ACTIVATE and op.scope != "read"})
+
+    async def _finish_staged(self, summary: str, **extra: Any) -> t.CallToolResult:
+        """Nothing left to change. A re-run after a failed (or skipped) activation still has to make
+        the earlier changes live: when a ZIA/ZTW service this tool writes to reads PENDING, that is
+        activated (said whose edits it may commit), and the outcome is applied only once verified."""
+        services = self._activated_services() if self.activate else []
+        pending = [s for s in services if await read_activation(self._call, s) is False]
+        if not pending:
+            return self._result("nothing_to_do", f"{summary}: nothing to change, everything is already as asked",
+                                **extra)
+        names = "/".join(s.upper() for s in pending)
+        whose = (f"{names} has pending edits, not yet live: perhaps an earlier run's of this tool whose activation "
+                 "failed, perhaps other admins'; the tenant-wide activation commits them all")
+        if self.dry_run:
+            self.activation.note = whose
+            return self._result("planned", f"{summary}: nothing to change, but {whose}; call {self.tool} again with "
+                                "dry_run=false to activate", **extra)
+        await self.activation.run(self._call, pending)
+        self.activation.note = whose
+        if self.activation.staged():
+            return self._result("staged_not_active", f"{summary}: nothing to change, but {names} could not be "
+                                "activated: changes stay staged (see operator_actions)", is_error=True,
+                                activation=self.activation.report(), **extra)
+        return self._result("applied", f"{summary}: nothing to change; activated {names}, whose pending edits are now "
+                            "live", activation=self.activation.report(), **extra)
 
     async def _call(self, operation: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
         result = await self.ctx.call_operation(operation, arguments)
@@ -411,6 +444,10 @@ class Workflow:
         being rolled back (then leftovers stay staged and are listed for the operator)."""
         services = sorted({s.service for s in self.steps if s.status in _LIVE and s.service in ACTIVATE})
         undone = sorted({s.service for s in self.steps if s.status == "undone" and s.service in ACTIVATE})
+        if self.activate and not any(s.status == "failed" for s in self.steps):
+            # a re-run finishes the job: edits an earlier run left staged (its activation failed) go live too
+            services = sorted({*services, *(s for s in self._activated_services() if s not in undone
+                                            and self.activation.pending_before.get(s))})
         if not services:
             if undone:
                 self.activation.note = (f"every {'/'.join(u.upper() for u in undone)} change this run made was "

@@ -155,13 +155,14 @@ class MockOneAPI:
         return self.tokens.mint()
 
     def fail(
-        self, method: str, path: str, status: int = 500, times: int = 1, message: str | None = None
+        self, method: str, path: str, status: int = 500, times: int = 1, message: str | None = None, *,
+        after: int = 0,
     ) -> ScriptedFailure:
         """Fail the next `times` API requests (0: all) whose method is `method` (or `*`) and whose
-        path matches the fnmatch glob `path`, with `status` in the service's error shape. They are
-        failed after the token check and before anything changes. Returns the rule; its `hits`
-        counts the requests it failed."""
-        return self.script.add(ScriptedFailure(method, path, status, times, message))
+        path matches the fnmatch glob `path`, with `status` in the service's error shape, once the
+        first `after` matching requests have gone through. They are failed after the token check and
+        before anything changes. Returns the rule; its `hits` counts the requests it failed."""
+        return self.script.add(ScriptedFailure(method, path, status, times, message, after=after))
 
     def clear_failures(self) -> None:
         """Drop every scripted failure still in force."""

@@ -7,6 +7,8 @@ From text (flag `--fail`, repeatable; env `ONEAPI_MOCK_FAIL`, entries separated 
 `METHOD PATH [STATUS [TIMES [MESSAGE]]]`, for example `POST /zia/api/v1/firewallFilteringRules* 500 1`.
 METHOD is an HTTP method or `*`; PATH is an fnmatch glob on the request path (`*` also crosses
 `/`); STATUS defaults to 500 and TIMES to 1 (0: every matching request); MESSAGE is the rest.
+In Python, `after=N` lets the first N matching requests through first, so a write midway through a
+run fails (the third POST of five) while the ones before it succeed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class ScriptedFailure:
     times: int = 1  # 0: always
     message: str | None = None
     hits: int = 0
+    after: int = 0  # matching requests let through before the rule starts failing
+    passed: int = 0
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
@@ -41,6 +45,8 @@ class ScriptedFailure:
             raise ValueError(f"scripted failure status {self.status!r} must be an HTTP error status (400-599)")
         if isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 0:
             raise ValueError(f"scripted failure times {self.times!r} must be a whole number >= 0 (0: always)")
+        if isinstance(self.after, bool) or not isinstance(self.after, int) or self.after < 0:
+            raise ValueError(f"scripted failure after {self.after!r} must be a whole number >= 0")
 
     @property
     def spent(self) -> bool:
@@ -90,6 +96,9 @@ class FailureScript:
         """The rule that fails this request (and counts the hit), or None."""
         for rule in self.rules:
             if rule.matches(method, path):
+                if rule.passed < rule.after:
+                    rule.passed += 1
+                    continue
                 rule.hits += 1
                 if rule.spent:
                     self.rules.remove(rule)
