@@ -381,7 +381,8 @@ class _SandboxContext:
 
         self.outer = ctx
         self.catalog = ctx.call.runtime.catalog
-        self.call = SimpleNamespace(name=f"{ctx.call.name} (sandbox)", upstream=[], runtime=ctx.call.runtime)
+        self.call = SimpleNamespace(name=f"{ctx.call.name} (sandbox)", upstream=[], runtime=ctx.call.runtime,
+                                    tool=ctx.call.tool)
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(mock),
                                         headers={"Authorization": f"Bearer {mock.token()}"})
         self.executor = Executor(self.catalog, self.client, base_url="http://sandbox.invalid",
