@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from . import _shaping
 from ._catalog import Catalog, ToolDef
+from ._entitlement import Entitlements
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._passthrough import passed_through, passed_through_note
 from ._paths import PathEscape, path_matches, path_value_problems
@@ -116,6 +117,7 @@ class Executor:
         self.customer_id = customer_id
         self.microtenant_id = microtenant_id
         self.max_result_bytes = max_result_bytes
+        self.entitlements = Entitlements()
 
     # -- arguments -----------------------------------------------------------------------------
     def prepare(self, tool: ToolDef, arguments: dict[str, Any]) -> tuple[Any, dict[str, Any]] | CallResult:
@@ -198,6 +200,8 @@ class Executor:
         prepared = self.prepare(tool, arguments)
         if isinstance(prepared, CallResult):
             return prepared
+        if refused := self.entitlements.refusal(tool):
+            return refused
         model, control = prepared
         unknown = passed_through(model, tuple(f for f, _w, loc, _r, _e in tool.params if loc == "body"))
         try:
@@ -207,6 +211,7 @@ class Executor:
                 result = await self._send(tool, self.build_request(tool, model))
         except PathEscape as exc:
             return _error(tool, None, "invalid_arguments", str(exc))
+        result = await self.entitlements.after(self, tool, result)
         if result.is_error:
             return result
         if unknown:

@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = tuple(sorted(p.stem for p in SPECS.glob("*.yaml")))  # one spec per service
 
 
 @cache

@@ -23,11 +23,12 @@ from collections import Counter
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 from schemathesis.config import SchemathesisConfig
 
 from oneapi_mcp.mock import FaultConfig, contract_document, create_mock_app
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = tuple(SERVICE_TABLE)
 MAX_EXAMPLES = int(os.environ.get("ONEAPI_CONTRACT_EXAMPLES", "3"))
 _COVERAGE = os.environ.get("ONEAPI_CONTRACT_COVERAGE", "")
 COVERAGE = set(SERVICES) if _COVERAGE in ("1", "all") else set(filter(None, _COVERAGE.split(",")))
@@ -104,6 +105,10 @@ test_every_zdx_operation_keeps_its_contract = _contract_test("zdx")
 test_every_zcc_operation_keeps_its_contract = _contract_test("zcc")
 test_every_zidentity_operation_keeps_its_contract = _contract_test("zid")
 test_every_ztw_operation_keeps_its_contract = _contract_test("ztw")
+# every other service of the services table (EASM, ZCell, ZTB, ZBI, ZWA, AI Guard, ...) the same way
+for _service in SERVICES:
+    if _service not in ("zia", "zpa", "zdx", "zcc", "zid", "ztw"):
+        globals()[f"test_every_{_service}_operation_keeps_its_contract"] = _contract_test(_service)
 
 
 def _workflows(service: str) -> type:
