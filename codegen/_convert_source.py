@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class SourceService:
     toolsets: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     rate_headers: str = "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)"
     recorded: str | None = None  # the recordings' directory name, when it differs
+    probe_arguments: tuple[tuple[str, object], ...] = ()
 
     def toolset(self, file: str) -> str:
         stem = Path(file).stem
@@ -72,6 +73,8 @@ SOURCE_SERVICES: dict[str, SourceService] = {s.name: s for s in (
                                                            "app_connector_config", "ransomware_kill")),
                       ("devices", "ZTB devices, alarms, groups, visibility logs, policy comments and API keys", ()))),
     SourceService("zwa", "zwa", "ZWA", "Zscaler Workflow Automation", ("/zwa/dlp/v1",), None, "DlpIncidentSearch",
+                  # the body the SDK sends by default (dlp_incident_search), one incident
+                  probe_arguments=(("body", {"fields": [], "timeRange": {}}), ("page_size", 1)),
                   toolsets=(("dlp_incidents", "ZWA DLP incidents: search, details, evidence, triggers, notes, "
                                               "labels, tickets, close; and the audit log", ()),)),
 )}
@@ -82,7 +85,7 @@ _RATE_CLASSES = {
     "zbi.reports": {"limits": ["2/second", "1000/hour"], "applies_to": "ZBI reports"},
 }
 # POSTs that search, download or test and change nothing (the SDK names them create_/update_ at times)
-_READ_POST = re.compile(r"/(search|download|audit|execute-policy|resolve-and-execute-policy)(/|$)")
+_READ_POST = re.compile(r"/(search|download|audit)(/|$)")
 _PAGE_PARAMS = {"page", "limit", "size"}
 
 
@@ -145,10 +148,15 @@ def _envelope(svc: SourceService, item: dict) -> dict:
     return {"type": "object", "properties": {svc.list_envelope: {"type": "array", "items": item}, **extra}}
 
 
-def _pagination(svc: SourceService, op: SourceOperation) -> dict | None:
+def _pagination(svc: SourceService, op: SourceOperation, models: dict[str, SourceModel]) -> dict | None:
     """How a list answer pages (zscaler/oneapi_response.py per service type): ZCell `page`/`size` with
-    {content, totalPages}; AI Guard {items} and EASM {results, total_results} in one answer ("single").
+    {content, totalPages}; AI Guard {items} and EASM {results, total_results} in one answer ("single";
+    EASM's models read the envelope themselves: Findings, LookALikeDomains, Organizations).
     ZTB nests its rows (`{result: {rows}}`) where no result key reaches: it is left unpaged."""
+    envelope = models.get(op.model) if op.model else None
+    if (svc.name == "easm" and op.method == "GET" and envelope is not None
+            and any(f.name == "results" and f.array for f in envelope.fields)):
+        return {"style": "single", "result_key": "results", "stop": "none"}
     if not op.answer_list or op.method != "GET":
         return None
     names = {q.name for q in op.query}
@@ -178,15 +186,18 @@ def _resource(op: SourceOperation, op_id: str, path_ids: list[str]) -> dict | No
     return out
 
 
-def _operation(svc: SourceService, op: SourceOperation, op_id: str, release: str) -> dict:
+def _operation(svc: SourceService, op: SourceOperation, op_id: str, release: str,
+               models: dict[str, SourceModel]) -> dict:
     path_ids = [p for p, _ in op.path_types]
     scope = _scope(op, op_id)
-    pagination = _pagination(svc, op)
+    pagination = _pagination(svc, op, models)
     summary, description = _describe(svc.name, op_id, op.method, op.path, scope, pagination,
                                      titles=(svc.short, svc.full))
     if op.summary:
         description = f"{op.summary.rstrip('.')}. {description}"
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": t}} for p, t in op.path_types]
+    argument = dict(op.arguments)
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": t},
+               **({"x-oneapi-argument": argument[p]} if p in argument else {})} for p, t in op.path_types]
     params += [{"name": q.name, "in": "query", "required": False,
                 "schema": {"type": q.type, **({"items": {"type": "string"}} if q.type == "array" else {})},
                 **({"description": q.description} if q.description else {})} for q in op.query]
@@ -202,8 +213,8 @@ def _operation(svc: SourceService, op: SourceOperation, op_id: str, release: str
     if op.body:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
     ok: dict = {"description": "Success."}
-    if op.binary:
-        ok["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    if op.binary:  # a file (the SDK accepts text/csv or application/octet-stream: zcell/sim_handling.py)
+        ok["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
     elif op.model:
         item = {"$ref": f"#/components/schemas/{op.model}"}
         ok["content"] = {"application/json": {"schema": _envelope(svc, item) if op.answer_list else item}}
@@ -347,6 +358,27 @@ def apply_recordings(doc: dict, recorded: list[dict], cassette_dir: str) -> int:
     return applied
 
 
+def _unify_equivalent_paths(ops: list[SourceOperation]) -> dict[SourceOperation, SourceOperation]:
+    """Paths that differ only in a parameter's name are one path in OpenAPI (ZTB's policy comments:
+    `/comment/{policy_id}` for GET/POST, `/comment/{comment_id}` for PUT/DELETE): the most used
+    spelling wins (ties: the first alphabetically); a renamed parameter keeps its argument name
+    through `x-oneapi-argument` (as codegen/_convert.py does for the model-derived specs)."""
+    shape = lambda path: re.sub(r"\{[^}]+\}", "{}", path)  # noqa: E731
+    spellings: dict[str, dict[str, int]] = {}
+    for op in ops:
+        counts = spellings.setdefault(shape(op.path), {})
+        counts[op.path] = counts.get(op.path, 0) + 1
+    out: dict[SourceOperation, SourceOperation] = {}
+    for op in ops:
+        counts = spellings[shape(op.path)]
+        target = sorted(counts, key=lambda p: (-counts[p], p))[0]
+        if target != op.path:
+            names = dict(zip(re.findall(r"\{(\w+)\}", op.path), re.findall(r"\{(\w+)\}", target), strict=True))
+            out[op] = replace(op, path=target, path_types=tuple((names[p], t) for p, t in op.path_types),
+                              arguments=tuple((new, old) for old, new in names.items() if old != new))
+    return out
+
+
 def _merge_into(existing: dict, op: SourceOperation, release: str) -> None:
     names = {p["name"] for p in existing.get("parameters", ())}
     for q in op.query:
@@ -368,11 +400,13 @@ def convert_source_service(root: Path, name: str, release: str, recorded_dir: Pa
     # "aiguard_legacy"); it is listed as not converted, never guessed onto api.zsapi.net
     outside = [op for op in ops if not op.path.startswith(svc.base_paths)]
     ops = [op for op in ops if op.path.startswith(svc.base_paths)]
+    renames = _unify_equivalent_paths(ops)
     files_of: dict[str, set[str]] = {}
     for op in ops:
         files_of.setdefault(op.function, set()).add(op.file)
     for op in ops:
         op_id = operation_id(op, qualify=len(files_of[op.function]) > 1)
+        op = renames.get(op, op)
         key = (op.path, op.method.lower())
         if key in taken:
             # one endpoint, two SDK methods (ZBI get_custom_app is list_custom_apps with ?id=): one
@@ -380,7 +414,7 @@ def convert_source_service(root: Path, name: str, release: str, recorded_dir: Pa
             _merge_into(paths[op.path][op.method.lower()], op, release)
             continue
         taken[key] = op.function
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(svc, op, op_id, release)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(svc, op, op_id, release, models)
     used = {m for op in ops for m in (op.model,) if m}
     schemas: dict[str, dict] = {}
     while pending := sorted(used - set(schemas)):
@@ -406,7 +440,7 @@ def convert_source_service(root: Path, name: str, release: str, recorded_dir: Pa
         "x-oneapi-service": svc.name,
         "x-oneapi-short-name": svc.short,
         "x-oneapi-base-paths": list(svc.base_paths),
-        "x-oneapi-probe": {"operationId": svc.probe, "arguments": {}},
+        "x-oneapi-probe": {"operationId": svc.probe, "arguments": dict(svc.probe_arguments)},
         "x-oneapi-toolsets": {f"{svc.name}.{family}": text for family, text, _ in svc.toolsets},
         "x-oneapi-rate-classes": {k: v for k, v in _RATE_CLASSES.items() if k.startswith(svc.name + ".")}
         or {f"{svc.name}.default": {"limits": [], "applies_to": f"{svc.short} (no documented limit)"}},

@@ -68,6 +68,7 @@ class SourceOperation:
     answer_list: bool
     summary: str
     binary: bool = False  # the answer is a file (Accept: application/octet-stream)
+    arguments: tuple[tuple[str, str], ...] = ()  # path parameter -> the SDK's argument name, where they differ
 
 
 def _const_str(node: ast.AST) -> str | None:
@@ -226,8 +227,9 @@ def _field(target: ast.AST, models: set[str], key: str) -> SourceField:
                 return SourceField(key, ref=func.attr)
             if isinstance(func, ast.Attribute) and func.attr == "form_list" and len(node.args) > 1:
                 kind = node.args[1]
-                if isinstance(kind, ast.Name) and kind.id in models:
-                    return SourceField(key, ref=kind.id, array=True)
+                name = kind.id if isinstance(kind, ast.Name) else kind.attr if isinstance(kind, ast.Attribute) else None
+                if name in models:  # form_list(config["results"], common.CommonIDName)
+                    return SourceField(key, ref=name, array=True)
                 return SourceField(key, array=True,
                                    item_type=_TYPES.get(kind.id, "string") if isinstance(kind, ast.Name) else None)
     return SourceField(key)

@@ -192,7 +192,7 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zwa.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="zwa_dlp_incident_search",
-        probe_arguments={},
+        probe_arguments={"body": {"fields": [], "timeRange": {}}, "page_size": 1},
         operations=12,
     ),
 }

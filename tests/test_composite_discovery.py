@@ -132,4 +132,5 @@ async def test_services_are_checked_concurrently_each_within_its_own_deadline():
     services = _by_service(report)
     assert {s["status"] for s in services.values()} == {"timeout"}
     assert all("within 1 s" in s["error"] for s in services.values())
-    assert elapsed < 4, elapsed  # one after another, six 1 s deadlines would take at least 6 s
+    # one after another, the services' 1 s deadlines would take at least len(services) s (12 or more)
+    assert elapsed < len(services) / 2, elapsed

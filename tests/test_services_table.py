@@ -26,6 +26,13 @@ def test_there_is_one_row_per_spec_with_the_specs_own_keys():
         assert all(any(p.startswith(base) for base in row.base_paths) for p in paths), name
 
 
+def test_every_probe_takes_its_arguments(catalog):
+    for row in SERVICES.values():
+        # the executor fills ZPA's customerId from the settings
+        arguments = {**row.probe_arguments, **({"customerId": "7"} if row.name == "zpa" else {})}
+        catalog.input_model(row.probe).model_validate(arguments)  # raises when they do not fit
+
+
 def test_a_path_finds_its_service_by_its_first_segment():
     assert service_for_path("/ziam/admin/api/v1/users") == "zid"
     assert service_for_path("/ztb/api/v3/CloudGateway/hubs") == "ztb"

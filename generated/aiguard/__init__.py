@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "9cc447cebd13737bbf07aeff21b099a85fab7b7c8772bac86efa3e194809ed2d"
+FINGERPRINT = "2622c323ab108b49b5172edd51639e727181af9fd449d98321d186be475d21eb"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

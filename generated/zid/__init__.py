@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "4d8009574a10fd6b5e20b9c4a829cbe558addc529758faec6c4eaf1b04d39fe3"
-FINGERPRINT = "8785cc3df5c355543ed082f8d20685d48c96a9ebf8f374e5cba68adbdba5a5ee"
+FINGERPRINT = "efe98eb17d0230bc725b88ebe52b3f39097f81df24ed5015c3132683ec55fa4b"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
