@@ -542,7 +542,6 @@ def convert_service(versions: tuple[ServiceModels, ...] | ServiceModels) -> dict
         "x-oneapi-service": svc,
         "x-oneapi-short-name": short,
         "x-oneapi-base-paths": list(BASE_PATHS[svc]),
-        "x-oneapi-probe": {"operationId": PROBES[svc][0], "arguments": PROBES[svc][1]},
         "x-oneapi-rate-classes": {k: v for k, v in RATE_CLASSES.items() if k.startswith(svc + ".")},
         "x-oneapi-rate-limit-headers": _RATE_HEADERS[svc],
         "paths": {p: dict(sorted(paths[p].items())) for p in sorted(paths)},
@@ -561,10 +560,22 @@ def convert_service(versions: tuple[ServiceModels, ...] | ServiceModels) -> dict
             "schemas": schemas,
         },
     }
+    if PROBES[svc][0] in {mop.name for mop in ops}:  # (a fixture model may not have it)
+        doc = _with_probe(doc, {"operationId": PROBES[svc][0], "arguments": PROBES[svc][1]})
     written = count_operations(doc)
     if written != len(ops):
         raise ModelError(f"{svc}: {len(ops)} model operations but {written} in the document")
     return doc
+
+
+def _with_probe(doc: dict, probe: dict) -> dict:
+    """`doc` with x-oneapi-probe after x-oneapi-base-paths (the keys keep their order in the YAML)."""
+    out: dict = {}
+    for key, value in doc.items():
+        out[key] = value
+        if key == "x-oneapi-base-paths":
+            out["x-oneapi-probe"] = probe
+    return out
 
 
 def _operation_at(paths: dict, path: str, method: str, name: str) -> dict:

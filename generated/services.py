@@ -26,7 +26,8 @@ class ServiceRow(NamedTuple):
     @property
     def prefix(self) -> str:
         """The first path segment every operation of the service starts with, e.g. `/ziam/`."""
-        return "/" + self.base_paths[0].strip("/").split("/")[0] + "/"
+        first = self.base_paths[0].strip("/").split("/")[0]
+        return f"/{first}/" if first else "/"
 
 
 def service_for_path(path: str) -> str | None:

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "2622c323ab108b49b5172edd51639e727181af9fd449d98321d186be475d21eb"
+FINGERPRINT = "7bb06fce9c439c4ae975e29e2afd02ed1822db26ae83ced599a9eb0abdfd2ea3"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "e6e0747924f9772988a853dca04c202f6dadaa1505b68539271943f5b3118bf4"
+FINGERPRINT = "04bb2cb1a5dfea653a66c436abbdc3c1677a59d3242bd2ea76144c46e255e351"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "d5498379b5747e8d3d36d1611fda3ab6a399ba0eb91dfec0dcefd023cf8a05f5"
+FINGERPRINT = "9b8d7046897d65bf5c15be3cb6d13920da78de30d3a40dffd1516ebd504d5b86"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "a550975d992832aff795c193cb0d84b596ff2f62c6a7e47cd3bd99a826734860"
-FINGERPRINT = "8a34b9f6395f050b610463d3ba75aefca3c567d6ab9c7bf682f0a34b62b500f9"
+FINGERPRINT = "23d7138e6eee8efc9a6312edc09d20b848c0773b90692ef0653c7d9dea31df06"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f64cd1c69bb490d84f835c8622769133eb9a6cae00fde29ef797613070a2e0fa"
+FINGERPRINT = "3a85af46c3a7b39126b9aa36d502b6aa43df7ea0e661e5c88857f8e0502387da"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

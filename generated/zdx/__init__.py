@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "e2cc0b56e9debce0aadcc58162d63964ab721113b56e3a0353e69c1d9162a28b"
-FINGERPRINT = "edc9b8cf8ea52be670a0f5bfac3e6c3b38fa3ec8c5ac7b6cbc607f14e83ed86a"
+FINGERPRINT = "af91cb0d70945db9aa56b3bf4c5087923feb5ca6a9afcd6bb2058b2fafd04357"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

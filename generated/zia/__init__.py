@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "9e73caaf9e8a8e954232dfb98b2a924d9f42c99041ef5774204f2241c76ad53a"
 OVERLAY_SHA256 = "b0f5c84de2a0edbf20c4dde0f00cd486cad74686c5a256ee4a13ef35f3137307"
-FINGERPRINT = "00f3f034c64477b469f4cacd421ea728377a9a8a709eea8972678023ecbbd7a4"
+FINGERPRINT = "76ac59473622b76b9594e34251fdc66d57187f491561acd28aa8d0a91d7a0a76"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

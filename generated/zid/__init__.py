@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "4d8009574a10fd6b5e20b9c4a829cbe558addc529758faec6c4eaf1b04d39fe3"
-FINGERPRINT = "efe98eb17d0230bc725b88ebe52b3f39097f81df24ed5015c3132683ec55fa4b"
+FINGERPRINT = "a7ebb8542ca0c7f5b0f5dc482327e7f438d0c8b1c5bbc63772a9ac85379dc976"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

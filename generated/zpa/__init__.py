@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "95681c7a86a49f71bb05d3deddc94202cd5fbeeb6595e76e6ad1b6cb13e236bd"
 OVERLAY_SHA256 = "fac0637edfb62f64c456439318ba60aa6233bfece16f42ef3f3bf150ca110ff3"
-FINGERPRINT = "f6984e9ceed315b8d898c3f388094402da79fea692e05fe60a376f659387c195"
+FINGERPRINT = "a0dabbc5f0a8d126d811c3bd73689a42a3ad5c17eaf9266ff419bfda293ccb10"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "07d5bbad0716c9f1756bf85f0510e351792aa3cdbdf9b314ad1b70971f4f43b4"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "bbe2e057467deb5350a8c62782afb90046789de3beaccec5e27a94bb3054d01f"
+FINGERPRINT = "db4f8c6889b225f8c74dbf07b6359e812aefb110363818d1846bb3db8d5e3819"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "6b9ba1a3b50c3c07112cd8da20b73084c8197664212212c4f4fba2e94682b7c2"
 OVERLAY_SHA256 = "5a516496747a6b9454508862cd7890dd34862b6bfb2bb0cf87ab8afbb567cf07"
-FINGERPRINT = "51691a307678e76558617be17bcb3efd619ec909a9c46992443a674a250e988f"
+FINGERPRINT = "bd2f0520c2fe1d38c0155edb5c36740db2ddc31e01f7ca8a505868855a875f32"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "ca6fbb73de79d077628206ba5caf38f5f877b8d354d33f6214264decb5ca94dc"
+FINGERPRINT = "2991103237e0a6156141d643f19d61f3071b4aef1df5b115386fc20e17b49448"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
