@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make specs: download zscaler-oneapi-sdk-python 1.0.0 and rewrite specs/ (the only target that needs the network)
+## make specs: download zscaler-oneapi-sdk-python 1.0.0 and the zscaler-sdk-python 1.11.3 sdist and rewrite specs/
+## (the only target that needs the network)
 specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
 

@@ -12,9 +12,11 @@ import re
 from collections import Counter, defaultdict
 
 from ._sources import ModelError, ServiceModels
+from ._toolsets import BASE_PATHS
 from ._versions import ModelOperation, merge_versions
 
 __all__ = [
+    "PROBES",
     "RATE_CLASSES",
     "SERVICE_TITLES",
     "convert_service",
@@ -54,6 +56,17 @@ RATE_CLASSES: dict[str, dict[str, object]] = {
         "applies_to": "ZCC downloadDevices, downloadServiceStatus and downloadDisableReasons",
     },
     "zid.default": {"limits": [], "applies_to": "ZIdentity (no documented limit)"},
+}
+
+# One cheap read per service that answers 2xx only when the tenant and API client are entitled to the
+# service (`oneapi-mcp doctor`, discovery_service_status and the entitlement check use it).
+PROBES: dict[str, tuple[str, dict]] = {
+    "zia": ("GetActivationStatus", {}),
+    "zpa": ("ListAllApplications", {"pagesize": 1}),
+    "zdx": ("ListDepartments", {}),
+    "zcc": ("GetCompanyInfo", {}),
+    "zid": ("ListUsers", {"limit": 1}),
+    "ztw": ("GetStatus", {}),
 }
 
 _RATE_HEADERS = {
@@ -218,6 +231,8 @@ def _pagination_hint(p: dict) -> str:
     if p["style"] == "page":
         return (f"Paginated with {p['page_param']} and {p['size_param']}; the response gives "
                 f"{p['total_pages_key']} and the items in `{p['result_key']}`.")
+    if p["style"] == "single":
+        return f"The whole list comes in one answer, under `{p['result_key']}`."
     if p["style"] == "next_link":
         return (f"Paginated with {p['offset_param']} and {p['limit_param']}; follow `next_link` "
                 f"until it is empty; items are in `{p['result_key']}`.")
@@ -253,9 +268,10 @@ def _model_doc(doc: str) -> str:
 
 
 def _describe(
-    service: str, name: str, method: str, path: str, scope: str, pagination: dict | None, doc: str = ""
+    service: str, name: str, method: str, path: str, scope: str, pagination: dict | None, doc: str = "",
+    titles: tuple[str, str] | None = None,
 ) -> tuple[str, str]:
-    short, full = SERVICE_TITLES[service]
+    short, full = titles or SERVICE_TITLES[service]
     words = split_words(name)
     verb = words[0] if words else ""
     rest = words[1:]
@@ -524,6 +540,8 @@ def convert_service(versions: tuple[ServiceModels, ...] | ServiceModels) -> dict
         ],
         "security": [{"oneapi": []}],
         "x-oneapi-service": svc,
+        "x-oneapi-short-name": short,
+        "x-oneapi-base-paths": list(BASE_PATHS[svc]),
         "x-oneapi-rate-classes": {k: v for k, v in RATE_CLASSES.items() if k.startswith(svc + ".")},
         "x-oneapi-rate-limit-headers": _RATE_HEADERS[svc],
         "paths": {p: dict(sorted(paths[p].items())) for p in sorted(paths)},
@@ -542,10 +560,22 @@ def convert_service(versions: tuple[ServiceModels, ...] | ServiceModels) -> dict
             "schemas": schemas,
         },
     }
+    if PROBES[svc][0] in {mop.name for mop in ops}:  # (a fixture model may not have it)
+        doc = _with_probe(doc, {"operationId": PROBES[svc][0], "arguments": PROBES[svc][1]})
     written = count_operations(doc)
     if written != len(ops):
         raise ModelError(f"{svc}: {len(ops)} model operations but {written} in the document")
     return doc
+
+
+def _with_probe(doc: dict, probe: dict) -> dict:
+    """`doc` with x-oneapi-probe after x-oneapi-base-paths (the keys keep their order in the YAML)."""
+    out: dict = {}
+    for key, value in doc.items():
+        out[key] = value
+        if key == "x-oneapi-base-paths":
+            out["x-oneapi-probe"] = probe
+    return out
 
 
 def _operation_at(paths: dict, path: str, method: str, name: str) -> dict:

@@ -229,6 +229,11 @@ _BEARER = {"type": "http", "scheme": "bearer", "description": "Bearer token from
            "https://<vanity>.zslogin.net/oauth2/v1/token (client credentials, audience https://api.zscaler.com)."}
 
 
+# The entitlement probe (services table): a query that needs no tenant-specific variable. Every ZMS query
+# needs the tenant's ZMS customerId, which this server has no setting for yet, so ZMS has no probe.
+_PROBES = {"zins": {"operationId": "IoTDeviceStats", "arguments": {}}}
+
+
 def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[str]], sdk: str) -> dict:
     title, path, limit, evidence = GRAPHQL_SERVICES[service]
     ops = [_operation(service, d, enums) for d in docs]
@@ -239,7 +244,13 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
                  "description": f"Converted by `make graphql-specs` from {sdk} (MIT): every GraphQL document "
                                 f"the SDK sends to {path}; see specs/SOURCES.md."},
         "x-oneapi-service": service,
+        "x-oneapi-short-name": service.upper(),  # as the SDK names the package
+        "x-oneapi-kind": "graphql",
+        "x-oneapi-base-paths": [path],
+        **({"x-oneapi-probe": _PROBES[service]} if service in _PROBES else {}),
         "x-oneapi-rate-classes": {f"{service}.default": {"limits": [limit], "applies_to": evidence}},
+        "x-oneapi-rate-limit-headers": "x-ratelimit-limit / x-ratelimit-remaining / x-ratelimit-reset (the OneAPI "
+                                       f"gateway's, recorded in tests/recorded/{service}.jsonl), Retry-After",
         "x-oneapi-toolsets": {_TOOLSETS[service]: f"{title.split(' through')[0]} (GraphQL queries): "
                               f"{', '.join(f.replace('_', ' ') for f in families)}."},
         "servers": [{"url": "https://api.zsapi.net"}],

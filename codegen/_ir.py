@@ -113,3 +113,6 @@ class Service:
     openapi: dict = field(default_factory=dict, hash=False, compare=False)  # the spec after overlays
     secret_fields: tuple[str, ...] = ()  # field names whose values are secrets (see codegen._secrets)
     not_secret_fields: tuple[str, ...] = ()  # named like secrets, but not (reviewed false positives)
+    # its row of the services table (generated/services.py): short name, title, base paths, rate
+    # classes, 429 style, the entitlement probe's tool and arguments, operation count
+    info: dict = field(default_factory=dict, hash=False, compare=False)

@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache"))
     parser.add_argument("--wheel", type=Path, help="use this wheel file instead of downloading (sha256 still checked)")
     parser.add_argument("--previous-wheel", type=Path, help="the same for the PREVIOUS pin")
+    parser.add_argument("--sdk-source", type=Path,
+                        help="an unpacked zscaler-sdk-python sdist's zscaler/ directory instead of downloading it")
+    parser.add_argument("--recorded-dir", type=Path, default=Path("tests/recorded"))
     args = parser.parse_args(argv)
     wheels = []
     for given, pin in ((args.wheel, CURRENT), (args.previous_wheel, PREVIOUS)):
@@ -185,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         wheels.append(given or fetch_wheel(args.cache_dir, pin))
     try:
         write_specs(wheels[0], args.specs_dir, previous_wheel=wheels[1])
-    except ModelError as exc:
+        from ._source_specs import fetch_sdk_source, write_source_specs
+
+        write_source_specs(args.sdk_source or fetch_sdk_source(args.cache_dir), args.specs_dir, args.recorded_dir)
+    except (ModelError, ValueError, KeyError) as exc:
         print(f"specs: {exc}; specs/ left untouched", file=sys.stderr)
         return 1
     return 0

@@ -216,6 +216,10 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         for t, tools in sorted(by_toolset.items())
     )
     title = (doc.get("info") or {}).get("title", service)
+    info, info_problems = _service_info(service, file, doc, title, operations)
+    problems.extend(info_problems)
+    if info_problems:
+        return None, problems, assigned
     secrets, not_secrets = secret_fields(doc)
     return Service(
         name=service,
@@ -232,7 +236,46 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         openapi=doc,
         secret_fields=secrets,
         not_secret_fields=not_secrets,
+        info=info,
     ), problems, assigned
+
+
+def _common_prefix(paths: list[str]) -> str:
+    split = [p.strip("/").split("/") for p in paths] or [[]]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1 or "{" in parts[0]:
+            break
+        common.append(parts[0])
+    return "/" + "/".join(common)
+
+
+def _service_info(service: str, file: str, doc: dict, title: str, operations: list[Operation]
+                  ) -> tuple[dict, list[Problem]]:
+    """The service's row of the services table, from the spec's top-level x-oneapi-* keys."""
+    problems: list[Problem] = []
+    probe = doc.get("x-oneapi-probe") or {}
+    tool = next((o.tool_name for o in operations if o.operation_id == probe.get("operationId")), None)
+    if probe and tool is None:
+        problems.append(Problem("error", file, "/x-oneapi-probe",
+                                f"the entitlement probe {probe.get('operationId')!r} is not an operation of {service}"))
+    elif tool and next(o for o in operations if o.tool_name == tool).scope != "read":
+        problems.append(Problem("error", file, "/x-oneapi-probe", f"the entitlement probe {tool} must be a read"))
+    # without x-oneapi-base-paths: the path segments every operation shares
+    bases = tuple(doc.get("x-oneapi-base-paths") or ()) or (_common_prefix([o.path for o in operations]),)
+    return {
+        "name": service,
+        "short": str(doc.get("x-oneapi-short-name") or service.upper()),
+        "title": title,
+        "kind": str(doc.get("x-oneapi-kind") or "rest"),
+        "base_paths": bases,
+        "rate_classes": {k: tuple(v.get("limits", ()))
+                         for k, v in sorted((doc.get("x-oneapi-rate-classes") or {}).items())},
+        "rate_limit_headers": str(doc.get("x-oneapi-rate-limit-headers") or ""),
+        "probe": tool,
+        "probe_arguments": dict(probe.get("arguments") or {}),
+        "operations": len(operations),
+    }, problems
 
 
 def _pagination_docs(pagination: dict | None) -> dict[str, str]:

@@ -217,7 +217,7 @@ def render_service(service: Service, out: Path, fingerprint: str) -> RenderStats
         header=head, title=service.title, service=service.name, spec=f"specs/{service.spec_file}",
         spec_sha256=service.spec_sha256, overlay_sha256=service.overlay_sha256, fingerprint=fingerprint,
         operations=len(service.operations), secret_fields=service.secret_fields,
-        not_secret_fields=service.not_secret_fields))
+        not_secret_fields=service.not_secret_fields, info=service.info))
     return RenderStats(service.name, files, lines, len(service.operations))
 
 

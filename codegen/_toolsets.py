@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["TOOLSET_RULES", "TOOLSET_DESCRIPTIONS", "toolset_for"]
+__all__ = ["BASE_PATHS", "TOOLSET_RULES", "TOOLSET_DESCRIPTIONS", "toolset_for"]
 
 
 def _seg(*names: str) -> str:
@@ -28,7 +28,7 @@ def _seg(*names: str) -> str:
 
 # Path prefixes removed before the rules are applied. Tried longest first; a prefix only matches
 # at a segment boundary. ZPA and ZCC expose several API roots.
-_PREFIXES: dict[str, tuple[str, ...]] = {
+BASE_PATHS: dict[str, tuple[str, ...]] = {
     "zia": ("/zia/api/v1",),
     "zpa": (
         "/zpa/mgmtconfig/v1/admin/customers/{customerId}",
@@ -247,13 +247,13 @@ TOOLSET_DESCRIPTIONS: dict[str, str] = {
 _COMPILED: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     svc: tuple((re.compile(rx), fam) for rx, fam in rules) for svc, rules in TOOLSET_RULES.items()
 }
-_SORTED_PREFIXES: dict[str, tuple[str, ...]] = {
-    svc: tuple(sorted(prefixes, key=len, reverse=True)) for svc, prefixes in _PREFIXES.items()
+_SORTED_BASE_PATHS: dict[str, tuple[str, ...]] = {
+    svc: tuple(sorted(prefixes, key=len, reverse=True)) for svc, prefixes in BASE_PATHS.items()
 }
 
 
 def _strip_prefix(service: str, path: str) -> str | None:
-    for prefix in _SORTED_PREFIXES.get(service, ()):
+    for prefix in _SORTED_BASE_PATHS.get(service, ()):
         if path == prefix or path.startswith(prefix + "/"):
             return path[len(prefix):] or "/"
     return None

@@ -19,9 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .generated.services import SERVICES as SERVICE_TABLE
+
 __all__ = ["main", "read_only_document"]
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
+SERVICES = tuple(SERVICE_TABLE)
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 

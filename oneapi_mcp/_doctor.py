@@ -7,18 +7,13 @@ from typing import Any
 
 from ._redact import scrub
 from ._settings import Credentials, oneapi_urls
+from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["PROBES", "run_doctor"]
 
-# one cheap read per service: reachable, authenticated and entitled when it answers 2xx
-PROBES = {
-    "zia": ("zia_get_activation_status", {}),
-    "zpa": ("zpa_list_all_applications", {"pagesize": 1}),
-    "zdx": ("zdx_list_departments", {}),
-    "zcc": ("zcc_get_company_info", {}),
-    "zid": ("zid_list_users", {"limit": 1}),
-    "ztw": ("ztw_get_status", {}),
-}
+# one cheap read per service: reachable, authenticated and entitled when it answers 2xx (the spec's
+# x-oneapi-probe, through the services table)
+PROBES = {name: (row.probe, row.probe_arguments) for name, row in SERVICE_TABLE.items() if row.probe}
 
 
 def _say(text: str) -> None:

@@ -22,6 +22,7 @@ from ._arguments import CONTROL_ARGUMENTS, describe_validation_error, prepare
 from ._call_result import CallResult
 from ._call_result import error_result as _error
 from ._catalog import Catalog, ToolDef
+from ._entitlement import Entitlements
 from ._graphql import graphql_body
 from ._hooktypes import RateLimiter
 from ._pagination import default_page_size, paginate
@@ -54,6 +55,7 @@ class Executor:
         self.customer_id = customer_id
         self.microtenant_id = microtenant_id
         self.max_result_bytes = max_result_bytes
+        self.entitlements = Entitlements()
 
     # -- the layers ----------------------------------------------------------------------------
     def prepare(self, tool: ToolDef, arguments: dict[str, Any]) -> tuple[Any, dict[str, Any]] | CallResult:
@@ -111,6 +113,8 @@ class Executor:
         prepared = self.prepare(tool, arguments)
         if isinstance(prepared, CallResult):
             return prepared
+        if refused := self.entitlements.refusal(tool):
+            return refused
         model, control = prepared
         unknown = passed_through(model, tuple(f for f, _w, loc, _r, _e in tool.params if loc == "body"))
         try:
@@ -120,6 +124,7 @@ class Executor:
                 result = await self._send(tool, self.build_request(tool, model))
         except PathEscape as exc:
             return _error(tool, None, "invalid_arguments", str(exc))
+        result = await self.entitlements.after(self, tool, result)
         if result.is_error:
             return result
         if unknown:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._recorded import RECORDED_SERVICES, Interaction, load_interactions
-from .codegen._toolsets import _PREFIXES as _ROOTS
+from .generated.services import SERVICES as SERVICE_TABLE
 from .mock._spec import load_document
 
 __all__ = ["CHECKS", "RECORDED_DIR", "TARGETS", "Fidelity", "Router", "check_interactions", "family", "main"]
@@ -45,7 +45,8 @@ def _template_regex(template: str) -> str:
 def family(service: str, path: str) -> str:
     """The resource family of a path: its first segment after the service's API root
     (`/zia/api/v1/casbDlpRules/all` -> casbDlpRules), as the toolset rules see it."""
-    for prefix in sorted(_ROOTS.get(service, ()), key=len, reverse=True):
+    roots = SERVICE_TABLE[service].base_paths if service in SERVICE_TABLE else ()
+    for prefix in sorted(roots, key=len, reverse=True):
         m = re.match("^" + _template_regex(prefix) + "(?=/)", path)
         if m:
             path = path[m.end():]

@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["KEPT_HEADERS", "RECORDED_SERVICES", "Interaction", "load_interactions", "trim_cassettes",
+__all__ = ["KEPT_HEADERS", "RECORDED_DIRS", "RECORDED_SERVICES", "Interaction", "load_interactions", "trim_cassettes",
            "write_mock_samples"]
 
-RECORDED_SERVICES = ("zia", "zpa", "zcc", "zid", "ztw", "zins", "zms")
+RECORDED_SERVICES = ("zia", "zpa", "zcc", "zid", "ztw", "aiguard", "easm", "ztb", "zins", "zms")
+# the recordings' directory when it is not the service's name (the SDK calls EASM `zeasm`)
+RECORDED_DIRS = {"easm": "zeasm"}
+# ZTB was recorded through its own host, where the SDK strips the OneAPI prefix `/ztb` from every path
+# (zscaler/request_executor.py remove_oneapi_endpoint_prefix); the OneAPI path puts it back. Its
+# `/api/v3/api-key-auth/login` is that host's own sign-in (zscaler/ztb/legacy.py), not an API operation.
+_ONEAPI_PREFIX = {"ztb": "/ztb"}
+_LEGACY_AUTH = {"ztb": ("/api/v3/api-key-auth/login",)}
 # answer headers worth keeping: rate limits (x-ratelimit-*, x-rate-limit-*), retry hints and the body type
 KEPT_HEADERS = ("content-type", "retry-after")
 _KEPT_PREFIXES = ("x-ratelimit-", "x-rate-limit-")
@@ -75,7 +82,7 @@ def _trim_list(items: list, keep: int = 10) -> list:
     return kept
 
 
-def _trim(interaction: dict) -> dict:
+def _trim(interaction: dict, prefix: str = "") -> dict:
     req, resp = interaction["request"], interaction["response"]
     parts = urlsplit(req["uri"])
     headers = {}
@@ -94,7 +101,7 @@ def _trim(interaction: dict) -> dict:
     return {
         **extra,
         "method": req["method"],
-        "uri": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "uri": prefix + parts.path + (f"?{parts.query}" if parts.query else ""),
         "body": _json_or_text(body),
         "status": resp["status"]["code"],
         "headers": headers,
@@ -103,17 +110,19 @@ def _trim(interaction: dict) -> dict:
 
 
 def trim_cassettes(source: Path, target: Path, services: tuple[str, ...] = RECORDED_SERVICES) -> dict[str, int]:
-    """Rewrite target/<svc>.jsonl from source/<svc>/cassettes/*.yaml. Returns interactions per service."""
+    """Rewrite target/<svc>.jsonl from source/<dir>/cassettes/*.yaml. Returns interactions per service."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     counts = {}
     for svc in services:
         lines = []
-        for cassette in sorted((source / svc / "cassettes").glob("*.yaml")):
+        for cassette in sorted((source / RECORDED_DIRS.get(svc, svc) / "cassettes").glob("*.yaml")):
             doc = yaml.load(cassette.read_bytes(), Loader=loader) or {}
             for i, interaction in enumerate(doc.get("interactions") or []):
-                row = {"cassette": cassette.stem, "index": i, **_trim(interaction)}
+                if urlsplit(interaction["request"]["uri"]).path in _LEGACY_AUTH.get(svc, ()):
+                    continue
+                row = {"cassette": cassette.stem, "index": i, **_trim(interaction, _ONEAPI_PREFIX.get(svc, ""))}
                 lines.append(json.dumps(row, sort_keys=True, separators=(",", ":")))
         (target / f"{svc}.jsonl").write_text("\n".join(lines) + "\n")
         counts[svc] = len(lines)

@@ -13,14 +13,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .generated.services import SERVICES as SERVICE_TABLE
+
 if TYPE_CHECKING:
     from ._catalog import Catalog
     from ._settings import ServerSettings
 
 __all__ = ["SERVICE_NAMES", "ScopesReport", "ServiceNeed", "render_report", "scopes_report"]
 
-SERVICE_NAMES = {"zia": "ZIA", "zpa": "ZPA", "zdx": "ZDX", "zcc": "ZCC", "zid": "ZIdentity", "ztw": "ZTW",
-                 "zins": "ZINS", "zms": "ZMS"}  # ZINS: Z-Insights (as the SDK names it)
+SERVICE_NAMES = {name: row.short for name, row in SERVICE_TABLE.items()}
 
 
 @dataclass(frozen=True)

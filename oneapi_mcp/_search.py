@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._vocabulary import Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
+from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["SearchIndex", "operation_kind", "words"]
 
@@ -24,7 +25,7 @@ __all__ = ["SearchIndex", "operation_kind", "words"]
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
            "text": (1.0, 0.6)}
 _K1 = 1.2
-_PATH_NOISE = {"zia", "zpa", "zdx", "zcc", "zid", "ztw", "api", "v1", "v2", "v3", "mgmtconfig", "admin", "customers",
+_PATH_NOISE = {*SERVICE_TABLE, "api", "v1", "v2", "v3", "mgmtconfig", "admin", "customers",
                "customer", "papi", "public", "ziam", "userconfig"}
 # how well an operation of one kind answers a request of another (rows: intent; None: no verb, a read)
 _READ = {"list": 1.0, "get": 0.7, "count": 0.7}
@@ -41,8 +42,8 @@ _COMPAT: dict[str | None, dict[str, float]] = {
 }
 _OTHER_SERVICE = 0.3
 # words of a tool name that say what it does, not what it is about
-_VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", "zia", "zpa", "zdx",
-          "zcc", "zid", "ztw", "info", "detail"}
+_VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
+          "info", "detail"}
 
 
 # "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service

@@ -27,10 +27,18 @@ from . import __version__
 from ._hooktypes import DISCOVERY_TOOLS, SCOPE_ORDER, tool_error, tool_result
 from ._runtime import Runtime
 from ._settings import PROFILES, ServerSettings
+from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
 
-_SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms"]
+_SERVICES = list(SERVICE_TABLE)
+
+
+def _search_blurb() -> str:
+    total = sum(row.operations for row in SERVICE_TABLE.values())
+    return f"Search the {total:,} Zscaler OneAPI operations ({', '.join(r.short for r in SERVICE_TABLE.values())})"
+
+
 
 
 _TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -288,8 +296,8 @@ class ToolSurface:
         read_only = scopes == ["read"]
         specs: dict[str, tuple[str, dict, t.ToolAnnotations]] = {
             "search_operations": (
-                "Search the 1,295 Zscaler OneAPI operations (ZIA, ZPA, ZDX, ZCC, ZIdentity, ZTW) in your own "
-                "words (console names such as 'app connectors', 'push changes live', 'how many firewall rules' work): "
+                _search_blurb() + " in your own words (console names such as 'app connectors', 'push changes "
+                "live', 'how many firewall rules' work): "
                 "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
                 "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "
                 "that would allow it. Then describe_operation for the arguments and invoke_operation to run one.",

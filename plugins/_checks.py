@@ -34,6 +34,7 @@ CONTROLS: dict[str, dict[str, tuple[str, ...]]] = {
     "log_export": {"CIS": ("8.2", "13.1"), "NIST": ("AU-6", "SI-4"), "ISO": ("A.8.15", "A.8.16")},
     "zpa_default_deny": {"CIS": ("13.4",), "NIST": ("AC-3", "AC-6", "SC-7"), "ISO": ("A.5.15", "A.8.20")},
     "idp_scim": {"CIS": ("5.1", "6.7"), "NIST": ("AC-2",), "ISO": ("A.5.16", "A.5.18")},
+    "external_attack_surface": {"CIS": ("1.1", "7.1"), "NIST": ("RA-5", "CM-8"), "ISO": ("A.8.8", "A.5.9")},
     "zia_changes_activated": {"CIS": ("4.1",), "NIST": ("CM-3",), "ISO": ("A.8.32",)},
     "disabled_rules": {"CIS": ("4.2",), "NIST": ("CM-6", "SC-7"), "ISO": ("A.8.20",)},
     "stale_rules": {"CIS": ("4.2",), "NIST": ("CM-6", "AC-6"), "ISO": ("A.8.20",)},

@@ -34,11 +34,14 @@ _ZIA_RULE_LISTS = (("URL filtering", "zia_list_url_filtering_rules"), ("firewall
 _ZPA_USER_LOGS = ("zpn_trans_log", "zpn_auth_log")
 _CHECKS = ("ssl_inspection", "advanced_threat_protection", "malware_protection", "sandbox_rules",
            "dlp_by_department", "admin_audit_trail", "log_export", "zpa_default_deny", "idp_scim",
-           "zia_changes_activated", "disabled_rules", "stale_rules")
+           "zia_changes_activated", "disabled_rules", "stale_rules", "external_attack_surface")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _CONTROL_TITLES = {"zpa_default_deny": "ZPA access policy denies by default (no allow-all rule)",
-                   "idp_scim": "Identity providers push users and groups by SCIM"}
+                   "idp_scim": "Identity providers push users and groups by SCIM",
+                   "external_attack_surface": "No high or critical findings on the internet-facing assets (EASM)"}
 _ZPA_ONLY = ("zpa_default_deny", "idp_scim")
+_EASM_RISKY = ("high", "critical")
+_EASM_ORGS = 20
 
 
 # -- the checklist ---------------------------------------------------------------------------------
@@ -280,6 +283,36 @@ async def _rules(c: Checklist, stale_days: int, wanted: set[str]) -> None:
                   f"{'; '.join(stale) or 'none'}", calls, "review the stale rules: still needed, still right?")
 
 
+async def _easm(c: Checklist) -> None:
+    """EASM findings per organization (easm_list_findings answers {results, total_results, next_link}, as
+    recorded in zeasm/cassettes/TestFindings.yaml; risk_level is Low/Medium/High/Critical)."""
+    check = "external_attack_surface"
+    control = _CONTROL_TITLES[check]
+    if c.not_applicable(check, "easm"):
+        return
+    ok, orgs, call, error = await c.get("easm_list_organizations")
+    if not ok:
+        return c.unknown(check, control, [call], [error])
+    calls, risky, total, partial = [call], [], 0, []
+    for org in ((orgs or {}).get("results") or [])[:_EASM_ORGS]:
+        ok, found, call, error = await c.get("easm_list_findings", {"org_id": str(org.get("id"))})
+        calls.append(call)
+        if not ok:
+            return c.unknown(check, control, calls, [error])
+        items = (found or {}).get("results") or []
+        total += len(items)
+        if (found or {}).get("next_link") or len(items) < int((found or {}).get("total_results") or len(items)):
+            partial.append(str(org.get("name")))
+        risky += [(org.get("name"), f) for f in items if str(f.get("risk_level", "")).lower() in _EASM_RISKY]
+    shown = "; ".join(f"{org}: {f.get('name')} on {f.get('impacted_asset_name')} ({f.get('risk_level')})"
+                      for org, f in risky[:8])
+    c.add(check, control, "fail" if risky else "pass",
+          f"{total} finding(s) read across {len(calls) - 1} organization(s); {len(risky)} high or critical"
+          + (f": {shown}" if risky else "")
+          + (f"; first page only for {', '.join(partial)}" if partial else ""), calls,
+          "review each finding (easm_get_finding_details, easm_get_finding_evidence) and fix the asset")
+
+
 async def compliance_report(ctx, args: dict[str, Any]):
     ev = Evidence(ctx)
     wanted = set(args.get("checks") or _CHECKS)
@@ -316,11 +349,13 @@ async def compliance_report(ctx, args: dict[str, Any]):
         await run()
     if wanted & {"disabled_rules", "stale_rules"} and "zia" not in unlicensed:
         await _rules(c, int(args.get("stale_days", 365)), wanted)
-    await ctx.progress(total, total, "done")
     if "zia" in unlicensed:
         for name in sorted(wanted & {"disabled_rules", "stale_rules"}):
             c.add(name, name.replace("_", " "), "not_applicable", "ZIA is not licensed for this tenant (not_licensed)",
                   [])
+    if "external_attack_surface" in wanted:
+        await _easm(c)
+    await ctx.progress(total, total, "done")
     scored = score_of(c.items)
     counts, score = scored["counts"], scored["percent"]
     summary = (f"{score if score is not None else 'no'}% of {scored['known']} known control(s) pass"
@@ -590,7 +625,8 @@ TOOLS = [
             "A compliance checklist read from configuration: SSL inspection decrypting, advanced threat and "
             "malware protections on, sandbox rules blocking, web DLP rules per department, admin audit trail "
             "readable, NSS/LSS log export, ZPA default deny, IdP SCIM, ZIA changes activated, disabled and stale "
-            "rules. Each item: CIS v8 / NIST 800-53 / ISO 27001 control ids, pass/fail/unknown/not_applicable, the "
+            "rules, and no high or critical EASM findings on internet-facing assets. Each item: CIS v8 / NIST "
+            "800-53 / ISO 27001 control ids, pass/fail/unknown/not_applicable, the "
             "evidence, the API call that proved it, when it was read, and a fix. The percentage is over the known "
             "items; unknown (a failed read) and not-licensed items are counted beside. There is no compliance API; "
             "read-only."),
@@ -599,13 +635,14 @@ TOOLS = [
                     "zia_get_atp_malware_inspection", "zia_list_sandbox_rules", "zia_list_departments",
                     "zia_list_web_dlp_rules", "zia_get_audit_log_entry_report_export_status", "zia_list_nss_feeds",
                     "zpa_list_all_lss_configs", "zpa_get_policy_rules_by_page", "zpa_get_all_idps",
-                    "zia_get_activation_status", "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules"),
+                    "zia_get_activation_status", "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules",
+                    "easm_list_organizations", "easm_list_findings"),
         input_schema={"type": "object", "additionalProperties": False, "properties": {
             "checks": {"type": "array", "items": {"type": "string", "enum": list(_CHECKS)}, "minItems": 1,
                        "uniqueItems": True, "description": "Only these controls (default all)."},
             "stale_days": {"type": "integer", "minimum": 30, "maximum": 3650, "default": 365,
                            "description": "A rule unchanged for longer than this many days counts as stale."},
-            "not_licensed": _NOT_LICENSED}},
+            "not_licensed": {**_NOT_LICENSED, "items": {"type": "string", "enum": ["zia", "zpa", "easm"]}}}},
     ),
     CompositeTool(
         name="compliance_list_department_violations",

@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 import anyio
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 
 from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, tool_result
 
@@ -22,9 +23,7 @@ from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
-_NAMES = {"zia": "ZIA (Internet Access)", "zpa": "ZPA (Private Access)", "zdx": "ZDX (Digital Experience)",
-          "zcc": "ZCC (Client Connector)", "zid": "ZIdentity", "ztw": "ZTW (Cloud & Branch Connector)"}
+_NAMES = {name: row.title.split(" through ")[0] for name, row in SERVICE_TABLE.items()}
 _NO_HEALTH_API = ("OneAPI has no service-health or status API (trust.zscaler.com is not part of it): reachability, "
                   "authentication and entitlement come from one cheap GET per service (HTTP 403 = not entitled, or "
                   "the API client lacks the role), health from each service's own objects")
@@ -225,7 +224,16 @@ async def _ztw(check: _Check) -> None:
         check.attention.append("the last ZTW activation failed")
 
 
+async def _probe_only(check: _Check) -> None:
+    """A service with no health reads here: its entitlement probe (the services table's) says it all."""
+    row = SERVICE_TABLE[check.service]
+    await check.probe(row.probe, dict(row.probe_arguments))
+
+
+# services with health reads first (in the order an operator looks at them), then every other
+# service of the services table with its probe alone
 _CHECKS = {"zia": _zia, "zpa": _zpa, "zdx": _zdx, "zcc": _zcc, "zid": _zid, "ztw": _ztw}
+SERVICES = (*_CHECKS, *sorted(s for s, row in SERVICE_TABLE.items() if s not in _CHECKS and row.probe))
 
 
 def _page_items(data: Any) -> list[dict[str, Any]]:
@@ -325,7 +333,7 @@ async def service_status(ctx, args: dict[str, Any]):
     async def run(check: _Check) -> None:
         with anyio.move_on_after(timeout) as deadline:
             try:
-                await _CHECKS[check.service](check)
+                await _CHECKS.get(check.service, _probe_only)(check)
             except Exception as exc:  # one service's surprise must not cost the others their report
                 check.crashed(exc)
         if deadline.cancelled_caught:
@@ -355,7 +363,10 @@ async def service_status(ctx, args: dict[str, Any]):
 
 _OPERATIONS = ("zia_get_activation_status", "zpa_list_assistant_groups", "zpa_list_all_assistants",
                "zpa_list_all_private_brokers", "zdx_list_ongoing_alerts", "zcc_list_devices", "zid_list_users",
-               "zid_list_groups", "ztw_get_status")
+               "zid_list_groups", "ztw_get_status",
+               *(SERVICE_TABLE[s].probe for s in SERVICES if s not in _CHECKS))
+
+_PROBED_ONLY = ", ".join(SERVICE_TABLE[s].short for s in SERVICES if s not in _CHECKS)
 
 TOOLS = [
     CompositeTool(
@@ -368,15 +379,16 @@ TOOLS = [
             "and service edge health (counts by control-channel/runtime/upgrade status, groups with no connected "
             "connector), ZDX ongoing alerts (count and the top few), one page of ZCC devices (ZCC allows 100 calls "
             "per hour; the 3-per-day downloads are not called), ZIdentity user and group totals, ZTW activation "
-            "status; and how many generated tools of each service this server allows. Services are checked "
-            "concurrently; one failing or slow service is reported, never fatal. Read-only."),
+            f"status; for every other service ({_PROBED_ONLY}) its entitlement probe; and how many generated "
+            "tools of each service this server allows. Services are checked concurrently; one failing or slow "
+            "service is reported, never fatal. Read-only."),
         handler=service_status, toolset="composite.discovery", scope="read", operations=_OPERATIONS,
         input_schema={
             "type": "object", "additionalProperties": False,
             "properties": {
                 "services": {"type": "array", "items": {"type": "string", "enum": list(SERVICES)}, "minItems": 1,
                              "uniqueItems": True,
-                             "description": "Services to check (default all: zia, zpa, zdx, zcc, zid, ztw)."},
+                             "description": f"Services to check (default all: {', '.join(SERVICES)})."},
                 "top_alerts": {"type": "integer", "minimum": 0, "maximum": 50, "default": 5,
                                "description": "How many ZDX ongoing alerts to list, most severe first."},
                 "timeout_seconds": {"type": "number", "minimum": 1, "maximum": 300, "default": 30,

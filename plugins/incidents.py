@@ -3,9 +3,8 @@ appear across services, and an incident report).
 
 OneAPI has no incident or event-search API for ZIA/ZPA traffic: web, firewall and DNS transaction
 logs leave the cloud through NSS feeds, ZPA user activity through LSS, and neither is queryable
-over REST. ZWA DLP incidents are an API this server does not vendor yet. What the
-vendored APIs do offer is read here and joined on the email address: Z-Insights cyber-security
-incidents per day (GraphQL), ZDX device events and alerts,
+over REST. What the vendored APIs do offer is read here and joined on the email address:
+Z-Insights cyber-security incidents per day (GraphQL), ZDX device events and alerts, ZWA DLP incidents,
 ZIA sandbox verdicts by MD5, the ZIA admin audit log (an export job: start, poll, download), and
 the configuration that names a person, device, domain or hash. Every report lists the sources it
 could not query and why.
@@ -264,10 +263,7 @@ SOURCES_COLUMNS = ("source", "status", "calls", "errors", "notes")
 
 async def unavailable_sources(ev: Evidence, *, logs: bool = True) -> list[dict[str, Any]]:
     """What the API cannot be asked, with the reason; for logs, where the tenant sends them."""
-    out = [
-        {"source": "ZWA DLP incidents", "reason": "the ZWA (Workflow Automation) API, POST "
-         "/zwa/dlp/v1/incidents/search, is not vendored in this server yet; review DLP incidents in the ZWA console"},
-    ]
+    out: list[dict[str, Any]] = []
     if not logs:
         return out
     feeds = await ev.read("where logs go", "zia_list_nss_feeds", cached=True, default=[])
@@ -578,6 +574,36 @@ def audit_events(rows: list[dict[str, str]], needle: str | None = None) -> list[
     return out
 
 
+ZWA_SOURCE = "ZWA DLP incidents"
+_ZWA_PAGE = 100  # dlp_incident_search's largest page_size (zscaler/zwa/dlp_incidents.py)
+
+
+async def zwa_dlp_events(ev: Evidence, email: str, window: Window) -> list[dict[str, Any]]:
+    """The DLP incidents of one person created in the window. The search filters by time range and by
+    fields such as severity, not by user (zscaler/zwa/dlp_incidents.py dlp_incident_search), so the
+    person is matched on each incident's userInfo.email."""
+    body = {"timeRange": {"startTime": iso(window.start), "endTime": iso(window.end)}, "fields": []}
+    call = ev.call_of("zwa_dlp_incident_search")
+    events: list[dict[str, Any]] = []
+    for page in range(1, 21):
+        data = await ev.read(ZWA_SOURCE, "zwa_dlp_incident_search", {"body": body, "page": page,
+                                                                    "page_size": _ZWA_PAGE})
+        incidents = data.get("incidents") if isinstance(data, dict) else None
+        for inc in incidents or ():
+            if str((inc.get("userInfo") or {}).get("email", "")).lower() != email.lower():
+                continue
+            rules = ", ".join(r.get("name", "") for r in (inc.get("matchingPolicies") or {}).get("rules") or ())
+            events.append(_event(epoch(inc.get("createdAt")), "ZWA DLP incident", f"DLP {inc.get('severity')}",
+                                 str(inc.get("internalId")),
+                                 f"{inc.get('sourceType')}: {inc.get('sourceSubType') or '-'} ({inc.get('status')}; "
+                                 f"{rules or 'no rule named'})", call))
+        if not incidents or len(incidents) < _ZWA_PAGE:
+            break
+    else:
+        ev.note(ZWA_SOURCE, f"stopped after 20 pages of {_ZWA_PAGE} incidents; later ones were not read")
+    return events
+
+
 async def person_events(ev: Evidence, person: dict[str, Any], window: Window, hashes: list[str], *,
                         include_audit_log: bool, wait: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every event the API offers about one person in the window, newest first, plus what was found."""
@@ -588,6 +614,7 @@ async def person_events(ev: Evidence, person: dict[str, Any], window: Window, ha
     verdicts = await sandbox_reports(ev, hashes)
     events += sandbox_events(verdicts)
     events += await insights_events(ev, person["email"], window)
+    events += await zwa_dlp_events(ev, person["email"], window)
     rows = await audit_log(ev, window, wait) if include_audit_log else None
     if rows is not None:
         events += audit_events(rows, person["email"])
@@ -1175,7 +1202,7 @@ _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_user
               "zdx_list_device_events", "zdx_list_ongoing_alerts", "zdx_list_historical_alerts",
               "zdx_list_alert_affected_devices", "zia_get_verdict_report_by_md5_hash", "zia_create_audit_log_report",
               "zia_get_audit_log_entry_report_export_status", "zia_get_audit_log_entry_report_data",
-              "zia_list_nss_feeds", "zpa_list_all_lss_configs", INCIDENTS_OP)
+              "zia_list_nss_feeds", "zpa_list_all_lss_configs", INCIDENTS_OP, "zwa_dlp_incident_search")
 WINDOW_ARGUMENTS = {
     "from": {"type": "string", "minLength": 1, "maxLength": 40,
              "description": "Start: ISO 8601 (2026-01-01T09:00:00Z; no offset means UTC) or a time ago (90m, 24h, 7d, "
@@ -1208,10 +1235,10 @@ TOOLS = [
         description=(
             "Everything the Zscaler APIs can say about one person over a window (at most 14 days): Z-Insights "
             "cyber-security incidents (threats blocked) per day with their categories, ZDX events of "
-            "their devices, ZDX alerts affecting those devices, ZIA sandbox verdicts for MD5s you give, and ZIA "
-            "admin audit-log entries naming them (an export job is started, polled and downloaded; it changes "
-            "no configuration). Lists what the API cannot query: ZWA DLP incidents "
-            "(not vendored here), web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
+            "their devices, ZDX alerts affecting those devices, ZWA DLP incidents of theirs, ZIA sandbox verdicts "
+            "for MD5s you give, and ZIA admin audit-log entries naming them (an export job is started, polled and "
+            "downloaded; it changes no configuration). Lists what the API cannot query: "
+            "web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
             "structured data and CSV."),
         handler=list_user_events, toolset="composite.incident", scope="read", operations=_EVENT_OPS,
         input_schema={"type": "object", "additionalProperties": False, "required": ["user"], "properties": {

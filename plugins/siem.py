@@ -67,7 +67,8 @@ _AUDIT_EXPORT = ("the ZIA admin audit log is read by starting an export job (POS
                  "configuration and activates nothing), then polling it and downloading its CSV; it holds admin "
                  "changes, not traffic")
 _UNAVAILABLE = [
-    {"source": "ZWA DLP incidents", "reason": "the ZWA API is not among this server's vendored specs"},
+    {"source": "ZWA DLP incidents", "reason": "this export does not read them yet; search them with "
+     "zwa_dlp_incident_search"},
     {"source": "Z-Insights (GraphQL) security incidents", "reason": "Z-Insights is not among this server's "
                                                                      "vendored specs"},
     {"source": "ZIA/ZPA transaction logs", "reason": _TRANSACTION_LOGS},
@@ -933,8 +934,8 @@ TOOLS = [
             "Read security events (ZDX alerts, the ZIA admin audit log) for the last hours and queue them in the "
             "durable outbox for every destination that takes security events, then deliver. Event ids are stable: "
             "an event exported before is not sent again. An unreachable SIEM keeps its events queued. ZWA DLP "
-            "incidents, Z-Insights and transaction logs are not readable here (see unavailable_sources). Dry run "
-            "by default."),
+            "incidents (not exported yet), Z-Insights and transaction logs are left out (see "
+            "unavailable_sources). Dry run by default."),
         handler=export_events, toolset="composite.siem", scope="write",
         operations=("zdx_list_ongoing_alerts", "zdx_list_historical_alerts", "zia_create_audit_log_report",
                     "zia_get_audit_log_entry_report_export_status", "zia_get_audit_log_entry_report_data"),

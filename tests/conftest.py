@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw")
+SERVICES = tuple(sorted(p.stem for p in SPECS.glob("*.yaml")))  # one spec per service
 # Variables that make tests rewrite their expected files instead of checking them: such a run passes by
 # construction, so it is refused when CI is set (see pytest_configure). A new one must be listed here.
 UPDATE_VARIABLES = ("UPDATE_GOLDEN", "UPDATE_TOOLSNAPS")

@@ -22,7 +22,8 @@ ZIA = "/zia/api/v1"
 WINDOW = {"from": "2025-12-25T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
 ALL_CHECKS = ["ssl_inspection", "advanced_threat_protection", "malware_protection", "sandbox_rules",
               "dlp_by_department", "admin_audit_trail", "log_export", "zpa_default_deny", "idp_scim",
-              "zia_changes_activated", "disabled_rules", "stale_rules"]
+              "zia_changes_activated", "disabled_rules", "stale_rules", "external_attack_surface"]
+EASM = "/easm/easm-ui/v1/organizations"
 THREAT_ON = ("cmdCtlServerBlocked", "cmdCtlTrafficBlocked", "malwareSitesBlocked", "browserExploitsBlocked",
              "fileFormatVunerabilitesBlocked", "knownPhishingSitesBlocked", "suspectedPhishingSitesBlocked",
              "suspectAdwareSpywareSitesBlocked", "cryptoMiningBlocked", "potentialMaliciousRequestsBlocked",
@@ -286,3 +287,28 @@ async def test_a_403_on_a_residency_source_is_an_error_naming_the_call_never_a_p
     error = result.structured_content["error"]
     assert result.is_error and error["kind"] == "upstream" and error["operation"] == operation
     assert f"could not read {operation}" in error["message"] and "403" in error["message"]
+
+
+async def test_easm_findings_are_read_per_organization_and_high_or_critical_ones_fail_the_check(upstream, env):
+    checks = {"checks": ["external_attack_surface"]}
+    async with serve(upstream, profile="read-only", **env) as client:
+        report = await call(client, "compliance_generate_report", checks)
+        # the mock's EASM objects are the recorded ones (zeasm/cassettes/TestFindings.yaml), read back as a client would
+        orgs = (await _invoke(client, "easm_list_organizations", {}))["results"]
+        findings = [f for org in orgs for f in
+                    (await _invoke(client, "easm_list_findings", {"org_id": org["id"]}))["results"]]
+        upstream.mock.fail("GET", f"{EASM}/*/findings", 403, times=0)
+        failed = await call(client, "compliance_generate_report", checks)
+        upstream.mock.clear_failures()
+        skipped = await call(client, "compliance_generate_report", {**checks, "not_licensed": ["easm"]})
+    risky = [f for f in findings if f["risk_level"].lower() in ("high", "critical")]
+    (item,) = report["checklist"]
+    assert orgs and findings and item["status"] == ("fail" if risky else "pass")
+    assert f"{len(findings)} finding(s) read across {len(orgs)} organization(s); {len(risky)} high or critical" in (
+        item["evidence"])
+    assert all(f["name"] in item["evidence"] for f in risky[:8])
+    assert {"NIST RA-5", "NIST CM-8"} <= set(item["controls"]) and "easm_list_findings" in item["calls"][1]
+    (unknown,) = failed["checklist"]
+    assert unknown["status"] == "unknown" and "403" in unknown["evidence"]
+    assert skipped["checklist"][0]["status"] == "not_applicable"
+    assert _writes(upstream) == []

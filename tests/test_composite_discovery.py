@@ -7,12 +7,15 @@ import time
 
 import pytest
 from _composites import MockServer, call, serve, store_items
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 
 from oneapi_mcp._catalog import load_catalog
 from oneapi_mcp.mock import FaultConfig, create_mock_app
 
 pytestmark = pytest.mark.anyio
-SERVICES = ["zia", "zpa", "zdx", "zcc", "zid", "ztw"]
+HEALTH_CHECKED = ["zia", "zpa", "zdx", "zcc", "zid", "ztw"]
+# every other service of the services table is checked by its entitlement probe alone, after these
+SERVICES = HEALTH_CHECKED + sorted(s for s in SERVICE_TABLE if s not in HEALTH_CHECKED)
 ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
 TOOL = "discovery_service_status"
 
@@ -36,7 +39,7 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
         report = await call(client, TOOL, {})
     assert TOOL in names  # read-only: listed on the narrowest profile
     services = _by_service(report)
-    assert list(services) == SERVICES and len(report["lines"]) == 6
+    assert list(services) == SERVICES and len(report["lines"]) == len(SERVICE_TABLE)
     for service in services.values():
         assert service["status"] == "ok", service
         assert service["reachable"] and service["authenticated"] and service["entitled"]
@@ -67,8 +70,14 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
         assert service["line"].startswith(f"{name}: ok")
     assert any("no service-health" in limit for limit in report["api_limits"])
 
+    for name in SERVICES[len(HEALTH_CHECKED):]:
+        assert services[name]["probe"] == SERVICE_TABLE[name].probe and "details" not in services[name]
+
     journal = upstream.mock.journal
-    assert {j["method"] for j in journal} == {"GET"}
+    # reads only: the one POST is ZWA's incident search, its probe (read-scoped: nothing changes)
+    writes = {(j["method"], j["path"]) for j in journal if j["method"] != "GET"}
+    assert writes <= {("POST", "/zwa/dlp/v1/incidents/search")}
+    assert all(load_catalog().tools[SERVICE_TABLE[s].probe].scope == "read" for s in SERVICE_TABLE)
     zcc = [j["path"] for j in journal if j["service"] == "zcc"]
     assert zcc == ["/zcc/papi/public/v1/getDevices"]  # ZCC allows 100 calls/hour: one page
     assert not any("download" in j["path"] for j in journal)
@@ -78,6 +87,7 @@ async def test_a_service_that_is_not_entitled_or_failing_is_reported_and_the_res
     upstream.mock.fail("GET", "/zdx/*", 403, times=0)
     upstream.mock.fail("GET", "/zpa/*/connector", 500, times=0)
     upstream.mock.fail("GET", "/ztw/*", 401, times=0)
+    upstream.mock.fail("GET", "/ztb/*", 403, times=0)  # a tenant without Zero Trust Branch
     async with serve(upstream, profile="admin", ONEAPI_MCP_MAX_RETRIES="0") as client:
         report = await call(client, TOOL, {})
     services = _by_service(report)
@@ -92,7 +102,9 @@ async def test_a_service_that_is_not_entitled_or_failing_is_reported_and_the_res
     assert [p["operation"] for p in zpa["problems"]] == ["zpa_list_all_assistants"]
     assert "connector_groups" in zpa["details"] and "private_service_edges" in zpa["details"]
     assert all(services[s]["status"] == "ok" for s in ("zia", "zcc", "zid"))
-    assert "not_entitled (zdx)" in report["summary"] and "partial (zpa)" in report["summary"]
+    ztb = services["ztb"]
+    assert (ztb["status"], ztb["entitled"], ztb["probe"]) == ("not_entitled", False, "ztb_list_site_names")
+    assert "not_entitled (zdx, ztb)" in report["summary"] and "partial (zpa)" in report["summary"]
     expected = _catalog_counts({"read", "write", "destructive"})
     assert (services["zdx"]["tools"]["allowed"], services["zdx"]["tools"]["total"]) == expected["zdx"]
 
@@ -120,4 +132,5 @@ async def test_services_are_checked_concurrently_each_within_its_own_deadline():
     services = _by_service(report)
     assert {s["status"] for s in services.values()} == {"timeout"}
     assert all("within 1 s" in s["error"] for s in services.values())
-    assert elapsed < 4, elapsed  # one after another, six 1 s deadlines would take at least 6 s
+    # one after another, the services' 1 s deadlines would take at least len(services) s (12 or more)
+    assert elapsed < len(services) / 2, elapsed

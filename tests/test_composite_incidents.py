@@ -19,6 +19,7 @@ from oneapi_mcp.plugins.incidents import epoch, iso
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed, create_mock_app
 from oneapi_mcp.mock._graphql import incident_events
+from oneapi_mcp.mock._seed_dlp import ZWA_INCIDENTS
 from oneapi_mcp.mock._seed_incidents import SANDBOX_BENIGN_MD5, SANDBOX_MALICIOUS_MD5, incident_subjects
 
 pytestmark = pytest.mark.anyio
@@ -91,8 +92,13 @@ async def test_user_events_join_zdx_sandbox_and_audit_log_and_write_nothing(upst
     sources = {s["source"]: s for s in first["sources"]}
     assert all(s["status"] == "ok" for s in sources.values())
     assert any("changes no configuration" in n for n in sources["ZIA admin audit log"]["notes"])
+    dlp = store_document(upstream, *ZWA_INCIDENTS[:2])["incidents"]
+    mine = sorted((i for i in dlp if i["userInfo"]["email"] == SUBJECT), key=lambda i: i["createdAt"], reverse=True)
+    assert mine and [e["subject"] for e in by_source["ZWA DLP incident"]] == [i["internalId"] for i in mine]
+    assert all(e["kind"] == f"DLP {i['severity']}" for e, i in zip(by_source["ZWA DLP incident"], mine, strict=True))
+    assert sources["ZWA DLP incidents"]["status"] == "ok"
     unavailable = {u["source"]: u for u in first["unavailable_sources"]}
-    assert "not vendored" in unavailable["ZWA DLP incidents"]["reason"]
+    assert "ZWA DLP incidents" not in unavailable  # vendored: read above
     assert any("Splunk Web Logs" in w for w in unavailable["ZIA web, firewall and DNS transaction logs"]["where"])
     assert "ZPA user activity logs" in unavailable
     rows = _csv_rows(first, "events")

@@ -23,12 +23,13 @@ from collections import Counter
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 from schemathesis.config import SchemathesisConfig
 
 from oneapi_mcp.mock import FaultConfig, contract_document, create_mock_app
 from oneapi_mcp.mock._zdx import MAX_WINDOW_DAYS as ZDX_WINDOW_LIMITS
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
+SERVICES = tuple(SERVICE_TABLE)
 MAX_EXAMPLES = int(os.environ.get("ONEAPI_CONTRACT_EXAMPLES", "3"))
 _COVERAGE = os.environ.get("ONEAPI_CONTRACT_COVERAGE", "")
 COVERAGE = set(SERVICES) if _COVERAGE in ("1", "all") else set(filter(None, _COVERAGE.split(",")))
@@ -111,10 +112,12 @@ test_every_zdx_operation_keeps_its_contract = _contract_test("zdx")
 test_every_zcc_operation_keeps_its_contract = _contract_test("zcc")
 test_every_zidentity_operation_keeps_its_contract = _contract_test("zid")
 test_every_ztw_operation_keeps_its_contract = _contract_test("ztw")
-# GraphQL: one endpoint each; schemathesis sends it any body, the mock must answer in the declared shape
-# (GraphQL errors for what it cannot run). Every named operation: tests/test_graphql.py.
-test_every_zins_operation_keeps_its_contract = _contract_test("zins")
-test_every_zms_operation_keeps_its_contract = _contract_test("zms")
+# every other service of the services table (EASM, ZCell, ZTB, ZBI, ZWA, AI Guard, and the GraphQL ones:
+# one endpoint each, schemathesis sends it any body and the mock must answer in the declared shape, GraphQL
+# errors for what it cannot run; every named GraphQL operation: tests/test_graphql.py) the same way
+for _service in SERVICES:
+    if _service not in ("zia", "zpa", "zdx", "zcc", "zid", "ztw"):
+        globals()[f"test_every_{_service}_operation_keeps_its_contract"] = _contract_test(_service)
 
 
 def _workflows(service: str) -> type:

@@ -14,11 +14,19 @@ NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 ANNOTATIONS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
-def test_the_catalog_lists_all_1329_tools_with_unique_valid_names(catalog):
-    assert len(catalog.tools) == 1329
+# per service, the operations its spec holds (specs/SOURCES.md): the wheel's models, then the services
+# converted from the SDK's hand-written source (zscaler-sdk-python 1.11.3), REST and GraphQL
+COUNTS = {"zia": 594, "zpa": 313, "ztw": 163, "zcc": 49, "zdx": 142, "zid": 34,
+          "aiguard": 39, "easm": 7, "zbi": 9, "zcell": 36, "ztb": 70, "zwa": 12, "zins": 14, "zms": 20}
+
+
+def test_the_catalog_lists_every_operation_of_every_service_with_unique_valid_names(catalog):
+    from oneapi_mcp.generated.services import SERVICES
+
+    per_service = Counter(t.service for t in catalog.tools.values())
+    assert per_service == {name: row.operations for name, row in SERVICES.items()}
+    assert {k: per_service[k] for k in COUNTS} == COUNTS
     assert all(NAME.match(name) for name in catalog.tools)
-    assert Counter(t.service for t in catalog.tools.values()) == {
-        "zia": 594, "zpa": 313, "ztw": 163, "zcc": 49, "zdx": 142, "zid": 34, "zins": 14, "zms": 20}
 
 
 def test_tool_names_are_the_service_and_the_snake_case_operation(catalog):
@@ -44,8 +52,11 @@ def test_every_tool_is_in_exactly_one_toolset_of_ten_to_forty_tools(catalog):
     listed = Counter(name for ts in catalog.toolsets.values() for name in ts.tools)
     assert set(listed) == set(catalog.tools)
     assert max(listed.values()) == 1
+    per_service = Counter(t.service for t in catalog.tools.values())
     for ts in catalog.toolsets.values():
-        assert 10 <= len(ts.tools) <= 40, (ts.name, len(ts.tools))
+        service = ts.name.split(".")[0]
+        # a service with fewer than ten operations (EASM, ZBI) is one toolset
+        assert 10 <= len(ts.tools) <= 40 or len(ts.tools) == per_service[service] < 10, (ts.name, len(ts.tools))
         assert re.fullmatch(r"[a-z]+\.[a-z0-9_]+", ts.name)
         assert ts.description and not ts.description.endswith(" tools"), ts.name
     for tool in catalog.tools.values():
@@ -146,7 +157,7 @@ def test_listing_every_tool_imports_no_input_model():
         "print(len(c.tools), len(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1329", "0"]
+    assert int(out[0]) >= sum(COUNTS.values()) and out[1] == "0"
 
 
 def test_a_call_imports_only_its_own_toolset_module():

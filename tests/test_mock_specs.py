@@ -6,6 +6,8 @@ import copy
 import json
 from collections import Counter
 
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
+
 from oneapi_mcp.mock import contract_document, create_mock_app
 from oneapi_mcp.mock._contract import _zpa_numbers
 from oneapi_mcp.mock._spec import SERVICES, load_document
@@ -17,11 +19,13 @@ def test_there_is_one_route_per_spec_path_plus_the_token_endpoint_and_a_fallback
     routes = [route.path for route in mock.app.routes]
     assert len(routes) == len(paths) + 2
     assert set(routes) == {*paths, "/oauth2/v1/token", "/{rest:path}"}
-    # one mock operation per endpoint: the 1,295 operations (1,291 of the models, 4 kept on recorded
-    # evidence, specs/SOURCES.md) less the 19 ZDX ones that share an
-    # endpoint with another (x-oneapi-variants; the wire request is the same), plus one GraphQL endpoint
-    # each for Z-Insights and ZMS (their 34 operations are told apart by operationName)
-    assert len(mock.operations) == 1295 - 19 + 2
+    # one mock operation per endpoint: every REST operation of the services table (the wheel's 1,295: 1,291 of
+    # the models, 4 kept on recorded evidence; and 173 converted from the SDK's source, specs/SOURCES.md)
+    # less the 19 ZDX ones that share an endpoint with another (x-oneapi-variants; the wire request is the
+    # same), plus one GraphQL endpoint each for Z-Insights and ZMS (their 34 operations are told apart by
+    # operationName)
+    assert len(mock.operations) == sum(row.operations for row in SERVICE_TABLE.values()) - 19 - 34 + 2 == (
+        1295 + 173 - 19 + 2)
 
 
 def test_literal_paths_are_tried_before_parameters_that_would_swallow_them():

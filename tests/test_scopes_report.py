@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
+
 from oneapi_mcp._scopes_report import render_report, scopes_report
 from oneapi_mcp._settings import ServerSettings
 
@@ -16,7 +18,9 @@ def _needs(report):
 def test_a_read_only_server_needs_read_only_access_to_every_service(catalog):
     report = scopes_report(ServerSettings(name="ro"), catalog=catalog)
     needs = _needs(report)
-    assert set(needs) == {"ZIA", "ZPA", "ZDX", "ZCC", "ZIdentity", "ZTW", "ZINS", "ZMS"}
+    assert set(needs) == {row.short for row in SERVICE_TABLE.values()} >= {"ZIA", "ZPA", "ZDX", "ZCC", "ZIdentity",
+                                                                        "ZTW", "EASM", "ZCell", "ZTB", "ZWA",
+                                                                        "ZINS", "ZMS"}
     assert {need.access for need in needs.values()} == {"read-only"}
     assert all(not writes for need in needs.values() for _ts, _n, writes in need.toolsets)
     assert report.allowed == sum(need.tools for need in needs.values())

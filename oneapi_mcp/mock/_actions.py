@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from ._errors import error_response, json_response
 from ._requests import Call
+from ._seed_dlp import dlp_incident_search
 from ._store import Key, canonical_id
 
 if TYPE_CHECKING:
@@ -247,4 +248,5 @@ ACTIONS: dict[tuple[str, str], Callable[[Engine, Call], Response]] = {
     ("zcc", "RemoveDevices"): _remove_devices(force=False),
     ("zcc", "ForceRemoveDevices"): _remove_devices(force=True),
     ("zid", "ResetPassword"): _reset_password,
+    ("zwa", "DlpIncidentSearch"): dlp_incident_search,
 }

@@ -26,6 +26,7 @@ GATEWAY_POLICIES = {
     "zcc": "100, 100;w=3600, 100;w=3600",
     "zid": "500, 500;w=1, 20000;w=60, 1000, 1000;w=1",
     "ztw": "1000, 1000;w=1",
+    "aiguard": "1000, 1000;w=1",  # tests/recorded/aiguard.jsonl (TestLlmApplications and the rest)
 }
 _FIRST = re.compile(r"\s*(\d+)\s*,\s*\d+;w=(\d+)")
 

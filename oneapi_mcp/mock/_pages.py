@@ -7,6 +7,7 @@
 - offset + next_offset (ZDX): an opaque `offset` and `limit`; `next_offset` is null at the end.
 - offset + next_link (ZIdentity): `offset` and `limit`; `{records, results_total, pageOffset,
   pageSize, next_link, prev_link}` with absolute links, null where there is no such page.
+- single (AI Guard, EASM): no paging; the whole list under one key (`{items}`, `{results, total_results}`).
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def filter_items(items: list[dict], query: dict[str, Any], pagination: dict | No
 
 def _size(service: str, value: Any) -> int:
     if not isinstance(value, int) or value <= 0:
-        return _DEFAULT_SIZE[service]
-    return min(value, _MAX_SIZE[service])
+        return _DEFAULT_SIZE.get(service, 100)
+    return min(value, _MAX_SIZE.get(service, 1_000))
 
 
 def _encode_offset(n: int) -> str:
@@ -164,4 +165,6 @@ def paginate(
         if start > 0:
             overrides["prev_link"] = link(max(0, start - size))
         return Page({"records": items[start:end]}, overrides)
+    if style == "single" and result_key != "@":
+        return Page({result_key: items}, {})  # one answer holds the whole list (AI Guard's {items}, EASM's {results})
     return Page(items, {})

@@ -110,4 +110,7 @@ def build_seed(seed: int = 0) -> SeedData:
     seed_incidents(data, rng)
     seed_zdx_history(data, rng)
     seed_siem(data, rng)
+    from ._seed_dlp import seed_zwa
+
+    seed_zwa(data, random.Random(f"zwa-{seed}"))  # its own draws: the other services' data do not move
     return data

@@ -14,6 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..generated.services import SERVICES as SERVICE_TABLE
+from ..generated.services import service_for_path as table_service_for_path
+
 __all__ = [
     "SERVICES",
     "TENANT_PARAMS",
@@ -27,11 +30,7 @@ __all__ = [
     "template_params",
 ]
 
-SERVICES = ("zia", "zpa", "zdx", "zcc", "zid", "ztw", "zins", "zms")
-
-# The first path segment of every operation of a service (ZIdentity lives under /ziam).
-_PREFIXES = {"zia": "/zia/", "zpa": "/zpa/", "zdx": "/zdx/", "zcc": "/zcc/", "zid": "/ziam/", "ztw": "/ztw/",
-             "zins": "/zins/", "zms": "/zms/"}
+SERVICES = tuple(SERVICE_TABLE)
 
 # Path parameters that name the tenant rather than an object: any value is accepted and it
 # never becomes part of a store key, so one mock tenant answers for every customerId.
@@ -46,10 +45,8 @@ def template_params(template: str) -> list[str]:
 
 
 def service_for_path(path: str) -> str | None:
-    for service, prefix in _PREFIXES.items():
-        if path.startswith(prefix):
-            return service
-    return None
+    """The service whose operations live under the path's first segment (ZIdentity's is /ziam)."""
+    return table_service_for_path(path)
 
 
 @cache
@@ -170,7 +167,7 @@ def _operation(service: str, path: str, method: str, raw: dict[str, Any]) -> Ope
 
 
 def load_services(services: tuple[str, ...] | list[str] | None = None) -> dict[str, ServiceSpec]:
-    """Read the specs of the given services (all six by default) into operation tables."""
+    """Read the specs of the given services (all of them by default) into operation tables."""
     from ._contract import corrected_document
 
     loaded: dict[str, ServiceSpec] = {}

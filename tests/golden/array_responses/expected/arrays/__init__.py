@@ -16,3 +16,17 @@ OPERATIONS = 2
 SECRET_FIELDS: tuple[str, ...] = ()
 
 NOT_SECRET_FIELDS: tuple[str, ...] = ()
+
+# This service's row of the services table (generated/services.py gathers every row).
+INFO = {
+    "name": "arrays",
+    "short": "ARRAYS",
+    "title": "Arrays",
+    "kind": "rest",
+    "base_paths": ("/tags",),
+    "rate_classes": {},
+    "rate_limit_headers": "",
+    "probe": None,
+    "probe_arguments": {},
+    "operations": 2,
+}

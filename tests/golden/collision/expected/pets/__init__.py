@@ -16,3 +16,17 @@ OPERATIONS = 4
 SECRET_FIELDS: tuple[str, ...] = ()
 
 NOT_SECRET_FIELDS: tuple[str, ...] = ()
+
+# This service's row of the services table (generated/services.py gathers every row).
+INFO = {
+    "name": "pets",
+    "short": "PETS",
+    "title": "Pets",
+    "kind": "rest",
+    "base_paths": ("/",),
+    "rate_classes": {},
+    "rate_limit_headers": "",
+    "probe": None,
+    "probe_arguments": {},
+    "operations": 4,
+}

@@ -16,3 +16,17 @@ OPERATIONS = 3
 SECRET_FIELDS: tuple[str, ...] = ()
 
 NOT_SECRET_FIELDS: tuple[str, ...] = ()
+
+# This service's row of the services table (generated/services.py gathers every row).
+INFO = {
+    "name": "noids",
+    "short": "NOIDS",
+    "title": "No ids",
+    "kind": "rest",
+    "base_paths": ("/widgets",),
+    "rate_classes": {},
+    "rate_limit_headers": "",
+    "probe": None,
+    "probe_arguments": {},
+    "operations": 3,
+}

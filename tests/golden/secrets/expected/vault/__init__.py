@@ -26,3 +26,17 @@ SECRET_FIELDS: tuple[str, ...] = (
 )
 
 NOT_SECRET_FIELDS: tuple[str, ...] = ("credentials", "passwordExpiryDays", "passwordStrength", "publicKey", "tunnelKey")
+
+# This service's row of the services table (generated/services.py gathers every row).
+INFO = {
+    "name": "vault",
+    "short": "VAULT",
+    "title": "Vault",
+    "kind": "rest",
+    "base_paths": ("/tunnels",),
+    "rate_classes": {},
+    "rate_limit_headers": "",
+    "probe": None,
+    "probe_arguments": {},
+    "operations": 2,
+}
