@@ -48,6 +48,9 @@ def _executor(catalog, upstream: Upstream, clock: Clock | None = None) -> Execut
 
 def test_every_service_in_the_table_has_a_read_probe_among_its_tools(catalog):
     for name, row in SERVICE_TABLE.items():
+        if name == "zms":  # every ZMS query needs the tenant's ZMS customerId: no probe (codegen/_graphql.py)
+            assert row.probe is None
+            continue
         assert row.probe in catalog.tools, name
         probe = catalog.tools[row.probe]
         assert (probe.service, probe.scope) == (name, "read")

@@ -58,10 +58,12 @@ def test_the_six_specs_hold_all_1291_model_operations_together_and_4_kept_from_t
     assert sum(MODEL_OPERATIONS.values()) == 1291
     assert sum(len(_kept(svc)) for svc in SERVICES) == 4
     assert sum(len(_sources(svc)) for svc in SERVICES) == 1295
-    # the other specs are converted from the SDK's hand-written source (codegen/_convert_source.py)
+    # the other specs are converted from the SDK's hand-written source: REST (codegen/_convert_source.py) and
+    # GraphQL documents (codegen/_graphql.py)
     from oneapi_mcp.codegen._convert_source import SOURCE_SERVICES
+    from oneapi_mcp.codegen._graphql import GRAPHQL_SERVICES
 
-    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted({*SERVICES, *SOURCE_SERVICES})
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted({*SERVICES, *SOURCE_SERVICES, *GRAPHQL_SERVICES})
 
 
 def test_zdx_configured_and_predefined_applications_share_one_endpoint_as_variants():
@@ -243,8 +245,8 @@ def test_every_recorded_2xx_route_of_the_service_has_an_operation(service):
 
 def test_the_recorded_routes_index_covers_all_six_services_and_the_admin_roles_calls():
     routes = read_routes(SPECS)
-    assert sorted(routes) == sorted(SERVICES)
+    assert sorted(routes) == sorted({*SERVICES, "zins", "zms"})  # and the two GraphQL endpoints
     assert {"method": "GET", "path": "/zia/api/v1/adminRoles/lite",
             "evidence": "zia/cassettes/TestAdminRoles.yaml"} in routes["zia"]
-    assert all(r["path"].startswith(("/zia/", "/zpa/", "/zdx/", "/zcc/", "/ziam/", "/ztw/"))
+    assert all(r["path"].startswith(("/zia/", "/zpa/", "/zdx/", "/zcc/", "/ziam/", "/ztw/", "/zins/", "/zms/"))
                for rs in routes.values() for r in rs)
