@@ -36,7 +36,8 @@ def bench_search() -> None:
             return [t.name for _, t in idx.search(q, limit=10)]
         for part, subset in (("tuned", [r for r in requests if not (r.holdout or r.blind)]),
                              ("held out", [r for r in requests if r.holdout]),
-                             ("blind", [r for r in requests if r.blind]), ("all", requests)):
+                             *((f"blind round {n}", [r for r in requests if r.blind_round == n])
+                               for n in sorted({r.blind_round for r in requests} - {0})), ("all", requests)):
             _line(f"{label}, {part}", evaluate(search, subset))
     times = []
     for _ in range(3):

@@ -25,6 +25,7 @@ class BenchRequest:
     want: frozenset[str]  # tool names
     holdout: bool  # set aside while tuning
     blind: bool = False  # written after tuning was finished, measured once
+    blind_round: int = 0  # which blind set: 1 (45 requests), 2 (written before round 2's ranking changes)
 
 
 def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
@@ -35,8 +36,9 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         missing = [k for k in item["want"] if k not in by_key]
         if missing:
             raise ValueError(f"{path}: request {i} ({item['q']!r}): no operation {', '.join(missing)}")
+        blind = bool(item.get("blind"))
         out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout")),
-                                bool(item.get("blind"))))
+                                blind, int(item.get("blind_round", 1 if blind else 0))))
     return out
 
 
