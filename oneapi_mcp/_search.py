@@ -32,7 +32,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     None: {**_READ, "create": 0.55, "update": 0.55, "action": 0.55, "delete": 0.4},
     "list": {**_READ, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
     "get": {"get": 1.0, "list": 0.85, "count": 0.6, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
-    "count": {"count": 1.0, "list": 0.75, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
+    "count": {"count": 1.0, "list": 0.85, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
     "create": {"create": 1.0, "action": 0.8, "update": 0.75, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
     "update": {"update": 1.0, "action": 0.85, "create": 0.8, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
     "delete": {"delete": 1.0, "update": 0.6, "action": 0.6, "create": 0.45, "list": 0.3, "get": 0.3, "count": 0.3},
@@ -40,6 +40,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
                  "delete": 0.35},
 }
 _OTHER_SERVICE = 0.3
+_HINTED_OTHER = 0.6  # a console word of one product ("app segment") points to it without naming it
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", "zia", "zpa", "zdx",
           "zcc", "zid", "ztw", "info", "detail"}
@@ -59,7 +60,8 @@ def operation_kind(tool: Any) -> str:
     name = tokens(tool.name)
     segments = [s for s in tool.path.split("/") if s]
     if tool.scope == "read":
-        if segments and "count" in segments[-1].lower() or name[-1:] == ["count"]:
+        last = segments[-1].lower() if segments else ""
+        if "count" in last or "quota" in last or name[-1:] == ["count"]:  # a quota answers "how many more"
             return "count"
         return "get" if segments and segments[-1].startswith("{") else "list"
     if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
@@ -154,6 +156,8 @@ class SearchIndex:
             s = raw * (0.35 + 0.65 * covered.get(i, total) / total) * (0.55 + 0.45 * named) * compat[self._kinds[i]]
             if reading.services and tool.service not in reading.services:
                 s *= _OTHER_SERVICE
+            elif not reading.services and reading.hinted and tool.service not in reading.hinted:
+                s *= _HINTED_OTHER
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             ranked.append((s, tool.name, tool))

@@ -30,15 +30,18 @@ class BenchRequest:
 
 def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
     """Read the requests; a right answer that matches no operation is an error (the set went stale)."""
-    by_key = {f"{t.method} {t.path}": t.name for t in catalog.tools.values()}
+    by_key: dict[str, set[str]] = {}  # ZDX lists configured and predefined applications under one path: two tools
+    for t in catalog.tools.values():
+        by_key.setdefault(f"{t.method} {t.path}", set()).add(t.name)
     out = []
     for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
         missing = [k for k in item["want"] if k not in by_key]
         if missing:
             raise ValueError(f"{path}: request {i} ({item['q']!r}): no operation {', '.join(missing)}")
         blind = bool(item.get("blind"))
-        out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout")),
-                                blind, int(item.get("blind_round", 1 if blind else 0))))
+        want = frozenset(n for k in item["want"] for n in by_key[k])
+        out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
+                                int(item.get("blind_round", 1 if blind else 0))))
     return out
 
 

@@ -60,6 +60,7 @@ class Reading:
     """A request as search reads it."""
 
     services: list[str] = field(default_factory=list)
+    hinted: list[str] = field(default_factory=list)  # services a product's own console word points to ("app segment")
     intent: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # stemmed term -> weight
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
@@ -99,6 +100,12 @@ class Vocabulary:
         # phrases are matched on stems, so "app connector" also reads "app connectors"
         self.terms = {_key(k): [stem(w) for v in vs for w in tokens(v)]
                       for k, vs in (data.get("terms") or {}).items()}
+        # a term that maps to a product id ("app segment": [application, zpa]) hints at that product
+        ids = set((data.get("services") or {}).keys())
+        self.hints = {k: [w for w in ws if w in ids] for k, ws in self.terms.items()}
+        self.terms = {k: [w for w in ws if w not in ids] for k, ws in self.terms.items()}
+        # verbs that operations are named by (deactivate, regenerate): searched fully even where they say what to do
+        self.named_verbs = {stem(w) for w in data.get("named_verbs") or []}
         self.intents = [(intent, [tuple(tokens(p)) for p in (data.get("intents") or {}).get(intent, [])])
                         for intent in INTENTS]
         self.questions = [tuple(tokens(p)) for p in data.get("questions") or []]
@@ -133,7 +140,9 @@ class Vocabulary:
                 if at is not None:
                     reading.intent = intent
                     verbs.update(range(at, at + len(p)))
-            if reading.intent == intent:
+                    if intent == "create" and _adds_to_existing(words, at + len(p), self.services):
+                        reading.intent = "update"  # "add a url to a custom category" changes the category
+            if reading.intent in (intent, "update"):
                 break
         i = 0
         while i < len(words):
@@ -147,18 +156,32 @@ class Vocabulary:
                     for w, raw in zip(key, words[i:i + n], strict=True):
                         if raw not in self.stop:
                             reading.add(w, CONSUMED)
+                    said_what_to_do = any(j in verbs for j in range(i, i + n))  # "turn off" -> deactivate
                     for w in self.terms[key]:
-                        reading.add(w, MAPPED)
+                        reading.add(w, VERB if said_what_to_do else MAPPED)
+                    reading.hinted += [h for h in self.hints[key] if h not in reading.hinted]
                     break
             else:
                 n = 1
                 word = words[i]
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
-                    weight = VERB if i in verbs else weight
+                    weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
                     reading.add(stem(word), weight)
             i += n
         return reading
+
+
+_TO = {"to", "into", "onto"}
+
+
+def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
+    """"add X to <an object>" (not "add X to <a product>"): the object is changed, not created."""
+    at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
+    if at is None:
+        return False
+    rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
+    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))
 
 
 def _key(phrase: str) -> tuple[str, ...]:
