@@ -86,12 +86,13 @@ class SearchIndex:
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
+            listed = f"{tool.title} {tool.description}"  # a client's own search reads it whole, product names too
             docs.append({
                 "name": list(dict.fromkeys(words(tool.name) + words(tool.operation_id))),
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
                 "toolset": words(tool.toolset),
                 "area": area_words.get(tool.toolset, []),
-                "text": words(_PRODUCT.sub("", f"{tool.title} {tool.description}")),
+                "text": words(listed if plain else _PRODUCT.sub("", listed)),
             })
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
