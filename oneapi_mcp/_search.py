@@ -80,8 +80,9 @@ class SearchIndex:
         self.plain = plain
         self._tools: list[Any] = []
         self._kinds: list[str] = []
-        self._subjects: list[frozenset[str]] = []
-        self._lite: list[bool] = []  # the name's nouns: what the operation is about
+        self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
+        self._lite: list[bool] = []
+        self._bulk: list[bool] = []
         docs: list[dict[str, list[str]]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
@@ -97,6 +98,7 @@ class SearchIndex:
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
             self._lite.append(bool({"lite", "summary", "summaries"} & set(tokens(tool.name))))
+            self._bulk.append(any(w.startswith("bulk") for w in tokens(tool.name)))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
@@ -161,6 +163,8 @@ class SearchIndex:
                 s *= _HINTED_OTHER
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
+            if self._bulk[i] and "bulk" not in terms:
+                s *= 0.9  # "delete a group" is the one-group call; the bulk one is for "several"
             ranked.append((s, tool.name, tool))
         ranked.sort(key=lambda r: (-r[0], len(r[1]), r[1]))
         return [(round(s, 3), t) for s, _, t in ranked[:limit]]

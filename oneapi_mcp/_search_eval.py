@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark"]
+__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark", "parts"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
                                 int(item.get("blind_round", 1 if blind else 0))))
     return out
+
+
+def parts(requests: list[BenchRequest]) -> dict[str, list[BenchRequest]]:
+    """The benchmark's parts: tuned, held out (set aside while tuning) and each blind round."""
+    rounds = sorted({r.blind_round for r in requests} - {0})
+    return {"tuned": [r for r in requests if not (r.holdout or r.blind)],
+            "held out": [r for r in requests if r.holdout],
+            **{f"blind round {n}": [r for r in requests if r.blind_round == n] for n in rounds}}
 
 
 def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:

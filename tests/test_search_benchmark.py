@@ -1,7 +1,7 @@
 """search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
 
-The floors are the issue's targets over the whole set (tuned half and held-out half together); `make bench`
-prints both halves. Timing is measured in bench/, never asserted here.
+The floors sit just under the level reached, over the whole set and on each part (tuned, held out, blind rounds
+1 and 2); `make bench` prints every part for both searches. Timing is measured in bench/, never asserted here.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ import pytest
 from mcp import Client
 
 from oneapi_mcp._catalog import load_catalog
-from oneapi_mcp._search import SearchIndex
-from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark
+from oneapi_mcp._search import SearchIndex, operation_kind
+from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
+from oneapi_mcp._vocabulary import stem
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.80, 0.95
-FULL_LISTING_HIT5_FLOOR = 0.75  # a plain BM25 over the names and descriptions alone, no vocabulary
+HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.96  # reached: 0.83 / 0.975 (444 requests)
+PART_HIT1_FLOOR, PART_HIT5_FLOOR = 0.78, 0.95  # every part reached >= 0.80 / 0.969; one miss in 45 is 2.2 points
+FULL_LISTING_HIT5_FLOOR = 0.80  # reached 0.83: a plain BM25 over the names and descriptions alone, no vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,16 @@ def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_fl
         f"hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f} mrr {result['mrr']:.3f}\n" + _report(result))
 
 
+def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(catalog, index):
+    parts_ = parts(load_benchmark(BENCHMARK, catalog))
+    assert set(parts_) == {"tuned", "held out", "blind round 1", "blind round 2"}
+    assert len(parts_["blind round 2"]) >= 100  # written before round 2's ranking changes
+    for label, requests in parts_.items():
+        result = evaluate(lambda q: _names(index, q), requests)
+        assert result["hit@5"] >= PART_HIT5_FLOOR and result["hit@1"] >= PART_HIT1_FLOOR, (
+            f"{label}: hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f}\n" + _report(result))
+
+
 def test_a_plain_search_over_the_full_listing_text_finds_most_operations_too(catalog):
     plain = full_listing_index(catalog.tools.values())
     result = evaluate(lambda q: _names(plain, q), load_benchmark(BENCHMARK, catalog))
@@ -83,6 +95,32 @@ def test_a_misspelt_word_finds_what_the_right_spelling_finds(index):
     assert _names(index, "list firewal rules")[:3] == _names(index, "list firewall rules")[:3]
     assert index.read("sandox rules").corrected == {"sandox": "sandbox"}
     assert index.read("what was sent").corrected == {}  # short real words are left alone
+
+
+def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
+    assert index.read("add a url to a custom category").intent == "update"
+    assert index.read("add a user to internet access").intent == "create"
+
+
+def test_a_question_reads_even_when_it_contains_a_write_verb(index):
+    assert index.read("is remote assistance enabled for support").intent == "list"
+    assert index.read("why was the service disabled on devices").intent == "list"
+
+
+def test_a_verb_that_names_operations_is_searched_and_a_plain_one_only_sets_the_intent(index):
+    assert index.read("deactivate a monitor").terms[stem("deactivate")] == 1.0
+    assert index.read("delete a monitor").terms[stem("delete")] < 1.0
+
+
+def test_a_console_word_of_one_product_prefers_that_product_without_naming_it(index):
+    reading = index.read("turn off an app segment")
+    assert reading.hinted == ["zpa"] and reading.services == []
+    assert _names(index, "turn off an app segment", limit=3)[0].startswith("zpa_")
+
+
+def test_a_quota_answers_how_many_more(catalog):
+    assert operation_kind(catalog.tools["zia_get_url_category_quota"]) == "count"
+    assert operation_kind(catalog.tools["zia_list_url_categories"]) == "list"
 
 
 def test_a_product_name_ranks_that_products_operations_first(index):
