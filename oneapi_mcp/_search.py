@@ -48,6 +48,8 @@ _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "
 
 # "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service
 _PRODUCT = re.compile(r"\(Zscaler [^)]*\)")
+# the note every ZIA/ZTW write carries: it says nothing about the object, but matches "pending changes" requests
+_STAGED = re.compile(r"The change is staged until the tenant's pending changes are activated\.")
 
 
 def words(text: str) -> list[str]:
@@ -93,7 +95,7 @@ class SearchIndex:
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
                 "toolset": words(tool.toolset),
                 "area": area_words.get(tool.toolset, []),
-                "text": words(listed if plain else _PRODUCT.sub("", listed)),
+                "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
             })
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
@@ -123,7 +125,7 @@ class SearchIndex:
         reading = self.read(query)
         terms = dict(reading.terms)
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
-            terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.5)
+            terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):
             if term not in self._postings and len(term) >= 4:  # a word's beginning: "categor", "provision"
                 del terms[term]

@@ -18,7 +18,7 @@ import yaml
 __all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "stem", "tokens"]
 
 INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
-ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.1, 0.8, 0.5  # a term's weight by where it came from
+ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.2, 0.8, 0.5  # a term's weight by where it came from
 
 
 @lru_cache(maxsize=20_000)
@@ -132,7 +132,7 @@ class Vocabulary:
         verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
         stems = [stem(w) for w in words]
         for intent, phrases in self.intents:
-            if reading.intent == "list" and intent != "count":
+            if reading.intent == "list" and intent not in ("count", "get"):  # a question still reads
                 continue
             for p in phrases:
                 at = _find(words, p)
