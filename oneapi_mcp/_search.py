@@ -99,8 +99,9 @@ class SearchIndex:
             })
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
-            self._lite.append(bool({"lite", "summary", "summaries"} & set(tokens(tool.name))))
-            self._bulk.append(any(w.startswith("bulk") for w in tokens(tool.name)))
+            named = set(tokens(tool.name))
+            self._lite.append(bool({"lite", "summary", "summaries"} & named))
+            self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
