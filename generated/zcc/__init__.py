@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "142c1cd1362d3f141dc20ea160d38cdc4eb3a1a3829c0c440322a858ef5385b1"
 OVERLAY_SHA256 = "6148bb196590d3e24c027b66902d5766912dd9c2177a7278e4a86cefafc45604"
-FINGERPRINT = "79291c886885f38d33e4bf5f04d18c2c2223bd21eb4d3d570b141e1e63cf70a7"
+FINGERPRINT = "d66c27cafe754689d761c7fd5f8b82fba87f603497485c6159c65f3fef9767f5"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "868002c2b75f811689017b2d7b96e2add7a1cc1d158b7e13219516ce958ebb8c"
 OVERLAY_SHA256 = "e93aa834e65a2e097dfc9d9f98b98073a23863303bea36d052f873a2732aeae6"
-FINGERPRINT = "0835a90a9b970040cdc5c6b924b2cd9443d1a0395c7431a159d1f3afe11e0fcd"
+FINGERPRINT = "2e6e77388b0060fe34878a22e5e7f41aab6f845c1dd58793d8e782c3abc1344a"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

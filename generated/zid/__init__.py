@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "0610a40ec93f0eebe5194b53dd423c93b03dbc1b126444f8ae775f2e51783b8b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "8e2f0c657415c9d3d9e08f32d2a2dc5342d91e8b90fed1bc17e38d4a78828ecc"
+FINGERPRINT = "e6f5258c6ae5b06a4e8ef3ab879d4cc1680fe475a6457b7e18bad28dd0906913"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
