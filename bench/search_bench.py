@@ -13,7 +13,7 @@ from pathlib import Path
 
 from oneapi_mcp._catalog import load_catalog
 from oneapi_mcp._search import SearchIndex
-from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark
+from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,9 +34,7 @@ def bench_search() -> None:
     for label, idx in (("search_operations", index), ("plain BM25 over the full listing's text", plain)):
         def search(q, idx=idx):
             return [t.name for _, t in idx.search(q, limit=10)]
-        for part, subset in (("tuned", [r for r in requests if not (r.holdout or r.blind)]),
-                             ("held out", [r for r in requests if r.holdout]),
-                             ("blind", [r for r in requests if r.blind]), ("all", requests)):
+        for part, subset in (*parts(requests).items(), ("all", requests)):
             _line(f"{label}, {part}", evaluate(search, subset))
     times = []
     for _ in range(3):

@@ -143,9 +143,15 @@ _VERBS = {
 }
 
 
+# an acronym with digits (IPv6, Md5, Dns64, C2C), a plural acronym (IPs, URLs), an acronym, a word, a number
+_WORD = re.compile(r"[Ii][Pp]v\d|[A-Z]\d[A-Z](?![a-z])|[A-Z][A-Za-z]?[a-z]*\d+(?![a-z])|[A-Z]{2,}s(?![a-z])"
+                   r"|[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
 def split_words(name: str) -> list[str]:
-    """Split an operation name into words: `GetIOTDeviceList` -> ['Get', 'IOT', 'Device', 'List']."""
-    return re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+", name)
+    """Split an operation name into words: `GetIOTDeviceList` -> ['Get', 'IOT', 'Device', 'List'],
+    `ListStaticIPs` -> ['List', 'Static', 'IPs'], `GetIPv6Configuration` -> ['Get', 'IPv6', 'Configuration']."""
+    return _WORD.findall(name)
 
 
 def scope_for(operation_name: str, method: str) -> str:
@@ -245,14 +251,27 @@ _ACRONYMS = {"api", "ip", "ips", "url", "urls", "dlp", "ssl", "zpa", "zia", "zdx
              "icap", "cas", "casb", "ipv6", "jwt", "aws", "csv", "ssh", "rdp", "sso", "atp", "fqdn", "ec", "cc"}
 
 
+# acronyms spelled with a final s (`Nss` is NSS, not NSs); `IPs`, `URLs`, `Vms` are plurals
+_S_ACRONYMS = {"nss", "lss", "dns", "aws", "cas", "ips"}
+_DIGIT_ACRONYM = re.compile(r"(ipv|md|dns|nat|sha|c)(\d+)(c?)$")
+
+
+def _acronym(w: str, last: bool) -> str:
+    low = w.lower()
+    if m := _DIGIT_ACRONYM.match(low):
+        return ("IPv" if m[1] == "ipv" else m[1].upper()) + m[2] + m[3].upper()
+    # `Ips` is IPS before a noun (firewall IPS rules) but IP addresses at the end (system IPs)
+    plural = w[:-1].isupper() or (last and low[:-1] in _ACRONYMS) or low not in _S_ACRONYMS
+    return w[:-1].upper() + "s" if low.endswith("s") and plural else w.upper()
+
+
 def _resource_phrase(words: list[str]) -> str:
     out = []
-    for w in words:
+    for i, w in enumerate(words):
         if (w.isupper() and len(w) > 1) or w.isdigit():
             out.append(w)
-        elif w.lower() in _ACRONYMS:
-            out.append(w.upper() if not w.lower().endswith("s") or w.lower() in ("cas", "casb") else
-                       w[:-1].upper() + "s")
+        elif w.lower() in _ACRONYMS or _DIGIT_ACRONYM.match(w.lower()):
+            out.append(_acronym(w, i == len(words) - 1))
         else:
             out.append(w.lower())
     return " ".join(out) or "resource"

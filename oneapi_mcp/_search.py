@@ -33,7 +33,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     None: {**_READ, "create": 0.55, "update": 0.55, "action": 0.55, "delete": 0.4},
     "list": {**_READ, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
     "get": {"get": 1.0, "list": 0.85, "count": 0.6, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
-    "count": {"count": 1.0, "list": 0.75, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
+    "count": {"count": 1.0, "list": 0.85, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
     "create": {"create": 1.0, "action": 0.8, "update": 0.75, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
     "update": {"update": 1.0, "action": 0.85, "create": 0.8, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
     "delete": {"delete": 1.0, "update": 0.6, "action": 0.6, "create": 0.45, "list": 0.3, "get": 0.3, "count": 0.3},
@@ -41,6 +41,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
                  "delete": 0.35},
 }
 _OTHER_SERVICE = 0.3
+_HINTED_OTHER = 0.6  # a console word of one product ("app segment") points to it without naming it
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -48,6 +49,8 @@ _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "
 
 # "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service
 _PRODUCT = re.compile(r"\(Zscaler [^)]*\)")
+# the note every ZIA/ZTW write carries: it says nothing about the object, but matches "pending changes" requests
+_STAGED = re.compile(r"The change is staged until the tenant's pending changes are activated\.")
 
 
 def words(text: str) -> list[str]:
@@ -60,7 +63,8 @@ def operation_kind(tool: Any) -> str:
     name = tokens(tool.name)
     segments = [s for s in tool.path.split("/") if s]
     if tool.scope == "read":
-        if segments and "count" in segments[-1].lower() or name[-1:] == ["count"]:
+        last = segments[-1].lower() if segments else ""
+        if "count" in last or "quota" in last or name[-1:] == ["count"]:  # a quota answers "how many more"
             return "count"
         return "get" if segments and segments[-1].startswith("{") else "list"
     if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
@@ -79,22 +83,26 @@ class SearchIndex:
         self.plain = plain
         self._tools: list[Any] = []
         self._kinds: list[str] = []
-        self._subjects: list[frozenset[str]] = []
-        self._lite: list[bool] = []  # the name's nouns: what the operation is about
+        self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
+        self._lite: list[bool] = []
+        self._bulk: list[bool] = []
         docs: list[dict[str, list[str]]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
+            listed = f"{tool.title} {tool.description}"  # a client's own search reads it whole, product names too
             docs.append({
                 "name": list(dict.fromkeys(words(tool.name) + words(tool.operation_id))),
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
                 "toolset": words(tool.toolset),
                 "area": area_words.get(tool.toolset, []),
-                "text": words(_PRODUCT.sub("", f"{tool.title} {tool.description}")),
+                "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
             })
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
-            self._lite.append(bool({"lite", "summary", "summaries"} & set(tokens(tool.name))))
+            named = set(tokens(tool.name))
+            self._lite.append(bool({"lite", "summary", "summaries"} & named))
+            self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
@@ -119,7 +127,7 @@ class SearchIndex:
         reading = self.read(query)
         terms = dict(reading.terms)
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
-            terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.5)
+            terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):
             if term not in self._postings and len(term) >= 4:  # a word's beginning: "categor", "provision"
                 del terms[term]
@@ -155,8 +163,12 @@ class SearchIndex:
             s = raw * (0.35 + 0.65 * covered.get(i, total) / total) * (0.55 + 0.45 * named) * compat[self._kinds[i]]
             if reading.services and tool.service not in reading.services:
                 s *= _OTHER_SERVICE
+            elif not reading.services and reading.hinted and tool.service not in reading.hinted:
+                s *= _HINTED_OTHER
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
+            if self._bulk[i] and "bulk" not in terms:
+                s *= 0.9  # "delete a group" is the one-group call; the bulk one is for "several"
             ranked.append((s, tool.name, tool))
         ranked.sort(key=lambda r: (-r[0], len(r[1]), r[1]))
         return [(round(s, 3), t) for s, _, t in ranked[:limit]]

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark"]
+__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark", "parts"]
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,32 @@ class BenchRequest:
     want: frozenset[str]  # tool names
     holdout: bool  # set aside while tuning
     blind: bool = False  # written after tuning was finished, measured once
+    blind_round: int = 0  # which blind set: 1 (45 requests), 2 (written before round 2's ranking changes)
 
 
 def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
     """Read the requests; a right answer that matches no operation is an error (the set went stale)."""
-    by_key = {f"{t.method} {t.path}": t.name for t in catalog.tools.values()}
+    by_key: dict[str, set[str]] = {}  # ZDX lists configured and predefined applications under one path: two tools
+    for t in catalog.tools.values():
+        by_key.setdefault(f"{t.method} {t.path}", set()).add(t.name)
     out = []
     for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
         missing = [k for k in item["want"] if k not in by_key]
         if missing:
             raise ValueError(f"{path}: request {i} ({item['q']!r}): no operation {', '.join(missing)}")
-        out.append(BenchRequest(item["q"], frozenset(by_key[k] for k in item["want"]), bool(item.get("holdout")),
-                                bool(item.get("blind"))))
+        blind = bool(item.get("blind"))
+        want = frozenset(n for k in item["want"] for n in by_key[k])
+        out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
+                                int(item.get("blind_round", 1 if blind else 0))))
     return out
+
+
+def parts(requests: list[BenchRequest]) -> dict[str, list[BenchRequest]]:
+    """The benchmark's parts: tuned, held out (set aside while tuning) and each blind round."""
+    rounds = sorted({r.blind_round for r in requests} - {0})
+    return {"tuned": [r for r in requests if not (r.holdout or r.blind)],
+            "held out": [r for r in requests if r.holdout],
+            **{f"blind round {n}": [r for r in requests if r.blind_round == n] for n in rounds}}
 
 
 def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:

@@ -18,7 +18,8 @@ import yaml
 __all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "stem", "tokens"]
 
 INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
-ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.1, 0.8, 0.5  # a term's weight by where it came from
+ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.2, 0.8, 0.5  # a term's weight by where it came from
+MENU = 0.35  # a word of the console menu path before the page ("Administration > ...")
 
 
 @lru_cache(maxsize=20_000)
@@ -43,10 +44,17 @@ def stem(word: str) -> str:
 
 _CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
     r"[^a-z0-9]+")
+_PLURAL_ACRONYM = re.compile(r"\b([A-Z]{2,})s\b")  # "static IPs", "URLs": one word, not "UR Ls"
+_VERSIONED = re.compile(r"([A-Z]{2,})v(\d)")  # "IPv6" is one word, not "I Pv6"
+# "Policy > Firewall Control > DNS Control": the console's menu path; the last step names the page
+_BREADCRUMB = re.compile(r"\s*>\s*")
+# a request's clauses: "SOC ask: are ... blocked", "..., where do I get it"
+_CLAUSES = re.compile(r"[,:;?!()]|\s-+\s")
 
 
 def tokens(text: str) -> list[str]:
     """`ListURLCategories user_groups` -> ['list', 'url', 'categories', 'user', 'groups'] (not stemmed)."""
+    text = _PLURAL_ACRONYM.sub(lambda m: m[1].lower() + "s", _VERSIONED.sub(lambda m: f" {m[1].lower()}v{m[2]}", text))
     text = _CAMEL.sub(r"\1 \2", _ACRONYM.sub(r"\1 \2", text))
     return [w for w in _SEPARATORS.split(text.lower()) if w]
 
@@ -60,6 +68,7 @@ class Reading:
     """A request as search reads it."""
 
     services: list[str] = field(default_factory=list)
+    hinted: list[str] = field(default_factory=list)  # services a product's own console word points to ("app segment")
     intent: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # stemmed term -> weight
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
@@ -99,6 +108,12 @@ class Vocabulary:
         # phrases are matched on stems, so "app connector" also reads "app connectors"
         self.terms = {_key(k): [stem(w) for v in vs for w in tokens(v)]
                       for k, vs in (data.get("terms") or {}).items()}
+        # a term that maps to a product id ("app segment": [application, zpa]) hints at that product
+        ids = set((data.get("services") or {}).keys())
+        self.hints = {k: [w for w in ws if w in ids] for k, ws in self.terms.items()}
+        self.terms = {k: [w for w in ws if w not in ids] for k, ws in self.terms.items()}
+        # verbs that operations are named by (deactivate, regenerate): searched fully even where they say what to do
+        self.named_verbs = {stem(w) for w in data.get("named_verbs") or []}
         self.intents = [(intent, [tuple(tokens(p)) for p in (data.get("intents") or {}).get(intent, [])])
                         for intent in INTENTS]
         self.questions = [tuple(tokens(p)) for p in data.get("questions") or []]
@@ -119,21 +134,34 @@ class Vocabulary:
 
     def read(self, text: str, speller: Speller) -> Reading:
         reading = Reading()
+        *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
+        page_at = len(tokens(" ".join(menu)))
         words = self._spelled(tokens(text), speller, reading)
-        if any(tuple(words[:len(q)]) == q for q in self.questions):
-            reading.intent = "list"  # "is there a pending activation" asks, it does not activate
+        starts, at = [page_at], page_at
+        for n, clause in enumerate(_CLAUSES.split(page)):
+            at += len(tokens(clause))
+            if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
+                starts.append(at)
+        later = [(at, q) for at in range(page_at + 1, len(words)) for q in _LATER_QUESTIONS]
+        if any(tuple(words[s:s + len(q)]) == q for s in starts for q in self.questions) or any(
+                tuple(words[s:s + len(q)]) == q for s, q in later):
+            reading.intent = "list"  # "is there a pending activation", "SOC ask: are ... blocked" ask, not act
         verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
         stems = [stem(w) for w in words]
         for intent, phrases in self.intents:
-            if reading.intent == "list" and intent != "count":
+            if reading.intent == "list" and intent not in ("count", "get"):  # a question still reads
                 continue
             for p in phrases:
-                at = _find(words, p)
-                at = at if at is not None else _find(stems, tuple(map(stem, p)))
+                named = _find_command(words, stems, p, page_at, writes=False)
+                if named is not None:
+                    verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
+                at = _find_command(words, stems, p, page_at, writes=intent in _WRITES)
                 if at is not None:
                     reading.intent = intent
                     verbs.update(range(at, at + len(p)))
-            if reading.intent == intent:
+                    if intent == "create" and _adds_to_existing(words, at + len(p), self.services):
+                        reading.intent = "update"  # "add a url to a custom category" changes the category
+            if reading.intent in (intent, "update"):
                 break
         i = 0
         while i < len(words):
@@ -147,27 +175,63 @@ class Vocabulary:
                     for w, raw in zip(key, words[i:i + n], strict=True):
                         if raw not in self.stop:
                             reading.add(w, CONSUMED)
+                    said_what_to_do = any(j in verbs for j in range(i, i + n))  # "turn off" -> deactivate
                     for w in self.terms[key]:
-                        reading.add(w, MAPPED)
+                        reading.add(w, (VERB if said_what_to_do else MAPPED) * (MENU if i < page_at else 1.0))
+                    reading.hinted += [h for h in self.hints[key] if h not in reading.hinted]
                     break
             else:
                 n = 1
                 word = words[i]
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
-                    weight = VERB if i in verbs else weight
+                    weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
+                    weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
             i += n
         return reading
+
+
+_TO = {"to", "into", "onto"}
+
+
+def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
+    """"add X to <an object>" (not "add X to <a product>"): the object is changed, not created."""
+    at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
+    if at is None:
+        return False
+    rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
+    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))
 
 
 def _key(phrase: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in tokens(phrase))
 
 
-def _find(words: list[str], phrase: tuple[str, ...]) -> int | None:
+_WRITES = {"create", "update", "delete"}
+# a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
+_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
+# "the last change", "a recent edit": the word names a thing, it does not ask for one
+_NEW = {"new", "add"}  # "a new engine" asks for one
+_DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
+
+
+def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool
+                  ) -> int | None:
+    """Where `phrase` asks for something in the page part of the request (from `start`), or None. A write's
+    verb must be a command: not a past participle ("domains being blocked") nor a noun ("the last change")."""
+    stemmed = tuple(map(stem, phrase))
     n = len(phrase)
-    return next((i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase), None)
+    for i in range(start, len(words) - n + 1):
+        exact = tuple(words[i:i + n]) == phrase
+        if not exact and tuple(stems[i:i + n]) != stemmed:
+            continue
+        if writes and not exact and words[i + n - 1].endswith("ed"):
+            continue
+        if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
+            continue
+        return i
+    return None
 
 
 @cache

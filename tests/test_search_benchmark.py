@@ -1,7 +1,7 @@
 """search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
 
-The floors are the issue's targets over the whole set (tuned half and held-out half together); `make bench`
-prints both halves. Timing is measured in bench/, never asserted here.
+The floors sit just under the level reached, over the whole set and on each part (tuned, held out, blind rounds
+1 to 4); `make bench` prints every part for both searches. Timing is measured in bench/, never asserted here.
 """
 
 from __future__ import annotations
@@ -12,16 +12,19 @@ import pytest
 from mcp import Client
 
 from oneapi_mcp._catalog import load_catalog
-from oneapi_mcp._search import SearchIndex
-from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark
+from oneapi_mcp._search import SearchIndex, operation_kind
+from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
+from oneapi_mcp._vocabulary import stem
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.80, 0.95
-FULL_LISTING_HIT5_FLOOR = 0.75  # a plain BM25 over the names and descriptions alone, no vocabulary
+HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.97  # reached: 0.819 / 0.978 (581 requests)
+# every part reached hit@5 >= 0.953 and hit@1 >= 0.766 (blind rounds 3 and 4; n=43: one miss is 2.3 points)
+PART_HIT1_FLOOR, PART_HIT5_FLOOR = 0.75, 0.95
+FULL_LISTING_HIT5_FLOOR = 0.80  # reached 0.809: a plain BM25 over the names and descriptions alone, no vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,16 @@ def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_fl
         f"hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f} mrr {result['mrr']:.3f}\n" + _report(result))
 
 
+def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(catalog, index):
+    parts_ = parts(load_benchmark(BENCHMARK, catalog))
+    assert set(parts_) == {"tuned", "held out", "blind round 1", "blind round 2", "blind round 3", "blind round 4"}
+    assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 4"]) >= 80  # written before their changes
+    for label, requests in parts_.items():
+        result = evaluate(lambda q: _names(index, q), requests)
+        assert result["hit@5"] >= PART_HIT5_FLOOR and result["hit@1"] >= PART_HIT1_FLOOR, (
+            f"{label}: hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f}\n" + _report(result))
+
+
 def test_a_plain_search_over_the_full_listing_text_finds_most_operations_too(catalog):
     plain = full_listing_index(catalog.tools.values())
     result = evaluate(lambda q: _names(plain, q), load_benchmark(BENCHMARK, catalog))
@@ -83,6 +96,58 @@ def test_a_misspelt_word_finds_what_the_right_spelling_finds(index):
     assert _names(index, "list firewal rules")[:3] == _names(index, "list firewall rules")[:3]
     assert index.read("sandox rules").corrected == {"sandox": "sandbox"}
     assert index.read("what was sent").corrected == {}  # short real words are left alone
+
+
+def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
+    assert index.read("add a url to a custom category").intent == "update"
+    assert index.read("add a user to internet access").intent == "create"
+
+
+def test_a_question_reads_even_when_it_contains_a_write_verb(index):
+    assert index.read("is remote assistance enabled for support").intent == "list"
+    assert index.read("why was the service disabled on devices").intent == "list"
+
+
+def test_a_console_menu_path_is_context_and_its_last_step_names_the_page(index):
+    reading = index.read("Administration > Authentication Settings")
+    assert reading.terms[stem("authentication")] == 1.0 and reading.terms[stem("administration")] < 0.5
+    assert index.read("Resources > Application Segments > Add Application Segment").intent == "create"
+
+
+def test_a_question_after_a_label_or_late_in_a_long_request_reads(index):
+    assert index.read("threat hunt: which firewall rules allow outbound RDP").intent == "list"
+    assert index.read("my laptop keeps failing to connect, is there a way to see why").intent == "list"
+    assert index.read("IOC: block the C2 domain").intent == "update"
+
+
+def test_a_write_verb_must_be_a_command_not_a_participle_or_a_noun(index):
+    assert index.read("newly registered domains being blocked").intent is None
+    assert index.read("the last change somebody made to internet access").intent is None
+    assert index.read("register a server in zpa").intent == "create"
+    assert index.read("I need a new dlp engine").intent == "create"
+
+
+def test_acronyms_with_a_plural_or_a_version_are_one_word():
+    from oneapi_mcp._vocabulary import tokens
+
+    assert tokens("Lists static IPs and blacklist URLs") == ["lists", "static", "ips", "and", "blacklist", "urls"]
+    assert tokens("GetIPv6Configuration") == ["get", "ipv6", "configuration"]
+
+
+def test_a_verb_that_names_operations_is_searched_and_a_plain_one_only_sets_the_intent(index):
+    assert index.read("deactivate a monitor").terms[stem("deactivate")] == 1.0
+    assert index.read("delete a monitor").terms[stem("delete")] < 1.0
+
+
+def test_a_console_word_of_one_product_prefers_that_product_without_naming_it(index):
+    reading = index.read("turn off an app segment")
+    assert reading.hinted == ["zpa"] and reading.services == []
+    assert _names(index, "turn off an app segment", limit=3)[0].startswith("zpa_")
+
+
+def test_a_quota_answers_how_many_more(catalog):
+    assert operation_kind(catalog.tools["zia_get_url_category_quota"]) == "count"
+    assert operation_kind(catalog.tools["zia_list_url_categories"]) == "list"
 
 
 def test_a_product_name_ranks_that_products_operations_first(index):

@@ -250,3 +250,29 @@ def test_the_recorded_routes_index_covers_all_six_services_and_the_admin_roles_c
             "evidence": "zia/cassettes/TestAdminRoles.yaml"} in routes["zia"]
     assert all(r["path"].startswith(("/zia/", "/zpa/", "/zdx/", "/zcc/", "/ziam/", "/ztw/", "/zins/", "/zms/"))
                for rs in routes.values() for r in rs)
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ("ListStaticIPs", "Lists static IPs"),
+    ("GetIPv6Configuration", "Returns IPv6 configuration"),
+    ("ListNssFeeds", "Lists NSS feeds"),
+    ("ListFirewallIpsRules", "Lists firewall IPS rules"),
+    ("GetSystemIps", "Returns system IPs"),
+    ("CreateBlacklistURLs", "Creates blacklist URLs"),
+    ("GetC2CIncidentReceiverCount", "Returns C2C incident receiver count"),
+    ("GetVerdictReportByMd5Hash", "Returns verdict report by MD5 hash"),
+    ("GetAwsAccountLite", "Returns AWS account lite"),
+    ("ListDns64Prefixes", "Lists DNS64 prefixes"),
+    ("GetIOTDeviceList", "Returns IOT device list"),
+])
+def test_titles_keep_acronyms_whole_and_spelled_as_the_consoles_spell_them(name, title):
+    from oneapi_mcp.codegen._convert import _describe
+
+    assert _describe("zia", name, "GET", "/x", "read", None)[0] == title
+
+
+def test_no_title_in_any_spec_splits_an_acronym_into_letters_and_digits():
+    mangled = re.compile(r"\b(NSs|DNs|AWs|LSs|UR ls|i pv|ipv \d|md \d|c \d c|nat \d)\b")
+    for service in SERVICES:
+        bad = [op["summary"] for _, _, op in operations(load_spec_doc(service)) if mangled.search(op["summary"])]
+        assert bad == [], (service, bad[:5])

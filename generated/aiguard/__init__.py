@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "7915f74f5658760f9cb25e3979cc39f92b70ca005b6e5f9d1c92ab4d02b6f413"
+FINGERPRINT = "6cce27ee8382b47a2fdf3d8fe80d79c01e47b27fbb96d5feaf346875c442dd30"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "dcfe8d55738a890b4c0f63350b0148f23d9bda20a93f573b8b0ecf7ae2922da5"
+FINGERPRINT = "f7afdefd2c6a27353b6e977c70c6b01fa073ab977f59c9ad0f9ca9093e4369e0"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "aebb7adfeba4d9b50cdf3b6fbcef85cb98a8305c684f94108e6b490718cd9c90"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "9dd1e3d8b3b8ef10269aef3de1756d51955b8ae9553d8acbf14a73905483bcbc"
+FINGERPRINT = "d7fc6cc5d89827e632fc0cf32206792600f0564039a768f879363e2631087a1c"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
