@@ -22,10 +22,10 @@ venv: $(STAMP)
 specs: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen specs
 
-## make graphql-specs: specs/zins.yaml and specs/zms.yaml from the GraphQL documents in the SDK's source (SDK=<dir>/zscaler)
-SDK ?= ../../sdk/zscaler_sdk_python-1.11.3/zscaler
+## make graphql-specs: only specs/zins.yaml and specs/zms.yaml (`make specs` writes them too), from the GraphQL
+## documents in the pinned SDK sdist's source, or in SDK=<unpacked sdist>/zscaler
 graphql-specs: $(STAMP)
-	$(BIN)/python -m oneapi_mcp.codegen graphql-specs --sdk $(SDK)
+	$(BIN)/python -m oneapi_mcp.codegen graphql-specs $(if $(SDK),--sdk $(SDK))
 
 ## make recorded-routes: index the recorded real traffic (RECORDED=<dir of <svc>/cassettes>) into specs/recorded_routes.json
 # the shared reference copy until the trimmed recordings are vendored under tests/recorded/

@@ -3,7 +3,8 @@
 Zscaler ships no machine-readable model for these two services; its stable SDK (`zscaler-sdk-python`,
 MIT) sends each named query as `POST /<svc>/graphql` with `{"query", "variables", "operationName"}`
 (recorded: reference/recorded/zins/cassettes/TestCyberSecurity.yaml, zms/cassettes/TestAgents.yaml).
-`make graphql-specs SDK=<unpacked sdk>/zscaler` reads every query document out of the SDK's source
+`make specs` (alone: `make graphql-specs [SDK=<unpacked sdk>/zscaler]`) reads every query document out of
+the SDK's source
 (`ast`: the string literals that start with `query`/`mutation`), parses it with graphql-core, and
 writes `specs/<svc>.yaml`: one operation per document on the shared path, the first as the path's
 operation and the rest as its `x-oneapi-variants`, each carrying `x-oneapi-graphql` (operation kind,
@@ -260,20 +261,36 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
     }
 
 
+def write_graphql_specs(sdk: Path, specs_dir: Path, release: str = "zscaler-sdk-python 1.11.3",
+                        log=print) -> dict[str, int]:
+    """specs/zins.yaml and specs/zms.yaml from the unpacked SDK's `zscaler/` directory; operations per service."""
+    counts = {}
+    for service in GRAPHQL_SERVICES:
+        docs = extract_documents(sdk, service)
+        if not docs:
+            raise ValueError(f"no GraphQL documents under {sdk / service}")
+        spec = build_spec(service, docs, read_enums(sdk, service), release)
+        text = yaml.safe_dump(spec, sort_keys=False, width=120, allow_unicode=True)
+        target = specs_dir / f"{service}.yaml"
+        target.write_text(text)
+        log(f"graphql-specs: {service}: {len(docs)} operations -> {target} "
+            f"sha256 {hashlib.sha256(text.encode()).hexdigest()}")
+        counts[service] = len(docs)
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make graphql-specs", description=__doc__)
-    parser.add_argument("--sdk", type=Path, required=True, help="the unpacked SDK's `zscaler` package directory")
-    parser.add_argument("--release", default="zscaler-sdk-python 1.11.3")
+    parser.add_argument("--sdk", type=Path,
+                        help="the unpacked SDK's `zscaler` package directory (default: the pinned sdist, fetched "
+                             "like `make specs` does)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache"))
     parser.add_argument("--specs-dir", type=Path, default=Path("specs"))
     args = parser.parse_args(argv)
-    for service in GRAPHQL_SERVICES:
-        docs = extract_documents(args.sdk, service)
-        if not docs:
-            parser.error(f"no GraphQL documents under {args.sdk / service}")
-        spec = build_spec(service, docs, read_enums(args.sdk, service), args.release)
-        text = yaml.safe_dump(spec, sort_keys=False, width=120, allow_unicode=True)
-        target = args.specs_dir / f"{service}.yaml"
-        target.write_text(text)
-        print(f"graphql-specs: {service}: {len(docs)} operations -> {target} "
-              f"sha256 {hashlib.sha256(text.encode()).hexdigest()}")
+    from ._source_specs import RELEASE, fetch_sdk_source
+
+    try:
+        write_graphql_specs(args.sdk or fetch_sdk_source(args.cache_dir), args.specs_dir, RELEASE.replace("==", " "))
+    except ValueError as exc:
+        parser.error(str(exc))
     return 0

@@ -188,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         wheels.append(given or fetch_wheel(args.cache_dir, pin))
     try:
         write_specs(wheels[0], args.specs_dir, previous_wheel=wheels[1])
+        from ._graphql import write_graphql_specs
         from ._source_specs import fetch_sdk_source, write_source_specs
 
-        write_source_specs(args.sdk_source or fetch_sdk_source(args.cache_dir), args.specs_dir, args.recorded_dir)
+        sdk_root = args.sdk_source or fetch_sdk_source(args.cache_dir)
+        write_source_specs(sdk_root, args.specs_dir, args.recorded_dir)
+        write_graphql_specs(sdk_root, args.specs_dir)
     except (ModelError, ValueError, KeyError) as exc:
         print(f"specs: {exc}; specs/ left untouched", file=sys.stderr)
         return 1
