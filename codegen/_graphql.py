@@ -5,7 +5,6 @@ MIT) sends each named query as `POST /<svc>/graphql` with `{"query", "variables"
 (recorded: reference/recorded/zins/cassettes/TestCyberSecurity.yaml, zms/cassettes/TestAgents.yaml).
 `make specs` (alone: `make graphql-specs [SDK=<unpacked sdk>/zscaler]`) reads every query document out of
 the SDK's source
-the SDK's source
 (`ast`: the string literals that start with `query`/`mutation`), parses it with graphql-core, and
 writes `specs/<svc>.yaml`: one operation per document on the shared path, the first as the path's
 operation and the rest as its `x-oneapi-variants`, each carrying `x-oneapi-graphql` (operation kind,
