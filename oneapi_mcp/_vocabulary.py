@@ -155,11 +155,11 @@ class Vocabulary:
                 named = _find_command(words, stems, p, page_at, writes=False)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
-                at = _find_command(words, stems, p, page_at, writes=intent in _WRITES)
-                if at is not None:
+                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES)
+                if command is not None:
                     reading.intent = intent
-                    verbs.update(range(at, at + len(p)))
-                    if intent == "create" and _adds_to_existing(words, at + len(p), self.services):
+                    verbs.update(range(command, command + len(p)))
+                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
                 break
