@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f7afdefd2c6a27353b6e977c70c6b01fa073ab977f59c9ad0f9ca9093e4369e0"
+FINGERPRINT = "dcb989db245b1fe3070f248f61fded6838de6fb289bff0402e0b494122b132c5"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "28791eaa7dc19fab86dbc5232ffebc1e308ca5a6b9813bda48efe7206a28a841"
+FINGERPRINT = "3446cc27a1597e5fc2ef4f056723f7814fd51c673a03fba2f22756f0cd6780c1"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "2e05aa395de56aebdc706089e9a8cd5f118c68023be7756253102888ebf711fd"
+FINGERPRINT = "b05c70f55f6eb65d85af805b760619b74aa57bba344fa613aead8d6acea7dab6"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

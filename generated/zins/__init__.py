@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "aebb7adfeba4d9b50cdf3b6fbcef85cb98a8305c684f94108e6b490718cd9c90"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "d7fc6cc5d89827e632fc0cf32206792600f0564039a768f879363e2631087a1c"
+FINGERPRINT = "29283af737bacdd4a66c0fab2aac9d12adce2cc3e1dcac419f929d5484d8a560"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "37fbb27eb2d07895b749d81b685ae5a2930b6f8bbad7af38eb190baa5e1c692b"
-FINGERPRINT = "eca44e8d1f92ef6f3b543992992daeb6d4d3095ee442049b1f9fcf6d07f79261"
+FINGERPRINT = "7f226eff0b768b8f1de97379c5905c3c6cb90ac32b80d434c4f83a152c29e7b9"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "54d1368c14c2b158f0719852c6a58aee9a85ae7ed53591d743f80db831084f81"
+FINGERPRINT = "718e1c310db95ebbc2f9b3bae19b6eaced1c63df96afe013e9f7af2ba1b4b919"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
