@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from .generated.services import SERVICES as SERVICE_TABLE
 
 if TYPE_CHECKING:
+    from ._call_result import CallResult
     from ._catalog import ToolDef
-    from ._executor import CallResult, Executor
+    from ._executor import Executor
 
 __all__ = ["TTL", "Entitlements"]
 
@@ -55,7 +56,7 @@ class Entitlements:
             if self.known(tool.service) is not True:
                 self.record(tool.service, True, f"{tool.name} answered")
             return result
-        if _status(result) != 403:
+        if _status(result) != 403 or _code(result) == "LIMIT_EXCEEDED":  # a capacity answer, not a missing role
             return result
         entitled = self.known(tool.service)
         if entitled is None and tool.name == row.probe:
@@ -79,7 +80,7 @@ class Entitlements:
         return result
 
     def _not_entitled(self, tool: ToolDef, upstream: CallResult | None) -> CallResult:
-        from ._executor import CallResult
+        from ._call_result import CallResult
 
         row = SERVICE_TABLE[tool.service]
         _, _, evidence = self._known[tool.service]
@@ -90,10 +91,19 @@ class Entitlements:
                         f"add a {row.short} role to the API client (ZIdentity); until then every {tool.service}_* "
                         f"tool answers this without calling the API (re-checked after {self.ttl / 60:g} min)."),
             "probe": row.probe,
+            "next_step": f"not entitled to {row.short}: do not retry; ask a Zscaler admin for the role or licence",
         }
         if upstream is not None and isinstance(upstream.data, dict):
-            error["upstream"] = (upstream.data.get("error") or {}).get("message")
+            upstream_error = upstream.data.get("error") or {}
+            error["upstream"] = upstream_error.get("message")
+            if upstream_error.get("code"):
+                error["code"] = upstream_error["code"]
         return CallResult({"error": error}, is_error=True)
+
+
+def _code(result: CallResult) -> Any:
+    data = result.data if isinstance(result.data, dict) else {}
+    return (data.get("error") or {}).get("code")
 
 
 def _status(result: CallResult) -> int | None:

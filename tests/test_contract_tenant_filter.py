@@ -6,6 +6,7 @@ import json
 from importlib import resources
 
 import pytest
+from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 
 from oneapi_mcp._contract import SERVICES, read_only_document
 
@@ -15,11 +16,14 @@ def test_the_tenant_contract_document_holds_only_read_scoped_gets(service):
     doc = json.loads(resources.files(f"oneapi_mcp.generated.{service}").joinpath("openapi.json").read_text())
     filtered = read_only_document(doc, customer_id="216196257331200000")
     operations = [(m, op) for item in filtered["paths"].values() for m, op in item.items()]
+    if SERVICE_TABLE[service].kind == "graphql":  # every query is a POST: the tenant contract sends GETs only
+        assert operations == []
+        return
     assert operations
     assert all(m == "get" and op["x-oneapi-scope"] == "read" for m, op in operations)
     writes = [op for item in doc["paths"].values() for m, op in item.items() if op["x-oneapi-scope"] != "read"]
     kept = {op["operationId"] for _, op in operations}
-    assert writes and not kept & {op["operationId"] for op in writes}
+    assert not kept & {op["operationId"] for op in writes}  # EASM has no write at all
     assert not any("{customerId}" in p for p in filtered["paths"])
 
 

@@ -35,6 +35,7 @@ def test_the_package_exports_exactly_its_public_names():
         "MOCK_CLIENT_SECRET",
         "MockOneAPI",
         "MockServer",
+        "NOW",
         "Person",
         "RequestCounter",
         "SeedData",
