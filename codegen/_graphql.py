@@ -230,9 +230,12 @@ _BEARER = {"type": "http", "scheme": "bearer", "description": "Bearer token from
            "https://<vanity>.zslogin.net/oauth2/v1/token (client credentials, audience https://api.zscaler.com)."}
 
 
-# The entitlement probe (services table): a query that needs no tenant-specific variable. Every ZMS query
-# needs the tenant's ZMS customerId, which this server has no setting for yet, so ZMS has no probe.
-_PROBES = {"zins": {"operationId": "IoTDeviceStats", "arguments": {}}}
+# The entitlement probe (services table) must be a query whose success or refusal speaks for the whole
+# service, with fixed arguments. Neither GraphQL service has one: every ZMS query needs the tenant's ZMS
+# customerId (no setting gives it yet), and the one Z-Insights query without a time window, IoTDeviceStats,
+# answers FORBIDDEN on a tenant that has Z-Insights but not its IoT part
+# (reference/recorded/zins/cassettes/TestIoT.yaml; TestCyberSecurity.yaml answers on the same tenant).
+_PROBES: dict[str, dict] = {}
 
 
 def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[str]], sdk: str) -> dict:

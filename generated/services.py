@@ -144,7 +144,7 @@ SERVICES: dict[str, ServiceRow] = {
         base_paths=("/zins/graphql",),
         rate_classes={"zins.default": ("1000/second",)},
         rate_limit_headers="x-ratelimit-limit / x-ratelimit-remaining / x-ratelimit-reset (the OneAPI gateway's, recorded in tests/recorded/zins.jsonl), Retry-After",
-        probe="zins_iot_device_stats",
+        probe=None,
         probe_arguments={},
         operations=14,
     ),

@@ -227,9 +227,9 @@ async def _ztw(check: _Check) -> None:
 async def _probe_only(check: _Check) -> None:
     """A service with no health reads here: its entitlement probe (the services table's) says it all."""
     row = SERVICE_TABLE[check.service]
-    if row.probe is None:  # ZMS: every query needs the tenant's ZMS customerId, which no setting gives yet
-        check.out.update(status="not_checked", error=f"{row.short} has no entitlement probe: every query needs an "
-                                                     "argument only the caller knows (the tenant's ZMS customerId)")
+    if row.probe is None:  # Z-Insights and ZMS: no query with fixed arguments speaks for the service
+        check.out.update(status="not_checked", error=f"{row.short} has no entitlement probe: no query with fixed "
+                                                     "arguments answers for the whole service (codegen/_graphql.py)")
         return
     await check.probe(row.probe, dict(row.probe_arguments))
 

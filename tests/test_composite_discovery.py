@@ -40,7 +40,8 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
     assert TOOL in names  # read-only: listed on the narrowest profile
     services = _by_service(report)
     assert list(services) == SERVICES and len(report["lines"]) == len(SERVICE_TABLE)
-    assert services.pop("zms")["status"] == "not_checked"  # no probe: every ZMS query needs its customerId
+    for unprobed in ("zins", "zms"):  # no probe (codegen/_graphql.py _PROBES)
+        assert services.pop(unprobed)["status"] == "not_checked"
     for service in services.values():
         assert service["status"] == "ok", service
         assert service["reachable"] and service["authenticated"] and service["entitled"]
@@ -71,13 +72,13 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
         assert service["line"].startswith(f"{name}: ok")
     assert any("no service-health" in limit for limit in report["api_limits"])
 
-    for name in (s for s in SERVICES[len(HEALTH_CHECKED):] if s != "zms"):
+    for name in (s for s in SERVICES[len(HEALTH_CHECKED):] if s not in ("zins", "zms")):
         assert services[name]["probe"] == SERVICE_TABLE[name].probe and "details" not in services[name]
 
     journal = upstream.mock.journal
-    # reads only: the POSTs are ZWA's incident search and a Z-Insights GraphQL query, their probes (read-scoped)
+    # reads only: the one POST is ZWA's incident search, its probe (read-scoped: nothing changes)
     writes = {(j["method"], j["path"]) for j in journal if j["method"] != "GET"}
-    assert writes <= {("POST", "/zwa/dlp/v1/incidents/search"), ("POST", "/zins/graphql")}
+    assert writes <= {("POST", "/zwa/dlp/v1/incidents/search")}
     assert all(load_catalog().tools[row.probe].scope == "read" for row in SERVICE_TABLE.values() if row.probe)
     zcc = [j["path"] for j in journal if j["service"] == "zcc"]
     assert zcc == ["/zcc/papi/public/v1/getDevices"]  # ZCC allows 100 calls/hour: one page
@@ -131,7 +132,8 @@ async def test_services_are_checked_concurrently_each_within_its_own_deadline():
             report = await call(client, TOOL, {"timeout_seconds": 1})
             elapsed = time.monotonic() - started
     services = _by_service(report)
-    assert services.pop("zms")["status"] == "not_checked"  # no probe: every ZMS query needs its customerId
+    for unprobed in ("zins", "zms"):  # no probe (codegen/_graphql.py _PROBES)
+        assert services.pop(unprobed)["status"] == "not_checked"
     assert {s["status"] for s in services.values()} == {"timeout"}
     assert all("within 1 s" in s["error"] for s in services.values())
     # one after another, the services' 1 s deadlines would take at least len(services) s (12 or more)

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "10122b38a31f1188ff1b2572851b01d1487b456cdab921094f80733b894b0098"
+FINGERPRINT = "4203dbaaccbf326b41ba5d5a742c0f4b882ff32ddd7c469522da778ce5006abe"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

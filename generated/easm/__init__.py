@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "dcb989db245b1fe3070f248f61fded6838de6fb289bff0402e0b494122b132c5"
+FINGERPRINT = "ae27f92bed4ce00fbf336ff37bcda776844a3a4631667c28f6f1e340b20441a0"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

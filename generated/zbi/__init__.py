@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "3446cc27a1597e5fc2ef4f056723f7814fd51c673a03fba2f22756f0cd6780c1"
+FINGERPRINT = "b22c216e10384374e417c760873547a91b831a3998af7f1add59bfc2be66524e"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "8c5c0fdcccdd28efcf98045d7bb3baea05fee8db20151214fe6831c6d82db435"
-FINGERPRINT = "d8a14bc30db6247c41de7dc1b65a8cd6fc866e487bceeb2d4debad9a7a99da18"
+FINGERPRINT = "4e5d505f20a66a74528560548056ade97972cc0a93490fef49e8d34de20e111f"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

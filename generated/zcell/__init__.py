@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "b05c70f55f6eb65d85af805b760619b74aa57bba344fa613aead8d6acea7dab6"
+FINGERPRINT = "be85272ead29a5ab162308a879dcb5e3a915ad24367ce28098b6da59d5662e5d"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

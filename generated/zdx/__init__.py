@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "e93aa834e65a2e097dfc9d9f98b98073a23863303bea36d052f873a2732aeae6"
-FINGERPRINT = "b8b9b9492119669814b9e51027351b81777577eb5506f7ac41527007f9f69b1e"
+FINGERPRINT = "c58fb80df6ba8cbf1c4dfb39605ecd3e57ae271ec640a9eab8ba2bc6747e7f16"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

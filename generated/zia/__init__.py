@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "46cc1f2ba7adc2b86e15375fce4bb1d9ef2456eb39836caa932387888632074c"
-FINGERPRINT = "efa5e4b734c7dcff092ee74b5e263ab20335b0b45d99fbdf871c5630af2213dc"
+FINGERPRINT = "7be9503ace95f426473ff16ffa84797810eb537fddf24151d7205957fb4e0cf5"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

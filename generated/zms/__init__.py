@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "a38a17490d5f37379cac58c89096259f60c609f2e78d0ad5c692056ac633bcda"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "fa05eb81dbd0bd14018038d6d12dedc6ab37e63f72c6a0bae8e21d108fafe70c"
+FINGERPRINT = "e0491864d25408975468b1ee195febf924bbd575324c785fe5f6d92ede0c44f9"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

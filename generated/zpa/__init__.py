@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "37fbb27eb2d07895b749d81b685ae5a2930b6f8bbad7af38eb190baa5e1c692b"
-FINGERPRINT = "7f226eff0b768b8f1de97379c5905c3c6cb90ac32b80d434c4f83a152c29e7b9"
+FINGERPRINT = "514693a1eb74a6178d6bc577acd733ebc3d0daa24bfcdcb1d129f4b9502d3e07"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

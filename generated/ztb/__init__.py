@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "07d5bbad0716c9f1756bf85f0510e351792aa3cdbdf9b314ad1b70971f4f43b4"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f8f71bf7135a8aafa4637bb111e67b37be7d4ff8c23b8ac4c4c580b97a7705a5"
+FINGERPRINT = "796012add6451dcb3d807d3bf82d34b0e5c09a22af0e670c9d2e145cdcab95a2"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "718e1c310db95ebbc2f9b3bae19b6eaced1c63df96afe013e9f7af2ba1b4b919"
+FINGERPRINT = "a7a2431a8d4ce936d8d862f7671062d0d58c8ff7c484a028b368185cae526f45"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
