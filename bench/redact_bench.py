@@ -36,7 +36,7 @@ def main() -> None:
 
     print("redaction")
     load = _fresh_ms("from oneapi_mcp import _redact\n_redact.spec_secret_fields()\n")
-    print(f"  {'secret field names of all six services (fresh interpreter)':<58} {load:>11.0f} ms  (no models)")
+    print(f"  {'secret field names of every service (fresh interpreter)':<58} {load:>11.0f} ms  (no models)")
     _redact.register_secret("Ab+/=cd12==-fake-client-secret")
     for i in range(255):  # a long-running server's bearer tokens, up to the cap
         _redact.register_secret(f"eyJhbGciOiJSUzI1NiJ9.fake-token-{i:04d}." + "x" * 600)
