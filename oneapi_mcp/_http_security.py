@@ -20,7 +20,6 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -201,14 +200,19 @@ class SecurityMiddleware:
             # the SDK binds a stateful session to `scope["user"]` (another principal gets 404, as for an
             # unknown session) and a 2026-07-28 requestState to the access token of the auth context
             scope["user"] = _principal(identity, self.security.jwt)
+            if self.sessions is None:
+                await self._with_auth_context(scope, receive, send)
+                return
             try:
-                held = self.sessions.hold(scope, identity) if self.sessions is not None else nullcontext()
+                admitted = await self.sessions.admit(scope, identity)
             except SessionLimitExceeded as exc:
                 await _respond(send, 429, {"jsonrpc": "2.0", "id": None, "error": {"code": -32000,
                                                                                     "message": str(exc)}})
                 return
-            with held:
-                await self._with_auth_context(scope, receive, send)
+            try:
+                await self._with_auth_context(scope, receive, admitted.send(send))
+            finally:
+                admitted.release()
             return
         await self.app(scope, receive, send)
 

@@ -4,16 +4,14 @@ The SDK closes a session once no request has been in flight for `session_idle_ti
 sessions of a whole server (`max_sessions`, 503 beyond it). That cap alone let one API key take every
 slot, so everyone else got 503. Here a request that would open a session (a handshake-era request
 without `mcp-session-id`, on a stateful server) is refused with 429 and the reason when its identity
-already holds `sessions_per_client` sessions there; other identities still get theirs. Sessions being
-opened right now count too, so concurrent openings cannot overshoot the limit. Unauthenticated
-clients (loopback without keys) have no identity to count by: only the server-wide cap applies.
+already holds `sessions_per_client` sessions there; other identities still get theirs. One identity's
+openings take turns, so concurrent openings can neither overshoot the limit nor count one session
+twice. Unauthenticated clients (loopback without keys) have no identity to count by: only the server-wide cap applies.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["SessionLimitExceeded", "SessionLimits"]
@@ -34,36 +32,86 @@ class SessionLimits:
             if not isinstance(getattr(server.session_manager, "_session_owners", None), dict):
                 raise RuntimeError(f"{path}: this mcp SDK does not record session owners; per-client session "
                                    "limits cannot be enforced")
-        self._opening: Counter[tuple[str, str]] = Counter()
+        self._turns: dict[tuple[str, str], _Turn] = {}
 
-    def hold(self, scope: dict, identity: str) -> AbstractContextManager[None]:
-        """Admit this request: a context that counts it while it opens a session (nothing to count when
-        it does not open one). Raises `SessionLimitExceeded` when `identity` holds its limit already.
-        Checking and counting happen without an await in between, so concurrent requests see each other."""
+    async def admit(self, scope: dict, identity: str) -> _Admitted:
+        """Admit this request, or raise `SessionLimitExceeded` when it would open a session and `identity`
+        holds its limit already. An opening waits for the identity's previous opening to have registered
+        its session (or given up) before it counts, and holds the turn until its own session is registered
+        (the SDK registers it before it starts the answer): so concurrent openings neither overshoot the
+        limit nor count one session twice (once as opening, once as registered)."""
         path = scope.get("path", "")
         server = self._servers.get(path)
         if server is None or server.session_manager.stateless or not _opens_session(scope):
-            return nullcontext()
-        limit = server.surface.settings.sessions_per_client
+            return _Admitted(None)
         key = (path, identity)
-        held = _owned(server.session_manager, scope["user"]) + self._opening[key]
+        turn = self._turns.get(key)
+        if turn is None:
+            turn = self._turns[key] = _Turn()
+        turn.users += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            turn.lock.release()
+            turn.users -= 1
+            if turn.users == 0 and self._turns.get(key) is turn:
+                del self._turns[key]
+
+        try:
+            await turn.lock.acquire()
+        except BaseException:
+            turn.users -= 1
+            if turn.users == 0 and self._turns.get(key) is turn:
+                del self._turns[key]
+            raise
+        limit = server.surface.settings.sessions_per_client
+        held = _owned(server.session_manager, scope["user"])
         if held >= limit:
+            release()
             idle = server.session_manager.session_idle_timeout
             raise SessionLimitExceeded(
                 f"client {identity!r} already holds {held} open MCP sessions on {path}, its limit "
                 f"(sessions_per_client = {limit}); end one (HTTP DELETE with its mcp-session-id) or wait until an "
                 f"idle one closes (session_idle_timeout = {idle:g} s), then initialize again")
-        self._opening[key] += 1
-        return self._opened(key)
+        return _Admitted(release)
 
-    @contextmanager
-    def _opened(self, key: tuple[str, str]) -> Iterator[None]:
-        try:
-            yield
-        finally:  # by now the SDK has registered the session (counted by _owned) or discarded it
-            self._opening[key] -= 1
-            if self._opening[key] <= 0:
-                del self._opening[key]
+
+class _Turn:
+    """One identity's openings on one path, one at a time."""
+
+    def __init__(self) -> None:
+        import anyio
+
+        self.lock = anyio.Semaphore(1)  # not a Lock: the answer may start in another task than admit's
+        self.users = 0
+
+
+class _Admitted:
+    """An admitted request. For an opening, `release` gives the turn to the identity's next opening; it runs
+    when a successful answer starts (the SDK has registered the session by then) or when the request ends."""
+
+    def __init__(self, release: Callable[[], None] | None):
+        self._release = release
+
+    def send(self, send: Any) -> Any:
+        release = self._release
+        if release is None:
+            return send
+
+        async def sending(message: dict) -> None:
+            if message.get("type") == "http.response.start" and message.get("status", 500) < 400:
+                release()  # a refused opening is discarded after its answer: it keeps the turn till the end
+            await send(message)
+
+        return sending
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
 
 
 def _opens_session(scope: dict) -> bool:

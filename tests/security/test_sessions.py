@@ -172,6 +172,43 @@ async def test_concurrent_openings_by_one_identity_cannot_overshoot_its_limit():
     assert statuses == [200] * 3 + [429] * 7
 
 
+async def test_a_session_registered_while_its_opening_is_in_flight_is_counted_once():
+    """The SDK registers a session before it answers the opening request: counting in-flight openings on
+    top of registered sessions counted that one twice and refused a legitimate opening (CI saw 2 of 3)."""
+    from types import SimpleNamespace
+
+    from mcp.server.auth.middleware.bearer_auth import authorization_context
+
+    from oneapi_mcp._http_security import _principal
+    from oneapi_mcp._http_sessions import SessionLimitExceeded, SessionLimits
+
+    user = _principal("apikey:a", None)
+    manager = SimpleNamespace(stateless=False, session_idle_timeout=60.0, _session_owners={})
+    server = SimpleNamespace(session_manager=manager, surface=SimpleNamespace(
+        settings=SimpleNamespace(sessions_per_client=2)))
+    limits = SessionLimits({"/mcp": server})
+    scope = {"path": "/mcp", "headers": [(b"mcp-protocol-version", b"2025-11-25")], "user": user}
+    owner = authorization_context(user)
+    started: list[dict] = []
+
+    async def send(message: dict) -> None:
+        started.append(message)
+
+    first = await limits.admit(scope, "apikey:a")
+    manager._session_owners["s1"] = owner  # the SDK registered the first session; its answer is not out yet
+    second = asyncio.create_task(limits.admit(scope, "apikey:a"))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # it waits for the first opening's turn instead of counting it twice
+    await first.send(send)({"type": "http.response.start", "status": 200, "headers": []})
+    admitted = await asyncio.wait_for(second, 5)
+    manager._session_owners["s2"] = owner
+    admitted.release()
+    first.release()  # releasing again (the request ends) changes nothing
+    with pytest.raises(SessionLimitExceeded, match="already holds 2 open MCP sessions"):
+        await limits.admit(scope, "apikey:a")
+    assert started and limits._turns == {}
+
+
 async def test_an_idle_session_is_closed_after_the_idle_timeout_and_frees_its_slot():
     a = bearer(KEY)
     with _stateful(two_keys(), sessions_per_client=1, session_idle_timeout=1) as live:
