@@ -36,31 +36,32 @@ __all__ = [
 
 ENTRYPOINT_GROUP = "oneapi_mcp"
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "oneapi_mcp.plugins.credentials",
-    "oneapi_mcp.plugins.auth",
-    "oneapi_mcp.plugins.scopes",
-    "oneapi_mcp.plugins.ratelimit",
-    "oneapi_mcp.plugins.untrusted",
-    "oneapi_mcp.plugins.audit",
-    "oneapi_mcp.plugins.metrics",  # after audit: its wrapper runs outside audit's and sees every outcome
-    # composite tools, one module per family (issue order: discovery ... remediation, then policy ... SIEM)
-    "oneapi_mcp.plugins.discovery",
-    "oneapi_mcp.plugins.users",
-    "oneapi_mcp.plugins.lifecycle",
-    "oneapi_mcp.plugins.directory_sync",
-    "oneapi_mcp.plugins.threat_response",
-    "oneapi_mcp.plugins.remediation",
-    "oneapi_mcp.plugins.reverse",  # the way back from threat_response and remediation runs
-    "oneapi_mcp.plugins.policy_sync",
-    "oneapi_mcp.plugins.policy_automation",
-    "oneapi_mcp.plugins.scheduler",
-    "oneapi_mcp.plugins.incidents",
-    "oneapi_mcp.plugins.analytics",
-    "oneapi_mcp.plugins.compliance",
-    "oneapi_mcp.plugins.zdx_metrics",
-    "oneapi_mcp.plugins.siem",
+    "oneapi_mcp.plugins.builtin.credentials",
+    "oneapi_mcp.plugins.builtin.auth",
+    "oneapi_mcp.plugins.builtin.scopes",
+    "oneapi_mcp.plugins.builtin.ratelimit",
+    "oneapi_mcp.plugins.builtin.untrusted",
+    "oneapi_mcp.plugins.builtin.audit",
+    "oneapi_mcp.plugins.builtin.metrics",  # after audit: its wrapper runs outside audit's and sees every outcome
+    # composite tools, one module or package per family (issue order: discovery ... remediation, then policy ...
+    # SIEM), with the scheduler (ops: it runs policy changes later) where the policy tools are
+    "oneapi_mcp.plugins.composite.discovery",
+    "oneapi_mcp.plugins.composite.users",
+    "oneapi_mcp.plugins.composite.lifecycle",
+    "oneapi_mcp.plugins.composite.directory_sync",
+    "oneapi_mcp.plugins.composite.threat_response",
+    "oneapi_mcp.plugins.composite.remediation",
+    "oneapi_mcp.plugins.composite.reverse",  # the way back from threat_response and remediation runs
+    "oneapi_mcp.plugins.composite.policy_sync",
+    "oneapi_mcp.plugins.composite.policy_automation",
+    "oneapi_mcp.plugins.ops.scheduler",
+    "oneapi_mcp.plugins.composite.incidents",
+    "oneapi_mcp.plugins.composite.analytics",
+    "oneapi_mcp.plugins.composite.compliance",
+    "oneapi_mcp.plugins.composite.zdx_metrics",
+    "oneapi_mcp.plugins.ops.siem",
     # operations: reads each call's audit record, writes alerts to the audit log and the SIEM outbox
-    "oneapi_mcp.plugins.anomaly",
+    "oneapi_mcp.plugins.ops.anomaly",
 )
 _TRACE_ENV = "ONEAPI_MCP_TRACE_PLUGINS"
 LOAD_ENV = "ONEAPI_MCP_LOAD_PLUGINS"

@@ -1,4 +1,4 @@
-"""Anomaly alerts (plugins/anomaly.py) driven by synthetic traffic on a fake clock: real calls through
+"""Anomaly alerts (plugins/ops/anomaly.py) driven by synthetic traffic on a fake clock: real calls through
 an in-process server (MCP client or `Runtime.call_tool`) against the ASGI mock, a baseline rebuilt
 from crafted audit-log lines; each alert fires once per window, never under normal traffic, and
 reaches the audit log, the log and a real webhook receiver through the SIEM outbox."""
@@ -13,8 +13,8 @@ import httpx
 import mcp_types as t
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins import anomaly
-from oneapi_mcp.plugins._outbox import Outbox
+from oneapi_mcp.plugins.ops import anomaly
+from oneapi_mcp.plugins.ops._outbox import Outbox
 from test_outbox import SECRET, HttpReceiver, wait_for
 
 from oneapi_mcp._executor import Executor

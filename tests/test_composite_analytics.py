@@ -16,8 +16,8 @@ from _composites import writes as _writes
 from _reports import client as _inprocess
 from _reports import read_glob, report, services_asked
 from mcp.types import EmbeddedResource, ImageContent
-from oneapi_mcp.plugins.analytics import _POSTURE_OPS
-from oneapi_mcp.plugins.untrusted import unfence
+from oneapi_mcp.plugins.builtin.untrusted import unfence
+from oneapi_mcp.plugins.composite.analytics import _POSTURE_OPS
 
 from oneapi_mcp.mock import build_seed, create_mock_app
 from oneapi_mcp.mock._graphql import incident_events

@@ -11,7 +11,7 @@ import re
 import pytest
 from _composites import call, call_error, serve, store_items
 from _reports import client, read_glob, report, services_asked
-from oneapi_mcp.plugins.compliance import TOOLS as _COMPLIANCE_TOOLS
+from oneapi_mcp.plugins.composite.compliance import TOOLS as _COMPLIANCE_TOOLS
 
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed, create_mock_app

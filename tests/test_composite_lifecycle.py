@@ -100,7 +100,7 @@ async def test_an_entitlement_update_keeps_device_groups_and_flags_as_the_sdk_pu
 
 
 def test_the_entitlement_body_names_ids_only_where_the_list_gives_no_name_and_skips_unentitled_entries():
-    from oneapi_mcp.plugins.lifecycle import entitlement_body
+    from oneapi_mcp.plugins.composite.lifecycle import entitlement_body
 
     listed = {"zpaEnableForAll": 0, "computeDeviceGroupsForZPA": 0, "machineTunEnabledForAll": 1, "totalCount": 3,
               "groupList": [{"groupId": 1, "groupName": "A", "zpaEnabled": 1, "authType": "SAML"},

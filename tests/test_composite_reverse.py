@@ -215,7 +215,7 @@ async def test_a_setting_someone_already_put_back_is_not_written_again(upstream,
 async def test_a_run_stored_when_the_denylist_was_the_advanced_blacklist_still_reverses(upstream, data_dir, tmp_path):
     # runs stored before threat_block_domains moved to the ATP malicious-URL list (TestATPPolicy.yaml) named
     # zia_create_blacklist_urls; their entries still come off /security/advanced (SDK security_policy_settings.py)
-    from oneapi_mcp.plugins._snapshots import SnapshotStore
+    from oneapi_mcp.plugins.composite._kit.snapshots import SnapshotStore
 
     async with serve(upstream, profile="admin", **data_dir) as client:
         await call(client, "invoke_operation", {"name": "zia_create_blacklist_urls", "arguments": {
@@ -327,7 +327,7 @@ async def test_a_reverse_without_a_stored_run_is_refused_before_any_request(upst
 
 # -- the snapshot store ----------------------------------------------------------------------------
 def test_the_snapshot_store_finds_the_latest_run_for_a_target_and_is_owner_only(tmp_path):
-    from oneapi_mcp.plugins._snapshots import SnapshotStore
+    from oneapi_mcp.plugins.composite._kit.snapshots import SnapshotStore
 
     store = SnapshotStore(tmp_path / "snapshots.sqlite3")
     first = store.add("threat_isolate_account", VICTIM, [{"operation": "zid_update_user"}], now=100.0)
@@ -363,7 +363,7 @@ def _applied_run(state_dir):
 
 
 def test_record_run_stores_resolved_ids_and_reverse_calls_and_returns_the_run_id(tmp_path):
-    from oneapi_mcp.plugins._snapshots import record_run, snapshot_store
+    from oneapi_mcp.plugins.composite._kit.snapshots import record_run, snapshot_store
 
     wf, result = _applied_run(lambda: tmp_path)
     data = record_run(wf, result, "a.example").structured_content
@@ -376,7 +376,7 @@ def test_record_run_stores_resolved_ids_and_reverse_calls_and_returns_the_run_id
 
 
 def test_a_snapshot_that_cannot_be_stored_is_reported_and_the_result_is_kept(tmp_path):
-    from oneapi_mcp.plugins._snapshots import record_run
+    from oneapi_mcp.plugins.composite._kit.snapshots import record_run
 
     def unwritable():
         raise PermissionError(13, "Permission denied", str(tmp_path / "ro"))

@@ -10,7 +10,7 @@ import pytest
 from _composites import call, call_error, serve, store_document, store_items
 from _composites import writes as _writes
 from mcp.types import EmbeddedResource, ImageContent
-from oneapi_mcp.plugins.untrusted import unfence
+from oneapi_mcp.plugins.builtin.untrusted import unfence
 
 from oneapi_mcp.mock._seed import NOW
 
@@ -208,7 +208,7 @@ async def test_bad_windows_are_rejected_with_the_reason_before_anything_is_read(
 def test_zdx_window_limits_follow_each_endpoints_documentation_and_name_the_argument():
     # specs/zdx.yaml and zscaler-sdk-python zdx/alerts.py: the alert lists "Cannot exceed 14 days"; the
     # app, score, metric and user reads document no maximum, so this server's own 31-day bound applies
-    from oneapi_mcp.plugins._zdx_windows import check_window, chunks, limit_days
+    from oneapi_mcp.plugins.composite._kit.zdx_windows import check_window, chunks, limit_days
 
     from oneapi_mcp.plugin_api import Refusal
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 from _fault_harness import ACTIVATE_PATHS, SCENARIOS, VICTIM, Tenant, write_tools
+from oneapi_mcp.plugins.ops.scheduler import Runner
 
 from oneapi_mcp.mock import create_mock_app
-from plugins.scheduler import Runner
 
 pytestmark = pytest.mark.anyio
 ZIA, ZID = "/zia/api/v1", "/ziam/admin/api/v1"

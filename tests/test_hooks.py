@@ -82,8 +82,8 @@ def test_the_trace_env_var_logs_every_hook_call(monkeypatch, caplog):
     pm = create_plugin_manager(entrypoints=False)
     with caplog.at_level(logging.INFO, logger="oneapi_mcp.plugins"):
         pm.hook.oneapi_mcp_filter_tools(settings=ServerSettings(), tools=[])
-    assert any("hook oneapi_mcp_filter_tools -> " in r.getMessage() and "oneapi_mcp.plugins.scopes" in r.getMessage()
-               for r in caplog.records)
+    assert any("hook oneapi_mcp_filter_tools -> " in r.getMessage()
+               and "oneapi_mcp.plugins.builtin.scopes" in r.getMessage() for r in caplog.records)
 
 
 def test_every_hook_is_documented_with_a_section_and_has_a_test():

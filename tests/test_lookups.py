@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from oneapi_mcp.plugins._lookups import check_cidr, check_domain, check_email, checked
+from oneapi_mcp.plugins.composite._kit.lookups import check_cidr, check_domain, check_email, checked
 
 from oneapi_mcp.plugin_api import Refusal
 

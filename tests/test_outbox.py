@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from oneapi_mcp.plugins._outbox import (
+from oneapi_mcp.plugins.ops._outbox import (
     Delivery,
     Destination,
     Outbox,
@@ -705,7 +705,7 @@ def test_bad_destinations_are_each_named_with_the_problem_and_no_secret_is_echoe
 
 
 def test_the_audit_export_csv_is_read_as_text_or_base64():
-    from oneapi_mcp.plugins.siem import audit_rows
+    from oneapi_mcp.plugins.ops.siem import audit_rows
 
     text = 'Report: Audit Logs\nPeriod,last day\n\nTime,Admin,Action,Result\n"2026-01-01 10:00:00",a@x,UPDATE,FAILURE\n'
     for data in ({"text": text}, {"body": text}, {"body": base64.b64encode(text.encode()).decode()}, text):

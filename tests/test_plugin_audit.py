@@ -12,7 +12,7 @@ import stat
 import httpx
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins.audit import AuditLog
+from oneapi_mcp.plugins.builtin.audit import AuditLog
 
 from oneapi_mcp import _redact
 from oneapi_mcp._executor import Executor

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins import credentials as plugin
+from oneapi_mcp.plugins.builtin import credentials as plugin
 
 from oneapi_mcp._server import build_server
 from oneapi_mcp._settings import Credentials, ServerSettings, load_servers

@@ -53,7 +53,7 @@ def test_the_plugins_command_lists_each_plugin_with_its_version_and_hooks(tmp_pa
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["tickets"]["version"] == "2.5.0" and listed["tickets"]["hooks"] == ["oneapi_mcp_register_tools"]
     assert "entry point of acme-plugins" in listed["tickets"]["source"]
-    scopes = listed["oneapi_mcp.plugins.scopes"]
+    scopes = listed["oneapi_mcp.plugins.builtin.scopes"]
     assert scopes["source"] == "built-in" and "oneapi_mcp_filter_tools" in scopes["hooks"] and scopes["version"]
 
 

@@ -9,7 +9,7 @@ from email.utils import formatdate
 
 import httpx
 import pytest
-from oneapi_mcp.plugins.ratelimit import RateLimiter
+from oneapi_mcp.plugins.builtin.ratelimit import RateLimiter
 
 from oneapi_mcp._executor import Executor
 
@@ -150,7 +150,7 @@ async def test_the_zia_edit_lock_backs_off_5_then_10_seconds_even_for_a_create(c
 
 
 def test_the_plugin_builds_its_limiter_from_the_catalog_and_the_server_settings(catalog):
-    from oneapi_mcp.plugins import ratelimit
+    from oneapi_mcp.plugins.builtin import ratelimit
 
     from oneapi_mcp._settings import ServerSettings
 

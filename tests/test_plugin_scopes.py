@@ -9,7 +9,7 @@ import httpx
 import mcp_types as t
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins import scopes
+from oneapi_mcp.plugins.builtin import scopes
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._server import Runtime, build_server

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 from mcp import Client
-from oneapi_mcp.plugins.untrusted import NOTE, clean, unfence
+from oneapi_mcp.plugins.builtin.untrusted import NOTE, clean, unfence
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._server import Runtime, build_server
@@ -87,7 +87,7 @@ TRICKY = {"plain": "R&D", "escaped backslash then b": "C:\\bin\\u0007", "bell": 
 @pytest.mark.parametrize("indent", [None, 1])
 def test_a_mirrored_text_cleaned_in_one_pass_reads_as_the_cleaned_structured_content(ensure_ascii, indent):
     import mcp_types as t
-    from oneapi_mcp.plugins.untrusted import mark_untrusted
+    from oneapi_mcp.plugins.builtin.untrusted import mark_untrusted
 
     text = json.dumps(TRICKY, indent=indent, ensure_ascii=ensure_ascii)
     result = mark_untrusted(t.CallToolResult(content=[t.TextContent(type="text", text=text)],

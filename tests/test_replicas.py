@@ -97,7 +97,7 @@ def _redis_dump(url: str) -> dict[str, object]:
 
 
 def _limiter(url: str | None, classes: dict, namespace: str = "tenant-a", timeout: float = 30.0):
-    from oneapi_mcp.plugins.ratelimit import RateLimiter
+    from oneapi_mcp.plugins.builtin.ratelimit import RateLimiter
 
     waits: list[float] = []
 
@@ -186,7 +186,7 @@ async def test_a_call_whose_token_cannot_be_had_gives_its_slot_back_and_reports_
 
 
 def test_the_tenant_namespace_is_the_same_for_replicas_and_differs_between_tenants(monkeypatch):
-    from oneapi_mcp.plugins.ratelimit import tenant_namespace
+    from oneapi_mcp.plugins.builtin.ratelimit import tenant_namespace
 
     from oneapi_mcp._settings import ServerSettings
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import mcp_types as t
 import pytest
-from oneapi_mcp.plugins import _schedule_store, scheduler
-from oneapi_mcp.plugins._schedule_store import SCHEMA_VERSION, ScheduleStore, StateError, due_action
-from oneapi_mcp.plugins.scheduler import Runner, resolve_time, store_for
+from oneapi_mcp.plugins.ops import _schedule_store, scheduler
+from oneapi_mcp.plugins.ops._schedule_store import SCHEMA_VERSION, ScheduleStore, StateError, due_action
+from oneapi_mcp.plugins.ops.scheduler import Runner, resolve_time, store_for
 
 from oneapi_mcp._settings import ServerSettings
 from oneapi_mcp.plugin_api import Refusal

@@ -45,7 +45,7 @@ def test_a_path_finds_its_service_by_its_first_segment():
 
 
 def test_the_runtime_lists_read_the_table(catalog):
-    from oneapi_mcp.plugins import discovery
+    from oneapi_mcp.plugins.composite import discovery
 
     from oneapi_mcp import _contract, _doctor, _scopes_report
     from oneapi_mcp.mock import _spec

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from _composites import CUSTOMER_ID, ROOT
-from oneapi_mcp.plugins import anomaly
+from oneapi_mcp.plugins.ops import anomaly
 from test_outbox import SECRET, HttpReceiver, wait_for
 
 from oneapi_mcp._access_review import OUTCOME_UNKNOWN, one_per_call, render, review

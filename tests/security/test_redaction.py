@@ -325,8 +325,8 @@ async def test_doctor_against_an_echoing_token_endpoint_prints_no_secret_in_any_
 
 
 def test_the_siem_audit_event_of_a_call_carries_its_secret_fields_redacted():
-    from oneapi_mcp.plugins.audit import record
-    from oneapi_mcp.plugins.siem import audit_event
+    from oneapi_mcp.plugins.builtin.audit import record
+    from oneapi_mcp.plugins.ops.siem import audit_event
 
     from oneapi_mcp._hooktypes import ToolCall
 

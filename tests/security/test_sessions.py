@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 from _http_helpers import HEADERS, INITIALIZE, KEY, KEY_B, LEGACY, LIST, JwtIssuer, LiveServer, app, bearer, two_keys
-from oneapi_mcp.plugins import scopes
+from oneapi_mcp.plugins.builtin import scopes
 
 from oneapi_mcp._executor import Executor
 from oneapi_mcp._http_security import HttpSecurity

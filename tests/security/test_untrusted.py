@@ -11,7 +11,7 @@ from typing import Any
 import mcp_types as t
 import pytest
 from _composites import MockServer, serve
-from oneapi_mcp.plugins.untrusted import NOTE, unfence
+from oneapi_mcp.plugins.builtin.untrusted import NOTE, unfence
 
 from oneapi_mcp.mock import create_mock_app
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import Ref, Refusal, delete_created
 
-from ._lookups import (
+from .lookups import (
     body_fields,
     find_zcc_devices,
     find_zia_user,

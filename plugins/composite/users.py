@@ -24,9 +24,10 @@ from oneapi_mcp.plugin_api import (
     tool_result,
 )
 
-from ._accounts import ZIA_BLOCK_USER_OPS, plan_zia_block_user, plan_zid_disable
-from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
-from ._lookups import (
+from ..hookspecs import hookimpl
+from ._kit.accounts import ZIA_BLOCK_USER_OPS, plan_zia_block_user, plan_zid_disable
+from ._kit.containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
+from ._kit.lookups import (
     check_email,
     checked,
     find_zcc_devices,
@@ -38,7 +39,6 @@ from ._lookups import (
     zid_user_groups,
     zpa_access_rules,
 )
-from .hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

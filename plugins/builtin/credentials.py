@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from oneapi_mcp.plugin_api import ConfigError, Credentials, read_file_credentials, register_secret
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import ServerSettings

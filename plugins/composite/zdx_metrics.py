@@ -21,9 +21,9 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result, tool_error
 
-from ._lookups import check_email
-from ._zdx_windows import check_window
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.lookups import check_email
+from ._kit.zdx_windows import check_window
 
 __all__ = ["TOOLS", "WINDOW_PROPERTIES", "Reads", "Window", "day_of", "failed", "find_zdx_apps", "iso",
            "oneapi_mcp_register_tools", "parse_time", "parse_window", "problem_lines", "score_bucket", "score_points",

@@ -54,8 +54,8 @@ from oneapi_mcp.plugin_api import (
     tool_result,
 )
 
+from ..hookspecs import hookimpl
 from ._schedule_store import STATUSES, ScheduleStore, StateError, due_action
-from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -377,7 +377,7 @@ async def policy_schedule_change(ctx: CompositeContext, args: dict[str, Any]):
 async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, Any], what: str):
     """The scopes plugin's confirmation of a destructive call, for scheduling one: a str saying how it
     was confirmed, or the result to return (a token to confirm with, a refusal)."""
-    from .scopes import confirm
+    from ..builtin.scopes import confirm
 
     call = ctx.call
     target = data["target"]

@@ -5,7 +5,7 @@ OneAPI has no cross-service posture, dashboard or trend API: these are aggregati
 each service's own reads. Read-only; a read that fails turns its part into "unknown" (listed under
 `problems`) and the rest of the report still comes back.
 
-Run `python -m oneapi_mcp.plugins.analytics --example-chart PATH` to draw the dashboard's chart
+Run `python -m oneapi_mcp.plugins.composite.analytics --example-chart PATH` to draw the dashboard's chart
 from the embedded mock (the picture in docs/images/).
 """
 
@@ -19,10 +19,10 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result
 
-from ._checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
-from ._insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
-from ._zdx_windows import chunks, limit_days
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
+from ._kit.insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
+from ._kit.zdx_windows import chunks, limit_days
 from .zdx_metrics import (
     WINDOW_PROPERTIES,
     Reads,
@@ -723,7 +723,7 @@ def _example_chart(path: str, tool: str = "analytics_report_threat_trends", char
     )
 
     pm = create_plugin_manager(entrypoints=False)
-    name = "oneapi_mcp.plugins.analytics"  # this module under its own name, not as __main__
+    name = "oneapi_mcp.plugins.composite.analytics"  # this module under its own name, not as __main__
     if pm.get_plugin(name) is None:
         pm.register(importlib.import_module(name), name=name)
     set_plugin_manager(pm)

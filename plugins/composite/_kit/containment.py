@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import Refusal
 
-from ._accounts import RULE_PREFIX, plan_zia_disable, plan_zpa_deny, zpa_user_operand
-from ._lookups import check_email, find_zid_user, zpa_access_rules
+from .accounts import RULE_PREFIX, plan_zia_disable, plan_zpa_deny, zpa_user_operand
+from .lookups import check_email, find_zid_user, zpa_access_rules
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import Workflow

@@ -19,7 +19,8 @@ from oneapi_mcp.plugin_api import (
     refusal_result,
 )
 
-from ._accounts import (
+from ..hookspecs import hookimpl
+from ._kit.accounts import (
     RULE_PREFIX,
     ZIA_BLOCK_USER_OPS,
     plan_devices_removal,
@@ -27,11 +28,10 @@ from ._accounts import (
     plan_zid_lockout,
     plan_zpa_deny,
 )
-from ._containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
-from ._lookups import body_fields, check_domain, checked
-from ._own_domains import refuse_own_domains
-from ._snapshots import record_run
-from .hookspecs import hookimpl
+from ._kit.containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
+from ._kit.lookups import body_fields, check_domain, checked
+from ._kit.own_domains import refuse_own_domains
+from ._kit.snapshots import record_run
 from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]

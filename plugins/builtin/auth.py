@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from oneapi_mcp.plugin_api import register_secret
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     import httpx

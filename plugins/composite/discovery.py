@@ -19,7 +19,7 @@ from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 
 from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, tool_result
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

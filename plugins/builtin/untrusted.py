@@ -29,7 +29,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     import mcp_types as t

@@ -14,10 +14,10 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Ref, Refusal, Workflow, delete_created, plan_schema, refusal_result
 
-from ._accounts import RULE_PREFIX, plan_zid_password_reset
-from ._lookups import body_fields, check_cidr, check_email, checked, find_zia_user, find_zid_user
-from ._snapshots import record_run
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.accounts import RULE_PREFIX, plan_zid_password_reset
+from ._kit.lookups import body_fields, check_cidr, check_email, checked, find_zia_user, find_zid_user
+from ._kit.snapshots import record_run
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

@@ -37,6 +37,8 @@ from oneapi_mcp.plugin_api import (
     tool_result,
 )
 
+from ..composite._kit.zdx_windows import DOCUMENTED_DAYS
+from ..hookspecs import hookimpl
 from ._outbox import (
     EVENT_KINDS,
     Delivery,
@@ -47,8 +49,6 @@ from ._outbox import (
     parse_destinations,
     stable_event_id,
 )
-from ._zdx_windows import DOCUMENTED_DAYS
-from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import ServerSettings
@@ -942,7 +942,7 @@ TOOLS = [
         input_schema=plan_schema({
             "sources": {"type": "array", "items": {"type": "string", "enum": list(_SOURCES)}, "minItems": 1,
                         "uniqueItems": True, "description": "Which sources to read (default: all)."},
-            # the ZDX alert lists it reads document at most 14 days per request (plugins/_zdx_windows.py)
+            # the ZDX alert lists it reads document at most 14 days per request (plugins/composite/_kit/zdx_windows.py)
             "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": _ALERT_HOURS, "default": 24,
                       "description": f"How far back to read, in hours (at most {_ALERT_HOURS}: ZDX alert lists "
                                      "answer at most 14 days)."},

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import RateLimited, error_kind_label, metrics
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     import httpx

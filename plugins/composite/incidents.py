@@ -28,19 +28,19 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, refusal_result, report_result
 
-from ._accounts import RULE_PREFIX
-from ._checks import read_at, unknown_evidence
-from ._insights import INCIDENTS_OP, person_incidents
-from ._lookups import check_domain, check_email, checked, find_zid_user
-from ._zdx_windows import limit_days
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.accounts import RULE_PREFIX
+from ._kit.checks import read_at, unknown_evidence
+from ._kit.insights import INCIDENTS_OP, person_incidents
+from ._kit.lookups import check_domain, check_email, checked, find_zid_user
+from ._kit.zdx_windows import limit_days
 
 __all__ = ["TOOLS", "Evidence", "Window", "epoch", "iso", "oneapi_mcp_register_tools", "parse_window",
            "unavailable_sources"]
 
 UTC = dt.UTC
 # every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
-# limit" (plugins/_zdx_windows.py cites the evidence); device events and users document no maximum
+# limit" (plugins/composite/_kit/zdx_windows.py cites the evidence); device events and users document no maximum
 _ZDX_ALERTS = ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts")
 ZDX_MAX_WINDOW = limit_days(_ZDX_ALERTS)[0] * 86400
 AUDIT_RETENTION = 180 * 86400  # ZIA keeps the admin audit log for 6 months
@@ -1011,7 +1011,7 @@ async def actions_taken(ev: Evidence, person: dict[str, Any] | None, hits: list[
                         "evidence": f"zid_list_users: status false (id {person['zid'].get('id')})"})
         if person["zia"]:
             block = await _zia_block_rule(ev, person["zia"])
-            if block:  # what threat_isolate_account / users_disable add (plugins/_accounts.plan_zia_block_user)
+            if block:  # what threat_isolate_account / users_disable add (_kit/accounts.plan_zia_block_user)
                 out.append({"action": f"ZIA blocks all traffic of {email}", "service": "ZIA",
                             "evidence": f"firewall rule {block.get('name')!r} ({block.get('action')}, "
                                         f"{block.get('state')}, order {block.get('order', '?')})"})

@@ -30,10 +30,10 @@ from oneapi_mcp.plugin_api import (
     tool_result,
 )
 
-from ._accounts import ZIA_BLOCK_USER_OPS, plan_devices_removal, plan_zia_block_user, plan_zid_lockout
-from ._lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
-from ._tomlfile import locate, read_toml, value_line
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.accounts import ZIA_BLOCK_USER_OPS, plan_devices_removal, plan_zia_block_user, plan_zid_lockout
+from ._kit.lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
+from ._kit.tomlfile import locate, read_toml, value_line
 
 __all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "entitlement_body", "load_templates",
            "oneapi_mcp_register_tools"]

@@ -26,8 +26,8 @@ from oneapi_mcp.plugin_api import (
     report_result,
 )
 
-from ._lookups import body_fields, check_cidr, check_domain, find_zia_department
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.lookups import body_fields, check_cidr, check_domain, find_zia_department
 
 __all__ = ["PREFIX", "TOOLS", "oneapi_mcp_register_tools", "plan_zpa_group_deny", "scim_idps", "serves",
            "zpa_scim_group"]
@@ -305,7 +305,7 @@ async def _plan_zia_rule(wf: Workflow, kind: str, name: str, group: dict[str, An
 
 
 async def plan_zpa_group_deny(wf: Workflow, name: str, segments: list[dict[str, Any]], group: dict[str, Any]) -> None:
-    from ._lookups import zpa_access_policy_set, zpa_access_rules
+    from ._kit.lookups import zpa_access_policy_set, zpa_access_rules
 
     policy_set = await zpa_access_policy_set(wf)
     rules = await zpa_access_rules(wf)
@@ -395,7 +395,7 @@ async def check_drift(ctx, args: dict[str, Any]):
 
 
 async def _drift_state(wf: Workflow) -> dict[str, Any]:
-    from ._lookups import zpa_access_rules
+    from ._kit.lookups import zpa_access_rules
 
     categories = {str(c["id"]): c for c in await wf.read_all("zia_list_url_categories")}
     ip_groups = {str(g["id"]): g for g in await wf.read("zia_list_destination_ip_groups") or []}

@@ -25,9 +25,9 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, plan_schema, refusal_result, report_result
 
-from ._lookups import body_fields, check_domain
-from ._tomlfile import locate, read_toml, value_line
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.lookups import body_fields, check_domain
+from ._kit.tomlfile import locate, read_toml, value_line
 
 __all__ = ["Level", "TOOLS", "load_levels", "oneapi_mcp_register_tools"]
 
@@ -175,7 +175,7 @@ async def read_state(wf: Workflow, levels: list[Level]) -> dict[str, Any]:
             arguments = {"policyType": "ACCESS_POLICY"} if kind == "zpa_access_rules" else {}
             state[kind] = await wf.read_all(list_op, arguments)
     if "zpa_access_rules" in state:
-        from ._lookups import zpa_access_policy_set
+        from ._kit.lookups import zpa_access_policy_set
 
         state["policy_set"] = await zpa_access_policy_set(wf)
     return state
@@ -342,7 +342,7 @@ _SANDBOXED = (f"{ZIA}/urlCategories", f"{ZIA}/urlFilteringRules", f"{ZIA}/firewa
 
 
 async def _snapshot(wf: Workflow) -> dict[str, Any]:
-    from ._lookups import zpa_access_policy_set
+    from ._kit.lookups import zpa_access_policy_set
 
     snap: dict[str, Any] = {name: await wf.read_all(op) for name, (op, _key) in _SNAPSHOT.items()}
     for name, (op, _key) in _DOCUMENTS.items():

@@ -20,8 +20,8 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Ref, Refusal, Workflow, plan_schema, refusal_result, tool_result
 
-from ._lookups import check_email, zid_user_body
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.lookups import check_email, zid_user_body
 
 __all__ = ["COLUMNS", "ExportRow", "TOOLS", "oneapi_mcp_register_tools", "parse_export"]
 

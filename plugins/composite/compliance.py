@@ -17,8 +17,8 @@ from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, refusal_result, report_result
 
-from ._checks import controls_of, score_of, unknown_evidence, zpa_default_deny
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
+from ._kit.checks import controls_of, score_of, unknown_evidence, zpa_default_deny
 from .incidents import WINDOW_ARGUMENTS, Evidence, epoch, iso, parse_window, unavailable_sources
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]

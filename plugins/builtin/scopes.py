@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import redact, tool_error, tool_result
 
-from .hookspecs import hookimpl
+from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import ServerSettings, ToolCall
