@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from _composites import call, call_error, serve, store_document, store_items
 from _reports import client, read_glob, report
-from oneapi_mcp.plugins.composite.incidents import epoch, iso
+from oneapi_mcp.plugins.composite._kit.time_windows import epoch, iso
 
 from oneapi_mcp import load_catalog
 from oneapi_mcp.mock import build_seed, create_mock_app

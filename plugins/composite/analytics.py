@@ -22,20 +22,9 @@ from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line
 from ..hookspecs import hookimpl
 from ._kit.checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._kit.insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
+from ._kit.reads import Reads, failed, problem_lines
+from ._kit.zdx import WINDOW_PROPERTIES, Window, day_of, iso, parse_time, parse_window, score_points, zdx_apps
 from ._kit.zdx_windows import chunks, limit_days
-from .zdx_metrics import (
-    WINDOW_PROPERTIES,
-    Reads,
-    Window,
-    day_of,
-    failed,
-    iso,
-    parse_time,
-    parse_window,
-    problem_lines,
-    score_points,
-    zdx_apps,
-)
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools", "posture_checks"]
 

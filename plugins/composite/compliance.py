@@ -19,7 +19,8 @@ from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, refusal_result,
 
 from ..hookspecs import hookimpl
 from ._kit.checks import controls_of, score_of, unknown_evidence, zpa_default_deny
-from .incidents import WINDOW_ARGUMENTS, Evidence, epoch, iso, parse_window, unavailable_sources
+from ._kit.evidence import Evidence, unavailable_sources
+from ._kit.time_windows import WINDOW_ARGUMENTS, epoch, iso, parse_window
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

@@ -18,35 +18,23 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import datetime as dt
 import io
-import json
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, refusal_result, report_result
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, refusal_result, report_result
 
 from ..hookspecs import hookimpl
 from ._kit.accounts import RULE_PREFIX
-from ._kit.checks import read_at, unknown_evidence
+from ._kit.evidence import SOURCES_COLUMNS, Evidence, unavailable_sources
 from ._kit.insights import INCIDENTS_OP, person_incidents
 from ._kit.lookups import check_domain, check_email, checked, find_zid_user
-from ._kit.zdx_windows import limit_days
+from ._kit.time_windows import WINDOW_ARGUMENTS, Window, epoch, iso, parse_window
 
-__all__ = ["TOOLS", "Evidence", "Window", "epoch", "iso", "oneapi_mcp_register_tools", "parse_window",
-           "unavailable_sources"]
+__all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
-UTC = dt.UTC
-# every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
-# limit" (plugins/composite/_kit/zdx_windows.py cites the evidence); device events and users document no maximum
-_ZDX_ALERTS = ("zdx_list_ongoing_alerts", "zdx_list_historical_alerts")
-ZDX_MAX_WINDOW = limit_days(_ZDX_ALERTS)[0] * 86400
 AUDIT_RETENTION = 180 * 86400  # ZIA keeps the admin audit log for 6 months
-_SKEW = 120  # seconds of clock difference tolerated before "to" counts as the future
-_RELATIVE = re.compile(r"(\d{1,5})\s*(m|min|h|d|w)", re.IGNORECASE)
-_UNIT = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MD5 = re.compile(r"[0-9a-f]{32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DEVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,254}")
@@ -57,98 +45,6 @@ _REMOVED = ("removal pending", "remove pending", "removed", "unregistered")
 _AUDIT_JOB = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, read-scoped "
               "although a POST: it replaces the tenant's previous audit-log export and changes no configuration; "
               "nothing is activated), polling it and downloading its CSV; it holds admin changes, not traffic")
-
-
-# -- time windows ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Window:
-    start: int  # epoch seconds
-    end: int
-
-    def contains(self, ts: int | None) -> bool:
-        return ts is not None and self.start <= ts <= self.end
-
-    def overlaps(self, started: Any, ended: Any) -> bool:
-        """An alert started_on/ended_on (0 = still going) overlaps the window."""
-        start = epoch(started)
-        end = epoch(ended) or None
-        return start is not None and start <= self.end and (end is None or end >= self.start)
-
-    def report(self) -> dict[str, Any]:
-        return {"from": iso(self.start), "to": iso(self.end), "hours": round((self.end - self.start) / 3600, 1)}
-
-
-def iso(ts: int | None) -> str:
-    return "" if ts is None else dt.datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _instant(text: Any, now: int, what: str) -> int:
-    raw = str(text).strip()
-    if raw.lower() == "now":
-        return now
-    relative = _RELATIVE.fullmatch(raw)
-    if relative:
-        return now - int(relative.group(1)) * _UNIT[relative.group(2).lower()]
-    try:
-        when = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"{what} {text!r} is neither ISO 8601 (e.g. 2026-01-01T09:00:00Z) nor a time ago like "
-                         "90m, 24h, 7d or 2w") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # a time without offset is read as UTC
-    return int(when.timestamp())
-
-
-def parse_window(args: dict[str, Any], now: int | None = None, *, default_from: str = "24h",
-                 max_seconds: int = ZDX_MAX_WINDOW) -> Window:
-    """from/to (ISO 8601 or a time ago like 24h) as a window, or Refusal naming every problem."""
-    now = int(time.time()) if now is None else now
-    problems: list[str] = []
-    start = end = None
-    for key, default in (("from", default_from), ("to", "now")):
-        try:
-            value = _instant(args.get(key) or default, now, key)
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        if key == "from":
-            start = value
-        else:
-            end = value
-    if start is not None and start > now + _SKEW:
-        problems.append(f"from ({iso(start)}) is in the future")
-    if end is not None and end > now + _SKEW:
-        problems.append(f"to ({iso(end)}) is in the future; leave it out for now")
-    if start is not None and end is not None:
-        if start >= end:
-            problems.append(f"the window is inverted or empty: from ({iso(start)}) is not before to ({iso(end)})")
-        elif end - start > max_seconds:
-            problems.append(f"from: the window is {(end - start) / 86400:.1f} days long; at most "
-                            f"{max_seconds // 86400} days ({limit_days(_ZDX_ALERTS)[1]}), so shorten or split it")
-    if problems:
-        raise Refusal("invalid time window: " + "; ".join(problems), "invalid_arguments", problems=problems)
-    assert start is not None and end is not None
-    return Window(start, min(end, now))
-
-
-def epoch(value: Any) -> int | None:
-    """Epoch seconds from seconds, milliseconds, digit strings or ISO text; None when it is none of them."""
-    if value in (None, "", 0, "0"):
-        return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        number = int(float(value))
-        return number // 1000 if number > 10**11 else number
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%a %b %d %H:%M:%S %Y", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S"):
-        try:
-            return int(dt.datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp())
-        except ValueError:
-            pass
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
 
 
 # -- indicators ------------------------------------------------------------------------------------
@@ -174,111 +70,6 @@ def check_device(text: str) -> str:
         raise ValueError(f"{text!r} is not a device id or hostname (letters, digits, '.', '_', ':' and '-', "
                          "starting with a letter or digit, at most 255 characters)")
     return raw
-
-
-# -- evidence --------------------------------------------------------------------------------------
-class Evidence:
-    """Reads for a report. A failed read is recorded against its source (with the call) and the
-    report goes on; tenant-wide lists are read once per call."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.wf = Workflow(ctx, {"dry_run": True})
-        runtime = ctx.call.runtime
-        self.catalog = runtime.catalog if runtime is not None else None
-        self.sources: dict[str, dict[str, Any]] = {}
-        self.read_at: dict[str, str] = {}  # call -> when it was last answered or failed (dated evidence)
-        self._failures: list[dict[str, Any]] = []  # every failed read, in order
-        self._cache: dict[str, Any] = {}
-
-    def call_of(self, operation: str) -> str:
-        tool = self.catalog.tools.get(operation) if self.catalog is not None else None
-        return f"{tool.method} {tool.path}" if tool is not None else operation
-
-    def source(self, name: str) -> dict[str, Any]:
-        return self.sources.setdefault(name, {"source": name, "ok": 0, "failed": 0, "calls": [], "errors": [],
-                                              "failures": [], "notes": [], "pending": False})
-
-    def note(self, source: str, text: str) -> None:
-        if text not in self.source(source)["notes"]:
-            self.source(source)["notes"].append(text)
-
-    async def fetch(self, source: str, operation: str, arguments: dict[str, Any] | None = None, *,
-                    many: bool = False, cached: bool = False, missing_ok: bool = False) -> tuple[bool, Any]:
-        """(True, data) or (False, None) after recording why."""
-        entry = self.source(source)
-        key = json.dumps([operation, arguments, many], sort_keys=True, default=str)
-        if cached and key in self._cache:
-            return True, self._cache[key]
-        call = f"{operation} ({self.call_of(operation)})"
-        if call not in entry["calls"]:
-            entry["calls"].append(call)
-        try:
-            data = await (self.wf.read_all(operation, arguments) if many
-                          else self.wf.read(operation, arguments, missing_ok=missing_ok))
-        except Refusal as exc:
-            self.read_at[call] = read_at()
-            entry["failed"] += 1
-            entry["errors"].append(exc.message.removeprefix("could not read the current state: "))
-            entry["failures"].append({"call": call, "http_status": exc.extra.get("status"),
-                                      "error": entry["errors"][-1], "at": self.read_at[call]})
-            self._failures.append(entry["failures"][-1])
-            return False, None
-        self.read_at[call] = read_at()
-        entry["ok"] += 1
-        if cached:
-            self._cache[key] = data
-        return True, data
-
-    async def read(self, source: str, operation: str, arguments: dict[str, Any] | None = None, *,
-                   many: bool = False, cached: bool = False, default: Any = None) -> Any:
-        ok, data = await self.fetch(source, operation, arguments, many=many, cached=cached)
-        return data if ok and data is not None else default
-
-    def failures(self, since: int = 0) -> list[dict[str, Any]]:
-        """Every failed read so far (from the `since`-th on): call, http_status, error, at."""
-        return self._failures[since:]
-
-    def unknown_why(self, since: int = 0) -> str:
-        """The failed reads as a sentence, for a report that must say unknown instead of none."""
-        return "; ".join(dict.fromkeys(unknown_evidence(f["call"], f["http_status"], f["error"])
-                                       for f in self.failures(since)))
-
-    def table(self) -> list[dict[str, Any]]:
-        rows = []
-        for entry in self.sources.values():
-            if entry["pending"]:
-                status = "pending"
-            elif entry["failed"] and not entry["ok"]:
-                status = "failed"
-            else:
-                status = "partial" if entry["failed"] else "ok"
-            rows.append({"source": entry["source"], "status": status, "calls": entry["calls"],
-                         "errors": entry["errors"], "notes": entry["notes"]})
-        return rows
-
-
-SOURCES_COLUMNS = ("source", "status", "calls", "errors", "notes")
-
-
-async def unavailable_sources(ev: Evidence, *, logs: bool = True) -> list[dict[str, Any]]:
-    """What the API cannot be asked, with the reason; for logs, where the tenant sends them."""
-    out: list[dict[str, Any]] = []
-    if not logs:
-        return out
-    feeds = await ev.read("where logs go", "zia_list_nss_feeds", cached=True, default=[])
-    lss = await ev.read("where logs go", "zpa_list_all_lss_configs", many=True, cached=True, default=[])
-    web = [f"NSS feed {f.get('name')!r} ({f.get('nssLogType')}, {f.get('siemType') or 'SIEM'}, "
-           f"{str(f.get('feedStatus', '')).lower() or 'status unknown'})" for f in feeds if isinstance(f, dict)]
-    zpa = [f"LSS config {c.get('name')!r} ({c.get('sourceLogType')} to {c.get('lssHost')}:{c.get('lssPort')})"
-           for c in (x.get("config") or x for x in lss if isinstance(x, dict))]
-    out.append({"source": "ZIA web, firewall and DNS transaction logs", "reason": "not queryable over REST: ZIA "
-                "exports them through NSS feeds to a SIEM; search them there", "where": web or
-                ["no NSS feed is configured (zia_list_nss_feeds)"]})
-    out.append({"source": "ZPA user activity logs", "reason": "not queryable over REST: ZPA streams them through "
-                "LSS to a log receiver; search them there", "where": zpa or
-                ["no LSS config is set up (zpa_list_all_lss_configs)"]})
-    return out
 
 
 def _unavailable_section(items: list[dict[str, Any]]) -> str:
@@ -968,7 +759,6 @@ async def correlate_indicators(ctx, args: dict[str, Any]):
         Table("Sources", SOURCES_COLUMNS, sources)])
 
 
-
 # -- the incident report ---------------------------------------------------------------------------
 ASSET_COLUMNS = ("asset", "type", "service", "indicator", "detail")
 ACTION_COLUMNS = ("action", "service", "evidence")
@@ -1203,13 +993,6 @@ _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_user
               "zdx_list_alert_affected_devices", "zia_get_verdict_report_by_md5_hash", "zia_create_audit_log_report",
               "zia_get_audit_log_entry_report_export_status", "zia_get_audit_log_entry_report_data",
               "zia_list_nss_feeds", "zpa_list_all_lss_configs", INCIDENTS_OP, "zwa_dlp_incident_search")
-WINDOW_ARGUMENTS = {
-    "from": {"type": "string", "minLength": 1, "maxLength": 40,
-             "description": "Start: ISO 8601 (2026-01-01T09:00:00Z; no offset means UTC) or a time ago (90m, 24h, 7d, "
-                            "2w). Default 24h ago."},
-    "to": {"type": "string", "minLength": 1, "maxLength": 40,
-           "description": "End: ISO 8601, a time ago, or now (default). At most 14 days after from (ZDX API limit)."},
-}
 _AUDIT_ARGUMENTS = {
     "audit_log": {"type": "boolean", "default": True,
                   "description": "Also export the ZIA admin audit log for the window (an export job: no "

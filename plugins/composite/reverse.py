@@ -22,9 +22,9 @@ from typing import Any
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Workflow, plan_schema, refusal_result, tool_result
 
 from ..hookspecs import hookimpl
+from ._kit.addresses import blockable_address
 from ._kit.lookups import body_fields, check_domain, checked, zid_user_body
 from ._kit.snapshots import snapshot_store
-from .remediation import blockable_address
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

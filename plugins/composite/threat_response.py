@@ -32,7 +32,7 @@ from ._kit.containment import CONTAINMENT_SERVICES, contain_person, lock_zid_acc
 from ._kit.lookups import body_fields, check_domain, checked
 from ._kit.own_domains import refuse_own_domains
 from ._kit.snapshots import record_run
-from .policy_sync import plan_zpa_group_deny, scim_idps, zpa_scim_group
+from ._kit.zpa_rules import plan_zpa_group_deny, scim_idps, zpa_scim_group
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 

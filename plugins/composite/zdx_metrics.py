@@ -11,27 +11,20 @@ ZDX has no SLA API: SLA compliance is computed here from each app's score time s
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import statistics
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result, tool_error
 
 from ..hookspecs import hookimpl
 from ._kit.lookups import check_email
-from ._kit.zdx_windows import check_window
+from ._kit.reads import Reads, failed, problem_lines
+from ._kit.zdx import WINDOW_PROPERTIES, Window, iso, parse_window, score_points, zdx_apps
 
-__all__ = ["TOOLS", "WINDOW_PROPERTIES", "Reads", "Window", "day_of", "failed", "find_zdx_apps", "iso",
-           "oneapi_mcp_register_tools", "parse_time", "parse_window", "problem_lines", "score_bucket", "score_points",
-           "zdx_apps"]
+__all__ = ["TOOLS", "find_zdx_apps", "oneapi_mcp_register_tools", "score_bucket"]
 
 DEFAULT_MIN_COVERAGE = 90.0  # % of an SLA window the score series must cover before it passes or fails
-_FUTURE_SLACK = 300  # seconds of clock skew allowed on `to`
-_PERIOD = re.compile(r"(\d{1,4})\s*([hd])", re.IGNORECASE)
 # the metric_name values ZDX takes are pft, dns and availability (zscaler-sdk-python zscaler/zdx/apps.py
 # list_app_metrics); an older name is mapped to ZDX's own so the series asked for is the one returned
 _METRIC_NAMES = {"dns_time": "dns"}
@@ -43,170 +36,6 @@ _SLA_NOTE = ("ZDX has no SLA API: compliance is computed here from each app's ZD
              "(zdx_get_app_score) over from/to; each datapoint counts for the interval until the next one, and "
              "gaps longer than three intervals count as no data, neither met nor missed")
 
-WINDOW_PROPERTIES: dict[str, Any] = {
-    "from": {"type": "string", "description": "Window start: ISO 8601 (2026-01-01T09:00Z; UTC unless an offset "
-                                              "is given) or epoch seconds. Give from or period, not both."},
-    "to": {"type": "string", "description": "Window end, same formats (default now)."},
-    "period": {"type": "string", "pattern": "^[0-9]{1,4} *[hdHD]$",
-               "description": "Window length ending at to, e.g. 24h, 7d or 30d."},
-}
-
-
-# -- time windows ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Window:
-    """A checked time window, epoch seconds [start, end)."""
-
-    start: int
-    end: int
-
-    @property
-    def seconds(self) -> int:
-        return self.end - self.start
-
-    def zdx(self) -> dict[str, int]:
-        """The from/to arguments of ZDX operations (`from_` is sent as `from`)."""
-        return {"from_": self.start, "to": self.end}
-
-    def days(self) -> list[str]:
-        """Every UTC day the window touches, as YYYY-MM-DD."""
-        first = datetime.fromtimestamp(self.start, UTC).date()
-        last = datetime.fromtimestamp(self.end - 1, UTC).date()
-        return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-
-    def contains(self, ts: int) -> bool:
-        return self.start <= ts <= self.end
-
-    def report(self) -> dict[str, Any]:
-        return {"from": iso(self.start), "to": iso(self.end), "from_epoch": self.start, "to_epoch": self.end,
-                "hours": round(self.seconds / 3600, 2)}
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def day_of(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).date().isoformat()
-
-
-def parse_time(value: Any, name: str) -> int:
-    text = str(value).strip()
-    if not text:
-        raise Refusal(f"{name} is empty: give an ISO 8601 time (2026-01-01T09:00Z) or epoch seconds",
-                      "invalid_arguments", field=name)
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        seconds = float(text)
-        if seconds > 100_000_000_000:
-            raise Refusal(f"{name} {text} looks like epoch milliseconds; ZDX takes epoch seconds "
-                          f"({int(seconds // 1000)})", "invalid_arguments", field=name)
-        if seconds < 0:
-            raise Refusal(f"{name} {text} is before 1970", "invalid_arguments", field=name)
-        return int(seconds)
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise Refusal(f"{name} {text!r} is not a time: use ISO 8601 like 2026-01-01T09:00Z or epoch seconds",
-                      "invalid_arguments", field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
-
-
-def parse_window(args: dict[str, Any], default_period: str, *, now: float | None = None,
-                 operations: tuple[str, ...] = ()) -> Window:
-    """The window from `from`/`to`/`period`, or Refusal with the reason (malformed, empty or reversed,
-    in the future, longer than the ZDX `operations` read over it take: see `_zdx_windows`)."""
-    now = datetime.now(UTC).timestamp() if now is None else now
-    end = parse_time(args["to"], "to") if args.get("to") not in (None, "") else int(now)
-    if end > now + _FUTURE_SLACK:
-        raise Refusal(f"to {iso(end)} is in the future (now is {iso(now)}): ZDX has no data there yet",
-                      "invalid_arguments", field="to")
-    if args.get("from") not in (None, "") and args.get("period") not in (None, ""):
-        raise Refusal("give from or period, not both", "invalid_arguments", field="period")
-    if args.get("from") not in (None, ""):
-        start = parse_time(args["from"], "from")
-    else:
-        period = str(args.get("period") or default_period)
-        match = _PERIOD.fullmatch(period.strip())
-        if not match:
-            raise Refusal(f"period {period!r} is not a length like 24h, 7d or 30d", "invalid_arguments",
-                          field="period")
-        amount = int(match.group(1)) * (3600 if match.group(2).lower() == "h" else 86400)
-        if amount <= 0:
-            raise Refusal("period must be longer than 0", "invalid_arguments", field="period")
-        start = end - amount
-    if start >= end:
-        raise Refusal(f"from {iso(start)} is not before to {iso(end)}", "invalid_arguments", field="from")
-    check_window(start, end, operations, argument="from" if args.get("from") not in (None, "") else "period")
-    return Window(start, end)
-
-
-# -- reads that report instead of raising ----------------------------------------------------------
-class Reads:
-    """Reads for a report: each generated operation through `ctx.call_operation` (auth, rate limits,
-    audit and scopes apply), cached per arguments; a failure is recorded under `problems` and gives
-    None, so one service's outage costs only its part of the report."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.problems: list[dict[str, Any]] = []
-        self.count = 0
-        self._cache: dict[str, Any] = {}
-
-    async def progress(self, done: float, total: float, message: str) -> None:
-        """An MCP progress notification (nothing when the client asked for none)."""
-        await self.ctx.progress(done, total, message)
-
-    def call_of(self, operation: str) -> str:
-        """How people read the call: `zia_get_activation_status (GET /zia/api/v1/status)`."""
-        runtime = self.ctx.call.runtime
-        tool = runtime.catalog.tools.get(operation) if runtime is not None else None
-        return f"{operation} ({tool.method} {tool.path})" if tool is not None else operation
-
-    async def get(self, operation: str, arguments: dict[str, Any] | None = None, *, all_pages: bool = False,
-                  max_items: int = 10_000, missing_ok: bool = False, fields: list[str] | None = None) -> Any:
-        args = dict(arguments or {})
-        if fields:
-            args["fields"] = list(fields)
-        runtime = self.ctx.call.runtime
-        tool = runtime.catalog.tools.get(operation) if runtime is not None else None
-        if all_pages and tool is not None and tool.pagination:
-            args.update(all_pages=True, max_items=max_items)
-        key = operation + json.dumps(args, sort_keys=True, default=str)
-        if key in self._cache:
-            return self._cache[key]
-        self.count += 1
-        result = await self.ctx.call_operation(operation, args)
-        data: Any = None
-        if result.is_error:
-            error = result.data.get("error", {}) if isinstance(result.data, dict) else {}
-            if not (missing_ok and error.get("status") == 404):
-                self.problems.append({"operation": operation, "call": self.call_of(operation),
-                                      "http_status": error.get("status"), "kind": error.get("kind"),
-                                      "error": error.get("message", str(result.data))})
-        else:
-            data = result.data
-            if isinstance(data, dict) and data.get("truncated"):
-                self.problems.append({"operation": operation, "call": self.call_of(operation),
-                                      "error": "the answer was cut at the server's result-size cap: what it "
-                                               "lists is incomplete"})
-            if all_pages:
-                if isinstance(data, dict):
-                    if data.get("more"):
-                        self.problems.append({"operation": operation, "call": self.call_of(operation),
-                                              "error": f"more than {max_items} items: only the first are counted"})
-                    data = list(data.get("items") or data.get("list") or data.get("records") or [])
-                else:
-                    data = list(data or [])
-        self._cache[key] = data
-        return data
-
-
-def failed(error: Refusal) -> Any:
-    """A refusal as a tool error (read-only tools change nothing, so nothing to undo)."""
-    return tool_error(error.message, error.kind, **error.extra)
-
 
 # -- ZDX lookups -----------------------------------------------------------------------------------
 def score_bucket(score: Any) -> str:
@@ -214,13 +43,6 @@ def score_bucket(score: Any) -> str:
     if not isinstance(score, (int, float)) or score < 0:
         return "no data"
     return "poor" if score < 34 else "okay" if score < 66 else "good"
-
-
-async def zdx_apps(reads: Reads, window: Window | None = None) -> list[dict[str, Any]] | None:
-    data = await reads.get("zdx_list_applications", window.zdx() if window else {})
-    if isinstance(data, dict):
-        data = data.get("items") or data.get("apps") or []
-    return [a for a in data or [] if isinstance(a, dict)] if data is not None else None
 
 
 async def find_zdx_apps(reads: Reads, wanted: list[str] | None, window: Window) -> list[dict[str, Any]]:
@@ -260,23 +82,6 @@ async def find_zdx_user(reads: Reads, email: str, window: Window) -> dict[str, A
                       f"{iso(window.end)}; ZDX lists only users active in the window", "not_found",
                       who=email, searched=["zdx_list_users"])
     return match[0]
-
-
-def score_points(series: Any, window: Window) -> tuple[list[tuple[int, float]], int]:
-    """(timestamp, value) pairs of a ZDX series inside the window, sorted; values below 0 (ZDX's "no
-    data") are dropped. Also how many datapoints fell outside the window (not counted)."""
-    if isinstance(series, list):  # a SeriesCollection: the score series is the first
-        series = next((s for s in series if isinstance(s, dict)), {})
-    points, outside = [], 0
-    for p in (series or {}).get("datapoints") or []:
-        ts, value = p.get("timestamp"), p.get("value")
-        if not isinstance(ts, (int, float)) or not isinstance(value, (int, float)) or value < 0:
-            continue
-        if not window.contains(int(ts)):
-            outside += 1
-            continue
-        points.append((int(ts), float(value)))
-    return sorted(points), outside
 
 
 def _outside_note(outside: int) -> list[str]:
@@ -381,13 +186,6 @@ async def _all_users(ctx, reads: Reads, window: Window, apps: list[dict[str, Any
                                  Table("ZDX users worst first", ["user", "email", "overall_score", "bucket", *names],
                                        user_rows)],
                          charts=charts)
-
-
-def problem_lines(reads: Reads) -> list[str]:
-    if not reads.problems:
-        return []
-    return ["**Reads that failed** (their part of the report is missing or marked):\n" + "\n".join(
-        f"- {p['call']}: {p.get('http_status') or ''} {p['error']}".replace("  ", " ") for p in reads.problems)]
 
 
 # -- application performance -----------------------------------------------------------------------
