@@ -10,7 +10,7 @@ from oneapi_mcp.plugin_api import Refusal, Workflow
 
 from .checks import read_at, unknown_evidence
 
-__all__ = ["SOURCES_COLUMNS", "Evidence", "unavailable_sources"]
+__all__ = ["SOURCES_COLUMNS", "Evidence", "unavailable_section", "unavailable_sources"]
 
 
 class Evidence:
@@ -115,3 +115,11 @@ async def unavailable_sources(ev: Evidence, *, logs: bool = True) -> list[dict[s
                 "LSS to a log receiver; search them there", "where": zpa or
                 ["no LSS config is set up (zpa_list_all_lss_configs)"]})
     return out
+
+
+def unavailable_section(items: list[dict[str, Any]]) -> str:
+    lines = ["## Sources the API cannot query"]
+    for item in items:
+        where = f" Where they go: {'; '.join(item['where'])}." if item.get("where") else ""
+        lines.append(f"- **{item['source']}**: {item['reason']}.{where}")
+    return "\n".join(lines)
