@@ -59,7 +59,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.composite.analytics",
     "oneapi_mcp.plugins.composite.compliance",
     "oneapi_mcp.plugins.composite.zdx_metrics",
-    "oneapi_mcp.plugins.ops.siem",
+    "oneapi_mcp.plugins.ops.siem",  # this server's own export: the SIEM outbox
+    "oneapi_mcp.plugins.composite.log_feeds",  # after siem: its NSS/LSS tools list first, as before the split
     # operations: reads each call's audit record, writes alerts to the audit log and the SIEM outbox
     "oneapi_mcp.plugins.ops.anomaly",
 )

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..composite._kit.receivers import check_url
 from ._syslog import ACKNOWLEDGING, TRANSPORTS, SyslogError, octet_counted
 from ._syslog import send as send_syslog_messages
 
@@ -279,25 +280,6 @@ def _secret(item: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{key} (or {env_key}, the name of an environment variable holding it) is required")
     return value
-
-
-def check_url(url: Any, what: str = "url", *, https_only: bool = False) -> str:
-    """An http(s) URL with a host; plain http only to loopback unless allowed."""
-    if not isinstance(url, str) or not url:
-        raise ValueError(f"{what} is required (an https:// URL)")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{what} {_shown_url(url)!r} is not an http(s) URL with a host")
-    if parts.username or parts.password:
-        raise ValueError(f"{what} must not carry credentials; use the token or secret setting")
-    if parts.scheme == "http" and (https_only or parts.hostname not in ("127.0.0.1", "::1", "localhost")):
-        raise ValueError(f"{what} {_shown_url(url)!r} must use https (plain http is allowed only to localhost)")
-    return url
-
-
-def _shown_url(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{parts.path}" if parts.scheme else url[:80]
 
 
 # -- events --------------------------------------------------------------------------------------

@@ -459,7 +459,7 @@ def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
 async def deliver(runtime: Any, settings: ServerSettings, alerts: list[dict[str, Any]]) -> None:
     """Log each alert, hand it to the plugins as a server event (the audit plugin writes it to the audit
     log), and queue it in the SIEM outbox."""
-    from .siem import siem_for
+    from ._siem import siem_for
 
     for alert in alerts:
         _log.warning("anomaly on server %s: %s: %s", settings.name, alert["kind"], alert["message"])
