@@ -87,6 +87,122 @@ def test_the_runtime_imports_no_plugin_module_but_the_hook_specs():
     assert not bad, "the runtime must not depend on a plugin (hand values over through a hook):\n" + "\n".join(bad)
 
 
+# -- the layout of plugins/ (issue 16): roles, and families that do not import each other -----------------------
+COMPOSITE = "oneapi_mcp.plugins.composite"
+KIT = f"{COMPOSITE}._kit"
+# public runtime packages a family may use besides the plugin API: the embedded mock (policy_automation's
+# sandbox, analytics' docs picture) and the services table generated from the specs (discovery)
+PUBLIC_RUNTIME = ("oneapi_mcp.mock", "oneapi_mcp.generated.services")
+# the one plugin that asks another for something: scheduling a destructive change takes the scopes plugin's
+# confirmation (its single-use tokens are that plugin's state), so a change that runs later was confirmed now
+KNOWN_PLUGIN_IMPORTS = {("oneapi_mcp.plugins.ops.scheduler", "oneapi_mcp.plugins.builtin.scopes")}
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _module_of(path: Path, root: Path, name: str) -> str:
+    package = _package_of(path, root, name)
+    return package if path.name == "__init__.py" else f"{package}.{path.stem}"
+
+
+def _plugin_files(root: Path = PLUGINS, name: str = "oneapi_mcp.plugins") -> list[tuple[Path, str, str]]:
+    """(path, its package, its module) of every file under plugins/."""
+    return [(p, _package_of(p, root, name), _module_of(p, root, name)) for p in sorted(root.rglob("*.py"))]
+
+
+def _family_of(module: str) -> str | None:
+    """`oneapi_mcp.plugins.composite.<family>` for a module of a composite family (not of the kit)."""
+    parts = module.split(".")
+    if len(parts) > 3 and parts[:3] == COMPOSITE.split(".") and parts[3] != "_kit":
+        return ".".join(parts[:4])
+    return None
+
+
+def _family_import_problems(files: list[tuple[Path, str, str]]) -> list[str]:
+    """Imports of `oneapi_mcp` modules a family may not use: anything but the plugin API, the hook specs,
+    its own package, the kit and PUBLIC_RUNTIME."""
+    bad = []
+    for path, package, module in files:
+        family = _family_of(module)
+        if family is None:
+            continue
+        for line, imported in _imports(path, package):
+            allowed = (not _within(imported, "oneapi_mcp") or imported == "oneapi_mcp.plugins"
+                       or any(_within(imported, ok) for ok in ("oneapi_mcp.plugin_api", "oneapi_mcp.plugins.hookspecs",
+                                                              family, KIT, *PUBLIC_RUNTIME))
+                       or (imported.startswith("oneapi_mcp.plugins.") and imported.count(".") == 2
+                           and imported.rsplit(".", 1)[1] in _public_plugin_names()))
+            if not allowed:
+                bad.append(f"{path.name}:{line}: {module} imports {imported}")
+    return bad
+
+
+def _public_plugin_names() -> set[str]:
+    from oneapi_mcp import plugin_api
+
+    return {*plugin_api.__all__, "hookimpl"}
+
+
+def _plugin_import_problems(files: list[tuple[Path, str, str]], plugins: tuple[str, ...]) -> list[str]:
+    """Imports of a plugin module (a DEFAULT_PLUGINS entry, module or package) from anywhere under plugins/
+    but that plugin itself; builtin and ops may use the kit, never a family."""
+    bad = []
+    for path, package, module in files:
+        owner = next((p for p in plugins if _within(module, p)), None)
+        for line, imported in _imports(path, package):
+            other = next((p for p in plugins if _within(imported, p) and p != owner), None)
+            if other is not None and (owner, other) not in KNOWN_PLUGIN_IMPORTS:
+                bad.append(f"{path.name}:{line}: {module} imports the plugin {other}")
+            if module.startswith(("oneapi_mcp.plugins.builtin", "oneapi_mcp.plugins.ops")) and _family_of(imported):
+                bad.append(f"{path.name}:{line}: {module} imports the composite family {_family_of(imported)}")
+    return bad
+
+
+def test_a_composite_family_imports_only_the_plugin_api_its_own_package_and_the_kit():
+    bad = _family_import_problems(_plugin_files())
+    assert not bad, "a family shares through composite/_kit or the plugin API:\n" + "\n".join(bad)
+
+
+def test_no_plugin_imports_another_plugin_and_builtin_and_ops_import_no_family():
+    from oneapi_mcp._plugins import DEFAULT_PLUGINS
+
+    bad = sorted(set(_plugin_import_problems(_plugin_files(), DEFAULT_PLUGINS)))
+    assert not bad, "plugins meet through hooks, the plugin API and shared helper modules:\n" + "\n".join(bad)
+
+
+def test_every_default_plugin_lives_in_its_role_and_every_plugin_file_belongs_to_a_role():
+    from oneapi_mcp._plugins import DEFAULT_PLUGINS
+
+    roles = ("oneapi_mcp.plugins.builtin.", "oneapi_mcp.plugins.ops.", f"{COMPOSITE}.")
+    assert [p for p in DEFAULT_PLUGINS if not p.startswith(roles) or p.startswith(KIT)] == []
+    top = sorted(p.name for p in PLUGINS.glob("*.py"))
+    assert top == ["__init__.py", "hookspecs.py"], "plugins/ holds the hook specs; plugins go in builtin/, ops/ " \
+        "or composite/"
+
+
+def test_the_layout_checks_catch_a_family_importing_a_sibling(tmp_path):
+    root = tmp_path / "plugins"
+    for rel, text in {"composite/a.py": "from .b import x\nfrom ._kit.k import y\nfrom ..hookspecs import hookimpl\n",
+                      "composite/b/__init__.py": "from oneapi_mcp.plugin_api import tool_result\n",
+                      "composite/b/part.py": "from ..a import z\nfrom oneapi_mcp.mock import NOW\n",
+                      "composite/_kit/k.py": "from ..b import w\n",
+                      "ops/o.py": "from ..composite._kit.k import y\nfrom ..composite.b import part\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    files = _plugin_files(root)
+    plugins = (f"{COMPOSITE}.a", f"{COMPOSITE}.b", "oneapi_mcp.plugins.ops.o")
+    assert [p.split(": ", 1)[1] for p in _family_import_problems(files)] == [
+        f"{COMPOSITE}.a imports {COMPOSITE}.b", f"{COMPOSITE}.a imports {COMPOSITE}.b.x",
+        f"{COMPOSITE}.b.part imports {COMPOSITE}.a", f"{COMPOSITE}.b.part imports {COMPOSITE}.a.z"]
+    assert sorted({p.split(": ", 1)[1] for p in _plugin_import_problems(files, plugins)}) == [
+        f"{COMPOSITE}._kit.k imports the plugin {COMPOSITE}.b",
+        f"{COMPOSITE}.a imports the plugin {COMPOSITE}.b",
+        f"{COMPOSITE}.b.part imports the plugin {COMPOSITE}.a",
+        f"oneapi_mcp.plugins.ops.o imports the composite family {COMPOSITE}.b",
+        f"oneapi_mcp.plugins.ops.o imports the plugin {COMPOSITE}.b"]
+
 def _runtime_graph() -> dict[str, set[str]]:
     modules = {_package_of(p, RUNTIME, "oneapi_mcp") + ("" if p.name == "__init__.py" else f".{p.stem}"): p
                for p in RUNTIME.glob("*.py")}
