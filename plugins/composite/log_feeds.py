@@ -26,6 +26,8 @@ from ._kit.receivers import check_url, masked
 
 __all__ = ["LSS_LOG_TYPES", "NSS_LOG_TYPES", "TOOLS", "oneapi_mcp_register_tools"]
 
+
+# -- helpers -------------------------------------------------------------------------------------
 def _amend(result: Any, **extra: Any) -> Any:
     """The workflow's result with secrets masked and `extra` added."""
     data = masked(dict(result.structured_content or {}))
@@ -64,6 +66,7 @@ def _check_host(text: str) -> str:
     return host.lower()
 
 
+# -- ZIA Cloud NSS feeds -------------------------------------------------------------------------
 NSS_LOG_TYPES = ("WEBLOG", "FWLOG", "DNSLOG", "ALERT", "ADMIN_AUDIT", "TUNNEL", "MULTIFEEDLOG", "CASB_FILELOG",
                  "CASB_MAILLOG", "CASB_ITSM", "CASB_CRM", "CASB_CODE_REPO", "CASB_COLLAB", "CASB_PCS", "ECLOG",
                  "EC_DNSLOG", "EC_EVENTLOG", "ENDPOINT_DLP", "EMAIL_DLP", "USER_ACT_REP", "USER_COUNT_ALERT",
@@ -213,6 +216,7 @@ async def _nss_connectivity(ctx, feed_id: Any) -> dict[str, Any]:
             "detail": f"status {status}, code {code}"}
 
 
+# -- ZPA log streaming ---------------------------------------------------------------------------
 LSS_LOG_TYPES = ("zpn_trans_log", "zpn_auth_log", "zpn_ast_auth_log", "zpn_http_trans_log", "zpn_audit_log",
                  "zpn_sys_auth_log", "zpn_ast_comprehensive_stats", "zpn_waf_http_exchanges_log")
 

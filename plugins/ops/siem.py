@@ -62,15 +62,10 @@ _UNAVAILABLE = [
 ]
 
 
-# -- settings ------------------------------------------------------------------------------------
-
-
+# -- settings and the outbox of a running server (_siem.py) --------------------------------------
 @hookimpl
 def oneapi_mcp_plugin_settings():
     return {"siem": SiemSettings}
-
-
-# -- the outbox of a running server --------------------------------------------------------------
 
 
 @hookimpl
@@ -122,15 +117,6 @@ def audit_event(entry: dict[str, Any]) -> dict[str, Any]:
     severity = {"ok": "info", "exception": "error"}.get(entry["outcome"], "warning")
     return make_event("audit", "tool_call", dict(entry), server=entry["server"], severity=severity,
                       at=entry["time"])
-
-
-# -- helpers -------------------------------------------------------------------------------------
-
-
-# -- ZIA Cloud NSS feeds -------------------------------------------------------------------------
-
-
-# -- ZPA log streaming ---------------------------------------------------------------------------
 
 
 # -- webhooks (ours) -----------------------------------------------------------------------------

@@ -267,6 +267,7 @@ def _counts(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(by.values())
 
 
+# -- the tool --------------------------------------------------------------------------------------
 async def correlate_indicators(ctx, args: dict[str, Any]):
     ev = Evidence(ctx)
     try:

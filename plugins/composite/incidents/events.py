@@ -28,13 +28,12 @@ AUDIT_RETENTION = 180 * 86400  # ZIA keeps the admin audit log for 6 months
 _AUDIT_PAGE = 1000
 _ALERT_CAP = 50
 _ERRORED = ("ERROR", "ERRORED", "FAILED", "CANCELLED", "CANCELED")
-
-
 _AUDIT_JOB = ("the ZIA admin audit log is read by starting an export job (POST /auditlogEntryReport, read-scoped "
               "although a POST: it replaces the tenant's previous audit-log export and changes no configuration; "
               "nothing is activated), polling it and downloading its CSV; it holds admin changes, not traffic")
 
 
+# -- a person --------------------------------------------------------------------------------------
 async def find_person(ev: Evidence, email: str, window: Window) -> dict[str, Any]:
     """The person's accounts and devices in ZIdentity, ZIA, ZDX and ZCC; Refusal when none has them."""
     person: dict[str, Any] = {"email": email, "zid": None, "zia": None, "zdx": None, "zcc_devices": []}
@@ -94,6 +93,7 @@ def person_summary(person: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# -- events ----------------------------------------------------------------------------------------
 EVENT_COLUMNS = ("time", "source", "kind", "subject", "detail")
 
 
@@ -223,6 +223,7 @@ def sandbox_events(verdicts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# -- the admin audit log ---------------------------------------------------------------------------
 def _csv_text(data: Any) -> str:
     if isinstance(data, str):
         return data
@@ -317,6 +318,7 @@ def audit_events(rows: list[dict[str, str]], needle: str | None = None) -> list[
     return out
 
 
+# -- ZWA DLP incidents, Z-Insights and all of a person's events ------------------------------------
 ZWA_SOURCE = "ZWA DLP incidents"
 _ZWA_PAGE = 100  # dlp_incident_search's largest page_size (zscaler/zwa/dlp_incidents.py)
 
@@ -374,6 +376,7 @@ async def insights_events(ev: Evidence, email: str, window: Window) -> list[dict
             for ts, total in days if total and window.start - 86400 < ts <= window.end]
 
 
+# -- the tool --------------------------------------------------------------------------------------
 def _events_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: e[k] for k in (*EVENT_COLUMNS, "operation")} for e in events]
 
