@@ -177,3 +177,31 @@ async def test_one_stdio_process_asks_for_its_tools_and_filters_once(tmp_path):
                  "oneapi_mcp_startup"):
         assert sum(f"hook {hook} -> " in line for line in lines) == 1, (hook, lines)
     assert not any("credentials are incomplete" in line for line in lines)  # --mock needs none
+
+
+async def test_doctor_takes_the_credentials_a_plugin_supplies_like_serve(plugin_manager, no_credentials, upstream,
+                                                                       capsys):
+    """Only a plugin supplies credentials: doctor must not call them missing, and its probes authenticate
+    with them (against the mock on 127.0.0.1)."""
+    from types import SimpleNamespace
+
+    from oneapi_mcp._doctor import run_doctor
+    from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
+
+    class MockVault:
+        @hookimpl
+        def oneapi_mcp_credentials(self, settings):
+            return Credentials.of(client_id=MOCK_CLIENT_ID, client_secret=MOCK_CLIENT_SECRET, customer_id="7")
+
+    plugin_manager.register(MockVault(), name="mock-vault")
+    settings = ServerSettings(base_url=upstream.url, token_url=upstream.token_url)
+    code = await run_doctor(SimpleNamespace(), _compose.make_runtime, lambda _args: {"default": settings},
+                            lambda _args: None)
+    out = capsys.readouterr().out
+    assert code == 0 and "PASS  credentials" in out and "all checks passed" in out, out
+    plugin_manager.unregister(name="mock-vault")
+    plugin_manager.register(VaultCredentials(fail=True), name="vault")
+    code = await run_doctor(SimpleNamespace(), _compose.make_runtime, lambda _args: {"default": settings},
+                            lambda _args: None)
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL  credentials" in out and "vault.corp unreachable" in out
