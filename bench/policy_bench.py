@@ -49,9 +49,9 @@ class _Mock:
 
 def _runtime(base: str, audit: Path):
     """A named server as `oneapi-mcp serve --base-url ... --token-url ...` builds it, audit log on."""
+    from oneapi_mcp._compose import make_runtime
     from oneapi_mcp._server import build_server
     from oneapi_mcp._settings import Credentials, ServerSettings
-    from oneapi_mcp.cli import make_runtime
 
     settings = ServerSettings(base_url=base, token_url=f"{base}/oauth2/v1/token", audit_log=audit,
                               client_rate_limits=False)

@@ -111,9 +111,9 @@ def _records_of(path: Path, server: str, stats: Counter | None) -> Iterator[tupl
 def granted_tools(settings: ServerSettings) -> dict[str, tuple[str | None, str]]:
     """Every tool the server lets a client call, name -> (scope, toolset), from the surface the
     server itself builds (as `oneapi-mcp tools` does): no credentials, no network."""
+    from ._compose import make_runtime
     from ._server import DISCOVERY_TOOLS, build_server
     from ._settings import Credentials
-    from .cli import make_runtime
 
     surface = build_server(make_runtime(settings, Credentials())).surface  # type: ignore[attr-defined]
     hidden = surface.hidden

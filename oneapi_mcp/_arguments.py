@@ -36,9 +36,7 @@ def prepare(catalog: Catalog, tool: ToolDef, arguments: dict[str, Any],
             customer_id: str | None = None) -> tuple[Any, dict[str, Any]] | CallResult:
     """Split control arguments off, fill settings-provided parameters, validate the rest: the model
     and the control arguments, or a result naming each problem."""
-    args = dict(arguments or {})
-    if tool.scope == "destructive":
-        args.pop("confirm_token", None)  # consumed by the confirmation wrapper, never sent upstream
+    args = dict(arguments or {})  # a plugin's own arguments (the scopes plugin's confirm_token) are gone by now
     control = {k: args.pop(k) for k in list(args) if k in CONTROL_ARGUMENTS}
     if not tool.pagination:
         stray = [k for k in control if k in _PAGINATION_ONLY]

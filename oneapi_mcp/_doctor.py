@@ -28,19 +28,28 @@ def _line(ok: bool | None, what: str, detail: str) -> str:
 
 
 async def run_doctor(args: Any, make_runtime, servers_of, mock_app_of) -> int:
+    from ._compose import plugin_credentials
+    from ._plugins import PluginError, get_plugin_manager
+
     creds = Credentials()
     mock_app = mock_app_of(args)
     failures = 0
     for name, settings in servers_of(args).items():
         _say(f"server {name} (profile {settings.profile}, timeout {settings.timeout:g} s)")
         if mock_app is None:
-            missing = creds.missing(have_token_url=bool(settings.token_url))
+            try:  # as serve does: what the credentials plugins answer (a vault, the keyring, ...)
+                current = plugin_credentials(get_plugin_manager().hook, settings) or creds
+            except PluginError as exc:
+                _say(_line(False, "credentials", str(exc)))
+                failures += 1
+                continue
+            missing = current.missing(have_token_url=bool(settings.token_url))
             _say(_line(not missing, "credentials", "complete" if not missing else "missing " + ", ".join(missing)))
             if missing:
                 _say("        set them in the environment, or run with --mock")
                 failures += 1
                 continue
-            base, token_url = oneapi_urls(creds, settings)
+            base, token_url = oneapi_urls(current, settings)
             _say(_line(True, "endpoints", f"API {base}; token {token_url}"))
         else:
             _say(_line(True, "credentials", "the mock's (obviously fake) client"))

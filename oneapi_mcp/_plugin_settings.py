@@ -3,9 +3,13 @@ table through the `oneapi_mcp_plugin_settings` hook; `ServerSettings.plugin_sett
 validated value. Tables are validated when the settings are built (at load and at every reload),
 so a bad value stops start-up or is refused by a reload before anything changes.
 
-A model may set the class variable `legacy_prefix` (e.g. "anomaly_"): keys with that prefix directly
-in the server table (or ONEAPI_MCP_<PREFIX>... variables), the way such settings were written before
-plugins owned them, are moved into its table with a deprecation warning.
+A model may name the keys its fields had in the server table before plugins owned them: the class
+variable `legacy_prefix` (e.g. "anomaly_": `anomaly_window` is `window`) and/or `legacy_keys` (old key
+-> field, e.g. {"confirm_ttl": "confirm_ttl"}). Such keys directly in the server table (or their
+ONEAPI_MCP_<KEY> variables) are moved into its table with a deprecation warning naming the new place.
+A model's class variable `live_settings` names the fields read per call, which a hot reload applies at
+once; a change to any other field of a table waits for a restart, like a server setting outside
+`LIVE_SETTINGS` (oneapi_mcp._reload).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["declared", "move_legacy_keys", "validate_table"]
+__all__ = ["declared", "legacy_field", "live_fields", "move_legacy_keys", "validate_table"]
 
 _log = logging.getLogger("oneapi_mcp.settings")
 _ENV_PREFIX = "ONEAPI_MCP_"
@@ -37,6 +41,30 @@ def declared(pm: Any = None) -> dict[str, type[BaseModel]]:
     return out
 
 
+def legacy_field(model: type[BaseModel], key: str) -> str | None:
+    """The field of `model` an old server-table key now is, or None."""
+    mapped = (getattr(model, "legacy_keys", None) or {}).get(key)
+    if mapped in model.model_fields:
+        return mapped
+    prefix = getattr(model, "legacy_prefix", None)
+    if prefix and key.startswith(prefix) and key[len(prefix):] in model.model_fields:
+        return key[len(prefix):]
+    return None
+
+
+def _old_key(model: type[BaseModel], field: str) -> str | None:
+    for old, new in (getattr(model, "legacy_keys", None) or {}).items():
+        if new == field:
+            return old
+    prefix = getattr(model, "legacy_prefix", None)
+    return f"{prefix}{field}" if prefix else None
+
+
+def live_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` a hot reload applies at once (read per call)."""
+    return frozenset(getattr(model, "live_settings", None) or ())
+
+
 def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
     """`values` with old-style plugin keys (and ONEAPI_MCP_ variables) moved into `plugins.<table>`;
     keys that are neither fields nor a plugin's are left for the model to reject."""
@@ -46,19 +74,21 @@ def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
     if not unknown and not env:
         return values
     models = declared()
+    server = values.get("name") or "<name>"
     out = {k: v for k, v in values.items() if k != "plugins"}
     tables = {name: dict(table) for name, table in (values.get("plugins") or {}).items()}
     for source, items in (("setting", {k: values[k] for k in unknown}), ("variable", env)):
         for key, value in items.items():
             for table, model in models.items():
-                prefix = getattr(model, "legacy_prefix", None)
-                if prefix and key.startswith(prefix) and key[len(prefix):] in model.model_fields:
-                    field = key[len(prefix):]
+                field = legacy_field(model, key)
+                if field is not None:
                     if source == "setting":
                         out.pop(key, None)
                     tables.setdefault(table, {}).setdefault(field, value)
                     old = f"{_ENV_PREFIX}{key.upper()}" if source == "variable" else key
-                    message = f"{old} is deprecated: set {field} in [servers.<name>.plugins.{table}]"
+                    message = f"{old} is deprecated: set {field} in [servers.{server}.plugins.{table}]"
+                    if source == "variable":
+                        message += f" (or {_ENV_PREFIX}PLUGINS__{table.upper()}__{field.upper()})"
                     warnings.warn(message, DeprecationWarning, stacklevel=2)
                     _log.warning("%s", message)
                     break
@@ -67,23 +97,24 @@ def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
     return out
 
 
-def validate_table(table: str, values: dict[str, Any], models: dict[str, type[BaseModel]] | None = None) -> Any:
-    """The table validated by its plugin's model; a problem is a ValueError naming `plugins.<table>.<field>`
-    (and the old key it came from), never the value."""
+def validate_table(table: str, values: dict[str, Any], models: dict[str, type[BaseModel]] | None = None,
+                   server: str = "<name>") -> Any:
+    """The table validated by its plugin's model; a problem is a ValueError naming
+    `[servers.<server>.plugins.<table>].<field>` (and the old key it came from), never the value."""
     from pydantic import ValidationError
 
     models = declared() if models is None else models
     model = models.get(table)
     if model is None:
-        raise ValueError(f"plugins.{table}: no loaded plugin owns this table (plugins with settings: "
-                         f"{', '.join(sorted(models)) or 'none'})")
+        raise ValueError(f"[servers.{server}.plugins.{table}]: no loaded plugin owns this table (plugins with "
+                         f"settings: {', '.join(sorted(models)) or 'none'})")
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        prefix = getattr(model, "legacy_prefix", "") or ""
         problems = []
         for error in exc.errors(include_url=False, include_input=False):
             where = ".".join(str(p) for p in error["loc"])
-            legacy = f" (formerly {prefix}{where})" if prefix and error["loc"] else ""
-            problems.append(f"plugins.{table}.{where}{legacy}: {error['msg']}")
+            old = _old_key(model, str(error["loc"][0])) if error["loc"] else None
+            legacy = f" (formerly {old})" if old else ""
+            problems.append(f"[servers.{server}.plugins.{table}]{'.' + where if where else ''}{legacy}: {error['msg']}")
         raise ValueError("; ".join(problems)) from None

@@ -40,10 +40,9 @@ _log = logging.getLogger("oneapi_mcp.reload")
 # keeps its previous value and says a restart applies it.
 LIVE_SETTINGS = frozenset({
     "description", "timeout", "profile", "scopes", "toolsets", "tools_mode", "list_composites", "list_page_size",
-    "max_result_bytes", "log_level", "allow_tools", "deny_tools", "confirm_ttl", "audit_log",
-    "rate_limit_storage", "max_retries", "client_rate_limits", "templates_file", "threat_levels_file",
-    "production",
-})
+    "max_result_bytes", "log_level", "allow_tools", "deny_tools", "audit_log", "rate_limit_storage", "max_retries",
+    "client_rate_limits", "production",
+})  # a plugin's own table: its model's `live_settings` fields are live, the rest read at start (_plugin_tables)
 _ROTATING = frozenset({"client_secret", "private_key"})  # read again from the file at every token request
 _PYDANTIC_INPUT = re.compile(r", input_value=.*?, input_type=[\w.]+\]")
 _PYDANTIC_LINK = re.compile(r"\n *For further information visit \S+")
@@ -277,7 +276,42 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _split(old: ServerSettings, new: ServerSettings) -> tuple[ServerSettings, list[str], list[str]]:
     """(settings to switch to, changed settings applied now, changed settings held until a restart)."""
-    changed = [f for f in type(new).model_fields if getattr(old, f) != getattr(new, f)]
+    changed = [f for f in type(new).model_fields if f != "plugins" and getattr(old, f) != getattr(new, f)]
     held = [f for f in changed if f not in LIVE_SETTINGS]
     applied = [f for f in changed if f in LIVE_SETTINGS]
-    return (new.model_copy(update={f: getattr(old, f) for f in held}) if held else new), applied, held
+    update: dict[str, Any] = {f: getattr(old, f) for f in held}
+    if old.plugins != new.plugins:
+        tables, plugin_applied, plugin_held = _plugin_tables(old, new)
+        applied += plugin_applied
+        held += plugin_held
+        if plugin_held:
+            update["plugins"] = tables
+    return (new.model_copy(update=update) if update else new), applied, held
+
+
+def _plugin_tables(old: ServerSettings, new: ServerSettings) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The plugin tables to switch to (fields read at start keep their old values), and the changed
+    fields applied now and held, each named `plugins.<table>.<field>`."""
+    from ._plugin_settings import declared, live_fields
+
+    models = declared()
+    tables: dict[str, Any] = {}
+    applied: list[str] = []
+    held: list[str] = []
+    for table in sorted(set(old.plugins) | set(new.plugins)):
+        before, after = old.plugin_settings(table), new.plugin_settings(table)
+        raw, old_raw = dict(new.plugins.get(table) or {}), old.plugins.get(table) or {}
+        for field in type(after).model_fields:
+            if getattr(before, field) == getattr(after, field):
+                continue
+            if field in live_fields(models[table]):
+                applied.append(f"plugins.{table}.{field}")
+                continue
+            held.append(f"plugins.{table}.{field}")
+            if field in old_raw:
+                raw[field] = old_raw[field]
+            else:
+                raw.pop(field, None)
+        if raw:
+            tables[table] = raw
+    return tables, applied, held

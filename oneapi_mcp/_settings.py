@@ -120,7 +120,8 @@ class ServerSettings(BaseSettings):
     """One MCP server's behaviour. Env vars use the ONEAPI_MCP_ prefix; a TOML file may name several."""
 
     # errors never repeat the rejected value: it may be a secret (a Redis URL's password, a misspelt key)
-    model_config = SettingsConfigDict(env_prefix="ONEAPI_MCP_", extra="forbid", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(env_prefix="ONEAPI_MCP_", extra="forbid", hide_input_in_errors=True,
+                                      env_nested_delimiter="__")
 
     name: str = "default"
     description: str = "Zscaler OneAPI through MCP"
@@ -141,33 +142,22 @@ class ServerSettings(BaseSettings):
     # least privilege beyond the profile: globs matched against a tool's name and its toolset
     allow_tools: Annotated[tuple[str, ...], NoDecode] = ()  # empty: every tool the profile allows
     deny_tools: Annotated[tuple[str, ...], NoDecode] = ()
-    confirm_ttl: float = Field(300.0, gt=0, le=3600, description="seconds a destructive call's confirm_token lives")
     # stateful streamable HTTP (read at start): a session closes after this long with no request in flight
     # (its id then gets 404), and one authenticated client may hold at most sessions_per_client open
     session_idle_timeout: float = Field(1800.0, ge=1, le=86400, description="seconds an idle HTTP session lives")
     sessions_per_client: int = Field(32, ge=1, le=10_000, description="open HTTP sessions per API key or JWT sub")
     audit_log: Path | None = None  # one JSON line per tool call; off when unset
-    audit_max_bytes: int = Field(10_000_000, ge=1_000)
-    audit_backups: int = Field(5, ge=0, le=100)
     rate_limit_storage: str = "memory://"  # a `limits` storage URI, e.g. redis://host:6379 for replicas
     # replicas: rate-limit windows and the OAuth token shared through this Redis (see docs/deploy.md)
     redis_url: str | None = None
     max_retries: int = Field(3, ge=0, le=10, description="retries of 429, edit lock, and idempotent 5xx/timeouts")
     client_rate_limits: bool | None = None  # client-side windows; None: on for a tenant, off for the mock
-    keyring_service: str = "oneapi-mcp"  # OS keyring service holding the client secret (user: client id)
-    templates_file: Path | None = None  # TOML of [templates.<name>] access templates for the lifecycle tools
-    threat_levels_file: Path | None = None  # TOML of [levels.<name>] threat levels for policy_set_threat_level
     data_dir: Path | None = None  # durable state (schedules, SIEM outbox); default: $XDG_DATA_HOME/oneapi-mcp/<name>
-    # scheduled changes (plugins/scheduler.py): this process runs the due ones when schedule_runner is true
-    schedule_runner: bool = True
-    schedule_poll: float = Field(30.0, gt=0, le=3600, description="seconds at most between looks at the schedule "
-                                 "store (for schedules another replica made); schedules made here wake it at once")
-    schedule_lateness: float = Field(3600.0, ge=0, description="seconds a change may start late (missed while the "
-                                     "server was down) before it is marked missed instead of run")
-    schedule_claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after "
-                                          "which a running change's process is taken as dead (interrupted)")
     # plugins' own settings: [servers.<name>.plugins.<table>] tables (ONEAPI_MCP_PLUGINS as JSON), each validated
-    # by the model its plugin declares (oneapi_mcp_plugin_settings); read them with plugin_settings(table)
+    # by the model its plugin declares (oneapi_mcp_plugin_settings); read them with plugin_settings(table).
+    # A field read by one plugin only belongs there (the scheduler's, the credentials' keyring_service, the
+    # scopes' confirm_ttl, templates_file, threat_levels_file, the audit log's rotation); their old keys here
+    # still work, with a deprecation warning (_plugin_settings.move_legacy_keys)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     _config_file: Path | None = PrivateAttr(None)  # the 0600 file holding this server's credentials
     _plugin_values: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -187,7 +177,7 @@ class ServerSettings(BaseSettings):
             from ._plugin_settings import declared, validate_table
 
             models = declared()
-            self._plugin_values = {table: (values, validate_table(table, dict(values), models))
+            self._plugin_values = {table: (values, validate_table(table, dict(values), models, self.name))
                                    for table, values in self.plugins.items()}
         return self
 
@@ -199,7 +189,7 @@ class ServerSettings(BaseSettings):
         if cached is None or cached[0] != raw:  # a copy with other tables (a reload's held settings) revalidates
             from ._plugin_settings import validate_table
 
-            cached = self._plugin_values[table] = (raw, validate_table(table, dict(raw)))
+            cached = self._plugin_values[table] = (raw, validate_table(table, dict(raw), server=self.name))
         return cached[1]
 
     @field_validator("toolsets", "scopes", "allow_tools", "deny_tools", mode="before")
@@ -273,11 +263,18 @@ def _settings(where: str, values: dict[str, Any]) -> ServerSettings:
     try:
         return ServerSettings(**values)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(table)'}: {e['msg']}"
-                             for e in exc.errors(include_url=False, include_input=False))
+        problems = "; ".join(_problem(e) for e in exc.errors(include_url=False, include_input=False))
         raise ConfigError(f"{where}: {problems}") from None
     except Exception as exc:  # a validator's own error (e.g. SIEM destinations), worded for people without values
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    if where:
+        return f"{where}: {error['msg']}"
+    # a whole-table validator's own message names its place (a plugin's table: [servers.<name>.plugins.<table>])
+    return error["msg"].removeprefix("Value error, ")
 
 
 def load_servers(path: Path | None, **overrides: object) -> dict[str, ServerSettings]:

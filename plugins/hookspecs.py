@@ -48,8 +48,9 @@ def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel]] | None:
     A server's table is validated by the model when its settings are built, at start and at every
     reload (a bad value stops start-up, or the reload is refused); read it with
     `settings.plugin_settings("<table>")` (the model's defaults when the table is absent). A model's
-    class variable `legacy_prefix` moves old-style `<prefix><field>` keys of the server table into
-    its table, with a deprecation warning.
+    class variables `legacy_prefix` (`<prefix><field>`) and `legacy_keys` (old key -> field) move
+    old-style keys of the server table into its table, with a deprecation warning; `live_settings`
+    names the fields read per call, which a reload applies at once (the rest wait for a restart).
 
     :returns: a mapping of table name to pydantic model class, or None.
     """

@@ -54,10 +54,12 @@ class Tenant:
             return Executor(catalog, client, base_url="http://mock", customer_id=CUSTOMER_ID)
 
         self.settings = ServerSettings(
-            profile="admin", data_dir=data_dir, threat_levels_file=ROOT / "examples" / "threat_levels.toml",
-            templates_file=ROOT / "examples" / "access_templates.toml", schedule_runner=False,
-            siem_destinations=({"name": "soar", "type": "webhook", "url": "http://127.0.0.1:9/unreachable",
-                                "secret": "fake-webhook-secret-0000", "events": ["security"]},))
+            profile="admin", data_dir=data_dir, plugins={
+                "policy_automation": {"threat_levels_file": ROOT / "examples" / "threat_levels.toml"},
+                "lifecycle": {"templates_file": ROOT / "examples" / "access_templates.toml"},
+                "scheduler": {"runner": False},
+                "siem": {"destinations": ({"name": "soar", "type": "webhook", "url": "http://127.0.0.1:9/unreachable",
+                                           "secret": "fake-webhook-secret-0000", "events": ["security"]},)}})
         self.runtime = Runtime(settings=self.settings, executor_factory=factory, customer_id_known=True)
         build_server(self.runtime)
 

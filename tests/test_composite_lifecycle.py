@@ -184,7 +184,8 @@ async def test_onboarding_refuses_bad_input_before_any_write(upstream):
 async def test_without_a_templates_file_onboarding_says_how_to_configure_one(upstream):
     async with serve(upstream, profile="read-write") as client:
         error = await call_error(client, "lifecycle_onboard_user", {"email": "a.b@example.test", "template": "x"})
-    assert error["error"]["kind"] == "not_configured" and "ONEAPI_MCP_TEMPLATES_FILE" in error["error"]["message"]
+    assert error["error"]["kind"] == "not_configured"
+    assert "ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE" in error["error"]["message"]
 
 
 # -- contractors -----------------------------------------------------------------------------------

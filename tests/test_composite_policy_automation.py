@@ -112,7 +112,7 @@ async def test_an_unknown_level_lists_the_known_ones_and_a_bad_file_is_reported_
         (9, "no ZIA URL filtering rule 'No Such Rule'"),
         (10, "'Block Gambling' is both enabled and disabled in url_filtering_rules"),
         (13, "no ZPA access rule 'Ghost'")]
-    assert unset["error"]["kind"] == "not_configured" and "ONEAPI_MCP_THREAT_LEVELS_FILE" in unset["error"]["message"]
+    assert unset["error"]["kind"] == "not_configured" and "plugins.policy_automation]" in unset["error"]["message"]
     assert _writes(upstream) == []
 
 

@@ -28,7 +28,7 @@ def upstream():
 @pytest.fixture
 def env(tmp_path):
     return {"ONEAPI_MCP_DATA_DIR": str(tmp_path), "ONEAPI_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
-            "ONEAPI_MCP_SCHEDULE_POLL": "0.5"}
+            "ONEAPI_MCP_PLUGINS__SCHEDULER__POLL": "0.5"}
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -163,7 +163,7 @@ async def test_a_scheduled_change_survives_a_restart_and_runs_once_and_a_cancell
 
 async def test_a_change_missed_while_the_server_was_down_too_long_is_marked_missed_not_run(upstream, env):
     upstream.mock.reset()
-    env = {**env, "ONEAPI_MCP_SCHEDULE_LATENESS": "1"}
+    env = {**env, "ONEAPI_MCP_PLUGINS__SCHEDULER__LATENESS": "1"}
     async with serve(upstream, profile="read-write", **env) as client:
         run_at = datetime.now(UTC) + timedelta(seconds=AHEAD)
         scheduled = await call(client, "policy_schedule_change", {

@@ -8,6 +8,7 @@ private module from a plugin).
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "oneapi_mcp"
 PLUGINS = ROOT / "plugins"
 EXAMPLES = ROOT / "examples"
-# the composition root and the access review import each other lazily (cli builds the servers the
-# review lists); not part of the runtime the plugins see
-KNOWN_CYCLES = {frozenset({"oneapi_mcp.cli", "oneapi_mcp._access_review"})}
 
 
 def _imports(path: Path, package: str, *, type_checking: bool = True) -> list[tuple[int, str]]:
@@ -248,7 +246,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
 
 
 def test_the_runtime_modules_form_no_import_cycle():
-    cycles = [sorted(c) for c in _cycles(_runtime_graph()) if c not in KNOWN_CYCLES]
+    cycles = [sorted(c) for c in _cycles(_runtime_graph())]
     assert not cycles, f"import cycles in oneapi_mcp/ (Runtime and its neighbours must import downward): {cycles}"
 
 
@@ -312,3 +310,76 @@ def test_the_plugin_docs_teach_only_the_public_api_and_document_every_name_of_it
                 assert all(hasattr(plugin_api, n.strip()) for n in imported.split(",")), (name, imported)
     undocumented = [n for n in plugin_api.__all__ if not re.search(rf"\b{re.escape(n)}\b", docs["plugin_api.md"])]
     assert undocumented == []
+
+
+# -- module-level import cycles anywhere in oneapi_mcp (subpackages too) ---------------------------
+def _module_files() -> dict[str, Path]:
+    return {".".join(("oneapi_mcp", *p.relative_to(RUNTIME).with_suffix("").parts)).removesuffix(".__init__"): p
+            for p in sorted(RUNTIME.rglob("*.py"))}
+
+
+def _module_level_imports(path: Path, package: str, modules: Iterable[str]) -> set[str]:
+    """The modules `path` imports when it is imported: statements at the top level (inside if/try too),
+    not in functions, not under TYPE_CHECKING. `from pkg import mod` depends on pkg.mod, not on pkg."""
+    known, out = set(modules), set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If):
+                visit(node.orelse if "TYPE_CHECKING" in ast.unparse(node.test) else [*node.body, *node.orelse])
+            elif isinstance(node, ast.Try):
+                visit([*node.body, *node.orelse, *node.finalbody, *(s for h in node.handlers for s in h.body)])
+            elif isinstance(node, ast.ImportFrom):
+                parts = package.split(".")
+                base = (".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
+                        if node.level else node.module or "")
+                submodules = {f"{base}.{alias.name}" for alias in node.names} & known
+                out.update(submodules)
+                if len(submodules) < len(node.names):
+                    out.add(base)
+            elif isinstance(node, ast.Import):
+                out.update(alias.name for alias in node.names)
+
+    visit(ast.parse(path.read_text(), str(path)).body)
+    return out & known
+
+
+def _module_level_graph() -> dict[str, set[str]]:
+    files = _module_files()
+    return {module: _module_level_imports(path, module if path.name == "__init__.py" else module.rpartition(".")[0],
+                                          files) - {module}
+            for module, path in files.items()}
+
+
+def _cycle_path(graph: dict[str, set[str]], component: frozenset[str]) -> list[str]:
+    """One concrete cycle inside a strongly connected component: [a, b, ..., a]."""
+    start = min(component)
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        node = todo.pop(0)
+        for dep in sorted(graph[node] & component):
+            if dep == start:
+                return [*paths[node], start]
+            if dep not in paths:
+                paths[dep] = [*paths[node], dep]
+                todo.append(dep)
+    raise AssertionError(f"{sorted(component)} is not a cycle")
+
+
+def test_no_module_of_oneapi_mcp_imports_itself_back_at_import_time():
+    graph = _module_level_graph()
+    cycles = [" -> ".join(_cycle_path(graph, c)) for c in _cycles(graph)]
+    assert not cycles, "module-level import cycles in oneapi_mcp/:\n" + "\n".join(cycles)
+
+
+def test_the_module_level_cycle_check_finds_a_cycle_and_names_it(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("import os\nfrom typing import TYPE_CHECKING\nfrom . import b, helper_name\n"
+                      "if TYPE_CHECKING:\n    from . import c\ntry:\n    from .d import x\nexcept ImportError:\n"
+                      "    pass\ndef f():\n    from . import e\n")
+    modules = ["p.a", "p.b", "p.c", "p.d", "p.e", "p"]
+    assert _module_level_imports(source, "p", modules) == {"p.b", "p", "p.d"}  # helper_name: a name of p
+    graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a", "p.d"}, "p.d": set()}
+    (component,) = _cycles(graph)
+    assert _cycle_path(graph, component) == ["p.a", "p.b", "p.c", "p.a"]

@@ -243,8 +243,8 @@ def test_the_credentials_check_names_what_is_missing_per_server(monkeypatch, plu
     for name in ("ZSCALER_CLIENT_ID", "ZSCALER_CLIENT_SECRET", "ZSCALER_PRIVATE_KEY", "ZSCALER_VANITY_DOMAIN",
                  "ONEAPI_MCP_SECRET_COMMAND"):
         monkeypatch.delenv(name, raising=False)
-    server = build_server(make_runtime(ServerSettings(name="tenant", keyring_service="oneapi-mcp-test-none"),
-                                       Credentials(), pm=plugin_manager))
+    settings = ServerSettings(name="tenant", plugins={"credentials": {"keyring_service": "oneapi-mcp-test-none"}})
+    server = build_server(make_runtime(settings, Credentials(), pm=plugin_manager))
     problem = credentials_check({"tenant": server}, Credentials())()
     assert problem.startswith("server 'tenant': OneAPI credentials are incomplete, missing ZSCALER_CLIENT_ID")
     monkeypatch.setenv("ZSCALER_CLIENT_ID", "fake-client")

@@ -15,7 +15,7 @@ import pytest
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from oneapi_mcp import cli
+from oneapi_mcp import _compose, cli
 from oneapi_mcp._plugins import PluginError, create_plugin_manager, plugin_info
 from oneapi_mcp._server import build_server
 from oneapi_mcp._settings import Credentials, ServerSettings
@@ -112,23 +112,23 @@ def test_the_credentials_hook_is_asked_at_start_and_a_plugin_that_answers_silenc
         plugin_manager, no_credentials, capsys, mock):
     vault = VaultCredentials()
     plugin_manager.register(vault, name="vault")
-    cli._check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=mock,
-                                    have_token_url=False)
+    _compose.check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=mock,
+                                        have_token_url=False)
     assert vault.asked == ["prod"] and capsys.readouterr().err == ""
     plugin_manager.unregister(name="vault")
-    cli._check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=False,
-                                    have_token_url=False)
+    _compose.check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=False,
+                                        have_token_url=False)
     assert "OneAPI credentials are incomplete" in capsys.readouterr().err  # nobody supplies them: said once
 
 
 async def test_a_credentials_hook_that_raises_is_a_plugin_error_at_start_and_for_calls(
         plugin_manager, no_credentials, capsys):
     plugin_manager.register(VaultCredentials(fail=True), name="vault")
-    cli._check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=False,
-                                    have_token_url=False)
+    _compose.check_credentials_at_start({"prod": ServerSettings(name="prod")}, Credentials(), mock=False,
+                                        have_token_url=False)
     assert "a plugin's oneapi_mcp_credentials failed for server 'prod': ConnectionError: vault.corp unreachable" \
         in capsys.readouterr().err
-    runtime = cli.make_runtime(ServerSettings(name="prod"), Credentials(), pm=plugin_manager,
+    runtime = _compose.make_runtime(ServerSettings(name="prod"), Credentials(), pm=plugin_manager,
                                transport=httpx.MockTransport(lambda r: httpx.Response(500)))
     async with Client(build_server(runtime), cache=None) as client:
         result = await client.call_tool("zia_list_users", {})
@@ -144,7 +144,8 @@ class HideZtw:
 
 async def test_a_filtered_out_tool_is_not_described_and_its_toolset_cannot_be_enabled(plugin_manager):
     plugin_manager.register(HideZtw(), name="hide-ztw")
-    runtime = cli.make_runtime(ServerSettings(profile="admin"), Credentials(), pm=plugin_manager, mock_app=object())
+    runtime = _compose.make_runtime(ServerSettings(profile="admin"), Credentials(), pm=plugin_manager,
+                                    mock_app=object())
     server = build_server(runtime)
     ztw_tool = next(n for n, t in runtime.catalog.tools.items() if t.service == "ztw")
     ztw_toolset = runtime.catalog.tools[ztw_tool].toolset
@@ -176,3 +177,31 @@ async def test_one_stdio_process_asks_for_its_tools_and_filters_once(tmp_path):
                  "oneapi_mcp_startup"):
         assert sum(f"hook {hook} -> " in line for line in lines) == 1, (hook, lines)
     assert not any("credentials are incomplete" in line for line in lines)  # --mock needs none
+
+
+async def test_doctor_takes_the_credentials_a_plugin_supplies_like_serve(plugin_manager, no_credentials, upstream,
+                                                                       capsys):
+    """Only a plugin supplies credentials: doctor must not call them missing, and its probes authenticate
+    with them (against the mock on 127.0.0.1)."""
+    from types import SimpleNamespace
+
+    from oneapi_mcp._doctor import run_doctor
+    from oneapi_mcp.mock import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET
+
+    class MockVault:
+        @hookimpl
+        def oneapi_mcp_credentials(self, settings):
+            return Credentials.of(client_id=MOCK_CLIENT_ID, client_secret=MOCK_CLIENT_SECRET, customer_id="7")
+
+    plugin_manager.register(MockVault(), name="mock-vault")
+    settings = ServerSettings(base_url=upstream.url, token_url=upstream.token_url)
+    code = await run_doctor(SimpleNamespace(), _compose.make_runtime, lambda _args: {"default": settings},
+                            lambda _args: None)
+    out = capsys.readouterr().out
+    assert code == 0 and "PASS  credentials" in out and "all checks passed" in out, out
+    plugin_manager.unregister(name="mock-vault")
+    plugin_manager.register(VaultCredentials(fail=True), name="vault")
+    code = await run_doctor(SimpleNamespace(), _compose.make_runtime, lambda _args: {"default": settings},
+                            lambda _args: None)
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL  credentials" in out and "vault.corp unreachable" in out

@@ -140,3 +140,41 @@ async def test_a_read_only_server_refuses_destructive_tools_before_any_confirmat
     async with Client(_server(upstream), cache=None) as client:
         result = await client.call_tool(DELETE, {"id": 42})
     assert result.structured_content["error"]["kind"] == "scope_denied"
+
+
+async def test_without_the_scopes_plugin_confirm_token_is_an_unknown_argument_like_any_other(plugin_manager):
+    """The core adds and strips nothing of the scopes plugin's: the argument is the plugin's, through
+    `oneapi_mcp_tool_arguments` and its `oneapi_mcp_tool_call` wrapper."""
+    plugin_manager.unregister(scopes)
+    upstream = Upstream()
+    async with Client(_server(upstream, profile="admin", tools_mode="full", list_page_size=1000),
+                      cache=None) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        result = await client.call_tool(DELETE, {"id": 42, "confirm_token": "made-up"})
+    assert "confirm_token" not in listed[DELETE].input_schema["properties"]
+    assert result.is_error and result.structured_content["error"]["kind"] == "invalid_arguments"
+    assert {"field": "confirm_token", "problem": "unknown argument"} in result.structured_content["error"]["problems"]
+    assert upstream.requests == []
+
+
+async def test_a_composite_that_declares_its_own_confirm_token_receives_it(plugin_manager):
+    from oneapi_mcp.plugin_api import CompositeTool, hookimpl
+
+    seen: list[dict] = []
+
+    async def handler(ctx, arguments):
+        seen.append(dict(arguments))
+        return {"ok": True}
+
+    schema = {"type": "object", "properties": {"confirm_token": {"type": "string"}}, "additionalProperties": False}
+
+    class Own:
+        @hookimpl
+        def oneapi_mcp_register_tools(self, settings):
+            return [CompositeTool(name="own_confirmation", description="Confirms with its own token.",
+                                  handler=handler, input_schema=schema, scope="write")]
+
+    plugin_manager.register(Own(), name="own-confirmation")
+    async with Client(_server(Upstream(), profile="read-write"), cache=None) as client:
+        result = await client.call_tool("own_confirmation", {"confirm_token": "mine"})
+    assert not result.is_error and seen == [{"confirm_token": "mine"}]

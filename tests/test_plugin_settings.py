@@ -58,10 +58,12 @@ def test_hook_oneapi_mcp_plugin_settings_validates_a_plugins_table_at_load(tmp_p
     assert servers["prod"].plugin_settings("tickets") == TicketSettings(queue="NOC")
     assert servers["lab"].plugin_settings("tickets") == TicketSettings()  # no table: the model's defaults
     config.write_text('[servers.prod.plugins.tickets]\npriority = 9\n')
-    with pytest.raises(ConfigError, match=r"servers\.prod: .*plugins\.tickets\.priority: Input should be less"):
+    with pytest.raises(ConfigError, match=r"servers\.prod: \[servers\.prod\.plugins\.tickets\]\.priority: Input "
+                                         r"should be less"):
         load_servers(config)
     config.write_text('[servers.prod.plugins.tickts]\nqueue = "NOC"\n')  # a misspelt table
-    with pytest.raises(ConfigError, match=r"plugins\.tickts: no loaded plugin owns this table .*tickets"):
+    with pytest.raises(ConfigError, match=r"\[servers\.prod\.plugins\.tickts\]: no loaded plugin owns this "
+                                         r"table .*tickets"):
         load_servers(config)
 
 
@@ -96,7 +98,7 @@ def test_the_old_anomaly_and_siem_keys_still_work_with_a_deprecation_warning(tmp
     config = tmp_path / "servers.toml"
     config.write_text('[servers.soc]\nanomaly_window = 120\nanomaly_business_days = "mon,tue"\n')
     with pytest.warns(DeprecationWarning, match=r"anomaly_window is deprecated: set window in "
-                                                 r"\[servers.<name>.plugins.anomaly\]"):
+                                                 r"\[servers.soc.plugins.anomaly\]"):
         settings = load_servers(config)["soc"]
     own = settings.plugin_settings("anomaly")
     assert (own.window, own.business_days, own.spike_ratio) == (120.0, ("mon", "tue"), 5.0)
@@ -105,11 +107,87 @@ def test_the_old_anomaly_and_siem_keys_still_work_with_a_deprecation_warning(tmp
         assert ServerSettings().plugin_settings("siem").retry_max == 60.0
     monkeypatch.delenv("ONEAPI_MCP_SIEM_RETRY_MAX")
     config.write_text('[servers.soc.plugins.anomaly]\nwindow = 30\n')
-    with pytest.raises(ConfigError, match=r"plugins\.anomaly\.window \(formerly anomaly_window\): Input should be "
-                                          r"greater than or equal to 60"):
+    with pytest.raises(ConfigError, match=r"\[servers\.soc\.plugins\.anomaly\]\.window \(formerly anomaly_window\): "
+                                          r"Input should be greater than or equal to 60"):
         load_servers(config)
 
 
 def test_a_key_no_plugin_owns_is_still_an_unknown_setting():
     with pytest.raises(ValueError, match="anomoly_window"):
         ServerSettings(anomoly_window=120)
+
+
+# -- the single-plugin settings that left ServerSettings ------------------------------------------
+# (table, field, the old server-table key, a good value in TOML, a bad value in TOML, its validated good value)
+MOVED = [
+    ("scheduler", "runner", "schedule_runner", "false", '"sometimes"', False),
+    ("scheduler", "poll", "schedule_poll", "5", "0", 5.0),
+    ("scheduler", "lateness", "schedule_lateness", "60", "-1", 60.0),
+    ("scheduler", "claim_timeout", "schedule_claim_timeout", "30", "0", 30.0),
+    ("credentials", "keyring_service", "keyring_service", '"vault-a"', "7", "vault-a"),
+    ("scopes", "confirm_ttl", "confirm_ttl", "20", "7200", 20.0),
+    ("lifecycle", "templates_file", "templates_file", '"t.toml"', "[1]", Path("t.toml")),
+    ("policy_automation", "threat_levels_file", "threat_levels_file", '"l.toml"', "[1]", Path("l.toml")),
+    ("audit", "max_bytes", "audit_max_bytes", "5000", "10", 5000),
+    ("audit", "backups", "audit_backups", "2", "101", 2),
+]
+IDS = [f"{table}.{field}" for table, field, *_ in MOVED]
+
+
+def test_no_single_plugin_field_is_left_in_server_settings():
+    assert {old for _table, _field, old, *_ in MOVED} & set(ServerSettings.model_fields) == set()
+
+
+@pytest.mark.parametrize(("table", "field", "old", "good", "bad", "value"), MOVED, ids=IDS)
+def test_a_moved_setting_is_read_from_its_plugins_table_and_a_bad_value_names_that_table(
+        tmp_path, table, field, old, good, bad, value):
+    config = tmp_path / "servers.toml"
+    config.write_text(f"[servers.prod.plugins.{table}]\n{field} = {good}\n")
+    assert getattr(load_servers(config)["prod"].plugin_settings(table), field) == value
+    config.write_text(f"[servers.prod.plugins.{table}]\n{field} = {bad}\n")
+    with pytest.raises(ConfigError, match=rf"servers\.prod: \[servers\.prod\.plugins\.{table}\]\.{field} "
+                                          rf"\(formerly {old}\): "):
+        load_servers(config)
+
+
+@pytest.mark.parametrize(("table", "field", "old", "good", "bad", "value"), MOVED, ids=IDS)
+def test_a_moved_settings_old_key_and_variable_still_work_and_warn_naming_the_new_place(
+        tmp_path, monkeypatch, table, field, old, good, bad, value):
+    config = tmp_path / "servers.toml"
+    config.write_text(f"[servers.prod]\n{old} = {good}\n")
+    with pytest.warns(DeprecationWarning, match=rf"^{old} is deprecated: set {field} in "
+                                                rf"\[servers\.prod\.plugins\.{table}\]$"):
+        assert getattr(load_servers(config)["prod"].plugin_settings(table), field) == value
+    monkeypatch.setenv(f"ONEAPI_MCP_{old.upper()}", good.strip('"'))
+    new_variable = f"ONEAPI_MCP_PLUGINS__{table.upper()}__{field.upper()}"
+    with pytest.warns(DeprecationWarning, match=rf"ONEAPI_MCP_{old.upper()} is deprecated: .*\(or {new_variable}\)"):
+        assert getattr(ServerSettings().plugin_settings(table), field) == value
+    monkeypatch.delenv(f"ONEAPI_MCP_{old.upper()}")
+    monkeypatch.setenv(new_variable, good.strip('"'))
+    assert getattr(ServerSettings().plugin_settings(table), field) == value  # the new variable: no warning
+
+
+def test_a_table_value_wins_over_the_old_key_it_replaces(tmp_path):
+    config = tmp_path / "servers.toml"
+    config.write_text("[servers.prod]\nconfirm_ttl = 20\n[servers.prod.plugins.scopes]\nconfirm_ttl = 40\n")
+    with pytest.warns(DeprecationWarning):
+        assert load_servers(config)["prod"].plugin_settings("scopes").confirm_ttl == 40.0
+
+
+async def test_a_reload_applies_a_plugins_live_fields_at_once_and_holds_the_rest_until_a_restart(tmp_path, caplog):
+    config = tmp_path / "servers.toml"
+    config.write_text("[servers.ops.plugins.scopes]\nconfirm_ttl = 20\n[servers.ops.plugins.scheduler]\npoll = 5\n")
+    built = _servers(config)
+    reloader = Reloader(config, lambda: load_servers(config), watch=False)
+    reloader.built = built
+    config.write_text("[servers.ops.plugins.scopes]\nconfirm_ttl = 40\n[servers.ops.plugins.scheduler]\npoll = 9\n")
+    with caplog.at_level("WARNING", logger="oneapi_mcp.reload"):
+        assert await reloader.reload("test")
+    settings = built["ops"].surface.runtime.settings
+    assert settings.plugin_settings("scopes").confirm_ttl == 40.0  # read per call: applied
+    assert settings.plugin_settings("scheduler").poll == 5.0  # read at start: held
+    assert "plugins.scheduler.poll changed, which is read at start" in caplog.text
+    config.write_text("[servers.ops.plugins.scopes]\nconfirm_ttl = 0\n")
+    assert not await reloader.reload("test")  # refused, naming the table
+    assert "[servers.ops.plugins.scopes].confirm_ttl (formerly confirm_ttl)" in caplog.text
+    assert built["ops"].surface.runtime.settings.plugin_settings("scopes").confirm_ttl == 40.0

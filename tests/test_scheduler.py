@@ -235,8 +235,8 @@ class Clock:
 
 @pytest.fixture
 def settings(tmp_path):
-    s = ServerSettings(name="unit", data_dir=tmp_path, schedule_poll=30, schedule_lateness=600,
-                       schedule_claim_timeout=60)
+    s = ServerSettings(name="unit", data_dir=tmp_path,
+                       plugins={"scheduler": {"poll": 30, "lateness": 600, "claim_timeout": 60}})
     yield s
     scheduler._close_store(s)
 

@@ -13,8 +13,8 @@ Each record: time, call id, phase, server, client identity, tool (and `via` invo
 arguments and the sha256 of their canonical JSON (taken after redaction, so nothing derived from a
 secret reaches the log; a guess at a weak secret cannot be checked against it), the upstream requests
 (method, path without query, status), duration, outcome and error kind. Written, flushed and
-fsynced per record to a file created with mode 0600, rotated by size (`audit_max_bytes`,
-`audit_backups`). Secret-named keys and every registered secret value are redacted.
+fsynced per record to a file created with mode 0600, rotated by size (`max_bytes`,
+`backups` in `[servers.<name>.plugins.audit]`). Secret-named keys and every registered secret value are redacted.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oneapi_mcp.plugin_api import redact, scrub
 
@@ -102,6 +104,22 @@ def oneapi_mcp_server_event(settings: ServerSettings, event: dict[str, Any]) -> 
                                                     exc.strerror or exc)
 
 
+class AuditSettings(BaseModel):
+    """`[servers.<name>.plugins.audit]` (formerly `audit_max_bytes` and `audit_backups`); the log's path,
+    `audit_log`, stays a server setting (the core and other plugins read it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_prefix: ClassVar[str] = "audit_"
+
+    max_bytes: int = Field(10_000_000, ge=1_000, description="the audit file's size at which it is rotated")
+    backups: int = Field(5, ge=0, le=100, description="rotated audit files kept")
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"audit": AuditSettings}
+
+
 def audit_log_for(settings: ServerSettings) -> AuditLog | None:
     """The shared writer of the server's audit file (one per path in this process), or None."""
     if settings.audit_log is None:
@@ -109,7 +127,8 @@ def audit_log_for(settings: ServerSettings) -> AuditLog | None:
     path = Path(settings.audit_log).expanduser().resolve()
     with _logs_lock:
         if path not in _logs:
-            _logs[path] = AuditLog(path, settings.audit_max_bytes, settings.audit_backups)
+            own: AuditSettings = settings.plugin_settings("audit")
+            _logs[path] = AuditLog(path, own.max_bytes, own.backups)
         return _logs[path]
 
 

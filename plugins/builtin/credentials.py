@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from oneapi_mcp.plugin_api import ConfigError, Credentials, read_file_credentials, register_secret
 
@@ -26,6 +26,20 @@ if TYPE_CHECKING:
 
 SECRET_COMMAND_ENV = "ONEAPI_MCP_SECRET_COMMAND"
 _COMMAND_TIMEOUT = 30.0
+
+
+class CredentialSettings(BaseModel):
+    """`[servers.<name>.plugins.credentials]` (`keyring_service` was a key of the server table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_keys: ClassVar[dict[str, str]] = {"keyring_service": "keyring_service"}
+
+    keyring_service: str = "oneapi-mcp"  # the OS keyring service holding the client secret (user: the client id)
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"credentials": CredentialSettings}
 
 
 class CredentialError(RuntimeError):
@@ -45,7 +59,7 @@ def oneapi_mcp_credentials(settings: ServerSettings) -> Credentials:
         secrets = {k: SecretStr(v) for k, v in from_file.items() if k in ("client_secret", "private_key")}
         creds = creds.model_copy(update={**values, **secrets})
     if not (creds.client_secret or creds.private_key) and creds.client_id:
-        secret = keyring_secret(settings.keyring_service, creds.client_id)
+        secret = keyring_secret(settings.plugin_settings("credentials").keyring_service, creds.client_id)
         if secret is None:
             secret = command_secret()
         if secret:

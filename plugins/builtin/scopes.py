@@ -24,7 +24,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oneapi_mcp.plugin_api import redact, tool_error, tool_result
 
@@ -73,6 +75,21 @@ def _first_match(globs: Iterable[str], names: Iterable[str]) -> str | None:
 # -- confirmation of destructive calls -----------------------------------------------------------
 CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after confirmation: a first call returns "
                  "the plan and this token; call again with the same arguments plus confirm_token to run it."}
+
+
+class ScopeSettings(BaseModel):
+    """`[servers.<name>.plugins.scopes]` (`confirm_ttl` was a key of the server table); read per call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_keys: ClassVar[dict[str, str]] = {"confirm_ttl": "confirm_ttl"}
+    live_settings: ClassVar[frozenset[str]] = frozenset({"confirm_ttl"})
+
+    confirm_ttl: float = Field(300.0, gt=0, le=3600, description="seconds a destructive call's confirm_token lives")
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"scopes": ScopeSettings}
 
 
 @hookimpl
@@ -256,7 +273,7 @@ async def _elicited(call: ToolCall, plan: dict[str, Any]) -> bool | None:
 
 
 def _ask_for_token(call: ToolCall, plan: dict[str, Any]):
-    ttl = call.server.confirm_ttl
+    ttl = call.server.plugin_settings("scopes").confirm_ttl
     token = TOKENS.issue(call.server.name, call.name, canonical_digest(call.name, call.arguments), ttl, call.client)
     call.extras["confirmation"] = "token issued"
     message = (f"{call.name} is destructive and was not run. Check the plan, then call {call.name} again with the "

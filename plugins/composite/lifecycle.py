@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
@@ -133,16 +135,32 @@ class _Tenant:
     zia_departments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+class LifecycleSettings(BaseModel):
+    """`[servers.<name>.plugins.lifecycle]` (`templates_file` was a key of the server table); read per call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_keys: ClassVar[dict[str, str]] = {"templates_file": "templates_file"}
+    live_settings: ClassVar[frozenset[str]] = frozenset({"templates_file"})
+
+    templates_file: Path | None = None  # TOML of [templates.<name>] access templates
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"lifecycle": LifecycleSettings}
+
+
 async def _checked_templates(wf: Workflow, wanted: str | None, *,
                              need_file: bool = True) -> tuple[Template | None, _Tenant]:
     """The named template, after checking the whole file (types, keys, groups and departments that
     exist); every problem is reported with its line and nothing is applied."""
-    path = wf.ctx.settings.templates_file
+    path = wf.ctx.settings.plugin_settings("lifecycle").templates_file
     if path is None and wanted is None and not need_file:
         return None, _Tenant({str(g.get("name", "")).lower(): g for g in await wf.read_all("zid_list_groups")})
     if path is None:
-        raise Refusal("no access templates are configured: set templates_file in the server's table of the "
-                      "config file, or ONEAPI_MCP_TEMPLATES_FILE", "not_configured")
+        raise Refusal(f"no access templates are configured: set templates_file in [servers.{wf.ctx.settings.name}"
+                      ".plugins.lifecycle] of the config file, or ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE",
+                      "not_configured")
     templates, problems, text = load_templates(Path(path))
     tenant = _Tenant({str(g.get("name", "")).lower(): g for g in await wf.read_all("zid_list_groups")})
     if any(t.department for t in templates.values()):
@@ -528,8 +546,9 @@ async def list_templates(ctx, args: dict[str, Any]):
         await _checked_templates(wf, None)
     except Refusal as exc:
         return refusal_result(exc)
-    templates, _problems, _text = load_templates(Path(ctx.settings.templates_file))
-    return tool_result({"tool": ctx.call.name, "file": str(ctx.settings.templates_file), "templates": [
+    path = ctx.settings.plugin_settings("lifecycle").templates_file
+    templates, _problems, _text = load_templates(Path(path))
+    return tool_result({"tool": ctx.call.name, "file": str(path), "templates": [
         {"name": t.name, "description": t.description, "groups": list(t.groups), "department": t.department,
          "zia_user": t.zia_user, "entitlements": list(t.entitlements), "line": t.lines.get("")}
         for t in templates.values()]})

@@ -21,7 +21,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, Workflow, plan_schema, refusal_result, report_result
 
@@ -262,13 +264,31 @@ def _plan_rule(wf: Workflow, kind: str, what: str, update_op: str, rule: dict[st
            undo=lambda _r, old=rule: (update_op, {**ids, "body": body_fields(wf, update_op, old)}, "restore the rule"))
 
 
+class ThreatLevelSettings(BaseModel):
+    """`[servers.<name>.plugins.policy_automation]` (`threat_levels_file` was a key of the server table);
+    read per call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_keys: ClassVar[dict[str, str]] = {"threat_levels_file": "threat_levels_file"}
+    live_settings: ClassVar[frozenset[str]] = frozenset({"threat_levels_file"})
+
+    threat_levels_file: Path | None = None  # TOML of [levels.<name>] threat levels
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"policy_automation": ThreatLevelSettings}
+
+
 async def _checked_levels(wf: Workflow) -> tuple[dict[str, Level], dict[str, Any], Path]:
     """Every level in the configured file, checked in full (types, keys, rule names the tenant has), and
     the tenant's state they were checked against; any problem refuses with every bad entry's line."""
-    path = wf.ctx.settings.threat_levels_file
+    path = wf.ctx.settings.plugin_settings("policy_automation").threat_levels_file
     if path is None:
-        raise Refusal("no threat levels are configured: set threat_levels_file in the server's table of the config "
-                      "file, or ONEAPI_MCP_THREAT_LEVELS_FILE (see examples/threat_levels.toml)", "not_configured")
+        raise Refusal(f"no threat levels are configured: set threat_levels_file in [servers.{wf.ctx.settings.name}"
+                      ".plugins.policy_automation] of the config file, or "
+                      "ONEAPI_MCP_PLUGINS__POLICY_AUTOMATION__THREAT_LEVELS_FILE (see examples/threat_levels.toml)",
+                      "not_configured")
     levels, problems, text = load_levels(Path(path), _settings_types(wf))
     state = await read_state(wf, list(levels.values())) if levels else {}
     problems += tenant_problems(levels, state, text)

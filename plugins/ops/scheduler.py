@@ -6,7 +6,8 @@ change in a SQLite file in the server's data directory (`_schedule_store`). A ba
 running server sleeps until the next change is due (a new schedule wakes it), claims it atomically and
 runs it with `Runtime.call_tool(..., client="scheduler/<id>")`, so the server's filters, confirmation,
 audit log and hooks apply exactly as to a person's call. Changes due while the server was down run at
-start-up when they are at most `schedule_lateness` seconds late, else they are marked missed.
+start-up when they are at most `lateness` seconds late ([servers.<name>.plugins.scheduler]), else
+they are marked missed.
 
 Destructive targets. Nobody is there when a scheduled change runs, so the confirmation a direct call
 would need is asked when the change is scheduled: `policy_schedule_change` with dry_run=false and a destructive
@@ -37,7 +38,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from oneapi_mcp.plugin_api import (
     ACTIVATE,
@@ -71,6 +74,31 @@ MAX_AHEAD = timedelta(days=366)
 _OWN_TOOLS = ("policy_schedule_change", "policy_list_scheduled_changes", "policy_cancel_scheduled_change")
 _TRANSIENT = ("upstream", "timeout", "unreachable", "rate_limited", "auth", "plugin_error")  # not the input's fault
 _STOP_GRACE = 10.0  # seconds a stopping server waits for a change that is running to finish
+
+
+class SchedulerSettings(BaseModel):
+    """`[servers.<name>.plugins.scheduler]` (formerly the `schedule_<field>` keys of the server table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    legacy_prefix: ClassVar[str] = "schedule_"
+
+    runner: bool = Field(True, description="this process runs the due changes (false: another replica sharing "
+                         "its data directory does)")
+    poll: float = Field(30.0, gt=0, le=3600, description="seconds at most between looks at the schedule store (for "
+                        "schedules another replica made); schedules made here wake it at once")
+    lateness: float = Field(3600.0, ge=0, description="seconds a change may start late (missed while the server was "
+                            "down) before it is marked missed instead of run")
+    claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after which a "
+                                 "running change's process is taken as dead (interrupted)")
+
+
+@hookimpl
+def oneapi_mcp_plugin_settings():
+    return {"scheduler": SchedulerSettings}
+
+
+def _own(settings: ServerSettings) -> SchedulerSettings:
+    return settings.plugin_settings("scheduler")
 
 
 # -- when ----------------------------------------------------------------------------------------
@@ -366,8 +394,8 @@ async def policy_schedule_change(ctx: CompositeContext, args: dict[str, Any]):
     runner = _RUNNERS.get(id(runtime))
     if runner is not None:
         runner.wake()
-    elif not settings.schedule_runner:
-        data.setdefault("warnings", []).append("this server does not run schedules (schedule_runner=false): "
+    elif not _own(settings).runner:
+        data.setdefault("warnings", []).append("this server does not run schedules (plugins.scheduler.runner = false): "
                                                "another replica sharing its data directory must")
     return tool_result({**data, "outcome": "scheduled", "change": view(row),
                         "summary": f"scheduled {what} as {row['id']}; policy_list_scheduled_changes shows it, "
@@ -498,7 +526,7 @@ class Runner:
                 delay = await self.tick()
             except Exception as exc:  # a locked or broken store: try again later, keep serving
                 _log.warning("scheduler of server %s: %s", self.settings.name, scrub(f"{type(exc).__name__}: {exc}"))
-                delay = self.settings.schedule_poll
+                delay = _own(self.settings).poll
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -506,11 +534,11 @@ class Runner:
 
     async def tick(self) -> float:
         """One look: recover dead runs, run (or mark missed) what is due; seconds until the next look."""
-        settings = self.settings
+        settings, own = self.settings, _own(self.settings)
         store = await asyncio.to_thread(store_for, settings, create=False)
         if store is None:
-            return settings.schedule_poll
-        timeout = settings.schedule_claim_timeout
+            return own.poll
+        timeout = own.claim_timeout
         now = self.clock()
         for row in await asyncio.to_thread(store.stale, now - timeout):
             then = await asyncio.to_thread(store.interrupt, row["id"], now, self.owner,
@@ -522,16 +550,16 @@ class Runner:
             if self._stopping:
                 break
             now = self.clock()
-            action = due_action(row["run_at"], now, settings.schedule_lateness)
+            action = due_action(row["run_at"], now, own.lateness)
             if action == "miss":
-                if await asyncio.to_thread(store.mark_missed, row["id"], now, self.owner, settings.schedule_lateness):
+                if await asyncio.to_thread(store.mark_missed, row["id"], now, self.owner, own.lateness):
                     _log.warning("scheduled change %s (%s) missed: %.0f s late", row["id"], row["tool"],
                                  now - row["run_at"])
             elif action == "run" and await asyncio.to_thread(store.claim, row["id"], self.owner, now):
                 await self._execute(store, row)
         upcoming = await asyncio.to_thread(store.next_run_at)
-        wait = settings.schedule_poll if upcoming is None else upcoming - self.clock()
-        return max(0.0, min(settings.schedule_poll, wait))
+        wait = own.poll if upcoming is None else upcoming - self.clock()
+        return max(0.0, min(own.poll, wait))
 
     async def _execute(self, store: ScheduleStore, row: dict[str, Any]) -> None:
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(store, row["id"]))
@@ -549,7 +577,7 @@ class Runner:
                  row["tool"], status, f": {error}" if error else "")
 
     async def _heartbeat(self, store: ScheduleStore, change_id: str) -> None:
-        every = max(0.5, self.settings.schedule_claim_timeout / 5)
+        every = max(0.5, _own(self.settings).claim_timeout / 5)
         while True:
             await asyncio.sleep(every)
             await asyncio.to_thread(store.heartbeat, change_id, self.owner, self.clock())
@@ -637,7 +665,7 @@ def summarize(result: Any) -> tuple[str, dict[str, Any], str | None]:
 
 @hookimpl
 def oneapi_mcp_startup(settings: ServerSettings, runtime: Runtime):
-    if not settings.schedule_runner or runtime.surface is None:  # no server built: nothing could run a change
+    if not _own(settings).runner or runtime.surface is None:  # no server built: nothing could run a change
         return None
 
     async def start() -> None:  # cheap: the task opens the store on its first look
@@ -682,8 +710,9 @@ TOOLS = [
             "The tool, its arguments, the time (not in the past) and the time zone are checked now. Dry run by "
             "default: shows what will run and when. A destructive tool needs the same confirmation now as a "
             "direct call. A change due while the server was down runs at start-up if it is at most "
-            "schedule_lateness (default 1 hour) late, else it is marked missed. A raw ZIA/ZTW write is activated "
-            "right after it runs (tenant-wide) and verified; a change is done only when it is live. Idempotent."),
+            "plugins.scheduler.lateness (default 1 hour) late, else it is marked missed. A raw ZIA/ZTW write is "
+            "activated right after it runs (tenant-wide) and verified; a change is done only when it is live. "
+            "Idempotent."),
         handler=policy_schedule_change, toolset="composite.policy_automation", scope="write",
         input_schema=_SCHEDULE_SCHEMA,
     ),
