@@ -90,6 +90,8 @@ class CompositeContext:
     call: ToolCall
     _invoke: Callable[[str, dict[str, Any]], Awaitable[CallResult]]
     _preview: Callable[[str, dict[str, Any]], CallResult] | None = None
+    #: the tool surface the call runs on (what this server lists, hides and has enabled)
+    surface: Any = None
 
     @property
     def settings(self) -> ServerSettings:
@@ -126,6 +128,13 @@ class CompositeTool:
     `handler(ctx: CompositeContext, arguments: dict) -> Any` returns JSON-able data (wrapped as
     `{"result": ...}`) or a ready `mcp_types.CallToolResult`. `operations` names the generated
     operations it uses; its effective scope is the widest of `scope` and theirs.
+
+    Its arguments are declared by `input_schema` (a JSON schema) or `input_model` (a pydantic model,
+    whose JSON schema is then the listed one and which validates the arguments before the handler
+    runs). `kind` is "composite", or "discovery" for a tool that finds and runs the others (the
+    built-in search/describe/invoke/enable_toolset): no filter hides one and search does not return
+    it. `hints` overrides the four MCP annotations derived from `scope`; `listed(settings,
+    per_session)` decides whether tools/list shows it (default: the server's `list_composites`).
     """
 
     name: str
@@ -137,14 +146,19 @@ class CompositeTool:
     service: str = "composite"
     title: str | None = None
     operations: tuple[str, ...] = ()
+    kind: str = "composite"
+    hints: Mapping[str, bool] | None = None
+    listed: Callable[[ServerSettings, bool], bool] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPE_ORDER:
             raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
+        if self.kind not in ("composite", "discovery"):
+            raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")
 
     @property
     def annotations(self) -> dict[str, bool]:
-        return annotations_for_scope(self.scope)
+        return dict(self.hints) if self.hints is not None else annotations_for_scope(self.scope)
 
 
 @dataclass
