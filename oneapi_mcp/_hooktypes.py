@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import httpx
     import mcp_types as t
+    from pydantic import BaseModel
 
     from ._catalog import ToolDef
     from ._executor import CallResult
@@ -129,12 +130,13 @@ class CompositeTool:
     `{"result": ...}`) or a ready `mcp_types.CallToolResult`. `operations` names the generated
     operations it uses; its effective scope is the widest of `scope` and theirs.
 
-    Its arguments are declared by `input_schema` (a JSON schema) or `input_model` (a pydantic model,
-    whose JSON schema is then the listed one and which validates the arguments before the handler
-    runs). `kind` is "composite", or "discovery" for a tool that finds and runs the others (the
-    built-in search/describe/invoke/enable_toolset): no filter hides one and search does not return
-    it. `hints` overrides the four MCP annotations derived from `scope`; `listed(settings,
-    per_session)` decides whether tools/list shows it (default: the server's `list_composites`).
+    Its arguments are declared by `input_model` (a pydantic model, best a `ToolInput` subclass: its
+    JSON schema is the listed one, it validates the arguments before the handler runs, which gets
+    the validated values) or by `input_schema` (a JSON schema, validated with jsonschema). `kind` is
+    "composite", or "discovery" for a tool that finds and runs the others (the built-in
+    search/describe/invoke/enable_toolset): no filter hides one and search does not return it.
+    `hints` overrides the four MCP annotations derived from `scope`; `listed(settings, per_session)`
+    decides whether tools/list shows it (default: the server's `list_composites`).
     """
 
     name: str
@@ -149,10 +151,15 @@ class CompositeTool:
     kind: str = "composite"
     hints: Mapping[str, bool] | None = None
     listed: Callable[[ServerSettings, bool], bool] | None = field(default=None, repr=False, compare=False)
+    input_model: type[BaseModel] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPE_ORDER:
             raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
+        if self.input_model is not None:
+            from .composite._inputs import input_schema_of
+
+            object.__setattr__(self, "input_schema", input_schema_of(self.input_model))
         if self.kind not in ("composite", "discovery"):
             raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")
 
