@@ -393,7 +393,7 @@ _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_p
 _User = Annotated[str, Field(min_length=1, description="Email / login name, or ZIdentity user id.")]
 
 
-class _CreateUser(PlanInput):
+class _CreateUserInput(PlanInput):
     email: str = Field(min_length=3, max_length=254, description="The person's email; also their ZIdentity login name.")
     display_name: str | None = Field(None, min_length=1, max_length=128,
                                      description="Display name (default: first and last name, else the email name).")
@@ -405,7 +405,7 @@ class _CreateUser(PlanInput):
                                        description="Also create a ZIA user, in this existing ZIA department (by name).")
 
 
-class _DisableUser(PlanInput):
+class _DisableUserInput(PlanInput):
     user: _User
     zia: bool = Field(True, description="Also block the person's ZIA user with a firewall rule (default true).")
     zpa: bool = Field(False, description="Also add a ZPA access rule denying the person (default false; so does "
@@ -414,11 +414,11 @@ class _DisableUser(PlanInput):
     services: service_list(CONTAINMENT_SERVICES) = None  # type: ignore[valid-type]
 
 
-class _ShowAccess(ToolInput):
+class _ShowAccessInput(ToolInput):
     user: _User
 
 
-class _GroupMembers(DryRunInput):
+class _GroupMembersInput(DryRunInput):
     group: str = Field(min_length=1, description="ZIdentity group name (exact) or id.")
     users: list[str] = Field(min_length=1, max_length=500, description="Email addresses of the ZIdentity users.")
 
@@ -437,7 +437,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_user_groups", "zid_create_user", "zid_add_group_user",
                     "zia_list_departments", "zia_list_users", "zia_list_groups_lite", "zia_create_user",
                     "zia_activate"),
-        input_model=_CreateUser,
+        input_model=_CreateUserInput,
     ),
     CompositeTool(
         name="users_disable",
@@ -453,7 +453,7 @@ TOOLS = [
         handler=disable_user, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_update_user", *ZIA_BLOCK_USER_OPS, "zia_activate", "zia_get_activation_status",
                     *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_model=_DisableUser,
+        input_model=_DisableUserInput,
     ),
     CompositeTool(
         name="users_show_access",
@@ -468,7 +468,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_user_groups", "zia_list_users", "zia_list_url_filtering_rules",
                     "zia_list_firewall_filtering_rules", "zcc_list_devices", "zdx_list_users", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", "zpa_get_policy_rules_by_page"),
-        input_model=_ShowAccess,
+        input_model=_ShowAccessInput,
     ),
     CompositeTool(
         name="users_add_to_group",
@@ -479,7 +479,7 @@ TOOLS = [
             "changes ZIdentity only. Idempotent. Dry run by default."),
         handler=add_to_group, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_add_group_users"),
-        input_model=_GroupMembers,
+        input_model=_GroupMembersInput,
     ),
     CompositeTool(
         name="users_remove_from_group",
@@ -490,7 +490,7 @@ TOOLS = [
             "only, as for users_add_to_group. Idempotent. Dry run by default."),
         handler=remove_from_group, toolset="composite.users", scope="destructive",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_bulkremove"),
-        input_model=_GroupMembers,
+        input_model=_GroupMembersInput,
     ),
 ]
 
