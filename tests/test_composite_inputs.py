@@ -104,7 +104,7 @@ async def test_the_handler_receives_the_validated_values_with_defaults_filled(pm
     ("users_disable", {"user": "", "zia": "perhaps", "services": ["zia", "zia"], "extra": 1}, {
         "user": "String should have at least 1 character",
         "zia": "Input should be a valid boolean, unable to interpret input",
-        "services": "Value error, each service at most once", "extra": "unknown argument"}),
+        "services": "Value error, 'zia' is given twice (each at most once)", "extra": "unknown argument"}),
     ("users_create_user", {"email": "ada@example.com", "groups": "Finance"},
      {"groups": "Input should be a valid list"}),
 ])

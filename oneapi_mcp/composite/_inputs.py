@@ -5,7 +5,7 @@ model's JSON schema in the compact form clients take (no titles, no null branche
 inlined), and its arguments are validated by the model before the handler runs, with the problems
 in the shape and wording of a generated tool's (`invalid_arguments`, one entry per field). The
 mixins carry the arguments every planning tool shares: `DryRunInput` (dry_run), `PlanInput`
-(dry_run, activate), and the fields `on_failure_field` / `service_list`.
+(dry_run, activate), and the fields and types `on_failure_field`, `service_list`, `distinct_list`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from ._workflow import DRY_RUN_ARGUMENTS
 
-__all__ = ["DryRunInput", "OnFailure", "PlanInput", "ToolInput", "input_schema_of", "on_failure_field",
-           "service_list", "validate_input"]
+__all__ = ["DryRunInput", "OnFailure", "PlanInput", "ToolInput", "distinct_list", "input_schema_of",
+           "on_failure_field", "service_list", "validate_input"]
 
 _REF = re.compile(r"^#/\$defs/(.+)$")
 
@@ -54,18 +54,25 @@ def on_failure_field(default: str) -> Any:
         "containment beats none) or rollback (all-or-nothing: undo what was done)."))
 
 
-def _unique(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError("each service at most once")
+def _distinct(values: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{value!r} is given twice (each at most once)")
+        seen.append(value)
     return values
+
+
+def distinct_list(item: Any) -> Any:
+    """The type of a list argument whose items must all differ (JSON schema `uniqueItems`)."""
+    return Annotated[list[item], AfterValidator(_distinct), Field(json_schema_extra={"uniqueItems": True})]
 
 
 def service_list(services: Iterable[str]) -> Any:
     """The type of a `services` argument (default None: all of them): which of `services` to act in."""
     names = tuple(services)
-    chosen = Annotated[list[Literal[names]], Field(min_length=1), AfterValidator(_unique)]  # type: ignore[valid-type]
+    chosen = Annotated[distinct_list(Literal[names]), Field(min_length=1)]  # type: ignore[valid-type]
     return Annotated[chosen | None, Field(
-        json_schema_extra={"uniqueItems": True},
         description=f"Services to act in (default all: {', '.join(names)}). A service whose state cannot be read "
                     "is skipped and reported as not covered; the others proceed.")]
 
