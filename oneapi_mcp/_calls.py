@@ -124,7 +124,9 @@ async def _run_handler(surface: ToolSurface, call: ToolCall, tool: Any) -> t.Cal
     """A registered tool (composite or discovery): its arguments validated, then its handler."""
     import mcp_types as t
 
-    arguments = _validated(tool, call.arguments)
+    from .composite._inputs import check_arguments
+
+    arguments = check_arguments(tool, call.arguments)
     if isinstance(arguments, t.CallToolResult):
         return arguments
     context = CompositeContext(call=call, _invoke=partial(_call_operation, surface, call),
@@ -133,31 +135,6 @@ async def _run_handler(surface: ToolSurface, call: ToolCall, tool: Any) -> t.Cal
     if isinstance(data, t.CallToolResult):
         return data
     return tool_result({"result": data})
-
-
-def _validated(tool: Any, arguments: dict[str, Any]) -> dict[str, Any] | t.CallToolResult:
-    """The arguments the handler gets: validated by the tool's input model (as a generated tool's, the
-    problems named per field), else checked against its JSON schema; an error result when they are bad."""
-    if tool.input_model is not None:
-        from pydantic import ValidationError
-
-        from ._arguments import describe_validation_error
-        from .composite._inputs import validate_input
-
-        try:
-            return validate_input(tool.input_model, arguments)
-        except ValidationError as exc:
-            return tool_result(describe_validation_error(tool.name, exc), is_error=True)
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(dict(tool.input_schema))
-    problems = [{"field": ".".join(str(p) for p in e.absolute_path) or "(arguments)", "problem": e.message}
-                for e in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))]
-    if problems:
-        return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
-                          + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
-                          "invalid_arguments", tool=tool.name, problems=problems)
-    return dict(arguments)
 
 
 async def _preview_composite(surface: ToolSurface, call: ToolCall, arguments: dict[str, Any]) -> t.CallToolResult:

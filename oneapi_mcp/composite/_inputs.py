@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.json_schema import GenerateJsonSchema
 
 from ._workflow import DRY_RUN_ARGUMENTS
 
-__all__ = ["DryRunInput", "OnFailure", "PlanInput", "ToolInput", "distinct_list", "input_schema_of",
-           "on_failure_field", "service_list", "validate_input"]
+if TYPE_CHECKING:
+    import mcp_types as t
+
+__all__ = ["DryRunInput", "OnFailure", "PlanInput", "ToolInput", "check_arguments", "distinct_list",
+           "input_schema_of", "on_failure_field", "service_list", "validate_input"]
 
 _REF = re.compile(r"^#/\$defs/(.+)$")
 
@@ -117,3 +120,30 @@ def validate_input(model: type[BaseModel], arguments: dict[str, Any]) -> dict[st
     """The arguments as the model validates them (defaults filled, absent values left out); raises
     pydantic's `ValidationError`."""
     return model.model_validate(arguments).model_dump(by_alias=True, exclude_none=True)
+
+
+def check_arguments(tool: Any, arguments: dict[str, Any]) -> dict[str, Any] | t.CallToolResult:
+    """What a registered tool's handler gets for these arguments: the values its input model validates
+    (problems named per field, as for a generated tool), else the arguments once its JSON schema accepts
+    them; an `invalid_arguments` error result when they are bad."""
+    from .._hooktypes import tool_error, tool_result
+
+    if tool.input_model is not None:
+        from pydantic import ValidationError
+
+        from .._arguments import describe_validation_error
+
+        try:
+            return validate_input(tool.input_model, arguments)
+        except ValidationError as exc:
+            return tool_result(describe_validation_error(tool.name, exc), is_error=True)
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(dict(tool.input_schema))
+    problems = [{"field": ".".join(str(p) for p in e.absolute_path) or "(arguments)", "problem": e.message}
+                for e in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))]
+    if problems:
+        return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
+                          + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
+                          "invalid_arguments", tool=tool.name, problems=problems)
+    return dict(arguments)
