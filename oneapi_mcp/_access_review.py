@@ -112,12 +112,13 @@ def granted_tools(settings: ServerSettings) -> dict[str, tuple[str | None, str]]
     """Every tool the server lets a client call, name -> (scope, toolset), from the surface the
     server itself builds (as `oneapi-mcp tools` does): no credentials, no network."""
     from ._compose import make_runtime
-    from ._server import DISCOVERY_TOOLS, build_server
+    from ._server import build_server
     from ._settings import Credentials
 
     surface = build_server(make_runtime(settings, Credentials())).surface  # type: ignore[attr-defined]
     hidden = surface.hidden
-    tools: dict[str, tuple[str | None, str]] = {n: (None, "discovery") for n in DISCOVERY_TOOLS}
+    tools: dict[str, tuple[str | None, str]] = {n: (None, "discovery") for n, tool in surface.registered.items()
+                                                if tool.kind == "discovery"}
     for name, tool in [*surface.runtime.catalog.tools.items(), *surface.composites.items()]:
         if name not in hidden:
             tools[name] = (tool.scope, tool.toolset)

@@ -1,6 +1,6 @@
 """The call path: a tools/call becomes a `ToolCall`, runs through the `oneapi_mcp_tool_call` wrappers
-(audit, confirmation, plugins'), and the core dispatches it to a discovery handler, the executor
-(generated operations) or a composite tool's handler.
+(audit, confirmation, plugins'), and the core dispatches it by the tool's kind: the executor runs a
+generated operation, a registered tool's handler runs a composite or discovery tool.
 
 A tool hidden by a filter is refused here, whatever the name it is called by; a plugin that raises
 gives that call an error result and the server keeps serving.
@@ -12,7 +12,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._hooktypes import DISCOVERY_TOOLS, CompositeContext, ToolCall, tool_error, tool_result
+from ._hooktypes import CompositeContext, ToolCall, tool_error, tool_result
 from ._redact import scrub
 
 if TYPE_CHECKING:
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from ._executor import CallResult
     from ._server import ToolSurface
 
-__all__ = ["client_identity", "handle_call", "resolve_call"]
+__all__ = ["INVOKE", "client_identity", "handle_call", "resolve_call"]
+
+#: the discovery tool whose call runs another tool: `name` and `arguments` select it
+INVOKE = "invoke_operation"
 
 _log = logging.getLogger("oneapi_mcp.calls")
 
@@ -51,7 +54,7 @@ def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str,
     args = dict(arguments or {})
     via = None
     refusal = None
-    if name == "invoke_operation":
+    if name == INVOKE and name in surface.registered:
         target, inner = args.get("name"), args.get("arguments", {})
         extra = sorted(set(args) - {"name", "arguments"})
         if not isinstance(target, str):
@@ -63,14 +66,12 @@ def resolve_call(surface: ToolSurface, ctx: Any, name: str, arguments: dict[str,
                                  "invalid_arguments")
         else:
             via, name, args = "invoke_operation", target, dict(inner)
-    tool: Any = None
-    if refusal is not None or (name in DISCOVERY_TOOLS and via is None):
-        kind = "discovery"
-    elif name in surface.composites:
-        kind, tool = "composite", surface.composites[name]
-    else:
-        tool = surface.runtime.catalog.tools.get(name)
-        kind = "generated" if tool is not None else "unknown"
+    tool: Any = None if refusal is not None else surface.tool(name)
+    if tool is not None and via is not None and tool.kind == "discovery":
+        tool = None  # invoke_operation runs operations and composite tools, not the discovery tools
+    kind = "discovery" if refusal is not None else tool.kind if tool is not None else "unknown"
+    if kind == "discovery":
+        tool = None  # the discovery tools are the way to the others: ToolCall.tool names the tool run
     if kind == "unknown":
         refusal = tool_error(f"unknown tool {name!r}; find operations with search_operations", "unknown_tool")
     elif tool is not None and name in surface.hidden:
@@ -109,14 +110,8 @@ async def _dispatch(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
     """The core of every call, run innermost by the `oneapi_mcp_tool_call` chain."""
     if call.refusal is not None:
         return call.refusal
-    if call.kind == "discovery":
-        if call.name == "search_operations":
-            return surface.search(call.arguments)
-        if call.name == "describe_operation":
-            return surface.describe(call.arguments)
-        return await surface.enable(call.arguments, call.ctx)
-    if call.kind == "composite":
-        return await _run_composite(surface, call)
+    if call.kind != "generated":
+        return await _run_handler(surface, call, surface.registered[call.name])
     try:
         executor = surface.runtime.executor()
     except Exception as exc:  # not configured (the message lists what is missing), or a plugin failed
@@ -125,21 +120,18 @@ async def _dispatch(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
     return tool_result(result.structured(), is_error=result.is_error)
 
 
-async def _run_composite(surface: ToolSurface, call: ToolCall) -> t.CallToolResult:
-    import jsonschema
+async def _run_handler(surface: ToolSurface, call: ToolCall, tool: Any) -> t.CallToolResult:
+    """A registered tool (composite or discovery): its arguments validated, then its handler."""
     import mcp_types as t
 
-    tool = call.tool
-    validator = jsonschema.Draft202012Validator(dict(tool.input_schema))
-    problems = [{"field": ".".join(str(p) for p in e.absolute_path) or "(arguments)", "problem": e.message}
-                for e in sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))]
-    if problems:
-        return tool_error(f"{tool.name}: invalid arguments, nothing was run: "
-                          + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
-                          "invalid_arguments", tool=tool.name, problems=problems)
+    from .composite._inputs import check_arguments
+
+    arguments = check_arguments(tool, call.arguments)
+    if isinstance(arguments, t.CallToolResult):
+        return arguments
     context = CompositeContext(call=call, _invoke=partial(_call_operation, surface, call),
-                               _preview=partial(_preview_operation, surface))
-    data = await tool.handler(context, dict(call.arguments))
+                               _preview=partial(_preview_operation, surface), surface=surface)
+    data = await tool.handler(context, arguments)
     if isinstance(data, t.CallToolResult):
         return data
     return tool_result({"result": data})
@@ -150,7 +142,7 @@ async def _preview_composite(surface: ToolSurface, call: ToolCall, arguments: di
     from dataclasses import replace
 
     planned = replace(call, arguments={**arguments, "dry_run": True}, upstream=[], extras={})
-    return await _run_composite(surface, planned)
+    return await _run_handler(surface, planned, call.tool)
 
 
 def _executor_failure(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -25,8 +25,9 @@ _PACKAGE = "oneapi_mcp.generated"
 
 @dataclass(frozen=True)
 class ToolDef:
-    """One generated tool: everything but its handler."""
+    """One generated tool: everything but its handler (the executor runs it)."""
 
+    kind: ClassVar[str] = "generated"
     name: str
     title: str
     description: str

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import httpx
     import mcp_types as t
+    from pydantic import BaseModel
 
     from ._catalog import ToolDef
     from ._executor import CallResult
@@ -90,6 +91,8 @@ class CompositeContext:
     call: ToolCall
     _invoke: Callable[[str, dict[str, Any]], Awaitable[CallResult]]
     _preview: Callable[[str, dict[str, Any]], CallResult] | None = None
+    #: the tool surface the call runs on (what this server lists, hides and has enabled)
+    surface: Any = None
 
     @property
     def settings(self) -> ServerSettings:
@@ -126,6 +129,14 @@ class CompositeTool:
     `handler(ctx: CompositeContext, arguments: dict) -> Any` returns JSON-able data (wrapped as
     `{"result": ...}`) or a ready `mcp_types.CallToolResult`. `operations` names the generated
     operations it uses; its effective scope is the widest of `scope` and theirs.
+
+    Its arguments are declared by `input_model` (a pydantic model, best a `ToolInput` subclass: its
+    JSON schema is the listed one, it validates the arguments before the handler runs, which gets
+    the validated values) or by `input_schema` (a JSON schema, validated with jsonschema). `kind` is
+    "composite", or "discovery" for a tool that finds and runs the others (the built-in
+    search/describe/invoke/enable_toolset): no filter hides one and search does not return it.
+    `hints` overrides the four MCP annotations derived from `scope`; `listed(settings, per_session)`
+    decides whether tools/list shows it (default: the server's `list_composites`).
     """
 
     name: str
@@ -137,14 +148,24 @@ class CompositeTool:
     service: str = "composite"
     title: str | None = None
     operations: tuple[str, ...] = ()
+    kind: str = "composite"
+    hints: Mapping[str, bool] | None = None
+    listed: Callable[[ServerSettings, bool], bool] | None = field(default=None, repr=False, compare=False)
+    input_model: type[BaseModel] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPE_ORDER:
             raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
+        if self.input_model is not None:
+            from .composite._inputs import input_schema_of
+
+            object.__setattr__(self, "input_schema", input_schema_of(self.input_model))
+        if self.kind not in ("composite", "discovery"):
+            raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")
 
     @property
     def annotations(self) -> dict[str, bool]:
-        return annotations_for_scope(self.scope)
+        return dict(self.hints) if self.hints is not None else annotations_for_scope(self.scope)
 
 
 @dataclass

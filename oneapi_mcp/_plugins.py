@@ -1,10 +1,11 @@
 """The plugin manager: hook specifications, built-in plugins, entry-point plugins, tracing.
 
-Built-in behaviour (credentials, auth, scopes, rate limits, untrusted content, audit) ships as plugins listed in
-`DEFAULT_PLUGINS`; third-party plugins load from the entry-point group `oneapi_mcp`. A plugin
-with a misspelt hook fails at start, naming it. `ONEAPI_MCP_LOAD_PLUGINS=a,b` (or `load` in the config
-file's `[plugins]` table) loads only those entry points. `ONEAPI_MCP_TRACE_PLUGINS=1` alone logs every
-hook call with the plugins that answered it (logger `oneapi_mcp.plugins`, to standard error).
+Built-in behaviour (credentials, auth, scopes, rate limits, untrusted content, audit, the discovery
+tools) ships as plugins listed in `DEFAULT_PLUGINS`; third-party plugins load from the entry-point
+group `oneapi_mcp`. A plugin with a misspelt hook fails at start, naming it.
+`ONEAPI_MCP_LOAD_PLUGINS=a,b` (or `load` in the config file's `[plugins]` table) loads only those entry
+points. `ONEAPI_MCP_TRACE_PLUGINS=1` alone logs every hook call with the plugins that answered it
+(logger `oneapi_mcp.plugins`, to standard error).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "oneapi_mcp.plugins.builtin.untrusted",
     "oneapi_mcp.plugins.builtin.audit",
     "oneapi_mcp.plugins.builtin.metrics",  # after audit: its wrapper runs outside audit's and sees every outcome
+    # search_operations, describe_operation, invoke_operation, enable_toolset (listed first: tryfirst)
+    "oneapi_mcp.plugins.builtin.discovery_tools",
     # composite tools, one module or package per family (issue order: discovery ... remediation, then policy ...
     # SIEM), with the scheduler (ops: it runs policy changes later) where the policy tools are
     "oneapi_mcp.plugins.composite.discovery",

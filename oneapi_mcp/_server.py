@@ -1,7 +1,8 @@
 """MCP wiring: the tool surface a named server lists, and the handlers of the low-level `Server`.
 
-Tools are data: generated definitions from the catalog, four discovery tools, and composite tools
-that plugins register. Listing needs no credentials and imports no input model. What a server
+Tools are data, one model for every kind (`_toolmodel`): generated definitions from the catalog, and
+the tools plugins register (composite tools, and the four discovery tools the built-in plugin
+`plugins/builtin/discovery_tools.py` registers). Listing needs no credentials and imports no input model. What a server
 lists is decided by the `oneapi_mcp_filter_tools` hooks (profile, allow/deny globs, plugins'
 filters) and enforced again at call time; every call runs through the `oneapi_mcp_tool_call`
 wrappers (see `_calls.py`).
@@ -24,20 +25,12 @@ from mcp.server.lowlevel.server import NotificationOptions
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from . import __version__
-from ._hooktypes import DISCOVERY_TOOLS, SCOPE_ORDER, tool_error, tool_result
+from ._hooktypes import DISCOVERY_TOOLS, SCOPE_ORDER, CompositeTool
 from ._runtime import Runtime
 from ._settings import PROFILES, ServerSettings
-from .generated.services import SERVICES as SERVICE_TABLE
+from ._toolmodel import ToolModel, filterable, mcp_definition
 
 __all__ = ["DISCOVERY_TOOLS", "Runtime", "ToolSurface", "build_server"]
-
-_SERVICES = list(SERVICE_TABLE)
-
-
-def _search_blurb() -> str:
-    total = sum(row.operations for row in SERVICE_TABLE.values())
-    return f"Search the {total:,} Zscaler OneAPI operations ({', '.join(r.short for r in SERVICE_TABLE.values())})"
-
 
 
 
@@ -80,7 +73,7 @@ class ToolSurface:
         self._sessions: weakref.WeakKeyDictionary[Any, _SessionState] = weakref.WeakKeyDictionary()
         self._fallback = _SessionState()
         self._tool_cache: dict[str, t.Tool] = {}
-        self._composites: dict[str, Any] | None = None
+        self._registered: dict[str, CompositeTool] | None = None
         self._composite_search: Any = None
         self._hidden: dict[str, str] | None = None
         # the SDK builds a session object per request; its Connection lives as long as the client's
@@ -92,21 +85,33 @@ class ToolSurface:
         return tool.name not in self.hidden
 
     @property
-    def composites(self) -> dict[str, Any]:
-        """Composite tools from the `oneapi_mcp_register_tools` hooks, by name (asked once)."""
-        if self._composites is None:
-            self._composites = self._register_composites(self.settings)
-        return self._composites
+    def registered(self) -> dict[str, CompositeTool]:
+        """The tools plugins add (composite and discovery), by name, from the `oneapi_mcp_register_tools`
+        hooks (asked once)."""
+        if self._registered is None:
+            self._registered = self._register(self.settings)
+        return self._registered
+
+    @property
+    def composites(self) -> dict[str, CompositeTool]:
+        """The registered tools of kind composite, by name."""
+        return {n: tool for n, tool in self.registered.items() if tool.kind == "composite"}
+
+    def tool(self, name: Any) -> ToolModel | None:
+        """Any tool by name: a registered one or a generated operation (None for an unknown name)."""
+        if not isinstance(name, str):
+            return None
+        return self.registered.get(name) or self.runtime.catalog.tools.get(name)
 
     @property
     def hidden(self) -> dict[str, str]:
         """Tool name -> why it is hidden here, from the `oneapi_mcp_filter_tools` hooks (asked once)."""
         if self._hidden is None:
-            self._hidden = self._hide(self.settings, self.composites)
+            self._hidden = self._hide(self.settings, self.registered)
         return self._hidden
 
-    def _hide(self, settings: ServerSettings, composites: dict[str, Any]) -> dict[str, str]:
-        tools = [*self.runtime.catalog.tools.values(), *composites.values()]
+    def _hide(self, settings: ServerSettings, registered: dict[str, CompositeTool]) -> dict[str, str]:
+        tools = [*self.runtime.catalog.tools.values(), *filter(filterable, registered.values())]
         hidden: dict[str, str] = {}
         for answer in self.runtime.plugins.hook.oneapi_mcp_filter_tools(settings=settings, tools=tools):
             reasons = answer.items() if hasattr(answer, "items") else (
@@ -118,12 +123,12 @@ class ToolSurface:
     def prepare_settings(self, settings: ServerSettings) -> Callable[[], None]:
         """Ask the plugins for this server's tools and filters under new settings (raises what is
         wrong); returns the switch that makes them current and drops every cache built from the old."""
-        composites = self._register_composites(settings)
-        hidden = self._hide(settings, composites)
+        registered = self._register(settings)
+        hidden = self._hide(settings, registered)
 
         def switch() -> None:
             self.settings = settings
-            self._composites, self._hidden = composites, hidden
+            self._registered, self._hidden = registered, hidden
             self._tool_cache = {}
             self._composite_search = None
 
@@ -160,17 +165,16 @@ class ToolSurface:
                 pass
         return told
 
-    def _register_composites(self, settings: ServerSettings) -> dict[str, Any]:
+    def _register(self, settings: ServerSettings) -> dict[str, CompositeTool]:
         from dataclasses import replace
 
         from ._plugins import PluginError
 
-        out: dict[str, Any] = {}
+        out: dict[str, CompositeTool] = {}
         for batch in self.runtime.plugins.hook.oneapi_mcp_register_tools(settings=settings):
             for tool in batch or ():
                 catalog = self.runtime.catalog  # loaded only when a plugin registers a tool
-                if not _TOOL_NAME.match(tool.name) or tool.name in catalog.tools or tool.name in DISCOVERY_TOOLS \
-                        or tool.name in out:
+                if not _TOOL_NAME.match(tool.name) or tool.name in catalog.tools or tool.name in out:
                     raise PluginError(f"composite tool {tool.name!r}: names are unique, at most 64 of [a-z0-9_]")
                 unknown = [op for op in tool.operations if op not in catalog.tools]
                 if unknown:
@@ -209,15 +213,16 @@ class ToolSurface:
     def enabled(self, ctx: object) -> set[str]:
         return self.state(ctx).enabled if self.per_session(ctx) else set()
 
+    def _listed(self, tool: CompositeTool, ctx: object) -> bool:
+        if tool.listed is not None:
+            return tool.listed(self.settings, self.per_session(ctx))
+        return self.settings.list_composites  # else reached through search_operations / invoke_operation
+
     def listed_names(self, ctx: object) -> list[str]:
         mode = self.settings.tools_mode
         catalog = self.runtime.catalog if (mode == "full" or self.settings.toolsets
                                            or self.enabled(ctx)) else None
-        names: list[str] = []
-        if mode != "full":
-            names.extend(n for n in DISCOVERY_TOOLS if n != "enable_toolset" or self.per_session(ctx))
-        if self.settings.list_composites:  # else reached through search_operations / invoke_operation
-            names.extend(n for n in self.composites if n not in self.hidden)
+        names = [n for n, tool in self.registered.items() if n not in self.hidden and self._listed(tool, ctx)]
         if catalog is None:
             return names
         if mode == "full":
@@ -232,32 +237,30 @@ class ToolSurface:
     # -- definitions ---------------------------------------------------------------------------
     def mcp_tool(self, name: str) -> t.Tool:
         if name not in self._tool_cache:
-            if name in DISCOVERY_TOOLS:
-                self._tool_cache[name] = self._discovery_tool(name)
-            elif name in self.composites:
-                self._tool_cache[name] = self._composite_tool(name)
-            else:
-                self._tool_cache[name] = self._generated_tool(name)
+            tool = self.tool(name)
+            if tool is None:
+                raise KeyError(name)
+            self._tool_cache[name] = mcp_definition(tool, self.input_schema(name))
         return self._tool_cache[name]
 
-    def _composite_tool(self, name: str) -> t.Tool:
-        tool = self.composites[name]
-        a = tool.annotations
-        title = tool.title or name.replace("_", " ").capitalize()
-        schema = json.loads(json.dumps(dict(tool.input_schema)))
-        self._plugin_arguments(tool, schema.setdefault("properties", {}))
-        return t.Tool(
-            name=tool.name, title=title, description=tool.description, input_schema=schema,
-            annotations=t.ToolAnnotations(
-                title=title, read_only_hint=a["readOnlyHint"], destructive_hint=a["destructiveHint"],
-                idempotent_hint=a["idempotentHint"], open_world_hint=a["openWorldHint"]))
-
     def input_schema(self, name: str) -> dict[str, Any]:
+        """The tool's listed input schema: its own (a generated one's without the customerId the server
+        knows, with the executor's control arguments) plus the arguments plugins add to it."""
+        tool = self.tool(name)
+        if tool is None:
+            raise KeyError(name)
+        if tool.kind != "generated":
+            schema = json.loads(json.dumps(dict(tool.input_schema)))  # type: ignore[attr-defined]
+        else:
+            schema = self._operation_schema(tool)
+        if filterable(tool):  # a discovery tool's call is its target's: the target takes the plugins' arguments
+            self._plugin_arguments(tool, schema.setdefault("properties", {}))
+        return schema
+
+    def _operation_schema(self, tool: Any) -> dict[str, Any]:
         from ._executor import CONTROL_ARGUMENTS
 
-        catalog = self.runtime.catalog
-        tool = catalog.tools[name]
-        schema = json.loads(json.dumps(catalog.input_schema(name)))
+        schema = json.loads(json.dumps(self.runtime.catalog.input_schema(tool.name)))
         props = schema.setdefault("properties", {})
         if self.runtime.customer_id_known and "customerId" in props:
             del props["customerId"]
@@ -268,7 +271,6 @@ class ToolSurface:
             if key in ("max_items", "all_pages") and not tool.pagination:
                 continue
             props.setdefault(key, spec)
-        self._plugin_arguments(tool, props)
         return schema
 
     def _plugin_arguments(self, tool: Any, props: dict[str, Any]) -> None:
@@ -278,215 +280,20 @@ class ToolSurface:
             for key, spec in (extra or {}).items():
                 props.setdefault(key, json.loads(json.dumps(dict(spec))))
 
-    def _generated_tool(self, name: str) -> t.Tool:
-        tool = self.runtime.catalog.tools[name]
-        a = tool.annotations
-        return t.Tool(
-            name=tool.name,
-            title=tool.title,
-            description=tool.description,
-            input_schema=self.input_schema(name),
-            annotations=t.ToolAnnotations(
-                title=tool.title, read_only_hint=a["readOnlyHint"], destructive_hint=a["destructiveHint"],
-                idempotent_hint=a["idempotentHint"], open_world_hint=a["openWorldHint"]),
-        )
-
-    def _discovery_tool(self, name: str) -> t.Tool:
-        scopes = sorted(self.settings.allowed_scopes)
-        read_only = scopes == ["read"]
-        specs: dict[str, tuple[str, dict, t.ToolAnnotations]] = {
-            "search_operations": (
-                _search_blurb() + " in your own words (console names such as 'app connectors', 'push changes "
-                "live', 'how many firewall rules' work): "
-                "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
-                "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "
-                "that would allow it. Then describe_operation for the arguments and invoke_operation to run one.",
-                {"type": "object", "additionalProperties": False, "required": ["query"], "properties": {
-                    "query": {"type": "string", "minLength": 1,
-                              "description": "What you want, e.g. 'disable a user', 'which URL category is "
-                                             "example.com in', 'list app segments in private access'."},
-                    "service": {"type": "string", "enum": _SERVICES},
-                    "scope": {"type": "string", "enum": ["read", "write", "destructive"]},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}},
-                t.ToolAnnotations(title="Search operations", read_only_hint=True, destructive_hint=False,
-                                  idempotent_hint=True, open_world_hint=False)),
-            "describe_operation": (
-                "Describe one operation: its input schema, scope, method and path, pagination and rate "
-                "limit class. Use the names search_operations returns.",
-                {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
-                    "name": {"type": "string", "description": "Tool name, e.g. zia_list_users."}}},
-                t.ToolAnnotations(title="Describe an operation", read_only_hint=True, destructive_hint=False,
-                                  idempotent_hint=True, open_world_hint=False)),
-            "invoke_operation": (
-                "Run one operation by name with its arguments, validated exactly as a direct call. "
-                f"This server allows scopes: {', '.join(scopes)}. List calls accept max_items and all_pages; "
-                "every call accepts fields and a JMESPath query to shrink the result.",
-                {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
-                    "name": {"type": "string", "description": "Tool name, e.g. zia_list_users."},
-                    "arguments": {"type": "object", "description": "The operation's arguments."}}},
-                t.ToolAnnotations(title="Invoke an operation", read_only_hint=read_only,
-                                  destructive_hint="destructive" in scopes, idempotent_hint=read_only,
-                                  open_world_hint=True)),
-            "enable_toolset": (
-                "List a toolset's tools directly for this session (e.g. zia.users, zpa.app_segments); the tool "
-                "list changes and the client is notified. Call it without a name to see every toolset. Offered on "
-                "the 2025-11-25 protocol with a session (stdio, stateful HTTP) only.",
-                {"type": "object", "additionalProperties": False, "properties": {
-                    "name": {"type": "string", "description": "Toolset name; omit to list toolsets."}}},
-                t.ToolAnnotations(title="Enable a toolset", read_only_hint=True, destructive_hint=False,
-                                  idempotent_hint=True, open_world_hint=False)),
-        }
-        description, schema, annotations = specs[name]
-        return t.Tool(name=name, title=annotations.title, description=description, input_schema=schema,
-                      annotations=annotations)
-
-    # -- discovery handlers --------------------------------------------------------------------
-    def search(self, args: dict[str, Any]) -> t.CallToolResult:
-        query = args.get("query")
-        if not isinstance(query, str) or not query.strip():
-            return tool_error("search_operations needs a non-empty 'query' string", "invalid_arguments")
-        service, scope, limit = args.get("service"), args.get("scope"), args.get("limit", 10)
-        if service is not None and service not in _SERVICES:
-            return tool_error(f"unknown service {service!r}; one of {', '.join(_SERVICES)}", "invalid_arguments")
-        if scope is not None and scope not in ("read", "write", "destructive"):
-            return tool_error(f"unknown scope {scope!r}; one of read, write, destructive", "invalid_arguments")
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-            return tool_error("limit must be an integer from 1 to 50", "invalid_arguments")
-        catalog = self.runtime.catalog
-        allowed = [n for n, tool in catalog.tools.items() if self.allowed(tool)]
-        hits = self.runtime.index.search(query, service=service, scope=scope, allowed=allowed, limit=limit)
-        results = [{"name": tool.name, "score": score, "scope": tool.scope, "toolset": tool.toolset,
-                    "method": tool.method, "path": tool.path, "summary": _first_sentence(tool.description)}
-                   for score, tool in hits]
-        beyond = self._beyond(query, service, scope)
-        if service is None and self.composites:
-            # composite tools first when they match as well: they do the cross-service work in one call
-            allowed_composites = [n for n in self.composites if n not in self.hidden]
-            for score, tool in self._composite_index.search(query, scope=scope, allowed=allowed_composites,
-                                                            limit=limit):
-                results.append({"name": tool.name, "score": score + 0.5, "scope": tool.scope,
-                                "toolset": tool.toolset, "composite": True, "operations": len(tool.operations),
-                                "summary": _first_sentence(tool.description)})
-            results.sort(key=lambda r: -r["score"])
-            results = results[:limit]
-        out: dict[str, Any] = {"query": query, "results": results}
-        reading = self.runtime.index.read(query)
-        if reading.corrected or reading.services:  # say how the request was read, so a misreading shows
-            out["understood"] = {k: v for k, v in (("services", reading.services),
-                                                   ("corrected", reading.corrected)) if v}
-        if beyond:
-            out["not_allowed_here"] = beyond
-            out["note"] = ("not_allowed_here lists operations that match but that this server does not run; "
-                           "they cannot be invoked here. Each says what would allow it.")
-        return tool_result(out)
-
-    def _beyond(self, query: str, service: str | None, scope: str | None) -> list[dict[str, Any]]:
-        """Operations (and composite tools) among the best matches over everything that this server hides,
-        with the profile or tool rule that would allow them (five at most). Never offered as callable."""
-        hits = self.runtime.index.search(query, service=service, scope=scope, limit=5)
-        if service is None and self.composites:  # composite tools a wider profile would list
-            hits += [(score + 0.5, tool) for score, tool in self._composite_index.search(query, scope=scope, limit=3)]
-        out = []
-        for score, tool in sorted(hits, key=lambda h: -h[0]):
-            reason = self.hidden.get(tool.name)
-            if reason is None:
-                continue
-            entry = {"name": tool.name, "score": score, "scope": tool.scope, "summary": _first_sentence(
-                tool.description), "why": reason, "allowed_by": self._allowed_by(tool)}
-            if tool.method == "COMPOSITE":
-                entry["composite"] = True
-            else:
-                entry.update(method=tool.method, path=tool.path)
-            out.append(entry)
-        return out[:5]
-
-    def _allowed_by(self, tool: Any) -> dict[str, str]:
-        """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""
-        if tool.scope not in self.settings.allowed_scopes:
-            return {"profile": next(p for p, scopes in PROFILES.items() if tool.scope in scopes)}
-        return {"rule": "this server's allow_tools / deny_tools (or a plugin's filter)"}
-
     @property
-    def _composite_index(self):
+    def composite_index(self) -> Any:
+        """A search index over this server's composite tools (search_operations ranks them with operations)."""
         if self._composite_search is None:
             from ._search import SearchIndex
 
             self._composite_search = SearchIndex(_CompositeEntry.of(tool) for tool in self.composites.values())
         return self._composite_search
 
-    def describe(self, args: dict[str, Any]) -> t.CallToolResult:
-        name = args.get("name")
-        catalog = self.runtime.catalog
-        filtered = self._filtered_out(name)
-        if filtered is not None:
-            return filtered
-        if isinstance(name, str) and name in self.composites:
-            comp = self.composites[name]
-            return tool_result({
-                "name": comp.name, "title": comp.title, "description": comp.description, "service": comp.service,
-                "toolset": comp.toolset, "scope": comp.scope, "composite": True,
-                "allowed_here": name not in self.hidden,
-                "operations": list(comp.operations), "annotations": comp.annotations,
-                "input_schema": self.mcp_tool(name).input_schema})
-        tool = catalog.tools.get(name) if isinstance(name, str) else None
-        if tool is None:
-            return tool_error(f"unknown operation {name!r}; find names with search_operations", "unknown_tool")
-        hidden = {} if self.allowed(tool) else {"why": self.hidden[tool.name], "allowed_by": self._allowed_by(tool)}
-        return tool_result({
-            "name": tool.name, "title": tool.title, "description": tool.description, "service": tool.service,
-            "toolset": tool.toolset, "scope": tool.scope, "allowed_here": self.allowed(tool), **hidden,
-            "method": tool.method, "path": tool.path, "pagination": tool.pagination,
-            "rate_class": tool.rate_class, "rate_limits": catalog.rate_classes.get(tool.rate_class, {}).get("limits"),
-            "annotations": tool.annotations, "input_schema": self.input_schema(tool.name)})
-
-    def _filtered_out(self, name: Any) -> t.CallToolResult | None:
-        """A tool hidden by a rule or a plugin's filter is not available here, and describe says only that; one
-        that only a wider profile allows is still described (allowed_here false, with the profile)."""
-        tool = self.composites.get(name) if isinstance(name, str) else None
-        if tool is None and isinstance(name, str):
-            tool = self.runtime.catalog.tools.get(name)
-        if tool is None or name not in self.hidden or tool.scope not in self.settings.allowed_scopes:
-            return None
-        return tool_error(f"{name} is not available on server '{self.settings.name}': {self.hidden[name]}",
-                          "scope_denied", tool=name, allowed_here=False, allowed_by=self._allowed_by(tool))
-
-    async def enable(self, args: dict[str, Any], ctx: Any) -> t.CallToolResult:
-        catalog = self.runtime.catalog
-        name = args.get("name")
-        listing = [{"name": ts.name, "description": ts.description,
-                    "tools": sum(1 for n in ts.tools if self.allowed(catalog.tools[n]))}
-                   for ts in catalog.toolsets.values()]
-        if name is None:
-            return tool_result({"toolsets": listing})
-        if name not in catalog.toolsets:
-            return tool_error(f"unknown toolset {name!r}; call enable_toolset without a name to list them",
-                              "unknown_toolset")
-        tools = [n for n in catalog.toolsets[name].tools if self.allowed(catalog.tools[n])]
-        if not tools:  # every tool of it is hidden here: enabling would list nothing
-            return tool_error(f"toolset {name!r} has no tool server '{self.settings.name}' allows (its profile, "
-                              "allow_tools / deny_tools or a plugin's filter hide them all); nothing was enabled",
-                              "scope_denied", toolset=name)
-        if not self.per_session(ctx):
-            return tool_error(
-                f"enable_toolset cannot change the tool list of this connection (protocol "
-                f"{getattr(ctx, 'protocol_version', '?')}{'' if getattr(ctx, 'request', None) is None else ', HTTP'}): "
-                "tools/list is the same for every client of a server here. Run the operation through "
-                "search_operations / describe_operation / invoke_operation, or list the toolset on a named server "
-                "(toolsets in the config, or --toolsets)", "not_supported")
-        state = self.state(ctx)
-        already = name in state.enabled or name in self.settings.toolsets
-        state.enabled.add(name)
-        if not already:
-            try:
-                await ctx.session.send_tool_list_changed()
-            except Exception:  # a transport without a back-channel (stateless HTTP) cannot be told
-                pass
-        return tool_result({"toolset": name, "enabled": True, "already_enabled": already, "tools": tools})
-
-
-def _first_sentence(text: str) -> str:
-    end = text.find(". ")
-    return text if end < 0 else text[: end + 1]
+    def allowed_by(self, tool: Any) -> dict[str, str]:
+        """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""
+        if tool.scope not in self.settings.allowed_scopes:
+            return {"profile": next(p for p, scopes in PROFILES.items() if tool.scope in scopes)}
+        return {"rule": "this server's allow_tools / deny_tools (or a plugin's filter)"}
 
 
 def build_server(runtime: Runtime) -> Server:

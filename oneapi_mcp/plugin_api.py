@@ -47,6 +47,17 @@ if TYPE_CHECKING:
         oneapi_urls,
         read_file_credentials,
     )
+    from .composite._inputs import (
+        DryRunInput,
+        OnFailure,
+        PlanInput,
+        ToolInput,
+        check_arguments,
+        distinct_list,
+        input_schema_of,
+        on_failure_field,
+        service_list,
+    )
     from .composite._outcome import ACTIVATE, ACTIVATION_STATUS, Activation, is_active, read_activation
     from .composite._report import (
         CHARTS_HINT,
@@ -90,6 +101,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("build_server",), "._server"),
     **dict.fromkeys(("DRY_RUN_ARGUMENTS", "ReadFailure", "Ref", "Refusal", "Step", "Workflow", "delete_created",
                      "plan_schema", "refusal_result"), ".composite._workflow"),
+    **dict.fromkeys(("DryRunInput", "OnFailure", "PlanInput", "ToolInput", "check_arguments", "distinct_list",
+                     "input_schema_of", "on_failure_field", "service_list"), ".composite._inputs"),
     **dict.fromkeys(("ACTIVATE", "ACTIVATION_STATUS", "Activation", "is_active", "read_activation"),
                     ".composite._outcome"),
     **dict.fromkeys(("CHARTS_HINT", "Chart", "Table", "bar_chart", "charts_available", "line_chart",
@@ -97,16 +110,18 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "ACTIVATE", "ACTIVATION_STATUS", "Activation", "CHARTS_HINT", "CREDENTIAL_KEYS", "CallResult", "Catalog", "Chart",
-    "CompositeContext", "CompositeTool", "ConfigError", "Credentials", "DISCOVERY_TOOLS", "DRY_RUN_ARGUMENTS",
-    "Executor", "OneAPIAuth", "PROFILES", "PluginError", "RateLimited", "RateLimiter", "ReadFailure", "Ref",
-    "Refusal", "Runtime", "SCOPE_ORDER", "ServerSettings", "SharedWindows", "Step", "Table", "ToolCall", "ToolDef",
-    "Workflow",
-    "annotations_for_scope", "bar_chart", "build_server", "charts_available", "create_plugin_manager", "current_call",
-    "delete_created", "error_kind_label", "get_plugin_manager", "hookimpl", "is_active", "line_chart",
-    "markdown_table", "metrics", "one_per_call", "oneapi_urls", "plan_schema", "read_activation", "read_audit",
+    "ACTIVATE", "ACTIVATION_STATUS", "Activation", "CHARTS_HINT", "CREDENTIAL_KEYS", "CallResult", "Catalog",
+    "Chart", "CompositeContext", "CompositeTool", "ConfigError", "Credentials", "DISCOVERY_TOOLS",
+    "DRY_RUN_ARGUMENTS", "DryRunInput", "Executor", "OnFailure", "OneAPIAuth", "PROFILES", "PlanInput",
+    "PluginError", "RateLimited", "RateLimiter", "ReadFailure", "Ref", "Refusal", "Runtime", "SCOPE_ORDER",
+    "ServerSettings", "SharedWindows", "Step", "Table", "ToolCall", "ToolDef", "ToolInput", "Workflow",
+    "annotations_for_scope", "bar_chart", "build_server", "charts_available", "check_arguments",
+    "create_plugin_manager", "current_call", "delete_created", "distinct_list", "error_kind_label",
+    "get_plugin_manager", "hookimpl", "input_schema_of", "is_active", "line_chart", "markdown_table", "metrics",
+    "on_failure_field", "one_per_call", "oneapi_urls", "plan_schema", "read_activation", "read_audit",
     "read_file_credentials", "redact", "refusal_result", "register_secret", "register_secrets", "report_result",
-    "retry_after_seconds", "scrub", "set_plugin_manager", "settle_held_slot", "tool_error", "tool_result",
+    "retry_after_seconds", "scrub", "service_list", "set_plugin_manager", "settle_held_slot", "tool_error",
+    "tool_result",
 ]
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
+from pydantic import Field
 
-from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, tool_result
+from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, ToolInput, distinct_list, tool_result
 
 from ..hookspecs import hookimpl
 
@@ -372,6 +373,15 @@ _OPERATIONS = ("zia_get_activation_status", "zpa_list_assistant_groups", "zpa_li
 
 _PROBED_ONLY = ", ".join(SERVICE_TABLE[s].short for s in SERVICES if s not in _CHECKS)
 
+
+class _StatusInput(ToolInput):
+    services: distinct_list(Literal[tuple(SERVICES)]) | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, description=f"Services to check (default all: {', '.join(SERVICES)}).")
+    top_alerts: int = Field(5, ge=0, le=50, description="How many ZDX ongoing alerts to list, most severe first.")
+    timeout_seconds: float = Field(30, ge=1, le=300, description="Deadline per service; a service that misses it is "
+                                                                 "reported as timed out.")
+
+
 TOOLS = [
     CompositeTool(
         name="discovery_service_status",
@@ -387,19 +397,7 @@ TOOLS = [
             "tools of each service this server allows. Services are checked concurrently; one failing or slow "
             "service is reported, never fatal. Read-only."),
         handler=service_status, toolset="composite.discovery", scope="read", operations=_OPERATIONS,
-        input_schema={
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "services": {"type": "array", "items": {"type": "string", "enum": list(SERVICES)}, "minItems": 1,
-                             "uniqueItems": True,
-                             "description": f"Services to check (default all: {', '.join(SERVICES)})."},
-                "top_alerts": {"type": "integer", "minimum": 0, "maximum": 50, "default": 5,
-                               "description": "How many ZDX ongoing alerts to list, most severe first."},
-                "timeout_seconds": {"type": "number", "minimum": 1, "maximum": 300, "default": 30,
-                                    "description": "Deadline per service; a service that misses it is reported "
-                                                   "as timed out."},
-            },
-        },
+        input_model=_StatusInput,
     ),
 ]
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
+    OnFailure,
+    PlanInput,
     ReadFailure,
     Ref,
     Refusal,
     Table,
+    ToolInput,
     Workflow,
     delete_created,
-    plan_schema,
+    on_failure_field,
     refusal_result,
     report_result,
 )
@@ -630,10 +635,35 @@ async def _plan_dlp_rule(wf: Workflow, name: str, departments: list[dict[str, An
 
 
 # -- definitions -----------------------------------------------------------------------------------
-_INTENT_NAME = {"type": "string", "minLength": 1, "maxLength": 31 - len(PREFIX),
-                "pattern": "^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
-                "description": f"Short name of the intent (1-{31 - len(PREFIX)} characters); every object it creates "
-                               f"is named '{PREFIX}<name>', and applying the same name again updates them."}
+class _BlockDestinationInput(PlanInput):
+    name: str = Field(min_length=1, max_length=31 - len(PREFIX), pattern="^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
+                      description=f"Short name of the intent (1-{31 - len(PREFIX)} characters); every object it "
+                                  f"creates is named '{PREFIX}<name>', and applying the same name again updates them.")
+    group: str = Field(min_length=1, description="Group name, as in ZIA (groups) and in ZPA (the IdP's SCIM groups).")
+    destinations: list[str] | None = Field(
+        None, max_length=500, description="Domains (example.com; .example.com with subdomains), IPs or CIDRs.")
+    applications: list[str] | None = Field(None, max_length=50,
+                                           description="ZPA application segment names (or ids) to block; their host "
+                                                       "names are blocked in ZIA too.")
+    on_failure: OnFailure = on_failure_field("continue")
+
+
+_Entry = Annotated[str, Field(min_length=1)]
+
+
+class _EnforceDlpInput(PlanInput):
+    name: str = Field(min_length=1, max_length=31, description="Name of the web DLP rule and of its DLP engine.")
+    departments: list[str] = Field(min_length=1, max_length=100,
+                                   description="ZIA department names the rule applies to.")
+    dictionary: str | None = Field(None, min_length=1, description="DLP dictionary to use, created when missing "
+                                                                   "(default: the rule name).")
+    phrases: list[_Entry] | None = Field(None, max_length=256,
+                                         description="Phrases the dictionary must hold (added when missing).")
+    patterns: list[_Entry] | None = Field(None, max_length=8, description="Regular expressions the dictionary must "
+                                                                          "hold (added when missing).")
+    min_matches: int = Field(1, ge=1, le=1000, description="Matches of the dictionary needed to trigger the rule.")
+    action: Literal["BLOCK", "ALLOW"] = Field("BLOCK", description="BLOCK the upload, or ALLOW it and log the DLP "
+                                                                    "hit.")
 _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_page")
 
 TOOLS = [
@@ -659,16 +689,7 @@ TOOLS = [
                     "zia_create_firewall_filtering_rule", "zia_update_firewall_filtering_rule", "zia_activate",
                     "zia_get_activation_status", *_ZPA_RULE_OPS, "zpa_add_rule_to_policy_set",
                     "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule"),
-        input_schema=plan_schema({
-            "name": _INTENT_NAME,
-            "group": {"type": "string", "minLength": 1,
-                      "description": "Group name, as in ZIA (groups) and in ZPA (the IdP's SCIM groups)."},
-            "destinations": {"type": "array", "items": {"type": "string"}, "maxItems": 500,
-                             "description": "Domains (example.com; .example.com with subdomains), IPs or CIDRs."},
-            "applications": {"type": "array", "items": {"type": "string"}, "maxItems": 50,
-                             "description": "ZPA application segment names (or ids) to block; their host names are "
-                                            "blocked in ZIA too."},
-        }, ["name", "group"], on_failure="continue"),
+        input_model=_BlockDestinationInput,
     ),
     CompositeTool(
         name="policy_sync_check_drift",
@@ -682,7 +703,7 @@ TOOLS = [
         operations=("zia_list_url_categories", "zia_list_destination_ip_groups", "zia_list_url_filtering_rules",
                     "zia_list_firewall_filtering_rules", "zpa_get_all_idps", "zpa_get_all_scim_groups",
                     "zpa_list_all_applications", "zpa_get_policy_rules_by_page"),
-        input_schema={"type": "object", "additionalProperties": False, "properties": {}},
+        input_model=ToolInput,
     ),
     CompositeTool(
         name="policy_sync_enforce_dlp",
@@ -698,22 +719,7 @@ TOOLS = [
                     "zia_update_dlp_dictionary", "zia_list_dlp_engines", "zia_create_dlp_engine",
                     "zia_update_dlp_engine", "zia_list_web_dlp_rules", "zia_create_web_dlp_rule",
                     "zia_update_web_dlp_rule", "zia_activate"),
-        input_schema=plan_schema({
-            "name": {"type": "string", "minLength": 1, "maxLength": 31,
-                     "description": "Name of the web DLP rule and of its DLP engine."},
-            "departments": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100,
-                            "description": "ZIA department names the rule applies to."},
-            "dictionary": {"type": "string", "minLength": 1,
-                           "description": "DLP dictionary to use, created when missing (default: the rule name)."},
-            "phrases": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 256,
-                        "description": "Phrases the dictionary must hold (added when missing)."},
-            "patterns": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 8,
-                         "description": "Regular expressions the dictionary must hold (added when missing)."},
-            "min_matches": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1,
-                            "description": "Matches of the dictionary needed to trigger the rule."},
-            "action": {"type": "string", "enum": ["BLOCK", "ALLOW"], "default": "BLOCK",
-                       "description": "BLOCK the upload, or ALLOW it and log the DLP hit."},
-        }, ["name", "departments"]),
+        input_model=_EnforceDlpInput,
     ),
 ]
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oneapi_mcp.plugin_api import CompositeTool, Refusal, Workflow, plan_schema, refusal_result, tool_result
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import CompositeTool, PlanInput, Refusal, ToolInput, Workflow, refusal_result, tool_result
 
 from ..hookspecs import hookimpl
 from ._kit.addresses import blockable_address
@@ -283,8 +285,32 @@ def _user(args: dict[str, Any]) -> str | None:
     return str(args["user"]).strip().lower() if args.get("user") else None
 
 
-_RUN_ID = {"run_id": {"type": "string", "minLength": 1, "maxLength": 64,
-                      "description": "The run_id the forward tool's result returned."}}
+class _RunIdInput(ToolInput):
+    run_id: str | None = Field(None, min_length=1, max_length=64,
+                               description="The run_id the forward tool's result returned.")
+
+
+class _ReverseInput(PlanInput, _RunIdInput):
+    """A reverse tool: which forward run (run_id), dry_run and activate."""
+
+
+class _ReleaseInput(_ReverseInput):
+    user: str | None = Field(None, min_length=1, description="Instead of run_id: the user as given to "
+                                                             "threat_isolate_account (latest run).")
+
+
+class _UnblockDomainsInput(_ReverseInput):
+    domains: list[str] | None = Field(
+        None, min_length=1, max_length=500,
+        description="Instead of run_id: the domains as given to threat_block_domains (latest run).")
+
+
+class _UnblockIpsInput(_ReverseInput):
+    addresses: list[str] | None = Field(
+        None, min_length=1, max_length=1000,
+        description="Instead of run_id: the addresses as given to remediation_block_ips (latest run).")
+
+
 # isolate blocks the person in ZIA with a user-scoped firewall rule (plugins/_accounts.plan_zia_block_user)
 _ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zia_create_firewall_filtering_rule",
                 "zia_update_firewall_filtering_rule", "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set")
@@ -305,9 +331,7 @@ TOOLS = [
                     "zia_remove_firewall_filtering_rule", "zpa_get_rule_in_policy_set",
                     "zpa_delete_rule_in_policy_set", "zpa_update_rule_to_policy_set", "zia_activate",
                     "zia_get_activation_status"),
-        input_schema=plan_schema({**_RUN_ID, "user": {"type": "string", "minLength": 1,
-                                                      "description": "Instead of run_id: the user as given to "
-                                                                     "threat_isolate_account (latest run)."}}),
+        input_model=_ReleaseInput,
     ),
     CompositeTool(
         name="threat_unblock_domains",
@@ -331,9 +355,7 @@ TOOLS = [
                     "zia_create_blacklist_urls", "zpa_get_rule_in_policy_set",
                     "zpa_update_rule_to_policy_set", "zpa_delete_rule_in_policy_set", "zia_activate",
                     "zia_get_activation_status"),
-        input_schema=plan_schema({**_RUN_ID, "domains": {
-            "type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
-            "description": "Instead of run_id: the domains as given to threat_block_domains (latest run)."}}),
+        input_model=_UnblockDomainsInput,
     ),
     CompositeTool(
         name="remediation_unblock_ips",
@@ -352,9 +374,7 @@ TOOLS = [
                     "zia_remove_destination_ip_group", "zia_get_firewall_filtering_rule",
                     "zia_update_firewall_filtering_rule", "zia_remove_firewall_filtering_rule", "zia_activate",
                     "zia_get_activation_status"),
-        input_schema=plan_schema({**_RUN_ID, "addresses": {
-            "type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000,
-            "description": "Instead of run_id: the addresses as given to remediation_block_ips (latest run)."}}),
+        input_model=_UnblockIpsInput,
     ),
     CompositeTool(
         name="remediation_restore_settings",
@@ -377,7 +397,7 @@ TOOLS = [
                     "zia_update_atp_malware_inspection", "zia_get_sandbox_rule", "zia_update_sandbox_rule",
                     "zia_remove_sandbox_rule", "zia_get_ssl_inspection_rule", "zia_update_ssl_inspection_rule",
                     "zia_remove_ssl_inspection_rule", "zia_activate", "zia_get_activation_status"),
-        input_schema=plan_schema(dict(_RUN_ID)),
+        input_model=_ReverseInput,
     ),
     CompositeTool(
         name="remediation_recover_credentials",
@@ -390,7 +410,7 @@ TOOLS = [
             "zpa_create_client_credentials, zia_create_vpn_credential and attaching it to its location again, the "
             "user's password-reset flow). Returns outcome not_reversible as an error result; sends no request."),
         handler=_credentials_way_back, toolset="composite.remediation", scope="read", operations=(),
-        input_schema={"type": "object", "additionalProperties": False, "properties": dict(_RUN_ID)},
+        input_model=_RunIdInput,
     ),
 ]
 

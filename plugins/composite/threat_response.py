@@ -6,17 +6,23 @@ step; what OneAPI cannot do is said in the tool's description and in `api_limits
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
+    DryRunInput,
+    OnFailure,
+    PlanInput,
     ReadFailure,
     Ref,
     Refusal,
     Workflow,
     delete_created,
-    plan_schema,
+    on_failure_field,
     refusal_result,
+    service_list,
 )
 
 from ..hookspecs import hookimpl
@@ -265,6 +271,48 @@ _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_p
                  "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule")
 _ZPA_USER_OPS = ("zpa_get_all_idps", "zpa_get_all_scim_attributes", "zpa_get_all_attributes_by_idp_id_and_page")
 
+class _BlockDomainsInput(PlanInput):
+    domains: list[str] = Field(min_length=1, max_length=500,
+                               description="Domains to block, e.g. evil.example; a leading dot (.evil.example) also "
+                                           "covers subdomains.")
+    method: Literal["category", "denylist"] = Field(
+        "category", description="ZIA mechanism: a custom URL category plus BLOCK rule, or the ATP malicious-URL "
+                                "denylist.")
+    category: str | None = Field(None, min_length=1, max_length=64,
+                                 description="Custom URL category to use or create (default 'oneapi-mcp blocked "
+                                             "domains').")
+    zpa: bool = Field(True, description="Also act in ZPA on application segments that serve these domains (see "
+                                        "zpa_groups and zpa_deny_everyone).")
+    zpa_groups: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, max_length=20, description="ZPA SCIM groups to deny the matching application segments to.")
+    zpa_deny_everyone: bool = Field(False, description="Deny the matching application segments to everyone (a "
+                                                       "deny-all rule placed first); only on this explicit request.")
+    force: bool = Field(False, description="Block even the tenant's own domains (refused by default).")
+    on_failure: OnFailure = on_failure_field("continue")
+    services: service_list(("zia", "zpa")) = None  # type: ignore[valid-type]
+
+
+class _IsolateInput(PlanInput):
+    user: str = Field(min_length=1, description="Email / login name, or ZIdentity user id.")
+    reset_password: bool = True
+    zia: bool = Field(True, description="Also block the ZIA user with a firewall rule.")
+    zpa: bool = Field(True, description="Also deny the person in ZPA.")
+    on_failure: OnFailure = on_failure_field("continue")
+    services: service_list(CONTAINMENT_SERVICES) = None  # type: ignore[valid-type]
+
+
+class _QuarantineInput(DryRunInput):
+    device: str | None = Field(None, min_length=1, description="Client Connector udid or hostname.")
+    user: str | None = Field(None, min_length=1, description="Instead of device: every device of this user (email "
+                                                             "or ZIdentity id).")
+    force: bool = Field(False, description="forceRemoveDevices (immediate) instead of removeDevices.")
+    deny_owner_in_zpa: bool = True
+    posture_profile: str | None = Field(None, min_length=1, description="Also deny, tenant-wide, devices failing "
+                                                                        "this ZPA posture profile.")
+    on_failure: OnFailure = on_failure_field("continue")
+    services: service_list(("zcc", "zpa")) = None  # type: ignore[valid-type]
+
+
 TOOLS = [
     CompositeTool(
         name="threat_block_domains",
@@ -284,27 +332,7 @@ TOOLS = [
                     "zia_get_malicious_urls", "zia_update_malicious_urls", "zia_activate",
                     "zia_get_activation_status", "zid_list_users", "zpa_list_all_applications", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", *_ZPA_RULE_OPS),
-        input_schema=plan_schema({
-            "domains": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
-                        "description": "Domains to block, e.g. evil.example; a leading dot (.evil.example) also "
-                                       "covers subdomains."},
-            "method": {"type": "string", "enum": ["category", "denylist"], "default": "category",
-                       "description": "ZIA mechanism: a custom URL category plus BLOCK rule, or the ATP malicious-URL "
-                                      "denylist."},
-            "category": {"type": "string", "minLength": 1, "maxLength": 64,
-                         "description": "Custom URL category to use or create (default 'oneapi-mcp blocked "
-                                        "domains')."},
-            "zpa": {"type": "boolean", "default": True,
-                    "description": "Also act in ZPA on application segments that serve these domains (see "
-                                   "zpa_groups and zpa_deny_everyone)."},
-            "zpa_groups": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 20,
-                           "description": "ZPA SCIM groups to deny the matching application segments to."},
-            "zpa_deny_everyone": {"type": "boolean", "default": False,
-                                  "description": "Deny the matching application segments to everyone (a deny-all "
-                                                 "rule placed first); only on this explicit request."},
-            "force": {"type": "boolean", "default": False,
-                      "description": "Block even the tenant's own domains (refused by default)."},
-        }, ["domains"], on_failure="continue", services=("zia", "zpa")),
+        input_model=_BlockDomainsInput,
     ),
     CompositeTool(
         name="threat_isolate_account",
@@ -322,12 +350,7 @@ TOOLS = [
         handler=isolate_account, toolset="composite.threat", scope="write",
         operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", *ZIA_BLOCK_USER_OPS,
                     "zia_activate", "zia_get_activation_status", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_schema=plan_schema({
-            "user": {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."},
-            "reset_password": {"type": "boolean", "default": True},
-            "zia": {"type": "boolean", "default": True, "description": "Also block the ZIA user with a firewall rule."},
-            "zpa": {"type": "boolean", "default": True, "description": "Also deny the person in ZPA."},
-        }, ["user"], on_failure="continue", services=CONTAINMENT_SERVICES),
+        input_model=_IsolateInput,
     ),
     CompositeTool(
         name="threat_quarantine_endpoint",
@@ -342,16 +365,7 @@ TOOLS = [
         handler=quarantine_endpoint, toolset="composite.threat", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zcc_list_devices", "zcc_remove_devices",
                     "zcc_force_remove_devices", "zpa_get_all_attributes", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_schema=plan_schema({
-            "device": {"type": "string", "minLength": 1, "description": "Client Connector udid or hostname."},
-            "user": {"type": "string", "minLength": 1, "description": "Instead of device: every device of this "
-                                                                      "user (email or ZIdentity id)."},
-            "force": {"type": "boolean", "default": False,
-                      "description": "forceRemoveDevices (immediate) instead of removeDevices."},
-            "deny_owner_in_zpa": {"type": "boolean", "default": True},
-            "posture_profile": {"type": "string", "minLength": 1,
-                                "description": "Also deny, tenant-wide, devices failing this ZPA posture profile."},
-        }, activation=False, on_failure="continue", services=("zcc", "zpa")),
+        input_model=_QuarantineInput,
     ),
 ]
 

@@ -9,17 +9,23 @@ service and reports it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
+from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
+    DryRunInput,
+    OnFailure,
+    PlanInput,
     Ref,
     Refusal,
+    ToolInput,
     Workflow,
-    plan_schema,
+    on_failure_field,
     refusal_result,
+    service_list,
     tool_error,
     tool_result,
 )
@@ -384,12 +390,37 @@ _FIND_ZID = ("zid_list_users", "zid_get_user")
 _ZPA_USER_OPS = ("zpa_get_all_idps", "zpa_get_all_scim_attributes", "zpa_get_all_attributes_by_idp_id_and_page")
 _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_page", "zpa_add_rule_to_policy_set",
                  "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule")
-_USER = {"type": "string", "minLength": 1, "description": "Email / login name, or ZIdentity user id."}
-_GROUP_ARGS = {
-    "group": {"type": "string", "minLength": 1, "description": "ZIdentity group name (exact) or id."},
-    "users": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 500,
-              "description": "Email addresses of the ZIdentity users."},
-}
+_User = Annotated[str, Field(min_length=1, description="Email / login name, or ZIdentity user id.")]
+
+
+class _CreateUserInput(PlanInput):
+    email: str = Field(min_length=3, max_length=254, description="The person's email; also their ZIdentity login name.")
+    display_name: str | None = Field(None, min_length=1, max_length=128,
+                                     description="Display name (default: first and last name, else the email name).")
+    first_name: str | None = Field(None, min_length=1, max_length=64, description="First name.")
+    last_name: str | None = Field(None, min_length=1, max_length=64, description="Last name.")
+    groups: list[str] | None = Field(None, max_length=100,
+                                     description="Existing ZIdentity group names (or ids) to add the user to.")
+    zia_department: str | None = Field(None, min_length=1,
+                                       description="Also create a ZIA user, in this existing ZIA department (by name).")
+
+
+class _DisableUserInput(PlanInput):
+    user: _User
+    zia: bool = Field(True, description="Also block the person's ZIA user with a firewall rule (default true).")
+    zpa: bool = Field(False, description="Also add a ZPA access rule denying the person (default false; so does "
+                                         "listing zpa in services).")
+    on_failure: OnFailure = on_failure_field("continue")
+    services: service_list(CONTAINMENT_SERVICES) = None  # type: ignore[valid-type]
+
+
+class _ShowAccessInput(ToolInput):
+    user: _User
+
+
+class _GroupMembersInput(DryRunInput):
+    group: str = Field(min_length=1, description="ZIdentity group name (exact) or id.")
+    users: list[str] = Field(min_length=1, max_length=500, description="Email addresses of the ZIdentity users.")
 
 TOOLS = [
     CompositeTool(
@@ -406,18 +437,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_user_groups", "zid_create_user", "zid_add_group_user",
                     "zia_list_departments", "zia_list_users", "zia_list_groups_lite", "zia_create_user",
                     "zia_activate"),
-        input_schema=plan_schema({
-            "email": {"type": "string", "minLength": 3, "maxLength": 254,
-                      "description": "The person's email; also their ZIdentity login name."},
-            "display_name": {"type": "string", "minLength": 1, "maxLength": 128,
-                             "description": "Display name (default: first and last name, else the email name)."},
-            "first_name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "First name."},
-            "last_name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "Last name."},
-            "groups": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
-                       "description": "Existing ZIdentity group names (or ids) to add the user to."},
-            "zia_department": {"type": "string", "minLength": 1,
-                               "description": "Also create a ZIA user, in this existing ZIA department (by name)."},
-        }, ["email"]),
+        input_model=_CreateUserInput,
     ),
     CompositeTool(
         name="users_disable",
@@ -433,14 +453,7 @@ TOOLS = [
         handler=disable_user, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_update_user", *ZIA_BLOCK_USER_OPS, "zia_activate", "zia_get_activation_status",
                     *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_schema=plan_schema({
-            "user": _USER,
-            "zia": {"type": "boolean", "default": True,
-                    "description": "Also block the person's ZIA user with a firewall rule (default true)."},
-            "zpa": {"type": "boolean", "default": False,
-                    "description": "Also add a ZPA access rule denying the person (default false; so does listing "
-                                   "zpa in services)."},
-        }, ["user"], on_failure="continue", services=CONTAINMENT_SERVICES),
+        input_model=_DisableUserInput,
     ),
     CompositeTool(
         name="users_show_access",
@@ -455,8 +468,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_user_groups", "zia_list_users", "zia_list_url_filtering_rules",
                     "zia_list_firewall_filtering_rules", "zcc_list_devices", "zdx_list_users", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", "zpa_get_policy_rules_by_page"),
-        input_schema={"type": "object", "additionalProperties": False, "properties": {"user": _USER},
-                      "required": ["user"]},
+        input_model=_ShowAccessInput,
     ),
     CompositeTool(
         name="users_add_to_group",
@@ -467,7 +479,7 @@ TOOLS = [
             "changes ZIdentity only. Idempotent. Dry run by default."),
         handler=add_to_group, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_add_group_users"),
-        input_schema=plan_schema(_GROUP_ARGS, ["group", "users"], activation=False),
+        input_model=_GroupMembersInput,
     ),
     CompositeTool(
         name="users_remove_from_group",
@@ -478,7 +490,7 @@ TOOLS = [
             "only, as for users_add_to_group. Idempotent. Dry run by default."),
         handler=remove_from_group, toolset="composite.users", scope="destructive",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_bulkremove"),
-        input_schema=plan_schema(_GROUP_ARGS, ["group", "users"], activation=False),
+        input_model=_GroupMembersInput,
     ),
 ]
 

@@ -13,9 +13,21 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
+from typing import Annotated, Any
 
-from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result, tool_error
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Refusal,
+    Table,
+    ToolInput,
+    bar_chart,
+    distinct_list,
+    line_chart,
+    report_result,
+    tool_error,
+)
 
 from ..hookspecs import hookimpl
 from ._kit.lookups import check_email
@@ -350,19 +362,46 @@ async def check_sla(ctx, args: dict[str, Any]):
 
 
 # -- definitions -----------------------------------------------------------------------------------
-_APPS = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 50, "uniqueItems": True,
-         "description": "ZDX app names or ids (default every app)."}
+class _WindowInput(ToolInput):
+    """A report over a time window: from/to or period (WINDOW_PROPERTIES, which analytics lists too)."""
+
+    from_: str | None = Field(None, alias="from", description=WINDOW_PROPERTIES["from"]["description"])
+    to: str | None = Field(None, description=WINDOW_PROPERTIES["to"]["description"])
+    period: str | None = Field(None, pattern=WINDOW_PROPERTIES["period"]["pattern"],
+                               description=WINDOW_PROPERTIES["period"]["description"])
 
 
-def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                              "properties": {**properties, **WINDOW_PROPERTIES}}
-    if required:
-        schema["required"] = list(required)
-    return schema
+_Name = Annotated[str, Field(min_length=1)]
 
 
-_DATAPOINTS = {"type": "boolean", "default": False, "description": "Also return every datapoint as a table/CSV."}
+class _AppsInput(_WindowInput):
+    apps: distinct_list(_Name) | None = Field(  # type: ignore[valid-type]
+        None, max_length=50, description="ZDX app names or ids (default every app).")
+
+
+_DATAPOINTS = Field(False, description="Also return every datapoint as a table/CSV.")
+
+
+class _ScoresInput(_AppsInput):
+    user: str | None = Field(None, min_length=3, description="A user's email (default every user).")
+    max_users: int = Field(500, ge=1, le=10000, description="At most this many users in the all-users table.")
+
+
+class _PerformanceInput(_AppsInput):
+    metrics: distinct_list(_Name) | None = Field(  # type: ignore[valid-type]
+        None, max_length=8, description="ZDX metric names: pft, dns, availability (default: the API's default set).")
+    include_datapoints: bool = _DATAPOINTS
+
+
+class _SlaInput(_AppsInput):
+    target_score: float = Field(66, ge=1, le=100,
+                                description="ZDX score counted as meeting the SLA (default 66, ZDX's 'good').")
+    required_percent: float = Field(95, ge=0, le=100,
+                                    description="% of the window the score must meet the target to pass.")
+    min_coverage_percent: float = Field(DEFAULT_MIN_COVERAGE, ge=1, le=100,
+                                        description="% of the window the scores must cover for a verdict; below it "
+                                                    "the app's status is unknown.")
+    include_datapoints: bool = _DATAPOINTS
 
 TOOLS = [
     CompositeTool(
@@ -375,12 +414,7 @@ TOOLS = [
         handler=report_scores, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_list_users", "zdx_get_user", "zdx_list_app_users",
                     "zdx_get_app_user"),
-        input_schema=_schema({
-            "user": {"type": "string", "minLength": 3, "description": "A user's email (default every user)."},
-            "apps": _APPS,
-            "max_users": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500,
-                          "description": "At most this many users in the all-users table."},
-        }),
+        input_model=_ScoresInput,
     ),
     CompositeTool(
         name="experience_report_app_performance",
@@ -391,14 +425,7 @@ TOOLS = [
             "app and metric, and a line chart per metric. Read-only."),
         handler=app_performance, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_list_app_metrics"),
-        input_schema=_schema({
-            "apps": _APPS,
-            "metrics": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 8,
-                        "uniqueItems": True,
-                        "description": "ZDX metric names: pft, dns, availability (default: the API's "
-                                       "default set)."},
-            "include_datapoints": _DATAPOINTS,
-        }),
+        input_model=_PerformanceInput,
     ),
     CompositeTool(
         name="experience_check_sla",
@@ -410,17 +437,7 @@ TOOLS = [
             "Table, CSV and a bar chart with the required line. Read-only."),
         handler=check_sla, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_get_app_score"),
-        input_schema=_schema({
-            "apps": _APPS,
-            "target_score": {"type": "number", "minimum": 1, "maximum": 100, "default": 66,
-                             "description": "ZDX score counted as meeting the SLA (default 66, ZDX's 'good')."},
-            "required_percent": {"type": "number", "minimum": 0, "maximum": 100, "default": 95,
-                                 "description": "% of the window the score must meet the target to pass."},
-            "min_coverage_percent": {"type": "number", "minimum": 1, "maximum": 100, "default": DEFAULT_MIN_COVERAGE,
-                                     "description": "% of the window the scores must cover for a verdict; below it "
-                                                    "the app's status is unknown."},
-            "include_datapoints": _DATAPOINTS,
-        }),
+        input_model=_SlaInput,
     ),
 ]
 

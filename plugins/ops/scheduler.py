@@ -48,6 +48,7 @@ from oneapi_mcp.plugin_api import (
     CompositeTool,
     Refusal,
     Table,
+    check_arguments,
     plan_schema,
     redact,
     refusal_result,
@@ -310,15 +311,11 @@ def _validate(ctx: CompositeContext, target: Target, arguments: dict[str, Any]) 
             message = error.pop("message", str(preview.data))
             raise Refusal(message, error.pop("kind", "invalid_arguments"), **error)
         return {"request": {k: v for k, v in preview.data.items() if v not in (None, {}, [])}}
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(dict(target.tool.input_schema))
-    problems = [{"field": ".".join(str(p) for p in e.absolute_path) or "(arguments)", "problem": e.message}
-                for e in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))]
-    if problems:
-        raise Refusal(f"{target.name}: invalid arguments: " + "; ".join(f"{p['field']}: {p['problem']}"
-                                                                        for p in problems),
-                      "invalid_arguments", tool=target.name, problems=problems)
+    checked = check_arguments(target.tool, arguments)  # as its own call will: its input model, else its schema
+    if not isinstance(checked, dict):
+        error = dict((checked.structured_content or {}).get("error", {}))
+        raise Refusal(error.pop("message", f"{target.name}: invalid arguments"), error.pop("kind", "invalid_arguments"),
+                      **error)
     return {}
 
 

@@ -1,0 +1,147 @@
+"""Composite tools' inputs as pydantic models: the listed schema comes from the model, bad arguments are refused
+by it before the handler runs (as a generated tool's are, each field named), and the handler gets the
+validated values."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from mcp import Client
+from pydantic import Field
+
+from oneapi_mcp import _plugins
+from oneapi_mcp._executor import Executor
+from oneapi_mcp._runtime import Runtime
+from oneapi_mcp._server import build_server
+from oneapi_mcp._settings import ServerSettings
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    OnFailure,
+    PlanInput,
+    hookimpl,
+    input_schema_of,
+    on_failure_field,
+    service_list,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+class _Echo(PlanInput):
+    who: str = Field(min_length=1, description="Someone.")
+    count: int = Field(3, ge=1, description="How many.")
+    note: str | None = Field(None, description="Optional.")
+    on_failure: OnFailure = on_failure_field("rollback")
+    services: service_list(("zia", "zpa")) = None  # type: ignore[valid-type]
+
+
+async def _echo(ctx, arguments):
+    return {"got": arguments}
+
+
+class _EchoPlugin:
+    @hookimpl
+    def oneapi_mcp_register_tools(self, settings):
+        return [CompositeTool(name="acme_echo", description="Echo the validated arguments.", handler=_echo,
+                              input_model=_Echo)]
+
+
+@pytest.fixture
+def pm():
+    pm = _plugins.create_plugin_manager(entrypoints=False)
+    pm.register(_EchoPlugin(), name="acme_echo")
+    _plugins.set_plugin_manager(pm)
+    yield pm
+    _plugins.set_plugin_manager(None)
+
+
+@pytest.fixture
+def sent():
+    return []
+
+
+def _server(pm, sent):
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "fake-token-123456", "expires_in": 3600})
+        return httpx.Response(200, json=[])
+
+    def factory(catalog):
+        return Executor(catalog, httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+                        base_url="https://api.zsapi.net", customer_id="7")
+
+    return build_server(Runtime(settings=ServerSettings(profile="admin"), executor_factory=factory,
+                                customer_id_known=True, pm=pm))
+
+
+def test_the_listed_schema_is_the_models_in_the_compact_form_clients_take():
+    schema = input_schema_of(_Echo)
+    assert schema["additionalProperties"] is False and schema["required"] == ["who"]
+    assert "title" not in schema and all("title" not in p and "anyOf" not in p for p in schema["properties"].values())
+    assert schema["properties"]["note"] == {"type": "string", "description": "Optional."}
+    assert schema["properties"]["services"] == {
+        "type": "array", "items": {"type": "string", "enum": ["zia", "zpa"]}, "minItems": 1, "uniqueItems": True,
+        "description": schema["properties"]["services"]["description"]}
+    assert schema["properties"]["on_failure"]["enum"] == ["continue", "rollback"]
+    assert list(schema["properties"])[:2] == ["dry_run", "activate"]  # PlanInput's arguments
+
+
+async def test_the_handler_receives_the_validated_values_with_defaults_filled(pm, sent):
+    async with Client(_server(pm, sent), cache=None) as client:
+        result = await client.call_tool("acme_echo", {"who": "ada", "services": ["zpa"]})
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+    assert not result.is_error
+    assert result.structured_content["result"]["got"] == {
+        "dry_run": True, "activate": True, "who": "ada", "count": 3, "on_failure": "rollback", "services": ["zpa"]}
+    assert listed["acme_echo"].input_schema == input_schema_of(_Echo)
+
+
+@pytest.mark.parametrize(("tool", "arguments", "problems"), [
+    ("users_disable", {"user": 5}, {"user": "Input should be a valid string"}),  # bad type
+    ("users_disable", {"user": "ada@example.com", "colour": "red"}, {"colour": "unknown argument"}),
+    ("users_add_to_group", {"group": "Finance"}, {"users": "required argument is missing"}),
+    ("users_disable", {"user": "", "zia": "perhaps", "services": ["zia", "zia"], "extra": 1}, {
+        "user": "String should have at least 1 character",
+        "zia": "Input should be a valid boolean, unable to interpret input",
+        "services": "Value error, 'zia' is given twice (each at most once)", "extra": "unknown argument"}),
+    ("users_create_user", {"email": "ada@example.com", "groups": "Finance"},
+     {"groups": "Input should be a valid list"}),
+])
+async def test_bad_arguments_to_a_converted_family_are_refused_naming_every_field_before_any_request(
+        pm, sent, tool, arguments, problems):
+    async with Client(_server(pm, sent), cache=None) as client:
+        result = await client.call_tool(tool, arguments)
+    error = result.structured_content["error"]
+    assert result.is_error and error["kind"] == "invalid_arguments" and error["tool"] == tool
+    assert {p["field"]: p["problem"] for p in error["problems"]} == problems
+    assert error["message"].startswith(f"{tool}: invalid arguments, nothing was sent upstream: ")
+    assert all(field in error["message"] for field in problems)
+    assert sent == []  # refused before any token or upstream request
+
+
+async def test_a_composite_tools_validation_error_has_the_shape_and_wording_of_a_generated_tools(pm, sent):
+    async with Client(_server(pm, sent), cache=None) as client:
+        composite = (await client.call_tool("acme_echo", {"who": "ada", "colour": "red"})).structured_content
+        generated = (await client.call_tool("invoke_operation", {
+            "name": "zia_list_users", "arguments": {"colour": "red"}})).structured_content
+    assert set(composite["error"]) == set(generated["error"]) == {"kind", "tool", "problems", "message"}
+    assert composite["error"]["problems"] == generated["error"]["problems"] == [
+        {"field": "colour", "problem": "unknown argument"}]
+    assert composite["error"]["message"].replace("acme_echo", "X") == generated["error"]["message"].replace(
+        "zia_list_users", "X")
+    assert sent == []
+
+
+def test_every_built_in_composite_tool_declares_an_input_model_but_the_families_not_yet_converted():
+    # incidents, siem, analytics and compliance are being split by another change; the scheduler's and the
+    # discovery tools' inputs are still JSON schemas
+    not_yet = {"incidents", "siem", "analytics", "compliance", "scheduler", "discovery_tools"}
+    surface = _server(_plugins.create_plugin_manager(entrypoints=False), []).surface
+    families = {name: tool.handler.__module__.rsplit(".", 1)[-1] for name, tool in surface.registered.items()}
+    without = sorted(n for n, tool in surface.registered.items() if tool.input_model is None and families[n] not in
+                     not_yet)
+    assert without == []
+    assert {families[n] for n, tool in surface.registered.items() if tool.input_model is not None} == {
+        "users", "lifecycle", "remediation", "reverse", "directory_sync", "policy_sync", "policy_automation",
+        "zdx_metrics", "discovery", "threat_response"}
