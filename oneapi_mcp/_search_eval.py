@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark", "parts"]
+__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark", "operation_key", "parts"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
     """Read the requests; a right answer that matches no operation is an error (the set went stale)."""
     by_key: dict[str, set[str]] = {}  # ZDX lists configured and predefined applications under one path: two tools
     for t in catalog.tools.values():
-        by_key.setdefault(f"{t.method} {t.path}", set()).add(t.name)
+        by_key.setdefault(operation_key(t), set()).add(t.name)
     out = []
     for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
         missing = [k for k in item["want"] if k not in by_key]
@@ -43,6 +43,12 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
                                 int(item.get("blind_round", 1 if blind else 0))))
     return out
+
+
+def operation_key(tool: Any) -> str:
+    """"METHOD path"; a GraphQL operation (every one is POST /<svc>/graphql) adds its query name."""
+    graphql = getattr(tool, "graphql", None)
+    return f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
 
 
 def parts(requests: list[BenchRequest]) -> dict[str, list[BenchRequest]]:
