@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from ._vocabulary import Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
+from ._vocabulary import CONSUMED, MAPPED, ORIGINAL, Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
 from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["SearchIndex", "operation_kind", "words"]
@@ -41,6 +41,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
                  "delete": 0.35},
 }
 _OTHER_SERVICE = 0.3
+_NO_ONE_NAMED = 0.8  # a `get` needs one object's id; a request naming none wants the list
 _HINTED_OTHER = 0.6  # a console word of one product ("app segment") points to it without naming it
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
@@ -58,6 +59,9 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in tokens(text)]
 
 
+_TENANT_SEGMENTS = {"customers", "customer", "organizations", "orgs", "tenants"}
+
+
 def operation_kind(tool: Any) -> str:
     """list, get, count (reads); create, update, delete, action (writes) - from scope, method, path and name."""
     name = tokens(tool.name)
@@ -66,7 +70,13 @@ def operation_kind(tool: Any) -> str:
         last = segments[-1].lower() if segments else ""
         if "count" in last or "quota" in last or name[-1:] == ["count"]:  # a quota answers "how many more"
             return "count"
-        return "get" if segments and segments[-1].startswith("{") else "list"
+        if segments and segments[-1].startswith("{"):
+            return "get"
+        # /findings/{finding_id}/details is one finding's; /customers/{id}/connector or /organizations/{org_id}/findings
+        # (the tenant's own id) and ZPA's get_all_* are lists
+        one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
+                  for j, s in enumerate(segments[-3:], start=len(segments) - 3) if j > 0)
+        return "get" if one and name[1:2] == ["get"] and "all" not in name else "list"
     if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
         return "delete"
     if tool.method in ("PUT", "PATCH"):
@@ -114,6 +124,9 @@ class SearchIndex:
                     weighted[w] += weight * tf / norm
             for w, tfw in weighted.items():
                 self._postings.setdefault(w, []).append((i, tfw / (_K1 + tfw)))
+        self._services_of: dict[str, set[str]] = {}  # word -> the services whose operations use it
+        for w, postings in self._postings.items():
+            self._services_of[w] = {self._tools[i].service for i, _ in postings}
         n = len(docs)
         self._df = {w: len(p) for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
@@ -126,6 +139,13 @@ class SearchIndex:
                allowed: Iterable[str] | None = None, limit: int = 10) -> list[tuple[float, Any]]:
         reading = self.read(query)
         terms = dict(reading.terms)
+        if reading.services:  # "ztb sites": a console word of one product must not hide the named product's word
+            for word, api_words in reading.mapped.items():
+                if not any(self._services_of.get(w, set()) & set(reading.services) for w in api_words):
+                    terms[word] = ORIGINAL
+                    for w in api_words:
+                        if terms.get(w, 0.0) <= MAPPED and w not in reading.mapped:
+                            terms[w] = CONSUMED
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):
@@ -147,6 +167,8 @@ class SearchIndex:
         if not terms:  # only a product name: its operations, lists first
             score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
         compat = _COMPAT[reading.intent]
+        if reading.intent in (None, "list") and not reading.names_one:
+            compat = {**compat, "get": compat["get"] * _NO_ONE_NAMED}  # "lookalike domains" lists them all
         ranked: list[tuple[float, str, Any]] = []
         for i, raw in score.items():
             tool = self._tools[i]
@@ -165,6 +187,8 @@ class SearchIndex:
                 s *= _OTHER_SERVICE
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:
                 s *= _HINTED_OTHER
+            elif not reading.services and not reading.hinted:
+                s *= self.vocabulary.prior.get(tool.service, 1.0)
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:

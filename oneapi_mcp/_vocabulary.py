@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "stem", "tokens"]
+__all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "product_names", "stem", "tokens"]
 
 INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
 ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.2, 0.8, 0.5  # a term's weight by where it came from
@@ -72,6 +72,8 @@ class Reading:
     intent: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # stemmed term -> weight
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
+    mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
+    names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
 
     def add(self, term: str, weight: float) -> None:
         self.terms[term] = max(weight, self.terms.get(term, 0.0))
@@ -98,13 +100,41 @@ class Speller:
             found |= self._by_delete.get(d, set())
         return max(sorted(found), key=lambda w: self.df[w], default=None)
 
+    def split(self, word: str) -> tuple[str, str] | None:
+        """An unknown compound as two indexed words ("deeptrace" -> deep, trace; "appconnector"), or None."""
+        if len(word) < 7 or stem(word) in self.df or word.isdigit():
+            return None
+        splits = [(word[:i], stem(word[i:])) for i in range(3, len(word) - 2)]
+        known = [(a, b) for a, b in splits if a in self.df and b in self.df]
+        return max(known, key=lambda ab: min(self.df[ab[0]], self.df[ab[1]]), default=None)
+
+
+def product_names(rows) -> dict[str, list[str]]:
+    """Each service's own names from the services table: its id, short name and product name ("zbi", "ZBI",
+    "Business Insights", "Zscaler Business Insights"), so a new spec is found by name without a vocabulary edit.
+    A one-word product name that is also an everyday word ("Identity", "Cellular") is only kept with "Zscaler"."""
+    names: dict[str, list[str]] = {}
+    for row in rows:
+        product = _TITLE.sub("", row.title).strip()
+        own = [row.name, row.short, f"zscaler {product}", f"zscaler {row.short}"]
+        if len(tokens(product)) > 1 or product.lower() == row.short.lower():
+            own.append(product)
+        names[row.name] = own
+    return names
+
+
+# "Zscaler Business Insights (ZBI) through Zscaler OneAPI" -> "Business Insights"
+_TITLE = re.compile(r"^Zscaler\s+|\s*\([^)]*\)|\s+through Zscaler OneAPI$")
+
 
 class Vocabulary:
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, products: dict[str, list[str]] | None = None):
         self.services: dict[tuple[str, ...], str] = {}
-        for service, names in (data.get("services") or {}).items():
+        for service, names in [*(products or {}).items(), *(data.get("services") or {}).items()]:
             for name in names:
                 self.services[_key(name)] = service
+        # a request that names no product most often means the everyday consoles (ZIA, ZPA): service -> weight
+        self.prior: dict[str, float] = {k: float(v) for k, v in (data.get("service_prior") or {}).items()}
         # phrases are matched on stems, so "app connector" also reads "app connectors"
         self.terms = {_key(k): [stem(w) for v in vs for w in tokens(v)]
                       for k, vs in (data.get("terms") or {}).items()}
@@ -126,6 +156,11 @@ class Vocabulary:
     def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
         out = []
         for word in raw:
+            parts = None if word in self._own_words else speller.split(word)
+            if parts is not None:
+                reading.corrected[word] = " ".join(parts)
+                out += parts
+                continue
             fixed = None if word in self._own_words else speller.correct(word)
             if fixed is not None:
                 reading.corrected[word] = fixed
@@ -136,7 +171,8 @@ class Vocabulary:
         reading = Reading()
         *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
         page_at = len(tokens(" ".join(menu)))
-        words = self._spelled(tokens(text), speller, reading)
+        words = _particles_together(self._spelled(tokens(text), speller, reading))
+        reading.names_one = bool(_ONE.search(text)) or any(w in _THIS_ONE for w in words)
         starts, at = [page_at], page_at
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
@@ -178,6 +214,9 @@ class Vocabulary:
                     said_what_to_do = any(j in verbs for j in range(i, i + n))  # "turn off" -> deactivate
                     for w in self.terms[key]:
                         reading.add(w, (VERB if said_what_to_do else MAPPED) * (MENU if i < page_at else 1.0))
+                    for w, raw in zip(key, words[i:i + n], strict=True):
+                        if raw not in self.stop:
+                            reading.mapped.setdefault(w, []).extend(self.terms[key])
                     reading.hinted += [h for h in self.hints[key] if h not in reading.hinted]
                     break
             else:
@@ -193,6 +232,22 @@ class Vocabulary:
 
 
 _TO = {"to", "into", "onto"}
+# "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
+_ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
+_THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
+# "switch a monitor back on": the particle belongs to the verb
+_PARTICLE_VERBS, _PARTICLES = {"turn", "switch"}, {"on", "off"}
+
+
+def _particles_together(words: list[str]) -> list[str]:
+    """`switch a zdx probe back on` -> `switch on a zdx probe back`, so "switch on" is read as one verb."""
+    out = list(words)
+    for i, w in enumerate(words):
+        if w in _PARTICLE_VERBS and i + 1 < len(words) and words[i + 1] not in _PARTICLES:
+            at = next((j for j in range(i + 2, min(i + 6, len(words))) if words[j] in _PARTICLES), None)
+            if at is not None:
+                return out[:i + 1] + [out[at]] + out[i + 1:at] + out[at + 1:]
+    return out
 
 
 def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
@@ -213,6 +268,8 @@ _WRITES = {"create", "update", "delete"}
 _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+_RELATIVE = {"that", "which", "who"}
+_PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
 _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
 
 
@@ -228,8 +285,12 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
             continue
         if writes and not exact and words[i + n - 1].endswith("ed"):
             continue
+        if not exact and words[i + n - 1].endswith("ings"):
+            continue  # "findings", "settings", "mappings" are things, not "find" or "set"
         if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
             continue
+        if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
+            continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i
     return None
 
@@ -237,5 +298,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
 @cache
 def load_vocabulary() -> Vocabulary:
     """The vocabulary shipped in `oneapi_mcp.generated` (copied there from specs/ by `make generate`)."""
+    from .generated.services import SERVICES
+
     text = resources.files("oneapi_mcp.generated").joinpath("vocabulary.yaml").read_text()
-    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)),
+                      product_names(SERVICES.values()))
