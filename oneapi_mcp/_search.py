@@ -14,12 +14,13 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ._vocabulary import CONSUMED, MAPPED, ORIGINAL, Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
 from .generated.services import SERVICES as SERVICE_TABLE
 
-__all__ = ["SearchIndex", "operation_kind", "words"]
+__all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
@@ -40,9 +41,18 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     "activate": {"action": 1.0, "create": 0.9, "update": 0.85, "list": 0.55, "get": 0.5, "count": 0.45,
                  "delete": 0.35},
 }
-_OTHER_SERVICE = 0.3
-_NO_ONE_NAMED = 0.8  # a `get` needs one object's id; a request naming none wants the list
-_HINTED_OTHER = 0.6  # a console word of one product ("app segment") points to it without naming it
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranking's global weights (bench/search_bench.py re-fits them leaving one blind round out)."""
+
+    other_service: float = 0.3  # an operation of another product than the one named
+    hinted_other: float = 0.6  # a console word of one product ("app segment") points to it without naming it
+    no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
+    coverage: float = 0.65  # how much of the score depends on covering all of the request's words
+    subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
+    prior: float = 1.0  # exponent on the service prior: 0 ignores it
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -86,11 +96,12 @@ def operation_kind(tool: Any) -> str:
 
 class SearchIndex:
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 vocabulary: Vocabulary | None = None, plain: bool = False):
+                 vocabulary: Vocabulary | None = None, plain: bool = False, ranking: Ranking | None = None):
         """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
         coverage only (no intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
+        self.ranking = ranking or Ranking()
         self._tools: list[Any] = []
         self._kinds: list[str] = []
         self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
@@ -136,7 +147,9 @@ class SearchIndex:
         return self.vocabulary.read(query, self._speller)
 
     def search(self, query: str, *, service: str | None = None, scope: str | None = None,
-               allowed: Iterable[str] | None = None, limit: int = 10) -> list[tuple[float, Any]]:
+               allowed: Iterable[str] | None = None, limit: int = 10,
+               ranking: Ranking | None = None) -> list[tuple[float, Any]]:
+        rk = ranking or self.ranking
         reading = self.read(query)
         terms = dict(reading.terms)
         if reading.services:  # "ztb sites": a console word of one product must not hide the named product's word
@@ -168,7 +181,7 @@ class SearchIndex:
             score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
         compat = _COMPAT[reading.intent]
         if reading.intent in (None, "list") and not reading.names_one:
-            compat = {**compat, "get": compat["get"] * _NO_ONE_NAMED}  # "lookalike domains" lists them all
+            compat = {**compat, "get": compat["get"] * rk.no_one_named}  # "lookalike domains" lists them all
         ranked: list[tuple[float, str, Any]] = []
         for i, raw in score.items():
             tool = self._tools[i]
@@ -177,18 +190,19 @@ class SearchIndex:
             if allowed_set is not None and tool.name not in allowed_set:
                 continue
             if self.plain:
-                ranked.append((raw * (0.35 + 0.65 * covered.get(i, total) / total), tool.name, tool))
+                ranked.append((raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total), tool.name, tool))
                 continue
             subject = self._subjects[i]
             # "app connectors" is answered by list_all_assistants, not list_assistant_groups
             named = len(subject & terms.keys()) / len(subject) if subject else 0.5
-            s = raw * (0.35 + 0.65 * covered.get(i, total) / total) * (0.55 + 0.45 * named) * compat[self._kinds[i]]
+            s = (raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
+                 * (1 - rk.subject + rk.subject * named) * compat[self._kinds[i]])
             if reading.services and tool.service not in reading.services:
-                s *= _OTHER_SERVICE
+                s *= rk.other_service
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:
-                s *= _HINTED_OTHER
+                s *= rk.hinted_other
             elif not reading.services and not reading.hinted:
-                s *= self.vocabulary.prior.get(tool.service, 1.0)
+                s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:
