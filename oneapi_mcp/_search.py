@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ._vocabulary import CONSUMED, MAPPED, ORIGINAL, Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
+from ._vocabulary import CONSUMED, ORIGINAL, VERB, Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
 from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
@@ -53,6 +53,8 @@ class Ranking:
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
+# the verbs tool names use for one kind of operation: a request saying one of them means all of them
+_NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -152,13 +154,17 @@ class SearchIndex:
         rk = ranking or self.ranking
         reading = self.read(query)
         terms = dict(reading.terms)
-        if reading.services:  # "ztb sites": a console word of one product must not hide the named product's word
+        if reading.services:  # in the named product a console word means that product's word ("ztb sites")
+            named = set(reading.services)
             for word, api_words in reading.mapped.items():
-                if not any(self._services_of.get(w, set()) & set(reading.services) for w in api_words):
+                foreign = [w for w in api_words if not self._services_of.get(w, set()) & named]
+                for w in foreign:
+                    if w not in reading.mapped:
+                        terms[w] = min(terms.get(w, 0.0), CONSUMED)
+                if len(foreign) == len(api_words):
                     terms[word] = ORIGINAL
-                    for w in api_words:
-                        if terms.get(w, 0.0) <= MAPPED and w not in reading.mapped:
-                            terms[w] = CONSUMED
+        for verb in _NAMING_VERBS.get(reading.intent or "", ()):  # "delete" finds remove_*, "add" create_*
+            terms[verb] = max(terms.get(verb, 0.0), VERB)
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):

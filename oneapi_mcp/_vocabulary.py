@@ -148,6 +148,12 @@ class Vocabulary:
                         for intent in INTENTS]
         self.questions = [tuple(tokens(p)) for p in data.get("questions") or []]
         self.stop = {w for w in data.get("stop") or []}
+        # "kill switch", "block list": a console noun that starts with a verb (its API words name no action)
+        verbish = {stem(w) for _, phrases in self.intents for p in phrases for w in p} | self.named_verbs
+        acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
+                  for p in phrases}
+        self.noun_phrases = [k for k, ws in self.terms.items()
+                             if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
         self._own_words = {w for k in (*data.get("terms", {}), *(n for ns in data.get("services", {}).values()
                                                                    for n in ns)) for w in tokens(k)} | {
@@ -184,14 +190,17 @@ class Vocabulary:
             reading.intent = "list"  # "is there a pending activation", "SOC ask: are ... blocked" ask, not act
         verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
         stems = [stem(w) for w in words]
+        # ... unless it opens the request: "open port 443 to the partner network" is a command
+        nouns = {i for i in range(page_at + 1, len(stems))
+                 for k in self.noun_phrases if tuple(stems[i:i + len(k)]) == k}
         for intent, phrases in self.intents:
             if reading.intent == "list" and intent not in ("count", "get"):  # a question still reads
                 continue
             for p in phrases:
-                named = _find_command(words, stems, p, page_at, writes=False)
+                named = _find_command(words, stems, p, page_at, writes=False, skip=nouns)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
-                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES)
+                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES, skip=nouns)
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -273,13 +282,15 @@ _PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
 _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
 
 
-def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool
-                  ) -> int | None:
+def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool,
+                  skip: set[int] = frozenset()) -> int | None:
     """Where `phrase` asks for something in the page part of the request (from `start`), or None. A write's
     verb must be a command: not a past participle ("domains being blocked") nor a noun ("the last change")."""
     stemmed = tuple(map(stem, phrase))
     n = len(phrase)
     for i in range(start, len(words) - n + 1):
+        if i in skip:
+            continue
         exact = tuple(words[i:i + n]) == phrase
         if not exact and tuple(stems[i:i + n]) != stemmed:
             continue
