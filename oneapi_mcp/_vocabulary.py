@@ -104,9 +104,9 @@ class Speller:
         """An unknown compound as two indexed words ("deeptrace" -> deep, trace; "appconnector"), or None."""
         if len(word) < 7 or stem(word) in self.df or word.isdigit():
             return None
-        splits = [(word[:i], stem(word[i:])) for i in range(3, len(word) - 2)]
-        known = [(a, b) for a, b in splits if a in self.df and b in self.df]
-        return max(known, key=lambda ab: min(self.df[ab[0]], self.df[ab[1]]), default=None)
+        splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2)]
+        known = [(a, b) for a, b in splits if stem(a) in self.df and stem(b) in self.df]
+        return max(known, key=lambda ab: min(self.df[stem(ab[0])], self.df[stem(ab[1])]), default=None)
 
 
 def product_names(rows) -> dict[str, list[str]]:
