@@ -89,7 +89,9 @@ def operation_kind(tool: Any) -> str:
         one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
                   for j, s in enumerate(segments[-3:], start=len(segments) - 3) if j > 0)
         return "get" if one and name[1:2] == ["get"] and "all" not in name else "list"
-    if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
+    # a destructive PUT named by another verb ("deactivate a monitor") changes the object: an update
+    removes = any("delete" in w or "remove" in w for w in name) or "revoke" in name
+    if tool.method == "DELETE" or removes or (tool.scope == "destructive" and tool.method not in ("PUT", "PATCH")):
         return "delete"
     if tool.method in ("PUT", "PATCH"):
         return "update"

@@ -200,6 +200,12 @@ def test_a_quota_answers_how_many_more(catalog):
     assert operation_kind(catalog.tools["zia_list_url_categories"]) == "list"
 
 
+def test_a_destructive_put_named_by_another_verb_is_an_update_and_deactivate_finds_it(catalog, index):
+    assert operation_kind(catalog.tools["zdx_deactivate_monitor"]) == "update"
+    assert operation_kind(catalog.tools["ztb_revoke_api_key"]) == "delete"
+    assert _names(index, "deactivate an emergency access user")[0] == "zpa_deactivate_emergency_access_user"
+
+
 def test_a_product_name_ranks_that_products_operations_first(index):
     assert all(n.startswith("ztw_") for n in _names(index, "cloud connector admin users", limit=3))
     assert all(n.startswith("zcc_") for n in _names(index, "client connector admin users", limit=3))
