@@ -48,7 +48,7 @@ class Ranking:
     """The ranking's global weights (bench/search_bench.py re-fits them leaving one blind round out)."""
 
     other_service: float = 0.3  # an operation of another product than the one named
-    hinted_other: float = 0.6  # a console word of one product ("app segment") points to it without naming it
+    hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
     no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
@@ -89,10 +89,12 @@ def operation_kind(tool: Any) -> str:
         one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
                   for j, s in enumerate(segments[-3:], start=len(segments) - 3) if j > 0)
         return "get" if one and name[1:2] == ["get"] and "all" not in name else "list"
-    # a destructive PUT named by another verb ("deactivate a monitor") changes the object: an update
+    # a destructive PUT named by another verb ("deactivate a monitor") acts on the object: an action, not a delete
     removes = any("delete" in w or "remove" in w for w in name) or "revoke" in name
     if tool.method == "DELETE" or removes or (tool.scope == "destructive" and tool.method not in ("PUT", "PATCH")):
         return "delete"
+    if tool.scope == "destructive":
+        return "action"
     if tool.method in ("PUT", "PATCH"):
         return "update"
     return "create" if {"create", "add"} & set(name[1:3]) else "action"

@@ -200,8 +200,8 @@ def test_a_quota_answers_how_many_more(catalog):
     assert operation_kind(catalog.tools["zia_list_url_categories"]) == "list"
 
 
-def test_a_destructive_put_named_by_another_verb_is_an_update_and_deactivate_finds_it(catalog, index):
-    assert operation_kind(catalog.tools["zdx_deactivate_monitor"]) == "update"
+def test_a_destructive_put_named_by_another_verb_is_an_action_not_a_delete_and_deactivate_finds_it(catalog, index):
+    assert operation_kind(catalog.tools["zdx_deactivate_monitor"]) == "action"
     assert operation_kind(catalog.tools["ztb_revoke_api_key"]) == "delete"
     assert _names(index, "deactivate an emergency access user")[0] == "zpa_deactivate_emergency_access_user"
 
