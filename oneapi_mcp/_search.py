@@ -159,9 +159,9 @@ class SearchIndex:
         reading = self.read(query)
         terms = dict(reading.terms)
         if reading.services:  # in the named product a console word means that product's word ("ztb sites")
-            named = set(reading.services)
+            named_services = set(reading.services)
             for word, api_words in reading.mapped.items():
-                foreign = [w for w in api_words if not self._services_of.get(w, set()) & named]
+                foreign = [w for w in api_words if not self._services_of.get(w, set()) & named_services]
                 for w in foreign:
                     if w not in reading.mapped:
                         terms[w] = min(terms.get(w, 0.0), CONSUMED)

@@ -160,7 +160,7 @@ class Vocabulary:
             w for _, phrases in self.intents for p in phrases for w in p} | self.stop
 
     def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
-        out = []
+        out: list[str] = []
         for word in raw:
             parts = None if word in self._own_words else speller.split(word)
             if parts is not None:
@@ -283,7 +283,7 @@ _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "
 
 
 def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool,
-                  skip: set[int] = frozenset()) -> int | None:
+                  skip: set[int] | frozenset[int] = frozenset()) -> int | None:
     """Where `phrase` asks for something in the page part of the request (from `start`), or None. A write's
     verb must be a command: not a past participle ("domains being blocked") nor a noun ("the last change")."""
     stemmed = tuple(map(stem, phrase))
