@@ -12,8 +12,15 @@ import time
 from pathlib import Path
 
 from oneapi_mcp._catalog import load_catalog
-from oneapi_mcp._search import SearchIndex
-from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
+from oneapi_mcp._search import Ranking, SearchIndex
+from oneapi_mcp._search_eval import (
+    evaluate,
+    first_measurements,
+    full_listing_index,
+    leave_one_round_out,
+    load_benchmark,
+    parts,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +43,7 @@ def bench_search() -> None:
             return [t.name for _, t in idx.search(q, limit=10)]
         for part, subset in (*parts(requests).items(), ("all", requests)):
             _line(f"{label}, {part}", evaluate(search, subset))
+    _generalisation(index, requests)
     times = []
     for _ in range(3):
         for r in requests:
@@ -46,6 +54,36 @@ def bench_search() -> None:
     print(f"  {'search latency p50 / p95 (target p50 < 20 ms)':<70} {statistics.median(times):7.2f} ms / "
           f"{times[int(len(times) * 0.95)]:.2f} ms")
     print(f"  {'index build (lazy, on the first search)':<70} {built_ms:7.0f} ms")
+
+
+# the weights re-fitted per fold: the shipped ones and a step either side of each, one at a time
+_STEPS = {"other_service": (0.2, 0.45), "hinted_other": (0.2, 0.45), "no_one_named": (0.65, 1.0),
+          "coverage": (0.5, 0.8), "subject": (0.45, 0.75), "prior": (0.0, 2.0)}
+_GRID = [Ranking(), *(Ranking(**{k: v}) for k, vs in _STEPS.items() for v in vs)]
+
+
+def _changed(ranking: Ranking) -> str:
+    changed = {k: v for k, v in vars(ranking).items() if v != getattr(Ranking(), k)}
+    return ", ".join(f"{k}={v}" for k, v in changed.items()) or "shipped weights"
+
+
+def _generalisation(index: SearchIndex, requests: list) -> None:
+    """Each blind round: its first measurement (before any change for it; the figure that says how search does
+    on requests nobody has seen), today's figure, and leave-one-round-out (weights fitted on all other requests)."""
+    print("  generalisation per blind round (hit@1 / hit@5): first measurement | today | leave-one-round-out")
+    first = first_measurements(ROOT / "tests" / "search_benchmark.yaml")
+    loro = leave_one_round_out(index, requests, _GRID)
+    rounds = parts(requests)
+    for n, held_out in loro.items():
+        now = evaluate(lambda q: [t.name for _, t in index.search(q, limit=10)], rounds[f"blind round {n}"])
+        f = first.get(n, {})
+        was = f"{f['hit1']:6.1%} / {f['hit5']:6.1%}" if f else "   (not recorded)"
+        print(f"    round {n} (n={held_out['n']:<3}) {was} | {now['hit@1']:6.1%} / {now['hit@5']:6.1%} | "
+              f"{held_out['hit@1']:6.1%} / {held_out['hit@5']:6.1%}  ({_changed(held_out['ranking'])})")
+    weights = [first[n] for n in loro if n in first]
+    total = sum(w["n"] for w in weights) or 1
+    hit1, hit5 = (sum(w[k] * w["n"] for w in weights) / total for k in ("hit1", "hit5"))
+    print(f"    first measurements, weighted by round size {hit1:6.1%} / {hit5:6.1%}")
 
 
 if __name__ == "__main__":

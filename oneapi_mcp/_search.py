@@ -14,12 +14,13 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ._vocabulary import Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
+from ._vocabulary import CONSUMED, ORIGINAL, VERB, Reading, Speller, Vocabulary, load_vocabulary, stem, tokens
 from .generated.services import SERVICES as SERVICE_TABLE
 
-__all__ = ["SearchIndex", "operation_kind", "words"]
+__all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
@@ -40,8 +41,20 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     "activate": {"action": 1.0, "create": 0.9, "update": 0.85, "list": 0.55, "get": 0.5, "count": 0.45,
                  "delete": 0.35},
 }
-_OTHER_SERVICE = 0.3
-_HINTED_OTHER = 0.6  # a console word of one product ("app segment") points to it without naming it
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranking's global weights (bench/search_bench.py re-fits them leaving one blind round out)."""
+
+    other_service: float = 0.3  # an operation of another product than the one named
+    hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
+    no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
+    coverage: float = 0.65  # how much of the score depends on covering all of the request's words
+    subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
+    prior: float = 1.0  # exponent on the service prior: 0 ignores it
+# the verbs tool names use for one kind of operation: a request saying one of them means all of them
+_NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -58,6 +71,9 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in tokens(text)]
 
 
+_TENANT_SEGMENTS = {"customers", "customer", "organizations", "orgs", "tenants"}
+
+
 def operation_kind(tool: Any) -> str:
     """list, get, count (reads); create, update, delete, action (writes) - from scope, method, path and name."""
     name = tokens(tool.name)
@@ -66,9 +82,19 @@ def operation_kind(tool: Any) -> str:
         last = segments[-1].lower() if segments else ""
         if "count" in last or "quota" in last or name[-1:] == ["count"]:  # a quota answers "how many more"
             return "count"
-        return "get" if segments and segments[-1].startswith("{") else "list"
-    if tool.method == "DELETE" or tool.scope == "destructive" or {"delete", "remove"} & set(name):
+        if segments and segments[-1].startswith("{"):
+            return "get"
+        # /findings/{finding_id}/details is one finding's; /customers/{id}/connector or /organizations/{org_id}/findings
+        # (the tenant's own id) and ZPA's get_all_* are lists
+        one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
+                  for j, s in enumerate(segments[-3:], start=len(segments) - 3) if j > 0)
+        return "get" if one and name[1:2] == ["get"] and "all" not in name else "list"
+    # a destructive PUT named by another verb ("deactivate a monitor") acts on the object: an action, not a delete
+    removes = any("delete" in w or "remove" in w for w in name) or "revoke" in name
+    if tool.method == "DELETE" or removes or (tool.scope == "destructive" and tool.method not in ("PUT", "PATCH")):
         return "delete"
+    if tool.scope == "destructive":
+        return "action"
     if tool.method in ("PUT", "PATCH"):
         return "update"
     return "create" if {"create", "add"} & set(name[1:3]) else "action"
@@ -76,11 +102,12 @@ def operation_kind(tool: Any) -> str:
 
 class SearchIndex:
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 vocabulary: Vocabulary | None = None, plain: bool = False):
+                 vocabulary: Vocabulary | None = None, plain: bool = False, ranking: Ranking | None = None):
         """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
         coverage only (no intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
+        self.ranking = ranking or Ranking()
         self._tools: list[Any] = []
         self._kinds: list[str] = []
         self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
@@ -114,6 +141,9 @@ class SearchIndex:
                     weighted[w] += weight * tf / norm
             for w, tfw in weighted.items():
                 self._postings.setdefault(w, []).append((i, tfw / (_K1 + tfw)))
+        self._services_of: dict[str, set[str]] = {}  # word -> the services whose operations use it
+        for w, postings in self._postings.items():
+            self._services_of[w] = {self._tools[i].service for i, _ in postings}
         n = len(docs)
         self._df = {w: len(p) for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
@@ -123,9 +153,22 @@ class SearchIndex:
         return self.vocabulary.read(query, self._speller)
 
     def search(self, query: str, *, service: str | None = None, scope: str | None = None,
-               allowed: Iterable[str] | None = None, limit: int = 10) -> list[tuple[float, Any]]:
+               allowed: Iterable[str] | None = None, limit: int = 10,
+               ranking: Ranking | None = None) -> list[tuple[float, Any]]:
+        rk = ranking or self.ranking
         reading = self.read(query)
         terms = dict(reading.terms)
+        if reading.services:  # in the named product a console word means that product's word ("ztb sites")
+            named_services = set(reading.services)
+            for word, api_words in reading.mapped.items():
+                foreign = [w for w in api_words if not self._services_of.get(w, set()) & named_services]
+                for w in foreign:
+                    if w not in reading.mapped:
+                        terms[w] = min(terms.get(w, 0.0), CONSUMED)
+                if len(foreign) == len(api_words):
+                    terms[word] = ORIGINAL
+        for verb in _NAMING_VERBS.get(reading.intent or "", ()):  # "delete" finds remove_*, "add" create_*
+            terms[verb] = max(terms.get(verb, 0.0), VERB)
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):
@@ -147,6 +190,8 @@ class SearchIndex:
         if not terms:  # only a product name: its operations, lists first
             score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
         compat = _COMPAT[reading.intent]
+        if reading.intent in (None, "list") and not reading.names_one:
+            compat = {**compat, "get": compat["get"] * rk.no_one_named}  # "lookalike domains" lists them all
         ranked: list[tuple[float, str, Any]] = []
         for i, raw in score.items():
             tool = self._tools[i]
@@ -155,16 +200,19 @@ class SearchIndex:
             if allowed_set is not None and tool.name not in allowed_set:
                 continue
             if self.plain:
-                ranked.append((raw * (0.35 + 0.65 * covered.get(i, total) / total), tool.name, tool))
+                ranked.append((raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total), tool.name, tool))
                 continue
             subject = self._subjects[i]
             # "app connectors" is answered by list_all_assistants, not list_assistant_groups
             named = len(subject & terms.keys()) / len(subject) if subject else 0.5
-            s = raw * (0.35 + 0.65 * covered.get(i, total) / total) * (0.55 + 0.45 * named) * compat[self._kinds[i]]
+            s = (raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
+                 * (1 - rk.subject + rk.subject * named) * compat[self._kinds[i]])
             if reading.services and tool.service not in reading.services:
-                s *= _OTHER_SERVICE
+                s *= rk.other_service
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:
-                s *= _HINTED_OTHER
+                s *= rk.hinted_other
+            elif not reading.services and not reading.hinted:
+                s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:

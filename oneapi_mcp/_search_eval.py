@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "full_listing_index", "load_benchmark", "parts"]
+__all__ = ["BenchRequest", "evaluate", "first_measurements", "full_listing_index", "leave_one_round_out",
+           "load_benchmark", "operation_key", "parts"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,16 @@ class BenchRequest:
     blind_round: int = 0  # which blind set: 1 (45 requests), 2 (written before round 2's ranking changes)
 
 
+def first_measurements(path: Path) -> dict[int, dict[str, Any]]:
+    """Each blind round's figures when it was first measured, before any change for it (recorded in the file)."""
+    return {int(k): v for k, v in (yaml.safe_load(path.read_text()).get("first_measurements") or {}).items()}
+
+
 def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
     """Read the requests; a right answer that matches no operation is an error (the set went stale)."""
     by_key: dict[str, set[str]] = {}  # ZDX lists configured and predefined applications under one path: two tools
     for t in catalog.tools.values():
-        by_key.setdefault(f"{t.method} {t.path}", set()).add(t.name)
+        by_key.setdefault(operation_key(t), set()).add(t.name)
     out = []
     for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
         missing = [k for k in item["want"] if k not in by_key]
@@ -43,6 +49,12 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
                                 int(item.get("blind_round", 1 if blind else 0))))
     return out
+
+
+def operation_key(tool: Any) -> str:
+    """"METHOD path"; a GraphQL operation (every one is POST /<svc>/graphql) adds its query name."""
+    graphql = getattr(tool, "graphql", None)
+    return f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
 
 
 def parts(requests: list[BenchRequest]) -> dict[str, list[BenchRequest]]:
@@ -71,6 +83,33 @@ def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:
     n = len(requests) or 1
     return {"n": len(requests), "hit@1": hit1 / n, "hit@5": hit5 / n, "mrr": rr / n,
             "p50_ms": statistics.median(times) if times else 0.0, "misses": misses}
+
+
+def _ranks(search, requests: list[BenchRequest]) -> list[int | None]:
+    return [next((i for i, n in enumerate(search(r.query)[:10], 1) if n in r.want), None) for r in requests]
+
+
+def _score(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {"n": len(ranks), "hit@1": sum(r == 1 for r in ranks) / n,
+            "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
+            "mrr": sum(1 / r for r in ranks if r) / n}
+
+
+def leave_one_round_out(index: Any, requests: list[BenchRequest], grid: list[Any]) -> dict[int, dict[str, Any]]:
+    """For each blind round: the ranking weights (`grid`, a list of `Ranking`) that do best (MRR) on every other
+    request, and what they score on the round left out. It estimates how well fitting the weights generalises;
+    the vocabulary and descriptions were written knowing the earlier rounds, so only each round's first
+    measurement (`first_measurements`) is free of that."""
+    ranks = [_ranks(lambda q, rk=rk: [t.name for _, t in index.search(q, limit=10, ranking=rk)], requests)
+             for rk in grid]
+    out = {}
+    for n in sorted({r.blind_round for r in requests} - {0}):
+        inside = [i for i, r in enumerate(requests) if r.blind_round == n]
+        outside = [i for i, r in enumerate(requests) if r.blind_round != n]
+        best = max(range(len(grid)), key=lambda g: (_score([ranks[g][i] for i in outside])["mrr"], -g))
+        out[n] = {**_score([ranks[best][i] for i in inside]), "ranking": grid[best]}
+    return out
 
 
 def full_listing_index(tools):

@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "stem", "tokens"]
+__all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "product_names", "stem", "tokens"]
 
 INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
 ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.2, 0.8, 0.5  # a term's weight by where it came from
@@ -72,6 +72,8 @@ class Reading:
     intent: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # stemmed term -> weight
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
+    mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
+    names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
 
     def add(self, term: str, weight: float) -> None:
         self.terms[term] = max(weight, self.terms.get(term, 0.0))
@@ -98,13 +100,41 @@ class Speller:
             found |= self._by_delete.get(d, set())
         return max(sorted(found), key=lambda w: self.df[w], default=None)
 
+    def split(self, word: str) -> tuple[str, str] | None:
+        """An unknown compound as two indexed words ("deeptrace" -> deep, trace; "appconnector"), or None."""
+        if len(word) < 7 or stem(word) in self.df or word.isdigit():
+            return None
+        splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2)]
+        known = [(a, b) for a, b in splits if stem(a) in self.df and stem(b) in self.df]
+        return max(known, key=lambda ab: min(self.df[stem(ab[0])], self.df[stem(ab[1])]), default=None)
+
+
+def product_names(rows) -> dict[str, list[str]]:
+    """Each service's own names from the services table: its id, short name and product name ("zbi", "ZBI",
+    "Business Insights", "Zscaler Business Insights"), so a new spec is found by name without a vocabulary edit.
+    A one-word product name that is also an everyday word ("Identity", "Cellular") is only kept with "Zscaler"."""
+    names: dict[str, list[str]] = {}
+    for row in rows:
+        product = _TITLE.sub("", row.title).strip()
+        own = [row.name, row.short, f"zscaler {product}", f"zscaler {row.short}"]
+        if len(tokens(product)) > 1 or product.lower() == row.short.lower():
+            own.append(product)
+        names[row.name] = own
+    return names
+
+
+# "Zscaler Business Insights (ZBI) through Zscaler OneAPI" -> "Business Insights"
+_TITLE = re.compile(r"^Zscaler\s+|\s*\([^)]*\)|\s+through Zscaler OneAPI$")
+
 
 class Vocabulary:
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, products: dict[str, list[str]] | None = None):
         self.services: dict[tuple[str, ...], str] = {}
-        for service, names in (data.get("services") or {}).items():
+        for service, names in [*(products or {}).items(), *(data.get("services") or {}).items()]:
             for name in names:
                 self.services[_key(name)] = service
+        # a request that names no product most often means the everyday consoles (ZIA, ZPA): service -> weight
+        self.prior: dict[str, float] = {k: float(v) for k, v in (data.get("service_prior") or {}).items()}
         # phrases are matched on stems, so "app connector" also reads "app connectors"
         self.terms = {_key(k): [stem(w) for v in vs for w in tokens(v)]
                       for k, vs in (data.get("terms") or {}).items()}
@@ -118,14 +148,25 @@ class Vocabulary:
                         for intent in INTENTS]
         self.questions = [tuple(tokens(p)) for p in data.get("questions") or []]
         self.stop = {w for w in data.get("stop") or []}
+        # "kill switch", "block list": a console noun that starts with a verb (its API words name no action)
+        verbish = {stem(w) for _, phrases in self.intents for p in phrases for w in p} | self.named_verbs
+        acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
+                  for p in phrases}
+        self.noun_phrases = [k for k, ws in self.terms.items()
+                             if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
         self._own_words = {w for k in (*data.get("terms", {}), *(n for ns in data.get("services", {}).values()
                                                                    for n in ns)) for w in tokens(k)} | {
             w for _, phrases in self.intents for p in phrases for w in p} | self.stop
 
     def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
-        out = []
+        out: list[str] = []
         for word in raw:
+            parts = None if word in self._own_words else speller.split(word)
+            if parts is not None:
+                reading.corrected[word] = " ".join(parts)
+                out += parts
+                continue
             fixed = None if word in self._own_words else speller.correct(word)
             if fixed is not None:
                 reading.corrected[word] = fixed
@@ -136,7 +177,8 @@ class Vocabulary:
         reading = Reading()
         *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
         page_at = len(tokens(" ".join(menu)))
-        words = self._spelled(tokens(text), speller, reading)
+        words = _particles_together(self._spelled(tokens(text), speller, reading))
+        reading.names_one = bool(_ONE.search(text)) or any(w in _THIS_ONE for w in words)
         starts, at = [page_at], page_at
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
@@ -148,14 +190,17 @@ class Vocabulary:
             reading.intent = "list"  # "is there a pending activation", "SOC ask: are ... blocked" ask, not act
         verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
         stems = [stem(w) for w in words]
+        # ... unless it opens the request: "open port 443 to the partner network" is a command
+        nouns = {i for i in range(page_at + 1, len(stems))
+                 for k in self.noun_phrases if tuple(stems[i:i + len(k)]) == k}
         for intent, phrases in self.intents:
             if reading.intent == "list" and intent not in ("count", "get"):  # a question still reads
                 continue
             for p in phrases:
-                named = _find_command(words, stems, p, page_at, writes=False)
+                named = _find_command(words, stems, p, page_at, writes=False, skip=nouns)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
-                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES)
+                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES, skip=nouns)
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -178,6 +223,9 @@ class Vocabulary:
                     said_what_to_do = any(j in verbs for j in range(i, i + n))  # "turn off" -> deactivate
                     for w in self.terms[key]:
                         reading.add(w, (VERB if said_what_to_do else MAPPED) * (MENU if i < page_at else 1.0))
+                    for w, raw in zip(key, words[i:i + n], strict=True):
+                        if raw not in self.stop:
+                            reading.mapped.setdefault(w, []).extend(self.terms[key])
                     reading.hinted += [h for h in self.hints[key] if h not in reading.hinted]
                     break
             else:
@@ -193,6 +241,22 @@ class Vocabulary:
 
 
 _TO = {"to", "into", "onto"}
+# "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
+_ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
+_THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
+# "switch a monitor back on": the particle belongs to the verb
+_PARTICLE_VERBS, _PARTICLES = {"turn", "switch"}, {"on", "off"}
+
+
+def _particles_together(words: list[str]) -> list[str]:
+    """`switch a zdx probe back on` -> `switch on a zdx probe back`, so "switch on" is read as one verb."""
+    out = list(words)
+    for i, w in enumerate(words):
+        if w in _PARTICLE_VERBS and i + 1 < len(words) and words[i + 1] not in _PARTICLES:
+            at = next((j for j in range(i + 2, min(i + 6, len(words))) if words[j] in _PARTICLES), None)
+            if at is not None:
+                return out[:i + 1] + [out[at]] + out[i + 1:at] + out[at + 1:]
+    return out
 
 
 def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
@@ -213,23 +277,31 @@ _WRITES = {"create", "update", "delete"}
 _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+_RELATIVE = {"that", "which", "who"}
+_PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
 _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
 
 
-def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool
-                  ) -> int | None:
+def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], start: int, *, writes: bool,
+                  skip: set[int] | frozenset[int] = frozenset()) -> int | None:
     """Where `phrase` asks for something in the page part of the request (from `start`), or None. A write's
     verb must be a command: not a past participle ("domains being blocked") nor a noun ("the last change")."""
     stemmed = tuple(map(stem, phrase))
     n = len(phrase)
     for i in range(start, len(words) - n + 1):
+        if i in skip:
+            continue
         exact = tuple(words[i:i + n]) == phrase
         if not exact and tuple(stems[i:i + n]) != stemmed:
             continue
         if writes and not exact and words[i + n - 1].endswith("ed"):
             continue
+        if not exact and words[i + n - 1].endswith("ings"):
+            continue  # "findings", "settings", "mappings" are things, not "find" or "set"
         if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
             continue
+        if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
+            continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i
     return None
 
@@ -237,5 +309,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
 @cache
 def load_vocabulary() -> Vocabulary:
     """The vocabulary shipped in `oneapi_mcp.generated` (copied there from specs/ by `make generate`)."""
+    from .generated.services import SERVICES
+
     text = resources.files("oneapi_mcp.generated").joinpath("vocabulary.yaml").read_text()
-    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return Vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)),
+                      product_names(SERVICES.values()))

@@ -1,7 +1,8 @@
 """search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
 
 The floors sit just under the level reached, over the whole set and on each part (tuned, held out, blind rounds
-1 to 4); `make bench` prints every part for both searches. Timing is measured in bench/, never asserted here.
+1 to 5); `make bench` prints every part for both searches, each round's first measurement and a
+leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from oneapi_mcp._vocabulary import stem
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.97  # reached: 0.819 / 0.978 (581 requests)
-# every part reached hit@5 >= 0.953 and hit@1 >= 0.766 (blind rounds 3 and 4; n=43: one miss is 2.3 points)
-PART_HIT1_FLOOR, PART_HIT5_FLOOR = 0.75, 0.95
-FULL_LISTING_HIT5_FLOOR = 0.80  # reached 0.809: a plain BM25 over the names and descriptions alone, no vocabulary
+HIT1_FLOOR, HIT5_FLOOR = 0.80, 0.96  # reached: 0.815 / 0.970 (735 requests)
+# each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points); round 5 was
+# first measured at 0.656 / 0.877 before this round's general fixes, and reached 0.760 / 0.929
+PART_FLOORS = {"tuned": (0.82, 0.975), "held out": (0.78, 0.96), "blind round 1": (0.77, 0.955),
+               "blind round 2": (0.84, 0.975), "blind round 3": (0.76, 0.95), "blind round 4": (0.81, 0.945),
+               "blind round 5": (0.75, 0.915)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.524 / 0.818
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.51, 0.80
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +67,20 @@ def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_fl
 
 def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(catalog, index):
     parts_ = parts(load_benchmark(BENCHMARK, catalog))
-    assert set(parts_) == {"tuned", "held out", "blind round 1", "blind round 2", "blind round 3", "blind round 4"}
-    assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 4"]) >= 80  # written before their changes
+    assert set(parts_) == set(PART_FLOORS)
+    assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 5"]) >= 120  # written before their changes
     for label, requests in parts_.items():
         result = evaluate(lambda q: _names(index, q), requests)
-        assert result["hit@5"] >= PART_HIT5_FLOOR and result["hit@1"] >= PART_HIT1_FLOOR, (
+        hit1_floor, hit5_floor = PART_FLOORS[label]
+        assert result["hit@5"] >= hit5_floor and result["hit@1"] >= hit1_floor, (
             f"{label}: hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f}\n" + _report(result))
 
 
 def test_a_plain_search_over_the_full_listing_text_finds_most_operations_too(catalog):
     plain = full_listing_index(catalog.tools.values())
     result = evaluate(lambda q: _names(plain, q), load_benchmark(BENCHMARK, catalog))
-    assert result["hit@5"] >= FULL_LISTING_HIT5_FLOOR, f"hit@5 {result['hit@5']:.3f}\n" + _report(result)
+    assert result["hit@5"] >= FULL_LISTING_HIT5_FLOOR and result["hit@1"] >= FULL_LISTING_HIT1_FLOOR, (
+        f"hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f}\n" + _report(result))
 
 
 @pytest.mark.parametrize(("query", "want"), [
@@ -134,6 +141,49 @@ def test_acronyms_with_a_plural_or_a_version_are_one_word():
     assert tokens("GetIPv6Configuration") == ["get", "ipv6", "configuration"]
 
 
+def test_every_service_is_found_by_its_own_names_from_the_services_table(index):
+    # no vocabulary entry names Business Insights or Workflow Automation: generated/services.py does
+    assert index.read("scheduled business insights reports").services == ["zbi"]
+    assert index.read("open incidents in Zscaler Workflow Automation").services == ["zwa"]
+    assert index.read("the identity of the caller").services == []  # one everyday word is not a product
+
+
+def test_a_request_naming_no_product_prefers_the_everyday_consoles_over_their_copies(index):
+    # ZIA and ZTW both have locations; "add a location" names neither and means ZIA
+    found = _names(index, "add a location")
+    assert found.index("zia_create_location") < found.index("ztw_create_location")
+    assert _names(index, "add a location in cloud connector")[0] == "ztw_create_location"
+
+
+def test_in_a_named_product_a_console_word_means_that_products_word(index):
+    # vocabulary: sites -> url, location (ZIA words); ZTB calls them sites
+    assert _names(index, "ztb sites", limit=2)[0] in ("ztb_list_sites", "ztb_list_site_names")
+
+
+def test_a_get_needs_one_object_and_a_request_naming_none_lists(index):
+    assert _names(index, "external attack surface findings")[0] == "easm_list_findings"
+    assert index.read("details of finding 42").names_one and not index.read("lookalike domains").names_one
+
+
+def test_a_verb_in_a_relative_clause_or_a_console_noun_is_not_a_command(index):
+    assert index.read("file type control rules that stop exe downloads").intent is None
+    assert index.read("rule labels we use to tag policies").intent is None
+    assert index.read("ransomware kill switch state").intent is None
+    assert index.read("open port 443 to our partner network").intent in ("create", "update")
+
+
+def test_a_separated_particle_and_a_compound_word_are_read_whole(index):
+    assert index.read("switch a zdx probe back on").intent == "update"
+    reading = index.read("kick off a packettrace")
+    assert reading.intent == "create" and reading.corrected == {"packettrace": "packet trace"}
+    assert _names(index, "list firewallrules")[0] == "zia_list_firewall_filtering_rules"
+
+
+def test_delete_finds_remove_operations_as_well(index):
+    assert _names(index, "delete the trusted network in client connector")[0] == "zcc_remove_trusted_network"
+    assert _names(index, "delete a zdx collection")[0] == "zdx_remove_collection"
+
+
 def test_a_verb_that_names_operations_is_searched_and_a_plain_one_only_sets_the_intent(index):
     assert index.read("deactivate a monitor").terms[stem("deactivate")] == 1.0
     assert index.read("delete a monitor").terms[stem("delete")] < 1.0
@@ -148,6 +198,12 @@ def test_a_console_word_of_one_product_prefers_that_product_without_naming_it(in
 def test_a_quota_answers_how_many_more(catalog):
     assert operation_kind(catalog.tools["zia_get_url_category_quota"]) == "count"
     assert operation_kind(catalog.tools["zia_list_url_categories"]) == "list"
+
+
+def test_a_destructive_put_named_by_another_verb_is_an_action_not_a_delete_and_deactivate_finds_it(catalog, index):
+    assert operation_kind(catalog.tools["zdx_deactivate_monitor"]) == "action"
+    assert operation_kind(catalog.tools["ztb_revoke_api_key"]) == "delete"
+    assert _names(index, "deactivate an emergency access user")[0] == "zpa_deactivate_emergency_access_user"
 
 
 def test_a_product_name_ranks_that_products_operations_first(index):
