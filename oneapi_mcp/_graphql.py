@@ -6,6 +6,9 @@ before anything is sent); the request is `POST /<svc>/graphql` with `{"query", "
 GraphQL answers HTTP 200 even when it failed: an answer with `errors` is an error result that keeps
 every message and, when some fields did answer, the partial `data`
 (reference/recorded/zins/cassettes/TestIoT.yaml: 200, `errors` FORBIDDEN, `data.IOT.device_stats: null`).
+An error whose `extensions` carry an HTTP status (`http_status: 403`, or a code that means one:
+`FORBIDDEN`) is the error a REST answer with that status gives (kind `upstream`, `status`, `code`), so
+entitlement checks and operators read a refused GraphQL query like a refused REST call.
 A good answer is unwrapped to the operation's result (`data.CYBER_SECURITY.incidents`), which the
 executor then shapes and caps like any REST answer.
 """
@@ -41,11 +44,31 @@ def graphql_result(tool: Any, answer: Any) -> tuple[Any, dict[str, Any] | None]:
                         if isinstance(e, dict) and (e.get("extensions") or {}).get("code")})
         if codes:
             extra["codes"] = codes
-        return None, _error(tool, "upstream_error", f"{tool.service.upper()} {tool.graphql['name']} failed: "
+        statuses = {s for s in map(_status, errors) if s is not None}
+        kind = "upstream_error"
+        if len(statuses) == 1:  # every error that says which HTTP status it means says the same one
+            kind, extra["status"] = "upstream", statuses.pop()
+            if len(codes) == 1:
+                extra["code"] = codes[0]
+        return None, _error(tool, kind, f"{tool.service.upper()} {tool.graphql['name']} failed: "
                             + "; ".join(messages), **extra)
     for key in tool.graphql.get("result") or ():
         data = data.get(key) if isinstance(data, dict) else None
     return data, None
+
+
+# GraphQL error codes (Apollo's and the gateway's) that stand for an HTTP status, where no http_status is given
+_CODE_STATUS = {"FORBIDDEN": 403, "UNAUTHENTICATED": 401, "UNAUTHORIZED": 401}
+
+
+def _status(error: Any) -> int | None:
+    """The HTTP status a GraphQL error stands for, if it says (zins/cassettes/TestIoT.yaml:
+    `extensions: {code: FORBIDDEN, http_status: 403}`)."""
+    extensions = (error.get("extensions") if isinstance(error, dict) else None) or {}
+    status = extensions.get("http_status")
+    if isinstance(status, int) and 400 <= status <= 599:
+        return status
+    return _CODE_STATUS.get(str(extensions.get("code", "")).upper())
 
 
 def _message(error: Any) -> str:

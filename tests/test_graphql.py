@@ -79,8 +79,9 @@ async def test_the_request_is_the_one_the_sdk_sent_in_the_recording(rec):
     assert body["query"].split() == rec.body["query"].split()
     assert body["operationName"] == rec.body["operationName"]
     assert body["variables"] == {k: v for k, v in rec.body["variables"].items() if v is not None and k in declared}
-    if "errors" in rec.answer:
-        assert result.is_error and result.data["error"]["kind"] == "upstream_error"
+    if "errors" in rec.answer:  # FORBIDDEN (TestIoT) reads as a 403; "Something went wrong" has no status
+        forbidden = any((e.get("extensions") or {}).get("code") == "FORBIDDEN" for e in rec.answer["errors"])
+        assert result.is_error and result.data["error"]["kind"] == ("upstream" if forbidden else "upstream_error")
     else:
         data = rec.answer["data"]
         for key in tool.graphql["result"]:
@@ -93,7 +94,7 @@ async def test_a_graphql_error_is_an_error_result_that_keeps_the_messages_and_th
     executor, _ = _executor(lambda request: httpx.Response(200, json=rec.answer))
     result = await executor.call(CATALOG.tools["zins_iot_device_stats"], {"limit": 10})
     error = result.data["error"]
-    assert result.is_error and error["kind"] == "upstream_error" and error["codes"] == ["FORBIDDEN"]
+    assert result.is_error and error["codes"] == ["FORBIDDEN"]
     assert "Data fetching Failed: Forbidden to use API (at IOT.device_stats)" in error["message"]
     assert error["errors"] == rec.answer["errors"] and "partial_data" not in error  # device_stats is null
     partial = {"errors": [{"message": "Something went wrong", "path": ["SHADOW_IT", "apps", "entries"]}],
@@ -101,6 +102,31 @@ async def test_a_graphql_error_is_an_error_result_that_keeps_the_messages_and_th
     executor, _ = _executor(lambda request: httpx.Response(200, json=partial))
     result = await executor.call(CATALOG.tools["zins_shadow_it_apps"], {"startTime": 1, "endTime": 2})
     assert result.data["error"]["partial_data"] == partial["data"]
+
+
+async def test_a_graphql_forbidden_answered_200_is_the_error_a_rest_403_gives():
+    """zins/cassettes/TestIoT.yaml: HTTP 200, `extensions: {code: FORBIDDEN, http_status: 403}`; the same tool
+    refused by the gateway with HTTP 403 must read the same (kind, status, code, what to do)."""
+    rec = next(r for r in _recorded("zins") if r.cassette == "TestIoT")
+    tool = CATALOG.tools["zins_iot_device_stats"]
+    executor, _ = _executor(lambda request: httpx.Response(200, json=rec.answer))
+    graphql = (await executor.call(tool, {"limit": 10})).data["error"]
+    executor, _ = _executor(lambda request: httpx.Response(403, json={"code": "FORBIDDEN", "message": "Forbidden"}))
+    rest = (await executor.call(tool, {"limit": 10})).data["error"]
+    keys = ("kind", "status", "code", "next_step")
+    assert [graphql.get(k) for k in keys] == [rest.get(k) for k in keys] == [
+        "upstream", 403, "FORBIDDEN", rest["next_step"]] and "entitled to ZINS" in rest["next_step"]
+    # a code alone (no http_status) says it too; an error with no status stays a GraphQL error
+    coded = {"errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}], "data": None}
+    executor, _ = _executor(lambda request: httpx.Response(200, json=coded))
+    assert (await executor.call(tool, {})).data["error"]["status"] == 403
+    mixed = {"errors": [*rec.answer["errors"], {"message": "Something went wrong"}], "data": None}
+    executor, _ = _executor(lambda request: httpx.Response(200, json=mixed))
+    assert (await executor.call(tool, {})).data["error"]["status"] == 403  # the one status said
+    unknown = {"errors": [{"message": "Something went wrong", "extensions": {"classification": "INTERNAL_ERROR"}}]}
+    executor, _ = _executor(lambda request: httpx.Response(200, json=unknown))
+    error = (await executor.call(tool, {})).data["error"]
+    assert error["kind"] == "upstream_error" and "status" not in error
 
 
 @pytest.mark.parametrize("arguments, field", [
