@@ -230,12 +230,18 @@ _BEARER = {"type": "http", "scheme": "bearer", "description": "Bearer token from
            "https://<vanity>.zslogin.net/oauth2/v1/token (client credentials, audience https://api.zscaler.com)."}
 
 
-# The entitlement probe (services table) must be a query whose success or refusal speaks for the whole
-# service, with fixed arguments. Neither GraphQL service has one: every ZMS query needs the tenant's ZMS
-# customerId (no setting gives it yet), and the one Z-Insights query without a time window, IoTDeviceStats,
-# answers FORBIDDEN on a tenant that has Z-Insights but not its IoT part
-# (reference/recorded/zins/cassettes/TestIoT.yaml; TestCyberSecurity.yaml answers on the same tenant).
-_PROBES: dict[str, dict] = {}
+# The entitlement probe (services table): a query whose success or refusal speaks for the whole service.
+# Z-Insights: CyberSecurityIncidents answers on a tenant with Z-Insights (recorded:
+# zins/cassettes/TestCyberSecurity.yaml), over a window computed when the probe runs (the last 24 hours);
+# not IoTDeviceStats, which answers FORBIDDEN on that same tenant (zins/cassettes/TestIoT.yaml).
+# ZMS: ListAgents (zms/cassettes/TestAgents.yaml); its customerId is the ZMS_CUSTOMER_ID setting, which
+# the executor fills into every ZMS query (oneapi_mcp/_graphql.py `SETTING_VARIABLES`).
+_PROBES: dict[str, dict] = {
+    "zins": {"operationId": "CyberSecurityIncidents", "arguments": {"categorizeBy": ["THREAT_CATEGORY_ID"], "limit": 1},
+             "relative-time": {"startTime": {"seconds": -86_400, "as": "epoch_ms"},
+                               "endTime": {"seconds": 0, "as": "epoch_ms"}}},
+    "zms": {"operationId": "ListAgents", "arguments": {"page": 1, "pageSize": 1}},
+}
 
 
 def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[str]], sdk: str) -> dict:

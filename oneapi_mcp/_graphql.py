@@ -17,7 +17,33 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["graphql_body", "graphql_result"]
+__all__ = ["SETTING_VARIABLES", "graphql_body", "graphql_result", "graphql_settings"]
+
+# Variables a setting fills when the caller gives none: (service, variable) -> (setting, its env var).
+# Every ZMS query takes the tenant's customerId (zscaler/zms/*.py: each method's `customer_id`, which
+# the SDK leaves to the caller; recorded: zms/cassettes/TestAgents.yaml `"customerId": "72058304855015424"`).
+SETTING_VARIABLES = {("zms", "customerId"): ("zms_customer_id", "ZMS_CUSTOMER_ID")}
+
+
+def graphql_settings(tool: Any, arguments: dict[str, Any], settings: dict[str, str | None]) -> Any:
+    """`arguments` with the variables settings fill (`SETTING_VARIABLES`), or an error result naming the
+    setting when a required one is neither given nor set; nothing is sent then."""
+    from ._call_result import CallResult
+
+    out = dict(arguments or {})
+    for field, wire, location, required, _explode in tool.params:
+        known = SETTING_VARIABLES.get((tool.service, wire))
+        if location != "variable" or known is None or out.get(field) is not None:
+            continue
+        setting, env = known
+        if settings.get(setting):
+            out[field] = settings[setting]
+        elif required:
+            return CallResult({"error": {
+                "kind": "missing_setting", "tool": tool.name, "service": tool.service, "setting": env,
+                "message": f"{tool.service.upper()} queries need the tenant's {tool.service.upper()} {wire}: "
+                           f"set {env}, or pass {wire}."}}, is_error=True)
+    return out
 
 
 def graphql_body(tool: Any, values: dict[str, Any]) -> dict[str, Any]:

@@ -81,7 +81,8 @@ async def test_the_request_is_the_one_the_sdk_sent_in_the_recording(rec):
     assert body["variables"] == {k: v for k, v in rec.body["variables"].items() if v is not None and k in declared}
     if "errors" in rec.answer:  # FORBIDDEN (TestIoT) reads as a 403; "Something went wrong" has no status
         forbidden = any((e.get("extensions") or {}).get("code") == "FORBIDDEN" for e in rec.answer["errors"])
-        assert result.is_error and result.data["error"]["kind"] == ("upstream" if forbidden else "upstream_error")
+        # the entitlement probe, answered the same FORBIDDEN here, finds the service not entitled
+        assert result.is_error and result.data["error"]["kind"] == ("not_entitled" if forbidden else "upstream_error")
     else:
         data = rec.answer["data"]
         for key in tool.graphql["result"]:
@@ -92,6 +93,7 @@ async def test_the_request_is_the_one_the_sdk_sent_in_the_recording(rec):
 async def test_a_graphql_error_is_an_error_result_that_keeps_the_messages_and_the_partial_data():
     rec = next(r for r in _recorded("zins") if r.cassette == "TestIoT")  # 200 with errors: FORBIDDEN
     executor, _ = _executor(lambda request: httpx.Response(200, json=rec.answer))
+    executor.entitlements.record("zins", True, "the probe answered")  # as on the recorded tenant
     result = await executor.call(CATALOG.tools["zins_iot_device_stats"], {"limit": 10})
     error = result.data["error"]
     assert result.is_error and error["codes"] == ["FORBIDDEN"]
@@ -109,23 +111,25 @@ async def test_a_graphql_forbidden_answered_200_is_the_error_a_rest_403_gives():
     refused by the gateway with HTTP 403 must read the same (kind, status, code, what to do)."""
     rec = next(r for r in _recorded("zins") if r.cassette == "TestIoT")
     tool = CATALOG.tools["zins_iot_device_stats"]
-    executor, _ = _executor(lambda request: httpx.Response(200, json=rec.answer))
-    graphql = (await executor.call(tool, {"limit": 10})).data["error"]
-    executor, _ = _executor(lambda request: httpx.Response(403, json={"code": "FORBIDDEN", "message": "Forbidden"}))
-    rest = (await executor.call(tool, {"limit": 10})).data["error"]
+
+    async def answer(response: httpx.Response, arguments: dict | None = None) -> dict:
+        """What the sending layer makes of one answer (before the entitlement probe explains a 403)."""
+        executor, _ = _executor(lambda request: response)
+        model, _control = executor.prepare(tool, arguments or {})
+        return (await executor._send(tool, executor.build_request(tool, model))).data["error"]
+
+    graphql = await answer(httpx.Response(200, json=rec.answer), {"limit": 10})
+    rest = await answer(httpx.Response(403, json={"code": "FORBIDDEN", "message": "Forbidden"}), {"limit": 10})
     keys = ("kind", "status", "code", "next_step")
     assert [graphql.get(k) for k in keys] == [rest.get(k) for k in keys] == [
         "upstream", 403, "FORBIDDEN", rest["next_step"]] and "entitled to ZINS" in rest["next_step"]
     # a code alone (no http_status) says it too; an error with no status stays a GraphQL error
     coded = {"errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}], "data": None}
-    executor, _ = _executor(lambda request: httpx.Response(200, json=coded))
-    assert (await executor.call(tool, {})).data["error"]["status"] == 403
+    assert (await answer(httpx.Response(200, json=coded)))["status"] == 403
     mixed = {"errors": [*rec.answer["errors"], {"message": "Something went wrong"}], "data": None}
-    executor, _ = _executor(lambda request: httpx.Response(200, json=mixed))
-    assert (await executor.call(tool, {})).data["error"]["status"] == 403  # the one status said
+    assert (await answer(httpx.Response(200, json=mixed)))["status"] == 403  # the one status said
     unknown = {"errors": [{"message": "Something went wrong", "extensions": {"classification": "INTERNAL_ERROR"}}]}
-    executor, _ = _executor(lambda request: httpx.Response(200, json=unknown))
-    error = (await executor.call(tool, {})).data["error"]
+    error = await answer(httpx.Response(200, json=unknown))
     assert error["kind"] == "upstream_error" and "status" not in error
 
 

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "4203dbaaccbf326b41ba5d5a742c0f4b882ff32ddd7c469522da778ce5006abe"
+FINGERPRINT = "77c6677308b6684a4f52bdc6c82cbf0f419ec01b1b70be53aef3499391db9515"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"aiguard.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "aiguard_list_providers",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 39,
 }

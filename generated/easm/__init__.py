@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "ae27f92bed4ce00fbf336ff37bcda776844a3a4631667c28f6f1e340b20441a0"
+FINGERPRINT = "11830e8e93d09dd3bce77df37eedfd0a13129ac13d6e3cfee48b80c9737eda8a"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"easm.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "easm_list_organizations",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 7,
 }

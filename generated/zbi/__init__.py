@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "b22c216e10384374e417c760873547a91b831a3998af7f1add59bfc2be66524e"
+FINGERPRINT = "4f6cebb941a0f44616ec7f214855f6e0190834b985132444152f7ccc70244f5f"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"zbi.crud": ("1/second", "400/hour"), "zbi.reports": ("2/second", "1000/hour")},
     "rate_limit_headers": "Retry-After; a 429 body is {errorCode: RATE_LIMIT_EXCEEDED, errorDetails, timestamp}",
     "probe": "zbi_list_custom_apps",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 9,
 }

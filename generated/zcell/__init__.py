@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "be85272ead29a5ab162308a879dcb5e3a915ad24367ce28098b6da59d5662e5d"
+FINGERPRINT = "9361293a8f9f4e29ae1eb8379a8249458e3958df967386c68baeb8e11fa4ec34"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"zcell.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "zcell_list_audit_metadata",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 36,
 }

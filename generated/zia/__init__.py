@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "46cc1f2ba7adc2b86e15375fce4bb1d9ef2456eb39836caa932387888632074c"
-FINGERPRINT = "7be9503ace95f426473ff16ffa84797810eb537fddf24151d7205957fb4e0cf5"
+FINGERPRINT = "7966004c5a81a00141b7cd129cb02cafcdc0c2a98b00104f76662ec6973edd5f"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -74,6 +74,7 @@ INFO = {
     },
     "rate_limit_headers": "x-ratelimit-reset (seconds left in the window), Retry-After",
     "probe": "zia_get_activation_status",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 594,
 }

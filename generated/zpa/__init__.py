@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "37fbb27eb2d07895b749d81b685ae5a2930b6f8bbad7af38eb190baa5e1c692b"
-FINGERPRINT = "514693a1eb74a6178d6bc577acd733ebc3d0daa24bfcdcb1d129f4b9502d3e07"
+FINGERPRINT = "0cb0e7919fa6a908eb911816b239ec4908c801ef7284beb150824b82e6b64aa0"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -61,6 +61,7 @@ INFO = {
     "rate_classes": {"zpa.read": ("20/10 seconds",), "zpa.write": ("10/10 seconds",)},
     "rate_limit_headers": "retry-after with an 's' suffix, e.g. '13s'",
     "probe": "zpa_list_all_applications",
-    "probe_arguments": {"pagesize": 1},
+    "probe_fixed": {"pagesize": 1},
+    "probe_relative": {},
     "operations": 313,
 }

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "07d5bbad0716c9f1756bf85f0510e351792aa3cdbdf9b314ad1b70971f4f43b4"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "796012add6451dcb3d807d3bf82d34b0e5c09a22af0e670c9d2e145cdcab95a2"
+FINGERPRINT = "58acc2ed84dd05658b667af5774c90e580861f79b1dfee99c0c74c2b9d8f2e1b"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"ztb.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "ztb_list_site_names",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 70,
 }

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "a7a2431a8d4ce936d8d862f7671062d0d58c8ff7c484a028b368185cae526f45"
+FINGERPRINT = "b92d9d016eeac85a4a3c7de8cb1c5b8782f67e02d873b31a4b089e14514d4ae5"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"zwa.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "zwa_dlp_incident_search",
-    "probe_arguments": {"body": {"fields": [], "timeRange": {}}, "page_size": 1},
+    "probe_fixed": {"body": {"fields": [], "timeRange": {}}, "page_size": 1},
+    "probe_relative": {},
     "operations": 12,
 }
