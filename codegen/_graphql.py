@@ -270,10 +270,58 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
     }
 
 
+_NAMES = {"zins": "Z-Insights", "zms": "ZMS"}
+SECTION = "## Z-Insights (`zins.yaml`) and Microsegmentation (`zms.yaml`): GraphQL, from the SDK's source"
+
+
+def _section(release: str, written: dict[str, tuple[list[GraphQLDocument], str]]) -> str:
+    """specs/SOURCES.md's section on these specs (rewritten by every run, so `make specs` keeps it)."""
+    counts = {svc: len(docs) for svc, (docs, _) in written.items()}
+    lines = [
+        SECTION, "",
+        "Zscaler ships no model for these two GraphQL services. `make graphql-specs` (`codegen/_graphql.py`)",
+        f"reads every named query document out of the stable SDK's source, `{release.replace(' ', '==')}`",
+        f"(sdist, MIT, copyright Zscaler; licence beside this file): `zscaler/zins/*.py` ({counts['zins']} queries) "
+        "and", f"`zscaler/zms/*.py` ({counts['zms']} queries), with enum values from "
+        "`zscaler/<svc>/models/enums.py`. Each document",
+        "is one operation on `POST /zins/graphql` or `POST /zms/graphql` (the path's first operation, the rest",
+        "its `x-oneapi-variants`), carrying `x-oneapi-graphql: {operation, name, document, variables, result}`;",
+        "each operation's `x-oneapi-source` names the SDK file it came from. The answer schema is the",
+        "document's selection set. The SDK has no mutation for either service, so every tool is a read.", "",
+        "Checked against the recorded traffic (`tests/recorded/zins.jsonl`, `zms.jsonl`, trimmed from the SDK's",
+        "integration cassettes, SDK 1.9.10): every recorded document is the SDK 1.11.3 document of the same",
+        "name, byte for byte once whitespace is ignored, and every recorded answer field is declared",
+        "(`make fidelity`). The rate class (1000/second) is the `x-ratelimit-limit` the gateway answered with.", "",
+        "| service | spec | operations | source files | sha256 of the spec |", "|---|---|---|---|---|",
+    ]
+    for svc, (docs, text) in written.items():
+        families = ", ".join(sorted({d.module for d in docs}))
+        lines.append(f"| {_NAMES[svc]} | `{svc}.yaml` | "
+                     f"{len(docs)} | {families} | `{hashlib.sha256(text.encode()).hexdigest()}` |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_section(sources: Path, section: str) -> None:
+    """Replace this module's section of SOURCES.md, or put it before the SDK-source section (or at the end)."""
+    from ._source_specs import SECTION as SOURCE_SECTION
+
+    text = sources.read_text() if sources.exists() else "# Where the specs come from\n"
+    if SECTION in text:
+        before, rest = text.split(SECTION, 1)
+        after = rest[rest.index("\n## "):].lstrip("\n") if "\n## " in rest else ""
+    elif SOURCE_SECTION in text:
+        before, after = text.split(SOURCE_SECTION, 1)
+        after = SOURCE_SECTION + after
+    else:
+        before, after = text, ""
+    sources.write_text(before.rstrip("\n") + "\n\n" + section + ("\n" + after if after else ""))
+
+
 def write_graphql_specs(sdk: Path, specs_dir: Path, release: str = "zscaler-sdk-python 1.11.3",
                         log=print) -> dict[str, int]:
-    """specs/zins.yaml and specs/zms.yaml from the unpacked SDK's `zscaler/` directory; operations per service."""
-    counts = {}
+    """specs/zins.yaml and specs/zms.yaml from the unpacked SDK's `zscaler/` directory, and their section of
+    specs/SOURCES.md; operations per service."""
+    written: dict[str, tuple[list[GraphQLDocument], str]] = {}
     for service in GRAPHQL_SERVICES:
         docs = extract_documents(sdk, service)
         if not docs:
@@ -284,8 +332,9 @@ def write_graphql_specs(sdk: Path, specs_dir: Path, release: str = "zscaler-sdk-
         target.write_text(text)
         log(f"graphql-specs: {service}: {len(docs)} operations -> {target} "
             f"sha256 {hashlib.sha256(text.encode()).hexdigest()}")
-        counts[service] = len(docs)
-    return counts
+        written[service] = (docs, text)
+    _write_section(specs_dir / "SOURCES.md", _section(release, written))
+    return {svc: len(docs) for svc, (docs, _) in written.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "77c6677308b6684a4f52bdc6c82cbf0f419ec01b1b70be53aef3499391db9515"
+FINGERPRINT = "75038dba0a78644e4b8552482b71c6165508b708a587c5144de8d73a89afe5b4"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

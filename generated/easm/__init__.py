@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "3e032d674de783fb99fccb5db2170cc346b6f2edd56301608538703a31cca821"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "11830e8e93d09dd3bce77df37eedfd0a13129ac13d6e3cfee48b80c9737eda8a"
+FINGERPRINT = "6834310b651b0caf7ec286781302f82fcb41b62ec816f5290de1c3be940959c8"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "4f6cebb941a0f44616ec7f214855f6e0190834b985132444152f7ccc70244f5f"
+FINGERPRINT = "d4e425a354a8bf636cbeb8804426414a7e1a6d365499374e3f25201e33b0b1ad"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "8c5c0fdcccdd28efcf98045d7bb3baea05fee8db20151214fe6831c6d82db435"
-FINGERPRINT = "3f574e71c01103ea690b5d99df34d2239c59890141384aa1cbdb1984a7804bd6"
+FINGERPRINT = "a211ce13165272676346ce65f67942e774629419be0399cd9af26830f3aebdd3"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

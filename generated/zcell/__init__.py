@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "9361293a8f9f4e29ae1eb8379a8249458e3958df967386c68baeb8e11fa4ec34"
+FINGERPRINT = "037d0ec332dff3c1da585f6f0532f71586790006a2b435760cf90ab8dc8f6d9e"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

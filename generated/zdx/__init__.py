@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "e93aa834e65a2e097dfc9d9f98b98073a23863303bea36d052f873a2732aeae6"
-FINGERPRINT = "ac5181db94740a3a9c508a8cba81f1bb36723ec9ad8b332ec5883050fac3fe66"
+FINGERPRINT = "b49b418f458339292cfd1b50f8ff41af138e37ec0c784aec61112f1d98739463"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

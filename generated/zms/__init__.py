@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "d38d00801c4386bdfca1628f5092dbefac1bda82ceab4cb773469fe83015dd3d"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "671a8a6705ec2a94c87bcf92841e075cb22ff378a296272b02640b660e9c27ef"
+FINGERPRINT = "e79b9df0195473753a8e9299ae1ee8bdcd56173590cf2f3fcc854270aaed4f20"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
