@@ -1,5 +1,6 @@
 """The executor's paging layer: each service's pagination style (ZIA/ZTW/ZCC flat arrays that end at a
-short page, ZPA `totalPages`, ZDX `next_offset`, ZIdentity `next_link`), read to the end or to `max_items`."""
+short page, ZPA `totalPages`, ZDX `next_offset`, ZIdentity and EASM `next_link`), read to the end or to
+`max_items`. A key with a dot reaches into the answer: ZTB's `result.rows`, ZMS's `pageInfo.totalPages`."""
 
 from __future__ import annotations
 
@@ -80,10 +81,17 @@ def default_page_size(catalog: Catalog, tool: ToolDef, size_param: str, limit: i
 
 
 
+def _at(data: Any, key: str) -> Any:
+    """`data[key]`, where a dotted key walks down objects (`result.rows`); None when a step is missing."""
+    for part in key.split(".") if "." in key else (key,):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
 def _extract(data: Any, key: str) -> list[Any]:
     if key in ("@", "", None) or isinstance(data, list):  # some ZCC lists come both ways (as in the SDK)
         return data if isinstance(data, list) else []
-    value = data.get(key) if isinstance(data, dict) else None
+    value = _at(data, key)
     return value if isinstance(value, list) else []
 
 
@@ -91,9 +99,10 @@ def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int 
     stop = p.get("stop")
     if not batch:
         return False
-    if stop == "total_pages" and isinstance(data, dict) and p.get("total_pages_key", "totalPages") in data:
+    total_pages = _at(data, p.get("total_pages_key", "totalPages"))
+    if stop == "total_pages" and total_pages is not None:
         try:
-            return int(data[p.get("total_pages_key", "totalPages")]) > (page or 1)
+            return int(total_pages) > (page or 1)
         except (TypeError, ValueError):
             pass  # no usable count: the page's length decides, as for the short-page lists
     if stop in ("short_page", "total_pages"):

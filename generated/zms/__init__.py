@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "d38d00801c4386bdfca1628f5092dbefac1bda82ceab4cb773469fe83015dd3d"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "e79b9df0195473753a8e9299ae1ee8bdcd56173590cf2f3fcc854270aaed4f20"
+FINGERPRINT = "d98f2bf601d731793544a38373d1496e9730f4ed7a842cccb8ee19ebe851a833"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
