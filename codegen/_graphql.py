@@ -175,6 +175,24 @@ def result_path(definition) -> list[str]:
     return path
 
 
+def _pagination(variables: dict, data: dict, result: list[str]) -> dict | None:
+    """Page-numbered like ZPA when the query takes a page number and size and answers a connection
+    `{nodes, pageInfo {totalPages}}` (zscaler/zms/agents.py list_agents `page`/`page_size`, app_zones.py
+    `pageNum`; recorded zms/cassettes/TestAgents.yaml: `pageInfo: {pageNumber, pageSize, totalCount,
+    totalPages}`); the pager sends the page as a variable."""
+    names = set(variables.get("properties") or {})
+    page = next((n for n in ("page", "pageNum") if n in names), None)
+    for key in result:
+        data = (data.get("properties") or {}).get(key) or {}
+    props = data.get("properties") or {}
+    if page is None or "pageSize" not in names or "nodes" not in props:
+        return None
+    if "totalPages" not in ((props.get("pageInfo") or {}).get("properties") or {}):
+        return None
+    return {"style": "page", "page_param": page, "size_param": "pageSize", "result_key": "nodes",
+            "total_pages_key": "pageInfo.totalPages", "stop": "total_pages"}
+
+
 def _tool_name(service: str, name: str) -> str:
     for acronym, word in _ACRONYMS:
         name = name.replace(acronym, word)
@@ -188,6 +206,8 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
     scope = "read" if doc.kind == "query" else "destructive" if doc.name.startswith("Delete") else "write"
     data = _list_of_objects(_selection_schema(definition.selection_set), tuple(result_path(definition)))
     summary = doc.summary or f"{doc.name} ({doc.kind})"
+    variables = variables_schema(definition, enums)
+    pagination = _pagination(variables, data, result_path(definition))
     return {
         "operationId": doc.name,
         "summary": summary.rstrip("."),
@@ -198,9 +218,9 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
         "x-oneapi-rate-class": f"{service}.default",
         "x-oneapi-resource": {"type": result_path(definition)[-1], "action": doc.kind},
         "x-oneapi-source": doc.source,
+        **({"x-oneapi-pagination": pagination} if pagination else {}),
         "x-oneapi-graphql": {"operation": doc.kind, "name": doc.name, "document": doc.document,
-                             "variables": variables_schema(definition, enums),
-                             "result": result_path(definition)},
+                             "variables": variables, "result": result_path(definition)},
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/GraphQLRequest"}}}},
         "responses": {"200": {"description": "The GraphQL answer: `data` as selected, `errors` when any field "

@@ -92,8 +92,8 @@ class Executor:
                     query.append((wire, _text(value)))
             else:
                 body = value
-        if tool.graphql:
-            body = graphql_body(tool, values)
+        if tool.graphql:  # a page asked for is variables of the query
+            body, extra_query = graphql_body(tool, values, extra_query), None
         if tool.service == "zpa" and self.microtenant_id and not any(k == "microtenantId" for k, _ in query):
             if any(wire == "microtenantId" for _, wire, loc, _, _ in tool.params if loc == "query"):
                 query.append(("microtenantId", self.microtenant_id))

@@ -46,10 +46,12 @@ def graphql_settings(tool: Any, arguments: dict[str, Any], settings: dict[str, s
     return out
 
 
-def graphql_body(tool: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """The request body for a GraphQL tool from its validated arguments (by wire name)."""
+def graphql_body(tool: Any, values: dict[str, Any], page: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request body for a GraphQL tool from its validated arguments (by wire name); `page`: the
+    pager's page number and size, which a GraphQL query takes as variables (not in the query string)."""
     variables = {wire: values[field] for field, wire, location, _req, _explode in tool.params
                  if location == "variable" and field in values and values[field] is not None}
+    variables.update(page or {})
     return {"query": tool.graphql["document"], "variables": variables, "operationName": tool.graphql["name"]}
 
 

@@ -250,3 +250,50 @@ async def test_every_operation_answers_on_the_mock_with_exactly_the_fields_it_se
     result = await _mock_executor(_mock()).call(tool, {f: variables[w] for f, w, *_ in tool.params
                                                                  if w in variables})
     assert not result.is_error and result.data is not None
+
+
+# --- paging: ZMS connections {nodes, pageInfo} --------------------------------------------------------------
+
+def test_every_query_taking_a_page_number_and_size_and_answering_a_connection_pages():
+    paged = {t.graphql["name"]: t.pagination for t in CATALOG.tools.values() if t.graphql and t.pagination}
+    assert {t.service for t in CATALOG.tools.values() if t.graphql and t.pagination} == {"zms"}
+    assert len(paged) == 15  # the five others answer no connection (stats, secrets, one nonce, metadata)
+    assert paged["ListAgents"]["page_param"] == "page" and paged["ListAppZones"]["page_param"] == "pageNum"
+    assert {p["result_key"] for p in paged.values()} == {"nodes"}
+    assert {p["total_pages_key"] for p in paged.values()} == {"pageInfo.totalPages"}
+
+
+async def test_all_pages_sends_each_page_as_variables_and_reads_every_node_once():
+    mock = _mock()
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(mock), event_hooks={"request": [record]},
+                             headers={"Authorization": f"Bearer {mock.token()}"})
+    executor = Executor(CATALOG, http, base_url="http://mock", zms_customer_id="72058304855015424")
+    total = (await executor.call(CATALOG.tools["zms_list_app_zones"], {})).data["pageInfo"]["totalCount"]
+    size = -(-total // 3)  # two or three pages (seeded: 3 objects or more)
+    sent.clear()
+    result = await executor.call(CATALOG.tools["zms_list_app_zones"], {"pageSize": size, "all_pages": True})
+    assert not result.is_error and result.data["count"] == total and result.data["more"] is False
+    assert len({n["id"] for n in result.data["items"]}) == total
+    bodies = [json.loads(r.content) for r in sent]
+    assert [b["variables"]["pageNum"] for b in bodies] == list(range(1, -(-total // size) + 1)) and len(bodies) > 1
+    assert all(b["variables"]["pageSize"] == size and b["variables"]["customerId"] == "72058304855015424"
+               for b in bodies)
+    assert all(not r.url.query for r in sent)  # the page is a variable, never a query string
+    capped = await executor.call(CATALOG.tools["zms_list_app_zones"], {"pageSize": size, "max_items": size + 1})
+    assert capped.data["count"] == size + 1 and capped.data["more"] is True
+
+
+@pytest.mark.parametrize("rec", [r for r in _recorded("zms") if r.cassette in ("TestTags", "TestAgents")],
+                         ids=lambda r: r.where)
+async def test_all_pages_stops_where_the_recorded_page_info_says(rec):
+    """zms/cassettes/TestTags.yaml: totalPages 1; TestAgents.yaml: no nodes, totalPages 0."""
+    executor, sent = _executor(lambda request: httpx.Response(200, json=rec.answer))
+    tool = _tool_for(rec.body["operationName"])
+    result = await executor.call(tool, {"customerId": rec.body["variables"]["customerId"], "all_pages": True})
+    nodes = next(iter(rec.answer["data"].values()))["nodes"]
+    assert result.data["items"] == nodes and len(sent) == 1

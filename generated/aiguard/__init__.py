@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "16bf2bfcd0bef48c0647517f19e041746d0d58d7bc14ed11adea1f369507b904"
+FINGERPRINT = "075f7420c7f44bbc5b6dd1c17f6696ed7b3eae64fd664b155a0efa0f0ac57a74"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "64bad97f496253a0efd34cbd29f7ef538ba2d9770ad7308bb6066f65132b010d"
+FINGERPRINT = "6280994579b619e72fa8b3ae1ce54166f2fb1857d5cf718770760418b52ef1c9"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

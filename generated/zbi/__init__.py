@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "2baf41cb4b881fd55803b2781ee8e35a2b0d8d956fda4aad10fa7036f51ed694"
+FINGERPRINT = "a8f3f81f84e4d3578dc32547aa65016197aad349f482faad499252b9f6ef7b2b"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "24b0ba4b97d51415b0da28dd0f6a4114953cbf8fcd1ece58cde112b7f8096cce"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "80f1706581059bd1f770cfd701959af8ad425dccfc6db4b4a5bfb3235808afc9"
+FINGERPRINT = "74042e684b5419ab06f96d5d72573a0f0c97f2ffa549310e0be8b968c4d56424"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "d38cad408b74741491416df916052cf2d5ecbf0ef87f4a1e7d24b686f727a57d"
+FINGERPRINT = "b993462b320c2bf611edd81537711986d5a2b7e3824fd20dc7bbd1e3968409f4"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

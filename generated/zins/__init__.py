@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "86b9ec44bb43267ad8148926faf43ce94c0706502fa4694cf4069accacb636c1"
+FINGERPRINT = "78b1d247de03688c363163d13bc854f16c2cb95e645c6232c2ad2e92c9d926f0"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "8152b746adb648afaaa0d9eea182dc9b066dc40a9ce50e4befe8b30031426e61"
+FINGERPRINT = "de1802b2285806eb1602fd51e67bba57aa3538a3a5f329174360fbf3f0e07434"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
