@@ -161,9 +161,9 @@ def _pagination(svc: SourceService, op: SourceOperation, models: dict[str, Sourc
     if not op.answer_list or op.method != "GET":
         return None
     names = {q.name for q in op.query}
-    if svc.name == "zcell" and {"page", "size"} <= names:
-        return {"style": "page", "page_param": "page", "size_param": "size", "result_key": "content",
-                "total_pages_key": "totalPages", "stop": "total_pages"}
+    if svc.name == "zcell" and {"page", "size"} <= names:  # "Page number (0-based)": zcell/anomaly_policy.py
+        return {"style": "page", "page_param": "page", "first_page": 0, "size_param": "size",
+                "result_key": "content", "total_pages_key": "totalPages", "stop": "total_pages"}
     if svc.name in ("aiguard", "easm"):
         return {"style": "single", "result_key": svc.list_envelope, "stop": "none"}
     return None

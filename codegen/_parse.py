@@ -308,7 +308,7 @@ def _pagination_docs(pagination: dict | None) -> dict[str, str]:
         return {}
     style = pagination.get("style")
     if style == "page":
-        return {pagination.get("page_param", "page"): "Page number, starting at 1.",
+        return {pagination.get("page_param", "page"): f"Page number, starting at {pagination.get('first_page', 1)}.",
                 pagination.get("size_param", "pageSize"): "Items per page."}
     if style == "next_link":
         return {pagination.get("offset_param", "offset"): "Offset of the first record to return.",

@@ -35,7 +35,8 @@ async def paginate(tool: ToolDef, model: Any, control: dict[str, Any], *,
     size_param: str = p.get("size_param") or p.get("limit_param") or ""
     dumped = model.model_dump(by_alias=True, exclude_unset=True)
     page_size = dumped.get(size_param) or (default_size(size_param, limit) if style == "page" else None)
-    page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
+    first = int(p.get("first_page", 1))  # ZCell counts pages from 0 (zscaler/zcell/anomaly_policy.py)
+    page = int(dumped.get(p.get("page_param", "page")) or first) if style == "page" else None
     offset: Any = dumped.get(p.get("offset_param", "offset"))
     for _ in range(_MAX_PAGES):
         extra: dict[str, Any] = {}
@@ -59,7 +60,7 @@ async def paginate(tool: ToolDef, model: Any, control: dict[str, Any], *,
         if not _has_next(p, data, batch, page, page_size):
             break
         if style == "page":
-            page = (page or 1) + 1
+            page = (first if page is None else page) + 1
         else:
             offset = _next_offset(p, data)
     else:
@@ -101,8 +102,9 @@ def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int 
         return False
     total_pages = _at(data, p.get("total_pages_key", "totalPages"))
     if stop == "total_pages" and total_pages is not None:
+        first = int(p.get("first_page", 1))
         try:
-            return int(total_pages) > (page or 1)
+            return int(total_pages) > (first if page is None else page) - first + 1  # pages read so far
         except (TypeError, ValueError):
             pass  # no usable count: the page's length decides, as for the short-page lists
     if stop in ("short_page", "total_pages"):

@@ -107,3 +107,22 @@ async def test_easm_all_pages_asks_for_the_offset_the_real_next_link_names():
     result = await executor.call(CATALOG.tools["easm_list_findings"], {"org_id": ORG, "all_pages": True})
     assert result.data["count"] == len(rec.answer["results"]) + 3 and result.data["more"] is False
     assert [r.url.params.get("offset") for r in sent] == [None, "20"]
+
+
+async def test_zcell_pages_count_from_zero_and_all_pages_reads_the_first_one_too():
+    """"Page number (0-based)" (zscaler/zcell/anomaly_policy.py list_anomaly_policy_violations); the SDK's
+    pager asks page 0 first (zscaler/oneapi_response.py, zcell branch) and reads totalPages."""
+    mock = create_mock_app(seed=0)
+    values = ("72058304855015424", "7")
+    _fill(mock, "zcell", "ListAnomalyPolicyViolations", values, 25)
+    path = f"/zcell/config/api/v1/customers/{values[0]}/anomaly-policy/{values[1]}/violations"
+    http = TestClient(mock, headers={"Authorization": f"Bearer {mock.token()}"})
+    zero = http.get(path, params={"page": 0, "size": 10}).json()
+    assert (zero["totalPages"], zero["totalElements"], len(zero["content"])) == (3, 25, 10)
+    assert len(http.get(path, params={"page": 2, "size": 10}).json()["content"]) == 5
+    executor, sent = _executor(mock)
+    result = await executor.call(CATALOG.tools["zcell_list_anomaly_policy_violations"],
+                                 {"id": values[0], "policy_id": values[1], "size": 10, "all_pages": True})
+    assert not result.is_error and result.data["count"] == 25 and result.data["more"] is False
+    assert len({v["name"] for v in result.data["items"]}) == 25
+    assert [r.url.params["page"] for r in sent] == ["0", "1", "2"]

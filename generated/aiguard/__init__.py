@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "075f7420c7f44bbc5b6dd1c17f6696ed7b3eae64fd664b155a0efa0f0ac57a74"
+FINGERPRINT = "40d539a6498213ab5db766115ff9ea702fcc267b2aac9583a9ade8140bdcb9a0"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

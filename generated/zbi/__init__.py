@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "a8f3f81f84e4d3578dc32547aa65016197aad349f482faad499252b9f6ef7b2b"
+FINGERPRINT = "36a3cf9335e69e99a45e5a44e496a782ac1ded933a99cb9bd0db338facdb3b13"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

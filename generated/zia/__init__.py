@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "46cc1f2ba7adc2b86e15375fce4bb1d9ef2456eb39836caa932387888632074c"
-FINGERPRINT = "c2a81c43eb675d393bb9b005b723f37cbc8970e7ff0b7e4b81441f18d1f0b4ac"
+FINGERPRINT = "4989fd8551fb06f1b53bb0e98079c443fbed4c779664477aebeb2432a459d2f1"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

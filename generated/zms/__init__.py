@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "5eeff7137fdae4ab29a970af42ae1f66ffdd81e2d51ac9c808636211eddabeae"
+FINGERPRINT = "090fb00ea57e6c00d266704531bc58b0e07feb612bb3e5d1a33de390d280b153"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

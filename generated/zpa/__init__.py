@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "37fbb27eb2d07895b749d81b685ae5a2930b6f8bbad7af38eb190baa5e1c692b"
-FINGERPRINT = "dfcd3f101212e9781347bd442bc615d0f372a7f4435607420098cf3c00c2f73f"
+FINGERPRINT = "abd28e04d1ef041648ae4849afa172ea8fc4faf75a60c04468ec6bc81ecc1b4c"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "53dac9329f1853b7d75807522de459f4de6132a92176bdb8eb89afe389c9f6da"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "53f8a81e990473ea5116337efe1b6321d0dc9c2bc09d1f6b52a95b06af01b2ab"
+FINGERPRINT = "a7e75b7966552f1663544508a1c066e8ae48390b6a69490e989de06800136b8b"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

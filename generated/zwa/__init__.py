@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "afed6bab6863eafd07198de2875065d6d8d75d3cdfd6c49f7316092255f7adae"
-FINGERPRINT = "de1802b2285806eb1602fd51e67bba57aa3538a3a5f329174360fbf3f0e07434"
+FINGERPRINT = "d89cb24fd5b0a8481e7d7c86612d9fd3b9da50230f1af377dca444074f022a2b"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

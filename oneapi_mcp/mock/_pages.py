@@ -7,6 +7,7 @@
 - offset + next_offset (ZDX): an opaque `offset` and `limit`; `next_offset` is null at the end.
 - offset + next_link (ZIdentity): `offset` and `limit`; `{records, results_total, pageOffset,
   pageSize, next_link, prev_link}` with absolute links, null where there is no such page.
+- page + total_pages from 0 (ZCell): `page` (0-based) and `size`; `{content, totalPages, totalElements, size}`.
 - page + short_page, rows nested (ZTB): `page` and `limit`; `{result: {count, rows}}` (or `{count, result}`),
   `count` the total.
 - offset + next_link (EASM findings, look-alike domains): `offset`; `{results, total_results, next_link,
@@ -138,14 +139,18 @@ def paginate(
     result_key = "@" if flat else (pagination or {}).get("result_key", "@")
     if style == "page":
         size = _size(service, query.get(pagination["size_param"]))
+        first = pagination.get("first_page", 1)  # ZCell: 0
         page = query.get(pagination["page_param"])
-        page = page if isinstance(page, int) and page > 0 else 1
-        chunk = items[(page - 1) * size : page * size]
+        page = page if isinstance(page, int) and page >= first else first
+        chunk = items[(page - first) * size : (page - first + 1) * size]
         if service == "zpa" and result_key != "@":
             pages = math.ceil(len(items) / size)
             return Page({"list": chunk}, {"totalPages": str(pages), "totalCount": str(len(items))})
         if result_key == "@":
             return Page(chunk, {})
+        if service == "zcell":  # {totalElements, totalPages, size, content} (zscaler/oneapi_response.py, zcell)
+            return Page({result_key: chunk}, {"totalElements": len(items), "totalPages": math.ceil(len(items) / size),
+                                              "size": size})
         if service == "ztb":  # ztb/cassettes/TestSite.yaml {result: {count, rows}}; TestSite2SiteVPN {count, result}
             outer, _, inner = result_key.partition(".")
             body = {outer: {"count": len(items), inner: chunk}} if inner else {"count": len(items), outer: chunk}
