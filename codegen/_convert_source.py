@@ -151,8 +151,9 @@ def _envelope(svc: SourceService, item: dict) -> dict:
 def _pagination(svc: SourceService, op: SourceOperation, models: dict[str, SourceModel]) -> dict | None:
     """How a list answer pages (zscaler/oneapi_response.py per service type): ZCell `page`/`size` with
     {content, totalPages}; AI Guard {items} and EASM {results, total_results} in one answer ("single";
-    EASM's models read the envelope themselves: Findings, LookALikeDomains, Organizations).
-    ZTB nests its rows (`{result: {rows}}`) where no result key reaches: it is left unpaged."""
+    EASM's models read the envelope themselves: Findings, LookALikeDomains, Organizations). ZTB's and the
+    EASM lists that link a next page are declared once the recordings have widened the answers
+    (`_recorded_paging`)."""
     envelope = models.get(op.model) if op.model else None
     if (svc.name == "easm" and op.method == "GET" and envelope is not None
             and any(f.name == "results" and f.array for f in envelope.fields)):
@@ -160,9 +161,9 @@ def _pagination(svc: SourceService, op: SourceOperation, models: dict[str, Sourc
     if not op.answer_list or op.method != "GET":
         return None
     names = {q.name for q in op.query}
-    if svc.name == "zcell" and {"page", "size"} <= names:
-        return {"style": "page", "page_param": "page", "size_param": "size", "result_key": "content",
-                "total_pages_key": "totalPages", "stop": "total_pages"}
+    if svc.name == "zcell" and {"page", "size"} <= names:  # "Page number (0-based)": zcell/anomaly_policy.py
+        return {"style": "page", "page_param": "page", "first_page": 0, "size_param": "size",
+                "result_key": "content", "total_pages_key": "totalPages", "stop": "total_pages"}
     if svc.name in ("aiguard", "easm"):
         return {"style": "single", "result_key": svc.list_envelope, "stop": "none"}
     return None
@@ -459,4 +460,53 @@ def convert_source_service(root: Path, name: str, release: str, recorded_dir: Pa
     if recorded_dir is not None and (recorded_dir / f"{svc.name}.jsonl").exists():
         rows = [json.loads(line) for line in (recorded_dir / f"{svc.name}.jsonl").read_text().splitlines() if line]
         apply_recordings(doc, rows, f"{svc.recorded or svc.name}/cassettes")
+    _recorded_paging(doc, svc)
     return doc
+
+
+def _list_key(schema: dict, schemas: dict, prefix: str = "") -> str | None:
+    """The dotted key of the first array in an answer schema, one object level deep at most: `result.rows`
+    (ZTB {result: {count, rows}}), `result` ({count, result: [...]}), `result.values`."""
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    for key, sub in (schema.get("properties") or {}).items():
+        if sub.get("type") == "array":
+            return prefix + key
+    if not prefix:
+        for key, sub in (schema.get("properties") or {}).items():
+            if sub.get("type") == "object" and (found := _list_key(sub, schemas, key + ".")):
+                return found
+    return None
+
+
+def _recorded_paging(doc: dict, svc: SourceService) -> None:
+    """Paging that the SDK's source and the recordings show together.
+
+    ZTB: lists taking `page` (1-based) and `limit` ("Page number", "Page size": zscaler/ztb/site.py
+    list_sites and the others) page by number, as the SDK's generic pager does (zscaler/oneapi_response.py:
+    page + 1 until a page is shorter than the limit); the rows sit under `result.rows` (or `result`,
+    `result.values`), recorded with `page` and `limit` echoed (ztb/cassettes/TestDevices.yaml
+    `{"result": {"count": 0, "limit": 10, "page": 1, "rows": []}}`).
+    EASM: findings and look-alike domains answer 100 results with `total_results` and a `next_link` whose
+    `offset` asks for the next page (zeasm/cassettes/TestFindings.yaml, TestLookALikeDomains.yaml); the SDK
+    reads `next_page`, which the API does not send, so its lists stop at the first page."""
+    schemas = doc["components"]["schemas"]
+    for item in doc["paths"].values():
+        op = item.get("get")
+        if op is None:
+            continue
+        answer = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        declared = {p["name"] for p in op.get("parameters", ()) if p["in"] == "query"}
+        key = _list_key(answer, schemas)
+        if svc.name == "ztb" and {"page", "limit"} <= declared and key:
+            op["x-oneapi-pagination"] = {"style": "page", "page_param": "page", "size_param": "limit",
+                                         "result_key": key, "stop": "short_page"}
+        resolved = schemas.get(answer.get("$ref", "").rsplit("/", 1)[-1], answer)
+        if svc.name == "easm" and key == "results" and "next_link" in (resolved.get("properties") or {}):
+            op["x-oneapi-pagination"] = {"style": "next_link", "offset_param": "offset", "result_key": "results",
+                                         "next_key": "next_link", "stop": "no_next"}
+            if "offset" not in declared:
+                op.setdefault("parameters", []).append({
+                    "name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+                    "description": "Where the page starts: the `offset` of the previous answer's `next_link`.",
+                    "x-oneapi-evidence": op.get("x-oneapi-evidence", [None])[0]})

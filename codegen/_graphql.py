@@ -175,6 +175,24 @@ def result_path(definition) -> list[str]:
     return path
 
 
+def _pagination(variables: dict, data: dict, result: list[str]) -> dict | None:
+    """Page-numbered like ZPA when the query takes a page number and size and answers a connection
+    `{nodes, pageInfo {totalPages}}` (zscaler/zms/agents.py list_agents `page`/`page_size`, app_zones.py
+    `pageNum`; recorded zms/cassettes/TestAgents.yaml: `pageInfo: {pageNumber, pageSize, totalCount,
+    totalPages}`); the pager sends the page as a variable."""
+    names = set(variables.get("properties") or {})
+    page = next((n for n in ("page", "pageNum") if n in names), None)
+    for key in result:
+        data = (data.get("properties") or {}).get(key) or {}
+    props = data.get("properties") or {}
+    if page is None or "pageSize" not in names or "nodes" not in props:
+        return None
+    if "totalPages" not in ((props.get("pageInfo") or {}).get("properties") or {}):
+        return None
+    return {"style": "page", "page_param": page, "size_param": "pageSize", "result_key": "nodes",
+            "total_pages_key": "pageInfo.totalPages", "stop": "total_pages"}
+
+
 def _tool_name(service: str, name: str) -> str:
     for acronym, word in _ACRONYMS:
         name = name.replace(acronym, word)
@@ -188,6 +206,8 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
     scope = "read" if doc.kind == "query" else "destructive" if doc.name.startswith("Delete") else "write"
     data = _list_of_objects(_selection_schema(definition.selection_set), tuple(result_path(definition)))
     summary = doc.summary or f"{doc.name} ({doc.kind})"
+    variables = variables_schema(definition, enums)
+    pagination = _pagination(variables, data, result_path(definition))
     return {
         "operationId": doc.name,
         "summary": summary.rstrip("."),
@@ -198,9 +218,9 @@ def _operation(service: str, doc: GraphQLDocument, enums: dict[str, list[str]]) 
         "x-oneapi-rate-class": f"{service}.default",
         "x-oneapi-resource": {"type": result_path(definition)[-1], "action": doc.kind},
         "x-oneapi-source": doc.source,
+        **({"x-oneapi-pagination": pagination} if pagination else {}),
         "x-oneapi-graphql": {"operation": doc.kind, "name": doc.name, "document": doc.document,
-                             "variables": variables_schema(definition, enums),
-                             "result": result_path(definition)},
+                             "variables": variables, "result": result_path(definition)},
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/GraphQLRequest"}}}},
         "responses": {"200": {"description": "The GraphQL answer: `data` as selected, `errors` when any field "
@@ -230,12 +250,18 @@ _BEARER = {"type": "http", "scheme": "bearer", "description": "Bearer token from
            "https://<vanity>.zslogin.net/oauth2/v1/token (client credentials, audience https://api.zscaler.com)."}
 
 
-# The entitlement probe (services table) must be a query whose success or refusal speaks for the whole
-# service, with fixed arguments. Neither GraphQL service has one: every ZMS query needs the tenant's ZMS
-# customerId (no setting gives it yet), and the one Z-Insights query without a time window, IoTDeviceStats,
-# answers FORBIDDEN on a tenant that has Z-Insights but not its IoT part
-# (reference/recorded/zins/cassettes/TestIoT.yaml; TestCyberSecurity.yaml answers on the same tenant).
-_PROBES: dict[str, dict] = {}
+# The entitlement probe (services table): a query whose success or refusal speaks for the whole service.
+# Z-Insights: CyberSecurityIncidents answers on a tenant with Z-Insights (recorded:
+# zins/cassettes/TestCyberSecurity.yaml), over a window computed when the probe runs (the last 24 hours);
+# not IoTDeviceStats, which answers FORBIDDEN on that same tenant (zins/cassettes/TestIoT.yaml).
+# ZMS: ListAgents (zms/cassettes/TestAgents.yaml); its customerId is the ZMS_CUSTOMER_ID setting, which
+# the executor fills into every ZMS query (oneapi_mcp/_graphql.py `SETTING_VARIABLES`).
+_PROBES: dict[str, dict] = {
+    "zins": {"operationId": "CyberSecurityIncidents", "arguments": {"categorizeBy": ["THREAT_CATEGORY_ID"], "limit": 1},
+             "relative-time": {"startTime": {"seconds": -86_400, "as": "epoch_ms"},
+                               "endTime": {"seconds": 0, "as": "epoch_ms"}}},
+    "zms": {"operationId": "ListAgents", "arguments": {"page": 1, "pageSize": 1}},
+}
 
 
 def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[str]], sdk: str) -> dict:
@@ -264,10 +290,58 @@ def build_spec(service: str, docs: list[GraphQLDocument], enums: dict[str, list[
     }
 
 
+_NAMES = {"zins": "Z-Insights", "zms": "ZMS"}
+SECTION = "## Z-Insights (`zins.yaml`) and Microsegmentation (`zms.yaml`): GraphQL, from the SDK's source"
+
+
+def _section(release: str, written: dict[str, tuple[list[GraphQLDocument], str]]) -> str:
+    """specs/SOURCES.md's section on these specs (rewritten by every run, so `make specs` keeps it)."""
+    counts = {svc: len(docs) for svc, (docs, _) in written.items()}
+    lines = [
+        SECTION, "",
+        "Zscaler ships no model for these two GraphQL services. `make graphql-specs` (`codegen/_graphql.py`)",
+        f"reads every named query document out of the stable SDK's source, `{release.replace(' ', '==')}`",
+        f"(sdist, MIT, copyright Zscaler; licence beside this file): `zscaler/zins/*.py` ({counts['zins']} queries) "
+        "and", f"`zscaler/zms/*.py` ({counts['zms']} queries), with enum values from "
+        "`zscaler/<svc>/models/enums.py`. Each document",
+        "is one operation on `POST /zins/graphql` or `POST /zms/graphql` (the path's first operation, the rest",
+        "its `x-oneapi-variants`), carrying `x-oneapi-graphql: {operation, name, document, variables, result}`;",
+        "each operation's `x-oneapi-source` names the SDK file it came from. The answer schema is the",
+        "document's selection set. The SDK has no mutation for either service, so every tool is a read.", "",
+        "Checked against the recorded traffic (`tests/recorded/zins.jsonl`, `zms.jsonl`, trimmed from the SDK's",
+        "integration cassettes, SDK 1.9.10): every recorded document is the SDK 1.11.3 document of the same",
+        "name, byte for byte once whitespace is ignored, and every recorded answer field is declared",
+        "(`make fidelity`). The rate class (1000/second) is the `x-ratelimit-limit` the gateway answered with.", "",
+        "| service | spec | operations | source files | sha256 of the spec |", "|---|---|---|---|---|",
+    ]
+    for svc, (docs, text) in written.items():
+        families = ", ".join(sorted({d.module for d in docs}))
+        lines.append(f"| {_NAMES[svc]} | `{svc}.yaml` | "
+                     f"{len(docs)} | {families} | `{hashlib.sha256(text.encode()).hexdigest()}` |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_section(sources: Path, section: str) -> None:
+    """Replace this module's section of SOURCES.md, or put it before the SDK-source section (or at the end)."""
+    from ._source_specs import SECTION as SOURCE_SECTION
+
+    text = sources.read_text() if sources.exists() else "# Where the specs come from\n"
+    if SECTION in text:
+        before, rest = text.split(SECTION, 1)
+        after = rest[rest.index("\n## "):].lstrip("\n") if "\n## " in rest else ""
+    elif SOURCE_SECTION in text:
+        before, after = text.split(SOURCE_SECTION, 1)
+        after = SOURCE_SECTION + after
+    else:
+        before, after = text, ""
+    sources.write_text(before.rstrip("\n") + "\n\n" + section + ("\n" + after if after else ""))
+
+
 def write_graphql_specs(sdk: Path, specs_dir: Path, release: str = "zscaler-sdk-python 1.11.3",
                         log=print) -> dict[str, int]:
-    """specs/zins.yaml and specs/zms.yaml from the unpacked SDK's `zscaler/` directory; operations per service."""
-    counts = {}
+    """specs/zins.yaml and specs/zms.yaml from the unpacked SDK's `zscaler/` directory, and their section of
+    specs/SOURCES.md; operations per service."""
+    written: dict[str, tuple[list[GraphQLDocument], str]] = {}
     for service in GRAPHQL_SERVICES:
         docs = extract_documents(sdk, service)
         if not docs:
@@ -278,8 +352,9 @@ def write_graphql_specs(sdk: Path, specs_dir: Path, release: str = "zscaler-sdk-
         target.write_text(text)
         log(f"graphql-specs: {service}: {len(docs)} operations -> {target} "
             f"sha256 {hashlib.sha256(text.encode()).hexdigest()}")
-        counts[service] = len(docs)
-    return counts
+        written[service] = (docs, text)
+    _write_section(specs_dir / "SOURCES.md", _section(release, written))
+    return {svc: len(docs) for svc, (docs, _) in written.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -261,6 +261,9 @@ def _service_info(service: str, file: str, doc: dict, title: str, operations: li
                                 f"the entitlement probe {probe.get('operationId')!r} is not an operation of {service}"))
     elif tool and next(o for o in operations if o.tool_name == tool).scope != "read":
         problems.append(Problem("error", file, "/x-oneapi-probe", f"the entitlement probe {tool} must be a read"))
+    relative, problem = _probe_relative(probe, next((o for o in operations if o.tool_name == tool), None))
+    if problem:
+        problems.append(Problem("error", file, "/x-oneapi-probe/relative-time", problem))
     # without x-oneapi-base-paths: the path segments every operation shares
     bases = tuple(doc.get("x-oneapi-base-paths") or ()) or (_common_prefix([o.path for o in operations]),)
     return {
@@ -273,9 +276,30 @@ def _service_info(service: str, file: str, doc: dict, title: str, operations: li
                          for k, v in sorted((doc.get("x-oneapi-rate-classes") or {}).items())},
         "rate_limit_headers": str(doc.get("x-oneapi-rate-limit-headers") or ""),
         "probe": tool,
-        "probe_arguments": dict(probe.get("arguments") or {}),
+        "probe_fixed": dict(probe.get("arguments") or {}),
+        "probe_relative": relative,
         "operations": len(operations),
     }, problems
+
+
+_TIME_FORMS = ("epoch_ms", "epoch_s", "iso8601")
+
+
+def _probe_relative(probe: dict, operation: Operation | None) -> tuple[dict, str | None]:
+    """The probe's arguments computed when it runs (`relative-time`: argument -> {seconds: offset from now,
+    as: epoch_ms | epoch_s | iso8601}), e.g. a report's window "the last 24 hours"; or the problem."""
+    given = probe.get("relative-time") or {}
+    names = {p.wire_name for p in operation.params} if operation else set()
+    out: dict[str, tuple[int, str]] = {}
+    for name, spec in sorted(given.items()):
+        seconds, form = (spec or {}).get("seconds"), (spec or {}).get("as")
+        if name not in names:
+            return {}, f"{name!r} is not an argument of the probe {operation.tool_name if operation else None}"
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or form not in _TIME_FORMS:
+            return {}, (f"{name}: needs `seconds` (an integer offset from now) and `as` "
+                        f"(one of {', '.join(_TIME_FORMS)})")
+        out[name] = (seconds, form)
+    return out, None
 
 
 def _pagination_docs(pagination: dict | None) -> dict[str, str]:
@@ -284,7 +308,7 @@ def _pagination_docs(pagination: dict | None) -> dict[str, str]:
         return {}
     style = pagination.get("style")
     if style == "page":
-        return {pagination.get("page_param", "page"): "Page number, starting at 1.",
+        return {pagination.get("page_param", "page"): f"Page number, starting at {pagination.get('first_page', 1)}.",
                 pagination.get("size_param", "pageSize"): "Items per page."}
     if style == "next_link":
         return {pagination.get("offset_param", "offset"): "Offset of the first record to return.",

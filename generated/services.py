@@ -6,6 +6,8 @@ spec needs no hand-kept list. Cheap to import: no tool tables are loaded."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 __all__ = ["SERVICES", "ServiceRow", "service_for_path"]
@@ -20,8 +22,27 @@ class ServiceRow(NamedTuple):
     rate_classes: dict[str, tuple[str, ...]]  # class -> limits in `limits` notation
     rate_limit_headers: str  # how a 429 says when to retry
     probe: str | None  # one cheap read that answers 2xx only when the tenant is entitled
-    probe_arguments: dict
+    probe_fixed: dict  # its arguments...
+    probe_relative: dict  # ...and those computed when it runs: name -> (seconds from now, epoch_ms|epoch_s|iso8601)
     operations: int
+
+    @property
+    def probe_arguments(self) -> dict:
+        """The probe's arguments as of now (a report's window "the last 24 hours" moves with the clock)."""
+        return self.probe_arguments_at(time.time())
+
+    def probe_arguments_at(self, now: float) -> dict:
+        out = dict(self.probe_fixed)
+        for name, (seconds, form) in self.probe_relative.items():
+            at = now + seconds
+            out[name] = (
+                int(at * 1000)
+                if form == "epoch_ms"
+                else int(at)
+                if form == "epoch_s"
+                else datetime.fromtimestamp(int(at), UTC).isoformat().replace("+00:00", "Z")
+            )
+        return out
 
     @property
     def prefix(self) -> str:
@@ -45,7 +66,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"aiguard.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="aiguard_list_providers",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=39,
     ),
     "easm": ServiceRow(
@@ -57,7 +79,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"easm.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="easm_list_organizations",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=7,
     ),
     "zbi": ServiceRow(
@@ -69,7 +92,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zbi.crud": ("1/second", "400/hour"), "zbi.reports": ("2/second", "1000/hour")},
         rate_limit_headers="Retry-After; a 429 body is {errorCode: RATE_LIMIT_EXCEEDED, errorDetails, timestamp}",
         probe="zbi_list_custom_apps",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=9,
     ),
     "zcc": ServiceRow(
@@ -81,7 +105,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zcc.default": ("100/hour",), "zcc.download": ("3/day", "100/hour")},
         rate_limit_headers="X-Rate-Limit-Retry-After-Seconds",
         probe="zcc_get_company_info",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=49,
     ),
     "zcell": ServiceRow(
@@ -93,7 +118,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zcell.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="zcell_list_audit_metadata",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=36,
     ),
     "zdx": ServiceRow(
@@ -105,7 +131,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zdx.default": ("5/second", "30/minute", "1000/hour", "10000/day")},
         rate_limit_headers="RateLimit-Reset (UTC epoch seconds)",
         probe="zdx_list_departments",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=142,
     ),
     "zia": ServiceRow(
@@ -121,7 +148,8 @@ SERVICES: dict[str, ServiceRow] = {
         },
         rate_limit_headers="x-ratelimit-reset (seconds left in the window), Retry-After",
         probe="zia_get_activation_status",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=594,
     ),
     "zid": ServiceRow(
@@ -133,7 +161,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zid.default": ()},
         rate_limit_headers="Retry-After",
         probe="zid_list_users",
-        probe_arguments={"limit": 1},
+        probe_fixed={"limit": 1},
+        probe_relative={},
         operations=34,
     ),
     "zins": ServiceRow(
@@ -144,8 +173,9 @@ SERVICES: dict[str, ServiceRow] = {
         base_paths=("/zins/graphql",),
         rate_classes={"zins.default": ("1000/second",)},
         rate_limit_headers="x-ratelimit-limit / x-ratelimit-remaining / x-ratelimit-reset (the OneAPI gateway's, recorded in tests/recorded/zins.jsonl), Retry-After",
-        probe=None,
-        probe_arguments={},
+        probe="zins_cyber_security_incidents",
+        probe_fixed={"categorizeBy": ["THREAT_CATEGORY_ID"], "limit": 1},
+        probe_relative={"endTime": (0, "epoch_ms"), "startTime": (-86400, "epoch_ms")},
         operations=14,
     ),
     "zms": ServiceRow(
@@ -156,8 +186,9 @@ SERVICES: dict[str, ServiceRow] = {
         base_paths=("/zms/graphql",),
         rate_classes={"zms.default": ("1000/second",)},
         rate_limit_headers="x-ratelimit-limit / x-ratelimit-remaining / x-ratelimit-reset (the OneAPI gateway's, recorded in tests/recorded/zms.jsonl), Retry-After",
-        probe=None,
-        probe_arguments={},
+        probe="zms_list_agents",
+        probe_fixed={"page": 1, "pageSize": 1},
+        probe_relative={},
         operations=20,
     ),
     "zpa": ServiceRow(
@@ -177,7 +208,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zpa.read": ("20/10 seconds",), "zpa.write": ("10/10 seconds",)},
         rate_limit_headers="retry-after with an 's' suffix, e.g. '13s'",
         probe="zpa_list_all_applications",
-        probe_arguments={"pagesize": 1},
+        probe_fixed={"pagesize": 1},
+        probe_relative={},
         operations=313,
     ),
     "ztb": ServiceRow(
@@ -189,7 +221,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"ztb.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="ztb_list_site_names",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=70,
     ),
     "ztw": ServiceRow(
@@ -205,7 +238,8 @@ SERVICES: dict[str, ServiceRow] = {
         },
         rate_limit_headers="Retry-After (in the JSON body too), x-ratelimit-reset",
         probe="ztw_get_status",
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=163,
     ),
     "zwa": ServiceRow(
@@ -217,7 +251,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={"zwa.default": ()},
         rate_limit_headers="Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
         probe="zwa_dlp_incident_search",
-        probe_arguments={"body": {"fields": [], "timeRange": {}}, "page_size": 1},
+        probe_fixed={"body": {"fields": [], "timeRange": {}}, "page_size": 1},
+        probe_relative={},
         operations=12,
     ),
 }

@@ -62,6 +62,7 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
                                        timeout=settings.timeout, limits=limits)
             return Executor(catalog, client, base_url=MOCK_BASE_URL,
                             customer_id=creds.customer_id or MOCK_CUSTOMER_ID,
+                            zms_customer_id=creds.zms_customer_id or MOCK_CUSTOMER_ID,
                             microtenant_id=creds.microtenant_id, max_result_bytes=settings.max_result_bytes,
                             hooks=hook, limiter=limiter)
 
@@ -80,6 +81,7 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
         limiter = hook.oneapi_mcp_rate_limiter(settings=settings, catalog=catalog)
         client = httpx.AsyncClient(auth=auth, timeout=settings.timeout, limits=limits, transport=transport)
         return Executor(catalog, client, base_url=base_url, customer_id=current.customer_id,
+                        zms_customer_id=current.zms_customer_id,
                         microtenant_id=current.microtenant_id, max_result_bytes=settings.max_result_bytes,
                         hooks=hook, limiter=limiter)
 

@@ -2,7 +2,8 @@
 
 Only operations that are both `read`-scoped and GET survive into the document schemathesis sees, so
 no write (and no read-scoped POST such as an export job) can be sent: the filter is applied to the
-document itself, not to the run. ZPA's `{customerId}` is filled from ZPA_CUSTOMER_ID. The checks are
+document itself, not to the run. ZPA's `{customerId}` is filled from ZPA_CUSTOMER_ID. The GraphQL
+services (Z-Insights, ZMS) send each of their queries, never a mutation (`_contract_graphql`). The checks are
 schemathesis' response checks (status codes, content types, response schemas) against the specs plus
 the known, documented corrections (`oneapi_mcp.mock.contract_document`): what fails is new drift
 between the tenant and the vendored specs.
@@ -68,6 +69,24 @@ def _token(creds, base_url: str, token_url: str | None) -> str:
     return token
 
 
+def _graphql(svc: str, doc: dict, base_url: str, token: str, creds) -> bool:
+    """One GraphQL service's queries against the tenant, printed; True when any drifted."""
+    import httpx
+
+    from ._contract_graphql import check_graphql_service
+
+    url = base_url + SERVICE_TABLE[svc].base_paths[0]
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        found = check_graphql_service(svc, doc, client, url, {"zms_customer_id": creds.zms_customer_id})
+    print(f"contract: {svc}: {len(found.checked)} GraphQL queries answered as declared, "
+          f"{len(found.skipped)} skipped, {len(found.drift)} drifted (no mutation is sent)")
+    for name, why in sorted(found.skipped.items()):
+        print(f"  skipped {name}: {why}")
+    for name, what in sorted(found.drift.items()):
+        print(f"  DRIFT {name}: {what}")
+    return bool(found.drift)
+
+
 def main(argv: list[str] | None = None) -> int:
     from ._settings import Credentials, ServerSettings, oneapi_urls
     from .mock import contract_document
@@ -94,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("contract: zpa skipped: ZPA_CUSTOMER_ID is not set")
                 continue
             doc = contract_document(svc)  # the spec plus the documented wire-format corrections
+            if SERVICE_TABLE[svc].kind == "graphql":
+                failed += _graphql(svc, doc, base_url, token, creds)
+                continue
             filtered = read_only_document(doc, customer_id=creds.customer_id)
             spec = Path(tmp) / f"{svc}.json"
             spec.write_text(json.dumps(filtered))

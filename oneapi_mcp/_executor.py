@@ -23,7 +23,7 @@ from ._call_result import CallResult
 from ._call_result import error_result as _error
 from ._catalog import Catalog, ToolDef
 from ._entitlement import Entitlements
-from ._graphql import graphql_body
+from ._graphql import graphql_body, graphql_settings
 from ._hooktypes import RateLimiter
 from ._pagination import default_page_size, paginate
 from ._passthrough import passed_through, passed_through_note
@@ -43,6 +43,7 @@ class Executor:
         base_url: str,
         customer_id: str | None = None,
         microtenant_id: str | None = None,
+        zms_customer_id: str | None = None,
         max_result_bytes: int = 60_000,
         hooks: Any = None,
         limiter: RateLimiter | None = None,
@@ -54,12 +55,18 @@ class Executor:
         self.base_url = base_url.rstrip("/")
         self.customer_id = customer_id
         self.microtenant_id = microtenant_id
+        self.zms_customer_id = zms_customer_id
         self.max_result_bytes = max_result_bytes
         self.entitlements = Entitlements()
 
     # -- the layers ----------------------------------------------------------------------------
     def prepare(self, tool: ToolDef, arguments: dict[str, Any]) -> tuple[Any, dict[str, Any]] | CallResult:
         """Split control arguments off, fill settings-provided parameters, validate the rest."""
+        if tool.graphql:
+            filled = graphql_settings(tool, arguments, {"zms_customer_id": self.zms_customer_id})
+            if isinstance(filled, CallResult):
+                return filled
+            arguments = filled
         return prepare(self.catalog, tool, arguments, self.customer_id)
 
     def build_request(self, tool: ToolDef, model: Any, extra_query: dict[str, Any] | None = None) -> httpx.Request:
@@ -85,8 +92,8 @@ class Executor:
                     query.append((wire, _text(value)))
             else:
                 body = value
-        if tool.graphql:
-            body = graphql_body(tool, values)
+        if tool.graphql:  # a page asked for is variables of the query
+            body, extra_query = graphql_body(tool, values, extra_query), None
         if tool.service == "zpa" and self.microtenant_id and not any(k == "microtenantId" for k, _ in query):
             if any(wire == "microtenantId" for _, wire, loc, _, _ in tool.params if loc == "query"):
                 query.append(("microtenantId", self.microtenant_id))

@@ -1,5 +1,6 @@
 """The executor's paging layer: each service's pagination style (ZIA/ZTW/ZCC flat arrays that end at a
-short page, ZPA `totalPages`, ZDX `next_offset`, ZIdentity `next_link`), read to the end or to `max_items`."""
+short page, ZPA `totalPages`, ZDX `next_offset`, ZIdentity and EASM `next_link`), read to the end or to
+`max_items`. A key with a dot reaches into the answer: ZTB's `result.rows`, ZMS's `pageInfo.totalPages`."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ async def paginate(tool: ToolDef, model: Any, control: dict[str, Any], *,
     size_param: str = p.get("size_param") or p.get("limit_param") or ""
     dumped = model.model_dump(by_alias=True, exclude_unset=True)
     page_size = dumped.get(size_param) or (default_size(size_param, limit) if style == "page" else None)
-    page = int(dumped.get(p.get("page_param", "page")) or 1) if style == "page" else None
+    first = int(p.get("first_page", 1))  # ZCell counts pages from 0 (zscaler/zcell/anomaly_policy.py)
+    page = int(dumped.get(p.get("page_param", "page")) or first) if style == "page" else None
     offset: Any = dumped.get(p.get("offset_param", "offset"))
     for _ in range(_MAX_PAGES):
         extra: dict[str, Any] = {}
@@ -58,7 +60,7 @@ async def paginate(tool: ToolDef, model: Any, control: dict[str, Any], *,
         if not _has_next(p, data, batch, page, page_size):
             break
         if style == "page":
-            page = (page or 1) + 1
+            page = (first if page is None else page) + 1
         else:
             offset = _next_offset(p, data)
     else:
@@ -80,10 +82,17 @@ def default_page_size(catalog: Catalog, tool: ToolDef, size_param: str, limit: i
 
 
 
+def _at(data: Any, key: str) -> Any:
+    """`data[key]`, where a dotted key walks down objects (`result.rows`); None when a step is missing."""
+    for part in key.split(".") if "." in key else (key,):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
 def _extract(data: Any, key: str) -> list[Any]:
     if key in ("@", "", None) or isinstance(data, list):  # some ZCC lists come both ways (as in the SDK)
         return data if isinstance(data, list) else []
-    value = data.get(key) if isinstance(data, dict) else None
+    value = _at(data, key)
     return value if isinstance(value, list) else []
 
 
@@ -91,9 +100,11 @@ def _has_next(p: dict, data: Any, batch: list, page: int | None, page_size: int 
     stop = p.get("stop")
     if not batch:
         return False
-    if stop == "total_pages" and isinstance(data, dict) and p.get("total_pages_key", "totalPages") in data:
+    total_pages = _at(data, p.get("total_pages_key", "totalPages"))
+    if stop == "total_pages" and total_pages is not None:
+        first = int(p.get("first_page", 1))
         try:
-            return int(data[p.get("total_pages_key", "totalPages")]) > (page or 1)
+            return int(total_pages) > (first if page is None else page) - first + 1  # pages read so far
         except (TypeError, ValueError):
             pass  # no usable count: the page's length decides, as for the short-page lists
     if stop in ("short_page", "total_pages"):

@@ -39,7 +39,7 @@ PROFILES: dict[str, tuple[Scope, ...]] = {
     "admin": ("read", "write", "destructive"),
 }
 CREDENTIAL_KEYS = ("client_id", "client_secret", "private_key", "vanity_domain", "cloud", "customer_id",
-                   "microtenant_id")
+                   "microtenant_id", "zms_customer_id")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SECRET_KEYS = {"client_secret", "secret", "private_key", "password", "token", "access_token",
                 "zscaler_client_secret", "zscaler_private_key", "api_key"}
@@ -65,6 +65,10 @@ class Credentials(BaseSettings):
         None, validation_alias=AliasChoices("ZPA_CUSTOMER_ID", "ZSCALER_CUSTOMER_ID", "customer_id"))
     microtenant_id: str | None = Field(
         None, validation_alias=AliasChoices("ZPA_MICROTENANT_ID", "microtenant_id"))
+    # every ZMS query takes the tenant's ZMS customerId; the SDK has no setting for it (each zscaler/zms
+    # method takes `customer_id`), so this is ours, named like the SDK's ZCELL_CUSTOMER_ID
+    zms_customer_id: str | None = Field(
+        None, validation_alias=AliasChoices("ZMS_CUSTOMER_ID", "zms_customer_id"))
 
     @classmethod
     def of(cls, **values: object) -> Credentials:

@@ -18,7 +18,7 @@ from ._graphql import graphql_result
 from ._hooktypes import RateLimited, RateLimiter, current_call
 from ._redact import scrub
 
-__all__ = ["exchange", "retry_after_seconds", "send"]
+__all__ = ["exchange", "retry_after_seconds", "send", "status_hint"]
 
 
 async def exchange(client: httpx.AsyncClient, tool: ToolDef, request: httpx.Request, *,
@@ -91,6 +91,9 @@ async def send(client: httpx.AsyncClient, tool: ToolDef, request: httpx.Request,
     if tool.graphql:  # the answer's `errors` are an error; `data` is unwrapped to the operation's result
         data, failed = graphql_result(tool, data)
         if failed:
+            if failed["error"].get("status") in (401, 403, 404):  # as a REST answer with that status says
+                failed["error"]["next_step"] = status_hint(tool.service.upper(), failed["error"]["status"],
+                                                           failed["error"].get("code"))
             return CallResult(failed, is_error=True)
     notes = []
     if tool.service in ("zia", "ztw") and tool.scope != "read" and not tool.path.endswith(
@@ -174,6 +177,17 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     return float(m.group(1)) if m else None
 
 
+def status_hint(svc: str, status: int, code: Any = None) -> str:
+    """What to do after a 401, 403 or 404, whether a REST status or a GraphQL error's (`_graphql`)."""
+    if status == 401:
+        return "authentication failed even after a fresh token: check the API client's credentials"
+    if status == 403 and code == "LIMIT_EXCEEDED":
+        return "the tenant's capacity for this object is reached; do not retry"
+    if status == 403:
+        return f"the API client lacks the role or scope for this {svc} resource, or the tenant is not entitled to {svc}"
+    return "no such object: check the identifier (list the collection to find it)"
+
+
 def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     status = response.status_code
     code = message = None
@@ -187,15 +201,8 @@ def _upstream_error(tool: ToolDef, response: httpx.Response) -> CallResult:
     if not message:
         message = response.text[:300] or response.reason_phrase
     svc = tool.service.upper()
-    if status == 401:
-        hint = "authentication failed even after a fresh token: check the API client's credentials"
-    elif status == 403 and code == "LIMIT_EXCEEDED":
-        hint = "the tenant's capacity for this object is reached; do not retry"
-    elif status == 403:
-        hint = (f"the API client lacks the role or scope for this {svc} resource, or the tenant is not "
-                f"entitled to {svc}")
-    elif status == 404:
-        hint = "no such object: check the identifier (list the collection to find it)"
+    if status in (401, 403, 404):
+        hint = status_hint(svc, status, code)
     elif status == 429:
         wait = retry_after_seconds(response)
         hint = f"{svc} rate limit reached; retry after {wait:.0f} s" if wait is not None else (

@@ -41,9 +41,10 @@ CUSTOMER_ID = "216196257331281920"  # the mock's ZPA tenant
 def _server_environment(upstream: MockServer, env: dict[str, str]) -> dict[str, str]:
     """What `oneapi-mcp serve` sees: this process's environment without any ZSCALER_/ZPA_/ONEAPI_MCP_
     variable of the developer's, plus the mock's (fake) credentials and the test's own variables."""
-    own = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ONEAPI_MCP_"))}
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ZMS_", "ONEAPI_MCP_"))}
     return {**own, "ZSCALER_CLIENT_ID": MOCK_CLIENT_ID, "ZSCALER_CLIENT_SECRET": MOCK_CLIENT_SECRET,
-            "ZPA_CUSTOMER_ID": CUSTOMER_ID, "ONEAPI_MCP_CLIENT_RATE_LIMITS": "false", **env}
+            "ZPA_CUSTOMER_ID": CUSTOMER_ID, "ZMS_CUSTOMER_ID": CUSTOMER_ID, "ONEAPI_MCP_CLIENT_RATE_LIMITS": "false",
+            **env}
 
 
 @contextlib.contextmanager

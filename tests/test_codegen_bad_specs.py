@@ -82,6 +82,18 @@ BAD_SPECS = {
         "",  # the whole document: the problem is a place in the text, given as line and column
         "invalid YAML at line 3",
     ),
+    "a probe's relative time on an argument it does not take": BadSpec(
+        GOOD.replace("x-oneapi-service: pets\n", "x-oneapi-service: pets\nx-oneapi-probe:\n  operationId: GetPet\n"
+                     "  relative-time: {since: {seconds: -86400, as: epoch_ms}}\n"),
+        "/x-oneapi-probe/relative-time",
+        "'since' is not an argument of the probe pets_get_pet",
+    ),
+    "a probe's relative time without its form": BadSpec(
+        GOOD.replace("x-oneapi-service: pets\n", "x-oneapi-service: pets\nx-oneapi-probe:\n  operationId: GetPet\n"
+                     "  relative-time: {petId: {seconds: -86400}}\n"),
+        "/x-oneapi-probe/relative-time",
+        "petId: needs `seconds` (an integer offset from now) and `as`",
+    ),
     "dangling $ref": BadSpec(
         GOOD.replace("schema: {$ref: '#/components/schemas/Pet'}", "schema: {$ref: '#/components/schemas/Dog'}"),
         "/paths/~1pets~1{petId}/get/responses/200/content/application~1json/schema/$ref",

@@ -40,8 +40,6 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
     assert TOOL in names  # read-only: listed on the narrowest profile
     services = _by_service(report)
     assert list(services) == SERVICES and len(report["lines"]) == len(SERVICE_TABLE)
-    for unprobed in ("zins", "zms"):  # no probe (codegen/_graphql.py _PROBES)
-        assert services.pop(unprobed)["status"] == "not_checked"
     for service in services.values():
         assert service["status"] == "ok", service
         assert service["reachable"] and service["authenticated"] and service["entitled"]
@@ -72,13 +70,14 @@ async def test_every_service_is_reported_with_its_health_and_the_tools_this_serv
         assert service["line"].startswith(f"{name}: ok")
     assert any("no service-health" in limit for limit in report["api_limits"])
 
-    for name in (s for s in SERVICES[len(HEALTH_CHECKED):] if s not in ("zins", "zms")):
+    for name in SERVICES[len(HEALTH_CHECKED):]:
         assert services[name]["probe"] == SERVICE_TABLE[name].probe and "details" not in services[name]
 
     journal = upstream.mock.journal
-    # reads only: the one POST is ZWA's incident search, its probe (read-scoped: nothing changes)
+    # reads only: the POSTs are ZWA's incident search and the Z-Insights and ZMS queries, their probes
+    # (read-scoped: nothing changes)
     writes = {(j["method"], j["path"]) for j in journal if j["method"] != "GET"}
-    assert writes <= {("POST", "/zwa/dlp/v1/incidents/search")}
+    assert writes <= {("POST", "/zwa/dlp/v1/incidents/search"), ("POST", "/zins/graphql"), ("POST", "/zms/graphql")}
     assert all(load_catalog().tools[row.probe].scope == "read" for row in SERVICE_TABLE.values() if row.probe)
     zcc = [j["path"] for j in journal if j["service"] == "zcc"]
     assert zcc == ["/zcc/papi/public/v1/getDevices"]  # ZCC allows 100 calls/hour: one page
@@ -90,7 +89,7 @@ async def test_a_service_that_is_not_entitled_or_failing_is_reported_and_the_res
     upstream.mock.fail("GET", "/zpa/*/connector", 500, times=0)
     upstream.mock.fail("GET", "/ztw/*", 401, times=0)
     upstream.mock.fail("GET", "/ztb/*", 403, times=0)  # a tenant without Zero Trust Branch
-    async with serve(upstream, profile="admin", ONEAPI_MCP_MAX_RETRIES="0") as client:
+    async with serve(upstream, profile="admin", ONEAPI_MCP_MAX_RETRIES="0", ZMS_CUSTOMER_ID="") as client:
         report = await call(client, TOOL, {})
     services = _by_service(report)
     zdx = services["zdx"]
@@ -106,6 +105,9 @@ async def test_a_service_that_is_not_entitled_or_failing_is_reported_and_the_res
     assert all(services[s]["status"] == "ok" for s in ("zia", "zcc", "zid"))
     ztb = services["ztb"]
     assert (ztb["status"], ztb["entitled"], ztb["probe"]) == ("not_entitled", False, "ztb_list_site_names")
+    zms = services["zms"]  # ZMS_CUSTOMER_ID not set: said, nothing sent
+    assert zms["status"] == "not_configured" and "ZMS_CUSTOMER_ID" in zms["error"]
+    assert not any(j["service"] == "zms" for j in upstream.mock.journal)
     assert "not_entitled (zdx, ztb)" in report["summary"] and "partial (zpa)" in report["summary"]
     expected = _catalog_counts({"read", "write", "destructive"})
     assert (services["zdx"]["tools"]["allowed"], services["zdx"]["tools"]["total"]) == expected["zdx"]
@@ -132,8 +134,6 @@ async def test_services_are_checked_concurrently_each_within_its_own_deadline():
             report = await call(client, TOOL, {"timeout_seconds": 1})
             elapsed = time.monotonic() - started
     services = _by_service(report)
-    for unprobed in ("zins", "zms"):  # no probe (codegen/_graphql.py _PROBES)
-        assert services.pop(unprobed)["status"] == "not_checked"
     assert {s["status"] for s in services.values()} == {"timeout"}
     assert all("within 1 s" in s["error"] for s in services.values())
     # one after another, the services' 1 s deadlines would take at least len(services) s (12 or more)

@@ -79,8 +79,10 @@ async def test_the_request_is_the_one_the_sdk_sent_in_the_recording(rec):
     assert body["query"].split() == rec.body["query"].split()
     assert body["operationName"] == rec.body["operationName"]
     assert body["variables"] == {k: v for k, v in rec.body["variables"].items() if v is not None and k in declared}
-    if "errors" in rec.answer:
-        assert result.is_error and result.data["error"]["kind"] == "upstream_error"
+    if "errors" in rec.answer:  # FORBIDDEN (TestIoT) reads as a 403; "Something went wrong" has no status
+        forbidden = any((e.get("extensions") or {}).get("code") == "FORBIDDEN" for e in rec.answer["errors"])
+        # the entitlement probe, answered the same FORBIDDEN here, finds the service not entitled
+        assert result.is_error and result.data["error"]["kind"] == ("not_entitled" if forbidden else "upstream_error")
     else:
         data = rec.answer["data"]
         for key in tool.graphql["result"]:
@@ -91,9 +93,10 @@ async def test_the_request_is_the_one_the_sdk_sent_in_the_recording(rec):
 async def test_a_graphql_error_is_an_error_result_that_keeps_the_messages_and_the_partial_data():
     rec = next(r for r in _recorded("zins") if r.cassette == "TestIoT")  # 200 with errors: FORBIDDEN
     executor, _ = _executor(lambda request: httpx.Response(200, json=rec.answer))
+    executor.entitlements.record("zins", True, "the probe answered")  # as on the recorded tenant
     result = await executor.call(CATALOG.tools["zins_iot_device_stats"], {"limit": 10})
     error = result.data["error"]
-    assert result.is_error and error["kind"] == "upstream_error" and error["codes"] == ["FORBIDDEN"]
+    assert result.is_error and error["codes"] == ["FORBIDDEN"]
     assert "Data fetching Failed: Forbidden to use API (at IOT.device_stats)" in error["message"]
     assert error["errors"] == rec.answer["errors"] and "partial_data" not in error  # device_stats is null
     partial = {"errors": [{"message": "Something went wrong", "path": ["SHADOW_IT", "apps", "entries"]}],
@@ -101,6 +104,33 @@ async def test_a_graphql_error_is_an_error_result_that_keeps_the_messages_and_th
     executor, _ = _executor(lambda request: httpx.Response(200, json=partial))
     result = await executor.call(CATALOG.tools["zins_shadow_it_apps"], {"startTime": 1, "endTime": 2})
     assert result.data["error"]["partial_data"] == partial["data"]
+
+
+async def test_a_graphql_forbidden_answered_200_is_the_error_a_rest_403_gives():
+    """zins/cassettes/TestIoT.yaml: HTTP 200, `extensions: {code: FORBIDDEN, http_status: 403}`; the same tool
+    refused by the gateway with HTTP 403 must read the same (kind, status, code, what to do)."""
+    rec = next(r for r in _recorded("zins") if r.cassette == "TestIoT")
+    tool = CATALOG.tools["zins_iot_device_stats"]
+
+    async def answer(response: httpx.Response, arguments: dict | None = None) -> dict:
+        """What the sending layer makes of one answer (before the entitlement probe explains a 403)."""
+        executor, _ = _executor(lambda request: response)
+        model, _control = executor.prepare(tool, arguments or {})
+        return (await executor._send(tool, executor.build_request(tool, model))).data["error"]
+
+    graphql = await answer(httpx.Response(200, json=rec.answer), {"limit": 10})
+    rest = await answer(httpx.Response(403, json={"code": "FORBIDDEN", "message": "Forbidden"}), {"limit": 10})
+    keys = ("kind", "status", "code", "next_step")
+    assert [graphql.get(k) for k in keys] == [rest.get(k) for k in keys] == [
+        "upstream", 403, "FORBIDDEN", rest["next_step"]] and "entitled to ZINS" in rest["next_step"]
+    # a code alone (no http_status) says it too; an error with no status stays a GraphQL error
+    coded = {"errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}], "data": None}
+    assert (await answer(httpx.Response(200, json=coded)))["status"] == 403
+    mixed = {"errors": [*rec.answer["errors"], {"message": "Something went wrong"}], "data": None}
+    assert (await answer(httpx.Response(200, json=mixed)))["status"] == 403  # the one status said
+    unknown = {"errors": [{"message": "Something went wrong", "extensions": {"classification": "INTERNAL_ERROR"}}]}
+    error = await answer(httpx.Response(200, json=unknown))
+    assert error["kind"] == "upstream_error" and "status" not in error
 
 
 @pytest.mark.parametrize("arguments, field", [
@@ -220,3 +250,50 @@ async def test_every_operation_answers_on_the_mock_with_exactly_the_fields_it_se
     result = await _mock_executor(_mock()).call(tool, {f: variables[w] for f, w, *_ in tool.params
                                                                  if w in variables})
     assert not result.is_error and result.data is not None
+
+
+# --- paging: ZMS connections {nodes, pageInfo} --------------------------------------------------------------
+
+def test_every_query_taking_a_page_number_and_size_and_answering_a_connection_pages():
+    paged = {t.graphql["name"]: t.pagination for t in CATALOG.tools.values() if t.graphql and t.pagination}
+    assert {t.service for t in CATALOG.tools.values() if t.graphql and t.pagination} == {"zms"}
+    assert len(paged) == 15  # the five others answer no connection (stats, secrets, one nonce, metadata)
+    assert paged["ListAgents"]["page_param"] == "page" and paged["ListAppZones"]["page_param"] == "pageNum"
+    assert {p["result_key"] for p in paged.values()} == {"nodes"}
+    assert {p["total_pages_key"] for p in paged.values()} == {"pageInfo.totalPages"}
+
+
+async def test_all_pages_sends_each_page_as_variables_and_reads_every_node_once():
+    mock = _mock()
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(mock), event_hooks={"request": [record]},
+                             headers={"Authorization": f"Bearer {mock.token()}"})
+    executor = Executor(CATALOG, http, base_url="http://mock", zms_customer_id="72058304855015424")
+    total = (await executor.call(CATALOG.tools["zms_list_app_zones"], {})).data["pageInfo"]["totalCount"]
+    size = -(-total // 3)  # two or three pages (seeded: 3 objects or more)
+    sent.clear()
+    result = await executor.call(CATALOG.tools["zms_list_app_zones"], {"pageSize": size, "all_pages": True})
+    assert not result.is_error and result.data["count"] == total and result.data["more"] is False
+    assert len({n["id"] for n in result.data["items"]}) == total
+    bodies = [json.loads(r.content) for r in sent]
+    assert [b["variables"]["pageNum"] for b in bodies] == list(range(1, -(-total // size) + 1)) and len(bodies) > 1
+    assert all(b["variables"]["pageSize"] == size and b["variables"]["customerId"] == "72058304855015424"
+               for b in bodies)
+    assert all(not r.url.query for r in sent)  # the page is a variable, never a query string
+    capped = await executor.call(CATALOG.tools["zms_list_app_zones"], {"pageSize": size, "max_items": size + 1})
+    assert capped.data["count"] == size + 1 and capped.data["more"] is True
+
+
+@pytest.mark.parametrize("rec", [r for r in _recorded("zms") if r.cassette in ("TestTags", "TestAgents")],
+                         ids=lambda r: r.where)
+async def test_all_pages_stops_where_the_recorded_page_info_says(rec):
+    """zms/cassettes/TestTags.yaml: totalPages 1; TestAgents.yaml: no nodes, totalPages 0."""
+    executor, sent = _executor(lambda request: httpx.Response(200, json=rec.answer))
+    tool = _tool_for(rec.body["operationName"])
+    result = await executor.call(tool, {"customerId": rec.body["variables"]["customerId"], "all_pages": True})
+    nodes = next(iter(rec.answer["data"].values()))["nodes"]
+    assert result.data["items"] == nodes and len(sent) == 1

@@ -28,11 +28,8 @@ def test_there_is_one_row_per_spec_with_the_specs_own_keys():
 
 def test_every_probe_takes_its_arguments(catalog):
     for row in SERVICES.values():
-        if row.probe is None:  # the GraphQL services: no query with fixed arguments (codegen/_graphql.py _PROBES)
-            assert row.kind == "graphql"
-            continue
-        # the executor fills ZPA's customerId from the settings
-        arguments = {**row.probe_arguments, **({"customerId": "7"} if row.name == "zpa" else {})}
+        # the executor fills ZPA's and ZMS's customerId from the settings
+        arguments = {**row.probe_arguments, **({"customerId": "7"} if row.name in ("zpa", "zms") else {})}
         catalog.input_model(row.probe).model_validate(arguments)  # raises when they do not fit
 
 
@@ -52,9 +49,9 @@ def test_the_runtime_lists_read_the_table(catalog):
 
     assert set(_spec.SERVICES) == set(_contract.SERVICES) == set(SERVICES) == set(catalog.services)
     probed = {name for name, row in SERVICES.items() if row.probe}
-    assert set(SERVICES) - probed == {"zins", "zms"}  # no probe: codegen/_graphql.py _PROBES
+    assert probed == set(SERVICES)  # every service, the GraphQL ones too (codegen/_graphql.py _PROBES)
     assert set(_scopes_report.SERVICE_NAMES) == set(SERVICES) and set(_doctor.PROBES) == probed
-    assert set(discovery.SERVICES) == set(SERVICES)  # the unprobed ones reported as not checked
+    assert set(discovery.SERVICES) == set(SERVICES)
     assert {_doctor.PROBES[s][0] for s in probed} == {row.probe for row in SERVICES.values() if row.probe}
 
 

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "4203dbaaccbf326b41ba5d5a742c0f4b882ff32ddd7c469522da778ce5006abe"
+FINGERPRINT = "40d539a6498213ab5db766115ff9ea702fcc267b2aac9583a9ade8140bdcb9a0"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"aiguard.default": ()},
     "rate_limit_headers": "Retry-After (the SDK's generic order: Retry-After, x-ratelimit-reset, RateLimit-Reset)",
     "probe": "aiguard_list_providers",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 39,
 }

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "8c5c0fdcccdd28efcf98045d7bb3baea05fee8db20151214fe6831c6d82db435"
-FINGERPRINT = "4e5d505f20a66a74528560548056ade97972cc0a93490fef49e8d34de20e111f"
+FINGERPRINT = "39b3388d0a8cbf1c3586253b0b9ae2cdadd3e735d9dd640c2f87691cba95a4c1"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -73,6 +73,7 @@ INFO = {
     "rate_classes": {"zcc.default": ("100/hour",), "zcc.download": ("3/day", "100/hour")},
     "rate_limit_headers": "X-Rate-Limit-Retry-After-Seconds",
     "probe": "zcc_get_company_info",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 49,
 }

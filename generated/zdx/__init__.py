@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "e93aa834e65a2e097dfc9d9f98b98073a23863303bea36d052f873a2732aeae6"
-FINGERPRINT = "c58fb80df6ba8cbf1c4dfb39605ecd3e57ae271ec640a9eab8ba2bc6747e7f16"
+FINGERPRINT = "b0f1b85f03524e5703131b07ff73f137cf2ad59db40948b07d15627a6aeffb84"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"zdx.default": ("5/second", "30/minute", "1000/hour", "10000/day")},
     "rate_limit_headers": "RateLimit-Reset (UTC epoch seconds)",
     "probe": "zdx_list_departments",
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 142,
 }

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "a20483ba773f0d2d065f3eec6ef13b3ca176799f3d2e89eb02ff871991891e18"
+FINGERPRINT = "68b1045a4b29723392d84200c302a95ebf52bdf69c082cf9da47a796f5b81fb0"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {"zid.default": ()},
     "rate_limit_headers": "Retry-After",
     "probe": "zid_list_users",
-    "probe_arguments": {"limit": 1},
+    "probe_fixed": {"limit": 1},
+    "probe_relative": {},
     "operations": 34,
 }

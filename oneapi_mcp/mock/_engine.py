@@ -134,7 +134,9 @@ class Engine:
         flat = kit.resolve(op.response_schema).get("type") == "array"
         page = paginate(op.service, op.pagination, items, call.query, call.request.url, flat=flat)
         body = self._render(op, page.body, op.response_schema)
-        for listed in [body] if isinstance(body, list) else [v for v in body.values() if isinstance(v, list)]:
+        nested = [v for v in body.values() if isinstance(v, dict)] if isinstance(body, dict) else []  # ZTB result.rows
+        for listed in [body] if isinstance(body, list) else [v for o in (body, *nested) for v in o.values()
+                                                             if isinstance(v, list)]:
             for item in listed:
                 if isinstance(item, dict):
                     item.pop("__key", None)

@@ -134,7 +134,29 @@ def _fill(schema: dict, rng: random.Random, variables: dict, people: list, seed:
     props = schema.get("properties") or {}
     if path[-1:] in (("incidents",), ("cyber_security_location",)) and "entries" in props:
         return _incidents(props, variables, people, seed, path[-1] == "cyber_security_location")
+    if "nodes" in props and "pageInfo" in props:
+        return _connection(props, rng, variables, people, seed, path)
     return {key: _fill(sub, rng, variables, people, seed, (*path, key)) for key, sub in props.items()}
+
+
+def _connection(props: dict, rng: random.Random, variables: dict, people: list, seed: int, path: tuple) -> dict:
+    """One page of a ZMS connection: a seeded number of objects per list, `pageInfo` saying where this page
+    is among them (recorded zms/cassettes/TestTags.yaml: `{pageNumber: 1, pageSize: 20, totalCount: 2,
+    totalPages: 1}`), so page after page reads each object once."""
+    total = random.Random(f"{seed}:connection:{'.'.join(path)}").randint(3, 60)
+    size = max(1, int(variables.get("pageSize") or 20))  # the SDK's default page_size
+    page = max(1, int(variables.get("page") or variables.get("pageNum") or 1))
+    count = max(0, min(size, total - (page - 1) * size))
+    info = {"pageNumber": page, "pageSize": size, "totalCount": total, "totalPages": -(-total // size)}
+    out: dict[str, Any] = {}
+    for key, sub in props.items():
+        if key == "nodes":
+            out[key] = [_fill(sub["items"], rng, variables, people, seed, (*path, key)) for _ in range(count)]
+        elif key == "pageInfo":
+            out[key] = {k: info.get(k) for k in sub.get("properties") or {}}
+        else:
+            out[key] = _fill(sub, rng, variables, people, seed, (*path, key))
+    return out
 
 
 def _incidents(props: dict, variables: dict, people: list, seed: int, by_location: bool) -> dict:

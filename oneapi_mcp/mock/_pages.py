@@ -7,7 +7,14 @@
 - offset + next_offset (ZDX): an opaque `offset` and `limit`; `next_offset` is null at the end.
 - offset + next_link (ZIdentity): `offset` and `limit`; `{records, results_total, pageOffset,
   pageSize, next_link, prev_link}` with absolute links, null where there is no such page.
-- single (AI Guard, EASM): no paging; the whole list under one key (`{items}`, `{results, total_results}`).
+- page + total_pages from 0 (ZCell): `page` (0-based) and `size`; `{content, totalPages, totalElements, size}`.
+- page + short_page, rows nested (ZTB): `page` and `limit`; `{result: {count, rows}}` (or `{count, result}`),
+  `count` the total.
+- offset + next_link (EASM findings, look-alike domains): `offset`; `{results, total_results, next_link,
+  prev_link}`, 100 results a page, links relative to the service (`/easm-ui/v1/...?offset=N`) and empty
+  where there is no such page (recorded: zeasm/cassettes/TestFindings.yaml).
+- single (AI Guard, EASM organizations): no paging; the whole list under one key (`{items}`, `{results,
+  total_results}`).
 """
 
 from __future__ import annotations
@@ -132,14 +139,22 @@ def paginate(
     result_key = "@" if flat else (pagination or {}).get("result_key", "@")
     if style == "page":
         size = _size(service, query.get(pagination["size_param"]))
+        first = pagination.get("first_page", 1)  # ZCell: 0
         page = query.get(pagination["page_param"])
-        page = page if isinstance(page, int) and page > 0 else 1
-        chunk = items[(page - 1) * size : page * size]
+        page = page if isinstance(page, int) and page >= first else first
+        chunk = items[(page - first) * size : (page - first + 1) * size]
         if service == "zpa" and result_key != "@":
             pages = math.ceil(len(items) / size)
             return Page({"list": chunk}, {"totalPages": str(pages), "totalCount": str(len(items))})
         if result_key == "@":
             return Page(chunk, {})
+        if service == "zcell":  # {totalElements, totalPages, size, content} (zscaler/oneapi_response.py, zcell)
+            return Page({result_key: chunk}, {"totalElements": len(items), "totalPages": math.ceil(len(items) / size),
+                                              "size": size})
+        if service == "ztb":  # ztb/cassettes/TestSite.yaml {result: {count, rows}}; TestSite2SiteVPN {count, result}
+            outer, _, inner = result_key.partition(".")
+            body = {outer: {"count": len(items), inner: chunk}} if inner else {"count": len(items), outer: chunk}
+            return Page(body, {})
         return Page({result_key: chunk}, {"totalCount": len(items)} if service == "zcc" else {})
     if style == "offset":
         start = _decode_offset(query.get(pagination["offset_param"]))
@@ -147,6 +162,8 @@ def paginate(
         end = start + size
         next_offset = _encode_offset(end) if end < len(items) else None
         return Page({result_key: items[start:end]}, {pagination["next_key"]: next_offset})
+    if style == "next_link" and service == "easm":
+        return _easm_page(items, query.get(pagination["offset_param"]), url)
     if style == "next_link":
         offset_param, limit_param = pagination["offset_param"], pagination["limit_param"]
         offset = query.get(offset_param)
@@ -168,3 +185,17 @@ def paginate(
     if style == "single" and result_key != "@":
         return Page({result_key: items}, {})  # one answer holds the whole list (AI Guard's {items}, EASM's {results})
     return Page(items, {})
+
+
+def _easm_page(items: list[Any], offset: Any, url: URL) -> Page:
+    """One EASM page: 100 results (as recorded), links without the gateway's `/easm` prefix, "" at the ends."""
+    start = offset if isinstance(offset, int) and offset >= 0 else 0
+    size = _size("easm", None)
+    end = start + size
+
+    def link(at: int) -> str:
+        return url.path.removeprefix("/easm") + f"?offset={at}"
+
+    return Page({"results": items[start:end]}, {"total_results": len(items),
+                                                 "next_link": link(end) if end < len(items) else "",
+                                                 "prev_link": link(max(0, start - size)) if start > 0 else ""})

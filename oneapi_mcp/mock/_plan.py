@@ -48,7 +48,10 @@ def list_item_schema(op: Operation, kit: SchemaKit) -> dict[str, Any] | None:
     schema = kit.resolve(op.response_schema)
     if schema.get("type") != "array":
         props = schema.get("properties", {})
-        key = (op.pagination or {}).get("result_key")
+        key = (op.pagination or {}).get("result_key") or ""
+        if "." in key and op.pagination:  # a list inside an object: ZTB's `result.rows`
+            outer, _, key = key.partition(".")
+            props = kit.resolve(props.get(outer) or {}).get("properties", {})
         key = key if key in props else "records" if "records" in props else "list" if "list" in props else None
         if key is None or not op.pagination:
             return None

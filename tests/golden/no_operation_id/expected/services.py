@@ -6,6 +6,8 @@ spec needs no hand-kept list. Cheap to import: no tool tables are loaded."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 __all__ = ["SERVICES", "ServiceRow", "service_for_path"]
@@ -20,8 +22,27 @@ class ServiceRow(NamedTuple):
     rate_classes: dict[str, tuple[str, ...]]  # class -> limits in `limits` notation
     rate_limit_headers: str  # how a 429 says when to retry
     probe: str | None  # one cheap read that answers 2xx only when the tenant is entitled
-    probe_arguments: dict
+    probe_fixed: dict  # its arguments...
+    probe_relative: dict  # ...and those computed when it runs: name -> (seconds from now, epoch_ms|epoch_s|iso8601)
     operations: int
+
+    @property
+    def probe_arguments(self) -> dict:
+        """The probe's arguments as of now (a report's window "the last 24 hours" moves with the clock)."""
+        return self.probe_arguments_at(time.time())
+
+    def probe_arguments_at(self, now: float) -> dict:
+        out = dict(self.probe_fixed)
+        for name, (seconds, form) in self.probe_relative.items():
+            at = now + seconds
+            out[name] = (
+                int(at * 1000)
+                if form == "epoch_ms"
+                else int(at)
+                if form == "epoch_s"
+                else datetime.fromtimestamp(int(at), UTC).isoformat().replace("+00:00", "Z")
+            )
+        return out
 
     @property
     def prefix(self) -> str:
@@ -45,7 +66,8 @@ SERVICES: dict[str, ServiceRow] = {
         rate_classes={},
         rate_limit_headers="",
         probe=None,
-        probe_arguments={},
+        probe_fixed={},
+        probe_relative={},
         operations=3,
     ),
 }

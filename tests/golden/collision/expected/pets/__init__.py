@@ -27,6 +27,7 @@ INFO = {
     "rate_classes": {},
     "rate_limit_headers": "",
     "probe": None,
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 4,
 }

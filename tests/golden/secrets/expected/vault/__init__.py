@@ -37,6 +37,7 @@ INFO = {
     "rate_classes": {},
     "rate_limit_headers": "",
     "probe": None,
-    "probe_arguments": {},
+    "probe_fixed": {},
+    "probe_relative": {},
     "operations": 2,
 }
