@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     where = os.environ.get("ONEAPI_MCP_TEST_CPU_DIR")
     if not where:
         return
-    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    worker = getattr(config, "workerinput", {}).get("workerid", f"main-{os.getpid()}")
     Path(where).mkdir(parents=True, exist_ok=True)
     config.pluginmanager.register(_Recorder(Path(where) / f"{worker}.jsonl"), "oneapi-mcp-cpu-recorder")
 
