@@ -42,7 +42,8 @@ if [ "$what" != parts ]; then
     while read -r wall user sys cmd; do
         case "$cmd" in
             *ruff*) name=ruff ;; *mypy*) name=mypy ;; *"codegen check"*) name=check-generated ;;
-            *_fidelity*) name=fidelity ;; *test_contract_mock.py) name=test-contract ;; *pytest*) name=test-tests ;;
+            *_fidelity*) name=fidelity ;; *"no:xdist tests/test_contract_mock.py") name=test-contract ;;
+            *pytest*) name=test-tests ;;
             *) name="${cmd:0:22}" ;;
         esac
         echo "$wall $user $sys" | row "  $name"
