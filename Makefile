@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity toolsnaps test demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity toolsnaps test test-tests test-contract demo bench contract lint clean image
 
 # bytecode at install: an editable install compiles nothing, and a first start that compiles the generated
 # tables takes ~0.2 s and ~30 MB more (issue 16); the image compiles its own (Dockerfile)
@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen
+	# and the plugin modules pytest rewrites (schemathesis, hypothesis, anyio...; see `test:`), as pytest caches them
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only tests/test_naming.py >/dev/null
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,7 +41,7 @@ generate: $(STAMP)
 
 ## make check-generated: fail when generated/ or specs/names.lock.json is stale against specs/
 check-generated: $(STAMP)
-	$(BIN)/python -m oneapi_mcp.codegen check
+	$(TIMED) $(BIN)/python -m oneapi_mcp.codegen check
 
 ## make toolsnaps: accept the current tool surface into tests/__toolsnaps__
 toolsnaps: $(STAMP)
@@ -51,16 +53,30 @@ demo: $(STAMP)
 
 ## make fidelity: recorded real traffic (tests/recorded/) against the overlaid specs; a report, fails below target
 fidelity: $(STAMP)
-	$(BIN)/python -m oneapi_mcp._fidelity
+	$(TIMED) $(BIN)/python -m oneapi_mcp._fidelity
 
-## make test: lint and type check, generated/ up to date, recorded-traffic fidelity, then the tests
-# JOBS=0 runs the tests in this process (default: one worker per core, whole files per worker). The contract
-# tests run on their own, in one process: under xdist schemathesis ran one operation per service, not all of them
-# (test_the_contract_run_reached_every_operation caught it)
-JOBS ?= auto
-test: lint check-generated fidelity
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --ignore=tests/test_contract_mock.py
-	$(BIN)/python -m pytest -q -p no:xdist tests/test_contract_mock.py
+## make test: lint and type check, generated/ up to date, recorded-traffic fidelity, the contract tests and the other
+## tests, all at once (each part's output is shown when it ends; any failing part fails the run)
+# The parts run concurrently: the tests spend much of their time waiting on servers, sockets and subprocesses, and
+# the contract run (one process: its reached-every-operation check counts in process) and the checks fill those
+# waits. JOBS: xdist workers of the main run, whole files per worker (0: in this process); one more than cores, as
+# its workers wait about half their time (baseline: 413 CPU s in 380 s on two workers). bench/suite_times.sh times
+# every part; TIMED is the prefix it puts before each part's commands (/usr/bin/time ...).
+JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+TIMED ?=
+# pytest rewrites the asserts of the test modules and of its plugins' whole packages (schemathesis, hypothesis, anyio:
+# ~360 modules) in every process it starts, ~3 s of CPU each time unless it may keep them as bytecode: the tests
+# may, whatever the environment says (an empty PYTHONDONTWRITEBYTECODE is unset for Python)
+test test-tests test-contract: export PYTHONDONTWRITEBYTECODE :=
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j --output-sync=target lint check-generated fidelity test-tests test-contract
+
+## make test-tests / test-contract: the two pytest parts of `make test` on their own
+test-tests: $(STAMP)
+	$(TIMED) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --ignore=tests/test_contract_mock.py
+
+test-contract: $(STAMP)
+	$(TIMED) $(BIN)/python -m pytest -q -p no:xdist tests/test_contract_mock.py
 
 ## make contract: schemathesis checks against the mock; with BASE_URL=... and ZSCALER_* credentials, read-only
 ## GETs against that tenant and a drift report (never a write)
@@ -94,8 +110,8 @@ bench: $(STAMP)
 
 ## make lint: ruff over everything, mypy over oneapi_mcp/ (configured in pyproject.toml)
 lint: $(STAMP)
-	$(BIN)/ruff check codegen oneapi_mcp plugins tests bench examples
-	$(BIN)/mypy
+	$(TIMED) $(BIN)/ruff check codegen oneapi_mcp plugins tests bench examples
+	$(TIMED) $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

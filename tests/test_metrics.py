@@ -344,7 +344,7 @@ async def test_a_served_process_exposes_health_readiness_and_the_metrics_of_its_
 async def test_sigterm_lets_the_call_in_flight_finish_refuses_new_ones_and_exits_0(tmp_path):
     mock_port = free_port()
     mock = subprocess.Popen([sys.executable, "-m", "oneapi_mcp.mock", "--port", str(mock_port),
-                             "--faults", "latency=1:2"],  # every API request takes 2 s
+                             "--faults", "latency=1:4"],  # every API request takes 4 s
                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     mock_base = f"http://127.0.0.1:{mock_port}"
     env = {**ENV, "ZSCALER_CLIENT_ID": MOCK_CLIENT_ID, "ZSCALER_CLIENT_SECRET": MOCK_CLIENT_SECRET}
@@ -363,8 +363,13 @@ async def test_sigterm_lets_the_call_in_flight_finish_refuses_new_ones_and_exits
                                                               "oneapi_mcp_tool_calls_in_flight", server="default") < 1:
                     await asyncio.sleep(0.05)
                 process.send_signal(signal.SIGTERM)
-                await asyncio.sleep(0.3)
+                # the signal is handled when the server's loop next runs: poll for it (a fixed 0.3 s was not
+                # always enough on a loaded machine), well within the 4 s the call in flight takes
+                deadline = time.monotonic() + 10
                 ready = await http.get("/readyz")
+                while ready.status_code == 200 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                    ready = await http.get("/readyz")
                 refused = await http.post("/mcp", json=LIST, headers=MCP_HEADERS)
                 result = await call
             code = process.wait(timeout=30)

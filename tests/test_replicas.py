@@ -116,7 +116,10 @@ async def _send(limiter, tool, answer_after: float = 0.0) -> None:
     await limiter.acquire(tool)
     await asyncio.sleep(answer_after)
     limiter.retry_delay(tool, 1, httpx.Response(200), None)
-    await asyncio.sleep(0.02)  # the settling reaches Redis
+    # the settling runs in the background: wait for it to reach Redis (a fixed sleep lost that race under load)
+    from oneapi_mcp._redis import _SETTLING
+
+    await asyncio.gather(*_SETTLING)
 
 
 # -- shared windows ----------------------------------------------------------------------------------
