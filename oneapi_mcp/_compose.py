@@ -99,7 +99,9 @@ def make_runtime(settings: ServerSettings, creds: Credentials, *, mock_app: Any 
         return executor
 
     known = bool(creds.customer_id) or mock_app is not None
-    runtime = Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known, pm=pm,
+    zms_known = bool(creds.zms_customer_id) or mock_app is not None
+    runtime = Runtime(settings=settings, executor_factory=executor_factory, customer_id_known=known,
+                      zms_customer_id_known=zms_known, pm=pm,
                       executor_reconfigure=executor_reconfigure)
     return runtime
 

@@ -59,6 +59,9 @@ async def run_doctor(args: Any, make_runtime, servers_of, mock_app_of) -> int:
             if service == "zpa" and not runtime.customer_id_known:
                 _say(_line(None, "zpa", "ZPA_CUSTOMER_ID is not set; ZPA tools cannot be called"))
                 continue
+            if service == "zms" and not runtime.zms_customer_id_known:
+                _say(_line(None, "zms", "ZMS_CUSTOMER_ID is not set; ZMS tools need it, or customerId in each call"))
+                continue
             tool = runtime.catalog.tools[tool_name]
             started = time.perf_counter()
             result = await executor.call(tool, dict(arguments))

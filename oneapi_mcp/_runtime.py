@@ -27,6 +27,7 @@ class Runtime:
     settings: ServerSettings
     executor_factory: Callable[[Any], Any]  # catalog -> Executor (raises a message when not configured)
     customer_id_known: bool = False
+    zms_customer_id_known: bool = False  # ZMS queries' customerId is its own setting (ZMS_CUSTOMER_ID)
     pm: Any = None  # the pluggy PluginManager; None: the process-wide one
     _catalog: Any = None
     _executor: Any = None

@@ -262,7 +262,9 @@ class ToolSurface:
 
         schema = json.loads(json.dumps(self.runtime.catalog.input_schema(tool.name)))
         props = schema.setdefault("properties", {})
-        if self.runtime.customer_id_known and "customerId" in props:
+        # the server fills customerId when it knows it: ZPA's from ZPA_CUSTOMER_ID, ZMS's from ZMS_CUSTOMER_ID
+        known = self.runtime.zms_customer_id_known if tool.service == "zms" else self.runtime.customer_id_known
+        if known and "customerId" in props:
             del props["customerId"]
             schema["required"] = [r for r in schema.get("required", []) if r != "customerId"]
             if not schema["required"]:

@@ -198,3 +198,17 @@ def test_zms_customer_id_is_read_from_the_environment_like_the_other_credentials
     monkeypatch.setenv("ZMS_CUSTOMER_ID", "72058304855015424")
     assert Credentials().zms_customer_id == "72058304855015424"
     assert Credentials.of(zms_customer_id="1").zms_customer_id == "1"
+
+
+def test_a_zms_tool_lists_customer_id_unless_zms_customer_id_is_known_whatever_zpa_has():
+    from oneapi_mcp._runtime import Runtime
+    from oneapi_mcp._server import build_server
+    from oneapi_mcp._settings import ServerSettings
+
+    def required(**known) -> list[str]:
+        surface = build_server(Runtime(settings=ServerSettings(profile="admin"), executor_factory=lambda c: None,
+                                       **known)).surface
+        return surface.input_schema("zms_list_agents").get("required", [])
+
+    assert "customerId" in required(customer_id_known=True)  # ZPA's customer id does not fill ZMS queries
+    assert "customerId" not in required(zms_customer_id_known=True)
