@@ -256,12 +256,19 @@ _S_ACRONYMS = {"nss", "lss", "dns", "aws", "cas", "ips"}
 _DIGIT_ACRONYM = re.compile(r"(ipv|md|dns|nat|sha|c)(\d+)(c?)$")
 
 
-def _acronym(w: str, last: bool) -> str:
+# words that make a following `ips` IP addresses, not IPS (ZTB's static_ips_mapping: "static IP mapping")
+_ADDRESS_WORDS = {"static", "public", "private", "source", "destination", "egress", "ingress", "trusted", "allowed",
+                  "blocked", "gateway", "server", "client", "virtual", "dedicated", "reserved", "external", "internal"}
+
+
+def _acronym(w: str, last: bool, previous: str = "") -> str:
     low = w.lower()
     if m := _DIGIT_ACRONYM.match(low):
         return ("IPv" if m[1] == "ipv" else m[1].upper()) + m[2] + m[3].upper()
-    # `Ips` is IPS before a noun (firewall IPS rules) but IP addresses at the end (system IPs)
-    plural = w[:-1].isupper() or (last and low[:-1] in _ACRONYMS) or low not in _S_ACRONYMS
+    # `Ips` is IPS before a noun (firewall IPS rules) but IP addresses at the end (system IPs) or after a word
+    # that qualifies addresses (static IPs)
+    plural = (w[:-1].isupper() or (last and low[:-1] in _ACRONYMS) or low not in _S_ACRONYMS
+              or (low == "ips" and previous.lower() in _ADDRESS_WORDS))
     return w[:-1].upper() + "s" if low.endswith("s") and plural else w.upper()
 
 
@@ -271,7 +278,7 @@ def _resource_phrase(words: list[str]) -> str:
         if (w.isupper() and len(w) > 1) or w.isdigit():
             out.append(w)
         elif w.lower() in _ACRONYMS or _DIGIT_ACRONYM.match(w.lower()):
-            out.append(_acronym(w, i == len(words) - 1))
+            out.append(_acronym(w, i == len(words) - 1, words[i - 1] if i else ""))
         else:
             out.append(w.lower())
     return " ".join(out) or "resource"

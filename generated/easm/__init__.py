@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "d5141a01504ceb3b8b002b8f3cc36edef7ca0c6490de3b9848528808be8c6a1d"
+FINGERPRINT = "265d4ce5798ffdd2c947293cd211179679300712164584f135c5307be1956a8f"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

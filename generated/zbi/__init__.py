@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "2e56d5d58b57b61b975bd05020d48ef911cd334792f221a5879940513240e3b5"
+FINGERPRINT = "50905624b8493e6c1bea8f4ae5bdfe379387ebfcfe393ca576ec58814d3c6140"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "8c5c0fdcccdd28efcf98045d7bb3baea05fee8db20151214fe6831c6d82db435"
-FINGERPRINT = "39b3388d0a8cbf1c3586253b0b9ae2cdadd3e735d9dd640c2f87691cba95a4c1"
+FINGERPRINT = "01f5972d11d7a990875b0545c8aaeba24ce6f85715ba1e8583557196026fff6d"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "096528c19e289101b178199b468dcac6e2a3ce491bfd947cf43352e4fece4368"
+FINGERPRINT = "525523270d5b6d1edee9f1869dc9cd4e6cf07cb23435b81dbbb9b1cdce17d71e"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

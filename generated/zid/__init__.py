@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "68b1045a4b29723392d84200c302a95ebf52bdf69c082cf9da47a796f5b81fb0"
+FINGERPRINT = "872f0098cdbc496d057f5b752bfd065b4fcb4d9e3671d0f1f9f312572b7f706d"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

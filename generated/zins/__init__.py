@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "7a9332902eb5b753ba1dba08ecf2eec7716c5eb9320864f5fb77bbe1740eff26"
+FINGERPRINT = "3e074aee6b3084703032225791046c391e05123195ca78c624b87ffa03f30956"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
