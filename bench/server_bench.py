@@ -72,9 +72,6 @@ def main() -> None:
     runtime_figures()
 
 
-if __name__ == "__main__":
-    main()
-
 
 def _children_peak_rss_mb(marker: str) -> float | None:
     import os
@@ -234,3 +231,7 @@ def runtime_figures() -> None:
     added = anyio.run(_call_overhead_in_process)
     print(f"  {'executor overhead at p50, in process (no socket)':<58} {_pct(added, 50) * 1000:>11.3f} ms  "
           f"p90 {_pct(added, 90) * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
