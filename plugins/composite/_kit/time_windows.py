@@ -10,11 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from oneapi_mcp.plugin_api import Refusal
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import Refusal, ToolInput
 
 from .zdx_windows import limit_days
 
-__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "epoch", "iso", "parse_window"]
+__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "WindowInput", "epoch", "iso", "parse_window"]
 
 UTC = dt.UTC
 # every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
@@ -124,3 +126,16 @@ WINDOW_ARGUMENTS = {
     "to": {"type": "string", "minLength": 1, "maxLength": 40,
            "description": "End: ISO 8601, a time ago, or now (default). At most 14 days after from (ZDX API limit)."},
 }
+
+
+def _window_field(key: str, alias: str | None = None) -> Any:
+    spec = WINDOW_ARGUMENTS[key]
+    return Field(None, alias=alias, min_length=spec["minLength"], max_length=spec["maxLength"],
+                 description=spec["description"])
+
+
+class WindowInput(ToolInput):
+    """The from/to arguments of a tool over a window (WINDOW_ARGUMENTS)."""
+
+    from_: str | None = _window_field("from", alias="from")
+    to: str | None = _window_field("to")
