@@ -16,7 +16,8 @@ from oneapi_mcp.plugin_api import Refusal, ToolInput
 
 from .zdx_windows import limit_days
 
-__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "WindowInput", "epoch", "iso", "parse_window"]
+__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "WindowInput", "epoch", "iso", "parse_window",
+           "window_field"]
 
 UTC = dt.UTC
 # every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
@@ -128,14 +129,15 @@ WINDOW_ARGUMENTS = {
 }
 
 
-def _window_field(key: str, alias: str | None = None) -> Any:
+def window_field(key: str, description: str | None = None) -> Any:
+    """The field of WINDOW_ARGUMENTS[key] ("from" or "to"), optionally with a tool's own description."""
     spec = WINDOW_ARGUMENTS[key]
-    return Field(None, alias=alias, min_length=spec["minLength"], max_length=spec["maxLength"],
-                 description=spec["description"])
+    return Field(None, alias="from" if key == "from" else None, min_length=spec["minLength"],
+                 max_length=spec["maxLength"], description=description or spec["description"])
 
 
 class WindowInput(ToolInput):
     """The from/to arguments of a tool over a window (WINDOW_ARGUMENTS)."""
 
-    from_: str | None = _window_field("from", alias="from")
-    to: str | None = _window_field("to")
+    from_: str | None = window_field("from")
+    to: str | None = window_field("to")
