@@ -137,19 +137,12 @@ async def test_a_composite_tools_validation_error_has_the_shape_and_wording_of_a
     assert sent == []
 
 
-def test_every_built_in_composite_tool_declares_an_input_model_but_the_families_not_yet_converted():
-    # incidents, siem, analytics and compliance are being split by another change; the scheduler's and the
-    # discovery tools' inputs are still JSON schemas
-    not_yet = {"incidents", "siem", "log_feeds", "analytics", "compliance", "scheduler", "discovery_tools"}
+def test_every_built_in_composite_and_discovery_tool_declares_an_input_model():
     surface = _server(_plugins.create_plugin_manager(entrypoints=False), []).surface
-    families = {name: tool.handler.__module__.removeprefix("oneapi_mcp.plugins.").split(".")[1]
-                for name, tool in surface.registered.items()}
-    without = sorted(n for n, tool in surface.registered.items() if tool.input_model is None and families[n] not in
-                     not_yet)
-    assert without == []
-    assert {families[n] for n, tool in surface.registered.items() if tool.input_model is not None} == {
-        "users", "lifecycle", "remediation", "reverse", "directory_sync", "policy_sync", "policy_automation",
-        "zdx_metrics", "discovery", "threat_response"}
+    assert {tool.kind for tool in surface.registered.values()} == {"composite", "discovery"}
+    without = sorted(f"{n} ({tool.handler.__module__})" for n, tool in surface.registered.items()
+                     if tool.input_model is None)
+    assert without == [], f"declare input_model= for: {', '.join(without)}"
 
 
 def test_each_stored_input_schema_is_the_one_its_model_gives_else_make_input_schemas_names_the_tool():
