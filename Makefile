@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity toolsnaps test test-tests test-contract demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
 
 # bytecode at install: an editable install compiles nothing, and a first start that compiles the generated
 # tables takes ~0.2 s and ~30 MB more (issue 16); the image compiles its own (Dockerfile)
@@ -43,8 +43,13 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	$(TIMED) $(BIN)/python -m oneapi_mcp.codegen check
 
+## make input-schemas: store the built-in composite/discovery tools' listed input schemas (from their input models)
+## in oneapi_mcp/composite/input_schemas.json, so that start-up builds no model (tests fail when it is stale)
+input-schemas: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.composite._stored
+
 ## make toolsnaps: accept the current tool surface into tests/__toolsnaps__
-toolsnaps: $(STAMP)
+toolsnaps: input-schemas
 	UPDATE_TOOLSNAPS=1 $(BIN)/python -m pytest -q tests/test_toolsnaps.py
 
 ## make demo: the HTTP server on the embedded mock, a scripted agent session, then keep serving (Ctrl-C stops)

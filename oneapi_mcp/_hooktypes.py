@@ -131,8 +131,9 @@ class CompositeTool:
     operations it uses; its effective scope is the widest of `scope` and theirs.
 
     Its arguments are declared by `input_model` (a pydantic model, best a `ToolInput` subclass: its
-    JSON schema is the listed one, it validates the arguments before the handler runs, which gets
-    the validated values) or by `input_schema` (a JSON schema, validated with jsonschema). `kind` is
+    JSON schema is the listed one, stored for the built-in tools and otherwise derived when first
+    listed; it validates the arguments before the handler runs, which gets the validated values) or
+    by `input_schema` (a JSON schema, validated with jsonschema; kept for older plugins). `kind` is
     "composite", or "discovery" for a tool that finds and runs the others (the built-in
     search/describe/invoke/enable_toolset): no filter hides one and search does not return it.
     `hints` overrides the four MCP annotations derived from `scope`; `listed(settings, per_session)`
@@ -157,9 +158,9 @@ class CompositeTool:
         if self.scope not in SCOPE_ORDER:
             raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
         if self.input_model is not None:
-            from .composite._inputs import input_schema_of
+            from .composite._stored import InputSchema  # resolved when first read, not at start
 
-            object.__setattr__(self, "input_schema", input_schema_of(self.input_model))
+            object.__setattr__(self, "input_schema", InputSchema(self.name, self.input_model))
         if self.kind not in ("composite", "discovery"):
             raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")
 

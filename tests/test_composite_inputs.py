@@ -4,6 +4,10 @@ validated values."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import httpx
 import pytest
 from mcp import Client
@@ -133,15 +137,46 @@ async def test_a_composite_tools_validation_error_has_the_shape_and_wording_of_a
     assert sent == []
 
 
-def test_every_built_in_composite_tool_declares_an_input_model_but_the_families_not_yet_converted():
-    # incidents, siem, analytics and compliance are being split by another change; the scheduler's and the
-    # discovery tools' inputs are still JSON schemas
-    not_yet = {"incidents", "siem", "analytics", "compliance", "scheduler", "discovery_tools"}
+def test_every_built_in_composite_and_discovery_tool_declares_an_input_model():
     surface = _server(_plugins.create_plugin_manager(entrypoints=False), []).surface
-    families = {name: tool.handler.__module__.rsplit(".", 1)[-1] for name, tool in surface.registered.items()}
-    without = sorted(n for n, tool in surface.registered.items() if tool.input_model is None and families[n] not in
-                     not_yet)
-    assert without == []
-    assert {families[n] for n, tool in surface.registered.items() if tool.input_model is not None} == {
-        "users", "lifecycle", "remediation", "reverse", "directory_sync", "policy_sync", "policy_automation",
-        "zdx_metrics", "discovery", "threat_response"}
+    assert {tool.kind for tool in surface.registered.values()} == {"composite", "discovery"}
+    without = sorted(f"{n} ({tool.handler.__module__})" for n, tool in surface.registered.items()
+                     if tool.input_model is None)
+    assert without == [], f"declare input_model= for: {', '.join(without)}"
+
+
+def test_each_stored_input_schema_is_the_one_its_model_gives_else_make_input_schemas_names_the_tool():
+    from oneapi_mcp.composite._stored import STORE, current_schemas
+
+    stored, current = json.loads(STORE.read_text(encoding="utf-8")), current_schemas()
+    stale = sorted(name for name in stored.keys() | current.keys() if stored.get(name) != current.get(name))
+    assert stale == [], f"{STORE.name} is stale for {', '.join(stale)}: run `make input-schemas`"
+    # the order of a schema's properties is what clients show: stored as derived, not sorted
+    assert all(list(stored[n]["schema"].get("properties", {})) == list(current[n]["schema"].get("properties", {}))
+               for n in current)
+
+
+def test_a_model_not_the_stored_one_gets_its_own_schema_not_the_stored_one():
+    from oneapi_mcp.composite._stored import InputSchema, stored_schema
+
+    assert stored_schema("users_disable", _Echo) is None
+    assert dict(InputSchema("users_disable", _Echo)) == input_schema_of(_Echo)
+
+
+def test_listing_every_tool_builds_no_input_model_and_a_call_builds_its_own():
+    code = """
+from oneapi_mcp._runtime import Runtime
+from oneapi_mcp._server import build_server
+from oneapi_mcp._settings import ServerSettings
+surface = build_server(Runtime(settings=ServerSettings(profile="admin", tools_mode="full"),
+                               executor_factory=lambda c: None, customer_id_known=True)).surface
+listed = [surface.mcp_tool(n) for n in surface.listed_names(None)]
+models = [t.input_model for t in surface.registered.values() if t.input_model is not None]
+print(len(listed), len(models), sum(m.__pydantic_complete__ for m in models))
+from oneapi_mcp.composite._inputs import validate_input
+validate_input(surface.registered["users_disable"].input_model, {"user": "ada@example.com"})
+print(surface.registered["users_disable"].input_model.__pydantic_complete__)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 1000 and int(out[1]) >= 30
+    assert out[2:] == ["0", "True"]  # no model built to list; the first call built its tool's

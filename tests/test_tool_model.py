@@ -82,13 +82,14 @@ async def test_a_discovery_kind_tool_is_never_filtered_searched_or_described(pm)
     assert invoked.structured_content["error"]["kind"] == "unknown_tool"
 
 
-async def test_a_discovery_tools_arguments_are_checked_by_its_listed_schema_before_its_handler(pm):
+async def test_a_discovery_tools_arguments_are_checked_by_its_input_model_before_its_handler_each_field_named(pm):
     async with Client(_server(pm), cache=None) as client:
         result = await client.call_tool("search_operations", {"query": "users", "limit": 500, "colour": "red"})
     error = result.structured_content["error"]
     assert result.is_error and error["kind"] == "invalid_arguments"
-    assert {p["field"] for p in error["problems"]} == {"limit", "(arguments)"}
-    assert "colour" in error["message"]
+    assert {p["field"]: p["problem"] for p in error["problems"]} == {
+        "limit": "Input should be less than or equal to 50", "colour": "unknown argument"}
+    assert "colour" in error["message"] and error["tool"] == "search_operations"
 
 
 def test_listing_reads_the_same_model_for_every_kind_of_tool(pm):

@@ -6,16 +6,21 @@ inlined), and its arguments are validated by the model before the handler runs, 
 in the shape and wording of a generated tool's (`invalid_arguments`, one entry per field). The
 mixins carry the arguments every planning tool shares: `DryRunInput` (dry_run), `PlanInput`
 (dry_run, activate), and the fields and types `on_failure_field`, `service_list`, `distinct_list`.
+
+Start-up pays nothing for them: a `ToolInput` defers its build (`defer_build`: pydantic makes the
+validator and serializer on first use, i.e. on the tool's first call), and the built-in tools' listed
+schemas are read from `input_schemas.json` (written by `make input-schemas`, see `_stored`), so
+neither the models nor pydantic's JSON-schema generator are built to list tools.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic.json_schema import GenerateJsonSchema
 
 from ._workflow import DRY_RUN_ARGUMENTS
 
@@ -29,9 +34,10 @@ _REF = re.compile(r"^#/\$defs/(.+)$")
 
 
 class ToolInput(BaseModel):
-    """The base of a composite tool's input model: an argument the model does not declare is refused."""
+    """The base of a composite tool's input model: an argument the model does not declare is refused.
+    Built on first use (validation or schema), not when the class is defined."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class DryRunInput(ToolInput):
@@ -80,19 +86,26 @@ def service_list(services: Iterable[str]) -> Any:
                     "is skipped and reported as not covered; the others proceed.")]
 
 
-class _Compact(GenerateJsonSchema):
-    """The schema clients take: no titles, an optional field as its own type (not `anyOf` with null)."""
+@cache
+def _compact() -> Any:
+    """The schema generator for the form clients take (pydantic.json_schema is imported only to make one)."""
+    from pydantic.json_schema import GenerateJsonSchema
 
-    def field_title_should_be_set(self, schema: Any) -> bool:
-        return False
+    class Compact(GenerateJsonSchema):
+        """No titles, an optional field as its own type (not `anyOf` with null)."""
 
-    def nullable_schema(self, schema: Any) -> dict[str, Any]:
-        return self.generate_inner(schema["schema"])
+        def field_title_should_be_set(self, schema: Any) -> bool:
+            return False
 
-    def default_schema(self, schema: Any) -> dict[str, Any]:
-        if schema.get("default", ...) is None:  # absent and null mean the same: no default to show
+        def nullable_schema(self, schema: Any) -> dict[str, Any]:
             return self.generate_inner(schema["schema"])
-        return super().default_schema(schema)
+
+        def default_schema(self, schema: Any) -> dict[str, Any]:
+            if schema.get("default", ...) is None:  # absent and null mean the same: no default to show
+                return self.generate_inner(schema["schema"])
+            return super().default_schema(schema)
+
+    return Compact
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -108,7 +121,7 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 def input_schema_of(model: type[BaseModel]) -> dict[str, Any]:
     """The listed input schema of a composite tool with this input model."""
-    schema = model.model_json_schema(schema_generator=_Compact)
+    schema = model.model_json_schema(schema_generator=_compact())
     defs = schema.pop("$defs", {})
     out = _inline(schema, {name: {k: v for k, v in d.items() if k != "title"} for name, d in defs.items()})
     out.pop("title", None)

@@ -10,18 +10,47 @@ to the tool it names before any wrapper sees it (`oneapi_mcp._calls.INVOKE`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
+from pydantic import Field
 
-from oneapi_mcp.plugin_api import DISCOVERY_TOOLS, CompositeTool, hookimpl, tool_error, tool_result
+from oneapi_mcp.plugin_api import (
+    DISCOVERY_TOOLS,
+    SCOPE_ORDER,
+    CompositeTool,
+    ToolInput,
+    hookimpl,
+    tool_error,
+    tool_result,
+)
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import CompositeContext, ServerSettings
 
 SERVICES = list(SERVICE_TABLE)
-_SCOPES = ["read", "write", "destructive"]
-_NAME = {"type": "string", "description": "Tool name, e.g. zia_list_users."}
+_NAME = "Tool name, e.g. zia_list_users."
+
+
+class _SearchInput(ToolInput):
+    query: str = Field(min_length=1, description="What you want, e.g. 'disable a user', 'which URL category is "
+                                                 "example.com in', 'list app segments in private access'.")
+    service: Literal[tuple(SERVICES)] | None = None  # type: ignore[valid-type]
+    scope: Literal[SCOPE_ORDER] | None = None  # type: ignore[valid-type]
+    limit: int = Field(10, ge=1, le=50)
+
+
+class _NameInput(ToolInput):
+    name: str = Field(description=_NAME)
+
+
+class _InvokeInput(_NameInput):
+    # listed only: a call of invoke_operation is resolved to the tool it names, whose own input checks the arguments
+    arguments: dict[str, Any] | None = Field(None, description="The operation's arguments.")
+
+
+class _EnableInput(ToolInput):
+    name: str | None = Field(None, description="Toolset name; omit to list toolsets.")
 
 
 def _search_blurb() -> str:
@@ -43,11 +72,6 @@ def _with_session(settings: ServerSettings, per_session: bool) -> bool:
     return settings.tools_mode != "full" and per_session
 
 
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, **({"required": required} if required else {}),
-            "properties": properties}
-
-
 @hookimpl(tryfirst=True)  # first in tools/list, before every plugin's composite tools
 def oneapi_mcp_register_tools(settings: ServerSettings) -> list[CompositeTool]:
     scopes = sorted(settings.allowed_scopes)
@@ -62,35 +86,27 @@ def oneapi_mcp_register_tools(settings: ServerSettings) -> list[CompositeTool]:
                 "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
                 "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "
                 "that would allow it. Then describe_operation for the arguments and invoke_operation to run one."),
-            input_schema=_object({
-                "query": {"type": "string", "minLength": 1,
-                          "description": "What you want, e.g. 'disable a user', 'which URL category is "
-                                         "example.com in', 'list app segments in private access'."},
-                "service": {"type": "string", "enum": SERVICES},
-                "scope": {"type": "string", "enum": _SCOPES},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}, ["query"])),
+            input_model=_SearchInput),
         CompositeTool(
             name=describe, title="Describe an operation", kind="discovery", hints=_hints(), listed=_unless_full,
             handler=_describe, description=(
                 "Describe one operation: its input schema, scope, method and path, pagination and rate "
                 "limit class. Use the names search_operations returns."),
-            input_schema=_object({"name": _NAME}, ["name"])),
+            input_model=_NameInput),
         CompositeTool(
             name=invoke, title="Invoke an operation", kind="discovery", listed=_unless_full, handler=_invoke,
             hints=_hints(read_only, "destructive" in scopes, read_only, open_world=True), description=(
                 "Run one operation by name with its arguments, validated exactly as a direct call. "
                 f"This server allows scopes: {', '.join(scopes)}. List calls accept max_items and all_pages; "
                 "every call accepts fields and a JMESPath query to shrink the result."),
-            input_schema=_object({"name": _NAME,
-                                  "arguments": {"type": "object", "description": "The operation's arguments."}},
-                                 ["name"])),
+            input_model=_InvokeInput),
         CompositeTool(
             name=enable, title="Enable a toolset", kind="discovery", hints=_hints(), listed=_with_session,
             handler=_enable, description=(
                 "List a toolset's tools directly for this session (e.g. zia.users, zpa.app_segments); the tool "
                 "list changes and the client is notified. Call it without a name to see every toolset. Offered on "
                 "the 2025-11-25 protocol with a session (stdio, stateful HTTP) only."),
-            input_schema=_object({"name": {"type": "string", "description": "Toolset name; omit to list toolsets."}})),
+            input_model=_EnableInput),
     ]
 
 

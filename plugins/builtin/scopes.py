@@ -21,7 +21,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -145,8 +145,8 @@ TOKENS = ConfirmationTokens()
 
 
 def _declares_confirm_token(tool: Any) -> bool:
-    schema = getattr(tool, "input_schema", None)
-    return isinstance(schema, dict) and "confirm_token" in (schema.get("properties") or {})
+    schema = getattr(tool, "input_schema", None)  # a composite's may be a lazily read mapping (InputSchema)
+    return isinstance(schema, Mapping) and "confirm_token" in (schema.get("properties") or {})
 
 
 def canonical_digest(tool: str, arguments: dict[str, Any]) -> str:

@@ -15,15 +15,26 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, bar_chart, line_chart, report_result
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import (
+    CompositeTool,
+    Refusal,
+    Table,
+    ToolInput,
+    bar_chart,
+    distinct_list,
+    line_chart,
+    report_result,
+)
 
 from ..hookspecs import hookimpl
 from ._kit.checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._kit.insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
 from ._kit.reads import Reads, failed, problem_lines
-from ._kit.zdx import WINDOW_PROPERTIES, Window, day_of, iso, parse_time, parse_window, score_points, zdx_apps
+from ._kit.zdx import Window, ZdxWindowInput, day_of, iso, parse_time, parse_window, score_points, zdx_apps
 from ._kit.zdx_windows import chunks, limit_days
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools", "posture_checks"]
@@ -617,28 +628,31 @@ def _insights_parts(zins: dict[str, Any], days: list[str], charts: list, reads: 
 
 
 # -- definitions -----------------------------------------------------------------------------------
-_AS_OF = {"type": "string", "description": "Judge ages (stale rules, unseen devices) as of this time, ISO 8601 or "
-                                           "epoch seconds (default now)."}
-_POSTURE_ARGS = {
-    "as_of": _AS_OF,
-    "stale_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 180,
-                   "description": "A ZIA rule unchanged for longer is stale."},
-    "unseen_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30,
-                    "description": "A device not seen for longer fails the check."},
-    "poor_score": {"type": "integer", "minimum": 1, "maximum": 100, "default": 34,
-                   "description": "A ZDX app scoring below this is poor."},
-    "not_licensed": {"type": "array", "items": {"type": "string", "enum": ["zia", "zpa", "zdx", "zcc"]},
-                     "uniqueItems": True, "description": "Services this tenant does not license: their checks are "
-                                                         "not applicable (not read, not failed)."},
-}
+_AS_OF = Field(None, description="Judge ages (stale rules, unseen devices) as of this time, ISO 8601 or epoch "
+                                "seconds (default now).")
+
+
+class _DashboardInput(ToolInput):
+    as_of: str | None = _AS_OF
+
+
+class _PostureInput(_DashboardInput):
+    stale_days: int = Field(180, ge=1, le=3650, description="A ZIA rule unchanged for longer is stale.")
+    unseen_days: int = Field(30, ge=1, le=365, description="A device not seen for longer fails the check.")
+    poor_score: int = Field(34, ge=1, le=100, description="A ZDX app scoring below this is poor.")
+    not_licensed: distinct_list(Literal["zia", "zpa", "zdx", "zcc"]) | None = Field(  # type: ignore[valid-type]
+        None, description="Services this tenant does not license: their checks are not applicable (not read, not "
+                          "failed).")
+
+
+class _TrendsInput(ZdxWindowInput):
+    score_trend: bool = Field(True, description="Also chart the ZDX score per day (one call per app).")
+
+
 _POSTURE_OPS = ("zia_get_advanced_threat_settings", "zia_get_malware_settings", "zia_get_atp_malware_inspection",
                 "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules", "zia_list_ssl_inspection_rules",
                 "zia_list_sandbox_rules", "zia_get_activation_status", "zpa_list_all_assistants",
                 "zpa_get_policy_rules_by_page", "zdx_list_applications", "zcc_list_devices")
-
-
-def _schema(properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
 TOOLS = [
@@ -653,7 +667,7 @@ TOOLS = [
             "is over the known items; unknown (a failed read) and not-licensed items are counted beside. "
             "Read-only."),
         handler=security_posture, toolset="composite.analytics", scope="read", operations=_POSTURE_OPS,
-        input_schema=_schema(_POSTURE_ARGS),
+        input_model=_PostureInput,
     ),
     CompositeTool(
         name="analytics_build_executive_dashboard",
@@ -666,7 +680,7 @@ TOOLS = [
         handler=executive_dashboard, toolset="composite.analytics", scope="read",
         operations=(*_POSTURE_OPS, "zid_list_users", "zpa_list_all_applications", "zdx_list_ongoing_alerts",
                     INCIDENTS_OP, SHADOW_IT_OP),
-        input_schema=_schema({"as_of": _AS_OF}),
+        input_model=_DashboardInput,
     ),
     CompositeTool(
         name="analytics_report_threat_trends",
@@ -679,9 +693,7 @@ TOOLS = [
         handler=threat_trends, toolset="composite.analytics", scope="read",
         operations=("zdx_list_historical_alerts", "zdx_list_ongoing_alerts", "zdx_list_applications",
                     "zdx_get_app_score", INCIDENTS_OP, SHADOW_IT_OP),
-        input_schema=_schema({**WINDOW_PROPERTIES,
-                              "score_trend": {"type": "boolean", "default": True,
-                                              "description": "Also chart the ZDX score per day (one call per app)."}}),
+        input_model=_TrendsInput,
     ),
 ]
 

@@ -21,7 +21,6 @@ from oneapi_mcp.plugin_api import (
     CompositeTool,
     Refusal,
     Table,
-    ToolInput,
     bar_chart,
     distinct_list,
     line_chart,
@@ -32,7 +31,7 @@ from oneapi_mcp.plugin_api import (
 from ..hookspecs import hookimpl
 from ._kit.lookups import check_email
 from ._kit.reads import Reads, failed, problem_lines
-from ._kit.zdx import WINDOW_PROPERTIES, Window, iso, parse_window, score_points, zdx_apps
+from ._kit.zdx import Window, ZdxWindowInput, iso, parse_window, score_points, zdx_apps
 
 __all__ = ["TOOLS", "find_zdx_apps", "oneapi_mcp_register_tools", "score_bucket"]
 
@@ -362,19 +361,10 @@ async def check_sla(ctx, args: dict[str, Any]):
 
 
 # -- definitions -----------------------------------------------------------------------------------
-class _WindowInput(ToolInput):
-    """A report over a time window: from/to or period (WINDOW_PROPERTIES, which analytics lists too)."""
-
-    from_: str | None = Field(None, alias="from", description=WINDOW_PROPERTIES["from"]["description"])
-    to: str | None = Field(None, description=WINDOW_PROPERTIES["to"]["description"])
-    period: str | None = Field(None, pattern=WINDOW_PROPERTIES["period"]["pattern"],
-                               description=WINDOW_PROPERTIES["period"]["description"])
-
-
 _Name = Annotated[str, Field(min_length=1)]
 
 
-class _AppsInput(_WindowInput):
+class _AppsInput(ZdxWindowInput):
     apps: distinct_list(_Name) | None = Field(  # type: ignore[valid-type]
         None, max_length=50, description="ZDX app names or ids (default every app).")
 

@@ -10,11 +10,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from oneapi_mcp.plugin_api import Refusal
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import Refusal, ToolInput
 
 from .zdx_windows import limit_days
 
-__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "epoch", "iso", "parse_window"]
+__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "WindowInput", "epoch", "iso", "parse_window",
+           "window_field"]
 
 UTC = dt.UTC
 # every tool here reads the ZDX alert lists over its window, and those document "Cannot exceed 14 days API
@@ -124,3 +127,17 @@ WINDOW_ARGUMENTS = {
     "to": {"type": "string", "minLength": 1, "maxLength": 40,
            "description": "End: ISO 8601, a time ago, or now (default). At most 14 days after from (ZDX API limit)."},
 }
+
+
+def window_field(key: str, description: str | None = None) -> Any:
+    """The field of WINDOW_ARGUMENTS[key] ("from" or "to"), optionally with a tool's own description."""
+    spec = WINDOW_ARGUMENTS[key]
+    return Field(None, alias="from" if key == "from" else None, min_length=spec["minLength"],
+                 max_length=spec["maxLength"], description=description or spec["description"])
+
+
+class WindowInput(ToolInput):
+    """The from/to arguments of a tool over a window (WINDOW_ARGUMENTS)."""
+
+    from_: str | None = window_field("from")
+    to: str | None = window_field("to")

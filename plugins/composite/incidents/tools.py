@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from oneapi_mcp.plugin_api import CompositeTool
+from pydantic import Field
+
+from oneapi_mcp.plugin_api import CompositeTool, ToolInput
 
 from .._kit.insights import INCIDENTS_OP
-from .._kit.time_windows import WINDOW_ARGUMENTS
+from .._kit.time_windows import WindowInput
 from .correlation import correlate_indicators
 from .events import list_user_events
 from .report import generate_report
@@ -27,25 +29,39 @@ _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_user
               "zia_list_nss_feeds", "zpa_list_all_lss_configs", INCIDENTS_OP, "zwa_dlp_incident_search")
 
 
-_AUDIT_ARGUMENTS = {
-    "audit_log": {"type": "boolean", "default": True,
-                  "description": "Also export the ZIA admin audit log for the window (an export job: no "
-                                 "configuration change) and keep the entries naming the person."},
-    "audit_log_wait_seconds": {"type": "number", "minimum": 0, "maximum": 120, "default": 30,
-                               "description": "How long to wait for the audit-log export to finish."},
-}
+_Strings = list[str] | None
 
 
-_INDICATOR_ARGUMENTS = {
-    "users": {"type": "array", "items": {"type": "string"}, "maxItems": 20, "description": "Emails."},
-    "devices": {"type": "array", "items": {"type": "string"}, "maxItems": 20,
-                "description": "Client Connector udids or hostnames, or ZDX device ids or names."},
-    "domains": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
-                "description": "Domains, e.g. evil.example (.evil.example includes subdomains)."},
-    "hashes": {"type": "array", "items": {"type": "string"}, "maxItems": 50,
-               "description": "File hashes: MD5 (sandbox report and block list) or SHA-256 (validated, not "
-                              "searchable: ZIA takes MD5)."},
-}
+class _AuditInput(ToolInput):
+    audit_log: bool = Field(True, description="Also export the ZIA admin audit log for the window (an export job: no "
+                                              "configuration change) and keep the entries naming the person.")
+    audit_log_wait_seconds: float = Field(30, ge=0, le=120,
+                                          description="How long to wait for the audit-log export to finish.")
+
+
+class _AssetsInput(ToolInput):
+    devices: _Strings = Field(None, max_length=20,
+                              description="Client Connector udids or hostnames, or ZDX device ids or names.")
+    domains: _Strings = Field(None, max_length=100,
+                              description="Domains, e.g. evil.example (.evil.example includes subdomains).")
+    hashes: _Strings = Field(None, max_length=50, description=(
+        "File hashes: MD5 (sandbox report and block list) or SHA-256 (validated, not searchable: ZIA takes MD5)."))
+
+
+class _EventsInput(_AuditInput, WindowInput):
+    user: str = Field(min_length=3, max_length=254, description="The person's email.")
+    md5_hashes: _Strings = Field(None, max_length=50,
+                                 description="MD5s of files seen in the incident: their ZIA sandbox verdicts.")
+
+
+class _CorrelateInput(WindowInput, _AssetsInput):
+    users: _Strings = Field(None, max_length=20, description="Emails.")
+
+
+class _ReportInput(_AuditInput, WindowInput, _AssetsInput):
+    user: str | None = Field(None, min_length=3, max_length=254,
+                             description="The person at the centre of the incident (email).")
+    title: str | None = Field(None, min_length=1, max_length=120, description="Report title.")
 
 
 TOOLS = [
@@ -61,12 +77,7 @@ TOOLS = [
             "web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
             "structured data and CSV."),
         handler=list_user_events, toolset="composite.incident", scope="read", operations=_EVENT_OPS,
-        input_schema={"type": "object", "additionalProperties": False, "required": ["user"], "properties": {
-            "user": {"type": "string", "minLength": 3, "maxLength": 254, "description": "The person's email."},
-            **WINDOW_ARGUMENTS,
-            "md5_hashes": {"type": "array", "items": {"type": "string"}, "maxItems": 50,
-                           "description": "MD5s of files seen in the incident: their ZIA sandbox verdicts."},
-            **_AUDIT_ARGUMENTS}},
+        input_model=_EventsInput,
     ),
     CompositeTool(
         name="incident_correlate_indicators",
@@ -78,8 +89,7 @@ TOOLS = [
             "the rules using them, ZPA segments serving a domain, sandbox verdicts and the MD5 block list. "
             "A table of hits and a timeline; read-only."),
         handler=correlate_indicators, toolset="composite.incident", scope="read", operations=_CORRELATE_OPS,
-        input_schema={"type": "object", "additionalProperties": False, "properties": {
-            **_INDICATOR_ARGUMENTS, **WINDOW_ARGUMENTS}},
+        input_model=_CorrelateInput,
     ),
     CompositeTool(
         name="incident_generate_report",
@@ -93,11 +103,6 @@ TOOLS = [
             "(no configuration change) unless audit_log=false. Markdown, structured data and CSV."),
         handler=generate_report, toolset="composite.incident", scope="read",
         operations=tuple(dict.fromkeys((*_EVENT_OPS, *_CORRELATE_OPS))),
-        input_schema={"type": "object", "additionalProperties": False, "properties": {
-            "user": {"type": "string", "minLength": 3, "maxLength": 254,
-                     "description": "The person at the centre of the incident (email)."},
-            "domains": _INDICATOR_ARGUMENTS["domains"], "hashes": _INDICATOR_ARGUMENTS["hashes"],
-            "devices": _INDICATOR_ARGUMENTS["devices"], **WINDOW_ARGUMENTS, **_AUDIT_ARGUMENTS,
-            "title": {"type": "string", "minLength": 1, "maxLength": 120, "description": "Report title."}}},
+        input_model=_ReportInput,
     ),
 ]
