@@ -33,7 +33,7 @@ def _day(days: int) -> str:
 # -- onboarding ------------------------------------------------------------------------------------
 async def test_onboarding_from_a_template_plans_applies_and_a_second_run_changes_nothing(upstream):
     args = {"email": "Nina.Park@example.test", "first_name": "Nina", "last_name": "Park", "template": "sales"}
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         planned = await call(client, "lifecycle_onboard_user", args)
         assert _writes(upstream) == []
         assert [s["operation"] for s in planned["steps"]] == ["zid_create_user", "zid_add_group_user",
@@ -57,7 +57,7 @@ async def test_onboarding_from_a_template_plans_applies_and_a_second_run_changes
 
 async def test_onboarding_creates_the_zia_user_and_entitles_the_groups_in_client_connector(upstream):
     args = {"email": "omar.lee@example.test", "template": "engineer", "dry_run": False}
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         applied = await call(client, "lifecycle_onboard_user", args)
         again = await call(client, "lifecycle_onboard_user", args)
     assert again["outcome"] == "nothing_to_do"  # the entitlements included
@@ -80,7 +80,7 @@ async def test_an_entitlement_update_keeps_device_groups_and_flags_as_the_sdk_pu
     before = {svc: store_document(upstream, "zcc", f"{ZCC}/get{svc}GroupEntitlements") for svc in ("Zpa", "Zdx")}
     assert before["Zpa"]["deviceGroupList"] and before["Zdx"]["upmDeviceGroupList"]  # seeded: Corporate Laptops
     args = {"email": "omar.lee@example.test", "template": "engineer"}
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         planned = await call(client, "lifecycle_onboard_user", args)
         await call(client, "lifecycle_onboard_user", {**args, "dry_run": False})
     zpa = next(s for s in planned["steps"] if s["operation"] == "zcc_update_zpa_group_entitlement")
@@ -113,7 +113,7 @@ def test_the_entitlement_body_names_ids_only_where_the_list_gives_no_name_and_sk
 
 async def test_a_failed_onboarding_step_undoes_the_ones_before_it(upstream):
     upstream.mock.fail("POST", f"{ZIA}/users", 500)
-    async with serve(upstream, profile="admin", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="admin", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         result = await call_error(client, "lifecycle_onboard_user", {"email": "omar.lee@example.test",
                                                                      "template": "engineer", "dry_run": False})
     assert result["outcome"] == "rolled_back"
@@ -145,7 +145,7 @@ async def test_a_template_file_with_errors_is_reported_line_by_line_and_nothing_
         'zia_user = true\n'
         'department = "Space Program"\n'                  # 14: no such ZIA department
         'entitlements = ["zpa", "zta"]\n')                # 15: unknown entitlement
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=str(bad)) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=str(bad)) as client:
         error = await call_error(client, "lifecycle_onboard_user", {"email": "a.b@example.test",
                                                                     "template": "finance", "dry_run": False})
         listed = await call_error(client, "lifecycle_list_templates", {})
@@ -157,7 +157,7 @@ async def test_a_template_file_with_errors_is_reported_line_by_line_and_nothing_
 
     bad.write_text('[templates.ops]\ngroups = ["IT Admins",\n  "Astronauts"]\nzia_user = true\n'
                    'department = "Space Program"\n')
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=str(bad)) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=str(bad)) as client:
         error = await call_error(client, "lifecycle_onboard_user", {"email": "a.b@example.test", "template": "ops"})
         unknown = await call_error(client, "lifecycle_onboard_user", {"email": "a.b@example.test",
                                                                       "template": "nope"})
@@ -168,7 +168,7 @@ async def test_a_template_file_with_errors_is_reported_line_by_line_and_nothing_
 
 
 async def test_onboarding_refuses_bad_input_before_any_write(upstream):
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         no_template = await call_error(client, "lifecycle_onboard_user", {"email": "a.b@example.test",
                                                                           "template": "astronaut"})
         bad_email = await call_error(client, "lifecycle_onboard_user", {"email": "not-an-email",
@@ -239,7 +239,7 @@ async def test_due_offboarding_lists_overdue_active_users_first_and_counts_disab
 
 async def test_contractor_end_dates_and_sponsors_are_checked_before_any_write(upstream):
     base = {"email": "cara.temp@example.test", "sponsor": SPONSOR, "dry_run": False}
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_TEMPLATES_FILE=TEMPLATES) as client:
+    async with serve(upstream, profile="read-write", ONEAPI_MCP_PLUGINS__LIFECYCLE__TEMPLATES_FILE=TEMPLATES) as client:
         past = await call_error(client, "lifecycle_provision_contractor", {**base, "end_date": _day(-1)})
         far = await call_error(client, "lifecycle_provision_contractor", {**base, "end_date": _day(400)})
         garbled = await call_error(client, "lifecycle_provision_contractor", {**base, "end_date": "31/12/2026xx"})

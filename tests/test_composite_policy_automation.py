@@ -13,6 +13,8 @@ THREAT = f"{ZIA}/cyberThreatProtection/advancedThreatSettings"
 ZPA_RULES = "/zpa/mgmtconfig/v1/admin/customers/{customerId}/policySet/{policySetId}/rule"
 POLICY_SET = "216196257331281921"
 LEVELS = str(ROOT / "examples" / "threat_levels.toml")
+_LEVELS_VAR = "ONEAPI_MCP_PLUGINS__POLICY_AUTOMATION__THREAT_LEVELS_FILE"
+_LEVELS = {_LEVELS_VAR: LEVELS}
 WEBMAIL_RULE, C2_RULE = 303, 401
 
 
@@ -27,7 +29,7 @@ async def _settings(client) -> dict:
 
 # -- threat levels ---------------------------------------------------------------------------------
 async def test_setting_a_threat_level_changes_only_what_differs_activates_once_and_is_idempotent(upstream):
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-write", **_LEVELS) as client:
         before = await _settings(client)
         listed = await call(client, "policy_list_threat_levels", {})
         planned = await call(client, "policy_set_threat_level", {"level": "Elevated"})
@@ -58,7 +60,7 @@ async def test_setting_a_threat_level_changes_only_what_differs_activates_once_a
 async def test_all_or_nothing_rolls_the_threat_settings_back_after_a_failed_rule_update_and_activates_nothing(
         upstream):
     upstream.mock.fail("PUT", f"{ZIA}/urlFilteringRules/*", 500, times=0)  # PUT 5xx is retried: fail them all
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-write", **_LEVELS) as client:
         before = await _settings(client)
         result = await call_error(client, "policy_set_threat_level", {"level": "severe", "dry_run": False,
                                                                       "on_failure": "rollback"})
@@ -78,7 +80,7 @@ async def test_a_rolled_back_zia_rule_is_put_back_without_its_stale_last_modifie
     # (terraform-provider-zia zia/resource_zia_dlp_web_rules.go), and so does the undo of a rule update here
     upstream.mock.fail("PUT", "/zpa/*/rule/*", 400, times=0)
     webmail = _rule(upstream, f"zia {ZIA}/urlFilteringRules", "Contractors No Webmail")
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-write", **_LEVELS) as client:
         result = await call_error(client, "policy_set_threat_level", {"level": "severe", "dry_run": False,
                                                                       "on_failure": "rollback"})
     assert result["outcome"] == "rolled_back"
@@ -97,9 +99,9 @@ async def test_an_unknown_level_lists_the_known_ones_and_a_bad_file_is_reported_
                    'riskTolerance = "low"\nnoSuchSetting = true\n\n[levels.calm.url_filtering_rules]\n'
                    'enable = ["Block Gambling",\n          "No Such Rule"]\ndisable = ["Block Gambling"]\n'
                    '\n[levels.calm.zpa_access_rules]\nenable = ["Ghost"]\n')
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-write", **_LEVELS) as client:
         unknown = await call_error(client, "policy_set_threat_level", {"level": "purple", "dry_run": False})
-    async with serve(upstream, profile="read-write", ONEAPI_MCP_THREAT_LEVELS_FILE=str(bad)) as client:
+    async with serve(upstream, profile="read-write", **{_LEVELS_VAR: str(bad)}) as client:
         broken = await call_error(client, "policy_set_threat_level", {"level": "calm", "dry_run": False})
     async with serve(upstream, profile="read-write") as client:
         unset = await call_error(client, "policy_set_threat_level", {"level": "calm"})
@@ -168,7 +170,7 @@ async def test_a_change_is_tested_in_the_sandbox_and_the_tenant_is_only_read(ups
 
 
 async def test_a_threat_level_is_tested_in_the_sandbox_and_a_failing_change_is_reported(upstream):
-    async with serve(upstream, profile="read-only", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-only", **_LEVELS) as client:
         level = await call(client, "policy_test_change", {"threat_level": "severe"})
         failing = await client.call_tool("policy_test_change", {"operations": [
             {"operation": "zia_update_url_filtering_rule", "arguments": {"id": 99999, "body": {"name": "x"}}}]})
@@ -186,7 +188,7 @@ async def test_a_threat_level_is_tested_in_the_sandbox_and_a_failing_change_is_r
 
 
 async def test_bad_sandbox_input_and_a_failed_lookup_are_reported_before_anything_runs(upstream):
-    async with serve(upstream, profile="read-only", ONEAPI_MCP_THREAT_LEVELS_FILE=LEVELS) as client:
+    async with serve(upstream, profile="read-only", **_LEVELS) as client:
         both = await call_error(client, "policy_test_change", {"operations": CHANGE, "threat_level": "severe"})
         unmodelled = await call_error(client, "policy_test_change", {"operations": [
             {"operation": "zia_update_user", "arguments": {"id": 1, "body": {}}},

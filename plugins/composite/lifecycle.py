@@ -505,7 +505,7 @@ async def offboard_user(ctx, args: dict[str, Any]):
         else:
             # ZIA end users have no disabled field (recorded/zia/cassettes/TestUsers.yaml: id, name, email, groups,
             # department, adminUser, deleted...), so the leaver's ZIA traffic is cut with a firewall rule for
-            # that user only, read back after it is written (plugins/_accounts.plan_zia_block_user)
+            # that user only, read back after it is written (composite/_kit/accounts.plan_zia_block_user)
             await wf.part("zia", "block the ZIA user", lambda: plan_zia_block_user(
                 wf, email, f"blocks all ZIA traffic of offboarded user {email}"))
     except Refusal as exc:
@@ -603,7 +603,8 @@ _ACCESS_OPS = ("zid_list_users", "zid_get_user", "zid_list_groups", "zid_list_us
                "zia_list_users", "zia_create_user", "zia_activate", "zcc_list_zpa_group_entitlements",
                "zcc_update_zpa_group_entitlement", "zcc_list_zdx_group_entitlements",
                "zcc_update_zdx_group_entitlement")
-_TEMPLATES = ("Templates are [templates.<name>] tables in the server's templates_file (groups, department, "
+_TEMPLATES = ("Templates are [templates.<name>] tables in the file named by templates_file in the server's "
+              "[plugins.lifecycle] table (groups, department, "
               "zia_user, entitlements, description); lifecycle_list_templates shows them. A file with errors is "
               "reported line by line and nothing is applied.")
 
@@ -666,7 +667,8 @@ TOOLS = [
         name="lifecycle_list_templates",
         title="List the access templates",
         description=(
-            "List the access templates in the server's templates_file with their groups, ZIA department, ZIA user "
+            "List the access templates in the server's templates_file ([plugins.lifecycle]) with their groups, ZIA "
+            "department, ZIA user "
             "and Client Connector entitlements, after checking the file: unknown keys, wrong types, and groups or "
             "departments the tenant does not have are reported with their line numbers. Read-only."),
         handler=list_templates, toolset="composite.lifecycle", scope="read",

@@ -743,9 +743,9 @@ def _effect_report(ctx, args, level, before, after, applied, urls, ips, lookups)
 # -- definitions -----------------------------------------------------------------------------------
 _LEVEL_OPS = ("zia_get_advanced_threat_settings", "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules",
               "zpa_get_policy_rules_by_page", "zpa_get_policy_set_by_policy_type")
-_LEVELS = ("Levels are [levels.<name>] tables in the TOML file named by the server's threat_levels_file "
-           "(ONEAPI_MCP_THREAT_LEVELS_FILE; see examples/threat_levels.toml); a file with errors is reported line by "
-           "line and nothing is applied.")
+_LEVELS = ("Levels are [levels.<name>] tables in the TOML file named by threat_levels_file in the server's "
+           "[plugins.policy_automation] table (ONEAPI_MCP_PLUGINS__POLICY_AUTOMATION__THREAT_LEVELS_FILE; see "
+           "examples/threat_levels.toml); a file with errors is reported line by line and nothing is applied.")
 
 
 class _SetLevelInput(PlanInput):

@@ -61,7 +61,7 @@ async def block_ips(ctx, args: dict[str, Any]):
             _refuse_internal_entries(group, had)
     except Refusal as exc:
         return refusal_result(exc)
-    # what it changed is stored for remediation_unblock_ips (plugins/reverse.py)
+    # what it changed is stored for remediation_unblock_ips (composite/reverse.py)
     return record_run(wf, await wf.finish(f"block {len(addresses)} IP address(es)"), ",".join(sorted(set(addresses))))
 
 
@@ -363,7 +363,7 @@ async def enhanced_scanning(ctx, args: dict[str, Any]):
             await _plan_scoped_rule(wf, "ssl_inspection", name, scope, _SSL_POLICY, _ssl_current)
     except Refusal as exc:
         return refusal_result(exc)
-    # the previous settings are stored for remediation_restore_settings (plugins/reverse.py)
+    # the previous settings are stored for remediation_restore_settings (composite/reverse.py)
     return record_run(wf, await wf.finish("enable enhanced scanning"), "tenant")
 
 

@@ -311,7 +311,7 @@ class _UnblockIpsInput(_ReverseInput):
         description="Instead of run_id: the addresses as given to remediation_block_ips (latest run).")
 
 
-# isolate blocks the person in ZIA with a user-scoped firewall rule (plugins/_accounts.plan_zia_block_user)
+# isolate blocks the person in ZIA with a user-scoped firewall rule (composite/_kit/accounts.plan_zia_block_user)
 _ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zia_create_firewall_filtering_rule",
                 "zia_update_firewall_filtering_rule", "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set")
 TOOLS = [

@@ -66,7 +66,7 @@ async def block_domains(ctx, args: dict[str, Any]):
             await wf.part("zpa", "deny the application segments", lambda: _plan_zpa_segments(wf, domains, apps, args))
     except Refusal as exc:
         return refusal_result(exc)
-    # what it changed is stored for threat_unblock_domains (plugins/reverse.py)
+    # what it changed is stored for threat_unblock_domains (composite/reverse.py)
     return record_run(wf, await wf.finish(f"block {len(domains)} domain(s)"), ",".join(sorted(set(domains))))
 
 
@@ -214,7 +214,7 @@ async def isolate_account(ctx, args: dict[str, Any]):
             wf.cannot(_ZPA_SESSIONS)
     except Refusal as exc:
         return refusal_result(exc)
-    # what it changed is stored for threat_release_account (plugins/reverse.py)
+    # what it changed is stored for threat_release_account (composite/reverse.py)
     return record_run(wf, await wf.finish(f"isolate account {args['user']}"), str(args["user"]).strip().lower())
 
 
@@ -234,7 +234,7 @@ async def quarantine_endpoint(ctx, args: dict[str, Any]):
                           lambda: _plan_posture_deny(wf, str(args["posture_profile"])))
     except Refusal as exc:
         return refusal_result(exc)
-    # its ZPA deny rule is stored for threat_release_account (plugins/reverse.py)
+    # its ZPA deny rule is stored for threat_release_account (composite/reverse.py)
     return record_run(wf, await wf.finish(f"quarantine endpoint {args.get('device') or args.get('user')}"),
                       email.strip().lower())
 
