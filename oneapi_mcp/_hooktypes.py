@@ -130,7 +130,8 @@ class CompositeTool:
     `{"result": ...}`) or a ready `mcp_types.CallToolResult`. `operations` names the generated
     operations it uses; its effective scope is the widest of `scope` and theirs.
 
-    Its arguments are declared by `input_model` (a pydantic model, best a `ToolInput` subclass: its
+    Its arguments are declared by `input_model` (a pydantic model, best a `ToolInput` subclass, or its
+    import path "package.module:ClassName", imported on the tool's first call so start-up defines no model: its
     JSON schema is the listed one, stored for the built-in tools and otherwise derived when first
     listed; it validates the arguments before the handler runs, which gets the validated values) or
     by `input_schema` (a JSON schema, validated with jsonschema; kept for older plugins). `kind` is
@@ -152,14 +153,16 @@ class CompositeTool:
     kind: str = "composite"
     hints: Mapping[str, bool] | None = None
     listed: Callable[[ServerSettings, bool], bool] | None = field(default=None, repr=False, compare=False)
-    input_model: type[BaseModel] | None = field(default=None, repr=False)
+    input_model: type[BaseModel] | str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPE_ORDER:
             raise ValueError(f"composite tool {self.name}: scope must be one of {', '.join(SCOPE_ORDER)}")
         if self.input_model is not None:
-            from .composite._stored import InputSchema  # resolved when first read, not at start
+            from .composite._stored import InputSchema, check_model_path  # resolved when first read, not at start
 
+            if isinstance(self.input_model, str):
+                check_model_path(self.name, self.input_model)
             object.__setattr__(self, "input_schema", InputSchema(self.name, self.input_model))
         if self.kind not in ("composite", "discovery"):
             raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")

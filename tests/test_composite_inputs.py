@@ -180,3 +180,42 @@ print(surface.registered["users_disable"].input_model.__pydantic_complete__)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) > 1000 and int(out[1]) >= 30
     assert out[2:] == ["0", "True"]  # no model built to list; the first call built its tool's
+
+
+class _ByPathPlugin:
+    @hookimpl
+    def oneapi_mcp_register_tools(self, settings):
+        return [CompositeTool(name="acme_echo_by_path", description="Echo, its model named by path.", handler=_echo,
+                              input_model=f"{__name__}:_Echo")]
+
+
+async def test_a_model_named_by_import_path_lists_and_validates_as_the_class_does(pm, sent):
+    pm.register(_ByPathPlugin(), name="acme_by_path")
+    async with Client(_server(pm, sent), cache=None) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        good = await client.call_tool("acme_echo_by_path", {"who": "ada"})
+        bad = await client.call_tool("acme_echo_by_path", {"who": "", "colour": "red"})
+    assert listed["acme_echo_by_path"].input_schema == input_schema_of(_Echo)
+    assert good.structured_content["result"]["got"]["count"] == 3
+    error = bad.structured_content["error"]
+    assert error["kind"] == "invalid_arguments" and {p["field"] for p in error["problems"]} == {"who", "colour"}
+
+
+@pytest.mark.parametrize("path", ["plugins.composite.users_inputs", "no colon:Here", "a.b:", ":Cls", "a..b:C"])
+def test_an_input_model_string_that_is_no_import_path_is_refused_at_registration_naming_tool_and_path(path):
+    with pytest.raises(ValueError, match=f"composite tool acme_x: input_model '{path}' is not an import path"):
+        CompositeTool(name="acme_x", description="x", handler=_echo, input_model=path)
+
+
+async def test_an_input_model_path_that_cannot_be_imported_fails_on_first_call_naming_tool_and_path(pm, sent):
+    from oneapi_mcp.composite._inputs import check_arguments
+    from oneapi_mcp.composite._stored import load_model
+
+    tool = CompositeTool(name="acme_missing_model", description="x", handler=_echo,
+                         input_model="acme_nowhere.inputs:_Gone")  # registering imports nothing
+    with pytest.raises(ValueError, match="acme_missing_model: input_model 'acme_nowhere.inputs:_Gone' cannot be"):
+        check_arguments(tool, {})
+    with pytest.raises(ValueError, match=f"acme_y: input_model '{__name__}:_echo' is not a pydantic model"):
+        load_model("acme_y", f"{__name__}:_echo")
+    with pytest.raises(ValueError, match=f"input_model '{__name__}:_Nope' cannot be imported"):
+        dict(CompositeTool(name="acme_z", description="x", handler=_echo, input_model=f"{__name__}:_Nope").input_schema)

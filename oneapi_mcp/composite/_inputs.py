@@ -145,9 +145,11 @@ def check_arguments(tool: Any, arguments: dict[str, Any]) -> dict[str, Any] | t.
         from pydantic import ValidationError
 
         from .._arguments import describe_validation_error
+        from ._stored import load_model
 
+        model = load_model(tool.name, tool.input_model)
         try:
-            return validate_input(tool.input_model, arguments)
+            return validate_input(model, arguments)
         except ValidationError as exc:
             return tool_result(describe_validation_error(tool.name, exc), is_error=True)
     import jsonschema

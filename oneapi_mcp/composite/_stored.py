@@ -10,8 +10,10 @@ third-party plugin's, or one just changed), gets its schema derived from the mod
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -21,13 +23,49 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["STORE", "InputSchema", "current_schemas", "model_path", "stored_schema"]
+__all__ = ["STORE", "InputSchema", "check_model_path", "current_schemas", "load_model", "model_path",
+           "stored_schema"]
 
 STORE = Path(__file__).with_name("input_schemas.json")
 
+#: "package.module:ClassName" (a qualname may be dotted: "module:Outer.Inner")
+_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
-def model_path(model: type[BaseModel]) -> str:
-    return f"{model.__module__}:{model.__qualname__}"
+
+def model_path(model: type[BaseModel] | str) -> str:
+    """`module:qualname` of an input model, or the import path a tool names it by (not imported)."""
+    return model if isinstance(model, str) else f"{model.__module__}:{model.__qualname__}"
+
+
+def check_model_path(tool: str, path: str) -> None:
+    """Refuse a path that cannot name a class, without importing anything (the import waits for first use)."""
+    if not _PATH.match(path):
+        raise ValueError(f"composite tool {tool}: input_model {path!r} is not an import path "
+                         "'package.module:ClassName'")
+
+
+@cache
+def _import(path: str) -> Any:
+    module, _, qualname = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def load_model(tool: str, model: type[BaseModel] | str) -> type[BaseModel]:
+    """The input model itself: a path is imported on first use (a call, or a schema nobody stored)."""
+    if not isinstance(model, str):
+        return model
+    from pydantic import BaseModel
+
+    try:
+        found = _import(model)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"composite tool {tool}: input_model {model!r} cannot be imported: {exc}") from exc
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise ValueError(f"composite tool {tool}: input_model {model!r} is not a pydantic model")
+    return found
 
 
 @cache
@@ -35,8 +73,8 @@ def _stored() -> dict[str, Any]:
     return json.loads(STORE.read_text(encoding="utf-8")) if STORE.exists() else {}
 
 
-def stored_schema(tool: str, model: type[BaseModel]) -> dict[str, Any] | None:
-    """The stored listed schema of `tool`, if it was stored for this very model."""
+def stored_schema(tool: str, model: type[BaseModel] | str) -> dict[str, Any] | None:
+    """The stored listed schema of `tool`, if it was stored for this very model (a path is not imported)."""
     entry = _stored().get(tool)
     return entry["schema"] if entry is not None and entry["model"] == model_path(model) else None
 
@@ -46,7 +84,7 @@ class InputSchema(Mapping[str, Any]):
 
     __slots__ = ("_model", "_schema", "_tool")
 
-    def __init__(self, tool: str, model: type[BaseModel]):
+    def __init__(self, tool: str, model: type[BaseModel] | str):
         self._tool, self._model = tool, model
         self._schema: dict[str, Any] | None = None
 
@@ -55,7 +93,8 @@ class InputSchema(Mapping[str, Any]):
         if self._schema is None:
             from ._inputs import input_schema_of
 
-            self._schema = stored_schema(self._tool, self._model) or input_schema_of(self._model)
+            self._schema = (stored_schema(self._tool, self._model)
+                            or input_schema_of(load_model(self._tool, self._model)))
         return self._schema
 
     def __getitem__(self, key: str) -> Any:
@@ -80,7 +119,8 @@ def current_schemas() -> dict[str, dict[str, Any]]:
     pm = create_plugin_manager(entrypoints=False)
     tools = [tool for answer in pm.hook.oneapi_mcp_register_tools(settings=ServerSettings(profile="admin"))
              for tool in answer]
-    return {tool.name: {"model": model_path(tool.input_model), "schema": input_schema_of(tool.input_model)}
+    return {tool.name: {"model": model_path(tool.input_model),
+                        "schema": input_schema_of(load_model(tool.name, tool.input_model))}
             for tool in sorted(tools, key=lambda tool: tool.name) if tool.input_model is not None}
 
 
