@@ -163,23 +163,31 @@ def test_a_model_not_the_stored_one_gets_its_own_schema_not_the_stored_one():
     assert dict(InputSchema("users_disable", _Echo)) == input_schema_of(_Echo)
 
 
-def test_listing_every_tool_builds_no_input_model_and_a_call_builds_its_own():
+def test_building_and_listing_the_server_defines_no_input_model_and_a_call_imports_only_its_own():
+    # a fresh interpreter: the default server built and listed (as `serve` does), then every tool listed
     code = """
+import sys
 from oneapi_mcp._runtime import Runtime
 from oneapi_mcp._server import build_server
 from oneapi_mcp._settings import ServerSettings
+def ours():
+    return sorted(m for m in sys.modules if m.endswith(("_inputs", ".inputs", "_input_models"))
+                  and m != "oneapi_mcp.composite._inputs")  # its helpers; it defines no model (test below)
+build_server(Runtime(settings=ServerSettings(), executor_factory=lambda c: None)).surface.listing()
 surface = build_server(Runtime(settings=ServerSettings(profile="admin", tools_mode="full"),
                                executor_factory=lambda c: None, customer_id_known=True)).surface
 listed = [surface.mcp_tool(n) for n in surface.listed_names(None)]
-models = [t.input_model for t in surface.registered.values() if t.input_model is not None]
-print(len(listed), len(models), sum(m.__pydantic_complete__ for m in models))
-from oneapi_mcp.composite._inputs import validate_input
-validate_input(surface.registered["users_disable"].input_model, {"user": "ada@example.com"})
-print(surface.registered["users_disable"].input_model.__pydantic_complete__)
+paths = [t.input_model for t in surface.registered.values() if t.input_model is not None]
+print(len(listed), len(paths), sum(not isinstance(p, str) for p in paths), ours() or "-")
+from oneapi_mcp.composite._inputs import check_arguments
+print(check_arguments(surface.registered["users_disable"], {"user": "ada@example.com"})["zia"], ours())
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert int(out[0]) > 1000 and int(out[1]) >= 30
-    assert out[2:] == ["0", "True"]  # no model built to list; the first call built its tool's
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    listed, models, classes, modules = out[0].split(" ", 3)
+    assert int(listed) > 1000 and int(models) >= 50
+    assert (classes, modules) == ("0", "-")  # every built-in tool names its model by path; none imported to list
+    assert out[1] == ("True ['oneapi_mcp.composite._input_models', "
+                      "'oneapi_mcp.plugins.composite.users_inputs']")  # the first call imported its own model
 
 
 class _ByPathPlugin:
@@ -219,3 +227,13 @@ async def test_an_input_model_path_that_cannot_be_imported_fails_on_first_call_n
         load_model("acme_y", f"{__name__}:_echo")
     with pytest.raises(ValueError, match=f"input_model '{__name__}:_Nope' cannot be imported"):
         dict(CompositeTool(name="acme_z", description="x", handler=_echo, input_model=f"{__name__}:_Nope").input_schema)
+
+
+def test_the_input_helpers_module_defines_no_model_class_its_mixins_come_from_input_models():
+    import oneapi_mcp.composite._inputs as helpers
+    from oneapi_mcp.composite import _input_models
+
+    assert not [v for v in vars(helpers).values() if isinstance(v, type) and v.__module__ == helpers.__name__]
+    assert helpers.ToolInput is _input_models.ToolInput and helpers.PlanInput is _input_models.PlanInput
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchInput'"):
+        helpers.NoSuchInput  # noqa: B018

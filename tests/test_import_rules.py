@@ -111,10 +111,11 @@ def _plugin_files(root: Path = PLUGINS, name: str = "oneapi_mcp.plugins") -> lis
 
 
 def _family_of(module: str) -> str | None:
-    """`oneapi_mcp.plugins.composite.<family>` for a module of a composite family (not of the kit)."""
+    """`oneapi_mcp.plugins.composite.<family>` for a module of a composite family (not of the kit); a
+    `<family>_inputs` module (its input models, imported on first call, issue 16) is the family's."""
     parts = module.split(".")
     if len(parts) > 3 and parts[:3] == COMPOSITE.split(".") and parts[3] != "_kit":
-        return ".".join(parts[:4])
+        return ".".join([*parts[:3], parts[3].removesuffix("_inputs")])
     return None
 
 
@@ -148,7 +149,8 @@ def _plugin_import_problems(files: list[tuple[Path, str, str]], plugins: tuple[s
     but that plugin itself; builtin and ops may use the kit, never a family."""
     bad = []
     for path, package, module in files:
-        owner = next((p for p in plugins if _within(module, p)), None)
+        # a plugin's `<module>_inputs` (its tools' input models, imported on first call, issue 16) is the plugin's
+        owner = next((p for p in plugins if _within(module.removesuffix("_inputs"), p)), None)
         for line, imported in _imports(path, package):
             other = next((p for p in plugins if _within(imported, p) and p != owner), None)
             if other is not None and (owner, other) not in KNOWN_PLUGIN_IMPORTS:

@@ -7,7 +7,9 @@ in the shape and wording of a generated tool's (`invalid_arguments`, one entry p
 mixins carry the arguments every planning tool shares: `DryRunInput` (dry_run), `PlanInput`
 (dry_run, activate), and the fields and types `on_failure_field`, `service_list`, `distinct_list`.
 
-Start-up pays nothing for them: a `ToolInput` defers its build (`defer_build`: pydantic makes the
+Start-up pays nothing for them: the mixins live in `_input_models`, imported (through this module's
+`__getattr__`) only by the modules that define tools' models, which tools name by import path so they
+are imported on a tool's first call (issue 16); a `ToolInput` also defers its build (`defer_build`: pydantic makes the
 validator and serializer on first use, i.e. on the tool's first call), and the built-in tools' listed
 schemas are read from `input_schemas.json` (written by `make input-schemas`, see `_stored`), so
 neither the models nor pydantic's JSON-schema generator are built to list tools.
@@ -20,36 +22,18 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-from ._workflow import DRY_RUN_ARGUMENTS
+from pydantic import AfterValidator, Field
 
 if TYPE_CHECKING:
     import mcp_types as t
+    from pydantic import BaseModel
+
+    from ._input_models import DryRunInput, PlanInput, ToolInput
 
 __all__ = ["DryRunInput", "OnFailure", "PlanInput", "ToolInput", "check_arguments", "distinct_list",
            "input_schema_of", "on_failure_field", "service_list", "validate_input"]
 
 _REF = re.compile(r"^#/\$defs/(.+)$")
-
-
-class ToolInput(BaseModel):
-    """The base of a composite tool's input model: an argument the model does not declare is refused.
-    Built on first use (validation or schema), not when the class is defined."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class DryRunInput(ToolInput):
-    """A tool that plans: `dry_run` (default true) only looks and returns the calls it would make."""
-
-    dry_run: bool = Field(True, description=DRY_RUN_ARGUMENTS["dry_run"]["description"])
-
-
-class PlanInput(DryRunInput):
-    """A tool that plans ZIA/ZTW changes: `dry_run`, and `activate` (once at the end, default true)."""
-
-    activate: bool = Field(True, description=DRY_RUN_ARGUMENTS["activate"]["description"])
 
 
 #: what a step failure does, for tools that let the caller choose
@@ -61,6 +45,18 @@ def on_failure_field(default: str) -> Any:
     return Field(default, description=(
         "When a step fails: continue (keep what was done, run what does not depend on the failed step: a partial "
         "containment beats none) or rollback (all-or-nothing: undo what was done)."))
+
+
+_MODELS = frozenset({"DryRunInput", "PlanInput", "ToolInput"})
+
+
+def __getattr__(name: str) -> Any:
+    """The input-model mixins, defined (as pydantic classes) only when first asked for."""
+    if name in _MODELS:
+        from . import _input_models
+
+        return getattr(_input_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _distinct(values: list[Any]) -> list[Any]:

@@ -10,47 +10,25 @@ to the tool it names before any wrapper sees it (`oneapi_mcp._calls.INVOKE`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
-from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     DISCOVERY_TOOLS,
-    SCOPE_ORDER,
     CompositeTool,
-    ToolInput,
     hookimpl,
     tool_error,
     tool_result,
 )
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import CompositeContext, ServerSettings
 
 SERVICES = list(SERVICE_TABLE)
 _NAME = "Tool name, e.g. zia_list_users."
-
-
-class _SearchInput(ToolInput):
-    query: str = Field(min_length=1, description="What you want, e.g. 'disable a user', 'which URL category is "
-                                                 "example.com in', 'list app segments in private access'.")
-    service: Literal[tuple(SERVICES)] | None = None  # type: ignore[valid-type]
-    scope: Literal[SCOPE_ORDER] | None = None  # type: ignore[valid-type]
-    limit: int = Field(10, ge=1, le=50)
-
-
-class _NameInput(ToolInput):
-    name: str = Field(description=_NAME)
-
-
-class _InvokeInput(_NameInput):
-    # listed only: a call of invoke_operation is resolved to the tool it names, whose own input checks the arguments
-    arguments: dict[str, Any] | None = Field(None, description="The operation's arguments.")
-
-
-class _EnableInput(ToolInput):
-    name: str | None = Field(None, description="Toolset name; omit to list toolsets.")
 
 
 def _search_blurb() -> str:
@@ -86,27 +64,27 @@ def oneapi_mcp_register_tools(settings: ServerSettings) -> list[CompositeTool]:
                 "returns the best matches this server can run with their tool name, scope, toolset and a one-line "
                 "summary, and under not_allowed_here any matching operation it cannot run, with the profile or rule "
                 "that would allow it. Then describe_operation for the arguments and invoke_operation to run one."),
-            input_model=_SearchInput),
+            input_model=f"{_INPUTS}:_SearchInput"),
         CompositeTool(
             name=describe, title="Describe an operation", kind="discovery", hints=_hints(), listed=_unless_full,
             handler=_describe, description=(
                 "Describe one operation: its input schema, scope, method and path, pagination and rate "
                 "limit class. Use the names search_operations returns."),
-            input_model=_NameInput),
+            input_model=f"{_INPUTS}:_NameInput"),
         CompositeTool(
             name=invoke, title="Invoke an operation", kind="discovery", listed=_unless_full, handler=_invoke,
             hints=_hints(read_only, "destructive" in scopes, read_only, open_world=True), description=(
                 "Run one operation by name with its arguments, validated exactly as a direct call. "
                 f"This server allows scopes: {', '.join(scopes)}. List calls accept max_items and all_pages; "
                 "every call accepts fields and a JMESPath query to shrink the result."),
-            input_model=_InvokeInput),
+            input_model=f"{_INPUTS}:_InvokeInput"),
         CompositeTool(
             name=enable, title="Enable a toolset", kind="discovery", hints=_hints(), listed=_with_session,
             handler=_enable, description=(
                 "List a toolset's tools directly for this session (e.g. zia.users, zpa.app_segments); the tool "
                 "list changes and the client is notified. Call it without a name to see every toolset. Offered on "
                 "the 2025-11-25 protocol with a session (stdio, stateful HTTP) only."),
-            input_model=_EnableInput),
+            input_model=f"{_INPUTS}:_EnableInput"),
     ]
 
 

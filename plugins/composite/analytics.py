@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -23,9 +23,7 @@ from oneapi_mcp.plugin_api import (
     CompositeTool,
     Refusal,
     Table,
-    ToolInput,
     bar_chart,
-    distinct_list,
     line_chart,
     report_result,
 )
@@ -34,8 +32,10 @@ from ..hookspecs import hookimpl
 from ._kit.checks import controls_of, read_at, score_of, unknown_evidence, zpa_default_deny
 from ._kit.insights import INCIDENTS_OP, SHADOW_IT_OP, threat_view
 from ._kit.reads import Reads, failed, problem_lines
-from ._kit.zdx import Window, ZdxWindowInput, day_of, iso, parse_time, parse_window, score_points, zdx_apps
+from ._kit.zdx import Window, day_of, iso, parse_time, parse_window, score_points, zdx_apps
 from ._kit.zdx_windows import chunks, limit_days
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools", "posture_checks"]
 
@@ -632,23 +632,6 @@ _AS_OF = Field(None, description="Judge ages (stale rules, unseen devices) as of
                                 "seconds (default now).")
 
 
-class _DashboardInput(ToolInput):
-    as_of: str | None = _AS_OF
-
-
-class _PostureInput(_DashboardInput):
-    stale_days: int = Field(180, ge=1, le=3650, description="A ZIA rule unchanged for longer is stale.")
-    unseen_days: int = Field(30, ge=1, le=365, description="A device not seen for longer fails the check.")
-    poor_score: int = Field(34, ge=1, le=100, description="A ZDX app scoring below this is poor.")
-    not_licensed: distinct_list(Literal["zia", "zpa", "zdx", "zcc"]) | None = Field(  # type: ignore[valid-type]
-        None, description="Services this tenant does not license: their checks are not applicable (not read, not "
-                          "failed).")
-
-
-class _TrendsInput(ZdxWindowInput):
-    score_trend: bool = Field(True, description="Also chart the ZDX score per day (one call per app).")
-
-
 _POSTURE_OPS = ("zia_get_advanced_threat_settings", "zia_get_malware_settings", "zia_get_atp_malware_inspection",
                 "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules", "zia_list_ssl_inspection_rules",
                 "zia_list_sandbox_rules", "zia_get_activation_status", "zpa_list_all_assistants",
@@ -667,7 +650,7 @@ TOOLS = [
             "is over the known items; unknown (a failed read) and not-licensed items are counted beside. "
             "Read-only."),
         handler=security_posture, toolset="composite.analytics", scope="read", operations=_POSTURE_OPS,
-        input_model=_PostureInput,
+        input_model=f"{_INPUTS}:_PostureInput",
     ),
     CompositeTool(
         name="analytics_build_executive_dashboard",
@@ -680,7 +663,7 @@ TOOLS = [
         handler=executive_dashboard, toolset="composite.analytics", scope="read",
         operations=(*_POSTURE_OPS, "zid_list_users", "zpa_list_all_applications", "zdx_list_ongoing_alerts",
                     INCIDENTS_OP, SHADOW_IT_OP),
-        input_model=_DashboardInput,
+        input_model=f"{_INPUTS}:_DashboardInput",
     ),
     CompositeTool(
         name="analytics_report_threat_trends",
@@ -693,7 +676,7 @@ TOOLS = [
         handler=threat_trends, toolset="composite.analytics", scope="read",
         operations=("zdx_list_historical_alerts", "zdx_list_ongoing_alerts", "zdx_list_applications",
                     "zdx_get_app_score", INCIDENTS_OP, SHADOW_IT_OP),
-        input_model=_TrendsInput,
+        input_model=f"{_INPUTS}:_TrendsInput",
     ),
 ]
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, ToolInput, distinct_list, refusal_result, report_result
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Table, refusal_result, report_result
 
 from ..hookspecs import hookimpl
 from ._kit.checks import controls_of, score_of, unknown_evidence, zpa_default_deny
 from ._kit.evidence import Evidence, unavailable_sources
-from ._kit.time_windows import WINDOW_ARGUMENTS, WindowInput, epoch, iso, parse_window, window_field
+from ._kit.time_windows import epoch, iso, parse_window
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -620,29 +620,6 @@ async def data_residency(ctx, args: dict[str, Any]):
 _NOT_LICENSED = ("Services this tenant does not license: their checks are not applicable (not read, not failed).")
 
 
-class _ReportInput(ToolInput):
-    checks: distinct_list(Literal[_CHECKS]) | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description="Only these controls (default all).")
-    stale_days: int = Field(365, ge=30, le=3650,
-                            description="A rule unchanged for longer than this many days counts as stale.")
-    not_licensed: distinct_list(Literal["zia", "zpa", "easm"]) | None = Field(  # type: ignore[valid-type]
-        None, description=_NOT_LICENSED)
-
-
-class _ViolationsInput(WindowInput):
-    from_: str | None = window_field("from", WINDOW_ARGUMENTS["from"]["description"].replace(
-        "Default 24h ago", "Default 7d ago"))
-    department: str | None = Field(None, min_length=1, max_length=128,
-                                   description="One ZIA department (name or id); default all.")
-    min_risk_score: int = Field(70, ge=0, le=100, description="A user with a ZIA risk score at or above this (or "
-                                                              "level HIGH or CRITICAL) counts as high-risk.")
-
-
-class _ResidencyInput(ToolInput):
-    allowed_countries: list[str] | None = Field(None, max_length=250, description="ISO 3166 alpha-2 codes traffic "
-                                                                                 "may stay in (e.g. DE, FR, NL).")
-
-
 TOOLS = [
     CompositeTool(
         name="compliance_generate_report",
@@ -663,7 +640,7 @@ TOOLS = [
                     "zpa_list_all_lss_configs", "zpa_get_policy_rules_by_page", "zpa_get_all_idps",
                     "zia_get_activation_status", "zia_list_url_filtering_rules", "zia_list_firewall_filtering_rules",
                     "easm_list_organizations", "easm_list_findings"),
-        input_model=_ReportInput,
+        input_model=f"{_INPUTS}:_ReportInput",
     ),
     CompositeTool(
         name="compliance_list_department_violations",
@@ -677,7 +654,7 @@ TOOLS = [
         operations=("zia_list_departments", "zia_list_users", "zia_list_web_dlp_rules", "zdx_list_ongoing_alerts",
                     "zdx_list_historical_alerts", "zdx_list_alert_affected_devices", "zia_list_nss_feeds",
                     "zpa_list_all_lss_configs"),
-        input_model=_ViolationsInput,
+        input_model=f"{_INPUTS}:_ViolationsInput",
     ),
     CompositeTool(
         name="compliance_map_data_residency",
@@ -688,7 +665,7 @@ TOOLS = [
             "derived from configuration. With allowed_countries, lists usable datacenters outside them. Read-only."),
         handler=data_residency, toolset="composite.compliance", scope="read",
         operations=("zia_list_datacenters", "zia_list_sub_clouds", "zia_list_datacenter_exclusions"),
-        input_model=_ResidencyInput,
+        input_model=f"{_INPUTS}:_ResidencyInput",
     ),
 ]
 

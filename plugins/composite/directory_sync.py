@@ -16,16 +16,12 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    DryRunInput,
     Ref,
     Refusal,
-    ToolInput,
     Workflow,
     refusal_result,
     tool_result,
@@ -33,6 +29,8 @@ from oneapi_mcp.plugin_api import (
 
 from ..hookspecs import hookimpl
 from ._kit.lookups import check_email, zid_user_body
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["COLUMNS", "ExportRow", "TOOLS", "oneapi_mcp_register_tools", "parse_export"]
 
@@ -536,22 +534,6 @@ async def compare_scim_groups(ctx, args: dict[str, Any]):
     })
 
 
-# -- definitions -----------------------------------------------------------------------------------
-class _SyncUsersInput(DryRunInput):
-    content: str = Field(min_length=1, max_length=5_000_000, description="The export itself, as text.")
-    format: Literal["csv", "json", "ldif"] = Field(description="The export's format.")
-    create_groups: bool = Field(False, description="Create ZIdentity groups the export names that do not exist (else "
-                                                   "they are bad rows).")
-    remove_missing: bool = Field(False, description="Also act on ZIdentity users of the export's domains that it does "
-                                                    "not list (see missing_action).")
-    missing_action: Literal["disable", "delete"] = Field(
-        "disable", description="What remove_missing does: disable (default) or delete (bulk delete, cannot be undone).")
-
-
-class _CompareScimInput(ToolInput):
-    idp: str | None = Field(None, min_length=1, description="Only this ZPA IdP (id or name).")
-
-
 TOOLS = [
     CompositeTool(
         name="directory_sync_users",
@@ -570,7 +552,7 @@ TOOLS = [
         operations=("zid_list_groups", "zid_list_users", "zid_list_group_members", "zid_create_group",
                     "zid_create_user", "zid_update_user", "zid_add_group_user", "zid_add_group_users",
                     "zid_bulkremove", "zid_bulkdelete"),
-        input_model=_SyncUsersInput,
+        input_model=f"{_INPUTS}:_SyncUsersInput",
     ),
     CompositeTool(
         name="directory_compare_scim_groups",
@@ -581,7 +563,7 @@ TOOLS = [
             "ZIdentity, with the ZIdentity group's source). OneAPI can read SCIM results but not change them."),
         handler=compare_scim_groups, toolset="composite.directory", scope="read",
         operations=("zpa_get_all_idps", "zpa_get_all_scim_groups", "zpa_get_all_scim_attributes", "zid_list_groups"),
-        input_model=_CompareScimInput,
+        input_model=f"{_INPUTS}:_CompareScimInput",
     ),
 ]
 

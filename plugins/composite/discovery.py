@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
-from pydantic import Field
 
-from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, ToolInput, distinct_list, tool_result
+from oneapi_mcp.plugin_api import SCOPE_ORDER, CompositeTool, tool_result
 
 from ..hookspecs import hookimpl
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -374,14 +375,6 @@ _OPERATIONS = ("zia_get_activation_status", "zpa_list_assistant_groups", "zpa_li
 _PROBED_ONLY = ", ".join(SERVICE_TABLE[s].short for s in SERVICES if s not in _CHECKS)
 
 
-class _StatusInput(ToolInput):
-    services: distinct_list(Literal[tuple(SERVICES)]) | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description=f"Services to check (default all: {', '.join(SERVICES)}).")
-    top_alerts: int = Field(5, ge=0, le=50, description="How many ZDX ongoing alerts to list, most severe first.")
-    timeout_seconds: float = Field(30, ge=1, le=300, description="Deadline per service; a service that misses it is "
-                                                                 "reported as timed out.")
-
-
 TOOLS = [
     CompositeTool(
         name="discovery_service_status",
@@ -397,7 +390,7 @@ TOOLS = [
             "tools of each service this server allows. Services are checked concurrently; one failing or slow "
             "service is reported, never fatal. Read-only."),
         handler=service_status, toolset="composite.discovery", scope="read", operations=_OPERATIONS,
-        input_model=_StatusInput,
+        input_model=f"{_INPUTS}:_StatusInput",
     ),
 ]
 

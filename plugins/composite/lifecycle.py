@@ -19,14 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    PlanInput,
     Ref,
     Refusal,
-    ToolInput,
     Workflow,
     delete_created,
     refusal_result,
@@ -37,6 +35,8 @@ from ..hookspecs import hookimpl
 from ._kit.accounts import ZIA_BLOCK_USER_OPS, plan_devices_removal, plan_zia_block_user, plan_zid_lockout
 from ._kit.lookups import check_email, find_zia_user, find_zid_user, zid_user_body, zid_user_groups
 from ._kit.tomlfile import locate, read_toml, value_line
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["EXPIRES_ATTR", "SPONSOR_ATTR", "TOOLS", "Template", "entitlement_body", "load_templates",
            "oneapi_mcp_register_tools"]
@@ -555,49 +555,6 @@ async def list_templates(ctx, args: dict[str, Any]):
         for t in templates.values()]})
 
 
-# -- definitions -----------------------------------------------------------------------------------
-class _PersonInput(PlanInput):
-    email: str = Field(min_length=3, max_length=254,
-                       description="The person's email; becomes the ZIdentity login name and primary email.")
-    first_name: str | None = Field(None, max_length=128, description="First name.")
-    last_name: str | None = Field(None, max_length=128, description="Last name.")
-    display_name: str | None = Field(None, max_length=256,
-                                     description="Display name (default: first and last name, else from the email).")
-
-
-class _OnboardInput(_PersonInput):
-    template: str = Field(min_length=1, max_length=128,
-                          description="Name of the access template (a [templates.<name>] table).")
-
-
-class _ContractorInput(_PersonInput):
-    end_date: str = Field(min_length=10, max_length=40,
-                          description="Last day of access, ISO 8601: 2026-06-30 (access ends after that day, UTC) "
-                                      "or a date-time such as 2026-06-30T17:00:00Z.")
-    sponsor: str = Field(min_length=3, max_length=254,
-                         description="Email of the employee responsible for the contractor (a ZIdentity user).")
-    template: str | None = Field(None, min_length=1, max_length=128,
-                                 description="Access template to apply as well (optional).")
-    contractors_group: str = Field("Contractors", min_length=1, max_length=128,
-                                   description="ZIdentity group every contractor joins (default Contractors).")
-    max_days: int = Field(365, ge=1, le=1095,
-                          description="Longest contract accepted, in days from today (default 365).")
-
-
-class _DueOffboardingInput(ToolInput):
-    within_days: int = Field(0, ge=0, le=365,
-                             description="Also list access that ends within this many days (default 0: ended).")
-    include_disabled: bool = Field(False, description="Also list expired users who are already disabled.")
-
-
-class _OffboardInput(PlanInput):
-    user: str = Field(min_length=1, description="Email / login name, or ZIdentity user id.")
-    reset_password: bool = Field(True, description="Reset the ZIdentity password (the current one stops working).")
-    remove_groups: bool = Field(True, description="Remove the user from every ZIdentity group.")
-    remove_devices: bool = Field(True, description="Unenroll the user's Client Connector devices (removeDevices).")
-    delete_zia_user: bool = Field(False, description="Delete the ZIA user (bulk delete) instead of disabling it.")
-
-
 _ACCESS_OPS = ("zid_list_users", "zid_get_user", "zid_list_groups", "zid_list_user_groups", "zid_create_user",
                "zid_update_user", "zid_add_group_user", "zia_list_departments", "zia_list_groups_lite",
                "zia_list_users", "zia_create_user", "zia_activate", "zcc_list_zpa_group_entitlements",
@@ -619,7 +576,7 @@ TOOLS = [
             "failed step undoes the earlier ones. The ZIA user gets no password (sign-in goes through ZIdentity). "
             "Activates ZIA at the end. Dry run by default; idempotent."),
         handler=onboard_user, toolset="composite.lifecycle", scope="write", operations=_ACCESS_OPS,
-        input_model=_OnboardInput,
+        input_model=f"{_INPUTS}:_OnboardInput",
     ),
     CompositeTool(
         name="lifecycle_provision_contractor",
@@ -631,7 +588,7 @@ TOOLS = [
             "user attributes in ZIdentity), visible to every operator; lifecycle_due_offboarding lists who is due. "
             "Re-running with a later end_date extends the contract. All or nothing; dry run by default."),
         handler=provision_contractor, toolset="composite.lifecycle", scope="write", operations=_ACCESS_OPS,
-        input_model=_ContractorInput,
+        input_model=f"{_INPUTS}:_ContractorInput",
     ),
     CompositeTool(
         name="lifecycle_due_offboarding",
@@ -642,7 +599,7 @@ TOOLS = [
             "with their sponsor and days left (negative: overdue). Read-only: offboard them with "
             "lifecycle_offboard_user."),
         handler=due_offboarding, toolset="composite.lifecycle", scope="read", operations=("zid_list_users",),
-        input_model=_DueOffboardingInput,
+        input_model=f"{_INPUTS}:_DueOffboardingInput",
     ),
     CompositeTool(
         name="lifecycle_offboard_user",
@@ -661,7 +618,7 @@ TOOLS = [
         operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", "zid_list_user_groups",
                     "zid_remove_group_user", "zcc_list_devices", "zcc_remove_devices", *ZIA_BLOCK_USER_OPS,
                     "zia_bulk_delete_user", "zia_activate", "zia_get_activation_status"),
-        input_model=_OffboardInput,
+        input_model=f"{_INPUTS}:_OffboardInput",
     ),
     CompositeTool(
         name="lifecycle_list_templates",
@@ -673,7 +630,7 @@ TOOLS = [
             "departments the tenant does not have are reported with their line numbers. Read-only."),
         handler=list_templates, toolset="composite.lifecycle", scope="read",
         operations=("zid_list_groups", "zia_list_departments"),
-        input_model=ToolInput,
+        input_model="oneapi_mcp.composite._input_models:ToolInput",
     ),
 ]
 

@@ -23,17 +23,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    OnFailure,
-    PlanInput,
     Refusal,
     Table,
-    ToolInput,
     Workflow,
-    on_failure_field,
     refusal_result,
     report_result,
 )
@@ -41,6 +37,8 @@ from oneapi_mcp.plugin_api import (
 from ..hookspecs import hookimpl
 from ._kit.lookups import body_fields, check_domain
 from ._kit.tomlfile import locate, read_toml, value_line
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["Level", "TOOLS", "load_levels", "oneapi_mcp_register_tools"]
 
@@ -748,28 +746,6 @@ _LEVELS = ("Levels are [levels.<name>] tables in the TOML file named by threat_l
            "examples/threat_levels.toml); a file with errors is reported line by line and nothing is applied.")
 
 
-class _SetLevelInput(PlanInput):
-    level: str = Field(min_length=1, description="Name of the threat level to set.")
-    on_failure: OnFailure = on_failure_field("continue")
-
-
-class _ProposedOperation(ToolInput):
-    operation: str = Field(description="e.g. zia_update_url_filtering_rule")
-    arguments: dict[str, Any] | None = Field(None, description="Its arguments.")
-
-
-class _TestChangeInput(ToolInput):
-    operations: list[_ProposedOperation] | None = Field(
-        None, min_length=1, max_length=50,
-        description="The change: generated write operations to apply in order, as {operation, arguments}.")
-    threat_level: str | None = Field(None, min_length=1,
-                                     description="Instead of operations: a configured threat level to apply.")
-    urls: list[str] | None = Field(None, max_length=500,
-                                   description="URLs or domains to look up and match against URL filtering rules.")
-    ips: list[str] | None = Field(None, max_length=500,
-                                  description="Destination IPs to match against firewall filtering rules.")
-
-
 TOOLS = [
     CompositeTool(
         name="policy_set_threat_level",
@@ -784,7 +760,7 @@ TOOLS = [
         operations=(*_LEVEL_OPS, "zia_update_advanced_threat_settings", "zia_update_url_filtering_rule",
                     "zia_update_firewall_filtering_rule", "zpa_update_rule_to_policy_set", "zia_activate",
                     "zia_get_activation_status"),
-        input_model=_SetLevelInput,
+        input_model=f"{_INPUTS}:_SetLevelInput",
     ),
     CompositeTool(
         name="policy_list_threat_levels",
@@ -792,7 +768,7 @@ TOOLS = [
         description=("Read-only: the configured threat levels, what each one changes, and how many changes the "
                      "tenant is from each (0: the tenant is at that level). " + _LEVELS),
         handler=list_threat_levels, toolset="composite.policy_automation", scope="read", operations=_LEVEL_OPS,
-        input_model=ToolInput,
+        input_model="oneapi_mcp.composite._input_models:ToolInput",
     ),
     CompositeTool(
         name="policy_test_change",
@@ -809,7 +785,7 @@ TOOLS = [
                     "zia_list_destination_ip_groups", "zia_get_advanced_threat_settings", "zia_get_advanced_policy",
                     "zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_page",
                     "zia_lookup_url_classification"),
-        input_model=_TestChangeInput,
+        input_model=f"{_INPUTS}:_TestChangeInput",
     ),
 ]
 

@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    OnFailure,
-    PlanInput,
     ReadFailure,
     Ref,
     Refusal,
     Table,
-    ToolInput,
     Workflow,
     delete_created,
-    on_failure_field,
     refusal_result,
     report_result,
 )
@@ -37,6 +33,8 @@ from ._kit.zpa_rules import plan_zpa_group_deny, scim_idps, zpa_scim_group
 from ._kit.zpa_rules import zpa_rule_apps as _zpa_apps
 from ._kit.zpa_rules import zpa_rule_enabled as _zpa_enabled
 from ._kit.zpa_rules import zpa_rule_groups as _zpa_groups
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["PREFIX", "TOOLS", "oneapi_mcp_register_tools", "serves"]
 
@@ -634,36 +632,9 @@ async def _plan_dlp_rule(wf: Workflow, name: str, departments: list[dict[str, An
             "id": old["id"], "body": body_fields(wf, "zia_update_web_dlp_rule", old)}, "restore the rule"))
 
 
-# -- definitions -----------------------------------------------------------------------------------
-class _BlockDestinationInput(PlanInput):
-    name: str = Field(min_length=1, max_length=31 - len(PREFIX), pattern="^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
-                      description=f"Short name of the intent (1-{31 - len(PREFIX)} characters); every object it "
-                                  f"creates is named '{PREFIX}<name>', and applying the same name again updates them.")
-    group: str = Field(min_length=1, description="Group name, as in ZIA (groups) and in ZPA (the IdP's SCIM groups).")
-    destinations: list[str] | None = Field(
-        None, max_length=500, description="Domains (example.com; .example.com with subdomains), IPs or CIDRs.")
-    applications: list[str] | None = Field(None, max_length=50,
-                                           description="ZPA application segment names (or ids) to block; their host "
-                                                       "names are blocked in ZIA too.")
-    on_failure: OnFailure = on_failure_field("continue")
-
-
 _Entry = Annotated[str, Field(min_length=1)]
 
 
-class _EnforceDlpInput(PlanInput):
-    name: str = Field(min_length=1, max_length=31, description="Name of the web DLP rule and of its DLP engine.")
-    departments: list[str] = Field(min_length=1, max_length=100,
-                                   description="ZIA department names the rule applies to.")
-    dictionary: str | None = Field(None, min_length=1, description="DLP dictionary to use, created when missing "
-                                                                   "(default: the rule name).")
-    phrases: list[_Entry] | None = Field(None, max_length=256,
-                                         description="Phrases the dictionary must hold (added when missing).")
-    patterns: list[_Entry] | None = Field(None, max_length=8, description="Regular expressions the dictionary must "
-                                                                          "hold (added when missing).")
-    min_matches: int = Field(1, ge=1, le=1000, description="Matches of the dictionary needed to trigger the rule.")
-    action: Literal["BLOCK", "ALLOW"] = Field("BLOCK", description="BLOCK the upload, or ALLOW it and log the DLP "
-                                                                    "hit.")
 _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_page")
 
 TOOLS = [
@@ -689,7 +660,7 @@ TOOLS = [
                     "zia_create_firewall_filtering_rule", "zia_update_firewall_filtering_rule", "zia_activate",
                     "zia_get_activation_status", *_ZPA_RULE_OPS, "zpa_add_rule_to_policy_set",
                     "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule"),
-        input_model=_BlockDestinationInput,
+        input_model=f"{_INPUTS}:_BlockDestinationInput",
     ),
     CompositeTool(
         name="policy_sync_check_drift",
@@ -703,7 +674,7 @@ TOOLS = [
         operations=("zia_list_url_categories", "zia_list_destination_ip_groups", "zia_list_url_filtering_rules",
                     "zia_list_firewall_filtering_rules", "zpa_get_all_idps", "zpa_get_all_scim_groups",
                     "zpa_list_all_applications", "zpa_get_policy_rules_by_page"),
-        input_model=ToolInput,
+        input_model="oneapi_mcp.composite._input_models:ToolInput",
     ),
     CompositeTool(
         name="policy_sync_enforce_dlp",
@@ -719,7 +690,7 @@ TOOLS = [
                     "zia_update_dlp_dictionary", "zia_list_dlp_engines", "zia_create_dlp_engine",
                     "zia_update_dlp_engine", "zia_list_web_dlp_rules", "zia_create_web_dlp_rule",
                     "zia_update_web_dlp_rule", "zia_activate"),
-        input_model=_EnforceDlpInput,
+        input_model=f"{_INPUTS}:_EnforceDlpInput",
     ),
 ]
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from pydantic import Field
-
-from oneapi_mcp.plugin_api import CompositeTool, PlanInput, Ref, Refusal, Workflow, delete_created, refusal_result
+from oneapi_mcp.plugin_api import CompositeTool, Ref, Refusal, Workflow, delete_created, refusal_result
 
 from ..hookspecs import hookimpl
 from ._kit.accounts import RULE_PREFIX, plan_zid_password_reset
@@ -22,6 +20,8 @@ from ._kit.addresses import INTERNAL_NETWORKS as _INTERNAL
 from ._kit.addresses import blockable_address
 from ._kit.lookups import body_fields, check_email, checked, find_zia_user, find_zid_user
 from ._kit.snapshots import record_run
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -478,47 +478,6 @@ def _describe(scope: dict[str, list[dict[str, Any]]]) -> str:
     return ", ".join(parts) or "nobody"
 
 
-# -- definitions -----------------------------------------------------------------------------------
-class _BlockIpsInput(PlanInput):
-    addresses: list[str] = Field(min_length=1, max_length=GROUP_ADDRESS_CAP,
-                                 description="IPv4 addresses or CIDR networks to block, e.g. 198.51.100.7 or "
-                                             "203.0.113.0/24.")
-    group: str | None = Field(None, min_length=1, max_length=128,
-                              description=f"Destination IP group to use or create (default {DEFAULT_IP_GROUP!r}).")
-    rule: str | None = Field(None, min_length=1, max_length=31,
-                             description="Firewall rule to use or create (default 'Block <group>', cut to 31 "
-                                         "characters, the ZIA limit).")
-    allow_private: bool = Field(False, description="Also allow private, loopback, link-local and CGNAT ranges "
-                                                   "(blocking them can cut users off from internal networks).")
-
-
-class _RevokeInput(PlanInput):
-    user: str | None = Field(None, min_length=1,
-                             description="ZIdentity user (email, login name or id) whose password is reset.")
-    api_client: str | None = Field(None, min_length=1,
-                                   description="ZIdentity API client (name or id) whose secrets are deleted.")
-    api_client_secret_ids: list[str] | None = Field(
-        None, min_length=1, max_length=50,
-        description="Only these secret ids of api_client (default: all its secrets).")
-    zpa_api_key_names: list[str] | None = Field(None, min_length=1, max_length=100,
-                                                description="ZPA API keys to delete, by name or id.")
-    zia_vpn_ids: list[str] | None = Field(None, min_length=1, max_length=500,
-                                          description="ZIA VPN credentials to delete, by id, FQDN or IP address.")
-
-
-class _ScanningInput(PlanInput):
-    users: list[str] | None = Field(None, max_length=100, description="ZIA users, by email.")
-    groups: list[str] | None = Field(None, max_length=100, description="ZIA user groups, by name or id.")
-    locations: list[str] | None = Field(None, max_length=100, description="ZIA locations, by name or id.")
-    tenant_settings: bool = Field(False, description="Also turn on the tenant-wide advanced threat, malware and ATP "
-                                                     "inspection settings (they affect everyone; only on request).")
-    sandbox_rule: bool = Field(True, description="Add or extend the sandbox rule.")
-    ssl_inspection_rule: bool = Field(True, description="Add or extend the SSL inspection (decrypt) rule.")
-    rule_name: str | None = Field(None, min_length=1, max_length=31,
-                                  description=f"Name of both rules (default {DEFAULT_SCAN_RULE!r}; ZIA allows 31 "
-                                              "characters).")
-
-
 TOOLS = [
     CompositeTool(
         name="remediation_block_ips",
@@ -538,7 +497,7 @@ TOOLS = [
         operations=("zia_list_destination_ip_groups", "zia_create_destination_ip_group",
                     "zia_update_destination_ip_group", "zia_list_firewall_filtering_rules",
                     "zia_create_firewall_filtering_rule", "zia_update_firewall_filtering_rule", "zia_activate"),
-        input_model=_BlockIpsInput,
+        input_model=f"{_INPUTS}:_BlockIpsInput",
     ),
     CompositeTool(
         name="remediation_revoke_credentials",
@@ -561,7 +520,7 @@ TOOLS = [
                     "zid_delete_secret", "zpa_list_client_credentials", "zpa_remove_client_credentials",
                     "zia_list_vpn_credentials", "zia_remove_vpn_credential", "zia_bulk_delete_vpn_credential",
                     "zia_activate", "zia_get_activation_status"),
-        input_model=_RevokeInput,
+        input_model=f"{_INPUTS}:_RevokeInput",
     ),
     CompositeTool(
         name="remediation_enable_enhanced_scanning",
@@ -583,7 +542,7 @@ TOOLS = [
                     "zia_update_atp_malware_inspection", "zia_list_sandbox_rules", "zia_create_sandbox_rule",
                     "zia_update_sandbox_rule", "zia_list_ssl_inspection_rules", "zia_create_ssl_inspection_rule",
                     "zia_update_ssl_inspection_rule", "zia_activate", "zia_get_activation_status"),
-        input_model=_ScanningInput,
+        input_model=f"{_INPUTS}:_ScanningInput",
     ),
 ]
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from oneapi_mcp.plugin_api import CompositeTool, PlanInput, Refusal, ToolInput, Workflow, refusal_result, tool_result
+from oneapi_mcp.plugin_api import CompositeTool, Refusal, Workflow, refusal_result, tool_result
 
 from ..hookspecs import hookimpl
 from ._kit.addresses import blockable_address
 from ._kit.lookups import body_fields, check_domain, checked, zid_user_body
 from ._kit.snapshots import snapshot_store
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -285,32 +285,6 @@ def _user(args: dict[str, Any]) -> str | None:
     return str(args["user"]).strip().lower() if args.get("user") else None
 
 
-class _RunIdInput(ToolInput):
-    run_id: str | None = Field(None, min_length=1, max_length=64,
-                               description="The run_id the forward tool's result returned.")
-
-
-class _ReverseInput(PlanInput, _RunIdInput):
-    """A reverse tool: which forward run (run_id), dry_run and activate."""
-
-
-class _ReleaseInput(_ReverseInput):
-    user: str | None = Field(None, min_length=1, description="Instead of run_id: the user as given to "
-                                                             "threat_isolate_account (latest run).")
-
-
-class _UnblockDomainsInput(_ReverseInput):
-    domains: list[str] | None = Field(
-        None, min_length=1, max_length=500,
-        description="Instead of run_id: the domains as given to threat_block_domains (latest run).")
-
-
-class _UnblockIpsInput(_ReverseInput):
-    addresses: list[str] | None = Field(
-        None, min_length=1, max_length=1000,
-        description="Instead of run_id: the addresses as given to remediation_block_ips (latest run).")
-
-
 # isolate blocks the person in ZIA with a user-scoped firewall rule (composite/_kit/accounts.plan_zia_block_user)
 _ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zia_create_firewall_filtering_rule",
                 "zia_update_firewall_filtering_rule", "zpa_add_rule_to_policy_set", "zpa_update_rule_to_policy_set")
@@ -331,7 +305,7 @@ TOOLS = [
                     "zia_remove_firewall_filtering_rule", "zpa_get_rule_in_policy_set",
                     "zpa_delete_rule_in_policy_set", "zpa_update_rule_to_policy_set", "zia_activate",
                     "zia_get_activation_status"),
-        input_model=_ReleaseInput,
+        input_model=f"{_INPUTS}:_ReleaseInput",
     ),
     CompositeTool(
         name="threat_unblock_domains",
@@ -355,7 +329,7 @@ TOOLS = [
                     "zia_create_blacklist_urls", "zpa_get_rule_in_policy_set",
                     "zpa_update_rule_to_policy_set", "zpa_delete_rule_in_policy_set", "zia_activate",
                     "zia_get_activation_status"),
-        input_model=_UnblockDomainsInput,
+        input_model=f"{_INPUTS}:_UnblockDomainsInput",
     ),
     CompositeTool(
         name="remediation_unblock_ips",
@@ -374,7 +348,7 @@ TOOLS = [
                     "zia_remove_destination_ip_group", "zia_get_firewall_filtering_rule",
                     "zia_update_firewall_filtering_rule", "zia_remove_firewall_filtering_rule", "zia_activate",
                     "zia_get_activation_status"),
-        input_model=_UnblockIpsInput,
+        input_model=f"{_INPUTS}:_UnblockIpsInput",
     ),
     CompositeTool(
         name="remediation_restore_settings",
@@ -397,7 +371,7 @@ TOOLS = [
                     "zia_update_atp_malware_inspection", "zia_get_sandbox_rule", "zia_update_sandbox_rule",
                     "zia_remove_sandbox_rule", "zia_get_ssl_inspection_rule", "zia_update_ssl_inspection_rule",
                     "zia_remove_ssl_inspection_rule", "zia_activate", "zia_get_activation_status"),
-        input_model=_ReverseInput,
+        input_model=f"{_INPUTS}:_ReverseInput",
     ),
     CompositeTool(
         name="remediation_recover_credentials",
@@ -410,7 +384,7 @@ TOOLS = [
             "zpa_create_client_credentials, zia_create_vpn_credential and attaching it to its location again, the "
             "user's password-reset flow). Returns outcome not_reversible as an error result; sends no request."),
         handler=_credentials_way_back, toolset="composite.remediation", scope="read", operations=(),
-        input_model=_RunIdInput,
+        input_model=f"{_INPUTS}:_RunIdInput",
     ),
 ]
 

@@ -6,23 +6,16 @@ step; what OneAPI cannot do is said in the tool's description and in `api_limits
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    DryRunInput,
-    OnFailure,
-    PlanInput,
     ReadFailure,
     Ref,
     Refusal,
     Workflow,
     delete_created,
-    on_failure_field,
     refusal_result,
-    service_list,
 )
 
 from ..hookspecs import hookimpl
@@ -34,11 +27,13 @@ from ._kit.accounts import (
     plan_zid_lockout,
     plan_zpa_deny,
 )
-from ._kit.containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
+from ._kit.containment import contain_person, lock_zid_account
 from ._kit.lookups import body_fields, check_domain, checked
 from ._kit.own_domains import refuse_own_domains
 from ._kit.snapshots import record_run
 from ._kit.zpa_rules import plan_zpa_group_deny, scim_idps, zpa_scim_group
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -271,47 +266,6 @@ _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_p
                  "zpa_update_rule_to_policy_set", "zpa_re_order_policy_rule")
 _ZPA_USER_OPS = ("zpa_get_all_idps", "zpa_get_all_scim_attributes", "zpa_get_all_attributes_by_idp_id_and_page")
 
-class _BlockDomainsInput(PlanInput):
-    domains: list[str] = Field(min_length=1, max_length=500,
-                               description="Domains to block, e.g. evil.example; a leading dot (.evil.example) also "
-                                           "covers subdomains.")
-    method: Literal["category", "denylist"] = Field(
-        "category", description="ZIA mechanism: a custom URL category plus BLOCK rule, or the ATP malicious-URL "
-                                "denylist.")
-    category: str | None = Field(None, min_length=1, max_length=64,
-                                 description="Custom URL category to use or create (default 'oneapi-mcp blocked "
-                                             "domains').")
-    zpa: bool = Field(True, description="Also act in ZPA on application segments that serve these domains (see "
-                                        "zpa_groups and zpa_deny_everyone).")
-    zpa_groups: list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, min_length=1, max_length=20, description="ZPA SCIM groups to deny the matching application segments to.")
-    zpa_deny_everyone: bool = Field(False, description="Deny the matching application segments to everyone (a "
-                                                       "deny-all rule placed first); only on this explicit request.")
-    force: bool = Field(False, description="Block even the tenant's own domains (refused by default).")
-    on_failure: OnFailure = on_failure_field("continue")
-    services: service_list(("zia", "zpa")) = None  # type: ignore[valid-type]
-
-
-class _IsolateInput(PlanInput):
-    user: str = Field(min_length=1, description="Email / login name, or ZIdentity user id.")
-    reset_password: bool = True
-    zia: bool = Field(True, description="Also block the ZIA user with a firewall rule.")
-    zpa: bool = Field(True, description="Also deny the person in ZPA.")
-    on_failure: OnFailure = on_failure_field("continue")
-    services: service_list(CONTAINMENT_SERVICES) = None  # type: ignore[valid-type]
-
-
-class _QuarantineInput(DryRunInput):
-    device: str | None = Field(None, min_length=1, description="Client Connector udid or hostname.")
-    user: str | None = Field(None, min_length=1, description="Instead of device: every device of this user (email "
-                                                             "or ZIdentity id).")
-    force: bool = Field(False, description="forceRemoveDevices (immediate) instead of removeDevices.")
-    deny_owner_in_zpa: bool = True
-    posture_profile: str | None = Field(None, min_length=1, description="Also deny, tenant-wide, devices failing "
-                                                                        "this ZPA posture profile.")
-    on_failure: OnFailure = on_failure_field("continue")
-    services: service_list(("zcc", "zpa")) = None  # type: ignore[valid-type]
-
 
 TOOLS = [
     CompositeTool(
@@ -332,7 +286,7 @@ TOOLS = [
                     "zia_get_malicious_urls", "zia_update_malicious_urls", "zia_activate",
                     "zia_get_activation_status", "zid_list_users", "zpa_list_all_applications", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", *_ZPA_RULE_OPS),
-        input_model=_BlockDomainsInput,
+        input_model=f"{_INPUTS}:_BlockDomainsInput",
     ),
     CompositeTool(
         name="threat_isolate_account",
@@ -350,7 +304,7 @@ TOOLS = [
         handler=isolate_account, toolset="composite.threat", scope="write",
         operations=("zid_list_users", "zid_get_user", "zid_update_user", "zid_reset_password", *ZIA_BLOCK_USER_OPS,
                     "zia_activate", "zia_get_activation_status", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_model=_IsolateInput,
+        input_model=f"{_INPUTS}:_IsolateInput",
     ),
     CompositeTool(
         name="threat_quarantine_endpoint",
@@ -365,7 +319,7 @@ TOOLS = [
         handler=quarantine_endpoint, toolset="composite.threat", scope="destructive",
         operations=("zid_list_users", "zid_get_user", "zcc_list_devices", "zcc_remove_devices",
                     "zcc_force_remove_devices", "zpa_get_all_attributes", *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_model=_QuarantineInput,
+        input_model=f"{_INPUTS}:_QuarantineInput",
     ),
 ]
 

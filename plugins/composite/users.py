@@ -16,23 +16,17 @@ from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    DryRunInput,
-    OnFailure,
-    PlanInput,
     Ref,
     Refusal,
-    ToolInput,
     Workflow,
-    on_failure_field,
     refusal_result,
-    service_list,
     tool_error,
     tool_result,
 )
 
 from ..hookspecs import hookimpl
 from ._kit.accounts import ZIA_BLOCK_USER_OPS, plan_zia_block_user, plan_zid_disable
-from ._kit.containment import CONTAINMENT_SERVICES, contain_person, lock_zid_account
+from ._kit.containment import contain_person, lock_zid_account
 from ._kit.lookups import (
     check_email,
     checked,
@@ -45,6 +39,8 @@ from ._kit.lookups import (
     zid_user_groups,
     zpa_access_rules,
 )
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "oneapi_mcp_register_tools"]
 
@@ -393,35 +389,6 @@ _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_p
 _User = Annotated[str, Field(min_length=1, description="Email / login name, or ZIdentity user id.")]
 
 
-class _CreateUserInput(PlanInput):
-    email: str = Field(min_length=3, max_length=254, description="The person's email; also their ZIdentity login name.")
-    display_name: str | None = Field(None, min_length=1, max_length=128,
-                                     description="Display name (default: first and last name, else the email name).")
-    first_name: str | None = Field(None, min_length=1, max_length=64, description="First name.")
-    last_name: str | None = Field(None, min_length=1, max_length=64, description="Last name.")
-    groups: list[str] | None = Field(None, max_length=100,
-                                     description="Existing ZIdentity group names (or ids) to add the user to.")
-    zia_department: str | None = Field(None, min_length=1,
-                                       description="Also create a ZIA user, in this existing ZIA department (by name).")
-
-
-class _DisableUserInput(PlanInput):
-    user: _User
-    zia: bool = Field(True, description="Also block the person's ZIA user with a firewall rule (default true).")
-    zpa: bool = Field(False, description="Also add a ZPA access rule denying the person (default false; so does "
-                                         "listing zpa in services).")
-    on_failure: OnFailure = on_failure_field("continue")
-    services: service_list(CONTAINMENT_SERVICES) = None  # type: ignore[valid-type]
-
-
-class _ShowAccessInput(ToolInput):
-    user: _User
-
-
-class _GroupMembersInput(DryRunInput):
-    group: str = Field(min_length=1, description="ZIdentity group name (exact) or id.")
-    users: list[str] = Field(min_length=1, max_length=500, description="Email addresses of the ZIdentity users.")
-
 TOOLS = [
     CompositeTool(
         name="users_create_user",
@@ -437,7 +404,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_user_groups", "zid_create_user", "zid_add_group_user",
                     "zia_list_departments", "zia_list_users", "zia_list_groups_lite", "zia_create_user",
                     "zia_activate"),
-        input_model=_CreateUserInput,
+        input_model=f"{_INPUTS}:_CreateUserInput",
     ),
     CompositeTool(
         name="users_disable",
@@ -453,7 +420,7 @@ TOOLS = [
         handler=disable_user, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_update_user", *ZIA_BLOCK_USER_OPS, "zia_activate", "zia_get_activation_status",
                     *_ZPA_USER_OPS, *_ZPA_RULE_OPS),
-        input_model=_DisableUserInput,
+        input_model=f"{_INPUTS}:_DisableUserInput",
     ),
     CompositeTool(
         name="users_show_access",
@@ -468,7 +435,7 @@ TOOLS = [
         operations=(*_FIND_ZID, "zid_list_user_groups", "zia_list_users", "zia_list_url_filtering_rules",
                     "zia_list_firewall_filtering_rules", "zcc_list_devices", "zdx_list_users", "zpa_get_all_idps",
                     "zpa_get_all_scim_groups", "zpa_get_policy_rules_by_page"),
-        input_model=_ShowAccessInput,
+        input_model=f"{_INPUTS}:_ShowAccessInput",
     ),
     CompositeTool(
         name="users_add_to_group",
@@ -479,7 +446,7 @@ TOOLS = [
             "changes ZIdentity only. Idempotent. Dry run by default."),
         handler=add_to_group, toolset="composite.users", scope="write",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_add_group_users"),
-        input_model=_GroupMembersInput,
+        input_model=f"{_INPUTS}:_GroupMembersInput",
     ),
     CompositeTool(
         name="users_remove_from_group",
@@ -490,7 +457,7 @@ TOOLS = [
             "only, as for users_add_to_group. Idempotent. Dry run by default."),
         handler=remove_from_group, toolset="composite.users", scope="destructive",
         operations=(*_FIND_ZID, "zid_list_groups", "zid_list_group_members", "zid_bulkremove"),
-        input_model=_GroupMembersInput,
+        input_model=f"{_INPUTS}:_GroupMembersInput",
     ),
 ]
 

@@ -22,7 +22,6 @@ from oneapi_mcp.plugin_api import (
     Refusal,
     Table,
     bar_chart,
-    distinct_list,
     line_chart,
     report_result,
     tool_error,
@@ -31,7 +30,9 @@ from oneapi_mcp.plugin_api import (
 from ..hookspecs import hookimpl
 from ._kit.lookups import check_email
 from ._kit.reads import Reads, failed, problem_lines
-from ._kit.zdx import Window, ZdxWindowInput, iso, parse_window, score_points, zdx_apps
+from ._kit.zdx import Window, iso, parse_window, score_points, zdx_apps
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS", "find_zdx_apps", "oneapi_mcp_register_tools", "score_bucket"]
 
@@ -364,34 +365,8 @@ async def check_sla(ctx, args: dict[str, Any]):
 _Name = Annotated[str, Field(min_length=1)]
 
 
-class _AppsInput(ZdxWindowInput):
-    apps: distinct_list(_Name) | None = Field(  # type: ignore[valid-type]
-        None, max_length=50, description="ZDX app names or ids (default every app).")
-
-
 _DATAPOINTS = Field(False, description="Also return every datapoint as a table/CSV.")
 
-
-class _ScoresInput(_AppsInput):
-    user: str | None = Field(None, min_length=3, description="A user's email (default every user).")
-    max_users: int = Field(500, ge=1, le=10000, description="At most this many users in the all-users table.")
-
-
-class _PerformanceInput(_AppsInput):
-    metrics: distinct_list(_Name) | None = Field(  # type: ignore[valid-type]
-        None, max_length=8, description="ZDX metric names: pft, dns, availability (default: the API's default set).")
-    include_datapoints: bool = _DATAPOINTS
-
-
-class _SlaInput(_AppsInput):
-    target_score: float = Field(66, ge=1, le=100,
-                                description="ZDX score counted as meeting the SLA (default 66, ZDX's 'good').")
-    required_percent: float = Field(95, ge=0, le=100,
-                                    description="% of the window the score must meet the target to pass.")
-    min_coverage_percent: float = Field(DEFAULT_MIN_COVERAGE, ge=1, le=100,
-                                        description="% of the window the scores must cover for a verdict; below it "
-                                                    "the app's status is unknown.")
-    include_datapoints: bool = _DATAPOINTS
 
 TOOLS = [
     CompositeTool(
@@ -404,7 +379,7 @@ TOOLS = [
         handler=report_scores, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_list_users", "zdx_get_user", "zdx_list_app_users",
                     "zdx_get_app_user"),
-        input_model=_ScoresInput,
+        input_model=f"{_INPUTS}:_ScoresInput",
     ),
     CompositeTool(
         name="experience_report_app_performance",
@@ -415,7 +390,7 @@ TOOLS = [
             "app and metric, and a line chart per metric. Read-only."),
         handler=app_performance, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_list_app_metrics"),
-        input_model=_PerformanceInput,
+        input_model=f"{_INPUTS}:_PerformanceInput",
     ),
     CompositeTool(
         name="experience_check_sla",
@@ -427,7 +402,7 @@ TOOLS = [
             "Table, CSV and a bar chart with the required line. Read-only."),
         handler=check_sla, toolset="composite.experience", scope="read",
         operations=("zdx_list_applications", "zdx_get_app_score"),
-        input_model=_SlaInput,
+        input_model=f"{_INPUTS}:_SlaInput",
     ),
 ]
 

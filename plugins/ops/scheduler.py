@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,12 +46,9 @@ from oneapi_mcp.plugin_api import (
     ACTIVATE,
     Activation,
     CompositeTool,
-    DryRunInput,
     Refusal,
     Table,
-    ToolInput,
     check_arguments,
-    distinct_list,
     redact,
     refusal_result,
     report_result,
@@ -62,6 +59,8 @@ from oneapi_mcp.plugin_api import (
 
 from ..hookspecs import hookimpl
 from ._schedule_store import STATUSES, ScheduleStore, StateError, due_action
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -685,31 +684,6 @@ def oneapi_mcp_shutdown(settings: ServerSettings, runtime: Runtime):
 _Bounded = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class _ScheduleInput(DryRunInput):
-    tool: _Bounded = Field(description="The tool to run: a write operation (e.g. zia_update_url_filtering_rule) or a "
-                                       "composite tool (e.g. threat_block_domains) this server allows.")
-    arguments: dict[str, Any] | None = Field(None, description="Its arguments, checked now as a direct call would "
-                                                               "check them. A composite tool runs with dry_run=false.")
-    run_at: _Bounded = Field(description="When: ISO 8601 with an offset (2025-07-01T22:00:00+02:00, or Z for UTC), or "
-                                         "a local date and time (2025-07-01T22:00) with time_zone. Not in the past.")
-    time_zone: _Bounded | None = Field(None, description="IANA time zone of a local run_at, e.g. Europe/Berlin.")
-    note: str | None = Field(None, max_length=500, description="Why (shown in the list and the history).")
-    confirm_token: str | None = Field(None, description="Scheduling a destructive tool needs confirmation: the first "
-                                                        "call with dry_run=false returns the plan and this token; "
-                                                        "call again with it.")
-
-
-class _ListInput(ToolInput):
-    status: distinct_list(Literal[STATUSES]) | None = Field(  # type: ignore[valid-type]
-        None, description="Only changes in these states (default all).")
-    id: str | None = Field(None, min_length=1, description="One change, with its history.")
-    limit: int = Field(50, ge=1, le=500, description="At most this many changes (pending first, by time).")
-
-
-class _CancelInput(ToolInput):
-    id: str = Field(min_length=1, description="The change's id (chg_...).")
-
-
 TOOLS = [
     CompositeTool(
         name="policy_schedule_change",
@@ -724,7 +698,7 @@ TOOLS = [
             "activated right after it runs (tenant-wide) and verified; a change is done only when it is live. "
             "Idempotent."),
         handler=policy_schedule_change, toolset="composite.policy_automation", scope="write",
-        input_model=_ScheduleInput,
+        input_model=f"{_INPUTS}:_ScheduleInput",
     ),
     CompositeTool(
         name="policy_list_scheduled_changes",
@@ -734,7 +708,7 @@ TOOLS = [
             "time, tool, arguments (secrets redacted) and result; with id, one change and its history (scheduled, "
             "started, done or failed, cancelled, missed, interrupted, with who and when). Markdown plus CSV."),
         handler=policy_list_scheduled_changes, toolset="composite.policy_automation", scope="read",
-        input_model=_ListInput,
+        input_model=f"{_INPUTS}:_ListInput",
     ),
     CompositeTool(
         name="policy_cancel_scheduled_change",
@@ -743,7 +717,7 @@ TOOLS = [
             "Cancel a pending scheduled change so it never runs. Cancelling one that is already cancelled changes "
             "nothing; one that is running, done, failed or missed cannot be cancelled (the error says which)."),
         handler=policy_cancel_scheduled_change, toolset="composite.policy_automation", scope="write",
-        input_model=_CancelInput,
+        input_model=f"{_INPUTS}:_CancelInput",
     ),
 ]
 

@@ -18,15 +18,12 @@ import re
 import secrets as _secrets
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
-    DryRunInput,
-    ToolInput,
-    distinct_list,
     register_secrets,
     tool_error,
     tool_result,
@@ -42,6 +39,8 @@ from ._outbox import (
     stable_event_id,
 )
 from ._siem import OPEN, Siem, SiemSettings, existing_db, own_settings, siem_for, siem_key
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import ServerSettings
@@ -426,37 +425,6 @@ async def export_events(ctx, args: dict[str, Any]):
 _Str = Annotated[str, Field(min_length=1)]
 
 
-class _RegisterWebhookInput(ToolInput):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Webhook name.")
-    url: _Str = Field(description="Receiver URL (https; http only to localhost).")
-    secret: str | None = Field(None, min_length=16, description="Signing secret (default: generated).")
-    events: distinct_list(Literal[EVENT_KINDS]) | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description="Which events it receives: audit (every tool call) and/or security "
-                                        "(siem_export_events).")
-
-
-class _NoInput(ToolInput):
-    pass
-
-
-class _RemoveWebhookInput(ToolInput):
-    name: _Str = Field(description="Webhook name.")
-
-
-class _ExportInput(DryRunInput):
-    sources: distinct_list(Literal[tuple(_SOURCES)]) | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description="Which sources to read (default: all).")
-    # the ZDX alert lists it reads document at most 14 days per request (plugins/composite/_kit/zdx_windows.py)
-    hours: float = Field(24, gt=0, le=_ALERT_HOURS, description=(
-        f"How far back to read, in hours (at most {_ALERT_HOURS}: ZDX alert lists answer at most 14 days)."))
-    destinations: list[str] | None = Field(None, min_length=1, description="Only these destinations (default: "
-                                                                           "all that take security events).")
-
-
-class _FlushInput(ToolInput):
-    destination: _Str | None = Field(None, description="Only this destination (default: all).")
-
-
 TOOLS = [
     CompositeTool(
         name="siem_register_webhook",
@@ -467,21 +435,21 @@ TOOLS = [
             "queued in a durable outbox and retried until acknowledged (2xx). Without secret, one is generated and "
             "shown once."),
         handler=register_webhook, toolset="composite.siem", scope="write",
-        input_model=_RegisterWebhookInput,
+        input_model=f"{_INPUTS}:_RegisterWebhookInput",
     ),
     CompositeTool(
         name="siem_list_webhooks",
         title="List outbound webhooks",
         description="The webhooks registered on this server, with events pending and delivered (secrets not shown).",
         handler=list_webhooks, toolset="composite.siem", scope="read",
-        input_model=_NoInput,
+        input_model=f"{_INPUTS}:_NoInput",
     ),
     CompositeTool(
         name="siem_remove_webhook",
         title="Remove an outbound webhook",
         description="Remove a registered webhook; its undelivered events are dropped.",
         handler=remove_webhook, toolset="composite.siem", scope="write",
-        input_model=_RemoveWebhookInput,
+        input_model=f"{_INPUTS}:_RemoveWebhookInput",
     ),
     CompositeTool(
         name="siem_export_events",
@@ -495,7 +463,7 @@ TOOLS = [
         handler=export_events, toolset="composite.siem", scope="write",
         operations=("zdx_list_ongoing_alerts", "zdx_list_historical_alerts", "zia_create_audit_log_report",
                     "zia_get_audit_log_entry_report_export_status", "zia_get_audit_log_entry_report_data"),
-        input_model=_ExportInput,
+        input_model=f"{_INPUTS}:_ExportInput",
     ),
     CompositeTool(
         name="siem_get_status",
@@ -504,7 +472,7 @@ TOOLS = [
                      "syslog), queue depth, events acknowledged or sent, oldest waiting event, last error and next "
                      "retry, from this server's durable outbox."),
         handler=siem_status, toolset="composite.siem", scope="read",
-        input_model=_NoInput,
+        input_model=f"{_INPUTS}:_NoInput",
     ),
     CompositeTool(
         name="siem_flush_outbox",
@@ -512,7 +480,7 @@ TOOLS = [
         description=("Deliver what the outbox holds now, without waiting for the retry backoff; reports what each "
                      "destination acknowledged and which are unreachable (their events stay queued)."),
         handler=siem_flush, toolset="composite.siem", scope="read",
-        input_model=_FlushInput,
+        input_model=f"{_INPUTS}:_FlushInput",
     ),
 ]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import Field
 
-from oneapi_mcp.plugin_api import Refusal, ToolInput
+from oneapi_mcp.plugin_api import Refusal
 
 from .zdx_windows import limit_days
 
-__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "WindowInput", "epoch", "iso", "parse_window",
+__all__ = ["WINDOW_ARGUMENTS", "ZDX_MAX_WINDOW", "Window", "epoch", "iso", "parse_window",
            "window_field"]
 
 UTC = dt.UTC
@@ -135,9 +135,3 @@ def window_field(key: str, description: str | None = None) -> Any:
     return Field(None, alias="from" if key == "from" else None, min_length=spec["minLength"],
                  max_length=spec["maxLength"], description=description or spec["description"])
 
-
-class WindowInput(ToolInput):
-    """The from/to arguments of a tool over a window (WINDOW_ARGUMENTS)."""
-
-    from_: str | None = window_field("from")
-    to: str | None = window_field("to")

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import Field
-
-from oneapi_mcp.plugin_api import Refusal, ToolInput
+from oneapi_mcp.plugin_api import Refusal
 
 from .reads import Reads
 from .zdx_windows import check_window
 
-__all__ = ["WINDOW_PROPERTIES", "Window", "ZdxWindowInput", "day_of", "iso", "parse_time", "parse_window",
+__all__ = ["WINDOW_PROPERTIES", "Window", "day_of", "iso", "parse_time", "parse_window",
            "score_points", "zdx_apps"]
 
 _FUTURE_SLACK = 300  # seconds of clock skew allowed on `to`
@@ -29,15 +27,6 @@ WINDOW_PROPERTIES: dict[str, Any] = {
     "period": {"type": "string", "pattern": "^[0-9]{1,4} *[hdHD]$",
                "description": "Window length ending at to, e.g. 24h, 7d or 30d."},
 }
-
-
-class ZdxWindowInput(ToolInput):
-    """A report over a time window: from/to or period (WINDOW_PROPERTIES)."""
-
-    from_: str | None = Field(None, alias="from", description=WINDOW_PROPERTIES["from"]["description"])
-    to: str | None = Field(None, description=WINDOW_PROPERTIES["to"]["description"])
-    period: str | None = Field(None, pattern=WINDOW_PROPERTIES["period"]["pattern"],
-                               description=WINDOW_PROPERTIES["period"]["description"])
 
 
 @dataclass(frozen=True)

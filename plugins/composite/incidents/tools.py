@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from oneapi_mcp.plugin_api import CompositeTool, ToolInput
+from oneapi_mcp.plugin_api import CompositeTool
 
 from .._kit.insights import INCIDENTS_OP
-from .._kit.time_windows import WindowInput
 from .correlation import correlate_indicators
 from .events import list_user_events
 from .report import generate_report
+
+_INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
 __all__ = ["TOOLS"]
 
@@ -32,38 +31,6 @@ _EVENT_OPS = ("zid_list_users", "zid_get_user", "zia_list_users", "zdx_list_user
 _Strings = list[str] | None
 
 
-class _AuditInput(ToolInput):
-    audit_log: bool = Field(True, description="Also export the ZIA admin audit log for the window (an export job: no "
-                                              "configuration change) and keep the entries naming the person.")
-    audit_log_wait_seconds: float = Field(30, ge=0, le=120,
-                                          description="How long to wait for the audit-log export to finish.")
-
-
-class _AssetsInput(ToolInput):
-    devices: _Strings = Field(None, max_length=20,
-                              description="Client Connector udids or hostnames, or ZDX device ids or names.")
-    domains: _Strings = Field(None, max_length=100,
-                              description="Domains, e.g. evil.example (.evil.example includes subdomains).")
-    hashes: _Strings = Field(None, max_length=50, description=(
-        "File hashes: MD5 (sandbox report and block list) or SHA-256 (validated, not searchable: ZIA takes MD5)."))
-
-
-class _EventsInput(_AuditInput, WindowInput):
-    user: str = Field(min_length=3, max_length=254, description="The person's email.")
-    md5_hashes: _Strings = Field(None, max_length=50,
-                                 description="MD5s of files seen in the incident: their ZIA sandbox verdicts.")
-
-
-class _CorrelateInput(WindowInput, _AssetsInput):
-    users: _Strings = Field(None, max_length=20, description="Emails.")
-
-
-class _ReportInput(_AuditInput, WindowInput, _AssetsInput):
-    user: str | None = Field(None, min_length=3, max_length=254,
-                             description="The person at the centre of the incident (email).")
-    title: str | None = Field(None, min_length=1, max_length=120, description="Report title.")
-
-
 TOOLS = [
     CompositeTool(
         name="incident_list_user_events",
@@ -77,7 +44,7 @@ TOOLS = [
             "web/firewall/ZPA logs (NSS/LSS exports; says where they go). Markdown, "
             "structured data and CSV."),
         handler=list_user_events, toolset="composite.incident", scope="read", operations=_EVENT_OPS,
-        input_model=_EventsInput,
+        input_model=f"{_INPUTS}:_EventsInput",
     ),
     CompositeTool(
         name="incident_correlate_indicators",
@@ -89,7 +56,7 @@ TOOLS = [
             "the rules using them, ZPA segments serving a domain, sandbox verdicts and the MD5 block list. "
             "A table of hits and a timeline; read-only."),
         handler=correlate_indicators, toolset="composite.incident", scope="read", operations=_CORRELATE_OPS,
-        input_model=_CorrelateInput,
+        input_model=f"{_INPUTS}:_CorrelateInput",
     ),
     CompositeTool(
         name="incident_generate_report",
@@ -103,6 +70,6 @@ TOOLS = [
             "(no configuration change) unless audit_log=false. Markdown, structured data and CSV."),
         handler=generate_report, toolset="composite.incident", scope="read",
         operations=tuple(dict.fromkeys((*_EVENT_OPS, *_CORRELATE_OPS))),
-        input_model=_ReportInput,
+        input_model=f"{_INPUTS}:_ReportInput",
     ),
 ]
