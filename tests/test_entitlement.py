@@ -153,8 +153,9 @@ async def test_zins_forbidden_on_one_query_while_the_probe_answers_is_a_missing_
     assert error["status"] == 403 and error["kind"] != "not_entitled" and error["entitled_to_service"] is True
     assert upstream.requests == [("POST", "IoTDeviceStats"), ("POST", "CyberSecurityIncidents")]
     window = upstream.variables[1]  # the last 24 hours, computed when the probe ran
-    assert before - 86_400_000 <= window["startTime"] <= time.time() * 1000 - 86_400_000
-    assert before <= window["endTime"] <= time.time() * 1000
+    # the probe truncates to whole milliseconds (and computes now - 1 day in seconds first): 1 ms of slack below
+    assert before - 86_400_000 - 1 <= window["startTime"] <= time.time() * 1000 - 86_400_000
+    assert before - 1 <= window["endTime"] <= time.time() * 1000
     assert window["categorizeBy"] == ["THREAT_CATEGORY_ID"] and executor.entitlements.known("zins") is True
 
 
