@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "1bb6f4e289440cac19c3d95cab67cde86736c9504a9f20027c4ba39de654923d"
+FINGERPRINT = "9f1a155cfad79f9c2c70eff5236d9f10503bd09cf4d1400489656d5991bb95a3"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "265d4ce5798ffdd2c947293cd211179679300712164584f135c5307be1956a8f"
+FINGERPRINT = "d5ecbe563d0ae999eb7c46f3404a871306f4916d669a49dd5bc90998a7298140"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

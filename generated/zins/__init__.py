@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "3e074aee6b3084703032225791046c391e05123195ca78c624b87ffa03f30956"
+FINGERPRINT = "ddb60c4aad95f46da8f7d059effbf9e6712f4621c5a8031a8301d7dd4444a51d"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "3fb0e241f1842b5c4d2e48b915b502f59a4e97229dccc44d3b74a345498cdb76"
+FINGERPRINT = "c4ba7591e89e7ed2a50e90bf088415089340bb3f1674c7c24cf7a35e3becb436"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

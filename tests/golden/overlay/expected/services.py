@@ -2,58 +2,19 @@
 """The services table: one row per OneAPI service, gathered from the specs' top-level keys
 (`info.title`, `x-oneapi-short-name`, `x-oneapi-base-paths`, `x-oneapi-rate-classes`,
 `x-oneapi-rate-limit-headers`, `x-oneapi-probe`). Everything that lists services reads it, so a new
-spec needs no hand-kept list. Cheap to import: no tool tables are loaded."""
+spec needs no hand-kept list. Cheap to import: no tool tables are loaded. The rows' behaviour is in
+oneapi_mcp/_service_row.py."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-from typing import NamedTuple
+from oneapi_mcp._service_row import ServiceRow, service_under
 
 __all__ = ["SERVICES", "ServiceRow", "service_for_path"]
 
 
-class ServiceRow(NamedTuple):
-    name: str  # the tool prefix and spec file name
-    short: str  # e.g. ZIdentity
-    title: str
-    kind: str  # rest | graphql
-    base_paths: tuple[str, ...]
-    rate_classes: dict[str, tuple[str, ...]]  # class -> limits in `limits` notation
-    rate_limit_headers: str  # how a 429 says when to retry
-    probe: str | None  # one cheap read that answers 2xx only when the tenant is entitled
-    probe_fixed: dict  # its arguments...
-    probe_relative: dict  # ...and those computed when it runs: name -> (seconds from now, epoch_ms|epoch_s|iso8601)
-    operations: int
-
-    @property
-    def probe_arguments(self) -> dict:
-        """The probe's arguments as of now (a report's window "the last 24 hours" moves with the clock)."""
-        return self.probe_arguments_at(time.time())
-
-    def probe_arguments_at(self, now: float) -> dict:
-        out = dict(self.probe_fixed)
-        for name, (seconds, form) in self.probe_relative.items():
-            at = now + seconds
-            out[name] = (
-                int(at * 1000)
-                if form == "epoch_ms"
-                else int(at)
-                if form == "epoch_s"
-                else datetime.fromtimestamp(int(at), UTC).isoformat().replace("+00:00", "Z")
-            )
-        return out
-
-    @property
-    def prefix(self) -> str:
-        """The first path segment every operation of the service starts with, e.g. `/ziam/`."""
-        first = self.base_paths[0].strip("/").split("/")[0]
-        return f"/{first}/" if first else "/"
-
-
 def service_for_path(path: str) -> str | None:
     """The service whose operations live under `path`'s first segment."""
-    return next((row.name for row in SERVICES.values() if path.startswith(row.prefix)), None)
+    return service_under(SERVICES, path)
 
 
 SERVICES: dict[str, ServiceRow] = {
