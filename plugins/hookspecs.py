@@ -193,6 +193,25 @@ def oneapi_mcp_tool_call(call: ToolCall) -> Callable[[], Awaitable[t.CallToolRes
     """
 
 
+@hookspec(firstresult=True)
+def oneapi_mcp_confirm_destructive(call: ToolCall, plan: Mapping[str, Any], token: str | None,
+                                   what: str) -> Awaitable[str | t.CallToolResult] | None:
+    """Get a person's yes for something destructive `call` is about to do, for a plugin that needs one
+    itself (the scheduler, before it stores a destructive change that will run with nobody there). The
+    built-in `scopes` plugin answers (`trylast`): MCP elicitation, else a single-use `confirm_token`
+    bound to the client, the tool and `call.arguments`. Stops at the first non-None result.
+
+    :param call: the call asking (its `name`, `arguments`, `client` and `ctx` are what is confirmed).
+    :param plan: what will happen, shown to the person (`tool`, `scope`, `arguments` (redacted),
+        `effect`, and `steps` of `{"step", "scope", "call"}`).
+    :param token: the `confirm_token` the caller passed back, or None on a first call.
+    :param what: what is confirmed, in words that fit "<what> was not run: ...".
+    :returns: None (this plugin cannot confirm; with no answer at all, refuse), or an awaitable giving
+        how it was confirmed (`"elicitation"`, `"confirm_token"`) or the `CallToolResult` to answer with
+        instead (declined, a fresh token to call again with, an invalid token).
+    """
+
+
 @hookspec
 def oneapi_mcp_audit_record(settings: ServerSettings, record: Mapping[str, Any],
                             call: ToolCall | None) -> Awaitable[None] | None:

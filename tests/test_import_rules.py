@@ -91,9 +91,6 @@ KIT = f"{COMPOSITE}._kit"
 # public runtime packages a family may use besides the plugin API: the embedded mock (policy_automation's
 # sandbox, analytics' docs picture) and the services table generated from the specs (discovery)
 PUBLIC_RUNTIME = ("oneapi_mcp.mock", "oneapi_mcp.generated.services")
-# the one plugin that asks another for something: scheduling a destructive change takes the scopes plugin's
-# confirmation (its single-use tokens are that plugin's state), so a change that runs later was confirmed now
-KNOWN_PLUGIN_IMPORTS = {("oneapi_mcp.plugins.ops.scheduler", "oneapi_mcp.plugins.builtin.scopes")}
 
 
 def _within(module: str, package: str) -> bool:
@@ -153,7 +150,7 @@ def _plugin_import_problems(files: list[tuple[Path, str, str]], plugins: tuple[s
         owner = next((p for p in plugins if _within(module.removesuffix("_inputs"), p)), None)
         for line, imported in _imports(path, package):
             other = next((p for p in plugins if _within(imported, p) and p != owner), None)
-            if other is not None and (owner, other) not in KNOWN_PLUGIN_IMPORTS:
+            if other is not None:  # no exception: a plugin that needs another's help asks through a hook
                 bad.append(f"{path.name}:{line}: {module} imports the plugin {other}")
             if module.startswith(("oneapi_mcp.plugins.builtin", "oneapi_mcp.plugins.ops")) and _family_of(imported):
                 bad.append(f"{path.name}:{line}: {module} imports the composite family {_family_of(imported)}")

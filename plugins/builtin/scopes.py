@@ -11,7 +11,8 @@ supports MCP elicitation, the person is asked. Otherwise the first call returns 
 single-use `confirm_token`, bound to the client that asked (its authenticated HTTP identity, else
 what the transport names), the tool, its canonical arguments and an expiry; a second call from the
 same client with the same arguments plus the token runs it. Redeeming takes the token out under a
-lock, so two calls racing with one token run at most once.
+lock, so two calls racing with one token run at most once. Other plugins ask for the same
+confirmation through the `oneapi_mcp_confirm_destructive` hook (the scheduler, for a destructive change).
 """
 
 from __future__ import annotations
@@ -187,12 +188,16 @@ def oneapi_mcp_tool_call(call: ToolCall):
     return confirmed
 
 
+@hookimpl(trylast=True)
+def oneapi_mcp_confirm_destructive(call: ToolCall, plan: Mapping[str, Any], token: str | None, what: str):
+    """Other plugins' way to this confirmation (the scheduler's, for a destructive change it stores)."""
+    return confirm(call, dict(plan), token, what=what)
+
+
 async def confirm(call: ToolCall, plan: dict[str, Any], token: str | None, *, what: str | None = None):
     """Confirm `call` (whose `plan` is shown): by MCP elicitation, or by a single-use token bound to
     the call's canonical arguments. Returns how it was confirmed ("elicitation" or "confirm_token"),
-    or the result to answer with instead (declined, a fresh token to confirm with, an invalid token).
-    Plugins that need a person's yes before doing something destructive use it too (e.g. scheduling
-    a destructive change that will run with nobody there)."""
+    or the result to answer with instead (declined, a fresh token to confirm with, an invalid token)."""
     what = what or call.name
     if token is None:
         answer = await _elicited(call, plan)

@@ -11,8 +11,9 @@ they are marked missed.
 
 Destructive targets. Nobody is there when a scheduled change runs, so the confirmation a direct call
 would need is asked when the change is scheduled: `policy_schedule_change` with dry_run=false and a destructive
-target goes through the scopes plugin's confirmation (MCP elicitation, else a single-use confirm_token
-bound to these exact arguments). The store records how it was confirmed; at run time the scheduler
+target asks for a person's yes through the `oneapi_mcp_confirm_destructive` hook (the scopes plugin:
+MCP elicitation, else a single-use confirm_token bound to these exact arguments); with no plugin to
+answer it, scheduling is refused. The store records how it was confirmed; at run time the scheduler
 answers the scopes plugin's token request for such a change only (the audit log shows both calls).
 
 Outcomes. A scheduled change finishes `done` only when what it changed is live: a composite tool's
@@ -401,10 +402,10 @@ async def policy_schedule_change(ctx: CompositeContext, args: dict[str, Any]):
 
 
 async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, Any], what: str):
-    """The scopes plugin's confirmation of a destructive call, for scheduling one: a str saying how it
-    was confirmed, or the result to return (a token to confirm with, a refusal)."""
-    from ..builtin.scopes import confirm
-
+    """A person's yes for scheduling a destructive call, asked through `oneapi_mcp_confirm_destructive`
+    (the scopes plugin: elicitation, else a confirm_token): a str saying how it was confirmed, or the
+    result to return (a token to confirm with, a refusal). With no plugin to ask, scheduling is refused:
+    nobody will be there to confirm it when it runs."""
     call = ctx.call
     target = data["target"]
     if "request" in target:
@@ -417,7 +418,14 @@ async def _confirm(ctx: CompositeContext, args: dict[str, Any], data: dict[str, 
             "steps": [{"step": 1, "scope": "destructive",
                        "call": f"at {data['when']['run_at']}: {target['tool']}: {calls}"}],
             "target": target}
-    return await confirm(call, plan, args.get("confirm_token"), what=f"scheduling {what}")
+    asked = call.runtime.plugins.hook.oneapi_mcp_confirm_destructive(
+        call=call, plan=plan, token=args.get("confirm_token"), what=f"scheduling {what}")
+    if asked is None:
+        return tool_error(f"scheduling {what} was not done: {target['tool']} is destructive and no loaded plugin "
+                          "confirms destructive changes (the built-in scopes plugin does, through "
+                          "oneapi_mcp_confirm_destructive); nothing was scheduled", "confirmation_unavailable",
+                          tool=call.name)
+    return await asked
 
 
 # -- listing and cancelling -----------------------------------------------------------------------
