@@ -292,9 +292,8 @@ def _split(old: ServerSettings, new: ServerSettings) -> tuple[ServerSettings, li
 def _plugin_tables(old: ServerSettings, new: ServerSettings) -> tuple[dict[str, Any], list[str], list[str]]:
     """The plugin tables to switch to (fields read at start keep their old values), and the changed
     fields applied now and held, each named `plugins.<table>.<field>`."""
-    from ._plugin_settings import declared, live_fields
+    from ._plugin_settings import live_fields
 
-    models = declared()
     tables: dict[str, Any] = {}
     applied: list[str] = []
     held: list[str] = []
@@ -304,7 +303,7 @@ def _plugin_tables(old: ServerSettings, new: ServerSettings) -> tuple[dict[str, 
         for field in type(after).model_fields:
             if getattr(before, field) == getattr(after, field):
                 continue
-            if field in live_fields(models[table]):
+            if field in live_fields(type(after)):
                 applied.append(f"plugins.{table}.{field}")
                 continue
             held.append(f"plugins.{table}.{field}")

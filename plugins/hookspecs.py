@@ -42,8 +42,9 @@ hookimpl = plugin_api.hookimpl  # one marker, also offered by the plugin API
 # ---------------------------------------------------------------------------------------------------
 
 @hookspec
-def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel]] | None:
-    """Declare the settings this plugin owns: a pydantic model per `[servers.<name>.plugins.<table>]`.
+def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel] | str] | None:
+    """Declare the settings this plugin owns: a pydantic model per `[servers.<name>.plugins.<table>]`,
+    or its import path `"package.module:ClassName"` (imported when the table is first validated).
 
     A server's table is validated by the model when its settings are built, at start and at every
     reload (a bad value stops start-up, or the reload is refused); read it with
@@ -52,7 +53,7 @@ def oneapi_mcp_plugin_settings() -> Mapping[str, type[BaseModel]] | None:
     old-style keys of the server table into its table, with a deprecation warning; `live_settings`
     names the fields read per call, which a reload applies at once (the rest wait for a restart).
 
-    :returns: a mapping of table name to pydantic model class, or None.
+    :returns: a mapping of table name to pydantic model class (or its import path), or None.
     """
 
 

@@ -107,12 +107,19 @@ def _plugin_files(root: Path = PLUGINS, name: str = "oneapi_mcp.plugins") -> lis
     return [(p, _package_of(p, root, name), _module_of(p, root, name)) for p in sorted(root.rglob("*.py"))]
 
 
+def _owner_module(module: str) -> str:
+    """The plugin module a `<module>_inputs` or `<module>_settings` module belongs to (its tools' input models
+    or its settings model, kept apart so they are defined on first use, not at start: issue 16)."""
+    return module.removesuffix("_inputs").removesuffix("_settings")
+
+
 def _family_of(module: str) -> str | None:
     """`oneapi_mcp.plugins.composite.<family>` for a module of a composite family (not of the kit); a
-    `<family>_inputs` module (its input models, imported on first call, issue 16) is the family's."""
+    `<family>_inputs` or `<family>_settings` module (its input or settings models, imported on first use,
+    issue 16) is the family's."""
     parts = module.split(".")
     if len(parts) > 3 and parts[:3] == COMPOSITE.split(".") and parts[3] != "_kit":
-        return ".".join([*parts[:3], parts[3].removesuffix("_inputs")])
+        return ".".join([*parts[:3], _owner_module(parts[3])])
     return None
 
 
@@ -146,8 +153,7 @@ def _plugin_import_problems(files: list[tuple[Path, str, str]], plugins: tuple[s
     but that plugin itself; builtin and ops may use the kit, never a family."""
     bad = []
     for path, package, module in files:
-        # a plugin's `<module>_inputs` (its tools' input models, imported on first call, issue 16) is the plugin's
-        owner = next((p for p in plugins if _within(module.removesuffix("_inputs"), p)), None)
+        owner = next((p for p in plugins if _within(_owner_module(module), p)), None)
         for line, imported in _imports(path, package):
             other = next((p for p in plugins if _within(imported, p) and p != owner), None)
             if other is not None:  # no exception: a plugin that needs another's help asks through a hook

@@ -191,3 +191,79 @@ async def test_a_reload_applies_a_plugins_live_fields_at_once_and_holds_the_rest
     assert not await reloader.reload("test")  # refused, naming the table
     assert "[servers.ops.plugins.scopes].confirm_ttl (formerly confirm_ttl)" in caplog.text
     assert built["ops"].surface.runtime.settings.plugin_settings("scopes").confirm_ttl == 40.0
+
+
+# -- settings models named by import path: defined when a table is first validated (issue 16) ---------------
+class _TicketsByPath:
+    def __init__(self, path: str):
+        self.path = path
+
+    @hookimpl
+    def oneapi_mcp_plugin_settings(self):
+        return {"tickets": self.path}
+
+
+def test_a_settings_model_named_by_import_path_validates_at_load_as_the_class_does(tmp_path, plugin_manager):
+    plugin_manager.register(_TicketsByPath(f"{__name__}:TicketSettings"), name="tickets_by_path")
+    config = tmp_path / "servers.toml"
+    config.write_text('[servers.prod.plugins.tickets]\nqueue = "NOC"\n')
+    assert load_servers(config)["prod"].plugin_settings("tickets") == TicketSettings(queue="NOC")
+    assert ServerSettings().plugin_settings("tickets") == TicketSettings()
+    config.write_text('[servers.prod.plugins.tickets]\npriority = 9\n')
+    with pytest.raises(ConfigError, match=r"\[servers\.prod\.plugins\.tickets\]\.priority: Input should be less"):
+        load_servers(config)
+
+
+@pytest.mark.parametrize(("path", "problem"), [
+    (f"{__name__}:NoSuchSettings", "cannot be imported: AttributeError"),
+    ("acme_missing_package.settings:Tickets", "cannot be imported: ModuleNotFoundError"),
+    (f"{__name__}:Tickets", "is not a pydantic model"),
+])
+def test_a_settings_path_that_names_no_model_fails_when_its_table_is_validated_naming_table_and_path(
+        plugin_manager, path, problem):
+    from oneapi_mcp._plugins import PluginError
+
+    plugin_manager.register(_TicketsByPath(path), name="tickets_by_path")
+    ServerSettings()  # no tickets table given: nothing imported, nothing to fail
+    with pytest.raises(PluginError, match=rf"^the settings model of plugins\.tickets, '{path}', {problem}"):
+        ServerSettings(plugins={"tickets": {"queue": "NOC"}})
+
+
+def test_listing_defines_no_plugin_settings_model_and_a_table_imports_only_its_own(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import pathlib
+import sys
+from oneapi_mcp._runtime import Runtime
+from oneapi_mcp._server import build_server
+from oneapi_mcp._settings import ServerSettings, load_servers
+def ours():
+    return sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("oneapi_mcp.plugins.")
+                  and m.endswith("_settings")) or "-"
+build_server(Runtime(settings=ServerSettings(), executor_factory=lambda c: None)).surface.listing()
+surface = build_server(Runtime(settings=ServerSettings(profile="admin", tools_mode="full"),
+                               executor_factory=lambda c: None, customer_id_known=True)).surface
+listed = [surface.mcp_tool(n) for n in surface.listed_names(None)]
+from oneapi_mcp._plugin_settings import declared
+models = declared()
+print(len(listed), len(models), sum(not isinstance(m, str) for m in models.values()), ours())
+print(ServerSettings(plugins={"scopes": {"confirm_ttl": 20}}).plugin_settings("scopes").confirm_ttl, ours())
+try:
+    load_servers(pathlib.Path(sys.argv[1]))
+except Exception as exc:
+    print(type(exc).__name__, exc, ours())
+"""
+    config = tmp_path / "servers.toml"
+    config.write_text("[servers.prod.plugins.scheduler]\npoll = 0\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEAPI_MCP_")}
+    out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True,
+                         env=env).stdout.splitlines()
+    listed, tables, classes, modules = out[0].split(" ", 3)
+    assert int(listed) > 1000 and int(tables) >= 8
+    assert (classes, modules) == ("0", "-")  # every built-in names its model by path; none defined to list
+    assert out[1] == "20.0 ['scopes_settings']"  # a table given: its model only
+    assert out[2] == (f"ConfigError {config}: servers.prod: [servers.prod.plugins.scheduler].poll (formerly "
+                      "schedule_poll): Input should be greater than 0 ['scheduler_settings', 'scopes_settings']")

@@ -29,9 +29,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import redact, scrub
 
@@ -39,6 +37,8 @@ from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import Runtime, ServerSettings, ToolCall, ToolDef
+
+    from .audit_settings import AuditSettings
 
 __all__ = ["WRITE_SCOPES", "AuditLog", "arguments_digest", "audit_log_for", "call_arguments", "call_id",
            "intent_for", "intent_record", "record"]
@@ -104,20 +104,9 @@ def oneapi_mcp_server_event(settings: ServerSettings, event: dict[str, Any]) -> 
                                                     exc.strerror or exc)
 
 
-class AuditSettings(BaseModel):
-    """`[servers.<name>.plugins.audit]` (formerly `audit_max_bytes` and `audit_backups`); the log's path,
-    `audit_log`, stays a server setting (the core and other plugins read it)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_prefix: ClassVar[str] = "audit_"
-
-    max_bytes: int = Field(10_000_000, ge=1_000, description="the audit file's size at which it is rotated")
-    backups: int = Field(5, ge=0, le=100, description="rotated audit files kept")
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"audit": AuditSettings}
+    return {"audit": f"{__name__}_settings:AuditSettings"}  # by import path: defined when first validated
 
 
 def audit_log_for(settings: ServerSettings) -> AuditLog | None:

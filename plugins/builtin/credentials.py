@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
 
 from oneapi_mcp.plugin_api import ConfigError, Credentials, read_file_credentials, register_secret
 
@@ -28,18 +28,9 @@ SECRET_COMMAND_ENV = "ONEAPI_MCP_SECRET_COMMAND"
 _COMMAND_TIMEOUT = 30.0
 
 
-class CredentialSettings(BaseModel):
-    """`[servers.<name>.plugins.credentials]` (`keyring_service` was a key of the server table)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_keys: ClassVar[dict[str, str]] = {"keyring_service": "keyring_service"}
-
-    keyring_service: str = "oneapi-mcp"  # the OS keyring service holding the client secret (user: the client id)
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"credentials": CredentialSettings}
+    return {"credentials": f"{__name__}_settings:CredentialSettings"}  # by import path: defined when first validated
 
 
 class CredentialError(RuntimeError):

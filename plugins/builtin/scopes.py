@@ -25,9 +25,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import redact, tool_error, tool_result
 
@@ -78,19 +76,9 @@ CONFIRM_TOKEN = {"type": "string", "description": "Destructive calls run after c
                  "the plan and this token; call again with the same arguments plus confirm_token to run it."}
 
 
-class ScopeSettings(BaseModel):
-    """`[servers.<name>.plugins.scopes]` (`confirm_ttl` was a key of the server table); read per call."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_keys: ClassVar[dict[str, str]] = {"confirm_ttl": "confirm_ttl"}
-    live_settings: ClassVar[frozenset[str]] = frozenset({"confirm_ttl"})
-
-    confirm_ttl: float = Field(300.0, gt=0, le=3600, description="seconds a destructive call's confirm_token lives")
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"scopes": ScopeSettings}
+    return {"scopes": f"{__name__}_settings:ScopeSettings"}  # by import path: defined when first validated
 
 
 @hookimpl

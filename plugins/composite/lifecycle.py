@@ -17,9 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
@@ -136,19 +134,9 @@ class _Tenant:
     zia_departments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-class LifecycleSettings(BaseModel):
-    """`[servers.<name>.plugins.lifecycle]` (`templates_file` was a key of the server table); read per call."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_keys: ClassVar[dict[str, str]] = {"templates_file": "templates_file"}
-    live_settings: ClassVar[frozenset[str]] = frozenset({"templates_file"})
-
-    templates_file: Path | None = None  # TOML of [templates.<name>] access templates
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"lifecycle": LifecycleSettings}
+    return {"lifecycle": f"{__name__}_settings:LifecycleSettings"}  # by import path: defined when first validated
 
 
 async def _checked_templates(wf: Workflow, wanted: str | None, *,

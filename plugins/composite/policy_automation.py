@@ -21,9 +21,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from oneapi_mcp.plugin_api import (
     CompositeTool,
@@ -273,20 +271,9 @@ def _plan_rule(wf: Workflow, kind: str, what: str, update_op: str, rule: dict[st
            undo=lambda _r, old=rule: (update_op, {**ids, "body": body_fields(wf, update_op, old)}, "restore the rule"))
 
 
-class ThreatLevelSettings(BaseModel):
-    """`[servers.<name>.plugins.policy_automation]` (`threat_levels_file` was a key of the server table);
-    read per call."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_keys: ClassVar[dict[str, str]] = {"threat_levels_file": "threat_levels_file"}
-    live_settings: ClassVar[frozenset[str]] = frozenset({"threat_levels_file"})
-
-    threat_levels_file: Path | None = None  # TOML of [levels.<name>] threat levels
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"policy_automation": ThreatLevelSettings}
+    return {"policy_automation": f"{__name__}_settings:ThreatLevelSettings"}  # by path: defined when first validated
 
 
 async def _checked_levels(wf: Workflow) -> tuple[dict[str, Level], dict[str, Any], Path]:

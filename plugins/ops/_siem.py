@@ -1,43 +1,25 @@
-"""The SIEM outbox of a running server: its settings (`[servers.<name>.plugins.siem]`), its destinations
-(settings plus registered webhooks) and delivery, one per server and data directory while the server runs."""
+"""The SIEM outbox of a running server: its settings (`[servers.<name>.plugins.siem]`, whose model is in
+`siem_settings`), its destinations (settings plus registered webhooks) and delivery, one per server and
+data directory while the server runs."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING, Any
 
 from oneapi_mcp.plugin_api import register_secrets
 
-from ._outbox import Delivery, Destination, Outbox, parse_destinations
+from ._outbox import Delivery, Destination, Outbox
 
 if TYPE_CHECKING:
     from oneapi_mcp.plugin_api import ServerSettings
 
-__all__ = ["OPEN", "Siem", "SiemSettings", "existing_db", "own_settings", "siem_for", "siem_key"]
+    from .siem_settings import SiemSettings
+
+__all__ = ["OPEN", "Siem", "existing_db", "own_settings", "siem_for", "siem_key"]
 
 _DB = "siem.sqlite3"
-
-
-class SiemSettings(BaseModel):
-    """`[servers.<name>.plugins.siem]` (formerly `siem_<field>` keys of the server table): `destinations`
-    as `[[servers.<name>.plugins.siem.destinations]]` tables ({name, type = syslog | hec | webhook, ...},
-    validated by `_outbox.parse_destinations`, which never echoes a token)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, arbitrary_types_allowed=True)
-    legacy_prefix: ClassVar[str] = "siem_"
-
-    destinations: tuple[Destination, ...] = ()
-    retry_initial: float = Field(2.0, gt=0, le=300, description="seconds before a failed SIEM delivery is first "
-                                 "retried; doubled per failure in a row (jittered)")
-    retry_max: float = Field(300.0, gt=0, le=86400, description="the longest wait between SIEM delivery retries")
-
-    @field_validator("destinations", mode="before")
-    @classmethod
-    def _destinations(cls, value: object) -> object:
-        return parse_destinations(value) if value else ()  # raises SiemConfigError, which shows no input
 
 
 def own_settings(settings: ServerSettings) -> SiemSettings:

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from oneapi_mcp.plugin_api import (
     ACTIVATE,
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
     from oneapi_mcp.plugin_api import CompositeContext, Runtime, ServerSettings
 
+    from .scheduler_settings import SchedulerSettings
+
 __all__ = ["TOOLS", "Runner", "When", "resolve_time", "store_for"]
 
 _log = logging.getLogger("oneapi_mcp.scheduler")
@@ -79,25 +81,9 @@ _TRANSIENT = ("upstream", "timeout", "unreachable", "rate_limited", "auth", "plu
 _STOP_GRACE = 10.0  # seconds a stopping server waits for a change that is running to finish
 
 
-class SchedulerSettings(BaseModel):
-    """`[servers.<name>.plugins.scheduler]` (formerly the `schedule_<field>` keys of the server table)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    legacy_prefix: ClassVar[str] = "schedule_"
-
-    runner: bool = Field(True, description="this process runs the due changes (false: another replica sharing "
-                         "its data directory does)")
-    poll: float = Field(30.0, gt=0, le=3600, description="seconds at most between looks at the schedule store (for "
-                        "schedules another replica made); schedules made here wake it at once")
-    lateness: float = Field(3600.0, ge=0, description="seconds a change may start late (missed while the server was "
-                            "down) before it is marked missed instead of run")
-    claim_timeout: float = Field(300.0, ge=1, le=86400, description="seconds without a heartbeat after which a "
-                                 "running change's process is taken as dead (interrupted)")
-
-
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"scheduler": SchedulerSettings}
+    return {"scheduler": f"{__name__}_settings:SchedulerSettings"}  # by import path: defined when first validated
 
 
 def _own(settings: ServerSettings) -> SchedulerSettings:

@@ -38,7 +38,7 @@ from ._outbox import (
     make_event,
     stable_event_id,
 )
-from ._siem import OPEN, Siem, SiemSettings, existing_db, own_settings, siem_for, siem_key
+from ._siem import OPEN, Siem, existing_db, own_settings, siem_for, siem_key
 
 _INPUTS = f"{__name__}_inputs"  # the input models: imported on a tool's first call, not at start
 
@@ -68,7 +68,7 @@ _UNAVAILABLE = [
 # -- settings and the outbox of a running server (_siem.py) --------------------------------------
 @hookimpl
 def oneapi_mcp_plugin_settings():
-    return {"siem": SiemSettings}
+    return {"siem": f"{__name__}_settings:SiemSettings"}  # by import path: defined when first validated
 
 
 @hookimpl
