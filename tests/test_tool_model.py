@@ -92,6 +92,34 @@ async def test_a_discovery_tools_arguments_are_checked_by_its_input_model_before
     assert "colour" in error["message"] and error["tool"] == "search_operations"
 
 
+@pytest.mark.parametrize(("arguments", "field", "problem"), [
+    ({"query": "   "}, "query", "Value error, the query is blank: say what you want, e.g. 'disable a user'"),
+    ({"query": ""}, "query", "String should have at least 1 character"),
+    ({}, "query", "required argument is missing"),
+    ({"query": "users", "service": "zfoo"}, "service", "Input should be 'aiguard', "),
+    ({"query": "users", "scope": "admin"}, "scope", "Input should be 'read', 'write' or 'destructive'"),
+    ({"query": "users", "limit": True}, "limit", "Input should be a valid integer"),
+    ({"query": "users", "limit": "5"}, "limit", "Input should be a valid integer"),
+    ({"query": "users", "limit": 0}, "limit", "Input should be greater than or equal to 1"),
+])
+async def test_search_operations_bad_arguments_are_its_input_models_errors_naming_the_field(pm, arguments, field,
+                                                                                         problem):
+    # the model is search_operations' only check (issue 16): every refusal has the model's shape, one per field
+    async with Client(_server(pm), cache=None) as client:
+        result = await client.call_tool("search_operations", arguments)
+    error = result.structured_content["error"]
+    assert result.is_error and error["kind"] == "invalid_arguments" and error["tool"] == "search_operations"
+    assert [p["field"] for p in error["problems"]] == [field] and error["problems"][0]["problem"].startswith(problem)
+    assert error["message"].startswith("search_operations: invalid arguments")
+
+
+async def test_search_operations_with_valid_arguments_searches_with_them(pm):
+    async with Client(_server(pm), cache=None) as client:
+        result = await client.call_tool("search_operations", {"query": "list users", "service": "zpa", "limit": 3})
+    found = result.structured_content["results"]
+    assert not result.is_error and 0 < len(found) <= 3 and all(r["name"].startswith("zpa_") for r in found)
+
+
 def test_listing_reads_the_same_model_for_every_kind_of_tool(pm):
     surface = _server(pm, tools_mode="full", profile="admin").surface
     for name in ("zia_list_users", "users_create_user", "search_operations"):

@@ -106,16 +106,8 @@ async def _invoke(ctx: CompositeContext, args: dict[str, Any]) -> Any:
 
 
 def search(surface: Any, args: dict[str, Any]) -> Any:
-    query = args.get("query")
-    if not isinstance(query, str) or not query.strip():
-        return tool_error("search_operations needs a non-empty 'query' string", "invalid_arguments")
-    service, scope, limit = args.get("service"), args.get("scope"), args.get("limit", 10)
-    if service is not None and service not in SERVICES:
-        return tool_error(f"unknown service {service!r}; one of {', '.join(SERVICES)}", "invalid_arguments")
-    if scope is not None and scope not in ("read", "write", "destructive"):
-        return tool_error(f"unknown scope {scope!r}; one of read, write, destructive", "invalid_arguments")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-        return tool_error("limit must be an integer from 1 to 50", "invalid_arguments")
+    """`args` as `_SearchInput` validated them (a bad query, service, scope or limit never gets here)."""
+    query, service, scope, limit = args["query"], args.get("service"), args.get("scope"), args["limit"]
     catalog = surface.runtime.catalog
     allowed = [n for n, tool in catalog.tools.items() if surface.allowed(tool)]
     hits = surface.runtime.index.search(query, service=service, scope=scope, allowed=allowed, limit=limit)
