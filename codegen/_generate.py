@@ -60,7 +60,7 @@ def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str]
     h.update(spec.read_bytes())
     from ._load import overlay_files
 
-    for file in overlay_files(overlay) if overlay.exists() else ():
+    for file in overlay_files(overlay):
         h.update(file.read_bytes())
     h.update(NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
@@ -178,7 +178,7 @@ def generate(
     new_entries: dict[str, dict[str, str]] = {}
     for spec, overlay in todo:
         t = time.perf_counter()
-        loaded = load_spec(spec, overlay if overlay.exists() else None, validate=validate)
+        loaded = load_spec(spec, overlay, validate=validate)
         problems.extend(loaded.problems)
         if loaded.errors:
             continue

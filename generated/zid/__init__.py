@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "904b686a8af3c592b8b971878dd0bd0b52d4a5e38a2bf58e013466592ff653e8"
+FINGERPRINT = "e0d693f49550193574286437851ea5c1676e14b7c5e4c57cb309091fa2118a82"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
