@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "6b4b91cce1b8475ea11e8bdd3b8573a55b91914c4128dac9ce0136400be8bc59"
+FINGERPRINT = "ddf26c07132b1683573d4d55d81d5514462bcb927e786062cf4a90cc4cdedba3"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "91f64fcae28077ca1a5d509c10f41407ae786153c1fa02b3634059d297f402ac"
+FINGERPRINT = "55b994c9368b4b4128e1ec2fcf1421df90eedf8efeba826382d967b93232e1d1"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "5936bf5fd0ce51d4a1d0a124d155eeff6d87d770dba08c15b5787f270ef170ab"
+FINGERPRINT = "3f2306b4d41945bb1c2cc68ec58cfabe92e56b02174bb824b97a7ef40d10cc04"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

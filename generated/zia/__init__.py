@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "9091cd4163aa2c1894a7168d1b206f34da4c0d3345f432ec4994b7f52032253d"
-FINGERPRINT = "42f4d4b64b1752d87138c36fccab3f3a30ec43cbd90e7a211d2cb7486435a924"
+FINGERPRINT = "52f11fc249e82011b66911141db4f6ca7225d818ecf7deb20c00399fecff4867"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
