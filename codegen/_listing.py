@@ -133,7 +133,7 @@ def listed_description(description: str, *, title: str, name: str, kind: str | N
     """The description `--tools-mode full` lists (see the module docstring)."""
     text = _CALLING.sub("", description) if generated else description
     verb = re.match(rf"^({'|'.join(_TITLE_VERBS.get(kind or '', ()))})\s+(?:all\s+)?(?!or\b)", title)
-    subject = title[verb.end():] if kind in _TITLE_VERBS and verb else ""
+    subject = re.sub(r"^(?:the|an?)\s+", "", title[verb.end():], flags=re.I) if kind in _TITLE_VERBS and verb else ""
     if kind == "count":
         subject = re.sub(r"\s+counts?$", "", subject, flags=re.I)
     line = _KIND_LINE[kind].format(s=subject) if kind in _KIND_LINE and subject else ""

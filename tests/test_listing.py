@@ -48,6 +48,8 @@ def test_a_list_says_so_in_the_words_people_ask_with_and_names_its_product_once(
     ("create", "Creates thing", "Creates (adds) a new thing."),
     ("update", "Updates thing", "Updates (changes) thing."),
     ("delete", "Removes thing", "Deletes (removes) thing."),
+    ("create", "Creates a thing", "Creates (adds) a new thing."),  # not "a new a thing"
+    ("list", "Lists the things", "Lists all things (shows which exist)."),
 ])
 def test_each_kind_of_operation_opens_with_its_plain_words(kind, title, first):
     assert _describe("Does it.", kind=kind, title=title).startswith(first + " Does it.")

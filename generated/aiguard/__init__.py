@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "ddf26c07132b1683573d4d55d81d5514462bcb927e786062cf4a90cc4cdedba3"
+FINGERPRINT = "10ab03a10efd89b7573adab10df9117f3e257043f4d609e138b5227c4d92ab0b"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -979,7 +979,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_application_profile",
         "title": "Updates a Client Connector app profile",
-        "description": "Updates (changes) a Client Connector app profile. Updates a Client Connector app profile (application profile).",
+        "description": "Updates (changes) Client Connector app profile. Updates a Client Connector app profile (application profile).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",

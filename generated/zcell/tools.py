@@ -487,7 +487,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_summary",
         "title": "Returns the SIM status summary",
-        "description": "Lists all the SIM status summary (shows which exist). Returns the status summary of the Cellular SIM cards (how many are in each status). Product: ZCell (Cellular).",
+        "description": "Lists all SIM status summary (shows which exist). Returns the status summary of the Cellular SIM cards (how many are in each status). Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -551,7 +551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_sims",
         "title": "Lists the SIMs that use the most data",
-        "description": "Lists all the SIMs that use the most data (shows which exist). Lists the Cellular SIM cards with the highest data usage. Product: ZCell (Cellular).",
+        "description": "Lists all SIMs that use the most data (shows which exist). Lists the Cellular SIM cards with the highest data usage. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",

@@ -380,7 +380,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_application",
         "title": "Creates a ZDX application",
-        "description": "Creates (adds) a new a ZDX application. Creates a custom application for ZDX to monitor. Creates a new application. The type of application determines the required fields in the request body. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications.",
+        "description": "Creates (adds) a new ZDX application. Creates a custom application for ZDX to monitor. Creates a new application. The type of application determines the required fields in the request body. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -403,7 +403,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_application_monitor",
         "title": "Creates a probe for a ZDX application",
-        "description": "Creates (adds) a new a probe for a ZDX application. Creates a ZDX probe (monitor: web probe or cloud path probe) for a monitored application. Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications/{aid}/monitors.",
+        "description": "Creates (adds) a new probe for a ZDX application. Creates a ZDX probe (monitor: web probe or cloud path probe) for a monitored application. Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications/{aid}/monitors.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -426,7 +426,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_collection",
         "title": "Creates a ZDX application collection",
-        "description": "Creates (adds) a new a ZDX application collection. Creates a ZDX application collection (a named group of monitored applications). Product: ZDX (Digital Experience).",
+        "description": "Creates (adds) a new ZDX application collection. Creates a ZDX application collection (a named group of monitored applications). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -815,7 +815,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_count",
         "title": "Counts the probes of a ZDX application",
-        "description": "Counts the probes of a ZDX application: how many there are. Counts the ZDX probes (monitors) of one monitored application. Product: ZDX (Digital Experience).",
+        "description": "Counts probes of a ZDX application: how many there are. Counts the ZDX probes (monitors) of one monitored application. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1602,7 +1602,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_active_geo_locations",
         "title": "Lists the geolocations of ZDX users",
-        "description": "Lists all the geolocations of ZDX users (shows which exist). Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US. Product: ZDX (Digital Experience).",
+        "description": "Lists all geolocations of ZDX users (shows which exist). Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1774,7 +1774,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_monitors",
         "title": "Lists the probes of a ZDX application",
-        "description": "Lists all the probes of a ZDX application (shows which exist). Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
+        "description": "Lists all probes of a ZDX application (shows which exist). Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",

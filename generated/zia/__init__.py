@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "9091cd4163aa2c1894a7168d1b206f34da4c0d3345f432ec4994b7f52032253d"
-FINGERPRINT = "52f11fc249e82011b66911141db4f6ca7225d818ecf7deb20c00399fecff4867"
+FINGERPRINT = "7bf439cb74a061aa48a17f526772877ee8776037a3b8e6ee02045d415f575092"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

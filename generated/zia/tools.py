@@ -895,7 +895,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_admin_role",
         "title": "Creates a ZIA admin role",
-        "description": "Creates (adds) a new a ZIA admin role. Creates a ZIA admin role (Administration > Role Management): the permissions, functional scopes and policy access (full, view-only or none) that administrators given the role have. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new ZIA admin role. Creates a ZIA admin role (Administration > Role Management): the permissions, functional scopes and policy access (full, view-only or none) that administrators given the role have. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -944,7 +944,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_alert_subscription",
         "title": "Creates an alert subscription",
-        "description": "Creates (adds) a new an alert subscription. Creates an alert subscription: who gets emailed about which alert severities and types. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new alert subscription. Creates an alert subscription: who gets emailed about which alert severities and types. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -2365,7 +2365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_web_application_rule",
         "title": "Creates a Cloud App Control rule",
-        "description": "Creates (adds) a new a Cloud App Control rule. Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new Cloud App Control rule. Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -9396,7 +9396,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_verdict_reports_quota",
         "title": "Returns the sandbox report quota",
-        "description": "Lists all the sandbox report quota (shows which exist). Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain. Product: ZIA (Internet Access).",
+        "description": "Lists all sandbox report quota (shows which exist). Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -11515,7 +11515,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_notification_template",
         "title": "Updates a DLP notification template",
-        "description": "Updates (changes) a DLP notification template. Updates a DLP notification template: the subject and message of the email sent to auditors or users when a data loss prevention rule triggers. Product: ZIA (Internet Access).",
+        "description": "Updates (changes) DLP notification template. Updates a DLP notification template: the subject and message of the email sent to auditors or users when a data loss prevention rule triggers. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -12023,7 +12023,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_mobile_malware_protection_config",
         "title": "Updates the Mobile Malware Protection policy",
-        "description": "Updates (changes) the Mobile Malware Protection policy. Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) Mobile Malware Protection policy. Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "e189109f68a4a276736dfd96d87e41afe86bde30762ef55e2227a57b345d0b1f"
+FINGERPRINT = "dad8f04b23b8c032153353e7306019cbc8bfc4f5062a69fe3900903187d30e05"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

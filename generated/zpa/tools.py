@@ -685,7 +685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_application",
         "title": "Creates an application segment",
-        "description": "Creates (adds) a new an application segment. Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId.",
+        "description": "Creates (adds) a new application segment. Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -1245,7 +1245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_role",
         "title": "Creates a ZPA admin role",
-        "description": "Creates (adds) a new a ZPA admin role. Creates role in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new ZPA admin role. Creates role in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1391,7 +1391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user",
         "title": "Creates a ZPA admin",
-        "description": "Creates (adds) a new a ZPA admin. Creates a ZPA administrator account (admin user) with a role. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new ZPA admin. Creates a ZPA administrator account (admin user) with a role. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1445,7 +1445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user_portal_aup",
         "title": "Creates a user portal acceptable use policy",
-        "description": "Creates (adds) a new a user portal acceptable use policy. Creates an acceptable use policy (AUP) users must accept on the ZPA user portal. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new user portal acceptable use policy. Creates an acceptable use policy (AUP) users must accept on the ZPA user portal. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -3791,7 +3791,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_policy_rules_by_page",
         "title": "Lists the rules of a ZPA policy (access, timeout, forwarding ...)",
-        "description": "Lists all the rules of a ZPA policy (access, timeout, forwarding ...) (shows which exist). Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
+        "description": "Lists all rules of a ZPA policy (access, timeout, forwarding ...) (shows which exist). Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -5588,7 +5588,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_client_setting",
         "title": "Returns the client certificate settings",
-        "description": "Lists all the client certificate settings (shows which exist). Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients. Product: ZPA (Private Access).",
+        "description": "Lists all client certificate settings (shows which exist). Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -6369,7 +6369,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_private_broker",
         "title": "Removes a Private Service Edge",
-        "description": "Deletes (removes) a Private Service Edge. Removes service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) Private Service Edge. Removes service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6435,7 +6435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_role",
         "title": "Removes a ZPA admin role",
-        "description": "Deletes (removes) a ZPA admin role. Removes role in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) ZPA admin role. Removes role in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6806,7 +6806,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application",
         "title": "Updates an application segment",
-        "description": "Updates (changes) an application segment. Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId. Product: ZPA (Private Access).",
+        "description": "Updates (changes) application segment. Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6829,7 +6829,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application_group",
         "title": "Updates a segment group",
-        "description": "Updates (changes) a segment group. Updates a segment group by id; send the full object, including the applications list you want kept. Optional microtenantId. Product: ZPA (Private Access).",
+        "description": "Updates (changes) segment group. Updates a segment group by id; send the full object, including the applications list you want kept. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -6875,7 +6875,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_assistant",
         "title": "Updates an App Connector",
-        "description": "Updates (changes) an App Connector. Updates an App Connector (assistant): rename it, enable or disable it, or move it to another App Connector group. Optional microtenantId. Product: ZPA (Private Access).",
+        "description": "Updates (changes) App Connector. Updates an App Connector (assistant): rename it, enable or disable it, or move it to another App Connector group. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7011,7 +7011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_connector_schedule",
         "title": "Updates the App Connector auto-delete schedule",
-        "description": "Updates (changes) the App Connector auto-delete schedule. Updates the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access).",
+        "description": "Updates (changes) App Connector auto-delete schedule. Updates the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7237,7 +7237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_private_broker",
         "title": "Updates a Private Service Edge",
-        "description": "Updates (changes) a Private Service Edge. Updates service edge in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) Private Service Edge. Updates service edge in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7353,7 +7353,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_role",
         "title": "Updates a ZPA admin role",
-        "description": "Updates (changes) a ZPA admin role. Updates role in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) ZPA admin role. Updates role in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7559,7 +7559,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user",
         "title": "Updates a ZPA admin",
-        "description": "Updates (changes) a ZPA admin. Updates user in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) ZPA admin. Updates user in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7605,7 +7605,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user_portal_aup",
         "title": "Updates a user portal acceptable use policy",
-        "description": "Updates (changes) a user portal acceptable use policy. Updates an acceptable use policy (AUP) shown on the ZPA user portal. Product: ZPA (Private Access).",
+        "description": "Updates (changes) user portal acceptable use policy. Updates an acceptable use policy (AUP) shown on the ZPA user portal. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -7817,7 +7817,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_v2_add_rule_to_policy_set",
         "title": "Adds a rule to a ZPA policy (v2 conditions)",
-        "description": "Creates (adds) a new a rule to a ZPA policy (v2 conditions). Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new rule to a ZPA policy (v2 conditions). Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",

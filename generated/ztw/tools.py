@@ -390,7 +390,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_aws_account",
         "title": "Adds an AWS account to Cloud Connector",
-        "description": "Creates (adds) a new an AWS account to Cloud Connector. Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Creates (adds) a new AWS account to Cloud Connector. Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -436,7 +436,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ec_dns_forwarding_rule",
         "title": "Creates a Cloud & Branch Connector DNS rule",
-        "description": "Creates (adds) a new a Cloud & Branch Connector DNS rule. Creates a Cloud and Branch Connector DNS forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector DNS rule. Creates a Cloud and Branch Connector DNS forwarding rule. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_forwarding_rule",
         "title": "Creates a Cloud & Branch Connector forwarding rule",
-        "description": "Creates (adds) a new a Cloud & Branch Connector forwarding rule. Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector forwarding rule. Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -528,7 +528,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_gateway",
         "title": "Creates a Cloud & Branch Connector gateway",
-        "description": "Creates (adds) a new a Cloud & Branch Connector gateway. Creates a Cloud and Branch Connector gateway for forwarding rules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector gateway. Creates a Cloud and Branch Connector gateway for forwarding rules. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -551,7 +551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_destination_group",
         "title": "Creates a Cloud & Branch Connector destination IP group",
-        "description": "Creates (adds) a new a Cloud & Branch Connector destination IP group. Creates a Cloud and Branch Connector destination IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector destination IP group. Creates a Cloud and Branch Connector destination IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -574,7 +574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_group",
         "title": "Creates a Cloud & Branch Connector IP group",
-        "description": "Creates (adds) a new a Cloud & Branch Connector IP group. Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector IP group. Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -597,7 +597,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_source_group",
         "title": "Creates a Cloud & Branch Connector source IP group",
-        "description": "Creates (adds) a new a Cloud & Branch Connector source IP group. Creates a Cloud and Branch Connector source IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector source IP group. Creates a Cloud and Branch Connector source IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -758,7 +758,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_public_account_details",
         "title": "Adds a public cloud account to Cloud Connector",
-        "description": "Creates (adds) a new a public cloud account to Cloud Connector. Adds a public cloud account (AWS account or Azure subscription) to Cloud Connector workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Creates (adds) a new public cloud account to Cloud Connector. Adds a public cloud account (AWS account or Azure subscription) to Cloud Connector workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -2898,7 +2898,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_aws_account",
         "title": "Removes an AWS account from Cloud Connector",
-        "description": "Deletes (removes) an AWS account from Cloud Connector. Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Deletes (removes) AWS account from Cloud Connector. Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "destructive",

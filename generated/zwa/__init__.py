@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "27e21ccbd71eefa9a601c7f0864c51f98d94ca339c7efa4695f07675db4cc40a"
+FINGERPRINT = "b13f2548a9ba893a97a8158a77b81da96d837b7a13507aa38a7f436b5a5dca5f"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
