@@ -11,7 +11,8 @@ from data, kept short and true:
 - the console names that specs/overlays/vocabulary.yaml maps to the words the tool's name starts with
   ("app connector" for ZPA's `assistant` operations);
 - a generated description loses its ", calling GET /path": the path repeats the tool's name word for word
-  (so it outweighs what a hand-written description says), and the definition keeps method and path.
+  (so it outweighs what a hand-written description says), and the definition keeps method and path; a
+  generated read of one object says so ("Returns one rule label by id"), so it does not pass for the list.
 Names never change here; hand-written descriptions keep their words and only gain these sentences.
 """
 
@@ -36,6 +37,8 @@ _KIND_LINE = {
 }
 # the converter's sentence ending (codegen/_convert.py): "..., calling GET /path." or "... ZDX (...): GET /path."
 _CALLING = re.compile(r"(?:,? calling|:) (?:GET|POST|PUT|PATCH|DELETE) /\S*?(?=\.(?:\s|$))")
+# the converter's sentence for a read of one object: "Returns rule label in ZIA (...)"
+_RETURNS = re.compile(r"^Returns (?!one |an? |the )([^.,:;()]+?) in (?=[A-Za-z][\w& -]* \()")
 # answers that hold a collection: the key a page of items sits under (ZPA `list`, GraphQL `nodes`, ...)
 _ITEM_KEYS = {"list", "items", "nodes", "entries", "records", "results", "data", "content", "elements"}
 _NAME_VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add"}
@@ -63,13 +66,16 @@ def _is_collection(doc: dict, op: dict, deref) -> bool:
 
 
 def operation_kind(doc: dict, op: dict, method: str, path: str, name: str, scope: str, deref) -> str | None:
-    """list, count, create, update or delete; None for a single read or another action (no kind line)."""
+    """list, count, get (one object by the path's last parameter), create, update or delete; None for another
+    read (a settings object) or action."""
     words = tokens(name)[1:]
     last = path.rstrip("/").rsplit("/", 1)[-1].lower()
     if scope == "read":
         if "count" in last or words[-1:] == ["count"]:
             return "count"
-        return "list" if _is_collection(doc, op, deref) else None
+        if _is_collection(doc, op, deref):
+            return "list"
+        return "get" if last.startswith("{") else None
     if method == "DELETE" or {"delete", "remove"} & set(words[:2]):
         return "delete"
     if method in ("PUT", "PATCH"):
@@ -128,10 +134,18 @@ def _words(*texts: str) -> set[str]:
     return {stem(w) for text in texts for w in tokens(text)}
 
 
+def _by(path: str) -> str:
+    """What a read of one object is keyed by: the path's last parameter ("{certId}": id, "{ruleType}": rule type)."""
+    last = path.rstrip("/").rsplit("/", 1)[-1].strip("{}")
+    return "id" if last.lower().endswith("id") else " ".join(tokens(last))
+
+
 def listed_description(description: str, *, title: str, name: str, kind: str | None, product: str,
-                       console: ConsoleNames, service: str, generated: bool) -> str:
+                       console: ConsoleNames, service: str, generated: bool, path: str = "") -> str:
     """The description `--tools-mode full` lists (see the module docstring)."""
     text = _CALLING.sub("", description) if generated else description
+    if kind == "get" and generated:  # "Returns one rule label by id in ZIA (...)": which read it is
+        text = _RETURNS.sub(lambda m: f"Returns one {m[1]} by {_by(path)} in ", text, count=1)
     verb = re.match(rf"^({'|'.join(_TITLE_VERBS.get(kind or '', ()))})\s+(?:all\s+)?(?!or\b)", title)
     subject = re.sub(r"^(?:the|an?)\s+", "", title[verb.end():], flags=re.I) if kind in _TITLE_VERBS and verb else ""
     if kind == "count":

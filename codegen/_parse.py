@@ -191,7 +191,7 @@ def parse_service(loaded: LoadedSpec, lock: NameLock, vocabulary: dict | None = 
         description = listed_description(
             description, title=title, name=name, service=service, console=console, product=product,
             kind=None if graphql else operation_kind(doc, op, http, path, name, scope, _deref),
-            generated=pointer not in loaded.described)
+            generated=pointer not in loaded.described, path=path)
         operations.append(Operation(
             service=service,
             operation_id=op_id,

@@ -126,3 +126,21 @@ def test_generated_listing_descriptions_name_the_product_and_the_kind(catalog):
     assert "Internet Access" in tools["zia_list_users"].description
     assert "calling GET" not in tools["zia_get_rule_label"].description
     assert tools["zia_get_rule_label"].path == "/zia/api/v1/ruleLabels/{id}"  # the definition keeps the path
+
+
+def test_a_read_of_one_object_by_its_path_parameter_is_a_get():
+    doc, op = _spec_op({"type": "object"})
+    assert operation_kind(doc, op, "GET", "/things/{thingId}", "zia_get_thing", "read", _deref) == "get"
+    assert operation_kind(doc, op, "GET", "/things/{id}/settings", "zia_get_thing_settings", "read", _deref) is None
+
+
+@pytest.mark.parametrize(("path", "by"), [("/ruleLabels/{id}", "id"), ("/certs/{certId}", "id"),
+                                          ("/rules/{ruleType}", "rule type")])
+def test_a_generated_read_of_one_object_says_it_returns_one_and_by_what(path, by):
+    generated = "Returns rule label in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/x."
+    assert _describe(generated, kind="get", generated=True, path=path, title="Returns rule label") == (
+        f"Returns one rule label by {by} in ZIA (Zscaler Internet Access).")
+    written = "Returns the rule label in ZIA (Zscaler Internet Access)."
+    assert _describe(written, kind="get", path=path).startswith(written)  # hand-written words are kept
+    spec_words = "Returns a tunnel by its key, which names it (cleared in the overlay)."  # not the converter's
+    assert _describe(spec_words, kind="get", generated=True, path=path).startswith(spec_words)

@@ -274,7 +274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_application_profile",
         "title": "Returns application profile",
-        "description": "Returns application profile in ZCC (Zscaler Client Connector).",
+        "description": "Returns one application profile by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -310,7 +310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_custom_ip_based_application",
         "title": "Returns custom IP based application",
-        "description": "Returns custom IP based application in ZCC (Zscaler Client Connector).",
+        "description": "Returns one custom IP based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -400,7 +400,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_predefined_ip_based_application",
         "title": "Returns predefined IP based application",
-        "description": "Returns predefined IP based application in ZCC (Zscaler Client Connector).",
+        "description": "Returns one predefined IP based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -436,7 +436,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_process_based_application",
         "title": "Returns process based application",
-        "description": "Returns process based application in ZCC (Zscaler Client Connector).",
+        "description": "Returns one process based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",

@@ -797,7 +797,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor",
         "title": "Returns application monitor",
-        "description": "Returns application monitor in ZDX (Zscaler Digital Experience).",
+        "description": "Returns one application monitor by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -927,7 +927,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_collection",
         "title": "Returns collection",
-        "description": "Returns collection in ZDX (Zscaler Digital Experience).",
+        "description": "Returns one collection by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1230,7 +1230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_monitor",
         "title": "Returns monitor",
-        "description": "Returns monitor in ZDX (Zscaler Digital Experience). Also called: synthetic test.",
+        "description": "Returns one monitor by id in ZDX (Zscaler Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1302,7 +1302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_app_monitor",
         "title": "Returns predefined app monitor",
-        "description": "Returns predefined app monitor in ZDX (Zscaler Digital Experience).",
+        "description": "Returns one predefined app monitor by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",

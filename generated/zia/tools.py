@@ -2983,7 +2983,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_alert_subscription",
         "title": "Returns alert subscription",
-        "description": "Returns alert subscription in ZIA (Zscaler Internet Access).",
+        "description": "Returns one alert subscription by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -3169,7 +3169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_profile",
         "title": "Returns auth profile",
-        "description": "Returns auth profile in ZIA (Zscaler Internet Access).",
+        "description": "Returns one auth profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3223,7 +3223,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_bandwidth_class",
         "title": "Returns bandwidth class",
-        "description": "Returns bandwidth class in ZIA (Zscaler Internet Access).",
+        "description": "Returns one bandwidth class by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -3337,7 +3337,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_application_instance",
         "title": "Returns cloud application instance",
-        "description": "Returns cloud application instance in ZIA (Zscaler Internet Access).",
+        "description": "Returns one cloud application instance by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -3373,7 +3373,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_to_cloud_ir_by_id",
         "title": "Returns cloud to cloud IR by id",
-        "description": "Returns cloud to cloud IR by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one cloud to cloud IR by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -3445,7 +3445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_custom_file_type_by_id",
         "title": "Returns custom file type by id",
-        "description": "Returns custom file type by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one custom file type by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -3481,7 +3481,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_datacenter_exclusion_by_id",
         "title": "Returns datacenter exclusion by id",
-        "description": "Returns datacenter exclusion by id in ZIA (Zscaler Internet Access). Also called: data center.",
+        "description": "Returns one datacenter exclusion by id by id in ZIA (Zscaler Internet Access). Also called: data center.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -3535,7 +3535,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_department_lite",
         "title": "Returns department lite",
-        "description": "Returns department lite in ZIA (Zscaler Internet Access).",
+        "description": "Returns one department lite by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -3675,7 +3675,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_exact_data_match_schema_by_id",
         "title": "Returns DLP exact data match schema by id",
-        "description": "Returns DLP exact data match schema by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
+        "description": "Returns one DLP exact data match schema by id by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3693,7 +3693,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_notification_template",
         "title": "Returns DLP notification template",
-        "description": "Returns DLP notification template in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
+        "description": "Returns one DLP notification template by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3711,7 +3711,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_rule_by_id",
         "title": "Returns DLP rule by id",
-        "description": "Returns DLP rule by id in ZIA (Zscaler Internet Access). Also called: dlp policies.",
+        "description": "Returns one DLP rule by id by id in ZIA (Zscaler Internet Access). Also called: dlp policies.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3729,7 +3729,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_subdictionary",
         "title": "Returns DLP subdictionary",
-        "description": "Returns DLP subdictionary in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
+        "description": "Returns one DLP subdictionary by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3786,7 +3786,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dns_gateway",
         "title": "Returns DNS gateway",
-        "description": "Returns DNS gateway in ZIA (Zscaler Internet Access).",
+        "description": "Returns one DNS gateway by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -3804,7 +3804,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_domain_profile",
         "title": "Returns domain profile",
-        "description": "Returns domain profile in ZIA (Zscaler Internet Access).",
+        "description": "Returns one domain profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3894,7 +3894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_endpoint_application_group",
         "title": "Returns endpoint application group",
-        "description": "Returns endpoint application group in ZIA (Zscaler Internet Access).",
+        "description": "Returns one endpoint application group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3966,7 +3966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_extranet_by_id",
         "title": "Returns extranet by id",
-        "description": "Returns extranet by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one extranet by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -4264,7 +4264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_by_id",
         "title": "Returns location group by id",
-        "description": "Returns location group by id in ZIA (Zscaler Internet Access). Also called: user group.",
+        "description": "Returns one location group by id by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4282,7 +4282,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_lite",
         "title": "Returns group lite",
-        "description": "Returns group lite in ZIA (Zscaler Internet Access). Also called: user group.",
+        "description": "Returns one group lite by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -4300,7 +4300,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_summary",
         "title": "Returns location group summary",
-        "description": "Returns location group summary in ZIA (Zscaler Internet Access). Also called: user group.",
+        "description": "Returns one location group summary by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4391,7 +4391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_icap_server",
         "title": "Returns ICAP server",
-        "description": "Returns ICAP server in ZIA (Zscaler Internet Access).",
+        "description": "Returns one ICAP server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4409,7 +4409,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_incident_receiver_server",
         "title": "Returns incident receiver server",
-        "description": "Returns incident receiver server in ZIA (Zscaler Internet Access).",
+        "description": "Returns one incident receiver server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4427,7 +4427,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_intermediate_ca_certificate",
         "title": "Returns intermediate ca certificate",
-        "description": "Returns intermediate ca certificate in ZIA (Zscaler Internet Access).",
+        "description": "Returns one intermediate ca certificate by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -4445,7 +4445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_intermediate_ca_certificate_lite",
         "title": "Returns intermediate ca certificate lite",
-        "description": "Returns intermediate ca certificate lite in ZIA (Zscaler Internet Access).",
+        "description": "Returns one intermediate ca certificate lite by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -4550,7 +4550,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_group",
         "title": "Returns IP group",
-        "description": "Returns IP group in ZIA (Zscaler Internet Access).",
+        "description": "Returns one IP group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4622,7 +4622,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_banner_by_id",
         "title": "Returns isolation banner by id",
-        "description": "Returns isolation banner by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one isolation banner by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4640,7 +4640,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_profile_by_id",
         "title": "Returns isolation profile by id",
-        "description": "Returns isolation profile by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one isolation profile by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4694,7 +4694,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_location_lite",
         "title": "Returns location lite",
-        "description": "Returns location lite in ZIA (Zscaler Internet Access). Also called: branch office.",
+        "description": "Returns one location lite by id in ZIA (Zscaler Internet Access). Also called: branch office.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4785,7 +4785,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_rule_by_id",
         "title": "Returns malware rule by id",
-        "description": "Returns malware rule by id in ZIA (Zscaler Internet Access). Also called: anti virus.",
+        "description": "Returns one malware rule by id by id in ZIA (Zscaler Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4867,7 +4867,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_by_id",
         "title": "Returns network application by id",
-        "description": "Returns network application by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network application by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4885,7 +4885,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_group",
         "title": "Returns network application group",
-        "description": "Returns network application group in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network application group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4921,7 +4921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_service_group",
         "title": "Returns network service group",
-        "description": "Returns network service group in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network service group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4961,7 +4961,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nss_server",
         "title": "Returns NSS server",
-        "description": "Returns NSS server in ZIA (Zscaler Internet Access).",
+        "description": "Returns one NSS server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -5067,7 +5067,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_pac_version",
         "title": "Returns PAC version",
-        "description": "Returns PAC version in ZIA (Zscaler Internet Access).",
+        "description": "Returns one PAC version by pac version in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5125,7 +5125,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_profile_by_id",
         "title": "Returns profile by id",
-        "description": "Returns profile by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one profile by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5172,7 +5172,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_proxy",
         "title": "Returns proxy",
-        "description": "Returns proxy in ZIA (Zscaler Internet Access).",
+        "description": "Returns one proxy by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -5310,7 +5310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_risk_profile",
         "title": "Returns risk profile",
-        "description": "Returns risk profile in ZIA (Zscaler Internet Access).",
+        "description": "Returns one risk profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5328,7 +5328,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_rule_label",
         "title": "Returns rule label",
-        "description": "Returns rule label in ZIA (Zscaler Internet Access).",
+        "description": "Returns one rule label by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5661,7 +5661,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile",
         "title": "Returns tenancy restriction profile",
-        "description": "Returns tenancy restriction profile in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
+        "description": "Returns one tenancy restriction profile by id in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5701,7 +5701,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_time_interval",
         "title": "Returns time interval",
-        "description": "Returns time interval in ZIA (Zscaler Internet Access).",
+        "description": "Returns one time interval by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5719,7 +5719,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_time_window_by_id",
         "title": "Returns time window by id",
-        "description": "Returns time window by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one time window by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5737,7 +5737,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule",
         "title": "Returns traffic capture rule",
-        "description": "Returns traffic capture rule in ZIA (Zscaler Internet Access).",
+        "description": "Returns one traffic capture rule by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5938,7 +5938,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_virtual_zen_cluster",
         "title": "Returns virtual zen cluster",
-        "description": "Returns virtual zen cluster in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
+        "description": "Returns one virtual zen cluster by id in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5956,7 +5956,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_virtual_zen_node",
         "title": "Returns virtual zen node",
-        "description": "Returns virtual zen node in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
+        "description": "Returns one virtual zen node by id in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -6064,7 +6064,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_workload_group",
         "title": "Returns workload group",
-        "description": "Returns workload group in ZIA (Zscaler Internet Access).",
+        "description": "Returns one workload group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -6100,7 +6100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_zpa_gateway",
         "title": "Returns ZPA gateway",
-        "description": "Returns ZPA gateway in ZIA (Zscaler Internet Access).",
+        "description": "Returns one ZPA gateway by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -10993,7 +10993,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate",
         "title": "Returns show certificate",
-        "description": "Returns show certificate in ZIA (Zscaler Internet Access).",
+        "description": "Returns one show certificate by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11011,7 +11011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate_signing_request",
         "title": "Returns show certificate signing request",
-        "description": "Returns show certificate signing request in ZIA (Zscaler Internet Access).",
+        "description": "Returns one show certificate signing request by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11061,7 +11061,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_tenant_allowed_to_switch_scope",
         "title": "Returns tenant allowed to switch scope",
-        "description": "Returns tenant allowed to switch scope in ZIA (Zscaler Internet Access).",
+        "description": "Returns one tenant allowed to switch scope by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",

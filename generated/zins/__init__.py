@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "2dcb1a5325d00a6c63db868c4bf559cc04848f40a97ad1962ec6edfd07b60ef1"
+FINGERPRINT = "a72efaaf6d89abb41f766646bb8deab8a530cebfe876766487764af606efa4fd"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -2726,7 +2726,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_server",
         "title": "Returns app server",
-        "description": "Returns app server in ZPA (Zscaler Private Access).",
+        "description": "Returns one app server by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3047,7 +3047,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_browser_access_group",
         "title": "Returns browser access group",
-        "description": "Returns browser access group in ZPA (Zscaler Private Access).",
+        "description": "Returns one browser access group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -3101,7 +3101,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_by_id",
         "title": "Returns by id",
-        "description": "Returns by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -3119,7 +3119,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_banner",
         "title": "Returns CBI banner",
-        "description": "Returns CBI banner in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI banner by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3137,7 +3137,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_certificate",
         "title": "Returns CBI certificate",
-        "description": "Returns CBI certificate in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3158,7 +3158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_certificate",
         "title": "Returns certificate",
-        "description": "Returns certificate in ZPA (Zscaler Private Access).",
+        "description": "Returns one certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3180,7 +3180,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_client_credentials_by_id",
         "title": "Returns API key by id",
-        "description": "Returns API key by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one API key by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3220,7 +3220,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_clientless_certificate",
         "title": "Returns clientless certificate",
-        "description": "Returns clientless certificate in ZPA (Zscaler Private Access).",
+        "description": "Returns one clientless certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -3242,7 +3242,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_config_override",
         "title": "Returns config override",
-        "description": "Returns config override in ZPA (Zscaler Private Access).",
+        "description": "Returns one config override by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3299,7 +3299,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential",
         "title": "Returns credential",
-        "description": "Returns credential in ZPA (Zscaler Private Access).",
+        "description": "Returns one credential by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3343,7 +3343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential_pool",
         "title": "Returns credential pool",
-        "description": "Returns credential pool in ZPA (Zscaler Private Access).",
+        "description": "Returns one credential pool by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3401,7 +3401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_custom_control_by_id",
         "title": "Returns custom control by id",
-        "description": "Returns custom control by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one custom control by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3459,7 +3459,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_edge_connector_group",
         "title": "Returns cloud connector group",
-        "description": "Returns cloud connector group in ZPA (Zscaler Private Access).",
+        "description": "Returns one cloud connector group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3477,7 +3477,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_emergency_access_user",
         "title": "Returns emergency access user",
-        "description": "Returns emergency access user in ZPA (Zscaler Private Access).",
+        "description": "Returns one emergency access user by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3499,7 +3499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_enrollment_cert",
         "title": "Returns enrollment cert",
-        "description": "Returns enrollment cert in ZPA (Zscaler Private Access).",
+        "description": "Returns one enrollment cert by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3628,7 +3628,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_profile",
         "title": "Returns inspection profile",
-        "description": "Returns inspection profile in ZPA (Zscaler Private Access). Also called: app protection.",
+        "description": "Returns one inspection profile by id in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3649,7 +3649,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ip_range",
         "title": "Returns IP range",
-        "description": "Returns IP range in ZPA (Zscaler Private Access).",
+        "description": "Returns one IP range by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3747,7 +3747,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_machine_group",
         "title": "Returns machine group",
-        "description": "Returns machine group in ZPA (Zscaler Private Access).",
+        "description": "Returns one machine group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3845,7 +3845,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_posture_profile",
         "title": "Returns posture profile",
-        "description": "Returns posture profile in ZPA (Zscaler Private Access). Also called: device posture.",
+        "description": "Returns one posture profile by id in ZPA (Zscaler Private Access). Also called: device posture.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3863,7 +3863,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_pra_console",
         "title": "Returns PRA console",
-        "description": "Returns PRA console in ZPA (Zscaler Private Access). Also called: privileged remote access.",
+        "description": "Returns one PRA console by id in ZPA (Zscaler Private Access). Also called: privileged remote access.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3917,7 +3917,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_pra_portal",
         "title": "Returns PRA portal",
-        "description": "Returns PRA portal in ZPA (Zscaler Private Access). Also called: privileged remote access.",
+        "description": "Returns one PRA portal by id in ZPA (Zscaler Private Access). Also called: privileged remote access.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3983,7 +3983,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_control_by_id",
         "title": "Returns predefined control by id",
-        "description": "Returns predefined control by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one predefined control by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4023,7 +4023,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_private_broker_group",
         "title": "Returns service edge group",
-        "description": "Returns service edge group in ZPA (Zscaler Private Access). Also called: pse.",
+        "description": "Returns one service edge group by id in ZPA (Zscaler Private Access). Also called: pse.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4045,7 +4045,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_privileged_approval",
         "title": "Returns privileged approval",
-        "description": "Returns privileged approval in ZPA (Zscaler Private Access).",
+        "description": "Returns one privileged approval by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -4116,7 +4116,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_provisioning_key",
         "title": "Returns provisioning key",
-        "description": "Returns provisioning key in ZPA (Zscaler Private Access). Also called: enrollment key.",
+        "description": "Returns one provisioning key by id in ZPA (Zscaler Private Access). Also called: enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -4207,7 +4207,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_saml_attribute",
         "title": "Returns SAML attribute",
-        "description": "Returns SAML attribute in ZPA (Zscaler Private Access).",
+        "description": "Returns one SAML attribute by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -4269,7 +4269,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_scope",
         "title": "Returns microtenant",
-        "description": "Returns microtenant in ZPA (Zscaler Private Access).",
+        "description": "Returns one microtenant by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4471,7 +4471,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_site_controller",
         "title": "Returns private cloud controller",
-        "description": "Returns private cloud controller in ZPA (Zscaler Private Access).",
+        "description": "Returns one private cloud controller by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4547,7 +4547,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_trusted_network",
         "title": "Returns trusted network",
-        "description": "Returns trusted network in ZPA (Zscaler Private Access).",
+        "description": "Returns one trusted network by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -4565,7 +4565,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user",
         "title": "Returns a ZPA admin",
-        "description": "Returns user in ZPA (Zscaler Private Access).",
+        "description": "Returns one user by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4610,7 +4610,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal",
         "title": "Returns user portal",
-        "description": "Returns user portal in ZPA (Zscaler Private Access).",
+        "description": "Returns one user portal by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4632,7 +4632,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_aup",
         "title": "Returns user portal aup",
-        "description": "Returns user portal aup in ZPA (Zscaler Private Access).",
+        "description": "Returns one user portal aup by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4685,7 +4685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_link",
         "title": "Returns user portal link",
-        "description": "Returns user portal link in ZPA (Zscaler Private Access).",
+        "description": "Returns one user portal link by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4779,7 +4779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpa_profile",
         "title": "Returns CBI profile",
-        "description": "Returns CBI profile in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI profile by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -4801,7 +4801,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site",
         "title": "Returns zpn site",
-        "description": "Returns zpn site in ZPA (Zscaler Private Access).",
+        "description": "Returns one zpn site by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4823,7 +4823,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site_controller_group",
         "title": "Returns private cloud controller group",
-        "description": "Returns private cloud controller group in ZPA (Zscaler Private Access).",
+        "description": "Returns one private cloud controller group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",

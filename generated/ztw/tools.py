@@ -971,7 +971,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_account_group_by_id",
         "title": "Returns account group by id",
-        "description": "Returns account group by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one account group by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1011,7 +1011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_admin_role",
         "title": "Returns admin role",
-        "description": "Returns admin role in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one admin role by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1029,7 +1029,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_admin_user",
         "title": "Returns admin user",
-        "description": "Returns admin user in ZTW (Zscaler Cloud & Branch Connector). Also called: policy admin.",
+        "description": "Returns one admin user by id in ZTW (Zscaler Cloud & Branch Connector). Also called: policy admin.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1047,7 +1047,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_appliance_info_by_id",
         "title": "Returns appliance info by id",
-        "description": "Returns appliance info by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one appliance info by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1065,7 +1065,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_by_id",
         "title": "Returns AWS account by id",
-        "description": "Returns AWS account by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one AWS account by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1158,7 +1158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_cca_template",
         "title": "Returns cca template",
-        "description": "Returns cca template in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one cca template by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "read",
@@ -1194,7 +1194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_dns_by_id",
         "title": "Returns EC DNS by id",
-        "description": "Returns EC DNS by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one EC DNS by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1307,7 +1307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_self_rule_by_id",
         "title": "Returns EC self rule by id",
-        "description": "Returns EC self rule by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one EC self rule by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1325,7 +1325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_vm",
         "title": "Returns EC VM",
-        "description": "Returns EC VM in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one EC VM by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1343,7 +1343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_vm_by_instance_id",
         "title": "Returns EC VM by instance id",
-        "description": "Returns EC VM by instance id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one EC VM by instance id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1415,7 +1415,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_forwarding_rule_by_id",
         "title": "Returns forwarding rule by id",
-        "description": "Returns forwarding rule by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one forwarding rule by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1492,7 +1492,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_gateway",
         "title": "Returns gateway",
-        "description": "Returns gateway in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one gateway by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1546,7 +1546,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_destination_group",
         "title": "Returns IP destination group",
-        "description": "Returns IP destination group in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one IP destination group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1596,7 +1596,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_group",
         "title": "Returns IP group",
-        "description": "Returns IP group in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one IP group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1632,7 +1632,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_source_group",
         "title": "Returns IP source group",
-        "description": "Returns IP source group in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one IP source group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1710,7 +1710,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network",
         "title": "Returns network",
-        "description": "Returns network in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one network by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1728,7 +1728,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network_service_group",
         "title": "Returns network service group",
-        "description": "Returns network service group in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one network service group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1818,7 +1818,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_account_details_by_id",
         "title": "Returns public account details by id",
-        "description": "Returns public account details by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one public account details by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
