@@ -60,8 +60,11 @@ def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str]
     h.update(spec.read_bytes())
     from ._load import overlay_files
 
-    for file in overlay_files(overlay) if overlay.exists() else ():
+    for file in overlay_files(overlay):
         h.update(file.read_bytes())
+    vocabulary = overlay.parent / "vocabulary.yaml"  # its console names are in every listed description
+    if vocabulary.exists():
+        h.update(vocabulary.read_bytes())
     h.update(NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
 
@@ -175,14 +178,15 @@ def generate(
 
     problems: list[Problem] = []
     parsed: list[Service] = []
+    vocabulary = _read_vocabulary(specs / "overlays" / "vocabulary.yaml", problems) if todo else None
     new_entries: dict[str, dict[str, str]] = {}
     for spec, overlay in todo:
         t = time.perf_counter()
-        loaded = load_spec(spec, overlay if overlay.exists() else None, validate=validate)
+        loaded = load_spec(spec, overlay, validate=validate)
         problems.extend(loaded.problems)
         if loaded.errors:
             continue
-        service, parse_problems, assigned = parse_service(loaded, lock)
+        service, parse_problems, assigned = parse_service(loaded, lock, vocabulary)
         problems.extend(parse_problems)
         if service is not None:
             parsed.append(service)
@@ -253,6 +257,23 @@ def generate(
     warnings = tuple(p for p in problems if p.level == "warning")
     return GenerateResult(tuple(s.name for s in parsed), tuple(skipped), tuple(stats), warnings,
                           time.perf_counter() - started)
+
+
+def _read_vocabulary(path: Path, problems: list[Problem]) -> dict | None:
+    """specs/overlays/vocabulary.yaml (console words), or None when there is none; a broken one is an error."""
+    import yaml
+
+    if not path.exists():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        problems.append(Problem("error", str(path), "", f"invalid YAML: {exc}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem("error", str(path), "", "the vocabulary must be a mapping"))
+        return None
+    return data
 
 
 def _copy_vocabulary(specs: Path, out: Path) -> None:

@@ -221,10 +221,13 @@ def _validate(doc: dict, file: str, problems: list[Problem]) -> None:
 
 
 def overlay_files(overlay_path: Path) -> list[Path]:
-    """`overlays/<svc>.yaml`, then `overlays/<svc>.descriptions.yaml` (descriptions in administrators' words)
-    when it exists: applied in that order, so the second wins."""
+    """Those of `overlays/<svc>.yaml` and `overlays/<svc>.descriptions.yaml` (descriptions in administrators'
+    words) that exist, applied in that order, so the second wins. Either may be alone: the GraphQL services
+    (Z-Insights, ZMS) need no overlay of their own but take descriptions. A GraphQL operation is one of the
+    shared path's operations, the path's own or one of its `x-oneapi-variants`, depending on where its name
+    sorts; a target that finds it wherever it sits: `$.paths['/zins/graphql']..[?@.operationId=='<name>']`."""
     extra = overlay_path.with_name(f"{overlay_path.stem}.descriptions{overlay_path.suffix}")
-    return [overlay_path, *([extra] if extra.exists() else [])]
+    return [p for p in (overlay_path, extra) if p.exists()]
 
 
 def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = True) -> LoadedSpec:
@@ -237,7 +240,7 @@ def load_spec(path: Path, overlay_path: Path | None = None, *, validate: bool = 
     if doc is not None and not isinstance(doc, dict):
         problems.append(Problem("error", str(path), "", "a spec must be a mapping at the top level"))
         doc = None
-    if doc is not None and overlay_path is not None and overlay_path.exists():
+    if doc is not None and overlay_path is not None and overlay_files(overlay_path):
         before = _descriptions(doc)
         digest = hashlib.sha256()
         for file in overlay_files(overlay_path):

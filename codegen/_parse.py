@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ._convert import SERVICE_TITLES, rate_class_for, scope_for
 from ._ir import Annotations, Operation, Param, Problem, Service, Toolset
+from ._listing import ConsoleNames, listed_description, operation_kind, product_label
 from ._load import LoadedSpec, iter_operations, resolve_pointer
 from ._naming import NameLock, class_name, field_name, is_valid_tool_name, operation_key, snake_case, tool_name
 from ._schema import request_schemas
@@ -117,9 +118,12 @@ def _collision_message(service: str, name: str, first: _Named, second: _Named, t
             f"update {{x-oneapi-name: {suggestion}}}")
 
 
-def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, list[Problem], dict[str, str]]:
-    """Build the IR for one service. Returns (service or None on errors, problems, name lock entries)."""
+def parse_service(loaded: LoadedSpec, lock: NameLock, vocabulary: dict | None = None
+                  ) -> tuple[Service | None, list[Problem], dict[str, str]]:
+    """Build the IR for one service. Returns (service or None on errors, problems, name lock entries).
+    `vocabulary`: specs/overlays/vocabulary.yaml, whose console names the listed descriptions carry."""
     doc = loaded.doc
+    console = ConsoleNames.from_vocabulary(vocabulary)
     file = str(loaded.path)
     problems: list[Problem] = []
     service = str(doc.get("x-oneapi-service") or loaded.path.stem)
@@ -134,6 +138,8 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
     schemas = dict((doc.get("components") or {}).get("schemas") or {})
     operations: list[Operation] = []
     named, name_problems = _tool_names(service, file, doc, lock)
+    product = product_label(str(doc.get("x-oneapi-short-name") or service.upper()),
+                            str((doc.get("info") or {}).get("title") or service))
     problems.extend(name_problems)
     classes: dict[str, str] = {}  # input class name -> pointer
     assigned: dict[str, str] = {}  # lock key -> tool name
@@ -181,6 +187,11 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
         if not description:
             description = f"Calls {http} {path}."
             problems.append(Problem("warning", file, pointer, "operation has no description"))
+        title = (op.get("summary") or name).strip()
+        description = listed_description(
+            description, title=title, name=name, service=service, console=console, product=product,
+            kind=None if graphql else operation_kind(doc, op, http, path, name, scope, _deref),
+            generated=pointer not in loaded.described, path=path)
         operations.append(Operation(
             service=service,
             operation_id=op_id,
@@ -188,7 +199,7 @@ def parse_service(loaded: LoadedSpec, lock: NameLock) -> tuple[Service | None, l
             input_model=model,
             method=http,
             path=path,
-            title=(op.get("summary") or name).strip(),
+            title=title,
             description=description,
             scope=scope,
             annotations=annotations_for(scope, http),

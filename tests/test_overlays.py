@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import SERVICES
 from oneapi_mcp.codegen._load import load_spec
 from oneapi_mcp.codegen._naming import NameLock
@@ -71,3 +72,58 @@ def test_overlay_targets_accept_rfc_9535_filter_selectors_for_update_and_remove(
     assert touched == {"/paths/~1groups~1{id}~1users/get/parameters/1"}
     assert doc["paths"]["/groups/{id}/users"]["get"]["parameters"] == [
         {"name": "id", "in": "path"}, {"name": "id", "in": "query", "description": "member ids"}]
+
+
+def test_every_graphql_operation_of_zinsights_and_zms_has_a_hand_written_description(parsed):
+    # specs/overlays/zins.descriptions.yaml and zms.descriptions.yaml, with no services overlay beside them
+    for svc in ("zins", "zms"):
+        _loaded, service, _problems = parsed[svc]
+        bare = [o.tool_name for o in service.operations if not o.hand_written_description]
+        assert bare == [], svc
+        assert all(f"sent as POST /{svc}/graphql." in o.description for o in service.operations)
+
+
+def _graphql_spec_dir(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of specs/zms.yaml in a spec directory of its own, with an empty overlays/ folder."""
+    import shutil
+
+    (tmp_path / "overlays").mkdir()
+    shutil.copy(ROOT / "specs" / "zms.yaml", tmp_path / "zms.yaml")
+    return tmp_path / "zms.yaml", tmp_path / "overlays" / "zms.yaml"
+
+
+def test_a_descriptions_overlay_alone_reaches_a_graphql_operation_wherever_it_sits(tmp_path):
+    from oneapi_mcp.codegen._generate import _service_fingerprint
+
+    spec, overlay = _graphql_spec_dir(tmp_path)
+    before = _service_fingerprint(spec, overlay, {}, "gen")
+    post = yaml.safe_load(spec.read_text())["paths"]["/zms/graphql"]["post"]
+    first, variant = post["operationId"], post["x-oneapi-variants"][-1]["operationId"]  # the path's own, the last
+    actions = "".join(
+        f"  - target: \"$.paths['/zms/graphql']..[?@.operationId=='{name}']\"\n"
+        f"    update: {{summary: Title {n}, description: Words {n}.}}\n" for n, name in enumerate((first, variant)))
+    (tmp_path / "overlays" / "zms.descriptions.yaml").write_text(
+        f"overlay: 1.0.0\ninfo: {{title: words, version: 1.0.0}}\nactions:\n{actions}")
+    assert not overlay.exists()
+    loaded = load_spec(spec, overlay, validate=False)
+    assert loaded.problems == []
+    service, problems, _ = parse_service(loaded, NameLock())
+    assert problems == []
+    by_id = {o.operation_id: o for o in service.operations}
+    listed = " Product: ZMS (Microsegmentation)."  # codegen/_listing.py: the product, where the words lack it
+    assert (by_id[first].title, by_id[first].description) == ("Title 0", "Words 0." + listed)
+    assert (by_id[variant].title, by_id[variant].description) == ("Title 1", "Words 1." + listed)
+    assert by_id[first].hand_written_description and by_id[variant].hand_written_description
+    assert sum(o.hand_written_description for o in service.operations) == 2
+    assert _service_fingerprint(spec, overlay, {}, "gen") != before  # a descriptions edit regenerates the service
+
+
+def test_a_graphql_descriptions_target_naming_no_query_is_reported(tmp_path):
+    spec, overlay = _graphql_spec_dir(tmp_path)
+    (tmp_path / "overlays" / "zms.descriptions.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: words, version: 1.0.0}\nactions:\n"
+        "  - target: \"$.paths['/zms/graphql']..[?@.operationId=='ListAgentz']\"\n"
+        "    update: {description: Words.}\n")
+    problems = load_spec(spec, overlay, validate=False).problems
+    assert [(p.level, p.file.endswith("zms.descriptions.yaml")) for p in problems] == [("warning", True)]
+    assert "matches nothing" in problems[0].message

@@ -69,7 +69,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application",
         "title": "Adds application",
-        "description": "Creates a new LLM application. Adds application in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/llm-applications.",
+        "description": "Creates a new LLM application. Adds application in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -92,7 +92,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application_credential",
         "title": "Adds application credential",
-        "description": "Creates a new LLM application credential. Adds application credential in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/llm-application-credentials.",
+        "description": "Creates a new LLM application credential. Adds application credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -115,7 +115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_policy",
         "title": "Adds policy",
-        "description": "Creates a new detection policy. Adds policy in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/detections/policies.",
+        "description": "Creates a new detection policy. Adds policy in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "write",
@@ -138,7 +138,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_provider",
         "title": "Adds provider",
-        "description": "Creates a new LLM provider. Adds provider in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/llm-providers.",
+        "description": "Creates a new LLM provider. Adds provider in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -161,7 +161,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_provider_credential",
         "title": "Adds provider credential",
-        "description": "Creates a new LLM provider credential. Adds provider credential in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/llm-provider-credentials.",
+        "description": "Creates a new LLM provider credential. Adds provider credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -184,7 +184,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_rule",
         "title": "Adds rule",
-        "description": "Creates a new policy match rule. Adds rule in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/detections/policy-match-rules.",
+        "description": "Creates a new policy match rule. Adds rule in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "write",
@@ -207,7 +207,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_application",
         "title": "Deletes application",
-        "description": "Deletes the specified LLM application. Deletes application in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/llm-applications/{application_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified LLM application. Deletes application in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "destructive",
@@ -225,7 +225,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_application_credential",
         "title": "Deletes application credential",
-        "description": "Deletes the specified LLM application credential. Deletes application credential in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/llm-application-credentials/{credential_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified LLM application credential. Deletes application credential in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "destructive",
@@ -243,7 +243,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_policy",
         "title": "Deletes policy",
-        "description": "Deletes the specified detection policy. Deletes policy in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/detections/policies/{policy_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified detection policy. Deletes policy in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "destructive",
@@ -261,7 +261,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_provider",
         "title": "Deletes provider",
-        "description": "Deletes the specified LLM provider. Deletes provider in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/llm-providers/{provider_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified LLM provider. Deletes provider in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "destructive",
@@ -279,7 +279,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_provider_credential",
         "title": "Deletes provider credential",
-        "description": "Deletes the specified LLM provider credential. Deletes provider credential in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/llm-provider-credentials/{credential_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified LLM provider credential. Deletes provider credential in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "destructive",
@@ -297,7 +297,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_delete_rule",
         "title": "Deletes rule",
-        "description": "Deletes the specified policy match rule. Deletes rule in AI Guard (Zscaler AI Guard), calling DELETE /aiguard/v1/detections/policy-match-rules/{rule_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified policy match rule. Deletes rule in AI Guard (Zscaler AI Guard). This removes or revokes something and cannot be undone by this call.",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "destructive",
@@ -315,7 +315,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application",
         "title": "Returns application",
-        "description": "Fetches a specific LLM application by ID. Returns application in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-applications/{application_id}.",
+        "description": "Fetches a specific LLM application by ID. Returns application in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -333,7 +333,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_by_name",
         "title": "Returns application by name",
-        "description": "Fetches a specific LLM application by name. Returns application by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-applications/name/{name}.",
+        "description": "Fetches a specific LLM application by name. Returns application by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -351,7 +351,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential",
         "title": "Returns application credential",
-        "description": "Fetches a specific LLM application credential by ID. Returns application credential in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-application-credentials/{credential_id}.",
+        "description": "Fetches a specific LLM application credential by ID. Returns application credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -369,7 +369,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential_by_name",
         "title": "Returns application credential by name",
-        "description": "Fetches a specific LLM application credential by name. Returns application credential by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-application-credentials/name/{name}.",
+        "description": "Fetches a specific LLM application credential by name. Returns application credential by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -387,7 +387,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_policy",
         "title": "Returns policy",
-        "description": "Fetches a specific detection policy by ID. Returns policy in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policies/{policy_id}.",
+        "description": "Fetches a specific detection policy by ID. Returns policy in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -405,7 +405,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_policy_by_name",
         "title": "Returns policy by name",
-        "description": "Fetches a specific detection policy by name. Returns policy by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policies/name/{name}.",
+        "description": "Fetches a specific detection policy by name. Returns policy by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -423,7 +423,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_provider",
         "title": "Returns provider",
-        "description": "Fetches a specific LLM provider by ID. Returns provider in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-providers/{provider_id}.",
+        "description": "Fetches a specific LLM provider by ID. Returns provider in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -441,7 +441,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_provider_by_name",
         "title": "Returns provider by name",
-        "description": "Fetches a specific LLM provider by name. Returns provider by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-providers/name/{name}.",
+        "description": "Fetches a specific LLM provider by name. Returns provider by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -459,7 +459,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_provider_credential",
         "title": "Returns provider credential",
-        "description": "Fetches a specific LLM provider credential by ID. Returns provider credential in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-provider-credentials/{credential_id}.",
+        "description": "Fetches a specific LLM provider credential by ID. Returns provider credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -477,7 +477,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_provider_credential_by_name",
         "title": "Returns provider credential by name",
-        "description": "Fetches a specific LLM provider credential by name. Returns provider credential by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-provider-credentials/name/{name}.",
+        "description": "Fetches a specific LLM provider credential by name. Returns provider credential by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -495,7 +495,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_provider_type",
         "title": "Returns provider type",
-        "description": "Fetches details for a specific LLM provider type. Returns provider type in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-provider-types/{provider_type}.",
+        "description": "Fetches details for a specific LLM provider type. Returns provider type in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -513,7 +513,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_rule",
         "title": "Returns rule",
-        "description": "Fetches a specific policy match rule by ID. Returns rule in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policy-match-rules/{rule_id}.",
+        "description": "Fetches a specific policy match rule by ID. Returns rule in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -531,7 +531,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_rule_by_name",
         "title": "Returns rule by name",
-        "description": "Fetches a specific policy match rule by name. Returns rule by name in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policy-match-rules/name/{name}.",
+        "description": "Fetches a specific policy match rule by name. Returns rule by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -549,7 +549,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_application_credentials",
         "title": "Lists application credentials",
-        "description": "Lists the LLM application credentials configured in your organization. Lists application credentials in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-application-credentials. The whole list comes in one answer, under `items`.",
+        "description": "Lists all application credentials (shows which exist). Lists the LLM application credentials configured in your organization. Lists application credentials in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -567,7 +567,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_applications",
         "title": "Lists applications",
-        "description": "Lists the LLM applications configured in your organization. Lists applications in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-applications. The whole list comes in one answer, under `items`.",
+        "description": "Lists all applications (shows which exist). Lists the LLM applications configured in your organization. Lists applications in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -585,7 +585,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_policies",
         "title": "Lists policies",
-        "description": "Lists the detection policies configured in your organization. Lists policies in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policies. The whole list comes in one answer, under `items`.",
+        "description": "Lists all policies (shows which exist). Lists the detection policies configured in your organization. Lists policies in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -603,7 +603,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_provider_credentials",
         "title": "Lists provider credentials",
-        "description": "Lists the LLM provider credentials configured in your organization. Lists provider credentials in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-provider-credentials. The whole list comes in one answer, under `items`.",
+        "description": "Lists all provider credentials (shows which exist). Lists the LLM provider credentials configured in your organization. Lists provider credentials in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -621,7 +621,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_provider_types",
         "title": "Lists provider types",
-        "description": "Lists the LLM provider types supported by AI Guard. Lists provider types in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-provider-types. The whole list comes in one answer, under `items`.",
+        "description": "Lists all provider types (shows which exist). Lists the LLM provider types supported by AI Guard. Lists provider types in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -639,7 +639,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_providers",
         "title": "Lists providers",
-        "description": "Lists the LLM providers configured in your organization. Lists providers in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/llm-providers. The whole list comes in one answer, under `items`.",
+        "description": "Lists all providers (shows which exist). Lists the LLM providers configured in your organization. Lists providers in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -657,7 +657,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_rules",
         "title": "Lists rules",
-        "description": "Lists the policy match rules configured in your organization. Lists rules in AI Guard (Zscaler AI Guard), calling GET /aiguard/v1/detections/policy-match-rules. The whole list comes in one answer, under `items`.",
+        "description": "Lists all rules (shows which exist). Lists the policy match rules configured in your organization. Lists rules in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "read",
@@ -675,7 +675,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_regenerate_credential",
         "title": "Regenerates credential",
-        "description": "Regenerates the key material for the specified LLM application credential. Regenerates credential in AI Guard (Zscaler AI Guard), calling POST /aiguard/v1/llm-application-credentials/{credential_id}/regenerate.",
+        "description": "Regenerates the key material for the specified LLM application credential. Regenerates credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -698,7 +698,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_application",
         "title": "Updates application",
-        "description": "Updates information for the specified LLM application. Updates application in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/llm-applications/{application_id}.",
+        "description": "Updates (changes) application. Updates information for the specified LLM application. Updates application in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -716,7 +716,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_application_credential",
         "title": "Updates application credential",
-        "description": "Updates information for the specified LLM application credential. Updates application credential in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/llm-application-credentials/{credential_id}.",
+        "description": "Updates (changes) application credential. Updates information for the specified LLM application credential. Updates application credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -734,7 +734,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_policy",
         "title": "Updates policy",
-        "description": "Updates information for the specified detection policy. Updates policy in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/detections/policies/{policy_id}.",
+        "description": "Updates (changes) policy. Updates information for the specified detection policy. Updates policy in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "write",
@@ -752,7 +752,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_provider",
         "title": "Updates provider",
-        "description": "Updates information for the specified LLM provider. Updates provider in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/llm-providers/{provider_id}.",
+        "description": "Updates (changes) provider. Updates information for the specified LLM provider. Updates provider in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -770,7 +770,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_provider_credential",
         "title": "Updates provider credential",
-        "description": "Updates information for the specified LLM provider credential. Updates provider credential in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/llm-provider-credentials/{credential_id}.",
+        "description": "Updates (changes) provider credential. Updates information for the specified LLM provider credential. Updates provider credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -788,7 +788,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_update_rule",
         "title": "Updates rule",
-        "description": "Updates information for the specified policy match rule. Updates rule in AI Guard (Zscaler AI Guard), calling PUT /aiguard/v1/detections/policy-match-rules/{rule_id}.",
+        "description": "Updates (changes) rule. Updates information for the specified policy match rule. Updates rule in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.policies",
         "scope": "write",

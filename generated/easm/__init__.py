@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "d5ecbe563d0ae999eb7c46f3404a871306f4916d669a49dd5bc90998a7298140"
+FINGERPRINT = "71c61180228a700eafb9f2158cbe4bc99c68ea8d9b92d24a47f30508484caba1"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -31,7 +31,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_get_finding_details",
         "title": "Returns finding details",
-        "description": "Retrieves details for a finding based on the specified ID. Returns finding details in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/findings/{finding_id}/details.",
+        "description": "Retrieves details for a finding based on the specified ID. Returns finding details in EASM (Zscaler External Attack Surface Management).",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -49,7 +49,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_get_finding_evidence",
         "title": "Returns finding evidence",
-        "description": "Retrieves scan evidence details for a finding based on the specified ID. Returns finding evidence in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/findings/{finding_id}/evidence.",
+        "description": "Retrieves scan evidence details for a finding based on the specified ID. Returns finding evidence in EASM (Zscaler External Attack Surface Management).",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -67,7 +67,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_get_finding_scan_output",
         "title": "Returns finding scan output",
-        "description": "Retrieves the complete scan output for a finding based on the specified ID. Returns finding scan output in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/findings/{finding_id}/scan-output.",
+        "description": "Retrieves the complete scan output for a finding based on the specified ID. Returns finding scan output in EASM (Zscaler External Attack Surface Management).",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -85,7 +85,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_get_lookalike_domain",
         "title": "Returns lookalike domain",
-        "description": "Retrieves details for a lookalike domain based on the specified domain name. Returns lookalike domain in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/lookalike-domains/{lookalike_raw}/details.",
+        "description": "Retrieves details for a lookalike domain based on the specified domain name. Returns lookalike domain in EASM (Zscaler External Attack Surface Management).",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -103,7 +103,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_list_findings",
         "title": "Lists findings",
-        "description": "Retrieves the list of findings identified and tracked for an organization's internet-facing assets scanned by EASM. Lists findings in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/findings. The whole list comes in one answer, under `results`.",
+        "description": "Lists all findings (shows which exist). Retrieves the list of findings identified and tracked for an organization's internet-facing assets scanned by EASM. Lists findings in EASM (Zscaler External Attack Surface Management). The whole list comes in one answer, under `results`.",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -127,7 +127,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_list_lookalike_domains",
         "title": "Lists lookalike domains",
-        "description": "Retrieves the list of lookalike domains for an organization. Lists lookalike domains in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations/{org_id}/lookalike-domains. The whole list comes in one answer, under `results`.",
+        "description": "Lists all lookalike domains (shows which exist). Retrieves the list of lookalike domains for an organization. Lists lookalike domains in EASM (Zscaler External Attack Surface Management). The whole list comes in one answer, under `results`.",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -151,7 +151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_list_organizations",
         "title": "Lists organizations",
-        "description": "Retrieves all organizations configured for a tenant in the EASM Admin Portal. Lists organizations in EASM (Zscaler External Attack Surface Management), calling GET /easm/easm-ui/v1/organizations. The whole list comes in one answer, under `results`.",
+        "description": "Lists all organizations (shows which exist). Retrieves all organizations configured for a tenant in the EASM Admin Portal. Lists organizations in EASM (Zscaler External Attack Surface Management). The whole list comes in one answer, under `results`.",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",

@@ -59,7 +59,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_create_report_config",
         "title": "Creates report config",
-        "description": "Creates a report configuration associated with custom apps. Creates report config in ZBI (Zscaler Business Insights), calling POST /bi/api/v1/reports/{report_type}.",
+        "description": "Creates (adds) a new report config. Creates a report configuration associated with custom apps. Creates report config in ZBI (Zscaler Business Insights).",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "write",
@@ -82,7 +82,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_delete_custom_app",
         "title": "Deletes custom app",
-        "description": "Deletes a custom application by ID. Deletes custom app in ZBI (Zscaler Business Insights), calling DELETE /bi/api/v1/customapps/{app_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a custom application by ID. Deletes custom app in ZBI (Zscaler Business Insights). This removes or revokes something and cannot be undone by this call.",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "destructive",
@@ -100,7 +100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_delete_report_config",
         "title": "Deletes report config",
-        "description": "Deletes a report configuration by ID. Deletes report config in ZBI (Zscaler Business Insights), calling DELETE /bi/api/v1/reports/{report_type}/{config_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a report configuration by ID. Deletes report config in ZBI (Zscaler Business Insights). This removes or revokes something and cannot be undone by this call.",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "destructive",
@@ -121,7 +121,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_list_custom_apps",
         "title": "Lists Business Insights custom apps",
-        "description": "Lists the custom applications defined in Business Insights (your own or unlisted SaaS apps, by domain).",
+        "description": "Lists all Business Insights custom apps (shows which exist). Lists the custom applications defined in Business Insights (your own or unlisted SaaS apps, by domain).",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "read",
@@ -139,7 +139,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_list_report_configs",
         "title": "Lists Business Insights report schedules",
-        "description": "Lists the configurations (schedules and recipients) of one type of Business Insights report, with their custom apps.",
+        "description": "Lists all Business Insights report schedules (shows which exist). Lists the configurations (schedules and recipients) of one type of Business Insights report, with their custom apps.",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "read",
@@ -181,7 +181,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_update_custom_app",
         "title": "Updates custom app",
-        "description": "Updates a custom application by ID. Updates custom app in ZBI (Zscaler Business Insights), calling PUT /bi/api/v1/customapps/{app_id}.",
+        "description": "Updates (changes) custom app. Updates a custom application by ID. Updates custom app in ZBI (Zscaler Business Insights).",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "write",
@@ -199,7 +199,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_update_report_config",
         "title": "Updates report config",
-        "description": "Updates a report configuration by ID. Updates report config in ZBI (Zscaler Business Insights), calling PUT /bi/api/v1/reports/{report_type}/{config_id}.",
+        "description": "Updates (changes) report config. Updates a report configuration by ID. Updates report config in ZBI (Zscaler Business Insights).",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "write",

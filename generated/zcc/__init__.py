@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "8c5c0fdcccdd28efcf98045d7bb3baea05fee8db20151214fe6831c6d82db435"
-FINGERPRINT = "9ef996ae681a224e2543c7f9dc05f2d2a9c093a097c9e9fa80457be4eb6697ca"
+FINGERPRINT = "f5a1728d31ec2e9f7378dba8cc7d629e4f11b77a6bf6e44f41000d7bf7a44c73"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -66,7 +66,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_add_location_group",
         "title": "Adds location group",
-        "description": "Creates new Sim Location Groups (bulk create). Adds location group in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/customers/{id}/sim-location-groups.",
+        "description": "Creates (adds) a new location group. Creates new Sim Location Groups (bulk create). Adds location group in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -89,7 +89,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_anomaly_policy",
         "title": "Creates anomaly policy",
-        "description": "Create a new Anomaly Policy. Creates anomaly policy in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/customers/{id}/anomaly-policy.",
+        "description": "Creates (adds) a new anomaly policy. Create a new Anomaly Policy. Creates anomaly policy in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -112,7 +112,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_sims_download",
         "title": "Creates sims download",
-        "description": "Downloads SIM data as a CSV file. Creates sims download in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/customers/{id}/sims/download.",
+        "description": "Downloads SIM data as a CSV file. Creates sims download in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -135,7 +135,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_sims_search",
         "title": "Searches SIM cards",
-        "description": "Lists the Cellular SIM cards (eSIMs) with filters and paging: ICCID, status, tags, usage.",
+        "description": "Lists the Cellular SIM cards (eSIMs) with filters and paging: ICCID, status, tags, usage. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -153,7 +153,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_tag",
         "title": "Creates tag",
-        "description": "Creates a new tag entry. Creates tag in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/customers/{id}/tag.",
+        "description": "Creates (adds) a new tag. Creates a new tag entry. Creates tag in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -176,7 +176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_delete_anomaly_policy",
         "title": "Deletes anomaly policy",
-        "description": "Delete an Anomaly Policy. Deletes anomaly policy in ZCell (Zscaler Cellular), calling DELETE /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Delete an Anomaly Policy. Deletes anomaly policy in ZCell (Zscaler Cellular). This removes or revokes something and cannot be undone by this call.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "destructive",
@@ -194,7 +194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_delete_sim_location_group",
         "title": "Deletes sim location group",
-        "description": "Deletes an existing Sim Location Group. Deletes sim location group in ZCell (Zscaler Cellular), calling DELETE /zcell/config/api/v1/customers/{id}/sim-location-groups/{group_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes an existing Sim Location Group. Deletes sim location group in ZCell (Zscaler Cellular). This removes or revokes something and cannot be undone by this call.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "destructive",
@@ -212,7 +212,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_get_anomaly_policy_violations",
         "title": "Returns anomaly policy violations",
-        "description": "Get violations for a specific ICCID. Returns anomaly policy violations in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}/violations/{iccid}. Paginated with page and size; the response gives totalPages and the items in `content`.",
+        "description": "Lists all anomaly policy violations (shows which exist). Get violations for a specific ICCID. Returns anomaly policy violations in ZCell (Zscaler Cellular). Paginated with page and size; the response gives totalPages and the items in `content`.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -248,7 +248,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_get_customer_data_handling",
         "title": "Returns customer data handling",
-        "description": "Gets the customer data from the DB for the logged-in customer. Returns customer data handling in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}.",
+        "description": "Gets the customer data from the DB for the logged-in customer. Returns customer data handling in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -266,7 +266,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_get_sim_location_group",
         "title": "Returns sim location group",
-        "description": "Get a Sim Location Group by ID. Returns sim location group in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/sim-location-groups/{group_id}.",
+        "description": "Get a Sim Location Group by ID. Returns sim location group in ZCell (Zscaler Cellular). Also called: sim card.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -284,7 +284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_anomaly_policy",
         "title": "Lists cellular anomaly policies",
-        "description": "Lists the Cellular anomaly policies (rules that flag SIM cards whose usage is unusual, with their violations and logs).",
+        "description": "Lists all cellular anomaly policies (shows which exist). Lists the Cellular anomaly policies (rules that flag SIM cards whose usage is unusual, with their violations and logs). Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -310,7 +310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_anomaly_policy_logs",
         "title": "Lists anomaly policy logs",
-        "description": "Get Past Anomaly Policy Logs. Lists anomaly policy logs in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}/logs.",
+        "description": "Lists all anomaly policy logs (shows which exist). Get Past Anomaly Policy Logs. Lists anomaly policy logs in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -332,7 +332,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_anomaly_policy_violations",
         "title": "Lists anomaly policy violations",
-        "description": "Get ICCIDs with violations for an anomaly policy. Lists anomaly policy violations in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}/violations. Paginated with page and size; the response gives totalPages and the items in `content`.",
+        "description": "Lists all anomaly policy violations (shows which exist). Get ICCIDs with violations for an anomaly policy. Lists anomaly policy violations in ZCell (Zscaler Cellular). Paginated with page and size; the response gives totalPages and the items in `content`.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -367,7 +367,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_audit_customers_search",
         "title": "Lists audit customers search",
-        "description": "Returns all audit log based on filters. Lists audit customers search in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/audit/customers/{id}/search.",
+        "description": "Lists all audit customers search (shows which exist). Returns all audit log based on filters. Lists audit customers search in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -392,7 +392,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_audit_metadata",
         "title": "Lists audit metadata",
-        "description": "Returns metadata for audit. Lists audit metadata in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/audit/metadata.",
+        "description": "Lists all audit metadata (shows which exist). Returns metadata for audit. Lists audit metadata in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -410,7 +410,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_network_events_search",
         "title": "Searches cellular network events",
-        "description": "Searches the Cellular network events of the SIM cards in a time window (start and end time), with filters and paging.",
+        "description": "Searches the Cellular network events of the SIM cards in a time window (start and end time), with filters and paging. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -433,7 +433,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_regions",
         "title": "Lists regions",
-        "description": "Gets the available and configured regions for the logged-in customer. Lists regions in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/regions.",
+        "description": "Lists all regions (shows which exist). Gets the available and configured regions for the logged-in customer. Lists regions in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -451,7 +451,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_regions_operational_status",
         "title": "Lists regions operational status",
-        "description": "Gets the configured regions and their operational status for the logged-in customer. Lists regions operational status in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/regions/operational-status.",
+        "description": "Lists all regions operational status (shows which exist). Gets the configured regions and their operational status for the logged-in customer. Lists regions operational status in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -469,7 +469,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_map",
         "title": "Lists sim analytics map",
-        "description": "Returns dashboard lat/lng details summary. Lists sim analytics map in ZCell (Zscaler Cellular), calling POST /zcell/config/api/v1/customers/{id}/sim/analytics/map.",
+        "description": "Lists all sim analytics map (shows which exist). Returns dashboard lat/lng details summary. Lists sim analytics map in ZCell (Zscaler Cellular). Also called: sim card.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -487,7 +487,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_summary",
         "title": "Returns the SIM status summary",
-        "description": "Returns the status summary of the Cellular SIM cards (how many are in each status).",
+        "description": "Lists all SIM status summary (shows which exist). Returns the status summary of the Cellular SIM cards (how many are in each status). Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_countries",
         "title": "Lists SIM data usage by country",
-        "description": "Lists the countries where the Cellular SIM cards used the most data.",
+        "description": "Lists the countries where the Cellular SIM cards used the most data. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -528,7 +528,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_day",
         "title": "Lists SIM data usage per day",
-        "description": "Lists the Cellular SIM data usage per day in a date range.",
+        "description": "Lists all SIM data usage per day (shows which exist). Lists the Cellular SIM data usage per day in a date range. Product: ZCell (Cellular). Also called: sim card.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -551,7 +551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_sims",
         "title": "Lists the SIMs that use the most data",
-        "description": "Lists the Cellular SIM cards with the highest data usage.",
+        "description": "Lists all SIMs that use the most data (shows which exist). Lists the Cellular SIM cards with the highest data usage. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -574,7 +574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_location_groups",
         "title": "Lists SIM location groups",
-        "description": "Lists the Cellular SIM location groups (groups of locations used by SIM policies).",
+        "description": "Lists all SIM location groups (shows which exist). Lists the Cellular SIM location groups (groups of locations used by SIM policies). Product: ZCell (Cellular). Also called: sim card.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -598,7 +598,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sims_details",
         "title": "Lists sims details",
-        "description": "Get sim details by icc_id. Lists sims details in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/sims/details.",
+        "description": "Get sim details by icc_id. Lists sims details in ZCell (Zscaler Cellular). Also called: sim card.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -620,7 +620,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_tag",
         "title": "Lists tag",
-        "description": "Gets all tags for given customer. Lists tag in ZCell (Zscaler Cellular), calling GET /zcell/config/api/v1/customers/{id}/tag.",
+        "description": "Lists all tag (shows which exist). Gets all tags for given customer. Lists tag in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -644,7 +644,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_anomaly_policy",
         "title": "Updates anomaly policy",
-        "description": "Update an existing Anomaly Policy. Updates anomaly policy in ZCell (Zscaler Cellular), calling PATCH /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}.",
+        "description": "Updates (changes) anomaly policy. Update an existing Anomaly Policy. Updates anomaly policy in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -671,7 +671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_anomaly_policy_status",
         "title": "Updates anomaly policy status",
-        "description": "Update Anomaly Policy Status (Enable/Disable). Updates anomaly policy status in ZCell (Zscaler Cellular), calling PATCH /zcell/config/api/v1/customers/{id}/anomaly-policy/{policy_id}/status.",
+        "description": "Updates (changes) anomaly policy status. Update Anomaly Policy Status (Enable/Disable). Updates anomaly policy status in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -694,7 +694,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_customer_data_handling",
         "title": "Updates customer data handling",
-        "description": "Activate end customer. Updates customer data handling in ZCell (Zscaler Cellular), calling PUT /zcell/config/api/v1/customers/{id}.",
+        "description": "Updates (changes) customer data handling. Activate end customer. Updates customer data handling in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -712,7 +712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_regions",
         "title": "Updates regions",
-        "description": "Configure customer regions. Updates regions in ZCell (Zscaler Cellular), calling PUT /zcell/config/api/v1/customers/{id}/regions.",
+        "description": "Updates (changes) regions. Configure customer regions. Updates regions in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -730,7 +730,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sim_location_group",
         "title": "Updates sim location group",
-        "description": "Updates an existing Sim Location Group. Updates sim location group in ZCell (Zscaler Cellular), calling PUT /zcell/config/api/v1/customers/{id}/sim-location-groups/{group_id}.",
+        "description": "Updates (changes) sim location group. Updates an existing Sim Location Group. Updates sim location group in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -752,7 +752,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_assign",
         "title": "Updates sims assign",
-        "description": "Assigns an eSIM to the user and returns the activation code. Updates sims assign in ZCell (Zscaler Cellular), calling PATCH /zcell/config/api/v1/customers/{id}/sims/{iccid}/assign.",
+        "description": "Updates (changes) sims assign. Assigns an eSIM to the user and returns the activation code. Updates sims assign in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -779,7 +779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_assign_tag",
         "title": "Updates sims assign tag",
-        "description": "Assigns a tag to the sim. Updates sims assign tag in ZCell (Zscaler Cellular), calling PATCH /zcell/config/api/v1/customers/{id}/sims/assign/tag.",
+        "description": "Updates (changes) sims assign tag. Assigns a tag to the sim. Updates sims assign tag in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -802,7 +802,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_lock",
         "title": "Locks SIM cards",
-        "description": "Locks the given Cellular SIM cards (for example a lost or stolen device) so they cannot be used.",
+        "description": "Locks the given Cellular SIM cards (for example a lost or stolen device) so they cannot be used. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -825,7 +825,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_state",
         "title": "Updates sims state",
-        "description": "Fetch and Refresh Provider eSim State. Updates sims state in ZCell (Zscaler Cellular), calling PATCH /zcell/config/api/v1/customers/{id}/sims/{iccid}/state.",
+        "description": "Updates (changes) sims state. Fetch and Refresh Provider eSim State. Updates sims state in ZCell (Zscaler Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -852,7 +852,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_status",
         "title": "Changes the status of SIM cards",
-        "description": "Changes the status of the given Cellular SIM cards (by SIM id).",
+        "description": "Changes the status of the given Cellular SIM cards (by SIM id). Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "e93aa834e65a2e097dfc9d9f98b98073a23863303bea36d052f873a2732aeae6"
-FINGERPRINT = "7419a734bec727f386224b1f50881b4796376e24fa63b515a31ca32be80bee75"
+FINGERPRINT = "f3da6cb24e01a693d5d573defe0cfd6f3c83a67d5e4a20dd2bda41cbe57f903f"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "9091cd4163aa2c1894a7168d1b206f34da4c0d3345f432ec4994b7f52032253d"
-FINGERPRINT = "85470dacbe965281640ee3d178290b99e480b3e5165c1f51b02895d5f05d07cd"
+FINGERPRINT = "ecc685ac089f1afe2950b637e57a39b21c9918753f4743e5819a5984788a210d"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -64,7 +64,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_add_group_user",
         "title": "Adds group user",
-        "description": "Adds one user to a ZIdentity group.",
+        "description": "Creates (adds) a new group user. Adds one user to a ZIdentity group.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",
@@ -87,7 +87,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_add_group_users",
         "title": "Adds group users",
-        "description": "Adds users to a ZIdentity group; body is a list of {id}. Existing members stay.",
+        "description": "Creates (adds) a new group users. Adds users to a ZIdentity group; body is a list of {id}. Existing members stay.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",
@@ -110,7 +110,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_add_secret",
         "title": "Adds secret",
-        "description": "Adds a new secret to an API client, with optional expiresAt; the reply contains the secret value, so store it securely and do not echo it. Use it to rotate credentials.",
+        "description": "Creates (adds) a new secret. Adds a new secret to an API client, with optional expiresAt; the reply contains the secret value, so store it securely and do not echo it. Use it to rotate credentials. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "write",
@@ -169,7 +169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_create_api_client",
         "title": "Creates API client",
-        "description": "Creates an API client: name, status, accessTokenLifeTime, clientAuthentication (authType with secret, JWKS URL, public keys or certificates) and clientResources with the API scopes it may use. Grants API access to the tenant.",
+        "description": "Creates (adds) a new API client. Creates an API client: name, status, accessTokenLifeTime, clientAuthentication (authType with secret, JWKS URL, public keys or certificates) and clientResources with the API scopes it may use. Grants API access to the tenant. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "write",
@@ -192,7 +192,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_create_group",
         "title": "Creates group",
-        "description": "Creates a ZIdentity group with a name and description. Add members with POST /groups/{id}/users.",
+        "description": "Creates (adds) a new group. Creates a ZIdentity group with a name and description. Add members with POST /groups/{id}/users.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",
@@ -215,7 +215,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_create_user",
         "title": "Creates user",
-        "description": "Creates a ZIdentity user: loginName, displayName, firstName, lastName, primaryEmail, optional department and custom attributes. On ZIdentity tenants this is the source of truth for users.",
+        "description": "Creates (adds) a new user. Creates a ZIdentity user: loginName, displayName, firstName, lastName, primaryEmail, optional department and custom attributes. On ZIdentity tenants this is the source of truth for users.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",
@@ -238,7 +238,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_delete_secret",
         "title": "Deletes secret",
-        "description": "Deletes one secret of an API client, revoking it for new token requests. Use it after rotation or when a secret has leaked.",
+        "description": "Deletes (removes) secret. Deletes one secret of an API client, revoking it for new token requests. Use it after rotation or when a secret has leaked. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "destructive",
@@ -256,7 +256,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_get_api_client",
         "title": "Returns API client",
-        "description": "Returns one API client by id with its authentication method, token lifetime and granted resources and scopes.",
+        "description": "Returns one API client by id with its authentication method, token lifetime and granted resources and scopes. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "read",
@@ -274,7 +274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_get_group",
         "title": "Returns group",
-        "description": "Returns one ZIdentity group by id: name, description, source, IdP, dynamic flag and entitlement flags.",
+        "description": "Returns one ZIdentity group by id: name, description, source, IdP, dynamic flag and entitlement flags. Also called: user group.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -292,7 +292,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_get_resource_server",
         "title": "Returns resource server",
-        "description": "Returns one resource server by id with its audience and service scopes, for choosing scopes when creating an API client.",
+        "description": "Returns one resource server by id with its audience and service scopes, for choosing scopes when creating an API client. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "read",
@@ -310,7 +310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_get_secrets",
         "title": "Returns secrets",
-        "description": "Lists the secrets of an API client with their ids, creation and expiry times.",
+        "description": "Lists all secrets (shows which exist). Lists the secrets of an API client with their ids, creation and expiry times. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "read",
@@ -346,7 +346,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_group_bulkdelete",
         "title": "Deletes several ZIdentity groups",
-        "description": "Bulkdelete operation is all or none operation, if any group is not eligible for deletion, none of the groups will be deleted. ZIdentity (Zscaler Identity): POST /ziam/admin/api/v1/groups:bulkdelete. This removes or revokes something and cannot be undone by this call.",
+        "description": "Bulkdelete operation is all or none operation, if any group is not eligible for deletion, none of the groups will be deleted. ZIdentity (Zscaler Identity). This removes or revokes something and cannot be undone by this call. Also called: user group.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "destructive",
@@ -364,7 +364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_api_clients",
         "title": "Lists API clients",
-        "description": "Lists the ZIdentity API clients (OneAPI client credentials: client id, name, status and scopes) that call the Zscaler APIs. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all API clients (shows which exist). Lists the ZIdentity API clients (OneAPI client credentials: client id, name, status and scopes) that call the Zscaler APIs. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "read",
@@ -393,7 +393,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_group_members",
         "title": "Lists group members",
-        "description": "Lists the members of a ZIdentity group; filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all group members (shows which exist). Lists the members of a ZIdentity group; filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. Also called: user group.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -429,7 +429,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_groups",
         "title": "Lists ZIdentity groups",
-        "description": "Lists ZIdentity groups with source, IdP and dynamic flag; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all ZIdentity groups (shows which exist). Lists ZIdentity groups with source, IdP and dynamic flag; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. Also called: user group.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -461,7 +461,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_resource_servers",
         "title": "Lists resource servers",
-        "description": "Lists resource servers: the Zscaler APIs (such as ZIA or ZPA) with the scopes that API clients can be granted; name[like] filters. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all resource servers (shows which exist). Lists resource servers: the Zscaler APIs (such as ZIA or ZPA) with the scopes that API clients can be granted; name[like] filters. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "read",
@@ -490,7 +490,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_admin_entitlements",
         "title": "Lists user admin entitlements",
-        "description": "Lists a user's admin entitlements: which Zscaler services the user administers, with role and scope in each.",
+        "description": "Lists all user admin entitlements (shows which exist). Lists a user's admin entitlements: which Zscaler services the user administers, with role and scope in each. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -508,7 +508,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_groups",
         "title": "Lists user groups",
-        "description": "Lists the ZIdentity groups a user belongs to; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all user groups (shows which exist). Lists the ZIdentity groups a user belongs to; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -540,7 +540,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_service_entitlements",
         "title": "Lists user service entitlements",
-        "description": "Lists the Zscaler services (service name, cloud, org) a user is entitled to use.",
+        "description": "Lists all user service entitlements (shows which exist). Lists the Zscaler services (service name, cloud, org) a user is entitled to use. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -558,7 +558,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_users",
         "title": "Lists ZIdentity users",
-        "description": "Lists ZIdentity users (people who sign in through Zscaler identity) with login name, display name, email and status; results_total gives how many there are. Filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all ZIdentity users (shows which exist). Lists ZIdentity users (people who sign in through Zscaler identity) with login name, display name, email and status; results_total gives how many there are. Filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -616,7 +616,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_remove_api_client",
         "title": "Removes API client",
-        "description": "Deletes an API client by id; anything using its credentials can no longer get tokens.",
+        "description": "Deletes an API client by id; anything using its credentials can no longer get tokens. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "destructive",
@@ -652,7 +652,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_remove_group_user",
         "title": "Removes group user",
-        "description": "Removes one user from a ZIdentity group; the user account itself is kept.",
+        "description": "Deletes (removes) group user. Removes one user from a ZIdentity group; the user account itself is kept.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "destructive",
@@ -729,7 +729,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_update_api_client",
         "title": "Updates API client",
-        "description": "Updates an API client by id (name, status, token lifetime, authentication, scopes); status=false disables it. Send the full object.",
+        "description": "Updates (changes) API client. Updates an API client by id (name, status, token lifetime, authentication, scopes); status=false disables it. Send the full object. Product: ZIdentity (Identity).",
         "service": "zid",
         "toolset": "zid.api_clients",
         "scope": "write",
@@ -747,7 +747,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_update_group",
         "title": "Updates group",
-        "description": "Updates a ZIdentity group's name or description by id; send the full object.",
+        "description": "Updates (changes) group. Updates a ZIdentity group's name or description by id; send the full object.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",
@@ -783,7 +783,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_update_user",
         "title": "Updates user",
-        "description": "Updates a ZIdentity user by id; send the full profile. There is no separate disable call: set status=false to disable the account, true to enable it.",
+        "description": "Updates (changes) user. Updates a ZIdentity user by id; send the full profile. There is no separate disable call: set status=false to disable the account, true to enable it.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "write",

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "6cffc0945baf15b5d4f0cc96b38c4d989c991cba9808d4afbe0d285ec4478618"
-FINGERPRINT = "40633a807c0a95a86cc69e7a3355eab9c60e315f2e95f687dab836ac84208cf1"
+FINGERPRINT = "2d0512405eb3a753a731685312ff0ff14aa91c38995036c08585c17faa0e4a92"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

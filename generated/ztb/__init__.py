@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "fd3023338c16cf38566fe92086f2f2c481c1a9d4f149b5aaaffc7e8305862a54"
-FINGERPRINT = "c89a5a64a3c74aa0dfff604d28321b2cc9666a9ea4e4fc2d94eef0382f4b078e"
+FINGERPRINT = "95d8dcaba34375c23aed6e997bd612d9b8395d86871d03c6ce6214418d4ea6c1"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "e8b310c2c3334d1a76ca1a7d5fffd628913ac617a16757cafdef193c970d2703"
-FINGERPRINT = "4d9563f6460baa6934f71f3d625ad92fccc3c9cdbf9bffb90cde3db91ff3bea2"
+FINGERPRINT = "7cbb9f162786c5c03842f0e41a96aacf429990a9aa94baae31a9ed040fac66e3"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

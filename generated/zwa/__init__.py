@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "7675faedc139a0f6f8c5d8ded07ed128bf99fc1fd4709a643014619fb7cf95bd"
+FINGERPRINT = "329e34643f6f50f5c915279094f31f42578e2f29c0eb71aa7432a2bc38bfdd0c"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -59,7 +59,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_audit_logs",
         "title": "Submits audit logs",
-        "description": "Filters audit logs based on the specified time period and field values. Submits audit logs in ZWA (Zscaler Workflow Automation), calling POST /zwa/dlp/v1/customer/audit.",
+        "description": "Filters audit logs based on the specified time period and field values. Submits audit logs in ZWA (Zscaler Workflow Automation). Also called: by whom, was changed, was modified.",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
@@ -100,7 +100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_dlp_incident_search",
         "title": "Submits DLP incident search",
-        "description": "Searches DLP incidents in a time range (body timeRange {startTime, endTime}, ISO 8601) and by field values (body fields [{name, value: [...]}]: severity, priority, status, source, labels, engine, ...); pages with page or page_id and page_size (at most 100). The answer is {cursor, incidents}; each incident has userInfo (name, email, department), severity, status, createdAt and matchingPolicies. Read-only.",
+        "description": "Searches DLP incidents in a time range (body timeRange {startTime, endTime}, ISO 8601) and by field values (body fields [{name, value: [...]}]: severity, priority, status, source, labels, engine, ...); pages with page or page_id and page_size (at most 100). The answer is {cursor, incidents}; each incident has userInfo (name, email, department), severity, status, createdAt and matchingPolicies. Read-only. Product: ZWA (Workflow Automation). Also called: data loss prevention.",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
@@ -123,7 +123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_get_generated_tickets",
         "title": "Returns generated tickets",
-        "description": "Returns details of of the ticket generated for the incident. For example, ticket type, ticket ID, ticket status, etc. Returns generated tickets in ZWA (Zscaler Workflow Automation), calling GET /zwa/dlp/v1/incidents/{incident_id}/tickets.",
+        "description": "Returns details of of the ticket generated for the incident. For example, ticket type, ticket ID, ticket status, etc. Returns generated tickets in ZWA (Zscaler Workflow Automation).",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
@@ -177,7 +177,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_get_incident_transactions",
         "title": "Returns incident transactions",
-        "description": "Returns information DLP incident details based on the incident ID. Returns incident transactions in ZWA (Zscaler Workflow Automation), calling GET /zwa/dlp/v1/incidents/transactions/{transaction_id}.",
+        "description": "Returns information DLP incident details based on the incident ID. Returns incident transactions in ZWA (Zscaler Workflow Automation).",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
@@ -198,7 +198,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_get_incident_triggers",
         "title": "Returns incident triggers",
-        "description": "Returns information DLP incident details based on the incident ID. Returns incident triggers in ZWA (Zscaler Workflow Automation), calling GET /zwa/dlp/v1/incidents/{incident_id}/triggers.",
+        "description": "Returns information DLP incident details based on the incident ID. Returns incident triggers in ZWA (Zscaler Workflow Automation).",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
@@ -239,7 +239,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_incident_group_search",
         "title": "Submits incident group search",
-        "description": "Filters a list of DLP incident groups to which the specified incident ID belongs. Submits incident group search in ZWA (Zscaler Workflow Automation), calling POST /zwa/dlp/v1/incidents/{incident_id}/incident-groups/search.",
+        "description": "Filters a list of DLP incident groups to which the specified incident ID belongs. Submits incident group search in ZWA (Zscaler Workflow Automation).",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",

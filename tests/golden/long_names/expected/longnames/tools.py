@@ -27,7 +27,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "longnames_create_a_scheduled_delivery_of_a_report_togethe_8ca6e2",
         "title": "longnames_create_a_scheduled_delivery_of_a_report_togethe_8ca6e2",
-        "description": "Schedules a delivery of a report to recipients in given formats.",
+        "description": "Schedules a delivery of a report to recipients in given formats. Product: LONGNAMES (Long names).",
         "service": "longnames",
         "toolset": "longnames.reports",
         "scope": "write",
@@ -50,7 +50,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "longnames_list_reports",
         "title": "longnames_list_reports",
-        "description": "Lists the reports.",
+        "description": "Lists the reports. Product: LONGNAMES (Long names).",
         "service": "longnames",
         "toolset": "longnames.reports",
         "scope": "read",
@@ -68,7 +68,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "longnames_list_the_scheduled_deliveries_of_a_report_toget_4384d5",
         "title": "longnames_list_the_scheduled_deliveries_of_a_report_toget_4384d5",
-        "description": "Lists the scheduled deliveries of a report with their recipients and formats.",
+        "description": "Lists the scheduled deliveries of a report with their recipients and formats. Product: LONGNAMES (Long names).",
         "service": "longnames",
         "toolset": "longnames.reports",
         "scope": "read",

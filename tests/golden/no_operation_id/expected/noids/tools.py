@@ -23,7 +23,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "noids_delete_widgets_widget_id",
         "title": "noids_delete_widgets_widget_id",
-        "description": "Deletes a widget.",
+        "description": "Deletes a widget. Product: NOIDS (No ids).",
         "service": "noids",
         "toolset": "noids.widgets",
         "scope": "destructive",
@@ -41,7 +41,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "noids_get_widgets",
         "title": "noids_get_widgets",
-        "description": "Lists the widgets.",
+        "description": "Lists the widgets. Product: NOIDS (No ids).",
         "service": "noids",
         "toolset": "noids.widgets",
         "scope": "read",
@@ -59,7 +59,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "noids_post_widgets",
         "title": "noids_post_widgets",
-        "description": "Creates a widget.",
+        "description": "Creates a widget. Product: NOIDS (No ids).",
         "service": "noids",
         "toolset": "noids.widgets",
         "scope": "write",
