@@ -53,11 +53,23 @@ class Ranking:
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
+    head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
+
+
+# name words that qualify the noun before them: list_users_summaries is about users
+_NOT_HEAD = {"lite", "summary", "count", "bulk", "v2", "v3", "name"}
+
+
+def name_head(name: str) -> str | None:
+    """The noun a tool is about: the last noun of its name (zdx_list_group_users -> user, zid_list_user_groups ->
+    group), which is how English compounds read."""
+    nouns = [w for w in words(name) if w not in _VERBS and w not in _NOT_HEAD]
+    return nouns[-1] if nouns else None
 
 
 # "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service
@@ -113,6 +125,7 @@ class SearchIndex:
         self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
+        self._heads: list[str | None] = []
         docs: list[dict[str, list[str]]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
@@ -131,6 +144,7 @@ class SearchIndex:
             self._lite.append(bool({"lite", "summary", "summaries"} & named))
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
+            self._heads.append(name_head(tool.name))
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
@@ -213,6 +227,8 @@ class SearchIndex:
                 s *= rk.hinted_other
             elif not reading.services and not reading.hinted:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
+            if self._heads[i] in reading.head:
+                s *= 1 + rk.head
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:

@@ -74,6 +74,7 @@ class Reading:
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
+    head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
 
     def add(self, term: str, weight: float) -> None:
         self.terms[term] = max(weight, self.terms.get(term, 0.0))
@@ -209,14 +210,18 @@ class Vocabulary:
             if reading.intent in (intent, "update"):
                 break
         i = 0
+        units: list[_Unit] = []  # the request's words and phrases in order, for its head noun
         while i < len(words):
             for n in range(min(self._longest, len(words) - i), 0, -1):
                 key = tuple(stems[i:i + n])
                 if key in self.services:
                     if self.services[key] not in reading.services:
                         reading.services.append(self.services[key])
+                    units.append(_Unit(i, n, (), ()))
                     break
                 if key in self.terms:
+                    units.append(_Unit(i, n, tuple(self.terms[key]), tuple(
+                        w for w, raw in zip(key, words[i:i + n], strict=True) if raw not in self.stop)))
                     for w, raw in zip(key, words[i:i + n], strict=True):
                         if raw not in self.stop:
                             reading.add(w, CONSUMED)
@@ -231,13 +236,41 @@ class Vocabulary:
             else:
                 n = 1
                 word = words[i]
+                units.append(_Unit(i, 1, (), () if word in self.stop else (stem(word),)))
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
                     weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
                     weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
             i += n
+        reading.head = _head(units, words, verbs, page_at)
         return reading
+
+
+@dataclass(frozen=True)
+class _Unit:
+    at: int
+    n: int
+    api: tuple[str, ...]  # the API words a console phrase stands for
+    own: tuple[str, ...]  # its own stems (none for a product name or a stop word)
+
+
+def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
+    """The last word of the request's first noun phrase, as typed and in API words: "zdx users in the HR group"
+    -> {user}, "tickets raised for an incident" -> {ticket}, "app segments" -> {segment, application}. The
+    phrase starts at the first word that is no verb, product or stop word and ends before the next one or a
+    participle ("raised", "started")."""
+    run: list[_Unit] = []
+    for u in units:
+        if u.at < start:
+            continue
+        content = bool(u.own) and not any(j in verbs for j in range(u.at, u.at + u.n))
+        participle = u.n == 1 and words[u.at].endswith("ed")
+        if run and (not content or participle):
+            break
+        if content and not participle:
+            run.append(u)
+    return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
 
 
 _TO = {"to", "into", "onto"}
