@@ -181,10 +181,16 @@ class Vocabulary:
         words = _particles_together(self._spelled(tokens(text), speller, reading))
         reading.names_one = bool(_ONE.search(text)) or any(w in _THIS_ONE for w in words)
         starts, at = [page_at], page_at
+        clauses = {page_at}  # where each clause of the page starts: a command may open one
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
+            clauses.add(at)
             if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
                 starts.append(at)
+        # a write verb right after a word that names something is part of a name: "segment group", "rule label"
+        # (but it may end a terse one: "zapp forwarding profile delete")
+        after_noun = {i for i in range(page_at + 1, len(words) - 1)
+                      if i not in clauses and words[i - 1] not in self.stop and words[i - 1] not in _OPENERS}
         later = [(at, q) for at in range(page_at + 1, len(words)) for q in _LATER_QUESTIONS]
         if any(tuple(words[s:s + len(q)]) == q for s in starts for q in self.questions) or any(
                 tuple(words[s:s + len(q)]) == q for s, q in later):
@@ -201,7 +207,8 @@ class Vocabulary:
                 named = _find_command(words, stems, p, page_at, writes=False, skip=nouns)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
-                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES, skip=nouns)
+                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
+                                        skip=nouns | after_noun if intent in _WRITES else nouns)
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -273,6 +280,9 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
 
 
+# words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
+_OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
+            "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
 _TO = {"to", "into", "onto"}
 # "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
@@ -327,8 +337,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
         exact = tuple(words[i:i + n]) == phrase
         if not exact and tuple(stems[i:i + n]) != stemmed:
             continue
-        if writes and not exact and words[i + n - 1].endswith("ed"):
-            continue
+        if writes and not exact and words[i + n - 1].endswith(("ed", "s")):
+            continue  # "domains being blocked", "tags we use": a participle or a plural names, it does not command
         if not exact and words[i + n - 1].endswith("ings"):
             continue  # "findings", "settings", "mappings" are things, not "find" or "set"
         if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
