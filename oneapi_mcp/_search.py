@@ -47,7 +47,7 @@ _COMPAT: dict[str | None, dict[str, float]] = {
 class Ranking:
     """The ranking's global weights (bench/search_bench.py re-fits them leaving one blind round out)."""
 
-    other_service: float = 0.3  # an operation of another product than the one named
+    other_service: float = 0.2  # an operation of another product than the one named
     hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
     no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
