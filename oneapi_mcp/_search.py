@@ -25,6 +25,9 @@ __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
            "text": (1.0, 0.6)}
+# the property names an operation sends and returns: a separate, light index (its own document frequencies, so
+# the many `url`/`user` properties do not make those words common in names and descriptions)
+_FIELD_WEIGHT, _FIELD_COVERAGE = 0.1, 0.0
 _K1 = 1.2
 _PATH_NOISE = {*SERVICE_TABLE, "api", "v1", "v2", "v3", "mgmtconfig", "admin", "customers",
                "customer", "papi", "public", "ziam", "userconfig"}
@@ -113,10 +116,21 @@ def operation_kind(tool: Any) -> str:
 
 
 class SearchIndex:
+    @classmethod
+    def for_catalog(cls, catalog: Any, **kw: Any) -> SearchIndex:
+        """The index search_operations uses: each toolset's description and each operation's field names too."""
+        from ._search_fields import operation_fields
+
+        tools = list(catalog.tools.values())
+        return cls(tools, areas={n: ts.description for n, ts in catalog.toolsets.items()},
+                   fields=operation_fields(tools), **kw)
+
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 vocabulary: Vocabulary | None = None, plain: bool = False, ranking: Ranking | None = None):
-        """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
-        coverage only (no intents, names' subjects or services), as a client's own search would rank."""
+                 fields: dict[str, list[str]] | None = None, vocabulary: Vocabulary | None = None,
+                 plain: bool = False, ranking: Ranking | None = None):
+        """`areas`: toolset name -> its description (console words for the whole family). `fields`: tool name ->
+        the names of the properties it sends and returns (matched lightly). `plain`: BM25 and coverage only (no
+        intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
         self.ranking = ranking or Ranking()
@@ -127,6 +141,7 @@ class SearchIndex:
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
         docs: list[dict[str, list[str]]] = []
+        field_docs: list[list[str]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
@@ -138,6 +153,7 @@ class SearchIndex:
                 "area": area_words.get(tool.toolset, []),
                 "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
             })
+            field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
             named = set(tokens(tool.name))
@@ -162,6 +178,12 @@ class SearchIndex:
         self._df = {w: len(p) for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
         self._speller = Speller(self._df)
+        self._field_postings: dict[str, list[int]] = {}
+        for i, names in enumerate(field_docs):
+            for w in names:
+                self._field_postings.setdefault(w, []).append(i)
+        self._field_idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
+                           for w, p in self._field_postings.items()}
 
     def read(self, query: str) -> Reading:
         return self.vocabulary.read(query, self._speller)
@@ -201,6 +223,11 @@ class SearchIndex:
             for i, part in self._postings.get(term, ()):
                 score[i] = score.get(i, 0.0) + weight * idf * part
                 covered[i] = covered.get(i, 0.0) + weight
+            if not self.plain:  # "the category of a URL": an operation whose fields say so
+                field_idf = self._field_idf.get(term, 0.0) * _FIELD_WEIGHT
+                for i in self._field_postings.get(term, ()):
+                    score[i] = score.get(i, 0.0) + weight * field_idf / (_K1 + 1)
+                    covered[i] = covered.get(i, 0.0) + weight * _FIELD_COVERAGE
         if not terms:  # only a product name: its operations, lists first
             score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
         compat = _COMPAT[reading.intent]

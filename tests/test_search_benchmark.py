@@ -39,7 +39,7 @@ def catalog():
 
 @pytest.fixture(scope="module")
 def index(catalog):
-    return SearchIndex(catalog.tools.values(), areas={n: ts.description for n, ts in catalog.toolsets.items()})
+    return SearchIndex.for_catalog(catalog)
 
 
 def _names(index, query, **kw):
