@@ -140,6 +140,7 @@ class SearchIndex:
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
+        self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
         docs: list[dict[str, list[str]]] = []
         field_docs: list[list[str]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
@@ -161,6 +162,9 @@ class SearchIndex:
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
+            last = tool.path.rstrip("/").rsplit("/", 1)[-1]
+            self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
+                               and self._heads[-1] in words(last))
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
@@ -246,15 +250,19 @@ class SearchIndex:
             subject = self._subjects[i]
             # "app connectors" is answered by list_all_assistants, not list_assistant_groups
             named = len(subject & terms.keys()) / len(subject) if subject else 0.5
+            head = self._heads[i] in reading.head
+            # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
+            # is what is wanted, as a list would be
+            kind = "list" if head and self._parts[i] else self._kinds[i]
             s = (raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
-                 * (1 - rk.subject + rk.subject * named) * compat[self._kinds[i]])
+                 * (1 - rk.subject + rk.subject * named) * compat[kind])
             if reading.services and tool.service not in reading.services:
                 s *= rk.other_service
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:
                 s *= rk.hinted_other
             elif not reading.services and not reading.hinted:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
-            if self._heads[i] in reading.head:
+            if head:
                 s *= 1 + rk.head
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
