@@ -59,6 +59,7 @@ class Ranking:
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
+_PRODUCT_IN_NAME = 0.5
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -99,6 +100,8 @@ def operation_kind(tool: Any) -> str:
             return "count"
         if segments and segments[-1].startswith("{"):
             return "get"
+        if any(p[2] == "query" and p[3] and p[0].lower().endswith("id") for p in getattr(tool, "params", ())):
+            return "get"  # ZCC's getDeviceDetails?udid=...: one device, named by a required query parameter
         # /findings/{finding_id}/details is one finding's; /customers/{id}/connector or /organizations/{org_id}/findings
         # (the tenant's own id) and ZPA's get_all_* are lists
         one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
@@ -209,6 +212,8 @@ class SearchIndex:
                     terms[word] = ORIGINAL
         for verb in _NAMING_VERBS.get(reading.intent or "", ()):  # "delete" finds remove_*, "add" create_*
             terms[verb] = max(terms.get(verb, 0.0), VERB)
+        for named in reading.services if len(reading.services) > 1 else ():  # zcc_sync_zpa_admin_users: a product
+            terms[named] = max(terms.get(named, 0.0), _PRODUCT_IN_NAME)   # in another's name (sync "zpa admins")
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         for term, weight in list(terms.items()):
