@@ -247,6 +247,8 @@ class Vocabulary:
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
                     weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
+                    if i in verbs and word.endswith("ed"):
+                        weight = CONSUMED  # "users created this week": a participle says when, not which operation
                     weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
             i += n
