@@ -256,6 +256,9 @@ class Vocabulary:
         return reading
 
 
+_PAGE_WORDS = {"management", "page", "tab", "section", "screen", "menu"}
+
+
 @dataclass(frozen=True)
 class _Unit:
     at: int
@@ -271,8 +274,8 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     participle ("raised", "started")."""
     run: list[_Unit] = []
     for u in units:
-        if u.at < start:
-            continue
+        if u.at < start or (run and u.own and u.own[-1] in _PAGE_WORDS):
+            continue  # "Location Management" is the page of locations
         content = bool(u.own) and not any(j in verbs for j in range(u.at, u.at + u.n))
         participle = u.n == 1 and words[u.at].endswith("ed")
         if run and (not content or participle):
