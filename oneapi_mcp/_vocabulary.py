@@ -342,7 +342,7 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
         exact = tuple(words[i:i + n]) == phrase
         if not exact and tuple(stems[i:i + n]) != stemmed:
             continue
-        if writes and not exact and words[i + n - 1].endswith(("ed", "s")):
+        if writes and not exact and any(w.endswith(("ed", "s")) and w not in phrase for w in words[i:i + n]):
             continue  # "domains being blocked", "tags we use": a participle or a plural names, it does not command
         if not exact and words[i + n - 1].endswith("ings"):
             continue  # "findings", "settings", "mappings" are things, not "find" or "set"
