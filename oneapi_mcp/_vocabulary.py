@@ -153,6 +153,8 @@ class Vocabulary:
         verbish = {stem(w) for _, phrases in self.intents for p in phrases for w in p} | self.named_verbs
         acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                   for p in phrases}
+        self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
+                      for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()
                              if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
@@ -247,7 +249,7 @@ class Vocabulary:
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
                     weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
-                    if i in verbs and word.endswith("ed"):
+                    if word.endswith("ed") and stem(word) in self._acts:
                         weight = CONSUMED  # "users created this week": a participle says when, not which operation
                     weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
@@ -293,7 +295,7 @@ _TO = {"to", "into", "onto"}
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
 # "switch a monitor back on": the particle belongs to the verb
-_PARTICLE_VERBS, _PARTICLES = {"turn", "switch"}, {"on", "off"}
+_PARTICLE_VERBS, _PARTICLES = {"turn", "switch", "take", "kick", "shut", "lock"}, {"on", "off", "out", "down"}
 
 
 def _particles_together(words: list[str]) -> list[str]:
@@ -325,6 +327,7 @@ _WRITES = {"create", "update", "delete"}
 _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+_DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}
 _RELATIVE = {"that", "which", "who"}
 _PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
 _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
@@ -348,6 +351,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
             continue  # "findings", "settings", "mappings" are things, not "find" or "set"
         if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
             continue
+        if writes and phrase[0] in _NEW and i and words[i - 1] in _DEFINITE:
+            continue  # "a new engine" asks for one; "the new releases profile" names one that exists
         if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
             continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i
