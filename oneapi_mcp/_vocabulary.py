@@ -153,6 +153,7 @@ class Vocabulary:
         verbish = {stem(w) for _, phrases in self.intents for p in phrases for w in p} | self.named_verbs
         acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                   for p in phrases}
+        self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
         self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()
@@ -255,6 +256,10 @@ class Vocabulary:
                     reading.add(stem(word), weight)
             i += n
         reading.head = _head(units, words, verbs, page_at)
+        if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
+                                            for j, w in enumerate(words) if j > page_at):
+            for w in self.who_did:  # "somebody deleted the rule, find out who": a change's author, the audit log
+                reading.add(w, MAPPED)
         return reading
 
 
@@ -323,6 +328,7 @@ def _key(phrase: str) -> tuple[str, ...]:
 
 
 _WRITES = {"create", "update", "delete"}
+_STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 # a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
 _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
