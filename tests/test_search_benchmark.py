@@ -1,7 +1,7 @@
 """search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
 
 The floors sit just under the level reached, over the whole set and on each part (tuned, held out, blind rounds
-1 to 6); `make bench` prints every part for both searches, each round's first measurement and a
+1 to 7); `make bench` prints every part for both searches, each round's first measurement and a
 leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 """
 
@@ -22,15 +22,16 @@ from oneapi_mcp._vocabulary import stem
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.817 / 0.960 (879 requests)
+HIT1_FLOOR, HIT5_FLOOR = 0.805, 0.95  # reached: 0.813 / 0.956 (915 requests)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
-# round's first measurement, before any change made for it, is in tests/search_benchmark.yaml; round 6 was first
-# measured at 0.514 / 0.806 and reached 0.681 / 0.917 after this round's general fixes
+# round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
+# measured at 0.514 / 0.806 and reached 0.715 / 0.924 after this round's general fixes; round 7 (n=36), written
+# after them, was first measured at 0.583 / 0.778 and reached 0.583 / 0.833
 PART_FLOORS = {"tuned": (0.86, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.93),
                "blind round 2": (0.865, 0.955), "blind round 3": (0.79, 0.95), "blind round 4": (0.82, 0.945),
-               "blind round 5": (0.77, 0.945), "blind round 6": (0.665, 0.905)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.506 / 0.800
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.49, 0.79
+               "blind round 5": (0.77, 0.945), "blind round 6": (0.70, 0.915), "blind round 7": (0.55, 0.80)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.498 / 0.788
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.485, 0.775
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +247,26 @@ def test_each_operation_is_indexed_by_the_property_names_it_sends_and_returns(ca
     assert "md5HashValueList" in fields["zia_get_behavioral_analysis_advanced_settings"]  # response
     assert "customerId" not in fields["zpa_list_all_assistants"]  # in every ZPA path: says nothing
     assert "zms_list_agents" not in fields  # GraphQL operations share one path
+
+
+def test_listing_tools_builds_no_search_index_and_reads_no_property_names():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, anyio\n"
+        "from mcp import Client\n"
+        "from oneapi_mcp._server import Runtime, build_server\n"
+        "from oneapi_mcp._settings import ServerSettings\n"
+        "rt = Runtime(settings=ServerSettings(), executor_factory=lambda c: None, customer_id_known=True)\n"
+        "async def main():\n"
+        "    async with Client(build_server(rt), cache=None) as client:\n"
+        "        await client.list_tools()\n"
+        "anyio.run(main)\n"
+        "print('oneapi_mcp._search_fields' in sys.modules, rt._index is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-2:] == ["False", "True"]  # the index (and the OpenAPI documents it reads) wait for the first search
 
 
 def test_a_second_named_product_is_a_word_of_the_tool_name(index):
