@@ -60,6 +60,7 @@ class Ranking:
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 _PRODUCT_IN_NAME = 0.5
+_NAMED_SITE = 0.5
 # words of a tool name that say what it does, not what it is about
 _VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
           "info", "detail"}
@@ -216,11 +217,18 @@ class SearchIndex:
             terms[named] = max(terms.get(named, 0.0), _PRODUCT_IN_NAME)   # in another's name (sync "zpa admins")
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
+        unknown = False
         for term, weight in list(terms.items()):
             if term not in self._postings and len(term) >= 4:  # a word's beginning: "categor", "provision"
                 del terms[term]
-                for w in sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]:
+                starts = sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]
+                for w in starts:
                     terms[w] = max(terms.get(w, 0.0), weight / 2)
+                unknown |= weight >= 1.0 and not starts and term not in self._field_postings
+        if (unknown and reading.intent in (None, "update") and set(self.vocabulary.site_verbs) & terms.keys()
+                and set(reading.services) <= {"zia"}):
+            for w in self.vocabulary.site_words:  # "block bittorrent", "let them use facebook": a site or an app
+                terms[w] = max(terms.get(w, 0.0), _NAMED_SITE)
         if not terms and not reading.services:
             return []
         allowed_set = set(allowed) if allowed is not None else None

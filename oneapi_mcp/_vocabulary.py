@@ -154,6 +154,8 @@ class Vocabulary:
         acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                   for p in phrases}
         self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
+        self.site_verbs = [stem(w) for w in data.get("site_verbs") or []]
+        self.site_words = [stem(w) for v in data.get("site_words") or [] for w in tokens(v)]
         self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()

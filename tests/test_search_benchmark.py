@@ -269,6 +269,13 @@ def test_listing_tools_builds_no_search_index_and_reads_no_property_names():
     assert out[-2:] == ["False", "True"]  # the index (and the OpenAPI documents it reads) wait for the first search
 
 
+def test_a_word_no_operation_uses_next_to_block_or_allow_is_read_as_a_site_or_an_app(index):
+    found = _names(index, "unblock examplegamezone", limit=3)  # without the rule: the denylist, ZTW's health check
+    assert all(n.startswith("zia_") and "web_application_rule" in n for n in found), found
+    # in another product, or with a noun "block", the word stays a name
+    assert not {"zia_create_url_filtering_rule"} & set(_names(index, "a new block of addresses for examplegamezone"))
+
+
 def test_a_second_named_product_is_a_word_of_the_tool_name(index):
     assert _names(index, "which groups get zpa in client connector")[0] == "zcc_list_zpa_group_entitlements"
 
