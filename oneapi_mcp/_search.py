@@ -213,8 +213,8 @@ class SearchIndex:
                     terms[word] = ORIGINAL
         for verb in _NAMING_VERBS.get(reading.intent or "", ()):  # "delete" finds remove_*, "add" create_*
             terms[verb] = max(terms.get(verb, 0.0), VERB)
-        for named in reading.services if len(reading.services) > 1 else ():  # zcc_sync_zpa_admin_users: a product
-            terms[named] = max(terms.get(named, 0.0), _PRODUCT_IN_NAME)   # in another's name (sync "zpa admins")
+        for product in reading.services if len(reading.services) > 1 else ():  # zcc_sync_zpa_admin_users: a
+            terms[product] = max(terms.get(product, 0.0), _PRODUCT_IN_NAME)  # product in another's name
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
         unknown = False
