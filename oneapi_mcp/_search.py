@@ -24,7 +24,7 @@ __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
-           "text": (1.0, 0.6)}
+           "text": (1.0, 0.6), "family": (0.25, 0.5)}
 # the property names an operation sends and returns: a separate, light index (its own document frequencies, so
 # the many `url`/`user` properties do not make those words common in names and descriptions)
 _FIELD_WEIGHT, _FIELD_COVERAGE = 0.1, 0.0
@@ -169,6 +169,14 @@ class SearchIndex:
             last = tool.path.rstrip("/").rsplit("/", 1)[-1]
             self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
                                and self._heads[-1] in words(last))
+        # the titles of the operations on the same resource (list, get, create, update, delete of /reports/{type}):
+        # console words written for one of them ("report schedules") name the others' object too
+        families: dict[tuple[str, str], set[str]] = {}
+        resource = [(t.service, re.sub(r"(/\{[^}]*\})+/?$", "", t.path)) for t in self._tools]
+        for key, t in zip(resource, self._tools, strict=True):
+            families.setdefault(key, set()).update(w for w in words(t.title) if w not in _VERBS)
+        for doc, key in zip(docs, resource, strict=True):
+            doc["family"] = sorted(families[key])
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
