@@ -175,8 +175,8 @@ class SearchIndex:
         resource = [(t.service, re.sub(r"(/\{[^}]*\})+/?$", "", t.path)) for t in self._tools]
         for key, t in zip(resource, self._tools, strict=True):
             families.setdefault(key, set()).update(w for w in words(t.title) if w not in _VERBS)
-        for doc, key in zip(docs, resource, strict=True):
-            doc["family"] = sorted(families[key])
+        for doc, key in zip(docs, resource, strict=True):  # a client's own search sees no resources
+            doc["family"] = [] if plain else sorted(families[key])
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
