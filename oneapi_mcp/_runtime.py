@@ -51,8 +51,7 @@ class Runtime:
         if self._index is None:
             from ._search import SearchIndex
 
-            self._index = SearchIndex(self.catalog.tools.values(),
-                                      areas={n: ts.description for n, ts in self.catalog.toolsets.items()})
+            self._index = SearchIndex.for_catalog(self.catalog)
         return self._index
 
     @property

@@ -24,7 +24,10 @@ __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
-           "text": (1.0, 0.6)}
+           "text": (1.0, 0.6), "family": (0.25, 0.5)}
+# the property names an operation sends and returns: a separate, light index (its own document frequencies, so
+# the many `url`/`user` properties do not make those words common in names and descriptions)
+_FIELD_WEIGHT, _FIELD_COVERAGE = 0.1, 0.0
 _K1 = 1.2
 _PATH_NOISE = {*SERVICE_TABLE, "api", "v1", "v2", "v3", "mgmtconfig", "admin", "customers",
                "customer", "papi", "public", "ziam", "userconfig"}
@@ -47,17 +50,31 @@ _COMPAT: dict[str | None, dict[str, float]] = {
 class Ranking:
     """The ranking's global weights (bench/search_bench.py re-fits them leaving one blind round out)."""
 
-    other_service: float = 0.3  # an operation of another product than the one named
+    other_service: float = 0.2  # an operation of another product than the one named
     hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
     no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
+    head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
+_PRODUCT_IN_NAME = 0.5
+_NAMED_SITE = 0.5
 # words of a tool name that say what it does, not what it is about
-_VERBS = {"list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite", *SERVICE_TABLE,
-          "info", "detail"}
+_VERBS = {stem(w) for w in ("list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite",
+                             *SERVICE_TABLE, "info", "detail")}  # stemmed, as words() gives them ("creat", "remov")
+
+
+# name words that qualify the noun before them: list_users_summaries is about users
+_NOT_HEAD = {"lite", "summary", "count", "bulk", "v2", "v3", "name"}
+
+
+def name_head(name: str) -> str | None:
+    """The noun a tool is about: the last noun of its name (zdx_list_group_users -> user, zid_list_user_groups ->
+    group), which is how English compounds read."""
+    nouns = [w for w in words(name) if w not in _VERBS and w not in _NOT_HEAD]
+    return nouns[-1] if nouns else None
 
 
 # "(Zscaler Cloud & Branch Connector)" after a service's short name: the service is matched as a service
@@ -84,6 +101,8 @@ def operation_kind(tool: Any) -> str:
             return "count"
         if segments and segments[-1].startswith("{"):
             return "get"
+        if any(p[2] == "query" and p[3] and p[0].lower().endswith("id") for p in getattr(tool, "params", ())):
+            return "get"  # ZCC's getDeviceDetails?udid=...: one device, named by a required query parameter
         # /findings/{finding_id}/details is one finding's; /customers/{id}/connector or /organizations/{org_id}/findings
         # (the tenant's own id) and ZPA's get_all_* are lists
         one = any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
@@ -101,10 +120,21 @@ def operation_kind(tool: Any) -> str:
 
 
 class SearchIndex:
+    @classmethod
+    def for_catalog(cls, catalog: Any, **kw: Any) -> SearchIndex:
+        """The index search_operations uses: each toolset's description and each operation's field names too."""
+        from ._search_fields import operation_fields
+
+        tools = list(catalog.tools.values())
+        return cls(tools, areas={n: ts.description for n, ts in catalog.toolsets.items()},
+                   fields=operation_fields(tools), **kw)
+
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 vocabulary: Vocabulary | None = None, plain: bool = False, ranking: Ranking | None = None):
-        """`areas`: toolset name -> its description (console words for the whole family). `plain`: BM25 and
-        coverage only (no intents, names' subjects or services), as a client's own search would rank."""
+                 fields: dict[str, list[str]] | None = None, vocabulary: Vocabulary | None = None,
+                 plain: bool = False, ranking: Ranking | None = None):
+        """`areas`: toolset name -> its description (console words for the whole family). `fields`: tool name ->
+        the names of the properties it sends and returns (matched lightly). `plain`: BM25 and coverage only (no
+        intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
         self.ranking = ranking or Ranking()
@@ -113,7 +143,10 @@ class SearchIndex:
         self._subjects: list[frozenset[str]] = []  # the name's nouns: what the operation is about
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
+        self._heads: list[str | None] = []
+        self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
         docs: list[dict[str, list[str]]] = []
+        field_docs: list[list[str]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
@@ -125,12 +158,25 @@ class SearchIndex:
                 "area": area_words.get(tool.toolset, []),
                 "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
             })
+            field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
             named = set(tokens(tool.name))
             self._lite.append(bool({"lite", "summary", "summaries"} & named))
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
+            self._heads.append(name_head(tool.name))
+            last = tool.path.rstrip("/").rsplit("/", 1)[-1]
+            self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
+                               and self._heads[-1] in words(last))
+        # the titles of the operations on the same resource (list, get, create, update, delete of /reports/{type}):
+        # console words written for one of them ("report schedules") name the others' object too
+        families: dict[tuple[str, str], set[str]] = {}
+        resource = [(t.service, re.sub(r"(/\{[^}]*\})+/?$", "", t.path)) for t in self._tools]
+        for key, t in zip(resource, self._tools, strict=True):
+            families.setdefault(key, set()).update(w for w in words(t.title) if w not in _VERBS)
+        for doc, key in zip(docs, resource, strict=True):  # a client's own search sees no resources
+            doc["family"] = [] if plain else sorted(families[key])
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
@@ -148,6 +194,12 @@ class SearchIndex:
         self._df = {w: len(p) for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
         self._speller = Speller(self._df)
+        self._field_postings: dict[str, list[int]] = {}
+        for i, names in enumerate(field_docs):
+            for w in names:
+                self._field_postings.setdefault(w, []).append(i)
+        self._field_idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
+                           for w, p in self._field_postings.items()}
 
     def read(self, query: str) -> Reading:
         return self.vocabulary.read(query, self._speller)
@@ -169,13 +221,22 @@ class SearchIndex:
                     terms[word] = ORIGINAL
         for verb in _NAMING_VERBS.get(reading.intent or "", ()):  # "delete" finds remove_*, "add" create_*
             terms[verb] = max(terms.get(verb, 0.0), VERB)
+        for product in reading.services if len(reading.services) > 1 else ():  # zcc_sync_zpa_admin_users: a
+            terms[product] = max(terms.get(product, 0.0), _PRODUCT_IN_NAME)  # product in another's name
         if reading.intent in ("count", "activate"):  # the operations are named so: get_*_count, activate
             terms[stem(reading.intent)] = max(terms.get(stem(reading.intent), 0.0), 0.25)
+        unknown = False
         for term, weight in list(terms.items()):
             if term not in self._postings and len(term) >= 4:  # a word's beginning: "categor", "provision"
                 del terms[term]
-                for w in sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]:
+                starts = sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]
+                for w in starts:
                     terms[w] = max(terms.get(w, 0.0), weight / 2)
+                unknown |= weight >= 1.0 and not starts and term not in self._field_postings
+        if (unknown and reading.intent in (None, "update") and set(self.vocabulary.site_verbs) & terms.keys()
+                and set(reading.services) <= {"zia"}):
+            for w in self.vocabulary.site_words:  # "block bittorrent", "let them use facebook": a site or an app
+                terms[w] = max(terms.get(w, 0.0), _NAMED_SITE)
         if not terms and not reading.services:
             return []
         allowed_set = set(allowed) if allowed is not None else None
@@ -187,6 +248,11 @@ class SearchIndex:
             for i, part in self._postings.get(term, ()):
                 score[i] = score.get(i, 0.0) + weight * idf * part
                 covered[i] = covered.get(i, 0.0) + weight
+            if not self.plain:  # "the category of a URL": an operation whose fields say so
+                field_idf = self._field_idf.get(term, 0.0) * _FIELD_WEIGHT
+                for i in self._field_postings.get(term, ()):
+                    score[i] = score.get(i, 0.0) + weight * field_idf / (_K1 + 1)
+                    covered[i] = covered.get(i, 0.0) + weight * _FIELD_COVERAGE
         if not terms:  # only a product name: its operations, lists first
             score = {i: 1.0 for i, t in enumerate(self._tools) if t.service in reading.services}
         compat = _COMPAT[reading.intent]
@@ -205,14 +271,20 @@ class SearchIndex:
             subject = self._subjects[i]
             # "app connectors" is answered by list_all_assistants, not list_assistant_groups
             named = len(subject & terms.keys()) / len(subject) if subject else 0.5
+            head = self._heads[i] in reading.head
+            # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
+            # is what is wanted, as a list would be
+            kind = "list" if head and self._parts[i] else self._kinds[i]
             s = (raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
-                 * (1 - rk.subject + rk.subject * named) * compat[self._kinds[i]])
+                 * (1 - rk.subject + rk.subject * named) * compat[kind])
             if reading.services and tool.service not in reading.services:
                 s *= rk.other_service
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:
                 s *= rk.hinted_other
             elif not reading.services and not reading.hinted:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
+            if head:
+                s *= 1 + rk.head
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:

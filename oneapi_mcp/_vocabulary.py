@@ -74,6 +74,7 @@ class Reading:
     corrected: dict[str, str] = field(default_factory=dict)  # typed word -> the word searched
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
+    head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
 
     def add(self, term: str, weight: float) -> None:
         self.terms[term] = max(weight, self.terms.get(term, 0.0))
@@ -152,6 +153,11 @@ class Vocabulary:
         verbish = {stem(w) for _, phrases in self.intents for p in phrases for w in p} | self.named_verbs
         acting = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                   for p in phrases}
+        self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
+        self.site_verbs = [stem(w) for w in data.get("site_verbs") or []]
+        self.site_words = [stem(w) for v in data.get("site_words") or [] for w in tokens(v)]
+        self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
+                      for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()
                              if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
@@ -180,10 +186,16 @@ class Vocabulary:
         words = _particles_together(self._spelled(tokens(text), speller, reading))
         reading.names_one = bool(_ONE.search(text)) or any(w in _THIS_ONE for w in words)
         starts, at = [page_at], page_at
+        clauses = {page_at}  # where each clause of the page starts: a command may open one
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
+            clauses.add(at)
             if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
                 starts.append(at)
+        # a write verb right after a word that names something is part of a name: "segment group", "rule label"
+        # (but it may end a terse one: "zapp forwarding profile delete")
+        after_noun = {i for i in range(page_at + 1, len(words) - 1)
+                      if i not in clauses and words[i - 1] not in self.stop and words[i - 1] not in _OPENERS}
         later = [(at, q) for at in range(page_at + 1, len(words)) for q in _LATER_QUESTIONS]
         if any(tuple(words[s:s + len(q)]) == q for s in starts for q in self.questions) or any(
                 tuple(words[s:s + len(q)]) == q for s, q in later):
@@ -200,7 +212,8 @@ class Vocabulary:
                 named = _find_command(words, stems, p, page_at, writes=False, skip=nouns)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
-                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES, skip=nouns)
+                command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
+                                        skip=nouns | after_noun if intent in _WRITES else nouns)
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -209,14 +222,18 @@ class Vocabulary:
             if reading.intent in (intent, "update"):
                 break
         i = 0
+        units: list[_Unit] = []  # the request's words and phrases in order, for its head noun
         while i < len(words):
             for n in range(min(self._longest, len(words) - i), 0, -1):
                 key = tuple(stems[i:i + n])
                 if key in self.services:
                     if self.services[key] not in reading.services:
                         reading.services.append(self.services[key])
+                    units.append(_Unit(i, n, (), ()))
                     break
                 if key in self.terms:
+                    units.append(_Unit(i, n, tuple(self.terms[key]), tuple(
+                        w for w, raw in zip(key, words[i:i + n], strict=True) if raw not in self.stop)))
                     for w, raw in zip(key, words[i:i + n], strict=True):
                         if raw not in self.stop:
                             reading.add(w, CONSUMED)
@@ -231,21 +248,61 @@ class Vocabulary:
             else:
                 n = 1
                 word = words[i]
+                units.append(_Unit(i, 1, (), () if word in self.stop else (stem(word),)))
                 if word not in self.stop:
                     weight = CORRECTED if word in reading.corrected.values() else ORIGINAL
                     weight = VERB if i in verbs and stem(word) not in self.named_verbs else weight
+                    if word.endswith("ed") and stem(word) in self._acts:
+                        weight = CONSUMED  # "users created this week": a participle says when, not which operation
                     weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
             i += n
+        reading.head = _head(units, words, verbs, page_at)
+        if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
+                                            for j, w in enumerate(words) if j > page_at):
+            for w in self.who_did:  # "somebody deleted the rule, find out who": a change's author, the audit log
+                reading.add(w, MAPPED)
         return reading
 
 
+_PAGE_WORDS = {"management", "page", "tab", "section", "screen", "menu"}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    at: int
+    n: int
+    api: tuple[str, ...]  # the API words a console phrase stands for
+    own: tuple[str, ...]  # its own stems (none for a product name or a stop word)
+
+
+def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
+    """The last word of the request's first noun phrase, as typed and in API words: "zdx users in the HR group"
+    -> {user}, "tickets raised for an incident" -> {ticket}, "app segments" -> {segment, application}. The
+    phrase starts at the first word that is no verb, product or stop word and ends before the next one or a
+    participle ("raised", "started")."""
+    run: list[_Unit] = []
+    for u in units:
+        if u.at < start or (run and u.own and u.own[-1] in _PAGE_WORDS):
+            continue  # "Location Management" is the page of locations
+        content = bool(u.own) and not any(j in verbs for j in range(u.at, u.at + u.n))
+        participle = u.n == 1 and words[u.at].endswith("ed")
+        if run and (not content or participle):
+            break
+        if content and not participle:
+            run.append(u)
+    return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
+
+
+# words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
+_OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
+            "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
 _TO = {"to", "into", "onto"}
 # "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
 # "switch a monitor back on": the particle belongs to the verb
-_PARTICLE_VERBS, _PARTICLES = {"turn", "switch"}, {"on", "off"}
+_PARTICLE_VERBS, _PARTICLES = {"turn", "switch", "take", "kick", "shut", "lock"}, {"on", "off", "out", "down"}
 
 
 def _particles_together(words: list[str]) -> list[str]:
@@ -273,10 +330,12 @@ def _key(phrase: str) -> tuple[str, ...]:
 
 
 _WRITES = {"create", "update", "delete"}
+_STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 # a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
 _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+_DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}
 _RELATIVE = {"that", "which", "who"}
 _PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
 _DETERMINERS = {"the", "a", "an", "last", "recent", "any", "pending", "saved", "my", "our", "this", "latest"}
@@ -294,12 +353,14 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
         exact = tuple(words[i:i + n]) == phrase
         if not exact and tuple(stems[i:i + n]) != stemmed:
             continue
-        if writes and not exact and words[i + n - 1].endswith("ed"):
-            continue
+        if writes and not exact and any(w.endswith(("ed", "s")) and w not in phrase for w in words[i:i + n]):
+            continue  # "domains being blocked", "tags we use": a participle or a plural names, it does not command
         if not exact and words[i + n - 1].endswith("ings"):
             continue  # "findings", "settings", "mappings" are things, not "find" or "set"
         if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
             continue
+        if writes and phrase[0] in _NEW and i and words[i - 1] in _DEFINITE:
+            continue  # "a new engine" asks for one; "the new releases profile" names one that exists
         if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
             continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i

@@ -1,7 +1,7 @@
 """search_operations finds what an administrator means (issue 15), measured on tests/search_benchmark.yaml.
 
 The floors sit just under the level reached, over the whole set and on each part (tuned, held out, blind rounds
-1 to 5); `make bench` prints every part for both searches, each round's first measurement and a
+1 to 7); `make bench` prints every part for both searches, each round's first measurement and a
 leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 """
 
@@ -22,14 +22,16 @@ from oneapi_mcp._vocabulary import stem
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.80, 0.96  # reached: 0.815 / 0.970 (735 requests)
-# each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points); round 5 was
-# first measured at 0.656 / 0.877 before this round's general fixes, and reached 0.760 / 0.929
-PART_FLOORS = {"tuned": (0.82, 0.975), "held out": (0.78, 0.96), "blind round 1": (0.77, 0.955),
-               "blind round 2": (0.84, 0.975), "blind round 3": (0.76, 0.95), "blind round 4": (0.81, 0.945),
-               "blind round 5": (0.75, 0.915)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.524 / 0.818
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.51, 0.80
+HIT1_FLOOR, HIT5_FLOOR = 0.805, 0.955  # reached: 0.814 / 0.962 (915 requests)
+# each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
+# round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
+# measured at 0.514 / 0.806 and reached 0.715 / 0.938 after this round's general fixes; round 7 (n=36), written
+# after them, was first measured at 0.583 / 0.778 and reached 0.667 / 0.861 with the fixes made after it
+PART_FLOORS = {"tuned": (0.86, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
+               "blind round 2": (0.865, 0.955), "blind round 3": (0.79, 0.95), "blind round 4": (0.82, 0.945),
+               "blind round 5": (0.765, 0.95), "blind round 6": (0.695, 0.925), "blind round 7": (0.63, 0.83)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.498 / 0.788
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.485, 0.775
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def catalog():
 
 @pytest.fixture(scope="module")
 def index(catalog):
-    return SearchIndex(catalog.tools.values(), areas={n: ts.description for n, ts in catalog.toolsets.items()})
+    return SearchIndex.for_catalog(catalog)
 
 
 def _names(index, query, **kw):
@@ -69,6 +71,7 @@ def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(cata
     parts_ = parts(load_benchmark(BENCHMARK, catalog))
     assert set(parts_) == set(PART_FLOORS)
     assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 5"]) >= 120  # written before their changes
+    assert len(parts_["blind round 6"]) >= 120
     for label, requests in parts_.items():
         result = evaluate(lambda q: _names(index, q), requests)
         hit1_floor, hit5_floor = PART_FLOORS[label]
@@ -209,6 +212,85 @@ def test_a_destructive_put_named_by_another_verb_is_an_action_not_a_delete_and_d
 def test_a_product_name_ranks_that_products_operations_first(index):
     assert all(n.startswith("ztw_") for n in _names(index, "cloud connector admin users", limit=3))
     assert all(n.startswith("zcc_") for n in _names(index, "client connector admin users", limit=3))
+
+
+def test_the_head_noun_decides_between_operations_named_by_the_same_words(index):
+    # zdx_list_group_users and zdx_list_user_groups share their words; English puts the head last
+    assert index.read("zdx users in the HR group").head == {"user"}
+    assert _names(index, "zdx users in the HR group")[0] == "zdx_list_group_users"
+    assert _names(index, "zdx groups of a user")[0] == "zdx_list_user_groups"
+
+
+def test_a_part_of_one_object_is_found_without_that_objects_id(index):
+    # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
+    found = _names(index, "tickets raised for a dlp incident in workflow automation")
+    assert found[0] == "zwa_get_generated_tickets"
+
+
+def test_a_write_verb_after_a_noun_is_part_of_a_name_unless_it_ends_a_terse_request(index):
+    assert index.read("the rule label for temporary rules").intent is None
+    assert index.read("tags we use to label workloads").intent is None  # a plural does not command
+    assert index.read("zapp forwarding profile delete").intent == "delete"
+    assert index.read("nuke the test users").intent == "delete"
+
+
+def test_a_required_id_in_the_query_makes_a_read_a_get(catalog):
+    assert operation_kind(catalog.tools["zcc_get_device_details"]) == "get"  # getDeviceDetails?udid=
+    assert operation_kind(catalog.tools["zcc_list_devices"]) == "list"
+
+
+def test_each_operation_is_indexed_by_the_property_names_it_sends_and_returns(catalog):
+    from oneapi_mcp._search_fields import operation_fields
+
+    fields = operation_fields(catalog.tools.values())
+    assert "preSharedKey" in fields["zia_create_vpn_credential"]  # request body
+    assert "md5HashValueList" in fields["zia_get_behavioral_analysis_advanced_settings"]  # response
+    assert "customerId" not in fields["zpa_list_all_assistants"]  # in every ZPA path: says nothing
+    assert "zms_list_agents" not in fields  # GraphQL operations share one path
+
+
+def test_listing_tools_builds_no_search_index_and_reads_no_property_names():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, anyio\n"
+        "from mcp import Client\n"
+        "from oneapi_mcp._server import Runtime, build_server\n"
+        "from oneapi_mcp._settings import ServerSettings\n"
+        "rt = Runtime(settings=ServerSettings(), executor_factory=lambda c: None, customer_id_known=True)\n"
+        "async def main():\n"
+        "    async with Client(build_server(rt), cache=None) as client:\n"
+        "        await client.list_tools()\n"
+        "anyio.run(main)\n"
+        "print('oneapi_mcp._search_fields' in sys.modules, rt._index is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-2:] == ["False", "True"]  # the index (and the OpenAPI documents it reads) wait for the first search
+
+
+def test_a_word_no_operation_uses_next_to_block_or_allow_is_read_as_a_site_or_an_app(index):
+    found = _names(index, "unblock examplegamezone", limit=3)  # without the rule: the denylist, ZTW's health check
+    assert all(n.startswith("zia_") and "web_application_rule" in n for n in found), found
+    # in another product, or with a noun "block", the word stays a name
+    assert not {"zia_create_url_filtering_rule"} & set(_names(index, "a new block of addresses for examplegamezone"))
+
+
+def test_console_words_written_for_one_operation_name_its_siblings_on_the_same_resource():
+    from oneapi_mcp._search_eval import _Listed
+
+    def tool(name, title, method, path, scope):
+        return _Listed(name, title, title, scope, "zbi", toolset="zbi.reports", path=path, method=method)
+
+    tools = [tool("zbi_list_report_configs", "Lists report schedules", "GET", "/bi/reports/{type}", "read"),
+             tool("zbi_update_report_config", "Updates report config", "PUT", "/bi/reports/{type}/{id}", "write"),
+             tool("zbi_update_custom_app", "Updates custom app config", "PUT", "/bi/customapps/{id}", "write")]
+    found = [t.name for _, t in SearchIndex(tools).search("change a report schedule")]
+    assert found[0] == "zbi_update_report_config"  # "schedule" is only in its sibling's title
+
+
+def test_a_second_named_product_is_a_word_of_the_tool_name(index):
+    assert _names(index, "which groups get zpa in client connector")[0] == "zcc_list_zpa_group_entitlements"
 
 
 def _server(**settings) -> object:
