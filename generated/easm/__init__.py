@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "71c61180228a700eafb9f2158cbe4bc99c68ea8d9b92d24a47f30508484caba1"
+FINGERPRINT = "6eb26fcb954aaaadea77a8cbfb24ae2bfb7c1c129d7ca20f61fef073a960d929"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -132,7 +132,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_create_trusted_network",
         "title": "Creates trusted network",
-        "description": "Creates a Client Connector trusted network definition (DNS servers, search domains or hostnames that identify a corporate network).",
+        "description": "Creates (adds) a new trusted network. Creates a Client Connector trusted network definition (DNS servers, search domains or hostnames that identify a corporate network).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -155,7 +155,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_download_enrolled_devices",
         "title": "Downloads enrolled devices",
-        "description": "Downloads a CSV of enrolled devices, filtered by osTypes and registrationTypes. Limited to 3 calls per day. Use getDevices for ordinary lookups.",
+        "description": "Downloads a CSV of enrolled devices, filtered by osTypes and registrationTypes. Limited to 3 calls per day. Use getDevices for ordinary lookups. Product: ZCC (Client Connector).",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -199,7 +199,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_download_service_status_for_devices",
         "title": "Downloads service status for devices",
-        "description": "Downloads a CSV with the service status of each device, filtered by osTypes and registrationTypes. Limited to 3 calls per day.",
+        "description": "Downloads a CSV with the service status of each device, filtered by osTypes and registrationTypes. Limited to 3 calls per day. Product: ZCC (Client Connector).",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -220,7 +220,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_edit_admin_user",
         "title": "Updates edit admin user",
-        "description": "Updates edit admin user in ZCC (Zscaler Client Connector), calling PUT /zcc/papi/public/v1/editAdminUser.",
+        "description": "Updates (changes) edit admin user. Updates edit admin user in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -256,7 +256,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_admin_users_sync_info",
         "title": "Returns the admin users sync status",
-        "description": "Returns when ZIA/ZDX and ZPA admin users were last synced into the Client Connector Portal, and the sync status.",
+        "description": "Returns when ZIA/ZDX and ZPA admin users were last synced into the Client Connector Portal, and the sync status. Also called: policy admin.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -274,7 +274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_application_profile",
         "title": "Returns application profile",
-        "description": "Returns application profile in ZCC (Zscaler Client Connector), calling GET /zcc/papi/public/v1/application-profiles/{id}.",
+        "description": "Returns one application profile by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -310,7 +310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_custom_ip_based_application",
         "title": "Returns custom IP based application",
-        "description": "Returns custom IP based application in ZCC (Zscaler Client Connector), calling GET /zcc/papi/public/v1/custom-ip-based-apps/{id}.",
+        "description": "Returns one custom IP based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -328,7 +328,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_device_cleanup_info",
         "title": "Returns device cleanup info",
-        "description": "Returns the device cleanup settings: days before inactive devices are auto-removed and auto-purged, and the force-remove type. ZCC allows 100 calls per hour per tenant.",
+        "description": "Returns the device cleanup settings: days before inactive devices are auto-removed and auto-purged, and the force-remove type. ZCC allows 100 calls per hour per tenant. Product: ZCC (Client Connector).",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -400,7 +400,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_predefined_ip_based_application",
         "title": "Returns predefined IP based application",
-        "description": "Returns predefined IP based application in ZCC (Zscaler Client Connector), calling GET /zcc/papi/public/v1/predefined-ip-based-apps/{id}.",
+        "description": "Returns one predefined IP based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -436,7 +436,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_process_based_application",
         "title": "Returns process based application",
-        "description": "Returns process based application in ZCC (Zscaler Client Connector), calling GET /zcc/papi/public/v1/process-based-apps/{id}.",
+        "description": "Returns one process based application by id in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -454,7 +454,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_admin_roles",
         "title": "Lists admin roles",
-        "description": "Lists the Client Connector portal admin roles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all admin roles (shows which exist). Lists the Client Connector portal admin roles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -478,7 +478,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_admin_users",
         "title": "Lists admin users",
-        "description": "Lists the Client Connector portal administrators. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all admin users (shows which exist). Lists the Client Connector portal administrators. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: policy admin.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -506,7 +506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_app_services",
         "title": "Lists app services",
-        "description": "Lists app services in ZCC (Zscaler Client Connector), calling GET /zcc/papi/public/v1/webAppService/listByCompany. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all app services (shows which exist). Lists app services in ZCC (Zscaler Client Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -534,7 +534,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_application_profiles",
         "title": "Lists application profiles",
-        "description": "Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all application profiles (shows which exist). Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -564,7 +564,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_custom_ip_based_applications",
         "title": "Lists custom IP based applications",
-        "description": "Lists custom IP-based applications defined for Client Connector bypasses (traffic kept off the tunnel by IP and port). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom IP based applications (shows which exist). Lists custom IP-based applications defined for Client Connector bypasses (traffic kept off the tunnel by IP and port). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -588,7 +588,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_devices",
         "title": "Lists devices",
-        "description": "Lists the devices enrolled in Client Connector (Zscaler Client Connector, ZCC, formerly Zscaler App) with user, OS, agent version and registration state. Filter by username or osType; page (1-based)/pageSize (max 5,000), flat array. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all devices (shows which exist). Lists the devices enrolled in Client Connector (Zscaler Client Connector, ZCC, formerly Zscaler App) with user, OS, agent version and registration state. Filter by username or osType; page (1-based)/pageSize (max 5,000), flat array. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -617,7 +617,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_fail_open_policies",
         "title": "Lists fail open policies",
-        "description": "Lists the Client Connector fail open settings: what happens to traffic when Zscaler cannot be reached or a captive portal is detected. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all fail open policies (shows which exist). Lists the Client Connector fail open settings: what happens to traffic when Zscaler cannot be reached or a captive portal is detected. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -641,7 +641,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_forwarding_profiles",
         "title": "Lists forwarding profiles",
-        "description": "Lists the Client Connector forwarding profiles: how traffic goes to ZIA and ZPA on trusted, off-trusted and VPN networks. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all forwarding profiles (shows which exist). Lists the Client Connector forwarding profiles: how traffic goes to ZIA and ZPA on trusted, off-trusted and VPN networks. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -669,7 +669,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_predefined_ip_based_applications",
         "title": "Lists predefined IP based applications",
-        "description": "Lists predefined IP-based applications (such as conferencing apps) that Client Connector can bypass. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all predefined IP based applications (shows which exist). Lists predefined IP-based applications (such as conferencing apps) that Client Connector can bypass. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -693,7 +693,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_process_based_applications",
         "title": "Lists process based applications",
-        "description": "Lists process-based applications Client Connector can bypass (traffic kept off the tunnel by the process that sends it). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all process based applications (shows which exist). Lists process-based applications Client Connector can bypass (traffic kept off the tunnel by the process that sends it). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -717,7 +717,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_trusted_networks",
         "title": "Lists trusted networks",
-        "description": "Lists the Client Connector trusted networks: how the client recognises the corporate network (DNS servers, search domains, hostnames, IPs). ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all trusted networks (shows which exist). Lists the Client Connector trusted networks: how the client recognises the corporate network (DNS servers, search domains, hostnames, IPs). ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -746,7 +746,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_web_policies",
         "title": "Lists web policies",
-        "description": "Lists the Client Connector app profiles (the API calls them web policies): per-platform settings such as forwarding profile, uninstall password and bypasses. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all web policies (shows which exist). Lists the Client Connector app profiles (the API calls them web policies): per-platform settings such as forwarding profile, uninstall password and bypasses. ZCC allows 100 calls per hour per tenant. Also called: device policy.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -843,7 +843,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_remove_devices",
         "title": "Removes devices",
-        "description": "Soft-removes (unenrolls) Client Connector devices selected by udids, userName, osType or clientConnectorVersion; each device unenrolls on its next check-in. Returns devicesRemoved. Destructive although a POST. ZCC allows 100 calls per hour per tenant.",
+        "description": "Deletes (removes) devices. Soft-removes (unenrolls) Client Connector devices selected by udids, userName, osType or clientConnectorVersion; each device unenrolls on its next check-in. Returns devicesRemoved. Destructive although a POST. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "destructive",
@@ -879,7 +879,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_remove_machine_tunnel_devices",
         "title": "Removes machine tunnel devices",
-        "description": "Removes machine-tunnel devices selected by hostNames and machineToken and returns devicesRemoved. Destructive although a POST. ZCC allows 100 calls per hour per tenant.",
+        "description": "Deletes (removes) machine tunnel devices. Removes machine-tunnel devices selected by hostNames and machineToken and returns devicesRemoved. Destructive although a POST. ZCC allows 100 calls per hour per tenant. Product: ZCC (Client Connector).",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "destructive",
@@ -956,7 +956,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_sync_zpa_admin_users",
         "title": "Synchronises ZPA admin users",
-        "description": "Synchronises ZPA admin users in ZCC (Zscaler Client Connector), calling POST /zcc/papi/public/v1/syncZpaAdminUsers.",
+        "description": "Synchronises ZPA admin users in ZCC (Zscaler Client Connector).",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -979,7 +979,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_application_profile",
         "title": "Updates a Client Connector app profile",
-        "description": "Updates a Client Connector app profile (application profile).",
+        "description": "Updates (changes) Client Connector app profile. Updates a Client Connector app profile (application profile).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -1002,7 +1002,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_device_cleanup_info",
         "title": "Updates device cleanup info",
-        "description": "Changes the device cleanup settings (autoRemovalDays, autoPurgeDays, forceRemoveType); shorter periods remove inactive devices sooner. ZCC allows 100 calls per hour per tenant.",
+        "description": "Changes the device cleanup settings (autoRemovalDays, autoPurgeDays, forceRemoveType); shorter periods remove inactive devices sooner. ZCC allows 100 calls per hour per tenant. Product: ZCC (Client Connector).",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "write",
@@ -1020,7 +1020,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_fail_open_policy",
         "title": "Updates fail open policy",
-        "description": "Updates the Client Connector fail open settings (what happens when Zscaler cannot be reached or a captive portal is detected).",
+        "description": "Updates (changes) fail open policy. Updates the Client Connector fail open settings (what happens when Zscaler cannot be reached or a captive portal is detected).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -1038,7 +1038,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_privacy_info",
         "title": "Updates Client Connector privacy settings",
-        "description": "Updates the Client Connector privacy settings: which user and device details are collected and shown.",
+        "description": "Updates (changes) Client Connector privacy settings. Updates the Client Connector privacy settings: which user and device details are collected and shown.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -1056,7 +1056,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_trusted_network",
         "title": "Updates trusted network",
-        "description": "Updates a Client Connector trusted network definition (how the client recognises the corporate network).",
+        "description": "Updates (changes) trusted network. Updates a Client Connector trusted network definition (how the client recognises the corporate network).",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -1074,7 +1074,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_web_policy",
         "title": "Updates web policy",
-        "description": "Edits a Client Connector app profile (web policy): groups, users, forwarding profile, PAC URL and per-OS settings. Activate it afterwards with PUT /web/policy/activate. ZCC allows 100 calls per hour per tenant.",
+        "description": "Updates (changes) web policy. Edits a Client Connector app profile (web policy): groups, users, forwarding profile, PAC URL and per-OS settings. Activate it afterwards with PUT /web/policy/activate. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -1092,7 +1092,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_zdx_group_entitlement",
         "title": "Updates ZDX group entitlement",
-        "description": "Sets which groups get ZDX in Client Connector: group and device group ids or names and the enable-for-all flag. ZCC allows 100 calls per hour per tenant.",
+        "description": "Updates (changes) ZDX group entitlement. Sets which groups get ZDX in Client Connector: group and device group ids or names and the enable-for-all flag. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -1110,7 +1110,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_zpa_group_entitlement",
         "title": "Updates ZPA group entitlement",
-        "description": "Sets which groups get ZPA in Client Connector: groupIds or groupNames, deviceGroupIds or deviceGroupNames, enableForAll and machineTunEnabledForAll. ZCC allows 100 calls per hour per tenant.",
+        "description": "Updates (changes) ZPA group entitlement. Sets which groups get ZPA in Client Connector: groupIds or groupNames, deviceGroupIds or deviceGroupNames, enableForAll and machineTunEnabledForAll. ZCC allows 100 calls per hour per tenant.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",

@@ -213,7 +213,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_activate_application_monitor",
         "title": "Activates application monitor",
-        "description": "Activates application monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}/activate.",
+        "description": "Activates application monitor in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -235,7 +235,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_activate_monitor",
         "title": "Activates a ZDX probe (monitor)",
-        "description": "Activates (turns on) a ZDX probe (monitor).",
+        "description": "Activates (turns on) a ZDX probe (monitor). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -253,7 +253,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_activate_predefined_app_monitor",
         "title": "Activates predefined app monitor",
-        "description": "Activates predefined app monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}/activate.",
+        "description": "Activates predefined app monitor in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -275,7 +275,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_activate_predefined_application",
         "title": "Activates predefined application",
-        "description": "Activates a specific predefined application by its name. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}/activate.",
+        "description": "Activates a specific predefined application by its name. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -293,7 +293,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_cancel_audit_report_entry_csv_export",
         "title": "Cancels audit report entry CSV export",
-        "description": "Cancels a running or pending audit log CSV report generation task. ZDX (Zscaler Digital Experience): DELETE /zdx/v1/config/auditlogEntryReport. This removes or revokes something and cannot be undone by this call.",
+        "description": "Cancels a running or pending audit log CSV report generation task. ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "destructive",
@@ -311,7 +311,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_alert_snapshot",
         "title": "Creates alert snapshot",
-        "description": "Share a ZDX Snapshot of alert details for a given alert ID. ZDX (Zscaler Digital Experience): POST /zdx/v1/snapshot/alert.",
+        "description": "Creates (adds) a new alert snapshot. Share a ZDX Snapshot of alert details for a given alert ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "write",
@@ -334,7 +334,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_analysis_request",
         "title": "Creates analysis request",
-        "description": "Starts a ZDX score analysis (automated root cause analysis) for an application on a device over a time window; fetch it with GET /analysis/{analysis_id}. Poll GET /analysis/{id} for the result. Changes no configuration.",
+        "description": "Creates (adds) a new analysis request. Starts a ZDX score analysis (automated root cause analysis) for an application on a device over a time window; fetch it with GET /analysis/{analysis_id}. Poll GET /analysis/{id} for the result. Changes no configuration. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "write",
@@ -380,7 +380,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_application",
         "title": "Creates a ZDX application",
-        "description": "Creates a custom application for ZDX to monitor. Creates a new application. The type of application determines the required fields in the request body. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications.",
+        "description": "Creates (adds) a new ZDX application. Creates a custom application for ZDX to monitor. Creates a new application. The type of application determines the required fields in the request body. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -403,7 +403,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_application_monitor",
         "title": "Creates a probe for a ZDX application",
-        "description": "Creates a ZDX probe (monitor: web probe or cloud path probe) for a monitored application. Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications/{aid}/monitors.",
+        "description": "Creates (adds) a new probe for a ZDX application. Creates a ZDX probe (monitor: web probe or cloud path probe) for a monitored application. Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications/{aid}/monitors.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -426,7 +426,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_collection",
         "title": "Creates a ZDX application collection",
-        "description": "Creates a ZDX application collection (a named group of monitored applications).",
+        "description": "Creates (adds) a new ZDX application collection. Creates a ZDX application collection (a named group of monitored applications). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -449,7 +449,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_device_deep_traces",
         "title": "Creates device deep traces",
-        "description": "Starts a deep trace on a user's device: collects detailed per-minute metrics (web probes, cloud path, health, top processes) for a chosen application. Returns trace_id and status. Limit: 1 active trace per device, 15 per tenant (UI sessions count).",
+        "description": "Creates (adds) a new device deep traces. Starts a deep trace on a user's device: collects detailed per-minute metrics (web probes, cloud path, health, top processes) for a chosen application. Returns trace_id and status. Limit: 1 active trace per device, 15 per tenant (UI sessions count). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "write",
@@ -472,7 +472,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_predefined_app_monitor",
         "title": "Creates predefined app monitor",
-        "description": "Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/applications/{aid}/monitors.",
+        "description": "Creates (adds) a new predefined app monitor. Creates a new monitor for a specific application. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -536,7 +536,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_deactivate_application_monitor",
         "title": "Deactivates a probe of a ZDX application",
-        "description": "Deactivates (turns off, pauses) a ZDX probe (monitor) of an application. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deactivates (turns off, pauses) a ZDX probe (monitor) of an application. This removes or revokes something and cannot be undone by this call. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -558,7 +558,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_deactivate_monitor",
         "title": "Deactivates a ZDX probe (monitor)",
-        "description": "Deactivates (turns off, pauses) a ZDX probe (monitor). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deactivates (turns off, pauses) a ZDX probe (monitor). This removes or revokes something and cannot be undone by this call. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -576,7 +576,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_deactivate_predefined_app_monitor",
         "title": "Deactivates predefined app monitor",
-        "description": "Deactivates predefined app monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}/deactivate. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deactivates predefined app monitor in ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -598,7 +598,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_deactivate_predefined_application",
         "title": "Deactivates predefined application",
-        "description": "Deactivates a specific predefined application by its name. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}/deactivate. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deactivates a specific predefined application by its name. ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "destructive",
@@ -616,7 +616,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_delete_application_monitor",
         "title": "Deletes application monitor",
-        "description": "Deletes application monitor in ZDX (Zscaler Digital Experience), calling DELETE /zdx/v1/config/applications/{aid}/monitors/{mid}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes application monitor in ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -634,7 +634,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_delete_device_trace",
         "title": "Deletes device trace",
-        "description": "Deletes a deep trace session and all data it collected.",
+        "description": "Deletes (removes) device trace. Deletes a deep trace session and all data it collected. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "destructive",
@@ -652,7 +652,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_delete_predefined_app_monitor",
         "title": "Deletes predefined app monitor",
-        "description": "Deletes predefined app monitor in ZDX (Zscaler Digital Experience), calling DELETE /zdx/v1/config/applications/{aid}/monitors/{mid}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes predefined app monitor in ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -670,7 +670,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_delete_predefined_application",
         "title": "Deletes predefined application",
-        "description": "Deletes a predefined application by its name. This is generally not allowed and will result in a 403 Forbidden error. ZDX (Zscaler Digital Experience): DELETE /zdx/v1/config/applications/{aid}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a predefined application by its name. This is generally not allowed and will result in a 403 Forbidden error. ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "destructive",
@@ -688,7 +688,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_alert",
         "title": "Returns alert",
-        "description": "Returns one ZDX alert: the rule that fired, severity, type, status, application, start and end time, and the impacted departments, locations and geolocations.",
+        "description": "Returns one ZDX alert: the rule that fired, severity, type, status, application, start and end time, and the impacted departments, locations and geolocations. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -706,7 +706,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_analysis_result",
         "title": "Returns analysis result",
-        "description": "Returns the progress and, when finished, the result of a score analysis started with POST /analysis.",
+        "description": "Returns the progress and, when finished, the result of a score analysis started with POST /analysis. Product: ZDX (Digital Experience). Also called: root cause.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -749,7 +749,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_app_user",
         "title": "Returns app user",
-        "description": "Returns one user's experience of an app: devices, active geolocations and Zscaler locations. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Returns one user's experience of an app: devices, active geolocations and Zscaler locations. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -772,7 +772,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application",
         "title": "Returns application",
-        "description": "Returns one app's ZDX score, most impacted locations and number of impacted users. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo.",
+        "description": "Returns one app's ZDX score, most impacted locations and number of impacted users. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -797,7 +797,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor",
         "title": "Returns application monitor",
-        "description": "Returns application monitor in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}.",
+        "description": "Returns one application monitor by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -815,7 +815,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_count",
         "title": "Counts the probes of a ZDX application",
-        "description": "Counts the ZDX probes (monitors) of one monitored application.",
+        "description": "Counts probes of a ZDX application: how many there are. Counts the ZDX probes (monitors) of one monitored application. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -837,7 +837,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_status",
         "title": "Returns application monitor status",
-        "description": "Returns application monitor status in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}/status.",
+        "description": "Returns application monitor status in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -855,7 +855,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_summary",
         "title": "Returns application monitor summary",
-        "description": "Returns application monitor summary in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}/summary.",
+        "description": "Returns application monitor summary in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -873,7 +873,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_status",
         "title": "Returns application status",
-        "description": "Retrieves the current status (active or inactive) of a specific application by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/{aid}/status.",
+        "description": "Retrieves the current status (active or inactive) of a specific application by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -891,7 +891,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_audit_report_entry_csv_data",
         "title": "Returns audit report entry CSV data",
-        "description": "Downloads the generated CSV file for a completed audit log report task. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/auditlogEntryReport/download.",
+        "description": "Downloads the generated CSV file for a completed audit log report task. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -909,7 +909,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_audit_report_entry_csv_export_status",
         "title": "Returns audit report entry CSV export status",
-        "description": "Fetches the status of a previously initiated audit log CSV report generation task. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/auditlogEntryReport.",
+        "description": "Fetches the status of a previously initiated audit log CSV report generation task. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -927,7 +927,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_collection",
         "title": "Returns collection",
-        "description": "Returns collection in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/collections/{id}.",
+        "description": "Returns one collection by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -945,7 +945,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_config_application",
         "title": "Returns config application",
-        "description": "Retrieves detailed information for a specific application by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/{aid}.",
+        "description": "Retrieves detailed information for a specific application by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -963,7 +963,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_config_department",
         "title": "Returns config department",
-        "description": "Gets information for a specific department by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/departments/{did}.",
+        "description": "Gets information for a specific department by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -981,7 +981,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_config_device",
         "title": "Returns config device",
-        "description": "Gets information for a specific device by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/devices/{dvid}.",
+        "description": "Gets information for a specific device by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -999,7 +999,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_config_location",
         "title": "Returns config location",
-        "description": "Gets information for a specific location by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/locations/{lid}.",
+        "description": "Gets information for a specific location by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1017,7 +1017,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_config_user",
         "title": "Returns config user",
-        "description": "Gets detailed information for a specific user, including their department and group associations. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users/{uid}.",
+        "description": "Gets detailed information for a specific user, including their department and group associations. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1035,7 +1035,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device",
         "title": "Returns device",
-        "description": "Returns one ZDX device: hardware, OS, network and its ZDX score. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Returns one ZDX device: hardware, OS, network and its ZDX score. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1057,7 +1057,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_app_metrics",
         "title": "Returns device app metrics",
-        "description": "Returns the ZDX score trend of one app on one device. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Returns the ZDX score trend of one app on one device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1080,7 +1080,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_app_probe_cloud_path_network_metrics",
         "title": "Returns device app probe cloud path network metrics",
-        "description": "Returns one CloudPath probe's latency trend on a device: end to end (default), client to egress, egress to app, or via the ZIA Service Edge. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Returns one CloudPath probe's latency trend on a device: end to end (default), client to egress, egress to app, or via the ZIA Service Edge. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1104,7 +1104,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_count",
         "title": "Counts ZDX devices",
-        "description": "Counts the devices ZDX monitors (how many there are).",
+        "description": "Counts the devices ZDX monitors (how many there are). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1122,7 +1122,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_deep_trace",
         "title": "Returns device deep trace",
-        "description": "Returns a deep trace session's status and details; poll it after starting a trace until the session has ended.",
+        "description": "Returns a deep trace session's status and details; poll it after starting a trace until the session has ended. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1140,7 +1140,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_cloud_path_metrics",
         "title": "Returns device trace cloud path metrics",
-        "description": "Returns CloudPath metrics (latency, packet drops and similar) collected by a deep trace session.",
+        "description": "Returns CloudPath metrics (latency, packet drops and similar) collected by a deep trace session. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1158,7 +1158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_events",
         "title": "Returns device trace events",
-        "description": "Returns the device events recorded during a deep trace: Zscaler, hardware, software and network changes.",
+        "description": "Returns the device events recorded during a deep trace: Zscaler, hardware, software and network changes. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1176,7 +1176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_top_processes",
         "title": "Returns device trace top processes",
-        "description": "Returns the top processes recorded during a deep trace session.",
+        "description": "Returns the top processes recorded during a deep trace session. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1194,7 +1194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_group",
         "title": "Returns group",
-        "description": "Gets information for a specific group by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/groups/{gid}.",
+        "description": "Gets information for a specific group by its ID. ZDX (Zscaler Digital Experience). Also called: user group.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1212,7 +1212,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_location_group",
         "title": "Returns location group",
-        "description": "Gets information for a specific location group by its ID. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/locationGroups/{lgid}.",
+        "description": "Gets information for a specific location group by its ID. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1230,7 +1230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_monitor",
         "title": "Returns monitor",
-        "description": "Returns monitor in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/monitors/{mid}.",
+        "description": "Returns one monitor by id in ZDX (Zscaler Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1248,7 +1248,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_monitor_count",
         "title": "Counts ZDX probes (monitors)",
-        "description": "Counts the ZDX probes (monitors; how many there are).",
+        "description": "Counts the ZDX probes (monitors; how many there are). Product: ZDX (Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1266,7 +1266,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_monitor_status",
         "title": "Returns whether a ZDX probe is active",
-        "description": "Returns the status of one ZDX probe (monitor): whether it is active or inactive.",
+        "description": "Returns the status of one ZDX probe (monitor): whether it is active or inactive. Product: ZDX (Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1284,7 +1284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_monitor_summary",
         "title": "Returns monitor summary",
-        "description": "Returns monitor summary in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/monitors/{mid}/summary.",
+        "description": "Returns monitor summary in ZDX (Zscaler Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1302,7 +1302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_app_monitor",
         "title": "Returns predefined app monitor",
-        "description": "Returns predefined app monitor in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}.",
+        "description": "Returns one predefined app monitor by id in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1320,7 +1320,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_app_monitor_count",
         "title": "Returns predefined app monitor count",
-        "description": "Returns predefined app monitor count in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/count.",
+        "description": "Counts predefined app monitor: how many there are. Returns predefined app monitor count in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1342,7 +1342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_app_monitor_status",
         "title": "Returns predefined app monitor status",
-        "description": "Returns predefined app monitor status in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}/status.",
+        "description": "Returns predefined app monitor status in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1360,7 +1360,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_app_monitor_summary",
         "title": "Returns predefined app monitor summary",
-        "description": "Returns predefined app monitor summary in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/{mid}/summary.",
+        "description": "Returns predefined app monitor summary in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1378,7 +1378,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_application",
         "title": "Returns predefined application",
-        "description": "Retrieves detailed information for a specific predefined application by its name. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/{aid}.",
+        "description": "Retrieves detailed information for a specific predefined application by its name. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1396,7 +1396,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_predefined_application_status",
         "title": "Returns predefined application status",
-        "description": "Retrieves the current status (active or inactive) of a specific predefined application by its name. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/{aid}/status.",
+        "description": "Retrieves the current status (active or inactive) of a specific predefined application by its name. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1414,7 +1414,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_supported_os_types",
         "title": "Lists the OS types ZDX supports",
-        "description": "Lists the operating systems (OS types) ZDX can monitor devices and applications on.",
+        "description": "Lists all OS types ZDX supports (shows which exist). Lists the operating systems (OS types) ZDX can monitor devices and applications on. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1432,7 +1432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_supported_providers",
         "title": "Returns supported providers",
-        "description": "Retrieves a list of all supported application providers. This can be filtered by application type. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/providers.",
+        "description": "Lists all supported providers (shows which exist). Retrieves a list of all supported application providers. This can be filtered by application type. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1450,7 +1450,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_tracing_session",
         "title": "Returns tracing session",
-        "description": "Retrieves detailed information about a specific live troubleshooting session by its ID. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/tracing/{id}.",
+        "description": "Retrieves detailed information about a specific live troubleshooting session by its ID. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1490,7 +1490,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_tracing_session_state",
         "title": "Returns tracing session state",
-        "description": "Retrieves the current state of a specific live troubleshooting session. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/tracing/{id}/state.",
+        "description": "Retrieves the current state of a specific live troubleshooting session. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1508,7 +1508,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_tracing_session_status",
         "title": "Returns tracing session status",
-        "description": "Retrieves the status (active/inactive) of a specific live troubleshooting session. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/tracing/{id}/status.",
+        "description": "Retrieves the status (active/inactive) of a specific live troubleshooting session. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1526,7 +1526,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_user",
         "title": "Returns user",
-        "description": "Returns one ZDX user with devices, active geolocations and Zscaler locations. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Returns one ZDX user with devices, active geolocations and Zscaler locations. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1548,7 +1548,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_user_department",
         "title": "Returns user department",
-        "description": "Gets the department a specific user belongs to. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users/{uid}/department.",
+        "description": "Gets the department a specific user belongs to. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1566,7 +1566,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_user_device",
         "title": "Returns user device",
-        "description": "Gets information for a specific device belonging to a specific user. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users/{uid}/devices/{did}.",
+        "description": "Gets information for a specific device belonging to a specific user. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1584,7 +1584,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_import_collection_applications",
         "title": "Adds applications to a ZDX collection",
-        "description": "Adds (imports) monitored applications into a ZDX application collection.",
+        "description": "Adds (imports) monitored applications into a ZDX application collection. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -1602,7 +1602,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_active_geo_locations",
         "title": "Lists the geolocations of ZDX users",
-        "description": "Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US.",
+        "description": "Lists all geolocations of ZDX users (shows which exist). Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1625,7 +1625,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_alert_affected_devices",
         "title": "Lists alert affected devices",
-        "description": "Lists the devices affected by one alert. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all alert affected devices (shows which exist). Lists the devices affected by one alert. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -1657,7 +1657,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_app_metrics",
         "title": "Lists app metrics",
-        "description": "Returns an app's metric trend as time series. metric_name picks the metric: web probe page fetch time (default), server response time, DNS time or availability, or CloudPath latency (end to end by default). from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo.",
+        "description": "Lists all app metrics (shows which exist). Returns an app's metric trend as time series. metric_name picks the metric: web probe page fetch time (default), server response time, DNS time or availability, or CloudPath latency (end to end by default). from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -1683,7 +1683,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_app_users",
         "title": "Lists app users",
-        "description": "Lists the users of one application with their ZDX score (experience score), to find who has a poor experience. loc/dept/geo and exclude_* filters. from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all app users (shows which exist). Lists the users of one application with their ZDX score (experience score), to find who has a poor experience. loc/dept/geo and exclude_* filters. from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -1721,7 +1721,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_monitor_summaries",
         "title": "Lists application monitor summaries",
-        "description": "Lists application monitor summaries in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/summary. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all application monitor summaries (shows which exist). Lists application monitor summaries in ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1774,7 +1774,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_monitors",
         "title": "Lists the probes of a ZDX application",
-        "description": "Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all probes of a ZDX application (shows which exist). Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1827,7 +1827,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_summaries",
         "title": "Lists application summaries",
-        "description": "Retrieves a summary list of configured applications. This is a lighter version of the main get applications endpoint. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications/summary. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all application summaries (shows which exist). Retrieves a summary list of configured applications. This is a lighter version of the main get applications endpoint. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1862,7 +1862,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_applications",
         "title": "Lists applications",
-        "description": "Lists the applications ZDX monitors with their ZDX score (digital experience score) and most affected regions. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Returns all apps in one response.",
+        "description": "Lists all applications (shows which exist). Lists the applications ZDX monitors with their ZDX score (digital experience score) and most affected regions. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Returns all apps in one response.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -1886,7 +1886,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_collections",
         "title": "Lists ZDX application collections",
-        "description": "Lists the ZDX application collections (named groups of monitored applications). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX application collections (shows which exist). Lists the ZDX application collections (named groups of monitored applications). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1935,7 +1935,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_applications",
         "title": "Lists ZDX application configurations",
-        "description": "Lists the applications configured for ZDX monitoring (custom and predefined) with their probes. Retrieves a list of configured applications. The results can be paginated, filtered, and sorted. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX application configurations (shows which exist). Lists the applications configured for ZDX monitoring (custom and predefined) with their probes. Retrieves a list of configured applications. The results can be paginated, filtered, and sorted. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/applications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1970,7 +1970,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_department_summaries",
         "title": "Lists config department summaries",
-        "description": "Gets a summarized list of departments, returning only ID and name. Can be filtered by various parameters. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/departments/summary. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all config department summaries (shows which exist). Gets a summarized list of departments, returning only ID and name. Can be filtered by various parameters. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2001,7 +2001,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_department_users",
         "title": "Lists config department users",
-        "description": "Gets a list of users belonging to a specific department. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/departments/{did}/users. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all config department users (shows which exist). Gets a list of users belonging to a specific department. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2033,7 +2033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_departments",
         "title": "Lists config departments",
-        "description": "Gets a list of departments. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/departments. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all config departments (shows which exist). Gets a list of departments. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2064,7 +2064,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_devices",
         "title": "Lists ZDX devices (configuration)",
-        "description": "Lists the devices known to ZDX with their users and Client Connector versions. Gets the list of all active devices and its basic details. The JSON must contain the user’s ID and email address to associate the device to the user. If the time range is not specified, the endpoint defaults to the last 2 hours. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/devices. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX devices (configuration) (shows which exist). Lists the devices known to ZDX with their users and Client Connector versions. Gets the list of all active devices and its basic details. The JSON must contain the user’s ID and email address to associate the device to the user. If the time range is not specified, the endpoint defaults to the last 2 hours. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/devices. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2096,7 +2096,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_locations",
         "title": "Lists config locations",
-        "description": "Gets a list of locations. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/locations. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all config locations (shows which exist). Gets a list of locations. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2127,7 +2127,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_config_users",
         "title": "Lists config users",
-        "description": "Gets a list of users. Can be filtered by various parameters. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all config users (shows which exist). Gets a list of users. Can be filtered by various parameters. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2163,7 +2163,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_departments",
         "title": "Lists departments",
-        "description": "Lists configured departments (id, name); q searches by name. Use the ids as the dept filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all departments (shows which exist). Lists configured departments (id, name); q searches by name. Use the ids as the dept filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2185,7 +2185,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_call_quality_metrics",
         "title": "Lists device app call quality metrics",
-        "description": "Returns call quality metric trends for a call quality monitoring (CQM) app on one device. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device app call quality metrics (shows which exist). Returns call quality metric trends for a call quality monitoring (CQM) app on one device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2208,7 +2208,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_cloud_path_probe_metrics",
         "title": "Lists device app cloud path probe metrics",
-        "description": "Lists the CloudPath probes active on a device for an app, with summary network stats. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device app cloud path probe metrics (shows which exist). Lists the CloudPath probes active on a device for an app, with summary network stats. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2231,7 +2231,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_probe_cloud_path_hop_data",
         "title": "Lists device app probe cloud path hop data",
-        "description": "Returns CloudPath hop data for an app on a device: hop count, packet loss, latency and tunnel type for the whole path and for each hop. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device app probe cloud path hop data (shows which exist). Returns CloudPath hop data for an app on a device: hop count, packet loss, latency and tunnel type for the whole path and for each hop. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2255,7 +2255,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_web_probe_metrics",
         "title": "Lists device app web probe metrics",
-        "description": "Returns one web probe's metric trends on a device: page fetch time (default), server response time, DNS time or availability. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device app web probe metrics (shows which exist). Returns one web probe's metric trends on a device: page fetch time (default), server response time, DNS time or availability. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2279,7 +2279,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_web_probes",
         "title": "Lists device app web probes",
-        "description": "Lists the web probes active on a device for an app, with summary metrics. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device app web probes (shows which exist). Lists the web probes active on a device for an app, with summary metrics. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2302,7 +2302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_apps",
         "title": "Lists device apps",
-        "description": "Lists the apps active on a device with each app's ZDX score on that device. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device apps (shows which exist). Lists the apps active on a device with each app's ZDX score on that device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2324,7 +2324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_deep_traces",
         "title": "Lists device deep traces",
-        "description": "Lists the deep traces run on a device, with status.",
+        "description": "Lists all device deep traces (shows which exist). Lists the deep traces run on a device, with status. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2342,7 +2342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_events",
         "title": "Lists device events",
-        "description": "Lists events on a device: Wi-Fi and network changes, Zscaler status changes and software changes. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists events on a device: Wi-Fi and network changes, Zscaler status changes and software changes. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2364,7 +2364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_health_metrics",
         "title": "Lists device health metrics",
-        "description": "Returns a device's health metrics over time: CPU, memory, disk and network use. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all device health metrics (shows which exist). Returns a device's health metrics over time: CPU, memory, disk and network use. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2386,7 +2386,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_cloud_path_metric_collection",
         "title": "Lists device trace cloud path metric collection",
-        "description": "Lists the CloudPath hop data collected by a deep trace session.",
+        "description": "Lists all device trace cloud path metric collection (shows which exist). Lists the CloudPath hop data collected by a deep trace session. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2404,7 +2404,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_health_metrics",
         "title": "Lists device trace health metrics",
-        "description": "Returns device health metrics, such as CPU and memory, collected during a deep trace session.",
+        "description": "Lists all device trace health metrics (shows which exist). Returns device health metrics, such as CPU and memory, collected during a deep trace session. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2422,7 +2422,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_web_probe_metrics",
         "title": "Lists device trace web probe metrics",
-        "description": "Returns the web probe metrics collected during a deep trace session.",
+        "description": "Lists all device trace web probe metrics (shows which exist). Returns the web probe metrics collected during a deep trace session. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2440,7 +2440,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_devices",
         "title": "Lists devices",
-        "description": "Lists the devices ZDX monitors with their user and ZDX score (digital experience score). Filter by userids, emails, mac_address, private_ipv4, loc, dept or geo (and exclude_*). from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all devices (shows which exist). Lists the devices ZDX monitors with their user and ZDX score (digital experience score). Filter by userids, emails, mac_address, private_ipv4, loc, dept or geo (and exclude_*). from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2480,7 +2480,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_group_users",
         "title": "Lists group users",
-        "description": "Gets a list of users belonging to a specific group. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/groups/{gid}/users. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all group users (shows which exist). Gets a list of users belonging to a specific group. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2512,7 +2512,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_groups",
         "title": "Lists ZDX user groups",
-        "description": "Lists the user groups ZDX reports by. Gets a list of groups. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/groups. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX user groups (shows which exist). Lists the user groups ZDX reports by. Gets a list of groups. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/groups. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2543,7 +2543,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_historical_alerts",
         "title": "Lists past ZDX alerts",
-        "description": "Lists the ZDX alerts that have ended (historical alerts). Lists ZDX alerts that have ended, with rule name, severity, status, application and counts of affected devices and geolocations. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all past ZDX alerts (shows which exist). Lists the ZDX alerts that have ended (historical alerts). Lists ZDX alerts that have ended, with rule name, severity, status, application and counts of affected devices and geolocations. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -2576,7 +2576,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_location_groups",
         "title": "Lists location groups",
-        "description": "Gets a list of location groups. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/locationGroups. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all location groups (shows which exist). Gets a list of location groups. Can be filtered by a search query. If `id` is provided, other filters are ignored. ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2607,7 +2607,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_locations",
         "title": "Lists locations",
-        "description": "Lists the ZDX locations (the ZIA locations ZDX reports by). Use the ids as the loc filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours.",
+        "description": "Lists all locations (shows which exist). Lists the ZDX locations (the ZIA locations ZDX reports by). Use the ids as the loc filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). Also called: branch office.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2629,7 +2629,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_monitor_summaries",
         "title": "Lists ZDX probes in short form",
-        "description": "Lists the ZDX probes (monitors: web and CloudPath probes) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX probes in short form (shows which exist). Lists the ZDX probes (monitors: web and CloudPath probes) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -2681,7 +2681,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_monitors",
         "title": "Lists ZDX probes (monitors)",
-        "description": "Lists the ZDX probes (monitors: web probes and cloud path probes) configured for applications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX probes (monitors) (shows which exist). Lists the ZDX probes (monitors: web probes and cloud path probes) configured for applications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience). Also called: synthetic test.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -2733,7 +2733,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_ongoing_alerts",
         "title": "Lists ongoing ZDX alerts",
-        "description": "Lists the ZDX alerts that are ongoing (active now), such as an application or network outage affecting users. Lists ZDX alerts that are still active (no end date) with rule name, severity, application and counts of affected devices and geolocations. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all ongoing ZDX alerts (shows which exist). Lists the ZDX alerts that are ongoing (active now), such as an application or network outage affecting users. Lists ZDX alerts that are still active (no end date) with rule name, severity, application and counts of affected devices and geolocations. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience). Also called: critical alert.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -2766,7 +2766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_predefined_app_monitor_summaries",
         "title": "Lists predefined app monitor summaries",
-        "description": "Lists predefined app monitor summaries in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors/summary. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all predefined app monitor summaries (shows which exist). Lists predefined app monitor summaries in ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -2819,7 +2819,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_predefined_app_monitors",
         "title": "Lists predefined app monitors",
-        "description": "Lists predefined app monitors in ZDX (Zscaler Digital Experience), calling GET /zdx/v1/config/applications/{aid}/monitors. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all predefined app monitors (shows which exist). Lists predefined app monitors in ZDX (Zscaler Digital Experience). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -2872,7 +2872,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_predefined_applications",
         "title": "Lists the predefined applications ZDX offers",
-        "description": "Lists the predefined (Zscaler-provided) applications ZDX can monitor, such as Microsoft Teams, Zoom, Webex and Salesforce, ready to turn on with their default probes.",
+        "description": "Lists all predefined applications ZDX offers (shows which exist). Lists the predefined (Zscaler-provided) applications ZDX can monitor, such as Microsoft Teams, Zoom, Webex and Salesforce, ready to turn on with their default probes. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -2890,7 +2890,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_software_inventory",
         "title": "Lists software inventory",
-        "description": "Lists the software installed across devices (software inventory) with versions and how many devices and users have it. Filter by loc, dept, geo, userids or deviceids. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all software inventory (shows which exist). Lists the software installed across devices (software inventory) with versions and how many devices and users have it. Filter by loc, dept, geo, userids or deviceids. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2923,7 +2923,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_software_users",
         "title": "Lists software users",
-        "description": "Lists the users and devices that have one piece of software (a software key) installed. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all software users (shows which exist). Lists the users and devices that have one piece of software (a software key) installed. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2957,7 +2957,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_tracing_sessions",
         "title": "Lists ZDX live troubleshooting sessions",
-        "description": "Lists the ZDX live troubleshooting sessions (tracing sessions, packet captures). Retrieves a paginated list of live troubleshooting sessions with optional filtering and sorting. Results can be filtered by IDs, search term, states, session types, and active status. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/tracing. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZDX live troubleshooting sessions (shows which exist). Lists the ZDX live troubleshooting sessions (tracing sessions, packet captures). Retrieves a paginated list of live troubleshooting sessions with optional filtering and sorting. Results can be filtered by IDs, search term, states, session types, and active status. Requires 'zdx-ltsession:read' permission. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/tracing. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2993,7 +2993,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_user_devices",
         "title": "Lists user devices",
-        "description": "Gets a list of devices for a specific user. The list can be filtered by device status and searched by device name. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users/{uid}/devices.",
+        "description": "Lists all user devices (shows which exist). Gets a list of devices for a specific user. The list can be filtered by device status and searched by device name. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -3017,7 +3017,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_user_groups",
         "title": "Lists user groups",
-        "description": "Gets a list of groups a specific user belongs to. ZDX (Zscaler Digital Experience): GET /zdx/v1/config/users/{uid}/groups.",
+        "description": "Lists all user groups (shows which exist). Gets a list of groups a specific user belongs to. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -3035,7 +3035,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_users",
         "title": "Lists users",
-        "description": "Lists the users ZDX monitors with their devices; search by name or email. loc/dept/geo and exclude_* filters. from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null.",
+        "description": "Lists all users (shows which exist). Lists the users ZDX monitors with their devices; search by name or email. loc/dept/geo and exclude_* filters. from/to are epoch seconds; if omitted, the last 2 hours. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -3072,7 +3072,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_analysis_id",
         "title": "Removes analysis id",
-        "description": "Stops a running score analysis. Affects only that analysis job, no configuration.",
+        "description": "Deletes (removes) analysis id. Stops a running score analysis. Affects only that analysis job, no configuration. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "destructive",
@@ -3090,7 +3090,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_application",
         "title": "Removes application",
-        "description": "Deletes a custom application by its ID. Predefined applications cannot be deleted. ZDX (Zscaler Digital Experience): DELETE /zdx/v1/config/applications/{aid}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a custom application by its ID. Predefined applications cannot be deleted. ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "destructive",
@@ -3108,7 +3108,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_collection",
         "title": "Removes collection",
-        "description": "Removes collection in ZDX (Zscaler Digital Experience), calling DELETE /zdx/v1/config/collections/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) collection. Removes collection in ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "destructive",
@@ -3126,7 +3126,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_collection_app",
         "title": "Removes collection app",
-        "description": "Removes collection app in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/collections/{id}/app/{appId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) collection app. Removes collection app in ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "destructive",
@@ -3144,7 +3144,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_monitor",
         "title": "Deletes a ZDX probe (monitor)",
-        "description": "Deletes a ZDX probe (monitor). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a ZDX probe (monitor). This removes or revokes something and cannot be undone by this call. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "destructive",
@@ -3162,7 +3162,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_tracing_session",
         "title": "Removes tracing session",
-        "description": "Deletes a specific live troubleshooting session by its ID. Requires 'zdx-ltsession:write' and 'zdx-user-device-name-access:read' permissions. ZDX (Zscaler Digital Experience): DELETE /zdx/v1/config/tracing/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a specific live troubleshooting session by its ID. Requires 'zdx-ltsession:write' and 'zdx-user-device-name-access:read' permissions. ZDX (Zscaler Digital Experience). This removes or revokes something and cannot be undone by this call.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "destructive",
@@ -3180,7 +3180,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_set_monitor_status",
         "title": "Sets a ZDX probe's status",
-        "description": "Sets the status (active or inactive) of a ZDX probe (monitor).",
+        "description": "Sets the status (active or inactive) of a ZDX probe (monitor). Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3202,7 +3202,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_start_audit_report_entry_csv_export",
         "title": "Starts audit report entry CSV export",
-        "description": "Initiates a background task to generate a CSV report of audit logs for a specified time period and filters. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/auditlogEntryReport.",
+        "description": "Initiates a background task to generate a CSV report of audit logs for a specified time period and filters. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "write",
@@ -3243,7 +3243,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_application",
         "title": "Updates application",
-        "description": "Updates the configuration of a specific application. The request body will vary based on the application type. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}.",
+        "description": "Updates (changes) application. Updates the configuration of a specific application. The request body will vary based on the application type. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3261,7 +3261,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_application_monitor",
         "title": "Updates application monitor",
-        "description": "Updates application monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}.",
+        "description": "Updates (changes) application monitor. Updates application monitor in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3284,7 +3284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_application_monitor_status",
         "title": "Updates application monitor status",
-        "description": "Updates application monitor status in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}/status.",
+        "description": "Updates (changes) application monitor status. Updates application monitor status in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3307,7 +3307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_application_status",
         "title": "Updates application status",
-        "description": "Updates the status of an application to either 'active' or 'inactive'. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}/status/{status}.",
+        "description": "Updates (changes) application status. Updates the status of an application to either 'active' or 'inactive'. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3325,7 +3325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_collection",
         "title": "Updates collection",
-        "description": "Updates collection in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/collections/{id}.",
+        "description": "Updates (changes) collection. Updates collection in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3343,7 +3343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_collection_rank",
         "title": "Updates collection rank",
-        "description": "Updates collection rank in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/collections/{id}/rank/{rankId}.",
+        "description": "Updates (changes) collection rank. Updates collection rank in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3361,7 +3361,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_collection_status",
         "title": "Updates collection status",
-        "description": "Updates collection status in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/collections/{id}/status/{status}.",
+        "description": "Updates (changes) collection status. Updates collection status in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3379,7 +3379,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_monitor",
         "title": "Updates monitor",
-        "description": "Updates monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/monitors/{mid}.",
+        "description": "Updates (changes) monitor. Updates monitor in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3401,7 +3401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_predefined_app_monitor",
         "title": "Updates predefined app monitor",
-        "description": "Updates predefined app monitor in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}.",
+        "description": "Updates (changes) predefined app monitor. Updates predefined app monitor in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3424,7 +3424,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_predefined_app_monitor_status",
         "title": "Updates predefined app monitor status",
-        "description": "Updates predefined app monitor status in ZDX (Zscaler Digital Experience), calling PUT /zdx/v1/config/applications/{aid}/monitors/{mid}/status.",
+        "description": "Updates (changes) predefined app monitor status. Updates predefined app monitor status in ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "write",
@@ -3447,7 +3447,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_predefined_application",
         "title": "Updates predefined application",
-        "description": "Updates the configuration of a specific predefined application. The request body will vary based on the application type. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}.",
+        "description": "Updates (changes) predefined application. Updates the configuration of a specific predefined application. The request body will vary based on the application type. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3465,7 +3465,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_predefined_application_status",
         "title": "Updates predefined application status",
-        "description": "Updates the status of a predefined application to either 'active' or 'inactive'. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/applications/{aid}/status/{status}.",
+        "description": "Updates (changes) predefined application status. Updates the status of a predefined application to either 'active' or 'inactive'. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "write",
@@ -3483,7 +3483,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_update_tracing_session",
         "title": "Updates tracing session",
-        "description": "Updates an existing live troubleshooting session with the provided parameters. Requires 'zdx-ltsession:write' and 'zdx-user-device-name-access:read' permissions. ZDX (Zscaler Digital Experience): PUT /zdx/v1/config/tracing/{id}.",
+        "description": "Updates (changes) tracing session. Updates an existing live troubleshooting session with the provided parameters. Requires 'zdx-ltsession:write' and 'zdx-user-device-name-access:read' permissions. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "write",
@@ -3501,7 +3501,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_validate_pcap_filter_expression",
         "title": "Validates pcap filter expression",
-        "description": "Validates a PCAP filter expression for live troubleshooting sessions. This ensures the filter syntax is correct before applying it to a session. Requires 'zdx-ltsession:write' permission. ZDX (Zscaler Digital Experience): POST /zdx/v1/config/tracing/validatePcapExpression.",
+        "description": "Validates a PCAP filter expression for live troubleshooting sessions. This ensures the filter syntax is correct before applying it to a session. Requires 'zdx-ltsession:write' permission. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",

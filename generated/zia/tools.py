@@ -754,7 +754,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_activate",
         "title": "Activates pending ZIA changes",
-        "description": "Activates all pending ZIA configuration changes so they take effect. Activation is tenant-wide: it also commits edits staged by other admins. Batch related writes first, then call this once; returns the resulting status.",
+        "description": "Activates all pending ZIA configuration changes so they take effect. Activation is tenant-wide: it also commits edits staged by other admins. Batch related writes first, then call this once; returns the resulting status. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -777,7 +777,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_add_url_categories_with_matching_domains",
         "title": "Adds URL categories with matching domains",
-        "description": "Adds URL categories with matching domains in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/urlCategories/review/domains. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new URL categories with matching domains. Adds URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -800,7 +800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_locations",
         "title": "Bulk delete locations",
-        "description": "Deletes several ZIA locations in one call (body {ids: [...]}). Use it instead of repeated DELETE /locations/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes several ZIA locations in one call (body {ids: [...]}). Use it instead of repeated DELETE /locations/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "destructive",
@@ -818,7 +818,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_user",
         "title": "Bulk delete user",
-        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -836,7 +836,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_vpn_credential",
         "title": "Bulk delete VPN credential",
-        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/vpnCredentials/bulkDelete. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: at once.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -854,7 +854,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_update_cloud_application",
         "title": "Bulk update cloud application",
-        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/cloudApplications/bulkUpdate. The change is staged until the tenant's pending changes are activated.",
+        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: at once.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -872,7 +872,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_convert_admin_to_end_user",
         "title": "Converts an admin to an end user",
-        "description": "Converts an admin account into a regular end user (removes its admin rights). The change is staged until the tenant's pending changes are activated.",
+        "description": "Converts an admin account into a regular end user (removes its admin rights). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -895,7 +895,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_admin_role",
         "title": "Creates a ZIA admin role",
-        "description": "Creates a ZIA admin role (Administration > Role Management): the permissions, functional scopes and policy access (full, view-only or none) that administrators given the role have. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new ZIA admin role. Creates a ZIA admin role (Administration > Role Management): the permissions, functional scopes and policy access (full, view-only or none) that administrators given the role have. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -918,7 +918,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_admin_user",
         "title": "Creates admin user",
-        "description": "Creates a ZIA administrator (admin user) with login name, email, admin role and scope. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new admin user. Creates a ZIA administrator (admin user) with login name, email, admin role and scope. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -944,7 +944,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_alert_subscription",
         "title": "Creates an alert subscription",
-        "description": "Creates an alert subscription: who gets emailed about which alert severities and types. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new alert subscription. Creates an alert subscription: who gets emailed about which alert severities and types. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -967,7 +967,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_audit_log_report",
         "title": "Starts an admin audit log export (who changed what)",
-        "description": "Starts an asynchronous CSV export of the ZIA admin audit log (configuration changes, not traffic) for startTime to endTime, optionally filtered by adminName, actionTypes or category. Poll GET /auditlogEntryReport, then download.",
+        "description": "Starts an asynchronous CSV export of the ZIA admin audit log (configuration changes, not traffic) for startTime to endTime, optionally filtered by adminName, actionTypes or category. Poll GET /auditlogEntryReport, then download. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -985,7 +985,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_audit_report",
         "title": "Creates audit report",
-        "description": "Creates audit report in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/auditReport. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new audit report. Creates audit report in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -1008,7 +1008,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_auth_profile",
         "title": "Creates auth profile",
-        "description": "Creates auth profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/authProfiles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new auth profile. Creates auth profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -1031,7 +1031,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_bandwidth_class",
         "title": "Creates bandwidth class",
-        "description": "Creates a bandwidth class: a named set of URL categories, applications or file types for bandwidth control rules to throttle. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new bandwidth class. Creates a bandwidth class: a named set of URL categories, applications or file types for bandwidth control rules to throttle. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "write",
@@ -1054,7 +1054,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_bandwidth_control_rule",
         "title": "Creates bandwidth control rule",
-        "description": "Creates a bandwidth control rule that throttles or guarantees bandwidth (minimum and maximum %) for bandwidth classes such as streaming media at chosen locations and times. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new bandwidth control rule. Creates a bandwidth control rule that throttles or guarantees bandwidth (minimum and maximum %) for bandwidth classes such as streaming media at chosen locations and times. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "write",
@@ -1077,7 +1077,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_blacklist_urls",
         "title": "Adds or removes URLs on the security denylist (blocked URLs)",
-        "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) the given blacklistUrls on the security denylist, leaving other entries alone. The usual way to block a domain; REMOVE unblocks. Staged until POST /status/activate (tenant-wide).",
+        "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) the given blacklistUrls on the security denylist, leaving other entries alone. The usual way to block a domain; REMOVE unblocks. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -1100,7 +1100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_cloud_application_instance",
         "title": "Creates cloud application instance",
-        "description": "Creates cloud application instance in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/cloudApplicationInstances. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new cloud application instance. Creates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -1123,7 +1123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_custom_application_dlp_resource",
         "title": "Creates custom application DLP resource",
-        "description": "Creates custom application DLP resource in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/endPointApplications/customApp. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new custom application DLP resource. Creates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -1146,7 +1146,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_custom_file_type",
         "title": "Creates custom file type",
-        "description": "Creates custom file type in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/customFileTypes. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new custom file type. Creates custom file type in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "write",
@@ -1169,7 +1169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_custom_url_category",
         "title": "Creates custom URL category",
-        "description": "Creates a custom URL category with configuredName, superCategory and its urls, keywords or ipRanges. It blocks nothing on its own until a URL filtering rule references it. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new custom URL category. Creates a custom URL category with configuredName, superCategory and its urls, keywords or ipRanges. It blocks nothing on its own until a URL filtering rule references it. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -1192,7 +1192,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_datacenter_exclusions",
         "title": "Excludes a Zscaler data center",
-        "description": "Excludes a Zscaler data center for a time window so traffic is not forwarded to it. The change is staged until the tenant's pending changes are activated.",
+        "description": "Excludes a Zscaler data center for a time window so traffic is not forwarded to it. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -1215,7 +1215,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_department",
         "title": "Creates department",
-        "description": "Creates a ZIA department (name, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new department. Creates a ZIA department (name, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -1238,7 +1238,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_destination_ip_group",
         "title": "Creates destination IP group",
-        "description": "Creates a destination IP group (name, type, addresses and optional countries or categories). Referenced by a BLOCK firewall rule it blocks those destinations. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new destination IP group. Creates a destination IP group (name, type, addresses and optional countries or categories). Referenced by a BLOCK firewall rule it blocks those destinations. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1261,7 +1261,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_dictionary",
         "title": "Creates DLP dictionary",
-        "description": "Creates a custom DLP dictionary from phrases and/or regex patterns with a confidence threshold. Validate patterns first with POST /dlpDictionaries/validateDlpPattern. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new DLP dictionary. Creates a custom DLP dictionary from phrases and/or regex patterns with a confidence threshold. Validate patterns first with POST /dlpDictionaries/validateDlpPattern. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -1284,7 +1284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_engine",
         "title": "Creates DLP engine",
-        "description": "Creates a custom DLP engine with a name and an engineExpression built from dictionary ids. Check the expression with POST /dlpEngines/validateDlpExpr first. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new DLP engine. Creates a custom DLP engine with a name and an engineExpression built from dictionary ids. Check the expression with POST /dlpEngines/validateDlpExpr first. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -1307,7 +1307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_notification_template",
         "title": "Creates DLP notification template",
-        "description": "Creates DLP notification template in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/dlpNotificationTemplates. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new DLP notification template. Creates DLP notification template in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1330,7 +1330,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_rule",
         "title": "Creates DLP rule",
-        "description": "Creates DLP rule in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/casbDlpRules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new DLP rule. Creates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1353,7 +1353,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_subdictionary",
         "title": "Creates DLP subdictionary",
-        "description": "Creates DLP subdictionary in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/dlpDictionaries/{dlpDictId}/subdictionaries. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new DLP subdictionary. Creates DLP subdictionary in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -1376,7 +1376,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dnat_rule",
         "title": "Creates dnat rule",
-        "description": "Creates a NAT control (destination NAT) rule that redirects matching traffic to another IP address or FQDN and port. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new dnat rule. Creates a NAT control (destination NAT) rule that redirects matching traffic to another IP address or FQDN and port. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1399,7 +1399,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dns_gateway",
         "title": "Creates DNS gateway",
-        "description": "Creates a DNS gateway (primary and secondary DNS servers) that DNS control rules can redirect requests to. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new DNS gateway. Creates a DNS gateway (primary and secondary DNS servers) that DNS control rules can redirect requests to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1422,7 +1422,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_domain_profile",
         "title": "Creates domain profile",
-        "description": "Creates domain profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/domainProfiles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new domain profile. Creates domain profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1445,7 +1445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_email_dlp_rule",
         "title": "Creates email DLP rule",
-        "description": "Creates email DLP rule in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/emailDlpRules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new email DLP rule. Creates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1468,7 +1468,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_endpoint_dlp_resource_group",
         "title": "Creates endpoint DLP resource group",
-        "description": "Creates endpoint DLP resource group in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/endPointApplicationGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new endpoint DLP resource group. Creates endpoint DLP resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -1491,7 +1491,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_exempted_urls",
         "title": "Adds URLs exempted from authentication",
-        "description": "Adds URLs to the list exempted from user authentication (sites users reach without signing in).",
+        "description": "Creates (adds) a new URLs exempted from authentication. Adds URLs to the list exempted from user authentication (sites users reach without signing in). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -1514,7 +1514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_extranet",
         "title": "Creates extranet",
-        "description": "Creates extranet in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/extranet. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new extranet. Creates extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1537,7 +1537,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_file_type_rule",
         "title": "Creates file type rule",
-        "description": "Creates a file type control rule that allows, blocks or cautions uploads and downloads of chosen file types. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new file type rule. Creates a file type control rule that allows, blocks or cautions uploads and downloads of chosen file types. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "write",
@@ -1560,7 +1560,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_dns_rule",
         "title": "Creates firewall DNS rule",
-        "description": "Creates a DNS control rule in the cloud firewall: allow, block or redirect DNS requests by domain category, users or locations. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new firewall DNS rule. Creates a DNS control rule in the cloud firewall: allow, block or redirect DNS requests by domain category, users or locations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1583,7 +1583,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_filtering_rule",
         "title": "Creates firewall filtering rule",
-        "description": "Creates a cloud firewall filtering rule: name, order, action, state and criteria such as srcIpGroups, destIpGroups, nwServices, users or locations. To block IPs, point a BLOCK rule at an IP destination group. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new firewall filtering rule. Creates a cloud firewall filtering rule: name, order, action, state and criteria such as srcIpGroups, destIpGroups, nwServices, users or locations. To block IPs, point a BLOCK rule at an IP destination group. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1606,7 +1606,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_ips_rule",
         "title": "Creates firewall IPS rule",
-        "description": "Creates a cloud IPS (intrusion prevention) rule: which threat categories to block or allow for which sources and destinations. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new firewall IPS rule. Creates a cloud IPS (intrusion prevention) rule: which threat categories to block or allow for which sources and destinations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1629,7 +1629,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_forwarding_rule",
         "title": "Creates forwarding rule",
-        "description": "Creates a forwarding control rule: send matching traffic direct, through a proxy chain or gateway, or to ZPA through a ZPA gateway. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new forwarding rule. Creates a forwarding control rule: send matching traffic direct, through a proxy chain or gateway, or to ZPA through a ZPA gateway. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1652,7 +1652,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_gre_tunnel",
         "title": "Creates GRE tunnel",
-        "description": "Creates a GRE tunnel from a branch office's static IP to primary and secondary Zscaler data centers (VIPs). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new GRE tunnel. Creates a GRE tunnel from a branch office's static IP to primary and secondary Zscaler data centers (VIPs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -1675,7 +1675,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_group",
         "title": "Creates group",
-        "description": "Creates a ZIA user group (name required, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new group. Creates a ZIA user group (name required, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -1698,7 +1698,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_intermediate_ca_certificate",
         "title": "Creates intermediate ca certificate",
-        "description": "Creates intermediate ca certificate in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/intermediateCaCertificate. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new intermediate ca certificate. Creates intermediate ca certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -1721,7 +1721,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_ip_group",
         "title": "Creates IP group",
-        "description": "Creates IP group in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/ipGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new IP group. Creates IP group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1744,7 +1744,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_ip_source_group",
         "title": "Creates IP source group",
-        "description": "Creates a source IP group with a name, description and ipAddresses list. Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new IP source group. Creates a source IP group with a name, description and ipAddresses list. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1767,7 +1767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_isolation_banner",
         "title": "Creates isolation banner",
-        "description": "Creates isolation banner in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/isolationTenantMgmt/themes. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new isolation banner. Creates isolation banner in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "write",
@@ -1790,7 +1790,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_isolation_profile",
         "title": "Creates isolation profile",
-        "description": "Creates isolation profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/isolationTenantMgmt/profiles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new isolation profile. Creates isolation profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "write",
@@ -1813,7 +1813,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_location",
         "title": "Creates location",
-        "description": "Creates a ZIA location with name, country, timezone, and ipAddresses or vpnCredentials that identify its traffic, plus feature flags. Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new location. Creates a ZIA location with name, country, timezone, and ipAddresses or vpnCredentials that identify its traffic, plus feature flags. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "write",
@@ -1836,7 +1836,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_malware_rule",
         "title": "Creates malware rule",
-        "description": "Creates malware rule in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/casbMalwareRules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new malware rule. Creates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -1859,7 +1859,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_application_group",
         "title": "Creates network application group",
-        "description": "Creates network application group in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/networkApplicationGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network application group. Creates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1882,7 +1882,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_service",
         "title": "Creates network service",
-        "description": "Creates a custom network service with a name and its destTcpPorts, destUdpPorts or other port ranges. Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new network service. Creates a custom network service with a name and its destTcpPorts, destUdpPorts or other port ranges. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1905,7 +1905,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_service_group",
         "title": "Creates network service group",
-        "description": "Creates network service group in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/networkServiceGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network service group. Creates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1928,7 +1928,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_nss_feed",
         "title": "Creates NSS feed",
-        "description": "Creates an NSS feed. For Cloud NSS set nssType, nssLogType, feedOutputFormat, siemType and connectionURL plus an authenticationToken, connectionHeaders or OAuth clientId/clientSecret/authenticationUrl. Staged until POST /status/activate (tenant-wide).",
+        "description": "Creates (adds) a new NSS feed. Creates an NSS feed. For Cloud NSS set nssType, nssLogType, feedOutputFormat, siemType and connectionURL plus an authenticationToken, connectionHeaders or OAuth clientId/clientSecret/authenticationUrl. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -1951,7 +1951,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_nss_server",
         "title": "Creates NSS server",
-        "description": "Creates NSS server in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/nssServers. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new NSS server. Creates NSS server in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -1974,7 +1974,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_pac_file",
         "title": "Creates PAC file",
-        "description": "Creates a hosted PAC (proxy auto-config) file; validate its content first with POST /pacFiles/validate. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new PAC file. Creates a hosted PAC (proxy auto-config) file; validate its content first with POST /pacFiles/validate. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -1997,7 +1997,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_proxy",
         "title": "Creates proxy",
-        "description": "Creates proxy in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/proxies. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new proxy. Creates proxy in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -2020,7 +2020,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_redaction_profile",
         "title": "Creates redaction profile",
-        "description": "Creates redaction profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/redactionProfiles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new redaction profile. Creates redaction profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -2043,7 +2043,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_risk_profile",
         "title": "Creates risk profile",
-        "description": "Creates risk profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/riskProfiles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new risk profile. Creates risk profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2066,7 +2066,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_rule_label",
         "title": "Creates rule label",
-        "description": "Creates a rule label (a tag to attach to policy rules). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new rule label. Creates a rule label (a tag to attach to policy rules). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -2089,7 +2089,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_sandbox_rule",
         "title": "Creates sandbox rule",
-        "description": "Creates a Sandbox policy rule that decides which files are sent to the Cloud Sandbox for analysis (file types, URL categories, users, locations) and whether to quarantine them first. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new sandbox rule. Creates a Sandbox policy rule that decides which files are sent to the Cloud Sandbox for analysis (file types, URL categories, users, locations) and whether to quarantine them first. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -2112,7 +2112,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_ssl_inspection_rule",
         "title": "Creates SSL inspection rule",
-        "description": "Creates an SSL/TLS inspection (decryption) rule: decrypt or do not decrypt traffic for chosen URL categories, cloud apps, users or locations (for example skip banking or health sites). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new SSL inspection rule. Creates an SSL/TLS inspection (decryption) rule: decrypt or do not decrypt traffic for chosen URL categories, cloud apps, users or locations (for example skip banking or health sites). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2135,7 +2135,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_start_event_report_entry_csv_export",
         "title": "Creates start event report entry CSV export",
-        "description": "Creates start event report entry CSV export in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/eventlogEntryReport. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new start event report entry CSV export. Creates start event report entry CSV export in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -2158,7 +2158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_static_ip",
         "title": "Creates static IP",
-        "description": "Registers a static IP address (an office's public egress IP) so it can identify a location or terminate a GRE tunnel. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new static IP. Registers a static IP address (an office's public egress IP) so it can identify a location or terminate a GRE tunnel. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -2181,7 +2181,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_tenancy_restriction_profile",
         "title": "Creates tenancy restriction profile",
-        "description": "Creates tenancy restriction profile in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/tenancyRestrictionProfile. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new tenancy restriction profile. Creates tenancy restriction profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2204,7 +2204,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_time_interval",
         "title": "Creates time interval",
-        "description": "Creates a time interval (a schedule of days and hours) for policy rules to apply during. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new time interval. Creates a time interval (a schedule of days and hours) for policy rules to apply during. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -2227,7 +2227,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_traffic_capture_rule",
         "title": "Creates traffic capture rule",
-        "description": "Creates traffic capture rule in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/trafficCaptureRules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new traffic capture rule. Creates traffic capture rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -2250,7 +2250,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_url_filtering_rule",
         "title": "Creates URL filtering rule",
-        "description": "Creates a URL filtering rule: name, order, state, action (such as BLOCK) and urlCategories, plus optional users, groups, departments, locations and validity times. Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new URL filtering rule. Creates a URL filtering rule: name, order, state, action (such as BLOCK) and urlCategories, plus optional users, groups, departments, locations and validity times. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -2273,7 +2273,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_user",
         "title": "Creates user",
-        "description": "Creates a local ZIA user with name, email, department, groups and an optional password. On ZIdentity tenants users normally come from ZIdentity or the IdP instead. Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new user. Creates a local ZIA user with name, email, department, groups and an optional password. On ZIdentity tenants users normally come from ZIdentity or the IdP instead. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -2296,7 +2296,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_virtual_zen_cluster",
         "title": "Creates virtual zen cluster",
-        "description": "Creates virtual zen cluster in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/virtualZenClusters. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new virtual zen cluster. Creates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -2319,7 +2319,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_virtual_zen_node",
         "title": "Creates virtual zen node",
-        "description": "Creates virtual zen node in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/virtualZenNodes. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new virtual zen node. Creates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -2342,7 +2342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_vpn_credential",
         "title": "Creates VPN credential",
-        "description": "Creates an IPSec VPN credential (UFQDN or IP type with a pre-shared key) for a branch office or site to build IPSec tunnels to ZIA; link it to a location. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new VPN credential. Creates an IPSec VPN credential (UFQDN or IP type with a pre-shared key) for a branch office or site to build IPSec tunnels to ZIA; link it to a location. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -2365,7 +2365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_web_application_rule",
         "title": "Creates a Cloud App Control rule",
-        "description": "Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud App Control rule. Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2388,7 +2388,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_web_dlp_rule",
         "title": "Creates web DLP rule",
-        "description": "Creates a web DLP rule: name, order, action, dlpEngines and scope (users, groups, departments, locations, URL categories, file types). Staged until POST /status/activate, which commits all pending changes tenant-wide.",
+        "description": "Creates (adds) a new web DLP rule. Creates a web DLP rule: name, order, action, dlpEngines and scope (users, groups, departments, locations, URL categories, file types). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -2411,7 +2411,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_workload_group",
         "title": "Creates workload group",
-        "description": "Creates workload group in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/workloadGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new workload group. Creates workload group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -2434,7 +2434,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_zpa_gateway",
         "title": "Creates ZPA gateway",
-        "description": "Creates ZPA gateway in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/zpaGateways. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new ZPA gateway. Creates ZPA gateway in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -2457,7 +2457,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_delete_cert_chain",
         "title": "Deletes cert chain",
-        "description": "Deletes cert chain in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/intermediateCaCertificate/deleteCertChain/{certId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes cert chain in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "destructive",
@@ -2475,7 +2475,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_delete_dlp_subdictionary",
         "title": "Deletes DLP subdictionary",
-        "description": "Deletes DLP subdictionary in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/dlpDictionaries/{dlpDictId}/subdictionaries/{subDictionaryId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes DLP subdictionary in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "destructive",
@@ -2496,7 +2496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_delete_web_application_rule",
         "title": "Deletes web application rule",
-        "description": "Deletes web application rule in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/webApplicationRules/{rule_type}/{ruleId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes web application rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -2514,7 +2514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_di_scan",
         "title": "Submits a file for out-of-band inspection",
-        "description": "Submits a file for out-of-band file inspection: a real-time verdict for known and unknown files. Needs the sandbox API token.",
+        "description": "Submits a file for out-of-band file inspection: a real-time verdict for known and unknown files. Needs the sandbox API token. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -2542,7 +2542,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_attestation_statement",
         "title": "Downloads attestation statement",
-        "description": "Downloads attestation statement in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/downloadAttestation/{certId}.",
+        "description": "Downloads attestation statement in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -2564,7 +2564,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_certificate_signing_request",
         "title": "Downloads certificate signing request",
-        "description": "Downloads certificate signing request in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/downloadCsr/{certId}.",
+        "description": "Downloads certificate signing request in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -2586,7 +2586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_hsm_public_key",
         "title": "Downloads hsm public key",
-        "description": "Downloads hsm public key in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/downloadPublicKey/{certId}.",
+        "description": "Downloads hsm public key in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -2604,7 +2604,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_nss_cert",
         "title": "Downloads NSS cert",
-        "description": "Downloads the NSS certificate for the specified NSS ID. ZIA (Zscaler Internet Access): GET /zia/api/v1/nssDownload/{nssId}.",
+        "description": "Downloads the NSS certificate for the specified NSS ID. ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -2622,7 +2622,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_virtual_zen_node_certificate",
         "title": "Downloads virtual zen node certificate",
-        "description": "Downloads virtual zen node certificate in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/virtualZenNodes/downloadcert/{virtualZenNodeId}.",
+        "description": "Downloads virtual zen node certificate in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -2644,7 +2644,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_duplicate_web_application_rule",
         "title": "Duplicates a cloud app control rule",
-        "description": "Duplicates (copies) a cloud app control rule under a new name. The change is staged until the tenant's pending changes are activated.",
+        "description": "Duplicates (copies) a cloud app control rule under a new name. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2671,7 +2671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_enroll_user_auth",
         "title": "Enrolls user auth",
-        "description": "Enrolls user auth in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/users/{userId}/enroll. The change is staged until the tenant's pending changes are activated.",
+        "description": "Enrolls user auth in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -2694,7 +2694,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_export_pac_with_static_ip",
         "title": "Exports PAC with static IP",
-        "description": "Exports PAC with static IP in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/configAudit/pacFile/export.",
+        "description": "Exports PAC with static IP in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -2712,7 +2712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_export_policies",
         "title": "Exports policies",
-        "description": "Exports ZIA policy configuration (chosen policy types) as a backup or for migration to another tenant. Read-only despite being a POST.",
+        "description": "Exports ZIA policy configuration (chosen policy types) as a backup or for migration to another tenant. Read-only despite being a POST. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -2730,7 +2730,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_export_shadow_it_application_report_data",
         "title": "Exports shadow IT application report data",
-        "description": "Exports shadow IT application report data in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/shadowIT/applications/export.",
+        "description": "Exports shadow IT application report data in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -2748,7 +2748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_export_shadow_it_application_transactions_csv",
         "title": "Exports shadow IT application transactions CSV",
-        "description": "Exports shadow IT application transactions CSV in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/shadowIT/applications/{entity}/exportCsv.",
+        "description": "Exports shadow IT application transactions CSV in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -2766,7 +2766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_finalize_certificate",
         "title": "Finalizes certificate",
-        "description": "Finalizes certificate in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/intermediateCaCertificate/finalizeCert/{certId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Finalizes certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2789,7 +2789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_generate_certificate_signing_request",
         "title": "Generates certificate signing request",
-        "description": "Generates certificate signing request in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/intermediateCaCertificate/generateCsr/{certId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates certificate signing request in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2816,7 +2816,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_generate_hsm_key_pair",
         "title": "Generates hsm key pair",
-        "description": "Generates hsm key pair in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/intermediateCaCertificate/keyPair/{certId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates hsm key pair in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2839,7 +2839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_activation_status",
         "title": "Returns activation status",
-        "description": "Returns the ZIA activation state: ACTIVE (nothing pending), PENDING (staged changes waiting) or INPROGRESS. Check it before and after activating.",
+        "description": "Returns the ZIA activation state: ACTIVE (nothing pending), PENDING (staged changes waiting) or INPROGRESS. Check it before and after activating. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -2857,7 +2857,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_admin_role",
         "title": "Returns admin role",
-        "description": "Returns one ZIA admin role (an administrators' permission set) by id with its feature and policy access levels.",
+        "description": "Returns one ZIA admin role (an administrators' permission set) by id with its feature and policy access levels. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -2875,7 +2875,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_admin_user_by_id",
         "title": "Returns admin user by id",
-        "description": "Returns one ZIA administrator (admin user) by id: login name, email, role, admin scope and status.",
+        "description": "Returns one ZIA administrator (admin user) by id: login name, email, role, admin scope and status. Product: ZIA (Internet Access). Also called: policy admin.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -2893,7 +2893,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_policy",
         "title": "Returns the security denylist (blocked URLs)",
-        "description": "Returns the ZIA security denylist (blacklistUrls): URLs and domains blocked as security threats.",
+        "description": "Returns the ZIA security denylist (blacklistUrls): URLs and domains blocked as security threats. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -2911,7 +2911,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_settings",
         "title": "Returns advanced settings",
-        "description": "Returns the ZIA advanced settings: Allow Cascading to URL Filtering, authentication bypasses (Kerberos, basic, digest) and SSL bypasses for URLs and apps, DNS resolution on transparent proxy, block domain fronting and HTTP tunnels on non-HTTP ports, enforce surrogate IP for Windows apps, log internal IP, policy for unauthenticated traffic, admin ranking, UI session timeout and similar tenant-wide switches.",
+        "description": "Returns the ZIA advanced settings: Allow Cascading to URL Filtering, authentication bypasses (Kerberos, basic, digest) and SSL bypasses for URLs and apps, DNS resolution on transparent proxy, block domain fronting and HTTP tunnels on non-HTTP ports, enforce surrogate IP for Windows apps, log internal IP, policy for unauthenticated traffic, admin ranking, UI session timeout and similar tenant-wide switches. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -2929,7 +2929,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_settings_lite",
         "title": "Returns advanced settings lite",
-        "description": "Returns advanced settings lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/advancedSettings/lite.",
+        "description": "Returns advanced settings lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -2947,7 +2947,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_threat_settings",
         "title": "Returns advanced threat settings",
-        "description": "Returns the Advanced Threat Protection settings: page risk tolerance, command & control servers and traffic, malware sites, ActiveX, browser exploits, file format vulnerabilities, known and suspected phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware sites and DGA domains, each blocked and/or captured.",
+        "description": "Returns the Advanced Threat Protection settings: page risk tolerance, command & control servers and traffic, malware sites, ActiveX, browser exploits, file format vulnerabilities, known and suspected phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware sites and DGA domains, each blocked and/or captured. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -2965,7 +2965,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_url_filtering_cloud_app_options",
         "title": "Returns advanced URL filtering cloud app options",
-        "description": "Returns the URL & Cloud App Control advanced policy settings: Enable Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click configuration, UCaaS apps (Zoom, Webex, RingCentral, LogMeIn, Talkdesk), AI prompt logging (ChatGPT, Copilot, Gemini), Skype, Newly Registered Domains, override for unauthenticated users, CIPA compliance.",
+        "description": "Returns the URL & Cloud App Control advanced policy settings: Enable Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click configuration, UCaaS apps (Zoom, Webex, RingCentral, LogMeIn, Talkdesk), AI prompt logging (ChatGPT, Copilot, Gemini), Skype, Newly Registered Domains, override for unauthenticated users, CIPA compliance. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -2983,7 +2983,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_alert_subscription",
         "title": "Returns alert subscription",
-        "description": "Returns alert subscription in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/alertSubscriptions/{id}.",
+        "description": "Returns one alert subscription by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -3001,7 +3001,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_all_dlp_rules",
         "title": "Returns all DLP rules",
-        "description": "Returns all DLP rules in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbDlpRules/all.",
+        "description": "Lists all DLP rules (shows which exist). Returns all DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3019,7 +3019,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_all_malware_rules",
         "title": "Returns all malware rules",
-        "description": "Returns all malware rules in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbMalwareRules/all.",
+        "description": "Lists all malware rules (shows which exist). Returns all malware rules in ZIA (Zscaler Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3037,7 +3037,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_application_count",
         "title": "Returns application count",
-        "description": "Returns application count in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/count.",
+        "description": "Counts application: how many there are. Returns application count in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3061,7 +3061,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_atp_malware_inspection",
         "title": "Returns malware inspection of inbound and outbound traffic",
-        "description": "Returns whether Malware Protection inspects inbound traffic (downloads from the internet) and outbound traffic (uploads) for malicious content.",
+        "description": "Returns whether Malware Protection inspects inbound traffic (downloads from the internet) and outbound traffic (uploads) for malicious content. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3079,7 +3079,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_atp_malware_protocols",
         "title": "Returns ATP malware protocols",
-        "description": "Returns which traffic Malware Protection scans in real time: HTTP (and HTTPS when SSL inspection is on), FTP over HTTP and native FTP (inspectHttp, inspectFtpOverHttp, inspectFtp).",
+        "description": "Returns which traffic Malware Protection scans in real time: HTTP (and HTTPS when SSL inspection is on), FTP over HTTP and native FTP (inspectHttp, inspectFtpOverHttp, inspectFtp). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3097,7 +3097,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_audit_log_entry_report_data",
         "title": "Downloads the admin audit log export (CSV)",
-        "description": "Downloads the finished admin audit log export as CSV. Call after GET /auditlogEntryReport shows the export is complete.",
+        "description": "Downloads the finished admin audit log export as CSV. Call after GET /auditlogEntryReport shows the export is complete. Product: ZIA (Internet Access). Also called: audit trail.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3115,7 +3115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_audit_log_entry_report_export_status",
         "title": "Returns audit log entry report export status",
-        "description": "Returns the progress of the running admin audit log export: status, percentage and items complete, or an error code. Poll until it finishes, then call GET /auditlogEntryReport/download.",
+        "description": "Returns the progress of the running admin audit log export: status, percentage and items complete, or an error code. Poll until it finishes, then call GET /auditlogEntryReport/download. Product: ZIA (Internet Access). Also called: audit trail.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3133,7 +3133,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_audit_report_data",
         "title": "Returns audit report data",
-        "description": "Returns audit report data in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/auditReport/download.",
+        "description": "Returns audit report data in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3151,7 +3151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_audit_report_export_status",
         "title": "Returns audit report export status",
-        "description": "Returns audit report export status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/auditReport.",
+        "description": "Returns audit report export status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3169,7 +3169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_profile",
         "title": "Returns auth profile",
-        "description": "Returns auth profile in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/authProfiles/{id}.",
+        "description": "Returns one auth profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3187,7 +3187,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_settings",
         "title": "Returns auth settings",
-        "description": "Returns the ZIA authentication settings: the identity provider or SAML setup, authentication frequency (re-authentication) and Kerberos or password options for users.",
+        "description": "Returns the ZIA authentication settings: the identity provider or SAML setup, authentication frequency (re-authentication) and Kerberos or password options for users. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3205,7 +3205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_settings_lite",
         "title": "Returns auth settings lite",
-        "description": "Returns auth settings lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/authSettings/lite.",
+        "description": "Returns auth settings lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3223,7 +3223,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_bandwidth_class",
         "title": "Returns bandwidth class",
-        "description": "Returns bandwidth class in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/bandwidthClasses/{id}.",
+        "description": "Returns one bandwidth class by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -3241,7 +3241,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_bandwidth_control_rule",
         "title": "Returns bandwidth control rule",
-        "description": "Returns one bandwidth control rule by id with its bandwidth classes, limits and conditions.",
+        "description": "Returns one bandwidth control rule by id with its bandwidth classes, limits and conditions. Product: ZIA (Internet Access). Also called: throttling.",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -3259,7 +3259,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_behavioral_analysis_advanced_settings",
         "title": "Returns behavioral analysis advanced settings",
-        "description": "Returns the Sandbox (behavioral analysis) advanced settings: the custom MD5 file hashes blocked outright, beyond what Sandbox verdicts block.",
+        "description": "Returns the Sandbox (behavioral analysis) advanced settings: the custom MD5 file hashes blocked outright, beyond what Sandbox verdicts block. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3277,7 +3277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_browser_control_settings",
         "title": "Returns browser control settings",
-        "description": "Returns the browser control settings: blocked outdated browsers and plugins, smart isolation.",
+        "description": "Returns the browser control settings: blocked outdated browsers and plugins, smart isolation. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -3295,7 +3295,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_c2_c_incident_receiver_count",
         "title": "Counts Cloud-to-Cloud DLP incident receivers",
-        "description": "Returns how many DLP incident receivers are configured for Cloud-to-Cloud Incident Forwarding.",
+        "description": "Counts Cloud-to-Cloud DLP incident receivers: how many there are. Returns how many DLP incident receivers are configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -3313,7 +3313,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_application_count",
         "title": "Returns cloud application count",
-        "description": "Returns cloud application count in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/cloudApps/count.",
+        "description": "Counts cloud application: how many there are. Returns cloud application count in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3337,7 +3337,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_application_instance",
         "title": "Returns cloud application instance",
-        "description": "Returns cloud application instance in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudApplicationInstances/{id}.",
+        "description": "Returns one cloud application instance by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -3355,7 +3355,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_nss_status_info",
         "title": "Returns cloud NSS status",
-        "description": "Returns the status of Cloud NSS (cloud-to-cloud log streaming to a SIEM).",
+        "description": "Returns the status of Cloud NSS (cloud-to-cloud log streaming to a SIEM). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -3373,7 +3373,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_to_cloud_ir_by_id",
         "title": "Returns a Cloud-to-Cloud DLP incident receiver",
-        "description": "Returns one DLP incident receiver configured for Cloud-to-Cloud Incident Forwarding.",
+        "description": "Returns one DLP incident receiver configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -3391,7 +3391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_config_audit_report",
         "title": "Returns config audit report",
-        "description": "Returns config audit report in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/configAudit.",
+        "description": "Returns config audit report in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -3409,7 +3409,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_current_user",
         "title": "Returns current user",
-        "description": "Returns the ZIA administrator this API client is acting as (who am I): login name, role and scope.",
+        "description": "Returns the ZIA administrator this API client is acting as (who am I): login name, role and scope. Product: ZIA (Internet Access). Also called: logged in as, myself.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3427,7 +3427,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_custom_file_hash_quota",
         "title": "Returns the Sandbox blocked MD5 hash quota",
-        "description": "Returns the Cloud Sandbox quota for blocked MD5 file hashes: how many hashes are blocked and how many more can be added.",
+        "description": "Counts Sandbox blocked MD5 hash quota: how many there are. Returns the Cloud Sandbox quota for blocked MD5 file hashes: how many hashes are blocked and how many more can be added. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3445,7 +3445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_custom_file_type_by_id",
         "title": "Returns custom file type by id",
-        "description": "Returns custom file type by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/customFileTypes/{id}.",
+        "description": "Returns one custom file type by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -3463,7 +3463,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_custom_file_type_count",
         "title": "Returns custom file type count",
-        "description": "Counts the custom file types defined for file type control (how many there are).",
+        "description": "Counts the custom file types defined for file type control (how many there are). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -3481,7 +3481,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_datacenter_exclusion_by_id",
         "title": "Returns datacenter exclusion by id",
-        "description": "Returns datacenter exclusion by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dcExclusions/{dcId}.",
+        "description": "Returns one datacenter exclusion by id by id in ZIA (Zscaler Internet Access). Also called: data center.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -3499,7 +3499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_default_pac_file_url",
         "title": "Returns default PAC file URL",
-        "description": "Returns default PAC file URL in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/isolationTenantMgmt/defaultPacFileUrl.",
+        "description": "Returns default PAC file URL in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -3517,7 +3517,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_department",
         "title": "Returns department",
-        "description": "Returns one ZIA department by id: name, comments, IdP id and whether it is deleted or read-only.",
+        "description": "Returns one ZIA department by id: name, comments, IdP id and whether it is deleted or read-only. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -3535,7 +3535,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_department_lite",
         "title": "Returns department lite",
-        "description": "Returns department lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/departments/lite/{id}.",
+        "description": "Returns one department lite by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -3553,7 +3553,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ip_group_by_id",
         "title": "Returns destination IP group by id",
-        "description": "Returns one destination IP group by id with its type, addresses, countries and categories.",
+        "description": "Returns one destination IP group by id with its type, addresses, countries and categories. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3571,7 +3571,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ip_groups_lite",
         "title": "Returns destination IP groups lite",
-        "description": "Lists destination IP groups as id/name references; filter by type, excludeType or search. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all destination IP groups lite (shows which exist). Lists destination IP groups as id/name references; filter by type, excludeType or search. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3603,7 +3603,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ipv6_groups",
         "title": "Lists IPv6 destination IP groups",
-        "description": "Lists the IPv6 destination IP groups.",
+        "description": "Lists all IPv6 destination IP groups (shows which exist). Lists the IPv6 destination IP groups. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3621,7 +3621,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ipv6_groups_lite",
         "title": "Returns destination IPv6 groups lite",
-        "description": "Returns destination IPv6 groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipDestinationGroups/ipv6DestinationGroups/lite.",
+        "description": "Lists all destination IPv6 groups lite (shows which exist). Returns destination IPv6 groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3639,7 +3639,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_dictionary",
         "title": "Returns DLP dictionary",
-        "description": "Returns one DLP dictionary by id with its phrases, patterns and matching settings.",
+        "description": "Returns one DLP dictionary by id with its phrases, patterns and matching settings. Product: ZIA (Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3657,7 +3657,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_engine",
         "title": "Returns DLP engine",
-        "description": "Returns one DLP engine by id with its expression and channels.",
+        "description": "Returns one DLP engine by id with its expression and channels. Product: ZIA (Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3675,7 +3675,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_exact_data_match_schema_by_id",
         "title": "Returns DLP exact data match schema by id",
-        "description": "Returns DLP exact data match schema by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpExactDataMatchSchemas/{schemaId}.",
+        "description": "Returns one DLP exact data match schema by id by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3693,7 +3693,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_notification_template",
         "title": "Returns DLP notification template",
-        "description": "Returns DLP notification template in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpNotificationTemplates/{id}.",
+        "description": "Returns one DLP notification template by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3711,7 +3711,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_rule_by_id",
         "title": "Returns DLP rule by id",
-        "description": "Returns DLP rule by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbDlpRules/{ruleId}.",
+        "description": "Returns one DLP rule by id by id in ZIA (Zscaler Internet Access). Also called: dlp policies.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3729,7 +3729,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_subdictionary",
         "title": "Returns DLP subdictionary",
-        "description": "Returns DLP subdictionary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpDictionaries/{dlpDictId}/subdictionaries/{subDictionaryId}.",
+        "description": "Returns one DLP subdictionary by id in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3750,7 +3750,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dnat_rule",
         "title": "Returns dnat rule",
-        "description": "Returns one NAT control (DNAT) rule of the cloud firewall by id.",
+        "description": "Returns one NAT control (DNAT) rule of the cloud firewall by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -3768,7 +3768,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dns64_prefixes",
         "title": "Lists DNS64 prefixes",
-        "description": "Lists the DNS64 prefixes of the IPv6 configuration.",
+        "description": "Lists all DNS64 prefixes (shows which exist). Lists the DNS64 prefixes of the IPv6 configuration. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -3786,7 +3786,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dns_gateway",
         "title": "Returns DNS gateway",
-        "description": "Returns DNS gateway in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dnsGateways/{id}.",
+        "description": "Returns one DNS gateway by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -3804,7 +3804,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_domain_profile",
         "title": "Returns domain profile",
-        "description": "Returns domain profile in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/domainProfiles/{id}.",
+        "description": "Returns one domain profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3822,7 +3822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_edlp_file_type",
         "title": "Returns edlp file type",
-        "description": "Returns edlp file type in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/edlpFileType.",
+        "description": "Returns edlp file type in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -3840,7 +3840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_email_dlp_rule",
         "title": "Returns email DLP rule",
-        "description": "Returns one email DLP (data loss prevention) rule by id.",
+        "description": "Returns one email DLP (data loss prevention) rule by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3858,7 +3858,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_end_user_notification_templates_by_product",
         "title": "Lists end user notification templates",
-        "description": "Lists the end user notification (EUN) templates for a template type and product: the notification pages and Client Connector messages users see when ZIA blocks, cautions or quarantines their traffic.",
+        "description": "Lists all end user notification templates (shows which exist). Lists the end user notification (EUN) templates for a template type and product: the notification pages and Client Connector messages users see when ZIA blocks, cautions or quarantines their traffic. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -3876,7 +3876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_end_user_service_agreement_status_latest",
         "title": "Returns end user service agreement status latest",
-        "description": "Returns end user service agreement status latest in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/eusaStatus/latest.",
+        "description": "Returns end user service agreement status latest in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -3894,7 +3894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_endpoint_application_group",
         "title": "Returns endpoint application group",
-        "description": "Returns endpoint application group in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplicationGroups/{id}.",
+        "description": "Returns one endpoint application group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3912,7 +3912,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_event_log_entry_report_data",
         "title": "Returns event log entry report data",
-        "description": "Returns event log entry report data in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/eventlogEntryReport/download.",
+        "description": "Returns event log entry report data in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3930,7 +3930,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_event_log_entry_report_export_status",
         "title": "Returns event log entry report export status",
-        "description": "Returns event log entry report export status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/eventlogEntryReport.",
+        "description": "Returns event log entry report export status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -3948,7 +3948,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_exempted_urls",
         "title": "Lists URLs exempted from authentication",
-        "description": "Lists the URLs exempted from user authentication.",
+        "description": "Lists the URLs exempted from user authentication. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3966,7 +3966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_extranet_by_id",
         "title": "Returns extranet by id",
-        "description": "Returns extranet by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/extranet/{id}.",
+        "description": "Returns one extranet by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -3984,7 +3984,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_feature_enablement_status",
         "title": "Returns feature enablement status",
-        "description": "Returns feature enablement status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/eunTemplate/{templateType}/featureEnablementStatus.",
+        "description": "Returns feature enablement status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -4005,7 +4005,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_feed_output_formats",
         "title": "Returns feed output formats",
-        "description": "Returns the default output format strings for an NSS feed type (type, optional multiFeedType and fieldFormat), a starting point for feedOutputFormat.",
+        "description": "Returns the default output format strings for an NSS feed type (type, optional multiFeedType and fieldFormat), a starting point for feedOutputFormat. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4027,7 +4027,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_file_type",
         "title": "Returns file type",
-        "description": "Returns file type in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/customFiletypes.",
+        "description": "Returns file type in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4045,7 +4045,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_file_type_rule",
         "title": "Returns file type rule",
-        "description": "Returns one file type control rule by id.",
+        "description": "Returns one file type control rule by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -4063,7 +4063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_dns_rule",
         "title": "Returns firewall DNS rule",
-        "description": "Returns one DNS control rule of the cloud firewall by id.",
+        "description": "Returns one DNS control rule of the cloud firewall by id. Product: ZIA (Internet Access). Also called: dns filtering.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4081,7 +4081,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_filtering_rule",
         "title": "Returns firewall filtering rule",
-        "description": "Returns one cloud firewall filtering rule by id with its full source, destination, service and application criteria.",
+        "description": "Returns one cloud firewall filtering rule by id with its full source, destination, service and application criteria. Product: ZIA (Internet Access). Also called: firewall policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4099,7 +4099,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_filtering_rule_count",
         "title": "Returns firewall filtering rule count",
-        "description": "Counts the cloud firewall filtering rules (how many firewall rules the tenant has), optionally only those matching rule fields (name, action, label, user, group, location ...).",
+        "description": "Counts firewall filtering rule: how many there are. Counts the cloud firewall filtering rules (how many firewall rules the tenant has), optionally only those matching rule fields (name, action, label, user, group, location ...). Product: ZIA (Internet Access). Also called: firewall policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4138,7 +4138,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_filtering_rule_order",
         "title": "Returns firewall rule order",
-        "description": "Returns the order (rank) of the cloud firewall filtering rules.",
+        "description": "Returns the order (rank) of the cloud firewall filtering rules. Product: ZIA (Internet Access). Also called: firewall policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4156,7 +4156,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_ips_rule",
         "title": "Returns firewall IPS rule",
-        "description": "Returns one cloud IPS (intrusion prevention) rule by id.",
+        "description": "Returns one cloud IPS (intrusion prevention) rule by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4174,7 +4174,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_forwarding_rule",
         "title": "Returns forwarding rule",
-        "description": "Returns one forwarding control rule by id.",
+        "description": "Returns one forwarding control rule by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -4192,7 +4192,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ftp_settings",
         "title": "Returns ftp settings",
-        "description": "Returns the FTP control settings: whether native FTP and FTP over HTTP are allowed, and the URL categories and URLs they are allowed for.",
+        "description": "Returns the FTP control settings: whether native FTP and FTP over HTTP are allowed, and the URL categories and URLs they are allowed for. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -4210,7 +4210,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_gre_tunnel",
         "title": "Returns GRE tunnel",
-        "description": "Returns one GRE tunnel by id with its source IP and primary and secondary destination VIPs.",
+        "description": "Returns one GRE tunnel by id with its source IP and primary and secondary destination VIPs. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -4228,7 +4228,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_gre_tunnel_audit",
         "title": "Returns GRE tunnel audit",
-        "description": "Returns GRE tunnel audit in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/configAudit/greTunnel.",
+        "description": "Returns GRE tunnel audit in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -4246,7 +4246,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group",
         "title": "Returns group",
-        "description": "Returns one ZIA user group by id: name, comments, IdP id and whether it is system-defined or read-only.",
+        "description": "Returns one ZIA user group by id: name, comments, IdP id and whether it is system-defined or read-only. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -4264,7 +4264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_by_id",
         "title": "Returns location group by id",
-        "description": "Returns location group by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/locations/groups/{id}.",
+        "description": "Returns one location group by id by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4282,7 +4282,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_lite",
         "title": "Returns group lite",
-        "description": "Returns group lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/groups/lite/{groupId}.",
+        "description": "Returns one group lite by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -4300,7 +4300,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group_summary",
         "title": "Returns location group summary",
-        "description": "Returns location group summary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/locations/groups/lite/{id}.",
+        "description": "Returns one location group summary by id in ZIA (Zscaler Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4318,7 +4318,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_groups_count",
         "title": "Returns location groups count",
-        "description": "Counts the location groups (how many there are), optionally filtered by name or group type.",
+        "description": "Counts the location groups (how many there are), optionally filtered by name or group type. Product: ZIA (Internet Access). Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4343,7 +4343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_groups_summary",
         "title": "Returns location groups summary",
-        "description": "Returns location groups summary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/locations/groups/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all location groups summary (shows which exist). Returns location groups summary in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: user group.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4373,7 +4373,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_i_pv6_configuration",
         "title": "Returns IPv6 configuration",
-        "description": "Returns the tenant's IPv6 configuration: whether IPv6 traffic is enabled and its NAT64 and DNS64 prefixes.",
+        "description": "Returns the tenant's IPv6 configuration: whether IPv6 traffic is enabled and its NAT64 and DNS64 prefixes. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4391,7 +4391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_icap_server",
         "title": "Returns ICAP server",
-        "description": "Returns ICAP server in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/icapServers/{icapServerId}.",
+        "description": "Returns one ICAP server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4409,7 +4409,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_incident_receiver_server",
         "title": "Returns incident receiver server",
-        "description": "Returns incident receiver server in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/incidentReceiverServers/{incidentReceiverServerId}.",
+        "description": "Returns one incident receiver server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4427,7 +4427,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_intermediate_ca_certificate",
         "title": "Returns intermediate ca certificate",
-        "description": "Returns intermediate ca certificate in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/{id}.",
+        "description": "Returns one intermediate ca certificate by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -4445,7 +4445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_intermediate_ca_certificate_lite",
         "title": "Returns intermediate ca certificate lite",
-        "description": "Returns intermediate ca certificate lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/lite/{certId}.",
+        "description": "Returns one intermediate ca certificate lite by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -4467,7 +4467,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_categories",
         "title": "Lists IoT device categories",
-        "description": "Lists the IoT device categories ZIA's IoT discovery recognises (each under a device type), by UUID and name.",
+        "description": "Lists all IoT device categories (shows which exist). Lists the IoT device categories ZIA's IoT discovery recognises (each under a device type), by UUID and name. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4485,7 +4485,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_classifications",
         "title": "Lists IoT device classifications",
-        "description": "Lists the IoT device classifications ZIA's IoT discovery recognises (each under a device category), by UUID and name.",
+        "description": "Lists all IoT device classifications (shows which exist). Lists the IoT device classifications ZIA's IoT discovery recognises (each under a device category), by UUID and name. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4503,7 +4503,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_device_list",
         "title": "Returns IOT device list",
-        "description": "Lists the IoT devices ZIA has discovered in the organisation's traffic, with device type, category and classification.",
+        "description": "Lists the IoT devices ZIA has discovered in the organisation's traffic, with device type, category and classification. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4532,7 +4532,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_device_types",
         "title": "Lists IoT device types",
-        "description": "Lists the IoT device types ZIA's IoT discovery (Zscaler AI/ML) recognises, by UUID and name; the top of the type > category > classification hierarchy.",
+        "description": "Lists all IoT device types (shows which exist). Lists the IoT device types ZIA's IoT discovery (Zscaler AI/ML) recognises, by UUID and name; the top of the type > category > classification hierarchy. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4550,7 +4550,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_group",
         "title": "Returns IP group",
-        "description": "Returns IP group in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipGroups/{id}.",
+        "description": "Returns one IP group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4568,7 +4568,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_groups_lite",
         "title": "Returns IP groups lite",
-        "description": "Returns IP groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipGroups/lite.",
+        "description": "Lists all IP groups lite (shows which exist). Returns IP groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4586,7 +4586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_source_group",
         "title": "Returns IP source group",
-        "description": "Returns one source IP group by id with its IP addresses.",
+        "description": "Returns one source IP group by id with its IP addresses. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4604,7 +4604,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_visibility",
         "title": "Returns IP visibility",
-        "description": "Returns IP visibility in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/configAudit/ipVisibility.",
+        "description": "Returns IP visibility in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -4622,7 +4622,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_banner_by_id",
         "title": "Returns isolation banner by id",
-        "description": "Returns isolation banner by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/isolationTenantMgmt/themes/{bannerId}.",
+        "description": "Returns one isolation banner by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4640,7 +4640,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_profile_by_id",
         "title": "Returns isolation profile by id",
-        "description": "Returns isolation profile by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/isolationTenantMgmt/profiles/{profileId}.",
+        "description": "Returns one isolation profile by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4658,7 +4658,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_regions",
         "title": "Returns isolation regions",
-        "description": "Returns isolation regions in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/isolationTenantMgmt/regions.",
+        "description": "Lists all isolation regions (shows which exist). Returns isolation regions in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4676,7 +4676,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_location",
         "title": "Returns location",
-        "description": "Returns one ZIA location by id with its addresses, credentials, bandwidth and security settings.",
+        "description": "Returns one ZIA location by id with its addresses, credentials, bandwidth and security settings. Product: ZIA (Internet Access). Also called: branch office.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4694,7 +4694,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_location_lite",
         "title": "Returns location lite",
-        "description": "Returns location lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/locations/lite/{locationId}.",
+        "description": "Returns one location lite by id in ZIA (Zscaler Internet Access). Also called: branch office.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4712,7 +4712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_locations_lite",
         "title": "Lists locations (id and name only)",
-        "description": "Lists ZIA locations as id/name summaries; options add sub-locations, parent locations or the default location; search filters by name. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all locations (id and name only) (shows which exist). Lists ZIA locations as id/name summaries; options add sub-locations, parent locations or the default location; search filters by name. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access). Also called: branch office.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4749,7 +4749,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malicious_urls",
         "title": "Returns malicious URLs",
-        "description": "Returns the Advanced Threat Protection malicious-URL denylist (maliciousUrls).",
+        "description": "Returns the Advanced Threat Protection malicious-URL denylist (maliciousUrls). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4767,7 +4767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_policy",
         "title": "Returns malware policy",
-        "description": "Returns the malware protection policy: whether unscannable or password-protected files are blocked.",
+        "description": "Returns the malware protection policy: whether unscannable or password-protected files are blocked. Product: ZIA (Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4785,7 +4785,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_rule_by_id",
         "title": "Returns malware rule by id",
-        "description": "Returns malware rule by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbMalwareRules/{ruleId}.",
+        "description": "Returns one malware rule by id by id in ZIA (Zscaler Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4803,7 +4803,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_settings",
         "title": "Returns malware settings",
-        "description": "Returns the Malware Protection settings: whether viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools are blocked and captured.",
+        "description": "Returns the Malware Protection settings: whether viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools are blocked and captured. Product: ZIA (Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4821,7 +4821,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_mobile_malware_protection_config",
         "title": "Returns the Mobile Malware Protection policy",
-        "description": "Returns the Mobile Malware Protection policy (Policy > Mobile Malware Protection): its settings for apps and app traffic on mobile devices (iOS, Android).",
+        "description": "Returns the Mobile Malware Protection policy (Policy > Mobile Malware Protection): its settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4839,7 +4839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nat64_prefixes",
         "title": "Returns NAT64 prefixes",
-        "description": "Returns NAT64 prefixes in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipv6config/nat64prefix. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all NAT64 prefixes (shows which exist). Returns NAT64 prefixes in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4867,7 +4867,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_by_id",
         "title": "Returns network application by id",
-        "description": "Returns network application by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkApplications/{appId}.",
+        "description": "Returns one network application by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4885,7 +4885,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_group",
         "title": "Returns network application group",
-        "description": "Returns network application group in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkApplicationGroups/{id}.",
+        "description": "Returns one network application group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4903,7 +4903,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_service_by_id",
         "title": "Returns network service by id",
-        "description": "Returns one network service by id with its port definitions.",
+        "description": "Returns one network service by id with its port definitions. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4921,7 +4921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_service_group",
         "title": "Returns network service group",
-        "description": "Returns network service group in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkServiceGroups/{id}.",
+        "description": "Returns one network service group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4939,7 +4939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nss_feed_by_id",
         "title": "Returns NSS feed by id",
-        "description": "Returns one NSS feed by id with its log type, filters, output format and destination settings.",
+        "description": "Returns one NSS feed by id with its log type, filters, output format and destination settings. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4961,7 +4961,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nss_server",
         "title": "Returns NSS server",
-        "description": "Returns NSS server in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/nssServers/{nssId}.",
+        "description": "Returns one NSS server by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4979,7 +4979,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_org_cloud_app_tenants_without_policy_info",
         "title": "Returns org cloud app tenants without policy info",
-        "description": "Returns org cloud app tenants without policy info in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all org cloud app tenants without policy info (shows which exist). Returns org cloud app tenants without policy info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5013,7 +5013,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_organization_information",
         "title": "Returns organization information",
-        "description": "Returns the ZIA organisation profile: name, orgId, cloud name, domains, address, business and technical contacts, and the linked ZPA tenant id and cloud.",
+        "description": "Returns the ZIA organisation profile: name, orgId, cloud name, domains, address, business and technical contacts, and the linked ZPA tenant id and cloud. Product: ZIA (Internet Access). Also called: tenant info.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5031,7 +5031,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_organization_information_lite",
         "title": "Returns organization information lite",
-        "description": "Returns organization information lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/orgInformation/lite.",
+        "description": "Returns organization information lite in ZIA (Zscaler Internet Access). Also called: tenant info.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5049,7 +5049,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_pac_file_audit",
         "title": "Returns PAC file audit",
-        "description": "Returns PAC file audit in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/configAudit/pacFile.",
+        "description": "Returns PAC file audit in ZIA (Zscaler Internet Access). Also called: proxy auto config.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5067,7 +5067,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_pac_version",
         "title": "Returns PAC version",
-        "description": "Returns PAC version in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/pacFiles/{pacId}/version/{pacVersion}.",
+        "description": "Returns one PAC version by pac version in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5089,7 +5089,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_password_expiry_settings",
         "title": "Returns admin password expiry settings",
-        "description": "Returns the admin password expiration settings: whether admin passwords expire and after how many days.",
+        "description": "Returns the admin password expiration settings: whether admin passwords expire and after how many days. Product: ZIA (Internet Access). Also called: exit password, logout password.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -5107,7 +5107,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_predefined_hierarchical_identifiers",
         "title": "Returns predefined hierarchical identifiers",
-        "description": "Returns predefined hierarchical identifiers in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpDictionaries/{dictId}/predefinedIdentifiers.",
+        "description": "Lists all predefined hierarchical identifiers (shows which exist). Returns predefined hierarchical identifiers in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5125,7 +5125,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_profile_by_id",
         "title": "Returns profile by id",
-        "description": "Returns profile by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/idmprofile/{profileId}.",
+        "description": "Returns one profile by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5143,7 +5143,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_provisioned_ip_addresses",
         "title": "Lists provisioned IP addresses",
-        "description": "Lists the IP addresses provisioned for the organization (static IPs); assigned filters by whether a location uses them. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all provisioned IP addresses (shows which exist). Lists the IP addresses provisioned for the organization (static IPs); assigned filters by whether a location uses them. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5172,7 +5172,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_proxy",
         "title": "Returns proxy",
-        "description": "Returns proxy in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/proxies/{id}.",
+        "description": "Returns one proxy by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -5190,7 +5190,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_recommended_hyper_v_specs",
         "title": "Returns recommended hyper v specs",
-        "description": "Gets the recommended HyperV VM specifications for a Network Sensor Server (NSS) based on various load factors like users, transactions, sessions, and DNS queries. ZIA (Zscaler Internet Access): GET /zia/api/v1/nssHyperV/vhdxSpecs.",
+        "description": "Gets the recommended HyperV VM specifications for a Network Sensor Server (NSS) based on various load factors like users, transactions, sessions, and DNS queries. ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -5214,7 +5214,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_recommended_nutanix_specs",
         "title": "Returns recommended nutanix specs",
-        "description": "Gets the recommended Nutanix VM specifications for a Network Sensor Server (NSS) based on various load factors like users, transactions, sessions, and DNS queries. ZIA (Zscaler Internet Access): GET /zia/api/v1/nssNutanix/vmdkSpecs.",
+        "description": "Gets the recommended Nutanix VM specifications for a Network Sensor Server (NSS) based on various load factors like users, transactions, sessions, and DNS queries. ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -5238,7 +5238,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_redaction_profiles_count",
         "title": "Returns redaction profiles count",
-        "description": "Counts the DLP redaction profiles (how many there are).",
+        "description": "Counts the DLP redaction profiles (how many there are). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5256,7 +5256,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_region_by_geo_coordinates",
         "title": "Returns the region at a latitude and longitude",
-        "description": "Returns the region or city (geolocation) at a latitude and longitude.",
+        "description": "Returns the region or city (geolocation) at a latitude and longitude. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -5274,7 +5274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_region_by_src_ip_address",
         "title": "Returns region by src IP address",
-        "description": "Returns the geographic region (city, country, coordinates) of an IP address, as ZIA locates it.",
+        "description": "Returns the geographic region (city, country, coordinates) of an IP address, as ZIA locates it. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -5292,7 +5292,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_remote_assistance_info",
         "title": "Returns remote assistance settings",
-        "description": "Returns the remote assistance settings: whether and until when Zscaler Support may access the admin portal.",
+        "description": "Returns the remote assistance settings: whether and until when Zscaler Support may access the admin portal. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5310,7 +5310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_risk_profile",
         "title": "Returns risk profile",
-        "description": "Returns risk profile in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/riskProfiles/{id}.",
+        "description": "Returns one risk profile by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5328,7 +5328,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_rule_label",
         "title": "Returns rule label",
-        "description": "Returns rule label in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ruleLabels/{id}.",
+        "description": "Returns one rule label by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5346,7 +5346,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_rule_label_via_rule_type",
         "title": "Returns rule label via rule type",
-        "description": "Returns rule label via rule type in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ruleLabels/ruleType/{ruleType}.",
+        "description": "Lists all rule label via rule type (shows which exist). Returns rule label via rule type in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5364,7 +5364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_sandbox_rule",
         "title": "Returns sandbox rule",
-        "description": "Returns one Sandbox policy rule by id: the files it sends to the Cloud Sandbox for analysis and its action.",
+        "description": "Returns one Sandbox policy rule by id: the files it sends to the Cloud Sandbox for analysis and its action. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5382,7 +5382,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_scan_info",
         "title": "Returns scan info",
-        "description": "Returns scan info in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/scanInfo. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all scan info (shows which exist). Returns scan info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5406,7 +5406,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_security_exceptions",
         "title": "Returns security exceptions",
-        "description": "Returns the URLs that bypass Advanced Threat Protection checks (bypassUrls).",
+        "description": "Returns the URLs that bypass Advanced Threat Protection checks (bypassUrls). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5424,7 +5424,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_security_policy",
         "title": "Returns the security allowlist (exempted URLs)",
-        "description": "Returns the ZIA security allowlist (whitelistUrls): URLs and domains exempted from the security policy.",
+        "description": "Returns the ZIA security allowlist (whitelistUrls): URLs and domains exempted from the security policy. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5442,7 +5442,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ip_groups_lite",
         "title": "Returns source IP groups lite",
-        "description": "Returns source IP groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipSourceGroups/lite.",
+        "description": "Lists all source IP groups lite (shows which exist). Returns source IP groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5460,7 +5460,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ipv6_groups",
         "title": "Returns source IPv6 groups",
-        "description": "Returns source IPv6 groups in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipSourceGroups/ipv6SourceGroups.",
+        "description": "Lists all source IPv6 groups (shows which exist). Returns source IPv6 groups in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5478,7 +5478,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ipv6_groups_lite",
         "title": "Returns source IPv6 groups lite",
-        "description": "Returns source IPv6 groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipSourceGroups/ipv6SourceGroups/lite.",
+        "description": "Lists all source IPv6 groups lite (shows which exist). Returns source IPv6 groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5496,7 +5496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ssl_inspection_rule",
         "title": "Returns SSL inspection rule",
-        "description": "Returns one SSL/TLS inspection (decryption) rule by id with its conditions and DECRYPT or DO_NOT_DECRYPT action.",
+        "description": "Returns one SSL/TLS inspection (decryption) rule by id with its conditions and DECRYPT or DO_NOT_DECRYPT action. Product: ZIA (Internet Access). Also called: https inspection.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -5514,7 +5514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_static_ip",
         "title": "Returns static IP",
-        "description": "Returns one registered static IP address by id.",
+        "description": "Returns one registered static IP address by id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5532,7 +5532,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_sub_locations",
         "title": "Returns sub locations",
-        "description": "Lists the sub-locations of a ZIA location, with the same filters as the location list. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all sub locations (shows which exist). Lists the sub-locations of a ZIA location, with the same filters as the location list. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access). Also called: sublocation.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -5573,7 +5573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_subcloud_country_dc_exclusion_info",
         "title": "Returns subcloud country dc exclusion info",
-        "description": "Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/subclouds/isLastDcInCountry/{id}.",
+        "description": "Lists all subcloud country dc exclusion info (shows which exist). Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5595,7 +5595,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_supported_browser_versions",
         "title": "Lists browser versions browser control knows",
-        "description": "Lists the browser versions browser control can allow or block.",
+        "description": "Lists all browser versions browser control knows (shows which exist). Lists the browser versions browser control can allow or block. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5613,7 +5613,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tags_count",
         "title": "Returns tags count",
-        "description": "Returns tags count in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/{tenantId}/tags/count.",
+        "description": "Counts tags: how many there are. Returns tags count in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5631,7 +5631,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tags_for_rule_association",
         "title": "Returns tags for rule association",
-        "description": "Returns tags for rule association in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/{tenantId}/tags/policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all tags for rule association (shows which exist). Returns tags for rule association in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5661,7 +5661,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile",
         "title": "Returns tenancy restriction profile",
-        "description": "Returns tenancy restriction profile in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/tenancyRestrictionProfile/{id}.",
+        "description": "Returns one tenancy restriction profile by id in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5679,7 +5679,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile_app_item_count",
         "title": "Returns tenancy restriction profile app item count",
-        "description": "Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/tenancyRestrictionProfile/app-item-count/{appType}/{itemType}.",
+        "description": "Counts tenancy restriction profile app item: how many there are. Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5701,7 +5701,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_time_interval",
         "title": "Returns time interval",
-        "description": "Returns time interval in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/timeIntervals/{id}.",
+        "description": "Returns one time interval by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5719,7 +5719,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_time_window_by_id",
         "title": "Returns time window by id",
-        "description": "Returns time window by id in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/timeWindows/{timeWindowId}.",
+        "description": "Returns one time window by id by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -5737,7 +5737,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule",
         "title": "Returns traffic capture rule",
-        "description": "Returns traffic capture rule in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/trafficCaptureRules/{id}.",
+        "description": "Returns one traffic capture rule by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5755,7 +5755,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule_count",
         "title": "Returns traffic capture rule count",
-        "description": "Counts the traffic capture rules (how many there are).",
+        "description": "Counts the traffic capture rules (how many there are). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5787,7 +5787,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule_order_info",
         "title": "Returns traffic capture rule order info",
-        "description": "Returns traffic capture rule order info in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/trafficCaptureRules/order.",
+        "description": "Returns traffic capture rule order info in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5805,7 +5805,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_url_category_by_id",
         "title": "Returns URL category by id",
-        "description": "Returns one URL category by its string id with its URLs, keywords, IP ranges, counts and scope.",
+        "description": "Returns one URL category by its string id with its URLs, keywords, IP ranges, counts and scope. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5823,7 +5823,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_url_category_max_custom_count",
         "title": "Returns URL category max custom count",
-        "description": "Returns URL category max custom count in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/urlCategories/maxCustomCount/{group}.",
+        "description": "Counts URL category max custom: how many there are. Returns URL category max custom count in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5841,7 +5841,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_url_category_quota",
         "title": "Returns URL category quota",
-        "description": "Returns the custom URL quota: how many unique URLs are provisioned in custom categories and how many remain. Check it before adding many URLs.",
+        "description": "Returns the custom URL quota: how many unique URLs are provisioned in custom categories and how many remain. Check it before adding many URLs. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5859,7 +5859,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_url_filtering_rule",
         "title": "Returns URL filtering rule",
-        "description": "Returns one URL filtering policy rule by id with its URL categories, action and who it applies to.",
+        "description": "Returns one URL filtering policy rule by id with its URL categories, action and who it applies to. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5877,7 +5877,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_user",
         "title": "Returns user",
-        "description": "Returns one ZIA user by numeric id: name, email, department, groups, type, disabled flag and comments.",
+        "description": "Returns one ZIA user by numeric id: name, email, department, groups, type, disabled flag and comments. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -5895,7 +5895,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_user_confirmation_feature_enablement_status",
         "title": "Returns user confirmation feature enablement status",
-        "description": "Returns user confirmation feature enablement status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/userConfirmation/{templateType}/featureEnablementStatus.",
+        "description": "Returns user confirmation feature enablement status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5916,7 +5916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_verdict_report_by_md5_hash",
         "title": "Returns verdict report by MD5 hash",
-        "description": "Returns the Sandbox verdict report for a file by MD5 hash; details=SUMMARY or FULL. Use it to check whether a file seen in an incident was judged malicious.",
+        "description": "Returns the Sandbox verdict report for a file by MD5 hash; details=SUMMARY or FULL. Use it to check whether a file seen in an incident was judged malicious. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5938,7 +5938,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_virtual_zen_cluster",
         "title": "Returns virtual zen cluster",
-        "description": "Returns virtual zen cluster in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/virtualZenClusters/{id}.",
+        "description": "Returns one virtual zen cluster by id in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5956,7 +5956,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_virtual_zen_node",
         "title": "Returns virtual zen node",
-        "description": "Returns virtual zen node in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/virtualZenNodes/{id}.",
+        "description": "Returns one virtual zen node by id in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5974,7 +5974,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_virtual_zen_node_subscription_values",
         "title": "Returns virtual zen node subscription values",
-        "description": "Returns virtual zen node subscription values in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/virtualZenNodes/vzenSubscriptions.",
+        "description": "Returns virtual zen node subscription values in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5992,7 +5992,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_vpn_credential",
         "title": "Returns VPN credential",
-        "description": "Returns one IPSec VPN credential by id with its type, FQDN or IP, and the location it belongs to.",
+        "description": "Returns one IPSec VPN credential by id with its type, FQDN or IP, and the location it belongs to. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -6010,7 +6010,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_web_application_rule_by_id",
         "title": "Returns web application rule by id",
-        "description": "Returns one cloud app control policy rule by type and id.",
+        "description": "Returns one cloud app control policy rule by type and id. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6028,7 +6028,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_web_application_rule_type_mapping",
         "title": "Returns web application rule type mapping",
-        "description": "Returns web application rule type mapping in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/webApplicationRules/ruleTypeMapping.",
+        "description": "Returns web application rule type mapping in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6046,7 +6046,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_web_dlp_rule",
         "title": "Returns web DLP rule",
-        "description": "Returns one web DLP rule by id with its engines, scope, action and notification settings.",
+        "description": "Returns one web DLP rule by id with its engines, scope, action and notification settings. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -6064,7 +6064,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_workload_group",
         "title": "Returns workload group",
-        "description": "Returns workload group in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/workloadGroups/{id}.",
+        "description": "Returns one workload group by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -6082,7 +6082,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_workload_group_wds_enabled_cloud_providers",
         "title": "Returns workload group wds enabled cloud providers",
-        "description": "Returns workload group wds enabled cloud providers in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/workloadGroups/cloudProviders.",
+        "description": "Returns workload group wds enabled cloud providers in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -6100,7 +6100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_zpa_gateway",
         "title": "Returns ZPA gateway",
-        "description": "Returns ZPA gateway in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/zpaGateways/{id}.",
+        "description": "Returns one ZPA gateway by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -6118,7 +6118,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_admin_users",
         "title": "Lists ZIA admins",
-        "description": "Lists the ZIA administrators (admin users: the people who sign in to the Internet Access admin console or use its API) with login name, email, admin role, scope and whether they are disabled; filter by search. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZIA admins (shows which exist). Lists the ZIA administrators (admin users: the people who sign in to the Internet Access admin console or use its API) with login name, email, admin role, scope and whether they are disabled; filter by search. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: policy admin.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -6151,7 +6151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_alert_subscriptions",
         "title": "Lists alert subscriptions",
-        "description": "Lists the alert subscriptions: who is emailed about ZIA system, security and compliance alerts, and at which severities.",
+        "description": "Lists all alert subscriptions (shows which exist). Lists the alert subscriptions: who is emailed about ZIA system, security and compliance alerts, and at which severities. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -6169,7 +6169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_service_groups_lite",
         "title": "Lists application service groups lite",
-        "description": "Lists application service groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/appServiceGroups/lite.",
+        "description": "Lists all application service groups lite (shows which exist). Lists application service groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6187,7 +6187,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_services_lite",
         "title": "Lists application services lite",
-        "description": "Lists application services lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/appServices/lite.",
+        "description": "Lists all application services lite (shows which exist). Lists application services lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6205,7 +6205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications",
         "title": "Lists applications",
-        "description": "Lists applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all applications (shows which exist). Lists applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6235,7 +6235,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications_lite",
         "title": "Lists applications lite",
-        "description": "Lists applications lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all applications lite (shows which exist). Lists applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6265,7 +6265,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_auditor_users",
         "title": "Lists auditor users",
-        "description": "Lists the auditors (read-only admin accounts for audits).",
+        "description": "Lists all auditor users (shows which exist). Lists the auditors (read-only admin accounts for audits). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -6283,7 +6283,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_auth_profiles",
         "title": "Lists auth profiles",
-        "description": "Lists auth profiles in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/authProfiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all auth profiles (shows which exist). Lists auth profiles in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -6307,7 +6307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_available_internal_ip_ranges",
         "title": "Lists free GRE internal IP ranges",
-        "description": "Lists the internal IP ranges still free for new GRE tunnels.",
+        "description": "Lists all free GRE internal IP ranges (shows which exist). Lists the internal IP ranges still free for new GRE tunnels. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -6329,7 +6329,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_bandwidth_class",
         "title": "Lists bandwidth class",
-        "description": "Lists the bandwidth classes: named sets of URL categories, web applications and file types (such as streaming video) that bandwidth control rules throttle.",
+        "description": "Lists all bandwidth class (shows which exist). Lists the bandwidth classes: named sets of URL categories, web applications and file types (such as streaming video) that bandwidth control rules throttle. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -6347,7 +6347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_bandwidth_classes_lite",
         "title": "Lists bandwidth classes lite",
-        "description": "Lists bandwidth classes lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/bandwidthClasses/lite.",
+        "description": "Lists all bandwidth classes lite (shows which exist). Lists bandwidth classes lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -6365,7 +6365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_bandwidth_control_rules",
         "title": "Lists bandwidth control rules",
-        "description": "Lists the bandwidth control rules: upload and download bandwidth limits (throttling, QoS) for bandwidth classes such as streaming or large files, by location and time.",
+        "description": "Lists all bandwidth control rules (shows which exist). Lists the bandwidth control rules: upload and download bandwidth limits (throttling, QoS) for bandwidth classes such as streaming or large files, by location and time. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -6383,7 +6383,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_bandwidth_control_rules_lite",
         "title": "Lists bandwidth control rules lite",
-        "description": "Lists bandwidth control rules lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/bandwidthControlRules/lite.",
+        "description": "Lists all bandwidth control rules lite (shows which exist). Lists bandwidth control rules lite in ZIA (Zscaler Internet Access). Also called: throttling.",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "read",
@@ -6401,7 +6401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_bucket_names",
         "title": "Lists bucket names",
-        "description": "Lists bucket names in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/bucketNames.",
+        "description": "Lists all bucket names (shows which exist). Lists bucket names in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6419,7 +6419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_c2_c_incident_receivers",
         "title": "Lists Cloud-to-Cloud DLP incident receivers",
-        "description": "Lists the DLP incident receivers configured for Cloud-to-Cloud Incident Forwarding (where DLP incidents, with their evidence, are sent: a cloud storage bucket or an incident receiver). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud-to-Cloud DLP incident receivers (shows which exist). Lists the DLP incident receivers configured for Cloud-to-Cloud Incident Forwarding (where DLP incidents, with their evidence, are sent: a cloud storage bucket or an incident receiver). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -6447,7 +6447,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_c2_c_incident_receivers_lite",
         "title": "Lists Cloud-to-Cloud DLP incident receivers in short form",
-        "description": "Lists the Cloud-to-Cloud Incident Forwarding DLP incident receivers in short form: id and name. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud-to-Cloud DLP incident receivers in short form (shows which exist). Lists the Cloud-to-Cloud Incident Forwarding DLP incident receivers in short form: id and name. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -6475,7 +6475,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_email_labels",
         "title": "Lists CASB email labels",
-        "description": "Lists CASB email labels in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbEmailLabel/lite.",
+        "description": "Lists all CASB email labels (shows which exist). Lists CASB email labels in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -6493,7 +6493,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_tenants",
         "title": "Lists CASB tenants",
-        "description": "Lists the SaaS tenants connected to ZIA's CASB (cloud access security broker) for out-of-band scanning, such as Microsoft 365, Google Workspace or Box.",
+        "description": "Lists all CASB tenants (shows which exist). Lists the SaaS tenants connected to ZIA's CASB (cloud access security broker) for out-of-band scanning, such as Microsoft 365, Google Workspace or Box. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6511,7 +6511,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_users",
         "title": "Lists CASB users",
-        "description": "Lists CASB users in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/casbUsers.",
+        "description": "Lists all CASB users (shows which exist). Lists CASB users in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6534,7 +6534,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_categories_with_non_empty_apps",
         "title": "Lists categories with non empty apps",
-        "description": "Lists categories with non empty apps in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/getCategoriesWithNonEmptyApps. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all categories with non empty apps (shows which exist). Lists categories with non empty apps in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6563,7 +6563,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_certificates_in_ready_to_use_state",
         "title": "Lists intermediate CA certificates ready for SSL inspection",
-        "description": "Lists the intermediate CA certificates that are ready to use for SSL inspection.",
+        "description": "Lists all intermediate CA certificates ready for SSL inspection (shows which exist). Lists the intermediate CA certificates that are ready to use for SSL inspection. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -6587,7 +6587,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_client_types",
         "title": "Lists client types",
-        "description": "Lists client types in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/clientType.",
+        "description": "Lists all client types (shows which exist). Lists client types in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6605,7 +6605,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_application_instances",
         "title": "Lists cloud application instances",
-        "description": "Lists the cloud application instances (tenant-specific instances of SaaS apps, such as your company's Box or OneDrive, sanctioned for policy). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all cloud application instances (shows which exist). Lists the cloud application instances (tenant-specific instances of SaaS apps, such as your company's Box or OneDrive, sanctioned for policy). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6634,7 +6634,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_application_instances_summary",
         "title": "Lists cloud application instances summary",
-        "description": "Lists cloud application instances summary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudApplicationInstances/summary. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all cloud application instances summary (shows which exist). Lists cloud application instances summary in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6664,7 +6664,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_applications_lite",
         "title": "Lists cloud applications (lite)",
-        "description": "Lists the cloud applications (SaaS apps) known to cloud app control, names and ids only.",
+        "description": "Lists all cloud applications (lite) (shows which exist). Lists the cloud applications (SaaS apps) known to cloud app control, names and ids only. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6688,7 +6688,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_apps_applications",
         "title": "Lists cloud apps applications",
-        "description": "Lists cloud apps applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/cloudApps. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all cloud apps applications (shows which exist). Lists cloud apps applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6718,7 +6718,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_browser_isolation_profiles",
         "title": "Lists cloud browser isolation profiles",
-        "description": "Lists the Cloud Browser Isolation profiles ZIA rules can use to isolate web browsing.",
+        "description": "Lists all cloud browser isolation profiles (shows which exist). Lists the Cloud Browser Isolation profiles ZIA rules can use to isolate web browsing. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -6736,7 +6736,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_connection_status",
         "title": "Lists connection status",
-        "description": "Lists connection status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/connectionStatus.",
+        "description": "Lists all connection status (shows which exist). Lists connection status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6754,7 +6754,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_custom_applications",
         "title": "Lists custom applications",
-        "description": "Lists custom applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/customApps. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom applications (shows which exist). Lists custom applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6783,7 +6783,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_custom_applications_lite",
         "title": "Lists custom applications lite",
-        "description": "Lists custom applications lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/customApps/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom applications lite (shows which exist). Lists custom applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6812,7 +6812,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_custom_file_types",
         "title": "Lists custom file types",
-        "description": "Lists custom file types in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/customFileTypes. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom file types (shows which exist). Lists custom file types in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -6836,7 +6836,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_custom_tags",
         "title": "Lists Shadow IT custom tags",
-        "description": "Lists the custom tags (name and id) that label cloud applications in the Shadow IT report.",
+        "description": "Lists all Shadow IT custom tags (shows which exist). Lists the custom tags (name and id) that label cloud applications in the Shadow IT report. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6854,7 +6854,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_datacenter_exclusions",
         "title": "Lists data center exclusions",
-        "description": "Lists the Zscaler data centers excluded from traffic forwarding, with their time windows.",
+        "description": "Lists all data center exclusions (shows which exist). Lists the Zscaler data centers excluded from traffic forwarding, with their time windows. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -6872,7 +6872,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_datacenters",
         "title": "Lists datacenters",
-        "description": "Lists the Zscaler data centers (ZIA public Service Edges) with their location and cloud, for choosing GRE or IPSec tunnel endpoints and data center exclusions. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all datacenters (shows which exist). Lists the Zscaler data centers (ZIA public Service Edges) with their location and cloud, for choosing GRE or IPSec tunnel endpoints and data center exclusions. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -6900,7 +6900,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dedicated_ip_gateways_lite",
         "title": "Lists dedicated IP gateways",
-        "description": "Lists the dedicated IP gateways (the tenant's own egress IP addresses in Zscaler data centers) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all dedicated IP gateways (shows which exist). Lists the dedicated IP gateways (the tenant's own egress IP addresses in Zscaler data centers) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -6924,7 +6924,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_departments",
         "title": "Lists departments",
-        "description": "Lists ZIA departments (the organisational units users belong to, from the directory or created by hand); filter by name, or limit with search. Paginate with page (1-based) and pageSize; the response is a flat array with no total, so stop when a page returns fewer than pageSize items.",
+        "description": "Lists all departments (shows which exist). Lists ZIA departments (the organisational units users belong to, from the directory or created by hand); filter by name, or limit with search. Paginate with page (1-based) and pageSize; the response is a flat array with no total, so stop when a page returns fewer than pageSize items. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -6956,7 +6956,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_departments_lite",
         "title": "Lists departments lite",
-        "description": "Lists ZIA departments as id/name pairs for resolving names to ids; search filters by name, includeDefaultDept adds the default one. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all departments lite (shows which exist). Lists ZIA departments as id/name pairs for resolving names to ids; search filters by name, includeDefaultDept adds the default one. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -6988,7 +6988,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_destination_ip_groups",
         "title": "Lists destination IP groups",
-        "description": "Lists ZIA destination IP groups: named sets of IP addresses, FQDNs, countries or IP categories used in firewall rules. excludeType leaves out one type. Returns all groups in one response.",
+        "description": "Lists all destination IP groups (shows which exist). Lists ZIA destination IP groups: named sets of IP addresses, FQDNs, countries or IP categories used in firewall rules. excludeType leaves out one type. Returns all groups in one response. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -7006,7 +7006,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_device_groups",
         "title": "Lists device groups",
-        "description": "Lists the device groups (by OS or ownership) that policy rules can target.",
+        "description": "Lists all device groups (shows which exist). Lists the device groups (by OS or ownership) that policy rules can target. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7028,7 +7028,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_devices",
         "title": "Lists devices",
-        "description": "Lists the devices ZIA knows (from Client Connector), with owner, OS and device group, for use in device-based policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all devices (shows which exist). Lists the devices ZIA knows (from Client Connector), with owner, OS and device group, for use in device-based policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7065,7 +7065,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_devices_lite",
         "title": "Lists devices lite",
-        "description": "Lists devices lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/deviceGroups/devices/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all devices lite (shows which exist). Lists devices lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7095,7 +7095,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dictionaries_from_engine",
         "title": "Lists dictionaries from engine",
-        "description": "Lists dictionaries from engine in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpEngines/dictionary.",
+        "description": "Lists all dictionaries from engine (shows which exist). Lists dictionaries from engine in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7113,7 +7113,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_dictionaries",
         "title": "Lists DLP dictionaries",
-        "description": "Lists ZIA DLP dictionaries, predefined and custom, with their phrases, patterns, confidence threshold and type; search filters by name.",
+        "description": "Lists all DLP dictionaries (shows which exist). Lists ZIA DLP dictionaries, predefined and custom, with their phrases, patterns, confidence threshold and type; search filters by name. Product: ZIA (Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7131,7 +7131,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_dictionaries_lite",
         "title": "Lists DLP dictionaries lite",
-        "description": "Lists DLP dictionaries lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpDictionaries/lite.",
+        "description": "Lists all DLP dictionaries lite (shows which exist). Lists DLP dictionaries lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7152,7 +7152,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_engines",
         "title": "Lists DLP engines",
-        "description": "Lists the DLP engines (data loss prevention): expressions combining DLP dictionaries that web and email DLP rules match, predefined and custom.",
+        "description": "Lists all DLP engines (shows which exist). Lists the DLP engines (data loss prevention): expressions combining DLP dictionaries that web and email DLP rules match, predefined and custom. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7170,7 +7170,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_engines_lite",
         "title": "Lists DLP engines lite",
-        "description": "Lists DLP engines lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpEngines/lite.",
+        "description": "Lists all DLP engines lite (shows which exist). Lists DLP engines lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7188,7 +7188,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_exact_data_match_schemas",
         "title": "Lists EDM schemas",
-        "description": "Lists the exact data match (EDM) schemas DLP uses to find records from your own data.",
+        "description": "Lists all EDM schemas (shows which exist). Lists the exact data match (EDM) schemas DLP uses to find records from your own data. Product: ZIA (Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7206,7 +7206,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_exact_data_match_schemas_lite",
         "title": "Lists DLP exact data match schemas lite",
-        "description": "Lists DLP exact data match schemas lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpExactDataMatchSchemas/lite.",
+        "description": "Lists all DLP exact data match schemas lite (shows which exist). Lists DLP exact data match schemas lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7228,7 +7228,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_notification_templates",
         "title": "Lists DLP notification templates",
-        "description": "Lists the DLP notification templates: the email messages sent to auditors or users when a data loss prevention rule triggers.",
+        "description": "Lists all DLP notification templates (shows which exist). Lists the DLP notification templates: the email messages sent to auditors or users when a data loss prevention rule triggers. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7246,7 +7246,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_notification_templates_lite",
         "title": "Lists DLP notification templates lite",
-        "description": "Lists DLP notification templates lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dlpNotificationTemplates/lite.",
+        "description": "Lists all DLP notification templates lite (shows which exist). Lists DLP notification templates lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7264,7 +7264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_rules",
         "title": "Lists DLP rules",
-        "description": "Lists DLP rules in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbDlpRules.",
+        "description": "Lists all DLP rules (shows which exist). Lists DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7282,7 +7282,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dnat_rules",
         "title": "Lists dnat rules",
-        "description": "Lists the NAT control (destination NAT, DNAT) rules of the cloud firewall: traffic redirected to another IP or FQDN and port.",
+        "description": "Lists all dnat rules (shows which exist). Lists the NAT control (destination NAT, DNAT) rules of the cloud firewall: traffic redirected to another IP or FQDN and port. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7300,7 +7300,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dns_gateways",
         "title": "Lists DNS gateways",
-        "description": "Lists the DNS gateways that DNS control rules can redirect DNS requests to, with primary and secondary DNS servers. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all DNS gateways (shows which exist). Lists the DNS gateways that DNS control rules can redirect DNS requests to, with primary and secondary DNS servers. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7324,7 +7324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dns_gateways_lite",
         "title": "Lists DNS gateways lite",
-        "description": "Lists DNS gateways lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/dnsGateways/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all DNS gateways lite (shows which exist). Lists DNS gateways lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7348,7 +7348,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_domain_profiles",
         "title": "Lists domain profiles",
-        "description": "Lists domain profiles in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/domainProfiles.",
+        "description": "Lists all domain profiles (shows which exist). Lists domain profiles in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7366,7 +7366,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_domain_profiles_lite",
         "title": "Lists domain profiles lite",
-        "description": "Lists domain profiles lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/domainProfiles/lite.",
+        "description": "Lists all domain profiles lite (shows which exist). Lists domain profiles lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7384,7 +7384,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_email_dlp_policy_actions",
         "title": "Lists email DLP policy actions",
-        "description": "Lists email DLP policy actions in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/emailDlpRules/actions.",
+        "description": "Lists email DLP policy actions in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7402,7 +7402,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_email_dlp_rules",
         "title": "Lists email DLP rules",
-        "description": "Lists the email DLP rules: data loss prevention for outbound email, with DLP engines, recipients and actions.",
+        "description": "Lists all email DLP rules (shows which exist). Lists the email DLP rules: data loss prevention for outbound email, with DLP engines, recipients and actions. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7420,7 +7420,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_email_dlp_rules_lite",
         "title": "Lists email DLP rules lite",
-        "description": "Lists email DLP rules lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/emailDlpRules/lite.",
+        "description": "Lists all email DLP rules lite (shows which exist). Lists email DLP rules lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7438,7 +7438,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_endpoint_application_groups",
         "title": "Lists endpoint application groups",
-        "description": "Lists endpoint application groups in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplicationGroups. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all endpoint application groups (shows which exist). Lists endpoint application groups in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -7462,7 +7462,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_external_collaborators",
         "title": "Lists external collaborators",
-        "description": "Lists external collaborators in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/externalCollaborators.",
+        "description": "Lists all external collaborators (shows which exist). Lists external collaborators in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -7480,7 +7480,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_external_owners",
         "title": "Lists external owners",
-        "description": "Lists external owners in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/nonprovisionedowner.",
+        "description": "Lists all external owners (shows which exist). Lists external owners in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -7498,7 +7498,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_extranets",
         "title": "Lists extranets",
-        "description": "Lists extranets in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/extranet.",
+        "description": "Lists all extranets (shows which exist). Lists extranets in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7520,7 +7520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_extranets_lite",
         "title": "Lists extranets lite",
-        "description": "Returns a lightweight list of Extranets for the organization, containing only reference information. ZIA (Zscaler Internet Access): GET /zia/api/v1/extranet/lite.",
+        "description": "Lists all extranets lite (shows which exist). Returns a lightweight list of Extranets for the organization, containing only reference information. ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7538,7 +7538,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_file_type_categories",
         "title": "Lists file type categories",
-        "description": "Lists file type categories in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/fileTypeCategories.",
+        "description": "Lists all file type categories (shows which exist). Lists file type categories in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -7559,7 +7559,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_file_type_rules",
         "title": "Lists file type rules",
-        "description": "Lists the file type control rules: which file types may be uploaded or downloaded (allow, block, caution) by URL category, protocol, user or location.",
+        "description": "Lists all file type rules (shows which exist). Lists the file type control rules: which file types may be uploaded or downloaded (allow, block, caution) by URL category, protocol, user or location. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -7577,7 +7577,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_file_type_rules_lite",
         "title": "Lists file type rules lite",
-        "description": "Lists file type rules lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/fileTypeRules/lite.",
+        "description": "Lists all file type rules lite (shows which exist). Lists file type rules lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -7595,7 +7595,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_dns_rules",
         "title": "Lists firewall DNS rules",
-        "description": "Lists the DNS control rules of the cloud firewall (firewallDnsRules): which DNS requests and responses are allowed, blocked or redirected, in order.",
+        "description": "Lists all firewall DNS rules (shows which exist). Lists the DNS control rules of the cloud firewall (firewallDnsRules): which DNS requests and responses are allowed, blocked or redirected, in order. Product: ZIA (Internet Access). Also called: dns filtering.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7613,7 +7613,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_filtering_rules",
         "title": "Lists firewall filtering rules",
-        "description": "Lists ZIA cloud firewall filtering rules with order, action, state and source/destination criteria. Filters include ruleName, ruleAction, location, user, srcIps, destAddresses and nwServices. page/pageSize (default 5,000); flat array, stop on a short page.",
+        "description": "Lists all firewall filtering rules (shows which exist). Lists ZIA cloud firewall filtering rules with order, action, state and source/destination criteria. Filters include ruleName, ruleAction, location, user, srcIps, destAddresses and nwServices. page/pageSize (default 5,000); flat array, stop on a short page. Product: ZIA (Internet Access). Also called: firewall policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7660,7 +7660,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_ips_rules",
         "title": "Lists firewall IPS rules",
-        "description": "Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions.",
+        "description": "Lists all firewall IPS rules (shows which exist). Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7678,7 +7678,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_forwarding_rules",
         "title": "Lists forwarding rules",
-        "description": "Lists the forwarding control rules: how traffic is forwarded (direct, through a proxy or gateway, or to ZPA) by destination, user, group or location. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all forwarding rules (shows which exist). Lists the forwarding control rules: how traffic is forwarded (direct, through a proxy or gateway, or to ZPA) by destination, user, group or location. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7702,7 +7702,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_global_default_user_confirmation_templates",
         "title": "Lists global default user confirmation templates",
-        "description": "Lists global default user confirmation templates in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/userConfirmation/globalDefaultTemplates.",
+        "description": "Lists all global default user confirmation templates (shows which exist). Lists global default user confirmation templates in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -7720,7 +7720,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_gre_tunnel_details",
         "title": "Lists GRE tunnel details",
-        "description": "Lists GRE tunnel details in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/orgProvisioning/ipGreTunnelInfo.",
+        "description": "Lists all GRE tunnel details (shows which exist). Lists GRE tunnel details in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -7738,7 +7738,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_gre_tunnels",
         "title": "Lists GRE tunnels",
-        "description": "Lists the GRE tunnels from branch offices or data centers to ZIA with their source IP, primary and secondary Zscaler endpoints (VIPs) and internal IP range. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all GRE tunnels (shows which exist). Lists the GRE tunnels from branch offices or data centers to ZIA with their source IP, primary and secondary Zscaler endpoints (VIPs) and internal IP range. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -7762,7 +7762,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_groups",
         "title": "Lists location groups",
-        "description": "Lists ZIA location groups (static or dynamic sets of locations, not user groups) with their criteria and member locations; filter by name, groupType or locationId. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all location groups (shows which exist). Lists ZIA location groups (static or dynamic sets of locations, not user groups) with their criteria and member locations; filter by name, groupType or locationId. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -7798,7 +7798,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_groups_lite",
         "title": "Lists groups lite",
-        "description": "Lists ZIA user groups as id/name pairs; search filters by name, sortBy/sortOrder order them. Use it to turn group names into ids for users and rules. (GET /locations/groups lists location groups, not user groups.)",
+        "description": "Lists all groups lite (shows which exist). Lists ZIA user groups as id/name pairs; search filters by name, sortBy/sortOrder order them. Use it to turn group names into ids for users and rules. (GET /locations/groups lists location groups, not user groups.) Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -7822,7 +7822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_icap_server_summary",
         "title": "Lists ICAP server summary",
-        "description": "Lists ICAP server summary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/icapServers/lite.",
+        "description": "Lists all ICAP server summary (shows which exist). Lists ICAP server summary in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7840,7 +7840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_icap_servers",
         "title": "Lists ICAP servers",
-        "description": "Lists the ICAP servers that DLP sends copies of violating transactions to (for a third-party DLP or archiving).",
+        "description": "Lists all ICAP servers (shows which exist). Lists the ICAP servers that DLP sends copies of violating transactions to (for a third-party DLP or archiving). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7858,7 +7858,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_idm_profile_summary_lite",
         "title": "Lists idm profile summary lite",
-        "description": "Lists idm profile summary lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/idmprofile/lite.",
+        "description": "Lists all idm profile summary lite (shows which exist). Lists idm profile summary lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7876,7 +7876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_idm_profiles",
         "title": "Lists IDM profiles",
-        "description": "Lists the indexed document matching (IDM) profiles DLP engines use to find copies of sensitive documents.",
+        "description": "Lists all IDM profiles (shows which exist). Lists the indexed document matching (IDM) profiles DLP engines use to find copies of sensitive documents. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7894,7 +7894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_incident_receiver_server_summary",
         "title": "Lists incident receiver server summary",
-        "description": "Lists incident receiver server summary in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/incidentReceiverServers/lite.",
+        "description": "Lists all incident receiver server summary (shows which exist). Lists incident receiver server summary in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7912,7 +7912,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_incident_receiver_servers",
         "title": "Lists incident receiver servers",
-        "description": "Lists incident receiver servers in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/incidentReceiverServers.",
+        "description": "Lists all incident receiver servers (shows which exist). Lists incident receiver servers in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7930,7 +7930,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_instance_types_and_urls",
         "title": "Lists instance types and URLs",
-        "description": "Lists instance types and URLs in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudApplicationInstances/instanceTypes.",
+        "description": "Lists all instance types and URLs (shows which exist). Lists instance types and URLs in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -7948,7 +7948,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_intermediate_ca_certificates",
         "title": "Lists intermediate ca certificates",
-        "description": "Lists the intermediate CA certificates ZIA uses to sign certificates during SSL/TLS inspection, and which is the default. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all intermediate ca certificates (shows which exist). Lists the intermediate CA certificates ZIA uses to sign certificates during SSL/TLS inspection, and which is the default. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -7972,7 +7972,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_intermediate_ca_certificates_lite",
         "title": "Lists intermediate ca certificates lite",
-        "description": "Lists intermediate ca certificates lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all intermediate ca certificates lite (shows which exist). Lists intermediate ca certificates lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -7996,7 +7996,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_internal_collaborators",
         "title": "Lists internal collaborators",
-        "description": "Lists internal collaborators in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/internalCollaborators.",
+        "description": "Lists all internal collaborators (shows which exist). Lists internal collaborators in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8014,7 +8014,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_internal_owners",
         "title": "Lists internal owners",
-        "description": "Lists internal owners in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/internalOwners.",
+        "description": "Lists all internal owners (shows which exist). Lists internal owners in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8037,7 +8037,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ip_groups",
         "title": "Lists IP groups",
-        "description": "Lists IP groups in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/ipGroups.",
+        "description": "Lists all IP groups (shows which exist). Lists IP groups in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8058,7 +8058,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ip_source_groups",
         "title": "Lists IP source groups",
-        "description": "Lists ZIA source IP groups (named sets of client IP addresses used as rule sources); search filters by name. Returns all groups in one response.",
+        "description": "Lists all IP source groups (shows which exist). Lists ZIA source IP groups (named sets of client IP addresses used as rule sources); search filters by name. Returns all groups in one response. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8076,7 +8076,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ips_categories",
         "title": "Lists IPS signature categories",
-        "description": "Lists the IPS (intrusion prevention) signature categories that IPS rules match on. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all IPS signature categories (shows which exist). Lists the IPS (intrusion prevention) signature categories that IPS rules match on. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8100,7 +8100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_isolation_banners",
         "title": "Lists isolation banners",
-        "description": "Lists isolation banners in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/isolationTenantMgmt/themes.",
+        "description": "Lists all isolation banners (shows which exist). Lists isolation banners in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -8118,7 +8118,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_isolation_profiles",
         "title": "Lists isolation profiles",
-        "description": "Lists the Cloud Browser Isolation profiles available to ZIA policy (URL filtering and cloud app control rules with an ISOLATE action).",
+        "description": "Lists all isolation profiles (shows which exist). Lists the Cloud Browser Isolation profiles available to ZIA policy (URL filtering and cloud app control rules with an ISOLATE action). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -8136,7 +8136,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_locations",
         "title": "Lists locations",
-        "description": "Lists ZIA locations (sites whose traffic ZIA secures) with IP addresses, VPN credentials, bandwidth and feature flags. Filter by search, groupId, sslScanEnabled, authRequired and more. page/pageSize paging; flat array, so stop on a short page.",
+        "description": "Lists all locations (shows which exist). Lists ZIA locations (sites whose traffic ZIA secures) with IP addresses, VPN credentials, bandwidth and feature flags. Filter by search, groupId, sslScanEnabled, authRequired and more. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access). Also called: branch office.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -8176,7 +8176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_malware_rules",
         "title": "Lists malware rules",
-        "description": "Lists malware rules in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbMalwareRules.",
+        "description": "Lists all malware rules (shows which exist). Lists malware rules in ZIA (Zscaler Internet Access). Also called: anti virus.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -8194,7 +8194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_application_groups",
         "title": "Lists network application groups",
-        "description": "Lists the network application groups used by cloud firewall rules (named sets of network applications such as Skype or BitTorrent).",
+        "description": "Lists all network application groups (shows which exist). Lists the network application groups used by cloud firewall rules (named sets of network applications such as Skype or BitTorrent). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8212,7 +8212,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_application_groups_lite",
         "title": "Lists network application groups lite",
-        "description": "Lists network application groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkApplicationGroups/lite.",
+        "description": "Lists all network application groups lite (shows which exist). Lists network application groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8230,7 +8230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_applications",
         "title": "Lists network applications",
-        "description": "Lists the network applications the cloud firewall recognises (predefined, by protocol), for use in firewall filtering rules.",
+        "description": "Lists all network applications (shows which exist). Lists the network applications the cloud firewall recognises (predefined, by protocol), for use in firewall filtering rules. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8248,7 +8248,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_service_groups",
         "title": "Lists network service groups",
-        "description": "Lists the network service groups: named sets of network services (ports and protocols) used in cloud firewall rules.",
+        "description": "Lists all network service groups (shows which exist). Lists the network service groups: named sets of network services (ports and protocols) used in cloud firewall rules. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8266,7 +8266,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_service_groups_lite",
         "title": "Lists network service groups lite",
-        "description": "Lists network service groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkServiceGroups/lite.",
+        "description": "Lists all network service groups lite (shows which exist). Lists network service groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8284,7 +8284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_services",
         "title": "Lists network services",
-        "description": "Lists ZIA network services (predefined and custom) with their TCP, UDP and SCTP source and destination ports; filter by search or protocol. Used as nwServices in firewall rules.",
+        "description": "Lists all network services (shows which exist). Lists ZIA network services (predefined and custom) with their TCP, UDP and SCTP source and destination ports; filter by search or protocol. Used as nwServices in firewall rules. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8306,7 +8306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_services_lite",
         "title": "Lists network services lite",
-        "description": "Lists network services lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/networkServices/lite.",
+        "description": "Lists all network services lite (shows which exist). Lists network services lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8324,7 +8324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_nss_feeds",
         "title": "Lists NSS feeds",
-        "description": "Lists ZIA NSS feeds, which stream ZIA logs to a SIEM, with log type, output format, filters and destination; filter by feedType or cloudNss.",
+        "description": "Lists all NSS feeds (shows which exist). Lists ZIA NSS feeds, which stream ZIA logs to a SIEM, with log type, output format, filters and destination; filter by feedType or cloudNss. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8347,7 +8347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_nss_server_types",
         "title": "Lists NSS server types",
-        "description": "Lists NSS server types in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/nssServers/types.",
+        "description": "Lists all NSS server types (shows which exist). Lists NSS server types in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8365,7 +8365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_nss_servers",
         "title": "Lists NSS servers",
-        "description": "Lists the NSS servers (Nanolog Streaming Service VMs that stream logs to a SIEM).",
+        "description": "Lists all NSS servers (shows which exist). Lists the NSS servers (Nanolog Streaming Service VMs that stream logs to a SIEM). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8387,7 +8387,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_object_types",
         "title": "Lists object types",
-        "description": "Lists object types in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/objectType.",
+        "description": "Lists all object types (shows which exist). Lists object types in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8405,7 +8405,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_pac_files",
         "title": "Lists PAC files",
-        "description": "Lists the PAC (proxy auto-config) files hosted by ZIA that tell browsers which traffic to send to Zscaler, with versions and URLs. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all PAC files (shows which exist). Lists the PAC (proxy auto-config) files hosted by ZIA that tell browsers which traffic to send to Zscaler, with versions and URLs. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8434,7 +8434,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_pac_versions",
         "title": "Lists PAC versions",
-        "description": "Lists PAC versions in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/pacFiles/{pacId}/version.",
+        "description": "Lists all PAC versions (shows which exist). Lists PAC versions in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8452,7 +8452,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policies_associated_with_apps",
         "title": "Lists policies associated with apps",
-        "description": "Lists policies associated with apps in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplications/policies.",
+        "description": "Lists all policies associated with apps (shows which exist). Lists policies associated with apps in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -8470,7 +8470,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policies_associated_with_groups",
         "title": "Lists policies associated with groups",
-        "description": "Lists policies associated with groups in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/endPointApplicationGroups/policies.",
+        "description": "Lists all policies associated with groups (shows which exist). Lists policies associated with groups in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -8488,7 +8488,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policy_cloud_applications",
         "title": "Lists policy cloud applications",
-        "description": "Lists the cloud applications (such as Dropbox or Facebook) that cloud app control policy can name, with their application class.",
+        "description": "Lists all policy cloud applications (shows which exist). Lists the cloud applications (such as Dropbox or Facebook) that cloud app control policy can name, with their application class. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8506,7 +8506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policy_web_applications",
         "title": "Lists policy web applications",
-        "description": "Lists policy web applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudApplications/policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all policy web applications (shows which exist). Lists policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8536,7 +8536,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_proxies",
         "title": "Lists proxies",
-        "description": "Lists the third-party proxies that forwarding control can chain traffic through.",
+        "description": "Lists all proxies (shows which exist). Lists the third-party proxies that forwarding control can chain traffic through. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -8554,7 +8554,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_proxies_lite",
         "title": "Lists proxies lite",
-        "description": "Lists proxies lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/proxies/lite.",
+        "description": "Lists all proxies lite (shows which exist). Lists proxies lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -8572,7 +8572,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_proxy_gateways",
         "title": "Lists proxy gateways",
-        "description": "Lists proxy gateways in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/proxyGateways.",
+        "description": "Lists all proxy gateways (shows which exist). Lists proxy gateways in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -8590,7 +8590,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_proxy_gateways_lite",
         "title": "Lists proxy gateways lite",
-        "description": "Lists proxy gateways lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/proxyGateways/lite.",
+        "description": "Lists all proxy gateways lite (shows which exist). Lists proxy gateways lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -8608,7 +8608,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_qtn_tombstone_file_templates",
         "title": "Lists qtn tombstone file templates",
-        "description": "Lists qtn tombstone file templates in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/quarantineTombstoneTemplate/lite.",
+        "description": "Lists all qtn tombstone file templates (shows which exist). Lists qtn tombstone file templates in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -8626,7 +8626,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_recommended_gre_vips",
         "title": "Lists recommended GRE vips",
-        "description": "Lists the Zscaler data center VIPs recommended as GRE tunnel endpoints for a source IP, nearest first.",
+        "description": "Lists all recommended GRE vips (shows which exist). Lists the Zscaler data center VIPs recommended as GRE tunnel endpoints for a source IP, nearest first. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8656,7 +8656,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_recommended_vips_grouped_by_datacenter",
         "title": "Lists recommended VIPs by data center",
-        "description": "Lists recommended Zscaler VIPs (tunnel endpoints) grouped by data center.",
+        "description": "Lists all recommended VIPs by data center (shows which exist). Lists recommended Zscaler VIPs (tunnel endpoints) grouped by data center. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8686,7 +8686,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_redaction_profiles",
         "title": "Lists redaction profiles",
-        "description": "Lists the DLP redaction profiles that mask sensitive data found by DLP. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all redaction profiles (shows which exist). Lists the DLP redaction profiles that mask sensitive data found by DLP. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -8714,7 +8714,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_regions_by_prefix",
         "title": "Lists regions by prefix",
-        "description": "Lists regions by prefix in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/region/search. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all regions by prefix (shows which exist). Lists regions by prefix in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -8744,7 +8744,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_risk_profiles",
         "title": "Lists risk profiles",
-        "description": "Lists the cloud application risk profiles: criteria (risk index, certifications, data breach history) used to control risky cloud apps.",
+        "description": "Lists all risk profiles (shows which exist). Lists the cloud application risk profiles: criteria (risk index, certifications, data breach history) used to control risky cloud apps. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8762,7 +8762,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_risk_profiles_lite",
         "title": "Lists risk profiles lite",
-        "description": "Lists risk profiles lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/riskProfiles/lite.",
+        "description": "Lists all risk profiles lite (shows which exist). Lists risk profiles lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8780,7 +8780,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_role_summaries_lite",
         "title": "Lists role summaries lite",
-        "description": "Lists the ZIA admin roles (permission sets given to administrators) in short form: id, name, rank and role type (zia/cassettes/TestAdminRoles.yaml); includeAuditorRole adds the auditor role.",
+        "description": "Lists all role summaries lite (shows which exist). Lists the ZIA admin roles (permission sets given to administrators) in short form: id, name, rank and role type (zia/cassettes/TestAdminRoles.yaml); includeAuditorRole adds the auditor role. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -8802,7 +8802,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_rule_labels",
         "title": "Lists rule labels",
-        "description": "Lists the rule labels: tags administrators attach to policy rules to group and find them. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all rule labels (shows which exist). Lists the rule labels: tags administrators attach to policy rules to group and find them. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -8826,7 +8826,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_sandbox_rules",
         "title": "Lists sandbox rules",
-        "description": "Lists the Sandbox policy rules: which files (file types, URL categories, users, groups, locations) are sent to the Zscaler Cloud Sandbox for behavioral analysis, and whether they are blocked until a verdict.",
+        "description": "Lists all sandbox rules (shows which exist). Lists the Sandbox policy rules: which files (file types, URL categories, users, groups, locations) are sent to the Zscaler Cloud Sandbox for behavioral analysis, and whether they are blocked until a verdict. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -8844,7 +8844,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_session_status",
         "title": "Lists session status",
-        "description": "Lists session status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/sessionStatus.",
+        "description": "Lists all session status (shows which exist). Lists session status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -8862,7 +8862,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ssl_inspection_rules",
         "title": "Lists SSL inspection rules",
-        "description": "Lists the SSL/TLS inspection (decryption) policy rules in order: which traffic is decrypted and inspected or not, by URL category, cloud app, user, group or location.",
+        "description": "Lists all SSL inspection rules (shows which exist). Lists the SSL/TLS inspection (decryption) policy rules in order: which traffic is decrypted and inspected or not, by URL category, cloud app, user, group or location. Product: ZIA (Internet Access). Also called: https inspection.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -8880,7 +8880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ssl_policy_web_applications",
         "title": "Lists SSL policy web applications",
-        "description": "Lists SSL policy web applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudApplications/sslPolicy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all SSL policy web applications (shows which exist). Lists SSL policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8910,7 +8910,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_static_ips",
         "title": "Lists static IPs",
-        "description": "Lists the static IP addresses registered for the tenant (the public egress IPs of offices, used to identify locations and GRE tunnels), with their geolocation. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all static IPs (shows which exist). Lists the static IP addresses registered for the tenant (the public egress IPs of offices, used to identify locations and GRE tunnels), with their geolocation. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8939,7 +8939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_sub_clouds",
         "title": "Lists sub clouds",
-        "description": "Lists sub clouds in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/subclouds. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all sub clouds (shows which exist). Lists sub clouds in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -8963,7 +8963,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_subscription_status",
         "title": "Lists subscription status",
-        "description": "Lists the tenant's ZIA subscriptions: SKU, licence count, start and end dates, state and status.",
+        "description": "Lists all subscription status (shows which exist). Lists the tenant's ZIA subscriptions: SKU, licence count, start and end dates, state and status. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -8981,7 +8981,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_tags_for_dlp_dictionaries",
         "title": "Lists tags for DLP dictionaries",
-        "description": "Lists tags for DLP dictionaries in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/tags.",
+        "description": "Lists all tags for DLP dictionaries (shows which exist). Lists tags for DLP dictionaries in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -8999,7 +8999,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_tenancy_restriction_profiles",
         "title": "Lists tenancy restriction profiles",
-        "description": "Lists the tenant restriction (tenancy restriction) profiles that limit access to chosen cloud app tenants, such as only the company's Microsoft 365 or Google tenant.",
+        "description": "Lists all tenancy restriction profiles (shows which exist). Lists the tenant restriction (tenancy restriction) profiles that limit access to chosen cloud app tenants, such as only the company's Microsoft 365 or Google tenant. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9017,7 +9017,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_tenancy_restriction_profiles_by_type",
         "title": "Lists tenancy restriction profiles by type",
-        "description": "Lists tenancy restriction profiles by type in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/tenancyRestrictionProfile/type/{webApplicationRuleType}.",
+        "description": "Lists all tenancy restriction profiles by type (shows which exist). Lists tenancy restriction profiles by type in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9035,7 +9035,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_time_intervals",
         "title": "Lists time intervals",
-        "description": "Lists the time intervals (schedules: days of the week and start and end times) that policy rules can apply during. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all time intervals (shows which exist). Lists the time intervals (schedules: days of the week and start and end times) that policy rules can apply during. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9063,7 +9063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_time_window_summaries_lite",
         "title": "Lists time window summaries lite",
-        "description": "Lists time window summaries lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/timeWindows/lite.",
+        "description": "Lists all time window summaries lite (shows which exist). Lists time window summaries lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9081,7 +9081,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_time_windows",
         "title": "Lists time windows",
-        "description": "Lists time windows in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/timeWindows.",
+        "description": "Lists all time windows (shows which exist). Lists time windows in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9099,7 +9099,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_traffic_capture_rule_labels",
         "title": "Lists traffic capture rule labels",
-        "description": "Lists traffic capture rule labels in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/trafficCaptureRules/ruleLabels. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all traffic capture rule labels (shows which exist). Lists traffic capture rule labels in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -9128,7 +9128,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_traffic_capture_rules",
         "title": "Lists traffic capture rules",
-        "description": "Lists the traffic capture rules: which traffic is captured as packets (PCAP) for troubleshooting or forensics. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all traffic capture rules (shows which exist). Lists the traffic capture rules: which traffic is captured as packets (PCAP) for troubleshooting or forensics. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -9168,7 +9168,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_url_categories",
         "title": "Lists URL categories",
-        "description": "Lists ZIA URL categories, predefined and custom, with their URLs, keywords, IP ranges and super category. customOnly=true returns only custom categories. Returns everything in one response.",
+        "description": "Lists all URL categories (shows which exist). Lists ZIA URL categories, predefined and custom, with their URLs, keywords, IP ranges and super category. customOnly=true returns only custom categories. Returns everything in one response. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -9191,7 +9191,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_url_categories_lite",
         "title": "Lists URL categories lite",
-        "description": "Lists URL categories as id/name summaries, lighter than GET /urlCategories; filter by type or scope. Use it to find the id of a category before editing it or referencing it in a rule.",
+        "description": "Lists all URL categories lite (shows which exist). Lists URL categories as id/name summaries, lighter than GET /urlCategories; filter by type or scope. Use it to find the id of a category before editing it or referencing it in a rule. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -9209,7 +9209,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_url_filtering_rules",
         "title": "Lists URL filtering rules",
-        "description": "Lists the URL filtering policy rules in order: URL categories allowed, blocked, cautioned or isolated for users, groups, departments, locations and times.",
+        "description": "Lists all URL filtering rules (shows which exist). Lists the URL filtering policy rules in order: URL categories allowed, blocked, cautioned or isolated for users, groups, departments, locations and times. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -9227,7 +9227,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_confirmation_by_product",
         "title": "Lists user confirmation by product",
-        "description": "Lists user confirmation by product in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/userConfirmation/product/{product}.",
+        "description": "Lists all user confirmation by product (shows which exist). Lists user confirmation by product in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -9245,7 +9245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_groups",
         "title": "Lists groups",
-        "description": "Lists groups in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/groups. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all groups (shows which exist). Lists groups in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9277,7 +9277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_references",
         "title": "Lists user references",
-        "description": "Lists user references in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/users/references. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all user references (shows which exist). Lists user references in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9306,7 +9306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_users",
         "title": "Lists ZIA users",
-        "description": "Lists ZIA users with email, department, groups and disabled flag. Filter by name, dept or group; includeDeleted adds removed users. Paginate with page (1-based) and pageSize (default 100, max 10,000); the response is a flat array, so stop when a page has fewer than pageSize items.",
+        "description": "Lists all ZIA users (shows which exist). Lists ZIA users with email, department, groups and disabled flag. Filter by name, dept or group; includeDeleted adds removed users. Paginate with page (1-based) and pageSize (default 100, max 10,000); the response is a flat array, so stop when a page has fewer than pageSize items. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9342,7 +9342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_users_for_org",
         "title": "Lists users for org",
-        "description": "Lists users for org in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/users/org/{orgId}. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all users for org (shows which exist). Lists users for org in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9378,7 +9378,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_users_summaries",
         "title": "Lists users summaries",
-        "description": "Lists users summaries in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/users/summary.",
+        "description": "Lists all users summaries (shows which exist). Lists users summaries in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9396,7 +9396,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_verdict_reports_quota",
         "title": "Returns the sandbox report quota",
-        "description": "Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain.",
+        "description": "Lists all sandbox report quota (shows which exist). Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -9414,7 +9414,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_virtual_zen_clusters",
         "title": "Lists virtual zen clusters",
-        "description": "Lists the Virtual Service Edge (Virtual ZEN) clusters: groups of on-premises Virtual ZEN nodes behind one virtual IP.",
+        "description": "Lists all virtual zen clusters (shows which exist). Lists the Virtual Service Edge (Virtual ZEN) clusters: groups of on-premises Virtual ZEN nodes behind one virtual IP. Product: ZIA (Internet Access). Also called: vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -9432,7 +9432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_virtual_zen_clusters_available_for_location",
         "title": "Lists virtual zen clusters available for location",
-        "description": "Lists virtual zen clusters available for location in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/virtualZenClusters/available/location.",
+        "description": "Lists all virtual zen clusters available for location (shows which exist). Lists virtual zen clusters available for location in ZIA (Zscaler Internet Access). Also called: virtual service edge, vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -9450,7 +9450,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_virtual_zen_nodes",
         "title": "Lists virtual zen nodes",
-        "description": "Lists the Virtual Service Edge (Virtual ZEN) nodes deployed on premises, with their IP addresses, status and cluster.",
+        "description": "Lists all virtual zen nodes (shows which exist). Lists the Virtual Service Edge (Virtual ZEN) nodes deployed on premises, with their IP addresses, status and cluster. Product: ZIA (Internet Access). Also called: vzen.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -9468,7 +9468,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_vpn_credentials",
         "title": "Lists VPN credentials",
-        "description": "Lists the VPN credentials (IPSec tunnel credentials: FQDN or IP type with a pre-shared key) that branch offices and locations use to build IPSec VPN tunnels to ZIA. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all VPN credentials (shows which exist). Lists the VPN credentials (IPSec tunnel credentials: FQDN or IP type with a pre-shared key) that branch offices and locations use to build IPSec VPN tunnels to ZIA. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -9502,7 +9502,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_application_rule_available_actions",
         "title": "Lists web application rule available actions",
-        "description": "Lists web application rule available actions in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/webApplicationRules/{rule_type}/availableActions.",
+        "description": "Lists all web application rule available actions (shows which exist). Lists web application rule available actions in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9520,7 +9520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_application_rules_by_type",
         "title": "Lists Cloud App Control rules by application type",
-        "description": "Lists the cloud app control policy rules for one application type (rule_type, such as WEBMAIL, STREAMING_MEDIA, SOCIAL_NETWORKING, FILE_SHARE): allow, block, caution or isolate actions per cloud application.",
+        "description": "Lists all Cloud App Control rules by application type (shows which exist). Lists the cloud app control policy rules for one application type (rule_type, such as WEBMAIL, STREAMING_MEDIA, SOCIAL_NETWORKING, FILE_SHARE): allow, block, caution or isolate actions per cloud application. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9538,7 +9538,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_applications",
         "title": "Lists web applications",
-        "description": "Lists web applications in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/reportFilter/nss/webApplications. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all web applications (shows which exist). Lists web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -9568,7 +9568,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_dlp_rule_summaries_lite",
         "title": "Lists web DLP rule summaries lite",
-        "description": "Lists web DLP rule summaries lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/webDlpRules/lite.",
+        "description": "Lists all web DLP rule summaries lite (shows which exist). Lists web DLP rule summaries lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -9586,7 +9586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_dlp_rules",
         "title": "Lists web DLP rules",
-        "description": "Lists ZIA web DLP rules with order, action, DLP engines, file types, URL categories and the users, groups and locations they cover. Optional limit and pageNumber.",
+        "description": "Lists all web DLP rules (shows which exist). Lists ZIA web DLP rules with order, action, DLP engines, file types, URL categories and the users, groups and locations they cover. Optional limit and pageNumber. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -9604,7 +9604,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_workload_groups",
         "title": "Lists workload groups",
-        "description": "Lists the workload groups: sets of cloud workloads (by tags and attributes) that policy rules can target. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all workload groups (shows which exist). Lists the workload groups: sets of cloud workloads (by tags and attributes) that policy rules can target. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9628,7 +9628,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zpa_app_segments",
         "title": "Lists ZPA app segments",
-        "description": "Lists ZPA app segments in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/zpaResources/appSegments.",
+        "description": "Lists all ZPA app segments (shows which exist). Lists ZPA app segments in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -9650,7 +9650,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zpa_app_segments_lite",
         "title": "Lists ZPA app segments lite",
-        "description": "Lists ZPA app segments lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/zpaResources/appSegments/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZPA app segments lite (shows which exist). Lists ZPA app segments lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -9680,7 +9680,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zpa_gateways",
         "title": "Lists ZPA gateways",
-        "description": "Lists the ZPA gateways defined in ZIA: how forwarding control sends traffic for private applications to ZPA (server groups and application segments).",
+        "description": "Lists all ZPA gateways (shows which exist). Lists the ZPA gateways defined in ZIA: how forwarding control sends traffic for private applications to ZPA (server groups and application segments). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -9698,7 +9698,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zpa_server_group_references",
         "title": "Lists ZPA server group references",
-        "description": "Lists ZPA server group references in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/zpaResources/serverGroups/references.",
+        "description": "Lists all ZPA server group references (shows which exist). Lists ZPA server group references in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -9716,7 +9716,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zpa_server_groups_lite",
         "title": "Lists ZPA server groups lite",
-        "description": "Lists ZPA server groups lite in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/zpaResources/serverGroups/lite.",
+        "description": "Lists all ZPA server groups lite (shows which exist). Lists ZPA server groups lite in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -9734,7 +9734,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zscaler_node_details",
         "title": "Lists Zscaler public service edge addresses",
-        "description": "Lists the Zscaler public service edge (ZEN) nodes and their virtual IP addresses (VIPs) by data center. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Zscaler public service edge addresses (shows which exist). Lists the Zscaler public service edge (ZEN) nodes and their virtual IP addresses (VIPs) by data center. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -9765,7 +9765,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_lookup_url_categories",
         "title": "Looks up URL categories",
-        "description": "Looks up the URL categories of up to 100 URLs or domains (which category a site belongs to).",
+        "description": "Looks up the URL categories of up to 100 URLs or domains (which category a site belongs to). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -9783,7 +9783,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_lookup_url_classification",
         "title": "Looks up URL classification",
-        "description": "Looks up how ZIA classifies URLs or domains: send a JSON array of strings (the SDK sends at most 100 per call) and get each one's URL categories and security-alert categories. Read-only despite being a POST.",
+        "description": "Looks up how ZIA classifies URLs or domains: send a JSON array of strings (the SDK sends at most 100 per call) and get each one's URL categories and security-alert categories. Read-only despite being a POST. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -9801,7 +9801,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_make_default_certificate",
         "title": "Makes an intermediate certificate the default",
-        "description": "Makes an intermediate CA certificate the default one SSL inspection signs with. The change is staged until the tenant's pending changes are activated.",
+        "description": "Makes an intermediate CA certificate the default one SSL inspection signs with. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -9819,7 +9819,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_regenerate_cert",
         "title": "Regenerates an NSS server certificate",
-        "description": "Regenerates the certificate of an NSS server. The change is staged until the tenant's pending changes are activated.",
+        "description": "Regenerates the certificate of an NSS server. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -9837,7 +9837,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_regenerate_virtual_zen_node_certificate",
         "title": "Regenerates virtual zen node certificate",
-        "description": "Regenerates virtual zen node certificate in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/virtualZenNodes/regeneratecert/{virtualZenNodeId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Regenerates virtual zen node certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -9859,7 +9859,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_admin_user",
         "title": "Removes admin user",
-        "description": "Deletes a ZIA administrator (admin user) by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a ZIA administrator (admin user) by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "destructive",
@@ -9877,7 +9877,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_alert_subscription",
         "title": "Removes alert subscription",
-        "description": "Removes alert subscription in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/alertSubscriptions/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) alert subscription. Removes alert subscription in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "destructive",
@@ -9895,7 +9895,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_auth_profile",
         "title": "Removes auth profile",
-        "description": "Removes auth profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/authProfiles/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) auth profile. Removes auth profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "destructive",
@@ -9913,7 +9913,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_bandwidth_class",
         "title": "Removes bandwidth class",
-        "description": "Removes bandwidth class in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/bandwidthClasses/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) bandwidth class. Removes bandwidth class in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "destructive",
@@ -9931,7 +9931,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_bandwidth_control_rule",
         "title": "Removes bandwidth control rule",
-        "description": "Deletes a bandwidth control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a bandwidth control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "destructive",
@@ -9949,7 +9949,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_cancel_audit_log_entry_report_export",
         "title": "Cancels audit log entry report export",
-        "description": "Cancels the admin audit log export in progress. Deletes no configuration, but ZIA rate-limits DELETE calls (by default 1 per minute, 4 per hour).",
+        "description": "Cancels the admin audit log export in progress. Deletes no configuration, but ZIA rate-limits DELETE calls (by default 1 per minute, 4 per hour). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "destructive",
@@ -9967,7 +9967,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_cancel_audit_report_export",
         "title": "Removes cancel audit report export",
-        "description": "Removes cancel audit report export in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/auditReport. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cancel audit report export. Removes cancel audit report export in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "destructive",
@@ -9985,7 +9985,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_cancel_event_report_entry_csv_export",
         "title": "Removes cancel event report entry CSV export",
-        "description": "Removes cancel event report entry CSV export in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/eventlogEntryReport. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cancel event report entry CSV export. Removes cancel event report entry CSV export in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "destructive",
@@ -10003,7 +10003,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_cloud_application_instance",
         "title": "Removes cloud application instance",
-        "description": "Removes cloud application instance in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/cloudApplicationInstances/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cloud application instance. Removes cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -10021,7 +10021,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_custom_application_dlp_resource",
         "title": "Removes custom application DLP resource",
-        "description": "Removes custom application DLP resource in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/endPointApplications/customApp/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) custom application DLP resource. Removes custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "destructive",
@@ -10039,7 +10039,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_custom_file_type",
         "title": "Deletes a custom file type",
-        "description": "Deletes a custom file type by id. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a custom file type by id. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "destructive",
@@ -10057,7 +10057,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_custom_url_category",
         "title": "Removes custom URL category",
-        "description": "Deletes a custom URL category by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a custom URL category by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "destructive",
@@ -10075,7 +10075,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_datacenter_exclusion",
         "title": "Removes datacenter exclusion",
-        "description": "Removes datacenter exclusion in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/dcExclusions/{dcId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) datacenter exclusion. Removes datacenter exclusion in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "destructive",
@@ -10093,7 +10093,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_department",
         "title": "Removes department",
-        "description": "Deletes a ZIA department by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a ZIA department by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10111,7 +10111,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_destination_ip_group",
         "title": "Removes destination IP group",
-        "description": "Deletes a destination IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a destination IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10129,7 +10129,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_dictionary",
         "title": "Removes DLP dictionary",
-        "description": "Deletes a custom DLP dictionary by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a custom DLP dictionary by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "destructive",
@@ -10147,7 +10147,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_endpoint_resource",
         "title": "Removes DLP endpoint resource",
-        "description": "Removes DLP endpoint resource in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/endPointApplicationGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DLP endpoint resource. Removes DLP endpoint resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "destructive",
@@ -10165,7 +10165,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_engine",
         "title": "Removes DLP engine",
-        "description": "Deletes a custom DLP engine by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a custom DLP engine by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "destructive",
@@ -10183,7 +10183,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_notification_template",
         "title": "Removes DLP notification template",
-        "description": "Removes DLP notification template in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/dlpNotificationTemplates/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DLP notification template. Removes DLP notification template in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10201,7 +10201,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_rule",
         "title": "Removes DLP rule",
-        "description": "Removes DLP rule in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/casbDlpRules/{ruleId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DLP rule. Removes DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10219,7 +10219,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dnat_rule",
         "title": "Removes dnat rule",
-        "description": "Deletes a NAT control (destination NAT) rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a NAT control (destination NAT) rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10237,7 +10237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dns_gateway",
         "title": "Removes DNS gateway",
-        "description": "Removes DNS gateway in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/dnsGateways/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DNS gateway. Removes DNS gateway in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10255,7 +10255,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_domain_profile",
         "title": "Removes domain profile",
-        "description": "Removes domain profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/domainProfiles/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) domain profile. Removes domain profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10273,7 +10273,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_email_dlp_rule",
         "title": "Removes email DLP rule",
-        "description": "Removes email DLP rule in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/emailDlpRules/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) email DLP rule. Removes email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10291,7 +10291,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_extranet",
         "title": "Removes extranet",
-        "description": "Removes extranet in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/extranet/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) extranet. Removes extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10309,7 +10309,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_file_type_rule",
         "title": "Removes file type rule",
-        "description": "Deletes a file type control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a file type control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "destructive",
@@ -10327,7 +10327,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_dns_rule",
         "title": "Removes firewall DNS rule",
-        "description": "Deletes a DNS control rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a DNS control rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10345,7 +10345,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_filtering_rule",
         "title": "Removes firewall filtering rule",
-        "description": "Deletes a cloud firewall filtering rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a cloud firewall filtering rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10363,7 +10363,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_ips_rule",
         "title": "Removes firewall IPS rule",
-        "description": "Deletes a cloud IPS (intrusion prevention) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a cloud IPS (intrusion prevention) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10381,7 +10381,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_forwarding_rule",
         "title": "Removes forwarding rule",
-        "description": "Deletes a forwarding control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a forwarding control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10399,7 +10399,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_gre_tunnel",
         "title": "Removes GRE tunnel",
-        "description": "Deletes a GRE tunnel by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a GRE tunnel by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10417,7 +10417,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_group",
         "title": "Removes group",
-        "description": "Deletes a ZIA user group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a ZIA user group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10435,7 +10435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_intermediate_ca_certificate",
         "title": "Removes intermediate ca certificate",
-        "description": "Removes intermediate ca certificate in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/intermediateCaCertificate/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) intermediate ca certificate. Removes intermediate ca certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "destructive",
@@ -10453,7 +10453,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_ip_group",
         "title": "Removes IP group",
-        "description": "Removes IP group in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/ipGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) IP group. Removes IP group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10471,7 +10471,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_ip_source_group",
         "title": "Removes IP source group",
-        "description": "Deletes a source IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a source IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10489,7 +10489,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_isolation_banner",
         "title": "Removes isolation banner",
-        "description": "Removes isolation banner in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/isolationTenantMgmt/themes/{bannerId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) isolation banner. Removes isolation banner in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "destructive",
@@ -10507,7 +10507,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_isolation_profile",
         "title": "Removes isolation profile",
-        "description": "Removes isolation profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/isolationTenantMgmt/profiles/{profileId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) isolation profile. Removes isolation profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "destructive",
@@ -10525,7 +10525,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_location",
         "title": "Removes location",
-        "description": "Deletes one ZIA location by id. ZIA allows only 1 DELETE per minute and 4 per hour. Use POST /locations/bulkDelete for several. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes one ZIA location by id. ZIA allows only 1 DELETE per minute and 4 per hour. Use POST /locations/bulkDelete for several. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "destructive",
@@ -10543,7 +10543,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_malware_rule",
         "title": "Removes malware rule",
-        "description": "Removes malware rule in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/casbMalwareRules/{ruleId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) malware rule. Removes malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "destructive",
@@ -10561,7 +10561,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_application_group",
         "title": "Removes network application group",
-        "description": "Removes network application group in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/networkApplicationGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network application group. Removes network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10579,7 +10579,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_service",
         "title": "Removes network service",
-        "description": "Deletes a custom network service by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a custom network service by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10597,7 +10597,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_service_group",
         "title": "Removes network service group",
-        "description": "Removes network service group in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/networkServiceGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network service group. Removes network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10615,7 +10615,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_nss_feed",
         "title": "Removes NSS feed",
-        "description": "Deletes an NSS feed by id, which stops that log stream. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes an NSS feed by id, which stops that log stream. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "destructive",
@@ -10633,7 +10633,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_nss_server",
         "title": "Removes NSS server",
-        "description": "Removes NSS server in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/nssServers/{nssId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) NSS server. Removes NSS server in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "destructive",
@@ -10651,7 +10651,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_pac_file",
         "title": "Removes PAC file",
-        "description": "Deletes a hosted PAC (proxy auto-config) file by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a hosted PAC (proxy auto-config) file by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10669,7 +10669,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_proxy",
         "title": "Removes proxy",
-        "description": "Deletes a third-party proxy by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a third-party proxy by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10687,7 +10687,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_redaction_profile",
         "title": "Removes redaction profile",
-        "description": "Removes redaction profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/redactionProfiles/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) redaction profile. Removes redaction profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "destructive",
@@ -10705,7 +10705,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_risk_profile",
         "title": "Removes risk profile",
-        "description": "Removes risk profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/riskProfiles/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) risk profile. Removes risk profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -10723,7 +10723,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_rule_label",
         "title": "Removes rule label",
-        "description": "Deletes a rule label by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a rule label by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "destructive",
@@ -10741,7 +10741,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_sandbox_rule",
         "title": "Removes sandbox rule",
-        "description": "Deletes a Sandbox policy rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Sandbox policy rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "destructive",
@@ -10759,7 +10759,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_ssl_inspection_rule",
         "title": "Removes SSL inspection rule",
-        "description": "Deletes an SSL/TLS inspection (decryption) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes an SSL/TLS inspection (decryption) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "destructive",
@@ -10777,7 +10777,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_static_ip",
         "title": "Removes static IP",
-        "description": "Deletes a registered static IP address by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a registered static IP address by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10795,7 +10795,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_tenancy_restriction_profile",
         "title": "Removes tenancy restriction profile",
-        "description": "Removes tenancy restriction profile in ZIA (Zscaler Internet Access), calling DELETE /zia/api/v1/tenancyRestrictionProfile/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) tenancy restriction profile. Removes tenancy restriction profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -10813,7 +10813,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_time_interval",
         "title": "Removes time interval",
-        "description": "Deletes a time interval by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a time interval by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "destructive",
@@ -10831,7 +10831,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_traffic_capture_rule",
         "title": "Removes traffic capture rule",
-        "description": "Deletes a traffic capture (packet capture) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a traffic capture (packet capture) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10849,7 +10849,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_url_filtering_rule",
         "title": "Removes URL filtering rule",
-        "description": "Deletes a URL filtering policy rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a URL filtering policy rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "destructive",
@@ -10867,7 +10867,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_user",
         "title": "Removes user",
-        "description": "Deletes one ZIA user by id. ZIA allows only 1 DELETE per minute and 4 per hour. To remove several users use POST /users/bulkDelete. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes one ZIA user by id. ZIA allows only 1 DELETE per minute and 4 per hour. To remove several users use POST /users/bulkDelete. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10885,7 +10885,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_virtual_zen_cluster",
         "title": "Removes virtual zen cluster",
-        "description": "Deletes a Virtual Service Edge (Virtual ZEN) cluster by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Virtual Service Edge (Virtual ZEN) cluster by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "destructive",
@@ -10903,7 +10903,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_virtual_zen_node",
         "title": "Removes virtual zen node",
-        "description": "Deletes a Virtual Service Edge (Virtual ZEN) node by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Virtual Service Edge (Virtual ZEN) node by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "destructive",
@@ -10921,7 +10921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_vpn_credential",
         "title": "Removes VPN credential",
-        "description": "Deletes an IPSec VPN credential by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes an IPSec VPN credential by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10939,7 +10939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_web_dlp_rule",
         "title": "Removes web DLP rule",
-        "description": "Deletes a web DLP rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide).",
+        "description": "Deletes a web DLP rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10957,7 +10957,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_workload_group",
         "title": "Removes workload group",
-        "description": "Deletes a workload group by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a workload group by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "destructive",
@@ -10975,7 +10975,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_zpa_gateway",
         "title": "Removes ZPA gateway",
-        "description": "Deletes a ZPA gateway by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a ZPA gateway by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10993,7 +10993,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate",
         "title": "Returns show certificate",
-        "description": "Returns show certificate in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/showCert/{certId}.",
+        "description": "Returns one show certificate by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11011,7 +11011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate_signing_request",
         "title": "Returns show certificate signing request",
-        "description": "Returns show certificate signing request in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/intermediateCaCertificate/showCsr/{certId}.",
+        "description": "Returns one show certificate signing request by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11033,7 +11033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_submit_file",
         "title": "Submits a file to the ZIA cloud sandbox",
-        "description": "Submits a file to the ZIA Advanced Cloud Sandbox for analysis (detonation); force re-analyses a file seen before. Needs the sandbox API token.",
+        "description": "Submits a file to the ZIA Advanced Cloud Sandbox for analysis (detonation); force re-analyses a file seen before. Needs the sandbox API token. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11061,7 +11061,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_tenant_allowed_to_switch_scope",
         "title": "Returns tenant allowed to switch scope",
-        "description": "Returns tenant allowed to switch scope in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/switchScope/{tenantId}.",
+        "description": "Returns one tenant allowed to switch scope by id in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -11079,7 +11079,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_test_cloud_nss_connectivity",
         "title": "Tests cloud NSS connectivity",
-        "description": "Tests a Cloud NSS feed's connection to its SIEM endpoint and returns testConnectivityStatus and code. The response echoes connection settings, which can include tokens or secrets; do not repeat them.",
+        "description": "Tests a Cloud NSS feed's connection to its SIEM endpoint and returns testConnectivityStatus and code. The response echoes connection settings, which can include tokens or secrets; do not repeat them. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -11097,7 +11097,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_admin_user",
         "title": "Updates admin user",
-        "description": "Updates a ZIA administrator (admin user): email, admin role, scope, or disable the admin account. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a ZIA administrator (admin user): email, admin role, scope, or disable the admin account. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "write",
@@ -11115,7 +11115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_security_config",
         "title": "Replaces the security denylist (blocked URLs)",
-        "description": "Replaces the entire security denylist (blacklistUrls); an empty list erases it. For incremental edits use POST /security/advanced/blacklistUrls with an action. Staged until POST /status/activate (tenant-wide).",
+        "description": "Replaces the entire security denylist (blacklistUrls); an empty list erases it. For incremental edits use POST /security/advanced/blacklistUrls with an action. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11133,7 +11133,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_settings",
         "title": "Updates advanced settings",
-        "description": "Updates the ZIA advanced settings (Allow Cascading to URL Filtering, authentication and SSL bypasses, DNS resolution on transparent proxy, domain fronting, surrogate IP for Windows apps, session timeouts and other tenant-wide switches); send the full settings object. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the ZIA advanced settings (Allow Cascading to URL Filtering, authentication and SSL bypasses, DNS resolution on transparent proxy, domain fronting, surrogate IP for Windows apps, session timeouts and other tenant-wide switches); send the full settings object. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11151,7 +11151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_threat_settings",
         "title": "Updates advanced threat settings",
-        "description": "Updates the Advanced Threat Protection settings: page risk tolerance, command & control, malware and phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware, DGA domains (block or capture each). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the Advanced Threat Protection settings: page risk tolerance, command & control, malware and phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware, DGA domains (block or capture each). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11169,7 +11169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_url_filtering_cloud_app_options",
         "title": "Updates advanced URL filtering cloud app options",
-        "description": "Updates the URL & Cloud App Control advanced policy settings: turn Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click, UCaaS apps, AI prompt logging, Skype, Newly Registered Domains or CIPA compliance on or off. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the URL & Cloud App Control advanced policy settings: turn Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click, UCaaS apps, AI prompt logging, Skype, Newly Registered Domains or CIPA compliance on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -11187,7 +11187,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_alert_subscription",
         "title": "Updates alert subscription",
-        "description": "Updates an alert subscription: who is emailed about which ZIA alerts and severities. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates an alert subscription: who is emailed about which ZIA alerts and severities. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11205,7 +11205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_application",
         "title": "Updates application",
-        "description": "Updates application in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/endPointApplications/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -11223,7 +11223,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_atp_malware_inspection",
         "title": "Updates malware inspection of inbound and outbound traffic",
-        "description": "Turns Malware Protection's inspection of inbound (downloads) and outbound (uploads) traffic on or off. The change is staged until the tenant's pending changes are activated.",
+        "description": "Turns Malware Protection's inspection of inbound (downloads) and outbound (uploads) traffic on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11241,7 +11241,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_atp_malware_protocols",
         "title": "Updates ATP malware protocols",
-        "description": "Turns Malware Protection scanning of HTTP, FTP over HTTP and native FTP traffic on or off (inspectHttp, inspectFtpOverHttp, inspectFtp). The change is staged until the tenant's pending changes are activated.",
+        "description": "Turns Malware Protection scanning of HTTP, FTP over HTTP and native FTP traffic on or off (inspectHttp, inspectFtpOverHttp, inspectFtp). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11259,7 +11259,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_auth_profile",
         "title": "Updates auth profile",
-        "description": "Updates auth profile in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/authProfiles/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates auth profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -11277,7 +11277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_auth_settings",
         "title": "Updates auth settings",
-        "description": "Updates the ZIA authentication settings (identity provider or SAML setup, re-authentication frequency, Kerberos). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the ZIA authentication settings (identity provider or SAML setup, re-authentication frequency, Kerberos). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -11295,7 +11295,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_bandwidth_class",
         "title": "Updates bandwidth class",
-        "description": "Updates a bandwidth class (the URL categories, applications or file types it groups for throttling). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a bandwidth class (the URL categories, applications or file types it groups for throttling). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "write",
@@ -11313,7 +11313,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_bandwidth_control_rule",
         "title": "Updates bandwidth control rule",
-        "description": "Updates a bandwidth control rule (send the full rule): its bandwidth classes, limits, locations, times or state. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a bandwidth control rule (send the full rule): its bandwidth classes, limits, locations, times or state. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.bandwidth_control",
         "scope": "write",
@@ -11331,7 +11331,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_behavioral_analysis_advanced_settings",
         "title": "Updates the Sandbox custom MD5 blocklist",
-        "description": "Replaces the Cloud Sandbox advanced settings: the custom list of MD5 file hashes that Sandbox blocks (md5HashValueList), the way to block a known-bad file by its hash for every user. The change is staged until the tenant's pending changes are activated.",
+        "description": "Replaces the Cloud Sandbox advanced settings: the custom list of MD5 file hashes that Sandbox blocks (md5HashValueList), the way to block a known-bad file by its hash for every user. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11349,7 +11349,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_browser_control_settings",
         "title": "Updates browser control settings",
-        "description": "Updates the browser control settings: which outdated browsers and plugins are blocked. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the browser control settings: which outdated browsers and plugins are blocked. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -11367,7 +11367,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_cloud_application_instance",
         "title": "Updates cloud application instance",
-        "description": "Updates cloud application instance in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/cloudApplicationInstances/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -11385,7 +11385,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_custom_application_dlp_resource",
         "title": "Updates custom application DLP resource",
-        "description": "Updates custom application DLP resource in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/endPointApplications/customApp/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -11403,7 +11403,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_custom_file_type",
         "title": "Updates custom file type",
-        "description": "Updates custom file type in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/customFileTypes. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates custom file type in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "write",
@@ -11421,7 +11421,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_datacenter_exclusions",
         "title": "Updates a data center exclusion",
-        "description": "Updates a Zscaler data center exclusion window. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a Zscaler data center exclusion window. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -11439,7 +11439,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_department",
         "title": "Updates department",
-        "description": "Updates a ZIA department by id; send the full object with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a ZIA department by id; send the full object with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -11457,7 +11457,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_destination_ip_group",
         "title": "Updates destination IP group",
-        "description": "Updates a destination IP group by id, for example to add suspicious IPs; send the full address list you want kept. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) destination IP group. Updates a destination IP group by id, for example to add suspicious IPs; send the full address list you want kept. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -11479,7 +11479,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_dictionary",
         "title": "Updates DLP dictionary",
-        "description": "Updates a DLP dictionary by id; send the full dictionary with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a DLP dictionary by id; send the full dictionary with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -11497,7 +11497,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_engine",
         "title": "Updates DLP engine",
-        "description": "Updates a DLP engine by id; send the full engine with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a DLP engine by id; send the full engine with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -11515,7 +11515,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_notification_template",
         "title": "Updates a DLP notification template",
-        "description": "Updates a DLP notification template: the subject and message of the email sent to auditors or users when a data loss prevention rule triggers.",
+        "description": "Updates (changes) DLP notification template. Updates a DLP notification template: the subject and message of the email sent to auditors or users when a data loss prevention rule triggers. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11533,7 +11533,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_rule",
         "title": "Updates DLP rule",
-        "description": "Updates DLP rule in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/casbDlpRules/{ruleId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11551,7 +11551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_subdictionary",
         "title": "Updates DLP subdictionary",
-        "description": "Updates DLP subdictionary in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/dlpDictionaries/{dlpDictId}/subdictionaries/{subDictionaryId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates DLP subdictionary in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -11573,7 +11573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dnat_rule",
         "title": "Updates dnat rule",
-        "description": "Updates a NAT control (destination NAT) rule of the cloud firewall. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a NAT control (destination NAT) rule of the cloud firewall. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11591,7 +11591,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dns_gateway",
         "title": "Updates DNS gateway",
-        "description": "Updates a DNS gateway (its primary and secondary DNS servers). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a DNS gateway (its primary and secondary DNS servers). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -11609,7 +11609,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_domain_profile",
         "title": "Updates domain profile",
-        "description": "Updates domain profile in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/domainProfiles/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates domain profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11627,7 +11627,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_email_dlp_rule",
         "title": "Updates email DLP rule",
-        "description": "Updates email DLP rule in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/emailDlpRules/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11645,7 +11645,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_end_user_service_agreement_status",
         "title": "Updates end user service agreement status",
-        "description": "Updates end user service agreement status in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/eusaStatus/{eusaStatusId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates end user service agreement status in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11663,7 +11663,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_extranet",
         "title": "Updates extranet",
-        "description": "Updates extranet in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/extranet. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -11681,7 +11681,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_file_type_rule",
         "title": "Updates file type rule",
-        "description": "Updates a file type control rule (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a file type control rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "write",
@@ -11699,7 +11699,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_dns_rule",
         "title": "Updates firewall DNS rule",
-        "description": "Updates a DNS control rule of the cloud firewall (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a DNS control rule of the cloud firewall (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11717,7 +11717,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_filtering_rule",
         "title": "Updates firewall filtering rule",
-        "description": "Updates a cloud firewall filtering rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a cloud firewall filtering rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11735,7 +11735,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_ips_rule",
         "title": "Updates firewall IPS rule",
-        "description": "Updates a cloud IPS (intrusion prevention) rule (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a cloud IPS (intrusion prevention) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11753,7 +11753,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_forwarding_rule",
         "title": "Updates forwarding rule",
-        "description": "Updates a forwarding control rule (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a forwarding control rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -11771,7 +11771,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ftp_settings",
         "title": "Updates ftp settings",
-        "description": "Updates the FTP control settings (native FTP and FTP over HTTP, allowed URL categories and URLs). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the FTP control settings (native FTP and FTP over HTTP, allowed URL categories and URLs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11789,7 +11789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_gre_tunnel",
         "title": "Updates GRE tunnel",
-        "description": "Updates a GRE tunnel: its source IP, primary and secondary Zscaler endpoints (VIPs) or comment. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a GRE tunnel: its source IP, primary and secondary Zscaler endpoints (VIPs) or comment. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -11807,7 +11807,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_group",
         "title": "Updates group",
-        "description": "Renames or updates a ZIA user group by id (name required). Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) group. Renames or updates a ZIA user group by id (name required). Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -11825,7 +11825,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_group_association",
         "title": "Updates group association",
-        "description": "Updates group association in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/endPointApplicationGroups/resources/{groupId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates group association in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -11843,7 +11843,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_intermediate_ca_certificate",
         "title": "Updates intermediate ca certificate",
-        "description": "Updates intermediate ca certificate in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/intermediateCaCertificate/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates intermediate ca certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -11861,7 +11861,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ip_group",
         "title": "Updates IP group",
-        "description": "Updates an IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates an IP group. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -11879,7 +11879,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ip_source_group",
         "title": "Updates IP source group",
-        "description": "Updates a source IP group by id; the body's ipAddresses list is what the group will contain, so include existing entries. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) IP source group. Updates a source IP group by id; the body's ipAddresses list is what the group will contain, so include existing entries. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -11897,7 +11897,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_isolation_banner",
         "title": "Updates isolation banner",
-        "description": "Updates isolation banner in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/isolationTenantMgmt/themes/{bannerId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates isolation banner in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "write",
@@ -11915,7 +11915,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_isolation_profile",
         "title": "Updates isolation profile",
-        "description": "Updates isolation profile in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/isolationTenantMgmt/profiles/{profileId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates isolation profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "write",
@@ -11933,7 +11933,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_location",
         "title": "Updates location",
-        "description": "Updates a location's settings: IP addresses, VPN credentials, bandwidth, Enforce Authentication, surrogate IP, XFF forwarding, SSL inspection, firewall and IPS control, AUP and caution pages, idle time. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a location's settings: IP addresses, VPN credentials, bandwidth, Enforce Authentication, surrogate IP, XFF forwarding, SSL inspection, firewall and IPS control, AUP and caution pages, idle time. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "write",
@@ -11951,7 +11951,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malicious_urls",
         "title": "Updates malicious URLs",
-        "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) URLs on the Advanced Threat Protection malicious-URL denylist. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) malicious URLs. Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) URLs on the Advanced Threat Protection malicious-URL denylist. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11969,7 +11969,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_policy",
         "title": "Updates malware policy",
-        "description": "Updates the malware protection policy (blocking of unscannable and password-protected files). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the malware protection policy (blocking of unscannable and password-protected files). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11987,7 +11987,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_rule",
         "title": "Updates malware rule",
-        "description": "Updates malware rule in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/casbMalwareRules/{ruleId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12005,7 +12005,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_settings",
         "title": "Updates malware settings",
-        "description": "Updates the Malware Protection settings: block or capture viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the Malware Protection settings: block or capture viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12023,7 +12023,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_mobile_malware_protection_config",
         "title": "Updates the Mobile Malware Protection policy",
-        "description": "Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android).",
+        "description": "Updates (changes) Mobile Malware Protection policy. Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12041,7 +12041,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_application_group",
         "title": "Updates network application group",
-        "description": "Updates network application group in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/networkApplicationGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -12059,7 +12059,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_service",
         "title": "Updates network service",
-        "description": "Updates a custom network service by id; send the full port definition. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) network service. Updates a custom network service by id; send the full port definition. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -12077,7 +12077,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_service_group",
         "title": "Updates network service group",
-        "description": "Updates network service group in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/networkServiceGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -12095,7 +12095,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_nss_feed",
         "title": "Updates NSS feed",
-        "description": "Updates an NSS feed by id; send the full feed with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates an NSS feed by id; send the full feed with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -12113,7 +12113,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_nss_server",
         "title": "Updates NSS server",
-        "description": "Updates NSS server in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/nssServers/{nssId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates NSS server in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -12131,7 +12131,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_proxy",
         "title": "Updates proxy",
-        "description": "Updates a third-party proxy that forwarding control chains traffic through. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a third-party proxy that forwarding control chains traffic through. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -12149,7 +12149,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_redaction_profile",
         "title": "Updates redaction profile",
-        "description": "Updates redaction profile in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/redactionProfiles/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates redaction profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -12167,7 +12167,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_resource_group",
         "title": "Updates resource group",
-        "description": "Updates resource group in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/endPointApplicationGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -12185,7 +12185,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_risk_profile",
         "title": "Updates risk profile",
-        "description": "Updates risk profile in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/riskProfiles/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates risk profile in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -12203,7 +12203,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_rule_label",
         "title": "Updates rule label",
-        "description": "Updates a rule label (a tag on policy rules). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a rule label (a tag on policy rules). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -12221,7 +12221,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_sandbox_rule",
         "title": "Updates sandbox rule",
-        "description": "Updates a Sandbox policy rule: which files go to the Cloud Sandbox for analysis and the action. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a Sandbox policy rule: which files go to the Cloud Sandbox for analysis and the action. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12239,7 +12239,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_security_exceptions",
         "title": "Updates security exceptions",
-        "description": "Updates the URLs that bypass Advanced Threat Protection checks (the ATP allowlist, bypassUrls). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates the URLs that bypass Advanced Threat Protection checks (the ATP allowlist, bypassUrls). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12257,7 +12257,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_security_policy",
         "title": "Updates security policy",
-        "description": "Replaces the whole security allowlist (whitelistUrls) with the body; URLs you leave out are removed. Read it first and send the merged list. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) security policy. Replaces the whole security allowlist (whitelistUrls) with the body; URLs you leave out are removed. Read it first and send the merged list. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12275,7 +12275,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_set_remote_assistance_info",
         "title": "Updates remote assistance settings",
-        "description": "Grants or ends Zscaler Support access to the admin portal (remote assistance, with an end time). The change is staged until the tenant's pending changes are activated.",
+        "description": "Grants or ends Zscaler Support access to the admin portal (remote assistance, with an end time). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -12293,7 +12293,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_smart_isolation",
         "title": "Updates smart browser isolation",
-        "description": "Turns smart browser isolation on or off and sets who it applies to. The change is staged until the tenant's pending changes are activated.",
+        "description": "Turns smart browser isolation on or off and sets who it applies to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12311,7 +12311,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ssl_inspection_rule",
         "title": "Updates SSL inspection rule",
-        "description": "Updates an SSL/TLS inspection (decryption) rule (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates an SSL/TLS inspection (decryption) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -12329,7 +12329,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_static_ip",
         "title": "Updates static IP",
-        "description": "Updates a registered static IP address (its geolocation override or comment). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a registered static IP address (its geolocation override or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -12347,7 +12347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_tenancy_restriction_profile",
         "title": "Updates tenancy restriction profile",
-        "description": "Updates a tenant restriction (tenancy restriction) profile. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a tenant restriction (tenancy restriction) profile. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -12365,7 +12365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_tenant_sub_cloud_exclusions",
         "title": "Updates tenant sub cloud exclusions",
-        "description": "Updates tenant sub cloud exclusions in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/subclouds/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates tenant sub cloud exclusions in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -12383,7 +12383,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_time_interval",
         "title": "Updates time interval",
-        "description": "Updates a time interval (a schedule of days and hours used by policy rules). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a time interval (a schedule of days and hours used by policy rules). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -12401,7 +12401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_traffic_capture_rule",
         "title": "Updates traffic capture rule",
-        "description": "Updates a traffic capture (packet capture) rule (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a traffic capture (packet capture) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -12419,7 +12419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_url_categories_with_matching_domains",
         "title": "Updates URL categories with matching domains",
-        "description": "Updates URL categories with matching domains in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/urlCategories/review/domains. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12437,7 +12437,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_url_category",
         "title": "Updates URL category",
-        "description": "Updates a URL category. With action=ADD_TO_LIST or REMOVE_FROM_LIST only the URLs in the body are added or removed; without action the body replaces the category, so send the full object. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates (changes) URL category. Updates a URL category. With action=ADD_TO_LIST or REMOVE_FROM_LIST only the URLs in the body are added or removed; without action the body replaces the category, so send the full object. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12459,7 +12459,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_url_filtering_rule",
         "title": "Updates URL filtering rule",
-        "description": "Updates a URL filtering policy rule (send the full rule): change its categories, action, state (enable or disable it) or who it applies to. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a URL filtering policy rule (send the full rule): change its categories, action, state (enable or disable it) or who it applies to. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12477,7 +12477,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_user",
         "title": "Updates user",
-        "description": "Updates a ZIA user by id. Read the user first and send the whole object back with your changes; set disabled=true to block a user without deleting. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a ZIA user by id. Read the user first and send the whole object back with your changes; set disabled=true to block a user without deleting. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -12495,7 +12495,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_virtual_zen_cluster",
         "title": "Updates virtual zen cluster",
-        "description": "Updates virtual zen cluster in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/virtualZenClusters/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -12513,7 +12513,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_virtual_zen_node",
         "title": "Updates virtual zen node",
-        "description": "Updates virtual zen node in ZIA (Zscaler Internet Access), calling PUT /zia/api/v1/virtualZenNodes/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -12531,7 +12531,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_vpn_credential",
         "title": "Updates VPN credential",
-        "description": "Updates an IPSec VPN credential (its pre-shared key, FQDN or comment). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates an IPSec VPN credential (its pre-shared key, FQDN or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -12549,7 +12549,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_web_application_rule",
         "title": "Updates a Cloud App Control rule",
-        "description": "Updates a cloud app control policy rule for an application type (send the full rule). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a cloud app control policy rule for an application type (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -12571,7 +12571,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_web_dlp_rule",
         "title": "Updates web DLP rule",
-        "description": "Updates a web DLP rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide).",
+        "description": "Updates a web DLP rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -12589,7 +12589,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_workload_group",
         "title": "Updates workload group",
-        "description": "Updates a workload group (the tags and attributes that select cloud workloads). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a workload group (the tags and attributes that select cloud workloads). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "write",
@@ -12607,7 +12607,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_zpa_gateway",
         "title": "Updates ZPA gateway",
-        "description": "Updates a ZPA gateway (the server groups and application segments ZIA forwards private traffic to). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a ZPA gateway (the server groups and application segments ZIA forwards private traffic to). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -12625,7 +12625,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_upload_cert",
         "title": "Uploads a signed intermediate certificate",
-        "description": "Uploads the signed intermediate CA certificate for SSL inspection (after its CSR was signed). The change is staged until the tenant's pending changes are activated.",
+        "description": "Uploads the signed intermediate CA certificate for SSL inspection (after its CSR was signed). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -12648,7 +12648,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_upload_cert_chain",
         "title": "Uploads an intermediate certificate chain",
-        "description": "Uploads the certificate chain of an intermediate CA certificate for SSL inspection. The change is staged until the tenant's pending changes are activated.",
+        "description": "Uploads the certificate chain of an intermediate CA certificate for SSL inspection. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -12671,7 +12671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_configuration_delete",
         "title": "Validates configuration delete",
-        "description": "Validates configuration delete in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/cloudToCloudIR/config/{id}/validateDelete.",
+        "description": "Validates configuration delete in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -12689,7 +12689,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_dlp_engine_expression",
         "title": "Validates DLP engine expression",
-        "description": "Checks a DLP engine expression (raw string body) for syntax errors before you save it. Changes nothing.",
+        "description": "Checks a DLP engine expression (raw string body) for syntax errors before you save it. Changes nothing. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -12707,7 +12707,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_dlp_pattern",
         "title": "Validates DLP pattern",
-        "description": "Checks whether a regex pattern (raw string body) is valid for a DLP dictionary and returns status with error position and suggestion. Changes nothing.",
+        "description": "Checks whether a regex pattern (raw string body) is valid for a DLP dictionary and returns status with error position and suggestion. Changes nothing. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -12725,7 +12725,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_feed_format",
         "title": "Validates feed format",
-        "description": "Checks an NSS feed output format (raw string body) for the given type before saving; returns status and, if invalid, the error position and a suggestion. Changes nothing.",
+        "description": "Checks an NSS feed output format (raw string body) for the given type before saving; returns status and, if invalid, the error position and a suggestion. Changes nothing. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -12743,7 +12743,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_pac",
         "title": "Validates PAC",
-        "description": "Checks a PAC (proxy auto-config) file's JavaScript for errors and warnings before it is uploaded or saved.",
+        "description": "Checks a PAC (proxy auto-config) file's JavaScript for errors and warnings before it is uploaded or saved. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -12761,7 +12761,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_static_ip_address",
         "title": "Validates static IP address",
-        "description": "Validates static IP address in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/staticIP/validate.",
+        "description": "Validates static IP address in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -12779,7 +12779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_tenant_cred_status",
         "title": "Validates tenant cred status",
-        "description": "Validates tenant cred status in ZIA (Zscaler Internet Access), calling GET /zia/api/v1/casbTenant/validate/status/{tenantId}.",
+        "description": "Validates tenant cred status in ZIA (Zscaler Internet Access).",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -12797,7 +12797,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_verify_key_attestation",
         "title": "Verifies key attestation",
-        "description": "Verifies key attestation in ZIA (Zscaler Internet Access), calling POST /zia/api/v1/intermediateCaCertificate/verifyKeyAttestation/{certId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Verifies key attestation in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",

@@ -406,7 +406,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_activate_emergency_access_user",
         "title": "Activates emergency access user",
-        "description": "Activates emergency access user in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/emergencyAccess/user/{userId}/activate.",
+        "description": "Activates emergency access user in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -429,7 +429,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_list_of_consoles",
         "title": "Creates several PRA consoles",
-        "description": "Creates several privileged remote access (PRA) consoles in one call.",
+        "description": "Creates (adds) a new several PRA consoles. Creates several privileged remote access (PRA) consoles in one call. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -456,7 +456,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_list_of_portal_links",
         "title": "Creates list of portal links",
-        "description": "Creates list of portal links in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v2/admin/customers/{customerId}/userPortalLink/bulk.",
+        "description": "Creates (adds) a new list of portal links. Creates list of portal links in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -483,7 +483,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_or_update_customer_domains_for_association_type",
         "title": "Adds or update customer domains for association type",
-        "description": "Adds or update customer domains for association type in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/associationtype/{type}/domains.",
+        "description": "Adds or update customer domains for association type in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -511,7 +511,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_rule_to_policy_set",
         "title": "Adds rule to policy set V1",
-        "description": "Adds a rule to a ZPA policy set (access policy, timeout, forwarding, inspection ...): action and conditions on segment groups, application segments, SAML or SCIM attributes, posture and more. Get policySetId from policySet/policyType.",
+        "description": "Creates (adds) a new rule to policy set V1. Adds a rule to a ZPA policy set (access policy, timeout, forwarding, inspection ...): action and conditions on segment groups, application segments, SAML or SCIM attributes, posture and more. Get policySetId from policySet/policyType. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -539,7 +539,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_associate_all_predefined_controls",
         "title": "Associates all predefined controls",
-        "description": "Associates all predefined controls in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}/associateAllPredefinedControls.",
+        "description": "Associates all predefined controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -565,7 +565,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_delete_assistants",
         "title": "Deletes several App Connectors",
-        "description": "Deletes several App Connectors (assistants) in one call by their ids. Destructive although a POST. Optional microtenantId.",
+        "description": "Deletes (removes) several App Connectors. Deletes several App Connectors (assistants) in one call by their ids. Destructive although a POST. Optional microtenantId. Product: ZPA (Private Access). Also called: at once.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -587,7 +587,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_delete_private_broker",
         "title": "Bulk delete service edge",
-        "description": "Bulk delete service edge in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdge/bulkDelete. This removes or revokes something and cannot be undone by this call.",
+        "description": "Bulk delete service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: at once.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -609,7 +609,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_update_multimatch",
         "title": "Bulk update multimatch",
-        "description": "Bulk update multimatch in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/bulkUpdateMultiMatch.",
+        "description": "Bulk update multimatch in ZPA (Zscaler Private Access). Also called: at once.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -631,7 +631,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_app_server",
         "title": "Creates app server",
-        "description": "Creates a ZPA application server (a server address) to add to server groups. Optional microtenantId.",
+        "description": "Creates (adds) a new app server. Creates a ZPA application server (a server address) to add to server groups. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -658,7 +658,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_app_server_group",
         "title": "Creates server group",
-        "description": "Creates a ZPA server group: App Connector groups and application servers (or dynamic discovery) for application segments. Optional microtenantId.",
+        "description": "Creates (adds) a new server group. Creates a ZPA server group: App Connector groups and application servers (or dynamic discovery) for application segments. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -685,7 +685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_application",
         "title": "Creates an application segment",
-        "description": "Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId.",
+        "description": "Creates (adds) a new application segment. Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -712,7 +712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_application_group",
         "title": "Creates segment group",
-        "description": "Creates a ZPA segment group (application group) to collect application segments for access policy. Policy rules can then target the group with the APP_GROUP operand. Optional microtenantId.",
+        "description": "Creates (adds) a new segment group. Creates a ZPA segment group (application group) to collect application segments for access policy. Policy rules can then target the group with the APP_GROUP operand. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -739,7 +739,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_assistant_group",
         "title": "Creates app connector group",
-        "description": "Creates an App Connector group (assistant group): location, upgrade day and time, version profile and DNS query type. Connectors join it using a provisioning key. Optional microtenantId.",
+        "description": "Creates (adds) a new app connector group. Creates an App Connector group (assistant group): location, upgrade day and time, version profile and DNS query type. Connectors join it using a provisioning key. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -766,7 +766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_cbi_banner",
         "title": "Creates CBI banner",
-        "description": "Creates CBI banner in ZPA (Zscaler Private Access), calling POST /zpa/cbiconfig/cbi/api/customers/{customerId}/banner.",
+        "description": "Creates (adds) a new CBI banner. Creates CBI banner in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -789,7 +789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_cbi_certificate",
         "title": "Creates CBI certificate",
-        "description": "Creates CBI certificate in ZPA (Zscaler Private Access), calling POST /zpa/cbiconfig/cbi/api/customers/{customerId}/certificate.",
+        "description": "Creates (adds) a new CBI certificate. Creates CBI certificate in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -839,7 +839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_client_credentials",
         "title": "Creates API key",
-        "description": "Creates API key in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/apiKeys.",
+        "description": "Creates (adds) a new API key. Creates API key in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -866,7 +866,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_config_override",
         "title": "Creates config override",
-        "description": "Creates config override in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/configOverrides.",
+        "description": "Creates (adds) a new config override. Creates config override in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -889,7 +889,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_credential",
         "title": "Creates credential",
-        "description": "Creates a Privileged Remote Access credential (a password or SSH key in the PRA credential vault, injected into privileged sessions).",
+        "description": "Creates (adds) a new credential. Creates a Privileged Remote Access credential (a password or SSH key in the PRA credential vault, injected into privileged sessions). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -916,7 +916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_credential_pool",
         "title": "Creates credential pool",
-        "description": "Creates credential pool in ZPA (Zscaler Private Access), calling POST /zpa/waap-pra-config/v1/admin/customers/{customerId}/credential-pool.",
+        "description": "Creates (adds) a new credential pool. Creates credential pool in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -943,7 +943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_csr_for_ca_cert",
         "title": "Creates CSR for CA cert",
-        "description": "Creates CSR for CA cert in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert/csr/generate.",
+        "description": "Creates (adds) a new CSR for CA cert. Creates CSR for CA cert in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -966,7 +966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_custom_control",
         "title": "Creates custom control",
-        "description": "Creates a custom AppProtection (inspection) control that inspects HTTP requests or responses.",
+        "description": "Creates (adds) a new custom control. Creates a custom AppProtection (inspection) control that inspects HTTP requests or responses. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -989,7 +989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_ddil_config",
         "title": "Creates DDIL config",
-        "description": "Creates DDIL config in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings.",
+        "description": "Creates (adds) a new DDIL config. Creates DDIL config in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1012,7 +1012,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_emergency_access_user",
         "title": "Creates emergency access user",
-        "description": "Creates an emergency access user (an account that can reach private apps when the identity provider is down).",
+        "description": "Creates (adds) a new emergency access user. Creates an emergency access user (an account that can reach private apps when the identity provider is down).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1040,7 +1040,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_inspection_profile",
         "title": "Creates inspection profile",
-        "description": "Creates an AppProtection (inspection) profile: the OWASP and custom controls applied to application segments.",
+        "description": "Creates (adds) a new inspection profile. Creates an AppProtection (inspection) profile: the OWASP and custom controls applied to application segments. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -1063,7 +1063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_ip_ranges",
         "title": "Creates IP ranges",
-        "description": "Creates IP ranges in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges.",
+        "description": "Creates (adds) a new IP ranges. Creates IP ranges in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -1086,7 +1086,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_or_update_client_setting",
         "title": "Creates or update client setting",
-        "description": "Creates or update client setting in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/clientSetting.",
+        "description": "Creates or update client setting in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -1109,7 +1109,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_pra_console",
         "title": "Creates PRA console",
-        "description": "Creates PRA console in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/praConsole.",
+        "description": "Creates (adds) a new PRA console. Creates PRA console in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1136,7 +1136,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_pra_portal",
         "title": "Creates PRA portal",
-        "description": "Creates PRA portal in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/praPortal.",
+        "description": "Creates (adds) a new PRA portal. Creates PRA portal in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1163,7 +1163,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_private_broker_group",
         "title": "Creates service edge group",
-        "description": "Creates service edge group in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeGroup.",
+        "description": "Creates (adds) a new service edge group. Creates service edge group in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1190,7 +1190,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_privileged_approval",
         "title": "Creates privileged approval",
-        "description": "Grants a user (such as a contractor) time-limited Privileged Remote Access to chosen applications: an approval with start and end time and working hours.",
+        "description": "Creates (adds) a new privileged approval. Grants a user (such as a contractor) time-limited Privileged Remote Access to chosen applications: an approval with start and end time and working hours. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1217,7 +1217,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_provisioning_key",
         "title": "Creates provisioning key",
-        "description": "Creates a provisioning key that enrols new App Connectors or Private Service Edges into a group (association type CONNECTOR_GRP or SERVICE_EDGE_GRP).",
+        "description": "Creates (adds) a new provisioning key. Creates a provisioning key that enrols new App Connectors or Private Service Edges into a group (association type CONNECTOR_GRP or SERVICE_EDGE_GRP). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -1245,7 +1245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_role",
         "title": "Creates a ZPA admin role",
-        "description": "Creates role in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/roles.",
+        "description": "Creates (adds) a new ZPA admin role. Creates role in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1272,7 +1272,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_saml_attribute",
         "title": "Creates SAML attribute",
-        "description": "Creates SAML attribute in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/samlAttribute.",
+        "description": "Creates (adds) a new SAML attribute. Creates SAML attribute in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "write",
@@ -1295,7 +1295,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_scope",
         "title": "Creates microtenant",
-        "description": "Creates microtenant in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants.",
+        "description": "Creates (adds) a new microtenant. Creates microtenant in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1318,7 +1318,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_self_signed_enrollment_cert",
         "title": "Creates self signed enrollment cert",
-        "description": "Creates self signed enrollment cert in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert/selfsigned/generate.",
+        "description": "Creates (adds) a new self signed enrollment cert. Creates self signed enrollment cert in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -1341,7 +1341,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_siem",
         "title": "Creates LSS",
-        "description": "Creates an LSS config: config{name, enabled, lssHost, lssPort, sourceLogType, format, useTls, filter} and connectorGroups[{id}]. Get a default format from lssConfig/logType/formats.",
+        "description": "Creates (adds) a new LSS. Creates an LSS config: config{name, enabled, lssHost, lssPort, sourceLogType, format, useTls, filter} and connectorGroups[{id}]. Get a default format from lssConfig/logType/formats. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "write",
@@ -1368,7 +1368,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_signing_cert",
         "title": "Creates enrollment cert",
-        "description": "Creates enrollment cert in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert.",
+        "description": "Creates (adds) a new enrollment cert. Creates enrollment cert in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -1391,7 +1391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user",
         "title": "Creates a ZPA admin",
-        "description": "Creates a ZPA administrator account (admin user) with a role.",
+        "description": "Creates (adds) a new ZPA admin. Creates a ZPA administrator account (admin user) with a role. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1418,7 +1418,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user_portal",
         "title": "Creates user portal",
-        "description": "Creates user portal in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortal.",
+        "description": "Creates (adds) a new user portal. Creates user portal in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -1445,7 +1445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user_portal_aup",
         "title": "Creates a user portal acceptable use policy",
-        "description": "Creates an acceptable use policy (AUP) users must accept on the ZPA user portal.",
+        "description": "Creates (adds) a new user portal acceptable use policy. Creates an acceptable use policy (AUP) users must accept on the ZPA user portal. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -1472,7 +1472,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user_portal_link",
         "title": "Creates user portal link",
-        "description": "Creates user portal link in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink.",
+        "description": "Creates (adds) a new user portal link. Creates user portal link in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -1499,7 +1499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_zpa_profile",
         "title": "Creates CBI profile",
-        "description": "Creates CBI profile in ZPA (Zscaler Private Access), calling POST /zpa/cbiconfig/cbi/api/customers/{customerId}/profiles.",
+        "description": "Creates (adds) a new CBI profile. Creates CBI profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -1526,7 +1526,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_zpn_site",
         "title": "Creates zpn site",
-        "description": "Creates zpn site in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloud.",
+        "description": "Creates (adds) a new zpn site. Creates zpn site in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1553,7 +1553,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_zpn_site_controller_group",
         "title": "Creates private cloud controller group",
-        "description": "Creates private cloud controller group in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup.",
+        "description": "Creates (adds) a new private cloud controller group. Creates private cloud controller group in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1580,7 +1580,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_de_associate_all_predefined_controls",
         "title": "De-associates all predefined controls",
-        "description": "De-associates all predefined controls in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}/deAssociateAllPredefinedControls.",
+        "description": "De-associates all predefined controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -1605,7 +1605,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_deactivate_emergency_access_user",
         "title": "Deactivates an emergency access user",
-        "description": "Deactivates an emergency access user so they can no longer sign in when the IdP is down. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deactivates an emergency access user so they can no longer sign in when the IdP is down. This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -1627,7 +1627,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_application_by_type",
         "title": "Deletes application by type",
-        "description": "Deletes application by type in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/{applicationId}/deleteAppByType. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes application by type in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -1650,7 +1650,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_certificate",
         "title": "Removes CBI certificate",
-        "description": "Removes CBI certificate in ZPA (Zscaler Private Access), calling DELETE /zpa/cbiconfig/cbi/api/customers/{customerId}/certificates/{certificateId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes CBI certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1671,7 +1671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_expired_privileged_approvals",
         "title": "Deletes expired PRA approvals",
-        "description": "Deletes all expired privileged access approvals (PRA approvals). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes all expired privileged access approvals (PRA approvals). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -1692,7 +1692,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_provisioning_key",
         "title": "Deletes provisioning key",
-        "description": "Deletes provisioning key in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/associationType/{associationType}/provisioningKey/{provisioningKeyId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes provisioning key in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "destructive",
@@ -1715,7 +1715,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_rule_in_policy_set",
         "title": "Deletes rule in policy set",
-        "description": "Deletes a rule from a ZPA policy set (for example an access policy rule) by policy set id and rule id. Removing an access rule can open or close access for the users it matched. Optional microtenantId.",
+        "description": "Deletes a rule from a ZPA policy set (for example an access policy rule) by policy set id and rule id. Removing an access rule can open or close access for the users it matched. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "destructive",
@@ -1738,7 +1738,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_user_portal_aup",
         "title": "Deletes user portal aup",
-        "description": "Deletes user portal aup in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/userportal/aup/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes user portal aup in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "destructive",
@@ -1760,7 +1760,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_user_portal_link",
         "title": "Deletes user portal link",
-        "description": "Deletes user portal link in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes user portal link in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "destructive",
@@ -1782,7 +1782,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_zpa_banner",
         "title": "Removes ZPA banner",
-        "description": "Removes ZPA banner in ZPA (Zscaler Private Access), calling DELETE /zpa/cbiconfig/cbi/api/customers/{customerId}/banners/{bannerId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes ZPA banner in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1800,7 +1800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_zpa_profile",
         "title": "Removes CBI profile",
-        "description": "Removes CBI profile in ZPA (Zscaler Private Access), calling DELETE /zpa/cbiconfig/cbi/api/customers/{customerId}/profiles/{profileId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes CBI profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1822,7 +1822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_dissociate_all_predefined_controls",
         "title": "Updates dissociate all predefined controls",
-        "description": "Updates dissociate all predefined controls in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}/dissociateAllPredefinedControls.",
+        "description": "Updates (changes) dissociate all predefined controls. Updates dissociate all predefined controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -1847,7 +1847,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_download_meta_data",
         "title": "Downloads meta data",
-        "description": "Downloads meta data in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings/metadata.",
+        "description": "Downloads meta data in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -1865,7 +1865,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_download_sp_certificate",
         "title": "Downloads SP certificate",
-        "description": "Downloads SP certificate in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings/certificate.",
+        "description": "Downloads SP certificate in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -1883,7 +1883,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_export_application",
         "title": "Exports application segments",
-        "description": "Exports the ZPA application segments as a CSV file.",
+        "description": "Exports the ZPA application segments as a CSV file. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -1906,7 +1906,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_active_browser_protection_profile",
         "title": "Returns active browser protection profile",
-        "description": "Returns active browser protection profile in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/activeBrowserProtectionProfile.",
+        "description": "Returns active browser protection profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -1924,7 +1924,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_alt_clouds",
         "title": "Returns all alt clouds",
-        "description": "Returns all alt clouds in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/zpathCloud/getAltClouds.",
+        "description": "Lists all alt clouds (shows which exist). Returns all alt clouds in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -1942,7 +1942,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_attributes",
         "title": "Returns all attributes",
-        "description": "Lists device posture profiles (posture UDID, type, platform) usable as POSTURE operands in policy rules. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings.",
+        "description": "Lists all attributes (shows which exist). Lists device posture profiles (posture UDID, type, platform) usable as POSTURE operands in policy rules. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -1972,7 +1972,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_attributes_by_idp_id_and_page",
         "title": "Returns all attributes by IDP id and page",
-        "description": "Returns all attributes by IDP id and page in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v2/admin/customers/{customerId}/samlAttribute/idp/{idpId}. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all attributes by IDP id and page (shows which exist). Returns all attributes by IDP id and page in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2003,7 +2003,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_attributes_by_page",
         "title": "Returns all attributes by page",
-        "description": "Lists SAML attributes defined for ZPA IdPs (name, SAML name, user attribute, IdP), used as SAML operands in policy rules. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings.",
+        "description": "Lists all attributes by page (shows which exist). Lists SAML attributes defined for ZPA IdPs (name, SAML name, user attribute, IdP), used as SAML operands in policy rules. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2033,7 +2033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_ba_or_inspect_apps",
         "title": "Returns all ba or inspect apps",
-        "description": "Lists the browser access (clientless) applications, reached in a browser without Client Connector, and inspected applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all ba or inspect apps (shows which exist). Lists the browser access (clientless) applications, reached in a browser without Client Connector, and inspected applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2066,7 +2066,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_cbi_banners",
         "title": "Lists all CBI banners",
-        "description": "Lists the Cloud Browser Isolation banners (the branding shown in isolated sessions).",
+        "description": "Lists all CBI banners (shows which exist). Lists the Cloud Browser Isolation banners (the branding shown in isolated sessions). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2084,7 +2084,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_cbi_certificates",
         "title": "Lists all CBI certificates",
-        "description": "Lists all CBI certificates in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/certificates.",
+        "description": "Lists all CBI certificates (shows which exist). Lists all CBI certificates in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2102,7 +2102,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_cbi_profiles",
         "title": "Lists all CBI profiles",
-        "description": "Lists the Cloud Browser Isolation profiles defined for isolated browsing.",
+        "description": "Lists all CBI profiles (shows which exist). Lists the Cloud Browser Isolation profiles defined for isolated browsing. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2120,7 +2120,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_client_settings",
         "title": "Returns all client settings",
-        "description": "Returns all client settings in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/clientSetting/all.",
+        "description": "Lists all client settings (shows which exist). Returns all client settings in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -2138,7 +2138,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_ddil_config",
         "title": "Lists business continuity settings",
-        "description": "Lists the ZPA business continuity (DDIL: disconnected, degraded) settings.",
+        "description": "Lists the ZPA business continuity (DDIL: disconnected, degraded) settings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -2156,7 +2156,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_enrollment_certs",
         "title": "Returns all enrollment certs",
-        "description": "Lists the enrollment certificates used to enrol App Connectors, Private Service Edges and clients. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all enrollment certs (shows which exist). Lists the enrollment certificates used to enrol App Connectors, Private Service Edges and clients. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2186,7 +2186,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_idps",
         "title": "Returns all idps",
-        "description": "Lists the identity providers (IdPs, SAML single sign-on such as Okta or Entra ID) configured in ZPA with SSO type, login URL, domains and SCIM settings; scimEnabled filters. The idp id is needed for SCIM lookups and idpId in rule operands. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings.",
+        "description": "Lists all idps (shows which exist). Lists the identity providers (IdPs, SAML single sign-on such as Okta or Entra ID) configured in ZPA with SSO type, login URL, domains and SCIM settings; scimEnabled filters. The idp id is needed for SCIM lookups and idpId in rule operands. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2218,7 +2218,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_inspection_controls",
         "title": "Lists predefined AppProtection controls",
-        "description": "Lists the predefined AppProtection (inspection) controls, such as the OWASP Top 10 rules.",
+        "description": "Lists all predefined AppProtection controls (shows which exist). Lists the predefined AppProtection (inspection) controls, such as the OWASP Top 10 rules. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -2240,7 +2240,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_issued_certificates",
         "title": "Returns all issued certificates",
-        "description": "Returns all issued certificates in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v2/admin/customers/{customerId}/certificate/issued. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all issued certificates (shows which exist). Returns all issued certificates in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -2271,7 +2271,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_issued_certs",
         "title": "Lists issued browser access certificates",
-        "description": "Lists the issued clientless certificates: the web server certificates browser access applications present to users.",
+        "description": "Lists all issued browser access certificates (shows which exist). Lists the issued clientless certificates: the web server certificates browser access applications present to users. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -2302,7 +2302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_np_clients",
         "title": "Lists users connected through VPN",
-        "description": "Lists the users connected to ZPA through VPN (network presence clients). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all users connected through VPN (shows which exist). Lists the users connected to ZPA through VPN (network presence clients). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -2332,7 +2332,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_platforms",
         "title": "Returns all platforms",
-        "description": "Returns all platforms in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/platform.",
+        "description": "Returns all platforms in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -2350,7 +2350,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_provisioning_keys",
         "title": "Returns all provisioning keys",
-        "description": "Lists the provisioning keys for one association type (CONNECTOR_GRP for App Connectors, SERVICE_EDGE_GRP for Private Service Edges) with usage count and maximum. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all provisioning keys (shows which exist). Lists the provisioning keys for one association type (CONNECTOR_GRP for App Connectors, SERVICE_EDGE_GRP for Private Service Edges) with usage count and maximum. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access). Also called: enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -2382,7 +2382,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_regions",
         "title": "Returns all regions",
-        "description": "Returns all regions in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/regions.",
+        "description": "Lists all regions (shows which exist). Returns all regions in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2400,7 +2400,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scim_attribute_values",
         "title": "Returns all SCIM attribute values",
-        "description": "Lists the values seen for one SCIM attribute of an IdP, for use as the rhs of a SCIM operand. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all SCIM attribute values (shows which exist). Lists the values seen for one SCIM attribute of an IdP, for use as the rhs of a SCIM operand. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2432,7 +2432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scim_attributes",
         "title": "Returns all SCIM attributes",
-        "description": "Lists the SCIM attributes an IdP provides (name, data type, multi-valued), for building SCIM operands in policy rules. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all SCIM attributes (shows which exist). Lists the SCIM attributes an IdP provides (name, data type, multi-valued), for building SCIM operands in policy rules. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2463,7 +2463,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scim_groups",
         "title": "Returns all SCIM groups",
-        "description": "Lists the SCIM groups an identity provider (such as Okta or Entra ID) has pushed to ZPA, for use in access policy conditions. Filter with search, scimUserName or scimUserId; page/pagesize; returns {totalPages, totalCount, list}. Use the ids as SCIM_GROUP operands in access rules.",
+        "description": "Lists all SCIM groups (shows which exist). Lists the SCIM groups an identity provider (such as Okta or Entra ID) has pushed to ZPA, for use in access policy conditions. Filter with search, scimUserName or scimUserId; page/pagesize; returns {totalPages, totalCount, list}. Use the ids as SCIM_GROUP operands in access rules. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2502,7 +2502,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scopes",
         "title": "Returns all microtenants",
-        "description": "Returns all microtenants in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants/search.",
+        "description": "Lists all microtenants (shows which exist). Returns all microtenants in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -2520,7 +2520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scopes_summary",
         "title": "Returns all microtenants summary",
-        "description": "Returns all microtenants summary in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants/summary.",
+        "description": "Lists all microtenants summary (shows which exist). Returns all microtenants summary in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -2538,7 +2538,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_trusted_networks",
         "title": "Returns all trusted networks",
-        "description": "Lists the ZPA trusted networks (networks Client Connector detects as corporate) for use in access policy conditions. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings.",
+        "description": "Lists all trusted networks (shows which exist). Lists the ZPA trusted networks (networks Client Connector detects as corporate) for use in access policy conditions. page/pagesize (max 500); returns {totalPages, totalCount, list}, counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -2568,7 +2568,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_user_portal_links",
         "title": "Returns all user portal links",
-        "description": "Returns all user portal links in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all user portal links (shows which exist). Returns all user portal links in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -2599,7 +2599,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_version_profiles_visible_by_customer_id",
         "title": "Returns all version profiles visible by customer id",
-        "description": "Lists the version profiles (Default, Previous Default, New Release) that set which software version App Connectors and Service Edges upgrade to. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all version profiles visible by customer id (shows which exist). Lists the version profiles (Default, Previous Default, New Release) that set which software version App Connectors and Service Edges upgrade to. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2629,7 +2629,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_versions_for_predefined_inspection_controls",
         "title": "Returns all versions for predefined inspection controls",
-        "description": "Returns all versions for predefined inspection controls in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/predefined/versions.",
+        "description": "Lists all versions for predefined inspection controls (shows which exist). Returns all versions for predefined inspection controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -2647,7 +2647,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_zpa_profiles",
         "title": "Lists all ZPA profiles",
-        "description": "Lists all ZPA profiles in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/zpaprofiles.",
+        "description": "Lists all ZPA profiles (shows which exist). Lists all ZPA profiles in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2669,7 +2669,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_connector_group_summary",
         "title": "Lists App Connector groups in short form",
-        "description": "Lists the App Connector groups in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all App Connector groups in short form (shows which exist). Lists the App Connector groups in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2700,7 +2700,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_connector_with_server_group",
         "title": "Lists server groups of an App Connector group",
-        "description": "Returns an App Connector group with the server groups that use it.",
+        "description": "Returns an App Connector group with the server groups that use it. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2726,7 +2726,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_server",
         "title": "Returns app server",
-        "description": "Returns app server in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/server/{serverId}.",
+        "description": "Returns one app server by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2748,7 +2748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application",
         "title": "Returns an application segment",
-        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups.",
+        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups. Product: ZPA (Private Access). Also called: app segment, private app.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2770,7 +2770,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_apps_by_type",
         "title": "Returns application apps by type",
-        "description": "Returns application apps by type in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/{applicationId}/getAppsByType.",
+        "description": "Lists all application apps by type (shows which exist). Returns application apps by type in ZPA (Zscaler Private Access). Also called: app segment, application segment, segment.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2793,7 +2793,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_group",
         "title": "Returns segment group",
-        "description": "Returns one segment group by id with its application segments.",
+        "description": "Returns one segment group by id with its application segments. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -2816,7 +2816,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_segment_mappings",
         "title": "Returns application segment mappings",
-        "description": "Returns application segment mappings in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/{applicationId}/mappings.",
+        "description": "Lists all application segment mappings (shows which exist). Returns application segment mappings in ZPA (Zscaler Private Access). Also called: app segment, private app.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2838,7 +2838,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_summary",
         "title": "Lists application segments in short form",
-        "description": "Lists the application segments (private applications) in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all application segments in short form (shows which exist). Lists the application segments (private applications) in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: app segment, private app.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2869,7 +2869,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_assistant",
         "title": "Returns an App Connector",
-        "description": "Returns one App Connector (assistant) by id with its status, version, group and IP addresses.",
+        "description": "Returns one App Connector (assistant) by id with its status, version, group and IP addresses. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2891,7 +2891,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_assistant_group",
         "title": "Returns app connector group",
-        "description": "Returns one App Connector group by id with its connectors, server groups and upgrade settings.",
+        "description": "Returns one App Connector group by id with its connectors, server groups and upgrade settings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2913,7 +2913,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_auth_domains_for_customer",
         "title": "Returns auth domains for customer",
-        "description": "Returns auth domains for customer in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/authDomains.",
+        "description": "Returns auth domains for customer in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2931,7 +2931,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ba_or_inspect_app",
         "title": "Returns ba or inspect app",
-        "description": "Returns ba or inspect app in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/{appId}/getAppByType.",
+        "description": "Returns ba or inspect app in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2954,7 +2954,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_branch_connector_group_summary",
         "title": "Returns branch connector group summary",
-        "description": "Returns branch connector group summary in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/branchConnectorGroup/summary. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all branch connector group summary (shows which exist). Returns branch connector group summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2985,7 +2985,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_branch_connector_groups",
         "title": "Returns branch connector groups",
-        "description": "Returns branch connector groups in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/branchConnectorGroup. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all branch connector groups (shows which exist). Returns branch connector groups in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3016,7 +3016,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_branch_connectors",
         "title": "Returns branch connectors",
-        "description": "Returns branch connectors in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/branchConnector. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all branch connectors (shows which exist). Returns branch connectors in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3047,7 +3047,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_browser_access_group",
         "title": "Returns browser access group",
-        "description": "Returns browser access group in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/browserAccessGroups/{browserAccessGroupsId}.",
+        "description": "Returns one browser access group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -3069,7 +3069,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_browser_protection_profiles",
         "title": "Returns browser protection profiles",
-        "description": "Returns browser protection profiles in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/browserProtectionProfile. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all browser protection profiles (shows which exist). Returns browser protection profiles in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3101,7 +3101,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_by_id",
         "title": "Returns by id",
-        "description": "Returns by id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings/{id}.",
+        "description": "Returns one by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -3119,7 +3119,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_banner",
         "title": "Returns CBI banner",
-        "description": "Returns CBI banner in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/banners/{bannerId}.",
+        "description": "Returns one CBI banner by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3137,7 +3137,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_certificate",
         "title": "Returns CBI certificate",
-        "description": "Returns CBI certificate in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/certificates/{certificateId}.",
+        "description": "Returns one CBI certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3158,7 +3158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_certificate",
         "title": "Returns certificate",
-        "description": "Returns certificate in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/certificate/{certificateId}.",
+        "description": "Returns one certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3180,7 +3180,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_client_credentials_by_id",
         "title": "Returns API key by id",
-        "description": "Returns API key by id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/apiKeys/{id}.",
+        "description": "Returns one API key by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3202,7 +3202,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_client_types",
         "title": "Lists ZPA client types",
-        "description": "Lists the client types ZPA access policy conditions can name, such as Client Connector, Browser Access, Cloud and Branch Connector and Privileged Remote Access.",
+        "description": "Lists the client types ZPA access policy conditions can name, such as Client Connector, Browser Access, Cloud and Branch Connector and Privileged Remote Access. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3220,7 +3220,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_clientless_certificate",
         "title": "Returns clientless certificate",
-        "description": "Returns clientless certificate in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/clientlessCertificate/{certificateId}.",
+        "description": "Returns one clientless certificate by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -3242,7 +3242,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_config_override",
         "title": "Returns config override",
-        "description": "Returns config override in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/configOverrides/{id}.",
+        "description": "Returns one config override by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3260,7 +3260,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_configured_application_count",
         "title": "Returns configured application count",
-        "description": "Counts the configured ZPA applications (how many application segments there are).",
+        "description": "Counts the configured ZPA applications (how many application segments there are). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3278,7 +3278,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_connector_schedule",
         "title": "Returns connector schedule",
-        "description": "Returns the App Connector auto-delete schedule: whether disconnected connectors are deleted automatically and after how many days.",
+        "description": "Returns the App Connector auto-delete schedule: whether disconnected connectors are deleted automatically and after how many days. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3299,7 +3299,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential",
         "title": "Returns credential",
-        "description": "Returns credential in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/credential/{id}.",
+        "description": "Returns one credential by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3321,7 +3321,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential_info",
         "title": "Returns credential info",
-        "description": "Returns credential info in ZPA (Zscaler Private Access), calling GET /zpa/waap-pra-config/v1/admin/customers/{customerId}/credential-pool/{id}/credential.",
+        "description": "Lists all credential info (shows which exist). Returns credential info in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3343,7 +3343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential_pool",
         "title": "Returns credential pool",
-        "description": "Returns credential pool in ZPA (Zscaler Private Access), calling GET /zpa/waap-pra-config/v1/admin/customers/{customerId}/credential-pool/{id}.",
+        "description": "Returns one credential pool by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3365,7 +3365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_current_and_max_count",
         "title": "Returns current and max count",
-        "description": "Returns how many application segments (applications) are configured and the maximum allowed: how many more can be created.",
+        "description": "Counts current and max: how many there are. Returns how many application segments (applications) are configured and the maximum allowed: how many more can be created. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3383,7 +3383,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_current_session_details",
         "title": "Returns current session details",
-        "description": "Returns current session details in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/me.",
+        "description": "Returns current session details in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3401,7 +3401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_custom_control_by_id",
         "title": "Returns custom control by id",
-        "description": "Returns custom control by id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/custom/{id}.",
+        "description": "Returns one custom control by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3419,7 +3419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_customer_domains_for_association_type",
         "title": "Returns customer domains for association type",
-        "description": "Returns customer domains for association type in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/associationtype/{type}/domains.",
+        "description": "Lists all customer domains for association type (shows which exist). Returns customer domains for association type in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3441,7 +3441,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_customer_siem_log_format",
         "title": "Returns customer LSS log format",
-        "description": "Returns the default LSS log format for a logType in this tenant, to use as config.format.",
+        "description": "Returns the default LSS log format for a logType in this tenant, to use as config.format. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -3459,7 +3459,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_edge_connector_group",
         "title": "Returns cloud connector group",
-        "description": "Returns cloud connector group in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/cloudConnectorGroup/{id}.",
+        "description": "Returns one cloud connector group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3477,7 +3477,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_emergency_access_user",
         "title": "Returns emergency access user",
-        "description": "Returns emergency access user in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/emergencyAccess/user/{userId}.",
+        "description": "Returns one emergency access user by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3499,7 +3499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_enrollment_cert",
         "title": "Returns enrollment cert",
-        "description": "Returns enrollment cert in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert/{enrollmentCertId}.",
+        "description": "Returns one enrollment cert by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3520,7 +3520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_iam_idp_mapping",
         "title": "Returns iam IDP mapping",
-        "description": "Returns iam IDP mapping in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/iamidpmapping.",
+        "description": "Returns iam IDP mapping in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -3538,7 +3538,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_idp",
         "title": "Returns IDP",
-        "description": "Returns one ZPA identity provider by id with its SAML and SCIM settings.",
+        "description": "Returns one ZPA identity provider by id with its SAML and SCIM settings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -3556,7 +3556,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_control_action_types",
         "title": "Returns inspection control action types",
-        "description": "Returns inspection control action types in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/actionTypes.",
+        "description": "Lists all inspection control action types (shows which exist). Returns inspection control action types in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3574,7 +3574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_control_severity_types",
         "title": "Returns inspection control severity types",
-        "description": "Returns inspection control severity types in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/severityTypes.",
+        "description": "Lists all inspection control severity types (shows which exist). Returns inspection control severity types in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3592,7 +3592,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_control_types",
         "title": "Returns inspection control types",
-        "description": "Returns inspection control types in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/controlTypes.",
+        "description": "Lists all inspection control types (shows which exist). Returns inspection control types in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3610,7 +3610,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_custom_control_types",
         "title": "Returns inspection custom control types",
-        "description": "Returns inspection custom control types in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/inspectionControls/customControlTypes.",
+        "description": "Returns inspection custom control types in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3628,7 +3628,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_inspection_profile",
         "title": "Returns inspection profile",
-        "description": "Returns inspection profile in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}.",
+        "description": "Returns one inspection profile by id in ZPA (Zscaler Private Access). Also called: app protection.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3649,7 +3649,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ip_range",
         "title": "Returns IP range",
-        "description": "Returns IP range in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges/{ipRangeId}.",
+        "description": "Returns one IP range by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3667,7 +3667,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ip_ranges_by_page",
         "title": "Returns IP ranges by page",
-        "description": "Returns IP ranges by page in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges/search.",
+        "description": "Lists all IP ranges by page (shows which exist). Returns IP ranges by page in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3685,7 +3685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_location_summary",
         "title": "Returns location summary",
-        "description": "Returns location summary in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/location/summary. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all location summary (shows which exist). Returns location summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3715,7 +3715,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_locations_by_extranet_resource",
         "title": "Returns locations by extranet resource",
-        "description": "Returns locations by extranet resource in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/location/extranetResource/{zpnErId}. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all locations by extranet resource (shows which exist). Returns locations by extranet resource in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3747,7 +3747,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_machine_group",
         "title": "Returns machine group",
-        "description": "Returns machine group in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/machineGroup/{machineGroupId}.",
+        "description": "Returns one machine group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3769,7 +3769,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_multimatch_unsupported_references",
         "title": "Returns multimatch unsupported references",
-        "description": "Returns multimatch unsupported references in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/multimatchUnsupportedReferences.",
+        "description": "Lists all multimatch unsupported references (shows which exist). Returns multimatch unsupported references in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3791,7 +3791,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_policy_rules_by_page",
         "title": "Lists the rules of a ZPA policy (access, timeout, forwarding ...)",
-        "description": "Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all rules of a ZPA policy (access, timeout, forwarding ...) (shows which exist). Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3823,7 +3823,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_policy_set_by_policy_type",
         "title": "Returns a ZPA policy set (access, timeout, forwarding ...) and its rules",
-        "description": "Returns the policy set for a policy type (ACCESS_POLICY, TIMEOUT_POLICY, CLIENT_FORWARDING_POLICY, INSPECTION_POLICY, ISOLATION_POLICY, CREDENTIAL_POLICY, SIEM_POLICY and others), including its id: the policySetId every rule write needs.",
+        "description": "Returns the policy set for a policy type (ACCESS_POLICY, TIMEOUT_POLICY, CLIENT_FORWARDING_POLICY, INSPECTION_POLICY, ISOLATION_POLICY, CREDENTIAL_POLICY, SIEM_POLICY and others), including its id: the policySetId every rule write needs. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3845,7 +3845,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_posture_profile",
         "title": "Returns posture profile",
-        "description": "Returns posture profile in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/posture/{id}.",
+        "description": "Returns one posture profile by id in ZPA (Zscaler Private Access). Also called: device posture.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3863,7 +3863,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_pra_console",
         "title": "Returns PRA console",
-        "description": "Returns PRA console in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/praConsole/{id}.",
+        "description": "Returns one PRA console by id in ZPA (Zscaler Private Access). Also called: privileged remote access.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3885,7 +3885,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_pra_consoles_by_portal_id",
         "title": "Returns PRA consoles by portal id",
-        "description": "Returns PRA consoles by portal id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/praConsole/praPortal/{portalId}. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all PRA consoles by portal id (shows which exist). Returns PRA consoles by portal id in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: privileged remote access.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3917,7 +3917,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_pra_portal",
         "title": "Returns PRA portal",
-        "description": "Returns PRA portal in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/praPortal/{id}.",
+        "description": "Returns one PRA portal by id in ZPA (Zscaler Private Access). Also called: privileged remote access.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3939,7 +3939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_ad_controls",
         "title": "Returns predefined ad controls",
-        "description": "Returns predefined ad controls in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/predefined/adp.",
+        "description": "Lists all predefined ad controls (shows which exist). Returns predefined ad controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3961,7 +3961,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_api_controls",
         "title": "Returns predefined API controls",
-        "description": "Returns predefined API controls in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/predefined/api.",
+        "description": "Lists all predefined API controls (shows which exist). Returns predefined API controls in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3983,7 +3983,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_control_by_id",
         "title": "Returns predefined control by id",
-        "description": "Returns predefined control by id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/predefined/{id}.",
+        "description": "Returns one predefined control by id by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4001,7 +4001,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_private_broker",
         "title": "Returns a Private Service Edge",
-        "description": "Returns one Private Service Edge by id with its group, versions, addresses and connection status.",
+        "description": "Returns one Private Service Edge by id with its group, versions, addresses and connection status. Product: ZPA (Private Access). Also called: pse.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4023,7 +4023,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_private_broker_group",
         "title": "Returns service edge group",
-        "description": "Returns service edge group in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeGroup/{serviceEdgeGroupId}.",
+        "description": "Returns one service edge group by id in ZPA (Zscaler Private Access). Also called: pse.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4045,7 +4045,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_privileged_approval",
         "title": "Returns privileged approval",
-        "description": "Returns privileged approval in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/approval/{id}.",
+        "description": "Returns one privileged approval by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -4067,7 +4067,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_profile_info",
         "title": "Returns profile info",
-        "description": "Returns profile info in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/custom/{id}/profiles.",
+        "description": "Lists all profile info (shows which exist). Returns profile info in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4085,7 +4085,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_profiles_for_customer",
         "title": "Returns profiles for customer",
-        "description": "Lists the Cloud Browser Isolation profiles available to ZPA isolation policy. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all profiles for customer (shows which exist). Lists the Cloud Browser Isolation profiles available to ZPA isolation policy. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -4116,7 +4116,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_provisioning_key",
         "title": "Returns provisioning key",
-        "description": "Returns provisioning key in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/associationType/{associationType}/provisioningKey/{provisioningKeyId}.",
+        "description": "Returns one provisioning key by id in ZPA (Zscaler Private Access). Also called: enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -4139,7 +4139,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_provisioning_keys_by_z_component",
         "title": "Returns provisioning keys by z component",
-        "description": "Returns provisioning keys by z component in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/associationType/{associationType}/zcomponent/{zcomponentId}/provisioningKey.",
+        "description": "Lists all provisioning keys by z component (shows which exist). Returns provisioning keys by z component in ZPA (Zscaler Private Access). Also called: enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -4162,7 +4162,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_role",
         "title": "Returns a ZPA admin role",
-        "description": "Returns one ZPA admin role with its permissions.",
+        "description": "Returns one ZPA admin role with its permissions. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4184,7 +4184,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_rule_in_policy_set",
         "title": "Returns rule in policy set",
-        "description": "Returns one policy rule by id with its action, order and full conditions.",
+        "description": "Returns one policy rule by id with its action, order and full conditions. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -4207,7 +4207,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_saml_attribute",
         "title": "Returns SAML attribute",
-        "description": "Returns SAML attribute in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/samlAttribute/{attrId}.",
+        "description": "Returns one SAML attribute by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -4225,7 +4225,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_scim_attribute",
         "title": "Returns SCIM attribute",
-        "description": "Returns one SCIM attribute definition by id for an IdP.",
+        "description": "Returns one SCIM attribute definition by id for an IdP. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -4247,7 +4247,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_scim_group",
         "title": "Returns SCIM group",
-        "description": "Returns one SCIM group by id with its IdP and IdP group id.",
+        "description": "Returns one SCIM group by id with its IdP and IdP group id. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -4269,7 +4269,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_scope",
         "title": "Returns microtenant",
-        "description": "Returns microtenant in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants/{microtenantId}.",
+        "description": "Returns one microtenant by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4290,7 +4290,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_server_group",
         "title": "Returns server group",
-        "description": "Returns one server group by id with its connector groups, servers and applications.",
+        "description": "Returns one server group by id with its connector groups, servers and applications. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4312,7 +4312,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_server_group_summary",
         "title": "Lists server groups in short form",
-        "description": "Lists the ZPA server groups in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all server groups in short form (shows which exist). Lists the ZPA server groups in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4343,7 +4343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_server_summary",
         "title": "Returns server summary",
-        "description": "Returns server summary in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/server/summary. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all server summary (shows which exist). Returns server summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4374,7 +4374,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_service_edge_schedule",
         "title": "Returns the Private Service Edge auto-delete schedule",
-        "description": "Returns the Private Service Edge auto-delete schedule: whether disconnected Service Edges are deleted automatically and how often (frequency, frequencyInterval).",
+        "description": "Returns the Private Service Edge auto-delete schedule: whether disconnected Service Edges are deleted automatically and how often (frequency, frequencyInterval). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4395,7 +4395,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem",
         "title": "Returns LSS",
-        "description": "Returns one LSS config by id with its destination, log type, format, filter and connector groups.",
+        "description": "Returns one LSS config by id with its destination, log type, format, filter and connector groups. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4417,7 +4417,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem_client_types",
         "title": "Returns LSS client types",
-        "description": "Returns the client types that LSS configs can filter on.",
+        "description": "Returns the client types that LSS configs can filter on. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4435,7 +4435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem_client_types_for_customer",
         "title": "Returns LSS client types for customer",
-        "description": "Returns LSS client types for customer in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v2/admin/lssConfig/customers/{customerId}/clientTypes.",
+        "description": "Returns LSS client types for customer in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4453,7 +4453,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem_log_format",
         "title": "Returns LSS log format",
-        "description": "Returns LSS log format in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v2/admin/lssConfig/logType/formats.",
+        "description": "Returns LSS log format in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4471,7 +4471,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_site_controller",
         "title": "Returns private cloud controller",
-        "description": "Returns private cloud controller in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudController/{privateCloudControllerId}.",
+        "description": "Returns one private cloud controller by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4493,7 +4493,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_sso_login",
         "title": "Returns SSO login",
-        "description": "Returns SSO login in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ssoLoginOptions.",
+        "description": "Returns SSO login in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4511,7 +4511,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_status_codes",
         "title": "Returns status codes",
-        "description": "Returns the session status codes that LSS config filters can match on.",
+        "description": "Returns the session status codes that LSS config filters can match on. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4529,7 +4529,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_supported_http_methods",
         "title": "Returns supported http methods",
-        "description": "Returns supported http methods in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/custom/httpMethods.",
+        "description": "Lists all supported http methods (shows which exist). Returns supported http methods in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4547,7 +4547,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_trusted_network",
         "title": "Returns trusted network",
-        "description": "Returns trusted network in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/network/{id}.",
+        "description": "Returns one trusted network by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -4565,7 +4565,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user",
         "title": "Returns a ZPA admin",
-        "description": "Returns user in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/administrators/{adminId}.",
+        "description": "Returns one user by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4587,7 +4587,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_code_status",
         "title": "Returns user code status",
-        "description": "Returns user code status in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/{associationType}/usercodes/status.",
+        "description": "Returns user code status in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -4610,7 +4610,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal",
         "title": "Returns user portal",
-        "description": "Returns user portal in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortal/{id}.",
+        "description": "Returns one user portal by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4632,7 +4632,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_aup",
         "title": "Returns user portal aup",
-        "description": "Returns user portal aup in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/userportal/aup/{id}.",
+        "description": "Returns one user portal aup by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4654,7 +4654,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_aups",
         "title": "Lists user portal acceptable use policies",
-        "description": "Lists the acceptable use policies (AUP) of ZPA user portals: the text users must accept and how often. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all user portal acceptable use policies (shows which exist). Lists the acceptable use policies (AUP) of ZPA user portals: the text users must accept and how often. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4685,7 +4685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_link",
         "title": "Returns user portal link",
-        "description": "Returns user portal link in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink/{id}.",
+        "description": "Returns one user portal link by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4707,7 +4707,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal_links_by_portal_id",
         "title": "Returns user portal links by portal id",
-        "description": "Returns user portal links by portal id in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink/userPortal/{portalId}. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all user portal links by portal id (shows which exist). Returns user portal links by portal id in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4739,7 +4739,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_version_profile",
         "title": "Returns version profile",
-        "description": "Returns version profile in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/versionProfile.",
+        "description": "Returns version profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -4757,7 +4757,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_weighted_load_balancer_config",
         "title": "Returns an app segment's weighted load balancing",
-        "description": "Returns an application segment's weighted load balancing: whether it is on and the weight of each server group, which sets how connections are shared between them.",
+        "description": "Returns an application segment's weighted load balancing: whether it is on and the weight of each server group, which sets how connections are shared between them. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4779,7 +4779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpa_profile",
         "title": "Returns CBI profile",
-        "description": "Returns CBI profile in ZPA (Zscaler Private Access), calling GET /zpa/cbiconfig/cbi/api/customers/{customerId}/profiles/{profileId}.",
+        "description": "Returns one CBI profile by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -4801,7 +4801,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site",
         "title": "Returns zpn site",
-        "description": "Returns zpn site in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloud/{privateCloudId}.",
+        "description": "Returns one zpn site by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4823,7 +4823,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site_controller_group",
         "title": "Returns private cloud controller group",
-        "description": "Returns private cloud controller group in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup/{privateCloudControllerGroupId}.",
+        "description": "Returns one private cloud controller group by id in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4849,7 +4849,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site_controller_group_name_ids",
         "title": "Returns private cloud controller group name ids",
-        "description": "Returns private cloud controller group name ids in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup/summary. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all private cloud controller group name ids (shows which exist). Returns private cloud controller group name ids in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4880,7 +4880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_app_servers",
         "title": "Lists all app servers",
-        "description": "Lists the ZPA application servers (the servers behind application segments, by address) and the server groups they are in. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all app servers (shows which exist). Lists the ZPA application servers (the servers behind application segments, by address) and the server groups they are in. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4911,7 +4911,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_application_groups",
         "title": "Lists all segment groups",
-        "description": "Lists ZPA segment groups (the API calls them application groups): named sets of application segments that access policy rules refer to. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all segment groups (shows which exist). Lists ZPA segment groups (the API calls them application groups): named sets of application segments that access policy rules refer to. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -4943,7 +4943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_applications",
         "title": "Lists application segments",
-        "description": "Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id.",
+        "description": "Lists all application segments (shows which exist). Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4974,7 +4974,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_approvals",
         "title": "Lists privileged access approvals",
-        "description": "Lists the Privileged Remote Access approvals: time-limited access granted to users (such as contractors) for chosen applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all privileged access approvals (shows which exist). Lists the Privileged Remote Access approvals: time-limited access granted to users (such as contractors) for chosen applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5007,7 +5007,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_assistants",
         "title": "Lists App Connectors",
-        "description": "Lists App Connectors (the API calls them assistants) with runtime status: connected or not (controlChannelStatus), current and expected version, upgrade status, IP addresses and last broker connect time; useful for health checks. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all App Connectors (shows which exist). Lists App Connectors (the API calls them assistants) with runtime status: connected or not (controlChannelStatus), current and expected version, upgrade status, IP addresses and last broker connect time; useful for health checks. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -5040,7 +5040,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_credential_pools",
         "title": "Lists PRA credential pools",
-        "description": "Lists the Privileged Remote Access (PRA) credential pools: groups of privileged credentials that PRA consoles use.",
+        "description": "Lists all PRA credential pools (shows which exist). Lists the Privileged Remote Access (PRA) credential pools: groups of privileged credentials that PRA consoles use. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5073,7 +5073,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_credentials",
         "title": "Lists all credentials",
-        "description": "Lists the Privileged Remote Access credentials (the PRA credential vault: passwords and SSH keys injected into privileged sessions). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all credentials (shows which exist). Lists the Privileged Remote Access credentials (the PRA credential vault: passwords and SSH keys injected into privileged sessions). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5106,7 +5106,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_custom_controls",
         "title": "Lists all custom controls",
-        "description": "Lists the custom AppProtection (inspection) controls: rules written by the tenant to inspect HTTP requests and responses. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all custom controls (shows which exist). Lists the custom AppProtection (inspection) controls: rules written by the tenant to inspect HTTP requests and responses. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -5137,7 +5137,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_emergency_access_group_users",
         "title": "Lists all emergency access users",
-        "description": "Lists the emergency access users: accounts that can reach private apps when the identity provider is down.",
+        "description": "Lists all emergency access users (shows which exist). Lists the emergency access users: accounts that can reach private apps when the identity provider is down.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5163,7 +5163,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_inspection_profiles",
         "title": "Lists all inspection profiles",
-        "description": "Lists the AppProtection (inspection) profiles: sets of OWASP and custom controls that protect application segments. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all inspection profiles (shows which exist). Lists the AppProtection (inspection) profiles: sets of OWASP and custom controls that protect application segments. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -5193,7 +5193,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_ip_ranges",
         "title": "Lists ZPA IP ranges",
-        "description": "Lists the ZPA client-to-client (C2C) IP ranges.",
+        "description": "Lists all ZPA IP ranges (shows which exist). Lists the ZPA client-to-client (C2C) IP ranges. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -5211,7 +5211,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_lss_configs",
         "title": "Lists all LSS configs",
-        "description": "Lists the Log Streaming Service (LSS) configurations: which ZPA logs (user activity, status, audit, connector status) are streamed to which log receiver (SIEM). search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all LSS configs (shows which exist). Lists the Log Streaming Service (LSS) configurations: which ZPA logs (user activity, status, audit, connector status) are streamed to which log receiver (SIEM). search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -5242,7 +5242,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_pra_consoles",
         "title": "Lists all PRA consoles",
-        "description": "Lists the Privileged Remote Access (PRA) consoles: the RDP, SSH or VNC targets published on PRA portals. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all PRA consoles (shows which exist). Lists the Privileged Remote Access (PRA) consoles: the RDP, SSH or VNC targets published on PRA portals. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5273,7 +5273,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_pra_portals",
         "title": "Lists all PRA portals",
-        "description": "Lists the Privileged Remote Access (PRA) portals: the web portals where third parties and admins reach privileged consoles (RDP, SSH, VNC). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all PRA portals (shows which exist). Lists the Privileged Remote Access (PRA) portals: the web portals where third parties and admins reach privileged consoles (RDP, SSH, VNC). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5304,7 +5304,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_private_brokers",
         "title": "Lists Private Service Edges",
-        "description": "Lists the Private Service Edges (the API calls them private brokers) with status, version and group. sortBy/sortDir supported. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all Private Service Edges (shows which exist). Lists the Private Service Edges (the API calls them private brokers) with status, version and group. sortBy/sortDir supported. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access). Also called: pse.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -5337,7 +5337,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_server_groups",
         "title": "Lists all server groups",
-        "description": "Lists ZPA server groups: sets of application servers (or dynamic discovery) reached through App Connector groups, used by application segments. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all server groups (shows which exist). Lists ZPA server groups: sets of application servers (or dynamic discovery) reached through App Connector groups, used by application segments. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -5368,7 +5368,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_site_controllers",
         "title": "Lists all private cloud controllers",
-        "description": "Lists all private cloud controllers in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudController. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all private cloud controllers (shows which exist). Lists all private cloud controllers in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -5401,7 +5401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_sites",
         "title": "Lists ZPA private cloud sites",
-        "description": "Lists the ZPA private cloud sites (sites of private cloud controllers). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all ZPA private cloud sites (shows which exist). Lists the ZPA private cloud sites (sites of private cloud controllers). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -5432,7 +5432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_user_portals",
         "title": "Lists all user portals",
-        "description": "Lists the ZPA user portals: web pages that show users links to their private applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all user portals (shows which exist). Lists the ZPA user portals: web pages that show users links to their private applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -5464,7 +5464,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_assistant_groups",
         "title": "Lists app connector groups",
-        "description": "Lists App Connector groups (assistant groups) with location, upgrade window, version profile and their App Connectors. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id.",
+        "description": "Lists all app connector groups (shows which exist). Lists App Connector groups (assistant groups) with location, upgrade window, version profile and their App Connectors. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -5495,7 +5495,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_browser_access_groups",
         "title": "Lists browser access groups",
-        "description": "Lists browser access groups in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/browserAccessGroups. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all browser access groups (shows which exist). Lists browser access groups in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -5526,7 +5526,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_certificates",
         "title": "Lists Browser Access certificates",
-        "description": "Lists the ZPA web server certificates used for Browser Access applications, with issuer, subject and expiry. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all Browser Access certificates (shows which exist). Lists the ZPA web server certificates used for Browser Access applications, with issuer, subject and expiry. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -5557,7 +5557,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_client_credentials",
         "title": "Lists all API keys",
-        "description": "Lists the ZPA API keys (client credentials for the legacy ZPA API). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all API keys (shows which exist). Lists the ZPA API keys (client credentials for the legacy ZPA API). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5588,7 +5588,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_client_setting",
         "title": "Returns the client certificate settings",
-        "description": "Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients.",
+        "description": "Lists all client certificate settings (shows which exist). Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -5606,7 +5606,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_config_overrides",
         "title": "Lists config overrides",
-        "description": "Lists config overrides in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/configOverrides. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all config overrides (shows which exist). Lists config overrides in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -5636,7 +5636,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_default_group_permissions",
         "title": "Lists ZPA admin permission groups",
-        "description": "Lists the default permission groups of ZPA admin roles: the feature areas a role grants view or edit access to.",
+        "description": "Lists all ZPA admin permission groups (shows which exist). Lists the default permission groups of ZPA admin roles: the feature areas a role grants view or edit access to. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5657,7 +5657,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_edge_connector_groups",
         "title": "Lists cloud connector groups",
-        "description": "Lists cloud connector groups in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/cloudConnectorGroup. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all cloud connector groups (shows which exist). Lists cloud connector groups in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -5687,7 +5687,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_machine_groups",
         "title": "Lists machine groups",
-        "description": "Lists the ZPA machine groups (machine tunnels: devices that reach private apps before a user signs in). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all machine groups (shows which exist). Lists the ZPA machine groups (machine tunnels: devices that reach private apps before a user signs in). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -5718,7 +5718,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_private_broker_groups",
         "title": "Lists Private Service Edge groups",
-        "description": "Lists the Private Service Edge groups (private broker groups) with location, upgrade window and their service edges. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings.",
+        "description": "Lists all Private Service Edge groups (shows which exist). Lists the Private Service Edge groups (private broker groups) with location, upgrade window and their service edges. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access). Also called: pse.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -5749,7 +5749,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_roles",
         "title": "Lists ZPA admin roles",
-        "description": "Lists the ZPA admin roles (permission sets for ZPA administrators).",
+        "description": "Lists all ZPA admin roles (shows which exist). Lists the ZPA admin roles (permission sets for ZPA administrators). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5770,7 +5770,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_scopes",
         "title": "Lists microtenants",
-        "description": "Lists the ZPA microtenants (the API calls them scopes) with their criteria and enabled state. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all microtenants (shows which exist). Lists the ZPA microtenants (the API calls them scopes) with their criteria and enabled state. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5800,7 +5800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_step_up_auth_levels",
         "title": "Lists step-up authentication levels",
-        "description": "Lists the step-up authentication levels: the authentication a user must pass, by risk, before access policy lets them in.",
+        "description": "Lists all step-up authentication levels (shows which exist). Lists the step-up authentication levels: the authentication a user must pass, by risk, before access policy lets them in. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -5821,7 +5821,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_users",
         "title": "Lists ZPA admins",
-        "description": "Lists the ZPA administrators (admin users of the private access portal). page/pagesize paging; unlike other ZPA lists the reply is modelled as a plain array. Optional microtenantId.",
+        "description": "Lists all ZPA admins (shows which exist). Lists the ZPA administrators (admin users of the private access portal). page/pagesize paging; unlike other ZPA lists the reply is modelled as a plain array. Optional microtenantId.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5851,7 +5851,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_zpn_site_controller_groups",
         "title": "Lists private cloud controller groups",
-        "description": "Lists private cloud controller groups in ZPA (Zscaler Private Access), calling GET /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup. Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all private cloud controller groups (shows which exist). Lists private cloud controller groups in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -5882,7 +5882,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_move_application",
         "title": "Moves an application segment",
-        "description": "Moves an application segment to another microtenant.",
+        "description": "Moves an application segment to another microtenant. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -5910,7 +5910,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_move_credential",
         "title": "Moves credential",
-        "description": "Moves credential in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/credential/{id}/move.",
+        "description": "Moves credential in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -5938,7 +5938,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_provision_application",
         "title": "Provisions application",
-        "description": "Provisions application in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/provision.",
+        "description": "Provisions application in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -5965,7 +5965,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_re_order_policy_rule",
         "title": "Re-orders policy rule",
-        "description": "Moves one ZPA policy rule to a new position (rule order) in its policy set. Optional microtenantId.",
+        "description": "Moves one ZPA policy rule to a new position (rule order) in its policy set. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -5989,7 +5989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_app_server",
         "title": "Removes app server",
-        "description": "Removes app server in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/server/{serverId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) app server. Removes app server in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -6011,7 +6011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_app_server_group",
         "title": "Removes server group",
-        "description": "Deletes a server group by id. Check first which application segments use it. Optional microtenantId.",
+        "description": "Deletes a server group by id. Check first which application segments use it. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -6033,7 +6033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_application",
         "title": "Removes an application segment",
-        "description": "Deletes a ZPA application segment (private application) by id. Optional forceDelete and microtenantId.",
+        "description": "Deletes a ZPA application segment (private application) by id. Optional forceDelete and microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -6056,7 +6056,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_application_group",
         "title": "Removes segment group",
-        "description": "Deletes a segment group by id. Check first that no policy rule or application segment still depends on it. Optional microtenantId.",
+        "description": "Deletes a segment group by id. Check first that no policy rule or application segment still depends on it. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "destructive",
@@ -6078,7 +6078,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_assistant",
         "title": "Removes an App Connector",
-        "description": "Deletes an App Connector (assistant) by id from ZPA. Optional microtenantId.",
+        "description": "Deletes an App Connector (assistant) by id from ZPA. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -6100,7 +6100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_assistant_group",
         "title": "Removes app connector group",
-        "description": "Deletes an App Connector group by id. Optional microtenantId.",
+        "description": "Deletes an App Connector group by id. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -6122,7 +6122,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_business_continuity_setting",
         "title": "Removes business continuity setting",
-        "description": "Removes business continuity setting in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) business continuity setting. Removes business continuity setting in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6140,7 +6140,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_certificate",
         "title": "Removes certificate",
-        "description": "Removes certificate in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/certificate/{certificateId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) certificate. Removes certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -6162,7 +6162,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_client_credentials",
         "title": "Deletes a ZPA API key",
-        "description": "Deletes (revokes) a ZPA API key (client credential). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (revokes) a ZPA API key (client credential). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6184,7 +6184,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_client_setting",
         "title": "Removes client setting",
-        "description": "Removes client setting in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/clientSetting. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) client setting. Removes client setting in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "destructive",
@@ -6202,7 +6202,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_credential",
         "title": "Removes credential",
-        "description": "Removes credential in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/credential/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) credential. Removes credential in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6224,7 +6224,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_credential_pool",
         "title": "Removes credential pool",
-        "description": "Removes credential pool in ZPA (Zscaler Private Access), calling DELETE /zpa/waap-pra-config/v1/admin/customers/{customerId}/credential-pool/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) credential pool. Removes credential pool in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6246,7 +6246,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_custom_control",
         "title": "Removes custom control",
-        "description": "Removes custom control in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/custom/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) custom control. Removes custom control in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "destructive",
@@ -6264,7 +6264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_enrollment_cert",
         "title": "Removes enrollment cert",
-        "description": "Removes enrollment cert in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert/{enrollmentCertId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) enrollment cert. Removes enrollment cert in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -6286,7 +6286,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_inspection_profile",
         "title": "Removes inspection profile",
-        "description": "Removes inspection profile in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) inspection profile. Removes inspection profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "destructive",
@@ -6307,7 +6307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_ip_range",
         "title": "Removes IP range",
-        "description": "Removes IP range in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges/{ipRangeId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) IP range. Removes IP range in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "destructive",
@@ -6325,7 +6325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_pra_console",
         "title": "Removes PRA console",
-        "description": "Removes PRA console in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/praConsole/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) PRA console. Removes PRA console in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6347,7 +6347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_pra_portal",
         "title": "Removes PRA portal",
-        "description": "Removes PRA portal in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/praPortal/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) PRA portal. Removes PRA portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6369,7 +6369,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_private_broker",
         "title": "Removes a Private Service Edge",
-        "description": "Removes service edge in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdge/{serviceEdgeId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) Private Service Edge. Removes service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6391,7 +6391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_private_broker_group",
         "title": "Removes service edge group",
-        "description": "Removes service edge group in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeGroup/{serviceEdgeGroupId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) service edge group. Removes service edge group in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6413,7 +6413,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_privileged_approval",
         "title": "Removes privileged approval",
-        "description": "Removes privileged approval in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/approval/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) privileged approval. Removes privileged approval in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6435,7 +6435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_role",
         "title": "Removes a ZPA admin role",
-        "description": "Removes role in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/roles/{roleId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) ZPA admin role. Removes role in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6457,7 +6457,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_saml_attribute",
         "title": "Removes SAML attribute",
-        "description": "Removes SAML attribute in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/samlAttribute/{attrId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) SAML attribute. Removes SAML attribute in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "destructive",
@@ -6475,7 +6475,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_scope",
         "title": "Removes microtenant",
-        "description": "Removes microtenant in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants/{microtenantId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) microtenant. Removes microtenant in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6496,7 +6496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_siem",
         "title": "Removes LSS",
-        "description": "Deletes an LSS config by id, which stops that log stream to the SIEM.",
+        "description": "Deletes an LSS config by id, which stops that log stream to the SIEM. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "destructive",
@@ -6518,7 +6518,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_site_controller",
         "title": "Removes private cloud controller",
-        "description": "Removes private cloud controller in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudController/{privateCloudControllerId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) private cloud controller. Removes private cloud controller in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6540,7 +6540,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_user",
         "title": "Deletes a ZPA admin",
-        "description": "Deletes a ZPA administrator account (admin user). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a ZPA administrator account (admin user). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6562,7 +6562,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_user_portal",
         "title": "Removes user portal",
-        "description": "Removes user portal in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortal/{id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) user portal. Removes user portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "destructive",
@@ -6584,7 +6584,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_zpn_site",
         "title": "Removes zpn site",
-        "description": "Removes zpn site in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloud/{privateCloudId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) zpn site. Removes zpn site in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6606,7 +6606,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_zpn_site_controller_group",
         "title": "Removes private cloud controller group",
-        "description": "Removes private cloud controller group in ZPA (Zscaler Private Access), calling DELETE /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup/{privateCloudControllerGroupId}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) private cloud controller group. Removes private cloud controller group in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6632,7 +6632,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_restart_site_controller",
         "title": "Restarts a private cloud controller",
-        "description": "Restarts a ZPA private cloud controller (site controller).",
+        "description": "Restarts a ZPA private cloud controller (site controller). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -6658,7 +6658,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_save_connector_schedule",
         "title": "Sets the App Connector auto-delete schedule",
-        "description": "Sets the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups.",
+        "description": "Sets the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -6685,7 +6685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_save_service_edge_schedule",
         "title": "Saves service edge schedule",
-        "description": "Saves service edge schedule in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeSchedule.",
+        "description": "Saves service edge schedule in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -6712,7 +6712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_set_active_browser_protection_profile",
         "title": "Sets active browser protection profile",
-        "description": "Sets active browser protection profile in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/browserProtectionProfile/setActive/{browserProtectionProfileId}.",
+        "description": "Sets active browser protection profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -6733,7 +6733,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_share_application_to_scopes",
         "title": "Shares application to microtenants",
-        "description": "Shares application to microtenants in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/{applicationId}/share.",
+        "description": "Shares application to microtenants in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6760,7 +6760,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_app_server",
         "title": "Updates app server",
-        "description": "Updates app server in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/server/{serverId}.",
+        "description": "Updates (changes) app server. Updates app server in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6783,7 +6783,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_app_server_group",
         "title": "Updates server group",
-        "description": "Updates a server group by id; send the full object with your changes. Optional microtenantId.",
+        "description": "Updates a server group by id; send the full object with your changes. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6806,7 +6806,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application",
         "title": "Updates an application segment",
-        "description": "Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId.",
+        "description": "Updates (changes) application segment. Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6829,7 +6829,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application_group",
         "title": "Updates a segment group",
-        "description": "Updates a segment group by id; send the full object, including the applications list you want kept. Optional microtenantId.",
+        "description": "Updates (changes) segment group. Updates a segment group by id; send the full object, including the applications list you want kept. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -6852,7 +6852,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application_tags",
         "title": "Tags an application segment",
-        "description": "Sets the tags of an application segment.",
+        "description": "Sets the tags of an application segment. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6875,7 +6875,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_assistant",
         "title": "Updates an App Connector",
-        "description": "Updates an App Connector (assistant): rename it, enable or disable it, or move it to another App Connector group. Optional microtenantId.",
+        "description": "Updates (changes) App Connector. Updates an App Connector (assistant): rename it, enable or disable it, or move it to another App Connector group. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -6898,7 +6898,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_assistant_group",
         "title": "Updates app connector group",
-        "description": "Updates an App Connector group by id; send the full object with your changes. Optional microtenantId.",
+        "description": "Updates an App Connector group by id; send the full object with your changes. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -6921,7 +6921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_business_continuity_setting",
         "title": "Updates business continuity setting",
-        "description": "Updates business continuity setting in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/businessContinuitySettings/{id}.",
+        "description": "Updates (changes) business continuity setting. Updates business continuity setting in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -6943,7 +6943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_certificate",
         "title": "Updates certificate",
-        "description": "Updates certificate in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/certificate/{certificateId}.",
+        "description": "Updates (changes) certificate. Updates certificate in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -6966,7 +6966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_client_credentials",
         "title": "Updates API key",
-        "description": "Updates API key in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/apiKeys/{id}.",
+        "description": "Updates (changes) API key. Updates API key in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -6989,7 +6989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_config_override",
         "title": "Updates config override",
-        "description": "Updates config override in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/configOverrides/{id}.",
+        "description": "Updates (changes) config override. Updates config override in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7011,7 +7011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_connector_schedule",
         "title": "Updates the App Connector auto-delete schedule",
-        "description": "Updates the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups.",
+        "description": "Updates (changes) App Connector auto-delete schedule. Updates the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7034,7 +7034,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_credential",
         "title": "Updates credential",
-        "description": "Updates credential in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/credential/{id}.",
+        "description": "Updates (changes) credential. Updates credential in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7057,7 +7057,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_credential_pool",
         "title": "Updates credential pool",
-        "description": "Updates credential pool in ZPA (Zscaler Private Access), calling PUT /zpa/waap-pra-config/v1/admin/customers/{customerId}/credential-pool/{id}.",
+        "description": "Updates (changes) credential pool. Updates credential pool in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7080,7 +7080,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_custom_control",
         "title": "Updates custom control",
-        "description": "Updates custom control in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionControls/custom/{id}.",
+        "description": "Updates (changes) custom control. Updates custom control in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -7102,7 +7102,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_emergency_access_user",
         "title": "Updates emergency access user",
-        "description": "Updates emergency access user in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/emergencyAccess/user/{userId}.",
+        "description": "Updates (changes) emergency access user. Updates emergency access user in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7125,7 +7125,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_enrollment_cert",
         "title": "Updates enrollment cert",
-        "description": "Updates enrollment cert in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/enrollmentCert/{enrollmentCertId}.",
+        "description": "Updates (changes) enrollment cert. Updates enrollment cert in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7147,7 +7147,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_inspection_profile",
         "title": "Updates inspection profile",
-        "description": "Updates inspection profile in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/inspectionProfile/{inspectionProfileId}.",
+        "description": "Updates (changes) inspection profile. Updates inspection profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -7169,7 +7169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_ip_ranges",
         "title": "Updates IP ranges",
-        "description": "Updates IP ranges in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges/{ipRangeId}.",
+        "description": "Updates (changes) IP ranges. Updates IP ranges in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -7191,7 +7191,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_pra_console",
         "title": "Updates PRA console",
-        "description": "Updates PRA console in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/praConsole/{id}.",
+        "description": "Updates (changes) PRA console. Updates PRA console in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7214,7 +7214,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_pra_portal",
         "title": "Updates PRA portal",
-        "description": "Updates PRA portal in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/praPortal/{id}.",
+        "description": "Updates (changes) PRA portal. Updates PRA portal in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7237,7 +7237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_private_broker",
         "title": "Updates a Private Service Edge",
-        "description": "Updates service edge in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdge/{serviceEdgeId}.",
+        "description": "Updates (changes) Private Service Edge. Updates service edge in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7260,7 +7260,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_private_broker_group",
         "title": "Updates service edge group",
-        "description": "Updates service edge group in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeGroup/{serviceEdgeGroupId}.",
+        "description": "Updates (changes) service edge group. Updates service edge group in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7283,7 +7283,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_privileged_approval",
         "title": "Updates privileged approval",
-        "description": "Updates privileged approval in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/approval/{id}.",
+        "description": "Updates (changes) privileged approval. Updates privileged approval in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7306,7 +7306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_provisioning_key",
         "title": "Updates provisioning key",
-        "description": "Updates provisioning key in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/associationType/{associationType}/provisioningKey/{provisioningKeyId}.",
+        "description": "Updates (changes) provisioning key. Updates provisioning key in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -7330,7 +7330,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_re_order_policy_set",
         "title": "Updates re order policy set",
-        "description": "Updates re order policy set in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/policySet/{policySetId}/reorder.",
+        "description": "Updates (changes) re order policy set. Updates re order policy set in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7353,7 +7353,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_role",
         "title": "Updates a ZPA admin role",
-        "description": "Updates role in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/roles/{roleId}.",
+        "description": "Updates (changes) ZPA admin role. Updates role in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7376,7 +7376,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_rule_to_policy_set",
         "title": "Updates rule to policy set V1",
-        "description": "Updates a policy rule by id; send the complete rule with all its conditions, not only the changed fields. Optional microtenantId.",
+        "description": "Updates a policy rule by id; send the complete rule with all its conditions, not only the changed fields. Optional microtenantId. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7400,7 +7400,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_saml_attribute",
         "title": "Updates SAML attribute",
-        "description": "Updates SAML attribute in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/samlAttribute/{attrId}.",
+        "description": "Updates (changes) SAML attribute. Updates SAML attribute in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "write",
@@ -7422,7 +7422,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_scope",
         "title": "Updates microtenant",
-        "description": "Updates microtenant in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/microtenants/{microtenantId}.",
+        "description": "Updates (changes) microtenant. Updates microtenant in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7444,7 +7444,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_segment_group",
         "title": "Updates segment group",
-        "description": "Updates segment group in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v2/admin/customers/{customerId}/segmentGroup/{segmentGroupId}.",
+        "description": "Updates (changes) segment group. Updates segment group in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7467,7 +7467,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_service_edge_schedule",
         "title": "Updates service edge schedule",
-        "description": "Updates service edge schedule in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/serviceEdgeSchedule/{id}.",
+        "description": "Updates (changes) service edge schedule. Updates service edge schedule in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7490,7 +7490,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_siem",
         "title": "Updates LSS",
-        "description": "Updates an LSS config by id; send the full object with your changes.",
+        "description": "Updates an LSS config by id; send the full object with your changes. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "write",
@@ -7513,7 +7513,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_site_controller",
         "title": "Updates private cloud controller",
-        "description": "Updates private cloud controller in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudController/{privateCloudControllerId}.",
+        "description": "Updates (changes) private cloud controller. Updates private cloud controller in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7536,7 +7536,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_sso_login",
         "title": "Creates SSO login",
-        "description": "Creates SSO login in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/v2/ssoLoginOptions.",
+        "description": "Creates SSO login in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7559,7 +7559,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user",
         "title": "Updates a ZPA admin",
-        "description": "Updates user in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/administrators/{adminId}.",
+        "description": "Updates (changes) ZPA admin. Updates user in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7582,7 +7582,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user_portal",
         "title": "Updates user portal",
-        "description": "Updates user portal in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortal/{id}.",
+        "description": "Updates (changes) user portal. Updates user portal in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -7605,7 +7605,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user_portal_aup",
         "title": "Updates a user portal acceptable use policy",
-        "description": "Updates an acceptable use policy (AUP) shown on the ZPA user portal.",
+        "description": "Updates (changes) user portal acceptable use policy. Updates an acceptable use policy (AUP) shown on the ZPA user portal. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -7628,7 +7628,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user_portal_link",
         "title": "Updates user portal link",
-        "description": "Updates user portal link in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/userPortalLink/{id}.",
+        "description": "Updates (changes) user portal link. Updates user portal link in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -7651,7 +7651,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_version_profile",
         "title": "Updates version profile",
-        "description": "Updates version profile in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/versionProfiles/{versionProfileId}.",
+        "description": "Updates (changes) version profile. Updates version profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7673,7 +7673,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_weighted_load_balancer_config",
         "title": "Sets an app segment's weighted load balancing",
-        "description": "Sets an application segment's weighted load balancing: turns it on or off and gives each server group a weight, so connections are shared between the groups in that proportion.",
+        "description": "Sets an application segment's weighted load balancing: turns it on or off and gives each server group a weight, so connections are shared between the groups in that proportion. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -7700,7 +7700,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_banner",
         "title": "Updates ZPA banner",
-        "description": "Updates ZPA banner in ZPA (Zscaler Private Access), calling PUT /zpa/cbiconfig/cbi/api/customers/{customerId}/banners/{bannerId}.",
+        "description": "Updates (changes) ZPA banner. Updates ZPA banner in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7722,7 +7722,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_certificate",
         "title": "Updates CBI certificate",
-        "description": "Updates CBI certificate in ZPA (Zscaler Private Access), calling PUT /zpa/cbiconfig/cbi/api/customers/{customerId}/certificates/{certificateId}.",
+        "description": "Updates (changes) CBI certificate. Updates CBI certificate in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7744,7 +7744,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_profile",
         "title": "Updates CBI profile",
-        "description": "Updates CBI profile in ZPA (Zscaler Private Access), calling PUT /zpa/cbiconfig/cbi/api/customers/{customerId}/profiles/{profileId}.",
+        "description": "Updates (changes) CBI profile. Updates CBI profile in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7767,7 +7767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpn_site",
         "title": "Updates zpn site",
-        "description": "Updates zpn site in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloud/{privateCloudId}.",
+        "description": "Updates (changes) zpn site. Updates zpn site in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7790,7 +7790,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpn_site_controller_group",
         "title": "Updates private cloud controller group",
-        "description": "Updates private cloud controller group in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v1/admin/customers/{customerId}/privateCloudControllerGroup/{privateCloudControllerGroupId}.",
+        "description": "Updates (changes) private cloud controller group. Updates private cloud controller group in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7817,7 +7817,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_v2_add_rule_to_policy_set",
         "title": "Adds a rule to a ZPA policy (v2 conditions)",
-        "description": "Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions.",
+        "description": "Creates (adds) a new rule to a ZPA policy (v2 conditions). Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7845,7 +7845,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_v2_update_rule_to_policy_set",
         "title": "Updates rule to policy set",
-        "description": "Updates rule to policy set in ZPA (Zscaler Private Access), calling PUT /zpa/mgmtconfig/v2/admin/customers/{customerId}/policySet/{policySetId}/rule/{ruleId}.",
+        "description": "Updates (changes) rule to policy set. Updates rule to policy set in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7869,7 +7869,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_validate_wild_card_domain_name",
         "title": "Validates wild card domain name",
-        "description": "Validates wild card domain name in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/application/validate.",
+        "description": "Validates wild card domain name in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -7887,7 +7887,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_verify_user_codes",
         "title": "Verifies user codes",
-        "description": "Verifies user codes in ZPA (Zscaler Private Access), calling POST /zpa/mgmtconfig/v1/admin/customers/{customerId}/{associationType}/usercodes.",
+        "description": "Verifies user codes in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "write",

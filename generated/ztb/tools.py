@@ -100,7 +100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_acknowledge",
         "title": "Acknowledges several ZTB alarms",
-        "description": "Acknowledges the given Zero Trust Branch alarms (by id).",
+        "description": "Acknowledges the given Zero Trust Branch alarms (by id). Also called: at once, in bulk.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -123,7 +123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_acknowledge_all",
         "title": "Acknowledges every active ZTB alarm",
-        "description": "Acknowledges all active Zero Trust Branch alarms at once.",
+        "description": "Acknowledges all active Zero Trust Branch alarms at once. Also called: in bulk.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -146,7 +146,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_ignore",
         "title": "Ignores Zero Trust Branch alarms",
-        "description": "Ignores (dismisses) the given Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call.",
+        "description": "Ignores (dismisses) the given Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: at once, in bulk.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -164,7 +164,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_ignore_all",
         "title": "Ignores all Zero Trust Branch alarms",
-        "description": "Ignores (dismisses) all active Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call.",
+        "description": "Ignores (dismisses) all active Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: at once, in bulk.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -182,7 +182,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_alarm",
         "title": "Creates a Zero Trust Branch alarm",
-        "description": "Creates a Zero Trust Branch alarm.",
+        "description": "Creates (adds) a new Zero Trust Branch alarm. Creates a Zero Trust Branch alarm.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -205,7 +205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_api_key",
         "title": "Creates API key",
-        "description": "Create a new API key. Creates API key in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v3/api-key-auth/create.",
+        "description": "Creates (adds) a new API key. Create a new API key. Creates API key in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -228,7 +228,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_app_connector_config",
         "title": "Creates app connector config",
-        "description": "Create a new app connector config. Creates app connector config in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v3/appconnector/config.",
+        "description": "Creates (adds) a new app connector config. Create a new app connector config. Creates app connector config in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -251,7 +251,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_cloud_site",
         "title": "Creates cloud site",
-        "description": "Create a cloud gateway site. Creates cloud site in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v2/Site/cloudSite/.",
+        "description": "Creates (adds) a new cloud site. Create a cloud gateway site. Creates cloud site in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -274,7 +274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_comment",
         "title": "Creates comment",
-        "description": "Create a comment for a policy. Creates comment in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v3/policy-comments/comment/{comment_id}.",
+        "description": "Creates (adds) a new comment. Create a comment for a policy. Creates comment in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -301,7 +301,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_group",
         "title": "Creates a Zero Trust Branch group",
-        "description": "Creates a Zero Trust Branch group of devices or addresses for segmentation policies.",
+        "description": "Creates (adds) a new Zero Trust Branch group. Creates a Zero Trust Branch group of devices or addresses for segmentation policies.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -324,7 +324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_s2s_connections",
         "title": "Creates s 2 s connections",
-        "description": "Create cluster S2S VPN connections. Creates s 2 s connections in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v3/CloudGateway/s2s/{cluster_id}.",
+        "description": "Creates (adds) a new s 2 s connections. Create cluster S2S VPN connections. Creates s 2 s connections in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -347,7 +347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_site",
         "title": "Creates a Zero Trust Branch site",
-        "description": "Creates a Zero Trust Branch (ZTB, formerly Airgap) site: a branch or plant whose network the ZTB gateway segments.",
+        "description": "Creates (adds) a new Zero Trust Branch site. Creates a Zero Trust Branch (ZTB, formerly Airgap) site: a branch or plant whose network the ZTB gateway segments.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -370,7 +370,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_template",
         "title": "Creates a Zero Trust Branch site template",
-        "description": "Creates a Zero Trust Branch site template: gateway and interface settings to apply to new sites.",
+        "description": "Creates (adds) a new Zero Trust Branch site template. Creates a Zero Trust Branch site template: gateway and interface settings to apply to new sites.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -393,7 +393,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_alarm",
         "title": "Deletes alarm",
-        "description": "Deletes the specified Alarm. Deletes alarm in ZTB (Zscaler Zero Trust Branch), calling DELETE /ztb/api/v2/alarm/{alarm_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified Alarm. Deletes alarm in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -411,7 +411,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_app_connector",
         "title": "Deletes app connector",
-        "description": "Delete AppConnector config. Deletes app connector in ZTB (Zscaler Zero Trust Branch), calling DELETE /ztb/api/v3/appconnector/config. This removes or revokes something and cannot be undone by this call.",
+        "description": "Delete AppConnector config. Deletes app connector in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "destructive",
@@ -429,7 +429,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_comment",
         "title": "Deletes comment",
-        "description": "Delete a policy comment. Deletes comment in ZTB (Zscaler Zero Trust Branch), calling DELETE /ztb/api/v3/policy-comments/comment/{comment_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Delete a policy comment. Deletes comment in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -465,7 +465,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_s2s_connections",
         "title": "Deletes s 2 s connections",
-        "description": "Delete cluster S2S VPN connections by gateway IDs. Deletes s 2 s connections in ZTB (Zscaler Zero Trust Branch), calling DELETE /ztb/api/v3/CloudGateway/s2s/{cluster_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Delete cluster S2S VPN connections by gateway IDs. Deletes s 2 s connections in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "destructive",
@@ -501,7 +501,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_template",
         "title": "Deletes template",
-        "description": "Deletes the specified Template. Deletes template in ZTB (Zscaler Zero Trust Branch), calling DELETE /ztb/api/v3/templates/{template_id}. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified Template. Deletes template in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "destructive",
@@ -555,7 +555,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_device_details_v2",
         "title": "Returns device details V2",
-        "description": "Get device details with audit logs (V2 endpoint). Returns device details V2 in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v2/devices/active/details/{device_id}/{minutes}.",
+        "description": "Get device details with audit logs (V2 endpoint). Returns device details V2 in ZTB (Zscaler Zero Trust Branch). Also called: udid.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -573,7 +573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_device_details_v3",
         "title": "Returns a branch device's details",
-        "description": "Returns one branch device's details as Zero Trust Branch sees it: addresses, type, operating system and site.",
+        "description": "Returns one branch device's details as Zero Trust Branch sees it: addresses, type, operating system and site. Also called: udid.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -609,7 +609,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_dhcp_history",
         "title": "Returns a branch device's DHCP history",
-        "description": "Returns one branch device's DHCP history (the addresses it was given) over the last minutes.",
+        "description": "Returns one branch device's DHCP history (the addresses it was given) over the last minutes. Product: ZTB (Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -645,7 +645,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_filter_values",
         "title": "Returns filter values",
-        "description": "Get filter values by field name. Returns filter values in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/device/filters/{field}/values.",
+        "description": "Lists all filter values (shows which exist). Get filter values by field name. Returns filter values in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -673,7 +673,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_group",
         "title": "Returns group",
-        "description": "Fetches a specific group by ID. Returns group in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v2/groups/{group_id}.",
+        "description": "Fetches a specific group by ID. Returns group in ZTB (Zscaler Zero Trust Branch). Also called: user group.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -691,7 +691,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_group_by_list",
         "title": "Returns group by list",
-        "description": "Get list of group names for graphs (e.g. categories, types). Returns group by list in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/device/group-by/list.",
+        "description": "Get list of group names for graphs (e.g. categories, types). Returns group by list in ZTB (Zscaler Zero Trust Branch). Also called: user group.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -709,7 +709,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_hostname_config",
         "title": "Returns hostname config",
-        "description": "Get hostname config. Returns hostname config in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v2/Site/hostnameconfig.",
+        "description": "Get hostname config. Returns hostname config in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -730,7 +730,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_md5",
         "title": "Returns MD5",
-        "description": "Get Gateway MD5. Returns MD5 in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v2/Site/MD5.",
+        "description": "Get Gateway MD5. Returns MD5 in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -874,7 +874,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_visibility_chart",
         "title": "Returns visibility chart",
-        "description": "Get data for visibility chart. Returns visibility chart in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/logs.",
+        "description": "Get data for visibility chart. Returns visibility chart in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -901,7 +901,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_active_devices",
         "title": "Lists active devices at ZTB sites",
-        "description": "Lists the devices currently active behind the Zero Trust Branch gateways at the sites (discovered endpoints), with search and paging.",
+        "description": "Lists all active devices at ZTB sites (shows which exist). Lists the devices currently active behind the Zero Trust Branch gateways at the sites (discovered endpoints), with search and paging.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -957,7 +957,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_api_keys",
         "title": "Lists ZTB API keys",
-        "description": "Lists the API keys of the Zero Trust Branch admin portal.",
+        "description": "Lists all ZTB API keys (shows which exist). Lists the API keys of the Zero Trust Branch admin portal.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -987,7 +987,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_app_segments",
         "title": "Lists app segments",
-        "description": "Get list of ZPA app segments with pagination. Lists app segments in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v2/Site/app_segments.",
+        "description": "Get list of ZPA app segments with pagination. Lists app segments in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1056,7 +1056,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_devices_group_by",
         "title": "Lists devices group by",
-        "description": "Get devices grouped by category or type with counts. Lists devices group by in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/device/{group}.",
+        "description": "Lists all devices group by (shows which exist). Get devices grouped by category or type with counts. Lists devices group by in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -1087,7 +1087,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_groups",
         "title": "Lists Zero Trust Branch groups",
-        "description": "Lists the Zero Trust Branch groups: sets of devices or addresses that segmentation policies allow or isolate.",
+        "description": "Lists the Zero Trust Branch groups: sets of devices or addresses that segmentation policies allow or isolate. Also called: user group.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -1111,7 +1111,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_hubs",
         "title": "Lists Zero Trust Branch cloud gateway hubs",
-        "description": "Lists the Zero Trust Branch cloud gateway hubs that branch sites connect to.",
+        "description": "Lists all Zero Trust Branch cloud gateway hubs (shows which exist). Lists the Zero Trust Branch cloud gateway hubs that branch sites connect to.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1141,7 +1141,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_operating_systems",
         "title": "Lists operating systems",
-        "description": "Get list of operating systems with device counts grouped by OS name and version. Lists operating systems in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/device/operating-systems.",
+        "description": "Lists all operating systems (shows which exist). Get list of operating systems with device counts grouped by OS name and version. Lists operating systems in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -1171,7 +1171,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_s2s_hubs",
         "title": "Lists s 2 s hubs",
-        "description": "Get S2S VPN hub list (cloud hubs for S2S VPN). Lists s 2 s hubs in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/CloudGateway/s2s_hubs.",
+        "description": "Get S2S VPN hub list (cloud hubs for S2S VPN). Lists s 2 s hubs in ZTB (Zscaler Zero Trust Branch). Also called: site to site.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1207,7 +1207,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_sites",
         "title": "Lists ZTB sites",
-        "description": "Lists the Zero Trust Branch sites (branches, plants, offices with a ZTB gateway), with search and paging.",
+        "description": "Lists all ZTB sites (shows which exist). Lists the Zero Trust Branch sites (branches, plants, offices with a ZTB gateway), with search and paging.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1239,7 +1239,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_template_interfaces",
         "title": "Lists template interfaces",
-        "description": "Get Gateway Template Interfaces. Lists template interfaces in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/templates/interfaces/{platform}.",
+        "description": "Get Gateway Template Interfaces. Lists template interfaces in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1257,7 +1257,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_template_names",
         "title": "Lists template names",
-        "description": "Get Gateway Template Names. Lists template names in ZTB (Zscaler Zero Trust Branch), calling GET /ztb/api/v3/templates/names.",
+        "description": "Get Gateway Template Names. Lists template names in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1315,7 +1315,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_save_email_template",
         "title": "Saves email template",
-        "description": "Save email template message for a site. Saves email template in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v3/ransomware-kill/email-template/{site_id}.",
+        "description": "Save email template message for a site. Saves email template in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1338,7 +1338,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_alarm_patch",
         "title": "Updates alarm patch",
-        "description": "Update an alarm (PATCH). Updates alarm patch in ZTB (Zscaler Zero Trust Branch), calling PATCH /ztb/api/v2/alarm.",
+        "description": "Updates (changes) alarm patch. Update an alarm (PATCH). Updates alarm patch in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1361,7 +1361,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_alarm_put",
         "title": "Updates alarm put",
-        "description": "Update an alarm (PUT). Updates alarm put in ZTB (Zscaler Zero Trust Branch), calling PUT /ztb/api/v2/alarm.",
+        "description": "Updates (changes) alarm put. Update an alarm (PUT). Updates alarm put in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1379,7 +1379,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_app_segments",
         "title": "Updates app segments",
-        "description": "Update ZPA app segments for a site. Updates app segments in ZTB (Zscaler Zero Trust Branch), calling POST /ztb/api/v2/Site/app_segments/{site_id}.",
+        "description": "Update ZPA app segments for a site. Updates app segments in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1402,7 +1402,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_comment",
         "title": "Updates comment",
-        "description": "Update a policy comment. Updates comment in ZTB (Zscaler Zero Trust Branch), calling PUT /ztb/api/v3/policy-comments/comment/{comment_id}.",
+        "description": "Updates (changes) comment. Update a policy comment. Updates comment in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1420,7 +1420,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_group_patch",
         "title": "Updates group patch",
-        "description": "Updates information for the specified ZTB Group (PATCH). Updates group patch in ZTB (Zscaler Zero Trust Branch), calling PATCH /ztb/api/v2/groups/{group_id}.",
+        "description": "Updates (changes) group patch. Updates information for the specified ZTB Group (PATCH). Updates group patch in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1443,7 +1443,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_group_put",
         "title": "Updates group put",
-        "description": "Updates information for the specified ZTB Group (PUT). Updates group put in ZTB (Zscaler Zero Trust Branch), calling PUT /ztb/api/v2/groups/{group_id}.",
+        "description": "Updates (changes) group put. Updates information for the specified ZTB Group (PUT). Updates group put in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1461,7 +1461,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_s2s_connections",
         "title": "Updates s 2 s connections",
-        "description": "Update existing cluster S2S VPN connections. Updates s 2 s connections in ZTB (Zscaler Zero Trust Branch), calling PUT /ztb/api/v3/CloudGateway/s2s/{cluster_id}.",
+        "description": "Updates (changes) s 2 s connections. Update existing cluster S2S VPN connections. Updates s 2 s connections in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1479,7 +1479,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_site",
         "title": "Updates a Zero Trust Branch site",
-        "description": "Updates one Zero Trust Branch site (its name, address, gateway and network settings).",
+        "description": "Updates (changes) Zero Trust Branch site. Updates one Zero Trust Branch site (its name, address, gateway and network settings).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1551,7 +1551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_template_put",
         "title": "Updates template put",
-        "description": "Updates information for the specified ZTB Template (PUT). Updates template put in ZTB (Zscaler Zero Trust Branch), calling PUT /ztb/api/v3/templates/{template_id}.",
+        "description": "Updates (changes) template put. Updates information for the specified ZTB Template (PUT). Updates template put in ZTB (Zscaler Zero Trust Branch).",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",

@@ -245,7 +245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_change_prov_url_status",
         "title": "Changes prov URL status",
-        "description": "Changes prov URL status in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/provUrl/{id}/{status}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Changes prov URL status in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "write",
@@ -263,7 +263,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_change_vm_status",
         "title": "Changes VM status",
-        "description": "Changes VM status in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ecgroup/{ecgroupId}/vm/{vmId}/{status}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Changes VM status in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -303,7 +303,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_compute_ip_and_port",
         "title": "Computes IP and port",
-        "description": "Computes IP and port in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/applianceInfo/{orgId}/computeIpAndPort/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Computes IP and port in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -321,7 +321,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_account_group",
         "title": "Creates account group",
-        "description": "Creates account group in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/accountGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new account group. Creates account group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -344,7 +344,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_admin_role",
         "title": "Creates admin role",
-        "description": "Creates admin role in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/adminRoles. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new admin role. Creates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -367,7 +367,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_appliance_info",
         "title": "Creates appliance info",
-        "description": "Creates appliance info in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/applianceInfo. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new appliance info. Creates appliance info in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -390,7 +390,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_aws_account",
         "title": "Adds an AWS account to Cloud Connector",
-        "description": "Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new AWS account to Cloud Connector. Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -413,7 +413,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_cca_template",
         "title": "Creates cca template",
-        "description": "Creates cca template in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/ccaTemplate. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new cca template. Creates cca template in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "write",
@@ -436,7 +436,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ec_dns_forwarding_rule",
         "title": "Creates a Cloud & Branch Connector DNS rule",
-        "description": "Creates a Cloud and Branch Connector DNS forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector DNS rule. Creates a Cloud and Branch Connector DNS forwarding rule. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -459,7 +459,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ec_group_lite",
         "title": "Creates EC group lite",
-        "description": "Creates EC group lite in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/ecgroup/lite. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new EC group lite. Creates EC group lite in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -482,7 +482,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ec_vm",
         "title": "Creates EC VM",
-        "description": "Creates EC VM in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/ecgroup/{ecgroupId}/vm. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new EC VM. Creates EC VM in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_forwarding_rule",
         "title": "Creates a Cloud & Branch Connector forwarding rule",
-        "description": "Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector forwarding rule. Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -528,7 +528,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_gateway",
         "title": "Creates a Cloud & Branch Connector gateway",
-        "description": "Creates a Cloud and Branch Connector gateway for forwarding rules. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector gateway. Creates a Cloud and Branch Connector gateway for forwarding rules. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -551,7 +551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_destination_group",
         "title": "Creates a Cloud & Branch Connector destination IP group",
-        "description": "Creates a Cloud and Branch Connector destination IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector destination IP group. Creates a Cloud and Branch Connector destination IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -574,7 +574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_group",
         "title": "Creates a Cloud & Branch Connector IP group",
-        "description": "Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector IP group. Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -597,7 +597,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_source_group",
         "title": "Creates a Cloud & Branch Connector source IP group",
-        "description": "Creates a Cloud and Branch Connector source IP group. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector source IP group. Creates a Cloud and Branch Connector source IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -620,7 +620,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_location",
         "title": "Creates location",
-        "description": "Creates location in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/location. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new location. Creates location in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "write",
@@ -643,7 +643,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_location_template",
         "title": "Creates location template",
-        "description": "Creates a location template (name, desc, template settings) for locations that connectors create. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide).",
+        "description": "Creates (adds) a new location template. Creates a location template (name, desc, template settings) for locations that connectors create. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "write",
@@ -666,7 +666,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_network",
         "title": "Creates network",
-        "description": "Creates network in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/networkServices. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network. Creates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -689,7 +689,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_network_service_group",
         "title": "Creates network service group",
-        "description": "Creates network service group in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/networkServiceGroups. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network service group. Creates network service group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -712,7 +712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_password",
         "title": "Creates password",
-        "description": "Creates password in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/passwordChange. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new password. Creates password in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -735,7 +735,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_prov_url",
         "title": "Creates prov URL",
-        "description": "Creates a provisioning template (name, provUrlType and provUrlData with location, group and cloud settings) that new connectors use to register. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide).",
+        "description": "Creates (adds) a new prov URL. Creates a provisioning template (name, provUrlType and provUrlData with location, group and cloud settings) that new connectors use to register. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "write",
@@ -758,7 +758,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_public_account_details",
         "title": "Adds a public cloud account to Cloud Connector",
-        "description": "Adds a public cloud account (AWS account or Azure subscription) to Cloud Connector workload discovery. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new public cloud account to Cloud Connector. Adds a public cloud account (AWS account or Azure subscription) to Cloud Connector workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -781,7 +781,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_self_rule",
         "title": "Creates self rule",
-        "description": "Creates self rule in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/ecRules/self. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new self rule. Creates self rule in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -822,7 +822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_delete_ec_vm",
         "title": "Deletes EC VM",
-        "description": "Deletes EC VM in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/ecgroup/{ecgroupId}/vm/{vmId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes EC VM in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "destructive",
@@ -858,7 +858,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_delete_self_forwarding_rule",
         "title": "Deletes self forwarding rule",
-        "description": "Deletes self forwarding rule in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/ecRules/self/{ruleId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes self forwarding rule in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "destructive",
@@ -876,7 +876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_disable_aws_account",
         "title": "Enables or disables an AWS account in Cloud Connector",
-        "description": "Enables or disables (changes the state of) an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated.",
+        "description": "Enables or disables (changes the state of) an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -894,7 +894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_discovery_permissions",
         "title": "Updates discovery permissions",
-        "description": "Updates discovery permissions in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/discoveryService/{id}/permissions. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates discovery permissions in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -912,7 +912,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_download_export",
         "title": "Downloads export",
-        "description": "Downloads export in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/auditlogEntryReport/download.",
+        "description": "Downloads export in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -948,7 +948,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_generate_external_id",
         "title": "Generates external id",
-        "description": "Generates external id in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/publicCloudInfo/generateExternalId. The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates external id in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -971,7 +971,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_account_group_by_id",
         "title": "Returns account group by id",
-        "description": "Returns account group by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/accountGroups/{id}.",
+        "description": "Returns one account group by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -993,7 +993,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_account_group_count",
         "title": "Counts Cloud Connector account groups",
-        "description": "Counts the Cloud Connector account groups (groups of public cloud accounts; how many there are).",
+        "description": "Counts the Cloud Connector account groups (groups of public cloud accounts; how many there are). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1011,7 +1011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_admin_role",
         "title": "Returns admin role",
-        "description": "Returns admin role in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/adminRoles/{id}.",
+        "description": "Returns one admin role by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1029,7 +1029,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_admin_user",
         "title": "Returns admin user",
-        "description": "Returns admin user in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/adminUsers/{id}.",
+        "description": "Returns one admin user by id in ZTW (Zscaler Cloud & Branch Connector). Also called: policy admin.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1047,7 +1047,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_appliance_info_by_id",
         "title": "Returns appliance info by id",
-        "description": "Returns appliance info by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/applianceInfo/{id}.",
+        "description": "Returns one appliance info by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1065,7 +1065,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_by_id",
         "title": "Returns AWS account by id",
-        "description": "Returns AWS account by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/publicCloudInfo/{id}.",
+        "description": "Returns one AWS account by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1087,7 +1087,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_count",
         "title": "Counts AWS accounts in Cloud Connector",
-        "description": "Counts the AWS accounts onboarded to Cloud Connector (how many there are).",
+        "description": "Counts the AWS accounts onboarded to Cloud Connector (how many there are). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1105,7 +1105,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_summary",
         "title": "Returns AWS account summary",
-        "description": "Returns AWS account summary in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/publicCloudInfo/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all AWS account summary (shows which exist). Returns AWS account summary in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1134,7 +1134,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_supported_regions",
         "title": "Lists AWS regions Cloud Connector supports",
-        "description": "Lists the AWS regions Cloud Connector workload discovery supports. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all AWS regions Cloud Connector supports (shows which exist). Lists the AWS regions Cloud Connector workload discovery supports. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1158,7 +1158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_cca_template",
         "title": "Returns cca template",
-        "description": "Returns cca template in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ccaTemplate/{id}.",
+        "description": "Returns one cca template by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "read",
@@ -1176,7 +1176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_cloud_formation_template_url",
         "title": "Returns the AWS CloudFormation template URL",
-        "description": "Returns the URL of the AWS CloudFormation template that creates the IAM role Cloud Connector uses in an AWS account.",
+        "description": "Returns the URL of the AWS CloudFormation template that creates the IAM role Cloud Connector uses in an AWS account. Product: ZTW (Cloud & Branch Connector). Also called: cloudformation.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1194,7 +1194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_dns_by_id",
         "title": "Returns EC DNS by id",
-        "description": "Returns EC DNS by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecRules/ecDns/{ruleId}.",
+        "description": "Returns one EC DNS by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1237,7 +1237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_gateway_lite",
         "title": "Returns EC gateway lite",
-        "description": "Returns EC gateway lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/gateways/lite.",
+        "description": "Lists all EC gateway lite (shows which exist). Returns EC gateway lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1277,7 +1277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_groups_lite",
         "title": "Lists Cloud & Branch Connector groups (lite)",
-        "description": "Lists the Cloud and Branch Connector groups with names and ids only. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector groups (lite) (shows which exist). Lists the Cloud and Branch Connector groups with names and ids only. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1307,7 +1307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_self_rule_by_id",
         "title": "Returns EC self rule by id",
-        "description": "Returns EC self rule by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecRules/self/{ruleId}.",
+        "description": "Returns one EC self rule by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1325,7 +1325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_vm",
         "title": "Returns EC VM",
-        "description": "Returns EC VM in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecgroup/{ecgroupId}/vm/{vmId}.",
+        "description": "Returns one EC VM by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1343,7 +1343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_vm_by_instance_id",
         "title": "Returns EC VM by instance id",
-        "description": "Returns EC VM by instance id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecVm/uuid/{vmInstanceId}.",
+        "description": "Returns one EC VM by instance id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1379,7 +1379,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_export_status",
         "title": "Returns export status",
-        "description": "Returns export status in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/auditlogEntryReport.",
+        "description": "Returns export status in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1397,7 +1397,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_feature_permissions",
         "title": "Returns feature permissions",
-        "description": "Returns feature permissions in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/auth/permissions.",
+        "description": "Returns feature permissions in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1415,7 +1415,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_forwarding_rule_by_id",
         "title": "Returns forwarding rule by id",
-        "description": "Returns forwarding rule by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecRules/ecRdr/{ruleId}.",
+        "description": "Returns one forwarding rule by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1433,7 +1433,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_forwarding_rules",
         "title": "Lists Cloud & Branch Connector forwarding rules",
-        "description": "Lists the Cloud and Branch Connector traffic forwarding rules (ecRdr): where workload and branch traffic goes (ZIA, ZPA, direct). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector forwarding rules (shows which exist). Lists the Cloud and Branch Connector traffic forwarding rules (ecRdr): where workload and branch traffic goes (ZIA, ZPA, direct). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1492,7 +1492,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_gateway",
         "title": "Returns gateway",
-        "description": "Returns gateway in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/gateways/{id}.",
+        "description": "Returns one gateway by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1510,7 +1510,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_groups_count",
         "title": "Counts Cloud & Branch Connector groups",
-        "description": "Counts the Cloud and Branch Connector groups (how many EC groups there are). Returns the number of Cloud & Branch Connector groups in the tenant.",
+        "description": "Counts the Cloud and Branch Connector groups (how many EC groups there are). Returns the number of Cloud & Branch Connector groups in the tenant. Also called: user group.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1528,7 +1528,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_help_portal_saml_response",
         "title": "Returns help portal SAML response",
-        "description": "Returns help portal SAML response in ZTW (Zscaler Cloud & Branch Connector), calling POST /ztw/api/v1/auth/helpPortal.",
+        "description": "Returns help portal SAML response in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1546,7 +1546,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_destination_group",
         "title": "Returns IP destination group",
-        "description": "Returns IP destination group in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipDestinationGroups/{id}.",
+        "description": "Returns one IP destination group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1564,7 +1564,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_destination_groups_lite",
         "title": "Returns IP destination groups lite",
-        "description": "Returns IP destination groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipDestinationGroups/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all IP destination groups lite (shows which exist). Returns IP destination groups lite in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1596,7 +1596,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_group",
         "title": "Returns IP group",
-        "description": "Returns IP group in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipGroups/{id}.",
+        "description": "Returns one IP group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1614,7 +1614,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_groups_lite",
         "title": "Returns IP groups lite",
-        "description": "Returns IP groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipGroups/lite.",
+        "description": "Lists all IP groups lite (shows which exist). Returns IP groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1632,7 +1632,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_source_group",
         "title": "Returns IP source group",
-        "description": "Returns IP source group in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipSourceGroups/{id}.",
+        "description": "Returns one IP source group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1650,7 +1650,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_location",
         "title": "Returns location",
-        "description": "Returns one Cloud & Branch Connector location by id with its addresses, VPC or cloud account details and settings.",
+        "description": "Returns one Cloud & Branch Connector location by id with its addresses, VPC or cloud account details and settings. Also called: branch office.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -1668,7 +1668,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_location_template",
         "title": "Returns location template",
-        "description": "Returns one location template by id with its settings.",
+        "description": "Returns one location template by id with its settings. Product: ZTW (Cloud & Branch Connector). Also called: branch office.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -1686,7 +1686,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_location_templates_lite",
         "title": "Returns location templates lite",
-        "description": "Returns location templates lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/locationTemplate/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all location templates lite (shows which exist). Returns location templates lite in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: branch office.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -1710,7 +1710,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network",
         "title": "Returns network",
-        "description": "Returns network in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/networkServices/{id}.",
+        "description": "Returns one network by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1728,7 +1728,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network_service_group",
         "title": "Returns network service group",
-        "description": "Returns network service group in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/networkServiceGroups/{id}.",
+        "description": "Returns one network service group by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1746,7 +1746,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network_service_groups_lite",
         "title": "Returns network service groups lite",
-        "description": "Returns network service groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/networkServiceGroups/lite.",
+        "description": "Lists all network service groups lite (shows which exist). Returns network service groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1764,7 +1764,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_network_services_lite",
         "title": "Returns network services lite",
-        "description": "Returns network services lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/networkServices/lite.",
+        "description": "Lists all network services lite (shows which exist). Returns network services lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1800,7 +1800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_prov_url",
         "title": "Returns prov URL",
-        "description": "Returns one provisioning template by id with its URL, configuration data and the groups using it.",
+        "description": "Returns one provisioning template by id with its URL, configuration data and the groups using it. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "read",
@@ -1818,7 +1818,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_account_details_by_id",
         "title": "Returns public account details by id",
-        "description": "Returns public account details by id in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/publicCloudAccountDetails/{id}.",
+        "description": "Returns one public account details by id by id in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1840,7 +1840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_account_details_lite",
         "title": "Returns public account details lite",
-        "description": "Returns public account details lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/publicCloudAccountDetails/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all public account details lite (shows which exist). Returns public account details lite in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1864,7 +1864,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_cloud_id_info",
         "title": "Returns public cloud id info",
-        "description": "Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/publicCloudAccountIdStatus.",
+        "description": "Counts public cloud id info: how many there are. Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1882,7 +1882,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_self_ec_rules",
         "title": "Lists Cloud & Branch Connector local forwarding rules",
-        "description": "Lists the Cloud and Branch Connector self forwarding rules. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector local forwarding rules (shows which exist). Lists the Cloud and Branch Connector self forwarding rules. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1916,7 +1916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_self_ec_rules_count",
         "title": "Returns self EC rules count",
-        "description": "Returns self EC rules count in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecRules/self/count.",
+        "description": "Counts self EC rules: how many there are. Returns self EC rules count in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1941,7 +1941,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_session",
         "title": "Returns session",
-        "description": "Returns session in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/auth.",
+        "description": "Returns session in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -1959,7 +1959,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_source_ip_groups_lite",
         "title": "Returns source IP groups lite",
-        "description": "Returns source IP groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipSourceGroups/lite.",
+        "description": "Lists all source IP groups lite (shows which exist). Returns source IP groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1977,7 +1977,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_source_ipv6_groups",
         "title": "Returns source IPv6 groups",
-        "description": "Returns source IPv6 groups in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipSourceGroups/ipv6SourceGroups.",
+        "description": "Lists all source IPv6 groups (shows which exist). Returns source IPv6 groups in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -1995,7 +1995,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_source_ipv6_groups_lite",
         "title": "Returns source IPv6 groups lite",
-        "description": "Returns source IPv6 groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ipSourceGroups/ipv6SourceGroups/lite.",
+        "description": "Lists all source IPv6 groups lite (shows which exist). Returns source IPv6 groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2031,7 +2031,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_workload_discovery_settings",
         "title": "Returns workload discovery settings",
-        "description": "Returns workload discovery settings in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/discoveryService/workloadDiscoverySettings.",
+        "description": "Returns workload discovery settings in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2049,7 +2049,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_workload_groups_lite",
         "title": "Returns workload groups lite",
-        "description": "Returns workload groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/workloadGroups/lite. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all workload groups lite (shows which exist). Returns workload groups lite in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2097,7 +2097,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_account_groups_lite",
         "title": "Lists account groups lite",
-        "description": "Lists account groups lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/accountGroups/lite.",
+        "description": "Lists all account groups lite (shows which exist). Lists account groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2115,7 +2115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_admin_roles",
         "title": "Lists admin roles",
-        "description": "Lists the Cloud and Branch Connector portal admin roles.",
+        "description": "Lists all admin roles (shows which exist). Lists the Cloud and Branch Connector portal admin roles.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2138,7 +2138,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_admin_users",
         "title": "Lists admin users",
-        "description": "Lists the Cloud and Branch Connector portal administrators. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all admin users (shows which exist). Lists the Cloud and Branch Connector portal administrators. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: policy admin.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2170,7 +2170,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_api_keys",
         "title": "Lists Cloud & Branch Connector API keys",
-        "description": "Lists the Cloud and Branch Connector API keys.",
+        "description": "Lists all Cloud & Branch Connector API keys (shows which exist). Lists the Cloud and Branch Connector API keys.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2188,7 +2188,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_appliance_info",
         "title": "Lists appliance info",
-        "description": "Lists appliance info in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/applianceInfo. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all appliance info (shows which exist). Lists appliance info in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2216,7 +2216,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_aws_account",
         "title": "Lists AWS accounts for Cloud Connector",
-        "description": "Lists the AWS accounts onboarded to Cloud Connector (public cloud info) for workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all AWS accounts for Cloud Connector (shows which exist). Lists the AWS accounts onboarded to Cloud Connector (public cloud info) for workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2240,7 +2240,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_cca_templates",
         "title": "Lists cca templates",
-        "description": "Lists cca templates in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ccaTemplate. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all cca templates (shows which exist). Lists cca templates in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "read",
@@ -2264,7 +2264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ec_dns_rules",
         "title": "Lists Cloud & Branch Connector DNS rules",
-        "description": "Lists the Cloud and Branch Connector DNS forwarding rules (ecDns): how workload DNS requests are resolved. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector DNS rules (shows which exist). Lists the Cloud and Branch Connector DNS forwarding rules (ecDns): how workload DNS requests are resolved. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -2298,7 +2298,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ec_groups",
         "title": "Lists Cloud & Branch Connector groups",
-        "description": "Lists the Cloud and Branch Connector groups (EC groups) with their connector VMs, location and status. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector groups (shows which exist). Lists the Cloud and Branch Connector groups (EC groups) with their connector VMs, location and status. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2328,7 +2328,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ec_vms",
         "title": "Lists Cloud & Branch Connector VMs",
-        "description": "Lists the Cloud and Branch Connector VMs (edge connector virtual machines) with status.",
+        "description": "Lists all Cloud & Branch Connector VMs (shows which exist). Lists the Cloud and Branch Connector VMs (edge connector virtual machines) with status.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2346,7 +2346,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_gateways",
         "title": "Lists Cloud & Branch Connector gateways",
-        "description": "Lists the Cloud and Branch Connector gateways (the primary and secondary proxies forwarding rules send traffic to).",
+        "description": "Lists all Cloud & Branch Connector gateways (shows which exist). Lists the Cloud and Branch Connector gateways (the primary and secondary proxies forwarding rules send traffic to).",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -2364,7 +2364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_groups_summary",
         "title": "Lists groups summary",
-        "description": "Summarises the Cloud and Branch Connector groups (EC groups): names, ids and counts of connectors. Lists Cloud & Branch Connector groups in summary form (name, platform, region, status, VMs). page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all groups summary (shows which exist). Summarises the Cloud and Branch Connector groups (EC groups): names, ids and counts of connectors. Lists Cloud & Branch Connector groups in summary form (name, platform, region, status, VMs). page/pageSize; flat array, stop on a short page. Also called: user group.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2394,7 +2394,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_images",
         "title": "Lists connector images",
-        "description": "Lists the Cloud and Branch Connector software images (builds) available to deploy.",
+        "description": "Lists all connector images (shows which exist). Lists the Cloud and Branch Connector software images (builds) available to deploy.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2412,7 +2412,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_instances_lite",
         "title": "Lists instances lite",
-        "description": "Lists instances lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/ecInstance/lite.",
+        "description": "Lists all instances lite (shows which exist). Lists instances lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2430,7 +2430,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ip_destination_groups",
         "title": "Lists Cloud & Branch Connector destination IP groups",
-        "description": "Lists the Cloud and Branch Connector destination IP groups (addresses, FQDNs or countries rules match on).",
+        "description": "Lists all Cloud & Branch Connector destination IP groups (shows which exist). Lists the Cloud and Branch Connector destination IP groups (addresses, FQDNs or countries rules match on).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2448,7 +2448,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ip_groups",
         "title": "Lists Cloud & Branch Connector IP groups",
-        "description": "Lists the Cloud and Branch Connector IP groups (named sets of IP addresses used in forwarding rules).",
+        "description": "Lists all Cloud & Branch Connector IP groups (shows which exist). Lists the Cloud and Branch Connector IP groups (named sets of IP addresses used in forwarding rules).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2466,7 +2466,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ip_source_groups",
         "title": "Lists Cloud & Branch Connector source IP groups",
-        "description": "Lists the Cloud and Branch Connector source IP groups (sets of source addresses rules match on).",
+        "description": "Lists all Cloud & Branch Connector source IP groups (shows which exist). Lists the Cloud and Branch Connector source IP groups (sets of source addresses rules match on).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2484,7 +2484,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_lite_locations",
         "title": "Lists lite locations",
-        "description": "Lists Cloud & Branch Connector locations as id/name summaries; options add sub-locations, parent or default locations. page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all lite locations (shows which exist). Lists Cloud & Branch Connector locations as id/name summaries; options add sub-locations, parent or default locations. page/pageSize; flat array, stop on a short page.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2520,7 +2520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_location_templates",
         "title": "Lists location templates",
-        "description": "Lists the Cloud and Branch Connector location templates: the settings applied to locations created for connectors. page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all location templates (shows which exist). Lists the Cloud and Branch Connector location templates: the settings applied to locations created for connectors. page/pageSize; flat array, stop on a short page. Also called: branch office.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2544,7 +2544,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_locations",
         "title": "Lists locations",
-        "description": "Lists the locations created for Cloud and Branch Connectors. Filter by search, groupId, locationType or includeOnlyBcLocation/CcLocation/EcLocation. page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all locations (shows which exist). Lists the locations created for Cloud and Branch Connectors. Filter by search, groupId, locationType or includeOnlyBcLocation/CcLocation/EcLocation. page/pageSize; flat array, stop on a short page. Also called: branch office.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2584,7 +2584,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_network_service_groups",
         "title": "Lists Cloud & Branch Connector network service groups",
-        "description": "Lists the Cloud and Branch Connector network service groups.",
+        "description": "Lists all Cloud & Branch Connector network service groups (shows which exist). Lists the Cloud and Branch Connector network service groups.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2602,7 +2602,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_networks",
         "title": "Lists Cloud & Branch Connector network services",
-        "description": "Lists the Cloud and Branch Connector network services (protocols and ports).",
+        "description": "Lists all Cloud & Branch Connector network services (shows which exist). Lists the Cloud and Branch Connector network services (protocols and ports).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2624,7 +2624,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_prov_urls",
         "title": "Lists prov URLs",
-        "description": "Lists the Cloud and Branch Connector provisioning URLs (provisioning templates used to deploy connectors). page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all prov URLs (shows which exist). Lists the Cloud and Branch Connector provisioning URLs (provisioning templates used to deploy connectors). page/pageSize; flat array, stop on a short page.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "read",
@@ -2648,7 +2648,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_public_account_details",
         "title": "Lists public account details",
-        "description": "Lists the public cloud accounts (AWS accounts, Azure subscriptions) registered for Cloud Connector workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists the public cloud accounts (AWS accounts, Azure subscriptions) registered for Cloud Connector workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2672,7 +2672,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_role_summaries_lite",
         "title": "Lists role summaries lite",
-        "description": "Lists role summaries lite in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/adminRoles/lite.",
+        "description": "Lists all role summaries lite (shows which exist). Lists role summaries lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2694,7 +2694,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_sublocations",
         "title": "Lists sublocations",
-        "description": "Lists the sub-locations of a Cloud & Branch Connector location. page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all sublocations (shows which exist). Lists the sub-locations of a Cloud & Branch Connector location. page/pageSize; flat array, stop on a short page.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2737,7 +2737,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_system_ips",
         "title": "Lists system IPs",
-        "description": "Lists system IPs in ZTW (Zscaler Cloud & Branch Connector), calling GET /ztw/api/v1/location/{locationId}/systemIp. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all system IPs (shows which exist). Lists system IPs in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2767,7 +2767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_workload_groups",
         "title": "Lists Cloud & Branch Connector workload groups",
-        "description": "Lists the workload groups (cloud workloads matched by tags) Cloud Connector rules apply to. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector workload groups (shows which exist). Lists the workload groups (cloud workloads matched by tags) Cloud Connector rules apply to. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2791,7 +2791,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_zpa_application_segments",
         "title": "Lists ZPA application segments",
-        "description": "Lists the ZPA application segments visible to Cloud and Branch Connectors, for forwarding rules. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all ZPA application segments (shows which exist). Lists the ZPA application segments visible to Cloud and Branch Connectors, for forwarding rules. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -2821,7 +2821,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_logout",
         "title": "Deletes auth logout",
-        "description": "Deletes auth logout in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/auth. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes auth logout in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "destructive",
@@ -2862,7 +2862,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_account_group",
         "title": "Removes account group",
-        "description": "Removes account group in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/accountGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) account group. Removes account group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "destructive",
@@ -2880,7 +2880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_admin_role",
         "title": "Removes admin role",
-        "description": "Removes admin role in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/adminRoles/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) admin role. Removes admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "destructive",
@@ -2898,7 +2898,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_aws_account",
         "title": "Removes an AWS account from Cloud Connector",
-        "description": "Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) AWS account from Cloud Connector. Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "destructive",
@@ -2916,7 +2916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_cancel_export",
         "title": "Removes cancel export",
-        "description": "Removes cancel export in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/auditlogEntryReport. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cancel export. Removes cancel export in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "destructive",
@@ -2934,7 +2934,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_cca_template",
         "title": "Removes cca template",
-        "description": "Removes cca template in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/ccaTemplate/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cca template. Removes cca template in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "destructive",
@@ -2988,7 +2988,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_ec_vm_by_instance_id",
         "title": "Removes EC VM by instance ID",
-        "description": "Removes EC VM by instance ID in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/ecVm/uuid/{vmInstanceId}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) EC VM by instance ID. Removes EC VM by instance ID in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "destructive",
@@ -3024,7 +3024,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_ip_destination_group",
         "title": "Removes IP destination group",
-        "description": "Removes IP destination group in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/ipDestinationGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) IP destination group. Removes IP destination group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "destructive",
@@ -3114,7 +3114,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_network",
         "title": "Removes network",
-        "description": "Removes network in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/networkServices/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network. Removes network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "destructive",
@@ -3132,7 +3132,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_network_service_group",
         "title": "Removes network service group",
-        "description": "Removes network service group in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/networkServiceGroups/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network service group. Removes network service group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "destructive",
@@ -3150,7 +3150,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_prov_url",
         "title": "Removes prov URL",
-        "description": "Deletes a provisioning template by id; connectors can no longer register through its URL. ZTW allows only 1 DELETE per minute and 4 per hour. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide).",
+        "description": "Deletes a provisioning template by id; connectors can no longer register through its URL. ZTW allows only 1 DELETE per minute and 4 per hour. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "destructive",
@@ -3168,7 +3168,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_public_account_details",
         "title": "Removes public account details",
-        "description": "Removes public account details in ZTW (Zscaler Cloud & Branch Connector), calling DELETE /ztw/api/v1/publicCloudAccountDetails/{id}. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) public account details. Removes public account details in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "destructive",
@@ -3186,7 +3186,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_account_group",
         "title": "Updates account group",
-        "description": "Updates account group in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/accountGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates account group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -3204,7 +3204,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_admin_role",
         "title": "Updates admin role",
-        "description": "Updates admin role in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/adminRoles/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -3222,7 +3222,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_admin_user",
         "title": "Updates admin user",
-        "description": "Updates admin user in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/adminUsers/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates admin user in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -3240,7 +3240,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_appliance_info",
         "title": "Updates appliance info",
-        "description": "Updates appliance info in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/applianceInfo/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates appliance info in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -3258,7 +3258,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_aws_account",
         "title": "Updates an AWS account in Cloud Connector",
-        "description": "Updates an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -3276,7 +3276,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_cca_template",
         "title": "Updates cca template",
-        "description": "Updates cca template in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ccaTemplate/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates cca template in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "write",
@@ -3330,7 +3330,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_ec_vm",
         "title": "Updates EC VM",
-        "description": "Updates EC VM in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ecgroup/{ecgroupId}/vm/{vmId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates EC VM in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",
@@ -3370,7 +3370,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_gateway",
         "title": "Updates gateway",
-        "description": "Updates gateway in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/gateways/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates gateway in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -3388,7 +3388,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_ip_destination_group",
         "title": "Updates IP destination group",
-        "description": "Updates IP destination group in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ipDestinationGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates IP destination group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -3460,7 +3460,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_location_template",
         "title": "Updates location template",
-        "description": "Updates location template in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/locationTemplate/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates location template in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "write",
@@ -3478,7 +3478,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_network",
         "title": "Updates network",
-        "description": "Updates network in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/networkServices/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -3496,7 +3496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_network_service_group",
         "title": "Updates network service group",
-        "description": "Updates network service group in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/networkServiceGroups/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network service group in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -3514,7 +3514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_prov_url",
         "title": "Updates prov URL",
-        "description": "Updates a provisioning template by id; send the full object with your changes. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide).",
+        "description": "Updates a provisioning template by id; send the full object with your changes. Staged until PUT /ecAdminActivateStatus/activate (tenant-wide). Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.provisioning",
         "scope": "write",
@@ -3532,7 +3532,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_public_account_details",
         "title": "Updates public account details",
-        "description": "Updates public account details in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/publicCloudAccountDetails/{id}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates public account details in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -3550,7 +3550,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_public_cloud_id_info",
         "title": "Updates public cloud id info",
-        "description": "Updates public cloud id info in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/publicCloudAccountIdStatus. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates public cloud id info in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -3586,7 +3586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_self_rule",
         "title": "Updates self rule",
-        "description": "Updates self rule in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ecRules/self/{ruleId}. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates self rule in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -3604,7 +3604,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_vm_upgrade_status",
         "title": "Updates VM upgrade status",
-        "description": "Updates VM upgrade status in ZTW (Zscaler Cloud & Branch Connector), calling PUT /ztw/api/v1/ecgroup/{ecgroupId}/vm/{vmId}/ustatus. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates VM upgrade status in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "write",

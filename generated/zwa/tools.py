@@ -59,7 +59,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_audit_logs",
         "title": "Submits audit logs",
-        "description": "Filters audit logs based on the specified time period and field values. Submits audit logs in ZWA (Zscaler Workflow Automation). Also called: by whom, was changed, was modified.",
+        "description": "Filters audit logs based on the specified time period and field values. Submits audit logs in ZWA (Zscaler Workflow Automation). Also called: who messed with, by whom, was changed.",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
