@@ -29,6 +29,7 @@ from ._gateway import GatewayQuota, unauthorized
 from ._limits import Limit, RateLimiter, rate_limited
 from ._plan import plan_service
 from ._requests import BadRequest, read_call
+from ._router import IndexedRouter
 from ._schema import SchemaKit
 from ._script import FailureScript, ScriptedFailure, parse_failures
 from ._seed import build_seed
@@ -140,8 +141,8 @@ class MockOneAPI:
         for path, spec in sorted(paths, key=lambda entry: (_specificity(entry[0]), entry[0])):
             routes.append(Route(path, _PathEndpoint(self, spec.name, spec.paths[path])))
         routes.append(Route("/{rest:path}", _PathEndpoint(self, None, {})))
-        self.app = Starlette(routes=routes)
-        self.app.router.redirect_slashes = False
+        self.app = Starlette()
+        self.app.router = IndexedRouter(routes)  # Starlette's router, trying only the routes a path can match
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
