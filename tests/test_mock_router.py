@@ -10,6 +10,8 @@ from starlette.routing import Match
 
 from oneapi_mcp.mock import create_mock_app
 
+pytestmark = pytest.mark.anyio
+
 
 @pytest.fixture(scope="module")
 def mock():
@@ -61,4 +63,16 @@ async def test_a_request_is_served_by_its_own_operation_and_an_unknown_path_by_t
                                                 "/ziam/admin/api/v1/users/nobody:resetpassword"]
 
 
-pytestmark = pytest.mark.anyio
+
+async def test_two_mocks_share_their_compiled_paths_and_each_serves_its_own_state(mock):
+    other = create_mock_app(seed=0)
+    ours, theirs = mock.app.router.routes, other.app.router.routes
+    assert [r.path for r in ours] == [r.path for r in theirs]
+    assert all(a.path_regex is b.path_regex for a, b in zip(ours, theirs, strict=True))  # compiled once
+    mock.reset()
+    other.fail("GET", "/ziam/admin/api/v1/users", 503)
+    for app, status in ((mock, 200), (other, 503)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock",
+                                     headers={"Authorization": f"Bearer {app.token()}"}) as client:
+            assert (await client.get("/ziam/admin/api/v1/users")).status_code == status
+    assert len(mock.journal) == 1 and len(other.journal) == 1
