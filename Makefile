@@ -64,8 +64,9 @@ fidelity: $(STAMP)
 ## tests, all at once (each part's output is shown when it ends; any failing part fails the run)
 # The parts run concurrently: the tests spend much of their time waiting on servers, sockets and subprocesses, and
 # the contract run (one process: its reached-every-operation check counts in process) and the checks fill those
-# waits. JOBS: xdist workers of the main run, whole files per worker (0: in this process); one more than cores, as
-# its workers wait about half their time (baseline: 413 CPU s in 380 s on two workers). bench/suite_times.sh times
+# waits. JOBS: xdist workers of the main run, whole files per worker (0: in this process), the longest files first
+# (tests/conftest.py, LONGEST_FIRST, in collection order: --no-loadscope-reorder); one more than cores, as its
+# workers wait about half their time (baseline: 413 CPU s in 380 s on two workers). bench/suite_times.sh times
 # every part; TIMED is the prefix it puts before each part's commands (/usr/bin/time ...).
 JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 TIMED ?=
@@ -78,7 +79,7 @@ test: $(STAMP)
 
 ## make test-tests / test-contract: the two pytest parts of `make test` on their own
 test-tests: $(STAMP)
-	$(TIMED) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --ignore=tests/test_contract_mock.py
+	$(TIMED) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --no-loadscope-reorder --ignore=tests/test_contract_mock.py
 
 test-contract: $(STAMP)
 	$(TIMED) $(BIN)/python -m pytest -q -p no:xdist tests/test_contract_mock.py

@@ -45,6 +45,25 @@ def pytest_configure(config):
     os.environ["XDG_DATA_HOME"] = config._oneapi_mcp_data_home.name
 
 
+# `make test` hands whole files to xdist's workers (--dist loadfile) in collection order (--no-loadscope-reorder):
+# the files that take longest (wall: servers, subprocesses, sleeps; bench/suite_times.sh) start first, so the run
+# does not end on one of them while the other workers idle; the rest follow, most tests first (xdist's own
+# order). Tests within a file keep their order. Only the order changes: a stale list costs time, not coverage.
+LONGEST_FIRST = ("tests/test_sockets_policy.py", "tests/test_e2e.py", "tests/test_image.py", "tests/test_reload.py",
+                 "tests/test_install.py", "tests/test_fault_matrix.py", "tests/test_composite_scheduler.py",
+                 "tests/test_conformance.py", "tests/test_replicas.py", "tests/test_composite_analytics.py",
+                 "tests/test_search_benchmark.py", "tests/test_composite_reverse.py", "tests/test_properties_tools.py",
+                 "tests/test_mock_recorded.py", "tests/test_metrics.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    count = {name: files.count(name) for name in set(files)}
+    order = {id(item): (rank.get(name, len(rank)), -count[name], name) for item, name in zip(items, files, strict=True)}
+    items.sort(key=lambda item: order[id(item)])  # stable: a file's tests keep their order
+
+
 def pytest_unconfigure(config):
     data_home = getattr(config, "_oneapi_mcp_data_home", None)
     if data_home is None:

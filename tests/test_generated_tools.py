@@ -105,6 +105,15 @@ def test_input_schema_arguments_match_the_definition_table(catalog):
                 assert "{" + wire + "}" in tool.path
 
 
+def test_every_catalog_of_a_process_reads_a_services_input_schemas_once(catalog):
+    from oneapi_mcp import load_catalog
+
+    other = load_catalog()
+    assert other is not catalog and other.tools == catalog.tools
+    for name in ("zia_list_users", "zpa_get_application", "zdx_list_devices"):
+        assert other.input_schema(name) is catalog.input_schema(name)  # parsed once, shared (read-only)
+
+
 @pytest.mark.parametrize("service", ["zia", "zpa", "zdx", "zcc", "zid", "ztw"])
 def test_every_input_model_of_a_service_imports_and_its_schema_is_the_listed_one(catalog, service):
     from oneapi_mcp.codegen._schema import compact_input_schema

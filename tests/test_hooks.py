@@ -77,6 +77,41 @@ def test_a_plugin_with_a_misspelt_hook_fails_at_start_naming_the_hook():
         check(pm)
 
 
+def _hooks_found(pm) -> list[tuple]:
+    return sorted((name, impl.plugin_name, impl.function.__qualname__, impl.wrapper, impl.tryfirst, impl.trylast)
+                  for name in HOOKS for impl in getattr(pm.hook, name).get_hookimpls())
+
+
+def test_a_module_plugin_registers_exactly_the_hooks_plain_pluggy_finds_in_it(plugin_manager):
+    """The manager answers a module's unmarked names without pluggy's slow lookup (_plugins._PluginManager)."""
+    import importlib
+    import types
+
+    import pluggy
+
+    plugin = types.ModuleType("throwaway_plugin")
+    exec(  # noqa: S102 - a module's worth of names: marked functions (one under another name), and what is not
+        "from oneapi_mcp.plugins import hookimpl\n"
+        "from oneapi_mcp.plugins.builtin.audit import *\n"
+        "@hookimpl(tryfirst=True)\ndef oneapi_mcp_startup(runtime): pass\n"
+        "@hookimpl(specname='oneapi_mcp_shutdown')\ndef goodbye(runtime): pass\n"
+        "oneapi_mcp_before_request = staticmethod(hookimpl(lambda call, tool, request: None))\n"
+        "def oneapi_mcp_filter_tools(settings, tools): return None  # not marked: not a hook\n"
+        "class oneapi_mcp_after_response: pass\nCONSTANT = 'oneapi_mcp_register_tools'\n", vars(plugin))
+    plain = pluggy.PluginManager("oneapi_mcp")
+    plain.add_hookspecs(specs)
+    for name in DEFAULT_PLUGINS:
+        plain.register(importlib.import_module(name), name=name)
+    ours = create_plugin_manager(entrypoints=False)
+    ours.unregister(name="oneapi_mcp.core")
+    for pm in (plain, ours):
+        pm.register(plugin, name="throwaway")
+    assert _hooks_found(ours) == _hooks_found(plain)
+    assert {(n, f) for n, p, f, *_ in _hooks_found(ours) if p == "throwaway"} == {
+        ("oneapi_mcp_startup", "oneapi_mcp_startup"), ("oneapi_mcp_shutdown", "goodbye"),
+        ("oneapi_mcp_before_request", "<lambda>")}
+
+
 def test_the_trace_env_var_logs_every_hook_call(monkeypatch, caplog):
     monkeypatch.setenv("ONEAPI_MCP_TRACE_PLUGINS", "1")
     pm = create_plugin_manager(entrypoints=False)

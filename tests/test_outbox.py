@@ -355,8 +355,9 @@ class RelpReceiver:
                         answer = self.auto.get(len(self.received) - 1, "200 OK")
                         self.conn.sendall(relp_frame_bytes(txnr, "rsp", answer.encode()))
                 elif command == "close":
-                    self.conn.sendall(relp_frame_bytes(txnr, "rsp") + relp_frame_bytes(0, "serverclose"))
+                    # noted before the answer the sender waits for: set after it, a test could read it first
                     self.closed_cleanly = True
+                    self.conn.sendall(relp_frame_bytes(txnr, "rsp") + relp_frame_bytes(0, "serverclose"))
                     return
 
     def ack(self, index: int) -> None:

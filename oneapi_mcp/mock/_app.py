@@ -18,7 +18,6 @@ import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ._auth import TOKEN_PATH, TokenIssuer
@@ -29,6 +28,7 @@ from ._gateway import GatewayQuota, unauthorized
 from ._limits import Limit, RateLimiter, rate_limited
 from ._plan import plan_service
 from ._requests import BadRequest, read_call
+from ._router import IndexedRouter, route
 from ._schema import SchemaKit
 from ._script import FailureScript, ScriptedFailure, parse_failures
 from ._seed import build_seed
@@ -135,13 +135,13 @@ class MockOneAPI:
         self.script = FailureScript(failures)
         self.journal: list[dict[str, Any]] = []
         self.engine = Engine(self.specs, self.kits, self.state, seed)
-        routes = [Route(TOKEN_PATH, _TokenEndpoint(self))]
+        routes = [route(TOKEN_PATH, _TokenEndpoint(self))]
         paths = [(path, spec) for spec in self.specs.values() for path in spec.paths]
         for path, spec in sorted(paths, key=lambda entry: (_specificity(entry[0]), entry[0])):
-            routes.append(Route(path, _PathEndpoint(self, spec.name, spec.paths[path])))
-        routes.append(Route("/{rest:path}", _PathEndpoint(self, None, {})))
-        self.app = Starlette(routes=routes)
-        self.app.router.redirect_slashes = False
+            routes.append(route(path, _PathEndpoint(self, spec.name, spec.paths[path])))
+        routes.append(route("/{rest:path}", _PathEndpoint(self, None, {})))
+        self.app = Starlette()
+        self.app.router = IndexedRouter(routes)  # Starlette's router, trying only the routes a path can match
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)

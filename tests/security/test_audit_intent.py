@@ -48,6 +48,13 @@ def _wait(condition, timeout: float = 60.0, what: str = "condition") -> None:
         time.sleep(0.005)
 
 
+def _idle(upstream: MockServer) -> bool:
+    """No connection open at the mock and no request being served (uvicorn's own bookkeeping: a connection
+    leaves it once its last bytes are read, a request once its answer is sent or dropped)."""
+    state = upstream._server.server_state
+    return not state.connections and not state.tasks
+
+
 def test_after_kill_9_mid_run_every_write_the_mock_applied_has_an_intent_record(tmp_path, catalog):
     audit = tmp_path / "audit.jsonl"
     # every API request waits 0.4 s at the mock, so the run is still going when the server is killed
@@ -83,7 +90,8 @@ def test_after_kill_9_mid_run_every_write_the_mock_applied_has_an_intent_record(
             if server.poll() is None:
                 server.kill()
                 server.wait(30)
-        time.sleep(1.0)  # longer than the mock's latency: whatever it still had is applied (or dropped) now
+        # whatever the killed server had sent is read (its sockets closed) and answered (or dropped) by now
+        _wait(lambda: _idle(upstream), what="the mock to finish what the killed server sent")
         journal = [j for j in mock.journal if j["method"] != "GET"]
 
     records = _lines(audit)
