@@ -103,7 +103,14 @@ def move_legacy_keys(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
            and key.split("__", 1)[0] not in known}  # ONEAPI_MCP_PLUGINS__<TABLE>__<FIELD> is the plugins field's
     if not unknown and not env:
         return values
-    models = {table: model_of(table, model) for table, model in declared().items()}
+    from ._plugins import PluginError
+
+    models = {}
+    for table, model in declared().items():
+        try:
+            models[table] = model_of(table, model)
+        except PluginError:  # fails, naming table and path, when its table is validated; not for another's key
+            continue
     server = values.get("name") or "<name>"
     out = {k: v for k, v in values.items() if k != "plugins"}
     tables = {name: dict(table) for name, table in (values.get("plugins") or {}).items()}

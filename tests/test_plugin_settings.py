@@ -220,11 +220,14 @@ def test_a_settings_model_named_by_import_path_validates_at_load_as_the_class_do
     (f"{__name__}:Tickets", "is not a pydantic model"),
 ])
 def test_a_settings_path_that_names_no_model_fails_when_its_table_is_validated_naming_table_and_path(
-        plugin_manager, path, problem):
+        plugin_manager, path, problem, monkeypatch):
     from oneapi_mcp._plugins import PluginError
 
     plugin_manager.register(_TicketsByPath(path), name="tickets_by_path")
-    ServerSettings()  # no tickets table given: nothing imported, nothing to fail
+    # an ONEAPI_MCP_ variable that is no setting makes the load look for old-style keys in every model (CI's
+    # ONEAPI_MCP_TEST_REDIS_URL did): a model that cannot be imported is then skipped, not an error
+    monkeypatch.setenv("ONEAPI_MCP_SOMETHING_ELSE", "1")
+    ServerSettings()  # no tickets table given: nothing to fail
     with pytest.raises(PluginError, match=rf"^the settings model of plugins\.tickets, '{path}', {problem}"):
         ServerSettings(plugins={"tickets": {"queue": "NOC"}})
 
