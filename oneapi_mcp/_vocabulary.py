@@ -8,6 +8,8 @@ the words the operations use (one edit, words of five letters or more).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -85,6 +87,7 @@ class Speller:
 
     def __init__(self, df: dict[str, int]):
         self.df = df
+        self._sorted: list[str] | None = None
         self._by_delete: dict[str, set[str]] = {}
         for word in df:
             if len(word) >= 4 and not word.isdigit():
@@ -96,10 +99,23 @@ class Speller:
         base = stem(word)
         if len(word) < 5 or base in self.df or base.isdigit():  # "sent" is a word, not a typo of "sett"
             return None
+        if self._begins(word):
+            return None  # "regen" is short for regenerate, not a typo of "regex": search matches it as a beginning
         found: set[str] = set()
         for d in _deletes(base) | {base}:
             found |= self._by_delete.get(d, set())
         return max(sorted(found), key=lambda w: self.df[w], default=None)
+
+    def _begins(self, word: str) -> bool:
+        if self._sorted is None:
+            self._sorted = sorted(self.df)
+        at = bisect.bisect_left(self._sorted, word)  # a letter more is a letter dropped: "firewal"
+        for known in itertools.islice(self._sorted, at, None):
+            if not known.startswith(word):
+                return False
+            if len(known) > len(word) + 1:
+                return True
+        return False
 
     def split(self, word: str) -> tuple[str, str] | None:
         """An unknown compound as two indexed words ("deeptrace" -> deep, trace; "appconnector"), or None."""
@@ -168,7 +184,8 @@ class Vocabulary:
     def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
         out: list[str] = []
         for word in raw:
-            parts = None if word in self._own_words else speller.split(word)
+            # a word one edit from an indexed one is that word misspelt ("bandwith"), not a compound of two
+            parts = None if word in self._own_words or speller.correct(word) else speller.split(word)
             if parts is not None:
                 reading.corrected[word] = " ".join(parts)
                 out += parts

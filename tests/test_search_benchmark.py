@@ -111,6 +111,14 @@ def test_a_misspelt_word_finds_what_the_right_spelling_finds(index):
     assert index.read("what was sent").corrected == {}  # short real words are left alone
 
 
+def test_a_misspelt_word_is_corrected_before_it_is_split_and_a_word_beginning_is_an_abbreviation_not_a_typo(index):
+    assert index.read("bandwith rules").corrected == {"bandwith": "bandwidth"}  # not "band with"
+    assert "regen" not in index.read("regen the cert on a virtual service edge node").corrected  # not "regex"
+    assert _names(index, "regen the cert on a virtual service edge node")[0] == (
+        "zia_regenerate_virtual_zen_node_certificate")
+    assert index.read("sandboxrules").corrected == {"sandboxrules": "sandbox rules"}  # a compound is still split
+
+
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
     assert index.read("add a url to a custom category").intent == "update"
     assert index.read("add a user to internet access").intent == "create"
