@@ -234,7 +234,8 @@ class Vocabulary:
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
-                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services):
+                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services,
+                                                                self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
                 break
@@ -333,10 +334,11 @@ def _particles_together(words: list[str]) -> list[str]:
     return out
 
 
-def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
-    """"add X to <an object>" (not "add X to <a product>"): the object is changed, not created."""
+def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str], verbs: set[str]) -> bool:
+    """"add X to <an object>" (not "add X to <a product>", nor "add a rule to block ...", a purpose): the object is
+    changed, not created."""
     at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
-    if at is None:
+    if at is None or (at + 1 < len(words) and stem(words[at + 1]) in verbs):
         return False
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
     return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))

@@ -124,6 +124,12 @@ def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_
     assert index.read("add a user to internet access").intent == "create"
 
 
+def test_adding_something_for_a_purpose_creates_and_the_update_of_an_object_shares_its_creates_match(index):
+    assert index.read("add a firewall rule to block telnet").intent == "create"  # "to block": a purpose
+    assert "zpa_update_rule_to_policy_set" in _names(
+        index, "add the vendors scim group to the existing payroll access rule")[:2]
+
+
 def test_a_question_reads_even_when_it_contains_a_write_verb(index):
     assert index.read("is remote assistance enabled for support").intent == "list"
     assert index.read("why was the service disabled on devices").intent == "list"
