@@ -176,6 +176,7 @@ class Vocabulary:
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()
                              if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
+        self._question_words = {w for q in self.questions for w in q}
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
         self._own_words = {w for k in (*data.get("terms", {}), *(n for ns in data.get("services", {}).values()
                                                                    for n in ns)) for w in tokens(k)} | {
@@ -276,6 +277,8 @@ class Vocabulary:
                     reading.add(stem(word), weight)
             i += n
         reading.head = _head(units, words, verbs, page_at)
+        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words):
+            reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
                                             for j, w in enumerate(words) if j > page_at):
             for w in self.who_did:  # "somebody deleted the rule, find out who": a change's author, the audit log
@@ -310,6 +313,23 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
         if content and not participle:
             run.append(u)
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
+
+
+def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str]) -> bool:
+    """A request that is only a singular noun phrase and what it is for ("dlp notification template for the HR
+    team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads."""
+    run = [u for u in units if u.at >= start]
+    if not run or not run[0].own or any(w in questions for w in words[start:]):
+        return False
+    end = next((u for u in run if not u.own), None)
+    if end is None or end.n != 1 or end.at < start + 2 or end.at + 1 >= len(words):
+        return False
+    last, after = words[end.at - 1], words[end.at + 1]
+    if (last.endswith("s") and not last.endswith(("ss", "us", "is"))) or last.endswith(("ed", "ing")):
+        return False  # "rules for the HR team" lists them; "tickets raised for an incident" reads
+    # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
+    return (words[end.at] == "for" and after in _DEFINITE) or (words[end.at] == "to" and after not in _DETERMINERS
+                                                               and after not in _DEFINITE)
 
 
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"

@@ -130,6 +130,14 @@ def test_adding_something_for_a_purpose_creates_and_the_update_of_an_object_shar
         index, "add the vendors scim group to the existing payroll access rule")[:2]
 
 
+def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_for_a_new_one(index):
+    assert _names(index, "bandwidth class for the video team")[0] == "zia_create_bandwidth_class"
+    assert index.read("ip pool to isolate guest laptops").intent == "create"
+    assert index.read("bandwidth classes for the video team").intent is None  # a plural lists
+    assert index.read("network services defined for the firewall").intent is None  # a participle reads
+    assert index.read("which bandwidth class for the video team").intent == "list"  # a question reads
+
+
 def test_a_question_reads_even_when_it_contains_a_write_verb(index):
     assert index.read("is remote assistance enabled for support").intent == "list"
     assert index.read("why was the service disabled on devices").intent == "list"
