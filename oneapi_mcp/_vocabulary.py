@@ -47,6 +47,7 @@ def stem(word: str) -> str:
 _CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
     r"[^a-z0-9]+")
 _PLURAL_ACRONYM = re.compile(r"\b([A-Z]{2,})s\b")  # "static IPs", "URLs": one word, not "UR Ls"
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")  # "bob's profile": bob, not bob + s
 _VERSIONED = re.compile(r"([A-Z]{2,})v(\d)")  # "IPv6" is one word, not "I Pv6"
 # "Policy > Firewall Control > DNS Control": the console's menu path; the last step names the page
 _BREADCRUMB = re.compile(r"\s*>\s*")
@@ -56,6 +57,7 @@ _CLAUSES = re.compile(r"[,:;?!()]|\s-+\s")
 
 def tokens(text: str) -> list[str]:
     """`ListURLCategories user_groups` -> ['list', 'url', 'categories', 'user', 'groups'] (not stemmed)."""
+    text = _POSSESSIVE.sub("", text)
     text = _PLURAL_ACRONYM.sub(lambda m: m[1].lower() + "s", _VERSIONED.sub(lambda m: f" {m[1].lower()}v{m[2]}", text))
     text = _CAMEL.sub(r"\1 \2", _ACRONYM.sub(r"\1 \2", text))
     return [w for w in _SEPARATORS.split(text.lower()) if w]

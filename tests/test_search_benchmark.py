@@ -17,7 +17,7 @@ from oneapi_mcp._search import SearchIndex, operation_kind
 from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
-from oneapi_mcp._vocabulary import stem
+from oneapi_mcp._vocabulary import stem, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
@@ -160,6 +160,12 @@ def test_a_write_verb_must_be_a_command_not_a_participle_or_a_noun(index):
     assert index.read("the last change somebody made to internet access").intent is None
     assert index.read("register a server in zpa").intent == "create"
     assert index.read("I need a new dlp engine").intent == "create"
+
+
+def test_a_possessive_is_its_owner_alone_not_a_word_s(index):
+    assert tokens("reset bob's password, the tenant\u2019s changes") == [
+        "reset", "bob", "password", "the", "tenant", "changes"]
+    assert "s" not in index.read("show alice's zidentity profile").terms
 
 
 def test_acronyms_with_a_plural_or_a_version_are_one_word():
