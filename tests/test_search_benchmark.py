@@ -22,18 +22,18 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.78, 0.945  # reached: 0.786 / 0.950 (1,152 requests)
+HIT1_FLOOR, HIT5_FLOOR = 0.78, 0.945  # reached: 0.788 / 0.950 (1,152 requests)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
 # never ran the search, measured once after all of that session's changes) at 0.629 / 0.878 (main before those
 # changes, on its 239: 0.536 / 0.816). With the general fixes of the session after round 8 (classes of its misses,
-# `bench/search_bench.py --misses 8`) they reach 0.743 / 0.944, 0.694 / 0.889 and 0.654 / 0.886
+# `bench/search_bench.py --misses 8`) they reach 0.750 / 0.944, 0.694 / 0.889 and 0.654 / 0.882
 PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
                "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
-               "blind round 5": (0.765, 0.95), "blind round 6": (0.73, 0.93), "blind round 7": (0.66, 0.86),
+               "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
                "blind round 8": (0.645, 0.875)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.526 / 0.803 (1,152 requests)
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.529 / 0.801 (1,152 requests)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.515, 0.795
 
 
