@@ -8,7 +8,9 @@ blind ones (written after tuning ended), search p50/p95 over all requests with t
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from oneapi_mcp._catalog import load_catalog
@@ -19,6 +21,7 @@ from oneapi_mcp._search_eval import (
     full_listing_index,
     leave_one_round_out,
     load_benchmark,
+    miss_class,
     parts,
 )
 
@@ -58,7 +61,8 @@ def bench_search() -> None:
 
 # the weights re-fitted per fold: the shipped ones and a step either side of each, one at a time
 _STEPS = {"other_service": (0.12, 0.3), "hinted_other": (0.2, 0.45), "no_one_named": (0.65, 1.0),
-          "coverage": (0.5, 0.8), "subject": (0.45, 0.75), "prior": (0.0, 2.0), "head": (0.15, 0.5)}
+          "coverage": (0.5, 0.8), "subject": (0.45, 0.75), "prior": (0.0, 2.0), "head": (0.15, 0.5),
+          "family": (0.6, 0.9)}
 _GRID = [Ranking(), *(Ranking(**{k: v}) for k, vs in _STEPS.items() for v in vs)]
 
 
@@ -86,5 +90,26 @@ def _generalisation(index: SearchIndex, requests: list) -> None:
     print(f"    first measurements, weighted by round size {hit1:6.1%} / {hit5:6.1%}")
 
 
+def misses_by_class(round_: int) -> None:
+    """`python bench/search_bench.py --misses N`: blind round N's hit@1 and hit@5 misses by class, then each miss."""
+    catalog = load_catalog()
+    index = SearchIndex.for_catalog(catalog)
+    rows = []
+    for r in load_benchmark(ROOT / "tests" / "search_benchmark.yaml", catalog):
+        if r.blind_round != round_:
+            continue
+        names = [t.name for _, t in index.search(r.query, limit=10)]
+        rank = next((i for i, n in enumerate(names, 1) if n in r.want), None)
+        if rank != 1:
+            rows.append((miss_class(catalog, r.want, names[0] if names else None), rank, r.query))
+    for label, kept in (("hit@1", rows), ("hit@5", [m for m in rows if m[1] is None or m[1] > 5])):
+        print(f"round {round_} {label} misses: {len(kept)}", dict(Counter(c for c, _, _ in kept).most_common()))
+    for cls, rank, query in sorted(rows, key=lambda m: (m[0], m[1] or 99)):
+        print(f"  {cls:<30} {rank or '-':>3}  {query}")
+
+
 if __name__ == "__main__":
-    bench_search()
+    if sys.argv[1:2] == ["--misses"]:
+        misses_by_class(int(sys.argv[2]))
+    else:
+        bench_search()

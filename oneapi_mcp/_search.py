@@ -57,8 +57,10 @@ class Ranking:
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
+    family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
+_EDITS = {"create", "update"}
 _PRODUCT_IN_NAME = 0.5
 _NAMED_SITE = 0.5
 # words of a tool name that say what it does, not what it is about
@@ -177,6 +179,8 @@ class SearchIndex:
             families.setdefault(key, set()).update(w for w in words(t.title) if w not in _VERBS)
         for doc, key in zip(docs, resource, strict=True):  # a client's own search sees no resources
             doc["family"] = [] if plain else sorted(families[key])
+        keys = {key: n for n, key in enumerate(dict.fromkeys(resource))}
+        self._family = [keys[key] for key in resource]
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
@@ -258,25 +262,42 @@ class SearchIndex:
         compat = _COMPAT[reading.intent]
         if reading.intent in (None, "list") and not reading.names_one:
             compat = {**compat, "get": compat["get"] * rk.no_one_named}  # "lookalike domains" lists them all
-        ranked: list[tuple[float, str, Any]] = []
+        relevance: dict[int, float] = {}  # how well an operation's words match, before what kind it is
         for i, raw in score.items():
+            fit = raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
+            if not self.plain:
+                subject = self._subjects[i]
+                # "app connectors" is answered by list_all_assistants, not list_assistant_groups
+                fit *= 1 - rk.subject + rk.subject * (len(subject & terms.keys()) / len(subject) if subject else 0.5)
+            relevance[i] = fit
+        if not self.plain:
+            # the create and the update of one resource (POST /nssFeeds, PUT /nssFeeds/{id}) change the same object,
+            # but their descriptions were written with different detail: the one of the kind asked is credited with
+            # most of the better match of the two, so the kind asked decides ("add the scim group to the existing
+            # access rule" had ranked the update of ZPA policy rules fifth, under creates). Reads lend nothing: a list's
+            # description says what the objects do, which would lift every write on them
+            best: dict[int, float] = {}
+            for i, fit in relevance.items():
+                if self._kinds[i] in _EDITS:
+                    best[self._family[i]] = max(best.get(self._family[i], 0.0), fit)
+            asked = {reading.intent} & _EDITS
+            relevance = {i: max(fit, rk.family * best[self._family[i]]) if self._kinds[i] in asked else fit
+                         for i, fit in relevance.items()}
+        ranked: list[tuple[float, str, Any]] = []
+        for i, fit in relevance.items():
             tool = self._tools[i]
             if (service and tool.service != service) or (scope and tool.scope != scope):
                 continue
             if allowed_set is not None and tool.name not in allowed_set:
                 continue
             if self.plain:
-                ranked.append((raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total), tool.name, tool))
+                ranked.append((fit, tool.name, tool))
                 continue
-            subject = self._subjects[i]
-            # "app connectors" is answered by list_all_assistants, not list_assistant_groups
-            named = len(subject & terms.keys()) / len(subject) if subject else 0.5
             head = self._heads[i] in reading.head
             # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
             # is what is wanted, as a list would be
             kind = "list" if head and self._parts[i] else self._kinds[i]
-            s = (raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
-                 * (1 - rk.subject + rk.subject * named) * compat[kind])
+            s = fit * compat[kind]
             if reading.services and tool.service not in reading.services:
                 s *= rk.other_service
             elif not reading.services and reading.hinted and tool.service not in reading.hinted:

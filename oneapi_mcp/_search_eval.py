@@ -8,6 +8,7 @@ roughly what a client-side tool search sees.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "first_measurements", "full_listing_index", "leave_one_round_out",
+__all__ = ["BenchRequest", "evaluate", "miss_class", "first_measurements", "full_listing_index", "leave_one_round_out",
            "load_benchmark", "operation_key", "parts"]
 
 
@@ -83,6 +84,35 @@ def evaluate(search, requests: list[BenchRequest]) -> dict[str, Any]:
     n = len(requests) or 1
     return {"n": len(requests), "hit@1": hit1 / n, "hit@5": hit5 / n, "mrr": rr / n,
             "p50_ms": statistics.median(times) if times else 0.0, "misses": misses}
+
+
+_READS = {"list", "get", "count"}
+
+
+def miss_class(catalog: Any, want: frozenset[str], top: str | None) -> str:
+    """Why the first result is not a right one, told from the operations alone: another product, the right resource
+    but another kind of operation (a read for a write, ...), or another object of the same product."""
+    from ._search import operation_kind
+
+    if top is None:
+        return "nothing found"
+    wanted = [catalog.tools[n] for n in want]
+    first = catalog.tools[top]
+    if first.service not in {t.service for t in wanted}:
+        return "wrong product"
+    if _resource(first) not in {_resource(t) for t in wanted}:
+        return "sibling object, same product"
+    kinds, kind = {operation_kind(t) for t in wanted}, operation_kind(first)
+    if not kinds & _READS and kind in _READS:
+        return "write asked, read ranked"
+    if kinds <= _READS and kind not in _READS:
+        return "read asked, write ranked"
+    return "wrong kind, same resource"
+
+
+def _resource(tool: Any) -> tuple[str, str]:
+    """/sandboxRules and /sandboxRules/{id}: one resource, whose list, get, create, update and delete are siblings."""
+    return tool.service, re.sub(r"(/\{[^}]*\})+/?$", "", tool.path)
 
 
 def _ranks(search, requests: list[BenchRequest]) -> list[int | None]:

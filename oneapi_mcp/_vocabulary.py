@@ -8,6 +8,8 @@ the words the operations use (one edit, words of five letters or more).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -45,6 +47,7 @@ def stem(word: str) -> str:
 _CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
     r"[^a-z0-9]+")
 _PLURAL_ACRONYM = re.compile(r"\b([A-Z]{2,})s\b")  # "static IPs", "URLs": one word, not "UR Ls"
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")  # "bob's profile": bob, not bob + s
 _VERSIONED = re.compile(r"([A-Z]{2,})v(\d)")  # "IPv6" is one word, not "I Pv6"
 # "Policy > Firewall Control > DNS Control": the console's menu path; the last step names the page
 _BREADCRUMB = re.compile(r"\s*>\s*")
@@ -54,6 +57,7 @@ _CLAUSES = re.compile(r"[,:;?!()]|\s-+\s")
 
 def tokens(text: str) -> list[str]:
     """`ListURLCategories user_groups` -> ['list', 'url', 'categories', 'user', 'groups'] (not stemmed)."""
+    text = _POSSESSIVE.sub("", text)
     text = _PLURAL_ACRONYM.sub(lambda m: m[1].lower() + "s", _VERSIONED.sub(lambda m: f" {m[1].lower()}v{m[2]}", text))
     text = _CAMEL.sub(r"\1 \2", _ACRONYM.sub(r"\1 \2", text))
     return [w for w in _SEPARATORS.split(text.lower()) if w]
@@ -85,6 +89,7 @@ class Speller:
 
     def __init__(self, df: dict[str, int]):
         self.df = df
+        self._sorted: list[str] | None = None
         self._by_delete: dict[str, set[str]] = {}
         for word in df:
             if len(word) >= 4 and not word.isdigit():
@@ -96,10 +101,23 @@ class Speller:
         base = stem(word)
         if len(word) < 5 or base in self.df or base.isdigit():  # "sent" is a word, not a typo of "sett"
             return None
+        if self._begins(word):
+            return None  # "regen" is short for regenerate, not a typo of "regex": search matches it as a beginning
         found: set[str] = set()
         for d in _deletes(base) | {base}:
             found |= self._by_delete.get(d, set())
         return max(sorted(found), key=lambda w: self.df[w], default=None)
+
+    def _begins(self, word: str) -> bool:
+        if self._sorted is None:
+            self._sorted = sorted(self.df)
+        at = bisect.bisect_left(self._sorted, word)  # a letter more is a letter dropped: "firewal"
+        for known in itertools.islice(self._sorted, at, None):
+            if not known.startswith(word):
+                return False
+            if len(known) > len(word) + 1:
+                return True
+        return False
 
     def split(self, word: str) -> tuple[str, str] | None:
         """An unknown compound as two indexed words ("deeptrace" -> deep, trace; "appconnector"), or None."""
@@ -160,6 +178,7 @@ class Vocabulary:
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
         self.noun_phrases = [k for k, ws in self.terms.items()
                              if len(k) > 1 and k[0] in acting and not verbish & (set(ws) - set(k))]
+        self._question_words = {w for q in self.questions for w in q}
         self._longest = max([len(k) for k in (*self.services, *self.terms)] or [1])
         self._own_words = {w for k in (*data.get("terms", {}), *(n for ns in data.get("services", {}).values()
                                                                    for n in ns)) for w in tokens(k)} | {
@@ -168,7 +187,8 @@ class Vocabulary:
     def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
         out: list[str] = []
         for word in raw:
-            parts = None if word in self._own_words else speller.split(word)
+            # a word one edit from an indexed one is that word misspelt ("bandwith"), not a compound of two
+            parts = None if word in self._own_words or speller.correct(word) else speller.split(word)
             if parts is not None:
                 reading.corrected[word] = " ".join(parts)
                 out += parts
@@ -217,7 +237,8 @@ class Vocabulary:
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
-                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services):
+                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services,
+                                                                self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
                 break
@@ -258,6 +279,8 @@ class Vocabulary:
                     reading.add(stem(word), weight)
             i += n
         reading.head = _head(units, words, verbs, page_at)
+        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words):
+            reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
                                             for j, w in enumerate(words) if j > page_at):
             for w in self.who_did:  # "somebody deleted the rule, find out who": a change's author, the audit log
@@ -294,6 +317,23 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
 
 
+def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str]) -> bool:
+    """A request that is only a singular noun phrase and what it is for ("dlp notification template for the HR
+    team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads."""
+    run = [u for u in units if u.at >= start]
+    if not run or not run[0].own or any(w in questions for w in words[start:]):
+        return False
+    end = next((u for u in run if not u.own), None)
+    if end is None or end.n != 1 or end.at < start + 2 or end.at + 1 >= len(words):
+        return False
+    last, after = words[end.at - 1], words[end.at + 1]
+    if (last.endswith("s") and not last.endswith(("ss", "us", "is"))) or last.endswith(("ed", "ing")):
+        return False  # "rules for the HR team" lists them; "tickets raised for an incident" reads
+    # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
+    return (words[end.at] == "for" and after in _DEFINITE) or (words[end.at] == "to" and after not in _DETERMINERS
+                                                               and after not in _DEFINITE)
+
+
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
 _OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
             "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
@@ -316,10 +356,11 @@ def _particles_together(words: list[str]) -> list[str]:
     return out
 
 
-def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str]) -> bool:
-    """"add X to <an object>" (not "add X to <a product>"): the object is changed, not created."""
+def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str], verbs: set[str]) -> bool:
+    """"add X to <an object>" (not "add X to <a product>", nor "add a rule to block ...", a purpose): the object is
+    changed, not created."""
     at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
-    if at is None:
+    if at is None or (at + 1 < len(words) and stem(words[at + 1]) in verbs):
         return False
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
     return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))

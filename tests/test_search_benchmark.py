@@ -17,23 +17,23 @@ from oneapi_mcp._search import SearchIndex, operation_kind
 from oneapi_mcp._search_eval import evaluate, full_listing_index, load_benchmark, parts
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
-from oneapi_mcp._vocabulary import stem
+from oneapi_mcp._vocabulary import stem, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.94  # reached: 0.778 / 0.945 (1,152 requests; 0.816 / 0.963 on the 915 of rounds 1-7)
+HIT1_FLOOR, HIT5_FLOOR = 0.78, 0.945  # reached: 0.788 / 0.950 (1,152 requests)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
-# measured at 0.514 / 0.806 and reached 0.715 / 0.938 after this round's general fixes; round 7 (n=36), written
-# after them, was first measured at 0.583 / 0.778 and reached 0.667 / 0.861 with the fixes made after it; round 8
-# (n=237, held out: written by an engineer who never ran the search, measured once after all of that session's
-# changes) was first measured at 0.629 / 0.878 (main before those changes, on its 239: 0.536 / 0.816); it is not tuned on
-PART_FLOORS = {"tuned": (0.86, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
-               "blind round 2": (0.865, 0.955), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
-               "blind round 5": (0.765, 0.95), "blind round 6": (0.695, 0.925), "blind round 7": (0.63, 0.83),
-               "blind round 8": (0.62, 0.87)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.526 / 0.803 (1,152 requests)
+# measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
+# never ran the search, measured once after all of that session's changes) at 0.629 / 0.878 (main before those
+# changes, on its 239: 0.536 / 0.816). With the general fixes of the session after round 8 (classes of its misses,
+# `bench/search_bench.py --misses 8`) they reach 0.750 / 0.944, 0.694 / 0.889 and 0.654 / 0.882
+PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
+               "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
+               "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
+               "blind round 8": (0.645, 0.875)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.529 / 0.801 (1,152 requests)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.515, 0.795
 
 
@@ -111,9 +111,31 @@ def test_a_misspelt_word_finds_what_the_right_spelling_finds(index):
     assert index.read("what was sent").corrected == {}  # short real words are left alone
 
 
+def test_a_misspelt_word_is_corrected_before_it_is_split_and_a_word_beginning_is_an_abbreviation_not_a_typo(index):
+    assert index.read("bandwith rules").corrected == {"bandwith": "bandwidth"}  # not "band with"
+    assert "regen" not in index.read("regen the cert on a virtual service edge node").corrected  # not "regex"
+    assert _names(index, "regen the cert on a virtual service edge node")[0] == (
+        "zia_regenerate_virtual_zen_node_certificate")
+    assert index.read("sandboxrules").corrected == {"sandboxrules": "sandbox rules"}  # a compound is still split
+
+
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
     assert index.read("add a url to a custom category").intent == "update"
     assert index.read("add a user to internet access").intent == "create"
+
+
+def test_adding_something_for_a_purpose_creates_and_the_update_of_an_object_shares_its_creates_match(index):
+    assert index.read("add a firewall rule to block telnet").intent == "create"  # "to block": a purpose
+    assert "zpa_update_rule_to_policy_set" in _names(
+        index, "add the vendors scim group to the existing payroll access rule")[:2]
+
+
+def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_for_a_new_one(index):
+    assert _names(index, "bandwidth class for the video team")[0] == "zia_create_bandwidth_class"
+    assert index.read("ip pool to isolate guest laptops").intent == "create"
+    assert index.read("bandwidth classes for the video team").intent is None  # a plural lists
+    assert index.read("network services defined for the firewall").intent is None  # a participle reads
+    assert index.read("which bandwidth class for the video team").intent == "list"  # a question reads
 
 
 def test_a_question_reads_even_when_it_contains_a_write_verb(index):
@@ -138,6 +160,12 @@ def test_a_write_verb_must_be_a_command_not_a_participle_or_a_noun(index):
     assert index.read("the last change somebody made to internet access").intent is None
     assert index.read("register a server in zpa").intent == "create"
     assert index.read("I need a new dlp engine").intent == "create"
+
+
+def test_a_possessive_is_its_owner_alone_not_a_word_s(index):
+    assert tokens("reset bob's password, the tenant\u2019s changes") == [
+        "reset", "bob", "password", "the", "tenant", "changes"]
+    assert "s" not in index.read("show alice's zidentity profile").terms
 
 
 def test_acronyms_with_a_plural_or_a_version_are_one_word():
