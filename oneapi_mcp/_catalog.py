@@ -89,6 +89,12 @@ def _service_schemas(service: str) -> dict[str, dict[str, Any]]:
     return json.loads(text)["schemas"]
 
 
+def read_document(service: str) -> dict[str, Any]:
+    """One service's generated OpenAPI document, read and parsed now (not kept: callers that keep it cache it,
+    as the mock does)."""
+    return json.loads(resources.files(f"{_PACKAGE}.{service}").joinpath("openapi.json").read_text())
+
+
 def load_catalog(services: tuple[str, ...] | None = None) -> Catalog:
     """Read the definition tables of the generated services (all of them by default)."""
     if services is None:

@@ -8,13 +8,12 @@ They are read from each service's generated OpenAPI document when the search ind
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
+
+from ._catalog import read_document
 
 __all__ = ["operation_fields"]
 
-_PACKAGE = "oneapi_mcp.generated"
 # everywhere, so they tell no operation apart; ids of the tenant are in every path
 _COMMON = {"id", "name", "description", "customerId", "microtenantId", "page", "pageSize", "pagesize", "search",
            "body", "orgId", "org_id"}
@@ -42,7 +41,7 @@ def operation_fields(tools: Any) -> dict[str, list[str]]:
 
 def _document(service: str) -> dict[str, Any] | None:
     try:
-        return json.loads(resources.files(f"{_PACKAGE}.{service}").joinpath("openapi.json").read_text())
+        return read_document(service)
     except (FileNotFoundError, ModuleNotFoundError):
         return None
 

@@ -7,13 +7,12 @@ answer up.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from .._catalog import read_document
 from ..generated.services import SERVICES as SERVICE_TABLE
 from ..generated.services import service_for_path as table_service_for_path
 
@@ -52,8 +51,7 @@ def service_for_path(path: str) -> str | None:
 @cache
 def load_document(service: str) -> dict[str, Any]:
     """The generated OpenAPI document of one service (shared, never mutate it)."""
-    text = resources.files(f"oneapi_mcp.generated.{service}").joinpath("openapi.json").read_text()
-    return json.loads(text)
+    return read_document(service)
 
 
 @dataclass(frozen=True)
