@@ -6,15 +6,28 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
 
-# bytecode at install: an editable install compiles nothing, and a first start that compiles the generated
-# tables takes ~0.2 s and ~30 MB more (issue 16); the image compiles its own (Dockerfile)
+# The install (issue 16: ~45 s of a fresh clone's CI run, most of it pip resolving and fetching one package after
+# another). uv, a well-kept installer, fetches and installs in parallel and resolves the same versions (`pip freeze`
+# compared; uv itself is the one addition); pip itself is upgraded in the same step, as the tests use it
+# (tests/_install.py). uv reads no pip configuration (index, constraints): set UV_INDEX_URL & co. where pip's is
+# needed. Where uv cannot be installed or fails, pip installs as before.
+# Bytecode at install: an editable install compiles nothing, and a first start that compiles the generated tables
+# takes ~0.2 s and ~30 MB more (issue 16); pip compiled the dependencies too, uv does with --compile-bytecode. The
+# image compiles its own (Dockerfile).
+# The collect-only run stores the rewritten plugin modules pytest would otherwise rewrite in every process it starts
+# (schemathesis, hypothesis, anyio...: ~1.7 CPU s each, five or more at once in `make test`); it runs alongside
+# compileall (both write bytecode atomically).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen
-	# and the plugin modules pytest rewrites (schemathesis, hypothesis, anyio...; see `test:`), as pytest caches them
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only tests/test_naming.py >/dev/null
+	if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
+		&& $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --upgrade-package pip pip -e '.[dev]'; \
+	then :; else \
+		echo "make: installing with pip (uv could not be installed or failed)" >&2; \
+		$(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -e '.[dev]'; \
+	fi
+	$(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen & compiling=$$!; \
+		PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only tests/test_naming.py \
+		>/dev/null && wait $$compiling
 	touch $(STAMP)
 
 venv: $(STAMP)
