@@ -52,9 +52,10 @@ recorded-routes: $(STAMP)
 generate: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen generate
 
-## make check-generated: fail when generated/ or specs/names.lock.json is stale against specs/
+## make check-generated: fail when generated/ or specs/names.lock.json is stale against specs/ (regenerates the
+## services whose inputs' fingerprint or files changed; FULL=1 regenerates all of them)
 check-generated: $(STAMP)
-	$(TIMED) $(BIN)/python -m oneapi_mcp.codegen check
+	$(TIMED) $(BIN)/python -m oneapi_mcp.codegen check $(if $(FULL),--full)
 
 ## make input-schemas: store the built-in composite/discovery tools' listed input schemas (from their input models)
 ## in oneapi_mcp/composite/input_schemas.json, so that start-up builds no model (tests fail when it is stale)

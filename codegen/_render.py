@@ -22,9 +22,10 @@ import jinja2
 from ._ir import Operation, Param, Service
 from ._schema import compact_input_schema, open_schema, reachable_schemas
 
-__all__ = ["RenderStats", "header", "render_service", "tool_definition"]
+__all__ = ["LINE_LENGTH", "RenderStats", "header", "render_service", "tool_definition"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
+LINE_LENGTH = 120  # of every generated Python file (ruff formats them with it too: _generate)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ def _datamodel(doc: dict) -> str:
         openapi_scopes=[OpenAPIScope.Schemas],
         disable_timestamp=True,
         formatters=[Formatter.BUILTIN],
+        # the line length ruff formats with (_generate); left unset, datamodel-code-generator takes it from the
+        # nearest pyproject.toml above the current directory, so the output depended on where generate ran
+        builtin_format_line_length=LINE_LENGTH,
         # EmailStr needs the optional email-validator package, which is not a dependency
         type_mappings=["email=string", "idn-email=string"],
     )

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "6eb26fcb954aaaadea77a8cbfb24ae2bfb7c1c129d7ca20f61fef073a960d929"
+FINGERPRINT = "783467fdc026aa57101b5e229258bbacaaa7d9ebc156bc3631e96f088f244c7f"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
