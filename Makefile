@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed-stamp
 # compared; uv itself is the one addition); pip itself is upgraded in the same step, as the tests use it
 # (tests/_install.py). uv reads no pip configuration (index, constraints): set UV_INDEX_URL & co. where pip's is
 # needed. Where uv cannot be installed or fails, pip installs as before.
+# uv gets into the virtualenv by python3's own pip where it has one (pip --python; ensurepip, which `venv` runs
+# unless told not to, cost ~8 CPU s and 7-16 s under load, and uv installs pip anyway), else by ensurepip's.
+PIP_QUIET := --quiet --disable-pip-version-check
+ENSUREPIP = { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null; }
 # Bytecode at install: an editable install compiles nothing, and a first start that compiles the generated tables
 # takes ~0.2 s and ~30 MB more (issue 16); pip compiles the dependencies as it installs them, here compileall does
 # (uv's --compile-bytecode would, but only after installing: this way it overlaps the collection below). A file
@@ -20,12 +24,15 @@ STAMP := $(VENV)/.installed-stamp
 # rewrites them at once on a fresh clone (~6 CPU s for the test modules, ~1.7 for the plugins, in each of the
 # three xdist workers, measured). A test module that fails to import fails `make test`, not the install.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python --upgrade-package pip pip -e '.[dev]'; \
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install $(PIP_QUIET) uv 2>/dev/null \
+		|| { $(ENSUREPIP) && $(BIN)/python -m pip install $(PIP_QUIET) uv; } \
+		|| echo "make: uv could not be installed" >&2
+	if [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python --upgrade-package pip pip -e '.[dev]'; \
 	then :; else \
-		echo "make: installing with pip (uv could not be installed or failed)" >&2; \
-		$(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -e '.[dev]'; \
+		echo "make: installing with pip" >&2; \
+		$(ENSUREPIP) && $(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip \
+		&& $(BIN)/python -m pip install $(PIP_QUIET) -e '.[dev]'; \
 	fi
 	{ $(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen && { $(BIN)/python -m compileall \
 		-q -j 0 $(VENV)/lib >/dev/null || echo "make: some installed files do not compile (skipped)" >&2; }; } \
