@@ -2,7 +2,7 @@
 
 Three stages with typed data between them: load (`_load`: YAML, overlays, checks), parse
 (`_parse`: the frozen IR of `_ir`, where every decision is made) and render (`_render`: files).
-`_generate` runs them for `make generate` / `make check-generated`; `_make_specs` converts the
+`_generate` runs them for `make generate`, `_check` for `make check-generated`; `_make_specs` converts the
 SDK wheel's models into the vendored specs for `make specs`.
 """
 

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f57f9408150689defa24767d91e4371dd6e46008e4e6ebd6c9b230a8fdf166e4"
+FINGERPRINT = "79ce698b081d8ab6a1755f9177a62f7b69e2e7072f1c67f4a7eb074d540528aa"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "783467fdc026aa57101b5e229258bbacaaa7d9ebc156bc3631e96f088f244c7f"
+FINGERPRINT = "b43845013b63800262db1b5b13dfd626f538e0e03d38bf3a9eece5b94bf03b53"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

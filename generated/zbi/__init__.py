@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "37177d8fdeeb04dd9052e0212ab994869298423155cb8a34dff3e3a2fd4f7df4"
+FINGERPRINT = "64f235e119a595cedf8825c13f5b2857ad228eb5c4c1d172599d8ab224f799da"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "d2bb81a9642760c6d0702b72bec3a7b1f2ad29ff98fdc1cc6710ed5584636646"
+FINGERPRINT = "5799a97dc1530bf07fab13876e17ce20777e1300a431028aa5ad74b2ef1366bb"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "7276d1b606f906cba32d7e78110f4bbd01d1541d3cc463ee019604585d3c2134"
+FINGERPRINT = "e8b5140f62ef02e924ea4c34e1ff2cfffd715ec1cdc8f781e558b6c14b46c1c8"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

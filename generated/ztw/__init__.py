@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "d7fd3f8d03e885d8b5173a555ab8084bbd17329e04d6b83780e706a000dc50e2"
+FINGERPRINT = "b6e7d85dedfefda8a9647160e4d3dbd6ed3cf98181c97e6e1bac94fe792ae5aa"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
