@@ -16,7 +16,6 @@ ZIA and ZPA schemathesis spends many minutes and gigabytes building them, so it 
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from collections import Counter
@@ -26,7 +25,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from oneapi_mcp.generated.services import SERVICES as SERVICE_TABLE
 from schemathesis.config import SchemathesisConfig
-from schemathesis.python import asgi
 
 from oneapi_mcp.mock import FaultConfig, contract_document, create_mock_app
 from oneapi_mcp.mock._zdx import MAX_WINDOW_DAYS as ZDX_WINDOW_LIMITS
@@ -66,33 +64,6 @@ def plugin_manager():
     assert _plugins._pm is None, "a contract case made a plugin manager: drop this override"
 
 
-class _ReusedClient(asgi.ASGIClient):
-    """The client schemathesis asks for around every request it sends in process (`asgi.get_client`), made once.
-
-    It made a `requests` session per request (~8,000 in a run, probes included), each building its adapters
-    and scanning the environment for proxies (`trust_env`) before a request that never leaves the process.
-    Leaving it keeps nothing for the next request (no cookie, as a new client has none; the mock sets none),
-    and the requests sent are the same (checked: every request of a run, method, path, query, body and
-    headers, before and after; note that hypothesis also draws from the literals of every local module
-    imported, tests/ aside, so a probe that records requests must live in a `test_*.py` file)."""
-
-    def __init__(self, app, *, max_stream_events: int) -> None:
-        super().__init__(app, max_stream_events=max_stream_events)
-        self.trust_env = False  # in process: no proxy, no .netrc, no CA bundle from the environment
-
-    def __exit__(self, *exc_info) -> None:
-        self.adapter.entered = False
-        self.cookies.clear()
-
-
-@functools.cache
-def _client(app, max_stream_events: int = asgi.DEFAULT_MAX_STREAM_EVENTS) -> _ReusedClient:
-    return _ReusedClient(app, max_stream_events=max_stream_events)
-
-
-asgi.get_client = _client
-
-
 class Tally:
     def __init__(self) -> None:
         self.cases: Counter[str] = Counter()
@@ -112,9 +83,7 @@ class Tally:
 TALLY = Tally()
 
 
-@functools.cache
 def _schema(service: str) -> schemathesis.BaseSchema:
-    """The service's schema, loaded once: its cases, its workflows and the final check read the same one."""
     config = SchemathesisConfig.from_dict(
         {
             "auth": {"openapi": {"oneapi": {"bearer": TOKEN}}},
