@@ -91,14 +91,18 @@ async def test_enable_toolset_over_stdio_notifies_and_lists_the_toolset():
     assert "zdx_list_applications" in [t.name for t in listed.tools]
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_an_agent_lists_searches_and_calls_over_streamable_http(mode):
+@pytest.fixture(scope="module")
+def read_only_http_server():
+    """One `serve --mock --transport http` for the sessions that only read (a process start is ~2.5 s of CPU)."""
     server = HttpServer()
-    try:
-        async with Client(server.url(), cache=None, mode=mode) as client:
-            await _agent_session(client)
-    finally:
-        server.close()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_an_agent_lists_searches_and_calls_over_streamable_http(mode, read_only_http_server):
+    async with Client(read_only_http_server.url(), cache=None, mode=mode) as client:
+        await _agent_session(client)
 
 
 async def test_one_http_process_serves_named_servers_with_their_own_profiles():

@@ -74,6 +74,7 @@ class Stdio:
         self.params = StdioServerParameters(command=sys.executable, args=[
             "-m", "oneapi_mcp.cli", "serve", "--mock", "--config", str(config), *args], env=ENV)
         self.changed = 0
+        self.since = 0  # stderr() is what the server wrote from this offset on (see `mark`)
 
     def client(self, errfile) -> Client:
         async def on_message(message):
@@ -84,7 +85,12 @@ class Stdio:
                       message_handler=on_message)
 
     def stderr(self) -> str:
-        return self.errlog.read_text()
+        return self.errlog.read_text()[self.since:]
+
+    def mark(self) -> None:
+        """From now on, stderr() and `changed` count only what comes next (a server shared by several tests)."""
+        self.since += len(self.stderr())
+        self.changed = 0
 
 
 async def names(client) -> list[str]:
@@ -125,28 +131,48 @@ async def test_sighup_applies_a_toolsets_change_when_the_file_is_not_watched(tmp
     assert "(SIGHUP)" in server.stderr() and "toolsets" in server.stderr()
 
 
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"  # module scope, for `users_server`
+
+
+@pytest.fixture(scope="module")
+async def users_server(tmp_path_factory):
+    """One `serve --mock --config` over stdio for the invalid-config cases (a process start is ~2.5 s of CPU):
+    each case starts from USERS applied, and reads only the stderr and notifications that follow its start."""
+    tmp_path = tmp_path_factory.mktemp("invalid-config")
+    config = tmp_path / "servers.toml"
+    config.write_text(USERS)
+    server = Stdio(tmp_path, config)
+    with server.errlog.open("w") as errfile:
+        async with server.client(errfile) as client:
+            yield server, client
+
+
 @pytest.mark.parametrize(("bad", "named"), [
     (USERS + 'profile = "read-write"\nbogus_setting = 1\n', "bogus_setting"),
     (USERS + 'profile = "superuser"\n', "profile"),
     (USERS + 'profile = "read-write\n', "invalid TOML"),
     (USERS + 'profile = "read-write"\nlog_level = "LOUD"\n', "log_level"),
 ], ids=["unknown-key", "bad-profile", "toml-syntax", "bad-log-level"])
-async def test_an_invalid_config_is_rejected_with_the_reason_and_the_old_one_keeps_serving(tmp_path, bad, named):
-    config = tmp_path / "servers.toml"
-    config.write_text(USERS)
-    server = Stdio(tmp_path, config)
-    with server.errlog.open("w") as errfile:
-        async with server.client(errfile) as client:
-            before = await names(client)
-            write(config, bad)
-            await until(lambda: "rejected" in server.stderr(), "the rejection on stderr")
-            assert named in server.stderr() and "still serving the previous settings" in server.stderr()
-            assert await names(client) == before and server.changed == 0
-            users = await client.call_tool("zia_list_users", {"max_items": 3})
-            assert not users.is_error, users.content[0].text
-            write(config, USERS + 'profile = "read-write"\n')  # fixed: applied
-            await until(lambda: server.changed, "notifications/tools/list_changed")
-            assert "zia_create_user" in await names(client)
+async def test_an_invalid_config_is_rejected_with_the_reason_and_the_old_one_keeps_serving(users_server, bad, named):
+    server, client = users_server
+    config = server.config
+    if config.read_text() != USERS:  # the previous case left its fixed config: back to USERS, applied
+        reloads = server.stderr().count("config reloaded")
+        write(config, USERS)
+        await until(lambda: server.changed and server.stderr().count("config reloaded") > reloads, "the reset")
+    server.mark()
+    before = await names(client)
+    write(config, bad)
+    await until(lambda: "rejected" in server.stderr(), "the rejection on stderr")
+    assert named in server.stderr() and "still serving the previous settings" in server.stderr()
+    assert await names(client) == before and server.changed == 0
+    users = await client.call_tool("zia_list_users", {"max_items": 3})
+    assert not users.is_error, users.content[0].text
+    write(config, USERS + 'profile = "read-write"\n')  # fixed: applied
+    await until(lambda: server.changed, "notifications/tools/list_changed")
+    assert "zia_create_user" in await names(client)
 
 
 class HttpServe:

@@ -47,6 +47,7 @@ class Mock:
         self.args = args
         self.log = log
         self.base = f"http://127.0.0.1:{self.port}"
+        self.since = 0  # access() reads the log from this offset on (see `mark`)
         self.start()
 
     def start(self) -> None:
@@ -60,9 +61,13 @@ class Mock:
         self.process.terminate()
         self.process.wait(timeout=10)
 
+    def mark(self) -> None:
+        """From now on, access() and the counts read only what the mock logs next (a mock shared by tests)."""
+        self.since = len(self.log.read_text())
+
     def access(self) -> list[str]:
         """Access-log lines: `127.0.0.1:PORT - "GET /path HTTP/1.1" 200`."""
-        return [line for line in self.log.read_text().splitlines() if '" ' in line and " HTTP/1.1" in line]
+        return [line for line in self.log.read_text()[self.since:].splitlines() if '" ' in line and " HTTP/1.1" in line]
 
     def count(self, method: str, path: str, status: int | None = None) -> int:
         return sum(1 for line in self.access() if f'"{method} {path}' in line
@@ -86,6 +91,22 @@ def mock_factory(tmp_path):
     for mock in started:
         if mock.process.poll() is None:
             mock.stop()
+
+
+@pytest.fixture(scope="module")
+def _default_mock(tmp_path_factory):
+    mock = Mock(tmp_path_factory.mktemp("default-mock") / "mock.log")
+    yield mock
+    if mock.process.poll() is None:
+        mock.stop()
+
+
+@pytest.fixture
+def default_mock(_default_mock):
+    """The mock with no options, one process for the tests that neither restart it nor give it options (a start
+    is ~0.6 s of CPU); what it logged before the test is not counted."""
+    _default_mock.mark()
+    return _default_mock
 
 
 def _server_env(audit: Path, **extra: str) -> dict[str, str]:
@@ -255,8 +276,8 @@ async def test_a_get_that_keeps_failing_is_retried_up_to_max_retries(mock_factor
 
 
 # -- (d) read-only, (e) confirmation, (f) audit --------------------------------------------------------
-async def test_a_read_only_server_refuses_a_write_by_any_name_and_sends_nothing(mock_factory, tmp_path):
-    mock = mock_factory()
+async def test_a_read_only_server_refuses_a_write_by_any_name_and_sends_nothing(default_mock, tmp_path):
+    mock = default_mock
     audit = tmp_path / "audit.jsonl"
     async with _stdio(mock, audit) as client:
         direct = await client.call_tool("zia_create_department", {"body": {"name": "Nope"}})
@@ -269,8 +290,8 @@ async def test_a_read_only_server_refuses_a_write_by_any_name_and_sends_nothing(
     assert [(r["outcome"], r["upstream"]) for r in _audit(audit)] == [("denied", []), ("denied", [])]
 
 
-async def test_a_destructive_call_runs_only_with_a_single_use_confirm_token(mock_factory, tmp_path):
-    mock = mock_factory()
+async def test_a_destructive_call_runs_only_with_a_single_use_confirm_token(default_mock, tmp_path):
+    mock = default_mock
     audit = tmp_path / "audit.jsonl"
     async with _stdio(mock, audit, "--profile", "admin") as client:
         departments = await client.call_tool("zia_list_departments", {})
@@ -296,8 +317,8 @@ async def test_a_destructive_call_runs_only_with_a_single_use_confirm_token(mock
     assert token not in (tmp_path / "audit.jsonl").read_text()
 
 
-async def test_the_audit_log_has_one_json_line_per_call_and_no_secret(mock_factory, tmp_path):
-    mock = mock_factory()
+async def test_the_audit_log_has_one_json_line_per_call_and_no_secret(default_mock, tmp_path):
+    mock = default_mock
     audit = tmp_path / "logs" / "audit.jsonl"
     calls = [
         ("describe_operation", {"name": "zia_list_users"}),
@@ -330,11 +351,11 @@ async def test_the_audit_log_has_one_json_line_per_call_and_no_secret(mock_facto
 
 
 # -- (g) HTTP security -------------------------------------------------------------------------------
-async def test_http_needs_an_api_key_and_checks_host_and_origin(mock_factory, tmp_path):
+async def test_http_needs_an_api_key_and_checks_host_and_origin(default_mock, tmp_path):
     from httpx2 import AsyncClient as McpHttpClient
     from mcp.client.streamable_http import streamable_http_client
 
-    mock = mock_factory()
+    mock = default_mock
     audit = tmp_path / "audit.jsonl"
     hashed = subprocess.run([sys.executable, "-m", "oneapi_mcp.cli", "hash-key"], input=FAKE_API_KEY + "\n",
                             capture_output=True, text=True, env=ENV, check=True).stdout.strip()
