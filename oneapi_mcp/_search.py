@@ -236,7 +236,8 @@ class SearchIndex:
                 starts = sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]
                 for w in starts:
                     terms[w] = max(terms.get(w, 0.0), weight / 2)
-                unknown |= weight >= 1.0 and not starts and term not in self._field_postings
+                unknown |= (weight >= 1.0 and not starts and term not in self._field_postings
+                            and term not in reading.inflected)  # "requests carrying a header": no app's name
         if (unknown and reading.intent in (None, "update") and set(self.vocabulary.site_verbs) & terms.keys()
                 and set(reading.services) <= {"zia"}):
             for w in self.vocabulary.site_words:  # "block bittorrent", "let them use facebook": a site or an app
