@@ -199,6 +199,8 @@ class Vocabulary:
                   for p in phrases}
         self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
         self.site_verbs = [stem(w) for w in data.get("site_verbs") or []]
+        self.wishes = [(intent, [tuple(tokens(p)) for p in phrases])
+                       for intent, phrases in (data.get("wishes") or {}).items()]
         self.site_words = [stem(w) for v in data.get("site_words") or [] for w in tokens(v)]
         self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
@@ -286,6 +288,13 @@ class Vocabulary:
                                                                 self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
+                break
+        for intent, phrases in self.wishes if reading.intent is None else ():
+            # "the time interval should end at 7pm", "the old group can go": a change asked for as a wish
+            said = [(at, p) for p in phrases for at in _runs(words, p, page_at + 1)]
+            if said:
+                reading.intent = intent
+                verbs.update(j for at, p in said for j in range(at, at + len(p)))
                 break
         i = 0
         units: list[_Unit] = []  # the request's words and phrases in order, for its head noun
