@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "8ccbe5638fa76500b7c19c2013118518563efa445e9f6fcdbf84f548218a53e5"
+FINGERPRINT = "f8e5c25d085a357f0f5ff84d9eb0028d846a84cf77bb6997e7cc3dad81e2a7ea"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
