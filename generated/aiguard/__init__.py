@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f8e5c25d085a357f0f5ff84d9eb0028d846a84cf77bb6997e7cc3dad81e2a7ea"
+FINGERPRINT = "0163c5ca49f749c26cf0e636ca227eac3048b1a327c672eef3d7e7ec0a676f09"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "76508dadd722631d8ce32ef6f703782126ca7a88f497bb6dcbfb084a62322190"
+FINGERPRINT = "27c92962dc7a69faa6a887073749a5540b1ac2543343d049f73b491d48443872"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

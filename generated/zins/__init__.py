@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "a25bafa667f1b5f6322cc1e9af3d0b16592182409e458040178f9d9123db7aaa"
+FINGERPRINT = "8a55f95e2fa618a1dc86640339dd516d4a830d2ff819eb4a7a9d1560a5fad282"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

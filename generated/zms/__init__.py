@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "f6d49e4f4e6666585a4f47fda039fcde7952246d3b04fe276e50a680e1a76765"
+FINGERPRINT = "fc06cdbf523f068cbc02591b8fe406e4fe5492381504c2111b8ba8dcb418b8c7"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
