@@ -294,10 +294,11 @@ class SearchIndex:
             if self.plain:
                 ranked.append((fit, tool.name, tool))
                 continue
-            head = self._heads[i] in reading.head
+            inside = self._heads[i] in reading.container
+            head = inside or self._heads[i] in reading.head
             # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
-            # is what is wanted, as a list would be
-            kind = "list" if head and self._parts[i] else self._kinds[i]
+            # is what is wanted, as a list would be; so is the named object that holds what is asked about
+            kind = "list" if head and (self._parts[i] or (inside and self._kinds[i] == "get")) else self._kinds[i]
             s = fit * compat[kind]
             if reading.services and tool.service not in reading.services:
                 s *= rk.other_service

@@ -85,6 +85,7 @@ class Reading:
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
+    container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
     inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
     def add(self, term: str, weight: float) -> None:
@@ -340,6 +341,9 @@ class Vocabulary:
                         reading.inflected.add(stem(word))
             i += n
         reading.head = _head(units, words, verbs, page_at)
+        reading.container = _container(
+            units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
+                                      for j in _runs(words, (w.lower(),), page_at + 1)})
         if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
@@ -376,6 +380,31 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
         if content and not participle:
             run.append(u)
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
+
+
+_CAPITALISED = re.compile(r"(?<=[\w,] )[A-Z][a-z]+\b")  # "the Retail location group": a name, not the first word
+_IN = {"in", "inside", "behind", "within", "under", "of", "on"}
+
+
+def _container(units: list[_Unit], words: list[str], names: set[int]) -> frozenset[str]:
+    """The object a request's head noun is inside, when that object is named: "servers behind the SAP-Prod server
+    group", "which apps are in the Collaboration network application group" -> {group, ...}. Such a request is
+    about the named object (its get or list answers which members it has), so its noun is a head noun too."""
+    for n, u in enumerate(units):
+        if not (u.n == 1 and words[u.at] in _IN and u.at + 2 < len(words) and words[u.at + 1] == "the"
+                and u.at + 2 in names):
+            continue
+        after = [v for v in units[n + 2:] if v.at > u.at + 2]
+        run = []
+        for v in after:
+            if v.at in names:
+                continue
+            if not v.own:
+                break
+            run.append(v)
+        if run:
+            return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]})
+    return frozenset()
 
 
 def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str]) -> bool:

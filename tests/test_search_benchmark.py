@@ -162,6 +162,18 @@ def test_a_change_asked_for_as_a_wish_is_a_write_but_a_question_still_reads(inde
     assert index.read("which firewall rules should be reviewed").intent == "list"
 
 
+def test_what_is_inside_a_named_object_is_answered_by_that_object_unless_an_operation_reads_that_part(index):
+    # class 'sibling object' (rounds 8-9): the head noun (servers) is inside a named object (the SAP-Prod server group)
+    assert index.read("servers behind the SAP-Prod server group").container == {"group"}
+    assert _names(index, "servers behind the SAP-Prod server group")[0] in (
+        "zpa_get_server_group", "zpa_list_all_server_groups")
+    assert _names(index, "which locations are in the Retail location group")[0] in (
+        "zia_list_groups", "zia_get_group_by_id", "zia_get_group_summary")
+    assert index.read("servers in the server group").container == frozenset()  # no name: the head noun alone
+    # where an operation reads that part of the object, it still answers
+    assert _names(index, "members of the sales-emea group in zdx")[0] == "zdx_list_group_users"
+
+
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
     assert index.read("add a url to a custom category").intent == "update"
     assert index.read("add a user to internet access").intent == "create"
