@@ -310,7 +310,7 @@ class Vocabulary:
                 if key in self.services:
                     if self.services[key] not in reading.services:
                         reading.services.append(self.services[key])
-                    units.append(_Unit(i, n, (), ()))
+                    units.append(_Unit(i, n, (), (), product=True))
                     break
                 if key in self.terms:
                     units.append(_Unit(i, n, tuple(self.terms[key]), tuple(
@@ -344,7 +344,8 @@ class Vocabulary:
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
-        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words):
+        plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
+        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words, plurals):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
                                             for j, w in enumerate(words) if j > page_at):
@@ -362,6 +363,7 @@ class _Unit:
     n: int
     api: tuple[str, ...]  # the API words a console phrase stands for
     own: tuple[str, ...]  # its own stems (none for a product name or a stop word)
+    product: bool = False
 
 
 def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
@@ -407,21 +409,30 @@ def _container(units: list[_Unit], words: list[str], names: set[int]) -> frozens
     return frozenset()
 
 
-def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str]) -> bool:
+def _plural(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str], plurals: set[str]) -> bool:
     """A request that is only a singular noun phrase and what it is for ("dlp notification template for the HR
     team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads."""
-    run = [u for u in units if u.at >= start]
+    run = list(itertools.dropwhile(lambda u: u.product, (u for u in units if u.at >= start)))  # "zpa saml ..."
     if not run or not run[0].own or any(w in questions for w in words[start:]):
         return False
-    end = next((u for u in run if not u.own), None)
+    end = next((u for u in run if not u.own or words[u.at] in _CALLED), None)
     if end is None or end.n != 1 or end.at < start + 2 or end.at + 1 >= len(words):
         return False
     last, after = words[end.at - 1], words[end.at + 1]
-    if (last.endswith("s") and not last.endswith(("ss", "us", "is"))) or last.endswith(("ed", "ing")):
+    if any(_plural(w) or w in plurals for w in words[run[0].at:end.at]) or last.endswith(("ed", "ing")):
         return False  # "rules for the HR team" lists them; "tickets raised for an incident" reads
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
-    return (words[end.at] == "for" and after in _DEFINITE) or (words[end.at] == "to" and after not in _DETERMINERS
-                                                               and after not in _DEFINITE)
+    # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files"), or
+    # described ("dlp dictionary with our project codenames", "segment group called OT-Systems")
+    return ((words[end.at] == "for" and after in _DEFINITE) or words[end.at] in _CALLED
+            or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE))
+
+
+_CALLED = {"with", "called", "named"}
 
 
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"

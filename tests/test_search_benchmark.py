@@ -174,6 +174,17 @@ def test_what_is_inside_a_named_object_is_answered_by_that_object_unless_an_oper
     assert _names(index, "members of the sales-emea group in zdx")[0] == "zdx_list_group_users"
 
 
+def test_a_bare_singular_noun_phrase_described_with_or_called_asks_for_a_new_one_after_a_product_name_too(index):
+    # class 'write asked, read ranked' (round 9): "dlp dictionary with ...", "segment group called X", "zpa saml ..."
+    for text in ("dlp dictionary with our secret project codenames", "segment group called OT-Systems",
+                 "zpa saml attribute for the costCenter claim"):
+        assert index.read(text).intent == "create", text
+    # a plural (also a misspelt one) or an adjective before "to" still reads
+    for text in ("zpa app segmnets with double encryption on", "rules with action block",
+                 "zpa app segments visible to cloud connector"):
+        assert index.read(text).intent != "create", text
+
+
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
     assert index.read("add a url to a custom category").intent == "update"
     assert index.read("add a user to internet access").intent == "create"
