@@ -187,6 +187,13 @@ def test_a_bare_singular_noun_phrase_described_with_or_called_asks_for_a_new_one
         assert index.read(text).intent != "create", text
 
 
+def test_pointing_or_switching_an_object_to_something_else_changes_it(index):
+    # class 'write asked, read ranked' (round 8): verbs of change the vocabulary lacked
+    assert _names(index, "point the gre tunnel at the amsterdam secondary vip instead")[0] == "zia_update_gre_tunnel"
+    assert index.read("switch internet access authentication over to SAML").intent == "update"
+    assert index.read("ransomware kill switch state at the plant").intent != "update"  # a console noun
+
+
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
     assert index.read("add a url to a custom category").intent == "update"
     assert index.read("add a user to internet access").intent == "create"

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "0163c5ca49f749c26cf0e636ca227eac3048b1a327c672eef3d7e7ec0a676f09"
+FINGERPRINT = "760352771c38f1337b43431dba9befc3a8d01019c8caa8397d24c1bf139ee9a2"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

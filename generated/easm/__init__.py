@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "27c92962dc7a69faa6a887073749a5540b1ac2543343d049f73b491d48443872"
+FINGERPRINT = "86b88854cb82dad1bfdc5276001754982fd0912a7ad0ada540c114346731fa7d"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

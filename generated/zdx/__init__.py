@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "aa03ad3cdcd96e4cf702ad9be406e9504413e20ce8a42192f7775316c35640f9"
+FINGERPRINT = "224e6dc25671149137a384aa5e11bb5107b56d7aec94f287a0e24959257a0b53"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "eb2b7c26ce48481f0f520e7236927ce18641b32ff6a9a4212b8797d3d9b74b37"
-FINGERPRINT = "9b33e3e1849231a13e3b037d552605551bce2932c7c14aab956b1c9c20d34c95"
+FINGERPRINT = "11a3e199d2c93103fab58f9b93ceb3b8130e86241c340e40addd881615fbe545"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
