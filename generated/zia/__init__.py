@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "b962b4bf4137eef6821b1642de2954324416d6e2039669d0060d83b896308114"
+FINGERPRINT = "d5ae627e8e0e29f2adc536477c9be0a1d5cf79b7d16ebf4a43994aa8706f11ec"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
