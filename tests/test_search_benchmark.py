@@ -22,7 +22,7 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.935  # reached: 0.775 / 0.940 (1,376 requests; 0.762 / 0.932 before session 6)
+HIT1_FLOOR, HIT5_FLOOR = 0.774, 0.937  # reached: 0.779 / 0.942 (1,376 requests; 0.762 / 0.932 before session 6)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -32,11 +32,12 @@ HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.935  # reached: 0.775 / 0.940 (1,376 requests; 
 # Round 9 (n=224, a second held-out set written while those fixes were made) was first measured after them at
 # 0.629 / 0.844 (0.621 / 0.835 before them, 0.594 / 0.790 on main before the session). Session 6 fixed classes of
 # rounds 8 and 9's misses (real words spell-corrected, hyphen-joined names, changes asked as wishes, a named
-# object holding the head noun, terse requests for a new object): 0.667 / 0.886 and 0.692 / 0.884, tuned on
+# object holding the head noun, terse requests for a new object, change verbs, product names): 0.675 / 0.886 and
+# 0.710 / 0.897, tuned on
 PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
                "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
                "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
-               "blind round 8": (0.66, 0.88), "blind round 9": (0.68, 0.875)}
+               "blind round 8": (0.665, 0.88), "blind round 9": (0.70, 0.885)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.519 / 0.791 (1,376 requests)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.51, 0.785
 
