@@ -236,7 +236,8 @@ class SearchIndex:
                 starts = sorted((w for w in self._postings if w.startswith(term)), key=lambda w: -self._df[w])[:3]
                 for w in starts:
                     terms[w] = max(terms.get(w, 0.0), weight / 2)
-                unknown |= weight >= 1.0 and not starts and term not in self._field_postings
+                unknown |= (weight >= 1.0 and not starts and term not in self._field_postings
+                            and term not in reading.inflected)  # "requests carrying a header": no app's name
         if (unknown and reading.intent in (None, "update") and set(self.vocabulary.site_verbs) & terms.keys()
                 and set(reading.services) <= {"zia"}):
             for w in self.vocabulary.site_words:  # "block bittorrent", "let them use facebook": a site or an app
@@ -293,10 +294,11 @@ class SearchIndex:
             if self.plain:
                 ranked.append((fit, tool.name, tool))
                 continue
-            head = self._heads[i] in reading.head
+            inside = self._heads[i] in reading.container
+            head = inside or self._heads[i] in reading.head
             # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
-            # is what is wanted, as a list would be
-            kind = "list" if head and self._parts[i] else self._kinds[i]
+            # is what is wanted, as a list would be; so is the named object that holds what is asked about
+            kind = "list" if head and (self._parts[i] or (inside and self._kinds[i] == "get")) else self._kinds[i]
             s = fit * compat[kind]
             if reading.services and tool.service not in reading.services:
                 s *= rk.other_service

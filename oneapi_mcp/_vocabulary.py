@@ -26,9 +26,12 @@ MENU = 0.35  # a word of the console menu path before the page ("Administration 
 
 @lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
-    """A light stemmer: plurals and -ed/-ing/-ation, so activate/activated/activation meet."""
+    """A light stemmer: plurals and -ed/-ing/-ation, so activate/activated/activation meet; British spellings as
+    American ones."""
     if len(word) <= 3 or word.isdigit():
         return word
+    word = _BRITISH_CE.sub(r"\1nse", word)  # licence/license, defence/defense
+    british = word.endswith(("ise", "ised", "ises", "ising", "isation", "isations", "yse", "ysed", "yses", "ysing"))
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith(("sses", "xes", "ches", "shes")):
@@ -41,9 +44,12 @@ def stem(word: str) -> str:
             break
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
+    if word.endswith(("is", "ys")) and len(word) > 5 and british:
+        word = word[:-1] + "z"  # organisation/organization, categorised/categorized, analyse/analyze meet
     return word
 
 
+_BRITISH_CE = re.compile(r"(lice|fe)nce(?=s?$)")
 _CAMEL, _ACRONYM, _SEPARATORS = re.compile(r"([a-z\d])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"), re.compile(
     r"[^a-z0-9]+")
 _PLURAL_ACRONYM = re.compile(r"\b([A-Z]{2,})s\b")  # "static IPs", "URLs": one word, not "UR Ls"
@@ -79,6 +85,8 @@ class Reading:
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
+    container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
+    inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
     def add(self, term: str, weight: float) -> None:
         self.terms[term] = max(weight, self.terms.get(term, 0.0))
@@ -106,7 +114,7 @@ class Speller:
         found: set[str] = set()
         for d in _deletes(base) | {base}:
             found |= self._by_delete.get(d, set())
-        return max(sorted(found), key=lambda w: self.df[w], default=None)
+        return max(sorted(w for w in found if _a_typo_of(base, w)), key=lambda w: self.df[w], default=None)
 
     def _begins(self, word: str) -> bool:
         if self._sorted is None:
@@ -126,6 +134,25 @@ class Speller:
         splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2)]
         known = [(a, b) for a, b in splits if stem(a) in self.df and stem(b) in self.df]
         return max(known, key=lambda ab: min(self.df[stem(ab[0])], self.df[stem(ab[1])]), default=None)
+
+
+_VOWELS = set("aeiou")
+
+
+def _a_typo_of(typed: str, known: str) -> bool:
+    """Whether `typed` is `known` mistyped, not another word: one letter left out, doubled or added, two swapped, or
+    one vowel for another in a long word ("catagory", "connecter"), the first letter kept. Another consonant or first
+    letter usually makes a different real word ("stale" is not "stage", "retail" not "detail", "logic" not "login")."""
+    if typed == known or (typed[:1] != known[:1] and typed[1:] != known):  # a letter before it: "zidentity"
+        return False
+    if len(typed) != len(known):
+        short, long_ = sorted((typed, known), key=len)
+        return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    diff = [i for i, (a, b) in enumerate(zip(typed, known, strict=True)) if a != b]
+    if len(diff) == 2:
+        i, j = diff
+        return j == i + 1 and typed[i] == known[j] and typed[j] == known[i]
+    return len(diff) == 1 and len(typed) >= 7 and {typed[diff[0]], known[diff[0]]} <= _VOWELS
 
 
 def product_names(rows) -> dict[str, list[str]]:
@@ -173,6 +200,8 @@ class Vocabulary:
                   for p in phrases}
         self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
         self.site_verbs = [stem(w) for w in data.get("site_verbs") or []]
+        self.wishes = [(intent, [tuple(tokens(p)) for p in phrases])
+                       for intent, phrases in (data.get("wishes") or {}).items()]
         self.site_words = [stem(w) for v in data.get("site_words") or [] for w in tokens(v)]
         self._acts = {stem(p[0]) for intent, phrases in self.intents if intent not in ("list", "get", "count")
                       for p in phrases if len(p) == 1}  # "created", "disabled": participles of these
@@ -184,9 +213,12 @@ class Vocabulary:
                                                                    for n in ns)) for w in tokens(k)} | {
             w for _, phrases in self.intents for p in phrases for w in p} | self.stop
 
-    def _spelled(self, raw: list[str], speller: Speller, reading: Reading) -> list[str]:
+    def _spelled(self, raw: list[str], speller: Speller, reading: Reading, keep: set[str]) -> list[str]:
         out: list[str] = []
         for word in raw:
+            if word in keep:  # a word of an object's name ("sales-emea") is not a misspelt API word
+                out.append(word)
+                continue
             # a word one edit from an indexed one is that word misspelt ("bandwith"), not a compound of two
             parts = None if word in self._own_words or speller.correct(word) else speller.split(word)
             if parts is not None:
@@ -199,12 +231,28 @@ class Vocabulary:
             out.append(fixed or word)
         return out
 
+    def _names(self, text: str, speller: Speller) -> list[tuple[str, ...]]:
+        """The hyphen- or slash-joined words that name one object ("PCI-Block", "sales-emea", "dc-east"), as tokens:
+        capitalised, or with a part no operation uses; not a compound of API words ("url-filtering", "read-only",
+        "allow/block"), a console term ("break-glass"), a number ("70/30") nor a domain's part ("evil-updates.com")."""
+        out = []
+        for m in _JOINED.finditer(text):
+            parts = tokens(m[0])
+            if all(p.isdigit() for p in parts) or tuple(map(stem, parts)) in self.terms:
+                continue
+            known = all(len(p) <= 3 or p in self._own_words or stem(p) in speller.df for p in parts)
+            if not known or any(c.isupper() for c in m[0]):
+                out.append(tuple(parts))
+        return out
+
     def read(self, text: str, speller: Speller) -> Reading:
         reading = Reading()
         *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
         page_at = len(tokens(" ".join(menu)))
-        words = _particles_together(self._spelled(tokens(text), speller, reading))
-        reading.names_one = bool(_ONE.search(text)) or any(w in _THIS_ONE for w in words)
+        names = self._names(page, speller)
+        words = _particles_together(self._spelled(tokens(text), speller, reading, {w for n in names for w in n}))
+        named_at = {j for n in names for at in _runs(words, n, page_at) for j in range(at, at + len(n))}
+        reading.names_one = bool(_ONE.search(text) or names) or any(w in _THIS_ONE for w in words)
         starts, at = [page_at], page_at
         clauses = {page_at}  # where each clause of the page starts: a command may open one
         for n, clause in enumerate(_CLAUSES.split(page)):
@@ -229,11 +277,11 @@ class Vocabulary:
             if reading.intent == "list" and intent not in ("count", "get"):  # a question still reads
                 continue
             for p in phrases:
-                named = _find_command(words, stems, p, page_at, writes=False, skip=nouns)
+                named = _find_command(words, stems, p, page_at, writes=False, skip=nouns | named_at)
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
                 command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
-                                        skip=nouns | after_noun if intent in _WRITES else nouns)
+                                        skip=nouns | named_at | (after_noun if intent in _WRITES else set()))
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -242,15 +290,27 @@ class Vocabulary:
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
                 break
+        for intent, phrases in self.wishes if reading.intent is None else ():
+            # "the time interval should end at 7pm", "the old group can go": a change asked for as a wish
+            said = [(at, p) for p in phrases for at in _runs(words, p, page_at + 1)]
+            if said:
+                reading.intent = intent
+                verbs.update(j for at, p in said for j in range(at, at + len(p)))
+                break
         i = 0
         units: list[_Unit] = []  # the request's words and phrases in order, for its head noun
         while i < len(words):
+            if i in named_at:  # "the PCI-Block policy": searched lightly, neither a command nor the head noun
+                units.append(_Unit(i, 1, (), ()))
+                reading.add(stem(words[i]), CONSUMED)
+                i += 1
+                continue
             for n in range(min(self._longest, len(words) - i), 0, -1):
                 key = tuple(stems[i:i + n])
                 if key in self.services:
                     if self.services[key] not in reading.services:
                         reading.services.append(self.services[key])
-                    units.append(_Unit(i, n, (), ()))
+                    units.append(_Unit(i, n, (), (), product=True))
                     break
                 if key in self.terms:
                     units.append(_Unit(i, n, tuple(self.terms[key]), tuple(
@@ -277,9 +337,15 @@ class Vocabulary:
                         weight = CONSUMED  # "users created this week": a participle says when, not which operation
                     weight *= MENU if i < page_at else 1.0
                     reading.add(stem(word), weight)
+                    if word.endswith(("ing", "ed")):
+                        reading.inflected.add(stem(word))
             i += n
         reading.head = _head(units, words, verbs, page_at)
-        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words):
+        reading.container = _container(
+            units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
+                                      for j in _runs(words, (w.lower(),), page_at + 1)})
+        plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
+        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words, plurals):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
                                             for j, w in enumerate(words) if j > page_at):
@@ -297,6 +363,7 @@ class _Unit:
     n: int
     api: tuple[str, ...]  # the API words a console phrase stands for
     own: tuple[str, ...]  # its own stems (none for a product name or a stop word)
+    product: bool = False
 
 
 def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
@@ -317,21 +384,55 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
 
 
-def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str]) -> bool:
+_CAPITALISED = re.compile(r"(?<=[\w,] )[A-Z][a-z]+\b")  # "the Retail location group": a name, not the first word
+_IN = {"in", "inside", "behind", "within", "under", "of", "on"}
+
+
+def _container(units: list[_Unit], words: list[str], names: set[int]) -> frozenset[str]:
+    """The object a request's head noun is inside, when that object is named: "servers behind the SAP-Prod server
+    group", "which apps are in the Collaboration network application group" -> {group, ...}. Such a request is
+    about the named object (its get or list answers which members it has), so its noun is a head noun too."""
+    for n, u in enumerate(units):
+        if not (u.n == 1 and words[u.at] in _IN and u.at + 2 < len(words) and words[u.at + 1] == "the"
+                and u.at + 2 in names):
+            continue
+        after = [v for v in units[n + 2:] if v.at > u.at + 2]
+        run = []
+        for v in after:
+            if v.at in names:
+                continue
+            if not v.own:
+                break
+            run.append(v)
+        if run:
+            return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]})
+    return frozenset()
+
+
+def _plural(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str], plurals: set[str]) -> bool:
     """A request that is only a singular noun phrase and what it is for ("dlp notification template for the HR
     team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads."""
-    run = [u for u in units if u.at >= start]
+    run = list(itertools.dropwhile(lambda u: u.product, (u for u in units if u.at >= start)))  # "zpa saml ..."
     if not run or not run[0].own or any(w in questions for w in words[start:]):
         return False
-    end = next((u for u in run if not u.own), None)
+    end = next((u for u in run if not u.own or words[u.at] in _CALLED), None)
     if end is None or end.n != 1 or end.at < start + 2 or end.at + 1 >= len(words):
         return False
     last, after = words[end.at - 1], words[end.at + 1]
-    if (last.endswith("s") and not last.endswith(("ss", "us", "is"))) or last.endswith(("ed", "ing")):
+    if any(_plural(w) or w in plurals for w in words[run[0].at:end.at]) or last.endswith(("ed", "ing")):
         return False  # "rules for the HR team" lists them; "tickets raised for an incident" reads
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
-    return (words[end.at] == "for" and after in _DEFINITE) or (words[end.at] == "to" and after not in _DETERMINERS
-                                                               and after not in _DEFINITE)
+    # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files"), or
+    # described ("dlp dictionary with our project codenames", "segment group called OT-Systems")
+    return ((words[end.at] == "for" and after in _DEFINITE) or words[end.at] in _CALLED
+            or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE))
+
+
+_CALLED = {"with", "called", "named"}
 
 
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
@@ -343,6 +444,14 @@ _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
 # "switch a monitor back on": the particle belongs to the verb
 _PARTICLE_VERBS, _PARTICLES = {"turn", "switch", "take", "kick", "shut", "lock"}, {"on", "off", "out", "down"}
+
+
+# words joined by hyphens or slashes, not inside a dotted name ("sketchy-domain.xyz") or an address
+_JOINED = re.compile(r"(?<![\w.@])[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)+(?![\w.@])")
+
+
+def _runs(words: list[str], run: tuple[str, ...], start: int) -> list[int]:
+    return [i for i in range(start, len(words) - len(run) + 1) if tuple(words[i:i + len(run)]) == run]
 
 
 def _particles_together(words: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.762 / 0.932 (1,376 requests; 0.788 / 0.950 without round 9)
+HIT1_FLOOR, HIT5_FLOOR = 0.774, 0.937  # reached: 0.779 / 0.942 (1,376 requests; 0.762 / 0.932 before session 6)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -30,13 +30,16 @@ HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.762 / 0.932 (1,376 requests;
 # changes, on its 239: 0.536 / 0.816). With the general fixes of the session after round 8 (classes of its misses,
 # `bench/search_bench.py --misses 8`) they reach 0.750 / 0.944, 0.694 / 0.889 and 0.654 / 0.882.
 # Round 9 (n=224, a second held-out set written while those fixes were made) was first measured after them at
-# 0.629 / 0.844 (0.621 / 0.835 before them, 0.594 / 0.790 on main before the session); not tuned on
+# 0.629 / 0.844 (0.621 / 0.835 before them, 0.594 / 0.790 on main before the session). Session 6 fixed classes of
+# rounds 8 and 9's misses (real words spell-corrected, hyphen-joined names, changes asked as wishes, a named
+# object holding the head noun, terse requests for a new object, change verbs, product names): 0.675 / 0.886 and
+# 0.710 / 0.897, tuned on
 PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
                "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
                "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
-               "blind round 8": (0.645, 0.875), "blind round 9": (0.62, 0.835)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.515 / 0.791 (1,376 requests)
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.505, 0.785
+               "blind round 8": (0.665, 0.88), "blind round 9": (0.70, 0.885)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.519 / 0.791 (1,376 requests)
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.51, 0.785
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,76 @@ def test_a_misspelt_word_is_corrected_before_it_is_split_and_a_word_beginning_is
     assert _names(index, "regen the cert on a virtual service edge node")[0] == (
         "zia_regenerate_virtual_zen_node_certificate")
     assert index.read("sandboxrules").corrected == {"sandboxrules": "sandbox rules"}  # a compound is still split
+
+
+def test_a_real_word_is_not_corrected_to_an_api_word_one_consonant_or_first_letter_away(index):
+    # class 'spell-checker corrects real words' (rounds 8-9): retail -> detail, design -> destin, logic -> login
+    for text in ("which locations are in the Retail location group", "design team needs .psd allowed",
+                 "stream app connector metrics to sumo logic", "remove the stale vm from cloud connector group 5"):
+        assert index.read(text).corrected == {}, text
+    # typos still are: a letter left out, added or swapped, a vowel for another in a long word
+    for typed, meant in (("conector", "connector"), ("segmnet", "segment"), ("dictionnaries", "dictionary"),
+                         ("catagories", "category"), ("connecter", "connector")):
+        assert index.read(f"{typed} rules").corrected == {typed: stem(meant)}, typed
+
+
+def test_a_british_spelling_meets_the_american_one_and_a_participle_is_no_website_name(index):
+    assert stem("organisations") == stem("organizations") and stem("categorised") == stem("categorized")
+    assert _names(index, "which organisations do we have in easm")[0] == "easm_list_organizations"
+    # an unknown word next to "block" is taken for a website or app, but not a verb's -ing form
+    assert "zia_create_web_application_rule" not in _names(
+        index, "appprotection custom rule to block requests carrying an X-Debug header")[:3]
+
+
+def test_hyphen_joined_words_that_name_one_object_are_neither_a_command_nor_corrected(index):
+    # class 'hyphenated names' (rounds 8-9): "Block" in PCI-Block had made the request an update
+    reading = index.read("pull up the web dlp policy called PCI-Block")
+    assert reading.intent != "update" and reading.names_one and "block" not in reading.head
+    assert _names(index, "pull up the web dlp policy called PCI-Block")[0] == "zia_list_web_dlp_rules"
+    assert index.read("members of the sales-emea group in zdx").corrected == {}
+    # compounds of API words, console terms, numbers and domains are read as before
+    for text in ("block url-filtering for guests", "who are the read-only admins in zia",
+                 "split traffic 70/30 between two servers", "block the C2 domain evil-updates.example"):
+        assert not index.read(text).names_one or any(c.isdigit() for c in text), text
+
+
+def test_a_change_asked_for_as_a_wish_is_a_write_but_a_question_still_reads(index):
+    # class 'write asked, read ranked' (rounds 8-9): no verb, the change is stated as what should be
+    assert index.read("business hours time interval should end at 7pm now").intent == "update"
+    assert _names(index, "business hours time interval should end at 7pm now")[0] == "zia_update_time_interval"
+    assert index.read("old-vendors group in zidentity can go").intent == "delete"
+    assert _names(index, "old-vendors group in zidentity can go")[0] == "zid_remove_group"
+    assert index.read("which firewall rules should be reviewed").intent == "list"
+
+
+def test_what_is_inside_a_named_object_is_answered_by_that_object_unless_an_operation_reads_that_part(index):
+    # class 'sibling object' (rounds 8-9): the head noun (servers) is inside a named object (the SAP-Prod server group)
+    assert index.read("servers behind the SAP-Prod server group").container == {"group"}
+    assert _names(index, "servers behind the SAP-Prod server group")[0] in (
+        "zpa_get_server_group", "zpa_list_all_server_groups")
+    assert _names(index, "which locations are in the Retail location group")[0] in (
+        "zia_list_groups", "zia_get_group_by_id", "zia_get_group_summary")
+    assert index.read("servers in the server group").container == frozenset()  # no name: the head noun alone
+    # where an operation reads that part of the object, it still answers
+    assert _names(index, "members of the sales-emea group in zdx")[0] == "zdx_list_group_users"
+
+
+def test_a_bare_singular_noun_phrase_described_with_or_called_asks_for_a_new_one_after_a_product_name_too(index):
+    # class 'write asked, read ranked' (round 9): "dlp dictionary with ...", "segment group called X", "zpa saml ..."
+    for text in ("dlp dictionary with our secret project codenames", "segment group called OT-Systems",
+                 "zpa saml attribute for the costCenter claim"):
+        assert index.read(text).intent == "create", text
+    # a plural (also a misspelt one) or an adjective before "to" still reads
+    for text in ("zpa app segmnets with double encryption on", "rules with action block",
+                 "zpa app segments visible to cloud connector"):
+        assert index.read(text).intent != "create", text
+
+
+def test_pointing_or_switching_an_object_to_something_else_changes_it(index):
+    # class 'write asked, read ranked' (round 8): verbs of change the vocabulary lacked
+    assert _names(index, "point the gre tunnel at the amsterdam secondary vip instead")[0] == "zia_update_gre_tunnel"
+    assert index.read("switch internet access authentication over to SAML").intent == "update"
+    assert index.read("ransomware kill switch state at the plant").intent != "update"  # a console noun
 
 
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "79ce698b081d8ab6a1755f9177a62f7b69e2e7072f1c67f4a7eb074d540528aa"
+FINGERPRINT = "7e97326e66bd16eb75a77613187f5861d9fd05229ddb534c6ff46e0fc0d82a7a"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "b43845013b63800262db1b5b13dfd626f538e0e03d38bf3a9eece5b94bf03b53"
+FINGERPRINT = "d98053e5d7e4a16e7da6b9c3372c67ce8aa253893decffd506e61e711d5a942a"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

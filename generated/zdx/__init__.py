@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "928db8338802e7e91252891cb2ca1b87a236a7bab56e2f979ff7bc2d7bb7eeb1"
+FINGERPRINT = "7972db3e3702c3062a43c5bccff3c71921b125fec0d8e81d3c38968ec628d871"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "c2080c90cb0fa52a990c08698bcf06f2d1da974c12ea72edc0475c304c1be016"
+FINGERPRINT = "9174ea02f6a19e474043427d5372d360d8f9f822a0cd332e0c6b814bd40eac69"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

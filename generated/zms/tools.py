@@ -440,7 +440,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_list_policy_rules",
         "title": "Lists microsegmentation policy rules",
-        "description": "Lists the microsegmentation policy rules: action, priority, source and destination, ports and protocols and when each last matched (lastHit); filter, pageNum/pageSize or fetchAll. GraphQL query `ListPolicyRules`, sent as POST /zms/graphql. Also called: access rule.",
+        "description": "Lists the microsegmentation policy rules: action, priority, source and destination, ports and protocols and when each last matched (lastHit); filter, pageNum/pageSize or fetchAll. GraphQL query `ListPolicyRules`, sent as POST /zms/graphql.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",

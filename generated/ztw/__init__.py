@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "b6e7d85dedfefda8a9647160e4d3dbd6ed3cf98181c97e6e1bac94fe792ae5aa"
+FINGERPRINT = "876a19479cd6ed7455d8d97da616e0ae632975554c9b8807edd0191fb2925f2d"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "8cbe31d929f8459ad84808c08b03b8f3d4187eab764617ed808f402e18dc0a52"
+FINGERPRINT = "46eb895cb1a0f1f645b5fd352c7f0c277b06179cd5adc82dadb0781c10d9fa27"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
