@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes sdk-names generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
 
 # bytecode at install: an editable install compiles nothing, and a first start that compiles the generated
 # tables takes ~0.2 s and ~30 MB more (issue 16); the image compiles its own (Dockerfile)
@@ -34,6 +34,11 @@ graphql-specs: $(STAMP)
 RECORDED ?= ../shared/reference/recorded
 recorded-routes: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen recorded-routes --recorded $(RECORDED)
+
+## make sdk-names: the names Zscaler's SDK gives each operation (methods, resource client, docstring), matched by method
+## and path, into specs/sdk_names.json for search; from SDK=<unpacked sdist>/zscaler, or the pinned sdist, fetched
+sdk-names: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen sdk-names $(if $(SDK),--sdk $(SDK))
 
 ## make generate: specs/ + overlays -> generated/ (skips unchanged services), then the tool-surface diff
 generate: $(STAMP)

@@ -324,12 +324,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("specs", help="download the SDK wheel and rewrite specs/ (needs the network)")
     sub.add_parser("recorded-routes", help="index recorded real traffic into specs/recorded_routes.json")
     sub.add_parser("graphql-specs", help="Z-Insights and ZMS GraphQL documents from the SDK source -> specs/")
+    sub.add_parser("sdk-names", help="the names the SDK gives each operation -> specs/sdk_names.json")
     args, rest = parser.parse_known_args(argv)
 
     if args.command == "recorded-routes":
         from ._recorded import main as routes_main
 
         return routes_main(rest)
+
+    if args.command == "sdk-names":
+        from ._sdk_names import main as names_main
+
+        return names_main(rest)
 
     if args.command == "graphql-specs":
         from ._graphql import main as graphql_main

@@ -1,0 +1,74 @@
+"""`make sdk-names` (codegen/_sdk_names.py): the names Zscaler's SDK gives each operation, and search's use of them.
+
+The SDK is not in the repository: the reader runs on a small imitation of its patterns (tests/fixtures/sdk_names/),
+whose expected output is checked in beside it; the shipped specs/sdk_names.json is held to today's operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from oneapi_mcp.codegen._sdk_names import dumps, main, match_calls, sdk_names
+from oneapi_mcp.codegen._sdk_source import SdkCall, read_api_calls
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "sdk_names"
+ZPA = "/zpa/mgmtconfig/v1/admin/customers/{customerId}"
+
+
+def test_the_reader_is_in_step_with_the_checked_in_names_of_the_fixture_sdk():
+    doc, _ = sdk_names(FIXTURE / "zscaler", FIXTURE / "specs")
+    assert dumps(doc) == (FIXTURE / "sdk_names.json").read_text(), (
+        "codegen/_sdk_names.py no longer writes tests/fixtures/sdk_names/sdk_names.json: if the change is meant, "
+        "rewrite it with sdk_names() and dumps(), and run `make sdk-names` for specs/sdk_names.json")
+
+
+def test_each_sdk_method_is_matched_to_the_operation_with_its_method_and_path_template():
+    doc, matches = sdk_names(FIXTURE / "zscaler", FIXTURE / "specs")
+    zpa = doc["services"]["zpa"]
+    # {customer_id} of a base path formatted in __init__ is {customerId}; a query string and a trailing slash go
+    assert zpa[f"GET {ZPA}/appConnectorGroup"]["functions"] == ["list_connector_groups"]
+    assert zpa[f"GET {ZPA}/appConnectorGroup/{{id}}"]["functions"] == ["get_connector_group"]
+    assert zpa[f"POST {ZPA}/appConnectorGroup"]["functions"] == ["add_connector_group"]
+    # create_request("POST", self._tag_group_endpoint): the method and path handed to it
+    assert zpa[f"POST {ZPA}/tagGroup"]["functions"] == ["create_tag_group"]
+    assert zpa[f"DELETE {ZPA}/tagGroup/{{tagGroupId}}"]["summary"] == "Deletes a tag group."
+    # a GraphQL call is matched by the operation it sends, not by its one path
+    assert list(doc["services"]["zins"]) == ["POST /zins/graphql WebTrafficByLocation"]
+    # an operation the SDK does not call gets no names; a call no operation answers is counted, not guessed
+    assert f"GET {ZPA}/server" not in zpa
+    assert [c.function for c in matches["zpa"].unmatched] == ["list_connector_group_stats"]
+    assert doc["unmatched_sdk_calls"] == {"zins": 0, "zpa": 1}
+
+
+def test_a_resource_client_is_named_by_its_accessor_and_the_title_its_documentation_gives():
+    doc, _ = sdk_names(FIXTURE / "zscaler", FIXTURE / "specs")
+    assert doc["resources"]["zpa/app_connector_groups.py"] == {
+        "accessor": "app_connector_groups", "class": "AppConnectorGroupAPI", "title": "App Connector Groups"}
+    assert doc["resources"]["zpa/tag_group.py"]["title"] == "Tag Group"  # a docstring over two lines
+
+
+def test_legacy_clients_and_private_helpers_are_not_api_calls():
+    calls, _ = read_api_calls(FIXTURE / "zscaler", "zpa")
+    assert {c.file for c in calls} == {"zpa/app_connector_groups.py", "zpa/tag_group.py"}
+    assert "_private_helper" not in {c.function for c in calls}
+
+
+def _call(method: str, path: str) -> SdkCall:
+    return SdkCall("aiguard", "aiguard/x.py", "XAPI", "execute_policy", method, path, "")
+
+
+def test_a_path_the_sdk_writes_without_the_gateway_prefix_matches_the_one_operation_it_ends():
+    # zscaler/aiguard/policy_detection.py formats "/v1/detection/..." where the others write "/aiguard/v1/..."
+    operations = [("POST /aiguard/v1/detection/execute-policy", "POST", "/aiguard/v1/detection/execute-policy", None),
+                  ("GET /aiguard/v1/detection/execute-policy", "GET", "/aiguard/v1/detection/execute-policy", None)]
+    found = match_calls(operations, [_call("POST", "/v1/detection/execute-policy")])
+    assert list(found.matched) == ["POST /aiguard/v1/detection/execute-policy"]
+    # a one-segment tail says too little to match anything
+    assert match_calls(operations, [_call("POST", "/execute-policy")]).unmatched
+
+
+def test_make_sdk_names_refuses_a_directory_that_is_not_the_sdk(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--sdk", str(tmp_path), "--specs-dir", str(FIXTURE / "specs")])
+    assert "is not the SDK's zscaler/ directory" in capsys.readouterr().err
