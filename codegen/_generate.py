@@ -62,9 +62,10 @@ def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str]
 
     for file in overlay_files(overlay):
         h.update(file.read_bytes())
-    vocabulary = overlay.parent / "vocabulary.yaml"  # its console names are in every listed description
-    if vocabulary.exists():
-        h.update(vocabulary.read_bytes())
+    # console names and the SDK's names are in every listed description
+    for shared in (overlay.parent / "vocabulary.yaml", overlay.parent.parent / "sdk_names.json"):
+        if shared.exists():
+            h.update(shared.read_bytes())
     h.update(NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
 
@@ -155,6 +156,7 @@ def generate(
     """Generate `out` from `specs`. Raises SpecError (and leaves `out` untouched) on any spec error."""
     from ._load import load_spec
     from ._parse import parse_service
+    from ._sdk_names import listing_names
 
     started = time.perf_counter()
     lock_path = lock_path or specs / LOCK_FILE
@@ -179,6 +181,7 @@ def generate(
     problems: list[Problem] = []
     parsed: list[Service] = []
     vocabulary = _read_vocabulary(specs / "overlays" / "vocabulary.yaml", problems) if todo else None
+    sdk = listing_names(specs / "sdk_names.json") if todo else None
     new_entries: dict[str, dict[str, str]] = {}
     for spec, overlay in todo:
         t = time.perf_counter()
@@ -186,7 +189,7 @@ def generate(
         problems.extend(loaded.problems)
         if loaded.errors:
             continue
-        service, parse_problems, assigned = parse_service(loaded, lock, vocabulary)
+        service, parse_problems, assigned = parse_service(loaded, lock, vocabulary, sdk)
         problems.extend(parse_problems)
         if service is not None:
             parsed.append(service)
@@ -248,7 +251,7 @@ def generate(
                         and not p.name.startswith((".", "_"))) if out.exists() else ():
         shutil.rmtree(stale)
         log(f"generate: removed {stale} (its spec is gone)")
-    _copy_vocabulary(specs, out)
+    _copy_shipped(specs, out)
     lock_text = NameLock.dumps(final_lock)
     if not lock_path.exists() or lock_path.read_text() != lock_text:
         tmp = lock_path.with_suffix(".tmp")
@@ -276,14 +279,19 @@ def _read_vocabulary(path: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-def _copy_vocabulary(specs: Path, out: Path) -> None:
-    """overlays/vocabulary.yaml (console words for search_operations) ships in the package with the tools."""
-    source, target = specs / "overlays" / "vocabulary.yaml", out / "vocabulary.yaml"
-    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(source.read_bytes())
-        os.replace(tmp, target)
+# data search_operations reads, shipped in the package with the tools: console words (overlays/vocabulary.yaml)
+# and the names Zscaler's SDK gives each operation (sdk_names.json, `make sdk-names`)
+_SHIPPED = ("overlays/vocabulary.yaml", "sdk_names.json")
+
+
+def _copy_shipped(specs: Path, out: Path) -> None:
+    for name in _SHIPPED:
+        source, target = specs / name, out / Path(name).name
+        if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+            out.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(source.read_bytes())
+            os.replace(tmp, target)
 
 
 def check_generated(specs: Path, generated: Path, log=print) -> list[str]:

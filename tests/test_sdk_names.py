@@ -5,11 +5,15 @@ whose expected output is checked in beside it; the shipped specs/sdk_names.json 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from oneapi_mcp.codegen._sdk_names import dumps, main, match_calls, sdk_names
 from oneapi_mcp.codegen._sdk_source import SdkCall, read_api_calls
+
+from oneapi_mcp._catalog import load_catalog
+from oneapi_mcp._search_eval import operation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "sdk_names"
@@ -72,3 +76,61 @@ def test_make_sdk_names_refuses_a_directory_that_is_not_the_sdk(tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["--sdk", str(tmp_path), "--specs-dir", str(FIXTURE / "specs")])
     assert "is not the SDK's zscaler/ directory" in capsys.readouterr().err
+
+
+def test_the_shipped_names_are_keyed_by_todays_operations_and_ship_in_the_package():
+    source = ROOT / "specs" / "sdk_names.json"
+    assert (ROOT / "generated" / "sdk_names.json").read_bytes() == source.read_bytes(), "run `make generate`"
+    doc = json.loads(source.read_text())
+    keys = {operation_key(t) for t in load_catalog().tools.values()}
+    for service, names in doc["services"].items():
+        assert not set(names) - keys, f"specs/sdk_names.json is stale for {service}: run `make sdk-names`"
+        assert all(f in doc["resources"] for entry in names.values() for f in entry["files"])
+    # every service the SDK covers is read (the GraphQL ones and the hand-implemented ones too)
+    assert set(doc["services"]) == {p.stem for p in (ROOT / "specs").glob("*.yaml")}
+
+
+def test_a_request_in_the_sdks_words_finds_the_operation_whose_path_and_name_use_others():
+    from oneapi_mcp._search import SearchIndex
+    from oneapi_mcp._search_eval import _Listed
+
+    def tool(name, title, path):
+        return _Listed(name, title, title, "read", "zia", toolset="zia.things", path=path, method="GET")
+
+    tools = [tool("zia_list_frob_entries", "Lists frob entries", "/zia/api/v1/frobEntries"),
+             tool("zia_list_quux_entries", "Lists quux entries", "/zia/api/v1/quuxEntries")]
+    sdk = {"zia_list_quux_entries": ("list_widget_pools widget_pools Widget Pools WidgetPools",
+                                     "Lists the widget pools of the organization.")}
+    assert not SearchIndex(tools).search("show the widget pools")
+    assert [t.name for _, t in SearchIndex(tools, sdk=sdk).search("show the widget pools")] == [
+        "zia_list_quux_entries"]
+
+
+def test_the_shipped_names_reach_search_by_operation_key():
+    from oneapi_mcp._search_sdk import operation_sdk_names
+
+    names = operation_sdk_names(load_catalog().tools.values())
+    # ZPA's /appConnectorGroup is client.zpa.app_connector_groups.list_connector_groups() in the SDK
+    assert "list_connector_groups" in names["zpa_list_assistant_groups"][0].split()
+    assert "App Connector Groups" in names["zpa_list_assistant_groups"][0]
+    assert names["zins_cyber_security_by_location"][0].startswith("get_incidents_by_location")
+
+
+def test_listing_tools_reads_no_sdk_names():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, anyio\n"
+        "from mcp import Client\n"
+        "from oneapi_mcp._server import Runtime, build_server\n"
+        "from oneapi_mcp._settings import ServerSettings\n"
+        "rt = Runtime(settings=ServerSettings(), executor_factory=lambda c: None, customer_id_known=True)\n"
+        "async def main():\n"
+        "    async with Client(build_server(rt), cache=None) as client:\n"
+        "        await client.list_tools()\n"
+        "anyio.run(main)\n"
+        "print('oneapi_mcp._search_sdk' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False"  # read when the search index is first built, never at start-up

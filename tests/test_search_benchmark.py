@@ -22,7 +22,8 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.762 / 0.932 (1,376 requests; 0.788 / 0.950 without round 9)
+HIT1_FLOOR, HIT5_FLOOR = 0.76, 0.925  # reached: 0.765 / 0.932 (1,376 requests), with the SDK's names (0.762 / 0.932
+# before them)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -30,13 +31,16 @@ HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.762 / 0.932 (1,376 requests;
 # changes, on its 239: 0.536 / 0.816). With the general fixes of the session after round 8 (classes of its misses,
 # `bench/search_bench.py --misses 8`) they reach 0.750 / 0.944, 0.694 / 0.889 and 0.654 / 0.882.
 # Round 9 (n=224, a second held-out set written while those fixes were made) was first measured after them at
-# 0.629 / 0.844 (0.621 / 0.835 before them, 0.594 / 0.790 on main before the session); not tuned on
-PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
+# 0.629 / 0.844 (0.621 / 0.835 before them, 0.594 / 0.790 on main before the session); not tuned on. The names
+# Zscaler's SDK gives each operation (oneapi_mcp/_search_sdk.py, listed in full mode too) then gave rounds 6-9
+# 0.764 / 0.944, 0.694 / 0.889, 0.658 / 0.882 and 0.638 / 0.844 (weights fitted in bench/sdk_field_bench.py)
+PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.83, 0.965), "blind round 1": (0.82, 0.95),
                "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
-               "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
-               "blind round 8": (0.645, 0.875), "blind round 9": (0.62, 0.835)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.515 / 0.791 (1,376 requests)
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.505, 0.785
+               "blind round 5": (0.765, 0.955), "blind round 6": (0.75, 0.93), "blind round 7": (0.66, 0.86),
+               "blind round 8": (0.65, 0.875), "blind round 9": (0.63, 0.835)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.520 / 0.793 (1,376 requests; 0.515 /
+# 0.791 before the listing named the SDK's resource titles and calls)
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.51, 0.785
 
 
 @pytest.fixture(scope="module")

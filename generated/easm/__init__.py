@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "6eb26fcb954aaaadea77a8cbfb24ae2bfb7c1c129d7ca20f61fef073a960d929"
+FINGERPRINT = "f98c3c53bf1f1631a49140925c4de375d2d720ee48f63154979dbfabe6a3860e"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "eb2b7c26ce48481f0f520e7236927ce18641b32ff6a9a4212b8797d3d9b74b37"
-FINGERPRINT = "63329a9a850dfc01f7da7a4e6d8c68d0e2d1383957a4eaee050d4b62d34ef892"
+FINGERPRINT = "066186b3dcccfaa5f9e6871ae6477a36a047fb852e5ae636d3d24b9612df0b68"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

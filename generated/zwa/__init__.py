@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "67d68e5c62a9ec6ed12268cee48c8a8442fce6219209892bce51da62b6e9a1f8"
+FINGERPRINT = "5e6633046162ae5e738bcfdbdc214ea22b764f0566a39e7902f44945a86f5915"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
