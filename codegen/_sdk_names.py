@@ -26,8 +26,8 @@ from ._recorded import template_key
 from ._sdk_source import SdkAccessor, SdkCall, read_api_calls
 from ._source_specs import RELEASE
 
-__all__ = ["NAMES_FILE", "SdkMatch", "listing_names", "main", "match_calls", "read_operations", "sdk_names",
-           "sdk_packages"]
+__all__ = ["NAMES_FILE", "SdkMatch", "clear_copied_titles", "listing_names", "main", "match_calls", "read_operations",
+           "sdk_names", "sdk_packages"]
 
 NAMES_FILE = "sdk_names.json"
 
@@ -104,6 +104,33 @@ def _resource(cls: str, accessors: dict[str, SdkAccessor]) -> dict:
     return {"class": cls, "accessor": accessor.name if accessor else "", "title": accessor.title if accessor else ""}
 
 
+def _fit(accessor: str, title: str) -> int:
+    """How well a documented title names a resource client: the same letters (cloudappcontrol, "Cloud App
+    Control"), else the words they share."""
+    def squeeze(text: str) -> str:
+        return re.sub(r"[^a-z]", "", text.lower()).removesuffix("s")
+
+    if squeeze(accessor) == squeeze(title):
+        return 100
+    return len({w.rstrip("s") for w in accessor.lower().split("_")} & {w.rstrip("s") for w in title.lower().split()})
+
+
+def clear_copied_titles(resources: dict[str, dict]) -> dict[str, dict]:
+    """A title documented for several resource clients of one package is kept only for the one(s) it fits best: the
+    others' docstrings were copied (zia/sub_clouds.py is documented as the "Workload Groups interface")."""
+    claims: dict[tuple[str, str], list[str]] = {}
+    for file, r in resources.items():
+        if r["title"]:
+            claims.setdefault((file.split("/", 1)[0], r["title"]), []).append(file)
+    out = dict(resources)
+    for (_, title), files in claims.items():
+        best = max(_fit(resources[f]["accessor"], title) for f in files)
+        for f in files:
+            if _fit(resources[f]["accessor"], title) < best:
+                out[f] = {**resources[f], "title": ""}
+    return out
+
+
 def sdk_names(sdk_root: Path, specs_dir: Path) -> tuple[dict, dict[str, SdkMatch]]:
     """The document `specs/sdk_names.json` holds, and each service's match (for the report)."""
     services: dict[str, dict] = {}
@@ -125,7 +152,7 @@ def sdk_names(sdk_root: Path, specs_dir: Path) -> tuple[dict, dict[str, SdkMatch
                        "matched by HTTP method and path template. Written by `make sdk-names`, read by search.",
         "source": RELEASE,
         "unmatched_sdk_calls": {s: len(m.unmatched) for s, m in matches.items()},
-        "resources": dict(sorted(resources.items())),
+        "resources": dict(sorted(clear_copied_titles(resources).items())),
         "services": services,
     }
     return doc, matches

@@ -134,3 +134,21 @@ def test_listing_tools_reads_no_sdk_names():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[-1] == "False"  # read when the search index is first built, never at start-up
+
+
+def test_a_title_copied_onto_another_resource_clients_docstring_stays_with_the_one_it_names():
+    from oneapi_mcp.codegen._sdk_names import clear_copied_titles
+
+    resources = {  # zscaler/zia/zia_service.py documents sub_clouds as the "ZIA Workload Groups interface"
+        "zia/sub_clouds.py": {"accessor": "sub_clouds", "class": "SubCloudsAPI", "title": "Workload Groups"},
+        "zia/workload_groups.py": {"accessor": "workload_groups", "class": "WorkloadGroupsAPI",
+                                   "title": "Workload Groups"},
+        "zia/cloudappcontrol.py": {"accessor": "cloudappcontrol", "class": "X", "title": "Cloud App Control"},
+        "zpa/lss.py": {"accessor": "lss", "class": "LSSConfigControllerAPI", "title": "Log Streaming Service Config"},
+    }
+    cleared = clear_copied_titles(resources)
+    assert cleared["zia/sub_clouds.py"]["title"] == ""
+    assert cleared["zia/workload_groups.py"]["title"] == "Workload Groups"
+    # a title claimed once stays, even when it shares no word with the accessor (an acronym, a compound)
+    assert cleared["zia/cloudappcontrol.py"]["title"] == "Cloud App Control"
+    assert cleared["zpa/lss.py"]["title"] == "Log Streaming Service Config"

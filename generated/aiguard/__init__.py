@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "b8c049ce8f2ad0ac8467e604fef2902ae0b0e7486002fd1061279d3f0382bfbc"
+FINGERPRINT = "8071ea076c1134f1a5d39b99993ef1392be09842fb45fcb5252b9c307ce0c902"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f98c3c53bf1f1631a49140925c4de375d2d720ee48f63154979dbfabe6a3860e"
+FINGERPRINT = "c4990d27cfe0498b6215856fb171070261edbdd27a45e25a5f2751a4019cbae1"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

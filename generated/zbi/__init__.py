@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "ccc13007cc1be86d7cb1ea60092ed3f5818e83d3b6722ea8d0845018be8ee466"
+FINGERPRINT = "f5bc13f4d114a5a9a25717e48e6a5a89ff2de0013a787f9bcefb0df2e9b9335b"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

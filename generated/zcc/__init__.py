@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "7148a283512044d53184eb4c92bc3e4c738fb468f870b148bc1faaad0d0fcc33"
-FINGERPRINT = "071cbadec2f528241dbd3365d83baa552cef4f95185ac63487fa501dcd61798b"
+FINGERPRINT = "3986aed3427cf424337f22df1b33bff7b62ce6cd831943af01344d5383b5437a"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "b8ca4e1c979006c49617b4f02cbec0e93a493206675be9636313103e5322160e"
+FINGERPRINT = "c6f57c0c86e3fe3e9583bd7e8609f8b7e4a36efa1423aa24d7501003cc69cb09"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

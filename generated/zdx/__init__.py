@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "065afd222b0d044be3e236af0fcabe98c56780251d0b5d48807e51bd56c6358b"
+FINGERPRINT = "f2a89770955426f7cb30ad778a884c070258a648a7ed85fb0606f9b5eafe7cf9"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

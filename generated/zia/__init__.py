@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "97e2a5be590d2f89d567c0ae759804a38f7cf6283da9be921e490f423e5893e8"
+FINGERPRINT = "d25acd47350fef98aee7ae0561434d55346363482ec0b5526d94bf3aa89bd61c"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

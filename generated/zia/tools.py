@@ -5573,7 +5573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_subcloud_country_dc_exclusion_info",
         "title": "Returns subcloud country dc exclusion info",
-        "description": "Lists all subcloud country dc exclusion info (shows which exist). Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access). Also called: Workload Groups. SDK: sub_clouds.get_sub_cloud_last_dc_in_country.",
+        "description": "Lists all subcloud country dc exclusion info (shows which exist). Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access). SDK: sub_clouds.get_sub_cloud_last_dc_in_country.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -8506,7 +8506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policy_web_applications",
         "title": "Lists policy web applications",
-        "description": "Lists all policy web applications (shows which exist). Lists policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Cloud App Control.",
+        "description": "Lists all policy web applications (shows which exist). Lists policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: cloud_applications.list_cloud_app_policy.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8880,7 +8880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ssl_policy_web_applications",
         "title": "Lists SSL policy web applications",
-        "description": "Lists all SSL policy web applications (shows which exist). Lists SSL policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Cloud App Control.",
+        "description": "Lists all SSL policy web applications (shows which exist). Lists SSL policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: cloud_applications.list_cloud_app_ssl_policy.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8939,7 +8939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_sub_clouds",
         "title": "Lists sub clouds",
-        "description": "Lists all sub clouds (shows which exist). Lists sub clouds in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Workload Groups.",
+        "description": "Lists all sub clouds (shows which exist). Lists sub clouds in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -12365,7 +12365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_tenant_sub_cloud_exclusions",
         "title": "Updates tenant sub cloud exclusions",
-        "description": "Updates tenant sub cloud exclusions in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Workload Groups.",
+        "description": "Updates tenant sub cloud exclusions in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",

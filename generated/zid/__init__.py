@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "0ffc6a94c3e231a3f69d048233c6242afeb45debefdf03233c1f9d1bce07f009"
+FINGERPRINT = "338ba6b4fe8aa5ad87f02295a22b6f6928f09d64fbc6d15edfc206c64e339199"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "dbcd86bb1094a964f4d0d444e1a5f5ddc933313444a169d21ac506e669f499d7"
+FINGERPRINT = "59f8155d620984ccfdcc72ee862e8d013f4cf55f61e4f89938d5474d8ec814c8"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "817f296f6004c72c2265ca9eb7625c16d3ab76e5bbcdaffcaa47df35866062e2"
+FINGERPRINT = "1cdfa08e48500e1d08efdcdce24902b62daae49209d4f9b21214fc3a6aca31e0"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

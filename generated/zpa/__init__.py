@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "554dd4798dcab8490cf7b9fbf1c4e0967e41a660d74c96865eda65634e090055"
+FINGERPRINT = "982e24dde855ba16c62ee5ff11b1c8655cd1bb8d9604cb496dfe57619c0d3e37"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -3278,7 +3278,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_connector_schedule",
         "title": "Returns connector schedule",
-        "description": "Returns the App Connector auto-delete schedule: whether disconnected connectors are deleted automatically and after how many days. Product: ZPA (Private Access). Also called: App Connector Groups.",
+        "description": "Returns the App Connector auto-delete schedule: whether disconnected connectors are deleted automatically and after how many days. Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -4374,7 +4374,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_service_edge_schedule",
         "title": "Returns the Private Service Edge auto-delete schedule",
-        "description": "Returns the Private Service Edge auto-delete schedule: whether disconnected Service Edges are deleted automatically and how often (frequency, frequencyInterval). Product: ZPA (Private Access). Also called: Service Edge Groups.",
+        "description": "Returns the Private Service Edge auto-delete schedule: whether disconnected Service Edges are deleted automatically and how often (frequency, frequencyInterval). Product: ZPA (Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -6685,7 +6685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_save_service_edge_schedule",
         "title": "Saves service edge schedule",
-        "description": "Saves service edge schedule in ZPA (Zscaler Private Access). Also called: Service Edge Groups. SDK: service_edge_schedule.add_service_edge_schedule.",
+        "description": "Saves service edge schedule in ZPA (Zscaler Private Access). SDK: service_edge_schedule.add_service_edge_schedule.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7467,7 +7467,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_service_edge_schedule",
         "title": "Updates service edge schedule",
-        "description": "Updates (changes) service edge schedule. Updates service edge schedule in ZPA (Zscaler Private Access). Also called: Service Edge Groups.",
+        "description": "Updates (changes) service edge schedule. Updates service edge schedule in ZPA (Zscaler Private Access).",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",

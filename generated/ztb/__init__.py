@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "eb2b7c26ce48481f0f520e7236927ce18641b32ff6a9a4212b8797d3d9b74b37"
-FINGERPRINT = "066186b3dcccfaa5f9e6871ae6477a36a047fb852e5ae636d3d24b9612df0b68"
+FINGERPRINT = "dfcf372f841f2942ffbe0720857e2c786023d78165ba2afca8487d6940899262"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

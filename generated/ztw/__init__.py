@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "1e83ff96be91cc80c21cb2cea9da3cef28a7221779a60b04def323bc8d4fb743"
+FINGERPRINT = "5fba7178e77729c083ea5261e39a38780ae012c7496104438d54fc8876c1115a"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -574,7 +574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_ip_group",
         "title": "Creates a Cloud & Branch Connector IP group",
-        "description": "Creates (adds) a new Cloud & Branch Connector IP group. Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated. Also called: IP Source Groups.",
+        "description": "Creates (adds) a new Cloud & Branch Connector IP group. Creates a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -1614,7 +1614,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ip_groups_lite",
         "title": "Returns IP groups lite",
-        "description": "Lists all IP groups lite (shows which exist). Returns IP groups lite in ZTW (Zscaler Cloud & Branch Connector). Also called: IP Source Groups.",
+        "description": "Lists all IP groups lite (shows which exist). Returns IP groups lite in ZTW (Zscaler Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2448,7 +2448,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_ip_groups",
         "title": "Lists Cloud & Branch Connector IP groups",
-        "description": "Lists all Cloud & Branch Connector IP groups (shows which exist). Lists the Cloud and Branch Connector IP groups (named sets of IP addresses used in forwarding rules). Also called: IP Source Groups.",
+        "description": "Lists all Cloud & Branch Connector IP groups (shows which exist). Lists the Cloud and Branch Connector IP groups (named sets of IP addresses used in forwarding rules).",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -3042,7 +3042,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_ip_group",
         "title": "Deletes a Cloud & Branch Connector IP group",
-        "description": "Deletes a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: IP Source Groups.",
+        "description": "Deletes a Cloud and Branch Connector IP group. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "destructive",

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "5e6633046162ae5e738bcfdbdc214ea22b764f0566a39e7902f44945a86f5915"
+FINGERPRINT = "5465116a184851f6a5f337a06f2c5ea6120566ddf4e839865f16264b007b81ba"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
