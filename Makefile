@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs graphql-specs recorded-routes generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes sdk-names generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
 
 # The install (issue 16: ~45 s of a fresh clone's CI run, most of it pip resolving and fetching one package after
 # another). uv, a well-kept installer, fetches and installs in parallel and resolves the same versions (`pip freeze`
@@ -60,6 +60,11 @@ graphql-specs: $(STAMP)
 RECORDED ?= ../shared/reference/recorded
 recorded-routes: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen recorded-routes --recorded $(RECORDED)
+
+## make sdk-names: the names Zscaler's SDK gives each operation (methods, resource client, docstring), matched by method
+## and path, into specs/sdk_names.json for search; from SDK=<unpacked sdist>/zscaler, or the pinned sdist, fetched
+sdk-names: $(STAMP)
+	$(BIN)/python -m oneapi_mcp.codegen sdk-names $(if $(SDK),--sdk $(SDK))
 
 ## make generate: specs/ + overlays -> generated/ (skips unchanged services), then the tool-surface diff
 generate: $(STAMP)

@@ -3,7 +3,7 @@
 A service is regenerated (into a scratch tree) and compared file by file only when it may differ: its inputs'
 fingerprint is not the one its `__init__.py` records, or its files are not those its manifest lists (a hand
 edit, a file added or removed). The others are what generate would write again, since generate skips them on
-the same grounds. The package's own files (`__init__.py`, the services table, the vocabulary) are rebuilt and
+the same grounds. The package's own files (`__init__.py`, the services table, the shipped search data) are rebuilt and
 compared every time, and any other file is reported as unexpected. `full=True` (`make check-generated FULL=1`)
 regenerates every service, as before issue 16.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ._generate import (
     LOCK_FILE,
-    copy_vocabulary,
+    copy_shipped,
     merged_lock,
     parse_services,
     render_tree,
@@ -50,7 +50,7 @@ def check_generated(specs: Path, generated: Path, *, full: bool = False, log=pri
     with tempfile.TemporaryDirectory(prefix="oneapi-check-") as tmp:
         scratch = Path(tmp)
         render_tree(scratch, specs, parsed, new_entries, services, generated, log=lambda *_: None)
-        copy_vocabulary(specs, scratch)
+        copy_shipped(specs, scratch)
         regenerated = _tree(scratch)
         # a service left out was checked against its manifest: its files are exactly those listed
         trusted = {Path(svc, rel) for svc in services if svc not in todo

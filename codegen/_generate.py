@@ -26,7 +26,7 @@ from ._ir import Problem, Service, SpecError
 from ._manifest import manifest_differences, write_manifest
 from ._naming import NameLock
 
-__all__ = ["LOCK_FILE", "GenerateResult", "copy_vocabulary", "generate", "generator_fingerprint", "main",
+__all__ = ["LOCK_FILE", "GenerateResult", "copy_shipped", "generate", "generator_fingerprint", "main",
            "merged_lock", "parse_services", "render_tree", "service_fingerprints", "service_names", "stale_reason"]
 
 LOCK_FILE = "names.lock.json"
@@ -80,9 +80,11 @@ def _service_fingerprint(spec: Path, overlay: Path, lock_entries: dict[str, str]
 
     for file in overlay_files(overlay):
         _update(h, file.name, file.read_bytes())
-    vocabulary = overlay.parent / "vocabulary.yaml"  # its console names are in every listed description
-    if vocabulary.exists():
-        _update(h, "vocabulary", vocabulary.read_bytes())
+    # console names and the SDK's names are in every listed description
+    for label, shared in (("vocabulary", overlay.parent / "vocabulary.yaml"),
+                          ("sdk_names", overlay.parent.parent / "sdk_names.json")):
+        if shared.exists():
+            _update(h, label, shared.read_bytes())
     _update(h, "lock", NameLock.dumps(lock_entries).encode())
     return h.hexdigest()
 
@@ -240,7 +242,7 @@ def generate(
                         and not p.name.startswith((".", "_"))) if out.exists() else ():
         shutil.rmtree(stale)
         log(f"generate: removed {stale} (its spec is gone)")
-    copy_vocabulary(specs, out)
+    copy_shipped(specs, out)
     lock_text = NameLock.dumps(final_lock)
     if not lock_path.exists() or lock_path.read_text() != lock_text:
         tmp = lock_path.with_suffix(".tmp")
@@ -256,10 +258,12 @@ def parse_services(specs: Path, names: list[str], lock: NameLock, *, validate: b
     with every error of every service."""
     from ._load import load_spec
     from ._parse import parse_service
+    from ._sdk_names import listing_names
 
     problems: list[Problem] = []
     parsed: list[Service] = []
     vocabulary = _read_vocabulary(specs / "overlays" / "vocabulary.yaml", problems) if names else None
+    sdk = listing_names(specs / "sdk_names.json") if names else None
     new_entries: dict[str, dict[str, str]] = {}
     for name in names:
         t = time.perf_counter()
@@ -267,7 +271,7 @@ def parse_services(specs: Path, names: list[str], lock: NameLock, *, validate: b
         problems.extend(loaded.problems)
         if loaded.errors:
             continue
-        service, parse_problems, assigned = parse_service(loaded, lock, vocabulary)
+        service, parse_problems, assigned = parse_service(loaded, lock, vocabulary, sdk)
         problems.extend(parse_problems)
         if service is not None:
             parsed.append(service)
@@ -342,14 +346,19 @@ def _read_vocabulary(path: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-def copy_vocabulary(specs: Path, out: Path) -> None:
-    """overlays/vocabulary.yaml (console words for search_operations) ships in the package with the tools."""
-    source, target = specs / "overlays" / "vocabulary.yaml", out / "vocabulary.yaml"
-    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(source.read_bytes())
-        os.replace(tmp, target)
+# data search_operations reads, shipped in the package with the tools: console words (overlays/vocabulary.yaml)
+# and the names Zscaler's SDK gives each operation (sdk_names.json, `make sdk-names`)
+_SHIPPED = ("overlays/vocabulary.yaml", "sdk_names.json")
+
+
+def copy_shipped(specs: Path, out: Path) -> None:
+    for name in _SHIPPED:
+        source, target = specs / name, out / Path(name).name
+        if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+            out.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(source.read_bytes())
+            os.replace(tmp, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,12 +377,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("specs", help="download the SDK wheel and rewrite specs/ (needs the network)")
     sub.add_parser("recorded-routes", help="index recorded real traffic into specs/recorded_routes.json")
     sub.add_parser("graphql-specs", help="Z-Insights and ZMS GraphQL documents from the SDK source -> specs/")
+    sub.add_parser("sdk-names", help="the names the SDK gives each operation -> specs/sdk_names.json")
     args, rest = parser.parse_known_args(argv)
 
     if args.command == "recorded-routes":
         from ._recorded import main as routes_main
 
         return routes_main(rest)
+
+    if args.command == "sdk-names":
+        from ._sdk_names import main as names_main
+
+        return names_main(rest)
 
     if args.command == "graphql-specs":
         from ._graphql import main as graphql_main

@@ -10,6 +10,8 @@ from data, kept short and true:
 - the product's name ("ZIA (Internet Access)", from the spec's title and short name) where the text lacks it;
 - the console names that specs/overlays/vocabulary.yaml maps to the words the tool's name starts with
   ("app connector" for ZPA's `assistant` operations);
+- the names Zscaler's SDK gives it (specs/sdk_names.json): its resource client's documented title among the
+  "Also called" names, and the SDK call (`app_connector_groups.list_connector_groups`), where they add words;
 - a generated description loses its ", calling GET /path": the path repeats the tool's name word for word
   (so it outweighs what a hand-written description says), and the definition keeps method and path; a
   generated read of one object says so ("Returns one rule label by id"), so it does not pass for the list.
@@ -141,8 +143,10 @@ def _by(path: str) -> str:
 
 
 def listed_description(description: str, *, title: str, name: str, kind: str | None, product: str,
-                       console: ConsoleNames, service: str, generated: bool, path: str = "") -> str:
-    """The description `--tools-mode full` lists (see the module docstring)."""
+                       console: ConsoleNames, service: str, generated: bool, path: str = "",
+                       sdk: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> str:
+    """The description `--tools-mode full` lists (see the module docstring). `sdk`: the SDK's titles of the
+    operation's resource client and its calls (codegen/_sdk_names.listing_names)."""
     text = _CALLING.sub("", description) if generated else description
     if kind == "get" and generated:  # "Returns one rule label by id in ZIA (...)": which read it is
         text = _RETURNS.sub(lambda m: f"Returns one {m[1]} by {_by(path)} in ", text, count=1)
@@ -158,6 +162,14 @@ def listed_description(description: str, *, title: str, name: str, kind: str | N
     if not _words(product) <= listed:
         parts.append(f"Product: {product}.")
     names = console.for_tool(service, name, listed)
+    titles, calls = sdk
+    for title_ in titles:
+        if not _words(title_) <= listed | _words(*names):
+            names.append(title_)
     if names:
         parts.append(f"Also called: {', '.join(names)}.")
+    listed |= _words(*names)
+    new_calls = [c for c in calls[:2] if not _words(c) <= listed]
+    if new_calls:
+        parts.append(f"SDK: {', '.join(new_calls)}.")
     return " ".join(p for p in parts if p)

@@ -118,10 +118,11 @@ def _collision_message(service: str, name: str, first: _Named, second: _Named, t
             f"update {{x-oneapi-name: {suggestion}}}")
 
 
-def parse_service(loaded: LoadedSpec, lock: NameLock, vocabulary: dict | None = None
+def parse_service(loaded: LoadedSpec, lock: NameLock, vocabulary: dict | None = None, sdk: dict | None = None
                   ) -> tuple[Service | None, list[Problem], dict[str, str]]:
     """Build the IR for one service. Returns (service or None on errors, problems, name lock entries).
-    `vocabulary`: specs/overlays/vocabulary.yaml, whose console names the listed descriptions carry."""
+    `vocabulary`: specs/overlays/vocabulary.yaml, whose console names the listed descriptions carry; `sdk`: the
+    names the SDK gives each operation (specs/sdk_names.json, as codegen/_sdk_names.listing_names reads it)."""
     doc = loaded.doc
     console = ConsoleNames.from_vocabulary(vocabulary)
     file = str(loaded.path)
@@ -191,7 +192,9 @@ def parse_service(loaded: LoadedSpec, lock: NameLock, vocabulary: dict | None = 
         description = listed_description(
             description, title=title, name=name, service=service, console=console, product=product,
             kind=None if graphql else operation_kind(doc, op, http, path, name, scope, _deref),
-            generated=pointer not in loaded.described, path=path)
+            generated=pointer not in loaded.described, path=path,
+            sdk=(sdk or {}).get(service, {}).get(f"{http} {path} {graphql['name']}" if graphql else f"{http} {path}",
+                                                 ((), ())))
         operations.append(Operation(
             service=service,
             operation_id=op_id,

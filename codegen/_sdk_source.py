@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SourceField", "SourceModel", "SourceOperation", "SourceParam", "read_service_source"]
+__all__ = ["SdkAccessor", "SdkCall", "SourceField", "SourceModel", "SourceOperation", "SourceParam", "read_api_calls",
+           "read_service_source"]
 
 # files that are clients, wiring or a legacy (non-OneAPI) host, not API resources
 _SKIPPED_FILES = ("__init__.py", "legacy.py")
@@ -88,9 +89,11 @@ def _class_strings(cls: ast.ClassDef) -> dict[str, str]:
     return out
 
 
-def _url(node: ast.AST, strings: dict[str, str]) -> str | None:
+def _url(node: ast.AST, strings: dict[str, str], *, open_attributes: bool = False) -> str | None:
+    """The path a URL expression formats. `open_attributes`: an attribute that is no known string is a path
+    parameter too (`{self.customer_id}` in a base path set in `__init__`)."""
     if isinstance(node, ast.Call) and node.args:  # format_url(...)
-        return _url(node.args[0], strings)
+        return _url(node.args[0], strings, open_attributes=open_attributes)
     if (text := _const_str(node)) is not None:
         return text
     if not isinstance(node, ast.JoinedStr):
@@ -105,6 +108,8 @@ def _url(node: ast.AST, strings: dict[str, str]) -> str | None:
                 parts.append(strings[inner.attr])
             elif isinstance(inner, ast.Name):
                 parts.append("{" + inner.id + "}")
+            elif open_attributes and isinstance(inner, ast.Attribute):
+                parts.append("{" + inner.attr + "}")
             else:
                 return None
     # format_url strips the indentation and line breaks of the triple-quoted f-string (zscaler/utils.py)
@@ -270,3 +275,109 @@ def read_service_source(root: Path, package: str, service: str) -> tuple[list[So
             continue
         ops.extend(_operations(service, file, file.relative_to(root).as_posix(), set(models)))
     return ops, models
+
+
+# ---- every API call, as the SDK's users name it (codegen/_sdk_names.py) ----
+
+@dataclass(frozen=True)
+class SdkCall:
+    """One public method of a resource client and the request it sends."""
+
+    package: str  # zpa
+    file: str  # relative to zscaler/, e.g. zpa/app_connector_groups.py
+    cls: str  # AppConnectorGroupAPI
+    function: str  # list_connector_groups
+    method: str
+    path: str  # as the SDK formats it (path parameters named as in the SDK), without a query string
+    summary: str  # the docstring's first paragraph
+    graphql: str | None = None  # the GraphQL operation it sends (Z-Insights, ZMS: every call is POST /graphql)
+
+
+@dataclass(frozen=True)
+class SdkAccessor:
+    """How a user reaches a resource client: `client.zpa.app_connector_groups`, the "App Connector Groups
+    interface" of the SDK's documentation."""
+
+    name: str  # app_connector_groups
+    cls: str  # AppConnectorGroupAPI
+    title: str  # App Connector Groups
+
+
+# ":ref:`ZPA App Connector Groups interface <zpa-app_connector_groups>`", ":ref:`Z-Ins Web Traffic API <...>`"
+_ACCESSOR_TITLE = re.compile(r":ref:`(?:AI Guard |Z-Ins |Z[A-Za-z]{1,4} )?(.+?)(?: interface| API)? <")
+_GRAPHQL_NAME = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
+
+
+def _class_templates(cls: ast.ClassDef) -> dict[str, str]:
+    """`_class_strings` and the base paths formatted from them or from the tenant's id, set in `__init__`:
+    `f"/zpa/mgmtconfig/v1/admin/customers/{customer_id}"`, `f"{self._zpa_base_endpoint}/tagGroup"`."""
+    strings = _class_strings(cls)
+    formatted = [(t.attr if isinstance(t, ast.Attribute) else t.id, node.value) for node in ast.walk(cls)
+                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.JoinedStr)
+                 and isinstance(t := node.targets[0], (ast.Name, ast.Attribute))]
+    for name, value in formatted:  # in source order: a base is set before the paths formatted from it
+        if name not in strings and (text := _url(value, strings, open_attributes=True)) is not None:
+            strings[name] = text
+    return strings
+
+
+def _request(fn: ast.FunctionDef, strings: dict[str, str]) -> tuple[str | None, str | None]:
+    """The HTTP method and path a method sends: `http_method`/`api_url`, or what it hands `create_request`
+    (`create_request("GET", api_url)`, `create_request("POST", self._tag_group_endpoint, ...)`)."""
+    method_node, url_node = _assigned(fn, "http_method"), _assigned(fn, "api_url")
+    call = next((n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "create_request" and len(n.args) > 1), None)
+    if call is not None:
+        first, second = call.args[0], call.args[1]
+        method_node = _assigned(fn, first.id) if isinstance(first, ast.Name) else first
+        url_node = _assigned(fn, second.id) if isinstance(second, ast.Name) else second
+    while isinstance(url_node, ast.Call) and url_node.args:  # format_url(...)
+        url_node = url_node.args[0]
+    if isinstance(url_node, ast.Attribute):  # the path is a base path itself
+        return _http_method(method_node), strings.get(url_node.attr)
+    path = _url(url_node, strings) if url_node is not None else None
+    return _http_method(method_node), path.split("?", 1)[0] if path else None
+
+
+def _graphql_name(fn: ast.FunctionDef) -> str | None:
+    for node in ast.walk(fn):
+        if (text := _const_str(node)) and (m := _GRAPHQL_NAME.match(text)):
+            return m.group(1)
+    return None
+
+
+def _accessors(tree: ast.Module) -> list[SdkAccessor]:
+    """The `@property` of a service client that returns a resource client (zpa_service.py and the like)."""
+    out = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+            returns = fn.returns
+            returned = returns.id if isinstance(returns, ast.Name) else _const_str(returns) if returns else None
+            if returned and any(isinstance(d, ast.Name) and d.id == "property" for d in fn.decorator_list):
+                m = _ACCESSOR_TITLE.search(" ".join((ast.get_docstring(fn) or "").split()))
+                out.append(SdkAccessor(fn.name, returned, m.group(1) if m else ""))
+    return out
+
+
+def read_api_calls(root: Path, package: str) -> tuple[list[SdkCall], dict[str, SdkAccessor]]:
+    """Every public method of `root/<package>/` that sends a request, and the accessor of each resource client
+    class (class name -> accessor). Unlike `read_service_source`, this reads every package, including ZPA's base
+    paths formatted with the tenant's id and GraphQL calls."""
+    calls: list[SdkCall] = []
+    accessors: dict[str, SdkAccessor] = {}
+    for file in sorted((root / package).glob("*.py")):
+        if file.name in _SKIPPED_FILES:
+            continue
+        tree = ast.parse(file.read_text())
+        for accessor in _accessors(tree):
+            accessors.setdefault(accessor.cls, accessor)
+        rel = file.relative_to(root).as_posix()
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            strings = _class_templates(cls)
+            for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")):
+                method, path = _request(fn, strings)
+                if method and path:
+                    path = re.sub(r"\s+|\"", "", path)  # a stray quote: zia/audit_logs.py's f\"\"\"...\"\"\"\"
+                    calls.append(SdkCall(package, rel, cls.name, fn.name, method, path,
+                                         _summary(ast.get_docstring(fn) or ""), _graphql_name(fn)))
+    return calls, accessors

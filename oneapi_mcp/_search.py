@@ -22,9 +22,12 @@ from .generated.services import SERVICES as SERVICE_TABLE
 
 __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 
+# the names Zscaler's SDK gives an operation (methods, resource client) and its docstring's first sentence
+# (_search_sdk.py): the console's names where the path and our name use the API's; fitted in bench/sdk_field_bench.py
+SDK_NAMES, SDK_TEXT = 0.5, 0.5
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
-           "text": (1.0, 0.6), "family": (0.25, 0.5)}
+           "text": (1.0, 0.6), "family": (0.25, 0.5), "sdk": (SDK_NAMES, 0.3), "sdk_text": (SDK_TEXT, 0.6)}
 # the property names an operation sends and returns: a separate, light index (its own document frequencies, so
 # the many `url`/`user` properties do not make those words common in names and descriptions)
 _FIELD_WEIGHT, _FIELD_COVERAGE = 0.1, 0.0
@@ -126,16 +129,19 @@ class SearchIndex:
     def for_catalog(cls, catalog: Any, **kw: Any) -> SearchIndex:
         """The index search_operations uses: each toolset's description and each operation's field names too."""
         from ._search_fields import operation_fields
+        from ._search_sdk import operation_sdk_names
 
         tools = list(catalog.tools.values())
         return cls(tools, areas={n: ts.description for n, ts in catalog.toolsets.items()},
-                   fields=operation_fields(tools), **kw)
+                   fields=operation_fields(tools), sdk=operation_sdk_names(tools), **kw)
 
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
-                 fields: dict[str, list[str]] | None = None, vocabulary: Vocabulary | None = None,
+                 fields: dict[str, list[str]] | None = None, sdk: dict[str, tuple[str, str]] | None = None,
+                 vocabulary: Vocabulary | None = None,
                  plain: bool = False, ranking: Ranking | None = None):
         """`areas`: toolset name -> its description (console words for the whole family). `fields`: tool name ->
-        the names of the properties it sends and returns (matched lightly). `plain`: BM25 and coverage only (no
+        the names of the properties it sends and returns (matched lightly). `sdk`: tool name -> the SDK's names for
+        it and its docstring's first sentence. `plain`: BM25 and coverage only (no
         intents, names' subjects or services), as a client's own search would rank."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
@@ -159,6 +165,7 @@ class SearchIndex:
                 "toolset": words(tool.toolset),
                 "area": area_words.get(tool.toolset, []),
                 "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
+                **dict(zip(("sdk", "sdk_text"), (words(t) for t in (sdk or {}).get(tool.name, ("", ""))), strict=True)),
             })
             field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
@@ -186,6 +193,8 @@ class SearchIndex:
         for i, doc in enumerate(docs):
             weighted: defaultdict[str, float] = defaultdict(float)
             for f, (weight, b) in _FIELDS.items():
+                if not weight:  # a field weighed 0 is off: its words are no postings (nor coverage, nor spelling)
+                    continue
                 norm = 1 - b + b * len(doc[f]) / avg[f]
                 for w, tf in Counter(doc[f]).items():
                     weighted[w] += weight * tf / norm

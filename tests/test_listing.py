@@ -144,3 +144,17 @@ def test_a_generated_read_of_one_object_says_it_returns_one_and_by_what(path, by
     assert _describe(written, kind="get", path=path).startswith(written)  # hand-written words are kept
     spec_words = "Returns a tunnel by its key, which names it (cleared in the overlay)."  # not the converter's
     assert _describe(spec_words, kind="get", generated=True, path=path).startswith(spec_words)
+
+
+def test_the_sdks_title_and_call_are_listed_only_where_they_add_words():
+    sdk = (("App Connector Groups",), ("app_connector_groups.list_connector_groups",))
+    text = _describe("Lists assistant groups.", title="Lists assistant groups", name="zpa_list_assistant_groups",
+                     product="ZPA (Private Access)", service="zpa", sdk=sdk)
+    assert text.endswith("Also called: App Connector Groups.")  # the call's words are all listed by then
+    edit = _describe("Updates a web policy.", title="Updates web policy", name="zcc_update_web_policy", kind="update",
+                     sdk=((), ("web_policy.web_policy_edit",)))
+    assert edit.endswith("SDK: web_policy.web_policy_edit.")
+    # a title and a call whose words the listing has already add nothing
+    same = _describe("Lists app connector groups.", title="Lists app connector groups",
+                     name="zpa_list_connector_groups", product="ZPA (Private Access)", service="zpa", sdk=sdk)
+    assert "Also called" not in same and "SDK:" not in same

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "d98053e5d7e4a16e7da6b9c3372c67ce8aa253893decffd506e61e711d5a942a"
+FINGERPRINT = "5e6d4de40aa0b9d01653d15087e6c4bfa53253d1d34b6b4402908d9d24bdb24e"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

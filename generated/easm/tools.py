@@ -85,7 +85,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_get_lookalike_domain",
         "title": "Returns lookalike domain",
-        "description": "Retrieves details for a lookalike domain based on the specified domain name. Returns lookalike domain in EASM (Zscaler External Attack Surface Management). Also called: typosquat, typosquatting.",
+        "description": "Retrieves details for a lookalike domain based on the specified domain name. Returns lookalike domain in EASM (Zscaler External Attack Surface Management). Also called: typosquat, typosquatting, LookALike Domains.",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",
@@ -127,7 +127,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "easm_list_lookalike_domains",
         "title": "Lists lookalike domains",
-        "description": "Lists all lookalike domains (shows which exist). Retrieves the list of lookalike domains for an organization. Lists lookalike domains in EASM (Zscaler External Attack Surface Management). The whole list comes in one answer, under `results`. Also called: typosquat, typosquatting.",
+        "description": "Lists all lookalike domains (shows which exist). Retrieves the list of lookalike domains for an organization. Lists lookalike domains in EASM (Zscaler External Attack Surface Management). The whole list comes in one answer, under `results`. Also called: typosquat, typosquatting, LookALike Domains.",
         "service": "easm",
         "toolset": "easm.attack_surface",
         "scope": "read",

@@ -121,7 +121,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_list_custom_apps",
         "title": "Lists Business Insights custom apps",
-        "description": "Lists all Business Insights custom apps (shows which exist). Lists the custom applications defined in Business Insights (your own or unlisted SaaS apps, by domain).",
+        "description": "Lists all Business Insights custom apps (shows which exist). Lists the custom applications defined in Business Insights (your own or unlisted SaaS apps, by domain). SDK: custom_apps.get_custom_app.",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "read",
@@ -139,7 +139,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zbi_list_report_configs",
         "title": "Lists Business Insights report schedules",
-        "description": "Lists all Business Insights report schedules (shows which exist). Lists the configurations (schedules and recipients) of one type of Business Insights report, with their custom apps.",
+        "description": "Lists all Business Insights report schedules (shows which exist). Lists the configurations (schedules and recipients) of one type of Business Insights report, with their custom apps. SDK: report_configs.get_report_config.",
         "service": "zbi",
         "toolset": "zbi.insights",
         "scope": "read",

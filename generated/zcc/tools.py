@@ -109,7 +109,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_create_forwarding_profile",
         "title": "Creates or updates a forwarding profile",
-        "description": "Creates or updates a Client Connector forwarding profile (how traffic reaches Zscaler on trusted and untrusted networks).",
+        "description": "Creates or updates a Client Connector forwarding profile (how traffic reaches Zscaler on trusted and untrusted networks). Also called: web forwarding profile.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -176,7 +176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_download_service_disabled_reasons",
         "title": "Downloads why users turned Client Connector services off (disable reasons)",
-        "description": "Downloads a CSV of the reasons recorded when Client Connector services were disabled, for startDate to endDate in timeZone, filtered by osTypes. Limited to 3 calls per day.",
+        "description": "Downloads a CSV of the reasons recorded when Client Connector services were disabled, for startDate to endDate in timeZone, filtered by osTypes. Limited to 3 calls per day. Also called: devices.",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -310,7 +310,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_custom_ip_based_application",
         "title": "Returns custom IP based application",
-        "description": "Returns one custom IP based application by id in ZCC (Zscaler Client Connector).",
+        "description": "Returns one custom IP based application by id in ZCC (Zscaler Client Connector). Also called: custom IP-based apps. SDK: custom_ip_base_apps.get_custom_ip_base_app.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -364,7 +364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_otp",
         "title": "Returns OTP",
-        "description": "Returns one-time passwords for a device (udid) that let its user exit, log out, uninstall or disable ZIA, ZPA or ZDX in Client Connector. Sensitive: give them only to the verified owner. ZCC allows 100 calls per hour per tenant.",
+        "description": "Returns one-time passwords for a device (udid) that let its user exit, log out, uninstall or disable ZIA, ZPA or ZDX in Client Connector. Sensitive: give them only to the verified owner. ZCC allows 100 calls per hour per tenant. Also called: secrets.",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -382,7 +382,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_passwords",
         "title": "Returns passwords",
-        "description": "Returns the Client Connector exit, logout, uninstall and per-service disable passwords that apply to a user (username, osType). Sensitive values. ZCC allows 100 calls per hour per tenant.",
+        "description": "Returns the Client Connector exit, logout, uninstall and per-service disable passwords that apply to a user (username, osType). Sensitive values. ZCC allows 100 calls per hour per tenant. Also called: secrets.",
         "service": "zcc",
         "toolset": "zcc.devices",
         "scope": "read",
@@ -400,7 +400,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_predefined_ip_based_application",
         "title": "Returns predefined IP based application",
-        "description": "Returns one predefined IP based application by id in ZCC (Zscaler Client Connector).",
+        "description": "Returns one predefined IP based application by id in ZCC (Zscaler Client Connector). Also called: predefined IP-based apps.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -418,7 +418,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_privacy_info",
         "title": "Returns Client Connector privacy settings",
-        "description": "Returns the Client Connector privacy settings: which user and device details are collected and shown.",
+        "description": "Returns the Client Connector privacy settings: which user and device details are collected and shown. Also called: web privacy.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -436,7 +436,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_process_based_application",
         "title": "Returns process based application",
-        "description": "Returns one process based application by id in ZCC (Zscaler Client Connector).",
+        "description": "Returns one process based application by id in ZCC (Zscaler Client Connector). Also called: process-based apps.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -454,7 +454,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_admin_roles",
         "title": "Lists admin roles",
-        "description": "Lists all admin roles (shows which exist). Lists the Client Connector portal admin roles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all admin roles (shows which exist). Lists the Client Connector portal admin roles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: admin user.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -506,7 +506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_app_services",
         "title": "Lists app services",
-        "description": "Lists all app services (shows which exist). Lists app services in ZCC (Zscaler Client Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all app services (shows which exist). Lists app services in ZCC (Zscaler Client Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: web app service. SDK: web_app_service.list_by_company.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -534,7 +534,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_application_profiles",
         "title": "Lists application profiles",
-        "description": "Lists all application profiles (shows which exist). Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all application profiles (shows which exist). Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: application_profiles.get_application_profiles.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -564,7 +564,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_custom_ip_based_applications",
         "title": "Lists custom IP based applications",
-        "description": "Lists all custom IP based applications (shows which exist). Lists custom IP-based applications defined for Client Connector bypasses (traffic kept off the tunnel by IP and port). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom IP based applications (shows which exist). Lists custom IP-based applications defined for Client Connector bypasses (traffic kept off the tunnel by IP and port). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: custom IP-based apps. SDK: custom_ip_base_apps.get_custom_ip_base_apps.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -617,7 +617,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_fail_open_policies",
         "title": "Lists fail open policies",
-        "description": "Lists all fail open policies (shows which exist). Lists the Client Connector fail open settings: what happens to traffic when Zscaler cannot be reached or a captive portal is detected. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all fail open policies (shows which exist). Lists the Client Connector fail open settings: what happens to traffic when Zscaler cannot be reached or a captive portal is detected. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: fail_open_policy.list_by_company.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -641,7 +641,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_forwarding_profiles",
         "title": "Lists forwarding profiles",
-        "description": "Lists all forwarding profiles (shows which exist). Lists the Client Connector forwarding profiles: how traffic goes to ZIA and ZPA on trusted, off-trusted and VPN networks. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all forwarding profiles (shows which exist). Lists the Client Connector forwarding profiles: how traffic goes to ZIA and ZPA on trusted, off-trusted and VPN networks. ZCC allows 100 calls per hour per tenant. Also called: web forwarding profile. SDK: forwarding_profile.list_by_company.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -669,7 +669,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_predefined_ip_based_applications",
         "title": "Lists predefined IP based applications",
-        "description": "Lists all predefined IP based applications (shows which exist). Lists predefined IP-based applications (such as conferencing apps) that Client Connector can bypass. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all predefined IP based applications (shows which exist). Lists predefined IP-based applications (such as conferencing apps) that Client Connector can bypass. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: predefined_ip_based_apps.get_predefined_ip_based_apps.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -693,7 +693,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_process_based_applications",
         "title": "Lists process based applications",
-        "description": "Lists all process based applications (shows which exist). Lists process-based applications Client Connector can bypass (traffic kept off the tunnel by the process that sends it). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all process based applications (shows which exist). Lists process-based applications Client Connector can bypass (traffic kept off the tunnel by the process that sends it). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: process-based apps. SDK: process_based_apps.get_process_based_apps.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -717,7 +717,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_trusted_networks",
         "title": "Lists trusted networks",
-        "description": "Lists all trusted networks (shows which exist). Lists the Client Connector trusted networks: how the client recognises the corporate network (DNS servers, search domains, hostnames, IPs). ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists all trusted networks (shows which exist). Lists the Client Connector trusted networks: how the client recognises the corporate network (DNS servers, search domains, hostnames, IPs). ZCC allows 100 calls per hour per tenant. SDK: trusted_networks.list_by_company.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -746,7 +746,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_web_policies",
         "title": "Lists web policies",
-        "description": "Lists all web policies (shows which exist). Lists the Client Connector app profiles (the API calls them web policies): per-platform settings such as forwarding profile, uninstall password and bypasses. ZCC allows 100 calls per hour per tenant. Also called: device policy.",
+        "description": "Lists all web policies (shows which exist). Lists the Client Connector app profiles (the API calls them web policies): per-platform settings such as forwarding profile, uninstall password and bypasses. ZCC allows 100 calls per hour per tenant. Also called: device policy. SDK: web_policy.list_by_company.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -776,7 +776,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_zdx_group_entitlements",
         "title": "Lists ZDX group entitlements",
-        "description": "Lists which user groups and device groups are entitled to ZDX in Client Connector, with the enable-for-all flag; search, page/pageSize. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists which user groups and device groups are entitled to ZDX in Client Connector, with the enable-for-all flag; search, page/pageSize. ZCC allows 100 calls per hour per tenant. Also called: entitlement for zdx and zpa. SDK: entitlements.get_zdx_group_entitlements.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -798,7 +798,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_zpa_group_entitlements",
         "title": "Lists ZPA group entitlements",
-        "description": "Lists which user groups and device groups are entitled to ZPA in Client Connector, with the enable-for-all and machine-tunnel flags; search, page/pageSize. ZCC allows 100 calls per hour per tenant.",
+        "description": "Lists which user groups and device groups are entitled to ZPA in Client Connector, with the enable-for-all and machine-tunnel flags; search, page/pageSize. ZCC allows 100 calls per hour per tenant. Also called: entitlement for zdx and zpa. SDK: entitlements.get_zpa_group_entitlements.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "read",
@@ -861,7 +861,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_remove_forwarding_profile",
         "title": "Removes forwarding profile",
-        "description": "Deletes a Client Connector forwarding profile by id. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Client Connector forwarding profile by id. This removes or revokes something and cannot be undone by this call. Also called: web forwarding profile.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "destructive",
@@ -1020,7 +1020,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_fail_open_policy",
         "title": "Updates fail open policy",
-        "description": "Updates (changes) fail open policy. Updates the Client Connector fail open settings (what happens when Zscaler cannot be reached or a captive portal is detected).",
+        "description": "Updates (changes) fail open policy. Updates the Client Connector fail open settings (what happens when Zscaler cannot be reached or a captive portal is detected). SDK: fail_open_policy.update_failopen_policy.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "write",
@@ -1038,7 +1038,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_privacy_info",
         "title": "Updates Client Connector privacy settings",
-        "description": "Updates (changes) Client Connector privacy settings. Updates the Client Connector privacy settings: which user and device details are collected and shown.",
+        "description": "Updates (changes) Client Connector privacy settings. Updates the Client Connector privacy settings: which user and device details are collected and shown. Also called: web privacy. SDK: web_privacy.set_web_privacy_info.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -1092,7 +1092,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_zdx_group_entitlement",
         "title": "Updates ZDX group entitlement",
-        "description": "Updates (changes) ZDX group entitlement. Sets which groups get ZDX in Client Connector: group and device group ids or names and the enable-for-all flag. ZCC allows 100 calls per hour per tenant.",
+        "description": "Updates (changes) ZDX group entitlement. Sets which groups get ZDX in Client Connector: group and device group ids or names and the enable-for-all flag. ZCC allows 100 calls per hour per tenant. Also called: entitlement for zdx and zpa.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",
@@ -1110,7 +1110,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_update_zpa_group_entitlement",
         "title": "Updates ZPA group entitlement",
-        "description": "Updates (changes) ZPA group entitlement. Sets which groups get ZPA in Client Connector: groupIds or groupNames, deviceGroupIds or deviceGroupNames, enableForAll and machineTunEnabledForAll. ZCC allows 100 calls per hour per tenant.",
+        "description": "Updates (changes) ZPA group entitlement. Sets which groups get ZPA in Client Connector: groupIds or groupNames, deviceGroupIds or deviceGroupNames, enableForAll and machineTunEnabledForAll. ZCC allows 100 calls per hour per tenant. Also called: entitlement for zdx and zpa.",
         "service": "zcc",
         "toolset": "zcc.admin",
         "scope": "write",

@@ -112,7 +112,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_sims_download",
         "title": "Creates sims download",
-        "description": "Downloads SIM data as a CSV file. Creates sims download in ZCell (Zscaler Cellular).",
+        "description": "Downloads SIM data as a CSV file. Creates sims download in ZCell (Zscaler Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -135,7 +135,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_sims_search",
         "title": "Searches SIM cards",
-        "description": "Lists the Cellular SIM cards (eSIMs) with filters and paging: ICCID, status, tags, usage. Product: ZCell (Cellular).",
+        "description": "Lists the Cellular SIM cards (eSIMs) with filters and paging: ICCID, status, tags, usage. Product: ZCell (Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -153,7 +153,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_create_tag",
         "title": "Creates tag",
-        "description": "Creates (adds) a new tag. Creates a new tag entry. Creates tag in ZCell (Zscaler Cellular).",
+        "description": "Creates (adds) a new tag. Creates a new tag entry. Creates tag in ZCell (Zscaler Cellular). Also called: Tag Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -367,7 +367,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_audit_customers_search",
         "title": "Lists audit customers search",
-        "description": "Lists all audit customers search (shows which exist). Returns all audit log based on filters. Lists audit customers search in ZCell (Zscaler Cellular).",
+        "description": "Lists all audit customers search (shows which exist). Returns all audit log based on filters. Lists audit customers search in ZCell (Zscaler Cellular). Also called: Audit Data Handling.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -392,7 +392,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_audit_metadata",
         "title": "Lists audit metadata",
-        "description": "Lists all audit metadata (shows which exist). Returns metadata for audit. Lists audit metadata in ZCell (Zscaler Cellular).",
+        "description": "Lists all audit metadata (shows which exist). Returns metadata for audit. Lists audit metadata in ZCell (Zscaler Cellular). Also called: Audit Data Handling.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -433,7 +433,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_regions",
         "title": "Lists regions",
-        "description": "Lists all regions (shows which exist). Gets the available and configured regions for the logged-in customer. Lists regions in ZCell (Zscaler Cellular).",
+        "description": "Lists all regions (shows which exist). Gets the available and configured regions for the logged-in customer. Lists regions in ZCell (Zscaler Cellular). Also called: Customer Region Handling.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -451,7 +451,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_regions_operational_status",
         "title": "Lists regions operational status",
-        "description": "Lists all regions operational status (shows which exist). Gets the configured regions and their operational status for the logged-in customer. Lists regions operational status in ZCell (Zscaler Cellular).",
+        "description": "Lists all regions operational status (shows which exist). Gets the configured regions and their operational status for the logged-in customer. Lists regions operational status in ZCell (Zscaler Cellular). Also called: Customer Region Handling.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "read",
@@ -598,7 +598,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sims_details",
         "title": "Lists sims details",
-        "description": "Get sim details by icc_id. Lists sims details in ZCell (Zscaler Cellular). Also called: sim card.",
+        "description": "Get sim details by icc_id. Lists sims details in ZCell (Zscaler Cellular). Also called: sim card, Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -620,7 +620,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_tag",
         "title": "Lists tag",
-        "description": "Lists all tag (shows which exist). Gets all tags for given customer. Lists tag in ZCell (Zscaler Cellular).",
+        "description": "Lists all tag (shows which exist). Gets all tags for given customer. Lists tag in ZCell (Zscaler Cellular). Also called: Tag Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -712,7 +712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_regions",
         "title": "Updates regions",
-        "description": "Updates (changes) regions. Configure customer regions. Updates regions in ZCell (Zscaler Cellular).",
+        "description": "Updates (changes) regions. Configure customer regions. Updates regions in ZCell (Zscaler Cellular). Also called: Customer Region Handling.",
         "service": "zcell",
         "toolset": "zcell.admin",
         "scope": "write",
@@ -752,7 +752,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_assign",
         "title": "Updates sims assign",
-        "description": "Updates (changes) sims assign. Assigns an eSIM to the user and returns the activation code. Updates sims assign in ZCell (Zscaler Cellular).",
+        "description": "Updates (changes) sims assign. Assigns an eSIM to the user and returns the activation code. Updates sims assign in ZCell (Zscaler Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -779,7 +779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_assign_tag",
         "title": "Updates sims assign tag",
-        "description": "Updates (changes) sims assign tag. Assigns a tag to the sim. Updates sims assign tag in ZCell (Zscaler Cellular).",
+        "description": "Updates (changes) sims assign tag. Assigns a tag to the sim. Updates sims assign tag in ZCell (Zscaler Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -802,7 +802,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_lock",
         "title": "Locks SIM cards",
-        "description": "Locks the given Cellular SIM cards (for example a lost or stolen device) so they cannot be used. Product: ZCell (Cellular).",
+        "description": "Locks the given Cellular SIM cards (for example a lost or stolen device) so they cannot be used. Product: ZCell (Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -825,7 +825,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_state",
         "title": "Updates sims state",
-        "description": "Updates (changes) sims state. Fetch and Refresh Provider eSim State. Updates sims state in ZCell (Zscaler Cellular).",
+        "description": "Updates (changes) sims state. Fetch and Refresh Provider eSim State. Updates sims state in ZCell (Zscaler Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",
@@ -852,7 +852,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_update_sims_status",
         "title": "Changes the status of SIM cards",
-        "description": "Changes the status of the given Cellular SIM cards (by SIM id). Product: ZCell (Cellular).",
+        "description": "Changes the status of the given Cellular SIM cards (by SIM id). Product: ZCell (Cellular). Also called: Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "write",

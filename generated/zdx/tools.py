@@ -334,7 +334,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_analysis_request",
         "title": "Creates analysis request",
-        "description": "Creates (adds) a new analysis request. Starts a ZDX score analysis (automated root cause analysis) for an application on a device over a time window; fetch it with GET /analysis/{analysis_id}. Poll GET /analysis/{id} for the result. Changes no configuration. Product: ZDX (Digital Experience).",
+        "description": "Creates (adds) a new analysis request. Starts a ZDX score analysis (automated root cause analysis) for an application on a device over a time window; fetch it with GET /analysis/{analysis_id}. Poll GET /analysis/{id} for the result. Changes no configuration. Product: ZDX (Digital Experience). Also called: Troubleshooting.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "write",
@@ -449,7 +449,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_create_device_deep_traces",
         "title": "Creates device deep traces",
-        "description": "Creates (adds) a new device deep traces. Starts a deep trace on a user's device: collects detailed per-minute metrics (web probes, cloud path, health, top processes) for a chosen application. Returns trace_id and status. Limit: 1 active trace per device, 15 per tenant (UI sessions count). Product: ZDX (Digital Experience).",
+        "description": "Creates (adds) a new device deep traces. Starts a deep trace on a user's device: collects detailed per-minute metrics (web probes, cloud path, health, top processes) for a chosen application. Returns trace_id and status. Limit: 1 active trace per device, 15 per tenant (UI sessions count). Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.start_deeptrace.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "write",
@@ -634,7 +634,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_delete_device_trace",
         "title": "Deletes device trace",
-        "description": "Deletes (removes) device trace. Deletes a deep trace session and all data it collected. Product: ZDX (Digital Experience).",
+        "description": "Deletes (removes) device trace. Deletes a deep trace session and all data it collected. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.delete_deeptrace.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "destructive",
@@ -706,7 +706,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_analysis_result",
         "title": "Returns analysis result",
-        "description": "Returns the progress and, when finished, the result of a score analysis started with POST /analysis. Product: ZDX (Digital Experience). Also called: root cause.",
+        "description": "Returns the progress and, when finished, the result of a score analysis started with POST /analysis. Product: ZDX (Digital Experience). Also called: root cause, Troubleshooting.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -1080,7 +1080,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_app_probe_cloud_path_network_metrics",
         "title": "Returns device app probe cloud path network metrics",
-        "description": "Returns one CloudPath probe's latency trend on a device: end to end (default), client to egress, egress to app, or via the ZIA Service Edge. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Returns one CloudPath probe's latency trend on a device: end to end (default), client to egress, egress to app, or via the ZIA Service Edge. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_cloudpath_probe.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1122,7 +1122,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_deep_trace",
         "title": "Returns device deep trace",
-        "description": "Returns a deep trace session's status and details; poll it after starting a trace until the session has ended. Product: ZDX (Digital Experience).",
+        "description": "Returns a deep trace session's status and details; poll it after starting a trace until the session has ended. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1140,7 +1140,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_cloud_path_metrics",
         "title": "Returns device trace cloud path metrics",
-        "description": "Returns CloudPath metrics (latency, packet drops and similar) collected by a deep trace session. Product: ZDX (Digital Experience).",
+        "description": "Returns CloudPath metrics (latency, packet drops and similar) collected by a deep trace session. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace_cloudpath_metrics.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1158,7 +1158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_events",
         "title": "Returns device trace events",
-        "description": "Returns the device events recorded during a deep trace: Zscaler, hardware, software and network changes. Product: ZDX (Digital Experience).",
+        "description": "Returns the device events recorded during a deep trace: Zscaler, hardware, software and network changes. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace_events.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1176,7 +1176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_device_trace_top_processes",
         "title": "Returns device trace top processes",
-        "description": "Returns the top processes recorded during a deep trace session. Product: ZDX (Digital Experience).",
+        "description": "Returns the top processes recorded during a deep trace session. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.list_top_processes.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -1602,7 +1602,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_active_geo_locations",
         "title": "Lists the geolocations of ZDX users",
-        "description": "Lists all geolocations of ZDX users (shows which exist). Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US. Product: ZDX (Digital Experience).",
+        "description": "Lists all geolocations of ZDX users (shows which exist). Lists the countries, regions and cities (geolocations) with active ZDX users. Lists geolocations with active ZDX users in the time range; parent_geo_id drills down and q searches. from/to are epoch seconds; if omitted, the last 2 hours. State and city data are returned only for the US. Product: ZDX (Digital Experience). Also called: Devices.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -1657,7 +1657,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_app_metrics",
         "title": "Lists app metrics",
-        "description": "Lists all app metrics (shows which exist). Returns an app's metric trend as time series. metric_name picks the metric: web probe page fetch time (default), server response time, DNS time or availability, or CloudPath latency (end to end by default). from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience).",
+        "description": "Lists all app metrics (shows which exist). Returns an app's metric trend as time series. metric_name picks the metric: web probe page fetch time (default), server response time, DNS time or availability, or CloudPath latency (end to end by default). from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience). SDK: apps.get_app_metrics.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -2163,7 +2163,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_departments",
         "title": "Lists departments",
-        "description": "Lists all departments (shows which exist). Lists configured departments (id, name); q searches by name. Use the ids as the dept filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all departments (shows which exist). Lists configured departments (id, name); q searches by name. Use the ids as the dept filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). Also called: Admin.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2185,7 +2185,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_call_quality_metrics",
         "title": "Lists device app call quality metrics",
-        "description": "Lists all device app call quality metrics (shows which exist). Returns call quality metric trends for a call quality monitoring (CQM) app on one device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device app call quality metrics (shows which exist). Returns call quality metric trends for a call quality monitoring (CQM) app on one device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_call_quality_metrics.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2208,7 +2208,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_cloud_path_probe_metrics",
         "title": "Lists device app cloud path probe metrics",
-        "description": "Lists all device app cloud path probe metrics (shows which exist). Lists the CloudPath probes active on a device for an app, with summary network stats. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device app cloud path probe metrics (shows which exist). Lists the CloudPath probes active on a device for an app, with summary network stats. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.list_cloudpath_probes.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2231,7 +2231,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_probe_cloud_path_hop_data",
         "title": "Lists device app probe cloud path hop data",
-        "description": "Lists all device app probe cloud path hop data (shows which exist). Returns CloudPath hop data for an app on a device: hop count, packet loss, latency and tunnel type for the whole path and for each hop. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device app probe cloud path hop data (shows which exist). Returns CloudPath hop data for an app on a device: hop count, packet loss, latency and tunnel type for the whole path and for each hop. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_cloudpath.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2255,7 +2255,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_web_probe_metrics",
         "title": "Lists device app web probe metrics",
-        "description": "Lists all device app web probe metrics (shows which exist). Returns one web probe's metric trends on a device: page fetch time (default), server response time, DNS time or availability. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device app web probe metrics (shows which exist). Returns one web probe's metric trends on a device: page fetch time (default), server response time, DNS time or availability. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_web_probe.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2279,7 +2279,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_app_web_probes",
         "title": "Lists device app web probes",
-        "description": "Lists all device app web probes (shows which exist). Lists the web probes active on a device for an app, with summary metrics. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device app web probes (shows which exist). Lists the web probes active on a device for an app, with summary metrics. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_web_probes.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2302,7 +2302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_apps",
         "title": "Lists device apps",
-        "description": "Lists all device apps (shows which exist). Lists the apps active on a device with each app's ZDX score on that device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device apps (shows which exist). Lists the apps active on a device with each app's ZDX score on that device. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_device_apps.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2324,7 +2324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_deep_traces",
         "title": "Lists device deep traces",
-        "description": "Lists all device deep traces (shows which exist). Lists the deep traces run on a device, with status. Product: ZDX (Digital Experience).",
+        "description": "Lists all device deep traces (shows which exist). Lists the deep traces run on a device, with status. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.list_deeptraces.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2342,7 +2342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_events",
         "title": "Lists device events",
-        "description": "Lists events on a device: Wi-Fi and network changes, Zscaler status changes and software changes. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists events on a device: Wi-Fi and network changes, Zscaler status changes and software changes. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_events.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2364,7 +2364,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_health_metrics",
         "title": "Lists device health metrics",
-        "description": "Lists all device health metrics (shows which exist). Returns a device's health metrics over time: CPU, memory, disk and network use. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience).",
+        "description": "Lists all device health metrics (shows which exist). Returns a device's health metrics over time: CPU, memory, disk and network use. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). SDK: devices.get_health_metrics.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2386,7 +2386,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_cloud_path_metric_collection",
         "title": "Lists device trace cloud path metric collection",
-        "description": "Lists all device trace cloud path metric collection (shows which exist). Lists the CloudPath hop data collected by a deep trace session. Product: ZDX (Digital Experience).",
+        "description": "Lists all device trace cloud path metric collection (shows which exist). Lists the CloudPath hop data collected by a deep trace session. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace_cloudpath.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2404,7 +2404,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_health_metrics",
         "title": "Lists device trace health metrics",
-        "description": "Lists all device trace health metrics (shows which exist). Returns device health metrics, such as CPU and memory, collected during a deep trace session. Product: ZDX (Digital Experience).",
+        "description": "Lists all device trace health metrics (shows which exist). Returns device health metrics, such as CPU and memory, collected during a deep trace session. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace_health_metrics.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2422,7 +2422,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_device_trace_web_probe_metrics",
         "title": "Lists device trace web probe metrics",
-        "description": "Lists all device trace web probe metrics (shows which exist). Returns the web probe metrics collected during a deep trace session. Product: ZDX (Digital Experience).",
+        "description": "Lists all device trace web probe metrics (shows which exist). Returns the web probe metrics collected during a deep trace session. Product: ZDX (Digital Experience). Also called: Troubleshooting. SDK: troubleshooting.get_deeptrace_webprobe_metrics.",
         "service": "zdx",
         "toolset": "zdx.devices",
         "scope": "read",
@@ -2607,7 +2607,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_locations",
         "title": "Lists locations",
-        "description": "Lists all locations (shows which exist). Lists the ZDX locations (the ZIA locations ZDX reports by). Use the ids as the loc filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). Also called: branch office.",
+        "description": "Lists all locations (shows which exist). Lists the ZDX locations (the ZIA locations ZDX reports by). Use the ids as the loc filter on other ZDX calls. from/to are epoch seconds; if omitted, the last 2 hours. Product: ZDX (Digital Experience). Also called: branch office, Admin.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -2923,7 +2923,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_software_users",
         "title": "Lists software users",
-        "description": "Lists all software users (shows which exist). Lists the users and devices that have one piece of software (a software key) installed. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience).",
+        "description": "Lists all software users (shows which exist). Lists the users and devices that have one piece of software (a software key) installed. Page with offset/limit and follow next_offset until it is null. Product: ZDX (Digital Experience). Also called: Inventory.",
         "service": "zdx",
         "toolset": "zdx.admin",
         "scope": "read",
@@ -3072,7 +3072,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_remove_analysis_id",
         "title": "Removes analysis id",
-        "description": "Deletes (removes) analysis id. Stops a running score analysis. Affects only that analysis job, no configuration. Product: ZDX (Digital Experience).",
+        "description": "Deletes (removes) analysis id. Stops a running score analysis. Affects only that analysis job, no configuration. Product: ZDX (Digital Experience). Also called: Troubleshooting.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "destructive",

@@ -777,7 +777,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_add_url_categories_with_matching_domains",
         "title": "Adds URL categories with matching domains",
-        "description": "Creates (adds) a new URL categories with matching domains. Adds URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new URL categories with matching domains. Adds URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: url_categories.review_domains_post.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -818,7 +818,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_user",
         "title": "Bulk delete user",
-        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once.",
+        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once, User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -836,7 +836,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_vpn_credential",
         "title": "Bulk delete VPN credential",
-        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: at once.",
+        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: at once, Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -854,7 +854,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_update_cloud_application",
         "title": "Bulk update cloud application",
-        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: at once.",
+        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: at once, Shadow IT Report.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -1077,7 +1077,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_blacklist_urls",
         "title": "Adds or removes URLs on the security denylist (blocked URLs)",
-        "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) the given blacklistUrls on the security denylist, leaving other entries alone. The usual way to block a domain; REMOVE unblocks. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) the given blacklistUrls on the security denylist, leaving other entries alone. The usual way to block a domain; REMOVE unblocks. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Security Policy Settings. SDK: security_policy_settings.delete_urls_from_blacklist.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -1100,7 +1100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_cloud_application_instance",
         "title": "Creates cloud application instance",
-        "description": "Creates (adds) a new cloud application instance. Creates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new cloud application instance. Creates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: cloud_app_instances.add_cloud_app_instances.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -1123,7 +1123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_custom_application_dlp_resource",
         "title": "Creates custom application DLP resource",
-        "description": "Creates (adds) a new custom application DLP resource. Creates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new custom application DLP resource. Creates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Endpoint Custom Apps.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -1169,7 +1169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_custom_url_category",
         "title": "Creates custom URL category",
-        "description": "Creates (adds) a new custom URL category. Creates a custom URL category with configuredName, superCategory and its urls, keywords or ipRanges. It blocks nothing on its own until a URL filtering rule references it. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new custom URL category. Creates a custom URL category with configuredName, superCategory and its urls, keywords or ipRanges. It blocks nothing on its own until a URL filtering rule references it. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). SDK: url_categories.add_tld_category.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -1192,7 +1192,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_datacenter_exclusions",
         "title": "Excludes a Zscaler data center",
-        "description": "Excludes a Zscaler data center for a time window so traffic is not forwarded to it. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Excludes a Zscaler data center for a time window so traffic is not forwarded to it. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: traffic_datacenters.add_dc_exclusion.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -1215,7 +1215,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_department",
         "title": "Creates department",
-        "description": "Creates (adds) a new department. Creates a ZIA department (name, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new department. Creates a ZIA department (name, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -1238,7 +1238,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_destination_ip_group",
         "title": "Creates destination IP group",
-        "description": "Creates (adds) a new destination IP group. Creates a destination IP group (name, type, addresses and optional countries or categories). Referenced by a BLOCK firewall rule it blocks those destinations. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new destination IP group. Creates a destination IP group (name, type, addresses and optional countries or categories). Referenced by a BLOCK firewall rule it blocks those destinations. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1261,7 +1261,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_dictionary",
         "title": "Creates DLP dictionary",
-        "description": "Creates (adds) a new DLP dictionary. Creates a custom DLP dictionary from phrases and/or regex patterns with a confidence threshold. Validate patterns first with POST /dlpDictionaries/validateDlpPattern. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new DLP dictionary. Creates a custom DLP dictionary from phrases and/or regex patterns with a confidence threshold. Validate patterns first with POST /dlpDictionaries/validateDlpPattern. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). SDK: dlp_dictionary.add_dict.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -1330,7 +1330,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dlp_rule",
         "title": "Creates DLP rule",
-        "description": "Creates (adds) a new DLP rule. Creates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new DLP rule. Creates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1376,7 +1376,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dnat_rule",
         "title": "Creates dnat rule",
-        "description": "Creates (adds) a new dnat rule. Creates a NAT control (destination NAT) rule that redirects matching traffic to another IP address or FQDN and port. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new dnat rule. Creates a NAT control (destination NAT) rule that redirects matching traffic to another IP address or FQDN and port. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: NAT Control Policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1399,7 +1399,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_dns_gateway",
         "title": "Creates DNS gateway",
-        "description": "Creates (adds) a new DNS gateway. Creates a DNS gateway (primary and secondary DNS servers) that DNS control rules can redirect requests to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new DNS gateway. Creates a DNS gateway (primary and secondary DNS servers) that DNS control rules can redirect requests to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: dns_gatways.add_dns_gateway.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1445,7 +1445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_email_dlp_rule",
         "title": "Creates email DLP rule",
-        "description": "Creates (adds) a new email DLP rule. Creates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new email DLP rule. Creates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Outbound Email DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -1468,7 +1468,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_endpoint_dlp_resource_group",
         "title": "Creates endpoint DLP resource group",
-        "description": "Creates (adds) a new endpoint DLP resource group. Creates endpoint DLP resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new endpoint DLP resource group. Creates endpoint DLP resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Endpoint Application Groups.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -1491,7 +1491,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_exempted_urls",
         "title": "Adds URLs exempted from authentication",
-        "description": "Creates (adds) a new URLs exempted from authentication. Adds URLs to the list exempted from user authentication (sites users reach without signing in). Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new URLs exempted from authentication. Adds URLs to the list exempted from user authentication (sites users reach without signing in). Product: ZIA (Internet Access). Also called: Authentication Security Settings. SDK: authentication_settings.delete_urls_from_exempt_list.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -1514,7 +1514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_extranet",
         "title": "Creates extranet",
-        "description": "Creates (adds) a new extranet. Creates extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new extranet. Creates extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: traffic_extranet.add_extranet.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1560,7 +1560,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_dns_rule",
         "title": "Creates firewall DNS rule",
-        "description": "Creates (adds) a new firewall DNS rule. Creates a DNS control rule in the cloud firewall: allow, block or redirect DNS requests by domain category, users or locations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new firewall DNS rule. Creates a DNS control rule in the cloud firewall: allow, block or redirect DNS requests by domain category, users or locations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Firewall DNS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1583,7 +1583,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_filtering_rule",
         "title": "Creates firewall filtering rule",
-        "description": "Creates (adds) a new firewall filtering rule. Creates a cloud firewall filtering rule: name, order, action, state and criteria such as srcIpGroups, destIpGroups, nwServices, users or locations. To block IPs, point a BLOCK rule at an IP destination group. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new firewall filtering rule. Creates a cloud firewall filtering rule: name, order, action, state and criteria such as srcIpGroups, destIpGroups, nwServices, users or locations. To block IPs, point a BLOCK rule at an IP destination group. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Firewall Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1606,7 +1606,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_firewall_ips_rule",
         "title": "Creates firewall IPS rule",
-        "description": "Creates (adds) a new firewall IPS rule. Creates a cloud IPS (intrusion prevention) rule: which threat categories to block or allow for which sources and destinations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new firewall IPS rule. Creates a cloud IPS (intrusion prevention) rule: which threat categories to block or allow for which sources and destinations. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1629,7 +1629,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_forwarding_rule",
         "title": "Creates forwarding rule",
-        "description": "Creates (adds) a new forwarding rule. Creates a forwarding control rule: send matching traffic direct, through a proxy chain or gateway, or to ZPA through a ZPA gateway. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new forwarding rule. Creates a forwarding control rule: send matching traffic direct, through a proxy chain or gateway, or to ZPA through a ZPA gateway. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Forwarding Control Policies.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -1652,7 +1652,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_gre_tunnel",
         "title": "Creates GRE tunnel",
-        "description": "Creates (adds) a new GRE tunnel. Creates a GRE tunnel from a branch office's static IP to primary and secondary Zscaler data centers (VIPs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new GRE tunnel. Creates a GRE tunnel from a branch office's static IP to primary and secondary Zscaler data centers (VIPs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -1675,7 +1675,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_group",
         "title": "Creates group",
-        "description": "Creates (adds) a new group. Creates a ZIA user group (name required, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new group. Creates a ZIA user group (name required, optional comments). Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -1744,7 +1744,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_ip_source_group",
         "title": "Creates IP source group",
-        "description": "Creates (adds) a new IP source group. Creates a source IP group with a name, description and ipAddresses list. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new IP source group. Creates a source IP group with a name, description and ipAddresses list. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1836,7 +1836,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_malware_rule",
         "title": "Creates malware rule",
-        "description": "Creates (adds) a new malware rule. Creates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new malware rule. Creates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -1859,7 +1859,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_application_group",
         "title": "Creates network application group",
-        "description": "Creates (adds) a new network application group. Creates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network application group. Creates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Cloud Firewall resources. SDK: cloud_firewall.add_network_app_group.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -1882,7 +1882,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_service",
         "title": "Creates network service",
-        "description": "Creates (adds) a new network service. Creates a custom network service with a name and its destTcpPorts, destUdpPorts or other port ranges. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new network service. Creates a custom network service with a name and its destTcpPorts, destUdpPorts or other port ranges. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -1905,7 +1905,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_network_service_group",
         "title": "Creates network service group",
-        "description": "Creates (adds) a new network service group. Creates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network service group. Creates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Cloud Firewall resources. SDK: cloud_firewall.add_network_svc_group.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -2158,7 +2158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_static_ip",
         "title": "Creates static IP",
-        "description": "Creates (adds) a new static IP. Registers a static IP address (an office's public egress IP) so it can identify a location or terminate a GRE tunnel. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new static IP. Registers a static IP address (an office's public egress IP) so it can identify a location or terminate a GRE tunnel. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic Static IP.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -2227,7 +2227,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_traffic_capture_rule",
         "title": "Creates traffic capture rule",
-        "description": "Creates (adds) a new traffic capture rule. Creates traffic capture rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new traffic capture rule. Creates traffic capture rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -2273,7 +2273,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_user",
         "title": "Creates user",
-        "description": "Creates (adds) a new user. Creates a local ZIA user with name, email, department, groups and an optional password. On ZIdentity tenants users normally come from ZIdentity or the IdP instead. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new user. Creates a local ZIA user with name, email, department, groups and an optional password. On ZIdentity tenants users normally come from ZIdentity or the IdP instead. Staged until POST /status/activate, which commits all pending changes tenant-wide. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -2296,7 +2296,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_virtual_zen_cluster",
         "title": "Creates virtual zen cluster",
-        "description": "Creates (adds) a new virtual zen cluster. Creates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new virtual zen cluster. Creates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: vzen_clusters.add_vzen_cluster.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -2319,7 +2319,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_virtual_zen_node",
         "title": "Creates virtual zen node",
-        "description": "Creates (adds) a new virtual zen node. Creates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new virtual zen node. Creates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: vzen_nodes.add_zen_node.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -2342,7 +2342,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_vpn_credential",
         "title": "Creates VPN credential",
-        "description": "Creates (adds) a new VPN credential. Creates an IPSec VPN credential (UFQDN or IP type with a pre-shared key) for a branch office or site to build IPSec tunnels to ZIA; link it to a location. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new VPN credential. Creates an IPSec VPN credential (UFQDN or IP type with a pre-shared key) for a branch office or site to build IPSec tunnels to ZIA; link it to a location. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -2365,7 +2365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_create_web_application_rule",
         "title": "Creates a Cloud App Control rule",
-        "description": "Creates (adds) a new Cloud App Control rule. Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Creates (adds) a new Cloud App Control rule. Creates a cloud app control policy rule for an application type: which cloud applications are allowed, blocked, cautioned or isolated, for whom. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: cloudappcontrol.add_rule.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2496,7 +2496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_delete_web_application_rule",
         "title": "Deletes web application rule",
-        "description": "Deletes web application rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes web application rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Cloud App Control. SDK: cloudappcontrol.delete_rule.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -2514,7 +2514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_di_scan",
         "title": "Submits a file for out-of-band inspection",
-        "description": "Submits a file for out-of-band file inspection: a real-time verdict for known and unknown files. Needs the sandbox API token. Product: ZIA (Internet Access).",
+        "description": "Submits a file for out-of-band file inspection: a real-time verdict for known and unknown files. Needs the sandbox API token. Product: ZIA (Internet Access). Also called: Cloud Sandbox.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -2564,7 +2564,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_certificate_signing_request",
         "title": "Downloads certificate signing request",
-        "description": "Downloads certificate signing request in ZIA (Zscaler Internet Access).",
+        "description": "Downloads certificate signing request in ZIA (Zscaler Internet Access). Also called: Intermediate Certificate. SDK: intermediate_certificates.download_csr.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -2586,7 +2586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_download_hsm_public_key",
         "title": "Downloads hsm public key",
-        "description": "Downloads hsm public key in ZIA (Zscaler Internet Access).",
+        "description": "Downloads hsm public key in ZIA (Zscaler Internet Access). Also called: Intermediate Certificate.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -2644,7 +2644,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_duplicate_web_application_rule",
         "title": "Duplicates a cloud app control rule",
-        "description": "Duplicates (copies) a cloud app control rule under a new name. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Duplicates (copies) a cloud app control rule under a new name. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: cloudappcontrol.add_duplicate_rule.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -2748,7 +2748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_export_shadow_it_application_transactions_csv",
         "title": "Exports shadow IT application transactions CSV",
-        "description": "Exports shadow IT application transactions CSV in ZIA (Zscaler Internet Access).",
+        "description": "Exports shadow IT application transactions CSV in ZIA (Zscaler Internet Access). Also called: Shadow IT Report.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -2766,7 +2766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_finalize_certificate",
         "title": "Finalizes certificate",
-        "description": "Finalizes certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Finalizes certificate in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Intermediate Certificate. SDK: intermediate_certificates.finalize_cert.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2789,7 +2789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_generate_certificate_signing_request",
         "title": "Generates certificate signing request",
-        "description": "Generates certificate signing request in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates certificate signing request in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Intermediate Certificate. SDK: intermediate_certificates.generate_csr.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2816,7 +2816,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_generate_hsm_key_pair",
         "title": "Generates hsm key pair",
-        "description": "Generates hsm key pair in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates hsm key pair in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Intermediate Certificate.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",
@@ -2857,7 +2857,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_admin_role",
         "title": "Returns admin role",
-        "description": "Returns one ZIA admin role (an administrators' permission set) by id with its feature and policy access levels. Product: ZIA (Internet Access).",
+        "description": "Returns one ZIA admin role (an administrators' permission set) by id with its feature and policy access levels. Product: ZIA (Internet Access). Also called: Admin and Role Management.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -2893,7 +2893,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_policy",
         "title": "Returns the security denylist (blocked URLs)",
-        "description": "Returns the ZIA security denylist (blacklistUrls): URLs and domains blocked as security threats. Product: ZIA (Internet Access).",
+        "description": "Returns the ZIA security denylist (blacklistUrls): URLs and domains blocked as security threats. Product: ZIA (Internet Access). Also called: Security Policy Settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -2947,7 +2947,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_threat_settings",
         "title": "Returns advanced threat settings",
-        "description": "Returns the Advanced Threat Protection settings: page risk tolerance, command & control servers and traffic, malware sites, ActiveX, browser exploits, file format vulnerabilities, known and suspected phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware sites and DGA domains, each blocked and/or captured. Product: ZIA (Internet Access).",
+        "description": "Returns the Advanced Threat Protection settings: page risk tolerance, command & control servers and traffic, malware sites, ActiveX, browser exploits, file format vulnerabilities, known and suspected phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware sites and DGA domains, each blocked and/or captured. Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy. SDK: atp_policy.get_atp_settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -2965,7 +2965,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_advanced_url_filtering_cloud_app_options",
         "title": "Returns advanced URL filtering cloud app options",
-        "description": "Returns the URL & Cloud App Control advanced policy settings: Enable Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click configuration, UCaaS apps (Zoom, Webex, RingCentral, LogMeIn, Talkdesk), AI prompt logging (ChatGPT, Copilot, Gemini), Skype, Newly Registered Domains, override for unauthenticated users, CIPA compliance. Product: ZIA (Internet Access).",
+        "description": "Returns the URL & Cloud App Control advanced policy settings: Enable Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click configuration, UCaaS apps (Zoom, Webex, RingCentral, LogMeIn, Talkdesk), AI prompt logging (ChatGPT, Copilot, Gemini), Skype, Newly Registered Domains, override for unauthenticated users, CIPA compliance. Product: ZIA (Internet Access). SDK: url_filtering.get_url_and_app_settings.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -3001,7 +3001,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_all_dlp_rules",
         "title": "Returns all DLP rules",
-        "description": "Lists all DLP rules (shows which exist). Returns all DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies.",
+        "description": "Lists all DLP rules (shows which exist). Returns all DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies, Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3019,7 +3019,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_all_malware_rules",
         "title": "Returns all malware rules",
-        "description": "Lists all malware rules (shows which exist). Returns all malware rules in ZIA (Zscaler Internet Access). Also called: anti virus.",
+        "description": "Lists all malware rules (shows which exist). Returns all malware rules in ZIA (Zscaler Internet Access). Also called: anti virus, Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3037,7 +3037,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_application_count",
         "title": "Returns application count",
-        "description": "Counts application: how many there are. Returns application count in ZIA (Zscaler Internet Access).",
+        "description": "Counts application: how many there are. Returns application count in ZIA (Zscaler Internet Access). Also called: Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3061,7 +3061,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_atp_malware_inspection",
         "title": "Returns malware inspection of inbound and outbound traffic",
-        "description": "Returns whether Malware Protection inspects inbound traffic (downloads from the internet) and outbound traffic (uploads) for malicious content. Product: ZIA (Internet Access).",
+        "description": "Returns whether Malware Protection inspects inbound traffic (downloads from the internet) and outbound traffic (uploads) for malicious content. Product: ZIA (Internet Access). Also called: Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3079,7 +3079,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_atp_malware_protocols",
         "title": "Returns ATP malware protocols",
-        "description": "Returns which traffic Malware Protection scans in real time: HTTP (and HTTPS when SSL inspection is on), FTP over HTTP and native FTP (inspectHttp, inspectFtpOverHttp, inspectFtp). Product: ZIA (Internet Access).",
+        "description": "Returns which traffic Malware Protection scans in real time: HTTP (and HTTPS when SSL inspection is on), FTP over HTTP and native FTP (inspectHttp, inspectFtpOverHttp, inspectFtp). Product: ZIA (Internet Access). Also called: Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3187,7 +3187,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_settings",
         "title": "Returns auth settings",
-        "description": "Returns the ZIA authentication settings: the identity provider or SAML setup, authentication frequency (re-authentication) and Kerberos or password options for users. Product: ZIA (Internet Access).",
+        "description": "Returns the ZIA authentication settings: the identity provider or SAML setup, authentication frequency (re-authentication) and Kerberos or password options for users. Product: ZIA (Internet Access). Also called: Authentication Security Settings.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3205,7 +3205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_auth_settings_lite",
         "title": "Returns auth settings lite",
-        "description": "Returns auth settings lite in ZIA (Zscaler Internet Access).",
+        "description": "Returns auth settings lite in ZIA (Zscaler Internet Access). Also called: Authentication Security Settings.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3259,7 +3259,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_behavioral_analysis_advanced_settings",
         "title": "Returns behavioral analysis advanced settings",
-        "description": "Returns the Sandbox (behavioral analysis) advanced settings: the custom MD5 file hashes blocked outright, beyond what Sandbox verdicts block. Product: ZIA (Internet Access).",
+        "description": "Returns the Sandbox (behavioral analysis) advanced settings: the custom MD5 file hashes blocked outright, beyond what Sandbox verdicts block. Product: ZIA (Internet Access). Also called: Cloud Sandbox.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -3277,7 +3277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_browser_control_settings",
         "title": "Returns browser control settings",
-        "description": "Returns the browser control settings: blocked outdated browsers and plugins, smart isolation. Product: ZIA (Internet Access).",
+        "description": "Returns the browser control settings: blocked outdated browsers and plugins, smart isolation. Product: ZIA (Internet Access). Also called: Secure Browsing API.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -3295,7 +3295,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_c2_c_incident_receiver_count",
         "title": "Counts Cloud-to-Cloud DLP incident receivers",
-        "description": "Counts Cloud-to-Cloud DLP incident receivers: how many there are. Returns how many DLP incident receivers are configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access).",
+        "description": "Counts Cloud-to-Cloud DLP incident receivers: how many there are. Returns how many DLP incident receivers are configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access). Also called: Cloud-to-Cloud DLP Incident Receiver API. SDK: cloud_to_cloud_ir.list_c2c_count.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -3313,7 +3313,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_application_count",
         "title": "Returns cloud application count",
-        "description": "Counts cloud application: how many there are. Returns cloud application count in ZIA (Zscaler Internet Access).",
+        "description": "Counts cloud application: how many there are. Returns cloud application count in ZIA (Zscaler Internet Access). Also called: Endpoint Applications. SDK: endpoint_applications.get_cloud_apps_count.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -3337,7 +3337,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_application_instance",
         "title": "Returns cloud application instance",
-        "description": "Returns one cloud application instance by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one cloud application instance by id in ZIA (Zscaler Internet Access). SDK: cloud_app_instances.get_cloud_app_instances.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -3373,7 +3373,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_cloud_to_cloud_ir_by_id",
         "title": "Returns a Cloud-to-Cloud DLP incident receiver",
-        "description": "Returns one DLP incident receiver configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access).",
+        "description": "Returns one DLP incident receiver configured for Cloud-to-Cloud Incident Forwarding. Product: ZIA (Internet Access). Also called: Cloud-to-Cloud DLP Incident Receiver API.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -3391,7 +3391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_config_audit_report",
         "title": "Returns config audit report",
-        "description": "Returns config audit report in ZIA (Zscaler Internet Access).",
+        "description": "Returns config audit report in ZIA (Zscaler Internet Access). Also called: System Audit Report.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -3445,7 +3445,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_custom_file_type_by_id",
         "title": "Returns custom file type by id",
-        "description": "Returns one custom file type by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one custom file type by id by id in ZIA (Zscaler Internet Access). SDK: custom_file_types.get_custom_file_tytpe.",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -3517,7 +3517,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_department",
         "title": "Returns department",
-        "description": "Returns one ZIA department by id: name, comments, IdP id and whether it is deleted or read-only. Product: ZIA (Internet Access).",
+        "description": "Returns one ZIA department by id: name, comments, IdP id and whether it is deleted or read-only. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -3535,7 +3535,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_department_lite",
         "title": "Returns department lite",
-        "description": "Returns one department lite by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one department lite by id in ZIA (Zscaler Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -3553,7 +3553,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ip_group_by_id",
         "title": "Returns destination IP group by id",
-        "description": "Returns one destination IP group by id with its type, addresses, countries and categories. Product: ZIA (Internet Access).",
+        "description": "Returns one destination IP group by id with its type, addresses, countries and categories. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3571,7 +3571,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ip_groups_lite",
         "title": "Returns destination IP groups lite",
-        "description": "Lists all destination IP groups lite (shows which exist). Lists destination IP groups as id/name references; filter by type, excludeType or search. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access).",
+        "description": "Lists all destination IP groups lite (shows which exist). Lists destination IP groups as id/name references; filter by type, excludeType or search. page/pageSize paging; flat array, so stop on a short page. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3603,7 +3603,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ipv6_groups",
         "title": "Lists IPv6 destination IP groups",
-        "description": "Lists all IPv6 destination IP groups (shows which exist). Lists the IPv6 destination IP groups. Product: ZIA (Internet Access).",
+        "description": "Lists all IPv6 destination IP groups (shows which exist). Lists the IPv6 destination IP groups. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3621,7 +3621,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_destination_ipv6_groups_lite",
         "title": "Returns destination IPv6 groups lite",
-        "description": "Lists all destination IPv6 groups lite (shows which exist). Returns destination IPv6 groups lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all destination IPv6 groups lite (shows which exist). Returns destination IPv6 groups lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -3639,7 +3639,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_dictionary",
         "title": "Returns DLP dictionary",
-        "description": "Returns one DLP dictionary by id with its phrases, patterns and matching settings. Product: ZIA (Internet Access). Also called: data loss prevention.",
+        "description": "Returns one DLP dictionary by id with its phrases, patterns and matching settings. Product: ZIA (Internet Access). Also called: data loss prevention. SDK: dlp_dictionary.get_dict.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -3711,7 +3711,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dlp_rule_by_id",
         "title": "Returns DLP rule by id",
-        "description": "Returns one DLP rule by id by id in ZIA (Zscaler Internet Access). Also called: dlp policies.",
+        "description": "Returns one DLP rule by id by id in ZIA (Zscaler Internet Access). Also called: dlp policies, Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3750,7 +3750,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dnat_rule",
         "title": "Returns dnat rule",
-        "description": "Returns one NAT control (DNAT) rule of the cloud firewall by id. Product: ZIA (Internet Access).",
+        "description": "Returns one NAT control (DNAT) rule of the cloud firewall by id. Product: ZIA (Internet Access). Also called: NAT Control Policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -3768,7 +3768,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dns64_prefixes",
         "title": "Lists DNS64 prefixes",
-        "description": "Lists all DNS64 prefixes (shows which exist). Lists the DNS64 prefixes of the IPv6 configuration. Product: ZIA (Internet Access).",
+        "description": "Lists all DNS64 prefixes (shows which exist). Lists the DNS64 prefixes of the IPv6 configuration. Product: ZIA (Internet Access). Also called: Traffic IPV6 Configuration. SDK: ipv6_config.list_dns64_prefix.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -3786,7 +3786,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_dns_gateway",
         "title": "Returns DNS gateway",
-        "description": "Returns one DNS gateway by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one DNS gateway by id in ZIA (Zscaler Internet Access). SDK: dns_gatways.get_dns_gateways.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -3840,7 +3840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_email_dlp_rule",
         "title": "Returns email DLP rule",
-        "description": "Returns one email DLP (data loss prevention) rule by id. Product: ZIA (Internet Access).",
+        "description": "Returns one email DLP (data loss prevention) rule by id. Product: ZIA (Internet Access). Also called: Outbound Email DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -3876,7 +3876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_end_user_service_agreement_status_latest",
         "title": "Returns end user service agreement status latest",
-        "description": "Returns end user service agreement status latest in ZIA (Zscaler Internet Access).",
+        "description": "Returns end user service agreement status latest in ZIA (Zscaler Internet Access). Also called: Activation. SDK: activate.get_eusa_status.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -3948,7 +3948,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_exempted_urls",
         "title": "Lists URLs exempted from authentication",
-        "description": "Lists the URLs exempted from user authentication. Product: ZIA (Internet Access).",
+        "description": "Lists the URLs exempted from user authentication. Product: ZIA (Internet Access). Also called: Authentication Security Settings.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "read",
@@ -3966,7 +3966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_extranet_by_id",
         "title": "Returns extranet by id",
-        "description": "Returns one extranet by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one extranet by id by id in ZIA (Zscaler Internet Access). SDK: traffic_extranet.get_extranet.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -3984,7 +3984,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_feature_enablement_status",
         "title": "Returns feature enablement status",
-        "description": "Returns feature enablement status in ZIA (Zscaler Internet Access).",
+        "description": "Returns feature enablement status in ZIA (Zscaler Internet Access). Also called: End User Notification Templates. SDK: end_user_notification_templates.get_eun_feature_enablement_status.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -4005,7 +4005,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_feed_output_formats",
         "title": "Returns feed output formats",
-        "description": "Returns the default output format strings for an NSS feed type (type, optional multiFeedType and fieldFormat), a starting point for feedOutputFormat. Product: ZIA (Internet Access).",
+        "description": "Returns the default output format strings for an NSS feed type (type, optional multiFeedType and fieldFormat), a starting point for feedOutputFormat. Product: ZIA (Internet Access). Also called: Cloud NSS. SDK: cloud_nss.list_feed_output.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4063,7 +4063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_dns_rule",
         "title": "Returns firewall DNS rule",
-        "description": "Returns one DNS control rule of the cloud firewall by id. Product: ZIA (Internet Access). Also called: dns filtering.",
+        "description": "Returns one DNS control rule of the cloud firewall by id. Product: ZIA (Internet Access). Also called: dns filtering, Firewall DNS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4156,7 +4156,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_ips_rule",
         "title": "Returns firewall IPS rule",
-        "description": "Returns one cloud IPS (intrusion prevention) rule by id. Product: ZIA (Internet Access).",
+        "description": "Returns one cloud IPS (intrusion prevention) rule by id. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4174,7 +4174,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_forwarding_rule",
         "title": "Returns forwarding rule",
-        "description": "Returns one forwarding control rule by id. Product: ZIA (Internet Access).",
+        "description": "Returns one forwarding control rule by id. Product: ZIA (Internet Access). Also called: Forwarding Control Policies.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -4192,7 +4192,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ftp_settings",
         "title": "Returns ftp settings",
-        "description": "Returns the FTP control settings: whether native FTP and FTP over HTTP are allowed, and the URL categories and URLs they are allowed for. Product: ZIA (Internet Access).",
+        "description": "Returns the FTP control settings: whether native FTP and FTP over HTTP are allowed, and the URL categories and URLs they are allowed for. Product: ZIA (Internet Access). Also called: FTP Control Policy.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -4210,7 +4210,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_gre_tunnel",
         "title": "Returns GRE tunnel",
-        "description": "Returns one GRE tunnel by id with its source IP and primary and secondary destination VIPs. Product: ZIA (Internet Access).",
+        "description": "Returns one GRE tunnel by id with its source IP and primary and secondary destination VIPs. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -4246,7 +4246,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_group",
         "title": "Returns group",
-        "description": "Returns one ZIA user group by id: name, comments, IdP id and whether it is system-defined or read-only. Product: ZIA (Internet Access).",
+        "description": "Returns one ZIA user group by id: name, comments, IdP id and whether it is system-defined or read-only. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -4318,7 +4318,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_groups_count",
         "title": "Returns location groups count",
-        "description": "Counts the location groups (how many there are), optionally filtered by name or group type. Product: ZIA (Internet Access). Also called: user group.",
+        "description": "Counts the location groups (how many there are), optionally filtered by name or group type. Product: ZIA (Internet Access). Also called: user group. SDK: locations.list_location_groups_count.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4343,7 +4343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_groups_summary",
         "title": "Returns location groups summary",
-        "description": "Lists all location groups summary (shows which exist). Returns location groups summary in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: user group.",
+        "description": "Lists all location groups summary (shows which exist). Returns location groups summary in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: user group. SDK: locations.list_location_groups_lite.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4373,7 +4373,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_i_pv6_configuration",
         "title": "Returns IPv6 configuration",
-        "description": "Returns the tenant's IPv6 configuration: whether IPv6 traffic is enabled and its NAT64 and DNS64 prefixes. Product: ZIA (Internet Access).",
+        "description": "Returns the tenant's IPv6 configuration: whether IPv6 traffic is enabled and its NAT64 and DNS64 prefixes. Product: ZIA (Internet Access). SDK: ipv6_config.get_ipv6_config.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4391,7 +4391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_icap_server",
         "title": "Returns ICAP server",
-        "description": "Returns one ICAP server by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one ICAP server by id in ZIA (Zscaler Internet Access). Also called: DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4409,7 +4409,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_incident_receiver_server",
         "title": "Returns incident receiver server",
-        "description": "Returns one incident receiver server by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one incident receiver server by id in ZIA (Zscaler Internet Access). Also called: DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -4467,7 +4467,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_categories",
         "title": "Lists IoT device categories",
-        "description": "Lists all IoT device categories (shows which exist). Lists the IoT device categories ZIA's IoT discovery recognises (each under a device type), by UUID and name. Product: ZIA (Internet Access).",
+        "description": "Lists all IoT device categories (shows which exist). Lists the IoT device categories ZIA's IoT discovery recognises (each under a device type), by UUID and name. Product: ZIA (Internet Access). Also called: IOT Report.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4485,7 +4485,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_classifications",
         "title": "Lists IoT device classifications",
-        "description": "Lists all IoT device classifications (shows which exist). Lists the IoT device classifications ZIA's IoT discovery recognises (each under a device category), by UUID and name. Product: ZIA (Internet Access).",
+        "description": "Lists all IoT device classifications (shows which exist). Lists the IoT device classifications ZIA's IoT discovery recognises (each under a device category), by UUID and name. Product: ZIA (Internet Access). Also called: IOT Report.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4503,7 +4503,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_device_list",
         "title": "Returns IOT device list",
-        "description": "Lists the IoT devices ZIA has discovered in the organisation's traffic, with device type, category and classification. Product: ZIA (Internet Access).",
+        "description": "Lists the IoT devices ZIA has discovered in the organisation's traffic, with device type, category and classification. Product: ZIA (Internet Access). Also called: IOT Report.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4532,7 +4532,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_iot_device_types",
         "title": "Lists IoT device types",
-        "description": "Lists all IoT device types (shows which exist). Lists the IoT device types ZIA's IoT discovery (Zscaler AI/ML) recognises, by UUID and name; the top of the type > category > classification hierarchy. Product: ZIA (Internet Access).",
+        "description": "Lists all IoT device types (shows which exist). Lists the IoT device types ZIA's IoT discovery (Zscaler AI/ML) recognises, by UUID and name; the top of the type > category > classification hierarchy. Product: ZIA (Internet Access). Also called: IOT Report.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -4586,7 +4586,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_ip_source_group",
         "title": "Returns IP source group",
-        "description": "Returns one source IP group by id with its IP addresses. Product: ZIA (Internet Access).",
+        "description": "Returns one source IP group by id with its IP addresses. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4749,7 +4749,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malicious_urls",
         "title": "Returns malicious URLs",
-        "description": "Returns the Advanced Threat Protection malicious-URL denylist (maliciousUrls). Product: ZIA (Internet Access).",
+        "description": "Returns the Advanced Threat Protection malicious-URL denylist (maliciousUrls). Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy. SDK: atp_policy.get_atp_malicious_urls.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4767,7 +4767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_policy",
         "title": "Returns malware policy",
-        "description": "Returns the malware protection policy: whether unscannable or password-protected files are blocked. Product: ZIA (Internet Access). Also called: anti virus.",
+        "description": "Returns the malware protection policy: whether unscannable or password-protected files are blocked. Product: ZIA (Internet Access). Also called: anti virus. SDK: malware_protection_policy.get_atp_malware_policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4785,7 +4785,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_rule_by_id",
         "title": "Returns malware rule by id",
-        "description": "Returns one malware rule by id by id in ZIA (Zscaler Internet Access). Also called: anti virus.",
+        "description": "Returns one malware rule by id by id in ZIA (Zscaler Internet Access). Also called: anti virus, Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4803,7 +4803,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_malware_settings",
         "title": "Returns malware settings",
-        "description": "Returns the Malware Protection settings: whether viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools are blocked and captured. Product: ZIA (Internet Access). Also called: anti virus.",
+        "description": "Returns the Malware Protection settings: whether viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools are blocked and captured. Product: ZIA (Internet Access). Also called: anti virus, Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4821,7 +4821,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_mobile_malware_protection_config",
         "title": "Returns the Mobile Malware Protection policy",
-        "description": "Returns the Mobile Malware Protection policy (Policy > Mobile Malware Protection): its settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
+        "description": "Returns the Mobile Malware Protection policy (Policy > Mobile Malware Protection): its settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access). Also called: Mobile Threat Settings. SDK: mobile_threat_settings.get_mobile_advanced_settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -4839,7 +4839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nat64_prefixes",
         "title": "Returns NAT64 prefixes",
-        "description": "Lists all NAT64 prefixes (shows which exist). Returns NAT64 prefixes in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all NAT64 prefixes (shows which exist). Returns NAT64 prefixes in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Traffic IPV6 Configuration. SDK: ipv6_config.list_nat64_prefix.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -4867,7 +4867,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_by_id",
         "title": "Returns network application by id",
-        "description": "Returns one network application by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network application by id by id in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.get_network_app.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4885,7 +4885,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_application_group",
         "title": "Returns network application group",
-        "description": "Returns one network application group by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network application group by id in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.get_network_app_group.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -4903,7 +4903,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_service_by_id",
         "title": "Returns network service by id",
-        "description": "Returns one network service by id with its port definitions. Product: ZIA (Internet Access).",
+        "description": "Returns one network service by id with its port definitions. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4921,7 +4921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_network_service_group",
         "title": "Returns network service group",
-        "description": "Returns one network service group by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one network service group by id in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.get_network_svc_group.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -4939,7 +4939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_nss_feed_by_id",
         "title": "Returns NSS feed by id",
-        "description": "Returns one NSS feed by id with its log type, filters, output format and destination settings. Product: ZIA (Internet Access).",
+        "description": "Returns one NSS feed by id with its log type, filters, output format and destination settings. Product: ZIA (Internet Access). Also called: Cloud NSS.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -4979,7 +4979,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_org_cloud_app_tenants_without_policy_info",
         "title": "Returns org cloud app tenants without policy info",
-        "description": "Lists all org cloud app tenants without policy info (shows which exist). Returns org cloud app tenants without policy info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all org cloud app tenants without policy info (shows which exist). Returns org cloud app tenants without policy info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: SaaS Security API. SDK: saas_security_api.list_casb_tenant_lite.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5031,7 +5031,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_organization_information_lite",
         "title": "Returns organization information lite",
-        "description": "Returns organization information lite in ZIA (Zscaler Internet Access). Also called: tenant info.",
+        "description": "Returns organization information lite in ZIA (Zscaler Internet Access). Also called: tenant info. SDK: organization_information.get_org_info_lite.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5067,7 +5067,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_pac_version",
         "title": "Returns PAC version",
-        "description": "Returns one PAC version by pac version in ZIA (Zscaler Internet Access).",
+        "description": "Returns one PAC version by pac version in ZIA (Zscaler Internet Access). Also called: Pac Files.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5089,7 +5089,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_password_expiry_settings",
         "title": "Returns admin password expiry settings",
-        "description": "Returns the admin password expiration settings: whether admin passwords expire and after how many days. Product: ZIA (Internet Access). Also called: exit password, logout password.",
+        "description": "Returns the admin password expiration settings: whether admin passwords expire and after how many days. Product: ZIA (Internet Access). Also called: exit password, logout password, Admin and Role Management.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -5107,7 +5107,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_predefined_hierarchical_identifiers",
         "title": "Returns predefined hierarchical identifiers",
-        "description": "Lists all predefined hierarchical identifiers (shows which exist). Returns predefined hierarchical identifiers in ZIA (Zscaler Internet Access).",
+        "description": "Lists all predefined hierarchical identifiers (shows which exist). Returns predefined hierarchical identifiers in ZIA (Zscaler Internet Access). Also called: DLP Dictionaries. SDK: dlp_dictionary.list_dict_predefined_identifiers.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5125,7 +5125,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_profile_by_id",
         "title": "Returns profile by id",
-        "description": "Returns one profile by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one profile by id by id in ZIA (Zscaler Internet Access). Also called: DLP Resources. SDK: dlp_resources.get_dlp_idm_profiles.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -5256,7 +5256,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_region_by_geo_coordinates",
         "title": "Returns the region at a latitude and longitude",
-        "description": "Returns the region or city (geolocation) at a latitude and longitude. Product: ZIA (Internet Access).",
+        "description": "Returns the region or city (geolocation) at a latitude and longitude. Product: ZIA (Internet Access). Also called: Locations. SDK: locations.list_region_geo_coordinates.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -5274,7 +5274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_region_by_src_ip_address",
         "title": "Returns region by src IP address",
-        "description": "Returns the geographic region (city, country, coordinates) of an IP address, as ZIA locates it. Product: ZIA (Internet Access).",
+        "description": "Returns the geographic region (city, country, coordinates) of an IP address, as ZIA locates it. Product: ZIA (Internet Access). Also called: Locations. SDK: locations.get_geo_by_ip.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -5382,7 +5382,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_scan_info",
         "title": "Returns scan info",
-        "description": "Lists all scan info (shows which exist). Returns scan info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all scan info (shows which exist). Returns scan info in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: SaaS Security API.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -5406,7 +5406,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_security_exceptions",
         "title": "Returns security exceptions",
-        "description": "Returns the URLs that bypass Advanced Threat Protection checks (bypassUrls). Product: ZIA (Internet Access).",
+        "description": "Returns the URLs that bypass Advanced Threat Protection checks (bypassUrls). Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy. SDK: atp_policy.get_atp_security_exceptions.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5424,7 +5424,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_security_policy",
         "title": "Returns the security allowlist (exempted URLs)",
-        "description": "Returns the ZIA security allowlist (whitelistUrls): URLs and domains exempted from the security policy. Product: ZIA (Internet Access).",
+        "description": "Returns the ZIA security allowlist (whitelistUrls): URLs and domains exempted from the security policy. Product: ZIA (Internet Access). Also called: Security Policy Settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5442,7 +5442,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ip_groups_lite",
         "title": "Returns source IP groups lite",
-        "description": "Lists all source IP groups lite (shows which exist). Returns source IP groups lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all source IP groups lite (shows which exist). Returns source IP groups lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5460,7 +5460,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ipv6_groups",
         "title": "Returns source IPv6 groups",
-        "description": "Lists all source IPv6 groups (shows which exist). Returns source IPv6 groups in ZIA (Zscaler Internet Access).",
+        "description": "Lists all source IPv6 groups (shows which exist). Returns source IPv6 groups in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5478,7 +5478,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_source_ipv6_groups_lite",
         "title": "Returns source IPv6 groups lite",
-        "description": "Lists all source IPv6 groups lite (shows which exist). Returns source IPv6 groups lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all source IPv6 groups lite (shows which exist). Returns source IPv6 groups lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -5514,7 +5514,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_static_ip",
         "title": "Returns static IP",
-        "description": "Returns one registered static IP address by id. Product: ZIA (Internet Access).",
+        "description": "Returns one registered static IP address by id. Product: ZIA (Internet Access). Also called: Traffic Static IP.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -5573,7 +5573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_subcloud_country_dc_exclusion_info",
         "title": "Returns subcloud country dc exclusion info",
-        "description": "Lists all subcloud country dc exclusion info (shows which exist). Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access).",
+        "description": "Lists all subcloud country dc exclusion info (shows which exist). Returns subcloud country dc exclusion info in ZIA (Zscaler Internet Access). SDK: sub_clouds.get_sub_cloud_last_dc_in_country.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -5595,7 +5595,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_supported_browser_versions",
         "title": "Lists browser versions browser control knows",
-        "description": "Lists all browser versions browser control knows (shows which exist). Lists the browser versions browser control can allow or block. Product: ZIA (Internet Access).",
+        "description": "Lists all browser versions browser control knows (shows which exist). Lists the browser versions browser control can allow or block. Product: ZIA (Internet Access). Also called: Secure Browsing API.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "read",
@@ -5679,7 +5679,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile_app_item_count",
         "title": "Returns tenancy restriction profile app item count",
-        "description": "Counts tenancy restriction profile app item: how many there are. Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
+        "description": "Counts tenancy restriction profile app item: how many there are. Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access). Also called: tenant restriction. SDK: tenancy_restriction_profile.list_app_item_count.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5737,7 +5737,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule",
         "title": "Returns traffic capture rule",
-        "description": "Returns one traffic capture rule by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one traffic capture rule by id in ZIA (Zscaler Internet Access). Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5755,7 +5755,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule_count",
         "title": "Returns traffic capture rule count",
-        "description": "Counts the traffic capture rules (how many there are). Product: ZIA (Internet Access).",
+        "description": "Counts the traffic capture rules (how many there are). Product: ZIA (Internet Access). Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5787,7 +5787,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_traffic_capture_rule_order_info",
         "title": "Returns traffic capture rule order info",
-        "description": "Returns traffic capture rule order info in ZIA (Zscaler Internet Access).",
+        "description": "Returns traffic capture rule order info in ZIA (Zscaler Internet Access). Also called: Traffic Capture API. SDK: traffic_capture.list_traffic_capture_rule_order.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -5877,7 +5877,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_user",
         "title": "Returns user",
-        "description": "Returns one ZIA user by numeric id: name, email, department, groups, type, disabled flag and comments. Product: ZIA (Internet Access).",
+        "description": "Returns one ZIA user by numeric id: name, email, department, groups, type, disabled flag and comments. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -5895,7 +5895,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_user_confirmation_feature_enablement_status",
         "title": "Returns user confirmation feature enablement status",
-        "description": "Returns user confirmation feature enablement status in ZIA (Zscaler Internet Access).",
+        "description": "Returns user confirmation feature enablement status in ZIA (Zscaler Internet Access). Also called: End User Notification Templates.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -5916,7 +5916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_verdict_report_by_md5_hash",
         "title": "Returns verdict report by MD5 hash",
-        "description": "Returns the Sandbox verdict report for a file by MD5 hash; details=SUMMARY or FULL. Use it to check whether a file seen in an incident was judged malicious. Product: ZIA (Internet Access).",
+        "description": "Returns the Sandbox verdict report for a file by MD5 hash; details=SUMMARY or FULL. Use it to check whether a file seen in an incident was judged malicious. Product: ZIA (Internet Access). Also called: Cloud Sandbox.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -5992,7 +5992,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_vpn_credential",
         "title": "Returns VPN credential",
-        "description": "Returns one IPSec VPN credential by id with its type, FQDN or IP, and the location it belongs to. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec.",
+        "description": "Returns one IPSec VPN credential by id with its type, FQDN or IP, and the location it belongs to. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec, Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -6010,7 +6010,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_web_application_rule_by_id",
         "title": "Returns web application rule by id",
-        "description": "Returns one cloud app control policy rule by type and id. Product: ZIA (Internet Access).",
+        "description": "Returns one cloud app control policy rule by type and id. Product: ZIA (Internet Access). SDK: cloudappcontrol.get_rule.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6028,7 +6028,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_web_application_rule_type_mapping",
         "title": "Returns web application rule type mapping",
-        "description": "Returns web application rule type mapping in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control.",
+        "description": "Returns web application rule type mapping in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control. SDK: cloudappcontrol.get_rule_type_mapping.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6205,7 +6205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications",
         "title": "Lists applications",
-        "description": "Lists all applications (shows which exist). Lists applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all applications (shows which exist). Lists applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6235,7 +6235,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications_lite",
         "title": "Lists applications lite",
-        "description": "Lists all applications lite (shows which exist). Lists applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all applications lite (shows which exist). Lists applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6265,7 +6265,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_auditor_users",
         "title": "Lists auditor users",
-        "description": "Lists all auditor users (shows which exist). Lists the auditors (read-only admin accounts for audits). Product: ZIA (Internet Access).",
+        "description": "Lists all auditor users (shows which exist). Lists the auditors (read-only admin accounts for audits). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -6307,7 +6307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_available_internal_ip_ranges",
         "title": "Lists free GRE internal IP ranges",
-        "description": "Lists all free GRE internal IP ranges (shows which exist). Lists the internal IP ranges still free for new GRE tunnels. Product: ZIA (Internet Access).",
+        "description": "Lists all free GRE internal IP ranges (shows which exist). Lists the internal IP ranges still free for new GRE tunnels. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -6419,7 +6419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_c2_c_incident_receivers",
         "title": "Lists Cloud-to-Cloud DLP incident receivers",
-        "description": "Lists all Cloud-to-Cloud DLP incident receivers (shows which exist). Lists the DLP incident receivers configured for Cloud-to-Cloud Incident Forwarding (where DLP incidents, with their evidence, are sent: a cloud storage bucket or an incident receiver). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all Cloud-to-Cloud DLP incident receivers (shows which exist). Lists the DLP incident receivers configured for Cloud-to-Cloud Incident Forwarding (where DLP incidents, with their evidence, are sent: a cloud storage bucket or an incident receiver). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Cloud-to-Cloud DLP Incident Receiver API. SDK: cloud_to_cloud_ir.list_cloud_to_cloud_ir.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -6447,7 +6447,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_c2_c_incident_receivers_lite",
         "title": "Lists Cloud-to-Cloud DLP incident receivers in short form",
-        "description": "Lists all Cloud-to-Cloud DLP incident receivers in short form (shows which exist). Lists the Cloud-to-Cloud Incident Forwarding DLP incident receivers in short form: id and name. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all Cloud-to-Cloud DLP incident receivers in short form (shows which exist). Lists the Cloud-to-Cloud Incident Forwarding DLP incident receivers in short form: id and name. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Cloud-to-Cloud DLP Incident Receiver API. SDK: cloud_to_cloud_ir.list_cloud_to_cloud_ir_lite.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -6475,7 +6475,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_email_labels",
         "title": "Lists CASB email labels",
-        "description": "Lists all CASB email labels (shows which exist). Lists CASB email labels in ZIA (Zscaler Internet Access).",
+        "description": "Lists all CASB email labels (shows which exist). Lists CASB email labels in ZIA (Zscaler Internet Access). Also called: SaaS Security API. SDK: saas_security_api.list_casb_email_label_lite.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -6534,7 +6534,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_categories_with_non_empty_apps",
         "title": "Lists categories with non empty apps",
-        "description": "Lists all categories with non empty apps (shows which exist). Lists categories with non empty apps in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all categories with non empty apps (shows which exist). Lists categories with non empty apps in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6664,7 +6664,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_cloud_applications_lite",
         "title": "Lists cloud applications (lite)",
-        "description": "Lists all cloud applications (lite) (shows which exist). Lists the cloud applications (SaaS apps) known to cloud app control, names and ids only. Product: ZIA (Internet Access).",
+        "description": "Lists all cloud applications (lite) (shows which exist). Lists the cloud applications (SaaS apps) known to cloud app control, names and ids only. Product: ZIA (Internet Access). Also called: Shadow IT Report.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -6754,7 +6754,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_custom_applications",
         "title": "Lists custom applications",
-        "description": "Lists all custom applications (shows which exist). Lists custom applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all custom applications (shows which exist). Lists custom applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Custom Apps.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6854,7 +6854,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_datacenter_exclusions",
         "title": "Lists data center exclusions",
-        "description": "Lists all data center exclusions (shows which exist). Lists the Zscaler data centers excluded from traffic forwarding, with their time windows. Product: ZIA (Internet Access).",
+        "description": "Lists all data center exclusions (shows which exist). Lists the Zscaler data centers excluded from traffic forwarding, with their time windows. Product: ZIA (Internet Access). SDK: traffic_datacenters.list_dc_exclusions.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -6872,7 +6872,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_datacenters",
         "title": "Lists datacenters",
-        "description": "Lists all datacenters (shows which exist). Lists the Zscaler data centers (ZIA public Service Edges) with their location and cloud, for choosing GRE or IPSec tunnel endpoints and data center exclusions. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all datacenters (shows which exist). Lists the Zscaler data centers (ZIA public Service Edges) with their location and cloud, for choosing GRE or IPSec tunnel endpoints and data center exclusions. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Traffic Datacenters.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "read",
@@ -6900,7 +6900,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dedicated_ip_gateways_lite",
         "title": "Lists dedicated IP gateways",
-        "description": "Lists all dedicated IP gateways (shows which exist). Lists the dedicated IP gateways (the tenant's own egress IP addresses in Zscaler data centers) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all dedicated IP gateways (shows which exist). Lists the dedicated IP gateways (the tenant's own egress IP addresses in Zscaler data centers) in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). SDK: dedicated_ip_gateways.list_dedicated_ip_gw_lite.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -6924,7 +6924,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_departments",
         "title": "Lists departments",
-        "description": "Lists all departments (shows which exist). Lists ZIA departments (the organisational units users belong to, from the directory or created by hand); filter by name, or limit with search. Paginate with page (1-based) and pageSize; the response is a flat array with no total, so stop when a page returns fewer than pageSize items. Product: ZIA (Internet Access).",
+        "description": "Lists all departments (shows which exist). Lists ZIA departments (the organisational units users belong to, from the directory or created by hand); filter by name, or limit with search. Paginate with page (1-based) and pageSize; the response is a flat array with no total, so stop when a page returns fewer than pageSize items. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -6988,7 +6988,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_destination_ip_groups",
         "title": "Lists destination IP groups",
-        "description": "Lists all destination IP groups (shows which exist). Lists ZIA destination IP groups: named sets of IP addresses, FQDNs, countries or IP categories used in firewall rules. excludeType leaves out one type. Returns all groups in one response. Product: ZIA (Internet Access).",
+        "description": "Lists all destination IP groups (shows which exist). Lists ZIA destination IP groups: named sets of IP addresses, FQDNs, countries or IP categories used in firewall rules. excludeType leaves out one type. Returns all groups in one response. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -7006,7 +7006,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_device_groups",
         "title": "Lists device groups",
-        "description": "Lists all device groups (shows which exist). Lists the device groups (by OS or ownership) that policy rules can target. Product: ZIA (Internet Access).",
+        "description": "Lists all device groups (shows which exist). Lists the device groups (by OS or ownership) that policy rules can target. Product: ZIA (Internet Access). Also called: Device Management.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7028,7 +7028,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_devices",
         "title": "Lists devices",
-        "description": "Lists all devices (shows which exist). Lists the devices ZIA knows (from Client Connector), with owner, OS and device group, for use in device-based policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all devices (shows which exist). Lists the devices ZIA knows (from Client Connector), with owner, OS and device group, for use in device-based policy. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Device Management.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7065,7 +7065,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_devices_lite",
         "title": "Lists devices lite",
-        "description": "Lists all devices lite (shows which exist). Lists devices lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all devices lite (shows which exist). Lists devices lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Device Groups, Device Management.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -7113,7 +7113,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_dictionaries",
         "title": "Lists DLP dictionaries",
-        "description": "Lists all DLP dictionaries (shows which exist). Lists ZIA DLP dictionaries, predefined and custom, with their phrases, patterns, confidence threshold and type; search filters by name. Product: ZIA (Internet Access). Also called: data loss prevention.",
+        "description": "Lists all DLP dictionaries (shows which exist). Lists ZIA DLP dictionaries, predefined and custom, with their phrases, patterns, confidence threshold and type; search filters by name. Product: ZIA (Internet Access). Also called: data loss prevention. SDK: dlp_dictionary.list_dicts.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7131,7 +7131,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_dictionaries_lite",
         "title": "Lists DLP dictionaries lite",
-        "description": "Lists all DLP dictionaries lite (shows which exist). Lists DLP dictionaries lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
+        "description": "Lists all DLP dictionaries lite (shows which exist). Lists DLP dictionaries lite in ZIA (Zscaler Internet Access). Also called: data loss prevention. SDK: dlp_dictionary.list_dicts_lite.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7188,7 +7188,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_exact_data_match_schemas",
         "title": "Lists EDM schemas",
-        "description": "Lists all EDM schemas (shows which exist). Lists the exact data match (EDM) schemas DLP uses to find records from your own data. Product: ZIA (Internet Access). Also called: data loss prevention.",
+        "description": "Lists all EDM schemas (shows which exist). Lists the exact data match (EDM) schemas DLP uses to find records from your own data. Product: ZIA (Internet Access). Also called: data loss prevention, DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7206,7 +7206,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_exact_data_match_schemas_lite",
         "title": "Lists DLP exact data match schemas lite",
-        "description": "Lists all DLP exact data match schemas lite (shows which exist). Lists DLP exact data match schemas lite in ZIA (Zscaler Internet Access). Also called: data loss prevention.",
+        "description": "Lists all DLP exact data match schemas lite (shows which exist). Lists DLP exact data match schemas lite in ZIA (Zscaler Internet Access). Also called: data loss prevention, DLP Resources. SDK: dlp_resources.list_edm_schema_lite.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7264,7 +7264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dlp_rules",
         "title": "Lists DLP rules",
-        "description": "Lists all DLP rules (shows which exist). Lists DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies.",
+        "description": "Lists all DLP rules (shows which exist). Lists DLP rules in ZIA (Zscaler Internet Access). Also called: dlp policies, Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7282,7 +7282,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dnat_rules",
         "title": "Lists dnat rules",
-        "description": "Lists all dnat rules (shows which exist). Lists the NAT control (destination NAT, DNAT) rules of the cloud firewall: traffic redirected to another IP or FQDN and port. Product: ZIA (Internet Access).",
+        "description": "Lists all dnat rules (shows which exist). Lists the NAT control (destination NAT, DNAT) rules of the cloud firewall: traffic redirected to another IP or FQDN and port. Product: ZIA (Internet Access). Also called: NAT Control Policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7300,7 +7300,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_dns_gateways",
         "title": "Lists DNS gateways",
-        "description": "Lists all DNS gateways (shows which exist). Lists the DNS gateways that DNS control rules can redirect DNS requests to, with primary and secondary DNS servers. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all DNS gateways (shows which exist). Lists the DNS gateways that DNS control rules can redirect DNS requests to, with primary and secondary DNS servers. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). SDK: dns_gatways.list_dns_gateways.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7366,7 +7366,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_domain_profiles_lite",
         "title": "Lists domain profiles lite",
-        "description": "Lists all domain profiles lite (shows which exist). Lists domain profiles lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all domain profiles lite (shows which exist). Lists domain profiles lite in ZIA (Zscaler Internet Access). Also called: SaaS Security API.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7384,7 +7384,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_email_dlp_policy_actions",
         "title": "Lists email DLP policy actions",
-        "description": "Lists email DLP policy actions in ZIA (Zscaler Internet Access).",
+        "description": "Lists email DLP policy actions in ZIA (Zscaler Internet Access). Also called: Outbound Email DLP Rules. SDK: outbound_email_dlp_rules.get_actions.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7420,7 +7420,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_email_dlp_rules_lite",
         "title": "Lists email DLP rules lite",
-        "description": "Lists all email DLP rules lite (shows which exist). Lists email DLP rules lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all email DLP rules lite (shows which exist). Lists email DLP rules lite in ZIA (Zscaler Internet Access). Also called: Outbound Email DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "read",
@@ -7498,7 +7498,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_extranets",
         "title": "Lists extranets",
-        "description": "Lists all extranets (shows which exist). Lists extranets in ZIA (Zscaler Internet Access).",
+        "description": "Lists all extranets (shows which exist). Lists extranets in ZIA (Zscaler Internet Access). SDK: traffic_extranet.list_extranets.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7538,7 +7538,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_file_type_categories",
         "title": "Lists file type categories",
-        "description": "Lists all file type categories (shows which exist). Lists file type categories in ZIA (Zscaler Internet Access).",
+        "description": "Lists all file type categories (shows which exist). Lists file type categories in ZIA (Zscaler Internet Access). Also called: File Type Control Rule.",
         "service": "zia",
         "toolset": "zia.file_type_control",
         "scope": "read",
@@ -7595,7 +7595,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_dns_rules",
         "title": "Lists firewall DNS rules",
-        "description": "Lists all firewall DNS rules (shows which exist). Lists the DNS control rules of the cloud firewall (firewallDnsRules): which DNS requests and responses are allowed, blocked or redirected, in order. Product: ZIA (Internet Access). Also called: dns filtering.",
+        "description": "Lists all firewall DNS rules (shows which exist). Lists the DNS control rules of the cloud firewall (firewallDnsRules): which DNS requests and responses are allowed, blocked or redirected, in order. Product: ZIA (Internet Access). Also called: dns filtering, Firewall DNS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7660,7 +7660,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_ips_rules",
         "title": "Lists firewall IPS rules",
-        "description": "Lists all firewall IPS rules (shows which exist). Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions. Product: ZIA (Internet Access).",
+        "description": "Lists all firewall IPS rules (shows which exist). Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7678,7 +7678,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_forwarding_rules",
         "title": "Lists forwarding rules",
-        "description": "Lists all forwarding rules (shows which exist). Lists the forwarding control rules: how traffic is forwarded (direct, through a proxy or gateway, or to ZPA) by destination, user, group or location. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all forwarding rules (shows which exist). Lists the forwarding control rules: how traffic is forwarded (direct, through a proxy or gateway, or to ZPA) by destination, user, group or location. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Forwarding Control Policies.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "read",
@@ -7702,7 +7702,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_global_default_user_confirmation_templates",
         "title": "Lists global default user confirmation templates",
-        "description": "Lists all global default user confirmation templates (shows which exist). Lists global default user confirmation templates in ZIA (Zscaler Internet Access).",
+        "description": "Lists all global default user confirmation templates (shows which exist). Lists global default user confirmation templates in ZIA (Zscaler Internet Access). Also called: End User Notification Templates.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -7720,7 +7720,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_gre_tunnel_details",
         "title": "Lists GRE tunnel details",
-        "description": "Lists all GRE tunnel details (shows which exist). Lists GRE tunnel details in ZIA (Zscaler Internet Access).",
+        "description": "Lists all GRE tunnel details (shows which exist). Lists GRE tunnel details in ZIA (Zscaler Internet Access). Also called: Traffic GRE Tunnel. SDK: gre_tunnel.get_ip_gre_tunnel_info.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -7738,7 +7738,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_gre_tunnels",
         "title": "Lists GRE tunnels",
-        "description": "Lists all GRE tunnels (shows which exist). Lists the GRE tunnels from branch offices or data centers to ZIA with their source IP, primary and secondary Zscaler endpoints (VIPs) and internal IP range. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all GRE tunnels (shows which exist). Lists the GRE tunnels from branch offices or data centers to ZIA with their source IP, primary and secondary Zscaler endpoints (VIPs) and internal IP range. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -7798,7 +7798,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_groups_lite",
         "title": "Lists groups lite",
-        "description": "Lists all groups lite (shows which exist). Lists ZIA user groups as id/name pairs; search filters by name, sortBy/sortOrder order them. Use it to turn group names into ids for users and rules. (GET /locations/groups lists location groups, not user groups.) Product: ZIA (Internet Access).",
+        "description": "Lists all groups lite (shows which exist). Lists ZIA user groups as id/name pairs; search filters by name, sortBy/sortOrder order them. Use it to turn group names into ids for users and rules. (GET /locations/groups lists location groups, not user groups.) Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -7822,7 +7822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_icap_server_summary",
         "title": "Lists ICAP server summary",
-        "description": "Lists all ICAP server summary (shows which exist). Lists ICAP server summary in ZIA (Zscaler Internet Access).",
+        "description": "Lists all ICAP server summary (shows which exist). Lists ICAP server summary in ZIA (Zscaler Internet Access). Also called: DLP Resources. SDK: dlp_resources.list_dlp_icap_servers_lite.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7840,7 +7840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_icap_servers",
         "title": "Lists ICAP servers",
-        "description": "Lists all ICAP servers (shows which exist). Lists the ICAP servers that DLP sends copies of violating transactions to (for a third-party DLP or archiving). Product: ZIA (Internet Access).",
+        "description": "Lists all ICAP servers (shows which exist). Lists the ICAP servers that DLP sends copies of violating transactions to (for a third-party DLP or archiving). Product: ZIA (Internet Access). Also called: DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7876,7 +7876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_idm_profiles",
         "title": "Lists IDM profiles",
-        "description": "Lists all IDM profiles (shows which exist). Lists the indexed document matching (IDM) profiles DLP engines use to find copies of sensitive documents. Product: ZIA (Internet Access).",
+        "description": "Lists all IDM profiles (shows which exist). Lists the indexed document matching (IDM) profiles DLP engines use to find copies of sensitive documents. Product: ZIA (Internet Access). Also called: DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -7894,7 +7894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_incident_receiver_server_summary",
         "title": "Lists incident receiver server summary",
-        "description": "Lists all incident receiver server summary (shows which exist). Lists incident receiver server summary in ZIA (Zscaler Internet Access).",
+        "description": "Lists all incident receiver server summary (shows which exist). Lists incident receiver server summary in ZIA (Zscaler Internet Access). Also called: DLP Resources. SDK: dlp_resources.list_dlp_incident_receiver_lite.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -7912,7 +7912,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_incident_receiver_servers",
         "title": "Lists incident receiver servers",
-        "description": "Lists all incident receiver servers (shows which exist). Lists incident receiver servers in ZIA (Zscaler Internet Access).",
+        "description": "Lists all incident receiver servers (shows which exist). Lists incident receiver servers in ZIA (Zscaler Internet Access). Also called: DLP Resources.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -8058,7 +8058,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ip_source_groups",
         "title": "Lists IP source groups",
-        "description": "Lists all IP source groups (shows which exist). Lists ZIA source IP groups (named sets of client IP addresses used as rule sources); search filters by name. Returns all groups in one response. Product: ZIA (Internet Access).",
+        "description": "Lists all IP source groups (shows which exist). Lists ZIA source IP groups (named sets of client IP addresses used as rule sources); search filters by name. Returns all groups in one response. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8176,7 +8176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_malware_rules",
         "title": "Lists malware rules",
-        "description": "Lists all malware rules (shows which exist). Lists malware rules in ZIA (Zscaler Internet Access). Also called: anti virus.",
+        "description": "Lists all malware rules (shows which exist). Lists malware rules in ZIA (Zscaler Internet Access). Also called: anti virus, Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -8194,7 +8194,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_application_groups",
         "title": "Lists network application groups",
-        "description": "Lists all network application groups (shows which exist). Lists the network application groups used by cloud firewall rules (named sets of network applications such as Skype or BitTorrent). Product: ZIA (Internet Access).",
+        "description": "Lists all network application groups (shows which exist). Lists the network application groups used by cloud firewall rules (named sets of network applications such as Skype or BitTorrent). Product: ZIA (Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.list_network_app_groups.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8230,7 +8230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_applications",
         "title": "Lists network applications",
-        "description": "Lists all network applications (shows which exist). Lists the network applications the cloud firewall recognises (predefined, by protocol), for use in firewall filtering rules. Product: ZIA (Internet Access).",
+        "description": "Lists all network applications (shows which exist). Lists the network applications the cloud firewall recognises (predefined, by protocol), for use in firewall filtering rules. Product: ZIA (Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.list_network_apps.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -8248,7 +8248,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_service_groups",
         "title": "Lists network service groups",
-        "description": "Lists all network service groups (shows which exist). Lists the network service groups: named sets of network services (ports and protocols) used in cloud firewall rules. Product: ZIA (Internet Access).",
+        "description": "Lists all network service groups (shows which exist). Lists the network service groups: named sets of network services (ports and protocols) used in cloud firewall rules. Product: ZIA (Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.list_network_svc_groups.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8266,7 +8266,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_service_groups_lite",
         "title": "Lists network service groups lite",
-        "description": "Lists all network service groups lite (shows which exist). Lists network service groups lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all network service groups lite (shows which exist). Lists network service groups lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources. SDK: cloud_firewall.list_network_svc_groups_lite.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8284,7 +8284,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_services",
         "title": "Lists network services",
-        "description": "Lists all network services (shows which exist). Lists ZIA network services (predefined and custom) with their TCP, UDP and SCTP source and destination ports; filter by search or protocol. Used as nwServices in firewall rules. Product: ZIA (Internet Access).",
+        "description": "Lists all network services (shows which exist). Lists ZIA network services (predefined and custom) with their TCP, UDP and SCTP source and destination ports; filter by search or protocol. Used as nwServices in firewall rules. Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8306,7 +8306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_network_services_lite",
         "title": "Lists network services lite",
-        "description": "Lists all network services lite (shows which exist). Lists network services lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all network services lite (shows which exist). Lists network services lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -8434,7 +8434,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_pac_versions",
         "title": "Lists PAC versions",
-        "description": "Lists all PAC versions (shows which exist). Lists PAC versions in ZIA (Zscaler Internet Access).",
+        "description": "Lists all PAC versions (shows which exist). Lists PAC versions in ZIA (Zscaler Internet Access). Also called: Pac Files. SDK: pac_files.get_pac_file.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8452,7 +8452,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policies_associated_with_apps",
         "title": "Lists policies associated with apps",
-        "description": "Lists all policies associated with apps (shows which exist). Lists policies associated with apps in ZIA (Zscaler Internet Access).",
+        "description": "Lists all policies associated with apps (shows which exist). Lists policies associated with apps in ZIA (Zscaler Internet Access). Also called: Endpoint Applications. SDK: endpoint_applications.get_application_policies.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -8470,7 +8470,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policies_associated_with_groups",
         "title": "Lists policies associated with groups",
-        "description": "Lists all policies associated with groups (shows which exist). Lists policies associated with groups in ZIA (Zscaler Internet Access).",
+        "description": "Lists all policies associated with groups (shows which exist). Lists policies associated with groups in ZIA (Zscaler Internet Access). Also called: Endpoint Application Groups. SDK: endpoint_application_groups.get_application_group_policies.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -8506,7 +8506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_policy_web_applications",
         "title": "Lists policy web applications",
-        "description": "Lists all policy web applications (shows which exist). Lists policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all policy web applications (shows which exist). Lists policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: cloud_applications.list_cloud_app_policy.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8608,7 +8608,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_qtn_tombstone_file_templates",
         "title": "Lists qtn tombstone file templates",
-        "description": "Lists all qtn tombstone file templates (shows which exist). Lists qtn tombstone file templates in ZIA (Zscaler Internet Access).",
+        "description": "Lists all qtn tombstone file templates (shows which exist). Lists qtn tombstone file templates in ZIA (Zscaler Internet Access). Also called: SaaS Security API. SDK: saas_security_api.list_quarantine_tombstone_lite.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -8626,7 +8626,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_recommended_gre_vips",
         "title": "Lists recommended GRE vips",
-        "description": "Lists all recommended GRE vips (shows which exist). Lists the Zscaler data center VIPs recommended as GRE tunnel endpoints for a source IP, nearest first. Product: ZIA (Internet Access).",
+        "description": "Lists all recommended GRE vips (shows which exist). Lists the Zscaler data center VIPs recommended as GRE tunnel endpoints for a source IP, nearest first. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8656,7 +8656,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_recommended_vips_grouped_by_datacenter",
         "title": "Lists recommended VIPs by data center",
-        "description": "Lists all recommended VIPs by data center (shows which exist). Lists recommended Zscaler VIPs (tunnel endpoints) grouped by data center. Product: ZIA (Internet Access).",
+        "description": "Lists all recommended VIPs by data center (shows which exist). Lists recommended Zscaler VIPs (tunnel endpoints) grouped by data center. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel. SDK: gre_tunnel.list_vip_group_by_dc.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8714,7 +8714,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_regions_by_prefix",
         "title": "Lists regions by prefix",
-        "description": "Lists all regions by prefix (shows which exist). Lists regions by prefix in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all regions by prefix (shows which exist). Lists regions by prefix in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Locations. SDK: locations.list_cities_by_name.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "read",
@@ -8780,7 +8780,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_role_summaries_lite",
         "title": "Lists role summaries lite",
-        "description": "Lists all role summaries lite (shows which exist). Lists the ZIA admin roles (permission sets given to administrators) in short form: id, name, rank and role type (zia/cassettes/TestAdminRoles.yaml); includeAuditorRole adds the auditor role. Product: ZIA (Internet Access).",
+        "description": "Lists all role summaries lite (shows which exist). Lists the ZIA admin roles (permission sets given to administrators) in short form: id, name, rank and role type (zia/cassettes/TestAdminRoles.yaml); includeAuditorRole adds the auditor role. Product: ZIA (Internet Access). Also called: Admin and Role Management.",
         "service": "zia",
         "toolset": "zia.admin",
         "scope": "read",
@@ -8880,7 +8880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_ssl_policy_web_applications",
         "title": "Lists SSL policy web applications",
-        "description": "Lists all SSL policy web applications (shows which exist). Lists SSL policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all SSL policy web applications (shows which exist). Lists SSL policy web applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: cloud_applications.list_cloud_app_ssl_policy.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -8910,7 +8910,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_static_ips",
         "title": "Lists static IPs",
-        "description": "Lists all static IPs (shows which exist). Lists the static IP addresses registered for the tenant (the public egress IPs of offices, used to identify locations and GRE tunnels), with their geolocation. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all static IPs (shows which exist). Lists the static IP addresses registered for the tenant (the public egress IPs of offices, used to identify locations and GRE tunnels), with their geolocation. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Traffic Static IP.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -8963,7 +8963,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_subscription_status",
         "title": "Lists subscription status",
-        "description": "Lists all subscription status (shows which exist). Lists the tenant's ZIA subscriptions: SKU, licence count, start and end dates, state and status. Product: ZIA (Internet Access).",
+        "description": "Lists all subscription status (shows which exist). Lists the tenant's ZIA subscriptions: SKU, licence count, start and end dates, state and status. Product: ZIA (Internet Access). Also called: Organization Information. SDK: organization_information.get_subscriptions.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -9063,7 +9063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_time_window_summaries_lite",
         "title": "Lists time window summaries lite",
-        "description": "Lists all time window summaries lite (shows which exist). Lists time window summaries lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all time window summaries lite (shows which exist). Lists time window summaries lite in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9081,7 +9081,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_time_windows",
         "title": "Lists time windows",
-        "description": "Lists all time windows (shows which exist). Lists time windows in ZIA (Zscaler Internet Access).",
+        "description": "Lists all time windows (shows which exist). Lists time windows in ZIA (Zscaler Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.policy_objects",
         "scope": "read",
@@ -9099,7 +9099,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_traffic_capture_rule_labels",
         "title": "Lists traffic capture rule labels",
-        "description": "Lists all traffic capture rule labels (shows which exist). Lists traffic capture rule labels in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all traffic capture rule labels (shows which exist). Lists traffic capture rule labels in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -9128,7 +9128,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_traffic_capture_rules",
         "title": "Lists traffic capture rules",
-        "description": "Lists all traffic capture rules (shows which exist). Lists the traffic capture rules: which traffic is captured as packets (PCAP) for troubleshooting or forensics. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all traffic capture rules (shows which exist). Lists the traffic capture rules: which traffic is captured as packets (PCAP) for troubleshooting or forensics. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -9227,7 +9227,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_confirmation_by_product",
         "title": "Lists user confirmation by product",
-        "description": "Lists all user confirmation by product (shows which exist). Lists user confirmation by product in ZIA (Zscaler Internet Access).",
+        "description": "Lists all user confirmation by product (shows which exist). Lists user confirmation by product in ZIA (Zscaler Internet Access). Also called: End User Notification Templates. SDK: end_user_notification_templates.list_user_confirmation_by_policy.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "read",
@@ -9245,7 +9245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_groups",
         "title": "Lists groups",
-        "description": "Lists all groups (shows which exist). Lists groups in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all groups (shows which exist). Lists groups in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9277,7 +9277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_user_references",
         "title": "Lists user references",
-        "description": "Lists all user references (shows which exist). Lists user references in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all user references (shows which exist). Lists user references in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9306,7 +9306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_users",
         "title": "Lists ZIA users",
-        "description": "Lists all ZIA users (shows which exist). Lists ZIA users with email, department, groups and disabled flag. Filter by name, dept or group; includeDeleted adds removed users. Paginate with page (1-based) and pageSize (default 100, max 10,000); the response is a flat array, so stop when a page has fewer than pageSize items. Product: ZIA (Internet Access).",
+        "description": "Lists all ZIA users (shows which exist). Lists ZIA users with email, department, groups and disabled flag. Filter by name, dept or group; includeDeleted adds removed users. Paginate with page (1-based) and pageSize (default 100, max 10,000); the response is a flat array, so stop when a page has fewer than pageSize items. Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "read",
@@ -9396,7 +9396,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_verdict_reports_quota",
         "title": "Returns the sandbox report quota",
-        "description": "Lists all sandbox report quota (shows which exist). Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain. Product: ZIA (Internet Access).",
+        "description": "Lists all sandbox report quota (shows which exist). Returns the sandbox report quota: how many sandbox verdict report lookups are allowed and how many remain. Product: ZIA (Internet Access). Also called: Cloud Sandbox. SDK: sandbox.get_quota.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "read",
@@ -9468,7 +9468,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_vpn_credentials",
         "title": "Lists VPN credentials",
-        "description": "Lists all VPN credentials (shows which exist). Lists the VPN credentials (IPSec tunnel credentials: FQDN or IP type with a pre-shared key) that branch offices and locations use to build IPSec VPN tunnels to ZIA. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec.",
+        "description": "Lists all VPN credentials (shows which exist). Lists the VPN credentials (IPSec tunnel credentials: FQDN or IP type with a pre-shared key) that branch offices and locations use to build IPSec VPN tunnels to ZIA. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: ipsec tunnel, ipsec, Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -9502,7 +9502,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_application_rule_available_actions",
         "title": "Lists web application rule available actions",
-        "description": "Lists all web application rule available actions (shows which exist). Lists web application rule available actions in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control.",
+        "description": "Lists all web application rule available actions (shows which exist). Lists web application rule available actions in ZIA (Zscaler Internet Access). Also called: cloud app control, cloud application control. SDK: cloudappcontrol.list_available_actions.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9520,7 +9520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_web_application_rules_by_type",
         "title": "Lists Cloud App Control rules by application type",
-        "description": "Lists all Cloud App Control rules by application type (shows which exist). Lists the cloud app control policy rules for one application type (rule_type, such as WEBMAIL, STREAMING_MEDIA, SOCIAL_NETWORKING, FILE_SHARE): allow, block, caution or isolate actions per cloud application. Product: ZIA (Internet Access).",
+        "description": "Lists all Cloud App Control rules by application type (shows which exist). Lists the cloud app control policy rules for one application type (rule_type, such as WEBMAIL, STREAMING_MEDIA, SOCIAL_NETWORKING, FILE_SHARE): allow, block, caution or isolate actions per cloud application. Product: ZIA (Internet Access). SDK: cloudappcontrol.list_rules.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9734,7 +9734,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_zscaler_node_details",
         "title": "Lists Zscaler public service edge addresses",
-        "description": "Lists all Zscaler public service edge addresses (shows which exist). Lists the Zscaler public service edge (ZEN) nodes and their virtual IP addresses (VIPs) by data center. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all Zscaler public service edge addresses (shows which exist). Lists the Zscaler public service edge (ZEN) nodes and their virtual IP addresses (VIPs) by data center. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -10003,7 +10003,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_cloud_application_instance",
         "title": "Removes cloud application instance",
-        "description": "Deletes (removes) cloud application instance. Removes cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) cloud application instance. Removes cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. SDK: cloud_app_instances.delete_cloud_app_instances.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "destructive",
@@ -10021,7 +10021,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_custom_application_dlp_resource",
         "title": "Removes custom application DLP resource",
-        "description": "Deletes (removes) custom application DLP resource. Removes custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) custom application DLP resource. Removes custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Endpoint Custom Apps.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "destructive",
@@ -10075,7 +10075,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_datacenter_exclusion",
         "title": "Removes datacenter exclusion",
-        "description": "Deletes (removes) datacenter exclusion. Removes datacenter exclusion in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) datacenter exclusion. Removes datacenter exclusion in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Traffic Datacenters. SDK: traffic_datacenters.delete_dc_exclusion.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "destructive",
@@ -10093,7 +10093,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_department",
         "title": "Removes department",
-        "description": "Deletes a ZIA department by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a ZIA department by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10111,7 +10111,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_destination_ip_group",
         "title": "Removes destination IP group",
-        "description": "Deletes a destination IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a destination IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10129,7 +10129,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_dictionary",
         "title": "Removes DLP dictionary",
-        "description": "Deletes a custom DLP dictionary by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a custom DLP dictionary by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). SDK: dlp_dictionary.delete_dict.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "destructive",
@@ -10147,7 +10147,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_endpoint_resource",
         "title": "Removes DLP endpoint resource",
-        "description": "Deletes (removes) DLP endpoint resource. Removes DLP endpoint resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DLP endpoint resource. Removes DLP endpoint resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Endpoint Application Groups.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "destructive",
@@ -10201,7 +10201,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dlp_rule",
         "title": "Removes DLP rule",
-        "description": "Deletes (removes) DLP rule. Removes DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DLP rule. Removes DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10219,7 +10219,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dnat_rule",
         "title": "Removes dnat rule",
-        "description": "Deletes a NAT control (destination NAT) rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a NAT control (destination NAT) rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: NAT Control Policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10237,7 +10237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_dns_gateway",
         "title": "Removes DNS gateway",
-        "description": "Deletes (removes) DNS gateway. Removes DNS gateway in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) DNS gateway. Removes DNS gateway in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. SDK: dns_gatways.delete_dns_gateway.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10273,7 +10273,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_email_dlp_rule",
         "title": "Removes email DLP rule",
-        "description": "Deletes (removes) email DLP rule. Removes email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) email DLP rule. Removes email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Outbound Email DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "destructive",
@@ -10291,7 +10291,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_extranet",
         "title": "Removes extranet",
-        "description": "Deletes (removes) extranet. Removes extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) extranet. Removes extranet in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. SDK: traffic_extranet.delete_extranet.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10327,7 +10327,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_dns_rule",
         "title": "Removes firewall DNS rule",
-        "description": "Deletes a DNS control rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a DNS control rule of the cloud firewall by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Firewall DNS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10345,7 +10345,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_filtering_rule",
         "title": "Removes firewall filtering rule",
-        "description": "Deletes a cloud firewall filtering rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a cloud firewall filtering rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Firewall Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10363,7 +10363,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_firewall_ips_rule",
         "title": "Removes firewall IPS rule",
-        "description": "Deletes a cloud IPS (intrusion prevention) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a cloud IPS (intrusion prevention) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10381,7 +10381,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_forwarding_rule",
         "title": "Removes forwarding rule",
-        "description": "Deletes a forwarding control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a forwarding control rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Forwarding Control Policies.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "destructive",
@@ -10399,7 +10399,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_gre_tunnel",
         "title": "Removes GRE tunnel",
-        "description": "Deletes a GRE tunnel by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a GRE tunnel by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10417,7 +10417,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_group",
         "title": "Removes group",
-        "description": "Deletes a ZIA user group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a ZIA user group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10471,7 +10471,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_ip_source_group",
         "title": "Removes IP source group",
-        "description": "Deletes a source IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a source IP group by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10543,7 +10543,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_malware_rule",
         "title": "Removes malware rule",
-        "description": "Deletes (removes) malware rule. Removes malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) malware rule. Removes malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "destructive",
@@ -10561,7 +10561,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_application_group",
         "title": "Removes network application group",
-        "description": "Deletes (removes) network application group. Removes network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network application group. Removes network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Cloud Firewall resources. SDK: cloud_firewall.delete_network_app_group.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10579,7 +10579,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_service",
         "title": "Removes network service",
-        "description": "Deletes a custom network service by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes a custom network service by id. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10597,7 +10597,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_network_service_group",
         "title": "Removes network service group",
-        "description": "Deletes (removes) network service group. Removes network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network service group. Removes network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Cloud Firewall resources. SDK: cloud_firewall.delete_network_svc_group.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "destructive",
@@ -10615,7 +10615,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_nss_feed",
         "title": "Removes NSS feed",
-        "description": "Deletes an NSS feed by id, which stops that log stream. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes an NSS feed by id, which stops that log stream. ZIA allows only 1 DELETE per minute and 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud NSS.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "destructive",
@@ -10777,7 +10777,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_static_ip",
         "title": "Removes static IP",
-        "description": "Deletes a registered static IP address by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a registered static IP address by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Traffic Static IP.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10831,7 +10831,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_traffic_capture_rule",
         "title": "Removes traffic capture rule",
-        "description": "Deletes a traffic capture (packet capture) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a traffic capture (packet capture) rule by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "destructive",
@@ -10867,7 +10867,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_user",
         "title": "Removes user",
-        "description": "Deletes one ZIA user by id. ZIA allows only 1 DELETE per minute and 4 per hour. To remove several users use POST /users/bulkDelete. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Deletes one ZIA user by id. ZIA allows only 1 DELETE per minute and 4 per hour. To remove several users use POST /users/bulkDelete. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -10903,7 +10903,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_virtual_zen_node",
         "title": "Removes virtual zen node",
-        "description": "Deletes a Virtual Service Edge (Virtual ZEN) node by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes a Virtual Service Edge (Virtual ZEN) node by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). SDK: vzen_nodes.delete_zen_node.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "destructive",
@@ -10921,7 +10921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_remove_vpn_credential",
         "title": "Removes VPN credential",
-        "description": "Deletes an IPSec VPN credential by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access).",
+        "description": "Deletes an IPSec VPN credential by id. ZIA allows only 1 DELETE per minute and 4 per hour. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZIA (Internet Access). Also called: Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -10993,7 +10993,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate",
         "title": "Returns show certificate",
-        "description": "Returns one show certificate by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one show certificate by id in ZIA (Zscaler Internet Access). Also called: Intermediate Certificate. SDK: intermediate_certificates.get_show_cert.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11011,7 +11011,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_show_certificate_signing_request",
         "title": "Returns show certificate signing request",
-        "description": "Returns one show certificate signing request by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one show certificate signing request by id in ZIA (Zscaler Internet Access). Also called: Intermediate Certificate. SDK: intermediate_certificates.get_show_csr.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -11115,7 +11115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_security_config",
         "title": "Replaces the security denylist (blocked URLs)",
-        "description": "Replaces the entire security denylist (blacklistUrls); an empty list erases it. For incremental edits use POST /security/advanced/blacklistUrls with an action. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Replaces the entire security denylist (blacklistUrls); an empty list erases it. For incremental edits use POST /security/advanced/blacklistUrls with an action. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Security Policy Settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11151,7 +11151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_threat_settings",
         "title": "Updates advanced threat settings",
-        "description": "Updates the Advanced Threat Protection settings: page risk tolerance, command & control, malware and phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware, DGA domains (block or capture each). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the Advanced Threat Protection settings: page risk tolerance, command & control, malware and phishing sites, Suspicious Destinations Protection (blocked countries), BitTorrent, Tor, SSH tunnelling, cryptomining, adware/spyware, DGA domains (block or capture each). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy. SDK: atp_policy.update_atp_settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11169,7 +11169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_advanced_url_filtering_cloud_app_options",
         "title": "Updates advanced URL filtering cloud app options",
-        "description": "Updates the URL & Cloud App Control advanced policy settings: turn Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click, UCaaS apps, AI prompt logging, Skype, Newly Registered Domains or CIPA compliance on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the URL & Cloud App Control advanced policy settings: turn Dynamic Content Categorization, Consider Embedded Sites, Enforce Safe Search, Office 365 One Click, UCaaS apps, AI prompt logging, Skype, Newly Registered Domains or CIPA compliance on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: url_filtering.update_url_and_app_settings.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -11223,7 +11223,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_atp_malware_inspection",
         "title": "Updates malware inspection of inbound and outbound traffic",
-        "description": "Turns Malware Protection's inspection of inbound (downloads) and outbound (uploads) traffic on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Turns Malware Protection's inspection of inbound (downloads) and outbound (uploads) traffic on or off. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11241,7 +11241,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_atp_malware_protocols",
         "title": "Updates ATP malware protocols",
-        "description": "Turns Malware Protection scanning of HTTP, FTP over HTTP and native FTP traffic on or off (inspectHttp, inspectFtpOverHttp, inspectFtp). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Turns Malware Protection scanning of HTTP, FTP over HTTP and native FTP traffic on or off (inspectHttp, inspectFtpOverHttp, inspectFtp). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11277,7 +11277,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_auth_settings",
         "title": "Updates auth settings",
-        "description": "Updates the ZIA authentication settings (identity provider or SAML setup, re-authentication frequency, Kerberos). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the ZIA authentication settings (identity provider or SAML setup, re-authentication frequency, Kerberos). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Authentication Security Settings.",
         "service": "zia",
         "toolset": "zia.authentication",
         "scope": "write",
@@ -11331,7 +11331,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_behavioral_analysis_advanced_settings",
         "title": "Updates the Sandbox custom MD5 blocklist",
-        "description": "Replaces the Cloud Sandbox advanced settings: the custom list of MD5 file hashes that Sandbox blocks (md5HashValueList), the way to block a known-bad file by its hash for every user. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Replaces the Cloud Sandbox advanced settings: the custom list of MD5 file hashes that Sandbox blocks (md5HashValueList), the way to block a known-bad file by its hash for every user. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: sandbox.add_hash_to_custom_list.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11349,7 +11349,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_browser_control_settings",
         "title": "Updates browser control settings",
-        "description": "Updates the browser control settings: which outdated browsers and plugins are blocked. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the browser control settings: which outdated browsers and plugins are blocked. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Secure Browsing API.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -11367,7 +11367,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_cloud_application_instance",
         "title": "Updates cloud application instance",
-        "description": "Updates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates cloud application instance in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: cloud_app_instances.update_cloud_app_instances.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -11385,7 +11385,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_custom_application_dlp_resource",
         "title": "Updates custom application DLP resource",
-        "description": "Updates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates custom application DLP resource in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Endpoint Custom Apps.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -11421,7 +11421,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_datacenter_exclusions",
         "title": "Updates a data center exclusion",
-        "description": "Updates a Zscaler data center exclusion window. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a Zscaler data center exclusion window. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic Datacenters. SDK: traffic_datacenters.update_dc_exclusion.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -11439,7 +11439,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_department",
         "title": "Updates department",
-        "description": "Updates a ZIA department by id; send the full object with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates a ZIA department by id; send the full object with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -11457,7 +11457,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_destination_ip_group",
         "title": "Updates destination IP group",
-        "description": "Updates (changes) destination IP group. Updates a destination IP group by id, for example to add suspicious IPs; send the full address list you want kept. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) destination IP group. Updates a destination IP group by id, for example to add suspicious IPs; send the full address list you want kept. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -11479,7 +11479,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_dictionary",
         "title": "Updates DLP dictionary",
-        "description": "Updates a DLP dictionary by id; send the full dictionary with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates a DLP dictionary by id; send the full dictionary with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). SDK: dlp_dictionary.update_dict.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "write",
@@ -11533,7 +11533,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dlp_rule",
         "title": "Updates DLP rule",
-        "description": "Updates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Casb DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11573,7 +11573,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dnat_rule",
         "title": "Updates dnat rule",
-        "description": "Updates a NAT control (destination NAT) rule of the cloud firewall. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a NAT control (destination NAT) rule of the cloud firewall. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: NAT Control Policy.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11591,7 +11591,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_dns_gateway",
         "title": "Updates DNS gateway",
-        "description": "Updates a DNS gateway (its primary and secondary DNS servers). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a DNS gateway (its primary and secondary DNS servers). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: dns_gatways.update_dns_gateway.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -11627,7 +11627,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_email_dlp_rule",
         "title": "Updates email DLP rule",
-        "description": "Updates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates email DLP rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Outbound Email DLP Rules.",
         "service": "zia",
         "toolset": "zia.dlp_rules",
         "scope": "write",
@@ -11645,7 +11645,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_end_user_service_agreement_status",
         "title": "Updates end user service agreement status",
-        "description": "Updates end user service agreement status in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates end user service agreement status in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Activation. SDK: activate.update_eusa_status.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11699,7 +11699,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_dns_rule",
         "title": "Updates firewall DNS rule",
-        "description": "Updates a DNS control rule of the cloud firewall (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a DNS control rule of the cloud firewall (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Firewall DNS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11717,7 +11717,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_filtering_rule",
         "title": "Updates firewall filtering rule",
-        "description": "Updates a cloud firewall filtering rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates a cloud firewall filtering rule by id; read it first and send the complete rule with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Firewall Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11735,7 +11735,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_firewall_ips_rule",
         "title": "Updates firewall IPS rule",
-        "description": "Updates a cloud IPS (intrusion prevention) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a cloud IPS (intrusion prevention) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -11753,7 +11753,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_forwarding_rule",
         "title": "Updates forwarding rule",
-        "description": "Updates a forwarding control rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a forwarding control rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Forwarding Control Policies.",
         "service": "zia",
         "toolset": "zia.forwarding_control",
         "scope": "write",
@@ -11771,7 +11771,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ftp_settings",
         "title": "Updates ftp settings",
-        "description": "Updates the FTP control settings (native FTP and FTP over HTTP, allowed URL categories and URLs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the FTP control settings (native FTP and FTP over HTTP, allowed URL categories and URLs). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: FTP Control Policy.",
         "service": "zia",
         "toolset": "zia.org_settings",
         "scope": "write",
@@ -11789,7 +11789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_gre_tunnel",
         "title": "Updates GRE tunnel",
-        "description": "Updates a GRE tunnel: its source IP, primary and secondary Zscaler endpoints (VIPs) or comment. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a GRE tunnel: its source IP, primary and secondary Zscaler endpoints (VIPs) or comment. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic GRE Tunnel.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -11807,7 +11807,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_group",
         "title": "Updates group",
-        "description": "Updates (changes) group. Renames or updates a ZIA user group by id (name required). Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) group. Renames or updates a ZIA user group by id (name required). Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -11879,7 +11879,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_ip_source_group",
         "title": "Updates IP source group",
-        "description": "Updates (changes) IP source group. Updates a source IP group by id; the body's ipAddresses list is what the group will contain, so include existing entries. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) IP source group. Updates a source IP group by id; the body's ipAddresses list is what the group will contain, so include existing entries. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -11951,7 +11951,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malicious_urls",
         "title": "Updates malicious URLs",
-        "description": "Updates (changes) malicious URLs. Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) URLs on the Advanced Threat Protection malicious-URL denylist. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) malicious URLs. Adds (action=ADD_TO_LIST) or removes (action=REMOVE_FROM_LIST) URLs on the Advanced Threat Protection malicious-URL denylist. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy. SDK: atp_policy.add_atp_malicious_urls, atp_policy.delete_atp_malicious_urls.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11969,7 +11969,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_policy",
         "title": "Updates malware policy",
-        "description": "Updates the malware protection policy (blocking of unscannable and password-protected files). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the malware protection policy (blocking of unscannable and password-protected files). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: malware_protection_policy.update_atp_malware_policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -11987,7 +11987,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_rule",
         "title": "Updates malware rule",
-        "description": "Updates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates malware rule in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Casb Malware Rules.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12005,7 +12005,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_malware_settings",
         "title": "Updates malware settings",
-        "description": "Updates the Malware Protection settings: block or capture viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the Malware Protection settings: block or capture viruses, trojans, worms, ransomware, adware, spyware, unwanted applications and remote access tools. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Malware Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12023,7 +12023,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_mobile_malware_protection_config",
         "title": "Updates the Mobile Malware Protection policy",
-        "description": "Updates (changes) Mobile Malware Protection policy. Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) Mobile Malware Protection policy. Updates the Mobile Malware Protection policy settings for apps and app traffic on mobile devices (iOS, Android). Product: ZIA (Internet Access). Also called: Mobile Threat Settings. SDK: mobile_threat_settings.update_mobile_advanced_settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12041,7 +12041,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_application_group",
         "title": "Updates network application group",
-        "description": "Updates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network application group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Cloud Firewall resources. SDK: cloud_firewall.update_network_app_group.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -12059,7 +12059,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_service",
         "title": "Updates network service",
-        "description": "Updates (changes) network service. Updates a custom network service by id; send the full port definition. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) network service. Updates a custom network service by id; send the full port definition. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud Firewall resources.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -12077,7 +12077,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_network_service_group",
         "title": "Updates network service group",
-        "description": "Updates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network service group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Cloud Firewall resources. SDK: cloud_firewall.update_network_svc_group.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "write",
@@ -12095,7 +12095,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_nss_feed",
         "title": "Updates NSS feed",
-        "description": "Updates an NSS feed by id; send the full feed with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates an NSS feed by id; send the full feed with your changes. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Cloud NSS.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "write",
@@ -12167,7 +12167,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_resource_group",
         "title": "Updates resource group",
-        "description": "Updates resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates resource group in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Endpoint Application Groups.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "write",
@@ -12239,7 +12239,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_security_exceptions",
         "title": "Updates security exceptions",
-        "description": "Updates the URLs that bypass Advanced Threat Protection checks (the ATP allowlist, bypassUrls). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates the URLs that bypass Advanced Threat Protection checks (the ATP allowlist, bypassUrls). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Advanced Threat Protection Policy.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12257,7 +12257,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_security_policy",
         "title": "Updates security policy",
-        "description": "Updates (changes) security policy. Replaces the whole security allowlist (whitelistUrls) with the body; URLs you leave out are removed. Read it first and send the merged list. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) security policy. Replaces the whole security allowlist (whitelistUrls) with the body; URLs you leave out are removed. Read it first and send the merged list. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: Security Policy Settings.",
         "service": "zia",
         "toolset": "zia.threat_protection",
         "scope": "write",
@@ -12293,7 +12293,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_smart_isolation",
         "title": "Updates smart browser isolation",
-        "description": "Turns smart browser isolation on or off and sets who it applies to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Turns smart browser isolation on or off and sets who it applies to. The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Secure Browsing API.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12329,7 +12329,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_static_ip",
         "title": "Updates static IP",
-        "description": "Updates a registered static IP address (its geolocation override or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a registered static IP address (its geolocation override or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic Static IP.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -12401,7 +12401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_traffic_capture_rule",
         "title": "Updates traffic capture rule",
-        "description": "Updates a traffic capture (packet capture) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a traffic capture (packet capture) rule (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic Capture API.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "write",
@@ -12419,7 +12419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_url_categories_with_matching_domains",
         "title": "Updates URL categories with matching domains",
-        "description": "Updates URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates URL categories with matching domains in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: url_categories.review_domains_put.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12437,7 +12437,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_url_category",
         "title": "Updates URL category",
-        "description": "Updates (changes) URL category. Updates a URL category. With action=ADD_TO_LIST or REMOVE_FROM_LIST only the URLs in the body are added or removed; without action the body replaces the category, so send the full object. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates (changes) URL category. Updates a URL category. With action=ADD_TO_LIST or REMOVE_FROM_LIST only the URLs in the body are added or removed; without action the body replaces the category, so send the full object. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). SDK: url_categories.delete_urls_from_category.",
         "service": "zia",
         "toolset": "zia.url_filtering",
         "scope": "write",
@@ -12477,7 +12477,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_user",
         "title": "Updates user",
-        "description": "Updates a ZIA user by id. Read the user first and send the whole object back with your changes; set disabled=true to block a user without deleting. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access).",
+        "description": "Updates a ZIA user by id. Read the user first and send the whole object back with your changes; set disabled=true to block a user without deleting. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "write",
@@ -12495,7 +12495,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_virtual_zen_cluster",
         "title": "Updates virtual zen cluster",
-        "description": "Updates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates virtual zen cluster in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: vzen_clusters.update_vzen_cluster.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -12513,7 +12513,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_virtual_zen_node",
         "title": "Updates virtual zen node",
-        "description": "Updates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates virtual zen node in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. SDK: vzen_nodes.update_zen_node.",
         "service": "zia",
         "toolset": "zia.service_edges",
         "scope": "write",
@@ -12531,7 +12531,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_vpn_credential",
         "title": "Updates VPN credential",
-        "description": "Updates an IPSec VPN credential (its pre-shared key, FQDN or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates an IPSec VPN credential (its pre-shared key, FQDN or comment). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). Also called: Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "write",
@@ -12549,7 +12549,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_update_web_application_rule",
         "title": "Updates a Cloud App Control rule",
-        "description": "Updates a cloud app control policy rule for an application type (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access).",
+        "description": "Updates a cloud app control policy rule for an application type (send the full rule). The change is staged until the tenant's pending changes are activated. Product: ZIA (Internet Access). SDK: cloudappcontrol.update_rule.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",
@@ -12671,7 +12671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_configuration_delete",
         "title": "Validates configuration delete",
-        "description": "Validates configuration delete in ZIA (Zscaler Internet Access).",
+        "description": "Validates configuration delete in ZIA (Zscaler Internet Access). Also called: Cloud-to-Cloud DLP Incident Receiver API. SDK: cloud_to_cloud_ir.c2c_validate_delete.",
         "service": "zia",
         "toolset": "zia.dlp_incident_receivers",
         "scope": "read",
@@ -12707,7 +12707,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_dlp_pattern",
         "title": "Validates DLP pattern",
-        "description": "Checks whether a regex pattern (raw string body) is valid for a DLP dictionary and returns status with error position and suggestion. Changes nothing. Product: ZIA (Internet Access).",
+        "description": "Checks whether a regex pattern (raw string body) is valid for a DLP dictionary and returns status with error position and suggestion. Changes nothing. Product: ZIA (Internet Access). SDK: dlp_dictionary.validate_dict.",
         "service": "zia",
         "toolset": "zia.dlp",
         "scope": "read",
@@ -12725,7 +12725,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_feed_format",
         "title": "Validates feed format",
-        "description": "Checks an NSS feed output format (raw string body) for the given type before saving; returns status and, if invalid, the error position and a suggestion. Changes nothing. Product: ZIA (Internet Access).",
+        "description": "Checks an NSS feed output format (raw string body) for the given type before saving; returns status and, if invalid, the error position and a suggestion. Changes nothing. Product: ZIA (Internet Access). Also called: Cloud NSS.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -12761,7 +12761,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_validate_static_ip_address",
         "title": "Validates static IP address",
-        "description": "Validates static IP address in ZIA (Zscaler Internet Access).",
+        "description": "Validates static IP address in ZIA (Zscaler Internet Access). Also called: Traffic Static IP. SDK: traffic_static_ip.check_static_ip.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "read",
@@ -12797,7 +12797,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_verify_key_attestation",
         "title": "Verifies key attestation",
-        "description": "Verifies key attestation in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated.",
+        "description": "Verifies key attestation in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: Intermediate Certificate.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "write",

@@ -393,7 +393,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_group_members",
         "title": "Lists group members",
-        "description": "Lists all group members (shows which exist). Lists the members of a ZIdentity group; filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. Also called: user group.",
+        "description": "Lists all group members (shows which exist). Lists the members of a ZIdentity group; filter by loginname, loginname[like], displayname[like], primaryemail[like], domainname or idpname. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. Also called: user group. SDK: groups.list_group_users_details.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -490,7 +490,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_admin_entitlements",
         "title": "Lists user admin entitlements",
-        "description": "Lists all user admin entitlements (shows which exist). Lists a user's admin entitlements: which Zscaler services the user administers, with role and scope in each. Product: ZIdentity (Identity).",
+        "description": "Lists all user admin entitlements (shows which exist). Lists a user's admin entitlements: which Zscaler services the user administers, with role and scope in each. Product: ZIdentity (Identity). SDK: user_entitlement.get_admin_entitlement.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -508,7 +508,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_groups",
         "title": "Lists user groups",
-        "description": "Lists all user groups (shows which exist). Lists the ZIdentity groups a user belongs to; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link.",
+        "description": "Lists all user groups (shows which exist). Lists the ZIdentity groups a user belongs to; name[like] filters, excludedynamicgroups leaves out dynamic groups. Page with offset/limit; the reply is {records, results_total, pageOffset, pageSize, next_link, prev_link}, so follow next_link. SDK: users.list_user_group_details.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",
@@ -540,7 +540,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zid_list_user_service_entitlements",
         "title": "Lists user service entitlements",
-        "description": "Lists all user service entitlements (shows which exist). Lists the Zscaler services (service name, cloud, org) a user is entitled to use. Product: ZIdentity (Identity).",
+        "description": "Lists all user service entitlements (shows which exist). Lists the Zscaler services (service name, cloud, org) a user is entitled to use. Product: ZIdentity (Identity). SDK: user_entitlement.get_service_entitlement.",
         "service": "zid",
         "toolset": "zid.users",
         "scope": "read",

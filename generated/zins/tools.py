@@ -43,7 +43,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_casb_app_report",
         "title": "Reports CASB (SaaS security) application usage",
-        "description": "Reports SaaS application usage seen by CASB (Z-Insights SaaS security): each cloud application with its total, over a time window (startTime/endTime, epoch ms); filter_by name, order_by total. GraphQL query `CasbAppReport`, sent as POST /zins/graphql.",
+        "description": "Reports SaaS application usage seen by CASB (Z-Insights SaaS security): each cloud application with its total, over a time window (startTime/endTime, epoch ms); filter_by name, order_by total. GraphQL query `CasbAppReport`, sent as POST /zins/graphql. SDK: saas_security.get_casb_app_report.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -73,7 +73,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_cyber_security_by_location",
         "title": "Reports cybersecurity incidents by location, user or app",
-        "description": "Reports cybersecurity incidents (threats blocked or detected by Z-Insights) grouped by location, or by app, user or department (categorizeBy), over a time window (epoch ms): which sites or users see the most attacks. GraphQL query `CyberSecurityByLocation`, sent as POST /zins/graphql.",
+        "description": "Reports cybersecurity incidents (threats blocked or detected by Z-Insights) grouped by location, or by app, user or department (categorizeBy), over a time window (epoch ms): which sites or users see the most attacks. GraphQL query `CyberSecurityByLocation`, sent as POST /zins/graphql. SDK: cyber_security.get_incidents_by_location.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -102,7 +102,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_cyber_security_incidents",
         "title": "Reports cybersecurity incidents by threat category",
-        "description": "Reports cybersecurity incidents (security threats and attacks) grouped by threat category, app, user, time or source country (categorizeBy), over a time window (epoch ms); entries may nest sub-entries. GraphQL query `CyberSecurityIncidents`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports cybersecurity incidents (security threats and attacks) grouped by threat category, app, user, time or source country (categorizeBy), over a time window (epoch ms); entries may nest sub-entries. GraphQL query `CyberSecurityIncidents`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: cyber_security.get_incidents.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -131,7 +131,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_firewall_by_action",
         "title": "Reports firewall traffic by action (allowed, blocked)",
-        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by action (allowed, blocked ...) over a time window (epoch ms); filter_by name, order_by total. GraphQL query `FirewallByAction`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by action (allowed, blocked ...) over a time window (epoch ms); filter_by name, order_by total. GraphQL query `FirewallByAction`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: firewall.get_traffic_by_action.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -161,7 +161,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_firewall_by_location",
         "title": "Reports firewall traffic by location",
-        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by location (id, name, total) over a time window (epoch ms): which sites send the most firewall traffic. GraphQL query `FirewallByLocation`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by location (id, name, total) over a time window (epoch ms): which sites send the most firewall traffic. GraphQL query `FirewallByLocation`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: firewall.get_traffic_by_location.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -191,7 +191,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_firewall_network_services",
         "title": "Reports firewall traffic by network service",
-        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by network service (ports and protocols) over a time window (epoch ms). GraphQL query `FirewallNetworkServices`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports Zero Trust Firewall (cloud firewall) traffic grouped by network service (ports and protocols) over a time window (epoch ms). GraphQL query `FirewallNetworkServices`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: firewall.get_network_services.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -221,7 +221,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_iot_device_stats",
         "title": "Reports IoT device statistics (device visibility)",
-        "description": "Reports IoT device visibility statistics: how many devices were discovered (total, user, IoT, server and unclassified) and the device classifications with their totals; filter_by classification or category. GraphQL query `IoTDeviceStats`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports IoT device visibility statistics: how many devices were discovered (total, user, IoT, server and unclassified) and the device classifications with their totals; filter_by classification or category. GraphQL query `IoTDeviceStats`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: iot.get_device_stats.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -249,7 +249,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_shadow_it_apps",
         "title": "Lists Shadow IT discovered applications",
-        "description": "Lists the Shadow IT applications discovered in traffic with their category, risk index, sanctioned state, data uploaded and downloaded and user counts, over a time window (epoch ms); filterBy and orderBy narrow and sort. GraphQL query `ShadowITApps`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Lists the Shadow IT applications discovered in traffic with their category, risk index, sanctioned state, data uploaded and downloaded and user counts, over a time window (epoch ms); filterBy and orderBy narrow and sort. GraphQL query `ShadowITApps`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). Also called: Shadow IT Discovery. SDK: shadow_it.get_apps.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -279,7 +279,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_shadow_it_summary",
         "title": "Summarises Shadow IT (unsanctioned cloud app) usage",
-        "description": "Summarises Shadow IT discovery over a time window (epoch ms): total apps and bytes uploaded and downloaded, with apps and users grouped by category, risk index, provisioning status and access. GraphQL query `ShadowITSummary`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Summarises Shadow IT discovery over a time window (epoch ms): total apps and bytes uploaded and downloaded, with apps and users grouped by category, risk index, provisioning status and access. GraphQL query `ShadowITSummary`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: shadow_it.get_shadow_it_summary.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -306,7 +306,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_web_protocols",
         "title": "Reports web traffic by protocol",
-        "description": "Reports web traffic by protocol (HTTP, HTTPS ...) over a time window (epoch ms), counted in transactions or bytes (trafficUnit). GraphQL query `WebProtocols`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports web traffic by protocol (HTTP, HTTPS ...) over a time window (epoch ms), counted in transactions or bytes (trafficUnit). GraphQL query `WebProtocols`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: web_traffic.get_protocols.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -337,7 +337,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_web_threat_class",
         "title": "Reports web threats by threat class",
-        "description": "Reports web traffic grouped by threat class (the kind of threat found in web browsing) over a time window (epoch ms), in transactions or bytes. GraphQL query `WebThreatClass`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports web traffic grouped by threat class (the kind of threat found in web browsing) over a time window (epoch ms), in transactions or bytes. GraphQL query `WebThreatClass`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: web_traffic.get_threat_class.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -368,7 +368,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_web_threat_super_categories",
         "title": "Reports web threats by threat super category",
-        "description": "Reports web traffic grouped by threat super category over a time window (epoch ms), in transactions or bytes: which kinds of web threats users hit most. GraphQL query `WebThreatSuperCategories`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports web traffic grouped by threat super category over a time window (epoch ms), in transactions or bytes: which kinds of web threats users hit most. GraphQL query `WebThreatSuperCategories`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: web_traffic.get_threat_super_categories.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -399,7 +399,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_web_traffic_by_location",
         "title": "Reports web traffic by location",
-        "description": "Reports web (internet) traffic grouped by location over a time window (epoch ms), in transactions or bytes, optionally with a trend (hourly, daily): which sites browse the most. GraphQL query `WebTrafficByLocation`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports web (internet) traffic grouped by location over a time window (epoch ms), in transactions or bytes, optionally with a trend (hourly, daily): which sites browse the most. GraphQL query `WebTrafficByLocation`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: web_traffic.get_traffic_by_location.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",
@@ -432,7 +432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_web_traffic_no_grouping",
         "title": "Reports overall web traffic and its trend",
-        "description": "Reports overall web (internet) traffic over a time window (epoch ms), in transactions or bytes, optionally with a trend over time; filter by action (ALLOW, BLOCK) or DLP engine. GraphQL query `WebTrafficNoGrouping`, sent as POST /zins/graphql. Product: ZINS (Z-Insights).",
+        "description": "Reports overall web (internet) traffic over a time window (epoch ms), in transactions or bytes, optionally with a trend over time; filter by action (ALLOW, BLOCK) or DLP engine. GraphQL query `WebTrafficNoGrouping`, sent as POST /zins/graphql. Product: ZINS (Z-Insights). SDK: web_traffic.get_no_grouping.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",

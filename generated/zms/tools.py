@@ -49,7 +49,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_agent_connection_status_stats",
         "title": "Counts microsegmentation agents by connection status",
-        "description": "Counts the microsegmentation agents by connection status (connected, disconnected ...) and agent type, with percentages: how many agents are offline. GraphQL query `AgentConnectionStatusStats`, sent as POST /zms/graphql.",
+        "description": "Counts the microsegmentation agents by connection status (connected, disconnected ...) and agent type, with percentages: how many agents are offline. GraphQL query `AgentConnectionStatusStats`, sent as POST /zms/graphql. SDK: agents.get_agent_connection_status_statistics.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",
@@ -76,7 +76,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_agent_version_stats",
         "title": "Counts microsegmentation agents by version",
-        "description": "Counts the microsegmentation agents by software version: which agent versions are deployed and how many run each. GraphQL query `AgentVersionStats`, sent as POST /zms/graphql.",
+        "description": "Counts the microsegmentation agents by software version: which agent versions are deployed and how many run each. GraphQL query `AgentVersionStats`, sent as POST /zms/graphql. SDK: agents.get_agent_version_statistics.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",
@@ -130,7 +130,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_get_metadata",
         "title": "Returns microsegmentation event metadata",
-        "description": "Returns the event metadata of the microsegmentation tenant: the fields and values its event queries can filter on. GraphQL query `GetMetadata`, sent as POST /zms/graphql.",
+        "description": "Returns the event metadata of the microsegmentation tenant: the fields and values its event queries can filter on. GraphQL query `GetMetadata`, sent as POST /zms/graphql. Also called: Resources.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",
@@ -665,7 +665,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_resource_group_protection_status",
         "title": "Reports resource group protection status",
-        "description": "Reports how well the microsegmentation resource groups are protected: protected and unprotected resource counts and the protected percentage. GraphQL query `ResourceGroupProtectionStatus`, sent as POST /zms/graphql.",
+        "description": "Reports how well the microsegmentation resource groups are protected: protected and unprotected resource counts and the protected percentage. GraphQL query `ResourceGroupProtectionStatus`, sent as POST /zms/graphql. SDK: resource_groups.get_resource_group_protection_status.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",
@@ -700,7 +700,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zms_resource_protection_status",
         "title": "Reports resource protection status",
-        "description": "Reports how many microsegmentation resources (workloads) are protected by an agent and how many are not, with the protected percentage. GraphQL query `ResourceProtectionStatus`, sent as POST /zms/graphql.",
+        "description": "Reports how many microsegmentation resources (workloads) are protected by an agent and how many are not, with the protected percentage. GraphQL query `ResourceProtectionStatus`, sent as POST /zms/graphql. SDK: resources.get_resource_protection_status.",
         "service": "zms",
         "toolset": "zms.microsegmentation",
         "scope": "read",

@@ -429,7 +429,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_list_of_consoles",
         "title": "Creates several PRA consoles",
-        "description": "Creates (adds) a new several PRA consoles. Creates several privileged remote access (PRA) consoles in one call. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new several PRA consoles. Creates several privileged remote access (PRA) consoles in one call. Product: ZPA (Private Access). SDK: pra_console.add_bulk_console.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -456,7 +456,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_list_of_portal_links",
         "title": "Creates list of portal links",
-        "description": "Creates (adds) a new list of portal links. Creates list of portal links in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new list of portal links. Creates list of portal links in ZPA (Zscaler Private Access). Also called: User Portal Link. SDK: user_portal_link.add_bulk_portal_links.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -483,7 +483,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_or_update_customer_domains_for_association_type",
         "title": "Adds or update customer domains for association type",
-        "description": "Adds or update customer domains for association type in ZPA (Zscaler Private Access).",
+        "description": "Adds or update customer domains for association type in ZPA (Zscaler Private Access). Also called: Customer Domain Controller.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -511,7 +511,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_add_rule_to_policy_set",
         "title": "Adds rule to policy set V1",
-        "description": "Creates (adds) a new rule to policy set V1. Adds a rule to a ZPA policy set (access policy, timeout, forwarding, inspection ...): action and conditions on segment groups, application segments, SAML or SCIM attributes, posture and more. Get policySetId from policySet/policyType. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new rule to policy set V1. Adds a rule to a ZPA policy set (access policy, timeout, forwarding, inspection ...): action and conditions on segment groups, application segments, SAML or SCIM attributes, posture and more. Get policySetId from policySet/policyType. Product: ZPA (Private Access). SDK: policies.add_app_protection_rule.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -539,7 +539,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_associate_all_predefined_controls",
         "title": "Associates all predefined controls",
-        "description": "Associates all predefined controls in ZPA (Zscaler Private Access).",
+        "description": "Associates all predefined controls in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.profile_control_attach.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -609,7 +609,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_update_multimatch",
         "title": "Bulk update multimatch",
-        "description": "Bulk update multimatch in ZPA (Zscaler Private Access). Also called: at once.",
+        "description": "Bulk update multimatch in ZPA (Zscaler Private Access). Also called: at once, Application Segments.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -685,7 +685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_application",
         "title": "Creates an application segment",
-        "description": "Creates (adds) a new application segment. Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId.",
+        "description": "Creates (adds) a new application segment. Creates a ZPA application segment (a private application): domain names or IPs, TCP/UDP port ranges, a segment group and server groups. Who may reach it is set separately by access policy rules. Optional microtenantId. Also called: Application Segments BA, Application Segments BA V2, Application Segments PRA.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -766,7 +766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_cbi_banner",
         "title": "Creates CBI banner",
-        "description": "Creates (adds) a new CBI banner. Creates CBI banner in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new CBI banner. Creates CBI banner in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Banner.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -789,7 +789,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_cbi_certificate",
         "title": "Creates CBI certificate",
-        "description": "Creates (adds) a new CBI certificate. Creates CBI certificate in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new CBI certificate. Creates CBI certificate in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -812,7 +812,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_certificate",
         "title": "Uploads a Browser Access certificate",
-        "description": "Uploads a web server certificate (with its private key) for ZPA Browser Access applications.",
+        "description": "Uploads a web server certificate (with its private key) for ZPA Browser Access applications. SDK: certificates.add_certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -839,7 +839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_client_credentials",
         "title": "Creates API key",
-        "description": "Creates (adds) a new API key. Creates API key in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new API key. Creates API key in ZPA (Zscaler Private Access). Also called: API Key Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -866,7 +866,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_config_override",
         "title": "Creates config override",
-        "description": "Creates (adds) a new config override. Creates config override in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new config override. Creates config override in ZPA (Zscaler Private Access). SDK: config_override_controller.add_config_override.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -916,7 +916,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_credential_pool",
         "title": "Creates credential pool",
-        "description": "Creates (adds) a new credential pool. Creates credential pool in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new credential pool. Creates credential pool in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential pool. SDK: pra_credential_pool.add_credential_pool.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -943,7 +943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_csr_for_ca_cert",
         "title": "Creates CSR for CA cert",
-        "description": "Creates (adds) a new CSR for CA cert. Creates CSR for CA cert in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new CSR for CA cert. Creates CSR for CA cert in ZPA (Zscaler Private Access). Also called: Enrollment Certificate. SDK: enrollment_certificates.generate_csr.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -989,7 +989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_ddil_config",
         "title": "Creates DDIL config",
-        "description": "Creates (adds) a new DDIL config. Creates DDIL config in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new DDIL config. Creates DDIL config in ZPA (Zscaler Private Access). Also called: Business-Continuity-controller. SDK: business_continuity.add_business_continuity_setting.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1063,7 +1063,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_ip_ranges",
         "title": "Creates IP ranges",
-        "description": "Creates (adds) a new IP ranges. Creates IP ranges in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new IP ranges. Creates IP ranges in ZPA (Zscaler Private Access). Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.add_ip_range.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -1086,7 +1086,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_or_update_client_setting",
         "title": "Creates or update client setting",
-        "description": "Creates or update client setting in ZPA (Zscaler Private Access).",
+        "description": "Creates or update client setting in ZPA (Zscaler Private Access). SDK: client_settings.add_client_setting.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -1109,7 +1109,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_pra_console",
         "title": "Creates PRA console",
-        "description": "Creates (adds) a new PRA console. Creates PRA console in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new PRA console. Creates PRA console in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Console.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1136,7 +1136,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_pra_portal",
         "title": "Creates PRA portal",
-        "description": "Creates (adds) a new PRA portal. Creates PRA portal in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new PRA portal. Creates PRA portal in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Portal.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1190,7 +1190,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_privileged_approval",
         "title": "Creates privileged approval",
-        "description": "Creates (adds) a new privileged approval. Grants a user (such as a contractor) time-limited Privileged Remote Access to chosen applications: an approval with start and end time and working hours. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new privileged approval. Grants a user (such as a contractor) time-limited Privileged Remote Access to chosen applications: an approval with start and end time and working hours. Product: ZPA (Private Access). SDK: pra_approval.add_approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -1245,7 +1245,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_role",
         "title": "Creates a ZPA admin role",
-        "description": "Creates (adds) a new ZPA admin role. Creates role in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new ZPA admin role. Creates role in ZPA (Zscaler Private Access). Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1318,7 +1318,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_self_signed_enrollment_cert",
         "title": "Creates self signed enrollment cert",
-        "description": "Creates (adds) a new self signed enrollment cert. Creates self signed enrollment cert in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new self signed enrollment cert. Creates self signed enrollment cert in ZPA (Zscaler Private Access). Also called: Enrollment Certificate. SDK: enrollment_certificates.generate_self_signed.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -1341,7 +1341,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_siem",
         "title": "Creates LSS",
-        "description": "Creates (adds) a new LSS. Creates an LSS config: config{name, enabled, lssHost, lssPort, sourceLogType, format, useTls, filter} and connectorGroups[{id}]. Get a default format from lssConfig/logType/formats. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new LSS. Creates an LSS config: config{name, enabled, lssHost, lssPort, sourceLogType, format, useTls, filter} and connectorGroups[{id}]. Get a default format from lssConfig/logType/formats. Product: ZPA (Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "write",
@@ -1368,7 +1368,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_signing_cert",
         "title": "Creates enrollment cert",
-        "description": "Creates (adds) a new enrollment cert. Creates enrollment cert in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new enrollment cert. Creates enrollment cert in ZPA (Zscaler Private Access). Also called: Enrollment Certificate.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -1391,7 +1391,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user",
         "title": "Creates a ZPA admin",
-        "description": "Creates (adds) a new ZPA admin. Creates a ZPA administrator account (admin user) with a role. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new ZPA admin. Creates a ZPA administrator account (admin user) with a role. Product: ZPA (Private Access). Also called: Administrator Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -1418,7 +1418,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_user_portal",
         "title": "Creates user portal",
-        "description": "Creates (adds) a new user portal. Creates user portal in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new user portal. Creates user portal in ZPA (Zscaler Private Access). Also called: User Portal Controller.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -1499,7 +1499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_zpa_profile",
         "title": "Creates CBI profile",
-        "description": "Creates (adds) a new CBI profile. Creates CBI profile in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new CBI profile. Creates CBI profile in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Profile.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -1526,7 +1526,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_create_zpn_site",
         "title": "Creates zpn site",
-        "description": "Creates (adds) a new zpn site. Creates zpn site in ZPA (Zscaler Private Access).",
+        "description": "Creates (adds) a new zpn site. Creates zpn site in ZPA (Zscaler Private Access). Also called: privateCloud-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -1627,7 +1627,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_application_by_type",
         "title": "Deletes application by type",
-        "description": "Deletes application by type in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes application by type in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Application Segments By Type. SDK: app_segment_by_type.delete_segments_by_type.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -1650,7 +1650,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_certificate",
         "title": "Removes CBI certificate",
-        "description": "Removes CBI certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes CBI certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Cloud Browser Isolation Certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1671,7 +1671,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_expired_privileged_approvals",
         "title": "Deletes expired PRA approvals",
-        "description": "Deletes all expired privileged access approvals (PRA approvals). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
+        "description": "Deletes all expired privileged access approvals (PRA approvals). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access). Also called: Privileged Remote Access Approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -1782,7 +1782,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_zpa_banner",
         "title": "Removes ZPA banner",
-        "description": "Removes ZPA banner in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes ZPA banner in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Cloud Browser Isolation Banner. SDK: cbi_banner.delete_cbi_banner.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1800,7 +1800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_delete_zpa_profile",
         "title": "Removes CBI profile",
-        "description": "Removes CBI profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Removes CBI profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Cloud Browser Isolation Profile.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -1847,7 +1847,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_download_meta_data",
         "title": "Downloads meta data",
-        "description": "Downloads meta data in ZPA (Zscaler Private Access).",
+        "description": "Downloads meta data in ZPA (Zscaler Private Access). Also called: Business-Continuity-controller. SDK: business_continuity.get_business_continuity_setting_metadata.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -1865,7 +1865,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_download_sp_certificate",
         "title": "Downloads SP certificate",
-        "description": "Downloads SP certificate in ZPA (Zscaler Private Access).",
+        "description": "Downloads SP certificate in ZPA (Zscaler Private Access). Also called: Business-Continuity-controller. SDK: business_continuity.get_business_continuity_setting_certificate.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -1906,7 +1906,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_active_browser_protection_profile",
         "title": "Returns active browser protection profile",
-        "description": "Returns active browser protection profile in ZPA (Zscaler Private Access).",
+        "description": "Returns active browser protection profile in ZPA (Zscaler Private Access). SDK: browser_protection.list_active_browser_protection_profile.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -1972,7 +1972,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_attributes_by_idp_id_and_page",
         "title": "Returns all attributes by IDP id and page",
-        "description": "Lists all attributes by IDP id and page (shows which exist). Returns all attributes by IDP id and page in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all attributes by IDP id and page (shows which exist). Returns all attributes by IDP id and page in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: SAML Attributes.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -2033,7 +2033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_ba_or_inspect_apps",
         "title": "Returns all ba or inspect apps",
-        "description": "Lists all ba or inspect apps (shows which exist). Lists the browser access (clientless) applications, reached in a browser without Client Connector, and inspected applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all ba or inspect apps (shows which exist). Lists the browser access (clientless) applications, reached in a browser without Client Connector, and inspected applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: Application Segments By Type.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2084,7 +2084,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_cbi_certificates",
         "title": "Lists all CBI certificates",
-        "description": "Lists all CBI certificates (shows which exist). Lists all CBI certificates in ZPA (Zscaler Private Access).",
+        "description": "Lists all CBI certificates (shows which exist). Lists all CBI certificates in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2138,7 +2138,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_ddil_config",
         "title": "Lists business continuity settings",
-        "description": "Lists the ZPA business continuity (DDIL: disconnected, degraded) settings. Product: ZPA (Private Access).",
+        "description": "Lists the ZPA business continuity (DDIL: disconnected, degraded) settings. Product: ZPA (Private Access). Also called: Business-Continuity-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -2156,7 +2156,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_enrollment_certs",
         "title": "Returns all enrollment certs",
-        "description": "Lists all enrollment certs (shows which exist). Lists the enrollment certificates used to enrol App Connectors, Private Service Edges and clients. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all enrollment certs (shows which exist). Lists the enrollment certificates used to enrol App Connectors, Private Service Edges and clients. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). SDK: enrollment_certificates.list_enrolment.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2218,7 +2218,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_inspection_controls",
         "title": "Lists predefined AppProtection controls",
-        "description": "Lists all predefined AppProtection controls (shows which exist). Lists the predefined AppProtection (inspection) controls, such as the OWASP Top 10 rules. Product: ZPA (Private Access).",
+        "description": "Lists all predefined AppProtection controls (shows which exist). Lists the predefined AppProtection (inspection) controls, such as the OWASP Top 10 rules. Product: ZPA (Private Access). SDK: app_protection.get_all_predef_control.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -2302,7 +2302,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_np_clients",
         "title": "Lists users connected through VPN",
-        "description": "Lists all users connected through VPN (shows which exist). Lists the users connected to ZPA through VPN (network presence clients). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all users connected through VPN (shows which exist). Lists the users connected to ZPA through VPN (network presence clients). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). SDK: npn_client_controller.list_vpn_connected_users.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -2382,7 +2382,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_regions",
         "title": "Returns all regions",
-        "description": "Lists all regions (shows which exist). Returns all regions in ZPA (Zscaler Private Access).",
+        "description": "Lists all regions (shows which exist). Returns all regions in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Region. SDK: cbi_region.list_cbi_regions.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2502,7 +2502,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_scopes",
         "title": "Returns all microtenants",
-        "description": "Lists all microtenants (shows which exist). Returns all microtenants in ZPA (Zscaler Private Access).",
+        "description": "Lists all microtenants (shows which exist). Returns all microtenants in ZPA (Zscaler Private Access). SDK: microtenants.get_microtenant_search.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -2629,7 +2629,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_versions_for_predefined_inspection_controls",
         "title": "Returns all versions for predefined inspection controls",
-        "description": "Lists all versions for predefined inspection controls (shows which exist). Returns all versions for predefined inspection controls in ZPA (Zscaler Private Access).",
+        "description": "Lists all versions for predefined inspection controls (shows which exist). Returns all versions for predefined inspection controls in ZPA (Zscaler Private Access). SDK: app_protection.list_predef_control_versions.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -2647,7 +2647,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_all_zpa_profiles",
         "title": "Lists all ZPA profiles",
-        "description": "Lists all ZPA profiles (shows which exist). Lists all ZPA profiles in ZPA (Zscaler Private Access).",
+        "description": "Lists all ZPA profiles (shows which exist). Lists all ZPA profiles in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation ZPA Profile. SDK: cbi_zpa_profile.list_cbi_zpa_profiles.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -2700,7 +2700,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_connector_with_server_group",
         "title": "Lists server groups of an App Connector group",
-        "description": "Returns an App Connector group with the server groups that use it. Product: ZPA (Private Access).",
+        "description": "Returns an App Connector group with the server groups that use it. Product: ZPA (Private Access). SDK: app_connector_groups.get_connector_group_sg.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -2726,7 +2726,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_app_server",
         "title": "Returns app server",
-        "description": "Returns one app server by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one app server by id in ZPA (Zscaler Private Access). Also called: Application Servers.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2748,7 +2748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application",
         "title": "Returns an application segment",
-        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups. Product: ZPA (Private Access). Also called: app segment, private app.",
+        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups. Product: ZPA (Private Access). Also called: app segment, private app, Application Segments BA, Application Segments BA V2, Application Segments PRA.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2913,7 +2913,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_auth_domains_for_customer",
         "title": "Returns auth domains for customer",
-        "description": "Returns auth domains for customer in ZPA (Zscaler Private Access).",
+        "description": "Returns auth domains for customer in ZPA (Zscaler Private Access). SDK: customer_controller.get_auth_domains.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -3101,7 +3101,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_by_id",
         "title": "Returns by id",
-        "description": "Returns one by id by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one by id by id in ZPA (Zscaler Private Access). Also called: Business-Continuity-controller. SDK: business_continuity.get_business_continuity_setting.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -3119,7 +3119,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_banner",
         "title": "Returns CBI banner",
-        "description": "Returns one CBI banner by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI banner by id in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Banner.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3137,7 +3137,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_cbi_certificate",
         "title": "Returns CBI certificate",
-        "description": "Returns one CBI certificate by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI certificate by id in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3158,7 +3158,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_certificate",
         "title": "Returns certificate",
-        "description": "Returns one certificate by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one certificate by id in ZPA (Zscaler Private Access). Also called: Browser Access Certificates.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -3180,7 +3180,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_client_credentials_by_id",
         "title": "Returns API key by id",
-        "description": "Returns one API key by id by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one API key by id by id in ZPA (Zscaler Private Access). Also called: API Key Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -3242,7 +3242,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_config_override",
         "title": "Returns config override",
-        "description": "Returns one config override by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one config override by id in ZPA (Zscaler Private Access). SDK: config_override_controller.get_config_override.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3299,7 +3299,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential",
         "title": "Returns credential",
-        "description": "Returns one credential by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one credential by id in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential. SDK: pra_credential.get_credential.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3321,7 +3321,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential_info",
         "title": "Returns credential info",
-        "description": "Lists all credential info (shows which exist). Returns credential info in ZPA (Zscaler Private Access).",
+        "description": "Lists all credential info (shows which exist). Returns credential info in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential pool. SDK: pra_credential_pool.get_credential_pool_info.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3343,7 +3343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_credential_pool",
         "title": "Returns credential pool",
-        "description": "Returns one credential pool by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one credential pool by id in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential pool. SDK: pra_credential_pool.get_credential_pool.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -3365,7 +3365,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_current_and_max_count",
         "title": "Returns current and max count",
-        "description": "Counts current and max: how many there are. Returns how many application segments (applications) are configured and the maximum allowed: how many more can be created. Product: ZPA (Private Access).",
+        "description": "Counts current and max: how many there are. Returns how many application segments (applications) are configured and the maximum allowed: how many more can be created. Product: ZPA (Private Access). SDK: application_segment.get_current_and_max_limit.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3401,7 +3401,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_custom_control_by_id",
         "title": "Returns custom control by id",
-        "description": "Returns one custom control by id by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one custom control by id by id in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.get_custom_control.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3419,7 +3419,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_customer_domains_for_association_type",
         "title": "Returns customer domains for association type",
-        "description": "Lists all customer domains for association type (shows which exist). Returns customer domains for association type in ZPA (Zscaler Private Access).",
+        "description": "Lists all customer domains for association type (shows which exist). Returns customer domains for association type in ZPA (Zscaler Private Access). Also called: Customer Domain Controller.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3441,7 +3441,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_customer_siem_log_format",
         "title": "Returns customer LSS log format",
-        "description": "Returns the default LSS log format for a logType in this tenant, to use as config.format. Product: ZPA (Private Access).",
+        "description": "Returns the default LSS log format for a logType in this tenant, to use as config.format. Product: ZPA (Private Access). Also called: Log Streaming Service Config. SDK: lss.get_all_log_formats.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -3499,7 +3499,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_enrollment_cert",
         "title": "Returns enrollment cert",
-        "description": "Returns one enrollment cert by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one enrollment cert by id in ZPA (Zscaler Private Access). Also called: Enrollment Certificate. SDK: enrollment_certificates.get_enrolment.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -3520,7 +3520,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_iam_idp_mapping",
         "title": "Returns iam IDP mapping",
-        "description": "Returns iam IDP mapping in ZPA (Zscaler Private Access).",
+        "description": "Returns iam IDP mapping in ZPA (Zscaler Private Access). Also called: one-identity-controller. SDK: one_identity.list_iamidpmappings.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -3649,7 +3649,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ip_range",
         "title": "Returns IP range",
-        "description": "Returns one IP range by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one IP range by id in ZPA (Zscaler Private Access). Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.get_ip_range.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3667,7 +3667,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_ip_ranges_by_page",
         "title": "Returns IP ranges by page",
-        "description": "Lists all IP ranges by page (shows which exist). Returns IP ranges by page in ZPA (Zscaler Private Access).",
+        "description": "Lists all IP ranges by page (shows which exist). Returns IP ranges by page in ZPA (Zscaler Private Access). Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.get_ip_range_search.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -3685,7 +3685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_location_summary",
         "title": "Returns location summary",
-        "description": "Lists all location summary (shows which exist). Returns location summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office.",
+        "description": "Lists all location summary (shows which exist). Returns location summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office, Location Controller.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3715,7 +3715,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_locations_by_extranet_resource",
         "title": "Returns locations by extranet resource",
-        "description": "Lists all locations by extranet resource (shows which exist). Returns locations by extranet resource in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office.",
+        "description": "Lists all locations by extranet resource (shows which exist). Returns locations by extranet resource in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: branch office, Location Controller.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3769,7 +3769,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_multimatch_unsupported_references",
         "title": "Returns multimatch unsupported references",
-        "description": "Lists all multimatch unsupported references (shows which exist). Returns multimatch unsupported references in ZPA (Zscaler Private Access).",
+        "description": "Lists all multimatch unsupported references (shows which exist). Returns multimatch unsupported references in ZPA (Zscaler Private Access). Also called: Application Segments.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -3791,7 +3791,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_policy_rules_by_page",
         "title": "Lists the rules of a ZPA policy (access, timeout, forwarding ...)",
-        "description": "Lists all rules of a ZPA policy (access, timeout, forwarding ...) (shows which exist). Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access).",
+        "description": "Lists all rules of a ZPA policy (access, timeout, forwarding ...) (shows which exist). Lists the rules of one ZPA policy type in order, e.g. the access policy (ACCESS_POLICY), timeout, client forwarding, inspection, isolation or credential policy, with action and conditions. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. Product: ZPA (Private Access). Also called: Policy Sets.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "read",
@@ -3939,7 +3939,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_ad_controls",
         "title": "Returns predefined ad controls",
-        "description": "Lists all predefined ad controls (shows which exist). Returns predefined ad controls in ZPA (Zscaler Private Access).",
+        "description": "Lists all predefined ad controls (shows which exist). Returns predefined ad controls in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.list_predef_control_adp.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3961,7 +3961,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_api_controls",
         "title": "Returns predefined API controls",
-        "description": "Lists all predefined API controls (shows which exist). Returns predefined API controls in ZPA (Zscaler Private Access).",
+        "description": "Lists all predefined API controls (shows which exist). Returns predefined API controls in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.list_predef_control_api.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -3983,7 +3983,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_predefined_control_by_id",
         "title": "Returns predefined control by id",
-        "description": "Returns one predefined control by id by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one predefined control by id by id in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.get_predef_control.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4045,7 +4045,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_privileged_approval",
         "title": "Returns privileged approval",
-        "description": "Returns one privileged approval by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one privileged approval by id in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Approval. SDK: pra_approval.get_approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -4085,7 +4085,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_profiles_for_customer",
         "title": "Returns profiles for customer",
-        "description": "Lists all profiles for customer (shows which exist). Lists the Cloud Browser Isolation profiles available to ZPA isolation policy. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all profiles for customer (shows which exist). Lists the Cloud Browser Isolation profiles available to ZPA isolation policy. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). SDK: cbi_zpa_profile.list_isolation_profiles.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -4162,7 +4162,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_role",
         "title": "Returns a ZPA admin role",
-        "description": "Returns one ZPA admin role with its permissions. Product: ZPA (Private Access).",
+        "description": "Returns one ZPA admin role with its permissions. Product: ZPA (Private Access). Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4343,7 +4343,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_server_summary",
         "title": "Returns server summary",
-        "description": "Lists all server summary (shows which exist). Returns server summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all server summary (shows which exist). Returns server summary in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Also called: Application Servers.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4395,7 +4395,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem",
         "title": "Returns LSS",
-        "description": "Returns one LSS config by id with its destination, log type, format, filter and connector groups. Product: ZPA (Private Access).",
+        "description": "Returns one LSS config by id with its destination, log type, format, filter and connector groups. Product: ZPA (Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4435,7 +4435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_siem_client_types_for_customer",
         "title": "Returns LSS client types for customer",
-        "description": "Returns LSS client types for customer in ZPA (Zscaler Private Access).",
+        "description": "Returns LSS client types for customer in ZPA (Zscaler Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4493,7 +4493,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_sso_login",
         "title": "Returns SSO login",
-        "description": "Returns SSO login in ZPA (Zscaler Private Access).",
+        "description": "Returns SSO login in ZPA (Zscaler Private Access). Also called: Admin SSL Login Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4511,7 +4511,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_status_codes",
         "title": "Returns status codes",
-        "description": "Returns the session status codes that LSS config filters can match on. Product: ZPA (Private Access).",
+        "description": "Returns the session status codes that LSS config filters can match on. Product: ZPA (Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "read",
@@ -4529,7 +4529,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_supported_http_methods",
         "title": "Returns supported http methods",
-        "description": "Lists all supported http methods (shows which exist). Returns supported http methods in ZPA (Zscaler Private Access).",
+        "description": "Lists all supported http methods (shows which exist). Returns supported http methods in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.list_custom_http_methods.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "read",
@@ -4565,7 +4565,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user",
         "title": "Returns a ZPA admin",
-        "description": "Returns one user by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one user by id in ZPA (Zscaler Private Access). Also called: Administrator Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -4610,7 +4610,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_user_portal",
         "title": "Returns user portal",
-        "description": "Returns one user portal by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one user portal by id in ZPA (Zscaler Private Access). Also called: User Portal Controller.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -4739,7 +4739,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_version_profile",
         "title": "Returns version profile",
-        "description": "Returns version profile in ZPA (Zscaler Private Access).",
+        "description": "Returns version profile in ZPA (Zscaler Private Access). Also called: Customer Version profile. SDK: customer_version_profile.get_associated_version_profile.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -4757,7 +4757,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_weighted_load_balancer_config",
         "title": "Returns an app segment's weighted load balancing",
-        "description": "Returns an application segment's weighted load balancing: whether it is on and the weight of each server group, which sets how connections are shared between them. Product: ZPA (Private Access).",
+        "description": "Returns an application segment's weighted load balancing: whether it is on and the weight of each server group, which sets how connections are shared between them. Product: ZPA (Private Access). SDK: application_segment.get_weighted_lb_config.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4779,7 +4779,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpa_profile",
         "title": "Returns CBI profile",
-        "description": "Returns one CBI profile by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one CBI profile by id in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Profile.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "read",
@@ -4801,7 +4801,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site",
         "title": "Returns zpn site",
-        "description": "Returns one zpn site by id in ZPA (Zscaler Private Access).",
+        "description": "Returns one zpn site by id in ZPA (Zscaler Private Access). Also called: privateCloud-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4849,7 +4849,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_zpn_site_controller_group_name_ids",
         "title": "Returns private cloud controller group name ids",
-        "description": "Lists all private cloud controller group name ids (shows which exist). Returns private cloud controller group name ids in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all private cloud controller group name ids (shows which exist). Returns private cloud controller group name ids in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. SDK: private_cloud_group.list_private_cloud_group_summary.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "read",
@@ -4943,7 +4943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_applications",
         "title": "Lists application segments",
-        "description": "Lists all application segments (shows which exist). Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access).",
+        "description": "Lists all application segments (shows which exist). Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access). Also called: Application Segments BA, Application Segments BA V2, Application Segments PRA. SDK: list_segment_inspection.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4974,7 +4974,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_approvals",
         "title": "Lists privileged access approvals",
-        "description": "Lists all privileged access approvals (shows which exist). Lists the Privileged Remote Access approvals: time-limited access granted to users (such as contractors) for chosen applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all privileged access approvals (shows which exist). Lists the Privileged Remote Access approvals: time-limited access granted to users (such as contractors) for chosen applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). SDK: pra_approval.list_approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "read",
@@ -5193,7 +5193,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_ip_ranges",
         "title": "Lists ZPA IP ranges",
-        "description": "Lists all ZPA IP ranges (shows which exist). Lists the ZPA client-to-client (C2C) IP ranges. Product: ZPA (Private Access).",
+        "description": "Lists all ZPA IP ranges (shows which exist). Lists the ZPA client-to-client (C2C) IP ranges. Product: ZPA (Private Access). Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.list_ip_ranges.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -5432,7 +5432,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_user_portals",
         "title": "Lists all user portals",
-        "description": "Lists all user portals (shows which exist). Lists the ZPA user portals: web pages that show users links to their private applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all user portals (shows which exist). Lists the ZPA user portals: web pages that show users links to their private applications. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: User Portal Controller.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "read",
@@ -5557,7 +5557,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_client_credentials",
         "title": "Lists all API keys",
-        "description": "Lists all API keys (shows which exist). Lists the ZPA API keys (client credentials for the legacy ZPA API). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access).",
+        "description": "Lists all API keys (shows which exist). Lists the ZPA API keys (client credentials for the legacy ZPA API). Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: API Key Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5588,7 +5588,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_client_setting",
         "title": "Returns the client certificate settings",
-        "description": "Lists all client certificate settings (shows which exist). Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients. Product: ZPA (Private Access).",
+        "description": "Lists all client certificate settings (shows which exist). Returns the client settings of the tenant: the certificate type used by Client Connector (ZAPP_CLIENT), isolation (ISOLATION_CLIENT) or AppProtection (APP_PROTECTION) clients. Product: ZPA (Private Access). SDK: client_settings.get_client_settings.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -5606,7 +5606,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_config_overrides",
         "title": "Lists config overrides",
-        "description": "Lists all config overrides (shows which exist). Lists config overrides in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`.",
+        "description": "Lists all config overrides (shows which exist). Lists config overrides in ZPA (Zscaler Private Access). Paginated with page and pagesize; the response gives totalPages and the items in `list`. SDK: config_override_controller.list_config_overrides.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "read",
@@ -5636,7 +5636,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_default_group_permissions",
         "title": "Lists ZPA admin permission groups",
-        "description": "Lists all ZPA admin permission groups (shows which exist). Lists the default permission groups of ZPA admin roles: the feature areas a role grants view or edit access to. Product: ZPA (Private Access).",
+        "description": "Lists all ZPA admin permission groups (shows which exist). Lists the default permission groups of ZPA admin roles: the feature areas a role grants view or edit access to. Product: ZPA (Private Access). Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5749,7 +5749,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_roles",
         "title": "Lists ZPA admin roles",
-        "description": "Lists all ZPA admin roles (shows which exist). Lists the ZPA admin roles (permission sets for ZPA administrators). Product: ZPA (Private Access).",
+        "description": "Lists all ZPA admin roles (shows which exist). Lists the ZPA admin roles (permission sets for ZPA administrators). Product: ZPA (Private Access). Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5800,7 +5800,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_step_up_auth_levels",
         "title": "Lists step-up authentication levels",
-        "description": "Lists all step-up authentication levels (shows which exist). Lists the step-up authentication levels: the authentication a user must pass, by risk, before access policy lets them in. Product: ZPA (Private Access).",
+        "description": "Lists all step-up authentication levels (shows which exist). Lists the step-up authentication levels: the authentication a user must pass, by risk, before access policy lets them in. Product: ZPA (Private Access). SDK: stepup_auth_level.get_step_up_auth_levels.",
         "service": "zpa",
         "toolset": "zpa.identity",
         "scope": "read",
@@ -5821,7 +5821,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_users",
         "title": "Lists ZPA admins",
-        "description": "Lists all ZPA admins (shows which exist). Lists the ZPA administrators (admin users of the private access portal). page/pagesize paging; unlike other ZPA lists the reply is modelled as a plain array. Optional microtenantId.",
+        "description": "Lists all ZPA admins (shows which exist). Lists the ZPA administrators (admin users of the private access portal). page/pagesize paging; unlike other ZPA lists the reply is modelled as a plain array. Optional microtenantId. Also called: Administrator Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "read",
@@ -5882,7 +5882,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_move_application",
         "title": "Moves an application segment",
-        "description": "Moves an application segment to another microtenant. Product: ZPA (Private Access).",
+        "description": "Moves an application segment to another microtenant. Product: ZPA (Private Access). SDK: application_segment.app_segment_move.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -5910,7 +5910,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_move_credential",
         "title": "Moves credential",
-        "description": "Moves credential in ZPA (Zscaler Private Access).",
+        "description": "Moves credential in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential. SDK: pra_credential.credential_move.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -5938,7 +5938,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_provision_application",
         "title": "Provisions application",
-        "description": "Provisions application in ZPA (Zscaler Private Access).",
+        "description": "Provisions application in ZPA (Zscaler Private Access). Also called: Application Segments. SDK: application_segment.add_segment_provision.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -5989,7 +5989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_app_server",
         "title": "Removes app server",
-        "description": "Deletes (removes) app server. Removes app server in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) app server. Removes app server in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Application Servers.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -6033,7 +6033,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_application",
         "title": "Removes an application segment",
-        "description": "Deletes a ZPA application segment (private application) by id. Optional forceDelete and microtenantId. Product: ZPA (Private Access).",
+        "description": "Deletes a ZPA application segment (private application) by id. Optional forceDelete and microtenantId. Product: ZPA (Private Access). Also called: Application Segments BA, Application Segments BA V2, Application Segments PRA.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "destructive",
@@ -6122,7 +6122,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_business_continuity_setting",
         "title": "Removes business continuity setting",
-        "description": "Deletes (removes) business continuity setting. Removes business continuity setting in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) business continuity setting. Removes business continuity setting in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Business-Continuity-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6140,7 +6140,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_certificate",
         "title": "Removes certificate",
-        "description": "Deletes (removes) certificate. Removes certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) certificate. Removes certificate in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Browser Access Certificates.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "destructive",
@@ -6162,7 +6162,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_client_credentials",
         "title": "Deletes a ZPA API key",
-        "description": "Deletes (revokes) a ZPA API key (client credential). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
+        "description": "Deletes (revokes) a ZPA API key (client credential). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access). Also called: API Key Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6202,7 +6202,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_credential",
         "title": "Removes credential",
-        "description": "Deletes (removes) credential. Removes credential in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) credential. Removes credential in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Privileged Remote Access Credential. SDK: pra_credential.delete_credential.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6224,7 +6224,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_credential_pool",
         "title": "Removes credential pool",
-        "description": "Deletes (removes) credential pool. Removes credential pool in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) credential pool. Removes credential pool in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Privileged Remote Access Credential pool. SDK: pra_credential_pool.delete_credential_pool.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6246,7 +6246,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_custom_control",
         "title": "Removes custom control",
-        "description": "Deletes (removes) custom control. Removes custom control in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) custom control. Removes custom control in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Inspection. SDK: app_protection.delete_custom_control.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "destructive",
@@ -6264,7 +6264,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_enrollment_cert",
         "title": "Removes enrollment cert",
-        "description": "Deletes (removes) enrollment cert. Removes enrollment cert in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) enrollment cert. Removes enrollment cert in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Enrollment Certificate.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -6286,7 +6286,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_inspection_profile",
         "title": "Removes inspection profile",
-        "description": "Deletes (removes) inspection profile. Removes inspection profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) inspection profile. Removes inspection profile in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. SDK: app_protection.delete_profile.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "destructive",
@@ -6307,7 +6307,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_ip_range",
         "title": "Removes IP range",
-        "description": "Deletes (removes) IP range. Removes IP range in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) IP range. Removes IP range in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.delete_ip_range.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "destructive",
@@ -6325,7 +6325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_pra_console",
         "title": "Removes PRA console",
-        "description": "Deletes (removes) PRA console. Removes PRA console in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) PRA console. Removes PRA console in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Privileged Remote Access Console.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6347,7 +6347,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_pra_portal",
         "title": "Removes PRA portal",
-        "description": "Deletes (removes) PRA portal. Removes PRA portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) PRA portal. Removes PRA portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Privileged Remote Access Portal.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6413,7 +6413,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_privileged_approval",
         "title": "Removes privileged approval",
-        "description": "Deletes (removes) privileged approval. Removes privileged approval in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) privileged approval. Removes privileged approval in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Privileged Remote Access Approval. SDK: pra_approval.delete_approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "destructive",
@@ -6435,7 +6435,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_role",
         "title": "Removes a ZPA admin role",
-        "description": "Deletes (removes) ZPA admin role. Removes role in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) ZPA admin role. Removes role in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6496,7 +6496,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_siem",
         "title": "Removes LSS",
-        "description": "Deletes an LSS config by id, which stops that log stream to the SIEM. Product: ZPA (Private Access).",
+        "description": "Deletes an LSS config by id, which stops that log stream to the SIEM. Product: ZPA (Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "destructive",
@@ -6540,7 +6540,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_user",
         "title": "Deletes a ZPA admin",
-        "description": "Deletes a ZPA administrator account (admin user). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access).",
+        "description": "Deletes a ZPA administrator account (admin user). This removes or revokes something and cannot be undone by this call. Product: ZPA (Private Access). Also called: Administrator Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "destructive",
@@ -6562,7 +6562,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_user_portal",
         "title": "Removes user portal",
-        "description": "Deletes (removes) user portal. Removes user portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) user portal. Removes user portal in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: User Portal Controller.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "destructive",
@@ -6584,7 +6584,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_remove_zpn_site",
         "title": "Removes zpn site",
-        "description": "Deletes (removes) zpn site. Removes zpn site in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) zpn site. Removes zpn site in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: privateCloud-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -6658,7 +6658,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_save_connector_schedule",
         "title": "Sets the App Connector auto-delete schedule",
-        "description": "Sets the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access).",
+        "description": "Sets the App Connector auto-delete schedule: how often disconnected connectors are deleted (frequency, frequencyInterval, deleteDisabled). Upgrade windows are set on App Connector groups. Product: ZPA (Private Access). SDK: app_connector_schedule.add_connector_schedule.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -6685,7 +6685,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_save_service_edge_schedule",
         "title": "Saves service edge schedule",
-        "description": "Saves service edge schedule in ZPA (Zscaler Private Access).",
+        "description": "Saves service edge schedule in ZPA (Zscaler Private Access). SDK: service_edge_schedule.add_service_edge_schedule.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -6712,7 +6712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_set_active_browser_protection_profile",
         "title": "Sets active browser protection profile",
-        "description": "Sets active browser protection profile in ZPA (Zscaler Private Access).",
+        "description": "Sets active browser protection profile in ZPA (Zscaler Private Access). SDK: browser_protection.update_browser_protection_profile.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -6733,7 +6733,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_share_application_to_scopes",
         "title": "Shares application to microtenants",
-        "description": "Shares application to microtenants in ZPA (Zscaler Private Access).",
+        "description": "Shares application to microtenants in ZPA (Zscaler Private Access). Also called: Application Segments. SDK: application_segment.app_segment_share.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6760,7 +6760,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_app_server",
         "title": "Updates app server",
-        "description": "Updates (changes) app server. Updates app server in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) app server. Updates app server in ZPA (Zscaler Private Access). Also called: Application Servers.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6806,7 +6806,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_application",
         "title": "Updates an application segment",
-        "description": "Updates (changes) application segment. Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId. Product: ZPA (Private Access).",
+        "description": "Updates (changes) application segment. Updates a ZPA application segment (private application): its domains, ports, segment group, server groups or enabled state. Optional microtenantId. Product: ZPA (Private Access). Also called: Application Segments BA, Application Segments BA V2, Application Segments PRA.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -6921,7 +6921,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_business_continuity_setting",
         "title": "Updates business continuity setting",
-        "description": "Updates (changes) business continuity setting. Updates business continuity setting in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) business continuity setting. Updates business continuity setting in ZPA (Zscaler Private Access). Also called: Business-Continuity-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -6943,7 +6943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_certificate",
         "title": "Updates certificate",
-        "description": "Updates (changes) certificate. Updates certificate in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) certificate. Updates certificate in ZPA (Zscaler Private Access). Also called: Browser Access Certificates.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -6966,7 +6966,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_client_credentials",
         "title": "Updates API key",
-        "description": "Updates (changes) API key. Updates API key in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) API key. Updates API key in ZPA (Zscaler Private Access). Also called: API Key Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -6989,7 +6989,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_config_override",
         "title": "Updates config override",
-        "description": "Updates (changes) config override. Updates config override in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) config override. Updates config override in ZPA (Zscaler Private Access). SDK: config_override_controller.update_config_override.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7034,7 +7034,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_credential",
         "title": "Updates credential",
-        "description": "Updates (changes) credential. Updates credential in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) credential. Updates credential in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential. SDK: pra_credential.update_credential.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7057,7 +7057,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_credential_pool",
         "title": "Updates credential pool",
-        "description": "Updates (changes) credential pool. Updates credential pool in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) credential pool. Updates credential pool in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Credential pool. SDK: pra_credential_pool.update_credential_pool.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7080,7 +7080,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_custom_control",
         "title": "Updates custom control",
-        "description": "Updates (changes) custom control. Updates custom control in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) custom control. Updates custom control in ZPA (Zscaler Private Access). Also called: Inspection. SDK: app_protection.update_custom_control.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -7125,7 +7125,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_enrollment_cert",
         "title": "Updates enrollment cert",
-        "description": "Updates (changes) enrollment cert. Updates enrollment cert in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) enrollment cert. Updates enrollment cert in ZPA (Zscaler Private Access). Also called: Enrollment Certificate.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7147,7 +7147,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_inspection_profile",
         "title": "Updates inspection profile",
-        "description": "Updates (changes) inspection profile. Updates inspection profile in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) inspection profile. Updates inspection profile in ZPA (Zscaler Private Access). SDK: app_protection.update_profile.",
         "service": "zpa",
         "toolset": "zpa.app_protection",
         "scope": "write",
@@ -7169,7 +7169,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_ip_ranges",
         "title": "Updates IP ranges",
-        "description": "Updates (changes) IP ranges. Updates IP ranges in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) IP ranges. Updates IP ranges in ZPA (Zscaler Private Access). Also called: C2C IP Range Controller. SDK: c2c_ip_ranges.update_ip_range.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "write",
@@ -7191,7 +7191,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_pra_console",
         "title": "Updates PRA console",
-        "description": "Updates (changes) PRA console. Updates PRA console in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) PRA console. Updates PRA console in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Console.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7214,7 +7214,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_pra_portal",
         "title": "Updates PRA portal",
-        "description": "Updates (changes) PRA portal. Updates PRA portal in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) PRA portal. Updates PRA portal in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Portal.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7283,7 +7283,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_privileged_approval",
         "title": "Updates privileged approval",
-        "description": "Updates (changes) privileged approval. Updates privileged approval in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) privileged approval. Updates privileged approval in ZPA (Zscaler Private Access). Also called: Privileged Remote Access Approval. SDK: pra_approval.update_approval.",
         "service": "zpa",
         "toolset": "zpa.pra",
         "scope": "write",
@@ -7330,7 +7330,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_re_order_policy_set",
         "title": "Updates re order policy set",
-        "description": "Updates (changes) re order policy set. Updates re order policy set in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) re order policy set. Updates re order policy set in ZPA (Zscaler Private Access). SDK: policies.bulk_reorder_rules.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7353,7 +7353,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_role",
         "title": "Updates a ZPA admin role",
-        "description": "Updates (changes) ZPA admin role. Updates role in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) ZPA admin role. Updates role in ZPA (Zscaler Private Access). Also called: Role Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7376,7 +7376,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_rule_to_policy_set",
         "title": "Updates rule to policy set V1",
-        "description": "Updates a policy rule by id; send the complete rule with all its conditions, not only the changed fields. Optional microtenantId. Product: ZPA (Private Access).",
+        "description": "Updates a policy rule by id; send the complete rule with all its conditions, not only the changed fields. Optional microtenantId. Product: ZPA (Private Access). SDK: policies.update_access_rule, policies.update_app_protection_rule.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7444,7 +7444,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_segment_group",
         "title": "Updates segment group",
-        "description": "Updates (changes) segment group. Updates segment group in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) segment group. Updates segment group in ZPA (Zscaler Private Access). SDK: segment_groups.update_group_v2.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7490,7 +7490,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_siem",
         "title": "Updates LSS",
-        "description": "Updates an LSS config by id; send the full object with your changes. Product: ZPA (Private Access).",
+        "description": "Updates an LSS config by id; send the full object with your changes. Product: ZPA (Private Access). Also called: Log Streaming Service Config.",
         "service": "zpa",
         "toolset": "zpa.lss",
         "scope": "write",
@@ -7536,7 +7536,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_sso_login",
         "title": "Creates SSO login",
-        "description": "Creates SSO login in ZPA (Zscaler Private Access).",
+        "description": "Creates SSO login in ZPA (Zscaler Private Access). Also called: Admin SSL Login Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7559,7 +7559,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user",
         "title": "Updates a ZPA admin",
-        "description": "Updates (changes) ZPA admin. Updates user in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) ZPA admin. Updates user in ZPA (Zscaler Private Access). Also called: Administrator Controller.",
         "service": "zpa",
         "toolset": "zpa.admin",
         "scope": "write",
@@ -7582,7 +7582,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_user_portal",
         "title": "Updates user portal",
-        "description": "Updates (changes) user portal. Updates user portal in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) user portal. Updates user portal in ZPA (Zscaler Private Access). Also called: User Portal Controller.",
         "service": "zpa",
         "toolset": "zpa.user_portals",
         "scope": "write",
@@ -7651,7 +7651,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_version_profile",
         "title": "Updates version profile",
-        "description": "Updates (changes) version profile. Updates version profile in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) version profile. Updates version profile in ZPA (Zscaler Private Access). Also called: Customer Version profile.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "write",
@@ -7673,7 +7673,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_weighted_load_balancer_config",
         "title": "Sets an app segment's weighted load balancing",
-        "description": "Sets an application segment's weighted load balancing: turns it on or off and gives each server group a weight, so connections are shared between the groups in that proportion. Product: ZPA (Private Access).",
+        "description": "Sets an application segment's weighted load balancing: turns it on or off and gives each server group a weight, so connections are shared between the groups in that proportion. Product: ZPA (Private Access). SDK: application_segment.update_weighted_lb_config.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",
@@ -7700,7 +7700,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_banner",
         "title": "Updates ZPA banner",
-        "description": "Updates (changes) ZPA banner. Updates ZPA banner in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) ZPA banner. Updates ZPA banner in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Banner. SDK: cbi_banner.update_cbi_banner.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7722,7 +7722,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_certificate",
         "title": "Updates CBI certificate",
-        "description": "Updates (changes) CBI certificate. Updates CBI certificate in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) CBI certificate. Updates CBI certificate in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Certificate.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7744,7 +7744,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpa_profile",
         "title": "Updates CBI profile",
-        "description": "Updates (changes) CBI profile. Updates CBI profile in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) CBI profile. Updates CBI profile in ZPA (Zscaler Private Access). Also called: Cloud Browser Isolation Profile.",
         "service": "zpa",
         "toolset": "zpa.cbi",
         "scope": "write",
@@ -7767,7 +7767,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_update_zpn_site",
         "title": "Updates zpn site",
-        "description": "Updates (changes) zpn site. Updates zpn site in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) zpn site. Updates zpn site in ZPA (Zscaler Private Access). Also called: privateCloud-controller.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "write",
@@ -7817,7 +7817,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_v2_add_rule_to_policy_set",
         "title": "Adds a rule to a ZPA policy (v2 conditions)",
-        "description": "Creates (adds) a new rule to a ZPA policy (v2 conditions). Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions. Product: ZPA (Private Access).",
+        "description": "Creates (adds) a new rule to a ZPA policy (v2 conditions). Adds a rule to a ZPA policy set, such as an access policy rule saying which users (SAML or SCIM attributes, groups, posture) may reach which application segments or segment groups, with v2 conditions. Product: ZPA (Private Access). SDK: policies.add_app_protection_rule_v2.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",
@@ -7845,7 +7845,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_v2_update_rule_to_policy_set",
         "title": "Updates rule to policy set",
-        "description": "Updates (changes) rule to policy set. Updates rule to policy set in ZPA (Zscaler Private Access).",
+        "description": "Updates (changes) rule to policy set. Updates rule to policy set in ZPA (Zscaler Private Access). SDK: policies.update_app_protection_rule_v2.",
         "service": "zpa",
         "toolset": "zpa.policies",
         "scope": "write",

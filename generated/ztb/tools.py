@@ -205,7 +205,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_api_key",
         "title": "Creates API key",
-        "description": "Creates (adds) a new API key. Create a new API key. Creates API key in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Creates (adds) a new API key. Create a new API key. Creates API key in ZTB (Zscaler Zero Trust Branch). Also called: API Key Auth.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -301,7 +301,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_group",
         "title": "Creates a Zero Trust Branch group",
-        "description": "Creates (adds) a new Zero Trust Branch group. Creates a Zero Trust Branch group of devices or addresses for segmentation policies.",
+        "description": "Creates (adds) a new Zero Trust Branch group. Creates a Zero Trust Branch group of devices or addresses for segmentation policies. Also called: Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -324,7 +324,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_s2s_connections",
         "title": "Creates s 2 s connections",
-        "description": "Creates (adds) a new s 2 s connections. Create cluster S2S VPN connections. Creates s 2 s connections in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Creates (adds) a new s 2 s connections. Create cluster S2S VPN connections. Creates s 2 s connections in ZTB (Zscaler Zero Trust Branch). Also called: Site2Site VPN. SDK: site2site_vpn.create_s2s_connections.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -370,7 +370,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_create_template",
         "title": "Creates a Zero Trust Branch site template",
-        "description": "Creates (adds) a new Zero Trust Branch site template. Creates a Zero Trust Branch site template: gateway and interface settings to apply to new sites.",
+        "description": "Creates (adds) a new Zero Trust Branch site template. Creates a Zero Trust Branch site template: gateway and interface settings to apply to new sites. Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -447,7 +447,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_group",
         "title": "Deletes a Zero Trust Branch group",
-        "description": "Deletes one Zero Trust Branch group. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes one Zero Trust Branch group. This removes or revokes something and cannot be undone by this call. Also called: Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -465,7 +465,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_s2s_connections",
         "title": "Deletes s 2 s connections",
-        "description": "Delete cluster S2S VPN connections by gateway IDs. Deletes s 2 s connections in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
+        "description": "Delete cluster S2S VPN connections by gateway IDs. Deletes s 2 s connections in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call. Also called: Site2Site VPN. SDK: site2site_vpn.delete_s2s_connections.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "destructive",
@@ -501,7 +501,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_delete_template",
         "title": "Deletes template",
-        "description": "Deletes the specified Template. Deletes template in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes the specified Template. Deletes template in ZTB (Zscaler Zero Trust Branch). This removes or revokes something and cannot be undone by this call. Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "destructive",
@@ -645,7 +645,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_filter_values",
         "title": "Returns filter values",
-        "description": "Lists all filter values (shows which exist). Get filter values by field name. Returns filter values in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Lists all filter values (shows which exist). Get filter values by field name. Returns filter values in ZTB (Zscaler Zero Trust Branch). Also called: Devices.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -673,7 +673,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_group",
         "title": "Returns group",
-        "description": "Fetches a specific group by ID. Returns group in ZTB (Zscaler Zero Trust Branch). Also called: user group.",
+        "description": "Fetches a specific group by ID. Returns group in ZTB (Zscaler Zero Trust Branch). Also called: user group, Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -691,7 +691,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_group_by_list",
         "title": "Returns group by list",
-        "description": "Get list of group names for graphs (e.g. categories, types). Returns group by list in ZTB (Zscaler Zero Trust Branch). Also called: user group.",
+        "description": "Get list of group names for graphs (e.g. categories, types). Returns group by list in ZTB (Zscaler Zero Trust Branch). Also called: user group, Devices.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -709,7 +709,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_hostname_config",
         "title": "Returns hostname config",
-        "description": "Get hostname config. Returns hostname config in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get hostname config. Returns hostname config in ZTB (Zscaler Zero Trust Branch). Also called: Site.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -730,7 +730,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_md5",
         "title": "Returns MD5",
-        "description": "Get Gateway MD5. Returns MD5 in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get Gateway MD5. Returns MD5 in ZTB (Zscaler Zero Trust Branch). Also called: Site.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -748,7 +748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_s2s_connections",
         "title": "Returns a cloud gateway's site-to-site VPN connections",
-        "description": "Returns the site-to-site (S2S) VPN connections of a Zero Trust Branch cloud gateway cluster.",
+        "description": "Returns the site-to-site (S2S) VPN connections of a Zero Trust Branch cloud gateway cluster. Also called: Site2Site VPN. SDK: site2site_vpn.get_s2s_connections.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -766,7 +766,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_s2s_gateways",
         "title": "Lists a cloud gateway cluster's gateways",
-        "description": "Lists the gateways of a Zero Trust Branch cloud gateway cluster with their interfaces, for site-to-site (S2S) VPN.",
+        "description": "Lists the gateways of a Zero Trust Branch cloud gateway cluster with their interfaces, for site-to-site (S2S) VPN. Also called: Site2Site VPN. SDK: site2site_vpn.get_s2s_gateways.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -856,7 +856,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_template",
         "title": "Returns a Zero Trust Branch site template",
-        "description": "Returns one Zero Trust Branch site template by id.",
+        "description": "Returns one Zero Trust Branch site template by id. Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -874,7 +874,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_get_visibility_chart",
         "title": "Returns visibility chart",
-        "description": "Get data for visibility chart. Returns visibility chart in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get data for visibility chart. Returns visibility chart in ZTB (Zscaler Zero Trust Branch). Also called: Logs.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -957,7 +957,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_api_keys",
         "title": "Lists ZTB API keys",
-        "description": "Lists all ZTB API keys (shows which exist). Lists the API keys of the Zero Trust Branch admin portal.",
+        "description": "Lists all ZTB API keys (shows which exist). Lists the API keys of the Zero Trust Branch admin portal. Also called: API Key Auth.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -987,7 +987,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_app_segments",
         "title": "Lists app segments",
-        "description": "Get list of ZPA app segments with pagination. Lists app segments in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get list of ZPA app segments with pagination. Lists app segments in ZTB (Zscaler Zero Trust Branch). Also called: Site.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1087,7 +1087,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_groups",
         "title": "Lists Zero Trust Branch groups",
-        "description": "Lists the Zero Trust Branch groups: sets of devices or addresses that segmentation policies allow or isolate. Also called: user group.",
+        "description": "Lists the Zero Trust Branch groups: sets of devices or addresses that segmentation policies allow or isolate. Also called: user group, Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "read",
@@ -1111,7 +1111,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_hubs",
         "title": "Lists Zero Trust Branch cloud gateway hubs",
-        "description": "Lists all Zero Trust Branch cloud gateway hubs (shows which exist). Lists the Zero Trust Branch cloud gateway hubs that branch sites connect to.",
+        "description": "Lists all Zero Trust Branch cloud gateway hubs (shows which exist). Lists the Zero Trust Branch cloud gateway hubs that branch sites connect to. Also called: Site2Site VPN. SDK: site2site_vpn.list_hubs.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1171,7 +1171,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_s2s_hubs",
         "title": "Lists s 2 s hubs",
-        "description": "Get S2S VPN hub list (cloud hubs for S2S VPN). Lists s 2 s hubs in ZTB (Zscaler Zero Trust Branch). Also called: site to site.",
+        "description": "Get S2S VPN hub list (cloud hubs for S2S VPN). Lists s 2 s hubs in ZTB (Zscaler Zero Trust Branch). Also called: site to site, Site2Site VPN. SDK: site2site_vpn.list_s2s_hubs.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1239,7 +1239,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_template_interfaces",
         "title": "Lists template interfaces",
-        "description": "Get Gateway Template Interfaces. Lists template interfaces in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get Gateway Template Interfaces. Lists template interfaces in ZTB (Zscaler Zero Trust Branch). Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1257,7 +1257,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_template_names",
         "title": "Lists template names",
-        "description": "Get Gateway Template Names. Lists template names in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Get Gateway Template Names. Lists template names in ZTB (Zscaler Zero Trust Branch). Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1275,7 +1275,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_list_templates",
         "title": "Lists ZTB gateway templates",
-        "description": "Lists the Zero Trust Branch gateway templates (interface and network settings applied to sites).",
+        "description": "Lists the Zero Trust Branch gateway templates (interface and network settings applied to sites). Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "read",
@@ -1297,7 +1297,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_revoke_api_key",
         "title": "Revokes a ZTB API key",
-        "description": "Revokes one Zero Trust Branch API key so it can no longer be used.",
+        "description": "Revokes one Zero Trust Branch API key so it can no longer be used. Also called: API Key Auth.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -1315,7 +1315,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_save_email_template",
         "title": "Saves email template",
-        "description": "Save email template message for a site. Saves email template in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Save email template message for a site. Saves email template in ZTB (Zscaler Zero Trust Branch). Also called: Ransomware Kill.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1420,7 +1420,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_group_patch",
         "title": "Updates group patch",
-        "description": "Updates (changes) group patch. Updates information for the specified ZTB Group (PATCH). Updates group patch in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Updates (changes) group patch. Updates information for the specified ZTB Group (PATCH). Updates group patch in ZTB (Zscaler Zero Trust Branch). Also called: Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1443,7 +1443,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_group_put",
         "title": "Updates group put",
-        "description": "Updates (changes) group put. Updates information for the specified ZTB Group (PUT). Updates group put in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Updates (changes) group put. Updates information for the specified ZTB Group (PUT). Updates group put in ZTB (Zscaler Zero Trust Branch). Also called: Groups Router.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -1461,7 +1461,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_s2s_connections",
         "title": "Updates s 2 s connections",
-        "description": "Updates (changes) s 2 s connections. Update existing cluster S2S VPN connections. Updates s 2 s connections in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Updates (changes) s 2 s connections. Update existing cluster S2S VPN connections. Updates s 2 s connections in ZTB (Zscaler Zero Trust Branch). Also called: Site2Site VPN. SDK: site2site_vpn.update_s2s_connections.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",
@@ -1551,7 +1551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_update_template_put",
         "title": "Updates template put",
-        "description": "Updates (changes) template put. Updates information for the specified ZTB Template (PUT). Updates template put in ZTB (Zscaler Zero Trust Branch).",
+        "description": "Updates (changes) template put. Updates information for the specified ZTB Template (PUT). Updates template put in ZTB (Zscaler Zero Trust Branch). Also called: Template Router.",
         "service": "ztb",
         "toolset": "ztb.sites",
         "scope": "write",

@@ -344,7 +344,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_admin_role",
         "title": "Creates admin role",
-        "description": "Creates (adds) a new admin role. Creates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new admin role. Creates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Admin and Role Management.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -390,7 +390,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_aws_account",
         "title": "Adds an AWS account to Cloud Connector",
-        "description": "Creates (adds) a new AWS account to Cloud Connector. Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Creates (adds) a new AWS account to Cloud Connector. Adds (onboards) an AWS account to Cloud Connector for workload discovery. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_forwarding_rule",
         "title": "Creates a Cloud & Branch Connector forwarding rule",
-        "description": "Creates (adds) a new Cloud & Branch Connector forwarding rule. Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new Cloud & Branch Connector forwarding rule. Creates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated. Also called: Forwarding Control Rules.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -666,7 +666,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_network",
         "title": "Creates network",
-        "description": "Creates (adds) a new network. Creates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new network. Creates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Network Services. SDK: nw_service.add_network_service.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -712,7 +712,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_create_password",
         "title": "Creates password",
-        "description": "Creates (adds) a new password. Creates password in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Creates (adds) a new password. Creates password in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Admin Users.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -822,7 +822,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_delete_ec_vm",
         "title": "Deletes EC VM",
-        "description": "Deletes EC VM in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes EC VM in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: EC Groups.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "destructive",
@@ -840,7 +840,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_delete_forwarding_rule",
         "title": "Deletes a Cloud & Branch Connector forwarding rule",
-        "description": "Deletes a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Forwarding Control Rules.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "destructive",
@@ -876,7 +876,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_disable_aws_account",
         "title": "Enables or disables an AWS account in Cloud Connector",
-        "description": "Enables or disables (changes the state of) an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Enables or disables (changes the state of) an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -894,7 +894,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_discovery_permissions",
         "title": "Updates discovery permissions",
-        "description": "Updates discovery permissions in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates discovery permissions in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Discovery Service.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -948,7 +948,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_generate_external_id",
         "title": "Generates external id",
-        "description": "Generates external id in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Generates external id in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -1065,7 +1065,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_by_id",
         "title": "Returns AWS account by id",
-        "description": "Returns one AWS account by id by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one AWS account by id by id in ZTW (Zscaler Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1087,7 +1087,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_count",
         "title": "Counts AWS accounts in Cloud Connector",
-        "description": "Counts the AWS accounts onboarded to Cloud Connector (how many there are). Product: ZTW (Cloud & Branch Connector).",
+        "description": "Counts the AWS accounts onboarded to Cloud Connector (how many there are). Product: ZTW (Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1105,7 +1105,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_aws_account_summary",
         "title": "Returns AWS account summary",
-        "description": "Lists all AWS account summary (shows which exist). Returns AWS account summary in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all AWS account summary (shows which exist). Returns AWS account summary in ZTW (Zscaler Cloud & Branch Connector). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Public Cloud Info. SDK: public_cloud_info.list_public_cloud_info_lite.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1176,7 +1176,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_cloud_formation_template_url",
         "title": "Returns the AWS CloudFormation template URL",
-        "description": "Returns the URL of the AWS CloudFormation template that creates the IAM role Cloud Connector uses in an AWS account. Product: ZTW (Cloud & Branch Connector). Also called: cloudformation.",
+        "description": "Returns the URL of the AWS CloudFormation template that creates the IAM role Cloud Connector uses in an AWS account. Product: ZTW (Cloud & Branch Connector). Also called: cloudformation, Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -1237,7 +1237,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_gateway_lite",
         "title": "Returns EC gateway lite",
-        "description": "Lists all EC gateway lite (shows which exist). Returns EC gateway lite in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Lists all EC gateway lite (shows which exist). Returns EC gateway lite in ZTW (Zscaler Cloud & Branch Connector). Also called: Forwarding Gateway.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1325,7 +1325,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_ec_vm",
         "title": "Returns EC VM",
-        "description": "Returns one EC VM by id in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns one EC VM by id in ZTW (Zscaler Cloud & Branch Connector). Also called: EC Groups.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -1433,7 +1433,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_forwarding_rules",
         "title": "Lists Cloud & Branch Connector forwarding rules",
-        "description": "Lists all Cloud & Branch Connector forwarding rules (shows which exist). Lists the Cloud and Branch Connector traffic forwarding rules (ecRdr): where workload and branch traffic goes (ZIA, ZPA, direct). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all Cloud & Branch Connector forwarding rules (shows which exist). Lists the Cloud and Branch Connector traffic forwarding rules (ecRdr): where workload and branch traffic goes (ZIA, ZPA, direct). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Forwarding Control Rules.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "read",
@@ -1650,7 +1650,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_location",
         "title": "Returns location",
-        "description": "Returns one Cloud & Branch Connector location by id with its addresses, VPC or cloud account details and settings. Also called: branch office.",
+        "description": "Returns one Cloud & Branch Connector location by id with its addresses, VPC or cloud account details and settings. Also called: branch office. SDK: location_management.get_location.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -1864,7 +1864,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_cloud_id_info",
         "title": "Returns public cloud id info",
-        "description": "Counts public cloud id info: how many there are. Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Counts public cloud id info: how many there are. Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector). Also called: Account Details. SDK: account_details.list_public_account_status.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2031,7 +2031,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_workload_discovery_settings",
         "title": "Returns workload discovery settings",
-        "description": "Returns workload discovery settings in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Returns workload discovery settings in ZTW (Zscaler Cloud & Branch Connector). Also called: Discovery Service.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2115,7 +2115,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_admin_roles",
         "title": "Lists admin roles",
-        "description": "Lists all admin roles (shows which exist). Lists the Cloud and Branch Connector portal admin roles.",
+        "description": "Lists all admin roles (shows which exist). Lists the Cloud and Branch Connector portal admin roles. Also called: Admin and Role Management.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2170,7 +2170,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_api_keys",
         "title": "Lists Cloud & Branch Connector API keys",
-        "description": "Lists all Cloud & Branch Connector API keys (shows which exist). Lists the Cloud and Branch Connector API keys.",
+        "description": "Lists all Cloud & Branch Connector API keys (shows which exist). Lists the Cloud and Branch Connector API keys. Also called: Provisioning API Key.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "read",
@@ -2412,7 +2412,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_instances_lite",
         "title": "Lists instances lite",
-        "description": "Lists all instances lite (shows which exist). Lists instances lite in ZTW (Zscaler Cloud & Branch Connector).",
+        "description": "Lists all instances lite (shows which exist). Lists instances lite in ZTW (Zscaler Cloud & Branch Connector). Also called: EC Groups.",
         "service": "ztw",
         "toolset": "ztw.connectors",
         "scope": "read",
@@ -2484,7 +2484,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_lite_locations",
         "title": "Lists lite locations",
-        "description": "Lists all lite locations (shows which exist). Lists Cloud & Branch Connector locations as id/name summaries; options add sub-locations, parent or default locations. page/pageSize; flat array, stop on a short page.",
+        "description": "Lists all lite locations (shows which exist). Lists Cloud & Branch Connector locations as id/name summaries; options add sub-locations, parent or default locations. page/pageSize; flat array, stop on a short page. SDK: location_management.list_locations_lite.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2544,7 +2544,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_locations",
         "title": "Lists locations",
-        "description": "Lists all locations (shows which exist). Lists the locations created for Cloud and Branch Connectors. Filter by search, groupId, locationType or includeOnlyBcLocation/CcLocation/EcLocation. page/pageSize; flat array, stop on a short page. Also called: branch office.",
+        "description": "Lists all locations (shows which exist). Lists the locations created for Cloud and Branch Connectors. Filter by search, groupId, locationType or includeOnlyBcLocation/CcLocation/EcLocation. page/pageSize; flat array, stop on a short page. Also called: branch office. SDK: location_management.list_locations.",
         "service": "ztw",
         "toolset": "ztw.locations",
         "scope": "read",
@@ -2584,7 +2584,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_network_service_groups",
         "title": "Lists Cloud & Branch Connector network service groups",
-        "description": "Lists all Cloud & Branch Connector network service groups (shows which exist). Lists the Cloud and Branch Connector network service groups.",
+        "description": "Lists all Cloud & Branch Connector network service groups (shows which exist). Lists the Cloud and Branch Connector network service groups. SDK: nw_service_groups.list_network_svc_groups.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2602,7 +2602,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_networks",
         "title": "Lists Cloud & Branch Connector network services",
-        "description": "Lists all Cloud & Branch Connector network services (shows which exist). Lists the Cloud and Branch Connector network services (protocols and ports).",
+        "description": "Lists all Cloud & Branch Connector network services (shows which exist). Lists the Cloud and Branch Connector network services (protocols and ports). SDK: nw_service.list_network_services.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "read",
@@ -2839,7 +2839,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_regenerate_api_key",
         "title": "Regenerates a Cloud & Branch Connector API key",
-        "description": "Regenerates (rotates) a Cloud and Branch Connector API key; the old key stops working. The change is staged until the tenant's pending changes are activated.",
+        "description": "Regenerates (rotates) a Cloud and Branch Connector API key; the old key stops working. The change is staged until the tenant's pending changes are activated. Also called: Provisioning API Key.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -2880,7 +2880,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_admin_role",
         "title": "Removes admin role",
-        "description": "Deletes (removes) admin role. Removes admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) admin role. Removes admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Admin and Role Management.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "destructive",
@@ -2898,7 +2898,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_aws_account",
         "title": "Removes an AWS account from Cloud Connector",
-        "description": "Deletes (removes) AWS account from Cloud Connector. Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Deletes (removes) AWS account from Cloud Connector. Removes (offboards) an AWS account from Cloud Connector. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Product: ZTW (Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "destructive",
@@ -3006,7 +3006,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_gateway",
         "title": "Deletes a Cloud & Branch Connector gateway",
-        "description": "Deletes a Cloud and Branch Connector gateway. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes a Cloud and Branch Connector gateway. The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Forwarding Gateway.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "destructive",
@@ -3114,7 +3114,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_remove_network",
         "title": "Removes network",
-        "description": "Deletes (removes) network. Removes network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call.",
+        "description": "Deletes (removes) network. Removes network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: Network Services. SDK: nw_service.delete_network_service.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "destructive",
@@ -3204,7 +3204,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_admin_role",
         "title": "Updates admin role",
-        "description": "Updates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates admin role in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Admin and Role Management.",
         "service": "ztw",
         "toolset": "ztw.admin",
         "scope": "write",
@@ -3258,7 +3258,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_aws_account",
         "title": "Updates an AWS account in Cloud Connector",
-        "description": "Updates an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Updates an AWS account onboarded to Cloud Connector. The change is staged until the tenant's pending changes are activated. Product: ZTW (Cloud & Branch Connector). Also called: Public Cloud Info.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",
@@ -3352,7 +3352,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_forwarding_rule",
         "title": "Updates a Cloud & Branch Connector forwarding rule",
-        "description": "Updates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates a Cloud and Branch Connector traffic forwarding rule. The change is staged until the tenant's pending changes are activated. Also called: Forwarding Control Rules.",
         "service": "ztw",
         "toolset": "ztw.forwarding",
         "scope": "write",
@@ -3478,7 +3478,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_network",
         "title": "Updates network",
-        "description": "Updates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates network in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Network Services. SDK: nw_service.update_network_service.",
         "service": "ztw",
         "toolset": "ztw.network_objects",
         "scope": "write",
@@ -3550,7 +3550,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_update_public_cloud_id_info",
         "title": "Updates public cloud id info",
-        "description": "Updates public cloud id info in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated.",
+        "description": "Updates public cloud id info in ZTW (Zscaler Cloud & Branch Connector). The change is staged until the tenant's pending changes are activated. Also called: Account Details. SDK: account_details.update_public_account_status.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "write",

@@ -123,7 +123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zwa_get_generated_tickets",
         "title": "Returns generated tickets",
-        "description": "Returns details of of the ticket generated for the incident. For example, ticket type, ticket ID, ticket status, etc. Returns generated tickets in ZWA (Zscaler Workflow Automation).",
+        "description": "Returns details of of the ticket generated for the incident. For example, ticket type, ticket ID, ticket status, etc. Returns generated tickets in ZWA (Zscaler Workflow Automation). Also called: DLP Incidents.",
         "service": "zwa",
         "toolset": "zwa.dlp_incidents",
         "scope": "read",
