@@ -60,6 +60,7 @@ class Ranking:
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
+    spelled: float = 1.0  # bonus when the request is the tool's name spelled out, its prefix left off
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
@@ -153,6 +154,7 @@ class SearchIndex:
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
         self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
+        self._spelled: dict[tuple[str, ...], list[int]] = {}  # a name without its prefix, as words
         docs: list[dict[str, list[str]]] = []
         field_docs: list[list[str]] = []
         area_words = {name: words(text) for name, text in (areas or {}).items()}
@@ -175,6 +177,7 @@ class SearchIndex:
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
+            self._spelled.setdefault(tuple(words(tool.name)[1:]), []).append(len(self._tools) - 1)
             last = tool.path.rstrip("/").rsplit("/", 1)[-1]
             self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
                                and self._heads[-1] in words(last))
@@ -293,6 +296,9 @@ class SearchIndex:
             asked = {reading.intent} & _EDITS
             relevance = {i: max(fit, rk.family * best[self._family[i]]) if self._kinds[i] in asked else fit
                          for i, fit in relevance.items()}
+        # "group with member", "list all assistants": a request that spells a tool's name without its prefix (the
+        # service, a composite family) means that tool, whatever the vocabulary made of its words
+        spelled = set(self._spelled.get(tuple(words(query)), ())) if not self.plain else set()
         ranked: list[tuple[float, str, Any]] = []
         for i, fit in relevance.items():
             tool = self._tools[i]
@@ -317,6 +323,8 @@ class SearchIndex:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
             if head:
                 s *= 1 + rk.head
+            if i in spelled:
+                s *= 1 + rk.spelled
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:
