@@ -1,4 +1,4 @@
-"""Hand-written descriptions: OpenAPI Overlay 1.0 documents, every target real, 150+ operations."""
+"""Hand-written descriptions: OpenAPI Overlay 1.0 documents, every target real, 400+ operations."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ def test_every_overlay_target_matches_an_operation_and_nothing_warns(parsed):
         assert loaded.problems == [] and problems == [], svc
 
 
-def test_at_least_150_operations_have_hand_written_descriptions(parsed):
+def test_at_least_400_operations_have_descriptions_written_for_administrators(parsed):
+    # issue 15: descriptions for the operations administrators use most, the overlays at least 400 in all
     described = sum(op.hand_written_description for _, s, _ in parsed.values() for op in s.operations)
-    assert described >= 150
+    assert described >= 400
 
 
 @pytest.mark.parametrize(

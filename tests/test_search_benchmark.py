@@ -7,6 +7,7 @@ leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,12 @@ def index(catalog):
     return SearchIndex.for_catalog(catalog)
 
 
+@pytest.fixture(scope="module")
+def ranked(index):
+    """search_operations' answer to a request, asked once: the whole set and its parts read the same answers."""
+    return functools.cache(lambda query: _names(index, query))
+
+
 def _names(index, query, **kw):
     return [t.name for _, t in index.search(query, **kw)]
 
@@ -74,13 +81,13 @@ def test_the_benchmark_has_over_200_requests_and_every_right_answer_is_an_operat
     assert len({r.query for r in requests}) == len(requests)
 
 
-def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_floors(catalog, index):
-    result = evaluate(lambda q: _names(index, q), load_benchmark(BENCHMARK, catalog))
+def test_search_finds_the_right_operation_first_and_in_the_top_five_above_the_floors(catalog, ranked):
+    result = evaluate(ranked, load_benchmark(BENCHMARK, catalog))
     assert result["hit@5"] >= HIT5_FLOOR and result["hit@1"] >= HIT1_FLOOR, (
         f"hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f} mrr {result['mrr']:.3f}\n" + _report(result))
 
 
-def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(catalog, index):
+def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(catalog, ranked):
     parts_ = parts(load_benchmark(BENCHMARK, catalog))
     assert set(parts_) == set(PART_FLOORS)
     assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 5"]) >= 120  # written before their changes
@@ -88,7 +95,7 @@ def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(cata
     assert len(parts_["blind round 9"]) >= 200
     assert len(parts_["blind round 10"]) >= 300
     for label, requests in parts_.items():
-        result = evaluate(lambda q: _names(index, q), requests)
+        result = evaluate(ranked, requests)
         hit1_floor, hit5_floor = PART_FLOORS[label]
         assert result["hit@5"] >= hit5_floor and result["hit@1"] >= hit1_floor, (
             f"{label}: hit@1 {result['hit@1']:.3f} hit@5 {result['hit@5']:.3f}\n" + _report(result))
@@ -470,21 +477,6 @@ async def test_on_2026_07_28_toolsets_come_from_the_named_servers_configuration(
 def test_the_vocabulary_shipped_with_the_package_is_the_one_in_specs():
     shipped, source = ROOT / "generated" / "vocabulary.yaml", ROOT / "specs" / "overlays" / "vocabulary.yaml"
     assert shipped.read_bytes() == source.read_bytes()
-
-
-def test_at_least_400_operations_have_descriptions_written_for_administrators():
-    from oneapi_mcp.codegen._load import load_spec
-    from oneapi_mcp.codegen._naming import NameLock
-    from oneapi_mcp.codegen._parse import parse_service
-
-    lock = NameLock.read(ROOT / "specs" / "names.lock.json")
-    described = 0
-    for spec in sorted((ROOT / "specs").glob("*.yaml")):
-        loaded = load_spec(spec, ROOT / "specs" / "overlays" / spec.name, validate=False)
-        assert loaded.problems == [], loaded.problems[:3]  # every target of both overlay files is real
-        service, _, _ = parse_service(loaded, lock)
-        described += sum(op.hand_written_description for op in service.operations)
-    assert described >= 400
 
 
 def test_a_descriptions_overlay_is_applied_after_the_services_overlay_and_changes_the_fingerprint(tmp_path):
