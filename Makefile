@@ -23,6 +23,8 @@ ENSUREPIP = { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m
 # modules (schemathesis, hypothesis, anyio...) as pytest rewrites them: otherwise every process of `make test`
 # rewrites them at once on a fresh clone (~6 CPU s for the test modules, ~1.7 for the plugins, in each of the
 # three xdist workers, measured). A test module that fails to import fails `make test`, not the install.
+# The wheels the install tests put in a fresh virtualenv with no index (tests/_install.py) are gathered here, beside
+# those two: the tests reach no network (~30 s from an empty cache, both interpreters; once per dependency set).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
 	$(PYTHON) -m pip --python $(BIN)/python install $(PIP_QUIET) uv 2>/dev/null \
@@ -37,9 +39,11 @@ $(STAMP): pyproject.toml
 	{ $(BIN)/python -m compileall -q -j 0 oneapi_mcp generated plugins codegen && { $(BIN)/python -m compileall \
 		-q -j 0 $(VENV)/lib >/dev/null || echo "make: some installed files do not compile (skipped)" >&2; }; } \
 		& compiling=$$!; \
+	$(BIN)/python tests/_install.py & gathering=$$!; \
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider --collect-only \
 		--ignore=tests/test_contract_mock.py >/dev/null \
 		|| echo "make: collecting the tests failed (make test says why); not cached" >&2; \
+	wait $$gathering || echo "make: gathering the install tests' wheels failed (tests/_install.py says why)" >&2; \
 	wait $$compiling
 	touch $(STAMP)
 

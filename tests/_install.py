@@ -1,6 +1,8 @@
 """The install steps shared by tests/test_install.py and tests/test_image.py: build the wheel once per
-session, gather its dependencies as wheels once per dependency set (kept under ~/.cache, like pip's own
-cache), install into a fresh virtualenv with no index. The Dockerfile's build stage does the same."""
+session, install it and its dependencies into a fresh virtualenv with no index, from wheels gathered once per
+dependency set and interpreter (kept under ~/.cache, like pip's own cache). The Dockerfile's build stage does the
+same. The tests reach no network: `make venv` gathers the wheels (`python tests/_install.py`, the one step here that
+fetches from the package index), for the test environment's interpreter and for Debian's python3, the image's."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PIP = [sys.executable, "-m", "pip"]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("ZSCALER_", "ZPA_", "ONEAPI_MCP_", "PYTHON"))}
-BUILD_TIMEOUT = 300  # the first gathering of dependency wheels fetches from PyPI; later ones hit the cache
+BUILD_TIMEOUT = 300  # gathering the dependency wheels fetches from the package index (at install, not in a test)
+DEBIAN_PYTHON = "/usr/bin/python3"  # the image's interpreter
 
 
 def _run(cmd: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
@@ -43,13 +46,18 @@ def requirements(whl: Path) -> list[str]:
 
 
 @functools.cache
-def wheelhouse(python: str | None = None) -> Path:
+def wheelhouse(python: str | None = None, *, gather: bool = False) -> Path:
     """Wheels for every base dependency on `python` (default: the test environment's), gathered once
-    per dependency set and interpreter version (markers differ: redis needs async-timeout below 3.11.3)."""
+    per dependency set and interpreter version (markers differ: redis needs async-timeout below 3.11.3).
+    Only with `gather` (make venv) are missing wheels fetched; a test finding none fails saying so."""
     version = sys.version if python is None else _run([python, "-c", "import sys; print(sys.version)"], 30).stdout
     key = hashlib.sha256("\n".join([version, *requirements(wheel())]).encode()).hexdigest()[:16]
     house = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "oneapi-mcp-tests" / f"wheelhouse-{key}"
     if not (house / ".complete").exists():
+        if not gather:
+            raise AssertionError(
+                f"no dependency wheels for Python {version.split()[0]} at {house}: the tests fetch nothing; "
+                f"`make venv` gathers them (or: {sys.executable} tests/_install.py)")
         house.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
             pip = PIP
@@ -85,3 +93,9 @@ def install(target: Path, *, user: list[str] | None = None, wheels: Path | None 
 
 def tree_megabytes(path: Path) -> float:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
+
+
+if __name__ == "__main__":  # make venv: the wheels the install tests need, fetched once, before any test runs
+    wheelhouse(gather=True)
+    if Path(DEBIAN_PYTHON).exists():
+        wheelhouse(DEBIAN_PYTHON, gather=True)

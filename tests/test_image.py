@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from _install import CLEAN_ENV, ROOT, install, wheel, wheelhouse
+from _install import CLEAN_ENV, DEBIAN_PYTHON, ROOT, install, wheel, wheelhouse
 from mcp import Client
 
 from oneapi_mcp import __version__
@@ -83,7 +83,7 @@ def fresh() -> Iterator[Path]:
 @pytest.mark.anyio
 async def test_the_image_install_steps_work_for_a_non_root_user_with_a_read_only_tree(fresh):
     # Debian's python3 where there is one: the image's interpreter, reachable by any user
-    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+    python = DEBIAN_PYTHON if Path(DEBIAN_PYTHON).exists() else sys.executable
     wheels = fresh / "wheels"
     shutil.copytree(wheelhouse(python), wheels)
     shutil.copy2(wheel(), wheels)
