@@ -285,7 +285,7 @@ class Vocabulary:
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
-                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services,
+                    if p in _ADDING and _adds_to_existing(words, command + len(p), self.services,
                                                                 self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
             if reading.intent in (intent, "update"):
@@ -439,6 +439,8 @@ _CALLED = {"with", "called", "named"}
 _OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
             "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
 _TO = {"to", "into", "onto"}
+# "add X to Y" puts X into Y, which changes Y; "set up a feed to send logs to qradar" creates the feed
+_ADDING = {("add",)}
 # "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
