@@ -221,6 +221,13 @@ def test_an_update_asked_for_ranks_above_the_create_of_the_same_resource_not_lev
     assert [t.name for _, t in top] == ["zia_update_dlp_engine", "zia_create_dlp_engine"] and top[0][0] > top[1][0]
 
 
+def test_zpa_policy_types_named_as_the_console_names_them_are_its_policy_set_rules(index):
+    # class 'sibling object, same product' (rounds 8-10): ZPA's Policies menu has a policy set per type (policyType)
+    for query in ("list our timeout rules", "show the client forwarding rules"):
+        assert index.read(query).hinted == ["zpa"]
+        assert _names(index, query)[0] == "zpa_get_policy_rules_by_page", query
+
+
 def test_only_adding_something_to_an_object_updates_it_other_verbs_of_creation_with_to_still_create(index):
     assert index.read("set up an nss feed to send web logs to splunk").intent == "create"
     assert index.read("add the new regex to the existing dlp dictionary").intent == "update"
