@@ -76,12 +76,17 @@ _VERBS = {stem(w) for w in ("list", "get", "all", "create", "update", "remove", 
 
 # name words that qualify the noun before them: list_users_summaries is about users
 _NOT_HEAD = {"lite", "summary", "count", "bulk", "v2", "v3", "name"}
+_QUALIFIERS = {"by", "for", "with", "in", "to", "from", "of", "via", "on"}
 
 
 def name_head(name: str) -> str | None:
     """The noun a tool is about: the last noun of its name (zdx_list_group_users -> user, zid_list_user_groups ->
     group), which is how English compounds read."""
-    nouns = [w for w in words(name) if w not in _VERBS and w not in _NOT_HEAD]
+    named = words(name)
+    # what follows a preposition qualifies the noun before it: get_policy_rules_by_page and add_rule_to_policy_set
+    # are about rules, get_auth_domains_for_customer about domains
+    cut = next((j for j, w in enumerate(named) if w in _QUALIFIERS and j > 1), len(named))
+    nouns = [w for w in named[:cut] if w not in _VERBS and w not in _NOT_HEAD]
     return nouns[-1] if nouns else None
 
 

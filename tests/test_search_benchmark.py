@@ -228,6 +228,17 @@ def test_zpa_policy_types_named_as_the_console_names_them_are_its_policy_set_rul
         assert _names(index, query)[0] == "zpa_get_policy_rules_by_page", query
 
 
+def test_a_tool_name_is_about_the_noun_before_its_preposition_not_the_qualifier_after_it(index):
+    # class 'sibling object, same product': zpa_get_policy_rules_by_page had the head noun 'page', so requests about
+    # rules gave it no head bonus
+    from oneapi_mcp._search import name_head
+
+    assert [name_head(n) for n in ("zpa_get_policy_rules_by_page", "zpa_add_rule_to_policy_set",
+                                   "zpa_get_auth_domains_for_customer", "zdx_list_group_users")] == [
+        "rule", "rule", "domain", "user"]
+    assert _names(index, "zpa policy rules")[0] == "zpa_get_policy_rules_by_page"  # was the reorder
+
+
 def test_only_adding_something_to_an_object_updates_it_other_verbs_of_creation_with_to_still_create(index):
     assert index.read("set up an nss feed to send web logs to splunk").intent == "create"
     assert index.read("add the new regex to the existing dlp dictionary").intent == "update"
