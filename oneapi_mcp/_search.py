@@ -146,11 +146,12 @@ class SearchIndex:
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
                  fields: dict[str, list[str]] | None = None, sdk: dict[str, tuple[str, str]] | None = None,
                  vocabulary: Vocabulary | None = None,
-                 plain: bool = False, ranking: Ranking | None = None):
+                 plain: bool = False, ranking: Ranking | None = None, statistics: SearchIndex | None = None):
         """`areas`: toolset name -> its description (console words for the whole family). `fields`: tool name ->
         the names of the properties it sends and returns (matched lightly). `sdk`: tool name -> the SDK's names for
         it and its docstring's first sentence. `plain`: BM25 and coverage only (no
-        intents, names' subjects or services), as a client's own search would rank."""
+        intents, names' subjects or services), as a client's own search would rank. `statistics`: another index whose
+        document frequencies, field lengths and speller score these tools too (see `alongside`)."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
         self.ranking = ranking or Ranking()
@@ -199,6 +200,7 @@ class SearchIndex:
         keys = {key: n for n, key in enumerate(dict.fromkeys(resource))}
         self._family = [keys[key] for key in resource]
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
+        self._avg = avg = statistics._avg if statistics is not None else avg
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
             weighted: defaultdict[str, float] = defaultdict(float)
@@ -213,16 +215,32 @@ class SearchIndex:
         self._services_of: dict[str, set[str]] = {}  # word -> the services whose operations use it
         for w, postings in self._postings.items():
             self._services_of[w] = {self._tools[i].service for i, _ in postings}
-        n = len(docs)
-        self._df = {w: len(p) for w, p in self._postings.items()}
+        self._n = n = len(docs) + (statistics._n if statistics is not None else 0)
+        self._df = {w: len(p) + (statistics._df.get(w, 0) if statistics is not None else 0)
+                    for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
-        self._speller = Speller(self._df)
+        self._speller = statistics._speller if statistics is not None else Speller(self._df)
+        self._alongside: dict[tuple[str, ...], SearchIndex] = {}
         self._field_postings: dict[str, list[int]] = {}
         for i, names in enumerate(field_docs):
             for w in names:
                 self._field_postings.setdefault(w, []).append(i)
         self._field_idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
                            for w, p in self._field_postings.items()}
+
+    @property
+    def tools(self) -> list[Any]:
+        return list(self._tools)
+
+    def alongside(self, tools: Iterable[Any]) -> SearchIndex:
+        """An index over other tools (a server's composite tools) scored with this one's statistics: a word is as
+        rare, a field as long and a typo corrected as among the operations, so their scores compare with the
+        operations' (an index of 50 composite tools alone makes every word it has rare). Kept per set of tools."""
+        tools = list(tools)
+        key = tuple(sorted(t.name for t in tools))
+        if key not in self._alongside:
+            self._alongside[key] = SearchIndex(tools, vocabulary=self.vocabulary, ranking=self.ranking, statistics=self)
+        return self._alongside[key]
 
     def read(self, query: str) -> Reading:
         return self.vocabulary.read(query, self._speller)

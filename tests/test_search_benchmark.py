@@ -7,6 +7,7 @@ leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -462,6 +463,29 @@ async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile
     composite = next(b for b in offboard.structured_content["not_allowed_here"] if b.get("composite"))
     assert composite["allowed_by"]["profile"] in ("read-write", "admin")
     assert composite["name"] not in [r["name"] for r in offboard.structured_content["results"]]
+
+
+async def test_composite_tools_are_ranked_on_the_operations_scale_so_a_weak_match_stays_below_them():
+    # composite tools had their own 53-tool index (every word rare) and +0.5 on top: a composite matching nothing
+    # outranked operations a vague request did match, and one named by its own title ranked under operations
+    async with Client(_server(profile="admin"), cache=None) as client:
+        vague = await client.call_tool("search_operations", {"query": "zpa svr groups"})
+        named = await client.call_tool("search_operations", {"query": "export security events to the siem"})
+    assert not any(r.get("composite") for r in vague.structured_content["results"][:3])
+    assert named.structured_content["results"][0]["name"] == "siem_export_events"
+
+
+def test_an_index_alongside_another_scores_a_shared_word_as_rare_as_the_other_does(index):
+    class Tool:
+        name, operation_id, toolset, path, title, service, scope, method = (
+            "zz_sync_users", "zz_sync_users", "zz", "", "Sync users", "zz", "write", "COMPOSITE")
+        description = "Synchronises users and groups from the directory."
+
+    beside = index.alongside([Tool()])
+    assert beside is index.alongside([Tool()])  # kept: built once per set of tools
+    assert beside._idf["user"] == pytest.approx(math.log(1 + (index._n + 1 - (index._df["user"] + 1) + 0.5)
+                                                          / (index._df["user"] + 1 + 0.5)))
+    assert beside._idf["user"] < beside._idf["synchroniz"]  # a word no operation uses is the rarest
 
 
 async def test_search_says_how_it_read_a_misspelt_request_and_the_product_it_names():
