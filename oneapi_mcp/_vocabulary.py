@@ -260,6 +260,10 @@ class Vocabulary:
             clauses.add(at)
             if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
                 starts.append(at)
+        # "before I edit it, show ...": a clause opening with "before" says what comes next, it asks for nothing
+        ahead = sorted(clauses)
+        aside = {j for at, nxt in itertools.pairwise(ahead) if at < len(words) and words[at] in _PREAMBLES
+                 and nxt < len(words) for j in range(at, nxt)}
         # a write verb right after a word that names something is part of a name: "segment group", "rule label"
         # (but it may end a terse one: "zapp forwarding profile delete")
         after_noun = {i for i in range(page_at + 1, len(words) - 1)
@@ -281,7 +285,7 @@ class Vocabulary:
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
                 command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
-                                        skip=nouns | named_at | (after_noun if intent in _WRITES else set()))
+                                        skip=nouns | named_at | aside | (after_noun if intent in _WRITES else set()))
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
@@ -484,7 +488,9 @@ def _key(phrase: str) -> tuple[str, ...]:
 _WRITES = {"create", "update", "delete"}
 _STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 # a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
-_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
+_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",), ("is", "it"),
+                    ("are", "they"))
+_PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
 _DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}

@@ -253,6 +253,14 @@ def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_
     assert index.read("which bandwidth class for the video team").intent == "list"  # a question reads
 
 
+def test_a_clause_opening_with_before_and_a_later_is_it_question_ask_for_a_read(index):
+    # class 'read asked, write ranked' (round 10): the verb of "before I delete it, ..." is not the command, and
+    # "..., is it enabled" asks whether
+    assert index.read("before I remove the old group, list the users in it").intent == "list"
+    assert index.read("the guest wifi location - is it set to enforce authentication").intent == "list"
+    assert index.read("remove the old group before the audit").intent == "delete"  # "before" inside the command
+
+
 def test_a_question_reads_even_when_it_contains_a_write_verb(index):
     assert index.read("is remote assistance enabled for support").intent == "list"
     assert index.read("why was the service disabled on devices").intent == "list"
