@@ -172,6 +172,9 @@ def test_a_change_asked_for_as_a_wish_is_a_write_but_a_question_still_reads(inde
     assert index.read("old-vendors group in zidentity can go").intent == "delete"
     assert _names(index, "old-vendors group in zidentity can go")[0] == "zid_remove_group"
     assert index.read("which firewall rules should be reviewed").intent == "list"
+    # any verb after "should" (round 10: 'should cover', 'should use', 'should match'); "must" often describes
+    assert index.read("the guest wifi location should enforce authentication").intent == "update"
+    assert index.read("the terms contractors must accept on the portal").intent != "update"
 
 
 def test_what_is_inside_a_named_object_is_answered_by_that_object_unless_an_operation_reads_that_part(index):

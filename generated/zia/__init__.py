@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "970da8f7868079ce73696234deed085a6e55d44564f6c4166258b1f434c2cd8b"
+FINGERPRINT = "0e876f72abb7ecf7652ea8298172a70df298f5061e0a81ee9a2d3cc51ed94c6e"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
