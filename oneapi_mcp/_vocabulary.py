@@ -432,7 +432,7 @@ def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files"), or
     # described ("dlp dictionary with our project codenames", "segment group called OT-Systems")
-    return ((words[end.at] == "for" and after in _DEFINITE) or words[end.at] in _CALLED
+    return ((words[end.at] == "for" and (after in _DEFINITE or after.endswith("ing"))) or words[end.at] in _CALLED
             or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE))
 
 

@@ -252,6 +252,7 @@ def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_
     assert _names(index, "bandwidth class for the video team")[0] == "zia_create_bandwidth_class"
     assert index.read("ip pool to isolate guest laptops").intent == "create"
     assert index.read("bandwidth classes for the video team").intent is None  # a plural lists
+    assert index.read("dlp dictionary for catching project codenames").intent == "create"  # for + a purpose
     assert index.read("network services defined for the firewall").intent is None  # a participle reads
     assert index.read("which bandwidth class for the video team").intent == "list"  # a question reads
 
