@@ -57,7 +57,7 @@ class Ranking:
 
     other_service: float = 0.2  # an operation of another product than the one named
     hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
-    no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
+    no_one_named: float = 1.0  # a `get` for a request naming no object (0.8 until every LORO fold chose 1.0)
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
