@@ -23,8 +23,8 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.761 / 0.931 (1,750 requests with round 10; on the 1,376 before it
-# 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
+HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.94  # reached: 0.775 / 0.944 (1,750 requests; 0.761 / 0.931 when round 10 was added;
+# on the 1,376 before it 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -37,14 +37,16 @@ HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.761 / 0.931 (1,750 requests 
 # object holding the head noun, terse requests for a new object, change verbs, product names): 0.675 / 0.886 and
 # 0.710 / 0.897, tuned on; with the names Zscaler's SDK gives each operation (oneapi_mcp/_search_sdk.py, fitted in
 # bench/sdk_field_bench.py) 0.679 / 0.886 and 0.719 / 0.897. Round 10 (n=374, a third held-out set written while
-# those changes were made) was first measured after them at 0.682 / 0.893 (0.652 / 0.861 on main before them)
-# round 7 (n=36) 0.694 -> 0.639: two of its requests had been won by the names' alphabet in a create/update tie that
-# the kind asked now breaks (both misread requests: "block uploads ... to github" asks for a new rule)
-PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
-               "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
-               "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.63, 0.86),
-               "blind round 8": (0.665, 0.88), "blind round 9": (0.70, 0.885),
-               "blind round 10": (0.675, 0.885)}
+# those changes were made) was first measured after them at 0.682 / 0.893 (0.652 / 0.861 on main before them).
+# Session 7 fixed classes of rounds 8-10's misses (create/update tie, ZPA policy types, a name's head before its
+# preposition, 'before ...' clauses, 'should' wishes, no_one_named re-fitted): round 10 0.711 / 0.917, tuned on.
+# Round 7 (n=36) went 0.694 -> 0.639: two of its requests had been won by the names' alphabet in a create/update tie
+# that the kind asked now breaks (both misread requests: "block uploads ... to github" asks for a new rule)
+PART_FLOORS = {"tuned": (0.87, 0.985), "held out": (0.87, 0.965), "blind round 1": (0.86, 0.975),
+               "blind round 2": (0.88, 0.97), "blind round 3": (0.81, 0.95), "blind round 4": (0.805, 0.965),
+               "blind round 5": (0.765, 0.955), "blind round 6": (0.765, 0.935), "blind round 7": (0.63, 0.86),
+               "blind round 8": (0.695, 0.89), "blind round 9": (0.72, 0.915),
+               "blind round 10": (0.705, 0.91)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.507 / 0.789 (1,750 requests; 0.520 /
 # 0.793 on the 1,376 before round 10)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.50, 0.785
