@@ -292,6 +292,8 @@ class Vocabulary:
                     if p in _ADDING and _adds_to_existing(words, command + len(p), self.services,
                                                                 self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
+                    if p == ("make",) and command + 1 < len(words) and words[command + 1] in _DEFINITE:
+                        reading.intent = "update"  # "make the Tokyo pse group publicly reachable" changes it
             if reading.intent in (intent, "update"):
                 break
         for intent, phrases in self.wishes if reading.intent is None else ():

@@ -248,6 +248,8 @@ def test_a_tool_name_is_about_the_noun_before_its_preposition_not_the_qualifier_
 def test_only_adding_something_to_an_object_updates_it_other_verbs_of_creation_with_to_still_create(index):
     assert index.read("set up an nss feed to send web logs to splunk").intent == "create"
     assert index.read("add the new regex to the existing dlp dictionary").intent == "update"
+    assert index.read("make the guest location require authentication").intent == "update"  # "make the X ...": X
+    assert index.read("make a location for the guest wifi").intent == "create"
 
 
 def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_for_a_new_one(index):
