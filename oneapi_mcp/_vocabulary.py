@@ -495,6 +495,8 @@ _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where"
 _PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+# "the location needs a new description": the object has a new value ("I need a new X", "we got a new X" still ask)
+_HAVING = {"needs", "gets", "wants"}
 _DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}
 _RELATIVE = {"that", "which", "who"}
 _PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
@@ -521,6 +523,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
             continue
         if writes and phrase[0] in _NEW and i and words[i - 1] in _DEFINITE:
             continue  # "a new engine" asks for one; "the new releases profile" names one that exists
+        if writes and phrase[0] in _NEW and i > 1 and words[i - 1] in ("a", "an") and words[i - 2] in _HAVING:
+            continue  # "the Leeds location needs a new description": a new value of the object's, not a new object
         if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
             continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i

@@ -250,6 +250,8 @@ def test_only_adding_something_to_an_object_updates_it_other_verbs_of_creation_w
     assert index.read("add the new regex to the existing dlp dictionary").intent == "update"
     assert index.read("make the guest location require authentication").intent == "update"  # "make the X ...": X
     assert index.read("make a location for the guest wifi").intent == "create"
+    assert index.read("the guest wifi location needs a new gateway address").intent == "update"  # a new value of it
+    assert index.read("need a new location for the guest wifi").intent == "create"
 
 
 def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_for_a_new_one(index):
