@@ -234,6 +234,13 @@ def test_zpa_policy_types_named_as_the_console_names_them_are_its_policy_set_rul
         assert _names(index, query)[0] == "zpa_get_policy_rules_by_page", query
 
 
+def test_browser_isolation_is_zias_name_and_cloud_browser_isolation_or_cbi_also_zpas(index):
+    # class 'wrong product' (round 10): ZIA's isolation profiles and banners (isolationTenantMgmt) had lost to ZPA's
+    # cbi ones, the rarer API word
+    assert _names(index, "rename the browser isolation banner")[0] == "zia_update_isolation_banner"
+    assert "cbi" in index.read("cloud browser isolation profiles").terms
+
+
 def test_a_tool_name_is_about_the_noun_before_its_preposition_not_the_qualifier_after_it(index):
     # class 'sibling object, same product': zpa_get_policy_rules_by_page had the head noun 'page', so requests about
     # rules gave it no head bonus

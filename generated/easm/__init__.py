@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "cc0b9d401a78fc4addef22cd17ae257be931e40043f19a376af0530d01ce3449"
+FINGERPRINT = "764fddd6ff268f957cf734e24dacfeba77b6da20030412c56e582b24f1078417"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
