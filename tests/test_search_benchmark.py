@@ -207,6 +207,9 @@ def test_pointing_or_switching_an_object_to_something_else_changes_it(index):
     assert _names(index, "point the gre tunnel at the amsterdam secondary vip instead")[0] == "zia_update_gre_tunnel"
     assert index.read("switch internet access authentication over to SAML").intent == "update"
     assert index.read("ransomware kill switch state at the plant").intent != "update"  # a console noun
+    # round 10: verbs of removal and of resizing the vocabulary lacked
+    assert index.read("tear down the old ztw location").intent == "delete"
+    assert index.read("widen the guest ip pool").intent == "update"
 
 
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
