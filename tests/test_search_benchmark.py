@@ -23,7 +23,7 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.94  # reached: 0.775 / 0.944 (1,750 requests; 0.761 / 0.931 when round 10 was added;
+HIT1_FLOOR, HIT5_FLOOR = 0.775, 0.94  # reached: 0.780 / 0.945 (1,750 requests; 0.761 / 0.931 when round 10 was added;
 # on the 1,376 before it 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
@@ -39,15 +39,16 @@ HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.94  # reached: 0.775 / 0.944 (1,750 requests; 0
 # bench/sdk_field_bench.py) 0.679 / 0.886 and 0.719 / 0.897. Round 10 (n=374, a third held-out set written while
 # those changes were made) was first measured after them at 0.682 / 0.893 (0.652 / 0.861 on main before them).
 # Session 7 fixed classes of rounds 8-10's misses (create/update tie, ZPA policy types, a name's head before its
-# preposition, 'before ...' clauses, 'should' wishes, no_one_named re-fitted): round 10 0.711 / 0.917, tuned on.
+# preposition, 'before ...' clauses, 'should' wishes, 'make the X', 'X needs a new ...', browser isolation, verbs,
+# no_one_named re-fitted): round 10 0.733 / 0.922, round 9 0.732 / 0.924, tuned on.
 # Round 7 (n=36) went 0.694 -> 0.639: two of its requests had been won by the names' alphabet in a create/update tie
 # that the kind asked now breaks (both misread requests: "block uploads ... to github" asks for a new rule)
 PART_FLOORS = {"tuned": (0.87, 0.985), "held out": (0.87, 0.965), "blind round 1": (0.86, 0.975),
                "blind round 2": (0.88, 0.97), "blind round 3": (0.81, 0.95), "blind round 4": (0.805, 0.965),
                "blind round 5": (0.765, 0.955), "blind round 6": (0.765, 0.935), "blind round 7": (0.63, 0.86),
-               "blind round 8": (0.695, 0.89), "blind round 9": (0.72, 0.915),
-               "blind round 10": (0.705, 0.91)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.507 / 0.789 (1,750 requests; 0.520 /
+               "blind round 8": (0.695, 0.89), "blind round 9": (0.725, 0.915),
+               "blind round 10": (0.725, 0.915)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.506 / 0.789 (1,750 requests; 0.520 /
 # 0.793 on the 1,376 before round 10)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.50, 0.785
 
