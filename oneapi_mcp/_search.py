@@ -42,7 +42,9 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     "get": {"get": 1.0, "list": 0.85, "count": 0.6, "create": 0.45, "update": 0.45, "action": 0.45, "delete": 0.35},
     "count": {"count": 1.0, "list": 0.85, "get": 0.55, "create": 0.4, "update": 0.4, "action": 0.4, "delete": 0.3},
     "create": {"create": 1.0, "action": 0.8, "update": 0.75, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
-    "update": {"update": 1.0, "action": 0.85, "create": 0.8, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
+    # an update asked for: its create sibling no higher than the share of the create's match the update is credited
+    # with (Ranking.family), so the kind asked wins a tie (0.8 had left them level, the alphabet choosing the create)
+    "update": {"update": 1.0, "action": 0.85, "create": 0.75, "delete": 0.4, "list": 0.35, "get": 0.3, "count": 0.3},
     "delete": {"delete": 1.0, "update": 0.6, "action": 0.6, "create": 0.45, "list": 0.3, "get": 0.3, "count": 0.3},
     "activate": {"action": 1.0, "create": 0.9, "update": 0.85, "list": 0.55, "get": 0.5, "count": 0.45,
                  "delete": 0.35},
@@ -55,7 +57,7 @@ class Ranking:
 
     other_service: float = 0.2  # an operation of another product than the one named
     hinted_other: float = 0.3  # a console word of one product ("app segment") points to it as naming it would
-    no_one_named: float = 0.8  # a `get` needs one object's id; a request naming none wants the list
+    no_one_named: float = 1.0  # a `get` for a request naming no object (0.8 until every LORO fold chose 1.0)
     coverage: float = 0.65  # how much of the score depends on covering all of the request's words
     subject: float = 0.6  # ... on the tool name's nouns being the ones asked about
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
@@ -74,12 +76,17 @@ _VERBS = {stem(w) for w in ("list", "get", "all", "create", "update", "remove", 
 
 # name words that qualify the noun before them: list_users_summaries is about users
 _NOT_HEAD = {"lite", "summary", "count", "bulk", "v2", "v3", "name"}
+_QUALIFIERS = {"by", "for", "with", "in", "to", "from", "of", "via", "on"}
 
 
 def name_head(name: str) -> str | None:
     """The noun a tool is about: the last noun of its name (zdx_list_group_users -> user, zid_list_user_groups ->
     group), which is how English compounds read."""
-    nouns = [w for w in words(name) if w not in _VERBS and w not in _NOT_HEAD]
+    named = words(name)
+    # what follows a preposition qualifies the noun before it: get_policy_rules_by_page and add_rule_to_policy_set
+    # are about rules, get_auth_domains_for_customer about domains
+    cut = next((j for j, w in enumerate(named) if w in _QUALIFIERS and j > 1), len(named))
+    nouns = [w for w in named[:cut] if w not in _VERBS and w not in _NOT_HEAD]
     return nouns[-1] if nouns else None
 
 
@@ -139,11 +146,12 @@ class SearchIndex:
     def __init__(self, tools: Iterable[Any], *, areas: dict[str, str] | None = None,
                  fields: dict[str, list[str]] | None = None, sdk: dict[str, tuple[str, str]] | None = None,
                  vocabulary: Vocabulary | None = None,
-                 plain: bool = False, ranking: Ranking | None = None):
+                 plain: bool = False, ranking: Ranking | None = None, statistics: SearchIndex | None = None):
         """`areas`: toolset name -> its description (console words for the whole family). `fields`: tool name ->
         the names of the properties it sends and returns (matched lightly). `sdk`: tool name -> the SDK's names for
         it and its docstring's first sentence. `plain`: BM25 and coverage only (no
-        intents, names' subjects or services), as a client's own search would rank."""
+        intents, names' subjects or services), as a client's own search would rank. `statistics`: another index whose
+        document frequencies, field lengths and speller score these tools too (see `alongside`)."""
         self.vocabulary = vocabulary or load_vocabulary()
         self.plain = plain
         self.ranking = ranking or Ranking()
@@ -192,6 +200,7 @@ class SearchIndex:
         keys = {key: n for n, key in enumerate(dict.fromkeys(resource))}
         self._family = [keys[key] for key in resource]
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
+        self._avg = avg = statistics._avg if statistics is not None else avg
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
             weighted: defaultdict[str, float] = defaultdict(float)
@@ -206,16 +215,32 @@ class SearchIndex:
         self._services_of: dict[str, set[str]] = {}  # word -> the services whose operations use it
         for w, postings in self._postings.items():
             self._services_of[w] = {self._tools[i].service for i, _ in postings}
-        n = len(docs)
-        self._df = {w: len(p) for w, p in self._postings.items()}
+        self._n = n = len(docs) + (statistics._n if statistics is not None else 0)
+        self._df = {w: len(p) + (statistics._df.get(w, 0) if statistics is not None else 0)
+                    for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
-        self._speller = Speller(self._df)
+        self._speller = statistics._speller if statistics is not None else Speller(self._df)
+        self._alongside: dict[tuple[str, ...], SearchIndex] = {}
         self._field_postings: dict[str, list[int]] = {}
         for i, names in enumerate(field_docs):
             for w in names:
                 self._field_postings.setdefault(w, []).append(i)
         self._field_idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
                            for w, p in self._field_postings.items()}
+
+    @property
+    def tools(self) -> list[Any]:
+        return list(self._tools)
+
+    def alongside(self, tools: Iterable[Any]) -> SearchIndex:
+        """An index over other tools (a server's composite tools) scored with this one's statistics: a word is as
+        rare, a field as long and a typo corrected as among the operations, so their scores compare with the
+        operations' (an index of 50 composite tools alone makes every word it has rare). Kept per set of tools."""
+        tools = list(tools)
+        key = tuple(sorted(t.name for t in tools))
+        if key not in self._alongside:
+            self._alongside[key] = SearchIndex(tools, vocabulary=self.vocabulary, ranking=self.ranking, statistics=self)
+        return self._alongside[key]
 
     def read(self, query: str) -> Reading:
         return self.vocabulary.read(query, self._speller)

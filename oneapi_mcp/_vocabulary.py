@@ -260,6 +260,10 @@ class Vocabulary:
             clauses.add(at)
             if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
                 starts.append(at)
+        # "before I edit it, show ...": a clause opening with "before" says what comes next, it asks for nothing
+        ahead = sorted(clauses)
+        aside = {j for at, nxt in itertools.pairwise(ahead) if at < len(words) and words[at] in _PREAMBLES
+                 and nxt < len(words) for j in range(at, nxt)}
         # a write verb right after a word that names something is part of a name: "segment group", "rule label"
         # (but it may end a terse one: "zapp forwarding profile delete")
         after_noun = {i for i in range(page_at + 1, len(words) - 1)
@@ -281,13 +285,15 @@ class Vocabulary:
                 if named is not None:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
                 command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
-                                        skip=nouns | named_at | (after_noun if intent in _WRITES else set()))
+                                        skip=nouns | named_at | aside | (after_noun if intent in _WRITES else set()))
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
-                    if intent == "create" and _adds_to_existing(words, command + len(p), self.services,
+                    if p in _ADDING and _adds_to_existing(words, command + len(p), self.services,
                                                                 self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
+                    if p == ("make",) and command + 1 < len(words) and words[command + 1] in _DEFINITE:
+                        reading.intent = "update"  # "make the Tokyo pse group publicly reachable" changes it
             if reading.intent in (intent, "update"):
                 break
         for intent, phrases in self.wishes if reading.intent is None else ():
@@ -428,7 +434,7 @@ def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files")
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files"), or
     # described ("dlp dictionary with our project codenames", "segment group called OT-Systems")
-    return ((words[end.at] == "for" and after in _DEFINITE) or words[end.at] in _CALLED
+    return ((words[end.at] == "for" and (after in _DEFINITE or after.endswith("ing"))) or words[end.at] in _CALLED
             or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE))
 
 
@@ -439,6 +445,8 @@ _CALLED = {"with", "called", "named"}
 _OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
             "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
 _TO = {"to", "into", "onto"}
+# "add X to Y" puts X into Y, which changes Y; "set up a feed to send logs to qradar" creates the feed
+_ADDING = {("add",)}
 # "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
@@ -482,9 +490,13 @@ def _key(phrase: str) -> tuple[str, ...]:
 _WRITES = {"create", "update", "delete"}
 _STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 # a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
-_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",))
+_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",), ("is", "it"),
+                    ("are", "they"))
+_PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+# "the location needs a new description": the object has a new value ("I need a new X", "we got a new X" still ask)
+_HAVING = {"needs", "gets", "wants"}
 _DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}
 _RELATIVE = {"that", "which", "who"}
 _PURPOSE = {("use", "to"), ("used", "to"), ("uses", "to")}
@@ -511,6 +523,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
             continue
         if writes and phrase[0] in _NEW and i and words[i - 1] in _DEFINITE:
             continue  # "a new engine" asks for one; "the new releases profile" names one that exists
+        if writes and phrase[0] in _NEW and i > 1 and words[i - 1] in ("a", "an") and words[i - 2] in _HAVING:
+            continue  # "the Leeds location needs a new description": a new value of the object's, not a new object
         if writes and i and (words[i - 1] in _RELATIVE or tuple(words[max(0, i - 2):i]) in _PURPOSE):
             continue  # "rules that stop exe downloads", "labels we use to tag policies": says what a thing does
         return i

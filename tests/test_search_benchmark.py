@@ -8,6 +8,7 @@ leave-one-round-out figure. Timing is measured in bench/, never asserted here.
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,8 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.761 / 0.931 (1,750 requests with round 10; on the 1,376 before it
-# 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
+HIT1_FLOOR, HIT5_FLOOR = 0.775, 0.94  # reached: 0.780 / 0.945 (1,750 requests; 0.761 / 0.931 when round 10 was added;
+# on the 1,376 before it 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -37,13 +38,18 @@ HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.925  # reached: 0.761 / 0.931 (1,750 requests 
 # object holding the head noun, terse requests for a new object, change verbs, product names): 0.675 / 0.886 and
 # 0.710 / 0.897, tuned on; with the names Zscaler's SDK gives each operation (oneapi_mcp/_search_sdk.py, fitted in
 # bench/sdk_field_bench.py) 0.679 / 0.886 and 0.719 / 0.897. Round 10 (n=374, a third held-out set written while
-# those changes were made) was first measured after them at 0.682 / 0.893 (0.652 / 0.861 on main before them)
-PART_FLOORS = {"tuned": (0.87, 0.975), "held out": (0.82, 0.965), "blind round 1": (0.82, 0.95),
-               "blind round 2": (0.875, 0.96), "blind round 3": (0.79, 0.95), "blind round 4": (0.805, 0.945),
-               "blind round 5": (0.765, 0.955), "blind round 6": (0.735, 0.93), "blind round 7": (0.66, 0.86),
-               "blind round 8": (0.665, 0.88), "blind round 9": (0.70, 0.885),
-               "blind round 10": (0.675, 0.885)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.507 / 0.789 (1,750 requests; 0.520 /
+# those changes were made) was first measured after them at 0.682 / 0.893 (0.652 / 0.861 on main before them).
+# Session 7 fixed classes of rounds 8-10's misses (create/update tie, ZPA policy types, a name's head before its
+# preposition, 'before ...' clauses, 'should' wishes, 'make the X', 'X needs a new ...', browser isolation, verbs,
+# no_one_named re-fitted): round 10 0.733 / 0.922, round 9 0.732 / 0.924, tuned on.
+# Round 7 (n=36) went 0.694 -> 0.639: two of its requests had been won by the names' alphabet in a create/update tie
+# that the kind asked now breaks (both misread requests: "block uploads ... to github" asks for a new rule)
+PART_FLOORS = {"tuned": (0.87, 0.985), "held out": (0.87, 0.965), "blind round 1": (0.86, 0.975),
+               "blind round 2": (0.88, 0.97), "blind round 3": (0.81, 0.95), "blind round 4": (0.805, 0.965),
+               "blind round 5": (0.765, 0.955), "blind round 6": (0.765, 0.935), "blind round 7": (0.63, 0.86),
+               "blind round 8": (0.695, 0.89), "blind round 9": (0.725, 0.915),
+               "blind round 10": (0.725, 0.915)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.506 / 0.789 (1,750 requests; 0.520 /
 # 0.793 on the 1,376 before round 10)
 FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.50, 0.785
 
@@ -176,6 +182,9 @@ def test_a_change_asked_for_as_a_wish_is_a_write_but_a_question_still_reads(inde
     assert index.read("old-vendors group in zidentity can go").intent == "delete"
     assert _names(index, "old-vendors group in zidentity can go")[0] == "zid_remove_group"
     assert index.read("which firewall rules should be reviewed").intent == "list"
+    # any verb after "should" (round 10: 'should cover', 'should use', 'should match'); "must" often describes
+    assert index.read("the guest wifi location should enforce authentication").intent == "update"
+    assert index.read("the terms contractors must accept on the portal").intent != "update"
 
 
 def test_what_is_inside_a_named_object_is_answered_by_that_object_unless_an_operation_reads_that_part(index):
@@ -206,6 +215,9 @@ def test_pointing_or_switching_an_object_to_something_else_changes_it(index):
     assert _names(index, "point the gre tunnel at the amsterdam secondary vip instead")[0] == "zia_update_gre_tunnel"
     assert index.read("switch internet access authentication over to SAML").intent == "update"
     assert index.read("ransomware kill switch state at the plant").intent != "update"  # a console noun
+    # round 10: verbs of removal and of resizing the vocabulary lacked
+    assert index.read("tear down the old ztw location").intent == "delete"
+    assert index.read("widen the guest ip pool").intent == "update"
 
 
 def test_adding_something_to_an_existing_object_is_an_update_of_that_object_but_adding_to_a_product_creates(index):
@@ -219,12 +231,62 @@ def test_adding_something_for_a_purpose_creates_and_the_update_of_an_object_shar
         index, "add the vendors scim group to the existing payroll access rule")[:2]
 
 
+def test_an_update_asked_for_ranks_above_the_create_of_the_same_resource_not_level_with_it(index):
+    # class 'wrong kind, same resource' (rounds 8-10): the update was credited 0.8 of its create's better match while
+    # the create kept 0.8 of it for an update request, a tie the names' alphabet broke for the create
+    top = index.search("edit the expression of the pci dlp engine", limit=2)
+    assert [t.name for _, t in top] == ["zia_update_dlp_engine", "zia_create_dlp_engine"] and top[0][0] > top[1][0]
+
+
+def test_zpa_policy_types_named_as_the_console_names_them_are_its_policy_set_rules(index):
+    # class 'sibling object, same product' (rounds 8-10): ZPA's Policies menu has a policy set per type (policyType)
+    for query in ("list our timeout rules", "show the client forwarding rules"):
+        assert index.read(query).hinted == ["zpa"]
+        assert _names(index, query)[0] == "zpa_get_policy_rules_by_page", query
+
+
+def test_browser_isolation_is_zias_name_and_cloud_browser_isolation_or_cbi_also_zpas(index):
+    # class 'wrong product' (round 10): ZIA's isolation profiles and banners (isolationTenantMgmt) had lost to ZPA's
+    # cbi ones, the rarer API word
+    assert _names(index, "rename the browser isolation banner")[0] == "zia_update_isolation_banner"
+    assert "cbi" in index.read("cloud browser isolation profiles").terms
+
+
+def test_a_tool_name_is_about_the_noun_before_its_preposition_not_the_qualifier_after_it(index):
+    # class 'sibling object, same product': zpa_get_policy_rules_by_page had the head noun 'page', so requests about
+    # rules gave it no head bonus
+    from oneapi_mcp._search import name_head
+
+    assert [name_head(n) for n in ("zpa_get_policy_rules_by_page", "zpa_add_rule_to_policy_set",
+                                   "zpa_get_auth_domains_for_customer", "zdx_list_group_users")] == [
+        "rule", "rule", "domain", "user"]
+    assert _names(index, "zpa policy rules")[0] == "zpa_get_policy_rules_by_page"  # was the reorder
+
+
+def test_only_adding_something_to_an_object_updates_it_other_verbs_of_creation_with_to_still_create(index):
+    assert index.read("set up an nss feed to send web logs to splunk").intent == "create"
+    assert index.read("add the new regex to the existing dlp dictionary").intent == "update"
+    assert index.read("make the guest location require authentication").intent == "update"  # "make the X ...": X
+    assert index.read("make a location for the guest wifi").intent == "create"
+    assert index.read("the guest wifi location needs a new gateway address").intent == "update"  # a new value of it
+    assert index.read("need a new location for the guest wifi").intent == "create"
+
+
 def test_a_terse_singular_noun_phrase_made_for_somebody_or_to_do_something_asks_for_a_new_one(index):
     assert _names(index, "bandwidth class for the video team")[0] == "zia_create_bandwidth_class"
     assert index.read("ip pool to isolate guest laptops").intent == "create"
     assert index.read("bandwidth classes for the video team").intent is None  # a plural lists
+    assert index.read("dlp dictionary for catching project codenames").intent == "create"  # for + a purpose
     assert index.read("network services defined for the firewall").intent is None  # a participle reads
     assert index.read("which bandwidth class for the video team").intent == "list"  # a question reads
+
+
+def test_a_clause_opening_with_before_and_a_later_is_it_question_ask_for_a_read(index):
+    # class 'read asked, write ranked' (round 10): the verb of "before I delete it, ..." is not the command, and
+    # "..., is it enabled" asks whether
+    assert index.read("before I remove the old group, list the users in it").intent == "list"
+    assert index.read("the guest wifi location - is it set to enforce authentication").intent == "list"
+    assert index.read("remove the old group before the audit").intent == "delete"  # "before" inside the command
 
 
 def test_a_question_reads_even_when_it_contains_a_write_verb(index):
@@ -437,6 +499,29 @@ async def test_a_read_only_server_names_the_delete_it_cannot_run_and_the_profile
     composite = next(b for b in offboard.structured_content["not_allowed_here"] if b.get("composite"))
     assert composite["allowed_by"]["profile"] in ("read-write", "admin")
     assert composite["name"] not in [r["name"] for r in offboard.structured_content["results"]]
+
+
+async def test_composite_tools_are_ranked_on_the_operations_scale_so_a_weak_match_stays_below_them():
+    # composite tools had their own 53-tool index (every word rare) and +0.5 on top: a composite matching nothing
+    # outranked operations a vague request did match, and one named by its own title ranked under operations
+    async with Client(_server(profile="admin"), cache=None) as client:
+        vague = await client.call_tool("search_operations", {"query": "zpa svr groups"})
+        named = await client.call_tool("search_operations", {"query": "export security events to the siem"})
+    assert not any(r.get("composite") for r in vague.structured_content["results"][:3])
+    assert named.structured_content["results"][0]["name"] == "siem_export_events"
+
+
+def test_an_index_alongside_another_scores_a_shared_word_as_rare_as_the_other_does(index):
+    class Tool:
+        name, operation_id, toolset, path, title, service, scope, method = (
+            "zz_sync_users", "zz_sync_users", "zz", "", "Sync users", "zz", "write", "COMPOSITE")
+        description = "Synchronises users and groups from the directory."
+
+    beside = index.alongside([Tool()])
+    assert beside is index.alongside([Tool()])  # kept: built once per set of tools
+    assert beside._idf["user"] == pytest.approx(math.log(1 + (index._n + 1 - (index._df["user"] + 1) + 0.5)
+                                                          / (index._df["user"] + 1 + 0.5)))
+    assert beside._idf["user"] < beside._idf["synchroniz"]  # a word no operation uses is the rarest
 
 
 async def test_search_says_how_it_read_a_misspelt_request_and_the_product_it_names():

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "5e6d4de40aa0b9d01653d15087e6c4bfa53253d1d34b6b4402908d9d24bdb24e"
+FINGERPRINT = "dd42679ce77625460517791bb1ea2a983605b9262cde6037fecfb284f69d5f94"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

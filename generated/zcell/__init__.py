@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "6852b6ce54ccf3aff19f192587525cb4b311e4bc71d71132d98824b5079b70dd"
+FINGERPRINT = "73980c752ac9a4662b6621eca8cc3c158d95b1a7c70f854037f63622acc4f762"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "8440e5ba6f3f442966ec3db0d9daf4440d11dca7ad588a0f3db16156a2549af6"
+FINGERPRINT = "cdfc9ed77c1bb8e37e8372d3e9946887e62ef0bc84a30696598b2eba8a1bdcf7"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

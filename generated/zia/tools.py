@@ -4622,7 +4622,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_banner_by_id",
         "title": "Returns isolation banner by id",
-        "description": "Returns one isolation banner by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one isolation banner by id by id in ZIA (Zscaler Internet Access). Also called: browser isolation.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4640,7 +4640,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_profile_by_id",
         "title": "Returns isolation profile by id",
-        "description": "Returns one isolation profile by id by id in ZIA (Zscaler Internet Access).",
+        "description": "Returns one isolation profile by id by id in ZIA (Zscaler Internet Access). Also called: browser isolation.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -4658,7 +4658,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_isolation_regions",
         "title": "Returns isolation regions",
-        "description": "Lists all isolation regions (shows which exist). Returns isolation regions in ZIA (Zscaler Internet Access).",
+        "description": "Lists all isolation regions (shows which exist). Returns isolation regions in ZIA (Zscaler Internet Access). Also called: browser isolation.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",
@@ -8100,7 +8100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_isolation_banners",
         "title": "Lists isolation banners",
-        "description": "Lists all isolation banners (shows which exist). Lists isolation banners in ZIA (Zscaler Internet Access).",
+        "description": "Lists all isolation banners (shows which exist). Lists isolation banners in ZIA (Zscaler Internet Access). Also called: browser isolation.",
         "service": "zia",
         "toolset": "zia.browser_isolation",
         "scope": "read",

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "f4162f0dc715752da484a37f39622f82ff9c0eec8e484a010b24b662641a9ad5"
+FINGERPRINT = "6c399faa5e6bcc0f1d3431cf4fad537598ef190746123764acc293fd7daac09e"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

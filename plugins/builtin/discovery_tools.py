@@ -105,6 +105,17 @@ async def _invoke(ctx: CompositeContext, args: dict[str, Any]) -> Any:
     return tool_error("invoke_operation runs the operation it names", "invalid_arguments")
 
 
+# a composite tool that matches as well as an operation comes first: it does the cross-service work in one call. Its
+# score is the operations' own (same document frequencies), so this is a factor: a bonus added to every composite
+# (0.5 had been) put barely matching ones above the operations a vague request did match
+COMPOSITE_PREFERENCE = 1.15
+
+
+def _composites(surface: Any) -> Any:
+    """The server's composite tools, ranked with the operations' statistics (`SearchIndex.alongside`)."""
+    return surface.runtime.index.alongside(surface.composite_index.tools)
+
+
 def search(surface: Any, args: dict[str, Any]) -> Any:
     """`args` as `_SearchInput` validated them (a bad query, service, scope or limit never gets here)."""
     query, service, scope, limit = args["query"], args.get("service"), args.get("scope"), args["limit"]
@@ -118,9 +129,8 @@ def search(surface: Any, args: dict[str, Any]) -> Any:
     if service is None and surface.composites:
         # composite tools first when they match as well: they do the cross-service work in one call
         allowed_composites = [n for n in surface.composites if n not in surface.hidden]
-        for score, tool in surface.composite_index.search(query, scope=scope, allowed=allowed_composites,
-                                                        limit=limit):
-            results.append({"name": tool.name, "score": score + 0.5, "scope": tool.scope,
+        for score, tool in _composites(surface).search(query, scope=scope, allowed=allowed_composites, limit=limit):
+            results.append({"name": tool.name, "score": round(score * COMPOSITE_PREFERENCE, 3), "scope": tool.scope,
                             "toolset": tool.toolset, "composite": True, "operations": len(tool.operations),
                             "summary": _first_sentence(tool.description)})
         results.sort(key=lambda r: -r["score"])
@@ -142,7 +152,8 @@ def _beyond(surface: Any, query: str, service: str | None, scope: str | None) ->
     with the profile or tool rule that would allow them (five at most). Never offered as callable."""
     hits = surface.runtime.index.search(query, service=service, scope=scope, limit=5)
     if service is None and surface.composites:  # composite tools a wider profile would list
-        hits += [(score + 0.5, tool) for score, tool in surface.composite_index.search(query, scope=scope, limit=3)]
+        hits += [(score * COMPOSITE_PREFERENCE, tool) for score, tool in _composites(surface).search(
+            query, scope=scope, limit=3)]
     out = []
     for score, tool in sorted(hits, key=lambda h: -h[0]):
         reason = surface.hidden.get(tool.name)
