@@ -24,8 +24,9 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.775, 0.94  # reached: 0.780 / 0.945 (1,750 requests; 0.761 / 0.931 when round 10 was added;
-# on the 1,376 before it 0.762 / 0.932 before session 6, 0.781 / 0.943 after it)
+HIT1_FLOOR, HIT5_FLOOR = 0.755, 0.93  # reached: 0.760 / 0.937 (2,062 requests with round 11; 0.780 / 0.945 on the
+# 1,750 before it, 0.761 / 0.931 when round 10 was added; on the 1,376 before that 0.762 / 0.932 before session 6,
+# 0.781 / 0.943 after it)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
 # round's first measurement, before any change made for it, is in tests/search_benchmark.yaml: round 6 was first
 # measured at 0.514 / 0.806, round 7 (n=36) at 0.583 / 0.778, round 8 (n=237, held out: written by an engineer who
@@ -44,14 +45,16 @@ HIT1_FLOOR, HIT5_FLOOR = 0.775, 0.94  # reached: 0.780 / 0.945 (1,750 requests; 
 # no_one_named re-fitted): round 10 0.733 / 0.922, round 9 0.732 / 0.924, tuned on.
 # Round 7 (n=36) went 0.694 -> 0.639: two of its requests had been won by the names' alphabet in a create/update tie
 # that the kind asked now breaks (both misread requests: "block uploads ... to github" asks for a new rule)
+# Round 11 (n=312, a fourth held-out set written while session 7's changes were made) was first measured after them
+# at 0.651 / 0.891 (0.609 / 0.869 on main before them)
 PART_FLOORS = {"tuned": (0.87, 0.985), "held out": (0.87, 0.965), "blind round 1": (0.86, 0.975),
                "blind round 2": (0.88, 0.97), "blind round 3": (0.81, 0.95), "blind round 4": (0.805, 0.965),
                "blind round 5": (0.765, 0.955), "blind round 6": (0.765, 0.935), "blind round 7": (0.63, 0.86),
                "blind round 8": (0.695, 0.89), "blind round 9": (0.725, 0.915),
-               "blind round 10": (0.725, 0.915)}
-# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.506 / 0.789 (1,750 requests; 0.520 /
-# 0.793 on the 1,376 before round 10)
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.50, 0.785
+               "blind round 10": (0.725, 0.915), "blind round 11": (0.645, 0.885)}
+# a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.485 / 0.778 (2,062 requests; 0.506 /
+# 0.789 on the 1,750 before round 11, 0.520 / 0.793 on the 1,376 before round 10)
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.48, 0.775
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +102,7 @@ def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(cata
     assert len(parts_["blind round 2"]) >= 100 and len(parts_["blind round 5"]) >= 120  # written before their changes
     assert len(parts_["blind round 6"]) >= 120 and len(parts_["blind round 8"]) >= 200
     assert len(parts_["blind round 9"]) >= 200
-    assert len(parts_["blind round 10"]) >= 300
+    assert len(parts_["blind round 10"]) >= 300 and len(parts_["blind round 11"]) >= 300
     for label, requests in parts_.items():
         result = evaluate(ranked, requests)
         hit1_floor, hit5_floor = PART_FLOORS[label]
