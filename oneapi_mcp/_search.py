@@ -200,7 +200,8 @@ class SearchIndex:
         keys = {key: n for n, key in enumerate(dict.fromkeys(resource))}
         self._family = [keys[key] for key in resource]
         avg = {f: (sum(len(d[f]) for d in docs) / len(docs) if docs else 1.0) or 1.0 for f in _FIELDS}
-        self._avg = avg = statistics._avg if statistics is not None else avg
+        self._avg: dict[str, float] = statistics._avg if statistics is not None else avg
+        avg = self._avg
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(docs):
             weighted: defaultdict[str, float] = defaultdict(float)
@@ -215,11 +216,12 @@ class SearchIndex:
         self._services_of: dict[str, set[str]] = {}  # word -> the services whose operations use it
         for w, postings in self._postings.items():
             self._services_of[w] = {self._tools[i].service for i, _ in postings}
-        self._n = n = len(docs) + (statistics._n if statistics is not None else 0)
-        self._df = {w: len(p) + (statistics._df.get(w, 0) if statistics is not None else 0)
+        self._n: int = len(docs) + (statistics._n if statistics is not None else 0)
+        n = self._n
+        self._df: dict[str, int] = {w: len(p) + (statistics._df.get(w, 0) if statistics is not None else 0)
                     for w, p in self._postings.items()}
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in self._df.items()}
-        self._speller = statistics._speller if statistics is not None else Speller(self._df)
+        self._speller: Speller = statistics._speller if statistics is not None else Speller(self._df)
         self._alongside: dict[tuple[str, ...], SearchIndex] = {}
         self._field_postings: dict[str, list[int]] = {}
         for i, names in enumerate(field_docs):
