@@ -230,10 +230,6 @@ class SearchIndex:
         self._field_idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
                            for w, p in self._field_postings.items()}
 
-    @property
-    def tools(self) -> list[Any]:
-        return list(self._tools)
-
     def alongside(self, tools: Iterable[Any]) -> SearchIndex:
         """An index over other tools (a server's composite tools) scored with this one's statistics: a word is as
         rare, a field as long and a typo corrected as among the operations, so their scores compare with the

@@ -74,7 +74,6 @@ class ToolSurface:
         self._fallback = _SessionState()
         self._tool_cache: dict[str, t.Tool] = {}
         self._registered: dict[str, CompositeTool] | None = None
-        self._composite_search: Any = None
         self._hidden: dict[str, str] | None = None
         # the SDK builds a session object per request; its Connection lives as long as the client's
         # session, so remembering those (weakly) lets a reload tell every connected client
@@ -130,7 +129,6 @@ class ToolSurface:
             self.settings = settings
             self._registered, self._hidden = registered, hidden
             self._tool_cache = {}
-            self._composite_search = None
 
         return switch
 
@@ -285,11 +283,8 @@ class ToolSurface:
     @property
     def composite_index(self) -> Any:
         """A search index over this server's composite tools (search_operations ranks them with operations)."""
-        if self._composite_search is None:
-            from ._search import SearchIndex
-
-            self._composite_search = SearchIndex(_CompositeEntry.of(tool) for tool in self.composites.values())
-        return self._composite_search
+        # scored with the operations' statistics, so the two compare; the index keeps one per set of tools
+        return self.runtime.index.alongside(_CompositeEntry.of(tool) for tool in self.composites.values())
 
     def allowed_by(self, tool: Any) -> dict[str, str]:
         """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""

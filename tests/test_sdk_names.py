@@ -116,26 +116,6 @@ def test_the_shipped_names_reach_search_by_operation_key():
     assert names["zins_cyber_security_by_location"][0].startswith("get_incidents_by_location")
 
 
-def test_listing_tools_reads_no_sdk_names():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, anyio\n"
-        "from mcp import Client\n"
-        "from oneapi_mcp._server import Runtime, build_server\n"
-        "from oneapi_mcp._settings import ServerSettings\n"
-        "rt = Runtime(settings=ServerSettings(), executor_factory=lambda c: None, customer_id_known=True)\n"
-        "async def main():\n"
-        "    async with Client(build_server(rt), cache=None) as client:\n"
-        "        await client.list_tools()\n"
-        "anyio.run(main)\n"
-        "print('oneapi_mcp._search_sdk' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[-1] == "False"  # read when the search index is first built, never at start-up
-
-
 def test_a_title_copied_onto_another_resource_clients_docstring_stays_with_the_one_it_names():
     from oneapi_mcp.codegen._sdk_names import clear_copied_titles
 

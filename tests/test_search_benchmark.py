@@ -434,7 +434,7 @@ def test_each_operation_is_indexed_by_the_property_names_it_sends_and_returns(ca
     assert "zms_list_agents" not in fields  # GraphQL operations share one path
 
 
-def test_listing_tools_builds_no_search_index_and_reads_no_property_names():
+def test_listing_tools_builds_no_search_index_and_reads_no_property_names_nor_sdk_names():
     import subprocess
     import sys
 
@@ -448,10 +448,12 @@ def test_listing_tools_builds_no_search_index_and_reads_no_property_names():
         "    async with Client(build_server(rt), cache=None) as client:\n"
         "        await client.list_tools()\n"
         "anyio.run(main)\n"
-        "print('oneapi_mcp._search_fields' in sys.modules, rt._index is None)\n"
+        "print('oneapi_mcp._search_fields' in sys.modules, rt._index is None,\n"
+        "      'oneapi_mcp._search_sdk' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[-2:] == ["False", "True"]  # the index (and the OpenAPI documents it reads) wait for the first search
+    assert out[-3:-1] == ["False", "True"]  # the index (and the OpenAPI documents it reads) wait for the first search
+    assert out[-1] == "False"  # the SDK's names are read when the search index is first built, never at start-up
 
 
 def test_a_word_no_operation_uses_next_to_block_or_allow_is_read_as_a_site_or_an_app(index):

@@ -111,11 +111,6 @@ async def _invoke(ctx: CompositeContext, args: dict[str, Any]) -> Any:
 COMPOSITE_PREFERENCE = 1.15
 
 
-def _composites(surface: Any) -> Any:
-    """The server's composite tools, ranked with the operations' statistics (`SearchIndex.alongside`)."""
-    return surface.runtime.index.alongside(surface.composite_index.tools)
-
-
 def search(surface: Any, args: dict[str, Any]) -> Any:
     """`args` as `_SearchInput` validated them (a bad query, service, scope or limit never gets here)."""
     query, service, scope, limit = args["query"], args.get("service"), args.get("scope"), args["limit"]
@@ -129,7 +124,7 @@ def search(surface: Any, args: dict[str, Any]) -> Any:
     if service is None and surface.composites:
         # composite tools first when they match as well: they do the cross-service work in one call
         allowed_composites = [n for n in surface.composites if n not in surface.hidden]
-        for score, tool in _composites(surface).search(query, scope=scope, allowed=allowed_composites, limit=limit):
+        for score, tool in surface.composite_index.search(query, scope=scope, allowed=allowed_composites, limit=limit):
             results.append({"name": tool.name, "score": round(score * COMPOSITE_PREFERENCE, 3), "scope": tool.scope,
                             "toolset": tool.toolset, "composite": True, "operations": len(tool.operations),
                             "summary": _first_sentence(tool.description)})
@@ -152,7 +147,7 @@ def _beyond(surface: Any, query: str, service: str | None, scope: str | None) ->
     with the profile or tool rule that would allow them (five at most). Never offered as callable."""
     hits = surface.runtime.index.search(query, service=service, scope=scope, limit=5)
     if service is None and surface.composites:  # composite tools a wider profile would list
-        hits += [(score * COMPOSITE_PREFERENCE, tool) for score, tool in _composites(surface).search(
+        hits += [(score * COMPOSITE_PREFERENCE, tool) for score, tool in surface.composite_index.search(
             query, scope=scope, limit=3)]
     out = []
     for score, tool in sorted(hits, key=lambda h: -h[0]):
