@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "dd42679ce77625460517791bb1ea2a983605b9262cde6037fecfb284f69d5f94"
+FINGERPRINT = "13b6db000fd435dfe11e744a23523abffac9036f6095d9623333ca616a783a70"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

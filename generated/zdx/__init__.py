@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "cdfc9ed77c1bb8e37e8372d3e9946887e62ef0bc84a30696598b2eba8a1bdcf7"
+FINGERPRINT = "be6dfe2e439d0b4a4f46f2874acf04fb00a543b281cc68f8f43e1562a38d89a5"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

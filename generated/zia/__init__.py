@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "6df136bb513e6c153e9e8fb5bf77e19a0ec2cf9ed3ce86d8588e4c158d32d1e4"
+FINGERPRINT = "449afb48c6877782c2ee64bfa574c32add61d6def9e49a41436a927227d7af79"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

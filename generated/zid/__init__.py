@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "73308b464b8379d47eba3a7f2cd12fb45e738ceac63befb3b7fd1eed466026d3"
-FINGERPRINT = "581d63d997169b838a15233b21b38057cf0b50d2726db6baace0e9c368bf0b42"
+FINGERPRINT = "7215ca6fc1fbcf815cd1b4b0800a6c060ad062c691d084281909039bf5ff785d"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

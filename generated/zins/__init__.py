@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "f2df93cd7d40c0994479bdac4af8ed23c8daf20fa6d58a19220fb714da4dcbc1"
+FINGERPRINT = "688632f4a9b32a401631aa31e86d5f3655cddc223bfe61b6a029ae14573cf25a"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

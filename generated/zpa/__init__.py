@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "4ad3321a6850263c6b42c7a1008bc966faa1be3d74623a52cd450ed130418ff8"
+FINGERPRINT = "b29abe787d984374b6c859866faec522095807daebce14a4a846666ec355a5c0"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
