@@ -376,18 +376,42 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     """The last word of the request's first noun phrase, as typed and in API words: "zdx users in the HR group"
     -> {user}, "tickets raised for an incident" -> {ticket}, "app segments" -> {segment, application}. The
     phrase starts at the first word that is no verb, product or stop word and ends before the next one or a
-    participle ("raised", "started")."""
+    participle ("raised", "started"), an adverb ("the Legacy segment group entirely") or an object's name with a
+    number in it ("admin ops2"). Its ids, names or details are the object's ("department ids" -> {department}); a
+    measure of something is about that thing ("tally of role definitions" -> {definition})."""
     run: list[_Unit] = []
-    for u in units:
+    after = len(units)
+    for n, u in enumerate(units):
         if u.at < start or (run and u.own and u.own[-1] in _PAGE_WORDS):
             continue  # "Location Management" is the page of locations
         content = bool(u.own) and not any(j in verbs for j in range(u.at, u.at + u.n))
-        participle = u.n == 1 and words[u.at].endswith("ed")
-        if run and (not content or participle):
+        one = words[u.at] if u.n == 1 else ""
+        participle = one.endswith("ed")
+        aside = one.endswith(_ADVERB_ENDINGS) or bool(_NUMBERED.fullmatch(one))
+        if run and (not content or participle or aside):
+            after = n
             break
-        if content and not participle:
+        if content and not participle and not aside:
             run.append(u)
+    if len(run) > 1 and run[-1].n == 1 and run[-1].own[-1:] in _OF_THE_OBJECT:
+        run.pop()
+    if (len(run) == 1 and run[0].n == 1 and run[0].own[-1:] in _MEASURES and after < len(units)
+            and words[units[after].at] == "of"):
+        return _head(units[after + 1:], words, verbs, start) or _last(run)
+    return _last(run)
+
+
+def _last(run: list[_Unit]) -> frozenset[str]:
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
+
+
+_NUMBERED = re.compile(r"[a-z]+\d+")  # "ops2", "tier2": an object's name (not "c2c", not "365")
+_ADVERB_ENDINGS = ("ely", "tly", "lly", "ily", "rly", "nly", "sly")  # not "anomaly", "assembly", "supply"
+# the words after an object's noun that ask for a part of it: "department ids", "group names", "rule details"
+_OF_THE_OBJECT = {(w,) for w in ("id", "ids", "name", "detail", "list", "summary", "info", "definition")}
+# "number of monitors", "tally of role definitions", "list of the tunnels": the thing measured is the head
+_MEASURES = {(w,) for w in ("number", "count", "tally", "total", "list", "detail", "summary", "breakdown",
+                            "kind", "type", "overview", "inventory")}
 
 
 _CAPITALISED = re.compile(r"(?<=[\w,] )[A-Z][a-z]+\b")  # "the Retail location group": a name, not the first word

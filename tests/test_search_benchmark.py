@@ -406,6 +406,19 @@ def test_the_head_noun_decides_between_operations_named_by_the_same_words(index)
     assert _names(index, "zdx groups of a user")[0] == "zdx_list_user_groups"
 
 
+def test_the_head_noun_skips_adverbs_and_numbered_names_and_looks_through_ids_and_measures(index):
+    # class 'sibling object, same product' (round 11): "entirely" and "ops2" had been taken for the head noun,
+    # "department ids" was about ids, "tally of role definitions" about a tally
+    assert index.read("switch off the Legacy segment group entirely").head == {"group"}
+    assert _names(index, "switch off the Legacy segment group entirely")[0] == "zpa_update_application_group"
+    assert "user" in index.read("move admin ops2 to the SecOps role in private access").head
+    assert index.read("department ids and names from the zdx configuration").head == {"department"}
+    assert index.read("tally of role definitions for zpa administrators").head == {"role"}
+    assert _names(index, "tally of role definitions for zpa administrators")[0] == "zpa_list_roles"
+    assert index.read("c2c incident receiver").head == {"receiver"}  # a product word with a digit is no name
+    assert index.read("anomaly policy for roaming sims").head == {"policy"}  # -ly but no adverb
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "2c47c3e330ea94baf86ece1d1c44caf7dd4cd7222b3890d82a9a876639155436"
+FINGERPRINT = "1cf30cd35b233434f7f3290e3b49adfb8847c6315f554e9d8e9522b45046a18f"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

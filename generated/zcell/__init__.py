@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "2ceebb90b28bb1e952a7cdd7a99db3ea6340c5618255c7fb57d06613eb6debc6"
+FINGERPRINT = "f863afd3f912d5aa2f9f507bd82e51989ac27e43e5137cf96391b562be46a75c"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "ac62a10052c9af2a98f58dd62c860e3480995da2bdcb2e6ba8a5458a810470cc"
-FINGERPRINT = "4efaf3f376033c9270099fc9d3dc19c8eb66953d126626d03e32ffbbd862a827"
+FINGERPRINT = "9e404985123ab4543a4172cf53cf90f2f1a742e0fde260f5fc27ffba9de72ef8"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

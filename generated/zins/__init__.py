@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "688632f4a9b32a401631aa31e86d5f3655cddc223bfe61b6a029ae14573cf25a"
+FINGERPRINT = "c59103782c159aaec5534d68c5fa9e872a91995f7343a9d24f8bb8e0c9632352"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
