@@ -351,7 +351,8 @@ class Vocabulary:
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
         plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
-        if reading.intent is None and _names_a_new_one(units, words, page_at, self._question_words, plurals):
+        if reading.intent in (None, "update") and _names_a_new_one(
+                units, words, page_at, self._question_words, plurals, verbs if reading.intent else None):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
         if "who" in words[page_at:] and any(w.endswith("ed") and stem(w) in self._acts and words[j - 1] not in _STATE
                                             for j, w in enumerate(words) if j > page_at):
@@ -443,15 +444,25 @@ def _plural(word: str) -> bool:
     return word.endswith("s") and not word.endswith(("ss", "us", "is"))
 
 
-def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str], plurals: set[str]) -> bool:
+def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str], plurals: set[str],
+                     verbs: set[int] | None = None) -> bool:
     """A request that is only a singular noun phrase and what it is for ("dlp notification template for the HR
-    team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads."""
+    team", "api key for ansible") asks for a new one; a plural ("rules for the HR team") or a question reads.
+    What it is for may be a relative clause or a participle ("ips rule that only alerts", "bandwidth rule giving
+    teams 40%"), whose verb then says what the new object does, not what to do (`verbs`: the positions of the
+    words read as a command, all after the phrase, or the request is no terse one)."""
     run = list(itertools.dropwhile(lambda u: u.product, (u for u in units if u.at >= start)))  # "zpa saml ..."
     if not run or not run[0].own or any(w in questions for w in words[start:]):
         return False
-    end = next((u for u in run if not u.own or words[u.at] in _CALLED), None)
+    end = next((u for u in run if not u.own or words[u.at] in _CALLED
+                or (u.at >= run[0].at + 2 and u.n == 1 and _participle(words[u.at])
+                    and stem(words[u.at - 1]) in _MADE)), None)
     if end is None or end.n != 1 or end.at < start + 2 or end.at + 1 >= len(words):
         return False
+    if verbs is not None and (not verbs or min(verbs) < end.at):
+        return False  # "rename connector group X": the command opens the request
+    if any(w.isdigit() for w in words[run[0].at:end.at]):
+        return False  # "application profile 12 to turn on ...": a numbered one exists
     last, after = words[end.at - 1], words[end.at + 1]
     if any(_plural(w) or w in plurals for w in words[run[0].at:end.at]) or last.endswith(("ed", "ing")):
         return False  # "rules for the HR team" lists them; "tickets raised for an incident" reads
@@ -459,7 +470,20 @@ def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions
     # made for somebody in particular ("for the HR team") or to do something ("to quarantine infected files"), or
     # described ("dlp dictionary with our project codenames", "segment group called OT-Systems")
     return ((words[end.at] == "for" and (after in _DEFINITE or after.endswith("ing"))) or words[end.at] in _CALLED
-            or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE))
+            or (words[end.at] == "to" and after not in _DETERMINERS and after not in _DEFINITE)
+            or (words[end.at] in _RELATIVE_NEW and after not in _STATE) or _participle(words[end.at]))
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ing") and len(word) > 5 and not word.endswith(("ings", "thing"))
+
+
+# the objects an administrator makes to do something, which a participle after them describes ("bandwidth rule
+# giving ...", "isolation rule sending ..."); not "document matching", "traffic forwarding" (compounds)
+_MADE = {stem(w) for w in ("rule", "policy", "profile", "template", "banner", "filter", "exception")}
+
+
+_RELATIVE_NEW = {"that", "which", "so"}  # "dns rule that redirects ...", "forwarding rule so laptops ..."
 
 
 _CALLED = {"with", "called", "named"}

@@ -419,6 +419,21 @@ def test_the_head_noun_skips_adverbs_and_numbered_names_and_looks_through_ids_an
     assert index.read("anomaly policy for roaming sims").head == {"policy"}  # -ly but no adverb
 
 
+def test_a_terse_request_for_a_new_object_may_say_what_it_does_in_a_clause_whose_verb_is_no_command(index):
+    # class 'write asked, read ranked' (rounds 10-11): "... rule that blocks", "... rule to block", "... rule giving"
+    for text, want in (("ai guard detection policy that blocks secrets and api keys in prompts", "aiguard_add_policy"),
+                       ("file type rule to block .apk downloads for everybody", "zia_create_file_type_rule"),
+                       ("bandwidth rule giving teams 40% minimum at the call centre",
+                        "zia_create_bandwidth_control_rule")):
+        assert index.read(text).intent == "create", text
+        assert _names(index, text)[0] == want, text
+    # a plural, a numbered object, a compound ("traffic forwarding") or a command first still read or change
+    assert index.read("ec traffic forwarding rules with a zpa action").intent != "create"
+    assert index.read("patch application profile 12 to turn on tunnel 2.0").intent != "create"
+    assert index.read("indexed document matching profiles").intent != "create"
+    assert index.read("rename conector group AWS-USE1 to AWS-Virginia").intent == "update"
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

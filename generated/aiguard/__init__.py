@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "cc4d48d941ac3808f982b79251934a3f966bbf4a05245969ed7f90045cbc869f"
+FINGERPRINT = "5278c90e7414592aef01ec906445a4f0a5bdf81d022030bb0f04cee0fc394389"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "bfea135060882bf90c010b7843ac3e6a8311aa9ec19a8c9228772750dcf1de2e"
+FINGERPRINT = "5166f19552dea9d80c7545e387c36b0294218b669b6299105ee3048a7bacbe42"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "7b01bfee476b5c7972b058ca23494945625d9a3bf66c0fce08e27f39de2061a9"
+FINGERPRINT = "cbd61e7d499f45ffff5946894a8cb6378ff720c0bd8f51c523c89c13e6c89460"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "c59103782c159aaec5534d68c5fa9e872a91995f7343a9d24f8bb8e0c9632352"
+FINGERPRINT = "2c2e64ed6545ddd3bc7afc75d87433dd48efdfe9d696c782a28b02f0fc8022ba"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
