@@ -273,6 +273,7 @@ class Vocabulary:
                 tuple(words[s:s + len(q)]) == q for s, q in later):
             reading.intent = "list"  # "is there a pending activation", "SOC ask: are ... blocked" ask, not act
         verbs: set[int] = set()  # positions of the words that said what to do: searched lightly
+        new_at: set[int] = set()  # where "new" made the request a create: an edit verb later still makes it an update
         stems = [stem(w) for w in words]
         # ... unless it opens the request: "open port 443 to the partner network" is a command
         nouns = {i for i in range(page_at + 1, len(stems))
@@ -286,15 +287,22 @@ class Vocabulary:
                     verbs.update(range(named, named + len(p)))  # even "the block rule" says what to do
                 command = _find_command(words, stems, p, page_at, writes=intent in _WRITES,
                                         skip=nouns | named_at | aside | (after_noun if intent in _WRITES else set()))
+                if command is not None and intent == "update" and new_at and reading.intent == "create":
+                    if p not in _PLAIN_EDITS:
+                        continue  # "new ips rule to block smb": the new rule blocks
+                    verbs -= new_at  # "the gre tunnel has a new source ip, update it": a new value, edited
                 if command is not None:
                     reading.intent = intent
                     verbs.update(range(command, command + len(p)))
+                    if intent == "create" and p in _NEW_PHRASES:
+                        new_at = set(range(command, command + len(p)))
                     if p in _ADDING and _adds_to_existing(words, command + len(p), self.services,
                                                                 self._acts | self.named_verbs | {*self.site_verbs}):
                         reading.intent = "update"  # "add a url to a custom category" changes the category
                     if p == ("make",) and command + 1 < len(words) and words[command + 1] in _DEFINITE:
                         reading.intent = "update"  # "make the Tokyo pse group publicly reachable" changes it
-            if reading.intent in (intent, "update"):
+            if reading.intent == "update" or (reading.intent == intent and not new_at) or (
+                    new_at and intent == "update"):
                 break
         for intent, phrases in self.wishes if reading.intent is None else ():
             # "the time interval should end at 7pm", "the old group can go": a change asked for as a wish
@@ -543,6 +551,8 @@ _LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where"
 _PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
+_NEW_PHRASES = {("new",)}
+_PLAIN_EDITS = {(w,) for w in ("update", "edit", "change", "modify", "fix")}
 # "the location needs a new description": the object has a new value ("I need a new X", "we got a new X" still ask)
 _HAVING = {"needs", "gets", "wants"}
 _DEFINITE = {"the", "our", "my", "this", "that", "its", "their", "your"}

@@ -434,6 +434,17 @@ def test_a_terse_request_for_a_new_object_may_say_what_it_does_in_a_clause_whose
     assert index.read("rename conector group AWS-USE1 to AWS-Virginia").intent == "update"
 
 
+def test_a_new_value_of_an_object_with_an_edit_verb_is_an_update_but_a_new_object_stays_a_create(index):
+    # class 'wrong kind, same resource' (rounds 10-11): "new" had made these creates, the edit verb came second
+    for text, want in (("the Rotterdam gre tunnel has a new source ip, update it", "zia_update_gre_tunnel"),
+                       ("the Acme extranet got a new ip pool, edit it", "zia_update_extranet")):
+        assert index.read(text).intent == "update", text
+        assert _names(index, text)[0] == want, text
+    # another write verb says what the new object does
+    assert index.read("new ips rule to block smb from the internet").intent == "create"
+    assert index.read("set up a new gre tunnel for the plant").intent == "create"
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

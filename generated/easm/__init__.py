@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "5166f19552dea9d80c7545e387c36b0294218b669b6299105ee3048a7bacbe42"
+FINGERPRINT = "4dfe6cceb4cd092a7688d0aae4b2aaaa31a0ce9c357c87836765c4871b0da8de"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "7148a283512044d53184eb4c92bc3e4c738fb468f870b148bc1faaad0d0fcc33"
-FINGERPRINT = "217892ddb766155c0e60fe6ca4255b5f1aba762885629a99a3d31c8b716425cc"
+FINGERPRINT = "018c42cffec9fdcec059dd564c4469bf7625afa817a7be5e595f83a352a05928"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

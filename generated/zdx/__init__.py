@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "cbd61e7d499f45ffff5946894a8cb6378ff720c0bd8f51c523c89c13e6c89460"
+FINGERPRINT = "0706fe19e0796014d18e8e4e43d957fa391205c321978f717d37c9e88b1da03e"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "ac62a10052c9af2a98f58dd62c860e3480995da2bdcb2e6ba8a5458a810470cc"
-FINGERPRINT = "f91db64c6a64e5b4ec93dc14cba8c464730224c96e753b6397ed3a5d2cc19022"
+FINGERPRINT = "66011ea630b1b16a6eec3f51263667d44dc6f1219fab6006e784425596b06c92"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "2c2e64ed6545ddd3bc7afc75d87433dd48efdfe9d696c782a28b02f0fc8022ba"
+FINGERPRINT = "b6716e0307cd5fc96eb308eb9235286b05b6c71a35d576aeb6811c5dd19ae3a7"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
