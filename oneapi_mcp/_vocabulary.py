@@ -449,7 +449,8 @@ def _container(units: list[_Unit], words: list[str], names: set[int]) -> frozens
 
 
 def _plural(word: str) -> bool:
-    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
+    """"rules", "sims"; not "dns", "ips" (three letters: an acronym), "address", "status", "analysis"."""
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
 
 
 def _names_a_new_one(units: list[_Unit], words: list[str], start: int, questions: set[str], plurals: set[str],

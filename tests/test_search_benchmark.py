@@ -445,6 +445,16 @@ def test_a_new_value_of_an_object_with_an_edit_verb_is_an_update_but_a_new_objec
     assert index.read("set up a new gre tunnel for the plant").intent == "create"
 
 
+def test_a_three_letter_acronym_ending_in_s_is_no_plural(index):
+    # "dns rule that ...", "IPS rule for ...": read as plurals, they had kept terse requests for a new rule reads
+    for text, want in (("dns rule that redirects lookups for corp.example to our internal resolver",
+                        "zia_create_firewall_dns_rule"),
+                       ("IPS rule for the lab subnet that only alerts, no blocking", "zia_create_firewall_ips_rule")):
+        assert index.read(text).intent == "create", text
+        assert _names(index, text)[0] == want, text
+    assert index.read("dns rules that redirect lookups for corp.example").intent != "create"
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

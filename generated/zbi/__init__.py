@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "2ddf8b14c8751168ea2b0873c0cb8e800067a0dd819ca27163e937ed81e387a8"
+FINGERPRINT = "c7663e7b72570906486613e41af35b6dca12b2a15d31ababa1077d25565236da"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

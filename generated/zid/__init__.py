@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "ac62a10052c9af2a98f58dd62c860e3480995da2bdcb2e6ba8a5458a810470cc"
-FINGERPRINT = "66011ea630b1b16a6eec3f51263667d44dc6f1219fab6006e784425596b06c92"
+FINGERPRINT = "532d2addd9319fdb5abc4f509264486ea167788f5c342866d83b40367b72c73d"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

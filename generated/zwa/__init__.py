@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "201b4b16a417518851aba0f29b0df9446537b130cc0bc74670e1c1774882b680"
+FINGERPRINT = "ec17dbfadc5589d90b4fd18a670095fcfd664ffc224fc482b05511ed6d9e1880"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
