@@ -359,6 +359,8 @@ class Vocabulary:
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
         plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
+        if reading.intent in (None, "update", "list", "get") and self._labels_a_new_one(page, words, page_at, named_at):
+            reading.intent = "create"  # "timeout rule: vendors get logged out after 30 minutes idle"
         if reading.intent in (None, "update") and _names_a_new_one(
                 units, words, page_at, self._question_words, plurals, verbs if reading.intent else None):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
@@ -367,6 +369,20 @@ class Vocabulary:
             for w in self.who_did:  # "somebody deleted the rule, find out who": a change's author, the audit log
                 reading.add(w, MAPPED)
         return reading
+
+
+    def _labels_a_new_one(self, page: str, words: list[str], start: int, named: set[int]) -> bool:
+        """A request that opens with a kind of rule or policy and a colon, then says what it should do ("sandbox
+        rule: detonate every archive ...", "access rule: finance apps only if ...") asks for a new one; not a
+        question ("location X: is xff on"), nor one named or numbered ("HIPAA-Strict dlp engine: ...")."""
+        label, colon, rest = page.partition(":")
+        said = tokens(label)
+        if not colon or not 2 <= len(said) <= 4 or _CLAUSES.search(label) or _DEFINITE & set(tokens(rest)[:2]):
+            return False  # "client forwarding policy: put the bypass rule first" changes what is there
+        if stem(said[-1]) not in _MADE or _plural(said[-1]) or any(w.isdigit() for w in said):
+            return False
+        return not (set(range(start, start + len(said))) & named) and not any(
+            w in self._question_words for w in words[start:])
 
 
 _PAGE_WORDS = {"management", "page", "tab", "section", "screen", "menu"}

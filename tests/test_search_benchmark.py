@@ -455,6 +455,18 @@ def test_a_three_letter_acronym_ending_in_s_is_no_plural(index):
     assert index.read("dns rules that redirect lookups for corp.example").intent != "create"
 
 
+def test_a_kind_of_rule_then_a_colon_then_what_it_should_do_asks_for_a_new_rule(index):
+    # class 'write asked, read ranked' (round 11): the label names the kind, the rest describes the new one
+    text = "sandbox rule: detonate every archive downloaded from file sharing sites for finance"
+    assert index.read(text).intent == "create"
+    assert _names(index, text)[0] == "zia_create_sandbox_rule"
+    assert index.read("timeout rule: vendors get logged out after 30 minutes idle").intent == "create"
+    # a question, a named object, an existing one ("the ...") or another kind of label is not
+    for text in ("location Sao-Paulo-DC: is xff forwarding on", "HIPAA-Strict dlp engine: require 5 matches",
+                 "client forwarding policy: put the corp-lan bypass rule first"):
+        assert index.read(text).intent != "create", text
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "20ffb7579b833f5125c25b7ec5acb6bdd1e1202834192ffa378c1b0c9ef51481"
+FINGERPRINT = "5cdb719f50bdb73df9c6f0592eaa5e7ef2b814de17e9bed58b3460fde45b1977"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "ecc8fa929638b9cd512b33b362986213402abc5c0970856dc4d9271944686a59"
+FINGERPRINT = "79cd9c4611c5ab60a13be048bd80196a8bdec71cd5056b9d06f21eedf1f0b0d4"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
