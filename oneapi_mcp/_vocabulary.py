@@ -359,6 +359,14 @@ class Vocabulary:
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
         plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
+        made = next((j for j in range(page_at + 1, len(words) - 2) if words[j] == "as" and words[j + 1] in ("a", "an")
+                     and j not in named_at), None)
+        if reading.intent is None and made is not None and not any(
+                w in self._question_words or w in _YES_NO for w in words[page_at:made]):
+            # "github's ip ranges as a destination group", "store the rdp password as a privileged credential": what
+            # it is made into is new, and it is what the request is about
+            reading.intent = "create"
+            reading.head = _head([u for u in units if u.at > made + 1], words, verbs, page_at) or reading.head
         if reading.intent in (None, "update", "list", "get") and self._labels_a_new_one(page, words, page_at, named_at):
             reading.intent = "create"  # "timeout rule: vendors get logged out after 30 minutes idle"
         if reading.intent in (None, "update") and _names_a_new_one(
@@ -386,6 +394,7 @@ class Vocabulary:
 
 
 _PAGE_WORDS = {"management", "page", "tab", "section", "screen", "menu"}
+_YES_NO = {"can", "could", "will", "would", "does", "do", "is", "are"}  # "can 198.51.100.7 be registered as a ..."
 
 
 @dataclass(frozen=True)

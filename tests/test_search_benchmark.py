@@ -467,6 +467,16 @@ def test_a_kind_of_rule_then_a_colon_then_what_it_should_do_asks_for_a_new_rule(
         assert index.read(text).intent != "create", text
 
 
+def test_something_made_into_a_kind_of_object_asks_for_a_new_one_of_that_kind(index):
+    # class 'write asked, read ranked' (round 11): "X as a <kind>" makes a new <kind>, the request's head
+    text = "github's ip ranges as a destination group for the cloud connectors"
+    assert index.read(text).intent == "create" and "group" in index.read(text).head
+    assert _names(index, text)[0] == "ztw_create_ip_destination_group"
+    assert _names(index, "store the svc-backup rdp password as a privileged credential")[0] == "zpa_create_credential"
+    # a yes/no question about it is no request to make one
+    assert index.read("can 198.51.100.7 be registered as a static ip").intent != "create"
+
+
 def test_a_part_of_one_object_is_found_without_that_objects_id(index):
     # /incidents/{incident_id}/tickets is a get, but the request asks for the tickets, not for an incident's details
     found = _names(index, "tickets raised for a dlp incident in workflow automation")

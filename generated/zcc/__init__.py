@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "7148a283512044d53184eb4c92bc3e4c738fb468f870b148bc1faaad0d0fcc33"
-FINGERPRINT = "4b44be497133e42c01a6d68d5d718ef74b30afb9d9c8bf7385fe2f9bbe49f566"
+FINGERPRINT = "1f8b8f0499cd1ccfe239e3f82f449ea16adb44d204995002ebd198ea7e6b8f4c"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

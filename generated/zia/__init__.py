@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "75c7a38548e87b76e1ea4d5f95fbe93156861129f99099685fa5ed721a1ad578"
-FINGERPRINT = "00c755795523356191a43cd8d6d54c0cb6c837b86a7ff14d0443ffdd620c7fb2"
+FINGERPRINT = "611c593573f29957e25ad642c92568bc9337df6a7145ac4dd941a081b59a8319"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

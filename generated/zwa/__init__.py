@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "270b48f826012f21efe9b9a7994cfcaeca1cdd06c010257b84c1ec4d95febb61"
+FINGERPRINT = "4f0e9a295ab731ad3d5fa52282c278294fa6e80d1f32c215adb1a8ae406e67e9"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
