@@ -22,6 +22,7 @@ from oneapi_mcp._search_eval import (
     full_listing_index,
     leave_one_round_out,
     load_benchmark,
+    load_composite_benchmark,
     miss_class,
     parts,
 )
@@ -58,6 +59,7 @@ def bench_search() -> None:
     print(f"  {'search latency p50 / p95 (target p50 < 20 ms)':<70} {statistics.median(times):7.2f} ms / "
           f"{times[int(len(times) * 0.95)]:.2f} ms")
     print(f"  {'index build (lazy, on the first search)':<70} {built_ms:7.0f} ms")
+    _composite_requests(*_server_search()[1:])  # `--composites`: with the operations benchmark through the server
 
 
 # the weights re-fitted per fold: the shipped ones and a step either side of each, one at a time
@@ -109,10 +111,17 @@ def misses_by_class(round_: int) -> None:
         print(f"  {cls:<30} {rank or '-':>3}  {query}")
 
 
-def composites_in_search() -> None:
-    """`python bench/search_bench.py --composites`: search_operations as a server answers it (operations and composite
-    tools together, admin profile): the benchmark's hit@1 / hit@5 that way, how often a composite tool lands in an
-    operations request's top five, and how often a composite is found first by its own title or name."""
+def _composite_requests(surface, results) -> None:
+    """The requests a composite tool answers (tests/search_composites.yaml), each round, through search_operations."""
+    requests = load_composite_benchmark(ROOT / "tests" / "search_composites.yaml", surface.composites)
+    first = first_measurements(ROOT / "tests" / "search_composites.yaml")
+    for n in sorted({r.blind_round for r in requests}):
+        f = first.get(n, {})
+        _line(f"requests a composite tool answers, round {n} (first {f.get('hit1', 0):.1%} / {f.get('hit5', 0):.1%})",
+              evaluate(lambda q: [x["name"] for x in results(q)], [r for r in requests if r.blind_round == n]))
+
+
+def _server_search():
     from oneapi_mcp.plugins.builtin.discovery_tools import search
 
     from oneapi_mcp._server import Runtime, build_server
@@ -125,10 +134,19 @@ def composites_in_search() -> None:
     def results(query: str) -> list[dict]:
         return search(surface, {"query": query, "limit": 10}).structured_content["results"]
 
+    return runtime, surface, results
+
+
+def composites_in_search() -> None:
+    """`python bench/search_bench.py --composites`: search_operations as a server answers it (operations and composite
+    tools together, admin profile): the benchmark's hit@1 / hit@5 that way, how often a composite tool lands in an
+    operations request's top five, and how often a composite is found first by its own title or name."""
+    runtime, surface, results = _server_search()
     requests = load_benchmark(ROOT / "tests" / "search_benchmark.yaml", runtime.catalog)
     found = {r.query: results(r.query) for r in requests}
     _line("through search_operations (composite tools included), all",
           evaluate(lambda q: [x["name"] for x in found[q]], requests))
+    _composite_requests(surface, results)
     among = sum(any(x.get("composite") for x in found[r.query][:5]) for r in requests)
     print(f"  a composite tool in the top five of an operations request: {among} of {len(requests)}")
     ranks = []

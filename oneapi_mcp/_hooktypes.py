@@ -138,7 +138,9 @@ class CompositeTool:
     "composite", or "discovery" for a tool that finds and runs the others (the built-in
     search/describe/invoke/enable_toolset): no filter hides one and search does not return it.
     `hints` overrides the four MCP annotations derived from `scope`; `listed(settings, per_session)`
-    decides whether tools/list shows it (default: the server's `list_composites`).
+    decides whether tools/list shows it (default: the server's `list_composites`). `keywords`: what
+    administrators call the job and the situations it answers ("leaver", "phished credentials"), which
+    search_operations matches beside the title and description; not listed.
     """
 
     name: str
@@ -154,6 +156,7 @@ class CompositeTool:
     hints: Mapping[str, bool] | None = None
     listed: Callable[[ServerSettings, bool], bool] | None = field(default=None, repr=False, compare=False)
     input_model: type[BaseModel] | str | None = field(default=None, repr=False)
+    keywords: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPE_ORDER:

@@ -25,9 +25,11 @@ __all__ = ["Ranking", "SearchIndex", "operation_kind", "words"]
 # the names Zscaler's SDK gives an operation (methods, resource client) and its docstring's first sentence
 # (_search_sdk.py): the console's names where the path and our name use the API's; fitted in bench/sdk_field_bench.py
 SDK_NAMES, SDK_TEXT = 0.5, 0.5
+KEYWORDS = 1.0  # a composite tool's keywords (what administrators call its job) weigh as its description does
 # field -> (weight, length normalisation b)
 _FIELDS = {"name": (3.0, 0.3), "path": (1.5, 0.3), "toolset": (1.2, 0.0), "area": (0.4, 0.5),
-           "text": (1.0, 0.6), "family": (0.25, 0.5), "sdk": (SDK_NAMES, 0.3), "sdk_text": (SDK_TEXT, 0.6)}
+           "text": (1.0, 0.6), "family": (0.25, 0.5), "sdk": (SDK_NAMES, 0.3), "sdk_text": (SDK_TEXT, 0.6),
+           "keywords": (KEYWORDS, 0.0)}
 # the property names an operation sends and returns: a separate, light index (its own document frequencies, so
 # the many `url`/`user` properties do not make those words common in names and descriptions)
 _FIELD_WEIGHT, _FIELD_COVERAGE = 0.1, 0.0
@@ -49,6 +51,17 @@ _COMPAT: dict[str | None, dict[str, float]] = {
     "activate": {"action": 1.0, "create": 0.9, "update": 0.85, "list": 0.55, "get": 0.5, "count": 0.45,
                  "delete": 0.35},
 }
+# a composite tool does a job, not one REST verb on one object: a read-only one ("report") answers a question, one that
+# changes things ("job") any change asked for, whatever verb says it ("lock him out", "take them out of the group")
+_COMPOSITE_COMPAT = {None: {"report": 1.0, "job": 0.8}, "list": {"report": 0.9, "job": 0.5},
+                     "get": {"report": 0.9, "job": 0.5}, "count": {"report": 0.8, "job": 0.4}}
+_COMPOSITE_KINDS = {"report", "job"}
+# a composite tool's share of its match, and what each keyword phrase the request says whole adds (fitted on the
+# first set of tests/search_composites.yaml against the operations benchmark searched with composites, where a
+# composite first is a miss: 0.5 / 0.6 / 0.7 gave 64.6 / 67.4 / 72.2% on the one and 72.8 / 71.7 / 70.5% on the other)
+_COMPOSITE_FIT, _COMPOSITE_PHRASE = 0.6, 0.3
+for _intent, _row in _COMPAT.items():  # a write asked: a job answers it, a report less
+    _row.update(_COMPOSITE_COMPAT.get(_intent, {"job": 1.0, "report": 0.5}))
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,10 @@ _TENANT_SEGMENTS = {"customers", "customer", "organizations", "orgs", "tenants"}
 
 
 def operation_kind(tool: Any) -> str:
-    """list, get, count (reads); create, update, delete, action (writes) - from scope, method, path and name."""
+    """list, get, count (reads); create, update, delete, action (writes) - from scope, method, path and name; a
+    composite tool's is report (read-only) or job."""
+    if tool.method == "COMPOSITE":
+        return "report" if tool.scope == "read" else "job"
     name = tokens(tool.name)
     segments = [s for s in tool.path.split("/") if s]
     if tool.scope == "read":
@@ -161,6 +177,8 @@ class SearchIndex:
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
+        self._products: list[frozenset[str]] = []
+        self._keywords: list[tuple[frozenset[str], ...]] = []
         self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
         self._spelled: dict[tuple[str, ...], list[int]] = {}  # a name without its prefix, as words
         docs: list[dict[str, list[str]]] = []
@@ -176,6 +194,8 @@ class SearchIndex:
                 "area": area_words.get(tool.toolset, []),
                 "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
                 **dict(zip(("sdk", "sdk_text"), (words(t) for t in (sdk or {}).get(tool.name, ("", ""))), strict=True)),
+                # a composite tool's: what administrators call its job (CompositeTool.keywords)
+                "keywords": [] if plain else words(" ".join(getattr(tool, "keywords", ()))),
             })
             field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
@@ -185,6 +205,9 @@ class SearchIndex:
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
+            self._keywords.append(tuple(frozenset(words(k)) for k in getattr(tool, "keywords", ()) if words(k)))
+            # a composite tool works in the products its operations belong to: a request naming one of them is its
+            self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))
             self._spelled.setdefault(tuple(words(tool.name)[1:]), []).append(len(self._tools) - 1)
             last = tool.path.rstrip("/").rsplit("/", 1)[-1]
             self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
@@ -303,8 +326,15 @@ class SearchIndex:
             fit = raw * (1 - rk.coverage + rk.coverage * covered.get(i, total) / total)
             if not self.plain:
                 subject = self._subjects[i]
-                # "app connectors" is answered by list_all_assistants, not list_assistant_groups
-                fit *= 1 - rk.subject + rk.subject * (len(subject & terms.keys()) / len(subject) if subject else 0.5)
+                # "app connectors" is answered by list_all_assistants, not list_assistant_groups. A composite tool's
+                # name says what job it does, not which object it is about: instead, a share of its match, all of it
+                # when the request says one of its keyword phrases whole ("compromised account")
+                if self._kinds[i] in _COMPOSITE_KINDS:
+                    said = sum(1 for phrase in self._keywords[i] if phrase <= terms.keys())
+                    fit *= min(1.0, _COMPOSITE_FIT + _COMPOSITE_PHRASE * said)
+                else:
+                    named = len(subject & terms.keys()) / len(subject) if subject else 0.5
+                    fit *= 1 - rk.subject + rk.subject * named
             relevance[i] = fit
         if not self.plain:
             # the create and the update of one resource (POST /nssFeeds, PUT /nssFeeds/{id}) change the same object,
@@ -338,9 +368,10 @@ class SearchIndex:
             # is what is wanted, as a list would be; so is the named object that holds what is asked about
             kind = "list" if head and (self._parts[i] or (inside and self._kinds[i] == "get")) else self._kinds[i]
             s = fit * compat[kind]
-            if reading.services and tool.service not in reading.services:
+            products = self._products[i]
+            if reading.services and not products & set(reading.services):
                 s *= rk.other_service
-            elif not reading.services and reading.hinted and tool.service not in reading.hinted:
+            elif not reading.services and reading.hinted and not products & set(reading.hinted):
                 s *= rk.hinted_other
             elif not reading.services and not reading.hinted:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior

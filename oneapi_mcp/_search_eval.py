@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 __all__ = ["BenchRequest", "evaluate", "miss_class", "first_measurements", "full_listing_index", "leave_one_round_out",
-           "load_benchmark", "operation_key", "parts"]
+           "load_benchmark", "load_composite_benchmark", "operation_key", "parts"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,20 @@ def load_benchmark(path: Path, catalog: Any) -> list[BenchRequest]:
         want = frozenset(n for k in item["want"] for n in by_key[k])
         out.append(BenchRequest(item["q"], want, bool(item.get("holdout")), blind,
                                 int(item.get("blind_round", 1 if blind else 0))))
+    return out
+
+
+def load_composite_benchmark(path: Path, composites: Any) -> list[BenchRequest]:
+    """The requests a composite tool answers (`tests/search_composites.yaml`), keyed by the composite tools' names
+    (`composites`: the names a server lists), each with the round it was written in (`blind_round`); a name that is
+    no composite tool is an error (the set went stale)."""
+    known = set(composites)
+    out = []
+    for i, item in enumerate(yaml.safe_load(path.read_text())["requests"]):
+        missing = [n for n in item["want"] if n not in known]
+        if missing:
+            raise ValueError(f"{path}: request {i} ({item['q']!r}): no composite tool {', '.join(missing)}")
+        out.append(BenchRequest(item["q"], frozenset(item["want"]), False, True, int(item["round"])))
     return out
 
 

@@ -51,11 +51,14 @@ class _CompositeEntry:
     scope: str
     method: str
     operations: tuple[str, ...]
+    services: tuple[str, ...] = ()  # the products its operations belong to
+    keywords: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, tool: Any) -> _CompositeEntry:
+    def of(cls, tool: Any, catalog: Any) -> _CompositeEntry:
+        services = tuple(sorted({catalog.tools[op].service for op in tool.operations if op in catalog.tools}))
         return cls(tool.name, tool.name, tool.toolset, "", tool.title or "", tool.description, tool.service,
-                   tool.scope, "COMPOSITE", tuple(tool.operations))
+                   tool.scope, "COMPOSITE", tuple(tool.operations), services, tuple(tool.keywords))
 
 
 @dataclass
@@ -284,7 +287,8 @@ class ToolSurface:
     def composite_index(self) -> Any:
         """A search index over this server's composite tools (search_operations ranks them with operations)."""
         # scored with the operations' statistics, so the two compare; the index keeps one per set of tools
-        return self.runtime.index.alongside(_CompositeEntry.of(tool) for tool in self.composites.values())
+        catalog = self.runtime.catalog
+        return self.runtime.index.alongside(_CompositeEntry.of(tool, catalog) for tool in self.composites.values())
 
     def allowed_by(self, tool: Any) -> dict[str, str]:
         """What would let this server run a tool it hides: the smallest profile with its scope, or its rules."""

@@ -641,6 +641,9 @@ _POSTURE_OPS = ("zia_get_advanced_threat_settings", "zia_get_malware_settings", 
 TOOLS = [
     CompositeTool(
         name="analytics_score_security_posture",
+        keywords=("security posture score", "security health check", "posture assessment", "hardening review",
+                  "security scorecard", "configuration gaps", "misconfiguration review", "how secure are we",
+                  "best practice review", "weak spots", "security baseline", "gap analysis", "stale disabled rules"),
         title="Security posture across ZIA, ZPA, ZDX and ZCC",
         description=(
             "A scored security checklist (weights sum to 100): ZIA threat, malware, sandbox and SSL-inspection "
@@ -654,6 +657,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="analytics_build_executive_dashboard",
+        keywords=("CISO one-pager", "board report", "executive summary", "management overview", "KPI snapshot",
+                  "security at a glance", "headline metrics", "leadership briefing", "weekly exec update",
+                  "cross-product overview", "top blocked threats", "shadow IT summary", "overall health snapshot"),
         title="Executive dashboard across services",
         description=(
             "Headline numbers across services: users, devices, private and monitored apps, ZIA and ZPA rules, "
@@ -667,6 +673,10 @@ TOOLS = [
     ),
     CompositeTool(
         name="analytics_report_threat_trends",
+        keywords=("threat trend", "threats blocked per day", "month over month", "attack trend chart",
+                  "top threat categories", "top risky users", "shadow IT trend", "incident volume trend",
+                  "ZDX alert trend", "historical threat activity", "weekly threat report", "past month threats",
+                  "trend CSV"),
         title="Threat trends over a period",
         description=(
             "Trends over a window (default 7d, at most 31 days; ZDX alert lists take 14 days per request, so longer "

@@ -623,6 +623,9 @@ _NOT_LICENSED = ("Services this tenant does not license: their checks are not ap
 TOOLS = [
     CompositeTool(
         name="compliance_generate_report",
+        keywords=("audit evidence", "compliance audit", "NIST 800-53", "ISO 27001", "CIS controls",
+                  "auditor request", "control mapping", "regulatory checklist", "audit readiness", "evidence pack",
+                  "compliance gaps", "external auditor", "EASM findings", "control ids"),
         title="Compliance checklist with evidence",
         description=(
             "A compliance checklist read from configuration: SSL inspection decrypting, advanced threat and "
@@ -644,6 +647,10 @@ TOOLS = [
     ),
     CompositeTool(
         name="compliance_list_department_violations",
+        keywords=("department risk", "violations by department", "risky users by department",
+                  "DLP coverage per department", "high-risk users", "department compliance", "team violations",
+                  "policy breaches by team", "business unit risk", "userRiskScore", "per-department exposure",
+                  "department report"),
         title="Policy violations by department",
         description=(
             "Per ZIA department: users, disabled users, high-risk users (ZIA userRiskScore), ZDX alerts on their "
@@ -658,6 +665,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="compliance_map_data_residency",
+        keywords=("data residency", "data sovereignty", "GDPR", "EU-only traffic", "which countries",
+                  "datacenter locations", "in-country processing", "Schrems II", "data localization",
+                  "traffic leaving region", "sub-clouds", "datacenter exclusions", "where traffic processed"),
         title="Data residency: which datacenters traffic may use",
         description=(
             "Which ZIA datacenters and sub-clouds the tenant's traffic may use, per country and region, from ZIA "

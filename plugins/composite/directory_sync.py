@@ -537,6 +537,9 @@ async def compare_scim_groups(ctx, args: dict[str, Any]):
 TOOLS = [
     CompositeTool(
         name="directory_sync_users",
+        keywords=("bulk import users", "CSV import", "Active Directory export", "LDAP import", "LDIF file",
+                  "HRIS feed", "Workday export", "HR system sync", "bulk user load", "reconcile with HR",
+                  "disable missing users", "mass provisioning", "directory reconciliation"),
         title="Sync an AD/LDAP or HRIS export into ZIdentity",
         description=(
             "OneAPI has no AD or HRIS import API (IdPs push SCIM); this imports an export into ZIdentity "
@@ -556,6 +559,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="directory_compare_scim_groups",
+        keywords=("SCIM mismatch", "Okta groups", "Entra ID groups", "Azure AD sync", "identity provider groups",
+                  "group sync discrepancy", "SCIM provisioning check", "IdP vs ZIdentity", "missing groups",
+                  "group reconciliation", "SCIM attributes", "groups not syncing"),
         title="Compare what the IdP pushes by SCIM with ZIdentity groups",
         description=(
             "Read-only. For each ZPA IdP (or the one named): whether it pushes SCIM, the SCIM attributes it sends, "

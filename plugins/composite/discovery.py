@@ -378,6 +378,9 @@ _PROBED_ONLY = ", ".join(SERVICE_TABLE[s].short for s in SERVICES if s not in _C
 TOOLS = [
     CompositeTool(
         name="discovery_service_status",
+        keywords=("is Zscaler down", "service health", "health check", "what are we licensed", "entitlement check",
+                  "API reachability", "outage check", "connector health", "which services entitled", "tenant status",
+                  "status page", "pending activation", "API latency"),
         title="Status of every Zscaler service for this tenant",
         description=(
             "Which Zscaler services this tenant and API client can use, and how they are doing. OneAPI has no "

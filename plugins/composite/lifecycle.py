@@ -556,6 +556,9 @@ _TEMPLATES = ("Templates are [templates.<name>] tables in the file named by temp
 TOOLS = [
     CompositeTool(
         name="lifecycle_onboard_user",
+        keywords=("new hire", "new starter", "joiner", "onboarding", "first day", "joiner process",
+                  "role-based provisioning", "starting Monday", "set up new employee", "birthright access",
+                  "HR new hire ticket", "standard access template"),
         title="Onboard an employee from an access template",
         description=(
             "Onboard a person from a standard access template: create the ZIdentity user, add it to the template's "
@@ -568,6 +571,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="lifecycle_provision_contractor",
+        keywords=("contractor access", "temporary access", "vendor account", "consultant", "time-bound access",
+                  "fixed-term", "third-party access", "temp worker", "intern", "guest account", "sponsor",
+                  "set end date", "extend contract"),
         title="Provision a contractor with an end date",
         description=(
             "Provision a contractor like lifecycle_onboard_user (template optional) and add them to the "
@@ -580,6 +586,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="lifecycle_due_offboarding",
+        keywords=("contractor expiry", "expired contractors", "contract ending", "access end date",
+                  "overdue offboarding", "temp staff expiring", "who is due", "sponsor follow-up",
+                  "expiring accounts", "vendor access expiry", "stale contractor access", "contract end review"),
         title="List contractors due for offboarding",
         description=(
             f"List ZIdentity users whose recorded access end ({EXPIRES_ATTR}, set by "
@@ -591,6 +600,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="lifecycle_offboard_user",
+        keywords=("leaver process", "employee termination", "last day", "terminated employee", "offboarding",
+                  "resignation", "remove all access", "HR termination", "departure", "revoke everything",
+                  "unenroll laptop", "fired", "leaver", "exit checklist"),
         title="Offboard a user",
         description=(
             "Offboard a leaver: disable the ZIdentity user and reset its password (credentials revoked), remove it "
@@ -610,6 +622,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="lifecycle_list_templates",
+        keywords=("access templates", "role templates", "onboarding templates", "standard access bundles",
+                  "role-based access profiles", "job role bundles", "template validation", "department templates",
+                  "new hire packages", "access profiles", "templates_file"),
         title="List the access templates",
         description=(
             "List the access templates in the server's templates_file ([plugins.lifecycle]) with their groups, ZIA "

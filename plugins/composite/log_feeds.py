@@ -324,6 +324,9 @@ _OUTPUT_TYPES = ("JSON", "CSV", "TAB_SEPARATED", "NAME_VALUE_PAIRS", "SPLUNK_CIM
 TOOLS = [
     CompositeTool(
         name="siem_configure_nss_feed",
+        keywords=("Cloud NSS", "web logs Sentinel", "Splunk HEC", "ZIA logs SIEM", "firewall logs export",
+                  "DNS logs", "Microsoft Sentinel", "log forwarding", "NSS feed", "HTTPS log push",
+                  "admin audit feed", "feed format"),
         title="Configure a ZIA Cloud NSS feed",
         description=(
             "Create or update (by name) a ZIA Cloud NSS feed that streams one log type (web, firewall, DNS, admin "
@@ -337,6 +340,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_configure_lss_stream",
+        keywords=("ZPA logs to Splunk", "log streaming service", "stream ZPA logs", "private access logs",
+                  "ZPA user activity", "App Connector logs", "syslog ZPA", "QRadar", "connector status logs",
+                  "LSS receiver", "ZPA audit logs", "TLS log stream"),
         title="Configure ZPA log streaming (LSS)",
         description=(
             "Create or update (by name) a ZPA Log Streaming Service config: App Connectors in the given groups "

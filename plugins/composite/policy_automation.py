@@ -736,6 +736,9 @@ _LEVELS = ("Levels are [levels.<name>] tables in the TOML file named by threat_l
 TOOLS = [
     CompositeTool(
         name="policy_set_threat_level",
+        keywords=("raise threat level", "lockdown mode", "heightened alert", "phishing campaign",
+                  "active compromise", "go to elevated", "back to normal", "DEFCON", "escalate posture",
+                  "stand down", "ransomware outbreak", "tighten controls", "de-escalate"),
         title="Set the threat level",
         description=(
             "Bring policy to a configured threat level: ZIA advanced threat settings values, URL filtering, firewall "
@@ -751,6 +754,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_list_threat_levels",
+        keywords=("threat level definitions", "DEFCON levels", "threat condition", "elevated level",
+                  "severe lockdown", "current threat posture", "which level are we", "escalation tiers", "threatcon",
+                  "level presets"),
         title="List the threat levels",
         description=("Read-only: the configured threat levels, what each one changes, and how many changes the "
                      "tenant is from each (0: the tenant is at that level). " + _LEVELS),
@@ -759,6 +765,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_test_change",
+        keywords=("what-if analysis", "dry run policy", "simulate change", "test before deploy", "preview impact",
+                  "sandbox test", "safe to apply", "before and after", "will this break", "staging test",
+                  "impact analysis", "which rule matches URL"),
         title="Test a policy change in a sandbox",
         description=(
             "OneAPI has no dry-run or sandbox API, so this builds one locally: it reads the tenant's URL categories, "

@@ -640,6 +640,9 @@ _ZPA_RULE_OPS = ("zpa_get_policy_set_by_policy_type", "zpa_get_policy_rules_by_p
 TOOLS = [
     CompositeTool(
         name="policy_sync_block_destination",
+        keywords=("block for a group", "group-specific block", "restrict team from", "block for contractors",
+                  "deny private app", "ZIA and ZPA consistent", "same policy both products", "block IP for group",
+                  "cross-product block", "one group only", "interns can't reach", "block for marketing group"),
         title="Block a destination for a group in ZIA and ZPA",
         description=(
             "Apply one intent, 'block these destinations (or ZPA applications) for this group', in both products: "
@@ -664,6 +667,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_sync_check_drift",
+        keywords=("policy drift", "ZIA ZPA mismatch", "inconsistent policy", "config drift", "out of sync rules",
+                  "consistency check", "products disagree", "did sync hold", "conflicting rules",
+                  "internet vs private access", "drift report", "mcp-sync"),
         title="Check drift between ZIA and ZPA policy",
         description=(
             "Read-only report of where ZIA and ZPA disagree: every policy-sync intent (objects named 'mcp-sync ...') "
@@ -678,6 +684,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_sync_enforce_dlp",
+        keywords=("data loss prevention", "stop data exfiltration", "block credit card uploads", "PII leak",
+                  "DLP dictionary", "sensitive data upload", "confidential keyword", "finance department DLP",
+                  "prevent leakage", "regex pattern", "monitor only DLP", "DLP engine"),
         title="Enforce a DLP rule for departments",
         description=(
             "Make sure a ZIA web DLP rule blocks (or, with action ALLOW, only logs) content matching a DLP "

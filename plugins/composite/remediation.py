@@ -481,6 +481,9 @@ def _describe(scope: dict[str, list[dict[str, Any]]]) -> str:
 TOOLS = [
     CompositeTool(
         name="remediation_block_ips",
+        keywords=("block IP", "malicious IP", "C2 server IP", "attacker IP", "firewall block", "block CIDR",
+                  "bad IP addresses", "botnet IPs", "blacklist IP", "scanner IPs", "block subnet", "IP IOCs",
+                  "destination IP group"),
         title="Block suspicious IP addresses in the ZIA firewall",
         description=(
             "Block IPv4 addresses and networks in the ZIA cloud firewall: puts them in a destination IP group "
@@ -501,6 +504,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_revoke_credentials",
+        keywords=("leaked API key", "secret exposed", "key in GitHub", "rotate credentials", "revoke API key",
+                  "force password reset", "VPN credential compromised", "credential leak", "kill API secret",
+                  "exposed client secret", "credentials leaked", "invalidate keys"),
         title="Revoke compromised credentials",
         description=(
             "Revoke credentials that may have leaked, each part optional: reset a ZIdentity user's password; delete "
@@ -524,6 +530,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_enable_enhanced_scanning",
+        keywords=("tighten inspection", "turn on sandbox", "SSL decryption", "inspect HTTPS", "quarantine downloads",
+                  "increased scrutiny", "suspicious user monitoring", "harden scanning", "malware scanning",
+                  "watch closely", "heightened monitoring", "zero-day protection", "decrypt traffic"),
         title="Enable enhanced scanning for users, groups or locations",
         description=(
             "Harden ZIA scanning for suspected-compromised users, groups or locations: a sandbox rule (unknown files "

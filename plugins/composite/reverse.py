@@ -291,6 +291,9 @@ _ACCOUNT_OPS = ("zid_update_user", "zia_update_user", "zia_create_firewall_filte
 TOOLS = [
     CompositeTool(
         name="threat_release_account",
+        keywords=("release user", "unlock account", "restore access", "false positive lockout", "undo isolation",
+                  "reinstate user", "incident resolved", "lift isolation", "un-isolate", "give access back",
+                  "end containment", "re-enable after incident"),
         title="Release an isolated account",
         description=(
             "The reverse of threat_isolate_account (and of threat_quarantine_endpoint's ZPA deny rule): from the "
@@ -309,6 +312,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="threat_unblock_domains",
+        keywords=("unblock domain", "false positive domain", "undo domain block", "remove from denylist",
+                  "site wrongly blocked", "allow domain again", "release domain", "lift domain block",
+                  "revert domain block", "business needs site"),
         title="Unblock domains blocked by threat_block_domains",
         description=(
             "The reverse of threat_block_domains: from the snapshot that run stored (run_id, or the latest run for "
@@ -333,6 +339,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_unblock_ips",
+        keywords=("unblock IP", "false positive IP", "remove IP block", "allow IP again", "undo IP block",
+                  "whitelist IP", "partner IP blocked", "roll back firewall block", "lift IP block", "release IP",
+                  "revert IP block"),
         title="Unblock IPs blocked by remediation_block_ips",
         description=(
             "The reverse of remediation_block_ips: from the snapshot that run stored (run_id, or the latest run for "
@@ -352,6 +361,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_restore_settings",
+        keywords=("undo enhanced scanning", "roll back scanning", "revert SSL inspection", "remove sandbox rule",
+                  "normal scanning again", "incident closed", "restore previous settings", "revert hardening",
+                  "stop decrypting", "undo tightening"),
         title="Restore what enhanced scanning changed",
         description=(
             "The reverse of remediation_enable_enhanced_scanning: from the snapshot that run stored (run_id, or its "
@@ -375,6 +387,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="remediation_recover_credentials",
+        keywords=("restore deleted secret", "undo revocation", "recover API key", "replace revoked key",
+                  "new API secret", "re-issue credentials", "reissue VPN credential", "get key back",
+                  "after credential revoke", "not reversible"),
         title="The way back from revoked credentials (what to replace)",
         description=(
             "The reverse of remediation_revoke_credentials, as far as one exists: none through the API. A deleted "

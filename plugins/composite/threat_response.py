@@ -270,6 +270,9 @@ _ZPA_USER_OPS = ("zpa_get_all_idps", "zpa_get_all_scim_attributes", "zpa_get_all
 TOOLS = [
     CompositeTool(
         name="threat_block_domains",
+        keywords=("block phishing domain", "malicious domain", "block for everyone", "C2 domain",
+                  "tenant-wide block", "add to denylist", "malicious URL", "block site company-wide", "IOC domains",
+                  "ransomware domain", "blacklist domain", "bad domains"),
         title="Block domains across ZIA and ZPA",
         description=(
             "Block domains everywhere OneAPI can: in ZIA, add them to a custom URL category with an enabled BLOCK "
@@ -290,6 +293,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="threat_isolate_account",
+        keywords=("compromised account", "phished credentials", "lock out", "account takeover", "impossible travel",
+                  "cut off everywhere", "contain user", "kill access", "hacked account", "stolen credentials",
+                  "credential compromise", "account popped", "containment"),
         title="Isolate a compromised account",
         description=(
             "Cut a compromised account off everywhere: disable the ZIdentity user and reset its password, drop "
@@ -308,6 +314,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="threat_quarantine_endpoint",
+        keywords=("isolate device", "infected laptop", "quarantine machine", "ransomware laptop",
+                  "malware on device", "EDR alert", "CrowdStrike detection", "unenroll device", "cut device off",
+                  "compromised host", "failed posture", "contain endpoint", "pull laptop off network"),
         title="Quarantine an endpoint (nearest real controls)",
         description=(
             "OneAPI has no endpoint-isolation API. This does the nearest real things: unenrolls the device's "

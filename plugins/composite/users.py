@@ -392,6 +392,8 @@ _User = Annotated[str, Field(min_length=1, description="Email / login name, or Z
 TOOLS = [
     CompositeTool(
         name="users_create_user",
+        keywords=("create account", "new account", "provision user", "add person", "set up account",
+                  "ad-hoc account", "without template", "local ZIA user", "create identity", "single account setup"),
         title="Create a user with access across services",
         description=(
             "Provision a person: create the ZIdentity user (the source of truth), add it to ZIdentity groups by name, "
@@ -408,6 +410,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="users_disable",
+        keywords=("suspend user", "deactivate account", "HR hold", "leave of absence", "temporarily disable access",
+                  "investigation hold", "pause access", "suspend pending review", "block user traffic",
+                  "administrative suspension", "garden leave", "disciplinary suspension"),
         title="Disable a user across services",
         description=(
             "Disable a person everywhere it is a write: the ZIdentity user (status false), in ZIA a firewall rule "
@@ -424,6 +429,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="users_show_access",
+        keywords=("what can user access", "user access review", "effective permissions", "entitlements of user",
+                  "why blocked", "troubleshoot access", "which rules apply", "user 360", "access summary",
+                  "can't reach app", "user profile overview", "rules naming user"),
         title="Show one user's access across services",
         description=(
             "Read-only view of one person across services: the ZIdentity user and groups; the ZIA user, department "
@@ -439,6 +447,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="users_add_to_group",
+        keywords=("grant group membership", "give access via group", "put in team group", "join group",
+                  "bulk add members", "add people to group", "membership change", "grant app access",
+                  "enroll in group", "add to ZIdentity group"),
         title="Add users to a ZIdentity group",
         description=(
             "Add users (by email) to a ZIdentity group (by name) in one call; members already in it are left alone. "
@@ -450,6 +461,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="users_remove_from_group",
+        keywords=("revoke group membership", "take out of team", "drop membership", "remove group access",
+                  "role change", "moved teams", "least privilege cleanup", "bulk remove members",
+                  "strip group access", "remove from ZIdentity group"),
         title="Remove users from a ZIdentity group",
         description=(
             "Remove users (by email) from a ZIdentity group (by name) with one bulk remove; the accounts are kept "

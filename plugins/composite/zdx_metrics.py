@@ -371,6 +371,9 @@ _DATAPOINTS = Field(False, description="Also return every datapoint as a table/C
 TOOLS = [
     CompositeTool(
         name="experience_report_scores",
+        keywords=("digital experience score", "user experience complaint", "poor experience users", "worst users",
+                  "ZDX score", "end-user experience", "helpdesk slow ticket", "bad experience", "who is struggling",
+                  "experience per app", "user complains slow", "experience heatmap"),
         title="ZDX experience scores per user and app",
         description=(
             "ZDX experience scores (0-100; poor <34, okay <66, good 66+) per user and app over a window (default "
@@ -383,6 +386,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="experience_report_app_performance",
+        keywords=("slow application", "page load time", "latency", "DNS resolution time", "server response time",
+                  "app availability", "p95 latency", "Office 365 slow", "Salesforce slow", "web probe results",
+                  "why app slow", "SaaS slowness"),
         title="ZDX application performance over a window",
         description=(
             "Web-probe performance of ZDX apps over a window (default 24h): the time series ZDX reports per app "
@@ -394,6 +400,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="experience_check_sla",
+        keywords=("SLA compliance", "SLA breach", "SLO", "uptime target", "service level agreement",
+                  "percent of time good", "apps missing target", "contractual SLA", "experience SLA report",
+                  "missed SLA", "score threshold", "vendor SLA"),
         title="ZDX SLA compliance against a target score",
         description=(
             "SLA compliance per ZDX app over a window (default 7d). ZDX has no SLA API: this computes, from each "

@@ -681,6 +681,9 @@ _Bounded = Annotated[str, Field(min_length=1, max_length=64)]
 TOOLS = [
     CompositeTool(
         name="policy_schedule_change",
+        keywords=("change window", "maintenance window", "run at midnight", "schedule for later", "timed change",
+                  "after hours", "defer change", "run tomorrow", "CAB approved change", "delayed execution", "cron",
+                  "weekend change", "at 2am"),
         title="Schedule a change for later",
         description=(
             "Run a tool this server allows (a write operation or a composite tool) with the given arguments at a "
@@ -696,6 +699,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_list_scheduled_changes",
+        keywords=("upcoming changes", "change calendar", "pending jobs", "what runs tonight", "scheduled jobs",
+                  "change history", "job status", "maintenance window queue", "did change run", "missed jobs",
+                  "scheduled change log"),
         title="List scheduled changes",
         description=(
             "Scheduled changes of this server: pending, running, done, failed, cancelled and missed, with their "
@@ -706,6 +712,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="policy_cancel_scheduled_change",
+        keywords=("cancel scheduled", "call off change", "abort planned change", "don't run tonight",
+                  "withdraw change", "unschedule", "cancel maintenance change", "scrap the job", "kill pending job",
+                  "stop planned change"),
         title="Cancel a scheduled change",
         description=(
             "Cancel a pending scheduled change so it never runs. Cancelling one that is already cancelled changes "

@@ -428,6 +428,9 @@ _Str = Annotated[str, Field(min_length=1)]
 TOOLS = [
     CompositeTool(
         name="siem_register_webhook",
+        keywords=("add webhook", "signed JSON POST", "Splunk SOAR", "SOAR integration", "ServiceNow integration",
+                  "HMAC signed events", "event subscription", "callback URL", "push notifications",
+                  "PagerDuty alerts", "ticketing integration", "XSOAR", "Tines"),
         title="Register an outbound webhook",
         description=(
             "Register (or update, by name) a webhook this server sends events to: each event is one POST of JSON "
@@ -439,6 +442,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_list_webhooks",
+        keywords=("registered webhooks", "webhook endpoints", "which integrations", "outbound integrations",
+                  "callback URLs", "webhook deliveries", "webhook secrets hidden", "SOAR endpoints",
+                  "notification endpoints", "pending webhook events"),
         title="List outbound webhooks",
         description="The webhooks registered on this server, with events pending and delivered (secrets not shown).",
         handler=list_webhooks, toolset="composite.siem", scope="read",
@@ -446,6 +452,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_remove_webhook",
+        keywords=("delete webhook", "unregister webhook", "stop notifications", "decommission integration",
+                  "remove callback", "retire webhook", "disconnect SOAR", "stop sending events", "drop integration",
+                  "remove endpoint"),
         title="Remove an outbound webhook",
         description="Remove a registered webhook; its undelivered events are dropped.",
         handler=remove_webhook, toolset="composite.siem", scope="write",
@@ -453,6 +462,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_export_events",
+        keywords=("push alerts SIEM", "send events Splunk", "forward alerts SOAR", "export audit log", "ship events",
+                  "ZDX alerts SIEM", "sync alerts SIEM", "SOC integration", "security events export",
+                  "feed Sentinel", "event forwarding"),
         title="Export security events to the SIEM",
         description=(
             "Read security events (ZDX alerts, the ZIA admin audit log) for the last hours and queue them in the "
@@ -467,6 +479,8 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_get_status",
+        keywords=("SIEM health", "is SIEM receiving", "delivery status", "queue depth", "events stuck", "export lag",
+                  "SIEM last error", "integration health", "why no events", "outbox status", "backlog size"),
         title="SIEM export status",
         description=("Each SIEM destination's health, guarantee (acknowledged, or best-effort for UDP and plain TCP "
                      "syslog), queue depth, events acknowledged or sent, oldest waiting event, last error and next "
@@ -476,6 +490,8 @@ TOOLS = [
     ),
     CompositeTool(
         name="siem_flush_outbox",
+        keywords=("retry delivery", "push queued events", "stuck events", "SIEM backlog", "resend now",
+                  "force delivery", "drain queue", "SIEM back online", "deliver pending events", "flush queue"),
         title="Deliver queued SIEM events now",
         description=("Deliver what the outbox holds now, without waiting for the retry backoff; reports what each "
                      "destination acknowledged and which are unreachable (their events stay queued)."),

@@ -34,6 +34,9 @@ _Strings = list[str] | None
 TOOLS = [
     CompositeTool(
         name="incident_list_user_events",
+        keywords=("user activity timeline", "what did he do", "investigate user", "user security events",
+                  "threats hit user", "user DLP incidents", "per-user investigation", "suspicious user activity",
+                  "audit trail user", "triage user alert", "user sandbox verdicts", "events last week"),
         title="Security events for one person over a window",
         description=(
             "Everything the Zscaler APIs can say about one person over a window (at most 14 days): Z-Insights "
@@ -48,6 +51,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="incident_correlate_indicators",
+        keywords=("IOC sweep", "indicator lookup", "threat hunt", "hash lookup", "where domain appears",
+                  "pivot on IOC", "blast radius", "C2 domain hunt", "SHA-256 hash", "MD5 search", "IOC correlation",
+                  "search all products", "threat intel match"),
         title="Where indicators appear across services",
         description=(
             "For each indicator (email, device udid/hostname, domain, MD5/SHA-256 hash; each validated), where it "
@@ -60,6 +66,9 @@ TOOLS = [
     ),
     CompositeTool(
         name="incident_generate_report",
+        keywords=("incident write-up", "post-incident report", "postmortem", "IR report", "incident timeline",
+                  "case report", "affected assets", "lessons learned", "incident summary management",
+                  "forensic timeline", "actions taken", "recommended next steps", "root cause summary"),
         title="Incident report",
         description=(
             "An incident report for a person and/or indicators over a window: summary, timeline (Z-Insights "
