@@ -24,8 +24,8 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.765, 0.935  # reached: 0.771 / 0.939 after session 8 (0.760 / 0.937 before it; 2,062
-# requests with round 11; 0.780 / 0.945 on the
+HIT1_FLOOR, HIT5_FLOOR = 0.77, 0.94  # reached: 0.775 / 0.942 with round 12 (2,360 requests); 0.771 / 0.939 after
+# session 8 on the 2,062 before it (0.760 / 0.937 before session 8; 2,062 requests with round 11; 0.780 / 0.945 on the
 # 1,750 before it, 0.761 / 0.931 when round 10 was added; on the 1,376 before that 0.762 / 0.932 before session 6,
 # 0.781 / 0.943 after it)
 # each part's floor, a request or two under what it reached (round 3, n=43: one miss is 2.3 points). Each blind
@@ -52,15 +52,20 @@ HIT1_FLOOR, HIT5_FLOOR = 0.765, 0.935  # reached: 0.771 / 0.939 after session 8 
 # measures; terse requests for a new object told by a relative clause, a participle, 'kind of rule: ...' or
 # 'X as a <kind>'; 'has a new Y, update it'; three-letter acronyms no plurals): round 11 0.705 / 0.907, round 10
 # 0.741 / 0.925, round 9 0.737 / 0.924, round 8 0.709 / 0.899, tuned on
+# Round 12 (n=298, a fifth held-out set written while session 8's changes were made) was first measured after them at
+# 0.809 / 0.960 (0.805 / 0.960 on main before them). Its writer chose answers from each operation's first description
+# line, and its wording is nearer the listing's: the plain full-listing search scores 0.638 / 0.893 on it, 0.365 / 0.721
+# on round 11, so it is an easier round, not proof that the target is met on every kind of request.
 PART_FLOORS = {"tuned": (0.87, 0.985), "held out": (0.87, 0.965), "blind round 1": (0.86, 0.975),
                "blind round 2": (0.88, 0.97), "blind round 3": (0.81, 0.95), "blind round 4": (0.805, 0.965),
                "blind round 5": (0.765, 0.955), "blind round 6": (0.765, 0.935), "blind round 7": (0.63, 0.86),
                "blind round 8": (0.70, 0.895), "blind round 9": (0.73, 0.92),
-               "blind round 10": (0.735, 0.92), "blind round 11": (0.70, 0.90)}
+               "blind round 10": (0.735, 0.92), "blind round 11": (0.70, 0.90),
+               "blind round 12": (0.80, 0.955)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.487 / 0.780 (2,062 requests, after
 # session 8's zid descriptions; 0.485 / 0.778 before them; 0.506 /
 # 0.789 on the 1,750 before round 11, 0.520 / 0.793 on the 1,376 before round 10)
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.485, 0.775
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.50, 0.79  # 0.506 / 0.794 with round 12
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +114,7 @@ def test_every_part_of_the_benchmark_is_above_the_floors_not_only_the_whole(cata
     assert len(parts_["blind round 6"]) >= 120 and len(parts_["blind round 8"]) >= 200
     assert len(parts_["blind round 9"]) >= 200
     assert len(parts_["blind round 10"]) >= 300 and len(parts_["blind round 11"]) >= 300
+    assert len(parts_["blind round 12"]) >= 290
     for label, requests in parts_.items():
         result = evaluate(ranked, requests)
         hit1_floor, hit5_floor = PART_FLOORS[label]
