@@ -169,6 +169,10 @@ class CompositeTool:
             object.__setattr__(self, "input_schema", InputSchema(self.name, self.input_model))
         if self.kind not in ("composite", "discovery"):
             raise ValueError(f"composite tool {self.name}: kind must be composite or discovery")
+        if isinstance(self.keywords, str) or not all(isinstance(k, str) and k.strip() for k in self.keywords):
+            raise ValueError(f"composite tool {self.name}: keywords must be a tuple of phrases (non-empty strings), "
+                             f"got {self.keywords!r}")
+        object.__setattr__(self, "keywords", tuple(self.keywords))
 
     @property
     def annotations(self) -> dict[str, bool]:

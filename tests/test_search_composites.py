@@ -15,6 +15,7 @@ from oneapi_mcp.plugins.builtin.discovery_tools import search
 from oneapi_mcp._search_eval import evaluate, first_measurements, load_composite_benchmark
 from oneapi_mcp._server import Runtime, build_server
 from oneapi_mcp._settings import ServerSettings
+from oneapi_mcp.plugin_api import CompositeTool
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = ROOT / "tests" / "search_composites.yaml"
@@ -69,3 +70,14 @@ def test_a_composite_is_a_job_not_a_rest_verb_so_a_request_in_its_words_finds_it
     # operation's object; its keywords say what administrators call the job
     assert _names(surface, "lock down jdoe everywhere, his account was phished")[0] == "threat_isolate_account"
     assert _names(surface, "run the leaver process for d.ortiz@acme.com")[0] == "lifecycle_offboard_user"
+
+
+@pytest.mark.parametrize("keywords", ["compromised account", ("lock out", ""), ("lock out", 3)])
+def test_keywords_that_are_not_phrases_are_refused_naming_the_tool(keywords):
+    async def handler(ctx, arguments):
+        return {}
+
+    with pytest.raises(ValueError, match="composite tool acme_lock: keywords must be a tuple of phrases"):
+        CompositeTool(name="acme_lock", description="Lock an account.", handler=handler, keywords=keywords)
+    assert CompositeTool(name="acme_lock", description="d", handler=handler, keywords=["lock out"]).keywords == (
+        "lock out",)
