@@ -187,6 +187,8 @@ class SearchIndex:
         for tool in tools:
             path = re.sub(r"\{[^}]*\}", " ", tool.path)
             listed = f"{tool.title} {tool.description}"  # a client's own search reads it whole, product names too
+            # a composite tool's: what administrators call its job (CompositeTool.keywords), phrase by phrase
+            phrases = [] if plain else [p for p in (words(k) for k in getattr(tool, "keywords", ())) if p]
             docs.append({
                 "name": list(dict.fromkeys(words(tool.name) + words(tool.operation_id))),
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
@@ -194,8 +196,7 @@ class SearchIndex:
                 "area": area_words.get(tool.toolset, []),
                 "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
                 **dict(zip(("sdk", "sdk_text"), (words(t) for t in (sdk or {}).get(tool.name, ("", ""))), strict=True)),
-                # a composite tool's: what administrators call its job (CompositeTool.keywords)
-                "keywords": [] if plain else words(" ".join(getattr(tool, "keywords", ()))),
+                "keywords": [w for p in phrases for w in p],
             })
             field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
@@ -205,7 +206,7 @@ class SearchIndex:
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
-            self._keywords.append(tuple(frozenset(words(k)) for k in getattr(tool, "keywords", ()) if words(k)))
+            self._keywords.append(tuple(frozenset(p) for p in phrases))
             # a composite tool works in the products its operations belong to: a request naming one of them is its
             self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))
             self._spelled.setdefault(tuple(words(tool.name)[1:]), []).append(len(self._tools) - 1)

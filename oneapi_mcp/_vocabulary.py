@@ -378,7 +378,6 @@ class Vocabulary:
                 reading.add(w, MAPPED)
         return reading
 
-
     def _labels_a_new_one(self, page: str, words: list[str], start: int, named: set[int]) -> bool:
         """A request that opens with a kind of rule or policy and a colon, then says what it should do ("sandbox
         rule: detonate every archive ...", "access rule: finance apps only if ...") asks for a new one; not a

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "1120d69276ef096a1b16f6938667364ca5d26de912401f34208f5f15483be1cd"
+FINGERPRINT = "cf944696ade373aba66d3211662005700b6d4404ad10e9012a3ba2c6576d55a3"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "4d6afa50cd15feabc080a7d93ff4433214a2c099a3e66a31bb89a7c56080a760"
+FINGERPRINT = "8bd5f9202f01fbbb57d19edf085768dff292bab7216b9fdcf245738aa899d76d"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "fb02357797846c32a68d9bda4499892f99ba821a1406fc9b720532f6e2920944"
+FINGERPRINT = "baf21498ab7480955f90f6d5691781dedbb58942d943fb46093825036396e6bf"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "2831a5dceecee6ccae234708a971f0b10885f0a1a9e87f61b6e69b792187f3cb"
+FINGERPRINT = "eeed598f970734ebdfa8b2aa45ec15a30bf8671348b8a65c6e152b3b1b18b320"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
