@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "0fadbd0e90525b9e5129c61572fa1a5c8d80b98836c9718e244b65814735bc25"
+FINGERPRINT = "d4f2edb350afd18594f8152705fef8a53a2eb43cfebc15fe0c44e67958ba92aa"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "7148a283512044d53184eb4c92bc3e4c738fb468f870b148bc1faaad0d0fcc33"
-FINGERPRINT = "2a1b3f0ab127a8e868b698412ba94033987adbfaefdca0fe190e73ed3b5a926d"
+FINGERPRINT = "3d64293fe3bef960975929e19cd8de0ae3e98775c85061acb6462fcaf0915b4d"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

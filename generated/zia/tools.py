@@ -5656,7 +5656,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile",
         "title": "Returns tenancy restriction profile",
-        "description": "Returns one tenancy restriction profile by id in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
+        "description": "Returns one tenancy restriction profile by id in ZIA (Zscaler Internet Access). Also called: tenant profile.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -5674,7 +5674,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_tenancy_restriction_profile_app_item_count",
         "title": "Returns tenancy restriction profile app item count",
-        "description": "Counts tenancy restriction profile app item: how many there are. Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access). Also called: tenant restriction. SDK: tenancy_restriction_profile.list_app_item_count.",
+        "description": "Counts tenancy restriction profile app item: how many there are. Returns tenancy restriction profile app item count in ZIA (Zscaler Internet Access). Also called: tenant profile. SDK: tenancy_restriction_profile.list_app_item_count.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
@@ -9012,7 +9012,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_tenancy_restriction_profiles_by_type",
         "title": "Lists tenancy restriction profiles by type",
-        "description": "Lists all tenancy restriction profiles by type (shows which exist). Lists tenancy restriction profiles by type in ZIA (Zscaler Internet Access). Also called: tenant restriction.",
+        "description": "Lists all tenancy restriction profiles by type (shows which exist). Lists tenancy restriction profiles by type in ZIA (Zscaler Internet Access). Also called: tenant profile.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "read",
