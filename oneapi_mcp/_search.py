@@ -76,6 +76,7 @@ class Ranking:
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
     spelled: float = 1.0  # bonus when the request is the tool's name spelled out, its prefix left off
+    qualified: float = 0.3  # an operation on what the request's object is for, not on the object
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
@@ -378,6 +379,8 @@ class SearchIndex:
                 s *= self.vocabulary.prior.get(tool.service, 1.0) ** rk.prior
             if head:
                 s *= 1 + rk.head
+            elif reading.qualifier and self._subjects[i] and self._subjects[i] <= reading.qualifier:
+                s *= 1 - rk.qualified  # "provisioning keys for app connectors" asks for keys, not connectors
             if i in spelled:
                 s *= 1 + rk.spelled
             if self._lite[i]:

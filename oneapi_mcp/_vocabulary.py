@@ -85,6 +85,7 @@ class Reading:
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
+    qualifier: frozenset[str] = frozenset()  # what the head is for or of ("app connectors" of "keys for app connectors")
     container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
     inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
@@ -258,7 +259,7 @@ class Vocabulary:
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
             clauses.add(at)
-            if n == 0 and at - page_at <= 3:  # a label: "SOC ask: are ... blocked", "triage: which ..."
+            if n == 0 and at - page_at <= _LABEL:  # a label: "SOC ask: are ... blocked", "triage: which ..."
                 starts.append(at)
         # "before I edit it, show ...": a clause opening with "before" says what comes next, it asks for nothing
         ahead = sorted(clauses)
@@ -355,6 +356,7 @@ class Vocabulary:
                         reading.inflected.add(stem(word))
             i += n
         reading.head = _head(units, words, verbs, page_at)
+        reading.qualifier = _qualifier(units, words, verbs, page_at) - reading.head
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
@@ -412,6 +414,30 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     participle ("raised", "started"), an adverb ("the Legacy segment group entirely") or an object's name with a
     number in it ("admin ops2"). Its ids, names or details are the object's ("department ids" -> {department}); a
     measure of something is about that thing ("tally of role definitions" -> {definition})."""
+    run, after = _phrase(units, words, verbs, start)
+    if (len(run) == 1 and run[0].n == 1 and run[0].own[-1:] in _MEASURES and after < len(units)
+            and words[units[after].at] == "of"):
+        return _head(units[after + 1:], words, verbs, start) or _last(run)
+    return _last(run)
+
+
+def _qualifier(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
+    """The nouns of the phrase a preposition puts after the head noun, which say whose or what for: "provisioning
+    keys for app connectors" -> {app, connector, assistant}. An operation on those is not what is asked for."""
+    run, after = _phrase(units, words, verbs, start)
+    if not run or after >= len(units) or words[units[after].at] not in _QUALIFYING or (
+            len(run) == 1 and run[0].own[-1:] in _MEASURES):
+        return frozenset()
+    rest = [u for u in units[after + 1:] if u.own or u.product or u.api]
+    following, _ = _phrase(rest, words, verbs, start)
+    return frozenset(w for u in following for w in (*u.own, *u.api))
+
+
+_QUALIFYING = {"for", "behind", "under", "from"}
+
+
+def _phrase(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> tuple[list[_Unit], int]:
+    """The request's first noun phrase (see `_head`) and the index of the unit after it."""
     run: list[_Unit] = []
     after = len(units)
     for n, u in enumerate(units):
@@ -428,10 +454,7 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
             run.append(u)
     if len(run) > 1 and run[-1].n == 1 and run[-1].own[-1:] in _OF_THE_OBJECT:
         run.pop()
-    if (len(run) == 1 and run[0].n == 1 and run[0].own[-1:] in _MEASURES and after < len(units)
-            and words[units[after].at] == "of"):
-        return _head(units[after + 1:], words, verbs, start) or _last(run)
-    return _last(run)
+    return run, after
 
 
 def _last(run: list[_Unit]) -> frozenset[str]:
@@ -571,7 +594,8 @@ def _key(phrase: str) -> tuple[str, ...]:
 _WRITES = {"create", "update", "delete"}
 _STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 # a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
-_LATER_QUESTIONS = (("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",), ("is", "it"),
+_LABEL = 4
+_LATER_QUESTIONS = (("show", "me"), ("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",), ("is", "it"),
                     ("are", "they"))
 _PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one

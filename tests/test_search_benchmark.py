@@ -431,6 +431,33 @@ def test_the_head_noun_skips_adverbs_and_numbered_names_and_looks_through_ids_an
     assert index.read("anomaly policy for roaming sims").head == {"policy"}  # -ly but no adverb
 
 
+def test_an_operation_on_what_the_object_is_for_is_not_the_object(index):
+    # class 'sibling object, same product' (session 9): "provisioning keys for app connectors" ranked the connectors
+    # (their descriptions say how they enrol) above the keys; "for" puts the connectors after the head noun
+    assert index.read("show the provisioning keys for app connectors").qualifier >= {"assistant"}
+    assert _names(index, "show the provisioning keys for app connectors")[0] == "zpa_get_all_provisioning_keys"
+    assert _names(index, "make a network service group for the erp ports")[0] == "zia_create_network_service_group"
+    # "of" names an attribute of the object as often ("the email of a break glass account"): not a qualifier
+    assert not index.read("change the email of a break glass account").qualifier
+    assert _names(index, "change the email of a break glass account")[0] == "zpa_update_emergency_access_user"
+
+
+def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
+    # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
+    assert index.read("Administration > Advanced Settings, just show me what's set").intent == "list"
+    assert _names(index, "Administration > Advanced Settings, just show me what's set")[0] == "zia_get_advanced_settings"
+    assert index.read("location Sao-Paulo-DC: is xff forwarding on and what up/down bandwidth is set").intent == "list"
+
+
+def test_pending_or_staged_changes_and_making_them_live_is_an_activation(index):
+    # the console's banner says changes are pending; the help portal's "Activating changes" pushes them live
+    for text in ("zia banner says changes pending, make them live",
+                 "CAB approved it, apply the staged internet access config now"):
+        assert index.read(text).intent == "activate", text
+        assert _names(index, text)[0] == "zia_activate", text
+    assert _names(index, "is the config I saved an hour ago live yet")[0] == "zia_get_activation_status"
+
+
 def test_a_terse_request_for_a_new_object_may_say_what_it_does_in_a_clause_whose_verb_is_no_command(index):
     # class 'write asked, read ranked' (rounds 10-11): "... rule that blocks", "... rule to block", "... rule giving"
     for text, want in (("ai guard detection policy that blocks secrets and api keys in prompts", "aiguard_add_policy"),

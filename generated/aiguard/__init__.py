@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "2048f6a35eb5251fc035bfc508fab18b06bd562c82f2bfeaa3bfca5ad1640a9d"
+FINGERPRINT = "8134a1a6ec6cdcde2bcb01ed5f94238156ef28f54d22a75b7eeddc0b17118372"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

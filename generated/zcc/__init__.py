@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "7148a283512044d53184eb4c92bc3e4c738fb468f870b148bc1faaad0d0fcc33"
-FINGERPRINT = "3d64293fe3bef960975929e19cd8de0ae3e98775c85061acb6462fcaf0915b4d"
+FINGERPRINT = "cb13fa585ec62cdd0fa90dca5f0b3f7847ca0b420d199f6c05705329b80486ed"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "3c50213e6680d9a50f05c2856cfd06aeba9628048ed6676f1c61d810f2b30290"
-FINGERPRINT = "579139356032226ce4c696c381bc79e09cd93e5dadee3a6d4a9cebf07a914938"
+FINGERPRINT = "b1ba925a93305a0fa051fe9434efaeec471cd4f4eb894f4dae68cc6eba8f5e0e"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "d197eb1d6a470228b10a05dec610cef50e09d780d2c8a103c213c7dfec8d388f"
+FINGERPRINT = "a05ed947432b41d2cff7af8e3681e370c2aed9f8f71969faa5f2e23afee754a6"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "6d127764c5389b048cd446714742d6d20407ed96808902325c9f5423965bc794"
-FINGERPRINT = "1f62f77bbcca593493246198b4698b8703e723820b8ae51e80d3b65f765f304a"
+FINGERPRINT = "baa7526c6db969cb20fff0fbbdf7bbbf88bdda788fc4c757d9e372d85da70701"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

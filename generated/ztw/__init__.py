@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "2d25e0215bd09fa0447d88773c585473cbda75ff625d40f30861224ffa81e4ae"
+FINGERPRINT = "3fcbbc64e1a99fca67621406b45cb79532402163466d3e98a775dde6410be997"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
