@@ -85,7 +85,7 @@ class Reading:
     mapped: dict[str, list[str]] = field(default_factory=dict)  # a console word's stem -> the API words it stood for
     names_one: bool = False  # an id, a quoted name, "this", "a specific": one object, which a `get` answers
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
-    qualifier: frozenset[str] = frozenset()  # what the head is for or of ("app connectors" of "keys for app connectors")
+    qualifier: frozenset[str] = frozenset()  # what the head is for ("app connectors" of "keys for app connectors")
     container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
     inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
@@ -593,10 +593,10 @@ def _key(phrase: str) -> tuple[str, ...]:
 
 _WRITES = {"create", "update", "delete"}
 _STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
-# a question anywhere in a long request: "..., is there a way to see", "..., where do I get it"
-_LABEL = 4
-_LATER_QUESTIONS = (("show", "me"), ("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",), ("is", "it"),
-                    ("are", "they"))
+_LABEL = 4  # words before a colon that label a request ("location Sao-Paulo-DC: is xff forwarding on")
+# a question anywhere in a long request: "..., is there a way to see", "..., where do I get it", "just show me"
+_LATER_QUESTIONS = (("show", "me"), ("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",),
+                    ("is", "it"), ("are", "they"))
 _PREAMBLES = {"before"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one

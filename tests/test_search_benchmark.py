@@ -444,8 +444,9 @@ def test_an_operation_on_what_the_object_is_for_is_not_the_object(index):
 
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
-    assert index.read("Administration > Advanced Settings, just show me what's set").intent == "list"
-    assert _names(index, "Administration > Advanced Settings, just show me what's set")[0] == "zia_get_advanced_settings"
+    text = "Administration > Advanced Settings, just show me what's set"
+    assert index.read(text).intent == "list"
+    assert _names(index, text)[0] == "zia_get_advanced_settings"
     assert index.read("location Sao-Paulo-DC: is xff forwarding on and what up/down bandwidth is set").intent == "list"
 
 
