@@ -178,6 +178,7 @@ class SearchIndex:
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
+        self._adds: list[bool] = []  # named "add": zid_add_group_user adds to an object that is there
         self._products: list[frozenset[str]] = []
         self._keywords: list[tuple[frozenset[str], ...]] = []
         self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
@@ -207,6 +208,7 @@ class SearchIndex:
             self._bulk.append(any(w.startswith("bulk") for w in named))
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
+            self._adds.append(tokens(tool.name)[1:2] == ["add"])
             self._keywords.append(tuple(frozenset(p) for p in phrases))
             # a composite tool works in the products its operations belong to: a request naming one of them is its
             self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))
@@ -354,6 +356,7 @@ class SearchIndex:
         # "group with member", "list all assistants": a request that spells a tool's name without its prefix (the
         # service, a composite family) means that tool, whatever the vocabulary made of its words
         spelled = set(self._spelled.get(tuple(words(query)), ())) if not self.plain else set()
+        adding = reading.intent == "update" and "add" in terms
         ranked: list[tuple[float, str, Any]] = []
         for i, fit in relevance.items():
             tool = self._tools[i]
@@ -369,6 +372,8 @@ class SearchIndex:
             # "tickets raised for an incident" asks for one object's tickets without giving its id: the part named
             # is what is wanted, as a list would be; so is the named object that holds what is asked about
             kind = "list" if head and (self._parts[i] or (inside and self._kinds[i] == "get")) else self._kinds[i]
+            if kind == "create" and adding and self._adds[i] and self._heads[i] in reading.head:
+                kind = "update"  # "add user 8812 to group 301": zid_add_group_user (a POST) changes the group
             s = fit * compat[kind]
             products = self._products[i]
             if reading.services and not products & set(reading.services):

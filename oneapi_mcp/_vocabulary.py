@@ -371,6 +371,9 @@ class Vocabulary:
             reading.head = _head([u for u in units if u.at > made + 1], words, verbs, page_at) or reading.head
         if reading.intent in (None, "update", "list", "get") and self._labels_a_new_one(page, words, page_at, named_at):
             reading.intent = "create"  # "timeout rule: vendors get logged out after 30 minutes idle"
+        if reading.intent == "update" and not any(tuple(words[j:j + len(p)]) in _PLAIN_EDITS for j in verbs
+                                                  for p in _PLAIN_EDITS) and _made_with_a_new_one(words, page_at):
+            reading.intent = "create"  # "block DNS over HTTPS with a dns control rule": the rule that blocks is new
         if reading.intent in (None, "update") and _names_a_new_one(
                 units, words, page_at, self._question_words, plurals, verbs if reading.intent else None):
             reading.intent = "create"  # "credential pool for the windows jump hosts": a terse request for one
@@ -577,11 +580,29 @@ def _particles_together(words: list[str]) -> list[str]:
     return out
 
 
+def _made_with_a_new_one(words: list[str], start: int) -> bool:
+    """A policy asked for through a kind of rule or policy that is not there yet: "block dropbox uploads with a cloud
+    app control rule", "decrypt everything for IT-Test, needs a new ssl inspection rule"."""
+    for j in range(start, len(words) - 2):
+        if words[j] in _BY_MEANS and words[j + 1] in ("a", "an") or (
+                words[j] in ("a", "an") and words[j + 1] == "new" and j > start and words[j - 1] in _HAVING):
+            ahead = [stem(w) for w in words[j + 2:j + 7]]
+            if any(w in _MADE for w in ahead):
+                return True
+    return False
+
+
+_BY_MEANS = {"with", "via", "using", "through"}
+# verbs no operation is named by that say what a new rule is for: "add a sandbox rule to quarantine unknown executables"
+_PURPOSES = {"quarantine", "send", "route", "forward", "inspect", "decrypt", "isolate", "catch",
+             "detect", "stop", "prevent", "let", "keep", "force", "redirect", "steer", "scan", "warn"}
+
+
 def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ...], str], verbs: set[str]) -> bool:
     """"add X to <an object>" (not "add X to <a product>", nor "add a rule to block ...", a purpose): the object is
     changed, not created."""
     at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
-    if at is None or (at + 1 < len(words) and stem(words[at + 1]) in verbs):
+    if at is None or (at + 1 < len(words) and (stem(words[at + 1]) in verbs or words[at + 1] in _PURPOSES)):
         return False
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
     return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))

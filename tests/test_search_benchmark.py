@@ -442,6 +442,28 @@ def test_an_operation_on_what_the_object_is_for_is_not_the_object(index):
     assert _names(index, "change the email of a break glass account")[0] == "zpa_update_emergency_access_user"
 
 
+def test_a_policy_asked_for_with_a_kind_of_rule_that_is_not_there_yet_creates_it(index):
+    # class 'wrong kind, same resource' (session 9): "block" reads as an update, but "with a ... rule" or "needs a new
+    # ... rule" names a rule that does not exist yet; "add a rule to <do something>" is a purpose, not a container
+    for text, want in (("block DNS over HTTPS with a dns control rule", "zia_create_firewall_dns_rule"),
+                       ("decrypt everything for the IT-Test group, needs a new ssl inspection rule",
+                        "zia_create_ssl_inspection_rule"),
+                       ("add a sandbox rule to quarantine unknown executables", "zia_create_sandbox_rule")):
+        assert index.read(text).intent == "create", text
+        assert _names(index, text)[0] == want, text
+    assert index.read("the Leeds location needs a new description").intent == "update"
+    assert index.read("add soc@acme.com to alert subscription 7 for critical severity").intent == "update"
+
+
+def test_adding_members_to_a_group_is_the_operation_named_add_for_those_members(index):
+    # zid_add_group_user is a POST (a create) that changes the group; "add ... to" reads as an update, which ranked
+    # zid_replace_group_users (a PUT) first. Not when the added object is another one: zpa_add_rule_to_policy_set
+    assert _names(index, "add three users to the finance group in zid")[0] in ("zid_add_group_user",
+                                                                               "zid_add_group_users")
+    assert _names(index, "add the contractors scim group to the existing ERP access rule")[0] in (
+        "zpa_update_rule_to_policy_set", "zpa_v2_update_rule_to_policy_set")
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"
