@@ -76,9 +76,11 @@ class Ranking:
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
     spelled: float = 1.0  # bonus when the request is the tool's name spelled out, its prefix left off
+    window: float = 0.3  # an operation taking a time window, for a request that gives one
     qualified: float = 0.3  # an operation on what the request's object is for, not on the object
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
+_TIMED = re.compile(r"(from_?|to|start_?time|end_?time|start_?date(_?time)?|end_?date(_?time)?|since|until)$", re.I)
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 _EDITS = {"create", "update"}
 _PRODUCT_IN_NAME = 0.5
@@ -178,6 +180,7 @@ class SearchIndex:
         self._lite: list[bool] = []
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
+        self._timed: list[bool] = []  # takes a time window (ZDX from/to, Z-Insights startTime/endTime)
         self._adds: list[bool] = []  # named "add": zid_add_group_user adds to an object that is there
         self._products: list[frozenset[str]] = []
         self._keywords: list[tuple[frozenset[str], ...]] = []
@@ -209,6 +212,8 @@ class SearchIndex:
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
             self._adds.append(tokens(tool.name)[1:2] == ["add"])
+            self._timed.append(any(_TIMED.match(p[1]) for p in getattr(tool, "params", ())
+                                   if p[2] in ("query", "variable")))
             self._keywords.append(tuple(frozenset(p) for p in phrases))
             # a composite tool works in the products its operations belong to: a request naming one of them is its
             self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))
@@ -388,6 +393,8 @@ class SearchIndex:
                 s *= 1 - rk.qualified  # "provisioning keys for app connectors" asks for keys, not connectors
             if i in spelled:
                 s *= 1 + rk.spelled
+            if reading.window and self._timed[i]:
+                s *= 1 + rk.window
             if self._lite[i]:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:

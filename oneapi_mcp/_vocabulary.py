@@ -87,6 +87,7 @@ class Reading:
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
     qualifier: frozenset[str] = frozenset()  # what the head is for ("app connectors" of "keys for app connectors")
     container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
+    window: bool = False  # a time window ("yesterday", "last 7 days", "since monday"): data over time, not settings
     inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
     def add(self, term: str, weight: float) -> None:
@@ -254,6 +255,7 @@ class Vocabulary:
         words = _particles_together(self._spelled(tokens(text), speller, reading, {w for n in names for w in n}))
         named_at = {j for n in names for at in _runs(words, n, page_at) for j in range(at, at + len(n))}
         reading.names_one = bool(_ONE.search(text) or names) or any(w in _THIS_ONE for w in words)
+        reading.window = bool(_WINDOW.search(text))
         starts, at = [page_at], page_at
         clauses = {page_at}  # where each clause of the page starts: a command may open one
         for n, clause in enumerate(_CLAUSES.split(page)):
@@ -464,6 +466,12 @@ def _last(run: list[_Unit]) -> frozenset[str]:
     return frozenset({*run[-1].own[-1:], *run[-1].api[-1:]}) if run else frozenset()
 
 
+# "yesterday", "last 7 days", "over the last hour", "since monday", "last 30d", "two hours ago": a time window
+_WINDOW = re.compile(
+    r"\b(yesterday|today|tonight|last (night|week|month|quarter|year|(\d+|few|couple of) ?(h|hrs?|hours?|d|days?|w|"
+    r"weeks?|mins?|minutes?|months?))|(past|previous|last) (hour|day|week|month|24 ?h)|this (week|month|morning|"
+    r"afternoon)|over the (last|past|day|week|weekend)|since (yesterday|last|(mon|tues|wednes|thurs|fri|satur|sun)"
+    r"day)|\d+ ?(h|d|hrs|mins)|\d+ (hours?|days?|minutes?|weeks?) ago|in the last)\b", re.I)
 _NUMBERED = re.compile(r"[a-z]+\d+")  # "ops2", "tier2": an object's name (not "c2c", not "365")
 _ADVERB_ENDINGS = ("ely", "tly", "lly", "ily", "rly", "nly", "sly")  # not "anomaly", "assembly", "supply"
 # the words after an object's noun that ask for a part of it: "department ids", "group names", "rule details"

@@ -464,6 +464,17 @@ def test_adding_members_to_a_group_is_the_operation_named_add_for_those_members(
         "zpa_update_rule_to_policy_set", "zpa_v2_update_rule_to_policy_set")
 
 
+def test_a_time_window_prefers_operations_that_take_one(index):
+    # class 'wrong product' (session 9): "last week", "yesterday" ask for data over time (Z-Insights' startTime/endTime,
+    # ZDX's from/to), which the configuration of the same words (firewall rules, threat settings) cannot answer
+    assert index.read("firewall traffic broken down by allow/block action for last week").window
+    assert not index.read("add the last 10 rules to the policy").window
+    names = _names(index, "firewall traffic broken down by allow/block action for last week", limit=5)
+    assert "zins_firewall_by_action" in names
+    assert _names(index, "alerts digital experience raised for the Chicago location last month")[0] == (
+        "zdx_list_historical_alerts")
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"
