@@ -128,11 +128,12 @@ def operation_kind(tool: Any) -> str:
     name = tokens(tool.name)
     segments = [s for s in tool.path.split("/") if s]
     if tool.scope == "read":
-        last = segments[-1].lower() if segments else ""
-        if "count" in last or "quota" in last or name[-1:] == ["count"]:  # a quota answers "how many more"
-            return "count"
+        last = tokens(segments[-1]) if segments else []
+        if {"count", "quota"} & set(last) or name[-1:] == ["count"]:  # a quota answers "how many more"
+            return "count"  # (by words: /accountGroups and /usage/countries are no counts)
         if segments and segments[-1].startswith("{"):
-            return "get"
+            # /webApplicationRules/{rule_type}, /inventory/software/{softwareKey}: named list_*, the rules of a type
+            return "list" if name[1:2] == ["list"] else "get"
         if any(p[2] == "query" and p[3] and p[0].lower().endswith("id") for p in getattr(tool, "params", ())):
             return "get"  # ZCC's getDeviceDetails?udid=...: one device, named by a required query parameter
         # /findings/{finding_id}/details is one finding's; /customers/{id}/connector or /organizations/{org_id}/findings

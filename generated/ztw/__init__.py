@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "3fcbbc64e1a99fca67621406b45cb79532402163466d3e98a775dde6410be997"
+FINGERPRINT = "03d47768ebc8d09d936ec4fa6f9a6ab3434843c50ea0e662d7c215028fddca9c"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
