@@ -87,7 +87,7 @@ _PRODUCT_IN_NAME = 0.5
 _NAMED_SITE = 0.5
 # words of a tool name that say what it does, not what it is about
 _VERBS = {stem(w) for w in ("list", "get", "all", "create", "update", "remove", "delete", "add", "by", "id", "lite",
-                             *SERVICE_TABLE, "info", "detail")}  # stemmed, as words() gives them ("creat", "remov")
+                             *SERVICE_TABLE, "info")}  # stemmed, as words() gives them ("creat", "remov")
 
 
 # name words that qualify the noun before them: list_users_summaries is about users

@@ -475,6 +475,18 @@ def test_a_time_window_prefers_operations_that_take_one(index):
         "zdx_list_historical_alerts")
 
 
+def test_details_in_a_tool_name_is_an_object_word_and_a_list_named_so_lists(catalog, index):
+    # "details" in zia_list_gre_tunnel_details and zwa_get_incident_details had counted as no word of the name, so
+    # "show the gre tunnels" ranked the tunnel details and "dlp incidents for user jdoe" one incident's details
+    assert _names(index, "show the gre tunnels")[0] == "zia_list_gre_tunnels"
+    assert _names(index, "dlp incidents for user jdoe this week")[0] == "zwa_dlp_incident_search"
+    # /webApplicationRules/{rule_type} lists a type's rules; /accountGroups and /usage/countries hold no "count"
+    assert operation_kind(catalog.tools["zia_list_web_application_rules_by_type"]) == "list"
+    assert operation_kind(catalog.tools["ztw_list_account_groups"]) == "list"
+    assert operation_kind(catalog.tools["zcell_list_sim_analytics_usage_countries"]) == "list"
+    assert operation_kind(catalog.tools["zia_get_url_category_quota"]) == "count"
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"
