@@ -202,6 +202,10 @@ class Vocabulary:
                   for p in phrases}
         self.who_did = [stem(w) for v in data.get("who_did") or [] for w in tokens(v)]
         self.site_verbs = [stem(w) for w in data.get("site_verbs") or []]
+        # verbs that are nouns too ("group", "map", "stream"): a command only where they open the request or a clause
+        # ("pull ... into": only with the later word, "pull up the policy" reads)
+        self.opening_verbs = {v.split()[0]: (intent, v.split()[-1] if "..." in v else None)
+                              for intent, vs in (data.get("opening_verbs") or {}).items() for v in vs}
         self.wishes = [(intent, [tuple(tokens(p)) for p in phrases])
                        for intent, phrases in (data.get("wishes") or {}).items()]
         self.site_words = [stem(w) for v in data.get("site_words") or [] for w in tokens(v)]
@@ -313,6 +317,13 @@ class Vocabulary:
             if said:
                 reading.intent = intent
                 verbs.update(j for at, p in said for j in range(at, at + len(p)))
+                break
+        for at in sorted(clauses) if reading.intent is None else ():
+            at = next((j for j in range(at, len(words)) if words[j] not in _OPENERS), len(words))
+            intent, later = self.opening_verbs.get(words[at], (None, None)) if at + 1 < len(words) else (None, None)
+            if intent and words[at + 1] not in _MODIFIED and (later is None or later in words[at + 2:]):
+                reading.intent = intent  # "group the messaging apps into one ...", "IR: ..., cut its outbound"
+                verbs.add(at)
                 break
         i = 0
         units: list[_Unit] = []  # the request's words and phrases in order, for its head noun
@@ -601,6 +612,9 @@ def _made_with_a_new_one(words: list[str], start: int) -> bool:
 
 
 _BY_MEANS = {"with", "via", "using", "through"}
+# an opening verb before these is a noun naming them: "email dlp rules", "email template sent when ...", "map view"
+_MODIFIED = {"dlp", "template", "templates", "rule", "rules", "policy", "policies", "setting", "settings", "report",
+             "reports", "notification", "notifications", "view", "up"}
 # verbs no operation is named by that say what a new rule is for: "add a sandbox rule to quarantine unknown executables"
 _PURPOSES = {"quarantine", "send", "route", "forward", "inspect", "decrypt", "isolate", "catch",
              "detect", "stop", "prevent", "let", "keep", "force", "redirect", "steer", "scan", "warn"}

@@ -487,6 +487,22 @@ def test_details_in_a_tool_name_is_an_object_word_and_a_list_named_so_lists(cata
     assert operation_kind(catalog.tools["zia_get_url_category_quota"]) == "count"
 
 
+def test_a_verb_that_is_a_noun_too_commands_only_where_it_opens_the_request_or_a_clause(index):
+    # class 'write asked, read ranked' (session 9): "group", "stream", "capture", "cut", "scope" had set no intent
+    for text, want in (("group the shared domain admin credentials into a pool", "zpa_create_credential_pool"),
+                       ("stream zpa user activity logs to our siem", "zpa_create_siem"),
+                       ("capture traffic from the POS terminal subnet for forensics", "zia_create_traffic_capture_rule"),
+                       ("IR: infected host 10.4.2.17 is beaconing, cut its outbound at the cloud firewall",
+                        "zia_create_firewall_filtering_rule"),
+                       ("scope the zia admin anna.b to the APAC location group only", "zia_update_admin_user")):
+        assert index.read(text).intent in ("create", "update"), text
+        assert _names(index, text)[0] == want, text
+    # a noun: "email dlp rules", "pull up" reads, "group" without "into", a verb elsewhere
+    for text in ("email dlp rules", "pull up the web dlp policy called PCI-Block", "group membership of jdoe in zia",
+                 "which rules capture traffic from the lab"):
+        assert index.read(text).intent in (None, "list", "get"), text
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "f039b8d100caa0104c3b3257a68924e90b7a99c16587b16ce2f68e801c165a8a"
+FINGERPRINT = "ac76e402991e31e11ac81729900a2bc8019f503f0a3c866c019d9cf4a2e554d4"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

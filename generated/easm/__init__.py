@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "2c15879b6765a2e485244a8e7e9e74677bfe855d1d3066cb7f6fff0b3a91438b"
+FINGERPRINT = "ff41af84c413ef4f9e5ef66e7dc2b84876bcc09553c94b1cb75e5a68f524c661"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

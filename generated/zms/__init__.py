@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "951fe7caab6a47a7b8600e8c1e16fe856eb3a84e5e61a0699bab7857b87ec0c8"
+FINGERPRINT = "b0a595112c7ecada7f593c22d5bc9dcd861bc47cbae1dd70e7e5ac02e7091408"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
