@@ -491,7 +491,8 @@ def test_a_verb_that_is_a_noun_too_commands_only_where_it_opens_the_request_or_a
     # class 'write asked, read ranked' (session 9): "group", "stream", "capture", "cut", "scope" had set no intent
     for text, want in (("group the shared domain admin credentials into a pool", "zpa_create_credential_pool"),
                        ("stream zpa user activity logs to our siem", "zpa_create_siem"),
-                       ("capture traffic from the POS terminal subnet for forensics", "zia_create_traffic_capture_rule"),
+                       ("capture traffic from the POS terminal subnet for forensics",
+                        "zia_create_traffic_capture_rule"),
                        ("IR: infected host 10.4.2.17 is beaconing, cut its outbound at the cloud firewall",
                         "zia_create_firewall_filtering_rule"),
                        ("scope the zia admin anna.b to the APAC location group only", "zia_update_admin_user")):
