@@ -320,9 +320,9 @@ class Vocabulary:
                 break
         for at in sorted(clauses) if reading.intent is None else ():
             at = next((j for j in range(at, len(words)) if words[j] not in _OPENERS), len(words))
-            intent, later = self.opening_verbs.get(words[at], (None, None)) if at + 1 < len(words) else (None, None)
-            if intent and words[at + 1] not in _MODIFIED and (later is None or later in words[at + 2:]):
-                reading.intent = intent  # "group the messaging apps into one ...", "IR: ..., cut its outbound"
+            opening, needs = self.opening_verbs.get(words[at], (None, None)) if at + 1 < len(words) else (None, None)
+            if opening and words[at + 1] not in _MODIFIED and (needs is None or needs in words[at + 2:]):
+                reading.intent = opening  # "group the messaging apps into one ...", "IR: ..., cut its outbound"
                 verbs.add(at)
                 break
         i = 0
