@@ -76,10 +76,12 @@ class Ranking:
     prior: float = 1.0  # exponent on the service prior: 0 ignores it
     head: float = 0.3  # bonus when the tool name's last noun is the request's head noun ("users" of "users in a group")
     spelled: float = 1.0  # bonus when the request is the tool's name spelled out, its prefix left off
+    every: float = 0.15  # an operation on all objects at once (named *_all) for a request saying all or every
     window: float = 0.3  # an operation taking a time window, for a request that gives one
     qualified: float = 0.3  # an operation on what the request's object is for, not on the object
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 # the verbs tool names use for one kind of operation: a request saying one of them means all of them
+_EVERY = {"all", "every", "everything", "everyone"}
 _TIMED = re.compile(r"(from_?|to|start_?time|end_?time|start_?date(_?time)?|end_?date(_?time)?|since|until)$", re.I)
 _NAMING_VERBS = {"delete": ("delete", "remove"), "create": ("create", "add")}
 _EDITS = {"create", "update"}
@@ -182,6 +184,7 @@ class SearchIndex:
         self._bulk: list[bool] = []
         self._heads: list[str | None] = []
         self._timed: list[bool] = []  # takes a time window (ZDX from/to, Z-Insights startTime/endTime)
+        self._every: list[bool] = []  # named *_all: every object at once (ztb_bulk_ignore_all)
         self._adds: list[bool] = []  # named "add": zid_add_group_user adds to an object that is there
         self._products: list[frozenset[str]] = []
         self._keywords: list[tuple[frozenset[str], ...]] = []
@@ -213,6 +216,7 @@ class SearchIndex:
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
             self._adds.append(tokens(tool.name)[1:2] == ["add"])
+            self._every.append(tokens(tool.name)[-1] == "all")
             self._timed.append(any(_TIMED.match(p[1]) for p in getattr(tool, "params", ())
                                    if p[2] in ("query", "variable")))
             self._keywords.append(tuple(frozenset(p) for p in phrases))
@@ -363,6 +367,7 @@ class SearchIndex:
         # service, a composite family) means that tool, whatever the vocabulary made of its words
         spelled = set(self._spelled.get(tuple(words(query)), ())) if not self.plain else set()
         adding = reading.intent == "update" and "add" in terms
+        every = bool(_EVERY & set(tokens(query)))
         ranked: list[tuple[float, str, Any]] = []
         for i, fit in relevance.items():
             tool = self._tools[i]
@@ -400,6 +405,8 @@ class SearchIndex:
                 s *= 0.97  # the full listing first; the lite one is there too
             if self._bulk[i] and "bulk" not in terms:
                 s *= 0.9  # "delete a group" is the one-group call; the bulk one is for "several"
+            if self._every[i] and every:
+                s *= 1 + rk.every  # "acknowledge all alarms": ztb_bulk_acknowledge_all, not the chosen ones'
             ranked.append((s, tool.name, tool))
         ranked.sort(key=lambda r: (-r[0], len(r[1]), r[1]))
         return [(round(s, 3), t) for s, _, t in ranked[:limit]]

@@ -504,6 +504,11 @@ def test_a_verb_that_is_a_noun_too_commands_only_where_it_opens_the_request_or_a
         assert index.read(text).intent in (None, "list", "get"), text
 
 
+def test_all_or_every_prefers_the_operation_on_every_object_at_once(index):
+    assert _names(index, "acknowledge all alarms in zero trust branch")[0] == "ztb_bulk_acknowledge_all"
+    assert _names(index, "acknowledge alarms 55 and 56 in zero trust branch")[0] == "ztb_bulk_acknowledge"
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"
