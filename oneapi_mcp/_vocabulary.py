@@ -370,6 +370,8 @@ class Vocabulary:
             i += n
         reading.head = _head(units, words, verbs, page_at)
         reading.qualifier = _qualifier(units, words, verbs, page_at) - reading.head
+        if reading.intent == "update":  # "change the email of a break glass account": the account is changed
+            reading.head = _changed(units, words, verbs, page_at) or reading.head
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
@@ -449,6 +451,16 @@ def _qualifier(units: list[_Unit], words: list[str], verbs: set[int], start: int
     return frozenset(w for u in following for w in (*u.own, *u.api))
 
 
+def _changed(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
+    """What an edit changes when its first noun phrase is a value of it: "fix the department on jdoe's zia user",
+    "change the version profile on connector group 12" -> {user}, {group}; none when the phrase is the object."""
+    run, after = _phrase(units, words, verbs, start)
+    if not run or after >= len(units) or words[units[after].at] not in _OF_AN_OBJECT:
+        return frozenset()
+    return _head([u for u in units[after + 1:] if u.own or u.api], words, verbs, start)
+
+
+_OF_AN_OBJECT = {"of", "on"}
 _QUALIFYING = {"for", "behind", "under", "from"}
 
 

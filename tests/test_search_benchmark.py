@@ -509,6 +509,16 @@ def test_all_or_every_prefers_the_operation_on_every_object_at_once(index):
     assert _names(index, "acknowledge alarms 55 and 56 in zero trust branch")[0] == "ztb_bulk_acknowledge"
 
 
+def test_an_edit_of_a_value_of_an_object_changes_the_object(index):
+    # "change the description of an app connector group": the description is the group's, the group is changed
+    assert index.read("change the description of an app connector group").head >= {"group"}
+    for text, want in (("change the description of an app connector group", "zpa_update_assistant_group"),
+                       ("change the app connector group of a connector", "zpa_update_assistant"),
+                       ("change the role of admin pat.k to Helpdesk", "zia_update_admin_user")):
+        assert _names(index, text)[0] == want, text
+    assert "description" in index.read("the description of an app connector group").head  # a read: as typed
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"
