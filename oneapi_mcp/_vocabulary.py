@@ -581,7 +581,8 @@ _CALLED = {"with", "called", "named"}
 
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
 _OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
-            "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment"}
+            "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment",
+            "re"}  # "re-enable": the verb is "enable"
 _TO = {"to", "into", "onto"}
 # "add X to Y" puts X into Y, which changes Y; "set up a feed to send logs to qradar" creates the feed
 _ADDING = {("add",)}

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "ac76e402991e31e11ac81729900a2bc8019f503f0a3c866c019d9cf4a2e554d4"
+FINGERPRINT = "b4c81f53dcd4249d8ae5ca59e71e675b5811eaa4cad8aed38431d25a8873ae78"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

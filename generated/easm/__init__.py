@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = ""
-FINGERPRINT = "ff41af84c413ef4f9e5ef66e7dc2b84876bcc09553c94b1cb75e5a68f524c661"
+FINGERPRINT = "09afdd78c6fa48b61f7aa2a0f89b0562547326a299aba73af31642943b17401e"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "33bfdae63e31ac541a00751e086088098483746670d0dd13f6f3c3f9af726f7c"
-FINGERPRINT = "1bb0f9867bb45e1fbfbe072935d5de1474f53910331847b02565b73a05b16463"
+FINGERPRINT = "e736ddbedff8ae7f464abbed044af0531979a5c868d4724579695086a08bc7a1"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

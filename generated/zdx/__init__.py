@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "bbc9fdfac87ce49dc088c9afbd7758e12b8509bc54a9548dc9b1c8e284e6693a"
-FINGERPRINT = "9c216599e99d4a7b8e1d5f4b7736cca53dacac21281095f3a1c3fbc8fc3b7bd9"
+FINGERPRINT = "3eaedcee37130cbb587cbfadcd4693e3828d7dd87aaa10427404821d63f2902f"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "78eb5eb6cbfa99a875d5970c89427dcdc5efdd27130b7a881539afff2cab6fc1"
-FINGERPRINT = "39a2de2e1d4604f9ba181abc13a1a9c05daa08a3c6d5ae77c23f8b1746fd3fa9"
+FINGERPRINT = "1ffa2d9d1231434a2617885dd381027c22cbc26c54c06d9e042ab029a2a2a5e9"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

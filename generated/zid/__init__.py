@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "ac62a10052c9af2a98f58dd62c860e3480995da2bdcb2e6ba8a5458a810470cc"
-FINGERPRINT = "e2ac871f74cfc885f63e530e43e1fb26d0bcf826bb0263429ced77cfb8f25ca0"
+FINGERPRINT = "479c534d7281fb93bbdffbbd2a80708c7e0721c06590f5fe67cfb307bde85db0"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

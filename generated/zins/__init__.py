@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "7eeb296bc92af5a562bc04d6528e6fbc8290cf2651b1b2c61635e24db5b69951"
+FINGERPRINT = "2b212d2587245e32d1bd5ec02ac178c1c9104410d276ca026523648994ee3bec"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

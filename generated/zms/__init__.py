@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "c13fe2d7c82344f9cb0eb97881e9e69097d50b06264830035eea9920ab84ec8b"
-FINGERPRINT = "b0a595112c7ecada7f593c22d5bc9dcd861bc47cbae1dd70e7e5ac02e7091408"
+FINGERPRINT = "a0d9bfb553a8f6a698b3c40ede457b34434782410ef7b902539ba35d9462dcda"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "b63f657b8c8853142c36e6ea14a51bfea651cfce7a9f8ac49993a46218482543"
-FINGERPRINT = "25d4724ae88c89c1003fe0513b68f158a17b3b349bd0119f0773693426ada34b"
+FINGERPRINT = "55d7001860d66a0bdd0c340299684b13c237b527f985e93cbcc2f7c5f0340bc9"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

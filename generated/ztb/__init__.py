@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "eb2b7c26ce48481f0f520e7236927ce18641b32ff6a9a4212b8797d3d9b74b37"
-FINGERPRINT = "5453725256df5a138909918b85a4a9888a11c82c175e6fd54c5f7fc711e6cb65"
+FINGERPRINT = "5a5e1f970af02f10f4ed0ccd2c199b55658ee1b0597e62bd829a31d1a186ee8b"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

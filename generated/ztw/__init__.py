@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "68ad135d8780c50ec5b3fc91357c2bbd3188a49e387ec7d5918a999af43f676a"
-FINGERPRINT = "9035a0d582f3bf4d4c4f3ae136ca844ccc6c1a37ab84d9c015dfb6bc1dc9416a"
+FINGERPRINT = "8c19b1f4196ef2e3221e28e7e8c42b2a326fa6ac1508ea8f98495d7d6495d937"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

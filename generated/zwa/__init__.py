@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "d8a0b43be591b7c3b4e7c4288a1539038f6475bd18e4f3dc62d2af849c2414b3"
+FINGERPRINT = "36ec57d4c753920ca76d02bbf4d9525afe6eda6213d5c4e9de80565e597421fd"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
