@@ -219,8 +219,9 @@ class SearchIndex:
             self._heads.append(name_head(tool.name))
             self._adds.append(tokens(tool.name)[1:2] == ["add"])
             self._every.append(tokens(tool.name)[-1] == "all")
-            self._timed.append(any(_TIMED.match(p[1]) for p in getattr(tool, "params", ())
-                                   if p[2] in ("query", "variable")))
+            self._timed.append(any(_TIMED.match(a) for a in [
+                *(p[1] for p in getattr(tool, "params", ()) if p[2] in ("query", "variable")),
+                *getattr(tool, "arguments", ())]))  # a composite tool's (its input schema's properties)
             self._keywords.append(tuple(frozenset(p) for p in phrases))
             # a composite tool works in the products its operations belong to: a request naming one of them is its
             self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))

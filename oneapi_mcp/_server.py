@@ -53,16 +53,14 @@ class _CompositeEntry:
     operations: tuple[str, ...]
     services: tuple[str, ...] = ()  # the products its operations belong to
     keywords: tuple[str, ...] = ()
-    params: tuple[tuple[str, str, str, bool, bool], ...] = ()  # its arguments, as an operation's query parameters
+    arguments: tuple[str, ...] = ()  # its input schema's property names ("period": it takes a time window)
 
     @classmethod
     def of(cls, tool: Any, catalog: Any) -> _CompositeEntry:
         services = tuple(sorted({catalog.tools[op].service for op in tool.operations if op in catalog.tools}))
-        schema = tool.input_schema or {}
-        required = set(schema.get("required") or ())
-        params = tuple((n, n, "query", n in required, n not in required) for n in schema.get("properties") or {})
+        arguments = tuple((tool.input_schema or {}).get("properties") or ())
         return cls(tool.name, tool.name, tool.toolset, "", tool.title or "", tool.description, tool.service,
-                   tool.scope, "COMPOSITE", tuple(tool.operations), services, tuple(tool.keywords), params)
+                   tool.scope, "COMPOSITE", tuple(tool.operations), services, tuple(tool.keywords), arguments)
 
 
 @dataclass
