@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "0f46d07d8e3a9e387e1cfbe32450d6b4788ce8865459e5a76a45b99ff743e0bb"
-FINGERPRINT = "166485df4e8d1437109926e81ddcd41e640a9adcd543742853b38fddbdc7b43b"
+FINGERPRINT = "f5c5cbf965ba8c3fab293fe9f93afb669c251d2e34dee5b467499ea6dc1fe3b0"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

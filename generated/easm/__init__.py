@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "9b1c8b51a892979a37148730c94d00a61adeb34493d26fee4a3a8b59221803bb"
-FINGERPRINT = "0c3cea21820219e902b728444f5c4c0c612815bd4a231ec2c291c7e534469eb5"
+FINGERPRINT = "897425c50c9c95e02a663ce2894f65791d1cd4cb8e352384be311a04c2a878ac"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "f7dc352e1e7112645001df1f841a90a0cdff9d6483f13de03f4745ab6484003b"
+FINGERPRINT = "10a89b92bf296965f12cdacc96b2615aca7e9bd01e95ce2ffae795073e8d13af"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "a9d352209a938c7fb81a0518d93d0c7a456ecf1211667d8bfc4b37fe6acb7d68"
-FINGERPRINT = "635b22cdadca1734ba00fa375f34991b90f0ff53efcbad3a87fef507980a70bb"
+FINGERPRINT = "be54be5d0e736e63357faacbca7bb24b8d540edf020c39303aadf13b745630d2"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

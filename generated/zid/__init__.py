@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "597d81287e7879fe7821fbf1cfb6fb0dd559aba254d3492c44009cdf6838c7f0"
-FINGERPRINT = "e9fb1e9d0b26ef401dfa1d2d642461aea04f30684b6517ecd38b1c3149f1daad"
+FINGERPRINT = "ca44466bbbf735ee820d2ff000b698b4d37ff55eb14f8c549c7f8643fadb073b"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "bde7568e6545648b7969c47646e77852273278cd218d0b956830d91542a2ac4f"
-FINGERPRINT = "0c59f2793a2f3b29f4135035eeba478fe34469a5ef2750f5407a588f6d3c1d39"
+FINGERPRINT = "e2718a3c876ce8574b036b249a6fb8152df24610cf5c86ee047df0b78f94d8c7"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "31fe2d6722d7db9c11ffc8999dd73daf79ac61a03be47f4b9f9a2427394dfb73"
-FINGERPRINT = "16a34de41c024e85383e2803477569e3f7cdf1ab48dd1e253bf66e9dc27fdc5d"
+FINGERPRINT = "bd1450238420d2e7242abd75ab05c950db091cb7ea370ebf867e4c9fd87d1dd5"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

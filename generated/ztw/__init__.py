@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "ab122d20d6d25a637c875deccbaf2818d46e13689242a4424621f738e74b0b79"
-FINGERPRINT = "c1f3a67aac0213b117be5a25ed43e3618ed3279955a07006a3e943e83dff71fc"
+FINGERPRINT = "66d3b7a926230871fcaa8b694ae8b70a62323e54380bfedc4905ba3cae3349f9"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

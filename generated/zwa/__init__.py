@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "547b4446b8bea28fa5ba208db6612705905be5f542f2a98a49fa8dd11bd8dcac"
-FINGERPRINT = "7021ace28f75063d870dcc04e647d2a7d20b8d88cbf2d8e312dcbcac5ea94575"
+FINGERPRINT = "7a5b94327ab91fcc6520c8a17540a935a11c6556cf66823436185e08f223ce7a"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
