@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "5eba52083417d3a77ac05a977fb223af782177455fcbb249409d30aaf8f5588c"
-FINGERPRINT = "86fd91b2bd9311c19e622918f0de05cd5feda3f6c3253098457bbc8a2e57c580"
+FINGERPRINT = "625dc4d6eac79be9db2b2757741d1916b76acd28580b85decbcbd91322b73ec7"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "a7948d2c9c2660029ad3c543e4afe6ab214e663c6a32126c03850ed9ada9f928"
+FINGERPRINT = "a151f4e7d668a71cbb8270573f3e218e7c1ad17df39cccd8302c9d56835bb81f"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "e01e6e0750c83c1cb98cb2699c6b232cfce02aedf20dfbf49e52566f1719e3ae"
+FINGERPRINT = "94baf725ea94587d5f6073b0ea4c3670c0e3230b15e33d3ac677493d2c27b2ce"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
