@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "323cbca37fccfd12d1f531e7cb2ac59b0488e3f1261ce2b08fb1874d8a65c85e"
-FINGERPRINT = "69c67ce0d5b9b171789441ea6e773f9ba213aa23fdb353d7a750d54593954cc4"
+FINGERPRINT = "635cc63e8a91903be2ddf72e47ab76a87d1e0b55d6b88dbc278d756264962826"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

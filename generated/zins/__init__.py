@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "081d068b11b0fa05d4a469664ba2b4863f9997d616f34ba92287c46d8ea8169e"
-FINGERPRINT = "c14d94c7ddce798ea96e9f8d4087d1f0f04de6e988d337cb9a6ff7b5ae29f6b4"
+FINGERPRINT = "82e163c29f4039e13bef653e828a9225578e1d4affd2637fd5b4649068c1aea3"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

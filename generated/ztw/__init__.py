@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "df1a2d87a04c7f15139989f7e6bbdf99371e39f787748c76651f82886f35d197"
-FINGERPRINT = "4a314de01005e78fcf732fd8958b26616d0705d0e9bd34f644819956bb50d63f"
+FINGERPRINT = "5de8f5e25dfaa1223d4d068bf2aa1a95f0694d842ff74db0f218c22a914df15f"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
