@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "fc29bbb641d3466ec642bc877c673da3cab125326ea4b878428744db5023e881"
-FINGERPRINT = "1f5212a787e6aaccb6d6c298d2dd22966a2771c86cc375bd799fd49969e7aa58"
+FINGERPRINT = "1884492a5f80d74da5baf717a384545ba9ebed56f4fe9e389cc9e347f0b76087"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

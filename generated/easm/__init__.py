@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "9b1c8b51a892979a37148730c94d00a61adeb34493d26fee4a3a8b59221803bb"
-FINGERPRINT = "85bbe437f72a6f8e1df0ec8806cf38c54e0a654c5ac5832f8f019e52bfe1ea43"
+FINGERPRINT = "dab0c5e9d41b9497f8d3abc2eeb2d1e270f621abd08bd53d90651da4f2ba7aed"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

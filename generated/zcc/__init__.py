@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "af9d4fb4da7e2a078d60f907dd207afddade754f8fa2603530834fd2e03601be"
-FINGERPRINT = "bc1281259a3fcc02c4ab8e0589315b3f78c91a59fa2db0d4262bd825f9d6b1a6"
+FINGERPRINT = "b61b82f8cd083fd93964599aa684422d6ff93865064fd3946605845b77691f08"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

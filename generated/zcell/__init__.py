@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "dca59d65be195d838d0837d6f8157145e36888f071ea11f05ba1da778aa65702"
-FINGERPRINT = "59fae9d5c2d369bb9ae7631110834abad5f08578de34ec486cd391e3a786c9fd"
+FINGERPRINT = "586e1bec57708e940581f416dac8f8d24bd4f458f1a551e0a245bfbc877ceb72"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "323cbca37fccfd12d1f531e7cb2ac59b0488e3f1261ce2b08fb1874d8a65c85e"
-FINGERPRINT = "635cc63e8a91903be2ddf72e47ab76a87d1e0b55d6b88dbc278d756264962826"
+FINGERPRINT = "9c092ad14d2bd818c4243db52512f23dbf31bd080d8450b90d2441fe2b99a896"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "081d068b11b0fa05d4a469664ba2b4863f9997d616f34ba92287c46d8ea8169e"
-FINGERPRINT = "82e163c29f4039e13bef653e828a9225578e1d4affd2637fd5b4649068c1aea3"
+FINGERPRINT = "4510e1f5017f1176bc2fd8e2b5981b8f5c4724787047ec9f4fd62858651de326"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "e1628e0a7709c86ff18d24eb05aec0b32fdd8941d1d40367b0993ae29b6df3fb"
+FINGERPRINT = "4795737b17384013010f9e6db7c17d9efe7eab62aac23aee729041baf847d045"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

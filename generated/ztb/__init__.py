@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "31fe2d6722d7db9c11ffc8999dd73daf79ac61a03be47f4b9f9a2427394dfb73"
-FINGERPRINT = "be9759c348e0413bf2245bfe4d4f750dc66289c1711aacaa4c9501eb3a83e947"
+FINGERPRINT = "2f07590995939aca815fb6f6b9e02231f4b300a0f044f2a8bfc2bae8ba0054b6"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "c856b3bdf8892ea85a91ffd617fdfa3ed4d0506d799bb9d9c8896b4eb0bbc474"
-FINGERPRINT = "17eb953dd32155aa1abecfced869870d9c971156eab9dea18b6e41bedb6bf218"
+FINGERPRINT = "1ead8dd4ce3892d14d1d983b0f9284545674b1c2e88826262ba0aa50a988c6c6"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
