@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "ad07678b3a8c9f52496512b357e8315b4240d56820fd5812c712309ef4a7d6ac"
+FINGERPRINT = "71b51332580cc7691be7f74dd97691068aeb6aa40b7b333dc817995630901411"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "0689a5cc5c7ee4de5720447b413f3ba12eed94997130fb1dd7c991a4c423a2a5"
-FINGERPRINT = "5648cc9999030883f74915d8025d7958f0915f64fd3f629434459beeb898315d"
+FINGERPRINT = "66770678a001c559cfe9346e3438b32070c4ce07cb18b05c623c70e240d80da0"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

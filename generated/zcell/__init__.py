@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "df38a9950994c4a838a9ed498f877f1d4198e1b1232a68b019e72db5e65ecda0"
-FINGERPRINT = "3d88ca46bcaaa35065ad51c3b0e813d99636d8a564e896c84bf3c0a36239376c"
+FINGERPRINT = "391b355255a05dcedecc85cd674f76fe2c9d1424f828bcddcf548b35fc8281c0"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "0727ceb53361b7b331facdaf054663980f53118cf283a4edf573513530affc0a"
-FINGERPRINT = "2f5cae80ee9be12990bc8882f5be1d031ab466df32ba63aae410b77f908ebde7"
+FINGERPRINT = "0f3764b77ae944d9a57f36d3de55540f50df192847defd3f55af7e215a9f1698"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "3c50213e6680d9a50f05c2856cfd06aeba9628048ed6676f1c61d810f2b30290"
-FINGERPRINT = "cccb7a1303cb09ed2124fe1bef8350d9ced0e87502260a42cd8b99771d4cb23a"
+FINGERPRINT = "a76e8b0fb87a58377e02fe8965441fa78ac57265effe5c2b6a54d6a23dc047d9"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "a9234a29e55452071b2de47cf1248ac67e6cf2af6c38d72edc54eb243ffd60e4"
-FINGERPRINT = "1c9ebcf7e74dca09907a0c255cf19241c5bdc2310338529cc82891feb22d2158"
+FINGERPRINT = "0aa72c0546b96f80a7e6baf73c322e8ef3dbe32486020ff8ab2a3b71670559d5"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "d97ce771df8ba8f0111d6f71ce23f60b75ba8e8b64ba3ae40945b295a1417930"
-FINGERPRINT = "58b878815152c143bca22c73e31833269f5540f867fe0561ae68791948d5d1fc"
+FINGERPRINT = "13f455a3fbba7aa854a53ab056abe6330f6e8cfdf97bb0d55519c0658b1d254c"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

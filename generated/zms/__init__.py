@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "4795737b17384013010f9e6db7c17d9efe7eab62aac23aee729041baf847d045"
+FINGERPRINT = "d0162ca8e055f047497f046c2e33d1504980539f3e0f06706081241a8613b570"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "c7e241656d145ba5b3f8efffd350f0122b6e1c219bbc07ac752b84aa5f7cc26d"
-FINGERPRINT = "07db75514ac7b66d503b007248aa152dc9fe6798a6e30af0f1ce81fb82db7246"
+FINGERPRINT = "6b7a44b9da7e5d863d8e7284505782354fbc167192cba5a7c213eb7246b9e01a"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "80d3c259f534b9f2c7b34f093b6dc3886dd0708156ef37f662abab9cddc7affe"
-FINGERPRINT = "fb27d6fe3b793b754d6267c0e88f0e2a081d59cc839c1ddae68b13a61919bc0f"
+FINGERPRINT = "c554cc8df41e334c2c80938354b01a6712ef5f8279637c4d2296934447f581ad"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "62df42bad91889ee95829b49c92155e92396ad66923e70c82b09c44a05b2cbbf"
-FINGERPRINT = "88163bab7a03cae9ab5be6be63e7f08c92329526b32114bd0c69c299dc0e2e56"
+FINGERPRINT = "e75af60ded8ebefc6f1c90742cc2692a04084827f8856ee34b72bb5a57f252fc"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
