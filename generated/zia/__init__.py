@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "0b46f66d1ce5670a8e82928a88e359fc28710dfde809d949296cef506ece9647"
-FINGERPRINT = "80574bf89647008d130d7f72418a6adf3aecb86e32ac65ae8aade50d263cc921"
+FINGERPRINT = "1f0ea6c4de32e2637fa98f341f6ddff6057078fd7edebc6e7591d811d620929c"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

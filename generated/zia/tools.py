@@ -3032,7 +3032,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_application_count",
         "title": "Returns application count",
-        "description": "Counts application: how many there are. Returns application count in ZIA (Zscaler Internet Access). Also called: Endpoint Applications.",
+        "description": "Counts application: how many there are. Returns application count in ZIA (Zscaler Internet Access). Also called: microsoft teams, Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6164,7 +6164,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_service_groups_lite",
         "title": "Lists application service groups lite",
-        "description": "Lists all application service groups lite (shows which exist). Lists application service groups lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all application service groups lite (shows which exist). Lists application service groups lite in ZIA (Zscaler Internet Access). Also called: microsoft teams.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6182,7 +6182,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_services_lite",
         "title": "Lists application services lite",
-        "description": "Lists all application services lite (shows which exist). Lists application services lite in ZIA (Zscaler Internet Access).",
+        "description": "Lists all application services lite (shows which exist). Lists application services lite in ZIA (Zscaler Internet Access). Also called: microsoft teams.",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6200,7 +6200,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications",
         "title": "Lists applications",
-        "description": "Lists all applications (shows which exist). Lists applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Applications.",
+        "description": "Lists all applications (shows which exist). Lists applications in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: microsoft teams, Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6230,7 +6230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications_lite",
         "title": "Lists applications lite",
-        "description": "Lists all applications lite (shows which exist). Lists applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: Endpoint Applications.",
+        "description": "Lists all applications lite (shows which exist). Lists applications lite in ZIA (Zscaler Internet Access). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: microsoft teams, Endpoint Applications.",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
