@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "13230cd51838c5d5f0f9d4345eed2c35550e7d8f1048c3ace40e3ac8c378b318"
-FINGERPRINT = "368d91ad00d063948cc2362f90a8648b225d58cebfea1ef305acad098c1d0ba0"
+FINGERPRINT = "c524c7b2ea75828e8131db051f3a243fc30d890bf34356ed2c151f7383a4e385"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

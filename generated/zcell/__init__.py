@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "df38a9950994c4a838a9ed498f877f1d4198e1b1232a68b019e72db5e65ecda0"
-FINGERPRINT = "de2cb01b32779bf08f4727d563e2eaa58c92890c659d5d6aff5d110184b4ed13"
+FINGERPRINT = "03759604ce3fa7b6c03670db27910a1e2fba91ba8b590b7bc7fce5e7782c334e"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -795,7 +795,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_locations",
         "title": "Bulk delete locations",
-        "description": "Deletes several ZIA locations in one call (body {ids: [...]}). Use it instead of repeated DELETE /locations/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once.",
+        "description": "Deletes several ZIA locations in one call (body {ids: [...]}). Use it instead of repeated DELETE /locations/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: in a single call, in a single request, in one go.",
         "service": "zia",
         "toolset": "zia.locations",
         "scope": "destructive",
@@ -813,7 +813,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_user",
         "title": "Bulk delete user",
-        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: at once, User Management.",
+        "description": "Deletes several ZIA users in one call (body {ids: [...]}) and returns the id list. Use this instead of repeated DELETE /users/{id}, which is limited to 4 per hour. Staged until POST /status/activate (tenant-wide). Product: ZIA (Internet Access). Also called: in a single call, in a single request, in one go, User Management.",
         "service": "zia",
         "toolset": "zia.users",
         "scope": "destructive",
@@ -831,7 +831,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_delete_vpn_credential",
         "title": "Bulk delete VPN credential",
-        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: at once, Traffic VPN Credential.",
+        "description": "Bulk delete VPN credential in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. This removes or revokes something and cannot be undone by this call. Also called: in a single call, in a single request, in one call, Traffic VPN Credential.",
         "service": "zia",
         "toolset": "zia.traffic_forwarding",
         "scope": "destructive",
@@ -849,7 +849,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_bulk_update_cloud_application",
         "title": "Bulk update cloud application",
-        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: at once, Shadow IT Report.",
+        "description": "Bulk update cloud application in ZIA (Zscaler Internet Access). The change is staged until the tenant's pending changes are activated. Also called: in a single call, in a single request, in one call, Shadow IT Report.",
         "service": "zia",
         "toolset": "zia.cloud_apps",
         "scope": "write",

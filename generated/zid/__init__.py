@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "a9234a29e55452071b2de47cf1248ac67e6cf2af6c38d72edc54eb243ffd60e4"
-FINGERPRINT = "3f64a493d59f5f16cc2fb950cd0e5adf25222ca251d1dad6796ea72294d45773"
+FINGERPRINT = "3d88f90e7e854442270b4e21c606b9c9e270a1c26c177779a0e227719f089661"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

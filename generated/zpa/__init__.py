@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "54acb8441927ec148e15955aeb8ff0910d6b06da2fa587325a178c88dacc952b"
-FINGERPRINT = "3ee3b624480f6542433bde8fc12cae6145dd9b6871df58156e1e3e017df9fd3b"
+FINGERPRINT = "2671c708e9466de6d745ea6d2bc2ae994dbc3662e986394e6e71fa2af970e183"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -565,7 +565,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_delete_assistants",
         "title": "Deletes several App Connectors",
-        "description": "Deletes (removes) several App Connectors. Deletes several App Connectors (assistants) in one call by their ids. Destructive although a POST. Optional microtenantId. Product: ZPA (Private Access). Also called: at once.",
+        "description": "Deletes (removes) several App Connectors. Deletes several App Connectors (assistants) in one call by their ids. Destructive although a POST. Optional microtenantId. Product: ZPA (Private Access). Also called: in a single call, in a single request, in one go.",
         "service": "zpa",
         "toolset": "zpa.connectors",
         "scope": "destructive",
@@ -587,7 +587,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_delete_private_broker",
         "title": "Bulk delete service edge",
-        "description": "Bulk delete service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: at once.",
+        "description": "Bulk delete service edge in ZPA (Zscaler Private Access). This removes or revokes something and cannot be undone by this call. Also called: in a single call, in a single request, in one call.",
         "service": "zpa",
         "toolset": "zpa.service_edges",
         "scope": "destructive",
@@ -609,7 +609,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_bulk_update_multimatch",
         "title": "Bulk update multimatch",
-        "description": "Bulk update multimatch in ZPA (Zscaler Private Access). Also called: at once, Application Segments.",
+        "description": "Bulk update multimatch in ZPA (Zscaler Private Access). Also called: in a single call, in a single request, in one call, Application Segments.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "write",

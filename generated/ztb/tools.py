@@ -100,7 +100,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_acknowledge",
         "title": "Acknowledges several ZTB alarms",
-        "description": "Acknowledges the Zero Trust Branch alarms whose ids are given (one or several, chosen ones). Also called: at once, in bulk.",
+        "description": "Acknowledges the Zero Trust Branch alarms whose ids are given (one or several, chosen ones). Also called: in a single call, in a single request, in one call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -123,7 +123,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_acknowledge_all",
         "title": "Acknowledges every active ZTB alarm",
-        "description": "Acknowledges every active Zero Trust Branch alarm at once, all of them, without naming ids. Also called: in bulk.",
+        "description": "Acknowledges every active Zero Trust Branch alarm at once, all of them, without naming ids. Also called: in a single call, in a single request, in one call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "write",
@@ -146,7 +146,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_ignore",
         "title": "Ignores Zero Trust Branch alarms",
-        "description": "Ignores (dismisses) the given Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: at once, in bulk.",
+        "description": "Ignores (dismisses) the given Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: in a single call, in a single request, in one call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",
@@ -164,7 +164,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztb_bulk_ignore_all",
         "title": "Ignores all Zero Trust Branch alarms",
-        "description": "Ignores (dismisses) all active Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: at once, in bulk.",
+        "description": "Ignores (dismisses) all active Zero Trust Branch alarms. This removes or revokes something and cannot be undone by this call. Also called: in a single call, in a single request, in one call.",
         "service": "ztb",
         "toolset": "ztb.devices",
         "scope": "destructive",

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "62df42bad91889ee95829b49c92155e92396ad66923e70c82b09c44a05b2cbbf"
-FINGERPRINT = "2af60a35c56a40700adb2f8112c58ab64b17461e346becab412b7b3f5a862dfd"
+FINGERPRINT = "f7495314783abf64acc2f92372965278da275a666a87592fef3cd99478299a32"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
