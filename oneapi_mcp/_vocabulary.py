@@ -637,8 +637,9 @@ def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ..
     """"add X to <an object>" (not "add X to <a product>", nor "add a rule to block ...", a purpose): the object is
     changed, not created."""
     at = next((i for i in range(after, len(words)) if words[i] in _TO), None)
-    if at is None or (at + 1 < len(words) and (stem(words[at + 1]) in verbs or words[at + 1] in _PURPOSES)):
-        return False
+    if at is None or (at + 1 < len(words) and (stem(words[at + 1]) in verbs or words[at + 1] in _PURPOSES
+                                                or words[at + 1].isdigit())):
+        return False  # "add a bandwidth rule limiting streaming to 20%": a measure, not an object
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
     return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))
 
