@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "94e0b65ae9dd839e5124d7ae2daf16d9479d70a0b7a702eb7fbcc1695b31e6a1"
+FINGERPRINT = "1ad901cf1512c4ac4b872d5d51a58172d87f22b54dc59bf2ec11accae0fd698d"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "0b46f66d1ce5670a8e82928a88e359fc28710dfde809d949296cef506ece9647"
-FINGERPRINT = "84e5dcb39f3ad17d69f0f13ac425d5d4d25c0240b94dc941030dd3b30edc3a1f"
+FINGERPRINT = "04c0480c7418de04838465438113c6d979998db5dea28047af1f95d56d1c9868"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

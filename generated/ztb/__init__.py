@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "5229fc25f3dfcc04fa0f67b95352a9a82f78db891dfa65e8e108612e7f88cffa"
-FINGERPRINT = "e6c9673c5037b61b10a6e4996adf3235a70d702b23b1103dc34886550b52c4f1"
+FINGERPRINT = "9c13a12a9529e1a4e7a99edb653f621cd17fd9c6257e91580e0e3e9de744de56"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "62df42bad91889ee95829b49c92155e92396ad66923e70c82b09c44a05b2cbbf"
-FINGERPRINT = "f7495314783abf64acc2f92372965278da275a666a87592fef3cd99478299a32"
+FINGERPRINT = "25c78f8f72e41aaa1748166b90a5d77b150e3316d92761f00161c8a6b36a5255"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
