@@ -261,6 +261,8 @@ class Vocabulary:
         reading.names_one = bool(_ONE.search(text) or names) or any(w in _THIS_ONE for w in words)
         reading.window = bool(_WINDOW.search(text))
         starts, at = [page_at], page_at
+        if page_at + 1 < len(words) and words[page_at] in _PREPOSITIONS:
+            starts.append(page_at + 1)  # "in what order does the cloud firewall evaluate our rules"
         clauses = {page_at}  # where each clause of the page starts: a command may open one
         for n, clause in enumerate(_CLAUSES.split(page)):
             at += len(tokens(clause))
@@ -412,6 +414,7 @@ class Vocabulary:
             w in self._question_words for w in words[start:])
 
 
+_PREPOSITIONS = {"in", "at", "on", "for", "from", "to", "by", "with", "under"}
 _PAGE_WORDS = {"management", "page", "tab", "section", "screen", "menu"}
 _YES_NO = {"can", "could", "will", "would", "does", "do", "is", "are"}  # "can 198.51.100.7 be registered as a ..."
 
@@ -683,8 +686,8 @@ def _find_command(words: list[str], stems: list[str], phrase: tuple[str, ...], s
             continue  # "domains being blocked", "tags we use": a participle or a plural names, it does not command
         if not exact and words[i + n - 1].endswith("ings"):
             continue  # "findings", "settings", "mappings" are things, not "find" or "set"
-        if writes and phrase[0] not in _NEW and i and words[i - 1] in _DETERMINERS:
-            continue
+        if writes and phrase[0] not in _NEW and i and (words[i - 1] in _DETERMINERS or words[i - 1] == "new"):
+            continue  # "the last change", "the new allow rule": a noun or what a new thing does
         if writes and phrase[0] in _NEW and i and words[i - 1] in _DEFINITE:
             continue  # "a new engine" asks for one; "the new releases profile" names one that exists
         if writes and phrase[0] in _NEW and i > 1 and words[i - 1] in ("a", "an") and words[i - 2] in _HAVING:

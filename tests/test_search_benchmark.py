@@ -519,6 +519,12 @@ def test_an_edit_of_a_value_of_an_object_changes_the_object(index):
     assert "description" in index.read("the description of an app connector group").head  # a read: as typed
 
 
+def test_a_question_after_a_preposition_reads_and_a_verb_after_new_names_a_kind(index):
+    text = "in what order does the cloud firewall evaluate our rules? need to see where the new allow rule landed"
+    assert index.read(text).intent == "list"
+    assert _names(index, text)[0] == "zia_get_firewall_filtering_rule_order"
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "1ad901cf1512c4ac4b872d5d51a58172d87f22b54dc59bf2ec11accae0fd698d"
+FINGERPRINT = "55b092d8589a584d7251a70118a6a1f5bc720cb5869b924f7678b9d0b35738bd"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "0689a5cc5c7ee4de5720447b413f3ba12eed94997130fb1dd7c991a4c423a2a5"
-FINGERPRINT = "c30468d6344515c1a28a4e2e71d9cdd0e053c5c5ed07cb4a54eaeb72f11c735b"
+FINGERPRINT = "81417120166df525ca81f705631f65684bc737a881a40700a32f1d8f312651ae"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "df38a9950994c4a838a9ed498f877f1d4198e1b1232a68b019e72db5e65ecda0"
-FINGERPRINT = "73e35bff75fef5ac7c14fd4dd887d73b2884be127f7ab8865a7cd4fc1d00b672"
+FINGERPRINT = "e6d484cadbb11215a4e130a669d0b6e9828244461f469d07fbbfcca26f393c38"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

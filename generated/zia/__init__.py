@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "0b46f66d1ce5670a8e82928a88e359fc28710dfde809d949296cef506ece9647"
-FINGERPRINT = "04c0480c7418de04838465438113c6d979998db5dea28047af1f95d56d1c9868"
+FINGERPRINT = "1b57749980b2def5529c35f4f8f51988e2c88e2bd370da6d17ee2606639a8310"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

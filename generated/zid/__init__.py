@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "a9234a29e55452071b2de47cf1248ac67e6cf2af6c38d72edc54eb243ffd60e4"
-FINGERPRINT = "2170709655c957e78bdcb2d2d394a230b1d9c5f444c2ef20cbf70d24f520ef9b"
+FINGERPRINT = "edb1d7407688c77b27b0d6d87553da244ffb8278a9493d018c770c77a638da53"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "55d61121e18c41a2839ec89a18aae8131144b50e5bcedb9799bb384d3c5388eb"
-FINGERPRINT = "7b189be90bc58f133f0b14419e53a4d3d0fb1c14a5e8bc2810f7a7c4783944e1"
+FINGERPRINT = "b5a8844d74101f7cd5ee878a6f262c1015860e8206bb84853ce952e57ad23363"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
