@@ -273,6 +273,9 @@ class Vocabulary:
         ahead = sorted(clauses)
         aside = {j for at, nxt in itertools.pairwise(ahead) if at < len(words) and words[at] in _PREAMBLES
                  and nxt < len(words) for j in range(at, nxt)}
+        # "validate this PAC file before I upload it": a clause of when, inside the command's, asks for nothing
+        aside |= {j for i in range(page_at + 1, len(words) - 1) if words[i] in _WHEN and words[i + 1] in _SOMEBODY
+                  for j in range(i, min(i + 6, next((c for c in ahead if c > i), len(words))))}
         # a write verb right after a word that names something is part of a name: "segment group", "rule label"
         # (but it may end a terse one: "zapp forwarding profile delete")
         after_noun = {i for i in range(page_at + 1, len(words) - 1)
@@ -658,6 +661,7 @@ _LABEL = 4  # words before a colon that label a request ("location Sao-Paulo-DC:
 _LATER_QUESTIONS = (("show", "me"), ("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",),
                     ("is", "it"), ("are", "they"))
 _PREAMBLES = {"before"}
+_WHEN, _SOMEBODY = {"before", "after", "once", "until"}, {"i", "we", "you", "they", "he", "she", "it", "someone"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
 _NEW_PHRASES = {("new",)}

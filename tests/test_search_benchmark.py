@@ -525,6 +525,11 @@ def test_a_question_after_a_preposition_reads_and_a_verb_after_new_names_a_kind(
     assert _names(index, text)[0] == "zia_get_firewall_filtering_rule_order"
 
 
+def test_a_clause_of_when_inside_a_command_asks_for_nothing(index):
+    text = "validate this PAC file before I upload it, I think there's a syntax error"
+    assert _names(index, text)[0] == "zia_validate_pac"
+
+
 def test_show_me_anywhere_or_a_question_after_a_four_word_label_reads(index):
     # class 'read asked, write ranked' (round 11): "what's set" had read as a command to set
     text = "Administration > Advanced Settings, just show me what's set"

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "55b092d8589a584d7251a70118a6a1f5bc720cb5869b924f7678b9d0b35738bd"
+FINGERPRINT = "1c06ae830fdd0c251a85d29996abfb5d60b35f05fbe1673e36cba99010004986"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

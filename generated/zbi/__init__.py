@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "58380f6c2e17f697576bf632ed2a8c4a78c36a9ead6d6e3ea93de159a2d78366"
+FINGERPRINT = "c49f664d49069ef01a867e8071ef8bff2b893e11c1c46f12c3b91441df623bab"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
