@@ -80,6 +80,8 @@ class Ranking:
     window: float = 0.3  # an operation taking a time window, for a request that gives one
     qualified: float = 0.3  # an operation on what the request's object is for, not on the object
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
+
+
 _EVERY = {"all", "every", "everything", "everyone"}  # a request about all the objects at once
 # the argument names of a time window: ZDX from/to, Z-Insights startTime/endTime, a composite tool's period or hours
 _TIMED = re.compile(r"(from_?|to|start_?time|end_?time|start_?date(_?time)?|end_?date(_?time)?|since|until|period|"

@@ -459,11 +459,11 @@ def _qualifier(units: list[_Unit], words: list[str], verbs: set[int], start: int
 
 def _changed(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
     """What an edit changes when its first noun phrase is a value of it: "fix the department on jdoe's zia user",
-    "change the version profile on connector group 12" -> {user}, {group}; none when the phrase is the object."""
+    "change the description of an app connector group" -> {user}, {group}; none when the phrase is the object."""
     run, after = _phrase(units, words, verbs, start)
     if not run or after >= len(units) or words[units[after].at] not in _OF_AN_OBJECT:
         return frozenset()
-    return _head([u for u in units[after + 1:] if u.own or u.api], words, verbs, start)
+    return _head([u for u in units[after + 1:] if not u.product], words, verbs, start)  # "jdoe's zia user"
 
 
 _OF_AN_OBJECT = {"of", "on"}
@@ -622,7 +622,7 @@ def _made_with_a_new_one(words: list[str], start: int) -> bool:
     """A policy asked for through a kind of rule or policy that is not there yet: "block dropbox uploads with a cloud
     app control rule", "decrypt everything for IT-Test, needs a new ssl inspection rule"."""
     for j in range(start, len(words) - 2):
-        if words[j] in _BY_MEANS and words[j + 1] in ("a", "an") or (
+        if (words[j] in _BY_MEANS and words[j + 1] in ("a", "an")) or (
                 words[j] in ("a", "an") and words[j + 1] == "new" and j > start and words[j - 1] in _HAVING):
             ahead = [stem(w) for w in words[j + 2:j + 7]]
             if any(w in _MADE for w in ahead):

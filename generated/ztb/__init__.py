@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "5229fc25f3dfcc04fa0f67b95352a9a82f78db891dfa65e8e108612e7f88cffa"
-FINGERPRINT = "7ba49dbd46559ddf279f23a345794c1c697e74769d3b25229954b0ad4d598f91"
+FINGERPRINT = "e50c947cc9f536d1d3582d9d3524a115a407e1fef825da245fb8443d6e4b3949"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
