@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "13907291e49a5d752cda9a5da966ad4661e76a1906d972d0848e68f5b7d2084d"
+FINGERPRINT = "b567b5c8de7ace9ad1d5ea7d8298d33dcaeb58bfe7a566d942deeea813d74df7"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

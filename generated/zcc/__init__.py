@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "0689a5cc5c7ee4de5720447b413f3ba12eed94997130fb1dd7c991a4c423a2a5"
-FINGERPRINT = "b64e5d9106bd3dce1d6079dce18518602854641a3595a56b90c75aa32344b80f"
+FINGERPRINT = "308555d0960fdb01d8c93825ca27728caab4be296c046c8019ac21c0233d67a9"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

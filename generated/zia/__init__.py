@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "0b46f66d1ce5670a8e82928a88e359fc28710dfde809d949296cef506ece9647"
-FINGERPRINT = "a697235c45c65c5a17a5ca81c4ddf52231ab987b677f3fd9c68c3da7766a955e"
+FINGERPRINT = "13a3177656d202ea19daf0b3c8e2859e09db756c08600b3cc551d52c7eaabef4"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

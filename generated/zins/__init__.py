@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "d97ce771df8ba8f0111d6f71ce23f60b75ba8e8b64ba3ae40945b295a1417930"
-FINGERPRINT = "d385d5a737ff0fcbcf8de035e318b49bdd2c87325991f715d2408e9906cdd28e"
+FINGERPRINT = "fa34e88a20e21540caeb583c5a487d9f1b5992f4cf355f8b24923b393c8c4daf"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

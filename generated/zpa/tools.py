@@ -4116,7 +4116,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_provisioning_key",
         "title": "Returns provisioning key",
-        "description": "Returns one provisioning key by id in ZPA (Zscaler Private Access). Also called: enrollment key.",
+        "description": "Returns one provisioning key by id in ZPA (Zscaler Private Access). Also called: connector provisioning key, connector key, enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",
@@ -4139,7 +4139,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_provisioning_keys_by_z_component",
         "title": "Returns provisioning keys by z component",
-        "description": "Lists all provisioning keys by z component (shows which exist). Returns provisioning keys by z component in ZPA (Zscaler Private Access). Also called: enrollment key.",
+        "description": "Lists all provisioning keys by z component (shows which exist). Returns provisioning keys by z component in ZPA (Zscaler Private Access). Also called: connector provisioning key, connector key, enrollment key.",
         "service": "zpa",
         "toolset": "zpa.c2c_vpn",
         "scope": "read",

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "5229fc25f3dfcc04fa0f67b95352a9a82f78db891dfa65e8e108612e7f88cffa"
-FINGERPRINT = "e50c947cc9f536d1d3582d9d3524a115a407e1fef825da245fb8443d6e4b3949"
+FINGERPRINT = "ec5a3620a5aadbc78fda3b1321e508adced5a41b78db177b103501f1231e4140"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
