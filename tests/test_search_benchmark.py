@@ -24,7 +24,8 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.821 / 0.964 with round 13 (2,610 requests) after session 9
+HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.817 / 0.963 with round 14 (2,809), 0.821 / 0.964 with round 13
+# (2,610 requests) after session 9
 # (0.776 / 0.942 on the 2,360 before it, 0.824 / 0.964 after); 0.775 / 0.942 with round 12; 0.771 / 0.939 after
 # session 8 on the 2,062 before it (0.760 / 0.937 before session 8; 2,062 requests with round 11; 0.780 / 0.945 on the
 # 1,750 before it, 0.761 / 0.931 when round 10 was added; on the 1,376 before that 0.762 / 0.932 before session 6,
@@ -64,12 +65,14 @@ HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.821 / 0.964 with round 13 (2,
 # round 10 0.791 / 0.955, round 12 0.856 / 0.973, tuned on. Round 13 (n=250, a sixth held-out set written while those
 # changes were made, from each operation's method, path and short title only) was first measured after them at
 # 0.760 / 0.964 (0.740 / 0.960 on main before them); 0.788 / 0.964 after fixes for classes of its misses, tuned on.
+# Round 14 (n=199, a seventh held-out set written the same way meanwhile) was first measured after those fixes at
+# 0.754 / 0.940 (0.739 / 0.925 on main before the session); 0.764 / 0.945 with a vocabulary fix since, tuned on.
 PART_FLOORS = {"tuned": (0.88, 0.99), "held out": (0.875, 0.95), "blind round 1": (0.91, 0.975),
                "blind round 2": (0.90, 0.975), "blind round 3": (0.88, 0.95), "blind round 4": (0.82, 0.965),
                "blind round 5": (0.825, 0.96), "blind round 6": (0.83, 0.955), "blind round 7": (0.64, 0.86),
                "blind round 8": (0.76, 0.935), "blind round 9": (0.78, 0.935),
                "blind round 10": (0.785, 0.95), "blind round 11": (0.765, 0.955),
-               "blind round 12": (0.85, 0.965), "blind round 13": (0.78, 0.955)}
+               "blind round 12": (0.85, 0.965), "blind round 13": (0.78, 0.955), "blind round 14": (0.745, 0.935)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.487 / 0.780 (2,062 requests, after
 # session 8's zid descriptions; 0.485 / 0.778 before them; 0.506 /
 # 0.789 on the 1,750 before round 11, 0.520 / 0.793 on the 1,376 before round 10)
