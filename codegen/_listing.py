@@ -71,9 +71,9 @@ def operation_kind(doc: dict, op: dict, method: str, path: str, name: str, scope
     """list, count, get (one object by the path's last parameter), create, update or delete; None for another
     read (a settings object) or action."""
     words = tokens(name)[1:]
-    last = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    last = path.rstrip("/").rsplit("/", 1)[-1]
     if scope == "read":
-        if "count" in last or words[-1:] == ["count"]:
+        if "count" in tokens(last) or words[-1:] == ["count"]:  # by words: /publicCloudAccountIdStatus is no count
             return "count"
         if _is_collection(doc, op, deref):
             return "list"

@@ -374,9 +374,10 @@ class Vocabulary:
                         reading.inflected.add(stem(word))
             i += n
         reading.head = _head(units, words, verbs, page_at)
-        reading.qualifier = _qualifier(units, words, verbs, page_at) - reading.head
+        phrase = _phrase(units, words, verbs, page_at)
+        reading.qualifier = _qualifier(phrase, units, words, verbs, page_at) - reading.head
         if reading.intent == "update":  # "change the email of a break glass account": the account is changed
-            reading.head = _changed(units, words, verbs, page_at) or reading.head
+            reading.head = _changed(phrase, units, words, verbs, page_at) or reading.head
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
                                       for j in _runs(words, (w.lower(),), page_at + 1)})
@@ -445,10 +446,12 @@ def _head(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> 
     return _last(run)
 
 
-def _qualifier(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
-    """The nouns of the phrase a preposition puts after the head noun, which say whose or what for: "provisioning
-    keys for app connectors" -> {app, connector, assistant}. An operation on those is not what is asked for."""
-    run, after = _phrase(units, words, verbs, start)
+def _qualifier(phrase: tuple[list[_Unit], int], units: list[_Unit], words: list[str], verbs: set[int],
+               start: int) -> frozenset[str]:
+    """The nouns of the phrase a preposition puts after the first noun phrase (`_phrase`), which say whose or what
+    for: "provisioning keys for app connectors" -> {app, connector, assistant}. An operation on those is not what is
+    asked for."""
+    run, after = phrase
     if not run or after >= len(units) or words[units[after].at] not in _QUALIFYING or (
             len(run) == 1 and run[0].own[-1:] in _MEASURES):
         return frozenset()
@@ -457,10 +460,12 @@ def _qualifier(units: list[_Unit], words: list[str], verbs: set[int], start: int
     return frozenset(w for u in following for w in (*u.own, *u.api))
 
 
-def _changed(units: list[_Unit], words: list[str], verbs: set[int], start: int) -> frozenset[str]:
-    """What an edit changes when its first noun phrase is a value of it: "fix the department on jdoe's zia user",
-    "change the description of an app connector group" -> {user}, {group}; none when the phrase is the object."""
-    run, after = _phrase(units, words, verbs, start)
+def _changed(phrase: tuple[list[_Unit], int], units: list[_Unit], words: list[str], verbs: set[int],
+             start: int) -> frozenset[str]:
+    """What an edit changes when its first noun phrase (`_phrase`) is a value of it: "fix the department on jdoe's
+    zia user", "change the description of an app connector group" -> {user}, {group}; none when the phrase is the
+    object."""
+    run, after = phrase
     if not run or after >= len(units) or words[units[after].at] not in _OF_AN_OBJECT:
         return frozenset()
     return _head([u for u in units[after + 1:] if not u.product], words, verbs, start)  # "jdoe's zia user"

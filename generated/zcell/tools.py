@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_countries",
         "title": "Lists SIM data usage by country",
-        "description": "Lists Cellular SIM data usage by country: the countries where the SIM cards used the most data. Product: ZCell (Cellular).",
+        "description": "Lists all SIM data usage by country (shows which exist). Lists Cellular SIM data usage by country: the countries where the SIM cards used the most data. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",

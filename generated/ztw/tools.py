@@ -1864,7 +1864,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_get_public_cloud_id_info",
         "title": "Returns public cloud id info",
-        "description": "Counts public cloud id info: how many there are. Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector). Also called: Account Details. SDK: account_details.list_public_account_status.",
+        "description": "Returns public cloud id info in ZTW (Zscaler Cloud & Branch Connector). Also called: Account Details. SDK: account_details.list_public_account_status.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2073,7 +2073,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_account_groups",
         "title": "Lists public cloud account groups",
-        "description": "Lists the Cloud & Branch Connector public cloud account groups: groups of AWS or Azure accounts used in workload policies. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
+        "description": "Lists all public cloud account groups (shows which exist). Lists the Cloud & Branch Connector public cloud account groups: groups of AWS or Azure accounts used in workload policies. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize.",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
@@ -2648,7 +2648,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "ztw_list_public_account_details",
         "title": "Lists public account details",
-        "description": "Lists the public cloud accounts (AWS accounts, Azure subscriptions) registered for Cloud Connector workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZTW (Cloud & Branch Connector).",
+        "description": "Lists all public account details (shows which exist). Lists the public cloud accounts (AWS accounts, Azure subscriptions) registered for Cloud Connector workload discovery. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZTW (Cloud & Branch Connector).",
         "service": "ztw",
         "toolset": "ztw.public_cloud",
         "scope": "read",
