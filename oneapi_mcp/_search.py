@@ -79,6 +79,8 @@ class Ranking:
     every: float = 0.15  # an operation on all objects at once (named *_all) for a request saying all or every
     window: float = 0.3  # an operation taking a time window, for a request that gives one
     qualified: float = 0.3  # an operation on what the request's object is for, not on the object
+    activating: float = 1.0  # an operation named activate or sync, for a request to push changes live
+    looked_up: float = 0.5  # an operation named lookup, for a question about a site the request names
     family: float = 0.8  # share of its create/update sibling's match a write of the kind asked is credited with
 
 
@@ -116,6 +118,11 @@ def name_head(name: str) -> str | None:
 _PRODUCT = re.compile(r"\(Zscaler [^)]*\)")
 # the note every ZIA/ZTW write carries: it says nothing about the object, but matches "pending changes" requests
 _STAGED = re.compile(r"The change is staged until the tenant's pending changes are activated\.")
+
+
+# "the PUT on the same path adds them": an HTTP method a description names is no word of its object ("what category
+# does zia put this site in")
+_METHOD = re.compile(r"\b(GET|PUT|POST|PATCH|DELETE)\b")
 
 
 def words(text: str) -> list[str]:
@@ -190,6 +197,9 @@ class SearchIndex:
         self._timed: list[bool] = []  # takes a time window (ZDX from/to, Z-Insights startTime/endTime)
         self._every: list[bool] = []  # named *_all: every object at once (ztb_bulk_ignore_all)
         self._adds: list[bool] = []  # named "add": zid_add_group_user adds to an object that is there
+        self._lookup: list[bool] = []  # named lookup: zia_lookup_url_classification
+        self._inside: list[bool] = []  # its path has an object's id before its last segment
+        self._activating: list[bool] = []  # named activate or sync: zia_activate, zpa_activate_emergency_access_user
         self._products: list[frozenset[str]] = []
         self._keywords: list[tuple[frozenset[str], ...]] = []
         self._parts: list[bool] = []  # a read of one object's part: /incidents/{id}/tickets, /users/{uid}/department
@@ -207,7 +217,7 @@ class SearchIndex:
                 "path": [w for w in words(path) if w not in _PATH_NOISE],
                 "toolset": words(tool.toolset),
                 "area": area_words.get(tool.toolset, []),
-                "text": words(listed if plain else _STAGED.sub("", _PRODUCT.sub("", listed))),
+                "text": words(listed if plain else _METHOD.sub("", _STAGED.sub("", _PRODUCT.sub("", listed)))),
                 **dict(zip(("sdk", "sdk_text"), (words(t) for t in (sdk or {}).get(tool.name, ("", ""))), strict=True)),
                 "keywords": [w for p in phrases for w in p],
             })
@@ -220,7 +230,12 @@ class SearchIndex:
             self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
             self._heads.append(name_head(tool.name))
             self._adds.append(tokens(tool.name)[1:2] == ["add"])
+            segments = tool.path.split("/")  # POST /applications/{aid}/monitors: made inside an object that is there
+            self._inside.append(any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
+                                    for j, s in enumerate(segments[:-1]) if j))
             self._every.append(tokens(tool.name)[-1] == "all")
+            self._activating.append(bool({"activat", "sync"} & set(words(tool.name))))
+            self._lookup.append("lookup" in tokens(tool.name))
             self._timed.append(any(_TIMED.match(a) for a in [
                 *(p[1] for p in getattr(tool, "params", ()) if p[2] in ("query", "variable")),
                 *getattr(tool, "arguments", ())]))  # a composite tool's (its input schema's properties)
@@ -315,6 +330,7 @@ class SearchIndex:
                     terms[w] = max(terms.get(w, 0.0), weight / 2)
                 unknown |= (weight >= 1.0 and not starts and term not in self._field_postings
                             and term not in reading.inflected)  # "requests carrying a header": no app's name
+        unknown |= reading.site  # a host name: a site
         if (unknown and reading.intent in (None, "update") and set(self.vocabulary.site_verbs) & terms.keys()
                 and set(reading.services) <= {"zia"}):
             for w in self.vocabulary.site_words:  # "block bittorrent", "let them use facebook": a site or an app
@@ -390,6 +406,8 @@ class SearchIndex:
             kind = "list" if head and (self._parts[i] or (inside and self._kinds[i] == "get")) else self._kinds[i]
             if kind == "create" and adding and self._adds[i] and self._heads[i] in reading.head:
                 kind = "update"  # "add user 8812 to group 301": zid_add_group_user (a POST) changes the group
+            elif kind == "create" and adding and self._inside[i] and self._heads[i] in reading.head:
+                kind = "update"  # "add a web probe to the Intranet app": POST /applications/{aid}/monitors
             s = fit * compat[kind]
             products = self._products[i]
             if reading.services and not products & set(reading.services):
@@ -404,6 +422,10 @@ class SearchIndex:
                 s *= 1 - rk.qualified  # "provisioning keys for app connectors" asks for keys, not connectors
             if i in spelled:
                 s *= 1 + rk.spelled
+            if reading.intent == "activate" and self._activating[i]:
+                s *= 1 + rk.activating  # "the url edits are saved, now activate them": the edits are done
+            if reading.site and self._lookup[i] and reading.intent in (None, "list", "get"):
+                s *= 1 + rk.looked_up  # "what category does zia put fr-login-microsoft.top in": look the site up
             if reading.window and self._timed[i]:
                 s *= 1 + rk.window
             if self._lite[i]:

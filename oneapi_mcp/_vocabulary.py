@@ -21,6 +21,7 @@ __all__ = ["INTENTS", "Reading", "Speller", "Vocabulary", "load_vocabulary", "pr
 
 INTENTS = ("count", "delete", "activate", "create", "update", "get", "list")
 ORIGINAL, MAPPED, CONSUMED, CORRECTED, VERB = 1.0, 1.0, 0.2, 0.8, 0.5  # a term's weight by where it came from
+SITE = 0.5  # "url" for a host name or URL the request gives
 MENU = 0.35  # a word of the console menu path before the page ("Administration > ...")
 
 
@@ -57,6 +58,15 @@ _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")  # "bob's profile": bob, not bo
 _VERSIONED = re.compile(r"([A-Z]{2,})v(\d)")  # "IPv6" is one word, not "I Pv6"
 # "Policy > Firewall Control > DNS Control": the console's menu path; the last step names the page
 _BREADCRUMB = re.compile(r"\s*>\s*")
+# a host name, URL or domain, defanged or not ("evil-updates.com", "hxxps://secure-docu-sign[.]top/login"): its words
+# name a site, not an operation; a known top-level domain ends it, so a file ("invoice.docm", "setup.exe"), a login
+# name ("mario.rossi") or an e-mail address is none
+_HOST = re.compile(r"(?<![\w@.\[-])(?:h[tx]{2}ps?://)?(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.|\[\.\]))+"
+                   r"(?!(?:py|sh|js|gz|md|rb|pl|ps|cs|ts)\b)"  # files
+                   r"(?:[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|xyz|top|"
+                   r"site|online|club|app|dev|cloud|local|corp|internal|lan|live|shop|store|tech|link|click|page|blog|"
+                   r"news|login|email|icu|vip|win|host|space|website|pro|asia|mobi|onion|example|test|localhost)"
+                   r"(?![\w@-])(?::\d+)?(?:/[^\s,;'\"]*)?", re.I)
 # a request's clauses: "SOC ask: are ... blocked", "..., where do I get it"
 _CLAUSES = re.compile(r"[,:;?!()]|\s-+\s")
 
@@ -87,6 +97,7 @@ class Reading:
     head: frozenset[str] = frozenset()  # the noun the request is about ("users" in "users in the HR group")
     qualifier: frozenset[str] = frozenset()  # what the head is for ("app connectors" of "keys for app connectors")
     container: frozenset[str] = frozenset()  # a named object the head is in ("servers behind the SAP-Prod group")
+    site: bool = False  # a host name, domain or URL named ("is evil-updates.com blocked")
     window: bool = False  # a time window ("yesterday", "last 7 days", "since monday"): data over time, not settings
     inflected: set[str] = field(default_factory=set)  # stems typed with -ing or -ed ("carrying"): verbs, not names
 
@@ -241,7 +252,7 @@ class Vocabulary:
         """The hyphen- or slash-joined words that name one object ("PCI-Block", "sales-emea", "dc-east"), as tokens:
         capitalised, or with a part no operation uses; not a compound of API words ("url-filtering", "read-only",
         "allow/block"), a console term ("break-glass"), a number ("70/30") nor a domain's part ("evil-updates.com")."""
-        out = []
+        out = [tuple(tokens(m[1])) for m in _QUOTED.finditer(text) if tokens(m[1])]  # "API client 'siem-export'"
         for m in _JOINED.finditer(text):
             parts = tokens(m[0])
             if all(p.isdigit() for p in parts) or tuple(map(stem, parts)) in self.terms:
@@ -253,13 +264,16 @@ class Vocabulary:
 
     def read(self, text: str, speller: Speller) -> Reading:
         reading = Reading()
+        hosts = bool(_HOST.search(text))  # "is fr-login-microsoft.top blocked": a site named, not words to search for
+        text = _HOST.sub(" ", text) if hosts else text
         *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
         page_at = len(tokens(" ".join(menu)))
         names = self._names(page, speller)
         words = _particles_together(self._spelled(tokens(text), speller, reading, {w for n in names for w in n}))
         named_at = {j for n in names for at in _runs(words, n, page_at) for j in range(at, at + len(n))}
-        reading.names_one = bool(_ONE.search(text) or names) or any(w in _THIS_ONE for w in words)
+        reading.names_one = bool(hosts or _ONE.search(text) or names) or any(w in _THIS_ONE for w in words)
         reading.window = bool(_WINDOW.search(text))
+        reading.site = hosts
         starts, at = [page_at], page_at
         if page_at + 1 < len(words) and words[page_at] in _PREPOSITIONS:
             starts.append(page_at + 1)  # "in what order does the cloud firewall evaluate our rules"
@@ -274,7 +288,8 @@ class Vocabulary:
         aside = {j for at, nxt in itertools.pairwise(ahead) if at < len(words) and words[at] in _PREAMBLES
                  and nxt < len(words) for j in range(at, nxt)}
         # "validate this PAC file before I upload it": a clause of when, inside the command's, asks for nothing
-        aside |= {j for i in range(page_at + 1, len(words) - 1) if words[i] in _WHEN and words[i + 1] in _SOMEBODY
+        aside |= {j for i in range(page_at + 1, len(words) - 1) if words[i + 1] in _SOMEBODY and (
+                      words[i] in _WHEN or words[i] in _WHETHER and words[i - 1] in _KNOWING)
                   for j in range(i, min(i + 6, next((c for c in ahead if c > i), len(words))))}
         # a write verb right after a word that names something is part of a name: "segment group", "rule label"
         # (but it may end a terse one: "zapp forwarding profile delete")
@@ -316,6 +331,17 @@ class Vocabulary:
             if reading.intent == "update" or (reading.intent == intent and not new_at) or (
                     new_at and intent == "update"):
                 break
+        if reading.intent == "activate" and "push" in words and _SENT & set(words):
+            reading.intent = "create"  # "push the alerts to our log platform" sends data; "push the changes" activates
+        if reading.intent == "create" and not new_at:  # "edit the SSL rule 'X' and add the health care category"
+            skip = nouns | named_at | aside | after_noun
+            creates = next(phrases for intent, phrases in self.intents if intent == "create")
+            edited = [c for c in (_find_command(words, stems, p, page_at, writes=True, skip=skip)
+                                  for p in _PLAIN_EDITS) if c is not None]
+            created = [c for c in (_find_command(words, stems, p, page_at, writes=True, skip=skip)
+                                   for p in creates) if c is not None]
+            if edited and created and min(edited) < min(created):
+                reading.intent = "update"  # what is added goes into the object edited
         for intent, phrases in self.wishes if reading.intent is None else ():
             # "the time interval should end at 7pm", "the old group can go": a change asked for as a wish
             said = [(at, p) for p in phrases for at in _runs(words, p, page_at + 1)]
@@ -373,10 +399,14 @@ class Vocabulary:
                     if word.endswith(("ing", "ed")):
                         reading.inflected.add(stem(word))
             i += n
+        if hosts:  # a site named: operations on URLs and domains, lightly (ZPA's hosts are its apps' domains too)
+            reading.add("url", SITE)
         reading.head = _head(units, words, verbs, page_at)
         phrase = _phrase(units, words, verbs, page_at)
         reading.qualifier = _qualifier(phrase, units, words, verbs, page_at) - reading.head
-        if reading.intent == "update":  # "change the email of a break glass account": the account is changed
+        # "change the email of a break glass account": the account is changed (but "rotate the secret on API client
+        # 55" rotates the secret: a verb operations are named by acts on the phrase it names)
+        if reading.intent == "update" and not any(stems[j] in self.named_verbs for j in verbs if j < len(stems)):
             reading.head = _changed(phrase, units, words, verbs, page_at) or reading.head
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words
@@ -384,10 +414,10 @@ class Vocabulary:
         plurals = {fixed for typed, fixed in reading.corrected.items() if _plural(typed)}  # "segmnets"
         made = next((j for j in range(page_at + 1, len(words) - 2) if words[j] == "as" and words[j + 1] in ("a", "an")
                      and j not in named_at), None)
-        if reading.intent is None and made is not None and not any(
+        if reading.intent in (None, "activate") and made is not None and not any(
                 w in self._question_words or w in _YES_NO for w in words[page_at:made]):
-            # "github's ip ranges as a destination group", "store the rdp password as a privileged credential": what
-            # it is made into is new, and it is what the request is about
+            # "github's ip ranges as a destination group", "store the rdp password as a privileged credential", "publish
+            # ssh on 10.20.0.0/16 as a private app": what it is made into is new, and it is what the request is about
             reading.intent = "create"
             reading.head = _head([u for u in units if u.at > made + 1], words, verbs, page_at) or reading.head
         if reading.intent in (None, "update", "list", "get") and self._labels_a_new_one(page, words, page_at, named_at):
@@ -493,7 +523,12 @@ def _phrase(units: list[_Unit], words: list[str], verbs: set[int], start: int) -
             run.append(u)
     if len(run) > 1 and run[-1].n == 1 and run[-1].own[-1:] in _OF_THE_OBJECT:
         run.pop()
+    if len(run) > 1 and run[-1].n == 1 and words[run[-1].at].isdigit() and words[run[-1].at - 1] not in _RELEASED:
+        run.pop()  # "user 8812": the number is the user's id (not "office 365")
     return run, after
+
+
+_RELEASED = {"office", "microsoft", "m", "windows", "win", "server", "ios", "android", "macos", "exchange", "sql"}
 
 
 def _last(run: list[_Unit]) -> frozenset[str]:
@@ -593,11 +628,12 @@ _CALLED = {"with", "called", "named"}
 # words that may come before a command without naming anything: "pls add", "then delete", "quickly block"
 _OPENERS = {"pls", "plz", "kindly", "then", "now", "quickly", "immediately", "urgently", "asap", "also", "just",
             "ok", "okay", "hey", "hi", "and", "or", "but", "force", "soc", "ir", "triage", "incident", "containment",
-            "re"}  # "re-enable": the verb is "enable"
+            "re", "bulk"}  # "re-enable": the verb is "enable"; "bulk remove the stale connectors"
 _TO = {"to", "into", "onto"}
 # "add X to Y" puts X into Y, which changes Y; "set up a feed to send logs to qradar" creates the feed
 _ADDING = {("add",)}
 # "this url", "a specific rule", a number, an address or a quoted name: the request is about one object
+_QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c]([^'\"\u2019\u201d]{1,60})['\"\u2019\u201d](?!\w)")  # a name in quotes
 _ONE = re.compile(r"\d|['\"][^'\"]+['\"]|@")
 _THIS_ONE = {"this", "that", "specific", "particular", "given", "single", "named", "called", "id"}
 # "switch a monitor back on": the particle belongs to the verb
@@ -652,13 +688,17 @@ def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ..
                                                 or words[at + 1].isdigit())):
         return False  # "add a bandwidth rule limiting streaming to 20%": a measure, not an object
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
-    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services for n in (1, 2, 3))
+    # the product alone ("add her to zpa"), not a product's object ("to the cloud connector source ip group")
+    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services and (len(rest) == n or rest[n] in _AFTER_NAME)
+                                  for n in (1, 2, 3))
 
 
 def _key(phrase: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in tokens(phrase))
 
 
+_AFTER_NAME = {*_PREPOSITIONS, "so", "and", "then", "too", "as", "because", "please", "pls", "now", "asap"}
+_SENT = {"alerts", "alert", "logs", "log", "events", "findings", "incidents", "data"}  # what is pushed somewhere
 _WRITES = {"create", "update", "delete"}
 _STATE = {"is", "are", "am", "get", "gets"}  # "who is allowed": a state, not a change somebody made
 _LABEL = 4  # words before a colon that label a request ("location Sao-Paulo-DC: is xff forwarding on")
@@ -666,7 +706,10 @@ _LABEL = 4  # words before a colon that label a request ("location Sao-Paulo-DC:
 _LATER_QUESTIONS = (("show", "me"), ("is", "there"), ("are", "there"), ("where", "do"), ("where", "can"), ("whether",),
                     ("is", "it"), ("are", "they"))
 _PREAMBLES = {"before"}
-_WHEN, _SOMEBODY = {"before", "after", "once", "until"}, {"i", "we", "you", "they", "he", "she", "it", "someone"}
+_WHEN = {"before", "after", "once", "until"}
+# "... so I know if we're already blocking it": a question inside (not "what if I disable the rule", a what-if)
+_WHETHER, _KNOWING = {"if", "whether"}, {"know", "see", "check", "tell", "ask", "wonder", "confirm", "verify", "sure"}
+_SOMEBODY = {"i", "we", "you", "they", "he", "she", "it", "someone"}
 # "the last change", "a recent edit": the word names a thing, it does not ask for one
 _NEW = {"new", "add"}  # "a new engine" asks for one
 _NEW_PHRASES = {("new",)}

@@ -72,7 +72,8 @@ PART_FLOORS = {"tuned": (0.88, 0.99), "held out": (0.875, 0.95), "blind round 1"
                "blind round 5": (0.825, 0.96), "blind round 6": (0.83, 0.955), "blind round 7": (0.64, 0.86),
                "blind round 8": (0.76, 0.935), "blind round 9": (0.78, 0.935),
                "blind round 10": (0.785, 0.95), "blind round 11": (0.765, 0.955),
-               "blind round 12": (0.85, 0.965), "blind round 13": (0.78, 0.955), "blind round 14": (0.745, 0.935)}
+               "blind round 12": (0.85, 0.965), "blind round 13": (0.78, 0.955), "blind round 14": (0.745, 0.935),
+               "blind round 15": (0.84, 0.96)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.487 / 0.780 (2,062 requests, after
 # session 8's zid descriptions; 0.485 / 0.778 before them; 0.506 /
 # 0.789 on the 1,750 before round 11, 0.520 / 0.793 on the 1,376 before round 10)
@@ -629,6 +630,74 @@ def test_a_write_verb_after_a_noun_is_part_of_a_name_unless_it_ends_a_terse_requ
     assert index.read("tags we use to label workloads").intent is None  # a plural does not command
     assert index.read("zapp forwarding profile delete").intent == "delete"
     assert index.read("nuke the test users").intent == "delete"
+
+
+def test_a_host_name_or_url_names_a_site_and_its_words_are_not_searched(index):
+    # class 'sibling object' (round 15): the words of "fr-login-microsoft.top" or a defanged URL had been searched, and
+    # one of them taken for the head noun ("evil", "hxxp")
+    reading = index.read("is hxxps://secure-docu-sign[.]top/login blocked for everyone")
+    assert not {"hxxp", "secur", "docu", "sign", "top", "login"} & reading.terms.keys() and reading.names_one
+    assert not {"evil", "com"} & index.read("block evil-updates.com for everyone").terms.keys()
+    # a file is no host ("invoice_8832.iso", "setup.exe"), nor is an e-mail address's domain
+    assert "setup" in index.read("who downloaded setup.exe").terms
+    assert "acme" in index.read("reset the password of alice@acme.com").terms
+    assert _names(index, "what category would zia give login-micros0ft-verify.top")[0] in (
+        "zia_lookup_url_classification", "zia_lookup_url_categories")
+
+
+def test_chat_around_a_request_and_a_clause_of_if_ask_nothing(index):
+    # "so I know if we're already blocking it" is no command to block; "the disconnected ones" is no "one" object
+    text = "phishing report from a user: can you tell me how zscaler classifies that url so I know if we block it"
+    assert index.read(text).intent in (None, "list")
+    assert _names(index, text)[0] == "zia_lookup_url_classification"
+    assert _names(index, "list every app connector, I only care about the disconnected ones")[0] == (
+        "zpa_list_all_assistants")
+
+
+def test_an_activation_asked_after_edits_were_saved_is_the_activation_not_the_edit(index):
+    # the request names what was edited ("the firewall rule edits"), but asks for the edits to go live
+    for text in ("I saved the dns control changes, now activate them in zia",
+                 "the url filtering edits are saved but not enforced yet, push the changes so they go live"):
+        assert index.read(text).intent == "activate", text
+        assert _names(index, text)[0] == "zia_activate", text
+    # ... and an operation named activate on an object is that object's activation
+    assert _names(index, "re-activate the break glass account of the network lead")[0] == (
+        "zpa_activate_emergency_access_user")
+    assert index.read("push the firewall alerts and the audit log to our log platform").intent != "activate"  # sent
+    # "publish ... as a (new) private app" makes an app segment, it pushes nothing live
+    assert _names(index, "publish sftp on 10.40.0.0/16 port 22 as a new private app")[0] == "zpa_create_application"
+
+
+def test_adding_to_an_object_of_a_product_is_an_update_and_adding_inside_an_object_creates_there(index):
+    # "to the cloud connector source IP group" names a product's object, not the product ("add her to zpa")
+    assert index.read("add 10.70.0.0/16 to the cloud connector source ip group Workloads-Dev").intent == "update"
+    assert _names(index, "add 10.70.0.0/16 to the cloud connector source ip group Workloads-Dev")[0] == (
+        "ztw_update_ip_source_group")
+    # a probe added to a ZDX app is made under the app: POST /applications/{aid}/monitors
+    assert _names(index, "add a web probe for portal.acme.com to the Portal app in zdx")[0] == (
+        "zdx_create_application_monitor")
+
+
+def test_an_id_after_a_noun_leaves_the_noun_the_head(index):
+    assert index.read("add user 77120 to group 88 in zidentity").head >= {"user"}
+    assert "office" not in index.read("give office 365 a bigger share of bandwidth").head  # a product's version
+    assert _names(index, "add user 77120 to group 88 in zidentity")[0] in ("zid_add_group_user", "zid_add_group_users")
+    # a verb operations are named by acts on what it names, not on the object that holds it
+    assert "secret" in index.read("rotate the secret on api client 91 in zidentity").head
+
+
+def test_a_quoted_name_is_searched_lightly_and_bulk_opens_a_command(index):
+    reading = index.read("add another secret to api client 'siem-export'")
+    assert reading.terms["siem"] < 1.0 and reading.terms["export"] < 1.0
+    assert _names(index, "add another secret to api client 'siem-export'")[0] == "zid_add_secret"
+    assert index.read("bulk remove the unused app connectors in the lab").intent == "delete"
+    assert _names(index, "bulk remove the unused app connectors in the lab")[0] == "zpa_bulk_delete_assistants"
+
+
+def test_an_edit_verb_before_add_makes_what_is_added_part_of_the_edit(index):
+    text = "edit the ssl inspection rule 'Skip finance' and add the government category"
+    assert index.read(text).intent == "update"
+    assert _names(index, text)[0] == "zia_update_ssl_inspection_rule"
 
 
 def test_a_required_id_in_the_query_makes_a_read_a_get(catalog):
