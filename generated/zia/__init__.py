@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "6037354654afec9a5b072a8279d2c26d86d93a3de784fb8dc4fcadb6449fae7e"
-FINGERPRINT = "7ccf81bc882b389bc28eae39432528f796b4f99f59d3699db386d8b7966afecd"
+FINGERPRINT = "5d80c48bc31117f59cd8c2b9148e8c97dc5f61bf22cfd1f7168374abf46c180c"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -4440,7 +4440,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_intermediate_ca_certificate_lite",
         "title": "Returns intermediate ca certificate lite",
-        "description": "Returns one intermediate CA certificate in short form by certId. Product: ZIA (Internet Access).",
+        "description": "Returns one intermediate CA certificate in short form by certId. Product: ZIA (Internet Access). Also called: intermediate root certificate.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
@@ -6488,7 +6488,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_tenants",
         "title": "Lists CASB tenants",
-        "description": "Lists all CASB tenants (shows which exist). Lists the SaaS tenants connected to ZIA's CASB (cloud access security broker) for out-of-band scanning, such as Microsoft 365, Google Workspace or Box. Product: ZIA (Internet Access).",
+        "description": "Lists all CASB tenants (shows which exist). Lists the SaaS tenants connected to ZIA's CASB (cloud access security broker) for out-of-band scanning, such as Microsoft 365, Google Workspace or Box. Product: ZIA (Internet Access). Also called: saas application tenant.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -6506,7 +6506,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_casb_users",
         "title": "Lists CASB users",
-        "description": "Lists all CASB users (shows which exist). Lists CASB users in ZIA (Zscaler Internet Access).",
+        "description": "Lists all CASB users (shows which exist). Lists CASB users in ZIA (Zscaler Internet Access). Also called: saas security api.",
         "service": "zia",
         "toolset": "zia.nss",
         "scope": "read",
@@ -7943,7 +7943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_intermediate_ca_certificates",
         "title": "Lists intermediate ca certificates",
-        "description": "Lists all intermediate ca certificates (shows which exist). Lists the intermediate CA certificates ZIA uses to sign certificates during SSL/TLS inspection, and which is the default. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
+        "description": "Lists all intermediate ca certificates (shows which exist). Lists the intermediate CA certificates ZIA uses to sign certificates during SSL/TLS inspection, and which is the default. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: intermediate root certificate.",
         "service": "zia",
         "toolset": "zia.ssl_inspection",
         "scope": "read",
