@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "df38a9950994c4a838a9ed498f877f1d4198e1b1232a68b019e72db5e65ecda0"
-FINGERPRINT = "17f4a3509712a5d90cab1d5f61d9c73072a221353edf7db525cdf6cd83d5cc79"
+FINGERPRINT = "dd02d2299a49976efb9d5acdabe189e4f65b74bdafbd6c953338bf128eafdcde"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

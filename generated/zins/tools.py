@@ -43,7 +43,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zins_casb_app_report",
         "title": "Reports CASB (SaaS security) application usage",
-        "description": "Reports SaaS application usage seen by CASB (Z-Insights SaaS security): each cloud application with its total, over a time window (startTime/endTime, epoch ms); filter_by name, order_by total. GraphQL query `CasbAppReport`, sent as POST /zins/graphql. SDK: saas_security.get_casb_app_report.",
+        "description": "Reports SaaS application usage seen by CASB (Z-Insights SaaS security): each cloud application with its total, over a time window (startTime/endTime, epoch ms); filter_by name, order_by total. GraphQL query `CasbAppReport`, sent as POST /zins/graphql. Also called: saas security api. SDK: saas_security.get_casb_app_report.",
         "service": "zins",
         "toolset": "zins.insights",
         "scope": "read",

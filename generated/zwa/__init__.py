@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "62df42bad91889ee95829b49c92155e92396ad66923e70c82b09c44a05b2cbbf"
-FINGERPRINT = "d96842877d39946ac1137c10395c5d1a2657c808f7842b2c2c5107de3976b09b"
+FINGERPRINT = "2d21fd7649ad00ac3afd5e6f6e86152cde1bb347dafe359e8bdb1d93b0b3bd65"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
