@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "13230cd51838c5d5f0f9d4345eed2c35550e7d8f1048c3ace40e3ac8c378b318"
-FINGERPRINT = "33f10afaa66028971c91d395cd33efe2059f814d76aa8a901e01687c1571e2ef"
+FINGERPRINT = "19654e8a470dc91b0e29a0ee2435e16333ed56f4010485275bd0cbc53901e8aa"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "54acb8441927ec148e15955aeb8ff0910d6b06da2fa587325a178c88dacc952b"
-FINGERPRINT = "f6bb2f9ffa8e9d7a9854777c494138b099efd2df6a8c458718ce3d405f68bf7e"
+FINGERPRINT = "13e35251e177899a9d8258046f6ddf47d8a730d0b3ecdba7af4a6eaaad7c0299"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

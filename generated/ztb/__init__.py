@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "5229fc25f3dfcc04fa0f67b95352a9a82f78db891dfa65e8e108612e7f88cffa"
-FINGERPRINT = "0feac2ba6c0bc9a1e2c6c56b9e39533e4fc4f4caa6f527aa57ec5c56c1d4933d"
+FINGERPRINT = "7d9599739aeae58801e401bbea79e97911a180c7468a92b83f4f16c1f58f76d5"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
