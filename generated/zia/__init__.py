@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "e0ee3ab1076f5bcbb6522cc57f9beebe8e77d13e5c38b3d07b37833cd77cd6a9"
-FINGERPRINT = "15789472532d9abd81b73eeda2ef334b8b729dbdb75d582b1ca67390c44587e4"
+FINGERPRINT = "513d09abaf36e7f78d5b1f38aaee9ae0ccc130af208f7c5e2913707af01e5dd9"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
