@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "f85ede5e1e5ec683b9c6a46cce84df89cedb5f3f9e9b92fe37711e5776998f40"
+FINGERPRINT = "9031bee0020e0562fcfa87dd47193c27ea032dc645796d988f8727135ae3427d"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "a8704302079b122eb808daa6df73af007816bfc9e17031d7f6cd340c0ae33746"
+FINGERPRINT = "942c8e4a3474626ce309a88868b152cc2751aa585d9d447802f30ccc0ff5e2d2"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
