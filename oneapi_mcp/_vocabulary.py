@@ -331,6 +331,9 @@ class Vocabulary:
             if reading.intent == "update" or (reading.intent == intent and not new_at) or (
                     new_at and intent == "update"):
                 break
+        if reading.intent == "activate" and any(words[j] == "publish" and words[j + 1] in ("a", "an", "new")
+                                                for j in range(page_at, len(words) - 1)):
+            reading.intent = "create"  # "publish an rdp console for the jump host": a new one, nothing pushed live
         if reading.intent == "activate" and "push" in words and _SENT & set(words):
             reading.intent = "create"  # "push the alerts to our log platform" sends data; "push the changes" activates
         if reading.intent == "create" and not new_at:  # "edit the SSL rule 'X' and add the health care category"

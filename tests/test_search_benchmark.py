@@ -652,6 +652,7 @@ def test_chat_around_a_request_and_a_clause_of_if_ask_nothing(index):
     assert _names(index, text)[0] == "zia_lookup_url_classification"
     assert _names(index, "list every app connector, I only care about the disconnected ones")[0] == (
         "zpa_list_all_assistants")
+    assert not {"her", "him"} & index.read("reset her zidentity password and let him skip mfa").terms.keys()
 
 
 def test_an_activation_asked_after_edits_were_saved_is_the_activation_not_the_edit(index):
@@ -664,6 +665,7 @@ def test_an_activation_asked_after_edits_were_saved_is_the_activation_not_the_ed
     assert _names(index, "re-activate the break glass account of the network lead")[0] == (
         "zpa_activate_emergency_access_user")
     assert index.read("push the firewall alerts and the audit log to our log platform").intent != "activate"  # sent
+    assert index.read("publish an ssh console for the build server in pra").intent == "create"
     # "publish ... as a (new) private app" makes an app segment, it pushes nothing live
     assert _names(index, "publish sftp on 10.40.0.0/16 port 22 as a new private app")[0] == "zpa_create_application"
 

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "0689a5cc5c7ee4de5720447b413f3ba12eed94997130fb1dd7c991a4c423a2a5"
-FINGERPRINT = "6b1e8ccb48cb4013de38ead652454a855a0261cbb1ce4a1de1e6ce85ca5a368c"
+FINGERPRINT = "0bdb051063ad50cfdea0b48c34f7e83619f8af90c393794dbb8880064f1e6047"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

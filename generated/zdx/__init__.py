@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "345008d6ed3f03aa6746d938a6c9ab796e1f193d9ea7cb51162e18d868f1621f"
-FINGERPRINT = "295b1a5fee6fbbc0aca8cc7e194662972af85e813987aff62cf5221f90863be8"
+FINGERPRINT = "af3ccbacb4e097dcd96c0f60762a5fe16a2abfa2d33550b09b8c389b6589ac7d"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
