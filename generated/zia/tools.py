@@ -4151,7 +4151,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_firewall_ips_rule",
         "title": "Returns firewall IPS rule",
-        "description": "Returns one cloud IPS (intrusion prevention) rule by id. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
+        "description": "Returns one cloud IPS (intrusion prevention) rule by id. Product: ZIA (Internet Access). Also called: ips control rule, ips control, Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
@@ -7655,7 +7655,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_firewall_ips_rules",
         "title": "Lists firewall IPS rules",
-        "description": "Lists all firewall IPS rules (shows which exist). Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions. Product: ZIA (Internet Access). Also called: Firewall IPS Policies.",
+        "description": "Lists all firewall IPS rules (shows which exist). Lists the cloud IPS (intrusion prevention system) rules of the firewall in order, with their threat categories, sources, destinations and actions. Product: ZIA (Internet Access). Also called: ips control rule, ips control, Firewall IPS Policies.",
         "service": "zia",
         "toolset": "zia.firewall",
         "scope": "read",
