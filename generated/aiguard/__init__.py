@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "d6815cf1232437cfb090329f3ea5917eefff4d5b8d22644532fd4f7778394afa"
-FINGERPRINT = "eb420a9a2c375f853903cf4c3555eb39d20322917b3f52ff271b43955dbafa07"
+FINGERPRINT = "1c79700d068758b7fcbecab7a2794f74e0a71b89a510fff20fff8e83683ee932"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -69,7 +69,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application",
         "title": "Adds application",
-        "description": "Creates a new LLM application. Adds application in AI Guard (Zscaler AI Guard). Also called: microsoft teams.",
+        "description": "Creates a new LLM application. Adds application in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -92,7 +92,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application_credential",
         "title": "Creates an AI Guard application credential (the key an LLM app uses)",
-        "description": "Creates an AI Guard LLM application credential: the API key an LLM application (such as a chatbot) uses, tied to the application and a provider credential, with an optional expiry. Creates a new LLM application credential. Also called: microsoft teams.",
+        "description": "Creates an AI Guard LLM application credential: the API key an LLM application (such as a chatbot) uses, tied to the application and a provider credential, with an optional expiry. Creates a new LLM application credential.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -315,7 +315,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application",
         "title": "Returns application",
-        "description": "Fetches a specific LLM application by ID. Returns application in AI Guard (Zscaler AI Guard). Also called: microsoft teams.",
+        "description": "Fetches a specific LLM application by ID. Returns application in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -333,7 +333,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_by_name",
         "title": "Returns application by name",
-        "description": "Fetches a specific LLM application by name. Returns application by name in AI Guard (Zscaler AI Guard). Also called: microsoft teams.",
+        "description": "Fetches a specific LLM application by name. Returns application by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -351,7 +351,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential",
         "title": "Returns application credential",
-        "description": "Fetches a specific LLM application credential by ID. Returns application credential in AI Guard (Zscaler AI Guard). Also called: microsoft teams.",
+        "description": "Fetches a specific LLM application credential by ID. Returns application credential in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -369,7 +369,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential_by_name",
         "title": "Returns application credential by name",
-        "description": "Fetches a specific LLM application credential by name. Returns application credential by name in AI Guard (Zscaler AI Guard). Also called: microsoft teams.",
+        "description": "Fetches a specific LLM application credential by name. Returns application credential by name in AI Guard (Zscaler AI Guard).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -549,7 +549,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_application_credentials",
         "title": "Lists application credentials",
-        "description": "Lists all application credentials (shows which exist). Lists the LLM application credentials configured in your organization. Lists application credentials in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`. Also called: microsoft teams.",
+        "description": "Lists all application credentials (shows which exist). Lists the LLM application credentials configured in your organization. Lists application credentials in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -567,7 +567,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_applications",
         "title": "Lists applications",
-        "description": "Lists all applications (shows which exist). Lists the LLM applications configured in your organization. Lists applications in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`. Also called: microsoft teams.",
+        "description": "Lists all applications (shows which exist). Lists the LLM applications configured in your organization. Lists applications in AI Guard (Zscaler AI Guard). The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",

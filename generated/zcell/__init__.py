@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "df38a9950994c4a838a9ed498f877f1d4198e1b1232a68b019e72db5e65ecda0"
-FINGERPRINT = "c3dda0960fdc6cd51ee0a29ffb84bf661a338aeee6640fd8d86e301ef562168a"
+FINGERPRINT = "424655e88a42d03d7cd3bc79071fc58e6ac1441bd0e66f7b0e2f222be01f4e4c"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

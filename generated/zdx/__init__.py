@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "345008d6ed3f03aa6746d938a6c9ab796e1f193d9ea7cb51162e18d868f1621f"
-FINGERPRINT = "e07c7ff51716e81684b77b89a3a58350ce1dc01accc3de303e7f3565d47270f7"
+FINGERPRINT = "9b49381aefb78e0bfcdb6ee5964c75573fc7789716e099fffb1632030e0b50f2"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

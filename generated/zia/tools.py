@@ -3032,7 +3032,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_get_application_count",
         "title": "Returns application count",
-        "description": "Counts application: how many there are. Counts all endpoint applications; filter by search, osType or applicationType. Product: ZIA (Internet Access). Also called: microsoft teams.",
+        "description": "Counts application: how many there are. Counts all endpoint applications; filter by search, osType or applicationType. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6164,7 +6164,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_service_groups_lite",
         "title": "Lists application service groups lite",
-        "description": "Lists all application service groups lite (shows which exist). Lists the application service groups in short form (id and name): predefined groups of application services that firewall filtering rules use as criteria. Product: ZIA (Internet Access). Also called: microsoft teams.",
+        "description": "Lists all application service groups lite (shows which exist). Lists the application service groups in short form (id and name): predefined groups of application services that firewall filtering rules use as criteria. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6182,7 +6182,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_application_services_lite",
         "title": "Lists application services lite",
-        "description": "Lists all application services lite (shows which exist). Lists the application services in short form (id and name): predefined services of applications that firewall filtering rules use as criteria. Product: ZIA (Internet Access). Also called: microsoft teams.",
+        "description": "Lists all application services lite (shows which exist). Lists the application services in short form (id and name): predefined services of applications that firewall filtering rules use as criteria. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.firewall_objects",
         "scope": "read",
@@ -6200,7 +6200,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications",
         "title": "Lists applications",
-        "description": "Lists all applications (shows which exist). Lists the endpoint applications (desktop applications endpoint DLP recognises on users' devices) with file name, version, OS and whether digitally signed; filter by search, osType or applicationType. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: microsoft teams.",
+        "description": "Lists all applications (shows which exist). Lists the endpoint applications (desktop applications endpoint DLP recognises on users' devices) with file name, version, OS and whether digitally signed; filter by search, osType or applicationType. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",
@@ -6230,7 +6230,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zia_list_applications_lite",
         "title": "Lists applications lite",
-        "description": "Lists all applications lite (shows which exist). Lists the endpoint applications in short form; filter by search, osType or applicationType. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access). Also called: microsoft teams.",
+        "description": "Lists all applications lite (shows which exist). Lists the endpoint applications in short form; filter by search, osType or applicationType. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZIA (Internet Access).",
         "service": "zia",
         "toolset": "zia.endpoint_dlp",
         "scope": "read",

@@ -2748,7 +2748,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application",
         "title": "Returns an application segment",
-        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups. Product: ZPA (Private Access). Also called: app segment, microsoft teams, private app, Application Segments BA, Application Segments BA V2, Application Segments PRA.",
+        "description": "Returns one ZPA application segment (private application) by id: domains, ports, segment group and server groups. Product: ZPA (Private Access). Also called: app segment, private app, Application Segments BA, Application Segments BA V2, Application Segments PRA.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2770,7 +2770,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_apps_by_type",
         "title": "Returns application apps by type",
-        "description": "Lists all application apps by type (shows which exist). Lists, for the application id in the path, its Browser Access, inspection or PRA applications of one applicationType (BROWSER_ACCESS, INSPECT, SECURE_REMOTE_ACCESS): domain, port, protocol and certificate. Optional microtenantId. Product: ZPA (Private Access). Also called: app segment, application segment, microsoft teams.",
+        "description": "Lists all application apps by type (shows which exist). Lists, for the application id in the path, its Browser Access, inspection or PRA applications of one applicationType (BROWSER_ACCESS, INSPECT, SECURE_REMOTE_ACCESS): domain, port, protocol and certificate. Optional microtenantId. Product: ZPA (Private Access). Also called: app segment, application segment, private app.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2816,7 +2816,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_segment_mappings",
         "title": "Returns application segment mappings",
-        "description": "Lists all application segment mappings (shows which exist). Lists what refers to one application segment: entries of a type and the names of the objects of that type that use it, to check before deleting or changing the segment (SDK application_segment.get_application_segment_mappings). Product: ZPA (Private Access). Also called: app segment, microsoft teams, private app.",
+        "description": "Lists all application segment mappings (shows which exist). Lists what refers to one application segment: entries of a type and the names of the objects of that type that use it, to check before deleting or changing the segment (SDK application_segment.get_application_segment_mappings). Product: ZPA (Private Access). Also called: app segment, private app, private application.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -2838,7 +2838,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_get_application_summary",
         "title": "Lists application segments in short form",
-        "description": "Lists all application segments in short form (shows which exist). Lists the application segments (private applications) in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: app segment, microsoft teams, private app.",
+        "description": "Lists all application segments in short form (shows which exist). Lists the application segments (private applications) in short form: id and name. Paginated with page and pagesize; the response gives totalPages and the items in `list`. Product: ZPA (Private Access). Also called: app segment, private app.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",
@@ -4943,7 +4943,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zpa_list_all_applications",
         "title": "Lists application segments",
-        "description": "Lists all application segments (shows which exist). Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access). Also called: microsoft teams, Application Segments BA, Application Segments BA V2, Application Segments PRA. SDK: list_segment_inspection.",
+        "description": "Lists all application segments (shows which exist). Lists the ZPA application segments (private applications: the domains, IPs and ports users reach through App Connectors), with their segment group, server groups and ports; search by name. search takes field+OP+value (e.g. name+EQ+Finance); page/pagesize up to 500. Returns {totalPages, totalCount, list} with counts as strings. {customerId} is the ZPA tenant id. Product: ZPA (Private Access). Also called: Application Segments BA, Application Segments BA V2, Application Segments PRA. SDK: list_segment_inspection.",
         "service": "zpa",
         "toolset": "zpa.app_segments",
         "scope": "read",

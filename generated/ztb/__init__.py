@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "5229fc25f3dfcc04fa0f67b95352a9a82f78db891dfa65e8e108612e7f88cffa"
-FINGERPRINT = "3064b1bd726ea70a7598ee28d4b55c6b1028b87d0c88d981893dc2e3b164fe40"
+FINGERPRINT = "ad0889d278cb590eeb35975d8d513dd800b6de2bd8b2a045e99b2e2ed0581b0d"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

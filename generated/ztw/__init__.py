@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "55d61121e18c41a2839ec89a18aae8131144b50e5bcedb9799bb384d3c5388eb"
-FINGERPRINT = "12db7b627b48457df65e699ab69d5609a829753f598a177e6e1eb9efc723b6bc"
+FINGERPRINT = "bbe2aa5c61ef474392c8d89a2bd2b76209f0826563cc48c9e744c7a4030b0572"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
