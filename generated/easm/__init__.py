@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "13230cd51838c5d5f0f9d4345eed2c35550e7d8f1048c3ace40e3ac8c378b318"
-FINGERPRINT = "fc5120847d6e76a32a460942ab8027094adc2b9b7387add1fee6bc2947f2d9fa"
+FINGERPRINT = "e56aee9bb6126c4c63dbdcfc66dfb210adb27be8aa97617b60c592b337e95a74"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -266,7 +266,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_get_sim_location_group",
         "title": "Returns one Cellular SIM location group",
-        "description": "Returns one Cellular SIM location group (geofence) by id: its geofence area, the anomaly policies linked to it, and its devices inside and tracked, inside and untracked, or outside and tracked. Product: ZCell (Cellular). Also called: sim card.",
+        "description": "Returns one Cellular SIM location group (geofence) by id: its geofence area, the anomaly policies linked to it, and its devices inside and tracked, inside and untracked, or outside and tracked. Product: ZCell (Cellular).",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -469,7 +469,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_map",
         "title": "Returns the Cellular SIM map (where the SIM cards are)",
-        "description": "Lists all Cellular SIM map (where the SIM cards are) (shows which exist). Returns the Cellular dashboard map: each SIM card's latitude and longitude with its ICCID, IMSI and tags. Returns dashboard lat/lng details summary. Product: ZCell (Cellular).",
+        "description": "Lists all Cellular SIM map (where the SIM cards are) (shows which exist). Returns the Cellular dashboard map: each SIM card's latitude and longitude with its ICCID, IMSI and tags. Returns dashboard lat/lng details summary. Product: ZCell (Cellular). Also called: esim.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -487,7 +487,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_summary",
         "title": "Returns the SIM status summary",
-        "description": "Lists all SIM status summary (shows which exist). Returns the status summary of the Cellular SIM cards (how many are in each status). Product: ZCell (Cellular).",
+        "description": "Lists all SIM status summary (shows which exist). Returns the status summary of the Cellular SIM cards (how many are in each status). Product: ZCell (Cellular). Also called: esim.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -505,7 +505,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_countries",
         "title": "Lists SIM data usage by country",
-        "description": "Lists all SIM data usage by country (shows which exist). Lists Cellular SIM data usage by country: the countries where the SIM cards used the most data. Product: ZCell (Cellular).",
+        "description": "Lists all SIM data usage by country (shows which exist). Lists Cellular SIM data usage by country: the countries where the SIM cards used the most data. Product: ZCell (Cellular). Also called: esim.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -528,7 +528,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_day",
         "title": "Lists SIM data usage per day",
-        "description": "Lists all SIM data usage per day (shows which exist). Lists the Cellular SIM data usage per day (daily data used by the SIM fleet) in a date range. Product: ZCell (Cellular). Also called: sim card.",
+        "description": "Lists all SIM data usage per day (shows which exist). Lists the Cellular SIM data usage per day (daily data used by the SIM fleet) in a date range. Product: ZCell (Cellular). Also called: sim card, esim.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -551,7 +551,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_analytics_usage_sims",
         "title": "Lists the SIMs that use the most data",
-        "description": "Lists all SIMs that use the most data (shows which exist). Lists the Cellular SIM cards with the highest data usage. Product: ZCell (Cellular).",
+        "description": "Lists all SIMs that use the most data (shows which exist). Lists the Cellular SIM cards with the highest data usage. Product: ZCell (Cellular). Also called: esim.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -574,7 +574,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sim_location_groups",
         "title": "Lists SIM location groups",
-        "description": "Lists all SIM location groups (shows which exist). Lists the Cellular SIM location groups (groups of locations used by SIM policies). Product: ZCell (Cellular). Also called: sim card.",
+        "description": "Lists all SIM location groups (shows which exist). Lists the Cellular SIM location groups (groups of locations used by SIM policies). Product: ZCell (Cellular). Also called: geofence.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
@@ -598,7 +598,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcell_list_sims_details",
         "title": "Returns SIM card details by ICCID",
-        "description": "Returns the details of Cellular SIM cards looked up by ICCID (icc_id). Get sim details by icc_id. Product: ZCell (Cellular). Also called: Sim Handling.",
+        "description": "Returns the details of Cellular SIM cards looked up by ICCID (icc_id). Get sim details by icc_id. Product: ZCell (Cellular). Also called: esim, Sim Handling.",
         "service": "zcell",
         "toolset": "zcell.sims",
         "scope": "read",
