@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "a9234a29e55452071b2de47cf1248ac67e6cf2af6c38d72edc54eb243ffd60e4"
-FINGERPRINT = "6748fa893f9e250f8b5dfe10d434503f6d2e1540a36b30104ffd332cb10cf00a"
+FINGERPRINT = "c8aabac8219c7ecdb6340b7a75af7b2b6fc27cae9c9afe02aca1330386eb43ad"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

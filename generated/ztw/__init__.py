@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "55d61121e18c41a2839ec89a18aae8131144b50e5bcedb9799bb384d3c5388eb"
-FINGERPRINT = "bbe2aa5c61ef474392c8d89a2bd2b76209f0826563cc48c9e744c7a4030b0572"
+FINGERPRINT = "166a44020160b2a35399dc18d89d093e93781f3488571765a4a1203f96543122"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
