@@ -69,7 +69,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application",
         "title": "Adds an LLM application to AI Guard",
-        "description": "Creates a new LLM application in AI Guard (an AI app that AI Guard protects): its name, owner email and settings (include and encrypt event contents). Also called: microsoft teams.",
+        "description": "Creates a new LLM application in AI Guard (an AI app that AI Guard protects): its name, owner email and settings (include and encrypt event contents).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -92,7 +92,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_add_application_credential",
         "title": "Creates an AI Guard application credential (the key an LLM app uses)",
-        "description": "Creates an AI Guard LLM application credential: the API key an LLM application (such as a chatbot) uses, tied to the application and a provider credential, with an optional expiry. Creates a new LLM application credential. Also called: microsoft teams.",
+        "description": "Creates an AI Guard LLM application credential: the API key an LLM application (such as a chatbot) uses, tied to the application and a provider credential, with an optional expiry. Creates a new LLM application credential.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "write",
@@ -315,7 +315,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application",
         "title": "Returns one AI Guard LLM application by id",
-        "description": "Returns one AI Guard LLM application (an AI app such as a chatbot) by its id: name, owner email and settings (include and encrypt event contents). Also called: microsoft teams.",
+        "description": "Returns one AI Guard LLM application (an AI app such as a chatbot) by its id: name, owner email and settings (include and encrypt event contents).",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -333,7 +333,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_by_name",
         "title": "Returns an AI Guard LLM application by its name",
-        "description": "Returns one AI Guard LLM application (an AI app such as a chatbot), looked up by its name. Also called: microsoft teams.",
+        "description": "Returns one AI Guard LLM application (an AI app such as a chatbot), looked up by its name.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -351,7 +351,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential",
         "title": "Returns one AI Guard application credential by id",
-        "description": "Returns one AI Guard LLM application credential (the API key of an LLM application) by its id: its application, provider credential, mode and expiry. Also called: microsoft teams.",
+        "description": "Returns one AI Guard LLM application credential (the API key of an LLM application) by its id: its application, provider credential, mode and expiry.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -369,7 +369,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_get_application_credential_by_name",
         "title": "Returns an AI Guard application credential by its name",
-        "description": "Returns one AI Guard LLM application credential (the API key of an LLM application), looked up by its name. Also called: microsoft teams.",
+        "description": "Returns one AI Guard LLM application credential (the API key of an LLM application), looked up by its name.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -549,7 +549,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_application_credentials",
         "title": "Lists the AI Guard application credentials (keys of LLM apps)",
-        "description": "Lists all AI Guard application credentials (keys of LLM apps) (shows which exist). Lists the AI Guard LLM application credentials configured in your organization: the existing API keys of LLM applications, each with its application, provider credential, mode and expiry. The whole list comes in one answer, under `items`. Also called: microsoft teams.",
+        "description": "Lists all AI Guard application credentials (keys of LLM apps) (shows which exist). Lists the AI Guard LLM application credentials configured in your organization: the existing API keys of LLM applications, each with its application, provider credential, mode and expiry. The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",
@@ -567,7 +567,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "aiguard_list_applications",
         "title": "Lists the AI Guard LLM applications",
-        "description": "Lists all AI Guard LLM applications (shows which exist). Lists the LLM applications (AI apps such as chatbots, protected by AI Guard) configured in your organization, with owner email and whether event contents are included and encrypted. The whole list comes in one answer, under `items`. Also called: microsoft teams.",
+        "description": "Lists all AI Guard LLM applications (shows which exist). Lists the LLM applications (AI apps such as chatbots, protected by AI Guard) configured in your organization, with owner email and whether event contents are included and encrypted. The whole list comes in one answer, under `items`.",
         "service": "aiguard",
         "toolset": "aiguard.llm_apps",
         "scope": "read",

@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "13230cd51838c5d5f0f9d4345eed2c35550e7d8f1048c3ace40e3ac8c378b318"
-FINGERPRINT = "e56aee9bb6126c4c63dbdcfc66dfb210adb27be8aa97617b60c592b337e95a74"
+FINGERPRINT = "1f86ccd70bfa657531defd61817218df2450f6bd2da13f2f2d0f04f9cc415898"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "dff5f531652c0ba92b29ab8c4b61add1175bab6ccd3c62cb35916ed25f2fc524"
-FINGERPRINT = "f738691ddd1ed65700b6345f51f51aadd86c460debba9ca32f45f7ee62d7df26"
+FINGERPRINT = "f85e25742b19bf16b21440871f551c7d4b8aadc80018f02f4c5c4885716c10a5"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "0689a5cc5c7ee4de5720447b413f3ba12eed94997130fb1dd7c991a4c423a2a5"
-FINGERPRINT = "c2085685ae945488d55ef6ae0f8be4afb68c4a74bfbf4f3a16895e5eb9cd85b5"
+FINGERPRINT = "fcd8b072df1bcf0e9095f1672c259ffbe708ae26318d15e350ee6278fa1d0ac0"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

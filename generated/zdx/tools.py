@@ -772,7 +772,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application",
         "title": "Returns one monitored ZDX application (overview)",
-        "description": "Returns one app's ZDX score, most impacted locations and number of impacted users. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Returns one app's ZDX score, most impacted locations and number of impacted users. from/to are epoch seconds; if omitted, the last 2 hours. Filter by loc, dept or geo. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",
@@ -797,7 +797,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor",
         "title": "Returns one probe of a ZDX application",
-        "description": "Returns one probe (monitor: web probe or CloudPath probe) of a ZDX application with its settings, by application id and monitor id. ZDX (Zscaler Digital Experience). Also called: microsoft teams.",
+        "description": "Returns one probe (monitor: web probe or CloudPath probe) of a ZDX application with its settings, by application id and monitor id. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -815,7 +815,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_count",
         "title": "Counts the probes of a ZDX application",
-        "description": "Counts probes of a ZDX application: how many there are. Counts the ZDX probes (monitors) of one monitored application. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Counts probes of a ZDX application: how many there are. Counts the ZDX probes (monitors) of one monitored application. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -837,7 +837,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_status",
         "title": "Returns application monitor status",
-        "description": "Returns whether one probe (monitor) of a ZDX application is active or inactive. ZDX (Zscaler Digital Experience). Also called: microsoft teams.",
+        "description": "Returns whether one probe (monitor) of a ZDX application is active or inactive. ZDX (Zscaler Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -855,7 +855,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_monitor_summary",
         "title": "Returns one probe of a ZDX application in short form",
-        "description": "Returns the summary of one probe (monitor: web probe or CloudPath probe) of a ZDX application, by application and monitor id: type, URL, whether active, who it runs on. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Returns the summary of one probe (monitor: web probe or CloudPath probe) of a ZDX application, by application and monitor id: type, URL, whether active, who it runs on. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -873,7 +873,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_get_application_status",
         "title": "Returns whether a ZDX application is monitored (active)",
-        "description": "Returns whether one custom ZDX application's monitoring is active or inactive, by its id. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Returns whether one custom ZDX application's monitoring is active or inactive, by its id. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1721,7 +1721,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_monitor_summaries",
         "title": "Lists one ZDX application's probes in short form",
-        "description": "Lists all one ZDX application's probes in short form (shows which exist). Lists the probes (monitors) of one ZDX application in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Lists all one ZDX application's probes in short form (shows which exist). Lists the probes (monitors) of one ZDX application in short form. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1774,7 +1774,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_monitors",
         "title": "Lists the probes of a ZDX application",
-        "description": "Lists all probes of a ZDX application (shows which exist). Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Lists all probes of a ZDX application (shows which exist). Lists the ZDX probes (monitors: web and cloud path probes) of one monitored application. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.monitors",
         "scope": "read",
@@ -1827,7 +1827,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_application_summaries",
         "title": "Lists ZDX application configurations in short form",
-        "description": "Lists all ZDX application configurations in short form (shows which exist). Lists the applications configured for ZDX monitoring in short form: each one's name, type, provider, collection, number of probes and whether disabled (a lighter version of the application configuration list). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience). Also called: microsoft teams.",
+        "description": "Lists all ZDX application configurations in short form (shows which exist). Lists the applications configured for ZDX monitoring in short form: each one's name, type, provider, collection, number of probes and whether disabled (a lighter version of the application configuration list). Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Product: ZDX (Digital Experience).",
         "service": "zdx",
         "toolset": "zdx.applications",
         "scope": "read",
@@ -1862,7 +1862,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zdx_list_applications",
         "title": "Lists applications",
-        "description": "Lists all applications (shows which exist). Lists the applications ZDX monitors with their ZDX score (digital experience score) and most affected regions. from/to are epoch seconds; if omitted, the last 2 hours. Filter by location (loc), department (dept) or geo. Returns all apps in one response. Also called: microsoft teams.",
+        "description": "Lists all applications (shows which exist). Lists the applications ZDX monitors with their ZDX score (digital experience score) and most affected regions. from/to are epoch seconds; if omitted, the last 2 hours. Filter by location (loc), department (dept) or geo. Returns all apps in one response.",
         "service": "zdx",
         "toolset": "zdx.apps",
         "scope": "read",

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "a9234a29e55452071b2de47cf1248ac67e6cf2af6c38d72edc54eb243ffd60e4"
-FINGERPRINT = "c8aabac8219c7ecdb6340b7a75af7b2b6fc27cae9c9afe02aca1330386eb43ad"
+FINGERPRINT = "2a67e9ef753352c500d6a880a1ffc0a05efd224efddd03c5aaa76f3eb4133493"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

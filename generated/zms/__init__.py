@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "89790597443584d568ef9d995c3e12406bf4af21ffa235960313bb68b7e621a2"
+FINGERPRINT = "dfadb26285020238cbfd2c58cdd8936e8eca8cf79551405377ea2700660a5860"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "1bc93aff7551c387787c6f247360f82d11d4e679d7474b2ac0786533ddff6e78"
-FINGERPRINT = "abb73e46249ec503cb7717c310ea7244ef46e6d93ba59b9dafeb8079e3ebead3"
+FINGERPRINT = "fcc505c14eeea151daa3e72d4573234a885c01e8114ce00516b9f14eb2d3c70f"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "55d61121e18c41a2839ec89a18aae8131144b50e5bcedb9799bb384d3c5388eb"
-FINGERPRINT = "166a44020160b2a35399dc18d89d093e93781f3488571765a4a1203f96543122"
+FINGERPRINT = "3792cbeaed7af08cac0f3ef91626506c21e179aabb86a2a309a5b7e864da5b7f"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "62df42bad91889ee95829b49c92155e92396ad66923e70c82b09c44a05b2cbbf"
-FINGERPRINT = "2cab00bb4805109f3923b37e136ca0184c0fb95f03bcf3a62ae5331dea9ba04a"
+FINGERPRINT = "6b38d5c1213bb3884e017c18f0c9e3e8b648046fcd4804748f2450e7660c548e"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
