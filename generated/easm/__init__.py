@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "887dc41e619708d2999ff3a0fa20f477334ad48993ff1bc5a47bfcbf132671aa"
-FINGERPRINT = "d7833a7ce6e23e2c908d762a21e20c58c2a83aa8fafd926bc6bf5f72181df55d"
+FINGERPRINT = "c985c5a83f89001cc1e5202be3ca7d7f8554484ff1dafa37fef8d97eb5cb0abb"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

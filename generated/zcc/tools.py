@@ -274,7 +274,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_get_application_profile",
         "title": "Returns one Client Connector app profile (application profile)",
-        "description": "Returns one Client Connector app profile (application profile) by id: its device type, user and device groups, app services and bypassed apps, custom bypass apps and disaster recovery settings. Also called: microsoft teams.",
+        "description": "Returns one Client Connector app profile (application profile) by id: its device type, user and device groups, app services and bypassed apps, custom bypass apps and disaster recovery settings.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",
@@ -534,7 +534,7 @@ TOOLS: tuple[dict, ...] = (
     {
         "name": "zcc_list_application_profiles",
         "title": "Lists application profiles",
-        "description": "Lists all application profiles (shows which exist). Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. Also called: microsoft teams. SDK: application_profiles.get_application_profiles.",
+        "description": "Lists all application profiles (shows which exist). Lists the Client Connector application profiles. Paginated with page (from 1) and pageSize; the last page is the first one shorter than pageSize. SDK: application_profiles.get_application_profiles.",
         "service": "zcc",
         "toolset": "zcc.policies",
         "scope": "read",

@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "23e3ef50edf8f9e1ffa565f72614df8c6124505bac5face81a6246dd3bac3deb"
-FINGERPRINT = "51505a7f094eb7d775d3cf862d92d35b23323f7c1f3127c665edd1a3f4243a71"
+FINGERPRINT = "54f9714453b05015de35cd9e3b503f177dff5db9e7be944f84467195af4d1b17"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
