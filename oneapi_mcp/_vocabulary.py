@@ -692,8 +692,8 @@ def _adds_to_existing(words: list[str], after: int, services: dict[tuple[str, ..
         return False  # "add a bandwidth rule limiting streaming to 20%": a measure, not an object
     rest = [w for w in words[at + 1:] if w not in ("a", "an", "the", "our", "my")]
     # the product alone ("add her to zpa"), not a product's object ("to the cloud connector source ip group")
-    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services and (len(rest) == n or rest[n] in _AFTER_NAME)
-                                  for n in (1, 2, 3))
+    return bool(rest) and not any(tuple(map(stem, rest[:n])) in services and (
+        len(rest) == n or rest[n] in _AFTER_NAME or rest[n].endswith("ing")) for n in (1, 2, 3))  # "zdx monitoring"
 
 
 def _key(phrase: str) -> tuple[str, ...]:

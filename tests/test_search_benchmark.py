@@ -24,7 +24,7 @@ from oneapi_mcp._vocabulary import stem, tokens
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 BENCHMARK = ROOT / "tests" / "search_benchmark.yaml"
-HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.817 / 0.963 with round 14 (2,809), 0.821 / 0.964 with round 13
+HIT1_FLOOR, HIT5_FLOOR = 0.82, 0.955  # reached: 0.831 / 0.964 with rounds 15-17 (3,409), 0.817 / 0.963 with round 14
 # (2,610 requests) after session 9
 # (0.776 / 0.942 on the 2,360 before it, 0.824 / 0.964 after); 0.775 / 0.942 with round 12; 0.771 / 0.939 after
 # session 8 on the 2,062 before it (0.760 / 0.937 before session 8; 2,062 requests with round 11; 0.780 / 0.945 on the
@@ -67,17 +67,23 @@ HIT1_FLOOR, HIT5_FLOOR = 0.81, 0.955  # reached: 0.817 / 0.963 with round 14 (2,
 # 0.760 / 0.964 (0.740 / 0.960 on main before them); 0.788 / 0.964 after fixes for classes of its misses, tuned on.
 # Round 14 (n=199, a seventh held-out set written the same way meanwhile) was first measured after those fixes at
 # 0.754 / 0.940 (0.739 / 0.925 on main before the session); 0.764 / 0.945 with a vocabulary fix since, tuned on.
+# Session 10: rounds 15, 16 and 17 (200 requests each, written the same way at its start); round 15 measured on main
+# before the changes (0.805 / 0.965) and tuned on (host names, activation after saved edits, 'add X to a product's
+# object', quoted names, chat words ...) to 0.880 / 0.965, with ~800 more operations described in console words.
+# Rounds 16 and 17 were measured once after all that: 0.685 / 0.945 and 0.730 / 0.915 (main before: 0.665 / 0.940
+# and 0.740 / 0.935): on requests nobody had seen the session's changes moved hit@1 by +2 and -1 points.
 PART_FLOORS = {"tuned": (0.88, 0.99), "held out": (0.875, 0.95), "blind round 1": (0.91, 0.975),
-               "blind round 2": (0.90, 0.975), "blind round 3": (0.88, 0.95), "blind round 4": (0.82, 0.965),
-               "blind round 5": (0.825, 0.96), "blind round 6": (0.83, 0.955), "blind round 7": (0.64, 0.86),
-               "blind round 8": (0.76, 0.935), "blind round 9": (0.78, 0.935),
-               "blind round 10": (0.785, 0.95), "blind round 11": (0.765, 0.955),
-               "blind round 12": (0.85, 0.965), "blind round 13": (0.78, 0.955), "blind round 14": (0.745, 0.935),
-               "blind round 15": (0.84, 0.96)}
+               "blind round 2": (0.90, 0.975), "blind round 3": (0.88, 0.95), "blind round 4": (0.87, 0.965),
+               "blind round 5": (0.825, 0.96), "blind round 6": (0.855, 0.965), "blind round 7": (0.64, 0.86),
+               "blind round 8": (0.79, 0.945), "blind round 9": (0.80, 0.935),
+               "blind round 10": (0.815, 0.955), "blind round 11": (0.785, 0.96),
+               "blind round 12": (0.875, 0.97), "blind round 13": (0.82, 0.965), "blind round 14": (0.805, 0.945),
+               "blind round 15": (0.865, 0.96), "blind round 16": (0.68, 0.935), "blind round 17": (0.72, 0.91)}
 # a plain BM25 over the names and descriptions alone, no vocabulary; reached 0.487 / 0.780 (2,062 requests, after
 # session 8's zid descriptions; 0.485 / 0.778 before them; 0.506 /
 # 0.789 on the 1,750 before round 11, 0.520 / 0.793 on the 1,376 before round 10)
-FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.53, 0.81  # 0.538 / 0.815 with round 13 after session 9's
+FULL_LISTING_HIT1_FLOOR, FULL_LISTING_HIT5_FLOOR = 0.55, 0.845  # 0.561 / 0.855 with rounds 15-17 after session 10's
+# ~800 descriptions; 0.538 / 0.815 with round 13 after session 9's
 # descriptions (0.506 / 0.794 with round 12 before them)
 
 
@@ -653,6 +659,7 @@ def test_chat_around_a_request_and_a_clause_of_if_ask_nothing(index):
     assert _names(index, "list every app connector, I only care about the disconnected ones")[0] == (
         "zpa_list_all_assistants")
     assert not {"her", "him"} & index.read("reset her zidentity password and let him skip mfa").terms.keys()
+    assert _names(index, "new segment group called Payroll-Apps")[0] == "zpa_create_application_group"  # no "call"
 
 
 def test_an_activation_asked_after_edits_were_saved_is_the_activation_not_the_edit(index):
@@ -675,6 +682,7 @@ def test_adding_to_an_object_of_a_product_is_an_update_and_adding_inside_an_obje
     assert index.read("add 10.70.0.0/16 to the cloud connector source ip group Workloads-Dev").intent == "update"
     assert _names(index, "add 10.70.0.0/16 to the cloud connector source ip group Workloads-Dev")[0] == (
         "ztw_update_ip_source_group")
+    assert index.read("add our new 'Payroll' app to zdx monitoring").intent == "create"  # the product's function
     # a probe added to a ZDX app is made under the app: POST /applications/{aid}/monitors
     assert _names(index, "add a web probe for portal.acme.com to the Portal app in zdx")[0] == (
         "zdx_create_application_monitor")

@@ -20,8 +20,9 @@ from oneapi_mcp.plugin_api import CompositeTool
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = ROOT / "tests" / "search_composites.yaml"
 # reached: round 1 (tuned on) 0.674 / 0.889, round 2 (first measured after the changes at 0.709 / 0.865) 0.702 / 0.865;
-# after session 9 (operations' ranking and descriptions) 0.674 / 0.903 and 0.723 / 0.894; each a request or two under
-FLOORS = {1: (0.66, 0.89), 2: (0.71, 0.88)}
+# after session 9 (operations' ranking and descriptions) 0.674 / 0.903 and 0.723 / 0.894; after session 10 0.681 / 0.903
+# and 0.723 / 0.894; each a request or two under
+FLOORS = {1: (0.67, 0.895), 2: (0.715, 0.885)}
 
 
 @pytest.fixture(scope="module")

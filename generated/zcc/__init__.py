@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "f427118ac76b46a7dd753b5f2c605c1905205aa53eb57e31afec37064475ad9e"
-FINGERPRINT = "6572624f81d59581a6b59beadae37b5d06ce7ed283671546bc5263962258c10a"
+FINGERPRINT = "a23b04dd50791abc3e7e4dafc53ac766e6e0c21c6b7197108f29136c07fdd855"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

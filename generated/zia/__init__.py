@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "d6b6b91e99a540e3cf8ac86f4a9bf1e0fe05e3e2be9f8649a1f4b299062ed491"
-FINGERPRINT = "c8760f409e2e9e2f0880bde63bf1c3cec9b159d464170da8ceeddffb999d6717"
+FINGERPRINT = "82cf03642954f3608cac24ac369b1f102bae9ef7630495464ed4c9defa1e7f05"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
