@@ -224,25 +224,26 @@ class SearchIndex:
             field_docs.append(list(dict.fromkeys(w for f in (fields or {}).get(tool.name, ()) for w in words(f))))
             self._tools.append(tool)
             self._kinds.append(operation_kind(tool))
-            named = set(tokens(tool.name))
+            typed, stems = tokens(tool.name), words(tool.name)
+            named = set(typed)
             self._lite.append(bool({"lite", "summary", "summaries"} & named))
             self._bulk.append(any(w.startswith("bulk") for w in named))
-            self._subjects.append(frozenset(w for w in words(tool.name) if w not in _VERBS))
+            self._subjects.append(frozenset(w for w in stems if w not in _VERBS))
             self._heads.append(name_head(tool.name))
-            self._adds.append(tokens(tool.name)[1:2] == ["add"])
+            self._adds.append(typed[1:2] == ["add"])
             segments = tool.path.split("/")  # POST /applications/{aid}/monitors: made inside an object that is there
             self._inside.append(any(s.startswith("{") and segments[j - 1].lower() not in _TENANT_SEGMENTS
                                     for j, s in enumerate(segments[:-1]) if j))
-            self._every.append(tokens(tool.name)[-1] == "all")
-            self._activating.append(bool({"activat", "sync"} & set(words(tool.name))))
-            self._lookup.append("lookup" in tokens(tool.name))
+            self._every.append(typed[-1] == "all")
+            self._activating.append(bool({"activat", "sync"} & set(stems)))
+            self._lookup.append("lookup" in named)
             self._timed.append(any(_TIMED.match(a) for a in [
                 *(p[1] for p in getattr(tool, "params", ()) if p[2] in ("query", "variable")),
                 *getattr(tool, "arguments", ())]))  # a composite tool's (its input schema's properties)
             self._keywords.append(tuple(frozenset(p) for p in phrases))
             # a composite tool works in the products its operations belong to: a request naming one of them is its
             self._products.append(frozenset(getattr(tool, "services", ()) or (tool.service,)))
-            self._spelled.setdefault(tuple(words(tool.name)[1:]), []).append(len(self._tools) - 1)
+            self._spelled.setdefault(tuple(stems[1:]), []).append(len(self._tools) - 1)
             last = tool.path.rstrip("/").rsplit("/", 1)[-1]
             self._parts.append(self._kinds[-1] == "get" and "{" in tool.path and not last.startswith("{")
                                and self._heads[-1] in words(last))

@@ -264,8 +264,8 @@ class Vocabulary:
 
     def read(self, text: str, speller: Speller) -> Reading:
         reading = Reading()
-        hosts = bool(_HOST.search(text))  # "is fr-login-microsoft.top blocked": a site named, not words to search for
-        text = _HOST.sub(" ", text) if hosts else text
+        text, found = _HOST.subn(" ", text)  # "is fr-login-microsoft.top blocked": a site named, not words to search
+        hosts = bool(found)
         *menu, page = _BREADCRUMB.split(text.strip())  # menu steps say where, the page what: searched lightly
         page_at = len(tokens(" ".join(menu)))
         names = self._names(page, speller)
@@ -409,7 +409,7 @@ class Vocabulary:
         reading.qualifier = _qualifier(phrase, units, words, verbs, page_at) - reading.head
         # "change the email of a break glass account": the account is changed (but "rotate the secret on API client
         # 55" rotates the secret: a verb operations are named by acts on the phrase it names)
-        if reading.intent == "update" and not any(stems[j] in self.named_verbs for j in verbs if j < len(stems)):
+        if reading.intent == "update" and not any(stems[j] in self.named_verbs for j in verbs):
             reading.head = _changed(phrase, units, words, verbs, page_at) or reading.head
         reading.container = _container(
             units, words, named_at | {j for w in _CAPITALISED.findall(page) if w.lower() not in self._own_words

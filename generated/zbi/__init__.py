@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "676555f340cb04de465d195ce7420418827518cc2f19ccc5cd87da09451ea09d"
-FINGERPRINT = "0dfd2317c0d3eb9baf654472114b54508fa6e653af370ae6603dfbf396191aae"
+FINGERPRINT = "28b9b65faecc1de106f55de6889c91cb5dc0aded59bde3bf3bbc026599049830"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "09b12b9226ee95ddcf08353736db591dee0f9569dcb433ecdbc387eace1757f8"
-FINGERPRINT = "4f683dbfd432e151420bf4cd3950c6fb0f9da2d58672ee7223ca462e3ed71762"
+FINGERPRINT = "8785cc5c834d40d3e83022844f84b19e6494423866e13bb1409a4be9f1a18a10"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
