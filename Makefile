@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv specs graphql-specs recorded-routes sdk-names generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
+.PHONY: venv specs graphql-specs recorded-routes sdk-names search-examples generate check-generated fidelity input-schemas toolsnaps test test-tests test-contract demo bench contract lint clean image
 
 # The install (issue 16: ~45 s of a fresh clone's CI run, most of it pip resolving and fetching one package after
 # another). uv, a well-kept installer, fetches and installs in parallel and resolves the same versions (`pip freeze`
@@ -69,6 +69,11 @@ recorded-routes: $(STAMP)
 ## and path, into specs/sdk_names.json for search; from SDK=<unpacked sdist>/zscaler, or the pinned sdist, fetched
 sdk-names: $(STAMP)
 	$(BIN)/python -m oneapi_mcp.codegen sdk-names $(if $(SDK),--sdk $(SDK))
+
+## make search-examples: the benchmark's requests (tests/search_benchmark.yaml) as search reads them, under each
+## operation that answers them, into specs/search_examples.json (search indexes them as the operation's words)
+search-examples: $(STAMP)
+	$(BIN)/python -m oneapi_mcp._search_eval
 
 ## make generate: specs/ + overlays -> generated/ (skips unchanged services), then the tool-surface diff
 generate: $(STAMP)

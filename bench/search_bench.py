@@ -20,6 +20,7 @@ from oneapi_mcp._search_eval import (
     evaluate,
     first_measurements,
     full_listing_index,
+    held_out,
     leave_one_round_out,
     load_benchmark,
     load_composite_benchmark,
@@ -43,12 +44,19 @@ def bench_search() -> None:
     index = SearchIndex.for_catalog(catalog)
     built_ms = (time.perf_counter() - started) * 1000
     plain = full_listing_index(catalog.tools.values())
-    for label, idx in (("search_operations", index), ("plain BM25 over the full listing's text", plain)):
-        def search(q, idx=idx):
-            return [t.name for _, t in idx.search(q, limit=10)]
+    # every request is an example of its operations (_search_examples.py): each is searched with its round's left out
+    answers = held_out(lambda n: SearchIndex.for_catalog(catalog, leave_out=n), requests)
+    for label, search in (("search_operations (its round's examples left out)", answers.__getitem__),
+                          ("plain BM25 over the full listing's text",
+                           lambda q: [t.name for _, t in plain.search(q, limit=10)])):
         for part, subset in (*parts(requests).items(), ("all", requests)):
             _line(f"{label}, {part}", evaluate(search, subset))
-    _generalisation(index, requests)
+    _line("search_operations as shipped, all (every request an example: trained on)",
+          evaluate(lambda q: [t.name for _, t in index.search(q, limit=10)], requests))
+    bare = SearchIndex.for_catalog(catalog, examples=False)
+    _line("search_operations without examples, all (the ranking's rules alone)",
+          evaluate(lambda q: [t.name for _, t in bare.search(q, limit=10)], requests))
+    _generalisation(catalog, answers, requests)
     times = []
     for _ in range(3):
         for r in requests:
@@ -59,7 +67,7 @@ def bench_search() -> None:
     print(f"  {'search latency p50 / p95 (target p50 < 20 ms)':<70} {statistics.median(times):7.2f} ms / "
           f"{times[int(len(times) * 0.95)]:.2f} ms")
     print(f"  {'index build (lazy, on the first search)':<70} {built_ms:7.0f} ms")
-    _composite_requests(*_server_search()[1:])  # `--composites`: with the operations benchmark through the server
+    _composite_requests(*_server_search())  # `--composites`: with the operations benchmark through the server
 
 
 # the weights re-fitted per fold: the shipped ones and a step either side of each, one at a time
@@ -74,19 +82,19 @@ def _changed(ranking: Ranking) -> str:
     return ", ".join(f"{k}={v}" for k, v in changed.items()) or "shipped weights"
 
 
-def _generalisation(index: SearchIndex, requests: list) -> None:
+def _generalisation(catalog, answers: dict[str, list[str]], requests: list) -> None:
     """Each blind round: its first measurement (before any change for it; the figure that says how search does
     on requests nobody has seen), today's figure, and leave-one-round-out (weights fitted on all other requests)."""
     print("  generalisation per blind round (hit@1 / hit@5): first measurement | today | leave-one-round-out")
     first = first_measurements(ROOT / "tests" / "search_benchmark.yaml")
-    loro = leave_one_round_out(index, requests, _GRID)
+    loro = leave_one_round_out(lambda n: SearchIndex.for_catalog(catalog, leave_out=n), requests, _GRID)
     rounds = parts(requests)
-    for n, held_out in loro.items():
-        now = evaluate(lambda q: [t.name for _, t in index.search(q, limit=10)], rounds[f"blind round {n}"])
+    for n, left in loro.items():
+        now = evaluate(answers.__getitem__, rounds[f"blind round {n}"])
         f = first.get(n, {})
         was = f"{f['hit1']:6.1%} / {f['hit5']:6.1%}" if f else "   (not recorded)"
-        print(f"    round {n} (n={held_out['n']:<3}) {was} | {now['hit@1']:6.1%} / {now['hit@5']:6.1%} | "
-              f"{held_out['hit@1']:6.1%} / {held_out['hit@5']:6.1%}  ({_changed(held_out['ranking'])})")
+        print(f"    round {n} (n={left['n']:<3}) {was} | {now['hit@1']:6.1%} / {now['hit@5']:6.1%} | "
+              f"{left['hit@1']:6.1%} / {left['hit@5']:6.1%}  ({_changed(left['ranking'])})")
     weights = [first[n] for n in loro if n in first]
     total = sum(w["n"] for w in weights) or 1
     hit1, hit5 = (sum(w[k] * w["n"] for w in weights) / total for k in ("hit1", "hit5"))
@@ -111,14 +119,18 @@ def misses_by_class(round_: int) -> None:
         print(f"  {cls:<30} {rank or '-':>3}  {query}")
 
 
-def _composite_requests(surface, results) -> None:
-    """The requests a composite tool answers (tests/search_composites.yaml), each round, through search_operations."""
+def _composite_requests(runtime, surface, results) -> None:
+    """The requests a composite tool answers (tests/search_composites.yaml), each round, through search_operations,
+    with that round's requests left out of the composite tools' examples."""
     requests = load_composite_benchmark(ROOT / "tests" / "search_composites.yaml", surface.composites)
     first = first_measurements(ROOT / "tests" / "search_composites.yaml")
+    shipped = runtime.index
     for n in sorted({r.blind_round for r in requests}):
         f = first.get(n, {})
+        runtime._index = SearchIndex.for_catalog(runtime.catalog, leave_out_composites=n)
         _line(f"requests a composite tool answers, round {n} (first {f.get('hit1', 0):.1%} / {f.get('hit5', 0):.1%})",
               evaluate(lambda q: [x["name"] for x in results(q)], [r for r in requests if r.blind_round == n]))
+    runtime._index = shipped
 
 
 def _server_search():
@@ -143,10 +155,17 @@ def composites_in_search() -> None:
     operations request's top five, and how often a composite is found first by its own title or name."""
     runtime, surface, results = _server_search()
     requests = load_benchmark(ROOT / "tests" / "search_benchmark.yaml", runtime.catalog)
-    found = {r.query: results(r.query) for r in requests}
-    _line("through search_operations (composite tools included), all",
+    shipped = runtime.index
+
+    def fold(n: int):  # the operations' examples without round n's requests, the composite tools' all
+        runtime._index = SearchIndex.for_catalog(runtime.catalog, leave_out=n)
+        return runtime._index
+
+    found = held_out(fold, requests, search=lambda _index, q: results(q))
+    runtime._index = shipped
+    _line("through search_operations (composite tools included; its round's examples left out), all",
           evaluate(lambda q: [x["name"] for x in found[q]], requests))
-    _composite_requests(surface, results)
+    _composite_requests(runtime, surface, results)
     among = sum(any(x.get("composite") for x in found[r.query][:5]) for r in requests)
     print(f"  a composite tool in the top five of an operations request: {among} of {len(requests)}")
     ranks = []

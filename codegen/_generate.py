@@ -346,9 +346,10 @@ def _read_vocabulary(path: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-# data search_operations reads, shipped in the package with the tools: console words (overlays/vocabulary.yaml)
-# and the names Zscaler's SDK gives each operation (sdk_names.json, `make sdk-names`)
-_SHIPPED = ("overlays/vocabulary.yaml", "sdk_names.json")
+# data search_operations reads, shipped in the package with the tools: console words (overlays/vocabulary.yaml),
+# the names Zscaler's SDK gives each operation (sdk_names.json, `make sdk-names`) and the requests administrators
+# wrote for each (search_examples.json, `make search-examples`)
+_SHIPPED = ("overlays/vocabulary.yaml", "sdk_names.json", "search_examples.json")
 
 
 def copy_shipped(specs: Path, out: Path) -> None:

@@ -8,8 +8,11 @@ roughly what a client-side tool search sees.
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +20,13 @@ from typing import Any
 
 import yaml
 
-__all__ = ["BenchRequest", "evaluate", "miss_class", "first_measurements", "full_listing_index", "leave_one_round_out",
-           "load_benchmark", "load_composite_benchmark", "operation_key", "parts"]
+from ._search_examples import EXAMPLES_FILE
+
+__all__ = ["BenchRequest", "dumps", "evaluate", "miss_class", "first_measurements", "full_listing_index", "held_out",
+           "leave_one_round_out", "load_benchmark", "load_composite_benchmark", "operation_key", "parts",
+           "read_examples"]
+
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -140,13 +148,34 @@ def _score(ranks: list[int | None]) -> dict[str, float]:
             "mrr": sum(1 / r for r in ranks if r) / n}
 
 
-def leave_one_round_out(index: Any, requests: list[BenchRequest], grid: list[Any]) -> dict[int, dict[str, Any]]:
+def held_out(index_of: Any, requests: list[BenchRequest], search: Any = None) -> dict[str, list[Any]]:
+    """Each request's answer (tool names, best first) from an index whose examples leave its round out: every
+    benchmark request is an example of its operations (_search_examples.py), so the shipped index has seen them all.
+    `index_of(round)` builds that round's index (`SearchIndex.for_catalog(catalog, leave_out=round)`); one round's
+    index at a time is kept. `search(index, query)`: the names, by default `index.search`'s ten best."""
+    search = search or (lambda index, q: [t.name for _, t in index.search(q, limit=10)])
+    out: dict[str, list[Any]] = {}
+    for n in sorted({r.blind_round for r in requests}):
+        index = index_of(n)
+        out.update((r.query, search(index, r.query)) for r in requests if r.blind_round == n)
+    return out
+
+
+def leave_one_round_out(index_of: Any, requests: list[BenchRequest], grid: list[Any]) -> dict[int, dict[str, Any]]:
     """For each blind round: the ranking weights (`grid`, a list of `Ranking`) that do best (MRR) on every other
     request, and what they score on the round left out. It estimates how well fitting the weights generalises;
     the vocabulary and descriptions were written knowing the earlier rounds, so only each round's first
-    measurement (`first_measurements`) is free of that."""
-    ranks = [_ranks(lambda q, rk=rk: [t.name for _, t in index.search(q, limit=10, ranking=rk)], requests)
-             for rk in grid]
+    measurement (`first_measurements`) is free of that. `index_of(round)`: the index whose examples leave that round
+    out (`held_out`), each request searched with its own round's."""
+    ranks: list[list[int | None]] = [[] for _ in grid]
+    order: list[BenchRequest] = []
+    for n in sorted({r.blind_round for r in requests}):
+        index, mine = index_of(n), [r for r in requests if r.blind_round == n]
+        order += mine
+        for g, rk in enumerate(grid):
+            ranks[g] += _ranks(lambda q, rk=rk, index=index: [t.name for _, t in index.search(q, limit=10, ranking=rk)],
+                               mine)
+    requests = order
     out = {}
     for n in sorted({r.blind_round for r in requests} - {0}):
         inside = [i for i, r in enumerate(requests) if r.blind_round == n]
@@ -180,3 +209,61 @@ class _Listed:
     toolset: str = ""
     path: str = ""
     method: str = ""
+
+
+def read_examples(benchmark: Path, composites: Path, catalog: Any) -> dict[str, Any]:
+    """Every benchmark request, read as search reads a request (its terms after the vocabulary and the speller of an
+    index without examples), under each operation that answers it (`benchmark`) or each composite tool (`composites`,
+    tests/search_composites.yaml: its names are checked by tests/test_search_composites.py); in file order."""
+    from ._search import SearchIndex
+
+    index = SearchIndex.for_catalog(catalog, examples=False)
+    keys = {operation_key(t) for t in catalog.tools.values()}
+    out: dict[str, list[list[Any]]] = {}
+    for i, item in enumerate(yaml.safe_load(benchmark.read_text())["requests"]):
+        blind = bool(item.get("blind"))
+        round_ = int(item.get("blind_round", 1 if blind else 0))
+        terms = sorted(index.read(item["q"]).terms)
+        for key in item["want"]:
+            if key not in keys:
+                raise ValueError(f"{benchmark}: request {i} ({item['q']!r}): no operation {key}")
+            out.setdefault(key, []).append([round_, terms])
+    jobs: dict[str, list[list[Any]]] = {}
+    for item in yaml.safe_load(composites.read_text())["requests"]:
+        terms = sorted(index.read(item["q"]).terms)
+        for name in item["want"]:
+            jobs.setdefault(name, []).append([int(item["round"]), terms])
+    return {"about": "tests/search_benchmark.yaml's and tests/search_composites.yaml's requests as search reads them "
+                     "(make search-examples; oneapi_mcp/_search_eval.py reads them, _search_examples.py ships them)",
+            "examples": dict(sorted(out.items())), "composites": dict(sorted(jobs.items()))}
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """One operation per line: diffs stay readable when a round is added."""
+    def section(name: str) -> str:
+        rows = [f"    {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}" for k, v in data[name].items()]
+        return f'  "{name}": {{\n' + ",\n".join(rows) + "\n  }"
+
+    about = f'  "about": {json.dumps(data["about"])},\n'
+    return "{\n" + about + section("examples") + ",\n" + section("composites") + "\n}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oneapi_mcp._search_eval",
+                                     description="the benchmark's requests as search reads them -> specs/")
+    parser.add_argument("--benchmark", type=Path, default=_ROOT / "tests" / "search_benchmark.yaml")
+    parser.add_argument("--composites", type=Path, default=_ROOT / "tests" / "search_composites.yaml")
+    parser.add_argument("--out", type=Path, default=_ROOT / "specs" / EXAMPLES_FILE)
+    args = parser.parse_args(argv)
+    from ._catalog import load_catalog
+
+    data = read_examples(args.benchmark, args.composites, load_catalog())
+    args.out.write_text(dumps(data))
+    print(f"search-examples: {sum(len(v) for v in data['examples'].values())} examples of "
+          f"{len(data['examples'])} operations, {sum(len(v) for v in data['composites'].values())} of "
+          f"{len(data['composites'])} composite tools -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # make search-examples
+    raise SystemExit(main())

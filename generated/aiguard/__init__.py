@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "dfb4da9f6d5691278204095fb24af708bf2fdb8c3d61460177ed1040ea91ae9a"
-FINGERPRINT = "9591b6b122021295bdc78cf68ba9ecbb2c204c7df716ad4d19b8e0730d065c13"
+FINGERPRINT = "fe637374aec7f31be9c0fecd921cdb6616a0a8c096c172d76aa37e2566d32a3f"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "676555f340cb04de465d195ce7420418827518cc2f19ccc5cd87da09451ea09d"
-FINGERPRINT = "28b9b65faecc1de106f55de6889c91cb5dc0aded59bde3bf3bbc026599049830"
+FINGERPRINT = "ee78271de87a05a07baabc4b2969f67bb732dab269e1477fb3c5a8e7189db1ba"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "1f621278510f9f70166aea9a57cf2ff394db31fca944548143d8b744e59a1f22"
-FINGERPRINT = "7ed9ac99cf3019dff3aca7d1059d37cf120bd0dc2d98ae48449fdbba0e41484b"
+FINGERPRINT = "19ee9d9e666d221145fd428bc93761e0ed3fc3def752c9246794a113d6730699"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

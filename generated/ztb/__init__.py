@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "09b12b9226ee95ddcf08353736db591dee0f9569dcb433ecdbc387eace1757f8"
-FINGERPRINT = "8785cc5c834d40d3e83022844f84b19e6494423866e13bb1409a4be9f1a18a10"
+FINGERPRINT = "88de54a3319b43cfc19353a7e2c0c2c382ba2440cc2348a64bf1855ff168064b"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
