@@ -22,6 +22,7 @@ tests/test_search_benchmark.py fails when the file is stale.
 from __future__ import annotations
 
 import json
+import sys
 from importlib import resources
 from typing import Any
 
@@ -46,7 +47,7 @@ def examples_by_tool(tools: Any, *, leave_out: int | None = None, leave_out_comp
         rows = by_name.get(tool.name) if composite else by_key.get(key)
         if rows:
             left = leave_out_composites if composite else leave_out
-            kept = [terms for round_, terms in rows if round_ != left]
+            kept = [[sys.intern(w) for w in terms] for round_, terms in rows if round_ != left]  # one str a word
             if kept:
                 out[tool.name] = kept
     return out
