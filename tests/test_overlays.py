@@ -128,3 +128,31 @@ def test_a_graphql_descriptions_target_naming_no_query_is_reported(tmp_path):
     problems = load_spec(spec, overlay, validate=False).problems
     assert [(p.level, p.file.endswith("zms.descriptions.yaml")) for p in problems] == [("warning", True)]
     assert "matches nothing" in problems[0].message
+
+
+class _Strict(yaml.SafeLoader):
+    """YAML that names a key given twice in one mapping (plain YAML keeps the last one silently)."""
+
+
+def _no_repeats(loader: _Strict, node: yaml.MappingNode, deep: bool = False):
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{key!r} given twice (first on line {seen[key]})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep)
+
+
+_Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_repeats)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "specs" / "overlays").glob("*.yaml")), ids=lambda p: p.name)
+def test_no_overlay_or_the_vocabulary_gives_a_key_twice_where_only_the_last_would_count(path):
+    yaml.load(path.read_text(), Loader=_Strict)  # noqa: S506 - a SafeLoader subclass
+
+
+def test_a_key_given_twice_is_named_with_both_lines():
+    with pytest.raises(yaml.constructor.ConstructorError, match=r"'ack' given twice \(first on line 2\)"):
+        yaml.load("terms:\n  ack: [acknowledge]\n  clone: [duplicate]\n  ack: [ack]\n", Loader=_Strict)  # noqa: S506

@@ -7,7 +7,7 @@ SERVICE = "aiguard"
 SPEC = "specs/aiguard.yaml"
 SPEC_SHA256 = "031a9d62f45c8903a3953831c90d57a53e6e085dd59500d676886926bc9401cc"
 OVERLAY_SHA256 = "dfb4da9f6d5691278204095fb24af708bf2fdb8c3d61460177ed1040ea91ae9a"
-FINGERPRINT = "fe637374aec7f31be9c0fecd921cdb6616a0a8c096c172d76aa37e2566d32a3f"
+FINGERPRINT = "783d491ad252bf5b7f511de81ad5b5d06b32b758df112a5e1001748268909241"
 OPERATIONS = 39
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

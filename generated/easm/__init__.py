@@ -7,7 +7,7 @@ SERVICE = "easm"
 SPEC = "specs/easm.yaml"
 SPEC_SHA256 = "bc3c9949811d8fb9c86d7e165abfe328a39babc152700ccca0f7b8a0359688bd"
 OVERLAY_SHA256 = "887dc41e619708d2999ff3a0fa20f477334ad48993ff1bc5a47bfcbf132671aa"
-FINGERPRINT = "deb12f48a23e057f76a4fc9781aa99c3f6fbcfe195889a170c2c910ea0bea750"
+FINGERPRINT = "ee351cc108e6304bc3301731ce9e1c9e2c02abada72a06fca45e46d566b21b33"
 OPERATIONS = 7
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

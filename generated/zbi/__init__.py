@@ -7,7 +7,7 @@ SERVICE = "zbi"
 SPEC = "specs/zbi.yaml"
 SPEC_SHA256 = "996810e0113968a14175050b5ba5296c5b2b416c59a3efd71483abc07f5281b1"
 OVERLAY_SHA256 = "676555f340cb04de465d195ce7420418827518cc2f19ccc5cd87da09451ea09d"
-FINGERPRINT = "ee78271de87a05a07baabc4b2969f67bb732dab269e1477fb3c5a8e7189db1ba"
+FINGERPRINT = "ee9d61fda763c5d3bdf9577f03b67e3b1b62b1947163c86c1e65abf0f699ea1d"
 OPERATIONS = 9
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

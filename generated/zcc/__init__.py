@@ -7,7 +7,7 @@ SERVICE = "zcc"
 SPEC = "specs/zcc.yaml"
 SPEC_SHA256 = "bdc00d4ff26b89078fcd12642c61a0bda7c490f2badee84725752e288eb1091a"
 OVERLAY_SHA256 = "f427118ac76b46a7dd753b5f2c605c1905205aa53eb57e31afec37064475ad9e"
-FINGERPRINT = "b17454f55e577671a6a44f26758996628b011c83b7123e8f3bdf5f696b21206c"
+FINGERPRINT = "00e35bf5aed018c7f7135d64dad41b23e05ef311bacac66e2e8d1d464a145446"
 OPERATIONS = 49
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zcell"
 SPEC = "specs/zcell.yaml"
 SPEC_SHA256 = "a75db898a87b2dbb72288461699e7f7a9d508a25f7c4aeea2b853db19fbf26d1"
 OVERLAY_SHA256 = "0a405d94c3a3203e84b8b456ae71bdb8c719d1402c4d5b92555ffb6c73c03cd1"
-FINGERPRINT = "61f408c916c86dd4db6d517fb6defeca25eb7962f6ce01ba1ac43a3e23107d33"
+FINGERPRINT = "8879b87db24673af277b0f1005769e71b4a83454091077fae5f483aa66655591"
 OPERATIONS = 36
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zdx"
 SPEC = "specs/zdx.yaml"
 SPEC_SHA256 = "e7d5e932890d6ff7853331d6214a9098f5250ac32a54f5a9811b7c461be9a541"
 OVERLAY_SHA256 = "1f621278510f9f70166aea9a57cf2ff394db31fca944548143d8b744e59a1f22"
-FINGERPRINT = "19ee9d9e666d221145fd428bc93761e0ed3fc3def752c9246794a113d6730699"
+FINGERPRINT = "22deef95ce2b9a845976843d43069874f4e0893fd8a5c018157f3ad2166808da"
 OPERATIONS = 142
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

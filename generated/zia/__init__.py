@@ -7,7 +7,7 @@ SERVICE = "zia"
 SPEC = "specs/zia.yaml"
 SPEC_SHA256 = "2633dc9862e7100d5acc296bd112922fcb53ba80d98369720e069ae2e2c1d5be"
 OVERLAY_SHA256 = "6a7eb265a8481f34d594a2f40d68f1ff2f5efe51f946e9d1a743be82184a199b"
-FINGERPRINT = "4fefbd36c18a0b55a632e491c2faf78966728494294d35b410295c4a00c75486"
+FINGERPRINT = "0f12feb556013e05b1b383ee95f7c083147b53007931b423b3dc3dfb14daddc6"
 OPERATIONS = 594
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

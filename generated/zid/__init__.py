@@ -7,7 +7,7 @@ SERVICE = "zid"
 SPEC = "specs/zid.yaml"
 SPEC_SHA256 = "25b8ee2cf17b16e4cce6b442317202d9495f559a8e8f99cd683d601cb9fcf37b"
 OVERLAY_SHA256 = "23e3ef50edf8f9e1ffa565f72614df8c6124505bac5face81a6246dd3bac3deb"
-FINGERPRINT = "cd26191b147efdde691e51f15e01dfd44728465ef557fc2b27fa852fe828df05"
+FINGERPRINT = "b222ad798dccdfce5503a8b36b0cc0b7c52dcef1598fb12e3c4c6b11e09f3a6e"
 OPERATIONS = 34
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zins"
 SPEC = "specs/zins.yaml"
 SPEC_SHA256 = "d26864dab31253950df730d9a8a5f62c99f0b1dfbeb569f1e76e2bf30f67ecca"
 OVERLAY_SHA256 = "d97ce771df8ba8f0111d6f71ce23f60b75ba8e8b64ba3ae40945b295a1417930"
-FINGERPRINT = "ceb09509c4d20ab925bd12e551eee20d898ee85d7ceca430fc093a1636a44c2a"
+FINGERPRINT = "3ad5368eacdf784b20992988d8c908b6a8bd285c71ddab98af4739c4524f9d9a"
 OPERATIONS = 14
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

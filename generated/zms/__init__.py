@@ -7,7 +7,7 @@ SERVICE = "zms"
 SPEC = "specs/zms.yaml"
 SPEC_SHA256 = "30e9c564442ea3569f9533558f2a808c93561565781706a81195b7bf5932ce3a"
 OVERLAY_SHA256 = "ed2ade27a8a1a0d06e3c2bf86cfc2e05add66352631e9a734b00f858a5b0532b"
-FINGERPRINT = "5011c535f79377abbaf30b7705ae5f1fce231204954f04f573dfc39d8ecc3503"
+FINGERPRINT = "8b9cd744141f360f027b21fc3ab9031a76a9da0b4b06b0944a850af70f77d405"
 OPERATIONS = 20
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zpa"
 SPEC = "specs/zpa.yaml"
 SPEC_SHA256 = "8f3be01f6d7076b67ee37b704966801e99e9d5ca7dfa0817515ef40727c5f5e0"
 OVERLAY_SHA256 = "1bc93aff7551c387787c6f247360f82d11d4e679d7474b2ac0786533ddff6e78"
-FINGERPRINT = "20c9e167ab109901655a6605f4a1f1dc9c297d91be63c5d0c3a4af3dd3c9dd8a"
+FINGERPRINT = "45db590df5b0d308721c907d3fe6c5ea9d7ab4f2f755ebefcb9fd81693a3d385"
 OPERATIONS = 313
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztb"
 SPEC = "specs/ztb.yaml"
 SPEC_SHA256 = "252089bfd0db0d3f75a3310939aa5712fa0dc3ad8d970663489ea23cf7211982"
 OVERLAY_SHA256 = "09b12b9226ee95ddcf08353736db591dee0f9569dcb433ecdbc387eace1757f8"
-FINGERPRINT = "88de54a3319b43cfc19353a7e2c0c2c382ba2440cc2348a64bf1855ff168064b"
+FINGERPRINT = "c692108a9a4d8b156f7aab0d08d2688e3ae289bae2f0fbac929404c5f4818075"
 OPERATIONS = 70
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "ztw"
 SPEC = "specs/ztw.yaml"
 SPEC_SHA256 = "fba8577d980ac637b109a6be5aff1b2c984424c48594ed4990182c2f1ebaad35"
 OVERLAY_SHA256 = "3596fe682c90b4d2a23fa8611489a2503ead50f2612d4c479963500924b9e464"
-FINGERPRINT = "1255f4f4704289ca0a8a3f581c06966636365e1d3f25692848e8c39e2681fcd8"
+FINGERPRINT = "029443278be7ac00bf3a21ebff44057393700a48b00c3f9e2cf1ebd500da2597"
 OPERATIONS = 163
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime

@@ -7,7 +7,7 @@ SERVICE = "zwa"
 SPEC = "specs/zwa.yaml"
 SPEC_SHA256 = "fc1e9a662e45b1de2a22a4d5f7d01fd3b912028cd06b3e151715e03062891a10"
 OVERLAY_SHA256 = "d02196bdc0992bfac5cdb4acc7ddfad797a77bf17fb8da6e4b60c028288a290a"
-FINGERPRINT = "cae23cc043e8c2a40c0446886372f8553155ebe29151902701ee7c60f23857b4"
+FINGERPRINT = "e64b9567db8a5fbf7b3e57e8e827f0c131319ac09175401e78797c6b9403304e"
 OPERATIONS = 12
 
 # Field names whose values are secrets, and names that look like secrets but are not (the runtime
