@@ -3,7 +3,9 @@
 Right answers are keyed by "METHOD path", which survives a spec re-conversion that renames
 operationIds; they are mapped to today's tool names here. The same requests also measure a plain
 BM25 search over what `--tools-mode full` lists (names, titles, descriptions; no vocabulary), which is
-roughly what a client-side tool search sees.
+roughly what a client-side tool search sees. Every request is also an example of the operations it wants
+(_search_examples.py): `held_out` searches each with its own round's left out, and `python -m
+oneapi_mcp._search_eval` (`make search-examples`) reads them all into specs/search_examples.json.
 """
 
 from __future__ import annotations
@@ -166,7 +168,9 @@ def leave_one_round_out(index_of: Any, requests: list[BenchRequest], grid: list[
     request, and what they score on the round left out. It estimates how well fitting the weights generalises;
     the vocabulary and descriptions were written knowing the earlier rounds, so only each round's first
     measurement (`first_measurements`) is free of that. `index_of(round)`: the index whose examples leave that round
-    out (`held_out`), each request searched with its own round's."""
+    out (`held_out`), each request searched with its own round's. The weights for round n are chosen on the other
+    rounds' answers, whose indexes hold round n's requests as examples: a small leak, which fitting a grid of eight
+    weights leaves small."""
     ranks: list[list[int | None]] = [[] for _ in grid]
     order: list[BenchRequest] = []
     for n in sorted({r.blind_round for r in requests}):
