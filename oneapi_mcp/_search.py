@@ -183,7 +183,14 @@ class SearchIndex:
         from ._search_sdk import operation_sdk_names
 
         tools = list(catalog.tools.values())
-        written = functools.partial(examples_by_tool, leave_out=leave_out, leave_out_composites=leave_out_composites)
+        vocabulary = kw.get("vocabulary") or load_vocabulary()
+        nobody = Speller({})  # titles need no spelling corrected, and the index's speller is not built yet
+
+        def read(text: str) -> list[str]:
+            return sorted(vocabulary.read(text, nobody).terms)
+
+        written = functools.partial(examples_by_tool, leave_out=leave_out, leave_out_composites=leave_out_composites,
+                                    read=read)
         index = cls(tools, areas={n: ts.description for n, ts in catalog.toolsets.items()},
                     fields=operation_fields(tools), sdk=operation_sdk_names(tools),
                     examples=written(tools) if examples else None, **kw)

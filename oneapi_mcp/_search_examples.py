@@ -22,7 +22,9 @@ tests/test_search_benchmark.py fails when the file is stale.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -31,11 +33,22 @@ __all__ = ["EXAMPLES_FILE", "examples_by_tool"]
 EXAMPLES_FILE = "search_examples.json"
 
 
+# An operation nobody asked for had no example, and lost to those with some: the coverage round (round 24, one request
+# for each of the 180 operations no earlier request wanted) scored 56.7% / 89.4% before the examples and 48.3% / 84.4%
+# with them. Its own title and first sentence, read as a request and counted as about as many examples as an
+# operation has (4.2 on average), level that: 55.0% / 87.8% on round 24 left out (its operations then have none),
+# the whole set 82.6% / 97.3% -> 83.4% / 97.7%; once, twice, three and six times: 52.8, 53.3, 55.0 and 55.0% on round 24
+STAND_IN = 4
+_SENTENCE = re.compile(r"(?<=\.)\s")
+
+
 def examples_by_tool(tools: Any, *, leave_out: int | None = None, leave_out_composites: int | None = None,
-                     data: dict[str, Any] | None = None) -> dict[str, list[list[str]]]:
+                     data: dict[str, Any] | None = None,
+                     read: Callable[[str], list[str]] | None = None) -> dict[str, list[list[str]]]:
     """Tool name -> each example request's words, from the shipped file (or `data`): an operation's by its key
     ("METHOD path"), a composite tool's by its name. `leave_out` / `leave_out_composites`: a round of
-    tests/search_benchmark.yaml / tests/search_composites.yaml whose requests are not examples (measuring it)."""
+    tests/search_benchmark.yaml / tests/search_composites.yaml whose requests are not examples (measuring it).
+    `read(text) -> words`: a tool with no example stands in its title and first sentence, read so, STAND_IN times."""
     data = _shipped() if data is None else data
     by_key = data.get("examples", {}) if data else {}
     by_name = data.get("composites", {}) if data else {}
@@ -50,6 +63,9 @@ def examples_by_tool(tools: Any, *, leave_out: int | None = None, leave_out_comp
             kept = [[sys.intern(w) for w in terms] for round_, terms in rows if round_ != left]  # one str a word
             if kept:
                 out[tool.name] = kept
+        if read is not None and tool.name not in out:
+            own = read(f"{tool.title}. {_SENTENCE.split(tool.description or '', maxsplit=1)[0]}")
+            out[tool.name] = [own] * STAND_IN
     return out
 
 
