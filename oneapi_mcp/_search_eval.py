@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ._search_examples import EXAMPLES_FILE
+from ._search_sdk import operation_key
 
 __all__ = ["BenchRequest", "dumps", "evaluate", "miss_class", "first_measurements", "full_listing_index", "held_out",
            "leave_one_round_out", "load_benchmark", "load_composite_benchmark", "operation_key", "parts",
@@ -74,12 +75,6 @@ def load_composite_benchmark(path: Path, composites: Any) -> list[BenchRequest]:
             raise ValueError(f"{path}: request {i} ({item['q']!r}): no composite tool {', '.join(missing)}")
         out.append(BenchRequest(item["q"], frozenset(item["want"]), False, True, int(item["round"])))
     return out
-
-
-def operation_key(tool: Any) -> str:
-    """"METHOD path"; a GraphQL operation (every one is POST /<svc>/graphql) adds its query name."""
-    graphql = getattr(tool, "graphql", None)
-    return f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
 
 
 def parts(requests: list[BenchRequest]) -> dict[str, list[BenchRequest]]:

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from ._search_sdk import operation_key
+
 __all__ = ["EXAMPLES_FILE", "examples_by_tool"]
 
 EXAMPLES_FILE = "search_examples.json"
@@ -58,9 +60,7 @@ def examples_by_tool(tools: Any, *, leave_out: int | None = None, leave_out_comp
     out: dict[str, list[list[str]]] = {}
     for tool in tools:
         composite = getattr(tool, "method", "") == "COMPOSITE"
-        graphql = getattr(tool, "graphql", None)  # "METHOD path", a GraphQL operation's name after it (_search_eval)
-        key = f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
-        rows = by_name.get(tool.name) if composite else by_key.get(key)
+        rows = by_name.get(tool.name) if composite else by_key.get(operation_key(tool))
         if rows:
             left = leave_out_composites if composite else leave_out
             kept = [[sys.intern(w) for w in terms] for round_, terms in rows if round_ != left]  # one str a word

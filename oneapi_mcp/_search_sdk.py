@@ -13,7 +13,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["operation_sdk_names"]
+__all__ = ["operation_key", "operation_sdk_names"]
 
 # a resource client's class says what it is, then "API" or "ControllerAPI"
 _CLASS_TAIL = ("ControllerAPI", "API")
@@ -29,9 +29,7 @@ def operation_sdk_names(tools: Any) -> dict[str, tuple[str, str]]:
         return out
     files = data.get("resources", {})
     for tool in tools:
-        graphql = getattr(tool, "graphql", None)
-        key = f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
-        entry = data.get("services", {}).get(tool.service, {}).get(key)
+        entry = data.get("services", {}).get(tool.service, {}).get(operation_key(tool))
         if entry is None:
             continue
         names = list(entry["functions"])
@@ -42,6 +40,13 @@ def operation_sdk_names(tools: Any) -> dict[str, tuple[str, str]]:
                       next((cls[: -len(t)] for t in _CLASS_TAIL if cls.endswith(t)), cls)]
         out[tool.name] = (" ".join(n for n in names if n), entry.get("summary", ""))
     return out
+
+
+def operation_key(tool: Any) -> str:
+    """"METHOD path"; a GraphQL operation (every one is POST /<svc>/graphql) adds its query name. The key the SDK's
+    names, the search examples and the benchmark's right answers are filed under (it survives an operationId rename)."""
+    graphql = getattr(tool, "graphql", None)
+    return f"{tool.method} {tool.path} {graphql['name']}" if graphql else f"{tool.method} {tool.path}"
 
 
 def _read() -> dict[str, Any] | None:
